@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+import { App, Validations } from 'aws-cdk-lib';
+import { loadPlatformConfig, PlatformConfigError } from '../lib/config/load-platform-config';
+import { buildPlatform } from '../lib/platform';
+import { securityChecks } from '../lib/security-checks';
+
+const app = new App();
+try {
+  const config = loadPlatformConfig(app.node.getAllContext());
+  buildPlatform(app, config, process.env.CDK_DEFAULT_ACCOUNT);
+} catch (err) {
+  if (err instanceof PlatformConfigError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+Validations.of(app).addPlugins(...securityChecks(app));

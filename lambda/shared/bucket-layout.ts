@@ -1,0 +1,16 @@
+/**
+ * Where things live in the imaging bucket. The data stack's lifecycle rules and every handler
+ * that reads or writes objects use these names, so they cannot drift apart.
+ */
+
+/** Raw files as uploaded, under `uploads/<userId>/<uploadId>/`. */
+export const UPLOADS_PREFIX = 'uploads/';
+
+/** Converted images, under `images/<imageId>/`. */
+export const IMAGES_PREFIX = 'images/';
+
+/**
+ * Tag set on a raw upload once its conversion succeeded; a lifecycle rule expires tagged
+ * objects, so a raw upload is removed even if the converter's own delete failed.
+ */
+export const CONVERSION_TAG = { key: 'conversion', succeeded: 'succeeded' } as const;

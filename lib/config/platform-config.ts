@@ -1,0 +1,181 @@
+import { z } from 'zod';
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+const awsRegion = z
+  .string()
+  .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'expected an AWS region name such as "eu-central-1"');
+
+const acmCertificateArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, 'expected an ACM certificate ARN');
+
+const domainName = z
+  .string()
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    'expected a lower-case DNS name',
+  );
+
+const customDomain = z.strictObject({
+  domainName,
+  certificateArn: acmCertificateArn,
+});
+
+/** CloudWatch Logs accepts only these retention periods. */
+const logRetentionDays = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const positiveInt = (max: number) => z.number().int().min(1).max(max);
+
+export const platformConfigSchema = z
+  .strictObject({
+    /** Prefix of every stack name, so that several platforms can share one account. */
+    name: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,39}$/, 'expected letters, digits and dashes, starting with a letter'),
+    /** Account to deploy into; when unset, the account of the credentials used by `cdk deploy`. */
+    account: z.coerce // `-c platform.account=...` arrives as a number
+      .string()
+      .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
+      .optional(),
+    /** Region of the data, API and compute stacks. */
+    homeRegion: awsRegion,
+    /** Regions that run viewer fleets, nearest to the readers. */
+    viewerRegions: z
+      .array(awsRegion)
+      .min(1)
+      .refine((regions) => new Set(regions).size === regions.length, 'regions must not repeat'),
+    domains: z.strictObject({
+      /** Images served by CloudFront; the certificate must be in us-east-1. */
+      images: customDomain
+        .refine((d) => d.certificateArn.split(':')[3] === 'us-east-1', {
+          message: 'CloudFront only accepts certificates from us-east-1',
+          path: ['certificateArn'],
+        })
+        .optional(),
+      /** The REST API; the certificate must be in the home region. */
+      api: customDomain.optional(),
+      /** The viewer; the certificate must be in each viewer region. */
+      viewer: z.strictObject({ domainName }).optional(),
+    }),
+    /** Origins from which browsers may call the API and upload to the bucket. */
+    webOrigins: z.array(
+      z.string().regex(/^https?:\/\/[^/\s*]+$/, 'expected an origin such as https://example.org'),
+    ),
+    compute: z.strictObject({
+      gpuInstanceTypes: z
+        .array(
+          z
+            .string()
+            .regex(
+              /^(g4dn|g5|g6|g6e)\.(x|2x|4x|8x|12x|16x|24x|48x)large$/,
+              'expected a GPU instance type of the g4dn, g5, g6 or g6e family',
+            ),
+        )
+        .min(1),
+      maxVcpus: positiveInt(100_000),
+      /** spot: cheapest, may be reclaimed (jobs are retried); on-demand: never reclaimed; both: spot first. */
+      purchaseOption: z.enum(['spot', 'on-demand', 'both']),
+    }),
+    limits: z.strictObject({
+      activeJobsPerUser: positiveInt(10_000),
+      activeJobsPerAlgorithm: positiveInt(10_000),
+      activeJobsTotal: positiveInt(100_000),
+      uploadBytesUnverifiedUser: z.number().int().min(MiB),
+      uploadBytesVerifiedUser: z.number().int().min(MiB),
+      /** S3 multipart parts must be 5 MiB to 5 GiB. */
+      uploadPartBytes: z
+        .number()
+        .int()
+        .min(5 * MiB)
+        .max(5 * GiB),
+      incompleteUploadDays: positiveInt(365),
+      viewerSessionsPerRegion: positiveInt(10_000),
+      viewerSessionMaxSeconds: z
+        .number()
+        .int()
+        .min(600)
+        .max(7 * 24 * 3600),
+      /** Lifetime of a CloudFront signed URL or cookie. */
+      signedUrlSeconds: z
+        .number()
+        .int()
+        .min(30)
+        .max(7 * 24 * 3600),
+    }),
+    retention: z.strictObject({
+      /** Days that an overwritten or deleted object version is kept before it expires. */
+      noncurrentVersionDays: positiveInt(3650),
+      /** Days that a raw upload is kept after its conversion succeeded. */
+      convertedUploadDays: positiveInt(3650),
+      /** Days that access logs are kept. */
+      accessLogDays: positiveInt(3650),
+      /** Days that Lambda and service logs are kept in CloudWatch Logs. */
+      logRetentionDays: z.number().refine((d) => (logRetentionDays as readonly number[]).includes(d), {
+        message: `expected one of the CloudWatch Logs retention periods: ${logRetentionDays.join(', ')}`,
+      }),
+    }),
+    /** Tags on every resource. */
+    tags: z.record(z.string().min(1).max(128), z.string().max(256)),
+  })
+  .superRefine((config, ctx) => {
+    const { limits } = config;
+    if (limits.uploadBytesVerifiedUser < limits.uploadBytesUnverifiedUser) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['limits', 'uploadBytesVerifiedUser'],
+        message: 'must not be smaller than limits.uploadBytesUnverifiedUser',
+      });
+    }
+    for (const key of ['activeJobsPerUser', 'activeJobsPerAlgorithm'] as const) {
+      if (limits[key] > limits.activeJobsTotal) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['limits', key],
+          message: 'must not exceed limits.activeJobsTotal',
+        });
+      }
+    }
+  });
+
+export type PlatformConfig = z.infer<typeof platformConfigSchema>;
+
+/**
+ * The embedded default: what `cdk synth` and `npm start` use when nothing is configured.
+ * Regions follow the reference deployment (data in Frankfurt, viewers in Europe, Japan and
+ * North America); limits follow the reference system's defaults.
+ */
+export const defaultPlatformConfig: PlatformConfig = {
+  name: 'ImagingPlatform',
+  homeRegion: 'eu-central-1',
+  viewerRegions: ['eu-central-1', 'ap-northeast-1', 'us-east-2'],
+  domains: {},
+  webOrigins: ['http://localhost:3000', 'http://127.0.0.1:3000'],
+  compute: {
+    gpuInstanceTypes: ['g4dn.xlarge', 'g4dn.2xlarge'],
+    maxVcpus: 256,
+    purchaseOption: 'both',
+  },
+  limits: {
+    activeJobsPerUser: 16,
+    activeJobsPerAlgorithm: 16,
+    activeJobsTotal: 128,
+    uploadBytesUnverifiedUser: 2 * GiB,
+    uploadBytesVerifiedUser: 128 * GiB,
+    uploadPartBytes: 32 * MiB,
+    incompleteUploadDays: 1,
+    viewerSessionsPerRegion: 10,
+    viewerSessionMaxSeconds: 10_000,
+    signedUrlSeconds: 300,
+  },
+  retention: {
+    noncurrentVersionDays: 30,
+    convertedUploadDays: 1,
+    accessLogDays: 365,
+    logRetentionDays: 365,
+  },
+  tags: { project: 'imaging-platform' },
+};

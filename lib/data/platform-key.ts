@@ -1,0 +1,46 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+
+export interface PlatformKeyProps {
+  /** Alias, so operators find the key in the console. */
+  readonly alias: string;
+}
+
+/**
+ * The customer-managed KMS key that encrypts imaging data, secrets and logs of the home region.
+ * Rotated yearly; retained when the stack is deleted, since data encrypted with it outlives it.
+ */
+export class PlatformKey extends Construct {
+  readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string, props: PlatformKeyProps) {
+    super(scope, id);
+    const { region, account, partition } = Stack.of(this);
+    this.key = new kms.Key(this, 'Key', {
+      alias: props.alias,
+      description: 'Encrypts imaging data, signing keys and logs of the imaging platform',
+      enableKeyRotation: true,
+      rotationPeriod: Duration.days(365),
+      pendingWindow: Duration.days(30),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch Logs encrypts the platform's log groups with this key, and only those of this account.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:log-group:*` },
+        },
+      }),
+    );
+    Validations.of(this).acknowledge({
+      id: 'Annotation::@aws-cdk/aws-cloudfront-origins:wildcardKeyPolicyForOac',
+      reason:
+        'CloudFront may decrypt only through distributions of this account (AWS:SourceArn arn:aws:cloudfront::<account>:distribution/*); naming the one distribution would make a cycle between key, bucket and distribution.',
+    });
+  }
+}

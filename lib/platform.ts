@@ -1,0 +1,26 @@
+import { App, Tags } from 'aws-cdk-lib';
+import { PlatformConfig } from './config/platform-config';
+import { DataStack } from './data-stack';
+
+export interface Platform {
+  readonly data: DataStack;
+}
+
+/**
+ * Adds every stack of the platform to the app, each in its configured region.
+ * @param defaultAccount account of the deploying credentials, when known
+ */
+export function buildPlatform(app: App, config: PlatformConfig, defaultAccount?: string): Platform {
+  const account = config.account ?? defaultAccount;
+  const home = { account, region: config.homeRegion };
+  for (const [key, value] of Object.entries(config.tags)) {
+    Tags.of(app).add(key, value);
+  }
+  const data = new DataStack(app, `${config.name}-Data`, {
+    env: home,
+    description: 'Imaging platform: KMS key, imaging bucket, CloudFront distribution with signed URLs',
+    terminationProtection: false,
+    config,
+  });
+  return { data };
+}
