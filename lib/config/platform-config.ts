@@ -153,7 +153,7 @@ export const defaultPlatformConfig: PlatformConfig = {
   homeRegion: 'eu-central-1',
   viewerRegions: ['eu-central-1', 'ap-northeast-1', 'us-east-2'],
   domains: {},
-  webOrigins: ['http://localhost:3000', 'http://127.0.0.1:3000'],
+  webOrigins: ['http://localhost:4000', 'http://127.0.0.1:4000'],
   compute: {
     gpuInstanceTypes: ['g4dn.xlarge', 'g4dn.2xlarge'],
     maxVcpus: 256,

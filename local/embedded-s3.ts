@@ -1,0 +1,35 @@
+import * as http from 'node:http';
+import * as path from 'node:path';
+import S3rver from 's3rver';
+import { close, listen } from './port-check';
+
+/** s3rver accepts only these credentials. */
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+export interface EmbeddedS3Options {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly bucketName: string;
+  /** Origins allowed to upload from a browser, as on the deployed bucket. */
+  readonly webOrigins: string[];
+}
+
+/** CORS of the deployed imaging bucket, so browser uploads behave the same in local mode. */
+function corsConfiguration(origins: string[]): string {
+  const allowed = origins.map((origin) => `<AllowedOrigin>${origin}</AllowedOrigin>`).join('');
+  return `<CORSConfiguration><CORSRule>${allowed}<AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod><AllowedMethod>HEAD</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule></CORSConfiguration>`;
+}
+
+/** The S3-compatible server of local mode, objects kept under `<dataDir>/s3`. */
+export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<{ stop: () => Promise<void> }> {
+  const s3rver = new S3rver({
+    directory: path.join(options.dataDir, 's3'),
+    silent: true,
+    configureBuckets: [{ name: options.bucketName, configs: [corsConfiguration(options.webOrigins)] }],
+  });
+  await s3rver.configureBuckets();
+  const server = http.createServer(s3rver.callback());
+  await listen(server, options.host, options.port);
+  return { stop: () => close(server) };
+}

@@ -1,0 +1,66 @@
+import * as path from 'node:path';
+
+/** The embedded services of local mode, each on its own loopback port. */
+export type LocalService = 'api' | 's3' | 'dynamodb' | 'cloudfront' | 'secretsManager';
+
+export interface LocalPlatformOptions {
+  /** Folder that keeps S3 objects, DynamoDB tables and the local signing key across restarts. */
+  readonly dataDir: string;
+  /** Loopback address that every service binds to. */
+  readonly host: string;
+  readonly ports: Readonly<Record<LocalService, number>>;
+  /** Name of the imaging bucket in the embedded S3. */
+  readonly bucketName: string;
+  /** Lifetime of signed URLs handed out in local mode. */
+  readonly signedUrlSeconds: number;
+}
+
+export const DEFAULT_PORTS: Readonly<Record<LocalService, number>> = {
+  api: 4000,
+  s3: 4569,
+  dynamodb: 4567,
+  cloudfront: 4571,
+  secretsManager: 4572,
+};
+
+/** Environment variable that moves each service to another port. */
+export const PORT_VARIABLES: Readonly<Record<LocalService, string>> = {
+  api: 'LOCAL_API_PORT',
+  s3: 'LOCAL_S3_PORT',
+  dynamodb: 'LOCAL_DYNAMODB_PORT',
+  cloudfront: 'LOCAL_CLOUDFRONT_PORT',
+  secretsManager: 'LOCAL_SECRETS_MANAGER_PORT',
+};
+
+export const SERVICE_NAMES: Readonly<Record<LocalService, string>> = {
+  api: 'API front door',
+  s3: 'S3 (s3rver)',
+  dynamodb: 'DynamoDB (dynalite)',
+  cloudfront: 'CloudFront stand-in',
+  secretsManager: 'Secrets Manager stand-in',
+};
+
+/** The one place local mode reads its environment: ports, data folder. */
+export function localOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env): LocalPlatformOptions {
+  const ports = { ...DEFAULT_PORTS };
+  for (const service of Object.keys(ports) as LocalService[]) {
+    const raw = env[PORT_VARIABLES[service]];
+    if (raw === undefined || raw === '') continue;
+    const port = Number(raw);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new Error(`${PORT_VARIABLES[service]} must be a port number from 1 to 65535, got "${raw}"`);
+    }
+    ports[service] = port;
+  }
+  return {
+    dataDir: path.resolve(env.LOCAL_DATA_DIR || path.join(__dirname, '..', '.local')),
+    host: '127.0.0.1',
+    ports,
+    bucketName: 'imaging-platform-local',
+    signedUrlSeconds: 300,
+  };
+}
+
+export function serviceUrl(options: LocalPlatformOptions, service: LocalService): string {
+  return `http://${options.host}:${options.ports[service]}`;
+}

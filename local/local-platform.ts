@@ -1,0 +1,149 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { defaultPlatformConfig } from '../lib/config/platform-config';
+import { startCloudFrontStandIn } from './cloudfront-stand-in';
+import { S3RVER_CREDENTIALS, startEmbeddedS3 } from './embedded-s3';
+import { startEmbeddedDynamoDb } from './embedded-dynamodb';
+import { apiError, startFrontDoor } from './front-door';
+import { LocalPlatformOptions, LocalService, PORT_VARIABLES, SERVICE_NAMES, serviceUrl } from './local-options';
+import { loadOrCreateLocalSigningKey } from './local-signing-key';
+import { assertPortFree } from './port-check';
+import { checkServices } from './service-health';
+import { startSecretsManagerStandIn } from './secrets-manager-stand-in';
+
+/** Region that local clients name; the embedded servers ignore it. */
+const LOCAL_REGION = defaultPlatformConfig.homeRegion;
+/** Name of the secret holding the local signing key, as the deployed key pair resource would write it. */
+const SIGNING_KEY_SECRET_NAME = 'local/url-signing-key';
+
+export class LocalPlatformError extends Error {}
+
+export interface LocalPlatform {
+  readonly urls: Readonly<Record<LocalService, string>>;
+  /**
+   * The variables a handler reads in Lambda, pointed at the embedded services: AWS SDK clients
+   * follow AWS_ENDPOINT_URL_<SERVICE>, the signer its own variables.
+   */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly dataDir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts local mode: embedded S3 and DynamoDB with data kept in `dataDir`, the Secrets Manager
+ * and CloudFront stand-ins holding the local signing key, and the API front door.
+ * Refuses to start, naming the port, when any port is taken; nothing is left running then.
+ */
+export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
+  for (const service of Object.keys(options.ports) as LocalService[]) {
+    const port = options.ports[service];
+    try {
+      await assertPortFree(options.host, port);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new LocalPlatformError(
+        code === 'EADDRINUSE'
+          ? `Port ${port} on ${options.host} for the ${SERVICE_NAMES[service]} is already in use. Stop what holds it, or set ${PORT_VARIABLES[service]} to another port.`
+          : `Cannot listen on ${options.host}:${port} for the ${SERVICE_NAMES[service]}: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  const urls = Object.fromEntries(
+    (Object.keys(options.ports) as LocalService[]).map((service) => [service, serviceUrl(options, service)]),
+  ) as Record<LocalService, string>;
+  const running: { stop: () => Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const service of running.reverse().splice(0)) await service.stop();
+  };
+
+  try {
+    const { host, ports, dataDir, bucketName } = options;
+    running.push(
+      await startEmbeddedS3({ dataDir, host, port: ports.s3, bucketName, webOrigins: defaultPlatformConfig.webOrigins }),
+    );
+    running.push(await startEmbeddedDynamoDb({ dataDir, host, port: ports.dynamodb }));
+
+    const secretsManagerStandIn = await startSecretsManagerStandIn({ host, port: ports.secretsManager, region: LOCAL_REGION });
+    running.push(secretsManagerStandIn);
+    const signingKey = loadOrCreateLocalSigningKey(dataDir);
+    const signingSecret = secretsManagerStandIn.put(SIGNING_KEY_SECRET_NAME, signingKey.privateKeyPem);
+
+    const clientConfig = { region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS };
+    const s3 = new S3Client({
+      ...clientConfig,
+      endpoint: urls.s3,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    running.push({ stop: async () => s3.destroy() });
+    running.push(
+      await startCloudFrontStandIn({
+        host,
+        port: ports.cloudfront,
+        baseUrl: urls.cloudfront,
+        trustedKeys: new Map([[signingKey.keyPairId, signingKey.publicKey]]),
+        s3,
+        bucketName,
+      }),
+    );
+
+    const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: urls.dynamodb });
+    const secretsManager = new SecretsManagerClient({ ...clientConfig, endpoint: urls.secretsManager });
+    running.push({ stop: async () => (dynamodb.destroy(), secretsManager.destroy()) });
+    const probes = {
+      urls: { s3: urls.s3, dynamodb: urls.dynamodb, cloudfront: urls.cloudfront, secretsManager: urls.secretsManager },
+      s3,
+      dynamodb,
+      secretsManager,
+      bucketName,
+      signingKeySecretArn: signingSecret.arn,
+    };
+    running.push(
+      await startFrontDoor({
+        host,
+        port: ports.api,
+        routes: [
+          {
+            method: 'GET',
+            path: '/v1/health',
+            handle: async () => {
+              const services = await checkServices(probes);
+              const ok = Object.values(services).every((s) => s.ok);
+              return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'degraded', services } };
+            },
+          },
+          {
+            method: 'GET',
+            path: '/',
+            handle: async () => ({ status: 404, body: apiError('NotFound', 'the API lives under /v1') }),
+          },
+        ],
+      }),
+    );
+
+    return {
+      urls,
+      dataDir,
+      environment: {
+        AWS_REGION: LOCAL_REGION,
+        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+        AWS_ENDPOINT_URL_S3: urls.s3,
+        AWS_ENDPOINT_URL_DYNAMODB: urls.dynamodb,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: urls.secretsManager,
+        IMAGING_BUCKET: bucketName,
+        IMAGES_BASE_URL: urls.cloudfront,
+        SIGNING_KEY_PAIR_ID: signingKey.keyPairId,
+        SIGNING_KEY_SECRET_ARN: signingSecret.arn,
+        SIGNED_URL_SECONDS: String(options.signedUrlSeconds),
+      },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

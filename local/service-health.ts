@@ -1,0 +1,49 @@
+import { ListTablesCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { LocalService } from './local-options';
+
+export interface ServiceHealth {
+  readonly ok: boolean;
+  readonly url: string;
+  readonly latencyMs: number;
+  readonly error?: string;
+}
+
+export interface HealthProbes {
+  readonly urls: Readonly<Record<Exclude<LocalService, 'api'>, string>>;
+  readonly s3: S3Client;
+  readonly dynamodb: DynamoDBClient;
+  readonly secretsManager: SecretsManagerClient;
+  readonly bucketName: string;
+  readonly signingKeySecretArn: string;
+}
+
+/** Asks each embedded service a real question, so "ok" means it answers, not just that it listens. */
+export async function checkServices(probes: HealthProbes): Promise<Record<string, ServiceHealth>> {
+  const checks: Record<Exclude<LocalService, 'api'>, () => Promise<unknown>> = {
+    s3: () => probes.s3.send(new HeadBucketCommand({ Bucket: probes.bucketName })),
+    dynamodb: () => probes.dynamodb.send(new ListTablesCommand({ Limit: 1 })),
+    secretsManager: () => probes.secretsManager.send(new DescribeSecretCommand({ SecretId: probes.signingKeySecretArn })),
+    cloudfront: async () => {
+      // An unsigned request must be refused: 403 proves the stand-in is up and enforcing signatures.
+      const response = await fetch(`${probes.urls.cloudfront}/health-probe`, { signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
+      if (response.status !== 403) throw new Error(`unsigned request answered ${response.status}, expected 403`);
+    },
+  };
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([service, check]) => {
+      const started = performance.now();
+      const url = probes.urls[service as keyof typeof checks];
+      try {
+        await check();
+        return [service, { ok: true, url, latencyMs: Math.round(performance.now() - started) }] as const;
+      } catch (err) {
+        const latencyMs = Math.round(performance.now() - started);
+        return [service, { ok: false, url, latencyMs, error: (err as Error).message }] as const;
+      }
+    }),
+  );
+  return Object.fromEntries(entries);
+}

@@ -1,0 +1,26 @@
+// Minimal typings for the embedded AWS stand-ins, which ship none.
+
+declare module 's3rver' {
+  import type { IncomingMessage, ServerResponse } from 'node:http';
+  interface S3rverOptions {
+    directory: string;
+    silent?: boolean;
+    configureBuckets?: { name: string; configs?: (string | Buffer)[] }[];
+  }
+  export default class S3rver {
+    constructor(options: S3rverOptions);
+    configureBuckets(): Promise<void>;
+    callback(): (req: IncomingMessage, res: ServerResponse) => void;
+  }
+}
+
+declare module 'dynalite' {
+  import type { Server } from 'node:http';
+  interface DynaliteOptions {
+    path?: string;
+    createTableMs?: number;
+    deleteTableMs?: number;
+    updateTableMs?: number;
+  }
+  export default function dynalite(options: DynaliteOptions): Server;
+}

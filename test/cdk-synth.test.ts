@@ -1,0 +1,45 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const projectDir = path.join(__dirname, '..');
+
+/** `npx cdk synth` as a platform engineer runs it on a fresh machine: no AWS credentials, config or account. */
+function cdkSynth(args: string[]) {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'no-aws-home-'));
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-out-'));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_') && !name.startsWith('CDK_')),
+  );
+  const result = spawnSync('npx', ['cdk', 'synth', '--quiet', '--output', outDir, ...args], {
+    cwd: projectDir,
+    env: { ...env, HOME: home, CDK_DISABLE_VERSION_CHECK: 'true' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { ...result, outDir };
+}
+
+describe('cdk synth from the command line', () => {
+  test('synthesizes every stack with no AWS account, credentials or Docker, in its configured region', () => {
+    const result = cdkSynth(['-c', 'platform.homeRegion=eu-west-1']);
+    expect(result.stderr).not.toMatch(/ERROR|Error:/);
+    expect(result.status).toBe(0);
+    const manifest = JSON.parse(fs.readFileSync(path.join(result.outDir, 'manifest.json'), 'utf8'));
+    const stacks = Object.entries(manifest.artifacts as Record<string, { type: string; environment: string }>)
+      .filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack')
+      .map(([name, artifact]) => [name, artifact.environment]);
+    expect(stacks).toEqual([['ImagingPlatform-Data', 'aws://unknown-account/eu-west-1']]);
+    expect(fs.existsSync(path.join(result.outDir, 'ImagingPlatform-Data.template.json'))).toBe(true);
+    // The key pair handler was bundled by the local esbuild, not Docker.
+    const assets = fs.readdirSync(result.outDir).filter((f) => f.startsWith('asset.'));
+    expect(assets.some((a) => fs.existsSync(path.join(result.outDir, a, 'index.js')))).toBe(true);
+  });
+
+  test('a bad config value stops synth with the key named', () => {
+    const result = cdkSynth(['-c', 'platform.compute.maxVcpus=-4']);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('platform.compute.maxVcpus: Too small: expected number to be >=1');
+  });
+});
