@@ -9,4 +9,5 @@ module.exports = {
     '^.+\\.ts$': 'ts-jest',
   },
   testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
 };

@@ -26,7 +26,9 @@ export class DataStack extends Stack {
     const { config } = props;
 
     this.platformKey = new PlatformKey(this, 'PlatformKey', { alias: `alias/${config.name}-data` });
-    const accessLogs = new AccessLogBucket(this, 'AccessLogs', { retentionDays: config.retention.accessLogDays });
+    const accessLogs = new AccessLogBucket(this, 'AccessLogs', {
+      retentionDays: config.retention.accessLogDays,
+    });
     this.imagingBucket = new ImagingBucket(this, 'Imaging', {
       encryptionKey: this.platformKey.key,
       accessLogsBucket: accessLogs.bucket,
@@ -38,6 +40,7 @@ export class DataStack extends Stack {
     this.signingKeyPair = new UrlSigningKeyPair(this, 'UrlSigningKeyPair', {
       encryptionKey: this.platformKey.key,
       logRetentionDays: config.retention.logRetentionDays,
+      generation: config.urlSigningKeyGeneration,
     });
     this.imagingDistribution = new ImagingDistribution(this, 'ImagingDistribution', {
       bucket: this.imagingBucket.bucket,

@@ -10,8 +10,10 @@ import * as path from 'node:path';
 /** Where handler sources live: `lambda/<name>/index.ts`. */
 const HANDLERS_DIR = path.join(__dirname, '..', 'lambda');
 
-export interface PlatformFunctionProps
-  extends Omit<NodejsFunctionProps, 'entry' | 'runtime' | 'architecture' | 'bundling' | 'logGroup' | 'tracing'> {
+export interface PlatformFunctionProps extends Omit<
+  NodejsFunctionProps,
+  'entry' | 'runtime' | 'architecture' | 'bundling' | 'logGroup' | 'tracing'
+> {
   /** Folder under `lambda/` holding the handler's `index.ts`, named after the construct that deploys it. */
   readonly handlerName: string;
   /** Days that the function's logs are kept. */

@@ -31,7 +31,10 @@ interface PolicyStatement {
   };
 }
 
-export function verifySignedRequest(request: SignedRequest, trustedKeys: ReadonlyMap<string, KeyObject>): Verdict {
+export function verifySignedRequest(
+  request: SignedRequest,
+  trustedKeys: ReadonlyMap<string, KeyObject>,
+): Verdict {
   const url = new URL(request.url);
   const fromQuery: SigningValues = {};
   for (const name of URL_PARAMS) {
@@ -89,7 +92,8 @@ function checkStatement(statement: PolicyStatement, resourceUrl: string, request
   const greaterThan = statement.Condition?.DateGreaterThan?.['AWS:EpochTime'];
   if (typeof greaterThan === 'number' && request.now <= greaterThan) return deny('Request is not yet valid');
   const cidr = statement.Condition?.IpAddress?.['AWS:SourceIp'];
-  if (cidr !== undefined && !ipInCidr(request.sourceIp, cidr)) return deny('Source IP is not allowed by the policy');
+  if (cidr !== undefined && !ipInCidr(request.sourceIp, cidr))
+    return deny('Source IP is not allowed by the policy');
   return { allowed: true };
 }
 
@@ -105,8 +109,13 @@ export function unsignedUrl(requestUrl: string): string {
   const kept = requestUrl
     .slice(queryStart + 1)
     .split('&')
-    .filter((pair) => pair !== '' && !(URL_PARAMS as readonly string[]).includes(decodeURIComponent(pair.split('=')[0])));
-  return kept.length > 0 ? `${requestUrl.slice(0, queryStart)}?${kept.join('&')}` : requestUrl.slice(0, queryStart);
+    .filter(
+      (pair) =>
+        pair !== '' && !(URL_PARAMS as readonly string[]).includes(decodeURIComponent(pair.split('=')[0])),
+    );
+  return kept.length > 0
+    ? `${requestUrl.slice(0, queryStart)}?${kept.join('&')}`
+    : requestUrl.slice(0, queryStart);
 }
 
 function fromCookies(header: string | undefined): SigningValues {

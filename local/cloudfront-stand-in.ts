@@ -17,14 +17,23 @@ export interface CloudFrontStandInOptions {
   readonly bucketName: string;
 }
 
-const PASSED_HEADERS = ['content-type', 'content-length', 'content-range', 'etag', 'last-modified', 'cache-control'];
+const PASSED_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-range',
+  'etag',
+  'last-modified',
+  'cache-control',
+];
 
 /**
  * The distribution of local mode: serves an object of the imaging bucket only to a request whose
  * signed URL or signed cookies verify against the trusted keys, and answers 403 otherwise,
  * including for objects that do not exist (as CloudFront with OAC does when S3 may not list).
  */
-export async function startCloudFrontStandIn(options: CloudFrontStandInOptions): Promise<{ stop: () => Promise<void> }> {
+export async function startCloudFrontStandIn(
+  options: CloudFrontStandInOptions,
+): Promise<{ stop: () => Promise<void> }> {
   const server = http.createServer((req, res) => {
     serve(options, req, res).catch((err: Error) => {
       if (!res.headersSent) respondError(res, 502, 'OriginError', err.message);
@@ -60,7 +69,10 @@ async function serve(options: CloudFrontStandInOptions, req: http.IncomingMessag
     const object = await options.s3.send(
       new GetObjectCommand({ Bucket: options.bucketName, Key: key, Range: req.headers.range }),
     );
-    const headers: Record<string, string> = { 'accept-ranges': 'bytes', 'x-cache': 'Miss from cloudfront-stand-in' };
+    const headers: Record<string, string> = {
+      'accept-ranges': 'bytes',
+      'x-cache': 'Miss from cloudfront-stand-in',
+    };
     const fromS3: Record<string, unknown> = {
       'content-type': object.ContentType,
       'content-length': object.ContentLength,

@@ -10,7 +10,9 @@ export interface EmbeddedDynamoDbOptions {
 }
 
 /** The DynamoDB-compatible server of local mode, tables kept in LevelDB under `<dataDir>/dynamodb`. */
-export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions): Promise<{ stop: () => Promise<void> }> {
+export async function startEmbeddedDynamoDb(
+  options: EmbeddedDynamoDbOptions,
+): Promise<{ stop: () => Promise<void> }> {
   const dbPath = path.join(options.dataDir, 'dynamodb');
   fs.mkdirSync(dbPath, { recursive: true });
   // Tables become ACTIVE at once instead of after dynalite's simulated delay.

@@ -27,7 +27,10 @@ export async function startFrontDoor(options: {
     const route = matching.find((r) => r.method === req.method);
     const respond = ({ status, body }: FrontDoorResponse) => {
       const text = JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(text),
+      });
       res.end(text);
     };
     if (!route) {

@@ -6,7 +6,13 @@ import { startCloudFrontStandIn } from './cloudfront-stand-in';
 import { S3RVER_CREDENTIALS, startEmbeddedS3 } from './embedded-s3';
 import { startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { apiError, startFrontDoor } from './front-door';
-import { LocalPlatformOptions, LocalService, PORT_VARIABLES, SERVICE_NAMES, serviceUrl } from './local-options';
+import {
+  LocalPlatformOptions,
+  LocalService,
+  PORT_VARIABLES,
+  SERVICE_NAMES,
+  serviceUrl,
+} from './local-options';
 import { loadOrCreateLocalSigningKey } from './local-signing-key';
 import { assertPortFree } from './port-check';
 import { checkServices } from './service-health';
@@ -61,11 +67,21 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   try {
     const { host, ports, dataDir, bucketName } = options;
     running.push(
-      await startEmbeddedS3({ dataDir, host, port: ports.s3, bucketName, webOrigins: defaultPlatformConfig.webOrigins }),
+      await startEmbeddedS3({
+        dataDir,
+        host,
+        port: ports.s3,
+        bucketName,
+        webOrigins: defaultPlatformConfig.webOrigins,
+      }),
     );
     running.push(await startEmbeddedDynamoDb({ dataDir, host, port: ports.dynamodb }));
 
-    const secretsManagerStandIn = await startSecretsManagerStandIn({ host, port: ports.secretsManager, region: LOCAL_REGION });
+    const secretsManagerStandIn = await startSecretsManagerStandIn({
+      host,
+      port: ports.secretsManager,
+      region: LOCAL_REGION,
+    });
     running.push(secretsManagerStandIn);
     const signingKey = loadOrCreateLocalSigningKey(dataDir);
     const signingSecret = secretsManagerStandIn.put(SIGNING_KEY_SECRET_NAME, signingKey.privateKeyPem);
@@ -94,7 +110,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const secretsManager = new SecretsManagerClient({ ...clientConfig, endpoint: urls.secretsManager });
     running.push({ stop: async () => (dynamodb.destroy(), secretsManager.destroy()) });
     const probes = {
-      urls: { s3: urls.s3, dynamodb: urls.dynamodb, cloudfront: urls.cloudfront, secretsManager: urls.secretsManager },
+      urls: {
+        s3: urls.s3,
+        dynamodb: urls.dynamodb,
+        cloudfront: urls.cloudfront,
+        secretsManager: urls.secretsManager,
+      },
       s3,
       dynamodb,
       secretsManager,

@@ -50,17 +50,24 @@ export async function startSecretsManagerStandIn(options: {
       throw new ServiceError('InvalidParameterException', 'SecretId is required');
     }
     const secret = byArn.get(secretId) ?? [...byArn.values()].find((s) => s.name === secretId);
-    if (!secret) throw new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    if (!secret)
+      throw new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     return secret;
   };
 
   const create = (input: Record<string, unknown>): StoredSecret => {
     const name = input.Name;
     if (typeof name !== 'string' || !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) {
-      throw new ServiceError('InvalidParameterException', 'Name is missing or has characters a secret name cannot hold');
+      throw new ServiceError(
+        'InvalidParameterException',
+        'Name is missing or has characters a secret name cannot hold',
+      );
     }
     if ([...byArn.values()].some((s) => s.name === name)) {
-      throw new ServiceError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+      throw new ServiceError(
+        'ResourceExistsException',
+        `The operation failed because the secret ${name} already exists.`,
+      );
     }
     if (typeof input.SecretString !== 'string') {
       throw new ServiceError('InvalidParameterException', 'SecretString is required');
@@ -126,7 +133,10 @@ export async function startSecretsManagerStandIn(options: {
       let body: unknown;
       try {
         if (req.method !== 'POST' || !target.startsWith('secretsmanager.') || !operation) {
-          throw new ServiceError('UnknownOperationException', `operation ${target || '(none)'} is not supported locally`);
+          throw new ServiceError(
+            'UnknownOperationException',
+            `operation ${target || '(none)'} is not supported locally`,
+          );
         }
         body = operation(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
       } catch (err) {
@@ -135,7 +145,10 @@ export async function startSecretsManagerStandIn(options: {
         body = { __type: type, message: (err as Error).message };
         res.setHeader('x-amzn-errortype', type);
       }
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
+      res.writeHead(status, {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-requestid': randomUUID(),
+      });
       res.end(JSON.stringify(body));
     });
   });

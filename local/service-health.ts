@@ -24,12 +24,16 @@ export async function checkServices(probes: HealthProbes): Promise<Record<string
   const checks: Record<Exclude<LocalService, 'api'>, () => Promise<unknown>> = {
     s3: () => probes.s3.send(new HeadBucketCommand({ Bucket: probes.bucketName })),
     dynamodb: () => probes.dynamodb.send(new ListTablesCommand({ Limit: 1 })),
-    secretsManager: () => probes.secretsManager.send(new DescribeSecretCommand({ SecretId: probes.signingKeySecretArn })),
+    secretsManager: () =>
+      probes.secretsManager.send(new DescribeSecretCommand({ SecretId: probes.signingKeySecretArn })),
     cloudfront: async () => {
       // An unsigned request must be refused: 403 proves the stand-in is up and enforcing signatures.
-      const response = await fetch(`${probes.urls.cloudfront}/health-probe`, { signal: AbortSignal.timeout(2000) });
+      const response = await fetch(`${probes.urls.cloudfront}/health-probe`, {
+        signal: AbortSignal.timeout(2000),
+      });
       await response.arrayBuffer();
-      if (response.status !== 403) throw new Error(`unsigned request answered ${response.status}, expected 403`);
+      if (response.status !== 403)
+        throw new Error(`unsigned request answered ${response.status}, expected 403`);
     },
   };
   const entries = await Promise.all(

@@ -9,7 +9,9 @@ describe('data stack', () => {
   beforeAll(() => {
     const { platform } = synthPlatform();
     template = Template.fromStack(platform.data);
-    bucketId = Object.keys(template.findResources('AWS::S3::Bucket', { Properties: { AccelerateConfiguration: {} } }))[0];
+    bucketId = Object.keys(
+      template.findResources('AWS::S3::Bucket', { Properties: { AccelerateConfiguration: {} } }),
+    )[0];
     keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0];
   });
 
@@ -104,7 +106,10 @@ describe('data stack', () => {
     const rules = template.toJSON().Resources[bucketId].Properties.LifecycleConfiguration.Rules;
     expect(rules).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
+        expect.objectContaining({
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          Status: 'Enabled',
+        }),
         expect.objectContaining({
           Prefix: 'uploads/',
           TagFilters: [{ Key: 'conversion', Value: 'succeeded' }],
@@ -143,7 +148,10 @@ describe('data stack', () => {
   test('the distribution writes access logs', () => {
     template.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: {
-        Logging: { Bucket: { 'Fn::GetAtt': [Match.anyValue(), 'RegionalDomainName'] }, Prefix: 'cloudfront/' },
+        Logging: {
+          Bucket: { 'Fn::GetAtt': [Match.anyValue(), 'RegionalDomainName'] },
+          Prefix: 'cloudfront/',
+        },
       },
     });
   });
@@ -163,6 +171,7 @@ describe('data stack', () => {
     template.hasResourceProperties('Custom::UrlSigningKeyPair', {
       SecretNamePrefix: 'ImagingPlatform-Data/url-signing-key',
       KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+      Generation: 1,
     });
     const policies = Object.values(template.findResources('AWS::IAM::Policy'));
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
@@ -172,10 +181,12 @@ describe('data stack', () => {
       'secretsmanager:DeleteSecret',
       'secretsmanager:TagResource',
     ]);
-    expect(JSON.stringify(secretStatement.Resource)).toContain(':secret:ImagingPlatform-Data/url-signing-key/*');
-    expect(statements.some((s) => JSON.stringify(s.Resource) === '"*"' && /secretsmanager/.test(String(s.Action)))).toBe(
-      false,
+    expect(JSON.stringify(secretStatement.Resource)).toContain(
+      ':secret:ImagingPlatform-Data/url-signing-key/*',
     );
+    expect(
+      statements.some((s) => JSON.stringify(s.Resource) === '"*"' && /secretsmanager/.test(String(s.Action))),
+    ).toBe(false);
   });
 
   test('Lambda roles carry no AWS managed policies', () => {
@@ -194,9 +205,19 @@ describe('data stack with a custom images domain', () => {
     Template.fromStack(platform.data).hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
         Aliases: ['images.example.org'],
-        ViewerCertificate: Match.objectLike({ MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' }),
+        ViewerCertificate: Match.objectLike({
+          MinimumProtocolVersion: 'TLSv1.2_2021',
+          SslSupportMethod: 'sni-only',
+        }),
       }),
     });
+  });
+});
+
+describe('url signing key rotation', () => {
+  test('raising the key generation changes the key pair resource, so a new key replaces the old', () => {
+    const { platform } = synthPlatform({ 'platform.urlSigningKeyGeneration': '2' });
+    Template.fromStack(platform.data).hasResourceProperties('Custom::UrlSigningKeyPair', { Generation: 2 });
   });
 });
 

@@ -24,7 +24,12 @@ beforeAll(async () => {
   const s3 = new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
   for (const [key, body] of Object.entries(objects)) {
     await s3.send(
-      new PutObjectCommand({ Bucket: platform.environment.IMAGING_BUCKET, Key: key, Body: body, ContentType: 'application/octet-stream' }),
+      new PutObjectCommand({
+        Bucket: platform.environment.IMAGING_BUCKET,
+        Key: key,
+        Body: body,
+        ContentType: 'application/octet-stream',
+      }),
     );
   }
   s3.destroy();
@@ -120,7 +125,9 @@ describe('signed URLs against the local CloudFront', () => {
   });
 
   test('a byte range of a signed object comes back as 206', async () => {
-    const response = await fetch(await signer.signedUrl('images/abc/volume.mha'), { headers: { range: 'bytes=0-9' } });
+    const response = await fetch(await signer.signedUrl('images/abc/volume.mha'), {
+      headers: { range: 'bytes=0-9' },
+    });
     expect(response.status).toBe(206);
     expect(await response.text()).toBe('ObjectType');
   });
@@ -154,10 +161,14 @@ describe('signed URLs against the local CloudFront', () => {
 describe('signed cookies against the local CloudFront', () => {
   test('cookies for a prefix open every object under it', async () => {
     const cookies = cookieHeader(await signer.signedCookies('images/abc/'));
-    expect(await get(`${platform.urls.cloudfront}/images/abc/volume.mha`, { cookie: cookies })).toMatchObject({
-      status: 200,
+    expect(await get(`${platform.urls.cloudfront}/images/abc/volume.mha`, { cookie: cookies })).toMatchObject(
+      {
+        status: 200,
+      },
+    );
+    const tile = await get(`${platform.urls.cloudfront}/images/abc/tiles/0%200/tile%20%C3%A9.jpg`, {
+      cookie: cookies,
     });
-    const tile = await get(`${platform.urls.cloudfront}/images/abc/tiles/0%200/tile%20%C3%A9.jpg`, { cookie: cookies });
     expect(tile).toEqual({ status: 200, body: 'tile bytes' });
   });
 
@@ -184,7 +195,11 @@ describe('signed cookies against the local CloudFront', () => {
     )
       .toString('utf8')
       .replace('images/abc/*', 'images/*');
-    const widened = Buffer.from(policy).toString('base64').replace(/\+/g, '-').replace(/=/g, '_').replace(/\//g, '~');
+    const widened = Buffer.from(policy)
+      .toString('base64')
+      .replace(/\+/g, '-')
+      .replace(/=/g, '_')
+      .replace(/\//g, '~');
     const response = await get(`${platform.urls.cloudfront}/images/xyz/secret.mha`, {
       cookie: cookieHeader({ ...cookies, 'CloudFront-Policy': widened }),
     });
@@ -199,7 +214,11 @@ describe('image URL signer', () => {
       ...forgedOptions(await signerKey()),
       loadPrivateKey: async () => (loads++, signerKey()),
     });
-    await Promise.all([counting.signedUrl('images/a/1'), counting.signedUrl('images/a/2'), counting.signedCookies('images/a/')]);
+    await Promise.all([
+      counting.signedUrl('images/a/1'),
+      counting.signedUrl('images/a/2'),
+      counting.signedCookies('images/a/'),
+    ]);
     await counting.signedUrl('images/a/3');
     expect(loads).toBe(1);
   });
@@ -228,8 +247,8 @@ describe('image URL signer', () => {
 
   test('from the environment, it names each missing variable', () => {
     jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const fresh = require('../lambda/shared/image-url-signer') as typeof import('../lambda/shared/image-url-signer');
+      const fresh =
+        require('../lambda/shared/image-url-signer') as typeof import('../lambda/shared/image-url-signer');
       expect(() => fresh.imageUrlSigner({ IMAGES_BASE_URL: 'https://d1.cloudfront.net' })).toThrow(
         'image URL signing is not configured: SIGNING_KEY_PAIR_ID, SIGNING_KEY_SECRET_ARN unset',
       );

@@ -23,7 +23,7 @@ describe('platform configuration', () => {
     expect(defaultPlatformConfig.viewerRegions).toEqual(['eu-central-1', 'ap-northeast-1', 'us-east-2']);
   });
 
-  test('the default limits are the reference system\'s', () => {
+  test("the default limits are the reference system's", () => {
     expect(defaultPlatformConfig.limits).toMatchObject({
       activeJobsPerUser: 16,
       activeJobsPerAlgorithm: 16,
@@ -79,7 +79,9 @@ describe('platform configuration', () => {
           certificateArn: 'arn:aws:acm:eu-central-1:123456789012:certificate/abc-123',
         },
       }),
-    ).toEqual(['platform.domains.images.certificateArn: CloudFront only accepts certificates from us-east-1']);
+    ).toEqual([
+      'platform.domains.images.certificateArn: CloudFront only accepts certificates from us-east-1',
+    ]);
   });
 
   test('limits that contradict each other are refused', () => {
@@ -105,7 +107,11 @@ describe('platform configuration', () => {
     );
     expect(config.homeRegion).toBe('eu-west-1');
     expect(config.viewerRegions).toEqual(['eu-west-1']);
-    expect(config.compute).toEqual({ ...defaultPlatformConfig.compute, purchaseOption: 'spot', maxVcpus: 512 });
+    expect(config.compute).toEqual({
+      ...defaultPlatformConfig.compute,
+      purchaseOption: 'spot',
+      maxVcpus: 512,
+    });
     expect(config.account).toBe('012345678901');
   });
 

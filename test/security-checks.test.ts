@@ -25,8 +25,14 @@ describe('security checks', () => {
     expect(reported).toEqual(
       expect.arrayContaining([
         { rule: 'AwsSolutions-S1', resources: ['ImagingPlatform-Data/UnloggedBucket/Resource'] },
-        { rule: 'HIPAA.Security-S3BucketLoggingEnabled', resources: ['ImagingPlatform-Data/UnloggedBucket/Resource'] },
-        { rule: 'NIST.800.53.R5-S3BucketLoggingEnabled', resources: ['ImagingPlatform-Data/UnloggedBucket/Resource'] },
+        {
+          rule: 'HIPAA.Security-S3BucketLoggingEnabled',
+          resources: ['ImagingPlatform-Data/UnloggedBucket/Resource'],
+        },
+        {
+          rule: 'NIST.800.53.R5-S3BucketLoggingEnabled',
+          resources: ['ImagingPlatform-Data/UnloggedBucket/Resource'],
+        },
       ]),
     );
   });

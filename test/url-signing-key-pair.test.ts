@@ -25,8 +25,8 @@ beforeAll(async () => {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   });
   // Loaded only now, so that its client is created with the endpoint above.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  ({ handler } = require('../lambda/url-signing-key-pair/index') as typeof import('../lambda/url-signing-key-pair/index'));
+  ({ handler } =
+    require('../lambda/url-signing-key-pair/index') as typeof import('../lambda/url-signing-key-pair/index'));
 });
 
 afterAll(async () => {
@@ -54,7 +54,9 @@ function event(
       ...extra.ResourceProperties,
     },
     ...(extra.PhysicalResourceId && { PhysicalResourceId: extra.PhysicalResourceId }),
-    ...(requestType === 'Update' && { OldResourceProperties: { SecretNamePrefix: PREFIX, KmsKeyId: KMS_KEY } }),
+    ...(requestType === 'Update' && {
+      OldResourceProperties: { SecretNamePrefix: PREFIX, KmsKeyId: KMS_KEY },
+    }),
   } as CloudFormationCustomResourceEvent;
 }
 
@@ -134,13 +136,18 @@ describe('url signing key pair resource', () => {
     expect(failed.Reason).toBe('KmsKeyId must name the KMS key that encrypts the private key');
     expect(secretsManager.secrets.size).toBe(before);
     const rollback = await send(
-      event('Delete', { PhysicalResourceId: failed.PhysicalResourceId, ResourceProperties: { KmsKeyId: '' } }),
+      event('Delete', {
+        PhysicalResourceId: failed.PhysicalResourceId,
+        ResourceProperties: { KmsKeyId: '' },
+      }),
     );
     expect(rollback.Status).toBe('SUCCESS');
   });
 
   test('a malformed secret name prefix fails with the property named', async () => {
-    const failed = await send(event('Create', { ResourceProperties: { SecretNamePrefix: 'bad name with spaces' } }));
+    const failed = await send(
+      event('Create', { ResourceProperties: { SecretNamePrefix: 'bad name with spaces' } }),
+    );
     expect(failed.Status).toBe('FAILED');
     expect(failed.Reason).toMatch(/SecretNamePrefix/);
   });

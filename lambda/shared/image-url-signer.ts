@@ -39,7 +39,9 @@ export class ImageUrlSigner {
     this.expiresInSeconds = options.expiresInSeconds ?? DEFAULT_SIGNED_URL_SECONDS;
     this.now = options.now ?? Date.now;
     if (!/^https?:\/\/[^/]+$/.test(this.baseUrl)) {
-      throw new Error(`baseUrl must be an origin such as https://d111111abcdef8.cloudfront.net, got "${options.baseUrl}"`);
+      throw new Error(
+        `baseUrl must be an origin such as https://d111111abcdef8.cloudfront.net, got "${options.baseUrl}"`,
+      );
     }
   }
 
@@ -106,7 +108,10 @@ export class ImageUrlSigner {
 }
 
 /** Reads the private key from the secret the data stack's key pair resource wrote. */
-export function privateKeyFromSecret(secretsManager: SecretsManagerClient, secretId: string): () => Promise<string> {
+export function privateKeyFromSecret(
+  secretsManager: SecretsManagerClient,
+  secretId: string,
+): () => Promise<string> {
   return async () => {
     const secret = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }));
     if (!secret.SecretString?.includes('PRIVATE KEY')) {
@@ -125,7 +130,9 @@ let signerFromEnvironment: ImageUrlSigner | undefined;
  */
 export function imageUrlSigner(env: NodeJS.ProcessEnv = process.env): ImageUrlSigner {
   if (signerFromEnvironment) return signerFromEnvironment;
-  const missing = ['IMAGES_BASE_URL', 'SIGNING_KEY_PAIR_ID', 'SIGNING_KEY_SECRET_ARN'].filter((name) => !env[name]);
+  const missing = ['IMAGES_BASE_URL', 'SIGNING_KEY_PAIR_ID', 'SIGNING_KEY_SECRET_ARN'].filter(
+    (name) => !env[name],
+  );
   if (missing.length > 0) throw new Error(`image URL signing is not configured: ${missing.join(', ')} unset`);
   signerFromEnvironment = new ImageUrlSigner({
     baseUrl: env.IMAGES_BASE_URL!,

@@ -19,7 +19,8 @@ import { logger } from '../shared/logger';
  * platform's KMS key and never leaves this function otherwise; only the public key is returned.
  *
  * Create and Update each make a fresh key pair in a fresh secret (a new physical id), so a
- * changed property rotates the key; CloudFormation then deletes the old secret. Delete removes
+ * changed property (the `Generation` counter) rotates the key; CloudFormation then deletes the
+ * old secret. Delete removes
  * the secret without a recovery window, so nothing that could sign a URL is left behind.
  */
 export interface UrlSigningKeyPairProperties {
@@ -37,11 +38,15 @@ export async function handler(event: CloudFormationCustomResourceEvent, context?
   try {
     outcome = await applyUrlSigningKeyPairEvent(event);
   } catch (err) {
-    logger.error('url signing key pair request failed', { requestType: event.RequestType, error: err as Error });
+    logger.error('url signing key pair request failed', {
+      requestType: event.RequestType,
+      error: err as Error,
+    });
     outcome = {
       status: 'FAILED',
       // A failed Create needs an id that the rollback's Delete recognises as "nothing made".
-      physicalResourceId: 'PhysicalResourceId' in event ? event.PhysicalResourceId : `failed-${event.RequestId}`,
+      physicalResourceId:
+        'PhysicalResourceId' in event ? event.PhysicalResourceId : `failed-${event.RequestId}`,
       reason: (err as Error).message,
     };
   }
@@ -72,7 +77,10 @@ function readProperties(raw: Record<string, unknown>): UrlSigningKeyPairProperti
   return { SecretNamePrefix, KmsKeyId };
 }
 
-async function createKeyPair(properties: UrlSigningKeyPairProperties, stackId: string): Promise<CustomResourceOutcome> {
+async function createKeyPair(
+  properties: UrlSigningKeyPairProperties,
+  stackId: string,
+): Promise<CustomResourceOutcome> {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048, // the size CloudFront accepts for key groups
     publicKeyEncoding: { type: 'spki', format: 'pem' },

@@ -118,6 +118,8 @@ export const platformConfigSchema = z
         message: `expected one of the CloudWatch Logs retention periods: ${logRetentionDays.join(', ')}`,
       }),
     }),
+    /** Raise by one to rotate the key pair that signs CloudFront URLs (a new key replaces the old at deploy). */
+    urlSigningKeyGeneration: z.number().int().min(1),
     /** Tags on every resource. */
     tags: z.record(z.string().min(1).max(128), z.string().max(256)),
   })
@@ -177,5 +179,6 @@ export const defaultPlatformConfig: PlatformConfig = {
     accessLogDays: 365,
     logRetentionDays: 365,
   },
+  urlSigningKeyGeneration: 1,
   tags: { project: 'imaging-platform' },
 };

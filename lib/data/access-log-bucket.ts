@@ -60,11 +60,13 @@ export class AccessLogBucket extends Construct {
       },
       {
         id: 'HIPAA.Security-S3BucketReplicationEnabled',
-        reason: 'Access logs are kept for audit in the home region; replicating them would copy logs, not imaging data.',
+        reason:
+          'Access logs are kept for audit in the home region; replicating them would copy logs, not imaging data.',
       },
       {
         id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
-        reason: 'Access logs are kept for audit in the home region; replicating them would copy logs, not imaging data.',
+        reason:
+          'Access logs are kept for audit in the home region; replicating them would copy logs, not imaging data.',
       },
     );
   }

@@ -11,6 +11,8 @@ export interface UrlSigningKeyPairProps {
   readonly encryptionKey: kms.IKey;
   /** Days that the key pair function's logs are kept. */
   readonly logRetentionDays: number;
+  /** Changing it makes a new key pair replace the current one. */
+  readonly generation: number;
 }
 
 /**
@@ -57,7 +59,11 @@ export class UrlSigningKeyPair extends Construct {
     const keyPair = new CustomResource(this, 'Resource', {
       resourceType: 'Custom::UrlSigningKeyPair',
       serviceToken: generator.functionArn,
-      properties: { SecretNamePrefix: secretNamePrefix, KmsKeyId: props.encryptionKey.keyArn },
+      properties: {
+        SecretNamePrefix: secretNamePrefix,
+        KmsKeyId: props.encryptionKey.keyArn,
+        Generation: props.generation,
+      },
     });
     keyPair.node.addDependency(generator);
 

@@ -16,4 +16,3 @@ export function synthPlatform(context: Record<string, unknown> = {}): { app: App
   const config = loadPlatformConfig(app.node.getAllContext());
   return { app, platform: buildPlatform(app, config) };
 }
-

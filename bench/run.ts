@@ -1,0 +1,84 @@
+// `npm run bench`: prints the platform's figures. Each capability adds its own section.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const projectDir = path.join(__dirname, '..');
+const SYNTH_TARGET_SECONDS = 30;
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function benchSynth(): void {
+  console.log('## Synthesizing the whole app (cdk.json context, bundling included)');
+  const runs = 3;
+  for (let run = 1; run <= runs; run++) {
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-'));
+    const started = performance.now();
+    const result = spawnSync('npx', ['tsx', path.join(__dirname, 'synth-app.ts'), outDir], {
+      cwd: projectDir,
+      encoding: 'utf8',
+    });
+    const processMs = performance.now() - started;
+    if (result.status !== 0) {
+      console.error(result.stderr);
+      throw new Error(`synth failed with exit code ${result.status}`);
+    }
+    const figures = JSON.parse(result.stdout.trim().split('\n').pop()!) as {
+      wallMs: number;
+      maxRssKb: number;
+    };
+    const verdict = processMs / 1000 < SYNTH_TARGET_SECONDS ? 'within' : 'OVER';
+    console.log(
+      `run ${run}: ${(processMs / 1000).toFixed(2)} s wall including Node start (${(figures.wallMs / 1000).toFixed(2)} s in the app), ` +
+        `peak memory ${mib(figures.maxRssKb * 1024)}; ${verdict} the ${SYNTH_TARGET_SECONDS} s target`,
+    );
+    if (run === runs) reportLambdaBundles(outDir);
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
+
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cli-'));
+  const started = performance.now();
+  const cli = spawnSync('npx', ['cdk', 'synth', '--quiet', '--output', outDir], {
+    cwd: projectDir,
+    encoding: 'utf8',
+  });
+  if (cli.status !== 0) throw new Error(`cdk synth failed: ${cli.stderr}`);
+  console.log(
+    `npx cdk synth, end to end through the CLI: ${((performance.now() - started) / 1000).toFixed(2)} s`,
+  );
+  fs.rmSync(outDir, { recursive: true, force: true });
+}
+
+/** Sizes of each bundled handler, found through the asset manifests of the synthesized stacks. */
+function reportLambdaBundles(outDir: string): void {
+  console.log('\n## Bundled Lambda handlers');
+  for (const file of fs.readdirSync(outDir).filter((f) => f.endsWith('.template.json'))) {
+    const template = JSON.parse(fs.readFileSync(path.join(outDir, file), 'utf8'));
+    for (const [logicalId, resource] of Object.entries<{ Type: string; Metadata?: Record<string, string> }>(
+      template.Resources,
+    )) {
+      const assetPath = resource.Metadata?.['aws:asset:path'];
+      if (resource.Type !== 'AWS::Lambda::Function' || !assetPath) continue;
+      const dir = path.join(outDir, assetPath);
+      const code = fs.statSync(path.join(dir, 'index.js')).size;
+      const map = fs.existsSync(path.join(dir, 'index.js.map'))
+        ? fs.statSync(path.join(dir, 'index.js.map')).size
+        : 0;
+      console.log(
+        `${file.replace('.template.json', '')}/${logicalId}: index.js ${kib(code)}, source map ${kib(map)}`,
+      );
+    }
+  }
+}
+
+console.log(
+  `# Imaging platform benchmarks (${os.cpus().length} cores, ${mib(os.totalmem())} memory, Node ${process.version})\n`,
+);
+benchSynth();
