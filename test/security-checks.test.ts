@@ -37,6 +37,13 @@ describe('security checks', () => {
     );
   });
 
+  test("CDK's CloudFormation validation is on and fails synth on a template error", () => {
+    const { app, platform } = synthPlatform();
+    const bucket = platform.data.imagingBucket.bucket.node.defaultChild as s3.CfnBucket;
+    bucket.addPropertyOverride('AccelerationMode', 'Fast');
+    expect(() => app.synth()).toThrow(/'AccelerationMode' was unexpected\) \(CloudFormation Validate\)/);
+  });
+
   test('every acknowledgement states a reason', () => {
     const { app } = synthPlatform();
     const acknowledgements = app.node
