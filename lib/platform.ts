@@ -19,7 +19,6 @@ export function buildPlatform(app: App, config: PlatformConfig, defaultAccount?:
   const data = new DataStack(app, `${config.name}-Data`, {
     env: home,
     description: 'Imaging platform: KMS key, imaging bucket, CloudFront distribution with signed URLs',
-    terminationProtection: false,
     config,
   });
   return { data };
