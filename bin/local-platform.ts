@@ -15,6 +15,12 @@ async function main(): Promise<void> {
     `  health                     ${platform.urls.api}/v1/health`,
     `  data folder                ${platform.dataDir}`,
     '',
+    'Development tokens (send as "Authorization: Bearer <token>"):',
+    ...platform.devUsers.map(
+      (user) =>
+        `  ${user.token.padEnd(12)} ${user.claims.email}${user.claims['custom:verified'] === 'true' ? ' (verified)' : ''}`,
+    ),
+    '',
     'To point AWS SDKs and the AWS CLI at it:',
     ...Object.entries(platform.environment).map(([name, value]) => `  export ${name}=${value}`),
     '',

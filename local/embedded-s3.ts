@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import S3rver from 's3rver';
 import { close, listen } from './port-check';
+import { handleMultipart } from './s3rver-multipart';
 
 /** s3rver accepts only these credentials. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -29,7 +30,10 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<{ sto
     configureBuckets: [{ name: options.bucketName, configs: [corsConfiguration(options.webOrigins)] }],
   });
   await s3rver.configureBuckets();
-  const server = http.createServer(s3rver.callback());
+  const serveS3 = s3rver.callback();
+  const server = http.createServer((req, res) => {
+    if (!handleMultipart(s3rver.store, req, res)) serveS3(req, res);
+  });
   await listen(server, options.host, options.port);
   return { stop: () => close(server) };
 }

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { defaultPlatformConfig, PlatformConfig } from '../lib/config/platform-config';
 
 /** The embedded services of local mode, each on its own loopback port. */
 export type LocalService = 'api' | 's3' | 'dynamodb' | 'cloudfront' | 'secretsManager';
@@ -11,8 +12,8 @@ export interface LocalPlatformOptions {
   readonly ports: Readonly<Record<LocalService, number>>;
   /** Name of the imaging bucket in the embedded S3. */
   readonly bucketName: string;
-  /** Lifetime of signed URLs handed out in local mode. */
-  readonly signedUrlSeconds: number;
+  /** The platform configuration whose limits the handlers apply. */
+  readonly config: PlatformConfig;
 }
 
 export const DEFAULT_PORTS: Readonly<Record<LocalService, number>> = {
@@ -57,7 +58,7 @@ export function localOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env
     host: '127.0.0.1',
     ports,
     bucketName: 'imaging-platform-local',
-    signedUrlSeconds: 300,
+    config: defaultPlatformConfig,
   };
 }
 

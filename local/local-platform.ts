@@ -5,7 +5,12 @@ import { defaultPlatformConfig } from '../lib/config/platform-config';
 import { startCloudFrontStandIn } from './cloudfront-stand-in';
 import { S3RVER_CREDENTIALS, startEmbeddedS3 } from './embedded-s3';
 import { startEmbeddedDynamoDb } from './embedded-dynamodb';
+import { uploadHandlerEnvironment } from '../lib/api/handler-environment';
+import { TABLES, TableName } from '../lambda/shared/tables';
+import { apiRoutes } from './api-routes';
+import { DEV_USERS } from './dev-users';
 import { apiError, startFrontDoor } from './front-door';
+import { ensureLocalTables, localTableNames } from './local-tables';
 import {
   LocalPlatformOptions,
   LocalService,
@@ -33,6 +38,8 @@ export interface LocalPlatform {
    */
   readonly environment: Readonly<Record<string, string>>;
   readonly dataDir: string;
+  /** Development tokens accepted by the front door, with the claims each stands for. */
+  readonly devUsers: typeof DEV_USERS;
   stop(): Promise<void>;
 }
 
@@ -72,7 +79,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         host,
         port: ports.s3,
         bucketName,
-        webOrigins: defaultPlatformConfig.webOrigins,
+        webOrigins: options.config.webOrigins,
       }),
     );
     running.push(await startEmbeddedDynamoDb({ dataDir, host, port: ports.dynamodb }));
@@ -109,6 +116,30 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: urls.dynamodb });
     const secretsManager = new SecretsManagerClient({ ...clientConfig, endpoint: urls.secretsManager });
     running.push({ stop: async () => (dynamodb.destroy(), secretsManager.destroy()) });
+    await ensureLocalTables(dynamodb);
+
+    const environment: Record<string, string> = {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_S3: urls.s3,
+      AWS_ENDPOINT_URL_DYNAMODB: urls.dynamodb,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: urls.secretsManager,
+      IMAGING_BUCKET: bucketName,
+      IMAGES_BASE_URL: urls.cloudfront,
+      SIGNING_KEY_PAIR_ID: signingKey.keyPairId,
+      SIGNING_KEY_SECRET_ARN: signingSecret.arn,
+      SIGNED_URL_SECONDS: String(options.config.limits.signedUrlSeconds),
+      ...uploadHandlerEnvironment(options.config),
+      ...Object.fromEntries(
+        Object.entries(localTableNames()).map(([table, name]) => [
+          TABLES[table as TableName].nameVariable,
+          name,
+        ]),
+      ),
+    };
+    // Handlers run in this process and read their settings from its environment, as in Lambda.
+    Object.assign(process.env, environment);
     const probes = {
       urls: {
         s3: urls.s3,
@@ -127,15 +158,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         host,
         port: ports.api,
         routes: [
-          {
-            method: 'GET',
-            path: '/v1/health',
-            handle: async () => {
+          ...apiRoutes({
+            // Local health also reports each embedded service.
+            getHealth: async () => {
               const services = await checkServices(probes);
               const ok = Object.values(services).every((s) => s.ok);
               return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'degraded', services } };
             },
-          },
+          }),
           {
             method: 'GET',
             path: '/',
@@ -148,19 +178,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     return {
       urls,
       dataDir,
-      environment: {
-        AWS_REGION: LOCAL_REGION,
-        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-        AWS_ENDPOINT_URL_S3: urls.s3,
-        AWS_ENDPOINT_URL_DYNAMODB: urls.dynamodb,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: urls.secretsManager,
-        IMAGING_BUCKET: bucketName,
-        IMAGES_BASE_URL: urls.cloudfront,
-        SIGNING_KEY_PAIR_ID: signingKey.keyPairId,
-        SIGNING_KEY_SECRET_ARN: signingSecret.arn,
-        SIGNED_URL_SECONDS: String(options.signedUrlSeconds),
-      },
+      environment,
+      devUsers: DEV_USERS,
       stop: stopAll,
     };
   } catch (err) {

@@ -10,6 +10,15 @@ declare module 's3rver' {
   export default class S3rver {
     constructor(options: S3rverOptions);
     configureBuckets(): Promise<void>;
+    /** Where s3rver keeps objects and multipart parts. */
+    readonly store: {
+      getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+      putObjectMultipart(
+        bucket: string,
+        uploadId: string,
+        parts: { number: number; etag: string }[],
+      ): Promise<{ md5: string; size: number }>;
+    };
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
   }
 }

@@ -6,6 +6,11 @@
 /** Raw files as uploaded, under `uploads/<userId>/<uploadId>/`. */
 export const UPLOADS_PREFIX = 'uploads/';
 
+/** Where one uploaded file lives; the file name is kept so converters see what the user sent. */
+export function uploadObjectKey(userId: string, uploadId: string, filename: string): string {
+  return `${UPLOADS_PREFIX}${userId}/${uploadId}/${filename}`;
+}
+
 /** Converted images, under `images/<imageId>/`. */
 export const IMAGES_PREFIX = 'images/';
 

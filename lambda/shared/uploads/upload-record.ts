@@ -1,0 +1,33 @@
+export type UploadStatus = 'Pending' | 'Completed' | 'Aborted';
+
+/** An upload as stored in the uploads table. */
+export interface UploadRecord {
+  readonly id: string;
+  readonly owner: string;
+  readonly filename: string;
+  readonly contentType?: string;
+  readonly size: number;
+  readonly partSize: number;
+  readonly partCount: number;
+  readonly objectKey: string;
+  /** S3's id of the multipart upload. */
+  readonly s3UploadId: string;
+  readonly status: UploadStatus;
+  readonly createdAt: string;
+  readonly completedAt?: string;
+}
+
+/** What the API shows of an upload: nothing of where or how it is stored. */
+export function uploadView(record: UploadRecord) {
+  return {
+    id: record.id,
+    filename: record.filename,
+    size: record.size,
+    ...(record.contentType && { contentType: record.contentType }),
+    partSize: record.partSize,
+    partCount: record.partCount,
+    status: record.status,
+    createdAt: record.createdAt,
+    ...(record.completedAt && { completedAt: record.completedAt }),
+  };
+}

@@ -1,0 +1,57 @@
+import Ajv from 'ajv';
+import { operations, schemas } from '../../lambda/shared/api/openapi-document';
+
+const ajv = new Ajv({ strict: false });
+for (const [name, schema] of Object.entries(schemas)) ajv.addSchema(schema, name);
+
+export interface ApiCallResult {
+  readonly status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly body: any;
+}
+
+/**
+ * Calls the local API as a user's script would, and checks every answer against the OpenAPI
+ * document: the status must be one the operation declares, the body must match its schema.
+ */
+export function apiClient(baseUrl: string) {
+  return async function call(
+    method: string,
+    pathTemplate: string,
+    options: {
+      token?: string;
+      params?: Record<string, string>;
+      body?: unknown;
+      rawBody?: string | Buffer;
+    } = {},
+  ): Promise<ApiCallResult> {
+    const path = pathTemplate.replace(
+      /\{(\w+)\}/g,
+      (_, name: string) => options.params?.[name] ?? `{${name}}`,
+    );
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        ...(options.token && { authorization: `Bearer ${options.token}` }),
+      },
+      body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+    });
+    const text = await response.text();
+    const body = JSON.parse(text);
+    const operation = operations[pathTemplate]?.[method.toLowerCase()];
+    if (!operation) throw new Error(`${method} ${pathTemplate} is not in the OpenAPI document`);
+    const schemaName = operation.responses[response.status];
+    if (!schemaName) {
+      throw new Error(
+        `${method} ${path} answered ${response.status}, which the document does not declare: ${text}`,
+      );
+    }
+    if (!ajv.validate(schemaName, body)) {
+      throw new Error(
+        `${method} ${path} answered a body that does not match ${schemaName}: ${ajv.errorsText()}\n${text}`,
+      );
+    }
+    return { status: response.status, body };
+  };
+}
