@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import S3rver from 's3rver';
 import { close, listen } from './port-check';
+import { checkPresignedRequest } from './s3-presigned-url-check';
 import { handleMultipart } from './s3rver-multipart';
 
 /** s3rver accepts only these credentials. */
@@ -32,6 +33,15 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<{ sto
   await s3rver.configureBuckets();
   const serveS3 = s3rver.callback();
   const server = http.createServer((req, res) => {
+    const presigned = checkPresignedRequest(req, S3RVER_CREDENTIALS);
+    if (presigned && !presigned.ok) {
+      req.resume();
+      res.writeHead(403, { 'content-type': 'application/xml' });
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${presigned.code}</Code><Message>${presigned.message}</Message></Error>`,
+      );
+      return;
+    }
     if (!handleMultipart(s3rver.store, req, res)) serveS3(req, res);
   });
   await listen(server, options.host, options.port);

@@ -2,6 +2,7 @@ import { ScanCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { LocalPlatform } from '../local/local-platform';
+import { checkPresignedRequest } from '../local/s3-presigned-url-check';
 import { apiClient } from './helpers/api-client';
 import { startTestPlatform } from './helpers/local-platform-fixture';
 
@@ -128,6 +129,54 @@ describe('uploads', () => {
       body: { partNumbers: [2] },
     });
     expect(beyond.body.error.message).toBe(`part 2 does not exist: upload ${created.body.id} has 1 parts`);
+  });
+});
+
+describe('part URLs', () => {
+  async function signedParts(size: number, partNumbers: number[]) {
+    const created = await call('POST', '/v1/uploads', {
+      token: alice,
+      body: { filename: 'scoped.mha', size },
+    });
+    const signed = await call('POST', '/v1/uploads/{uploadId}/parts', {
+      token: alice,
+      params: { uploadId: created.body.id },
+      body: { partNumbers },
+    });
+    return signed.body.parts as { partNumber: number; url: string; size: number }[];
+  }
+
+  test('a part URL uploads only its own part, of its exact size', async () => {
+    const [first, second] = await signedParts(PART + 100, [1, 2]);
+    const otherPart = first.url.replace('partNumber=1', 'partNumber=2');
+    const wrongNumber = await fetch(otherPart, { method: 'PUT', body: randomBytes(first.size) });
+    expect(wrongNumber.status).toBe(403);
+    expect(await wrongNumber.text()).toContain('SignatureDoesNotMatch');
+    const wrongSize = await fetch(second.url, { method: 'PUT', body: randomBytes(second.size + 1) });
+    expect(wrongSize.status).toBe(403);
+    const longer = first.url.replace('X-Amz-Expires=3600', 'X-Amz-Expires=604800');
+    expect((await fetch(longer, { method: 'PUT', body: randomBytes(first.size) })).status).toBe(403);
+    expect((await fetch(second.url, { method: 'PUT', body: randomBytes(second.size) })).status).toBe(200);
+  });
+
+  test('a part URL stops working when it expires', async () => {
+    const [first] = await signedParts(100, [1]);
+    const url = new URL(first.url);
+    const signedAt = url.searchParams.get('X-Amz-Date')!;
+    const checkAt = Date.parse(
+      signedAt.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'),
+    );
+    const request = {
+      method: 'PUT',
+      url: `${url.pathname}${url.search}`,
+      headers: { host: url.host, 'content-length': '100' },
+    };
+    const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+    expect(checkPresignedRequest(request as never, credentials, checkAt + 3599_000)).toEqual({ ok: true });
+    expect(checkPresignedRequest(request as never, credentials, checkAt + 3601_000)).toMatchObject({
+      ok: false,
+      message: 'Request has expired',
+    });
   });
 });
 
