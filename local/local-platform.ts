@@ -1,6 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { CONVERSION_QUEUE } from '../lambda/shared/queues';
 import { defaultPlatformConfig } from '../lib/config/platform-config';
 import { startCloudFrontStandIn } from './cloudfront-stand-in';
 import { S3RVER_CREDENTIALS, startEmbeddedS3 } from './embedded-s3';
@@ -22,11 +24,13 @@ import { loadOrCreateLocalSigningKey } from './local-signing-key';
 import { assertPortFree } from './port-check';
 import { checkServices } from './service-health';
 import { startSecretsManagerStandIn } from './secrets-manager-stand-in';
+import { SqsStandIn, startSqsStandIn } from './sqs-stand-in';
 
 /** Region that local clients name; the embedded servers ignore it. */
 const LOCAL_REGION = defaultPlatformConfig.homeRegion;
 /** Name of the secret holding the local signing key, as the deployed key pair resource would write it. */
 const SIGNING_KEY_SECRET_NAME = 'local/url-signing-key';
+const CONVERSION_QUEUE_NAME = 'local-image-conversion';
 
 export class LocalPlatformError extends Error {}
 
@@ -40,6 +44,8 @@ export interface LocalPlatform {
   readonly dataDir: string;
   /** Development tokens accepted by the front door, with the claims each stands for. */
   readonly devUsers: typeof DEV_USERS;
+  /** The local queues, to look into from tests and tools. */
+  readonly queues: SqsStandIn;
   stop(): Promise<void>;
 }
 
@@ -83,6 +89,22 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       }),
     );
     running.push(await startEmbeddedDynamoDb({ dataDir, host, port: ports.dynamodb }));
+    const sqsStandIn = await startSqsStandIn({
+      host,
+      port: ports.sqs,
+      queues: [
+        {
+          name: CONVERSION_QUEUE_NAME,
+          visibilityTimeoutSeconds: CONVERSION_QUEUE.visibilityTimeoutSeconds,
+          deadLetter: {
+            queueName: `${CONVERSION_QUEUE_NAME}-dead-letter`,
+            maxReceiveCount: CONVERSION_QUEUE.maxReceiveCount,
+          },
+        },
+        { name: `${CONVERSION_QUEUE_NAME}-dead-letter`, visibilityTimeoutSeconds: 30 },
+      ],
+    });
+    running.push(sqsStandIn);
 
     const secretsManagerStandIn = await startSecretsManagerStandIn({
       host,
@@ -115,7 +137,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
 
     const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: urls.dynamodb });
     const secretsManager = new SecretsManagerClient({ ...clientConfig, endpoint: urls.secretsManager });
-    running.push({ stop: async () => (dynamodb.destroy(), secretsManager.destroy()) });
+    const sqs = new SQSClient({ ...clientConfig, endpoint: urls.sqs });
+    running.push({ stop: async () => (dynamodb.destroy(), secretsManager.destroy(), sqs.destroy()) });
     await ensureLocalTables(dynamodb);
 
     const environment: Record<string, string> = {
@@ -125,6 +148,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       AWS_ENDPOINT_URL_S3: urls.s3,
       AWS_ENDPOINT_URL_DYNAMODB: urls.dynamodb,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: urls.secretsManager,
+      AWS_ENDPOINT_URL_SQS: urls.sqs,
+      [CONVERSION_QUEUE.urlVariable]: sqsStandIn.queueUrl(CONVERSION_QUEUE_NAME),
       IMAGING_BUCKET: bucketName,
       IMAGES_BASE_URL: urls.cloudfront,
       SIGNING_KEY_PAIR_ID: signingKey.keyPairId,
@@ -144,12 +169,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       urls: {
         s3: urls.s3,
         dynamodb: urls.dynamodb,
+        sqs: urls.sqs,
         cloudfront: urls.cloudfront,
         secretsManager: urls.secretsManager,
       },
       s3,
       dynamodb,
       secretsManager,
+      sqs,
+      conversionQueueUrl: sqsStandIn.queueUrl(CONVERSION_QUEUE_NAME),
       bucketName,
       signingKeySecretArn: signingSecret.arn,
     };
@@ -180,6 +208,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       dataDir,
       environment,
       devUsers: DEV_USERS,
+      queues: sqsStandIn,
       stop: stopAll,
     };
   } catch (err) {

@@ -1,6 +1,7 @@
 import { ListTablesCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LocalService } from './local-options';
 
 export interface ServiceHealth {
@@ -15,6 +16,8 @@ export interface HealthProbes {
   readonly s3: S3Client;
   readonly dynamodb: DynamoDBClient;
   readonly secretsManager: SecretsManagerClient;
+  readonly sqs: SQSClient;
+  readonly conversionQueueUrl: string;
   readonly bucketName: string;
   readonly signingKeySecretArn: string;
 }
@@ -24,6 +27,7 @@ export async function checkServices(probes: HealthProbes): Promise<Record<string
   const checks: Record<Exclude<LocalService, 'api'>, () => Promise<unknown>> = {
     s3: () => probes.s3.send(new HeadBucketCommand({ Bucket: probes.bucketName })),
     dynamodb: () => probes.dynamodb.send(new ListTablesCommand({ Limit: 1 })),
+    sqs: () => probes.sqs.send(new GetQueueAttributesCommand({ QueueUrl: probes.conversionQueueUrl })),
     secretsManager: () =>
       probes.secretsManager.send(new DescribeSecretCommand({ SecretId: probes.signingKeySecretArn })),
     cloudfront: async () => {

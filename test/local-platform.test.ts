@@ -112,7 +112,13 @@ describe('npm start', () => {
     const health = (await response.json()) as { status: string; services: Record<string, { ok: boolean }> };
     expect(response.status).toBe(200);
     expect(health.status).toBe('ok');
-    expect(Object.keys(health.services).sort()).toEqual(['cloudfront', 'dynamodb', 's3', 'secretsManager']);
+    expect(Object.keys(health.services).sort()).toEqual([
+      'cloudfront',
+      'dynamodb',
+      's3',
+      'secretsManager',
+      'sqs',
+    ]);
     for (const service of Object.values(health.services)) expect(service.ok).toBe(true);
 
     // Leave data behind for the restart test.

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { LocalPlatform } from '../local/local-platform';
 import { checkServices } from '../local/service-health';
 import { freePorts } from './helpers/free-ports';
@@ -37,6 +38,8 @@ describe('local health route', () => {
       s3: new S3Client({ ...common, endpoint: platform.urls.s3, forcePathStyle: true }),
       dynamodb: new DynamoDBClient({ ...common, endpoint: `http://127.0.0.1:${deadPort}` }),
       secretsManager: new SecretsManagerClient({ ...common, endpoint: platform.urls.secretsManager }),
+      sqs: new SQSClient({ ...common, endpoint: platform.urls.sqs }),
+      conversionQueueUrl: env.CONVERSION_QUEUE_URL,
       bucketName: env.IMAGING_BUCKET,
       signingKeySecretArn: env.SIGNING_KEY_SECRET_ARN,
     });
