@@ -22,6 +22,12 @@ export const TABLES = {
     partitionKey: 'id',
     indexes: [{ name: 'byOwner', partitionKey: 'owner', sortKey: 'createdAt' }],
   },
+  /** One item per image: its source uploads, conversion status, errors, metadata and output. */
+  images: {
+    nameVariable: 'IMAGES_TABLE',
+    partitionKey: 'id',
+    indexes: [{ name: 'byOwner', partitionKey: 'owner', sortKey: 'createdAt' }],
+  },
   /** One item per user with counters that limits are checked against (bytes uploaded, ...). */
   usage: { nameVariable: 'USAGE_TABLE', partitionKey: 'userId' },
 } as const satisfies Record<string, TableSchema>;

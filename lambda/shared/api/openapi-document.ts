@@ -130,6 +130,49 @@ export const schemas: Readonly<Record<string, JsonSchema>> = {
       },
     },
   },
+  CreateImageRequest: {
+    type: 'object',
+    required: ['uploads'],
+    additionalProperties: false,
+    properties: {
+      uploads: { type: 'array', minItems: 1, maxItems: 500, uniqueItems: true, items: uuid },
+      name: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
+    },
+  },
+  Image: {
+    type: 'object',
+    required: ['id', 'name', 'status', 'statusDetail', 'files', 'errors', 'metadata', 'createdAt'],
+    additionalProperties: false,
+    properties: {
+      id: uuid,
+      name: { type: 'string' },
+      status: { type: 'string', enum: ['Queued', 'Started', 'Succeeded', 'Failed'] },
+      statusDetail: { type: 'string' },
+      files: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['uploadId', 'filename', 'size'],
+          additionalProperties: false,
+          properties: { uploadId: uuid, filename: { type: 'string' }, size: { type: 'integer' } },
+        },
+      },
+      errors: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['filename', 'reason'],
+          additionalProperties: false,
+          properties: { filename: { type: 'string' }, reason: { type: 'string' } },
+        },
+      },
+      metadata: { type: 'object' },
+      downloadUrl: { type: 'string' },
+      downloadUrlExpiresAt: timestamp,
+      createdAt: timestamp,
+      updatedAt: timestamp,
+    },
+  },
 };
 
 const errors = { 400: 'Error', 401: 'Error', 404: 'Error', 409: 'Error', 413: 'Error', 429: 'Error' };
@@ -182,6 +225,21 @@ export const operations: Readonly<Record<string, Readonly<Record<string, Operati
       summary: 'Finish an upload from its parts and their ETags',
       requestSchema: 'CompleteUploadRequest',
       responses: { 200: 'Upload', ...errors },
+    },
+  },
+  '/v1/images': {
+    post: {
+      operationId: 'createImage',
+      summary: 'Turn completed uploads into an image: records it as Queued and queues its conversion',
+      requestSchema: 'CreateImageRequest',
+      responses: { 201: 'Image', ...errors },
+    },
+  },
+  '/v1/images/{imageId}': {
+    get: {
+      operationId: 'getImage',
+      summary: 'Status, per-file errors, metadata and, once converted, a signed download URL',
+      responses: { 200: 'Image', ...errors },
     },
   },
 };

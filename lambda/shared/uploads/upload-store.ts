@@ -58,3 +58,61 @@ export async function finishUpload(
     throw err;
   }
 }
+
+/**
+ * Marks the caller's Completed uploads as the files of `imageId`, one conditional write each,
+ * so an upload can belong to one image only. If any cannot be claimed, those already claimed
+ * are released and the reason names the upload.
+ */
+export async function claimUploadsForImage(uploadIds: readonly string[], owner: string, imageId: string) {
+  const claimed: UploadRecord[] = [];
+  try {
+    for (const id of uploadIds) {
+      try {
+        const { Attributes } = await dynamoDb().send(
+          new UpdateCommand({
+            TableName: tableName('uploads'),
+            Key: { id },
+            UpdateExpression: 'SET imageId = :imageId',
+            ConditionExpression: '#owner = :owner AND #status = :completed AND attribute_not_exists(imageId)',
+            ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status' },
+            ExpressionAttributeValues: { ':imageId': imageId, ':owner': owner, ':completed': 'Completed' },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        claimed.push(Attributes as UploadRecord);
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+        const upload = await getOwnedUpload(id, owner);
+        if (upload.status !== 'Completed') {
+          throw conflict(`upload ${id} is ${upload.status}; only Completed uploads become images`);
+        }
+        throw conflict(
+          `upload ${id} already belongs to image ${(upload as UploadRecord & { imageId: string }).imageId}`,
+        );
+      }
+    }
+    return claimed;
+  } catch (err) {
+    await releaseUploadsFromImage(
+      claimed.map((u) => u.id),
+      imageId,
+    );
+    throw err;
+  }
+}
+
+/** Undoes `claimUploadsForImage` for the uploads that `imageId` holds. */
+export async function releaseUploadsFromImage(uploadIds: readonly string[], imageId: string): Promise<void> {
+  for (const id of uploadIds) {
+    await dynamoDb().send(
+      new UpdateCommand({
+        TableName: tableName('uploads'),
+        Key: { id },
+        UpdateExpression: 'REMOVE imageId',
+        ConditionExpression: 'imageId = :imageId',
+        ExpressionAttributeValues: { ':imageId': imageId },
+      }),
+    );
+  }
+}

@@ -1,0 +1,14 @@
+import { apiHandler } from '../shared/api/api-handler';
+import { imageUrlSigner } from '../shared/image-url-signer';
+import { imageView } from '../shared/images/image-record';
+import { getVisibleImage } from '../shared/images/image-store';
+
+/** `GET /v1/images/{imageId}`: the image, with a CloudFront signed URL once it is converted. */
+export const handler = apiHandler('getImage', async ({ caller, pathParameters }) => {
+  const image = await getVisibleImage(pathParameters.imageId, caller.userId);
+  if (image.status !== 'Succeeded' || !image.outputKey) return { status: 200, body: imageView(image) };
+  const signer = imageUrlSigner();
+  const url = await signer.signedUrl(image.outputKey);
+  const expiresAt = new Date(Number(new URL(url).searchParams.get('Expires')) * 1000).toISOString();
+  return { status: 200, body: imageView(image, { url, expiresAt }) };
+});

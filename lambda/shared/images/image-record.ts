@@ -1,0 +1,36 @@
+export type ImageStatus = 'Queued' | 'Started' | 'Succeeded' | 'Failed';
+
+/** An image as stored in the images table. */
+export interface ImageRecord {
+  readonly id: string;
+  readonly owner: string;
+  readonly name: string;
+  readonly status: ImageStatus;
+  /** What the status means right now, in words a user can act on. */
+  readonly statusDetail: string;
+  readonly files: readonly { uploadId: string; filename: string; size: number }[];
+  readonly errors: readonly { filename: string; reason: string }[];
+  readonly metadata: Readonly<Record<string, unknown>>;
+  /** Key of the converted file in the imaging bucket, once conversion succeeded. */
+  readonly outputKey?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export const QUEUED_DETAIL = 'Waiting for the converter to pick up the image';
+
+/** What the API shows of an image; the download URL is added by the caller when permitted. */
+export function imageView(record: ImageRecord, download?: { url: string; expiresAt: string }) {
+  return {
+    id: record.id,
+    name: record.name,
+    status: record.status,
+    statusDetail: record.statusDetail,
+    files: record.files,
+    errors: record.errors,
+    metadata: record.metadata,
+    ...(download && { downloadUrl: download.url, downloadUrlExpiresAt: download.expiresAt }),
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
