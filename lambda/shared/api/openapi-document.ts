@@ -5,7 +5,12 @@
  * against it. Schemas keep to the JSON Schema subset that API Gateway models accept (draft 4).
  */
 
-export type JsonSchema = Record<string, unknown>;
+import { commonSchemas } from './schemas/common';
+import { imagesSchemas } from './schemas/images';
+import { JsonSchema, uuid } from './schemas/primitives';
+import { uploadsSchemas } from './schemas/uploads';
+
+export type { JsonSchema };
 
 export interface Operation {
   readonly operationId: string;
@@ -17,162 +22,10 @@ export interface Operation {
   readonly responses: Readonly<Record<number, string>>;
 }
 
-const MAX_PART_NUMBER = 10_000;
-
-const uuid = { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' };
-const timestamp = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$' };
-
 export const schemas: Readonly<Record<string, JsonSchema>> = {
-  Error: {
-    type: 'object',
-    required: ['error'],
-    additionalProperties: false,
-    properties: {
-      error: {
-        type: 'object',
-        required: ['code', 'message'],
-        additionalProperties: false,
-        properties: { code: { type: 'string' }, message: { type: 'string' } },
-      },
-    },
-  },
-  Health: {
-    type: 'object',
-    required: ['status'],
-    properties: { status: { type: 'string', enum: ['ok', 'degraded'] }, services: { type: 'object' } },
-  },
-  OpenApiDocument: { type: 'object', required: ['openapi', 'paths'] },
-  CreateUploadRequest: {
-    type: 'object',
-    required: ['filename', 'size'],
-    additionalProperties: false,
-    properties: {
-      filename: {
-        type: 'string',
-        minLength: 1,
-        maxLength: 255,
-        // A file's own name: no folders, no control characters, not "." or "..".
-        pattern: '^(?!\\.{1,2}$)[^/\\\\\\u0000-\\u001f\\u007f]+$',
-      },
-      size: { type: 'integer', minimum: 1, maximum: 5 * 1024 ** 4 },
-      contentType: { type: 'string', maxLength: 255, pattern: '^[\\w.+-]+/[\\w.+-]+$' },
-    },
-  },
-  Upload: {
-    type: 'object',
-    required: ['id', 'filename', 'size', 'partSize', 'partCount', 'status', 'createdAt'],
-    additionalProperties: false,
-    properties: {
-      id: uuid,
-      filename: { type: 'string' },
-      size: { type: 'integer' },
-      contentType: { type: 'string' },
-      partSize: { type: 'integer' },
-      partCount: { type: 'integer', minimum: 1, maximum: MAX_PART_NUMBER },
-      status: { type: 'string', enum: ['Pending', 'Completed', 'Aborted'] },
-      createdAt: timestamp,
-      completedAt: timestamp,
-    },
-  },
-  UploadPartsRequest: {
-    type: 'object',
-    required: ['partNumbers'],
-    additionalProperties: false,
-    properties: {
-      partNumbers: {
-        type: 'array',
-        minItems: 1,
-        maxItems: 100,
-        uniqueItems: true,
-        items: { type: 'integer', minimum: 1, maximum: MAX_PART_NUMBER },
-      },
-    },
-  },
-  UploadPartUrls: {
-    type: 'object',
-    required: ['parts'],
-    additionalProperties: false,
-    properties: {
-      parts: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['partNumber', 'url', 'size', 'expiresAt'],
-          additionalProperties: false,
-          properties: {
-            partNumber: { type: 'integer' },
-            url: { type: 'string' },
-            size: { type: 'integer' },
-            expiresAt: timestamp,
-          },
-        },
-      },
-    },
-  },
-  CompleteUploadRequest: {
-    type: 'object',
-    required: ['parts'],
-    additionalProperties: false,
-    properties: {
-      parts: {
-        type: 'array',
-        minItems: 1,
-        maxItems: MAX_PART_NUMBER,
-        items: {
-          type: 'object',
-          required: ['partNumber', 'etag'],
-          additionalProperties: false,
-          properties: {
-            partNumber: { type: 'integer', minimum: 1, maximum: MAX_PART_NUMBER },
-            etag: { type: 'string', minLength: 1, maxLength: 128, pattern: '^"?[0-9a-fA-F-]+"?$' },
-          },
-        },
-      },
-    },
-  },
-  CreateImageRequest: {
-    type: 'object',
-    required: ['uploads'],
-    additionalProperties: false,
-    properties: {
-      uploads: { type: 'array', minItems: 1, maxItems: 500, uniqueItems: true, items: uuid },
-      name: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
-    },
-  },
-  Image: {
-    type: 'object',
-    required: ['id', 'name', 'status', 'statusDetail', 'files', 'errors', 'metadata', 'createdAt'],
-    additionalProperties: false,
-    properties: {
-      id: uuid,
-      name: { type: 'string' },
-      status: { type: 'string', enum: ['Queued', 'Started', 'Succeeded', 'Failed'] },
-      statusDetail: { type: 'string' },
-      files: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['uploadId', 'filename', 'size'],
-          additionalProperties: false,
-          properties: { uploadId: uuid, filename: { type: 'string' }, size: { type: 'integer' } },
-        },
-      },
-      errors: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['filename', 'reason'],
-          additionalProperties: false,
-          properties: { filename: { type: 'string' }, reason: { type: 'string' } },
-        },
-      },
-      metadata: { type: 'object' },
-      downloadUrl: { type: 'string' },
-      downloadUrlExpiresAt: timestamp,
-      createdAt: timestamp,
-      updatedAt: timestamp,
-    },
-  },
+  ...commonSchemas,
+  ...uploadsSchemas,
+  ...imagesSchemas,
 };
 
 const errors = { 400: 'Error', 401: 'Error', 404: 'Error', 409: 'Error', 413: 'Error', 429: 'Error' };
