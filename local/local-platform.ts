@@ -151,6 +151,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       AWS_ENDPOINT_URL_SQS: urls.sqs,
       [CONVERSION_QUEUE.urlVariable]: sqsStandIn.queueUrl(CONVERSION_QUEUE_NAME),
       IMAGING_BUCKET: bucketName,
+      // Algorithms may name images built on this machine.
+      LOCAL_IMAGES_ALLOWED: 'true',
       IMAGES_BASE_URL: urls.cloudfront,
       SIGNING_KEY_PAIR_ID: signingKey.keyPairId,
       SIGNING_KEY_SECRET_ARN: signingSecret.arn,

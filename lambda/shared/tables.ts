@@ -28,6 +28,12 @@ export const TABLES = {
     partitionKey: 'id',
     indexes: [{ name: 'byOwner', partitionKey: 'owner', sortKey: 'createdAt' }],
   },
+  /** One item per algorithm: title, interfaces, limits, members and its active version. */
+  algorithms: { nameVariable: 'ALGORITHMS_TABLE', partitionKey: 'id' },
+  /** Every container image version of each algorithm. */
+  algorithmVersions: { nameVariable: 'ALGORITHM_VERSIONS_TABLE', partitionKey: 'algorithmId', sortKey: 'id' },
+  /** Who belongs to which algorithm, to list a user's algorithms; the algorithm item is the authority. */
+  memberships: { nameVariable: 'MEMBERSHIPS_TABLE', partitionKey: 'userId', sortKey: 'algorithmId' },
   /** One item per user with counters that limits are checked against (bytes uploaded, ...). */
   usage: { nameVariable: 'USAGE_TABLE', partitionKey: 'userId' },
 } as const satisfies Record<string, TableSchema>;

@@ -1,8 +1,9 @@
 import Ajv from 'ajv';
-import { operations, schemas } from '../../lambda/shared/api/openapi-document';
+import { openApiDocument, operations } from '../../lambda/shared/api/openapi-document';
 
+// The whole document as one schema, so that references between its schemas resolve.
 const ajv = new Ajv({ strict: false });
-for (const [name, schema] of Object.entries(schemas)) ajv.addSchema(schema, name);
+ajv.addSchema(openApiDocument(), 'openapi');
 
 export interface ApiCallResult {
   readonly status: number;
@@ -21,6 +22,7 @@ export function apiClient(baseUrl: string) {
     options: {
       token?: string;
       params?: Record<string, string>;
+      query?: Record<string, string>;
       body?: unknown;
       rawBody?: string | Buffer;
     } = {},
@@ -29,7 +31,8 @@ export function apiClient(baseUrl: string) {
       /\{(\w+)\}/g,
       (_, name: string) => options.params?.[name] ?? `{${name}}`,
     );
-    const response = await fetch(`${baseUrl}${path}`, {
+    const search = options.query ? `?${new URLSearchParams(options.query)}` : '';
+    const response = await fetch(`${baseUrl}${path}${search}`, {
       method,
       headers: {
         'content-type': 'application/json',
@@ -47,7 +50,7 @@ export function apiClient(baseUrl: string) {
         `${method} ${path} answered ${response.status}, which the document does not declare: ${text}`,
       );
     }
-    if (!ajv.validate(schemaName, body)) {
+    if (!ajv.validate({ $ref: `openapi#/components/schemas/${schemaName}` }, body)) {
       throw new Error(
         `${method} ${path} answered a body that does not match ${schemaName}: ${ajv.errorsText()}\n${text}`,
       );

@@ -12,6 +12,8 @@ export class ApiError extends Error {
 
 export const badRequest = (message: string) => new ApiError(400, 'BadRequest', message);
 export const unauthorized = (message: string) => new ApiError(401, 'Unauthorized', message);
+/** For what the caller can see but not change. */
+export const forbidden = (message: string) => new ApiError(403, 'Forbidden', message);
 /** Also for what exists but is not the caller's: a caller never learns whether it exists. */
 export const notFound = (what: string) => new ApiError(404, 'NotFound', `${what} not found`);
 export const conflict = (message: string) => new ApiError(409, 'Conflict', message);

@@ -5,6 +5,7 @@
  * against it. Schemas keep to the JSON Schema subset that API Gateway models accept (draft 4).
  */
 
+import { algorithmsSchemas } from './schemas/algorithms';
 import { commonSchemas } from './schemas/common';
 import { imagesSchemas } from './schemas/images';
 import { JsonSchema, uuid } from './schemas/primitives';
@@ -26,9 +27,18 @@ export const schemas: Readonly<Record<string, JsonSchema>> = {
   ...commonSchemas,
   ...uploadsSchemas,
   ...imagesSchemas,
+  ...algorithmsSchemas,
 };
 
-const errors = { 400: 'Error', 401: 'Error', 404: 'Error', 409: 'Error', 413: 'Error', 429: 'Error' };
+const errors = {
+  400: 'Error',
+  401: 'Error',
+  403: 'Error',
+  404: 'Error',
+  409: 'Error',
+  413: 'Error',
+  429: 'Error',
+};
 
 /** Path template to HTTP method to operation. */
 export const operations: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
@@ -93,6 +103,42 @@ export const operations: Readonly<Record<string, Readonly<Record<string, Operati
       operationId: 'getImage',
       summary: 'Status, per-file errors, metadata and, once converted, a signed download URL',
       responses: { 200: 'Image', ...errors },
+    },
+  },
+  '/v1/algorithms': {
+    post: {
+      operationId: 'createAlgorithm',
+      summary: 'Register an algorithm: interfaces, limits, GPU choice and its first container image',
+      requestSchema: 'CreateAlgorithmRequest',
+      responses: { 201: 'Algorithm', ...errors },
+    },
+    get: {
+      operationId: 'listAlgorithms',
+      summary: 'Algorithms the caller edits or may run, a page at a time (limit, nextToken)',
+      responses: { 200: 'AlgorithmList', ...errors },
+    },
+  },
+  '/v1/algorithms/{algorithmId}': {
+    get: {
+      operationId: 'getAlgorithm',
+      summary: 'Read an algorithm',
+      responses: { 200: 'Algorithm', ...errors },
+    },
+  },
+  '/v1/algorithms/{algorithmId}/users': {
+    put: {
+      operationId: 'setAlgorithmUsers',
+      summary: 'Editors only: who edits the algorithm and who may run it',
+      requestSchema: 'SetAlgorithmUsersRequest',
+      responses: { 200: 'Algorithm', ...errors },
+    },
+  },
+  '/v1/algorithms/{algorithmId}/versions': {
+    post: {
+      operationId: 'createAlgorithmVersion',
+      summary: 'Editors only: add a container image version, which becomes the active one',
+      requestSchema: 'CreateAlgorithmVersionRequest',
+      responses: { 201: 'AlgorithmVersion', ...errors },
     },
   },
 };

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { apiHandler } from '../shared/api/api-handler';
+import {
+  AlgorithmInterface,
+  AlgorithmRecord,
+  algorithmView,
+  DEFAULT_MEMORY_GB,
+  DEFAULT_TIME_LIMIT_SECONDS,
+} from '../shared/algorithms/algorithm-record';
+import { putAlgorithm, putVersion, syncMemberships } from '../shared/algorithms/algorithm-store';
+import { checkContainerImage } from '../shared/algorithms/container-image';
+import { checkInterfaces } from '../shared/algorithms/interface-rules';
+
+interface CreateAlgorithmRequest {
+  title: string;
+  description?: string;
+  interfaces: AlgorithmInterface[];
+  timeLimitSeconds?: number;
+  memoryGb?: number;
+  gpu?: boolean;
+  image: string;
+}
+
+/** `POST /v1/algorithms`: the caller becomes its first editor; the image is version 1 and active. */
+export const handler = apiHandler<CreateAlgorithmRequest>('createAlgorithm', async ({ caller, body }) => {
+  checkInterfaces(body.interfaces);
+  checkContainerImage(body.image, 'body.image');
+  const now = new Date().toISOString();
+  const algorithm: AlgorithmRecord = {
+    id: randomUUID(),
+    title: body.title,
+    description: body.description,
+    interfaces: body.interfaces,
+    timeLimitSeconds: body.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS,
+    memoryGb: body.memoryGb ?? DEFAULT_MEMORY_GB,
+    gpu: body.gpu ?? false,
+    editors: [caller.userId],
+    users: [],
+    activeVersion: { id: randomUUID(), image: body.image, createdAt: now },
+    revision: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  // The version first: an algorithm item never points at a version that was not written.
+  await putVersion(algorithm.id, algorithm.activeVersion, caller.userId);
+  await putAlgorithm(algorithm);
+  await syncMemberships(undefined, algorithm);
+  return { status: 201, body: algorithmView(algorithm, 'editor') };
+});
