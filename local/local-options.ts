@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { defaultPlatformConfig, PlatformConfig } from '../lib/config/platform-config';
 
 /** The embedded services of local mode, each on its own loopback port. */
-export type LocalService = 'api' | 's3' | 'dynamodb' | 'sqs' | 'cloudfront' | 'secretsManager';
+export type LocalService = 'api' | 's3' | 'dynamodb' | 'sqs' | 'batch' | 'cloudfront' | 'secretsManager';
 
 export interface LocalPlatformOptions {
   /** Folder that keeps S3 objects, DynamoDB tables and the local signing key across restarts. */
@@ -21,6 +21,7 @@ export const DEFAULT_PORTS: Readonly<Record<LocalService, number>> = {
   s3: 4569,
   dynamodb: 4567,
   sqs: 4573,
+  batch: 4574,
   cloudfront: 4571,
   secretsManager: 4572,
 };
@@ -31,6 +32,7 @@ export const PORT_VARIABLES: Readonly<Record<LocalService, string>> = {
   s3: 'LOCAL_S3_PORT',
   dynamodb: 'LOCAL_DYNAMODB_PORT',
   sqs: 'LOCAL_SQS_PORT',
+  batch: 'LOCAL_BATCH_PORT',
   cloudfront: 'LOCAL_CLOUDFRONT_PORT',
   secretsManager: 'LOCAL_SECRETS_MANAGER_PORT',
 };
@@ -40,6 +42,7 @@ export const SERVICE_NAMES: Readonly<Record<LocalService, string>> = {
   s3: 'S3 (s3rver)',
   dynamodb: 'DynamoDB (dynalite)',
   sqs: 'SQS stand-in',
+  batch: 'Batch stand-in',
   cloudfront: 'CloudFront stand-in',
   secretsManager: 'Secrets Manager stand-in',
 };

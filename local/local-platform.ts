@@ -2,12 +2,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { BatchClient } from '@aws-sdk/client-batch';
 import { CONVERSION_QUEUE } from '../lambda/shared/queues';
 import { defaultPlatformConfig } from '../lib/config/platform-config';
 import { startCloudFrontStandIn } from './cloudfront-stand-in';
 import { S3RVER_CREDENTIALS, startEmbeddedS3 } from './embedded-s3';
 import { startEmbeddedDynamoDb } from './embedded-dynamodb';
-import { uploadHandlerEnvironment } from '../lib/api/handler-environment';
+import { jobHandlerEnvironment, uploadHandlerEnvironment } from '../lib/api/handler-environment';
+import { BatchStandIn, startBatchStandIn } from './batch-stand-in';
 import { TABLES, TableName } from '../lambda/shared/tables';
 import { apiRoutes } from './api-routes';
 import { DEV_USERS } from './dev-users';
@@ -46,6 +48,8 @@ export interface LocalPlatform {
   readonly devUsers: typeof DEV_USERS;
   /** The local queues, to look into from tests and tools. */
   readonly queues: SqsStandIn;
+  /** Jobs submitted to the local Batch. */
+  readonly batch: BatchStandIn;
   stop(): Promise<void>;
 }
 
@@ -105,6 +109,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       ],
     });
     running.push(sqsStandIn);
+    const batchStandIn = await startBatchStandIn({ host, port: ports.batch });
+    running.push(batchStandIn);
 
     const secretsManagerStandIn = await startSecretsManagerStandIn({
       host,
@@ -138,7 +144,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: urls.dynamodb });
     const secretsManager = new SecretsManagerClient({ ...clientConfig, endpoint: urls.secretsManager });
     const sqs = new SQSClient({ ...clientConfig, endpoint: urls.sqs });
-    running.push({ stop: async () => (dynamodb.destroy(), secretsManager.destroy(), sqs.destroy()) });
+    const batch = new BatchClient({ ...clientConfig, endpoint: urls.batch });
+    running.push({
+      stop: async () => [dynamodb, secretsManager, sqs, batch].forEach((client) => client.destroy()),
+    });
     await ensureLocalTables(dynamodb);
 
     const environment: Record<string, string> = {
@@ -149,6 +158,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       AWS_ENDPOINT_URL_DYNAMODB: urls.dynamodb,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: urls.secretsManager,
       AWS_ENDPOINT_URL_SQS: urls.sqs,
+      AWS_ENDPOINT_URL_BATCH: urls.batch,
+      GPU_JOB_QUEUE: 'local-gpu-jobs',
+      CPU_JOB_QUEUE: 'local-cpu-jobs',
+      JOB_DEFINITION: 'local-job-runner',
+      ...jobHandlerEnvironment(options.config),
       [CONVERSION_QUEUE.urlVariable]: sqsStandIn.queueUrl(CONVERSION_QUEUE_NAME),
       IMAGING_BUCKET: bucketName,
       // Algorithms may name images built on this machine.
@@ -172,6 +186,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         s3: urls.s3,
         dynamodb: urls.dynamodb,
         sqs: urls.sqs,
+        batch: urls.batch,
         cloudfront: urls.cloudfront,
         secretsManager: urls.secretsManager,
       },
@@ -179,6 +194,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       dynamodb,
       secretsManager,
       sqs,
+      batch,
       conversionQueueUrl: sqsStandIn.queueUrl(CONVERSION_QUEUE_NAME),
       bucketName,
       signingKeySecretArn: signingSecret.arn,
@@ -211,6 +227,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       environment,
       devUsers: DEV_USERS,
       queues: sqsStandIn,
+      batch: batchStandIn,
       stop: stopAll,
     };
   } catch (err) {

@@ -1,3 +1,4 @@
+import { BatchClient, DescribeJobsCommand } from '@aws-sdk/client-batch';
 import { ListTablesCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -17,6 +18,7 @@ export interface HealthProbes {
   readonly dynamodb: DynamoDBClient;
   readonly secretsManager: SecretsManagerClient;
   readonly sqs: SQSClient;
+  readonly batch: BatchClient;
   readonly conversionQueueUrl: string;
   readonly bucketName: string;
   readonly signingKeySecretArn: string;
@@ -28,6 +30,7 @@ export async function checkServices(probes: HealthProbes): Promise<Record<string
     s3: () => probes.s3.send(new HeadBucketCommand({ Bucket: probes.bucketName })),
     dynamodb: () => probes.dynamodb.send(new ListTablesCommand({ Limit: 1 })),
     sqs: () => probes.sqs.send(new GetQueueAttributesCommand({ QueueUrl: probes.conversionQueueUrl })),
+    batch: () => probes.batch.send(new DescribeJobsCommand({ jobs: [] })),
     secretsManager: () =>
       probes.secretsManager.send(new DescribeSecretCommand({ SecretId: probes.signingKeySecretArn })),
     cloudfront: async () => {

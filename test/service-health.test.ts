@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { BatchClient } from '@aws-sdk/client-batch';
 import { LocalPlatform } from '../local/local-platform';
 import { checkServices } from '../local/service-health';
 import { freePorts } from './helpers/free-ports';
@@ -39,6 +40,7 @@ describe('local health route', () => {
       dynamodb: new DynamoDBClient({ ...common, endpoint: `http://127.0.0.1:${deadPort}` }),
       secretsManager: new SecretsManagerClient({ ...common, endpoint: platform.urls.secretsManager }),
       sqs: new SQSClient({ ...common, endpoint: platform.urls.sqs }),
+      batch: new BatchClient({ ...common, endpoint: platform.urls.batch }),
       conversionQueueUrl: env.CONVERSION_QUEUE_URL,
       bucketName: env.IMAGING_BUCKET,
       signingKeySecretArn: env.SIGNING_KEY_SECRET_ARN,

@@ -14,6 +14,14 @@ export function uploadObjectKey(userId: string, uploadId: string, filename: stri
 /** Converted images, under `images/<imageId>/`. */
 export const IMAGES_PREFIX = 'images/';
 
+/** Everything of one job: its input manifest, and the outputs the runner stores. */
+export const JOBS_PREFIX = 'jobs/';
+
+/** The manifest the job runner reads: the algorithm version, its interface and the inputs. */
+export function jobManifestKey(jobId: string): string {
+  return `${JOBS_PREFIX}${jobId}/inputs.json`;
+}
+
 /**
  * Tag set on a raw upload once its conversion succeeded; a lifecycle rule expires tagged
  * objects, so a raw upload is removed even if the converter's own delete failed.

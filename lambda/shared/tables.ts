@@ -34,6 +34,19 @@ export const TABLES = {
   algorithmVersions: { nameVariable: 'ALGORITHM_VERSIONS_TABLE', partitionKey: 'algorithmId', sortKey: 'id' },
   /** Who belongs to which algorithm, to list a user's algorithms; the algorithm item is the authority. */
   memberships: { nameVariable: 'MEMBERSHIPS_TABLE', partitionKey: 'userId', sortKey: 'algorithmId' },
+  /** One item per job: algorithm version, inputs, state, outputs. */
+  jobs: {
+    nameVariable: 'JOBS_TABLE',
+    partitionKey: 'id',
+    indexes: [
+      { name: 'byOwner', partitionKey: 'owner', sortKey: 'createdAt' },
+      { name: 'byAlgorithm', partitionKey: 'algorithmId', sortKey: 'createdAt' },
+    ],
+  },
+  /** Active jobs per user, per algorithm and in all (`scope`), checked against the limits. */
+  activeJobs: { nameVariable: 'ACTIVE_JOBS_TABLE', partitionKey: 'scope' },
+  /** `Idempotency-Key`s of job submissions, per user, with a hash of the request they came with. */
+  idempotencyKeys: { nameVariable: 'IDEMPOTENCY_KEYS_TABLE', partitionKey: 'key' },
   /** One item per user with counters that limits are checked against (bytes uploaded, ...). */
   usage: { nameVariable: 'USAGE_TABLE', partitionKey: 'userId' },
 } as const satisfies Record<string, TableSchema>;

@@ -12,3 +12,12 @@ export function uploadHandlerEnvironment(config: PlatformConfig): Record<string,
     UPLOAD_PART_URL_SECONDS: '3600',
   };
 }
+
+/** Limits that job handlers read from their environment. */
+export function jobHandlerEnvironment(config: PlatformConfig): Record<string, string> {
+  return {
+    ACTIVE_JOBS_PER_USER: String(config.limits.activeJobsPerUser),
+    ACTIVE_JOBS_PER_ALGORITHM: String(config.limits.activeJobsPerAlgorithm),
+    ACTIVE_JOBS_TOTAL: String(config.limits.activeJobsTotal),
+  };
+}

@@ -8,6 +8,7 @@
 import { algorithmsSchemas } from './schemas/algorithms';
 import { commonSchemas } from './schemas/common';
 import { imagesSchemas } from './schemas/images';
+import { jobsSchemas } from './schemas/jobs';
 import { JsonSchema, uuid } from './schemas/primitives';
 import { uploadsSchemas } from './schemas/uploads';
 
@@ -28,6 +29,7 @@ export const schemas: Readonly<Record<string, JsonSchema>> = {
   ...uploadsSchemas,
   ...imagesSchemas,
   ...algorithmsSchemas,
+  ...jobsSchemas,
 };
 
 const errors = {
@@ -139,6 +141,42 @@ export const operations: Readonly<Record<string, Readonly<Record<string, Operati
       summary: 'Editors only: add a container image version, which becomes the active one',
       requestSchema: 'CreateAlgorithmVersionRequest',
       responses: { 201: 'AlgorithmVersion', ...errors },
+    },
+  },
+  '/v1/jobs': {
+    post: {
+      operationId: 'submitJob',
+      summary:
+        'Run an algorithm on inputs that match one of its interfaces; an Idempotency-Key header makes retries safe',
+      requestSchema: 'SubmitJobRequest',
+      responses: { 201: 'Job', 200: 'Job', ...errors },
+    },
+    get: {
+      operationId: 'listJobs',
+      summary:
+        "The caller's jobs, or all jobs of an algorithm they edit (algorithm, status, limit, nextToken)",
+      responses: { 200: 'JobList', ...errors },
+    },
+  },
+  '/v1/jobs/{jobId}': {
+    get: {
+      operationId: 'getJob',
+      summary: 'A job with its outputs, files as signed URLs',
+      responses: { 200: 'Job', ...errors },
+    },
+  },
+  '/v1/jobs/{jobId}/cancel': {
+    post: {
+      operationId: 'cancelJob',
+      summary: 'Stop a job that has not ended',
+      responses: { 200: 'Job', ...errors },
+    },
+  },
+  '/v1/jobs/{jobId}/logs': {
+    get: {
+      operationId: 'getJobLogs',
+      summary: 'Editors of the algorithm: the last 500 lines the container wrote',
+      responses: { 200: 'JobLogs', ...errors },
     },
   },
 };

@@ -1,0 +1,19 @@
+import { apiHandler } from '../shared/api/api-handler';
+import { imageUrlSigner } from '../shared/image-url-signer';
+import { jobView } from '../shared/jobs/job-record';
+import { getVisibleJob } from '../shared/jobs/job-store';
+
+/** `GET /v1/jobs/{jobId}`: the job; output files come as CloudFront signed URLs. */
+export const handler = apiHandler('getJob', async ({ caller, pathParameters }) => {
+  const { job } = await getVisibleJob(pathParameters.jobId, caller.userId);
+  const keys = job.outputs.flatMap((o) => (o.key ? [o.key] : []));
+  const urls = new Map<string, { url: string; expiresAt: string }>();
+  for (const key of keys) {
+    const url = await imageUrlSigner().signedUrl(key);
+    urls.set(key, {
+      url,
+      expiresAt: new Date(Number(new URL(url).searchParams.get('Expires')) * 1000).toISOString(),
+    });
+  }
+  return { status: 200, body: jobView(job, urls) };
+});

@@ -1,0 +1,73 @@
+import Ajv from 'ajv';
+import { badRequest, conflict } from '../api/api-error';
+import { AlgorithmRecord, Socket } from '../algorithms/algorithm-record';
+import { getVisibleImage } from '../images/image-store';
+import { getOwnedUpload } from '../uploads/upload-store';
+import { JobInput } from './job-record';
+
+const ajv = new Ajv({ strict: false, allErrors: false });
+
+/**
+ * The interface whose inputs are exactly the submitted sockets; the contract refuses inputs that
+ * match none. Algorithms never have two interfaces with the same inputs, so at most one matches.
+ */
+export function matchInterface(algorithm: AlgorithmRecord, inputs: readonly JobInput[]): number {
+  const given = inputs.map((i) => i.socket);
+  const repeated = given.find((slug, i) => given.indexOf(slug) !== i);
+  if (repeated) throw badRequest(`socket "${repeated}" is given twice`);
+  const key = (slugs: readonly string[]) => [...slugs].sort().join(', ');
+  const index = algorithm.interfaces.findIndex(
+    (candidate) => key(candidate.inputs.map((s) => s.slug)) === key(given),
+  );
+  if (index === -1) {
+    const accepted = algorithm.interfaces
+      .map((candidate) => `(${key(candidate.inputs.map((s) => s.slug))})`)
+      .join(' or ');
+    throw badRequest(
+      `the inputs (${key(given)}) match no interface of algorithm ${algorithm.id}; it takes ${accepted}`,
+    );
+  }
+  return index;
+}
+
+/**
+ * Each input carries what its socket's kind needs: an image the caller may see and that is
+ * converted, a JSON value that matches the socket's schema, or a completed upload of the caller.
+ */
+export async function checkInputs(
+  sockets: readonly Socket[],
+  inputs: readonly JobInput[],
+  userId: string,
+): Promise<void> {
+  for (const input of inputs) {
+    const socket = sockets.find((s) => s.slug === input.socket)!;
+    const given = (['image', 'value', 'file'] as const).filter((field) => input[field] !== undefined);
+    const needed = socket.kind === 'image' ? 'image' : socket.kind === 'json' ? 'value' : 'file';
+    if (given.length !== 1 || given[0] !== needed) {
+      throw badRequest(
+        `input "${socket.slug}" is a socket of kind ${socket.kind} and takes exactly one "${needed}"`,
+      );
+    }
+    if (needed === 'image') {
+      const image = await getVisibleImage(input.image!, userId);
+      if (image.status !== 'Succeeded') {
+        throw conflict(
+          `image ${image.id} for input "${socket.slug}" is ${image.status}; only converted images can be inputs`,
+        );
+      }
+    } else if (needed === 'value') {
+      if (socket.schema && !ajv.validate(socket.schema, input.value)) {
+        throw badRequest(
+          `input "${socket.slug}" does not match its schema: ${ajv.errorsText(ajv.errors, { dataVar: 'value' })}`,
+        );
+      }
+    } else {
+      const upload = await getOwnedUpload(input.file!, userId);
+      if (upload.status !== 'Completed') {
+        throw conflict(
+          `upload ${upload.id} for input "${socket.slug}" is ${upload.status}; complete it first`,
+        );
+      }
+    }
+  }
+}

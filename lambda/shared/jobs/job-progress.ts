@@ -1,0 +1,70 @@
+import { JobStatus, TERMINAL_SEQUENCE } from './job-record';
+
+/** The parts of a `Batch Job State Change` event's detail that move a job. */
+export interface BatchJobDetail {
+  readonly jobId: string;
+  readonly jobName?: string;
+  readonly status: 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  readonly statusReason?: string;
+  readonly attempts?: readonly {
+    container?: { exitCode?: number; reason?: string; logStreamName?: string };
+  }[];
+  readonly container?: { exitCode?: number; reason?: string; logStreamName?: string };
+  readonly startedAt?: number;
+  readonly stoppedAt?: number;
+}
+
+export interface JobProgress {
+  readonly status: JobStatus;
+  readonly sequence: number;
+  readonly reason?: string;
+}
+
+const RANK: Record<Exclude<BatchJobDetail['status'], 'SUCCEEDED' | 'FAILED'>, number> = {
+  SUBMITTED: 1,
+  PENDING: 1,
+  RUNNABLE: 1,
+  STARTING: 2,
+  RUNNING: 3,
+};
+
+/**
+ * Where a Batch state puts a job. Attempts that Batch has finished (spot reclaims, retries) raise
+ * the sequence, so a retry's RUNNABLE counts as progress over the previous attempt's RUNNING,
+ * and shows as Re-Queued.
+ */
+export function progressOf(detail: BatchJobDetail): JobProgress {
+  const finishedAttempts = detail.attempts?.length ?? 0;
+  switch (detail.status) {
+    case 'SUCCEEDED':
+      return { status: 'Succeeded', sequence: TERMINAL_SEQUENCE };
+    case 'FAILED':
+      return { status: 'Failed', sequence: TERMINAL_SEQUENCE, reason: failureReason(detail) };
+    default: {
+      const rank = RANK[detail.status];
+      const status: JobStatus =
+        rank === 1
+          ? finishedAttempts > 0
+            ? 'Re-Queued'
+            : 'Queued'
+          : rank === 2
+            ? 'Provisioning'
+            : 'Executing';
+      return { status, sequence: finishedAttempts * 10 + rank };
+    }
+  }
+}
+
+/** The contract's reasons: memory for exit 137, the time limit, an image that would not start. */
+export function failureReason(detail: BatchJobDetail): string {
+  const container = detail.container ?? detail.attempts?.at(-1)?.container;
+  const reason = `${detail.statusReason ?? ''} ${container?.reason ?? ''}`;
+  if (/Job attempt duration exceeded timeout/i.test(reason)) return 'time limit exceeded';
+  if (container?.exitCode === 137 || /OutOfMemory/i.test(reason))
+    return 'the algorithm exceeded its memory limit';
+  if (/CannotPullContainer|CannotStartContainer|CannotCreateContainer/i.test(reason)) {
+    return 'the image could not be started';
+  }
+  if (container?.exitCode !== undefined) return `the algorithm exited with code ${container.exitCode}`;
+  return detail.statusReason || 'the job failed';
+}

@@ -1,0 +1,129 @@
+import { BatchClient, SubmitJobCommand } from '@aws-sdk/client-batch';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
+import { ApiError } from '../shared/api/api-error';
+import { apiHandler } from '../shared/api/api-handler';
+import { getVisibleAlgorithm } from '../shared/algorithms/algorithm-store';
+import { s3 } from '../shared/aws-clients';
+import { jobManifestKey } from '../shared/bucket-layout';
+import { logger } from '../shared/logger';
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  releaseIdempotencyKey,
+} from '../shared/jobs/idempotency';
+import { checkInputs, matchInterface } from '../shared/jobs/job-inputs';
+import { JobInput, JobRecord, jobView, TERMINAL_SEQUENCE } from '../shared/jobs/job-record';
+import { jobSettings } from '../shared/jobs/job-settings';
+import { acquireJobSlots, releaseJobSlots } from '../shared/jobs/job-slots';
+import { advanceJob, getJob, putJob, recordSubmission } from '../shared/jobs/job-store';
+
+interface SubmitJobRequest {
+  algorithm: string;
+  inputs: JobInput[];
+}
+
+const settings = jobSettings();
+const batch = new BatchClient({});
+
+/**
+ * `POST /v1/jobs`: checks the inputs against the algorithm's interfaces and the caller's rights,
+ * takes the active-job slots, writes the input manifest and the job as Queued, and submits it to
+ * AWS Batch. A refused submission writes nothing; a failed SubmitJob leaves the job Failed with
+ * the reason and its slots free.
+ */
+export const handler = apiHandler<SubmitJobRequest>('submitJob', async ({ caller, body, headers }) => {
+  const id = randomUUID();
+  const idempotencyKey = headers['idempotency-key'];
+  if (idempotencyKey !== undefined) {
+    const claim = await claimIdempotencyKey(caller.userId, idempotencyKey, body, id);
+    if (!claim.fresh) {
+      const first = await getJob(claim.jobId);
+      return { status: 200, body: jobView(first!) };
+    }
+  }
+  try {
+    const job = await createJob(id, caller.userId, body);
+    if (idempotencyKey !== undefined) await completeIdempotencyKey(caller.userId, idempotencyKey);
+    return { status: 201, body: jobView(job) };
+  } catch (err) {
+    if (idempotencyKey !== undefined && err instanceof ApiError) {
+      await releaseIdempotencyKey(caller.userId, idempotencyKey);
+    }
+    throw err;
+  }
+});
+
+async function createJob(id: string, userId: string, request: SubmitJobRequest): Promise<JobRecord> {
+  const { algorithm } = await getVisibleAlgorithm(request.algorithm, userId);
+  const interfaceIndex = matchInterface(algorithm, request.inputs);
+  await checkInputs(algorithm.interfaces[interfaceIndex].inputs, request.inputs, userId);
+  await acquireJobSlots(userId, algorithm.id, settings);
+
+  const now = new Date().toISOString();
+  const job: JobRecord = {
+    id,
+    owner: userId,
+    algorithmId: algorithm.id,
+    algorithmVersionId: algorithm.activeVersion.id,
+    image: algorithm.activeVersion.image,
+    interfaceIndex,
+    inputs: request.inputs,
+    outputs: [],
+    status: 'Queued',
+    sequence: 1,
+    holdsSlots: true,
+    inputManifestKey: jobManifestKey(id),
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await s3().send(
+      new PutObjectCommand({
+        Bucket: settings.bucket,
+        Key: job.inputManifestKey,
+        ContentType: 'application/json',
+        Body: JSON.stringify({
+          jobId: id,
+          image: job.image,
+          timeLimitSeconds: algorithm.timeLimitSeconds,
+          memoryGb: algorithm.memoryGb,
+          gpu: algorithm.gpu,
+          interface: algorithm.interfaces[interfaceIndex],
+          inputs: job.inputs,
+        }),
+      }),
+    );
+    await putJob(job);
+  } catch (err) {
+    await releaseJobSlots(userId, algorithm.id, settings);
+    throw err;
+  }
+
+  try {
+    const submitted = await batch.send(
+      new SubmitJobCommand({
+        jobName: id,
+        jobQueue: algorithm.gpu ? settings.gpuJobQueue : settings.cpuJobQueue,
+        jobDefinition: settings.jobDefinition,
+        parameters: { jobId: id, inputManifest: `s3://${settings.bucket}/${job.inputManifestKey}` },
+        // Batch stops the attempt at the algorithm's limit plus time to upload its outputs.
+        timeout: { attemptDurationSeconds: algorithm.timeLimitSeconds + 300 },
+        tags: { 'imaging-platform:job': id, 'imaging-platform:algorithm': algorithm.id },
+        propagateTags: true,
+      }),
+    );
+    await recordSubmission(id, submitted.jobId!);
+    return { ...job, batchJobId: submitted.jobId };
+  } catch (err) {
+    logger.error('SubmitJob failed', { jobId: id, error: err as Error });
+    const failed = await advanceJob(id, {
+      status: 'Failed',
+      sequence: TERMINAL_SEQUENCE,
+      statusReason: `the job could not be submitted: ${(err as Error).message}`,
+      fields: { stoppedAt: new Date().toISOString() },
+    });
+    if (failed?.releasedSlots) await releaseJobSlots(userId, algorithm.id, settings);
+    return failed?.job ?? job;
+  }
+}

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import { close, listen } from './port-check';
+
+/**
+ * An AWS Batch endpoint for local mode (REST JSON, as the AWS SDK v3 speaks it) that accepts
+ * SubmitJob, TerminateJob and DescribeJobs and keeps the jobs in memory. It queues; it does not
+ * run containers. Handlers reach it through AWS_ENDPOINT_URL_BATCH.
+ */
+export interface LocalBatchJob {
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly jobQueue: string;
+  readonly jobDefinition: string;
+  readonly parameters: Record<string, string>;
+  status: 'SUBMITTED' | 'FAILED';
+  statusReason?: string;
+}
+
+export interface BatchStandIn {
+  readonly jobs: readonly LocalBatchJob[];
+  stop(): Promise<void>;
+}
+
+export async function startBatchStandIn(options: { host: string; port: number }): Promise<BatchStandIn> {
+  const jobs: LocalBatchJob[] = [];
+  const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
+    '/v1/submitjob': (input) => {
+      for (const field of ['jobName', 'jobQueue', 'jobDefinition']) {
+        if (typeof input[field] !== 'string' || input[field] === '') throw new Error(`${field} is required`);
+      }
+      const job: LocalBatchJob = {
+        jobId: randomUUID(),
+        jobName: String(input.jobName),
+        jobQueue: String(input.jobQueue),
+        jobDefinition: String(input.jobDefinition),
+        parameters: (input.parameters ?? {}) as Record<string, string>,
+        status: 'SUBMITTED',
+      };
+      jobs.push(job);
+      return {
+        jobArn: `arn:aws:batch:eu-central-1:000000000000:job/${job.jobId}`,
+        jobName: job.jobName,
+        jobId: job.jobId,
+      };
+    },
+    '/v1/terminatejob': (input) => {
+      const job = jobs.find((j) => j.jobId === input.jobId);
+      if (!job) throw new Error(`job ${String(input.jobId)} does not exist`);
+      job.status = 'FAILED';
+      job.statusReason = String(input.reason ?? 'terminated');
+      return {};
+    },
+    '/v1/describejobs': (input) => ({
+      jobs: jobs
+        .filter((j) => ((input.jobs as string[] | undefined) ?? []).includes(j.jobId))
+        .map((j) => ({ ...j, createdAt: Date.now() })),
+    }),
+  };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const operation = operations[(req.url ?? '').toLowerCase()];
+      try {
+        if (req.method !== 'POST' || !operation)
+          throw new Error(`${req.method} ${req.url} is not supported locally`);
+        const body = JSON.stringify(operation(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      } catch (err) {
+        res
+          .writeHead(400, { 'content-type': 'application/json', 'x-amzn-errortype': 'ClientException' })
+          .end(JSON.stringify({ __type: 'ClientException', message: (err as Error).message }));
+      }
+    });
+  });
+  await listen(server, options.host, options.port);
+  return { jobs, stop: () => close(server) };
+}
