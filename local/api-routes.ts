@@ -31,7 +31,7 @@ export function apiRoutes(
         if (!operation.public && !claims) {
           return { status: 401, body: apiError('Unauthorized', 'a valid Bearer token is required') };
         }
-        loaded ??= loadHandler(operation.operationId);
+        loaded ??= loadHandler<LambdaHandler>(handlerFolder(operation.operationId));
         const result = await loaded(proxyEvent(template, request, claims));
         return {
           status: result.statusCode,
@@ -43,11 +43,11 @@ export function apiRoutes(
   });
 }
 
-/** The deployed handler's module, loaded as Lambda would load its bundle. */
-function loadHandler(operationId: string): LambdaHandler {
-  const file = path.join(HANDLERS_DIR, handlerFolder(operationId), 'index.ts');
+/** The handler of `lambda/<folder>/`, loaded as Lambda loads its bundle. */
+export function loadHandler<T = LambdaHandler>(folder: string): T {
+  const file = path.join(HANDLERS_DIR, folder, 'index.ts');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require(file) as { handler: LambdaHandler }).handler;
+  return (require(file) as { handler: T }).handler;
 }
 
 function proxyEvent(

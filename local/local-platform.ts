@@ -11,7 +11,7 @@ import { startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { jobHandlerEnvironment, uploadHandlerEnvironment } from '../lib/api/handler-environment';
 import { BatchStandIn, startBatchStandIn } from './batch-stand-in';
 import { TABLES, TableName } from '../lambda/shared/tables';
-import { apiRoutes } from './api-routes';
+import { apiRoutes, loadHandler } from './api-routes';
 import { DEV_USERS } from './dev-users';
 import { apiError, startFrontDoor } from './front-door';
 import { ensureLocalTables, localTableNames } from './local-tables';
@@ -220,6 +220,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         ],
       }),
     );
+
+    // As the deployed schedule does: abandoned uploads are aborted every hour.
+    const sweeper = setInterval(() => {
+      const sweep = loadHandler<() => Promise<unknown>>('upload-sweeper');
+      sweep().catch((err: Error) => console.error(`upload sweeper failed: ${err.message}`));
+    }, 3600_000);
+    sweeper.unref();
+    running.push({ stop: async () => clearInterval(sweeper) });
 
     return {
       urls,

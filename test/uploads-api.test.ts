@@ -1,4 +1,5 @@
 import { ScanCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { LocalPlatform } from '../local/local-platform';
@@ -378,6 +379,50 @@ describe('bad input', () => {
   test('nothing from refused requests reached S3', async () => {
     const keys = await objectKeys();
     expect(keys.every((key) => /^uploads\/[0-9a-f-]{36}\/[0-9a-f-]{36}\/[^/]+$/.test(key))).toBe(true);
+  });
+});
+
+describe('abandoned uploads', () => {
+  test('the sweeper aborts uploads left Pending past the limit and returns their quota', async () => {
+    const stale = await call('POST', '/v1/uploads', {
+      token: bob,
+      body: { filename: 'left.mha', size: 3 * MiB },
+    });
+    const fresh = await call('POST', '/v1/uploads', {
+      token: bob,
+      body: { filename: 'busy.mha', size: 3 * MiB },
+    });
+    const documents = DynamoDBDocumentClient.from(dynamodb);
+    await documents.send(
+      new UpdateCommand({
+        TableName: platform.environment.UPLOADS_TABLE,
+        Key: { id: stale.body.id },
+        UpdateExpression: 'SET createdAt = :old',
+        ExpressionAttributeValues: { ':old': new Date(Date.now() - 2 * 24 * 3600 * 1000).toISOString() },
+      }),
+    );
+    const sub = platform.devUsers[1].claims.sub;
+    const usage = async () =>
+      ((
+        await documents.send(
+          new GetCommand({ TableName: platform.environment.USAGE_TABLE, Key: { userId: sub } }),
+        )
+      ).Item?.uploadBytes as number) ?? 0;
+    const before = await usage();
+
+    const { handler: sweep } = require('../lambda/upload-sweeper/index');
+    expect(await sweep()).toEqual({ aborted: 1 });
+    expect(
+      (await call('GET', '/v1/uploads/{uploadId}', { token: bob, params: { uploadId: stale.body.id } })).body
+        .status,
+    ).toBe('Aborted');
+    expect(
+      (await call('GET', '/v1/uploads/{uploadId}', { token: bob, params: { uploadId: fresh.body.id } })).body
+        .status,
+    ).toBe('Pending');
+    expect(await usage()).toBe(before - 3 * MiB);
+    expect(await sweep()).toEqual({ aborted: 0 });
+    await call('DELETE', '/v1/uploads/{uploadId}', { token: bob, params: { uploadId: fresh.body.id } });
   });
 });
 

@@ -10,6 +10,7 @@ export function uploadHandlerEnvironment(config: PlatformConfig): Record<string,
     UPLOAD_QUOTA_UNVERIFIED_BYTES: String(config.limits.uploadBytesUnverifiedUser),
     UPLOAD_QUOTA_VERIFIED_BYTES: String(config.limits.uploadBytesVerifiedUser),
     UPLOAD_PART_URL_SECONDS: '3600',
+    INCOMPLETE_UPLOAD_DAYS: String(config.limits.incompleteUploadDays),
   };
 }
 

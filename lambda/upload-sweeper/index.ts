@@ -1,0 +1,64 @@
+import { AbortMultipartUploadCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ApiError } from '../shared/api/api-error';
+import { dynamoDb, s3 } from '../shared/aws-clients';
+import { logger } from '../shared/logger';
+import { tableName } from '../shared/tables';
+import { UploadRecord } from '../shared/uploads/upload-record';
+import { releaseUploadBytes } from '../shared/uploads/upload-quota';
+import { uploadSettings } from '../shared/uploads/upload-settings';
+import { finishUpload } from '../shared/uploads/upload-store';
+
+const settings = uploadSettings();
+
+/**
+ * Runs on a schedule: aborts uploads left Pending longer than INCOMPLETE_UPLOAD_DAYS, so their
+ * parts stop costing storage and their bytes return to the owner's quota. S3's lifecycle rule
+ * aborts the same multipart uploads; this keeps the records and quotas in step with it.
+ */
+export async function handler(): Promise<{ aborted: number }> {
+  const days = Number(process.env.INCOMPLETE_UPLOAD_DAYS ?? '1');
+  const cutoff = new Date(Date.now() - days * 24 * 3600 * 1000).toISOString();
+  let aborted = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamoDb().send(
+      new ScanCommand({
+        TableName: tableName('uploads'),
+        FilterExpression: '#status = :pending AND createdAt < :cutoff',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':pending': 'Pending', ':cutoff': cutoff },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const upload of (page.Items ?? []) as UploadRecord[]) {
+      if (await abortAbandoned(upload)) aborted++;
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  logger.info('abandoned uploads aborted', { aborted, cutoff });
+  return { aborted };
+}
+
+async function abortAbandoned(upload: UploadRecord): Promise<boolean> {
+  try {
+    await s3().send(
+      new AbortMultipartUploadCommand({
+        Bucket: settings.bucket,
+        Key: upload.objectKey,
+        UploadId: upload.s3UploadId,
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof S3ServiceException && err.name === 'NoSuchUpload')) throw err;
+  }
+  try {
+    await finishUpload(upload, 'Aborted', new Date().toISOString());
+  } catch (err) {
+    // Completed or aborted by its owner meanwhile: theirs is the last word.
+    if (err instanceof ApiError) return false;
+    throw err;
+  }
+  await releaseUploadBytes(upload.owner, upload.size);
+  return true;
+}
