@@ -1,8 +1,12 @@
 // `npm run bench`: prints the platform's figures. Each capability adds its own section.
+// Handlers log every request at INFO; under load that would drown the figures.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { benchLocalApi } from './local-api';
 
 const projectDir = path.join(__dirname, '..');
 const SYNTH_TARGET_SECONDS = 30;
@@ -82,3 +86,7 @@ console.log(
   `# Imaging platform benchmarks (${os.cpus().length} cores, ${mib(os.totalmem())} memory, Node ${process.version})\n`,
 );
 benchSynth();
+benchLocalApi().catch((err: Error) => {
+  console.error(err.stack);
+  process.exit(1);
+});
