@@ -1,9 +1,11 @@
 import { App, Tags } from 'aws-cdk-lib';
+import { ApiStack } from './api-stack';
 import { PlatformConfig } from './config/platform-config';
 import { DataStack } from './data-stack';
 
 export interface Platform {
   readonly data: DataStack;
+  readonly api: ApiStack;
 }
 
 /**
@@ -21,5 +23,13 @@ export function buildPlatform(app: App, config: PlatformConfig, defaultAccount?:
     description: 'Imaging platform: KMS key, imaging bucket, CloudFront distribution with signed URLs',
     config,
   });
-  return { data };
+  const api = new ApiStack(app, `${config.name}-Api`, {
+    env: home,
+    description: 'Imaging platform: Cognito user pool, REST API with Lambda handlers, DynamoDB tables, WAF',
+    config,
+    imagingBucket: data.imagingBucket.bucket,
+    platformKey: data.platformKey.key,
+    imagingDistribution: data.imagingDistribution,
+  });
+  return { data, api };
 }

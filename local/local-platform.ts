@@ -167,6 +167,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       IMAGING_BUCKET: bucketName,
       // Algorithms may name images built on this machine.
       LOCAL_IMAGES_ALLOWED: 'true',
+      WEB_ORIGINS: options.config.webOrigins.join(','),
       IMAGES_BASE_URL: urls.cloudfront,
       SIGNING_KEY_PAIR_ID: signingKey.keyPairId,
       SIGNING_KEY_SECRET_ARN: signingSecret.arn,

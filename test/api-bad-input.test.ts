@@ -79,3 +79,16 @@ describe('every protected operation needs a token', () => {
     });
   }
 });
+
+describe('CORS', () => {
+  test('answers name the origin only when it is a configured web origin', async () => {
+    const ask = (origin: string) =>
+      fetch(`${platform.urls.api}/v1/uploads/${VALID_ID}`, {
+        headers: { origin, authorization: 'Bearer dev-bob' },
+      });
+    expect((await ask('http://localhost:4000')).headers.get('access-control-allow-origin')).toBe(
+      'http://localhost:4000',
+    );
+    expect((await ask('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+  });
+});

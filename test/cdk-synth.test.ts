@@ -30,7 +30,10 @@ describe('cdk synth from the command line', () => {
     const stacks = Object.entries(manifest.artifacts as Record<string, { type: string; environment: string }>)
       .filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack')
       .map(([name, artifact]) => [name, artifact.environment]);
-    expect(stacks).toEqual([['ImagingPlatform-Data', 'aws://unknown-account/eu-west-1']]);
+    expect(stacks).toEqual([
+      ['ImagingPlatform-Data', 'aws://unknown-account/eu-west-1'],
+      ['ImagingPlatform-Api', 'aws://unknown-account/eu-west-1'],
+    ]);
     expect(fs.existsSync(path.join(result.outDir, 'ImagingPlatform-Data.template.json'))).toBe(true);
     // The key pair handler was bundled by the local esbuild, not Docker.
     const assets = fs.readdirSync(result.outDir).filter((f) => f.startsWith('asset.'));

@@ -113,6 +113,7 @@ describe('npm start', () => {
     expect(response.status).toBe(200);
     expect(health.status).toBe('ok');
     expect(Object.keys(health.services).sort()).toEqual([
+      'batch',
       'cloudfront',
       'dynamodb',
       's3',

@@ -55,24 +55,34 @@ export function apiHandler<TBody = undefined>(
         query: (event.queryStringParameters ?? {}) as Record<string, string>,
         headers: lowerCaseKeys(event.headers ?? {}),
       });
-      return json(response.status, response.body);
+      return json(response.status, response.body, event);
     } catch (err) {
       if (err instanceof ApiError) {
         logger.info('request refused', { status: err.status, code: err.code, reason: err.message });
-        return json(err.status, { error: { code: err.code, message: err.message } });
+        return json(err.status, { error: { code: err.code, message: err.message } }, event);
       }
       logger.error('request failed', { error: err as Error });
-      return json(500, {
-        error: { code: 'InternalError', message: 'the request failed; it has been logged' },
-      });
+      return json(
+        500,
+        { error: { code: 'InternalError', message: 'the request failed; it has been logged' } },
+        event,
+      );
     }
   };
 }
 
-function json(statusCode: number, body: unknown): APIGatewayProxyResult {
+/** Browser origins allowed to read answers, from WEB_ORIGINS (comma-separated). */
+const webOrigins = new Set((process.env.WEB_ORIGINS ?? '').split(',').filter(Boolean));
+
+function json(statusCode: number, body: unknown, event: APIGatewayProxyEvent): APIGatewayProxyResult {
+  const origin = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'origin')?.[1];
   return {
     statusCode,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    headers: {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      ...(origin && webOrigins.has(origin) && { 'access-control-allow-origin': origin, vary: 'Origin' }),
+    },
     body: JSON.stringify(body),
   };
 }

@@ -1,0 +1,95 @@
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
+import { Construct } from 'constructs';
+import { JobResourceNames } from '../compute/job-resource-names';
+
+export interface JobAccessProps {
+  readonly names: JobResourceNames;
+  /** Active-job limits as handler variables (`jobHandlerEnvironment(config)`). */
+  readonly limitsEnvironment: Readonly<Record<string, string>>;
+}
+
+/** What handlers may do with the Batch resources that run jobs, and the variables that name them. */
+export class JobAccess {
+  readonly gpuJobQueueArn: string;
+  readonly cpuJobQueueArn: string;
+  private readonly stack: Stack;
+
+  constructor(
+    scope: Construct,
+    private readonly props: JobAccessProps,
+  ) {
+    this.stack = Stack.of(scope);
+    const arn = (resource: string, resourceName: string, arnFormat = ArnFormat.SLASH_RESOURCE_NAME) =>
+      this.stack.formatArn({ service: 'batch', resource, resourceName, arnFormat });
+    this.gpuJobQueueArn = arn('job-queue', props.names.gpuJobQueue);
+    this.cpuJobQueueArn = arn('job-queue', props.names.cpuJobQueue);
+  }
+
+  /** Limits, queues and job definition, which `jobSettings()` reads. */
+  setSettings(fn: lambda.Function): void {
+    fn.addEnvironment('GPU_JOB_QUEUE', this.props.names.gpuJobQueue);
+    fn.addEnvironment('CPU_JOB_QUEUE', this.props.names.cpuJobQueue);
+    fn.addEnvironment('JOB_DEFINITION', this.props.names.jobDefinition);
+    for (const [name, value] of Object.entries(this.props.limitsEnvironment)) fn.addEnvironment(name, value);
+  }
+
+  /** batch:SubmitJob to the two queues with the runner's job definition, any revision. */
+  grantSubmit(fn: lambda.Function): void {
+    const definitions = this.stack.formatArn({
+      service: 'batch',
+      resource: 'job-definition',
+      resourceName: `${this.props.names.jobDefinition}:*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['batch:SubmitJob', 'batch:TagResource'],
+        resources: [this.gpuJobQueueArn, this.cpuJobQueueArn, definitions],
+      }),
+    );
+    this.acknowledgeWildcard(
+      fn,
+      definitions,
+      'Batch names each registration of the job definition by a revision number that grows with every deploy of the runner; the name limits it to the runner.',
+    );
+  }
+
+  /** batch:TerminateJob on jobs of this account and region: Batch job ids exist only once submitted. */
+  grantTerminate(fn: lambda.Function): void {
+    const jobs = this.stack.formatArn({ service: 'batch', resource: 'job', resourceName: '*' });
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['batch:TerminateJob'], resources: [jobs] }));
+    this.acknowledgeWildcard(
+      fn,
+      jobs,
+      'A Batch job ARN exists only after submission; the handler terminates only the Batch job recorded on a job that the caller may cancel.',
+    );
+  }
+
+  /** logs:GetLogEvents on the streams of the job log group, whose name it gets. */
+  grantReadLogs(fn: lambda.Function): void {
+    const streams = this.stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: `${this.props.names.logGroup}:log-stream:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['logs:GetLogEvents'], resources: [streams] }));
+    fn.addEnvironment('JOB_LOG_GROUP', this.props.names.logGroup);
+    this.acknowledgeWildcard(
+      fn,
+      streams,
+      'Each job attempt writes its own log stream, named by Batch at run time; the group holds only job logs.',
+    );
+  }
+
+  private acknowledgeWildcard(fn: lambda.Function, arn: string, reason: string): void {
+    // The finding quotes the ARN as cdk-nag flattens it, resolved the same way here.
+    Validations.of(fn.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(this.stack.resolve(arn))}]`,
+      reason,
+    });
+  }
+}

@@ -1,0 +1,312 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
+import { Construct } from 'constructs';
+import { listOperations, schemas } from '../../lambda/shared/api/openapi-document';
+import { PlatformFunction } from '../platform-function';
+import { handlerFolder } from './handler-folder';
+import { HandlerAccess } from './handler-access';
+import { operationPermissions } from './operation-permissions';
+import { requestModelSchema } from './request-model-schema';
+
+export interface PlatformRestApiProps {
+  /** Signs the ID tokens that every operation but the public ones requires. */
+  readonly userPool: cognito.IUserPool;
+  /** Grants each handler what its operation needs and sets its environment. */
+  readonly handlerAccess: HandlerAccess;
+  /** Encrypts the log groups of the handlers and of the API. */
+  readonly logEncryptionKey: kms.IKey;
+  /** Days that the handlers' and the API's logs are kept. */
+  readonly logRetentionDays: number;
+  /** Browser origins that may call the API; none turns CORS off. */
+  readonly webOrigins: readonly string[];
+  /**
+   * Requests per second that the stage accepts from all callers together.
+   * @default 100
+   */
+  readonly rateLimit?: number;
+  /**
+   * Requests that the stage accepts at once above the rate.
+   * @default 200
+   */
+  readonly burstLimit?: number;
+  /**
+   * Custom domain with a certificate from the API's region; TLS 1.2 at least.
+   * @default - the execute-api domain only
+   */
+  readonly domain?: { readonly domainName: string; readonly certificateArn: string };
+}
+
+/** Stage name; paths keep the document's `/v1` prefix, so URLs read `.../api/v1/uploads`. */
+const STAGE_NAME = 'api';
+
+/**
+ * The REST API, built from the OpenAPI document in `lambda/shared/api/openapi-document.ts`: one
+ * Lambda handler per operation (`lambda/<operation-id-in-kebab-case>/`) behind a proxy integration,
+ * the Cognito authorizer on every operation that is not public, request bodies validated against
+ * the document's schemas before a handler runs, and errors of API Gateway itself in the API's
+ * `{ error: { code, message } }` shape.
+ */
+export class PlatformRestApi extends Construct {
+  readonly restApi: apigateway.RestApi;
+  /** The handler of each operation, by operationId. */
+  readonly handlers: ReadonlyMap<string, PlatformFunction>;
+  /** Base URL of the API, including `/v1`. */
+  readonly url: string;
+  private readonly models = new Map<string, apigateway.Model>();
+
+  constructor(scope: Construct, id: string, props: PlatformRestApiProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      encryptionKey: props.logEncryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.restApi = new apigateway.RestApi(this, 'Api', {
+      restApiName: stack.stackName,
+      description: 'Imaging platform REST API, built from its OpenAPI document',
+      // Calls are small JSON; image bytes travel through S3 Transfer Acceleration and CloudFront.
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      failOnWarnings: true,
+      // Execution logs need the account's API Gateway logging role; it serves every API of the
+      // account and region, so it stays when this stack goes.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: STAGE_NAME,
+        throttlingRateLimit: props.rateLimit ?? 100,
+        throttlingBurstLimit: props.burstLimit ?? 200,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        // Full request and response logging would copy bodies, tokens included, into the logs.
+        dataTraceEnabled: false,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        accessLogFormat: accessLogFormat(),
+      },
+      defaultCorsPreflightOptions:
+        props.webOrigins.length > 0
+          ? {
+              allowOrigins: [...props.webOrigins],
+              allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+              allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+              maxAge: Duration.hours(1),
+            }
+          : undefined,
+      domainName: props.domain && {
+        domainName: props.domain.domainName,
+        certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.domain.certificateArn),
+        endpointType: apigateway.EndpointType.REGIONAL,
+        securityPolicy: apigateway.SecurityPolicy.TLS_1_2,
+      },
+    });
+    this.url = `${props.domain ? `https://${props.domain.domainName}/` : this.restApi.url}v1`;
+
+    // API Gateway writes execution logs to this group; made here, it is encrypted and expires.
+    const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.restApi.restApiId}/${STAGE_NAME}`,
+      retention: props.logRetentionDays as logs.RetentionDays,
+      encryptionKey: props.logEncryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.restApi.deploymentStage.node.addDependency(executionLogs);
+
+    const authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+      cognitoUserPools: [props.userPool],
+    });
+    const validator = this.restApi.addRequestValidator('BodyAndParameters', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+
+    const operations = listOperations();
+    const permissions = operationPermissions(operations.map(({ operation }) => operation.operationId));
+    const handlers = new Map<string, PlatformFunction>();
+    for (const { path, method, operation } of operations) {
+      const { operationId } = operation;
+      const handler = new PlatformFunction(this, pascalCase(operationId), {
+        handlerName: handlerFolder(operationId),
+        description: operation.summary.slice(0, 256),
+        // Ends before API Gateway's 29 s integration timeout, so the handler's own log says why.
+        timeout: Duration.seconds(28),
+        logRetentionDays: props.logRetentionDays,
+        logEncryptionKey: props.logEncryptionKey,
+      });
+      props.handlerAccess.apply(handler, permissions.get(operationId)!);
+      // Answers carry CORS headers for these origins only.
+      handler.addEnvironment('WEB_ORIGINS', props.webOrigins.join(','));
+      acknowledgeSynchronousHandler(handler);
+      handlers.set(operationId, handler);
+
+      const pathParameters = [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => name);
+      const apiMethod = this.restApi.root
+        .resourceForPath(path)
+        .addMethod(
+          method.toUpperCase(),
+          new apigateway.LambdaIntegration(handler, { allowTestInvoke: false }),
+          {
+            operationName: operationId,
+            ...(operation.public
+              ? { authorizationType: apigateway.AuthorizationType.NONE }
+              : { authorizationType: apigateway.AuthorizationType.COGNITO, authorizer }),
+            requestValidator: validator,
+            requestParameters: Object.fromEntries(
+              pathParameters.map((name) => [`method.request.path.${name}`, true]),
+            ),
+            requestModels: operation.requestSchema
+              ? { 'application/json': this.requestModel(operation.requestSchema) }
+              : undefined,
+          },
+        );
+      if (operation.public) {
+        Validations.of(apiMethod).acknowledge(
+          ...['AwsSolutions-APIG4', 'AwsSolutions-COG4'].map((ruleId) => ({
+            id: ruleId,
+            reason: `${operationId} is public in the OpenAPI document (${method.toUpperCase()} ${path}): it reveals no user data and must answer before a caller has signed in.`,
+          })),
+        );
+      }
+    }
+    this.handlers = handlers;
+
+    for (const preflight of this.restApi.methods.filter((m) => m.httpMethod === 'OPTIONS')) {
+      Validations.of(preflight).acknowledge(
+        ...['AwsSolutions-APIG4', 'AwsSolutions-COG4'].map((ruleId) => ({
+          id: ruleId,
+          reason:
+            'CORS preflight: browsers send OPTIONS without credentials by design (Fetch standard), and the mock integration only answers which configured origins, methods and headers are allowed.',
+        })),
+      );
+    }
+
+    addErrorResponses(this.restApi);
+
+    Validations.of(this.restApi.deploymentStage).acknowledge(
+      ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((pack) => [
+        {
+          id: `${pack}-APIGWCacheEnabledAndEncrypted`,
+          reason:
+            "Every answer is one caller's data (uploads, jobs, signed URLs) and must be fresh; a stage cache would serve it to the next caller of the same path and costs hours of a cache cluster.",
+        },
+        {
+          id: `${pack}-APIGWSSLEnabled`,
+          reason:
+            'API Gateway presents a stage client certificate only to HTTP backends; every integration here is a Lambda proxy that API Gateway invokes through IAM, which a certificate would not change.',
+        },
+      ]),
+    );
+    const cloudWatchRole = this.restApi.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      const { managedPolicyArn } = iam.ManagedPolicy.fromAwsManagedPolicyName(
+        'service-role/AmazonAPIGatewayPushToCloudWatchLogs',
+      );
+      Validations.of(cloudWatchRole).acknowledge({
+        id: `AwsSolutions-IAM4[Policy::${flattenCfnReference(stack.resolve(managedPolicyArn))}]`,
+        reason:
+          "API Gateway's logging role is one setting per account and region, shared by every REST API there; AWS documents this managed policy for it, and a policy narrowed to this API would stop the others' logs.",
+      });
+    }
+  }
+
+  /** The API Gateway model of a schema of the document, made once per schema. */
+  private requestModel(schemaName: string): apigateway.Model {
+    let model = this.models.get(schemaName);
+    if (!model) {
+      const schema = schemas[schemaName];
+      if (!schema) throw new Error(`request schema ${schemaName} is not in the OpenAPI document`);
+      model = this.restApi.addModel(`${schemaName}Model`, {
+        modelName: schemaName,
+        contentType: 'application/json',
+        schema: requestModelSchema(schemaName, schema),
+      });
+      this.models.set(schemaName, model);
+    }
+    return model;
+  }
+}
+
+function pascalCase(operationId: string): string {
+  return operationId.charAt(0).toUpperCase() + operationId.slice(1);
+}
+
+/** One JSON line per request: who called what, the answer and how long it took. */
+function accessLogFormat(): apigateway.AccessLogFormat {
+  const field = apigateway.AccessLogField;
+  return apigateway.AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: field.contextRequestId(),
+      requestTime: field.contextRequestTime(),
+      sourceIp: field.contextIdentitySourceIp(),
+      userAgent: field.contextIdentityUserAgent(),
+      userId: field.contextAuthorizerClaims('sub'),
+      httpMethod: field.contextHttpMethod(),
+      resourcePath: field.contextResourcePath(),
+      protocol: field.contextProtocol(),
+      status: field.contextStatus(),
+      errorType: field.contextErrorResponseType(),
+      wafStatus: field.contextWafResponseCode(),
+      responseLength: field.contextResponseLength(),
+      responseLatency: field.contextResponseLatency(),
+      integrationLatency: field.contextIntegrationLatency(),
+      xrayTraceId: field.contextXrayTraceId(),
+    }),
+  );
+}
+
+/**
+ * Answers that API Gateway gives itself, before or instead of a handler, in the API's error shape.
+ * `$context.error.messageString` is API Gateway's message, already quoted as a JSON string.
+ */
+function addErrorResponses(restApi: apigateway.RestApi): void {
+  const responses: [string, apigateway.ResponseType, string, string?][] = [
+    ['Default4xx', apigateway.ResponseType.DEFAULT_4XX, 'RequestRefused'],
+    ['Default5xx', apigateway.ResponseType.DEFAULT_5XX, 'InternalError'],
+    ['Unauthorized', apigateway.ResponseType.UNAUTHORIZED, 'Unauthorized'],
+    ['AccessDenied', apigateway.ResponseType.ACCESS_DENIED, 'Forbidden'],
+    ['BadRequestBody', apigateway.ResponseType.BAD_REQUEST_BODY, 'BadRequest'],
+    ['BadRequestParameters', apigateway.ResponseType.BAD_REQUEST_PARAMETERS, 'BadRequest'],
+    ['RequestTooLarge', apigateway.ResponseType.REQUEST_TOO_LARGE, 'PayloadTooLarge'],
+    ['Throttled', apigateway.ResponseType.THROTTLED, 'Throttled'],
+    ['WafFiltered', apigateway.ResponseType.WAF_FILTERED, 'Forbidden'],
+    // API Gateway reports a path or method that no route has as a missing token (403).
+    ['NoRoute', apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, 'NotFound', '404'],
+  ];
+  for (const [id, type, code, statusCode] of responses) {
+    restApi.addGatewayResponse(id, {
+      type,
+      statusCode,
+      responseHeaders: { 'Content-Type': "'application/json'", 'Cache-Control': "'no-store'" },
+      templates: {
+        'application/json':
+          code === 'NotFound'
+            ? '{"error":{"code":"NotFound","message":"no route matches this method and path"}}'
+            : `{"error":{"code":"${code}","message":$context.error.messageString}}`,
+      },
+    });
+  }
+}
+
+/** Acknowledgements that fit every handler that API Gateway invokes synchronously. */
+function acknowledgeSynchronousHandler(handler: PlatformFunction): void {
+  const concurrency =
+    'Invoked synchronously by API Gateway, whose stage throttling bounds the rate; reserving concurrency fails to deploy in new accounts whose concurrency quota is 10, below the 100 unreserved that Lambda keeps.';
+  const deadLetters =
+    'API Gateway invokes the handler synchronously and returns its error to the caller; a dead-letter queue only receives events of asynchronous invocations, so it would stay empty.';
+  const vpc =
+    'The handler calls only AWS service APIs (DynamoDB, S3, SQS, KMS, Secrets Manager) over TLS with IAM; it reaches no resource inside a VPC, and a VPC would add NAT or endpoint costs without a network boundary to keep.';
+  Validations.of(handler).acknowledge(
+    ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((pack) => [
+      { id: `${pack}-LambdaConcurrency`, reason: concurrency },
+      { id: `${pack}-LambdaDLQ`, reason: deadLetters },
+      { id: `${pack}-LambdaInsideVPC`, reason: vpc },
+    ]),
+  );
+}

@@ -1,0 +1,24 @@
+import { PlatformConfig } from '../config/platform-config';
+
+/**
+ * Names of the AWS Batch resources that run jobs. The compute stack creates them under these
+ * names; the api stack submits to them, follows their state changes and reads their logs. Names,
+ * not references, so the API deploys and synthesizes on its own.
+ */
+export interface JobResourceNames {
+  readonly gpuJobQueue: string;
+  readonly cpuJobQueue: string;
+  /** The job runner's job definition; SubmitJob by name runs its latest active revision. */
+  readonly jobDefinition: string;
+  /** Where the runner writes the algorithm's stdout and stderr as JSON lines. */
+  readonly logGroup: string;
+}
+
+export function jobResourceNames(config: PlatformConfig): JobResourceNames {
+  return {
+    gpuJobQueue: `${config.name}-gpu-jobs`,
+    cpuJobQueue: `${config.name}-cpu-jobs`,
+    jobDefinition: `${config.name}-job-runner`,
+    logGroup: `/${config.name}/jobs`,
+  };
+}
