@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
+import { handlerFolder } from '../lib/api/handler-folder';
 import { listOperations } from '../lambda/shared/api/openapi-document';
 import { claimsForAuthorization } from './dev-users';
 import { apiError, FrontDoorRequest, FrontDoorResponse, FrontDoorRoute } from './front-door';
@@ -8,11 +9,6 @@ import { apiError, FrontDoorRequest, FrontDoorResponse, FrontDoorRoute } from '.
 type LambdaHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
 const HANDLERS_DIR = path.join(__dirname, '..', 'lambda');
-
-/** `createUpload` is deployed from `lambda/create-upload/`. */
-export function handlerFolder(operationId: string): string {
-  return operationId.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
 
 /**
  * A front door route for every operation of the OpenAPI document, each running the deployed
