@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
+import type S3rver from 's3rver';
 
 /**
  * The parts of S3's multipart protocol that s3rver lacks or does loosely, so that local mode
@@ -8,14 +9,7 @@ import * as path from 'node:path';
  * CompleteMultipartUpload (each ETag must match its part, parts ascending, all but the last at
  * least 5 MiB). Everything else goes to s3rver.
  */
-interface FilesystemStore {
-  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
-  putObjectMultipart(
-    bucket: string,
-    uploadId: string,
-    parts: { number: number; etag: string }[],
-  ): Promise<{ md5: string; size: number }>;
-}
+type FilesystemStore = S3rver['store'];
 
 const MIN_PART_BYTES = 5 * 1024 * 1024;
 

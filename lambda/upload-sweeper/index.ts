@@ -1,13 +1,11 @@
-import { AbortMultipartUploadCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ApiError } from '../shared/api/api-error';
-import { dynamoDb, s3 } from '../shared/aws-clients';
+import { dynamoDb } from '../shared/aws-clients';
 import { logger } from '../shared/logger';
 import { tableName } from '../shared/tables';
+import { abortUpload } from '../shared/uploads/abort-upload';
 import { UploadRecord } from '../shared/uploads/upload-record';
-import { releaseUploadBytes } from '../shared/uploads/upload-quota';
 import { uploadSettings } from '../shared/uploads/upload-settings';
-import { finishUpload } from '../shared/uploads/upload-store';
 
 const settings = uploadSettings();
 
@@ -42,23 +40,11 @@ export async function handler(): Promise<{ aborted: number }> {
 
 async function abortAbandoned(upload: UploadRecord): Promise<boolean> {
   try {
-    await s3().send(
-      new AbortMultipartUploadCommand({
-        Bucket: settings.bucket,
-        Key: upload.objectKey,
-        UploadId: upload.s3UploadId,
-      }),
-    );
-  } catch (err) {
-    if (!(err instanceof S3ServiceException && err.name === 'NoSuchUpload')) throw err;
-  }
-  try {
-    await finishUpload(upload, 'Aborted', new Date().toISOString());
+    await abortUpload(upload, settings.bucket);
+    return true;
   } catch (err) {
     // Completed or aborted by its owner meanwhile: theirs is the last word.
     if (err instanceof ApiError) return false;
     throw err;
   }
-  await releaseUploadBytes(upload.owner, upload.size);
-  return true;
 }
