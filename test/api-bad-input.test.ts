@@ -1,5 +1,6 @@
 import { listOperations } from '../lambda/shared/api/openapi-document';
 import { LocalPlatform } from '../local/local-platform';
+import { checkAnswer } from './helpers/api-client';
 import { startTestPlatform } from './helpers/local-platform-fixture';
 
 let platform: LocalPlatform;
@@ -15,16 +16,24 @@ const withBody = listOperations().filter(({ operation }) => operation.requestSch
 const withIds = listOperations().filter(({ path }) => path.includes('{'));
 const protectedOperations = listOperations().filter(({ operation }) => !operation.public);
 
-async function send(method: string, path: string, body?: string | Buffer, token: string | null = 'dev-bob') {
-  const response = await fetch(`${platform.urls.api}${path}`, {
+async function send(
+  method: string,
+  template: string,
+  id: string,
+  body?: string | Buffer,
+  token: string | null = 'dev-bob',
+) {
+  const response = await fetch(`${platform.urls.api}${fill(template, id)}`, {
     method: method.toUpperCase(),
     headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
     body,
   });
-  return {
+  const answer = {
     status: response.status,
     body: (await response.json()) as { error?: { code: string; message: string } },
   };
+  checkAnswer(method, template, answer.status, answer.body);
+  return answer;
 }
 
 const fill = (path: string, id: string) => path.replace(/\{\w+\}/g, id);
@@ -41,7 +50,7 @@ describe('every operation with a body refuses bad bodies with a 4xx that names t
   ];
   for (const { path, method, operation } of withBody) {
     test.each(bodies)(`${operation.operationId} with %s`, async (_, body, message) => {
-      const response = await send(method, fill(path, VALID_ID), body);
+      const response = await send(method, path, VALID_ID, body);
       expect(response.status).toBeGreaterThanOrEqual(400);
       expect(response.status).toBeLessThan(500);
       expect(response.body.error?.message).toMatch(message);
@@ -55,7 +64,7 @@ describe('every operation with an id refuses ids that are not UUIDs', () => {
       `${operation.operationId} with %s`,
       async (id) => {
         const body = operation.requestSchema ? '{}' : undefined;
-        const response = await send(method, fill(path, id), body);
+        const response = await send(method, path, id, body);
         expect(response.status).toBe(400);
         expect(response.body.error?.message).toMatch(/path parameter \w+ must be a lower-case UUID/);
       },
@@ -66,12 +75,7 @@ describe('every operation with an id refuses ids that are not UUIDs', () => {
 describe('every protected operation needs a token', () => {
   for (const { path, method, operation } of protectedOperations) {
     test(`${operation.operationId} without a token is 401`, async () => {
-      const response = await send(
-        method,
-        fill(path, VALID_ID),
-        operation.requestSchema ? '{}' : undefined,
-        null,
-      );
+      const response = await send(method, path, VALID_ID, operation.requestSchema ? '{}' : undefined, null);
       expect(response).toEqual({
         status: 401,
         body: { error: { code: 'Unauthorized', message: 'a valid Bearer token is required' } },

@@ -42,19 +42,27 @@ export function apiClient(baseUrl: string) {
     });
     const text = await response.text();
     const body = JSON.parse(text);
-    const operation = operations[pathTemplate]?.[method.toLowerCase()];
-    if (!operation) throw new Error(`${method} ${pathTemplate} is not in the OpenAPI document`);
-    const schemaName = operation.responses[response.status];
-    if (!schemaName) {
-      throw new Error(
-        `${method} ${path} answered ${response.status}, which the document does not declare: ${text}`,
-      );
-    }
-    if (!ajv.validate({ $ref: `openapi#/components/schemas/${schemaName}` }, body)) {
-      throw new Error(
-        `${method} ${path} answered a body that does not match ${schemaName}: ${ajv.errorsText()}\n${text}`,
-      );
-    }
+    checkAnswer(method, pathTemplate, response.status, body);
     return { status: response.status, body };
   };
+}
+
+/**
+ * Checks an answer against the OpenAPI document: the status must be one that the operation at
+ * `pathTemplate` declares, and the body must match that status's schema.
+ */
+export function checkAnswer(method: string, pathTemplate: string, status: number, body: unknown): void {
+  const operation = operations[pathTemplate]?.[method.toLowerCase()];
+  if (!operation) throw new Error(`${method} ${pathTemplate} is not in the OpenAPI document`);
+  const schemaName = operation.responses[status];
+  if (!schemaName) {
+    throw new Error(
+      `${method} ${pathTemplate} answered ${status}, which the document does not declare: ${JSON.stringify(body)}`,
+    );
+  }
+  if (!ajv.validate({ $ref: `openapi#/components/schemas/${schemaName}` }, body)) {
+    throw new Error(
+      `${method} ${pathTemplate} answered a body that does not match ${schemaName}: ${ajv.errorsText()}`,
+    );
+  }
 }
