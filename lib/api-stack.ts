@@ -54,7 +54,10 @@ export class ApiStack extends Stack {
     });
     this.addStackDependency(Stack.of(props.imagingBucket));
 
-    this.userPool = new ApiUserPool(this, 'Users');
+    this.userPool = new ApiUserPool(this, 'Users', {
+      selfSignUp: config.users.selfSignUp,
+      threatProtection: config.users.threatProtection,
+    });
     this.tables = new ApiTables(this, 'Tables', { encryptionKey: props.platformKey });
     this.conversionQueue = new ConversionQueue(this, 'Conversions', { encryptionKey: props.platformKey });
     const jobs = new JobAccess(this, {

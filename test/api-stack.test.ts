@@ -7,6 +7,7 @@ import { TableName, TABLES, TableSchema } from '../lambda/shared/tables';
 import { handlerFolder } from '../lib/api/handler-folder';
 import { operationPermissions } from '../lib/api/operation-permissions';
 import { requestModelSchema } from '../lib/api/request-model-schema';
+import { securityChecks } from '../lib/security-checks';
 import { synthPlatform } from './helpers/synth-platform';
 
 /** A value of a synthesized template, as `Template.toJSON()` types it. */
@@ -782,5 +783,18 @@ describe('api stack background handlers', () => {
       const queueId = fn.properties.DeadLetterConfig.TargetArn['Fn::GetAtt'][0];
       expect(template.toJSON().Resources[queueId].Properties.KmsMasterKeyId).toBeDefined();
     }
+  });
+});
+
+describe('api stack without threat protection', () => {
+  test('uses the Essentials plan, attaches no risk configuration, and passes the security checks', () => {
+    const { app, platform } = synthPlatform({ 'platform.users.threatProtection': 'false' });
+    const template = Template.fromStack(platform.api);
+    template.hasResourceProperties('AWS::Cognito::UserPool', { UserPoolTier: 'ESSENTIALS' });
+    template.resourceCountIs('AWS::Cognito::UserPoolRiskConfigurationAttachment', 0);
+    const findings = securityChecks(app).flatMap((pack) =>
+      pack.validateScope(app).violations.map((v) => v.ruleName),
+    );
+    expect(findings).toEqual([]);
   });
 });

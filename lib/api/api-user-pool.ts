@@ -9,6 +9,12 @@ export interface ApiUserPoolProps {
    * @default true
    */
   readonly selfSignUp?: boolean;
+  /**
+   * Cognito threat protection on the Plus feature plan: risky sign-ins challenged or blocked,
+   * leaked passwords refused.
+   * @default true
+   */
+  readonly threatProtection?: boolean;
 }
 
 /** Name of the custom attribute behind the `custom:verified` claim, without its prefix. */
@@ -27,6 +33,7 @@ export class ApiUserPool extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiUserPoolProps = {}) {
     super(scope, id);
+    const threatProtection = props.threatProtection ?? true;
     this.userPool = new cognito.UserPool(this, 'UserPool', {
       selfSignUpEnabled: props.selfSignUp ?? true,
       signInAliases: { email: true },
@@ -50,8 +57,12 @@ export class ApiUserPool extends Construct {
       mfa: cognito.Mfa.OPTIONAL,
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-      featurePlan: cognito.FeaturePlan.PLUS,
-      standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+      ...(threatProtection
+        ? {
+            featurePlan: cognito.FeaturePlan.PLUS,
+            standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+          }
+        : { featurePlan: cognito.FeaturePlan.ESSENTIALS }),
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -74,6 +85,24 @@ export class ApiUserPool extends Construct {
       writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true }),
     });
 
+    if (threatProtection) this.configureThreatProtection();
+    else {
+      const reason =
+        'Threat protection is off by the platform configuration (users.threatProtection = false), which a deployment chooses to avoid the Plus plan price per monthly active user.';
+      Validations.of(this.userPool).acknowledge(
+        { id: 'AwsSolutions-COG3', reason },
+        { id: 'AwsSolutions-COG8', reason },
+      );
+    }
+
+    Validations.of(this.userPool).acknowledge({
+      id: 'AwsSolutions-COG2',
+      reason:
+        'MFA is optional with TOTP so that researchers without an authenticator can join; with threat protection on (the default) Cognito asks for the second factor on medium-risk sign-ins of users who set one up and on every high-risk sign-in, blocking those without one.',
+    });
+  }
+
+  private configureThreatProtection(): void {
     // What threat protection does at each risk level, stated here instead of left to Cognito's defaults.
     const takeoverAction = (eventAction: string) => ({ eventAction, notify: false });
     new cognito.CfnUserPoolRiskConfigurationAttachment(this, 'ThreatProtection', {
@@ -89,12 +118,6 @@ export class ApiUserPool extends Construct {
       },
       // Passwords found in public breaches are refused at sign-up, sign-in and password change.
       compromisedCredentialsRiskConfiguration: { actions: { eventAction: 'BLOCK' } },
-    });
-
-    Validations.of(this.userPool).acknowledge({
-      id: 'AwsSolutions-COG2',
-      reason:
-        'MFA is optional with TOTP: threat protection runs enforced on the Plus plan and asks for the second factor on medium-risk sign-ins of users who set one up and on every high-risk sign-in, blocking those without one.',
     });
   }
 }

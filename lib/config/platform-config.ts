@@ -61,6 +61,15 @@ export const platformConfigSchema = z
       /** The viewer; the certificate must be in each viewer region. */
       viewer: z.strictObject({ domainName }).optional(),
     }),
+    users: z.strictObject({
+      /** Whether researchers may create their own accounts; otherwise administrators invite them. */
+      selfSignUp: z.boolean(),
+      /**
+       * Cognito threat protection (the Plus feature plan, priced per monthly active user): risky
+       * sign-ins challenged or blocked, leaked passwords refused.
+       */
+      threatProtection: z.boolean(),
+    }),
     /** Origins from which browsers may call the API and upload to the bucket. */
     webOrigins: z.array(
       z.string().regex(/^https?:\/\/[^/\s*]+$/, 'expected an origin such as https://example.org'),
@@ -155,6 +164,7 @@ export const defaultPlatformConfig: PlatformConfig = {
   homeRegion: 'eu-central-1',
   viewerRegions: ['eu-central-1', 'ap-northeast-1', 'us-east-2'],
   domains: {},
+  users: { selfSignUp: true, threatProtection: true },
   webOrigins: ['http://localhost:4000', 'http://127.0.0.1:4000'],
   compute: {
     gpuInstanceTypes: ['g4dn.xlarge', 'g4dn.2xlarge'],
