@@ -1,0 +1,136 @@
+import { ConversionLimits, DEFAULT_CONVERSION_LIMITS } from './conversion-limits';
+import { readMetaImage } from './metaimage-reader';
+import { writeMetaImage } from './metaimage-writer';
+import { readNifti } from './nifti-reader';
+import { Rejection } from './rejection';
+import { Volume } from './volume';
+
+/** One file of an upload set, by its own name; loaded only when a reader needs it. */
+export interface InputFile {
+  readonly name: string;
+  readonly load: () => Buffer;
+}
+
+export interface ConvertedImage {
+  /** Output file name, e.g. `chest.mha`. */
+  readonly name: string;
+  /** The input files it was made from. */
+  readonly sources: readonly string[];
+  readonly content: Buffer;
+  /** Geometry and pixel type, for the image record. */
+  readonly metadata: Record<string, unknown>;
+}
+
+export interface ConversionResult {
+  readonly images: readonly ConvertedImage[];
+  /** Every file that became no image, each with a reason a person can act on. */
+  readonly rejected: readonly { readonly filename: string; readonly reason: string }[];
+}
+
+/** Formats recognised but not converted by this version, so the reason says so plainly. */
+const NOT_YET: readonly [RegExp, string][] = [
+  [/\.(dcm|dicom)$/i, 'DICOM'],
+  [/\.nrrd$/i, 'NRRD'],
+  [/\.(png|jpe?g)$/i, '2D PNG and JPEG'],
+  [/\.(tiff?|svs|ndpi|mrxs|scn|bif)$/i, 'TIFF and whole-slide images'],
+  [/\.zip$/i, 'zip archives'],
+];
+
+/**
+ * Turns the files of one upload set into `.mha` images: MetaImage (`.mha`, `.mhd` with its data
+ * file) and NIfTI (`.nii`, `.nii.gz`). Each file either becomes part of an image or is rejected
+ * with its reason; one bad file never stops the others.
+ */
+export async function convertImageFiles(
+  files: readonly InputFile[],
+  limits: ConversionLimits = DEFAULT_CONVERSION_LIMITS,
+): Promise<ConversionResult> {
+  const byName = new Map(files.map((f) => [f.name, f.load]));
+  const images: ConvertedImage[] = [];
+  const rejected: { filename: string; reason: string }[] = [];
+  const consumed = new Set<string>();
+  const usedNames = new Set<string>();
+
+  const convert = async (file: InputFile, read: () => Volume | Promise<Volume>, extra: string[] = []) => {
+    try {
+      const volume = await read();
+      const name = uniqueName(outputBaseName(file.name), usedNames);
+      images.push({
+        name,
+        sources: [file.name, ...extra],
+        content: writeMetaImage(volume),
+        metadata: describe(volume),
+      });
+    } catch (err) {
+      if (!(err instanceof Rejection)) throw err;
+      rejected.push({ filename: file.name, reason: err.message });
+    }
+  };
+
+  for (const file of files) {
+    if (/\.mhd$/i.test(file.name)) {
+      const dataFile = referencedDataFile(file);
+      if (dataFile) consumed.add(dataFile);
+    }
+  }
+  for (const file of files) {
+    const name = file.name;
+    if (/\.mha$/i.test(name) || /\.mhd$/i.test(name)) {
+      const dataFile = /\.mhd$/i.test(name) ? referencedDataFile(file) : undefined;
+      await convert(
+        file,
+        () => readMetaImage(file.load(), byName, limits),
+        dataFile && byName.has(dataFile) ? [dataFile] : [],
+      );
+    } else if (/\.nii(\.gz)?$/i.test(name)) {
+      await convert(file, () => readNifti(file.load(), limits));
+    } else if (consumed.has(name)) {
+      continue;
+    } else if (/\.(raw|zraw)$/i.test(name)) {
+      rejected.push({
+        filename: name,
+        reason: 'a MetaImage data file that no .mhd header of this upload names',
+      });
+    } else {
+      const known = NOT_YET.find(([pattern]) => pattern.test(name));
+      rejected.push({
+        filename: name,
+        reason: known
+          ? `${known[1]} files are not converted by this version of the converter`
+          : 'not an image format the converter reads (MetaImage .mha/.mhd, NIfTI .nii/.nii.gz)',
+      });
+    }
+  }
+  return { images, rejected };
+}
+
+function referencedDataFile(file: InputFile): string | undefined {
+  const head = file
+    .load()
+    .subarray(0, 64 * 1024)
+    .toString('latin1');
+  return head.match(/^\s*ElementDataFile\s*=\s*(.+?)\s*$/m)?.[1];
+}
+
+function outputBaseName(name: string): string {
+  return name.replace(/\.(nii\.gz|nii|mha|mhd)$/i, '') || 'image';
+}
+
+function uniqueName(base: string, used: Set<string>): string {
+  let name = `${base}.mha`;
+  for (let n = 2; used.has(name); n++) name = `${base}-${n}.mha`;
+  used.add(name);
+  return name;
+}
+
+function describe(volume: Volume): Record<string, unknown> {
+  return {
+    size: volume.size,
+    spacing: volume.spacing,
+    origin: volume.origin,
+    direction: volume.axes,
+    componentType: volume.componentType,
+    components: volume.components,
+    ...volume.metadata,
+  };
+}

@@ -1,0 +1,115 @@
+import { ConversionLimits } from './conversion-limits';
+import { reject } from './rejection';
+import { COMPONENT_TYPES, ComponentType, swapBytes, Volume } from './volume';
+import { checkGeometry, expectedDataBytes, inflateExactly } from './volume-checks';
+
+const BY_META_TYPE = Object.fromEntries(
+  Object.entries(COMPONENT_TYPES).map(([type, { metaType }]) => [metaType, type as ComponentType]),
+);
+
+/** Header keys copied to the output when present: display hints, never identifying fields. */
+const KEPT_KEYS = ['Modality', 'WindowCenter', 'WindowWidth', 'SliceThickness'];
+
+/**
+ * Reads a MetaImage: `.mha` with its data inline (ElementDataFile = LOCAL) or `.mhd` whose data
+ * lives in a file named by the header. That file is looked up only among the upload's own files
+ * (`siblings`), by plain name: a header naming a path, `..` or a file outside the upload is refused.
+ */
+export function readMetaImage(
+  file: Buffer,
+  siblings: ReadonlyMap<string, () => Buffer>,
+  limits: ConversionLimits,
+): Volume {
+  const { fields, dataOffset } = parseHeader(file, limits);
+  const dims = integer(fields, 'NDims');
+  const size = numbers(fields, 'DimSize', dims);
+  const elementType = required(fields, 'ElementType');
+  const componentType = BY_META_TYPE[elementType];
+  if (!componentType) reject(`ElementType ${elementType} is not supported`);
+  const components = fields.ElementNumberOfChannels ? integer(fields, 'ElementNumberOfChannels') : 1;
+  const bytes = expectedDataBytes(size, componentType, components, limits);
+
+  const spacing = fields.ElementSpacing ? numbers(fields, 'ElementSpacing', dims) : new Array(dims).fill(1);
+  const originKey = ['Offset', 'Origin', 'Position'].find((k) => fields[k] !== undefined);
+  const origin = originKey ? numbers(fields, originKey, dims) : new Array(dims).fill(0);
+  const matrixKey = ['TransformMatrix', 'Rotation', 'Orientation'].find((k) => fields[k] !== undefined);
+  const matrix = matrixKey ? numbers(fields, matrixKey, dims * dims) : undefined;
+  const axes = Array.from({ length: dims }, (_, i) =>
+    matrix
+      ? matrix.slice(i * dims, i * dims + dims)
+      : Array.from({ length: dims }, (_, j) => (i === j ? 1 : 0)),
+  );
+  checkGeometry(spacing, origin, axes);
+
+  const dataFile = required(fields, 'ElementDataFile');
+  let raw: Buffer;
+  if (dataFile === 'LOCAL') {
+    raw = file.subarray(dataOffset);
+  } else {
+    if (!/^[^/\\]+$/.test(dataFile) || dataFile === '..' || dataFile === '.') {
+      reject(`the header names the data file "${dataFile}", which is not a plain file name of this upload`);
+    }
+    const load = siblings.get(dataFile);
+    if (!load) reject(`the header names the data file "${dataFile}", which is not part of this upload`);
+    raw = load();
+  }
+
+  const compressed = /^true$/i.test(fields.CompressedData ?? 'False');
+  let data: Buffer;
+  if (compressed) {
+    data = inflateExactly(raw, bytes, 'zlib');
+  } else {
+    if (raw.length < bytes)
+      reject(`the file is truncated: ${raw.length} bytes of voxel data, ${bytes} expected`);
+    data = Buffer.from(raw.subarray(0, bytes));
+  }
+  const msb = /^true$/i.test(fields.BinaryDataByteOrderMSB ?? fields.ElementByteOrderMSB ?? 'False');
+  if (msb) swapBytes(data, COMPONENT_TYPES[componentType].bytes);
+
+  const metadata = Object.fromEntries(
+    KEPT_KEYS.filter((k) => fields[k] !== undefined).map((k) => [k, fields[k]]),
+  );
+  return { size, spacing, origin, axes, componentType, components, data, metadata };
+}
+
+/** Key = value lines up to and including ElementDataFile; the data follows that line. */
+function parseHeader(
+  file: Buffer,
+  limits: ConversionLimits,
+): { fields: Record<string, string>; dataOffset: number } {
+  const fields: Record<string, string> = {};
+  let offset = 0;
+  while (offset < file.length) {
+    if (offset > limits.maxHeaderBytes) reject(`the header is longer than ${limits.maxHeaderBytes} bytes`);
+    const end = file.indexOf(0x0a, offset);
+    const lineEnd = end === -1 ? file.length : end;
+    const line = file.subarray(offset, lineEnd).toString('latin1').replace(/\r$/, '');
+    offset = lineEnd + 1;
+    if (line.trim() === '') continue;
+    const match = line.match(/^\s*([A-Za-z][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/);
+    if (!match) reject(`the header line "${line.slice(0, 60)}" is not "Key = Value"`);
+    fields[match[1]] = match[2];
+    if (match[1] === 'ElementDataFile') return { fields, dataOffset: offset };
+  }
+  reject('the header has no ElementDataFile line');
+}
+
+function required(fields: Record<string, string>, key: string): string {
+  const value = fields[key];
+  if (value === undefined || value === '') reject(`the header has no ${key}`);
+  return value;
+}
+
+function integer(fields: Record<string, string>, key: string): number {
+  const value = Number(required(fields, key));
+  if (!Number.isInteger(value)) reject(`${key} = ${fields[key]} is not a whole number`);
+  return value;
+}
+
+function numbers(fields: Record<string, string>, key: string, count: number): number[] {
+  const values = required(fields, key).split(/\s+/).map(Number);
+  if (values.length !== count || values.some((v) => !Number.isFinite(v))) {
+    reject(`${key} = ${fields[key]} should be ${count} numbers`);
+  }
+  return values;
+}

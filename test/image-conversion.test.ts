@@ -1,0 +1,280 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { convertImageFiles, InputFile } from '../lambda/shared/conversion/convert-image-files';
+
+interface ItkImage {
+  size: number[];
+  spacing: number[];
+  origin: number[];
+  direction: number[];
+  componentType: string;
+  components: number;
+  data: string;
+}
+
+/** ITK (itk-wasm) in its own process: the independent reader and writer of these tests. */
+function itk(command: object): Promise<ItkImage> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'helpers', 'itk-image.mjs')]);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(err))));
+    child.stdin.end(JSON.stringify(command));
+  });
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conversion-'));
+const fileOf = (name: string): InputFile => ({ name, load: () => fs.readFileSync(path.join(dir, name)) });
+
+/** A rotation of 30 degrees about z, then 10 about x: an oblique acquisition. */
+function obliqueDirection(): number[] {
+  const [a, b] = [Math.PI / 6, Math.PI / 18];
+  const rz = [
+    [Math.cos(a), -Math.sin(a), 0],
+    [Math.sin(a), Math.cos(a), 0],
+    [0, 0, 1],
+  ];
+  const rx = [
+    [1, 0, 0],
+    [0, Math.cos(b), -Math.sin(b)],
+    [0, Math.sin(b), Math.cos(b)],
+  ];
+  const m = rz.map((row) => [0, 1, 2].map((j) => row.reduce((sum, v, k) => sum + v * rx[k][j], 0)));
+  return m.flat();
+}
+
+function samples(count: number, type: 'int16' | 'float32' | 'uint8'): string {
+  const array =
+    type === 'int16'
+      ? Int16Array.from({ length: count }, (_, i) => ((i * 37) % 4000) - 1024)
+      : type === 'float32'
+        ? Float32Array.from({ length: count }, (_, i) => Math.sin(i) * 1000)
+        : Uint8Array.from({ length: count }, (_, i) => (i * 13) % 256);
+  return Buffer.from(array.buffer).toString('base64');
+}
+
+const ct = {
+  size: [7, 5, 4],
+  spacing: [0.7, 0.8, 2.5],
+  origin: [-120.5, 33.25, 410],
+  direction: obliqueDirection(),
+  componentType: 'int16',
+  components: 1,
+  data: samples(7 * 5 * 4, 'int16'),
+};
+
+async function convertAndReadBack(
+  names: string[],
+): Promise<{ output: ItkImage; result: Awaited<ReturnType<typeof convertImageFiles>> }> {
+  const result = await convertImageFiles(names.map(fileOf));
+  expect(result.rejected).toEqual([]);
+  expect(result.images).toHaveLength(1);
+  const outPath = path.join(dir, `out-${result.images[0].name}-${Math.random()}.mha`);
+  fs.writeFileSync(outPath, result.images[0].content);
+  return { output: await itk({ read: outPath }), result };
+}
+
+function expectSameImage(actual: ItkImage, expected: ItkImage): void {
+  expect(actual.size).toEqual(expected.size);
+  expect(actual.componentType).toBe(expected.componentType);
+  expect(actual.components).toBe(expected.components);
+  const close = (a: number[], b: number[]) => a.forEach((v, i) => expect(v).toBeCloseTo(b[i], 4));
+  close(actual.spacing, expected.spacing);
+  close(actual.origin, expected.origin);
+  close(actual.direction, expected.direction);
+  expect(actual.data).toBe(expected.data);
+}
+
+describe('conversion to MetaImage, checked with ITK', () => {
+  test.each([
+    ['NIfTI', 'ct.nii', false],
+    ['gzipped NIfTI', 'ct.nii.gz', true],
+    ['MetaImage', 'ct-in.mha', false],
+    ['compressed MetaImage', 'ct-zipped.mha', true],
+  ])('an oblique int16 CT in %s keeps its voxels and geometry', async (_, name, compress) => {
+    await itk({ write: path.join(dir, name), image: ct, compress });
+    const input = await itk({ read: path.join(dir, name) });
+    const { output } = await convertAndReadBack([name]);
+    expectSameImage(output, input);
+  });
+
+  test('a MetaImage header with its data in a separate file becomes one image', async () => {
+    const data = Buffer.from(ct.data, 'base64');
+    fs.writeFileSync(path.join(dir, 'split.raw'), data);
+    fs.writeFileSync(
+      path.join(dir, 'split.mhd'),
+      `ObjectType = Image\nNDims = 3\nBinaryData = True\nBinaryDataByteOrderMSB = False\nTransformMatrix = 1 0 0 0 1 0 0 0 1\nOffset = 1 2 3\nElementSpacing = 0.5 0.5 1\nDimSize = 7 5 4\nElementType = MET_SHORT\nElementDataFile = split.raw\n`,
+    );
+    const { output, result } = await convertAndReadBack(['split.mhd', 'split.raw']);
+    expect(result.images[0].sources).toEqual(['split.mhd', 'split.raw']);
+    expectSameImage(output, await itk({ read: path.join(dir, 'split.mhd') }));
+  });
+
+  test('a 2D float image and a big-endian MetaImage convert exactly', async () => {
+    const slice = {
+      ...ct,
+      size: [9, 6],
+      spacing: [0.3, 0.4],
+      origin: [5, -5],
+      direction: [1, 0, 0, 1],
+      componentType: 'float32',
+      data: samples(54, 'float32'),
+    };
+    await itk({ write: path.join(dir, 'slice.nii'), image: slice });
+    expectSameImage(
+      (await convertAndReadBack(['slice.nii'])).output,
+      await itk({ read: path.join(dir, 'slice.nii') }),
+    );
+
+    const big = Buffer.from(ct.data, 'base64');
+    big.swap16();
+    fs.writeFileSync(
+      path.join(dir, 'big.mha'),
+      Buffer.concat([
+        Buffer.from(
+          'ObjectType = Image\nNDims = 3\nBinaryDataByteOrderMSB = True\nDimSize = 7 5 4\nElementType = MET_SHORT\nElementDataFile = LOCAL\n',
+        ),
+        big,
+      ]),
+    );
+    const { output } = await convertAndReadBack(['big.mha']);
+    expect(output.data).toBe(ct.data);
+  });
+
+  test('window settings are kept and the header carries nothing else of the source', async () => {
+    fs.writeFileSync(
+      path.join(dir, 'tagged.mha'),
+      Buffer.concat([
+        Buffer.from(
+          'ObjectType = Image\nNDims = 2\nDimSize = 2 2\nElementType = MET_UCHAR\nWindowCenter = 40\nWindowWidth = 400\nPatientName = Doe^Jane\nElementDataFile = LOCAL\n',
+        ),
+        Buffer.from([1, 2, 3, 4]),
+      ]),
+    );
+    const result = await convertImageFiles([fileOf('tagged.mha')]);
+    const header = result.images[0].content.subarray(0, 600).toString('latin1');
+    expect(header).toContain('WindowCenter = 40\nWindowWidth = 400\n');
+    expect(header).not.toContain('Doe^Jane');
+    expect(result.images[0].metadata).toMatchObject({ size: [2, 2], WindowCenter: '40' });
+  });
+});
+
+describe('files that are refused, each with its reason, without stopping the others', () => {
+  const write = (name: string, content: string | Buffer) => fs.writeFileSync(path.join(dir, name), content);
+  const header = (dataFile: string) =>
+    `ObjectType = Image\nNDims = 3\nDimSize = 7 5 4\nElementType = MET_SHORT\nElementDataFile = ${dataFile}\n`;
+
+  test('a corrupt file beside good ones', async () => {
+    await itk({ write: path.join(dir, 'good.nii'), image: ct });
+    const good = fs.readFileSync(path.join(dir, 'ct-in.mha'));
+    write('cut.mha', good.subarray(0, good.length - 30));
+    const result = await convertImageFiles(['good.nii', 'cut.mha'].map(fileOf));
+    expect(result.images.map((i) => i.name)).toEqual(['good.mha']);
+    expect(result.rejected).toEqual([
+      { filename: 'cut.mha', reason: 'the file is truncated: 250 bytes of voxel data, 280 expected' },
+    ]);
+  });
+
+  test.each([
+    [
+      '/etc/passwd',
+      'the header names the data file "/etc/passwd", which is not a plain file name of this upload',
+    ],
+    [
+      '../outside.raw',
+      'the header names the data file "../outside.raw", which is not a plain file name of this upload',
+    ],
+    ['missing.raw', 'the header names the data file "missing.raw", which is not part of this upload'],
+  ])('a MetaImage header pointing at %s', async (dataFile, reason) => {
+    write('pointer.mhd', header(dataFile));
+    const result = await convertImageFiles([fileOf('pointer.mhd')]);
+    expect(result).toEqual({ images: [], rejected: [{ filename: 'pointer.mhd', reason }] });
+  });
+
+  test('a decompression bomb stops at the size its header declares', async () => {
+    const nifti = fs.readFileSync(path.join(dir, 'good.nii'));
+    const bomb = zlib.gzipSync(Buffer.concat([nifti, Buffer.alloc(200 * 1024 * 1024)]), { level: 9 });
+    write('bomb.nii.gz', bomb);
+    const started = Date.now();
+    const result = await convertImageFiles([fileOf('bomb.nii.gz')]);
+    expect(result.rejected[0].reason).toMatch(
+      /^the gzip data expands beyond the \d+ bytes its NIfTI header declares$/,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  test('too many channels, an unsupported element type, a missing header line', async () => {
+    write(
+      'channels.mha',
+      `ObjectType = Image\nNDims = 2\nDimSize = 2 2\nElementNumberOfChannels = 9\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n`,
+    );
+    write(
+      'type.mha',
+      `ObjectType = Image\nNDims = 2\nDimSize = 2 2\nElementType = MET_STRING\nElementDataFile = LOCAL\n`,
+    );
+    write('headless.mha', 'ObjectType = Image\nNDims = 2\n');
+    const result = await convertImageFiles(['channels.mha', 'type.mha', 'headless.mha'].map(fileOf));
+    expect(result.rejected).toEqual([
+      { filename: 'channels.mha', reason: 'too many channels: 9, at most 4' },
+      { filename: 'type.mha', reason: 'ElementType MET_STRING is not supported' },
+      { filename: 'headless.mha', reason: 'the header has no ElementDataFile line' },
+    ]);
+  });
+
+  test('formats this version does not convert, and a data file no header names', async () => {
+    write('slice.dcm', Buffer.alloc(200));
+    write('orphan.raw', Buffer.alloc(10));
+    write('notes.txt', 'hello');
+    const result = await convertImageFiles(['slice.dcm', 'orphan.raw', 'notes.txt'].map(fileOf));
+    expect(result.rejected).toEqual([
+      { filename: 'slice.dcm', reason: 'DICOM files are not converted by this version of the converter' },
+      { filename: 'orphan.raw', reason: 'a MetaImage data file that no .mhd header of this upload names' },
+      {
+        filename: 'notes.txt',
+        reason: 'not an image format the converter reads (MetaImage .mha/.mhd, NIfTI .nii/.nii.gz)',
+      },
+    ]);
+  });
+});
+
+/** A MetaImage of 7 x 5 x 4 int16 voxels whose header declares `bytes` of data. */
+function header(bytes: number): Buffer {
+  return Buffer.concat([
+    Buffer.from(
+      'ObjectType = Image\nNDims = 3\nDimSize = 7 5 4\nElementType = MET_SHORT\nElementDataFile = LOCAL\n',
+    ),
+    Buffer.alloc(bytes),
+  ]);
+}
+
+describe('npm run convert', () => {
+  test('prints one line per output and per rejected file, and exits 1 when something was rejected', async () => {
+    await itk({ write: path.join(dir, 'cli.nii'), image: ct });
+    fs.writeFileSync(path.join(dir, 'cli-cut.mha'), header(280).subarray(0, 150));
+    const out = path.join(dir, 'cli-out');
+    const child = spawn('npx', [
+      'tsx',
+      path.join(__dirname, '..', 'bin', 'convert.ts'),
+      path.join(dir, 'cli.nii'),
+      path.join(dir, 'cli-cut.mha'),
+      '--out',
+      out,
+    ]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect([code, stderr]).toEqual([1, '']);
+    expect(stdout.trim().split('\n')).toEqual([
+      `converted cli.nii -> ${path.join(out, 'cli.mha')} (7 x 5 x 4 voxels, spacing 0.7 x 0.8 x 2.5)`,
+      'rejected cli-cut.mha: the file is truncated: 57 bytes of voxel data, 280 expected',
+    ]);
+    expect(fs.existsSync(path.join(out, 'cli.mha'))).toBe(true);
+  });
+});
