@@ -12,6 +12,7 @@ import { jobHandlerEnvironment, uploadHandlerEnvironment } from '../lib/api/hand
 import { BatchStandIn, startBatchStandIn } from './batch-stand-in';
 import { TABLES, TableName } from '../lambda/shared/tables';
 import { apiRoutes, loadHandler } from './api-routes';
+import { pollQueue } from './queue-poller';
 import { DEV_USERS } from './dev-users';
 import { apiError, startFrontDoor } from './front-door';
 import { ensureLocalTables, localTableNames } from './local-tables';
@@ -220,6 +221,16 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
           },
         ],
       }),
+    );
+
+    // As the deployed event sources do: the converter consumes the conversion queue, and an
+    // image whose message ends in the dead-letter queue is marked Failed.
+    const conversionQueueUrl = sqsStandIn.queueUrl(CONVERSION_QUEUE_NAME);
+    running.push(pollQueue(sqs, conversionQueueUrl, () => loadHandler('convert-image')));
+    running.push(
+      pollQueue(sqs, sqsStandIn.queueUrl(`${CONVERSION_QUEUE_NAME}-dead-letter`), () =>
+        loadHandler('fail-unconverted-image'),
+      ),
     );
 
     // As the deployed schedule does: abandoned uploads are aborted every hour.

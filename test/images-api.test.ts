@@ -1,6 +1,6 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { LocalPlatform } from '../local/local-platform';
 import { apiClient } from './helpers/api-client';
 import { startTestPlatform } from './helpers/local-platform-fixture';
@@ -25,7 +25,7 @@ afterAll(async () => {
 async function completedUpload(
   token: string,
   filename = 'ct.mha',
-  content = 'ObjectType = Image\n',
+  content: string | Buffer = 'ObjectType = Image\n',
 ): Promise<string> {
   const data = Buffer.from(content);
   const created = await call('POST', '/v1/uploads', { token, body: { filename, size: data.length } });
@@ -43,12 +43,35 @@ async function completedUpload(
   return created.body.id;
 }
 
-function queuedImageIds(): string[] {
-  return platform.queues.messages('local-image-conversion').map((m) => JSON.parse(m.body).imageId);
+async function imageCount(): Promise<number> {
+  const { Count } = await documents.send(
+    new ScanCommand({ TableName: platform.environment.IMAGES_TABLE, Select: 'COUNT' }),
+  );
+  return Count!;
 }
 
+/** Reads the image until the local converter has finished with it. */
+async function settled(token: string, imageId: string) {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const read = await call('GET', '/v1/images/{imageId}', { token, params: { imageId } });
+    if (read.body.status === 'Succeeded' || read.body.status === 'Failed') return read.body;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`image ${imageId} was not converted in time`);
+}
+
+/** Where alice's raw upload of tiny.mha lives. */
+const rawKeyOf = (uploadId: string) => `uploads/${platform.devUsers[0].claims.sub}/${uploadId}/tiny.mha`;
+
+const MHA_2X2 = Buffer.concat([
+  Buffer.from(
+    'ObjectType = Image\nNDims = 2\nDimSize = 2 2\nElementSpacing = 0.5 0.5\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n',
+  ),
+  Buffer.from([0, 1, 2, 3]),
+]);
+
 describe('images', () => {
-  test('completed uploads become a Queued image with one message on the conversion queue', async () => {
+  test('completed uploads become a Queued image; files that hold no image end it Failed with a reason each', async () => {
     const uploads = [
       await completedUpload(alice, 'slice-1.dcm'),
       await completedUpload(alice, 'slice-2.dcm'),
@@ -65,49 +88,47 @@ describe('images', () => {
       ],
       errors: [],
     });
-    expect(queuedImageIds().filter((id) => id === created.body.id)).toHaveLength(1);
-
-    const read = await call('GET', '/v1/images/{imageId}', {
-      token: alice,
-      params: { imageId: created.body.id },
+    // The local converter then takes the message from the queue: these files hold no image.
+    const done = await settled(alice, created.body.id);
+    expect(done).toMatchObject({
+      status: 'Failed',
+      statusDetail: 'No image could be made from the files; see errors',
+      errors: [
+        { filename: 'slice-1.dcm', reason: 'DICOM files are not converted by this version of the converter' },
+        { filename: 'slice-2.dcm', reason: 'DICOM files are not converted by this version of the converter' },
+      ],
     });
-    expect(read.body.status).toBe('Queued');
-    expect(read.body.downloadUrl).toBeUndefined();
+    expect(done.downloadUrl).toBeUndefined();
   });
 
-  test('a converted image comes with a signed URL that the CloudFront stand-in serves', async () => {
-    const created = await call('POST', '/v1/images', {
-      token: alice,
-      body: { uploads: [await completedUpload(alice)] },
+  test('an uploaded image is converted, its raw upload removed, and served by the CloudFront stand-in', async () => {
+    const upload = await completedUpload(alice, 'tiny.mha', MHA_2X2);
+    const created = await call('POST', '/v1/images', { token: alice, body: { uploads: [upload] } });
+    const done = await settled(alice, created.body.id);
+    expect(done).toMatchObject({
+      status: 'Succeeded',
+      statusDetail: 'Converted',
+      errors: [],
+      metadata: { size: [2, 2], spacing: [0.5, 0.5], componentType: 'uint8', components: 1 },
     });
-    const id = created.body.id;
-    // What the converter does when it succeeds: the output object and the record's new state.
-    const outputKey = `images/${id}/ct.mha`;
-    const s3 = new S3Client({ forcePathStyle: true });
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: platform.environment.IMAGING_BUCKET,
-        Key: outputKey,
-        Body: 'converted',
-      }),
-    );
-    s3.destroy();
-    await documents.send(
-      new UpdateCommand({
-        TableName: platform.environment.IMAGES_TABLE,
-        Key: { id },
-        UpdateExpression: 'SET #status = :s, outputKey = :k, statusDetail = :d',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':s': 'Succeeded', ':k': outputKey, ':d': 'Converted' },
-      }),
-    );
+    expect(
+      done.downloadUrl.startsWith(`${platform.urls.cloudfront}/images/${created.body.id}/tiny.mha?`),
+    ).toBe(true);
+    const download = await fetch(done.downloadUrl);
+    const bytes = Buffer.from(await download.arrayBuffer());
+    expect(download.status).toBe(200);
+    expect(bytes.toString('latin1')).toMatch(/^ObjectType = Image\nNDims = 2\n/);
+    expect(Date.parse(done.downloadUrlExpiresAt) - Date.now()).toBeGreaterThan(290_000);
 
-    const read = await call('GET', '/v1/images/{imageId}', { token: alice, params: { imageId: id } });
-    expect(read.body.status).toBe('Succeeded');
-    expect(read.body.downloadUrl.startsWith(`${platform.urls.cloudfront}/images/${id}/ct.mha?`)).toBe(true);
-    const download = await fetch(read.body.downloadUrl);
-    expect([download.status, await download.text()]).toEqual([200, 'converted']);
-    expect(Date.parse(read.body.downloadUrlExpiresAt) - Date.now()).toBeGreaterThan(290_000);
+    const s3 = new S3Client({ forcePathStyle: true });
+    const raw = await s3
+      .send(new HeadObjectCommand({ Bucket: platform.environment.IMAGING_BUCKET, Key: rawKeyOf(upload) }))
+      .then(
+        () => 'kept',
+        () => 'removed',
+      );
+    s3.destroy();
+    expect(raw).toBe('removed');
   });
 });
 
@@ -146,13 +167,13 @@ describe('images refused', () => {
       token: alice,
       body: { filename: 'p.mha', size: 10 },
     });
-    const queuedBefore = queuedImageIds().length;
+    const imagesBefore = await imageCount();
     const refused = await call('POST', '/v1/images', {
       token: alice,
       body: { uploads: [good, pending.body.id] },
     });
     expect(refused.status).toBe(409);
-    expect(queuedImageIds()).toHaveLength(queuedBefore);
+    expect(await imageCount()).toBe(imagesBefore);
     const retried = await call('POST', '/v1/images', { token: alice, body: { uploads: [good] } });
     expect(retried.status).toBe(201);
   });

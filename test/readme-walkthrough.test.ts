@@ -37,7 +37,8 @@ describe('README walkthrough', () => {
     expect(result.status).toBe(0);
     expect(result.stdout.trim().split('\n')).toEqual([
       'Completed',
-      'Queued: Waiting for the converter to pick up the image',
+      'Succeeded: Converted',
+      'ObjectType = Image',
       'Queued',
     ]);
   });

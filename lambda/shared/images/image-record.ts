@@ -13,6 +13,8 @@ export interface ImageRecord {
   readonly metadata: Readonly<Record<string, unknown>>;
   /** Key of the converted file in the imaging bucket, once conversion succeeded. */
   readonly outputKey?: string;
+  /** Other images made from the same upload set (a set may hold several series). */
+  readonly siblings?: readonly { id: string; name: string }[];
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -29,6 +31,7 @@ export function imageView(record: ImageRecord, download?: { url: string; expires
     files: record.files,
     errors: record.errors,
     metadata: record.metadata,
+    ...(record.siblings && record.siblings.length > 0 && { siblings: record.siblings }),
     ...(download && { downloadUrl: download.url, downloadUrlExpiresAt: download.expiresAt }),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,

@@ -1,8 +1,9 @@
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { notFound } from '../api/api-error';
 import { dynamoDb } from '../aws-clients';
 import { tableName } from '../tables';
-import { ImageRecord } from './image-record';
+import { ImageRecord, ImageStatus } from './image-record';
 
 export async function putImage(record: ImageRecord): Promise<void> {
   await dynamoDb().send(
@@ -24,4 +25,45 @@ export async function getVisibleImage(id: string, userId: string): Promise<Image
   const { Item } = await dynamoDb().send(new GetCommand({ TableName: tableName('images'), Key: { id } }));
   if (!Item || Item.owner !== userId) throw notFound(`image ${id}`);
   return Item as ImageRecord;
+}
+
+export async function getImage(id: string): Promise<ImageRecord | undefined> {
+  const { Item } = await dynamoDb().send(new GetCommand({ TableName: tableName('images'), Key: { id } }));
+  return Item as ImageRecord | undefined;
+}
+
+/**
+ * Moves an image from one of the `from` states to `changes.status`, with one conditional write;
+ * returns false when the image is in none of them (another worker, or a repeated message, won).
+ */
+export async function moveImage(
+  id: string,
+  from: readonly ImageStatus[],
+  changes: Partial<Omit<ImageRecord, 'id' | 'owner' | 'createdAt'>> & { status: ImageStatus },
+): Promise<boolean> {
+  const names: Record<string, string> = { '#status': 'status' };
+  const values: Record<string, unknown> = { ':now': new Date().toISOString() };
+  const sets = ['updatedAt = :now'];
+  for (const [key, value] of Object.entries(changes)) {
+    names[`#${key}`] = key;
+    values[`:${key}`] = value;
+    sets.push(`#${key} = :${key}`);
+  }
+  from.forEach((status, i) => (values[`:from${i}`] = status));
+  try {
+    await dynamoDb().send(
+      new UpdateCommand({
+        TableName: tableName('images'),
+        Key: { id },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return false;
+    throw err;
+  }
 }

@@ -39,6 +39,15 @@ export const imagesSchemas: Record<string, JsonSchema> = {
         },
       },
       metadata: { type: 'object' },
+      siblings: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'name'],
+          additionalProperties: false,
+          properties: { id: uuid, name: { type: 'string' } },
+        },
+      },
       downloadUrl: { type: 'string' },
       downloadUrlExpiresAt: timestamp,
       createdAt: timestamp,
