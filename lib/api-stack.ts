@@ -11,6 +11,7 @@ import { ApiUserPool } from './api/api-user-pool';
 import { HandlerAccess } from './api/handler-access';
 import { jobHandlerEnvironment, uploadHandlerEnvironment } from './api/handler-environment';
 import { BackgroundHandler } from './api/background-handler';
+import { ImageConverter } from './api/image-converter';
 import { JobAccess } from './api/job-access';
 import { jobResourceNames } from './compute/job-resource-names';
 import { UPLOADS_PREFIX } from '../lambda/shared/bucket-layout';
@@ -41,6 +42,7 @@ export class ApiStack extends Stack {
   readonly firewall: ApiFirewall;
   readonly jobStateTracker: BackgroundHandler;
   readonly uploadSweeper: BackgroundHandler;
+  readonly imageConverter: ImageConverter;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -130,6 +132,13 @@ export class ApiStack extends Stack {
         imagingObjects: [{ prefix: UPLOADS_PREFIX, actions: ['s3:AbortMultipartUpload'] }],
         uploadSettings: true,
       },
+    });
+
+    this.imageConverter = new ImageConverter(this, 'ImageConverter', {
+      queue: this.conversionQueue,
+      handlerAccess,
+      logEncryptionKey: props.platformKey,
+      logRetentionDays: config.retention.logRetentionDays,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.restApi.url });

@@ -777,6 +777,33 @@ describe('api stack background handlers', () => {
     expect(fn.properties.Environment.Variables.INCOMPLETE_UPLOAD_DAYS).toBe('1');
   });
 
+  test('the converter consumes the conversion queue one image at a time and ends before the message reappears', () => {
+    const fn = functionNamed('convert-image');
+    const queueId = Object.keys(template.findResources('AWS::SQS::Queue')).find(
+      (id) => template.toJSON().Resources[id].Properties.RedrivePolicy !== undefined,
+    )!;
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fn.id },
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 10 },
+    });
+    const visibility = template.toJSON().Resources[queueId].Properties.VisibilityTimeout;
+    expect(fn.properties.Timeout).toBeLessThan(visibility);
+  });
+
+  test('messages that failed every try mark their image Failed', () => {
+    const fn = functionNamed('fail-unconverted-image');
+    const deadLetterId = Object.values(template.findResources('AWS::SQS::Queue'))
+      .map((q) => q.Properties.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0])
+      .find(Boolean);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fn.id },
+      EventSourceArn: { 'Fn::GetAtt': [deadLetterId, 'Arn'] },
+    });
+  });
+
   test('failed background invocations land in an encrypted dead-letter queue', () => {
     for (const handlerName of ['batch-job-state-change', 'upload-sweeper']) {
       const fn = functionNamed(handlerName);
