@@ -96,6 +96,8 @@ describe('conversion to MetaImage, checked with ITK', () => {
     ['gzipped NIfTI', 'ct.nii.gz', true],
     ['MetaImage', 'ct-in.mha', false],
     ['compressed MetaImage', 'ct-zipped.mha', true],
+    ['NRRD', 'ct.nrrd', false],
+    ['gzipped NRRD', 'ct-zipped.nrrd', true],
   ])('an oblique int16 CT in %s keeps its voxels and geometry', async (_, name, compress) => {
     await itk({ write: path.join(dir, name), image: ct, compress });
     const input = await itk({ read: path.join(dir, name) });
@@ -144,6 +146,39 @@ describe('conversion to MetaImage, checked with ITK', () => {
     );
     const { output } = await convertAndReadBack(['big.mha']);
     expect(output.data).toBe(ct.data);
+  });
+
+  test('an NRRD in RAS space is turned into LPS as ITK does', async () => {
+    fs.writeFileSync(
+      path.join(dir, 'ras.nrrd'),
+      Buffer.concat([
+        Buffer.from(
+          'NRRD0004\ntype: short\ndimension: 3\nspace: right-anterior-superior\nsizes: 7 5 4\n' +
+            'space directions: (0.7,0.1,0) (-0.1,0.8,0) (0,0,2.5)\nkinds: domain domain domain\n' +
+            'endian: little\nencoding: raw\nspace origin: (10,-20,30)\n\n',
+        ),
+        Buffer.from(ct.data, 'base64'),
+      ]),
+    );
+    const { output } = await convertAndReadBack(['ras.nrrd']);
+    expectSameImage(output, await itk({ read: path.join(dir, 'ras.nrrd') }));
+  });
+
+  test('an RGB image keeps its three channels', async () => {
+    const photo = {
+      ...ct,
+      size: [4, 3],
+      spacing: [1, 1],
+      origin: [0, 0],
+      direction: [1, 0, 0, 1],
+      componentType: 'uint8',
+      components: 3,
+      data: samples(36, 'uint8'),
+    };
+    await itk({ write: path.join(dir, 'photo.nrrd'), image: photo });
+    const { output } = await convertAndReadBack(['photo.nrrd']);
+    expectSameImage(output, await itk({ read: path.join(dir, 'photo.nrrd') }));
+    expect(output.components).toBe(3);
   });
 
   test('window settings are kept and the header carries nothing else of the source', async () => {
@@ -208,6 +243,20 @@ describe('files that are refused, each with its reason, without stopping the oth
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  test('an NRRD whose data lives in another file', async () => {
+    write(
+      'detached.nrrd',
+      'NRRD0004\ntype: short\ndimension: 3\nsizes: 7 5 4\nencoding: raw\ndata file: /etc/passwd\n\n',
+    );
+    const result = await convertImageFiles([fileOf('detached.nrrd')]);
+    expect(result.rejected).toEqual([
+      {
+        filename: 'detached.nrrd',
+        reason: 'NRRD with a detached data file is not supported; use a .nrrd with attached data',
+      },
+    ]);
+  });
+
   test('too many channels, an unsupported element type, a missing header line', async () => {
     write(
       'channels.mha',
@@ -236,7 +285,8 @@ describe('files that are refused, each with its reason, without stopping the oth
       { filename: 'orphan.raw', reason: 'a MetaImage data file that no .mhd header of this upload names' },
       {
         filename: 'notes.txt',
-        reason: 'not an image format the converter reads (MetaImage .mha/.mhd, NIfTI .nii/.nii.gz)',
+        reason:
+          'not an image format the converter reads (MetaImage .mha/.mhd, NIfTI .nii/.nii.gz, NRRD .nrrd)',
       },
     ]);
   });
