@@ -181,6 +181,50 @@ describe('conversion to MetaImage, checked with ITK', () => {
     expect(output.components).toBe(3);
   });
 
+  test.each([
+    ['an 8-bit grey PNG', 'grey.png', 'uint8', 1],
+    ['a 16-bit grey PNG', 'deep.png', 'uint16', 1],
+    ['an RGB PNG', 'colour.png', 'uint8', 3],
+  ])('%s keeps its pixels', async (_, name, componentType, components) => {
+    const count = 6 * 4 * components;
+    const image = {
+      ...ct,
+      size: [6, 4],
+      spacing: [1, 1],
+      origin: [0, 0],
+      direction: [1, 0, 0, 1],
+      componentType,
+      components,
+      data:
+        componentType === 'uint16'
+          ? Buffer.from(Uint16Array.from({ length: count }, (_, i) => i * 997).buffer).toString('base64')
+          : samples(count, 'uint8'),
+    };
+    await itk({ write: path.join(dir, name), image });
+    const { output } = await convertAndReadBack([name]);
+    expectSameImage(output, await itk({ read: path.join(dir, name) }));
+  });
+
+  test('a JPEG decodes to the pixels that ITK decodes', async () => {
+    await itk({
+      write: path.join(dir, 'photo.jpg'),
+      image: {
+        ...ct,
+        size: [16, 8],
+        spacing: [1, 1],
+        origin: [0, 0],
+        direction: [1, 0, 0, 1],
+        componentType: 'uint8',
+        components: 1,
+        data: samples(128, 'uint8'),
+      },
+    });
+    const { output } = await convertAndReadBack(['photo.jpg']);
+    const reference = await itk({ read: path.join(dir, 'photo.jpg') });
+    // Both use libjpeg's exact integer decoder: the same pixels, not merely similar ones.
+    expectSameImage(output, reference);
+  });
+
   test('window settings are kept and the header carries nothing else of the source', async () => {
     fs.writeFileSync(
       path.join(dir, 'tagged.mha'),
@@ -257,6 +301,28 @@ describe('files that are refused, each with its reason, without stopping the oth
     ]);
   });
 
+  test('a truncated PNG', async () => {
+    const png = await itk({
+      write: path.join(dir, 'whole.png'),
+      image: {
+        ...ct,
+        size: [64, 64],
+        spacing: [1, 1],
+        origin: [0, 0],
+        direction: [1, 0, 0, 1],
+        componentType: 'uint8',
+        components: 1,
+        data: samples(4096, 'uint8'),
+      },
+    });
+    void png;
+    const whole = fs.readFileSync(path.join(dir, 'whole.png'));
+    write('cut.png', whole.subarray(0, Math.floor(whole.length / 2)));
+    const result = await convertImageFiles([fileOf('cut.png')]);
+    expect(result.rejected[0].filename).toBe('cut.png');
+    expect(result.rejected[0].reason).toMatch(/^the picture (is damaged|cannot be read): /);
+  });
+
   test('too many channels, an unsupported element type, a missing header line', async () => {
     write(
       'channels.mha',
@@ -286,7 +352,7 @@ describe('files that are refused, each with its reason, without stopping the oth
       {
         filename: 'notes.txt',
         reason:
-          'not an image format the converter reads (MetaImage .mha/.mhd, NIfTI .nii/.nii.gz, NRRD .nrrd)',
+          'not an image format the converter reads (MetaImage .mha/.mhd, NIfTI .nii/.nii.gz, NRRD .nrrd, PNG, JPEG)',
       },
     ]);
   });

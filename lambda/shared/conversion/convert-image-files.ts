@@ -3,6 +3,7 @@ import { readMetaImage } from './metaimage-reader';
 import { writeMetaImage } from './metaimage-writer';
 import { readNifti } from './nifti-reader';
 import { readNrrd } from './nrrd-reader';
+import { readPicture } from './picture-reader';
 import { Rejection } from './rejection';
 import { Volume } from './volume';
 
@@ -31,14 +32,13 @@ export interface ConversionResult {
 /** Formats recognised but not converted by this version, so the reason says so plainly. */
 const NOT_YET: readonly [RegExp, string][] = [
   [/\.(dcm|dicom)$/i, 'DICOM'],
-  [/\.(png|jpe?g)$/i, '2D PNG and JPEG'],
   [/\.(tiff?|svs|ndpi|mrxs|scn|bif)$/i, 'TIFF and whole-slide images'],
   [/\.zip$/i, 'zip archives'],
 ];
 
 /**
  * Turns the files of one upload set into `.mha` images: MetaImage (`.mha`, `.mhd` with its data
- * file), NIfTI (`.nii`, `.nii.gz`) and NRRD (`.nrrd`). Each file either becomes part of an image or is rejected
+ * file), NIfTI (`.nii`, `.nii.gz`), NRRD (`.nrrd`), and 2D PNG and JPEG. Each file either becomes part of an image or is rejected
  * with its reason; one bad file never stops the others.
  */
 export async function convertImageFiles(
@@ -86,6 +86,8 @@ export async function convertImageFiles(
       await convert(file, () => readNifti(file.load(), limits));
     } else if (/\.nrrd$/i.test(name)) {
       await convert(file, () => readNrrd(file.load(), limits));
+    } else if (/\.(png|jpe?g)$/i.test(name)) {
+      await convert(file, () => readPicture(file.load(), limits));
     } else if (consumed.has(name)) {
       continue;
     } else if (/\.(raw|zraw)$/i.test(name)) {
@@ -99,7 +101,7 @@ export async function convertImageFiles(
         filename: name,
         reason: known
           ? `${known[1]} files are not converted by this version of the converter`
-          : 'not an image format the converter reads (MetaImage .mha/.mhd, NIfTI .nii/.nii.gz, NRRD .nrrd)',
+          : 'not an image format the converter reads (MetaImage .mha/.mhd, NIfTI .nii/.nii.gz, NRRD .nrrd, PNG, JPEG)',
       });
     }
   }
@@ -115,7 +117,7 @@ function referencedDataFile(file: InputFile): string | undefined {
 }
 
 function outputBaseName(name: string): string {
-  return name.replace(/\.(nii\.gz|nii|mha|mhd|nrrd)$/i, '') || 'image';
+  return name.replace(/\.(nii\.gz|nii|mha|mhd|nrrd|png|jpe?g)$/i, '') || 'image';
 }
 
 function uniqueName(base: string, used: Set<string>): string {
