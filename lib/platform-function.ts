@@ -20,6 +20,11 @@ export interface PlatformFunctionProps extends Omit<
   readonly logRetentionDays: number;
   /** Key that encrypts the function's log group. */
   readonly logEncryptionKey: kms.IKey;
+  /**
+   * Packages left out of the bundle, such as native libraries the function does without.
+   * @default - none: everything is bundled
+   */
+  readonly externalModules?: string[];
 }
 
 /**
@@ -28,7 +33,14 @@ export interface PlatformFunctionProps extends Omit<
  */
 export class PlatformFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
-    const { handlerName, logRetentionDays, logEncryptionKey, environment, ...functionProps } = props;
+    const {
+      handlerName,
+      logRetentionDays,
+      logEncryptionKey,
+      environment,
+      externalModules,
+      ...functionProps
+    } = props;
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
       retention: logRetentionDays as logs.RetentionDays,
       encryptionKey: logEncryptionKey,
@@ -67,7 +79,7 @@ export class PlatformFunction extends NodejsFunction {
         sourceMap: true,
         format: OutputFormat.CJS,
         // Bundle the AWS SDK too: pinned versions, and tree-shaking keeps cold starts small.
-        externalModules: [],
+        externalModules: externalModules ?? [],
         forceDockerBundling: false,
       },
     });

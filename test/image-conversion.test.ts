@@ -394,3 +394,19 @@ describe('npm run convert', () => {
     expect(fs.existsSync(path.join(out, 'cli.mha'))).toBe(true);
   });
 });
+
+describe('where libvips is missing', () => {
+  test('pictures are refused with the reason, not failed on', async () => {
+    let readPicture: typeof import('../lambda/shared/conversion/picture-reader').readPicture;
+    jest.isolateModules(() => {
+      jest.doMock('sharp', () => {
+        throw new Error('Cannot find module');
+      });
+      ({ readPicture } = require('../lambda/shared/conversion/picture-reader'));
+    });
+    const { DEFAULT_CONVERSION_LIMITS } = require('../lambda/shared/conversion/conversion-limits');
+    await expect(readPicture!(Buffer.alloc(10), DEFAULT_CONVERSION_LIMITS)).rejects.toThrow(
+      'PNG and JPEG are converted by the converter container (libvips), which this converter lacks',
+    );
+  });
+});

@@ -42,6 +42,8 @@ export class ImageConverter extends Construct {
       handlerName: 'convert-image',
       description: 'Converts the upload set of one image to .mha',
       memorySize: props.memoryMiB ?? 4096,
+      // libvips is native; pictures and slides go to the converter container, not this function.
+      externalModules: ['sharp'],
       // SQS hides a message for the queue's visibility timeout; the function must end before it.
       timeout: Duration.seconds(CONVERSION_QUEUE.visibilityTimeoutSeconds - 60),
     });

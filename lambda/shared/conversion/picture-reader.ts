@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import { ConversionLimits } from './conversion-limits';
 import { reject } from './rejection';
 import { Volume } from './volume';
@@ -10,6 +10,7 @@ import { expectedDataBytes } from './volume-checks';
  * not guessed at.
  */
 export async function readPicture(file: Buffer, limits: ConversionLimits): Promise<Volume> {
+  const sharp = loadSharp();
   const decoder = () =>
     sharp(file, { failOn: 'warning', limitInputPixels: limits.maxAxisLength ** 2, sequentialRead: true });
   let info;
@@ -49,4 +50,17 @@ export async function readPicture(file: Buffer, limits: ConversionLimits): Promi
     data: pixels,
     metadata: {},
   };
+}
+
+/**
+ * libvips is a native library: the converter's container image and local mode have it, the
+ * converter's Lambda bundle does not, so there such files are refused with that reason.
+ */
+function loadSharp(): typeof Sharp {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('sharp') as typeof Sharp;
+  } catch {
+    reject('PNG and JPEG are converted by the converter container (libvips), which this converter lacks');
+  }
 }
