@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { convertImageFiles, InputFile } from '../lambda/shared/conversion/convert-image-files';
+import { buildZip } from './helpers/zip-builder';
 
 interface ItkImage {
   size: number[];
@@ -408,5 +409,96 @@ describe('where libvips is missing', () => {
     await expect(readPicture!(Buffer.alloc(10), DEFAULT_CONVERSION_LIMITS)).rejects.toThrow(
       'PNG and JPEG are converted by the converter container (libvips), which this converter lacks',
     );
+  });
+});
+
+describe('zip archives', () => {
+  const mhd = (dataFile: string) =>
+    Buffer.from(
+      `ObjectType = Image\nNDims = 3\nDimSize = 7 5 4\nElementType = MET_SHORT\nElementDataFile = ${dataFile}\n`,
+    );
+  const voxels = () => Buffer.from(ct.data, 'base64');
+
+  test('the images inside are converted, a header finding its data file in its own folder', async () => {
+    fs.writeFileSync(
+      path.join(dir, 'set.zip'),
+      buildZip([
+        { name: 'series/', mode: 0o040755 },
+        { name: 'series/ct.mhd', content: mhd('ct.raw') },
+        { name: 'series/ct.raw', content: voxels() },
+        { name: 'other/ct.raw', content: Buffer.alloc(3) },
+        { name: 'notes.txt', content: Buffer.from('hello') },
+      ]),
+    );
+    const result = await convertImageFiles([fileOf('set.zip')]);
+    expect(result.images.map((i) => [i.name, i.sources])).toEqual([
+      ['ct.mha', ['set.zip/series/ct.mhd', 'set.zip/series/ct.raw']],
+    ]);
+    expect(result.rejected.map((r) => r.filename)).toEqual(['set.zip/other/ct.raw', 'set.zip/notes.txt']);
+  });
+
+  test.each([
+    [
+      'a path escape',
+      [{ name: '../../etc/cron.d/evil', content: Buffer.from('x') }],
+      /holds the entry "..\/..\/etc\/cron.d\/evil", whose path leaves the archive/,
+    ],
+    [
+      'an absolute path',
+      [{ name: '/etc/passwd', content: Buffer.from('x') }],
+      /holds the entry "\/etc\/passwd", whose path leaves the archive/,
+    ],
+    [
+      'a symbolic link',
+      [{ name: 'link.mha', content: Buffer.from('/etc/passwd'), mode: 0o120777 }],
+      /symbolic link "link.mha"/,
+    ],
+    [
+      'an archive inside',
+      [{ name: 'inner.zip', content: Buffer.alloc(30) }],
+      /archives inside archives are not extracted/,
+    ],
+  ])('an archive with %s is refused whole, with the reason', async (_, entries, reason) => {
+    fs.writeFileSync(
+      path.join(dir, 'hostile.zip'),
+      buildZip([{ name: 'good.mha', content: Buffer.from('x') }, ...entries]),
+    );
+    const result = await convertImageFiles([fileOf('hostile.zip')]);
+    expect(result.images).toEqual([]);
+    expect(result.rejected).toHaveLength(1);
+    expect(result.rejected[0].filename).toBe('hostile.zip');
+    expect(result.rejected[0].reason).toMatch(reason);
+  });
+
+  test('a zip bomb stops at the expansion limit, counted while inflating', async () => {
+    fs.writeFileSync(
+      path.join(dir, 'bomb.zip'),
+      buildZip([{ name: 'zeros.raw', content: Buffer.alloc(300 * 1024 * 1024) }]),
+    );
+    expect(fs.statSync(path.join(dir, 'bomb.zip')).size).toBeLessThan(1024 * 1024);
+    const { DEFAULT_CONVERSION_LIMITS } = require('../lambda/shared/conversion/conversion-limits');
+    const started = Date.now();
+    const result = await convertImageFiles([fileOf('bomb.zip')], {
+      ...DEFAULT_CONVERSION_LIMITS,
+      maxImageBytes: 64 * 1024 * 1024,
+    });
+    expect(result.rejected).toEqual([
+      {
+        filename: 'bomb.zip',
+        reason: `the zip archive expands beyond the limit of ${64 * 1024 * 1024} bytes`,
+      },
+    ]);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  test('an archive of too many entries is refused before any is read', async () => {
+    fs.writeFileSync(
+      path.join(dir, 'many.zip'),
+      buildZip(Array.from({ length: 10_001 }, (_, i) => ({ name: `f${i}.raw`, content: Buffer.alloc(1) }))),
+    );
+    const result = await convertImageFiles([fileOf('many.zip')]);
+    expect(result.rejected).toEqual([
+      { filename: 'many.zip', reason: 'the zip archive holds 10001 entries, more than the limit of 10000' },
+    ]);
   });
 });

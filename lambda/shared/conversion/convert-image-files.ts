@@ -5,6 +5,7 @@ import { readNifti } from './nifti-reader';
 import { readNrrd } from './nrrd-reader';
 import { readPicture } from './picture-reader';
 import { Rejection } from './rejection';
+import { archiveLimits, extractZip } from './zip-archive';
 import { Volume } from './volume';
 
 /** One file of an upload set, by its own name; loaded only when a reader needs it. */
@@ -33,21 +34,20 @@ export interface ConversionResult {
 const NOT_YET: readonly [RegExp, string][] = [
   [/\.(dcm|dicom)$/i, 'DICOM'],
   [/\.(tiff?|svs|ndpi|mrxs|scn|bif)$/i, 'TIFF and whole-slide images'],
-  [/\.zip$/i, 'zip archives'],
 ];
 
 /**
  * Turns the files of one upload set into `.mha` images: MetaImage (`.mha`, `.mhd` with its data
- * file), NIfTI (`.nii`, `.nii.gz`), NRRD (`.nrrd`), and 2D PNG and JPEG. Each file either becomes part of an image or is rejected
+ * file), NIfTI (`.nii`, `.nii.gz`), NRRD (`.nrrd`), 2D PNG and JPEG, and zip archives of them. Each file either becomes part of an image or is rejected
  * with its reason; one bad file never stops the others.
  */
 export async function convertImageFiles(
-  files: readonly InputFile[],
+  input: readonly InputFile[],
   limits: ConversionLimits = DEFAULT_CONVERSION_LIMITS,
 ): Promise<ConversionResult> {
-  const byName = new Map(files.map((f) => [f.name, f.load]));
   const images: ConvertedImage[] = [];
   const rejected: { filename: string; reason: string }[] = [];
+  const files = await expandArchives(input, limits, rejected);
   const consumed = new Set<string>();
   const usedNames = new Set<string>();
 
@@ -70,17 +70,18 @@ export async function convertImageFiles(
   for (const file of files) {
     if (/\.mhd$/i.test(file.name)) {
       const dataFile = referencedDataFile(file);
-      if (dataFile) consumed.add(dataFile);
+      if (dataFile) consumed.add(`${folderOf(file.name)}${dataFile}`);
     }
   }
   for (const file of files) {
     const name = file.name;
     if (/\.mha$/i.test(name) || /\.mhd$/i.test(name)) {
+      const siblings = siblingsOf(file, files);
       const dataFile = /\.mhd$/i.test(name) ? referencedDataFile(file) : undefined;
       await convert(
         file,
-        () => readMetaImage(file.load(), byName, limits),
-        dataFile && byName.has(dataFile) ? [dataFile] : [],
+        () => readMetaImage(file.load(), siblings, limits),
+        dataFile && siblings.has(dataFile) ? [`${folderOf(name)}${dataFile}`] : [],
       );
     } else if (/\.nii(\.gz)?$/i.test(name)) {
       await convert(file, () => readNifti(file.load(), limits));
@@ -108,6 +109,45 @@ export async function convertImageFiles(
   return { images, rejected };
 }
 
+/** Replaces each zip archive by its files, named `<archive>/<path inside>`; a refused archive is one rejection. */
+async function expandArchives(
+  files: readonly InputFile[],
+  limits: ConversionLimits,
+  rejected: { filename: string; reason: string }[],
+): Promise<InputFile[]> {
+  const expanded: InputFile[] = [];
+  for (const file of files) {
+    if (!/\.zip$/i.test(file.name)) {
+      expanded.push(file);
+      continue;
+    }
+    try {
+      for (const entry of await extractZip(file.load(), archiveLimits(limits))) {
+        expanded.push({ name: `${file.name}/${entry.path}`, load: () => entry.content });
+      }
+    } catch (err) {
+      if (!(err instanceof Rejection)) throw err;
+      rejected.push({ filename: file.name, reason: err.message });
+    }
+  }
+  return expanded;
+}
+
+/** `a.zip/series/` for `a.zip/series/ct.mhd`; empty for a file at the top. */
+function folderOf(name: string): string {
+  return name.slice(0, name.lastIndexOf('/') + 1);
+}
+
+/** The files beside a header, by their plain names: a header may name its data file only among them. */
+function siblingsOf(file: InputFile, files: readonly InputFile[]): Map<string, () => Buffer> {
+  const folder = folderOf(file.name);
+  return new Map(
+    files
+      .filter((f) => folderOf(f.name) === folder)
+      .map((f) => [f.name.slice(folder.length), f.load] as const),
+  );
+}
+
 function referencedDataFile(file: InputFile): string | undefined {
   const head = file
     .load()
@@ -116,7 +156,8 @@ function referencedDataFile(file: InputFile): string | undefined {
   return head.match(/^\s*ElementDataFile\s*=\s*(.+?)\s*$/m)?.[1];
 }
 
-function outputBaseName(name: string): string {
+function outputBaseName(path: string): string {
+  const name = path.slice(path.lastIndexOf('/') + 1);
   return name.replace(/\.(nii\.gz|nii|mha|mhd|nrrd|png|jpe?g)$/i, '') || 'image';
 }
 
