@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { benchConversion } from './conversion';
 import { benchLocalApi } from './local-api';
 
 const projectDir = path.join(__dirname, '..');
@@ -86,6 +87,7 @@ console.log(
   `# Imaging platform benchmarks (${os.cpus().length} cores, ${mib(os.totalmem())} memory, Node ${process.version})\n`,
 );
 benchSynth();
+benchConversion();
 benchLocalApi().catch((err: Error) => {
   console.error(err.stack);
   process.exit(1);

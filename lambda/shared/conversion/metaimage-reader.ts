@@ -1,6 +1,6 @@
 import { ConversionLimits } from './conversion-limits';
 import { reject } from './rejection';
-import { COMPONENT_TYPES, ComponentType, swapBytes, Volume } from './volume';
+import { COMPONENT_TYPES, ComponentType, swappedBytes, Volume } from './volume';
 import { checkGeometry, expectedDataBytes, inflateExactly } from './volume-checks';
 
 const BY_META_TYPE = Object.fromEntries(
@@ -61,10 +61,10 @@ export function readMetaImage(
   } else {
     if (raw.length < bytes)
       reject(`the file is truncated: ${raw.length} bytes of voxel data, ${bytes} expected`);
-    data = Buffer.from(raw.subarray(0, bytes));
+    data = raw.subarray(0, bytes);
   }
   const msb = /^true$/i.test(fields.BinaryDataByteOrderMSB ?? fields.ElementByteOrderMSB ?? 'False');
-  if (msb) swapBytes(data, COMPONENT_TYPES[componentType].bytes);
+  if (msb) data = swappedBytes(data, COMPONENT_TYPES[componentType].bytes);
 
   const metadata = Object.fromEntries(
     KEPT_KEYS.filter((k) => fields[k] !== undefined).map((k) => [k, fields[k]]),

@@ -1,7 +1,7 @@
 import { ConversionLimits } from './conversion-limits';
 import * as zlib from 'node:zlib';
 import { reject, Rejection } from './rejection';
-import { ComponentType, swapBytes, Volume } from './volume';
+import { COMPONENT_TYPES, ComponentType, swappedBytes, Volume } from './volume';
 import { checkGeometry, expectedDataBytes } from './volume-checks';
 
 /** NIfTI-1 datatype codes the converter reads, with the component type and channels each means. */
@@ -59,8 +59,8 @@ export async function readNifti(file: Buffer, limits: ConversionLimits): Promise
   const body = content.subarray(voxOffset);
   if (body.length < bytes)
     reject(`the file is truncated: ${body.length} bytes of voxel data, ${bytes} expected`);
-  let data: Buffer = Buffer.from(body.subarray(0, bytes));
-  if (!little) swapBytes(data, bytes / (size.reduce((a, b) => a * b, 1) * kind.components));
+  let data: Buffer = body.subarray(0, bytes);
+  if (!little) data = swappedBytes(data, COMPONENT_TYPES[kind.type].bytes);
 
   let componentType = kind.type;
   const slope = f32(112);

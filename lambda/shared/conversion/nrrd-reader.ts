@@ -1,6 +1,6 @@
 import { ConversionLimits } from './conversion-limits';
 import { reject } from './rejection';
-import { COMPONENT_TYPES, ComponentType, swapBytes, Volume } from './volume';
+import { COMPONENT_TYPES, ComponentType, swappedBytes, Volume } from './volume';
 import { checkGeometry, expectedDataBytes, inflateExactly } from './volume-checks';
 
 const TYPES: Record<string, ComponentType> = {
@@ -119,13 +119,13 @@ export function readNrrd(file: Buffer, limits: ConversionLimits): Volume {
   if (encoding === 'raw') {
     if (raw.length < bytes)
       reject(`the file is truncated: ${raw.length} bytes of voxel data, ${bytes} expected`);
-    data = Buffer.from(raw.subarray(0, bytes));
+    data = raw.subarray(0, bytes);
   } else if (encoding === 'gzip' || encoding === 'gz') {
     data = inflateExactly(raw, bytes, 'gzip');
   } else {
     reject(`NRRD encoding "${fields.encoding ?? ''}" is not supported; raw and gzip are`);
   }
   if ((fields.endian ?? 'little').toLowerCase() === 'big')
-    swapBytes(data, COMPONENT_TYPES[componentType].bytes);
+    data = swappedBytes(data, COMPONENT_TYPES[componentType].bytes);
   return { size, spacing, origin, axes, componentType, components, data, metadata: {} };
 }

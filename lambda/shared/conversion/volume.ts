@@ -44,9 +44,14 @@ export function identityAxes(dimensions: number): number[][] {
   );
 }
 
-/** Reverses the byte order of every component in place (for big-endian sources). */
-export function swapBytes(data: Buffer, componentBytes: number): void {
-  if (componentBytes === 2) data.swap16();
-  else if (componentBytes === 4) data.swap32();
-  else if (componentBytes === 8) data.swap64();
+/**
+ * A copy with the byte order of every component reversed (for big-endian sources); the source,
+ * often a view of the uploaded file, is left as it is.
+ */
+export function swappedBytes(data: Buffer, componentBytes: number): Buffer {
+  const copy = Buffer.from(data);
+  if (componentBytes === 2) copy.swap16();
+  else if (componentBytes === 4) copy.swap32();
+  else if (componentBytes === 8) copy.swap64();
+  return copy;
 }

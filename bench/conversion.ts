@@ -1,0 +1,86 @@
+// Conversion figures: a 512 x 512 x 500 CT volume (int16, 250 MiB of voxels) in the formats the
+// converter reads today, each converted in a fresh process: wall time and peak memory.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+
+const SIZE = [512, 512, 500];
+
+function ctVoxels(): Buffer {
+  const data = Buffer.alloc(SIZE[0] * SIZE[1] * SIZE[2] * 2);
+  // Smooth anatomy-like values with noise, so compression behaves as on real CT.
+  for (let i = 0, v = 0; i < data.length / 2; i++) {
+    v = (v * 1103515245 + 12345) & 0x7fffffff;
+    const x = i % SIZE[0];
+    const y = Math.floor(i / SIZE[0]) % SIZE[1];
+    const inside = (x - 256) ** 2 + (y - 256) ** 2 < 200 ** 2;
+    data.writeInt16LE((inside ? 40 : -1000) + (v % 60) - 30, i * 2);
+  }
+  return data;
+}
+
+function niftiHeader(): Buffer {
+  const header = Buffer.alloc(352);
+  header.writeInt32LE(348, 0);
+  header.writeInt16LE(3, 40);
+  SIZE.forEach((n, i) => header.writeInt16LE(n, 42 + 2 * i));
+  header.writeInt16LE(4, 70); // int16
+  header.writeInt16LE(16, 72);
+  [1, 0.7, 0.7, 1.25].forEach((v, i) => header.writeFloatLE(v, 76 + 4 * i));
+  header.writeFloatLE(352, 108);
+  header.writeInt16LE(1, 254); // sform
+  [
+    [-0.7, 0, 0, 180],
+    [0, -0.7, 0, 180],
+    [0, 0, 1.25, -300],
+  ].forEach((row, r) => row.forEach((v, c) => header.writeFloatLE(v, 280 + 16 * r + 4 * c)));
+  header.write('n+1\0', 344, 'latin1');
+  return header;
+}
+
+export function benchConversion(): void {
+  console.log(
+    `\n## Conversion of a ${SIZE.join(' x ')} int16 CT (${(SIZE[0] * SIZE[1] * SIZE[2] * 2) / 1024 ** 2} MiB of voxels), fresh process each`,
+  );
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-conversion-'));
+  try {
+    const voxels = ctVoxels();
+    const volumeMiB = voxels.length / 1024 ** 2;
+    const nifti = Buffer.concat([niftiHeader(), voxels]);
+    const inputs: [string, Buffer][] = [
+      ['ct.nii', nifti],
+      ['ct.nii.gz', zlib.gzipSync(nifti, { level: 1 })],
+      [
+        'ct.mha',
+        Buffer.concat([
+          Buffer.from(
+            `ObjectType = Image\nNDims = 3\nDimSize = ${SIZE.join(' ')}\nElementSpacing = 0.7 0.7 1.25\nElementType = MET_SHORT\nElementDataFile = LOCAL\n`,
+          ),
+          voxels,
+        ]),
+      ],
+    ];
+    for (const [name, content] of inputs) {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, content);
+      const run = spawnSync('npx', ['tsx', path.join(__dirname, 'convert-one.ts'), file], {
+        encoding: 'utf8',
+      });
+      if (run.status !== 0) throw new Error(`converting ${name} failed: ${run.stderr}`);
+      const { wallMs, maxRssKb, outputBytes } = JSON.parse(run.stdout.trim().split('\n').pop()!);
+      const peakMiB = maxRssKb / 1024;
+      console.log(
+        `${name.padEnd(10)} ${(wallMs / 1000).toFixed(2)} s, peak memory ${peakMiB.toFixed(0)} MiB ` +
+          `(${(peakMiB / volumeMiB).toFixed(2)} x the volume; target under 2 x), output ${(outputBytes / 1024 ** 2).toFixed(0)} MiB`,
+      );
+      fs.rmSync(file);
+    }
+    console.log(
+      'DICOM and whole-slide figures, with dcm2niix and vips as references, come with those readers.',
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
