@@ -157,32 +157,47 @@ function rescaleToFloat32(data: Buffer, type: ComponentType, slope: number, inte
  * genuine file of that header would take.
  */
 async function gunzipNifti(file: Buffer, limits: ConversionLimits): Promise<Buffer> {
-  const chunks: Buffer[] = [];
+  // Chunks gather until the header is in; then one buffer of the declared size takes the rest,
+  // so the volume is held once, not once in chunks and again joined.
+  let chunks: Buffer[] = [];
+  let target: Buffer | undefined;
   let total = 0;
   let allowed = HEADER_BYTES + limits.maxHeaderBytes;
-  let sized = false;
   const gunzip = zlib.createGunzip();
   const done = new Promise<void>((resolve, rejectStream) => {
+    const fail = (err: unknown) => {
+      gunzip.destroy();
+      rejectStream(err);
+    };
     gunzip.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      total += chunk.length;
-      if (!sized && total >= HEADER_BYTES) {
-        sized = true;
-        const header = Buffer.concat(chunks);
-        try {
-          const { voxOffset, bytes } = declaredLayout(header, limits);
-          allowed = voxOffset + bytes;
-        } catch (err) {
-          gunzip.destroy();
-          rejectStream(err);
-          return;
-        }
-      }
-      if (total > allowed) {
-        gunzip.destroy();
-        rejectStream(
+      if (total + chunk.length > allowed) {
+        return fail(
           new Rejection(`the gzip data expands beyond the ${allowed} bytes its NIfTI header declares`),
         );
+      }
+      if (target) {
+        chunk.copy(target, total);
+        total += chunk.length;
+        return;
+      }
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total >= HEADER_BYTES) {
+        const head = Buffer.concat(chunks);
+        try {
+          const { voxOffset, bytes } = declaredLayout(head, limits);
+          allowed = voxOffset + bytes;
+        } catch (err) {
+          return fail(err);
+        }
+        if (total > allowed) {
+          return fail(
+            new Rejection(`the gzip data expands beyond the ${allowed} bytes its NIfTI header declares`),
+          );
+        }
+        target = Buffer.allocUnsafe(allowed);
+        head.copy(target, 0);
+        chunks = [];
       }
     });
     gunzip.on('end', () => resolve());
@@ -192,5 +207,5 @@ async function gunzipNifti(file: Buffer, limits: ConversionLimits): Promise<Buff
   });
   gunzip.end(file);
   await done;
-  return Buffer.concat(chunks);
+  return target ? target.subarray(0, total) : Buffer.concat(chunks);
 }
