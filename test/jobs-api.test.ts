@@ -1,7 +1,13 @@
 import { SubmitJobCommand, BatchClient } from '@aws-sdk/client-batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { randomUUID } from 'node:crypto';
@@ -438,6 +444,41 @@ describe('Batch state changes', () => {
     const job = await queuedJob();
     await onBatchEvent(batchEvent(job.id, 'some-other-batch-job', { status: 'RUNNING' }));
     expect((await job.status()).status).toBe('Queued');
+    await cancel(alice, job.id);
+  });
+});
+
+describe('outputs', () => {
+  test('a finished job shows JSON outputs as values and files as signed URLs that CloudFront serves', async () => {
+    const algorithm = await algorithmOf(alice);
+    const job = (await submit(alice, algorithm, await convertedImage(alice))).body;
+    // What the job runner records when the container succeeded.
+    const maskKey = `jobs/${job.id}/output/images/mask/mask.mha`;
+    const s3 = new S3Client({ forcePathStyle: true });
+    await s3.send(
+      new PutObjectCommand({ Bucket: platform.environment.IMAGING_BUCKET, Key: maskKey, Body: 'mask' }),
+    );
+    s3.destroy();
+    await documents.send(
+      new UpdateCommand({
+        TableName: platform.environment.JOBS_TABLE,
+        Key: { id: job.id },
+        UpdateExpression: 'SET outputs = :outputs',
+        ExpressionAttributeValues: {
+          ':outputs': [
+            { socket: 'mask', key: maskKey },
+            { socket: 'volume-ml', value: 12.5 },
+          ],
+        },
+      }),
+    );
+    const read = await call('GET', '/v1/jobs/{jobId}', { token: alice, params: { jobId: job.id } });
+    const [mask, volume] = read.body.outputs;
+    expect(volume).toEqual({ socket: 'volume-ml', value: 12.5 });
+    expect(mask.url.startsWith(`${platform.urls.cloudfront}/${maskKey}?`)).toBe(true);
+    expect(Date.parse(mask.urlExpiresAt) - Date.now()).toBeGreaterThan(290_000);
+    const download = await fetch(mask.url);
+    expect([download.status, await download.text()]).toEqual([200, 'mask']);
     await cancel(alice, job.id);
   });
 });

@@ -7,8 +7,5 @@ import { getVisibleImage } from '../shared/images/image-store';
 export const handler = apiHandler('getImage', async ({ caller, pathParameters }) => {
   const image = await getVisibleImage(pathParameters.imageId, caller.userId);
   if (image.status !== 'Succeeded' || !image.outputKey) return { status: 200, body: imageView(image) };
-  const signer = imageUrlSigner();
-  const url = await signer.signedUrl(image.outputKey);
-  const expiresAt = new Date(Number(new URL(url).searchParams.get('Expires')) * 1000).toISOString();
-  return { status: 200, body: imageView(image, { url, expiresAt }) };
+  return { status: 200, body: imageView(image, await imageUrlSigner().signedDownload(image.outputKey)) };
 });

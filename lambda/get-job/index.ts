@@ -8,12 +8,6 @@ export const handler = apiHandler('getJob', async ({ caller, pathParameters }) =
   const { job } = await getVisibleJob(pathParameters.jobId, caller.userId);
   const keys = job.outputs.flatMap((o) => (o.key ? [o.key] : []));
   const urls = new Map<string, { url: string; expiresAt: string }>();
-  for (const key of keys) {
-    const url = await imageUrlSigner().signedUrl(key);
-    urls.set(key, {
-      url,
-      expiresAt: new Date(Number(new URL(url).searchParams.get('Expires')) * 1000).toISOString(),
-    });
-  }
+  for (const key of keys) urls.set(key, await imageUrlSigner().signedDownload(key));
   return { status: 200, body: jobView(job, urls) };
 });

@@ -47,13 +47,20 @@ export class ImageUrlSigner {
 
   /** A URL that fetches the one object at `key` until it expires. */
   async signedUrl(key: string, options: SignOptions = {}): Promise<string> {
-    return getSignedUrl({
+    return (await this.signedDownload(key, options)).url;
+  }
+
+  /** A signed URL for `key` with the moment it stops working, for answers that show both. */
+  async signedDownload(key: string, options: SignOptions = {}): Promise<{ url: string; expiresAt: string }> {
+    const expiry = this.expiry(options);
+    const url = await getSignedUrl({
       url: this.objectUrl(key),
       keyPairId: this.options.keyPairId,
       privateKey: await this.key(),
-      dateLessThan: this.expiry(options),
+      dateLessThan: expiry,
       algorithm: 'SHA256',
     });
+    return { url, expiresAt: expiry.toISOString() };
   }
 
   /**
