@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { convertImageFiles, InputFile } from '../lambda/shared/conversion/convert-image-files';
+import { bigTiffLevels, stripedRgbTiff } from './helpers/tiff-files';
 import { buildZip } from './helpers/zip-builder';
 
 interface ItkImage {
@@ -353,7 +354,7 @@ describe('files that are refused, each with its reason, without stopping the oth
       {
         filename: 'notes.txt',
         reason:
-          'not an image format the converter reads (MetaImage .mha/.mhd, NIfTI .nii/.nii.gz, NRRD .nrrd, PNG, JPEG)',
+          'not an image format the converter reads (MetaImage .mha/.mhd, NIfTI .nii/.nii.gz, NRRD .nrrd, PNG, JPEG, TIFF, Aperio SVS)',
       },
     ]);
   });
@@ -406,9 +407,13 @@ describe('where libvips is missing', () => {
       ({ readPicture } = require('../lambda/shared/conversion/picture-reader'));
     });
     const { DEFAULT_CONVERSION_LIMITS } = require('../lambda/shared/conversion/conversion-limits');
-    await expect(readPicture!(Buffer.alloc(10), DEFAULT_CONVERSION_LIMITS)).rejects.toThrow(
-      'PNG and JPEG are converted by the converter container (libvips), which this converter lacks',
-    );
+    try {
+      await expect(readPicture!(Buffer.alloc(10), DEFAULT_CONVERSION_LIMITS)).rejects.toThrow(
+        'PNG, JPEG, TIFF and slides are converted by the converter container (libvips), which this converter lacks',
+      );
+    } finally {
+      jest.dontMock('sharp');
+    }
   });
 });
 
@@ -500,5 +505,81 @@ describe('zip archives', () => {
     expect(result.rejected).toEqual([
       { filename: 'many.zip', reason: 'the zip archive holds 10001 entries, more than the limit of 10000' },
     ]);
+  });
+});
+
+describe('slides to tiled pyramidal BigTIFF', () => {
+  const WIDTH = 1500;
+  const HEIGHT = 1000;
+  const pixels = Buffer.alloc(WIDTH * HEIGHT * 3);
+  for (let y = 0; y < HEIGHT; y++) {
+    for (let x = 0; x < WIDTH; x++) {
+      // Smooth colour fields, as stained tissue is: JPEG keeps them within a few grey levels.
+      const at = (y * WIDTH + x) * 3;
+      pixels[at] = 128 + Math.round(100 * Math.sin(x / 90));
+      pixels[at + 1] = 128 + Math.round(100 * Math.cos(y / 70));
+      pixels[at + 2] = 128 + Math.round(60 * Math.sin((x + y) / 120));
+    }
+  }
+
+  test('an Aperio SVS becomes 256 px JPEG tiles on every level, its microns per pixel recorded', async () => {
+    const svs = stripedRgbTiff(
+      WIDTH,
+      HEIGHT,
+      pixels,
+      `Aperio Image Library v12.0.15\n${WIDTH}x${HEIGHT} JPEG/RGB Q=70|AppMag = 20|MPP = 0.4990`,
+    );
+    fs.writeFileSync(path.join(dir, 'biopsy.svs'), svs);
+    const result = await convertImageFiles([fileOf('biopsy.svs')]);
+    expect(result.rejected).toEqual([]);
+    const [slide] = result.images;
+    expect(slide.name).toBe('biopsy.tif');
+    expect(slide.metadata).toMatchObject({
+      width: WIDTH,
+      height: HEIGHT,
+      tileSize: 256,
+      compression: 'jpeg',
+      micronsPerPixel: 0.499,
+    });
+
+    const levels = bigTiffLevels(slide.content);
+    expect(levels.map((l) => [l.width, l.height])).toEqual([
+      [1500, 1000],
+      [750, 500],
+      [375, 250],
+      [187, 125],
+    ]);
+    for (const level of levels)
+      expect([level.tileWidth, level.tileHeight, level.compression]).toEqual([256, 256, 7]);
+    // 0.499 um per pixel is 20040 pixels per cm.
+    expect(levels[0].resolutionUnit).toBe(3);
+    expect(levels[0].xResolution).toBeCloseTo(10_000 / 0.499, 0);
+  });
+
+  test('the full-resolution level keeps the pixels, within JPEG quality 90', async () => {
+    const slideFile = path.join(dir, 'check.tif');
+    const result = await convertImageFiles([
+      { name: 'plain.tif', load: () => stripedRgbTiff(WIDTH, HEIGHT, pixels, 'a plain TIFF') },
+    ]);
+    fs.writeFileSync(slideFile, result.images[0].content);
+    const level0 = await itk({ read: slideFile });
+    expect(level0.size).toEqual([WIDTH, HEIGHT]);
+    // ITK reads JPEG-in-TIFF through libtiff's RGBA interface: three colours and an opaque alpha.
+    const stride = level0.components;
+    expect([3, 4]).toContain(stride);
+    const decoded = Buffer.from(level0.data, 'base64');
+    let error = 0;
+    for (let p = 0; p < WIDTH * HEIGHT; p++) {
+      for (let c = 0; c < 3; c++) error += Math.abs(decoded[p * stride + c] - pixels[p * 3 + c]);
+    }
+    expect(error / pixels.length).toBeLessThan(2);
+    expect(result.images[0].metadata.micronsPerPixel).toBeUndefined();
+  });
+
+  test('a truncated TIFF is refused with the reason', async () => {
+    const whole = stripedRgbTiff(WIDTH, HEIGHT, pixels, 'cut');
+    const result = await convertImageFiles([{ name: 'cut.tif', load: () => whole.subarray(0, 100_000) }]);
+    expect(result.images).toEqual([]);
+    expect(result.rejected[0].reason).toMatch(/^the TIFF (is damaged|cannot be read): /);
   });
 });

@@ -3,7 +3,8 @@ import { readMetaImage } from './metaimage-reader';
 import { writeMetaImage } from './metaimage-writer';
 import { readNifti } from './nifti-reader';
 import { readNrrd } from './nrrd-reader';
-import { readPicture } from './picture-reader';
+import { loadSharp, readPicture } from './picture-reader';
+import { convertSlide } from './slide-converter';
 import { Rejection } from './rejection';
 import { archiveLimits, extractZip } from './zip-archive';
 import { Volume } from './volume';
@@ -33,12 +34,13 @@ export interface ConversionResult {
 /** Formats recognised but not converted by this version, so the reason says so plainly. */
 const NOT_YET: readonly [RegExp, string][] = [
   [/\.(dcm|dicom)$/i, 'DICOM'],
-  [/\.(tiff?|svs|ndpi|mrxs|scn|bif)$/i, 'TIFF and whole-slide images'],
+  [/\.(ndpi|mrxs|scn|bif|vms|vmu)$/i, 'whole-slide formats other than TIFF and Aperio SVS'],
 ];
 
 /**
  * Turns the files of one upload set into `.mha` images: MetaImage (`.mha`, `.mhd` with its data
- * file), NIfTI (`.nii`, `.nii.gz`), NRRD (`.nrrd`), 2D PNG and JPEG, and zip archives of them. Each file either becomes part of an image or is rejected
+ * file), NIfTI (`.nii`, `.nii.gz`), NRRD (`.nrrd`), 2D PNG and JPEG, and zip archives of them;
+ * TIFF and Aperio SVS slides into tiled pyramidal BigTIFF (`.tif`). Each file either becomes part of an image or is rejected
  * with its reason; one bad file never stops the others.
  */
 export async function convertImageFiles(
@@ -89,6 +91,15 @@ export async function convertImageFiles(
       await convert(file, () => readNrrd(file.load(), limits));
     } else if (/\.(png|jpe?g)$/i.test(name)) {
       await convert(file, () => readPicture(file.load(), limits));
+    } else if (/\.(tiff?|svs)$/i.test(name)) {
+      try {
+        const slide = await convertSlide(file.load(), limits, loadSharp());
+        const output = uniqueName(outputBaseName(name), usedNames, 'tif');
+        images.push({ name: output, sources: [name], content: slide.content, metadata: slide.metadata });
+      } catch (err) {
+        if (!(err instanceof Rejection)) throw err;
+        rejected.push({ filename: name, reason: err.message });
+      }
     } else if (consumed.has(name)) {
       continue;
     } else if (/\.(raw|zraw)$/i.test(name)) {
@@ -102,7 +113,7 @@ export async function convertImageFiles(
         filename: name,
         reason: known
           ? `${known[1]} files are not converted by this version of the converter`
-          : 'not an image format the converter reads (MetaImage .mha/.mhd, NIfTI .nii/.nii.gz, NRRD .nrrd, PNG, JPEG)',
+          : 'not an image format the converter reads (MetaImage .mha/.mhd, NIfTI .nii/.nii.gz, NRRD .nrrd, PNG, JPEG, TIFF, Aperio SVS)',
       });
     }
   }
@@ -158,12 +169,12 @@ function referencedDataFile(file: InputFile): string | undefined {
 
 function outputBaseName(path: string): string {
   const name = path.slice(path.lastIndexOf('/') + 1);
-  return name.replace(/\.(nii\.gz|nii|mha|mhd|nrrd|png|jpe?g)$/i, '') || 'image';
+  return name.replace(/\.(nii\.gz|nii|mha|mhd|nrrd|png|jpe?g|tiff?|svs)$/i, '') || 'image';
 }
 
-function uniqueName(base: string, used: Set<string>): string {
-  let name = `${base}.mha`;
-  for (let n = 2; used.has(name); n++) name = `${base}-${n}.mha`;
+function uniqueName(base: string, used: Set<string>, extension = 'mha'): string {
+  let name = `${base}.${extension}`;
+  for (let n = 2; used.has(name); n++) name = `${base}-${n}.${extension}`;
   used.add(name);
   return name;
 }

@@ -56,11 +56,13 @@ export async function readPicture(file: Buffer, limits: ConversionLimits): Promi
  * libvips is a native library: the converter's container image and local mode have it, the
  * converter's Lambda bundle does not, so there such files are refused with that reason.
  */
-function loadSharp(): typeof Sharp {
+export function loadSharp(): typeof Sharp {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('sharp') as typeof Sharp;
   } catch {
-    reject('PNG and JPEG are converted by the converter container (libvips), which this converter lacks');
+    reject(
+      'PNG, JPEG, TIFF and slides are converted by the converter container (libvips), which this converter lacks',
+    );
   }
 }
