@@ -1,0 +1,2 @@
+import { benchConversion } from './bench/conversion';
+benchConversion();
