@@ -1,2 +1,0 @@
-import { benchConversion } from './bench/conversion';
-benchConversion();
