@@ -343,18 +343,18 @@ describe('files that are refused, each with its reason, without stopping the oth
     ]);
   });
 
-  test('formats this version does not convert, and a data file no header names', async () => {
+  test('a file named .dcm that is not DICOM, a data file no header names, and text', async () => {
     write('slice.dcm', Buffer.alloc(200));
     write('orphan.raw', Buffer.alloc(10));
     write('notes.txt', 'hello');
     const result = await convertImageFiles(['slice.dcm', 'orphan.raw', 'notes.txt'].map(fileOf));
     expect(result.rejected).toEqual([
-      { filename: 'slice.dcm', reason: 'DICOM files are not converted by this version of the converter' },
+      { filename: 'slice.dcm', reason: 'not a DICOM Part 10 file (no DICM marker at byte 128)' },
       { filename: 'orphan.raw', reason: 'a MetaImage data file that no .mhd header of this upload names' },
       {
         filename: 'notes.txt',
         reason:
-          'not an image format the converter reads (MetaImage .mha/.mhd, NIfTI .nii/.nii.gz, NRRD .nrrd, PNG, JPEG, TIFF, Aperio SVS)',
+          'not an image format the converter reads (DICOM, MetaImage .mha/.mhd, NIfTI .nii/.nii.gz, NRRD .nrrd, PNG, JPEG, TIFF, Aperio SVS)',
       },
     ]);
   });

@@ -94,8 +94,8 @@ describe('images', () => {
       status: 'Failed',
       statusDetail: 'No image could be made from the files; see errors',
       errors: [
-        { filename: 'slice-1.dcm', reason: 'DICOM files are not converted by this version of the converter' },
-        { filename: 'slice-2.dcm', reason: 'DICOM files are not converted by this version of the converter' },
+        { filename: 'slice-1.dcm', reason: 'not a DICOM Part 10 file (no DICM marker at byte 128)' },
+        { filename: 'slice-2.dcm', reason: 'not a DICOM Part 10 file (no DICM marker at byte 128)' },
       ],
     });
     expect(done.downloadUrl).toBeUndefined();

@@ -6,6 +6,8 @@ import { readNrrd } from './nrrd-reader';
 import { loadSharp, readPicture } from './picture-reader';
 import { convertSlide } from './slide-converter';
 import { Rejection } from './rejection';
+import { assembleSeries } from './dicom-series';
+import { DicomSlice, isDicom, parseDicomSlice } from './dicom-slice';
 import { archiveLimits, extractZip } from './zip-archive';
 import { Volume } from './volume';
 
@@ -33,12 +35,12 @@ export interface ConversionResult {
 
 /** Formats recognised but not converted by this version, so the reason says so plainly. */
 const NOT_YET: readonly [RegExp, string][] = [
-  [/\.(dcm|dicom)$/i, 'DICOM'],
   [/\.(ndpi|mrxs|scn|bif|vms|vmu)$/i, 'whole-slide formats other than TIFF and Aperio SVS'],
 ];
 
 /**
- * Turns the files of one upload set into `.mha` images: MetaImage (`.mha`, `.mhd` with its data
+ * Turns the files of one upload set into `.mha` images: DICOM series (uncompressed and deflated
+ * transfer syntaxes), MetaImage (`.mha`, `.mhd` with its data
  * file), NIfTI (`.nii`, `.nii.gz`), NRRD (`.nrrd`), 2D PNG and JPEG, and zip archives of them;
  * TIFF and Aperio SVS slides into tiled pyramidal BigTIFF (`.tif`). Each file either becomes part of an image or is rejected
  * with its reason; one bad file never stops the others.
@@ -75,9 +77,17 @@ export async function convertImageFiles(
       if (dataFile) consumed.add(`${folderOf(file.name)}${dataFile}`);
     }
   }
+  const dicomSlices: DicomSlice[] = [];
   for (const file of files) {
     const name = file.name;
-    if (/\.mha$/i.test(name) || /\.mhd$/i.test(name)) {
+    if (/\.(dcm|dicom)$/i.test(name) || (!/\.[A-Za-z0-9]{1,5}$/.test(name) && isDicom(file.load()))) {
+      try {
+        dicomSlices.push(parseDicomSlice(name, file.load(), limits));
+      } catch (err) {
+        if (!(err instanceof Rejection)) throw err;
+        rejected.push({ filename: name, reason: err.message });
+      }
+    } else if (/\.mha$/i.test(name) || /\.mhd$/i.test(name)) {
       const siblings = siblingsOf(file, files);
       const dataFile = /\.mhd$/i.test(name) ? referencedDataFile(file) : undefined;
       await convert(
@@ -113,10 +123,16 @@ export async function convertImageFiles(
         filename: name,
         reason: known
           ? `${known[1]} files are not converted by this version of the converter`
-          : 'not an image format the converter reads (MetaImage .mha/.mhd, NIfTI .nii/.nii.gz, NRRD .nrrd, PNG, JPEG, TIFF, Aperio SVS)',
+          : 'not an image format the converter reads (DICOM, MetaImage .mha/.mhd, NIfTI .nii/.nii.gz, NRRD .nrrd, PNG, JPEG, TIFF, Aperio SVS)',
       });
     }
   }
+  const series = assembleSeries(dicomSlices, limits);
+  for (const { sources, volume } of series.volumes) {
+    const name = uniqueName(volume.metadata.Modality ?? 'series', usedNames);
+    images.push({ name, sources, content: writeMetaImage(volume), metadata: describe(volume) });
+  }
+  rejected.push(...series.rejected);
   return { images, rejected };
 }
 

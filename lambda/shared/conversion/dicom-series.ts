@@ -1,0 +1,135 @@
+import { ConversionLimits } from './conversion-limits';
+import { DicomSlice } from './dicom-slice';
+import { Rejection } from './rejection';
+import { COMPONENT_TYPES, ComponentType, Volume } from './volume';
+import { expectedDataBytes } from './volume-checks';
+
+export interface AssembledSeries {
+  readonly volumes: { readonly sources: readonly string[]; readonly volume: Volume }[];
+  readonly rejected: { readonly filename: string; readonly reason: string }[];
+}
+
+const cross = (a: readonly number[], b: readonly number[]) => [
+  a[1] * b[2] - a[2] * b[1],
+  a[2] * b[0] - a[0] * b[2],
+  a[0] * b[1] - a[1] * b[0],
+];
+const dot = (a: readonly number[], b: readonly number[]) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+
+/**
+ * Groups slices into volumes: by SeriesInstanceUID and, where they differ within a series, by
+ * orientation and size; orders each group by position along the slice normal (not by file name
+ * or instance number); and refuses a group, naming where, whose slices leave gaps, repeat a
+ * position, or are unevenly spaced. Stored values are rescaled (slope and intercept).
+ */
+export function assembleSeries(slices: readonly DicomSlice[], limits: ConversionLimits): AssembledSeries {
+  const groups = new Map<string, DicomSlice[]>();
+  for (const slice of slices) {
+    const key = [
+      slice.seriesUid,
+      slice.orientation.map((v) => v.toFixed(4)).join(','),
+      slice.rows,
+      slice.columns,
+    ].join('|');
+    groups.set(key, [...(groups.get(key) ?? []), slice]);
+  }
+  const volumes: AssembledSeries['volumes'][number][] = [];
+  const rejected: AssembledSeries['rejected'][number][] = [];
+  for (const group of groups.values()) {
+    try {
+      volumes.push(assemble(group, limits));
+    } catch (err) {
+      if (!(err instanceof Rejection)) throw err;
+      for (const slice of group) rejected.push({ filename: slice.file, reason: err.message });
+    }
+  }
+  return { volumes, rejected };
+}
+
+function assemble(group: readonly DicomSlice[], limits: ConversionLimits) {
+  const first = group[0];
+  const rowDirection = first.orientation.slice(0, 3);
+  const columnDirection = first.orientation.slice(3, 6);
+  const normal = cross(rowDirection, columnDirection);
+  const ordered = [...group].sort((a, b) => dot(a.position, normal) - dot(b.position, normal));
+  const along = ordered.map((s) => dot(s.position, normal));
+  const steps = along.slice(1).map((v, i) => v - along[i]);
+  const series = `series ${first.seriesUid}`;
+  const at = (v: number) => `${Number(v.toFixed(3))} mm`;
+
+  const repeated = steps.findIndex((s) => Math.abs(s) < 1e-3);
+  if (repeated !== -1) {
+    throw new Rejection(
+      `${series} has two slices at ${at(along[repeated])} along the slice normal (${ordered[repeated].file}, ${ordered[repeated + 1].file}); 4D series are not converted yet`,
+    );
+  }
+  let step = first.spacing[0];
+  if (steps.length > 0) {
+    step = [...steps].sort((a, b) => a - b)[Math.floor(steps.length / 2)];
+    const gaps = steps.map((s, i) => ({ s, i })).filter(({ s }) => s > step * 1.5);
+    if (gaps.length > 0) {
+      const missing = gaps.map(({ s, i }) => `${Math.round(s / step) - 1} after ${at(along[i])}`);
+      throw new Rejection(
+        `${series} has missing slices: ${missing.join(', ')} along the slice normal (step ${at(step)})`,
+      );
+    }
+    const uneven = steps.find((s) => Math.abs(s - step) > step * 0.01);
+    if (uneven !== undefined) {
+      throw new Rejection(
+        `${series} has inconsistent slice spacing: ${at(uneven)} where the others are ${at(step)}`,
+      );
+    }
+  }
+  const mismatched = ordered.find(
+    (s) =>
+      Math.abs(s.spacing[0] - first.spacing[0]) > 1e-4 || Math.abs(s.spacing[1] - first.spacing[1]) > 1e-4,
+  );
+  if (mismatched) throw new Rejection(`${series} has inconsistent pixel spacing (${mismatched.file})`);
+
+  const size = [first.columns, first.rows, ordered.length];
+  const perSlice = first.columns * first.rows;
+  const valueAt = (slice: DicomSlice, i: number) =>
+    (slice.signed ? slice.pixels.readInt16LE(i * 2) : slice.pixels.readUInt16LE(i * 2)) * slice.slope +
+    slice.intercept;
+  // The narrowest type that holds every rescaled value exactly, as GDCM chooses.
+  const integral = ordered.every((s) => Number.isInteger(s.slope) && Number.isInteger(s.intercept));
+  let low = Infinity;
+  let high = -Infinity;
+  for (const slice of ordered) {
+    for (let i = 0; i < perSlice; i++) {
+      const value = valueAt(slice, i);
+      if (value < low) low = value;
+      if (value > high) high = value;
+    }
+  }
+  const componentType: ComponentType = !integral
+    ? 'float32'
+    : low >= -32768 && high <= 32767
+      ? 'int16'
+      : low >= 0 && high <= 65535
+        ? 'uint16'
+        : 'int32';
+  expectedDataBytes(size, componentType, 1, limits);
+  const width = COMPONENT_TYPES[componentType].bytes;
+  const write = {
+    int16: (v: number, at: number) => data.writeInt16LE(v, at),
+    uint16: (v: number, at: number) => data.writeUInt16LE(v, at),
+    int32: (v: number, at: number) => data.writeInt32LE(v, at),
+    float32: (v: number, at: number) => data.writeFloatLE(v, at),
+  }[componentType as 'int16' | 'uint16' | 'int32' | 'float32'];
+  const data = Buffer.alloc(perSlice * ordered.length * width);
+  ordered.forEach((slice, k) => {
+    for (let i = 0; i < perSlice; i++) write(valueAt(slice, i), (k * perSlice + i) * width);
+  });
+  const volume: Volume = {
+    size,
+    spacing: [first.spacing[0], first.spacing[1], step],
+    origin: ordered[0].position,
+    axes: [rowDirection, columnDirection, normal],
+    componentType,
+    components: 1,
+    data,
+    metadata: first.metadata,
+  };
+  return { sources: ordered.map((s) => s.file), volume };
+}

@@ -1,0 +1,133 @@
+import * as dicomParser from 'dicom-parser';
+import * as zlib from 'node:zlib';
+import { ConversionLimits } from './conversion-limits';
+import { reject } from './rejection';
+
+/** Transfer syntaxes read today, by UID. */
+const READABLE = new Map([
+  ['1.2.840.10008.1.2', 'implicit VR little endian'],
+  ['1.2.840.10008.1.2.1', 'explicit VR little endian'],
+  ['1.2.840.10008.1.2.1.99', 'deflated explicit VR little endian'],
+]);
+
+const NAMED: Record<string, string> = {
+  '1.2.840.10008.1.2.2': 'explicit VR big endian',
+  '1.2.840.10008.1.2.5': 'RLE lossless',
+  '1.2.840.10008.1.2.4.50': 'JPEG baseline',
+  '1.2.840.10008.1.2.4.51': 'JPEG extended',
+  '1.2.840.10008.1.2.4.57': 'JPEG lossless',
+  '1.2.840.10008.1.2.4.70': 'JPEG lossless, first-order prediction',
+  '1.2.840.10008.1.2.4.80': 'JPEG-LS lossless',
+  '1.2.840.10008.1.2.4.81': 'JPEG-LS near-lossless',
+  '1.2.840.10008.1.2.4.90': 'JPEG 2000 lossless',
+  '1.2.840.10008.1.2.4.91': 'JPEG 2000',
+};
+
+/** One image slice of a DICOM file, with what grouping, ordering and conversion need. */
+export interface DicomSlice {
+  readonly file: string;
+  readonly seriesUid: string;
+  readonly rows: number;
+  readonly columns: number;
+  /** Spacing between columns (x) and between rows (y), in mm. */
+  readonly spacing: readonly [number, number];
+  /** Directions of a row and of a column (ImageOrientationPatient). */
+  readonly orientation: readonly number[];
+  readonly position: readonly number[];
+  readonly signed: boolean;
+  readonly slope: number;
+  readonly intercept: number;
+  /** Stored values, 16-bit little endian. */
+  readonly pixels: Buffer;
+  /** Non-identifying keys kept in the output header. */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export function isDicom(bytes: Buffer): boolean {
+  return bytes.length > 132 && bytes.toString('latin1', 128, 132) === 'DICM';
+}
+
+/**
+ * Parses one DICOM Part 10 file into a slice, refusing with the reason what it cannot convert
+ * yet (a transfer syntax by name, colour, multi-frame) or what is broken (truncated pixel data,
+ * missing geometry). Patient and study identifiers are never read.
+ */
+export function parseDicomSlice(file: string, bytes: Buffer, limits: ConversionLimits): DicomSlice {
+  if (!isDicom(bytes)) reject('not a DICOM Part 10 file (no DICM marker at byte 128)');
+  let data: dicomParser.DataSet;
+  try {
+    data = dicomParser.parseDicom(bytes, {
+      inflater: (array: Uint8Array, position: number) => {
+        const inflated = zlib.inflateRawSync(Buffer.from(array.buffer, array.byteOffset + position), {
+          maxOutputLength: limits.maxImageBytes,
+        });
+        return Buffer.concat([Buffer.from(array.subarray(0, position)), inflated]);
+      },
+    } as dicomParser.ParseDicomOptions);
+  } catch (err) {
+    reject(`the DICOM file cannot be parsed: ${describe(err)}`);
+  }
+  const transferSyntax = data.string('x00020010') ?? '1.2.840.10008.1.2';
+  if (!READABLE.has(transferSyntax)) {
+    reject(
+      `unsupported transfer syntax ${transferSyntax}${NAMED[transferSyntax] ? ` (${NAMED[transferSyntax]})` : ''}`,
+    );
+  }
+  const pixelData = data.elements.x7fe00010;
+  if (!pixelData) reject('the DICOM file has no pixel data');
+  const frames = data.intString('x00280008') ?? 1;
+  if (frames > 1) reject(`multi-frame DICOM (${frames} frames) is not converted yet`);
+  const samples = data.uint16('x00280002') ?? 1;
+  if (samples !== 1) reject(`colour DICOM (${samples} samples per pixel) is not converted yet`);
+  const bitsAllocated = data.uint16('x00280100');
+  if (bitsAllocated !== 16) reject(`${bitsAllocated ?? 'unknown'} bits allocated; 16-bit DICOM is converted`);
+  const rows = data.uint16('x00280010') ?? 0;
+  const columns = data.uint16('x00280011') ?? 0;
+  if (rows < 1 || columns < 1 || rows > limits.maxAxisLength || columns > limits.maxAxisLength) {
+    reject(`image size ${columns} x ${rows} is not valid`);
+  }
+  const expected = rows * columns * 2;
+  if (pixelData.length < expected || pixelData.dataOffset + expected > data.byteArray.length) {
+    reject(
+      `the pixel data is truncated: ${Math.min(pixelData.length, data.byteArray.length - pixelData.dataOffset)} bytes, ${expected} expected`,
+    );
+  }
+  const numbers = (tag: string, count: number, what: string) => {
+    const values = Array.from({ length: count }, (_, i) => data.floatString(tag, i));
+    if (values.some((v) => v === undefined || !Number.isFinite(v)))
+      reject(`the DICOM file has no valid ${what}`);
+    return values as number[];
+  };
+  const position = numbers('x00200032', 3, 'ImagePositionPatient');
+  const orientation = numbers('x00200037', 6, 'ImageOrientationPatient');
+  const [rowSpacing, columnSpacing] = numbers('x00280030', 2, 'PixelSpacing');
+  const seriesUid = data.string('x0020000e');
+  if (!seriesUid) reject('the DICOM file has no SeriesInstanceUID');
+
+  const kept: Record<string, string | undefined> = {
+    Modality: data.string('x00080060'),
+    WindowCenter: data.string('x00281050', 0),
+    WindowWidth: data.string('x00281051', 0),
+    SliceThickness: data.string('x00180050'),
+  };
+  return {
+    file,
+    seriesUid,
+    rows,
+    columns,
+    spacing: [columnSpacing, rowSpacing],
+    orientation,
+    position,
+    signed: (data.uint16('x00280103') ?? 0) === 1,
+    slope: data.floatString('x00281053') ?? 1,
+    intercept: data.floatString('x00281052') ?? 0,
+    pixels: Buffer.from(data.byteArray.buffer, data.byteArray.byteOffset + pixelData.dataOffset, expected),
+    metadata: Object.fromEntries(
+      Object.entries(kept).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''),
+    ),
+  };
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,201 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { convertImageFiles, InputFile } from '../lambda/shared/conversion/convert-image-files';
+import { dicomSlice, SliceSpec } from './helpers/dicom-files';
+
+interface Reference {
+  size: number[];
+  spacing: number[];
+  origin: number[];
+  direction: number[];
+  values?: number[];
+  data?: string;
+  componentType: string;
+}
+
+/** Runs one of the ITK helpers (itk-wasm, an ES module) in its own process. */
+function itk(helper: string, command: object): Promise<Reference> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'helpers', helper)]);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(err))));
+    child.stdin.end(JSON.stringify(command));
+  });
+}
+
+const ARRAYS: Record<string, (b: Buffer) => ArrayLike<number>> = {
+  int16: (b) => new Int16Array(b.buffer, b.byteOffset, b.length / 2),
+  uint16: (b) => new Uint16Array(b.buffer, b.byteOffset, b.length / 2),
+  int32: (b) => new Int32Array(b.buffer, b.byteOffset, b.length / 4),
+  float32: (b) => new Float32Array(b.buffer, b.byteOffset, b.length / 4),
+};
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dicom-'));
+let folderCount = 0;
+
+/** Writes slices into a folder of their own, in the given (shuffled) order, and lists them. */
+function writeSeries(slices: SliceSpec[]): { dir: string; names: string[] } {
+  const dir = path.join(root, `set-${folderCount++}`);
+  fs.mkdirSync(dir);
+  const names = slices.map((spec, i) => {
+    const name = `IM${String(i).padStart(4, '0')}.dcm`;
+    fs.writeFileSync(path.join(dir, name), dicomSlice(spec));
+    return name;
+  });
+  return { dir, names };
+}
+
+const files = (dir: string, names: string[]): InputFile[] =>
+  names.map((name) => ({ name, load: () => fs.readFileSync(path.join(dir, name)) }));
+
+/** An oblique CT: rows tilted 20 degrees about z, columns tilted 10 degrees about x. */
+const a = (20 * Math.PI) / 180;
+const b = (10 * Math.PI) / 180;
+const rowDirection = [Math.cos(a), Math.sin(a), 0];
+const columnDirection = [-Math.sin(a) * Math.cos(b), Math.cos(a) * Math.cos(b), Math.sin(b)];
+const normal = [
+  rowDirection[1] * columnDirection[2] - rowDirection[2] * columnDirection[1],
+  rowDirection[2] * columnDirection[0] - rowDirection[0] * columnDirection[2],
+  rowDirection[0] * columnDirection[1] - rowDirection[1] * columnDirection[0],
+];
+
+function ctSeries(
+  options: { slices?: number; uid?: string; skip?: number[]; step?: number } = {},
+): SliceSpec[] {
+  const count = options.slices ?? 6;
+  const step = options.step ?? 2.5;
+  const origin = [-100, 50, 300];
+  return Array.from({ length: count }, (_, k) => k)
+    .filter((k) => !options.skip?.includes(k))
+    .map((k) => ({
+      seriesUid: options.uid ?? '1.2.826.0.1.3680043.8.498.1',
+      rows: 5,
+      columns: 7,
+      position: origin.map((o, d) => o + k * step * normal[d]),
+      orientation: [...rowDirection, ...columnDirection],
+      pixelSpacing: [0.8, 0.6],
+      pixels: Int16Array.from({ length: 35 }, (_, i) => ((i * 31 + k * 97) % 2000) - 200),
+      instance: 100 - k, // instance numbers run against the geometry: ordering must not use them
+      rescaleIntercept: -1024,
+    }));
+}
+
+/** Fisher-Yates with a fixed seed, so the shuffle is the same on every run. */
+function shuffled<T>(items: T[]): T[] {
+  const out = [...items];
+  let seed = 7;
+  for (let i = out.length - 1; i > 0; i--) {
+    seed = (seed * 16807) % 2147483647;
+    const j = seed % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+async function expectSameAsGdcm(dir: string, names: string[], content: Buffer): Promise<void> {
+  const reference = await itk('itk-dicom.mjs', { files: names.map((n) => path.join(dir, n)) });
+  const outPath = path.join(dir, `converted-${Math.random()}.mha`);
+  fs.writeFileSync(outPath, content);
+  const output = await itk('itk-image.mjs', { read: outPath });
+  expect(output.size).toEqual(reference.size);
+  const close = (x: number[], y: number[]) => x.forEach((v, i) => expect(v).toBeCloseTo(y[i], 3));
+  close(output.spacing, reference.spacing);
+  close(output.origin, reference.origin);
+  close(output.direction, reference.direction);
+  const values = Array.from(ARRAYS[output.componentType](Buffer.from(output.data!, 'base64')));
+  expect(values).toEqual(reference.values);
+}
+
+describe('DICOM series, checked with ITK and GDCM', () => {
+  test('a shuffled, oblique series becomes one volume ordered along the slice normal, rescaled', async () => {
+    const { dir, names } = writeSeries(shuffled(ctSeries()));
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    expect(result.images.map((i) => i.name)).toEqual(['CT.mha']);
+    expect(result.images[0].metadata).toMatchObject({ size: [7, 5, 6], componentType: 'int16' });
+    await expectSameAsGdcm(dir, names, result.images[0].content);
+  });
+
+  test('the deflated transfer syntax reads the same', async () => {
+    const { dir, names } = writeSeries(
+      ctSeries().map((s) => ({ ...s, transferSyntax: '1.2.840.10008.1.2.1.99' })),
+    );
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    await expectSameAsGdcm(dir, names, result.images[0].content);
+  });
+
+  test('two series in one upload become two images', async () => {
+    const { dir, names } = writeSeries([
+      ...ctSeries(),
+      ...ctSeries({ uid: '1.2.826.0.1.3680043.8.498.2', slices: 3 }),
+    ]);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.images.map((i) => [i.name, i.sources.length])).toEqual([
+      ['CT.mha', 6],
+      ['CT-2.mha', 3],
+    ]);
+  });
+
+  test('no patient or study identifier reaches the output header', async () => {
+    const { dir, names } = writeSeries(ctSeries().map((s) => ({ ...s, patientName: 'Doe^Jane' })));
+    const [image] = (await convertImageFiles(files(dir, names))).images;
+    const header = image.content.subarray(0, 1000).toString('latin1');
+    expect(header).not.toMatch(/Doe|Jane|PID-0042|1\.2\.826/);
+    expect(header).toContain('Modality = CT');
+    expect(header).toContain('WindowCenter = 40');
+  });
+});
+
+describe('DICOM refused, with the reason', () => {
+  test('a series with a missing slice names the gap', async () => {
+    const { dir, names } = writeSeries(ctSeries({ skip: [3] }));
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.images).toEqual([]);
+    expect(result.rejected).toHaveLength(5);
+    // Slices 0 to 2 are there, 3 is not: the gap follows slice 2, 5 mm from the first along the normal.
+    const first = -100 * normal[0] + 50 * normal[1] + 300 * normal[2];
+    const [, after] = result.rejected[0].reason.match(
+      /has missing slices: 1 after (-?[\d.]+) mm along the slice normal \(step 2\.5 mm\)$/,
+    )!;
+    expect(Number(after)).toBeCloseTo(first + 5, 2);
+    expect(new Set(result.rejected.map((r) => r.reason)).size).toBe(1);
+  });
+
+  test('two slices at one position', async () => {
+    const series = ctSeries({ slices: 3 });
+    const { dir, names } = writeSeries([...series, { ...series[1], instance: 50 }]);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected[0].reason).toMatch(
+      /has two slices at .* along the slice normal .*; 4D series are not converted yet$/,
+    );
+  });
+
+  test('a compressed transfer syntax is named', async () => {
+    const { dir, names } = writeSeries(
+      ctSeries({ slices: 1 }).map((s) => ({ ...s, transferSyntax: '1.2.840.10008.1.2.4.50' })),
+    );
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([
+      { filename: names[0], reason: 'unsupported transfer syntax 1.2.840.10008.1.2.4.50 (JPEG baseline)' },
+    ]);
+  });
+
+  test('truncated pixel data, beside a good series', async () => {
+    const { dir, names } = writeSeries(ctSeries({ slices: 3 }));
+    const whole = dicomSlice(ctSeries({ slices: 1, uid: '9.9.9' })[0]);
+    fs.writeFileSync(path.join(dir, 'cut.dcm'), whole.subarray(0, whole.length - 20));
+    const result = await convertImageFiles(files(dir, [...names, 'cut.dcm']));
+    expect(result.images).toHaveLength(1);
+    expect(result.rejected).toHaveLength(1);
+    expect(result.rejected[0].filename).toBe('cut.dcm');
+    expect(result.rejected[0].reason).toMatch(
+      /^(the pixel data is truncated|the DICOM file cannot be parsed)/,
+    );
+  });
+});
