@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { dicomSlice } from '../test/helpers/dicom-files';
 
 const SIZE = [512, 512, 500];
 
@@ -38,6 +39,48 @@ function niftiHeader(): Buffer {
   ].forEach((row, r) => row.forEach((v, c) => header.writeFloatLE(v, 280 + 16 * r + 4 * c)));
   header.write('n+1\0', 344, 'latin1');
   return header;
+}
+
+/** The same CT as 500 DICOM slices (explicit VR little endian), against dcm2niix where installed. */
+function benchDicom(dir: string, voxels: Buffer): void {
+  const series = path.join(dir, 'dicom');
+  fs.mkdirSync(series);
+  const perSlice = SIZE[0] * SIZE[1];
+  for (let k = 0; k < SIZE[2]; k++) {
+    const pixels = new Int16Array(voxels.buffer, voxels.byteOffset + k * perSlice * 2, perSlice);
+    const slice = dicomSlice({
+      seriesUid: '1.2.826.0.1.3680043.8.498.99',
+      rows: SIZE[1],
+      columns: SIZE[0],
+      position: [-179.2, -179.2, -300 + 1.25 * k],
+      orientation: [1, 0, 0, 0, 1, 0],
+      pixelSpacing: [0.7, 0.7],
+      pixels,
+      instance: k + 1,
+      rescaleIntercept: 0,
+    });
+    fs.writeFileSync(path.join(series, `IM${String(k).padStart(4, '0')}.dcm`), slice);
+  }
+  const run = spawnSync('npx', ['tsx', path.join(__dirname, 'convert-one.ts'), series], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`converting the DICOM series failed: ${run.stderr}`);
+  const { wallMs, maxRssKb } = JSON.parse(run.stdout.trim().split('\n').pop()!);
+  const volumeMiB = voxels.length / 1024 ** 2;
+  console.log(
+    `DICOM x500 ${(wallMs / 1000).toFixed(2)} s, peak memory ${(maxRssKb / 1024).toFixed(0)} MiB (${(maxRssKb / 1024 / volumeMiB).toFixed(2)} x the volume)`,
+  );
+  const started = performance.now();
+  const reference = spawnSync('dcm2niix', ['-o', dir, '-f', 'reference', '-z', 'n', series], {
+    encoding: 'utf8',
+  });
+  if (reference.error) {
+    console.log('dcm2niix is not installed here: no reference figure (Debian: apt-get install dcm2niix)');
+  } else {
+    const referenceMs = performance.now() - started;
+    console.log(
+      `dcm2niix   ${(referenceMs / 1000).toFixed(2)} s; converter / dcm2niix = ${(wallMs / referenceMs).toFixed(2)} (target at most 1)`,
+    );
+  }
+  fs.rmSync(series, { recursive: true, force: true });
 }
 
 const SLIDE = 20_000;
@@ -133,8 +176,8 @@ export function benchConversion(): void {
       );
       fs.rmSync(file);
     }
+    benchDicom(dir, voxels);
     benchSlide(dir);
-    console.log('DICOM figures, with dcm2niix as the reference, come with the DICOM reader.');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,12 +1,18 @@
-// Converts one file in this fresh process and reports wall time and peak memory as JSON.
+// Converts one file, or every file of a folder as one upload set, in this fresh process and
+// reports wall time and peak memory as JSON.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { convertImageFiles } from '../lambda/shared/conversion/convert-image-files';
 
 async function main(): Promise<void> {
-  const file = process.argv[2];
+  const target = process.argv[2];
+  const paths = fs.statSync(target).isDirectory()
+    ? fs.readdirSync(target).map((name) => path.join(target, name))
+    : [target];
   const started = performance.now();
-  const result = await convertImageFiles([{ name: path.basename(file), load: () => fs.readFileSync(file) }]);
+  const result = await convertImageFiles(
+    paths.map((p) => ({ name: path.basename(p), load: () => fs.readFileSync(p) })),
+  );
   const wallMs = performance.now() - started;
   if (result.images.length !== 1) throw new Error(`conversion failed: ${JSON.stringify(result.rejected)}`);
   const outputBytes = result.images[0].content.length;

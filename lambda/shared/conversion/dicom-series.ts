@@ -88,20 +88,30 @@ function assemble(group: readonly DicomSlice[], limits: ConversionLimits) {
 
   const size = [first.columns, first.rows, ordered.length];
   const perSlice = first.columns * first.rows;
-  const valueAt = (slice: DicomSlice, i: number) =>
-    (slice.signed ? slice.pixels.readInt16LE(i * 2) : slice.pixels.readUInt16LE(i * 2)) * slice.slope +
-    slice.intercept;
+  // Typed views over each slice's stored values (copied when the element is not 2-byte aligned).
+  const stored = ordered.map((slice) => {
+    const bytes = slice.pixels.byteOffset % 2 === 0 ? slice.pixels : Buffer.from(slice.pixels);
+    return slice.signed
+      ? new Int16Array(bytes.buffer, bytes.byteOffset, perSlice)
+      : new Uint16Array(bytes.buffer, bytes.byteOffset, perSlice);
+  });
   // The narrowest type that holds every rescaled value exactly, as GDCM chooses.
   const integral = ordered.every((s) => Number.isInteger(s.slope) && Number.isInteger(s.intercept));
   let low = Infinity;
   let high = -Infinity;
-  for (const slice of ordered) {
+  ordered.forEach((slice, k) => {
+    const values = stored[k];
+    let min = Infinity;
+    let max = -Infinity;
     for (let i = 0; i < perSlice; i++) {
-      const value = valueAt(slice, i);
-      if (value < low) low = value;
-      if (value > high) high = value;
+      const v = values[i];
+      if (v < min) min = v;
+      if (v > max) max = v;
     }
-  }
+    const [a, b] = [min * slice.slope + slice.intercept, max * slice.slope + slice.intercept];
+    low = Math.min(low, a, b);
+    high = Math.max(high, a, b);
+  });
   const componentType: ComponentType = !integral
     ? 'float32'
     : low >= -32768 && high <= 32767
@@ -111,15 +121,19 @@ function assemble(group: readonly DicomSlice[], limits: ConversionLimits) {
         : 'int32';
   expectedDataBytes(size, componentType, 1, limits);
   const width = COMPONENT_TYPES[componentType].bytes;
-  const write = {
-    int16: (v: number, at: number) => data.writeInt16LE(v, at),
-    uint16: (v: number, at: number) => data.writeUInt16LE(v, at),
-    int32: (v: number, at: number) => data.writeInt32LE(v, at),
-    float32: (v: number, at: number) => data.writeFloatLE(v, at),
-  }[componentType as 'int16' | 'uint16' | 'int32' | 'float32'];
   const data = Buffer.alloc(perSlice * ordered.length * width);
+  const Output = { int16: Int16Array, uint16: Uint16Array, int32: Int32Array, float32: Float32Array }[
+    componentType as 'int16' | 'uint16' | 'int32' | 'float32'
+  ];
+  const out = new Output(data.buffer, data.byteOffset, perSlice * ordered.length);
   ordered.forEach((slice, k) => {
-    for (let i = 0; i < perSlice; i++) write(valueAt(slice, i), (k * perSlice + i) * width);
+    const values = stored[k];
+    const base = k * perSlice;
+    if (slice.slope === 1) {
+      for (let i = 0; i < perSlice; i++) out[base + i] = values[i] + slice.intercept;
+    } else {
+      for (let i = 0; i < perSlice; i++) out[base + i] = values[i] * slice.slope + slice.intercept;
+    }
   });
   const volume: Volume = {
     size,
