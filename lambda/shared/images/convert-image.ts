@@ -1,4 +1,5 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { dynamoDb, s3 } from '../aws-clients';
 import { IMAGES_PREFIX } from '../bucket-layout';
@@ -7,7 +8,6 @@ import { logger } from '../logger';
 import { tableName } from '../tables';
 import { releaseUploadBytes } from '../uploads/upload-quota';
 import { UploadRecord } from '../uploads/upload-record';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ImageRecord } from './image-record';
 import { getImage, moveImage, putImage } from './image-store';
 
