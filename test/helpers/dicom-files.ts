@@ -83,9 +83,11 @@ export function dicomSlice(spec: SliceSpec): Buffer {
     [0x0028, 0x1051, 'DS', ds([400])],
     [0x0028, 0x1052, 'DS', ds([spec.rescaleIntercept ?? 0])],
     [0x0028, 0x1053, 'DS', ds([spec.rescaleSlope ?? 1])],
-    [0x7fe0, 0x0010, 'OW', Buffer.from(spec.pixels.buffer, spec.pixels.byteOffset, spec.pixels.byteLength)],
   ];
-  let body = Buffer.concat(dataset.map(encode));
+  const raw = Buffer.from(spec.pixels.buffer, spec.pixels.byteOffset, spec.pixels.byteLength);
+  const pixelData =
+    transferSyntax === RLE ? encapsulated(rleFrame(raw)) : encode([0x7fe0, 0x0010, 'OW', raw]);
+  let body = Buffer.concat([...dataset.map(encode), pixelData]);
   // Deflated explicit VR little endian: the data set after the file meta group is raw-deflated.
   if (transferSyntax === '1.2.840.10008.1.2.1.99') body = zlib.deflateRawSync(body);
   return Buffer.concat([
@@ -95,4 +97,68 @@ export function dicomSlice(spec: SliceSpec): Buffer {
     metaBody,
     body,
   ]);
+}
+
+const RLE = '1.2.840.10008.1.2.5';
+
+/** PackBits as DICOM RLE uses it: repeat runs of three or more, literal runs otherwise. */
+function packBits(bytes: Buffer): Buffer {
+  const out: number[] = [];
+  let i = 0;
+  while (i < bytes.length) {
+    let run = 1;
+    while (i + run < bytes.length && run < 128 && bytes[i + run] === bytes[i]) run++;
+    if (run >= 3) {
+      out.push(257 - run, bytes[i]);
+      i += run;
+      continue;
+    }
+    const start = i;
+    while (
+      i < bytes.length &&
+      i - start < 128 &&
+      !(i + 2 < bytes.length && bytes[i] === bytes[i + 1] && bytes[i] === bytes[i + 2])
+    )
+      i++;
+    out.push(i - start - 1, ...bytes.subarray(start, i));
+  }
+  if (out.length % 2) out.push(0x80); // a no-op keeps the segment even
+  return Buffer.from(out);
+}
+
+/** One RLE frame of 16-bit samples: the high-byte plane, then the low-byte plane. */
+function rleFrame(samples: Buffer): Buffer {
+  const count = samples.length / 2;
+  const high = Buffer.alloc(count);
+  const low = Buffer.alloc(count);
+  for (let i = 0; i < count; i++) {
+    low[i] = samples[2 * i];
+    high[i] = samples[2 * i + 1];
+  }
+  const [first, second] = [packBits(high), packBits(low)];
+  const header = Buffer.alloc(64);
+  header.writeUInt32LE(2, 0);
+  header.writeUInt32LE(64, 4);
+  header.writeUInt32LE(64 + first.length, 8);
+  return Buffer.concat([header, first, second]);
+}
+
+/** Pixel data of undefined length: an empty offset table item, one fragment, the delimiter. */
+function encapsulated(frame: Buffer): Buffer {
+  const item = (length: number) => {
+    const b = Buffer.alloc(8);
+    b.writeUInt16LE(0xfffe, 0);
+    b.writeUInt16LE(0xe000, 2);
+    b.writeUInt32LE(length, 4);
+    return b;
+  };
+  const head = Buffer.alloc(12);
+  head.writeUInt16LE(0x7fe0, 0);
+  head.writeUInt16LE(0x0010, 2);
+  head.write('OB', 4, 'latin1');
+  head.writeUInt32LE(0xffffffff, 8);
+  const end = Buffer.alloc(8);
+  end.writeUInt16LE(0xfffe, 0);
+  end.writeUInt16LE(0xe0dd, 2);
+  return Buffer.concat([head, item(0), item(frame.length), frame, end]);
 }

@@ -1,6 +1,7 @@
 import * as dicomParser from 'dicom-parser';
 import * as zlib from 'node:zlib';
 import { ConversionLimits } from './conversion-limits';
+import { decodeRle16 } from './dicom-rle';
 import { reject } from './rejection';
 
 /** Transfer syntaxes read today, by UID. */
@@ -8,11 +9,11 @@ const READABLE = new Map([
   ['1.2.840.10008.1.2', 'implicit VR little endian'],
   ['1.2.840.10008.1.2.1', 'explicit VR little endian'],
   ['1.2.840.10008.1.2.1.99', 'deflated explicit VR little endian'],
+  ['1.2.840.10008.1.2.5', 'RLE lossless'],
 ]);
 
 const NAMED: Record<string, string> = {
   '1.2.840.10008.1.2.2': 'explicit VR big endian',
-  '1.2.840.10008.1.2.5': 'RLE lossless',
   '1.2.840.10008.1.2.4.50': 'JPEG baseline',
   '1.2.840.10008.1.2.4.51': 'JPEG extended',
   '1.2.840.10008.1.2.4.57': 'JPEG lossless',
@@ -22,6 +23,8 @@ const NAMED: Record<string, string> = {
   '1.2.840.10008.1.2.4.90': 'JPEG 2000 lossless',
   '1.2.840.10008.1.2.4.91': 'JPEG 2000',
 };
+
+const RLE = '1.2.840.10008.1.2.5';
 
 /** One image slice of a DICOM file, with what grouping, ordering and conversion need. */
 export interface DicomSlice {
@@ -87,10 +90,24 @@ export function parseDicomSlice(file: string, bytes: Buffer, limits: ConversionL
     reject(`image size ${columns} x ${rows} is not valid`);
   }
   const expected = rows * columns * 2;
-  if (pixelData.length < expected || pixelData.dataOffset + expected > data.byteArray.length) {
-    reject(
-      `the pixel data is truncated: ${Math.min(pixelData.length, data.byteArray.length - pixelData.dataOffset)} bytes, ${expected} expected`,
+  let pixels: Buffer;
+  if (transferSyntax === RLE) {
+    if (!pixelData.encapsulatedPixelData || !pixelData.fragments?.length)
+      reject('RLE pixel data is not encapsulated');
+    const frame = Buffer.concat(
+      pixelData.fragments.map((f) => {
+        if (f.position + f.length > data.byteArray.length) reject('an RLE fragment is truncated');
+        return Buffer.from(data.byteArray.buffer, data.byteArray.byteOffset + f.position, f.length);
+      }),
     );
+    pixels = decodeRle16(frame, rows * columns);
+  } else {
+    if (pixelData.length < expected || pixelData.dataOffset + expected > data.byteArray.length) {
+      reject(
+        `the pixel data is truncated: ${Math.min(pixelData.length, data.byteArray.length - pixelData.dataOffset)} bytes, ${expected} expected`,
+      );
+    }
+    pixels = Buffer.from(data.byteArray.buffer, data.byteArray.byteOffset + pixelData.dataOffset, expected);
   }
   const numbers = (tag: string, count: number, what: string) => {
     const values = Array.from({ length: count }, (_, i) => data.floatString(tag, i));
@@ -121,7 +138,7 @@ export function parseDicomSlice(file: string, bytes: Buffer, limits: ConversionL
     signed: (data.uint16('x00280103') ?? 0) === 1,
     slope: data.floatString('x00281053') ?? 1,
     intercept: data.floatString('x00281052') ?? 0,
-    pixels: Buffer.from(data.byteArray.buffer, data.byteArray.byteOffset + pixelData.dataOffset, expected),
+    pixels,
     metadata: Object.fromEntries(
       Object.entries(kept).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''),
     ),
