@@ -54,7 +54,7 @@ export class ImageConverter extends Construct {
         usage: ['dynamodb:UpdateItem'],
       },
       imagingObjects: [
-        { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject', 's3:DeleteObject'] },
+        { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject', 's3:PutObjectTagging', 's3:DeleteObject'] },
         { prefix: IMAGES_PREFIX, actions: ['s3:PutObject'] },
       ],
       objectEncryption: ['kms:GenerateDataKey', 'kms:Decrypt'],

@@ -4,7 +4,7 @@ import { TableAction } from './api-tables';
 
 /** Actions on objects of the imaging bucket that a handler may be granted. */
 export type ImagingObjectAction =
-  's3:GetObject' | 's3:PutObject' | 's3:AbortMultipartUpload' | 's3:DeleteObject';
+  's3:GetObject' | 's3:PutObject' | 's3:AbortMultipartUpload' | 's3:DeleteObject' | 's3:PutObjectTagging';
 
 /** What an operation's handler may touch; its role gets exactly this, besides its logs and X-Ray. */
 export interface OperationPermissions {

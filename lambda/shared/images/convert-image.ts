@@ -1,8 +1,13 @@
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+} from '@aws-sdk/client-s3';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { dynamoDb, s3 } from '../aws-clients';
-import { IMAGES_PREFIX } from '../bucket-layout';
+import { CONVERSION_TAG, IMAGES_PREFIX } from '../bucket-layout';
 import { convertImageFiles } from '../conversion/convert-image-files';
 import { logger } from '../logger';
 import { tableName } from '../tables';
@@ -105,12 +110,20 @@ async function uploadOf(uploadId: string): Promise<UploadRecord> {
 }
 
 /**
- * The raw files have served their purpose: delete them and give their bytes back to the quota.
- * A failed delete leaves the file to the lifecycle rule; the conversion still stands.
+ * The raw files have served their purpose: tag them for the bucket's lifecycle rule first, so
+ * they expire even if what follows fails, then delete them and give their bytes back to the
+ * quota. A failure here never undoes the conversion.
  */
 async function removeRawUploads(uploads: readonly UploadRecord[], bucket: string): Promise<void> {
   for (const upload of uploads) {
     try {
+      await s3().send(
+        new PutObjectTaggingCommand({
+          Bucket: bucket,
+          Key: upload.objectKey,
+          Tagging: { TagSet: [{ Key: CONVERSION_TAG.key, Value: CONVERSION_TAG.succeeded }] },
+        }),
+      );
       await s3().send(new DeleteObjectCommand({ Bucket: bucket, Key: upload.objectKey }));
       const { Attributes } = await dynamoDb().send(
         new UpdateCommand({
