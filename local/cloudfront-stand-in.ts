@@ -60,11 +60,20 @@ async function serve(options: CloudFrontStandInOptions, req: http.IncomingMessag
   );
   if (!verdict.allowed) return respondError(res, 403, 'AccessDenied', verdict.reason);
 
-  const key = new URL(requestUrl).pathname
-    .slice(1)
-    .split('/')
-    .map((segment) => decodeURIComponent(segment))
-    .join('/');
+  let key: string;
+  try {
+    key = new URL(requestUrl).pathname
+      .slice(1)
+      .split('/')
+      .map((segment) => decodeURIComponent(segment))
+      .join('/');
+  } catch {
+    return respondError(res, 400, 'InvalidURI', 'The path is not valid percent-encoding');
+  }
+  // S3 keys are literal, but s3rver maps them onto folders: a dot segment must never reach it.
+  if (key.split('/').some((segment) => segment === '..' || segment === '.')) {
+    return respondError(res, 403, 'AccessDenied', 'Access Denied');
+  }
   try {
     const object = await options.s3.send(
       new GetObjectCommand({ Bucket: options.bucketName, Key: key, Range: req.headers.range }),

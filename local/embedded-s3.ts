@@ -33,6 +33,15 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<{ sto
   await s3rver.configureBuckets();
   const serveS3 = s3rver.callback();
   const server = http.createServer((req, res) => {
+    // s3rver maps keys onto folders under the data folder: a dot segment would leave its bucket.
+    if (hasDotSegment(req.url ?? '/')) {
+      req.resume();
+      res.writeHead(400, { 'content-type': 'application/xml' });
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidURI</Code><Message>Keys with . or .. segments are refused locally.</Message></Error>',
+      );
+      return;
+    }
     const presigned = checkPresignedRequest(req, S3RVER_CREDENTIALS);
     if (presigned && !presigned.ok) {
       req.resume();
@@ -46,4 +55,22 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<{ sto
   });
   await listen(server, options.host, options.port);
   return { stop: () => close(server) };
+}
+
+function hasDotSegment(url: string): boolean {
+  const path = url.split('?', 1)[0];
+  try {
+    return path.split('/').some((segment) => {
+      const decoded = decodeURIComponent(segment);
+      return (
+        decoded === '.' ||
+        decoded === '..' ||
+        decoded.includes('/..') ||
+        decoded.includes('../') ||
+        decoded.includes('\\')
+      );
+    });
+  } catch {
+    return true;
+  }
 }

@@ -179,6 +179,14 @@ describe('signed cookies against the local CloudFront', () => {
     }
   });
 
+  test('an encoded dot segment under a cookie prefix reaches nothing outside it', async () => {
+    const cookies = cookieHeader(await signer.signedCookies('images/abc/'));
+    const escape = await get(`${platform.urls.cloudfront}/images/abc/..%2F..%2Fimages%2Fxyz%2Fsecret.mha`, {
+      cookie: cookies,
+    });
+    expect(escape.status).toBe(403);
+  });
+
   test('expired cookies get 403', async () => {
     const past = new ImageUrlSigner({ ...forgedOptions(await signerKey()), now: () => Date.now() - 600_000 });
     const response = await get(`${platform.urls.cloudfront}/images/abc/volume.mha`, {

@@ -376,6 +376,19 @@ describe('bad input', () => {
     expect(badEncoding.status).toBe(400);
   });
 
+  test('the embedded S3 refuses keys with dot segments, which would leave its bucket folder', async () => {
+    const { PutObjectCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+    await expect(
+      s3.send(
+        new PutObjectCommand({
+          Bucket: platform.environment.IMAGING_BUCKET,
+          Key: 'uploads/../../escape.txt',
+          Body: 'x',
+        }),
+      ),
+    ).rejects.toThrow('Keys with . or .. segments are refused locally.');
+  });
+
   test('nothing from refused requests reached S3', async () => {
     const keys = await objectKeys();
     expect(keys.every((key) => /^uploads\/[0-9a-f-]{36}\/[0-9a-f-]{36}\/[^/]+$/.test(key))).toBe(true);
