@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { convertImageFiles, InputFile } from '../lambda/shared/conversion/convert-image-files';
-import { dicomSlice, SliceSpec } from './helpers/dicom-files';
+import { dicomSlice, loadJpegLsEncoder, SliceSpec } from './helpers/dicom-files';
 
 interface Reference {
   size: number[];
@@ -137,6 +137,16 @@ describe('DICOM series, checked with ITK and GDCM', () => {
     const result = await convertImageFiles(files(dir, names));
     expect(result.rejected).toEqual([]);
     await expectSameAsGdcm(dir, names, result.images[0].content);
+  });
+
+  test('JPEG-LS, lossless and near-lossless, reads the same', async () => {
+    await loadJpegLsEncoder();
+    for (const transferSyntax of ['1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.81']) {
+      const { dir, names } = writeSeries(ctSeries().map((s) => ({ ...s, transferSyntax })));
+      const result = await convertImageFiles(files(dir, names));
+      expect(result.rejected).toEqual([]);
+      await expectSameAsGdcm(dir, names, result.images[0].content);
+    }
   });
 
   test('two series in one upload become two images', async () => {

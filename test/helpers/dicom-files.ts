@@ -86,7 +86,11 @@ export function dicomSlice(spec: SliceSpec): Buffer {
   ];
   const raw = Buffer.from(spec.pixels.buffer, spec.pixels.byteOffset, spec.pixels.byteLength);
   const pixelData =
-    transferSyntax === RLE ? encapsulated(rleFrame(raw)) : encode([0x7fe0, 0x0010, 'OW', raw]);
+    transferSyntax === RLE
+      ? encapsulated(rleFrame(raw))
+      : JPEG_LS.includes(transferSyntax)
+        ? encapsulated(jpegLsFrame(raw, spec.columns, spec.rows, transferSyntax === JPEG_LS[1] ? 2 : 0))
+        : encode([0x7fe0, 0x0010, 'OW', raw]);
   let body = Buffer.concat([...dataset.map(encode), pixelData]);
   // Deflated explicit VR little endian: the data set after the file meta group is raw-deflated.
   if (transferSyntax === '1.2.840.10008.1.2.1.99') body = zlib.deflateRawSync(body);
@@ -100,6 +104,37 @@ export function dicomSlice(spec: SliceSpec): Buffer {
 }
 
 const RLE = '1.2.840.10008.1.2.5';
+const JPEG_LS = ['1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.81'];
+
+interface CharLsEncoder {
+  getDecodedBuffer(info: {
+    width: number;
+    height: number;
+    bitsPerSample: number;
+    componentCount: number;
+  }): Uint8Array;
+  setNearLossless(error: number): void;
+  encode(): void;
+  getEncodedBuffer(): Uint8Array;
+}
+
+/** The CharLS encoder, loaded once by `loadJpegLsEncoder()` before JPEG-LS files are written. */
+let jpegLs: { JpegLSEncoder: new () => CharLsEncoder } | undefined;
+
+export async function loadJpegLsEncoder(): Promise<void> {
+  jpegLs ??= await (require('@cornerstonejs/codec-charls') as () => Promise<typeof jpegLs>)();
+}
+
+/** One JPEG-LS frame of 16-bit samples, lossless or within `nearLossless` of them. */
+function jpegLsFrame(samples: Buffer, width: number, height: number, nearLossless: number): Buffer {
+  if (!jpegLs) throw new Error('call loadJpegLsEncoder() first');
+  const encoder = new jpegLs.JpegLSEncoder();
+  encoder.getDecodedBuffer({ width, height, bitsPerSample: 16, componentCount: 1 }).set(samples);
+  encoder.setNearLossless(nearLossless);
+  encoder.encode();
+  const frame = Buffer.from(encoder.getEncodedBuffer());
+  return frame.length % 2 ? Buffer.concat([frame, Buffer.from([0])]) : frame;
+}
 
 /** PackBits as DICOM RLE uses it: repeat runs of three or more, literal runs otherwise. */
 function packBits(bytes: Buffer): Buffer {

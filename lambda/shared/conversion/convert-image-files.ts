@@ -82,7 +82,7 @@ export async function convertImageFiles(
     const name = file.name;
     if (/\.(dcm|dicom)$/i.test(name) || (!/\.[A-Za-z0-9]{1,5}$/.test(name) && isDicom(file.load()))) {
       try {
-        dicomSlices.push(parseDicomSlice(name, file.load(), limits));
+        dicomSlices.push(await parseDicomSlice(name, file.load(), limits));
       } catch (err) {
         if (!(err instanceof Rejection)) throw err;
         rejected.push({ filename: name, reason: err.message });

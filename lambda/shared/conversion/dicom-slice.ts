@@ -1,6 +1,7 @@
 import * as dicomParser from 'dicom-parser';
 import * as zlib from 'node:zlib';
 import { ConversionLimits } from './conversion-limits';
+import { decodeJpegLs16 } from './dicom-jpeg-ls';
 import { decodeRle16 } from './dicom-rle';
 import { reject } from './rejection';
 
@@ -10,6 +11,8 @@ const READABLE = new Map([
   ['1.2.840.10008.1.2.1', 'explicit VR little endian'],
   ['1.2.840.10008.1.2.1.99', 'deflated explicit VR little endian'],
   ['1.2.840.10008.1.2.5', 'RLE lossless'],
+  ['1.2.840.10008.1.2.4.80', 'JPEG-LS lossless'],
+  ['1.2.840.10008.1.2.4.81', 'JPEG-LS near-lossless'],
 ]);
 
 const NAMED: Record<string, string> = {
@@ -18,13 +21,12 @@ const NAMED: Record<string, string> = {
   '1.2.840.10008.1.2.4.51': 'JPEG extended',
   '1.2.840.10008.1.2.4.57': 'JPEG lossless',
   '1.2.840.10008.1.2.4.70': 'JPEG lossless, first-order prediction',
-  '1.2.840.10008.1.2.4.80': 'JPEG-LS lossless',
-  '1.2.840.10008.1.2.4.81': 'JPEG-LS near-lossless',
   '1.2.840.10008.1.2.4.90': 'JPEG 2000 lossless',
   '1.2.840.10008.1.2.4.91': 'JPEG 2000',
 };
 
 const RLE = '1.2.840.10008.1.2.5';
+const JPEG_LS = ['1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.81'];
 
 /** One image slice of a DICOM file, with what grouping, ordering and conversion need. */
 export interface DicomSlice {
@@ -55,7 +57,11 @@ export function isDicom(bytes: Buffer): boolean {
  * yet (a transfer syntax by name, colour, multi-frame) or what is broken (truncated pixel data,
  * missing geometry). Patient and study identifiers are never read.
  */
-export function parseDicomSlice(file: string, bytes: Buffer, limits: ConversionLimits): DicomSlice {
+export async function parseDicomSlice(
+  file: string,
+  bytes: Buffer,
+  limits: ConversionLimits,
+): Promise<DicomSlice> {
   if (!isDicom(bytes)) reject('not a DICOM Part 10 file (no DICM marker at byte 128)');
   let data: dicomParser.DataSet;
   try {
@@ -91,16 +97,20 @@ export function parseDicomSlice(file: string, bytes: Buffer, limits: ConversionL
   }
   const expected = rows * columns * 2;
   let pixels: Buffer;
-  if (transferSyntax === RLE) {
-    if (!pixelData.encapsulatedPixelData || !pixelData.fragments?.length)
-      reject('RLE pixel data is not encapsulated');
+  if (transferSyntax === RLE || JPEG_LS.includes(transferSyntax)) {
+    if (!pixelData.encapsulatedPixelData || !pixelData.fragments?.length) {
+      reject('the compressed pixel data is not encapsulated');
+    }
     const frame = Buffer.concat(
       pixelData.fragments.map((f) => {
-        if (f.position + f.length > data.byteArray.length) reject('an RLE fragment is truncated');
+        if (f.position + f.length > data.byteArray.length) reject('a pixel data fragment is truncated');
         return Buffer.from(data.byteArray.buffer, data.byteArray.byteOffset + f.position, f.length);
       }),
     );
-    pixels = decodeRle16(frame, rows * columns);
+    pixels =
+      transferSyntax === RLE
+        ? decodeRle16(frame, rows * columns)
+        : await decodeJpegLs16(frame, columns, rows);
   } else {
     if (pixelData.length < expected || pixelData.dataOffset + expected > data.byteArray.length) {
       reject(
