@@ -149,6 +149,31 @@ describe('DICOM series, checked with ITK and GDCM', () => {
     }
   });
 
+  test('a 4D series, the same positions at four time points, becomes one 4D volume in time order', async () => {
+    const positions = ctSeries({ slices: 3 });
+    const value = (i: number, z: number, t: number) => i + 100 * z + 1000 * t;
+    const slices = positions.flatMap((spec, z) =>
+      [0, 1, 2, 3].map((t) => ({
+        ...spec,
+        instance: 10 * t + z + 1,
+        pixels: Int16Array.from({ length: 35 }, (_, i) => value(i, z, t)),
+      })),
+    );
+    const { dir, names } = writeSeries(shuffled(slices));
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    expect(result.images[0].metadata).toMatchObject({ size: [7, 5, 3, 4] });
+    const outPath = path.join(dir, 'four-d.mha');
+    fs.writeFileSync(outPath, result.images[0].content);
+    const output = await itk('itk-image.mjs', { read: outPath });
+    expect(output.size).toEqual([7, 5, 3, 4]);
+    const values = Array.from(ARRAYS[output.componentType](Buffer.from(output.data!, 'base64')));
+    const expected = [0, 1, 2, 3].flatMap((t) =>
+      [0, 1, 2].flatMap((z) => Array.from({ length: 35 }, (_, i) => value(i, z, t) - 1024)),
+    );
+    expect(values).toEqual(expected);
+  });
+
   test('two series in one upload become two images', async () => {
     const { dir, names } = writeSeries([
       ...ctSeries(),
@@ -186,12 +211,12 @@ describe('DICOM refused, with the reason', () => {
     expect(new Set(result.rejected.map((r) => r.reason)).size).toBe(1);
   });
 
-  test('two slices at one position', async () => {
+  test('a position with more slices than the others', async () => {
     const series = ctSeries({ slices: 3 });
     const { dir, names } = writeSeries([...series, { ...series[1], instance: 50 }]);
     const result = await convertImageFiles(files(dir, names));
     expect(result.rejected[0].reason).toMatch(
-      /has two slices at .* along the slice normal .*; 4D series are not converted yet$/,
+      /has 1 to 2 slices per position \(2 at -?[\d.]+ mm\); a 4D series needs the same number at every position$/,
     );
   });
 

@@ -51,18 +51,32 @@ function assemble(group: readonly DicomSlice[], limits: ConversionLimits) {
   const rowDirection = first.orientation.slice(0, 3);
   const columnDirection = first.orientation.slice(3, 6);
   const normal = cross(rowDirection, columnDirection);
-  const ordered = [...group].sort((a, b) => dot(a.position, normal) - dot(b.position, normal));
-  const along = ordered.map((s) => dot(s.position, normal));
-  const steps = along.slice(1).map((v, i) => v - along[i]);
+  const sorted = [...group].sort((a, b) => dot(a.position, normal) - dot(b.position, normal));
   const series = `series ${first.seriesUid}`;
   const at = (v: number) => `${Number(v.toFixed(3))} mm`;
 
-  const repeated = steps.findIndex((s) => Math.abs(s) < 1e-3);
-  if (repeated !== -1) {
+  // Slices at one position are the time points of a 4D series; every position needs as many.
+  const positions: DicomSlice[][] = [];
+  for (const slice of sorted) {
+    const last = positions.at(-1);
+    if (last && Math.abs(dot(slice.position, normal) - dot(last[0].position, normal)) < 1e-3)
+      last.push(slice);
+    else positions.push([slice]);
+  }
+  const counts = positions.map((p) => p.length);
+  const timePoints = counts[0];
+  if (counts.some((c) => c !== timePoints)) {
+    const uneven = positions.find((p) => p.length !== timePoints)!;
     throw new Rejection(
-      `${series} has two slices at ${at(along[repeated])} along the slice normal (${ordered[repeated].file}, ${ordered[repeated + 1].file}); 4D series are not converted yet`,
+      `${series} has ${Math.min(...counts)} to ${Math.max(...counts)} slices per position (${uneven.length} at ${at(dot(uneven[0].position, normal))}); a 4D series needs the same number at every position`,
     );
   }
+  for (const position of positions) position.sort((a, b) => a.timeOrder - b.timeOrder);
+  // Voxel order: x, then y, then position, then time.
+  const ordered = Array.from({ length: timePoints }, (_, t) => positions.map((p) => p[t])).flat();
+  const along = positions.map((p) => dot(p[0].position, normal));
+  const steps = along.slice(1).map((v, i) => v - along[i]);
+
   let step = first.spacing[0];
   if (steps.length > 0) {
     step = [...steps].sort((a, b) => a - b)[Math.floor(steps.length / 2)];
@@ -86,7 +100,7 @@ function assemble(group: readonly DicomSlice[], limits: ConversionLimits) {
   );
   if (mismatched) throw new Rejection(`${series} has inconsistent pixel spacing (${mismatched.file})`);
 
-  const size = [first.columns, first.rows, ordered.length];
+  const size = [first.columns, first.rows, positions.length, ...(timePoints > 1 ? [timePoints] : [])];
   const perSlice = first.columns * first.rows;
   // Typed views over each slice's stored values (copied when the element is not 2-byte aligned).
   const stored = ordered.map((slice) => {
@@ -135,11 +149,12 @@ function assemble(group: readonly DicomSlice[], limits: ConversionLimits) {
       for (let i = 0; i < perSlice; i++) out[base + i] = values[i] * slice.slope + slice.intercept;
     }
   });
+  const spatialAxes = [rowDirection, columnDirection, normal];
   const volume: Volume = {
     size,
-    spacing: [first.spacing[0], first.spacing[1], step],
-    origin: ordered[0].position,
-    axes: [rowDirection, columnDirection, normal],
+    spacing: [first.spacing[0], first.spacing[1], step, ...(timePoints > 1 ? [1] : [])],
+    origin: [...positions[0][0].position, ...(timePoints > 1 ? [0] : [])],
+    axes: timePoints > 1 ? [...spatialAxes.map((axis) => [...axis, 0]), [0, 0, 0, 1]] : spatialAxes,
     componentType,
     components: 1,
     data,

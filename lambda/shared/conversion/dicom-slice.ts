@@ -46,6 +46,8 @@ export interface DicomSlice {
   readonly pixels: Buffer;
   /** Non-identifying keys kept in the output header. */
   readonly metadata: Readonly<Record<string, string>>;
+  /** Orders the slices of one position in a 4D series: TemporalPositionIdentifier, else InstanceNumber. */
+  readonly timeOrder: number;
 }
 
 export function isDicom(bytes: Buffer): boolean {
@@ -140,6 +142,7 @@ export async function parseDicomSlice(
   return {
     file,
     seriesUid,
+    timeOrder: data.intString('x00200100') ?? data.intString('x00200013') ?? 0,
     rows,
     columns,
     spacing: [columnSpacing, rowSpacing],
