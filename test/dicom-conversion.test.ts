@@ -1,32 +1,11 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { convertImageFiles, InputFile } from '../lambda/shared/conversion/convert-image-files';
 import { dicomSlice, loadJpegLsEncoder, SliceSpec } from './helpers/dicom-files';
+import { runItk } from './helpers/itk';
 
-interface Reference {
-  size: number[];
-  spacing: number[];
-  origin: number[];
-  direction: number[];
-  values?: number[];
-  data?: string;
-  componentType: string;
-}
-
-/** Runs one of the ITK helpers (itk-wasm, an ES module) in its own process. */
-function itk(helper: string, command: object): Promise<Reference> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, 'helpers', helper)]);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(err))));
-    child.stdin.end(JSON.stringify(command));
-  });
-}
+const itk = runItk;
 
 const ARRAYS: Record<string, (b: Buffer) => ArrayLike<number>> = {
   int16: (b) => new Int16Array(b.buffer, b.byteOffset, b.length / 2),

@@ -5,30 +5,10 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { convertImageFiles, InputFile } from '../lambda/shared/conversion/convert-image-files';
 import { bigTiffLevels, stripedRgbTiff } from './helpers/tiff-files';
+import { ItkImage, runItk } from './helpers/itk';
 import { buildZip } from './helpers/zip-builder';
 
-interface ItkImage {
-  size: number[];
-  spacing: number[];
-  origin: number[];
-  direction: number[];
-  componentType: string;
-  components: number;
-  data: string;
-}
-
-/** ITK (itk-wasm) in its own process: the independent reader and writer of these tests. */
-function itk(command: object): Promise<ItkImage> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, 'helpers', 'itk-image.mjs')]);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(err))));
-    child.stdin.end(JSON.stringify(command));
-  });
-}
+const itk = (command: object) => runItk('itk-image.mjs', command);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conversion-'));
 const fileOf = (name: string): InputFile => ({ name, load: () => fs.readFileSync(path.join(dir, name)) });
@@ -565,9 +545,9 @@ describe('slides to tiled pyramidal BigTIFF', () => {
     const level0 = await itk({ read: slideFile });
     expect(level0.size).toEqual([WIDTH, HEIGHT]);
     // ITK reads JPEG-in-TIFF through libtiff's RGBA interface: three colours and an opaque alpha.
-    const stride = level0.components;
+    const stride = level0.components!;
     expect([3, 4]).toContain(stride);
-    const decoded = Buffer.from(level0.data, 'base64');
+    const decoded = Buffer.from(level0.data!, 'base64');
     let error = 0;
     for (let p = 0; p < WIDTH * HEIGHT; p++) {
       for (let c = 0; c < 3; c++) error += Math.abs(decoded[p * stride + c] - pixels[p * 3 + c]);
