@@ -8,6 +8,7 @@ import { runItk } from './helpers/itk';
 const itk = runItk;
 
 const ARRAYS: Record<string, (b: Buffer) => ArrayLike<number>> = {
+  uint8: (b) => new Uint8Array(b.buffer, b.byteOffset, b.length),
   int16: (b) => new Int16Array(b.buffer, b.byteOffset, b.length / 2),
   uint16: (b) => new Uint16Array(b.buffer, b.byteOffset, b.length / 2),
   int32: (b) => new Int32Array(b.buffer, b.byteOffset, b.length / 4),
@@ -151,6 +152,41 @@ describe('DICOM series, checked with ITK and GDCM', () => {
       [0, 1, 2].flatMap((z) => Array.from({ length: 35 }, (_, i) => value(i, z, t) - 1024)),
     );
     expect(values).toEqual(expected);
+  });
+
+  test('an 8-bit grey series reads the same', async () => {
+    const series = ctSeries({ slices: 3 }).map((spec, k) => ({
+      ...spec,
+      bitsAllocated: 8 as const,
+      rescaleIntercept: 0,
+      pixels: Uint8Array.from({ length: 35 }, (_, i) => (i * 7 + k * 40) % 256),
+    }));
+    const { dir, names } = writeSeries(series);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    expect(result.images[0].metadata).toMatchObject({ componentType: 'uint8', components: 1 });
+    await expectSameAsGdcm(dir, names, result.images[0].content);
+  });
+
+  test('an RGB image, interleaved or plane by plane, keeps its colours', async () => {
+    const [spec] = ctSeries({ slices: 1, uid: '1.2.826.0.1.3680043.8.498.77' });
+    const rgb = Uint8Array.from({ length: 35 * 3 }, (_, i) => (i * 11) % 256);
+    const planes = Uint8Array.from({ length: 35 * 3 }, (_, i) => rgb[(i % 35) * 3 + Math.floor(i / 35)]);
+    for (const [planarConfiguration, pixels] of [
+      [0, rgb],
+      [1, planes],
+    ] as const) {
+      const { dir, names } = writeSeries([
+        { ...spec, bitsAllocated: 8, samplesPerPixel: 3, planarConfiguration, rescaleIntercept: 0, pixels },
+      ]);
+      const result = await convertImageFiles(files(dir, names));
+      expect(result.rejected).toEqual([]);
+      expect(result.images[0].metadata).toMatchObject({ componentType: 'uint8', components: 3 });
+      const outPath = path.join(dir, 'rgb.mha');
+      fs.writeFileSync(outPath, result.images[0].content);
+      const output = await itk('itk-image.mjs', { read: outPath });
+      expect(Array.from(Buffer.from(output.data!, 'base64'))).toEqual(Array.from(rgb));
+    }
   });
 
   test('two series in one upload become two images', async () => {

@@ -11,7 +11,12 @@ export interface SliceSpec {
   readonly position: readonly number[];
   readonly orientation: readonly number[];
   readonly pixelSpacing: readonly number[];
-  readonly pixels: Int16Array;
+  /** 16-bit signed grey by default; 8-bit unsigned grey or RGB with `bitsAllocated: 8`. */
+  readonly pixels: Int16Array | Uint8Array;
+  readonly bitsAllocated?: 8 | 16;
+  readonly samplesPerPixel?: 1 | 3;
+  /** For RGB: 0 interleaved, 1 plane by plane (the pixels given as they are stored). */
+  readonly planarConfiguration?: 0 | 1;
   readonly instance: number;
   readonly rescaleSlope?: number;
   readonly rescaleIntercept?: number;
@@ -50,6 +55,8 @@ function encode([group, element, vr, value]: Element): Buffer {
 export function dicomSlice(spec: SliceSpec): Buffer {
   const transferSyntax = spec.transferSyntax ?? '1.2.840.10008.1.2.1';
   const sopInstance = `${spec.seriesUid}.${spec.instance}`;
+  const bits = spec.bitsAllocated ?? 16;
+  const samples = spec.samplesPerPixel ?? 1;
   const meta: Element[] = [
     [0x0002, 0x0001, 'OB', Buffer.from([0, 1])],
     [0x0002, 0x0002, 'UI', uid('1.2.840.10008.5.1.4.1.1.2')],
@@ -70,15 +77,16 @@ export function dicomSlice(spec: SliceSpec): Buffer {
     [0x0020, 0x0013, 'IS', text(String(spec.instance))],
     [0x0020, 0x0032, 'DS', ds(spec.position)],
     [0x0020, 0x0037, 'DS', ds(spec.orientation)],
-    [0x0028, 0x0002, 'US', us(1)],
-    [0x0028, 0x0004, 'CS', text('MONOCHROME2')],
+    [0x0028, 0x0002, 'US', us(samples)],
+    [0x0028, 0x0004, 'CS', text(samples === 3 ? 'RGB' : 'MONOCHROME2')],
+    ...(samples === 3 ? ([[0x0028, 0x0006, 'US', us(spec.planarConfiguration ?? 0)]] as Element[]) : []),
     [0x0028, 0x0010, 'US', us(spec.rows)],
     [0x0028, 0x0011, 'US', us(spec.columns)],
     [0x0028, 0x0030, 'DS', ds(spec.pixelSpacing)],
-    [0x0028, 0x0100, 'US', us(16)],
-    [0x0028, 0x0101, 'US', us(16)],
-    [0x0028, 0x0102, 'US', us(15)],
-    [0x0028, 0x0103, 'US', us(1)],
+    [0x0028, 0x0100, 'US', us(bits)],
+    [0x0028, 0x0101, 'US', us(bits)],
+    [0x0028, 0x0102, 'US', us(bits - 1)],
+    [0x0028, 0x0103, 'US', us(bits === 16 ? 1 : 0)],
     [0x0028, 0x1050, 'DS', ds([40])],
     [0x0028, 0x1051, 'DS', ds([400])],
     [0x0028, 0x1052, 'DS', ds([spec.rescaleIntercept ?? 0])],
@@ -90,7 +98,12 @@ export function dicomSlice(spec: SliceSpec): Buffer {
       ? encapsulated(rleFrame(raw))
       : JPEG_LS.includes(transferSyntax)
         ? encapsulated(jpegLsFrame(raw, spec.columns, spec.rows, transferSyntax === JPEG_LS[1] ? 2 : 0))
-        : encode([0x7fe0, 0x0010, 'OW', raw]);
+        : encode([
+            0x7fe0,
+            0x0010,
+            bits === 8 ? 'OB' : 'OW',
+            raw.length % 2 ? Buffer.concat([raw, Buffer.from([0])]) : raw,
+          ]);
   let body = Buffer.concat([...dataset.map(encode), pixelData]);
   // Deflated explicit VR little endian: the data set after the file meta group is raw-deflated.
   if (transferSyntax === '1.2.840.10008.1.2.1.99') body = zlib.deflateRawSync(body);

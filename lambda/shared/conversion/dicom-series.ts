@@ -101,10 +101,18 @@ function assemble(group: readonly DicomSlice[], limits: ConversionLimits) {
   if (mismatched) throw new Rejection(`${series} has inconsistent pixel spacing (${mismatched.file})`);
 
   const size = [first.columns, first.rows, positions.length, ...(timePoints > 1 ? [timePoints] : [])];
-  const perSlice = first.columns * first.rows;
+  const perSlice = first.columns * first.rows * first.samples;
+  if (ordered.some((s) => s.bitsAllocated !== first.bitsAllocated || s.samples !== first.samples)) {
+    throw new Rejection(`${series} mixes pixel formats between its slices`);
+  }
   // Typed views over each slice's stored values (copied when the element is not 2-byte aligned).
   const stored = ordered.map((slice) => {
     const bytes = slice.pixels.byteOffset % 2 === 0 ? slice.pixels : Buffer.from(slice.pixels);
+    if (slice.bitsAllocated === 8) {
+      return slice.signed
+        ? new Int8Array(bytes.buffer, bytes.byteOffset, perSlice)
+        : new Uint8Array(bytes.buffer, bytes.byteOffset, perSlice);
+    }
     return slice.signed
       ? new Int16Array(bytes.buffer, bytes.byteOffset, perSlice)
       : new Uint16Array(bytes.buffer, bytes.byteOffset, perSlice);
@@ -126,24 +134,35 @@ function assemble(group: readonly DicomSlice[], limits: ConversionLimits) {
     low = Math.min(low, a, b);
     high = Math.max(high, a, b);
   });
-  const componentType: ComponentType = !integral
-    ? 'float32'
-    : low >= -32768 && high <= 32767
-      ? 'int16'
-      : low >= 0 && high <= 65535
-        ? 'uint16'
-        : 'int32';
-  expectedDataBytes(size, componentType, 1, limits);
+  const componentType: ComponentType =
+    first.samples === 3
+      ? 'uint8' // colour carries no rescale
+      : !integral
+        ? 'float32'
+        : low >= 0 && high <= 255 && first.bitsAllocated === 8
+          ? 'uint8'
+          : low >= -32768 && high <= 32767
+            ? 'int16'
+            : low >= 0 && high <= 65535
+              ? 'uint16'
+              : 'int32';
+  expectedDataBytes(size, componentType, first.samples, limits);
   const width = COMPONENT_TYPES[componentType].bytes;
   const data = Buffer.alloc(perSlice * ordered.length * width);
-  const Output = { int16: Int16Array, uint16: Uint16Array, int32: Int32Array, float32: Float32Array }[
-    componentType as 'int16' | 'uint16' | 'int32' | 'float32'
-  ];
+  const Output = {
+    uint8: Uint8Array,
+    int16: Int16Array,
+    uint16: Uint16Array,
+    int32: Int32Array,
+    float32: Float32Array,
+  }[componentType as 'uint8' | 'int16' | 'uint16' | 'int32' | 'float32'];
   const out = new Output(data.buffer, data.byteOffset, perSlice * ordered.length);
   ordered.forEach((slice, k) => {
     const values = stored[k];
     const base = k * perSlice;
-    if (slice.slope === 1) {
+    if (slice.samples === 3) {
+      out.set(values, base);
+    } else if (slice.slope === 1) {
       for (let i = 0; i < perSlice; i++) out[base + i] = values[i] + slice.intercept;
     } else {
       for (let i = 0; i < perSlice; i++) out[base + i] = values[i] * slice.slope + slice.intercept;
@@ -156,7 +175,7 @@ function assemble(group: readonly DicomSlice[], limits: ConversionLimits) {
     origin: [...positions[0][0].position, ...(timePoints > 1 ? [0] : [])],
     axes: timePoints > 1 ? [...spatialAxes.map((axis) => [...axis, 0]), [0, 0, 0, 1]] : spatialAxes,
     componentType,
-    components: 1,
+    components: first.samples,
     data,
     metadata: first.metadata,
   };

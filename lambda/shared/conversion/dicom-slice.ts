@@ -40,9 +40,12 @@ export interface DicomSlice {
   readonly orientation: readonly number[];
   readonly position: readonly number[];
   readonly signed: boolean;
+  readonly bitsAllocated: 8 | 16;
+  /** 1 for grey, 3 for RGB. */
+  readonly samples: number;
   readonly slope: number;
   readonly intercept: number;
-  /** Stored values, 16-bit little endian. */
+  /** Stored values: 8-bit, or 16-bit little endian; RGB interleaved. */
   readonly pixels: Buffer;
   /** Non-identifying keys kept in the output header. */
   readonly metadata: Readonly<Record<string, string>>;
@@ -89,17 +92,26 @@ export async function parseDicomSlice(
   const frames = data.intString('x00280008') ?? 1;
   if (frames > 1) reject(`multi-frame DICOM (${frames} frames) is not converted yet`);
   const samples = data.uint16('x00280002') ?? 1;
-  if (samples !== 1) reject(`colour DICOM (${samples} samples per pixel) is not converted yet`);
   const bitsAllocated = data.uint16('x00280100');
-  if (bitsAllocated !== 16) reject(`${bitsAllocated ?? 'unknown'} bits allocated; 16-bit DICOM is converted`);
+  if (bitsAllocated !== 8 && bitsAllocated !== 16) {
+    reject(`${bitsAllocated ?? 'unknown'} bits allocated; 8- and 16-bit DICOM is converted`);
+  }
+  if (samples !== 1 && !(samples === 3 && bitsAllocated === 8)) {
+    reject(`${samples} samples per pixel of ${bitsAllocated} bits; grey, and 8-bit RGB, are converted`);
+  }
   const rows = data.uint16('x00280010') ?? 0;
   const columns = data.uint16('x00280011') ?? 0;
   if (rows < 1 || columns < 1 || rows > limits.maxAxisLength || columns > limits.maxAxisLength) {
     reject(`image size ${columns} x ${rows} is not valid`);
   }
-  const expected = rows * columns * 2;
+  const expected = rows * columns * samples * (bitsAllocated / 8);
   let pixels: Buffer;
   if (transferSyntax === RLE || JPEG_LS.includes(transferSyntax)) {
+    if (bitsAllocated !== 16 || samples !== 1) {
+      reject(
+        `compressed ${bitsAllocated}-bit ${samples === 1 ? 'grey' : 'colour'} DICOM is not converted yet`,
+      );
+    }
     if (!pixelData.encapsulatedPixelData || !pixelData.fragments?.length) {
       reject('the compressed pixel data is not encapsulated');
     }
@@ -120,6 +132,8 @@ export async function parseDicomSlice(
       );
     }
     pixels = Buffer.from(data.byteArray.buffer, data.byteArray.byteOffset + pixelData.dataOffset, expected);
+    // Colour stored plane by plane (PlanarConfiguration 1) is interleaved, as the output keeps it.
+    if (samples === 3 && data.uint16('x00280006') === 1) pixels = interleave(pixels, rows * columns);
   }
   const numbers = (tag: string, count: number, what: string) => {
     const values = Array.from({ length: count }, (_, i) => data.floatString(tag, i));
@@ -149,6 +163,8 @@ export async function parseDicomSlice(
     orientation,
     position,
     signed: (data.uint16('x00280103') ?? 0) === 1,
+    bitsAllocated,
+    samples,
     slope: data.floatString('x00281053') ?? 1,
     intercept: data.floatString('x00281052') ?? 0,
     pixels,
@@ -156,6 +172,16 @@ export async function parseDicomSlice(
       Object.entries(kept).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''),
     ),
   };
+}
+
+function interleave(planes: Buffer, pixels: number): Buffer {
+  const out = Buffer.alloc(planes.length);
+  for (let i = 0; i < pixels; i++) {
+    out[3 * i] = planes[i];
+    out[3 * i + 1] = planes[pixels + i];
+    out[3 * i + 2] = planes[2 * pixels + i];
+  }
+  return out;
 }
 
 function describe(err: unknown): string {
