@@ -1,6 +1,6 @@
 import { ConversionLimits } from './conversion-limits';
 import { reject } from './rejection';
-import { COMPONENT_TYPES, ComponentType, swappedBytes, Volume } from './volume';
+import { COMPONENT_TYPES, ComponentType, identityAxes, swappedBytes, Volume } from './volume';
 import { checkGeometry, expectedDataBytes, inflateExactly } from './volume-checks';
 
 const BY_META_TYPE = Object.fromEntries(
@@ -34,11 +34,9 @@ export function readMetaImage(
   const origin = originKey ? numbers(fields, originKey, dims) : new Array(dims).fill(0);
   const matrixKey = ['TransformMatrix', 'Rotation', 'Orientation'].find((k) => fields[k] !== undefined);
   const matrix = matrixKey ? numbers(fields, matrixKey, dims * dims) : undefined;
-  const axes = Array.from({ length: dims }, (_, i) =>
-    matrix
-      ? matrix.slice(i * dims, i * dims + dims)
-      : Array.from({ length: dims }, (_, j) => (i === j ? 1 : 0)),
-  );
+  const axes = matrix
+    ? Array.from({ length: dims }, (_, i) => matrix.slice(i * dims, i * dims + dims))
+    : identityAxes(dims);
   checkGeometry(spacing, origin, axes);
 
   const dataFile = required(fields, 'ElementDataFile');

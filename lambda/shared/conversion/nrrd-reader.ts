@@ -1,6 +1,6 @@
 import { ConversionLimits } from './conversion-limits';
 import { reject } from './rejection';
-import { COMPONENT_TYPES, ComponentType, swappedBytes, Volume } from './volume';
+import { COMPONENT_TYPES, ComponentType, identityAxes, swappedBytes, Volume } from './volume';
 import { checkGeometry, expectedDataBytes, inflateExactly } from './volume-checks';
 
 const TYPES: Record<string, ComponentType> = {
@@ -107,7 +107,7 @@ export function readNrrd(file: Buffer, limits: ConversionLimits): Volume {
           .map(Number)
           .slice(hasComponents ? 1 : 0)
       : new Array(dims).fill(1);
-    axes = Array.from({ length: dims }, (_, i) => Array.from({ length: dims }, (_, j) => (i === j ? 1 : 0)));
+    axes = identityAxes(dims);
     origin = new Array(dims).fill(0);
   }
   if (origin.length !== dims) reject(`space origin should hold ${dims} numbers`);

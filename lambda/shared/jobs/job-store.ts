@@ -82,8 +82,11 @@ export async function advanceJob(
     sets.push('batchJobId = :batchJobId');
     values[':batchJobId'] = condition.batchJobId;
   }
-  if (change.sequence >= TERMINAL_SEQUENCE) sets.push('holdsSlots = :false');
-  if (change.sequence >= TERMINAL_SEQUENCE) values[':false'] = false;
+  const terminal = change.sequence >= TERMINAL_SEQUENCE;
+  if (terminal) {
+    sets.push('holdsSlots = :false');
+    values[':false'] = false;
+  }
   try {
     const { Attributes } = await dynamoDb().send(
       new UpdateCommand({
@@ -97,7 +100,6 @@ export async function advanceJob(
       }),
     );
     const before = Attributes as JobRecord;
-    const terminal = change.sequence >= TERMINAL_SEQUENCE;
     const job: JobRecord = {
       ...before,
       ...change.fields,

@@ -15,6 +15,10 @@ export interface UploadRecord {
   readonly status: UploadStatus;
   readonly createdAt: string;
   readonly completedAt?: string;
+  /** The image whose files this upload is, once claimed by `POST /v1/images`. */
+  readonly imageId?: string;
+  /** Set when the converter removed the raw file and returned its bytes to the quota. */
+  readonly rawDeleted?: boolean;
 }
 
 /** What the API shows of an upload: nothing of where or how it is stored. */

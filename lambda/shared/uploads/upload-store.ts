@@ -87,9 +87,7 @@ export async function claimUploadsForImage(uploadIds: readonly string[], owner: 
         if (upload.status !== 'Completed') {
           throw conflict(`upload ${id} is ${upload.status}; only Completed uploads become images`);
         }
-        throw conflict(
-          `upload ${id} already belongs to image ${(upload as UploadRecord & { imageId: string }).imageId}`,
-        );
+        throw conflict(`upload ${id} already belongs to image ${upload.imageId}`);
       }
     }
     return claimed;
