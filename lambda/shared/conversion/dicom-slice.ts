@@ -1,32 +1,8 @@
 import * as dicomParser from 'dicom-parser';
 import * as zlib from 'node:zlib';
 import { ConversionLimits } from './conversion-limits';
-import { decodeJpegLs16 } from './dicom-jpeg-ls';
-import { decodeRle16 } from './dicom-rle';
+import { checkTransferSyntax, decodeFrame, isEncapsulated } from './dicom-frame-decoder';
 import { reject } from './rejection';
-
-/** Transfer syntaxes read today, by UID. */
-const READABLE = new Map([
-  ['1.2.840.10008.1.2', 'implicit VR little endian'],
-  ['1.2.840.10008.1.2.1', 'explicit VR little endian'],
-  ['1.2.840.10008.1.2.1.99', 'deflated explicit VR little endian'],
-  ['1.2.840.10008.1.2.5', 'RLE lossless'],
-  ['1.2.840.10008.1.2.4.80', 'JPEG-LS lossless'],
-  ['1.2.840.10008.1.2.4.81', 'JPEG-LS near-lossless'],
-]);
-
-const NAMED: Record<string, string> = {
-  '1.2.840.10008.1.2.2': 'explicit VR big endian',
-  '1.2.840.10008.1.2.4.50': 'JPEG baseline',
-  '1.2.840.10008.1.2.4.51': 'JPEG extended',
-  '1.2.840.10008.1.2.4.57': 'JPEG lossless',
-  '1.2.840.10008.1.2.4.70': 'JPEG lossless, first-order prediction',
-  '1.2.840.10008.1.2.4.90': 'JPEG 2000 lossless',
-  '1.2.840.10008.1.2.4.91': 'JPEG 2000',
-};
-
-const RLE = '1.2.840.10008.1.2.5';
-const JPEG_LS = ['1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.81'];
 
 /** One image slice of a DICOM file, with what grouping, ordering and conversion need. */
 export interface DicomSlice {
@@ -82,11 +58,7 @@ export async function parseDicomSlice(
     reject(`the DICOM file cannot be parsed: ${describe(err)}`);
   }
   const transferSyntax = data.string('x00020010') ?? '1.2.840.10008.1.2';
-  if (!READABLE.has(transferSyntax)) {
-    reject(
-      `unsupported transfer syntax ${transferSyntax}${NAMED[transferSyntax] ? ` (${NAMED[transferSyntax]})` : ''}`,
-    );
-  }
+  checkTransferSyntax(transferSyntax);
   const pixelData = data.elements.x7fe00010;
   if (!pixelData) reject('the DICOM file has no pixel data');
   const frames = data.intString('x00280008') ?? 1;
@@ -106,12 +78,7 @@ export async function parseDicomSlice(
   }
   const expected = rows * columns * samples * (bitsAllocated / 8);
   let pixels: Buffer;
-  if (transferSyntax === RLE || JPEG_LS.includes(transferSyntax)) {
-    if (bitsAllocated !== 16 || samples !== 1) {
-      reject(
-        `compressed ${bitsAllocated}-bit ${samples === 1 ? 'grey' : 'colour'} DICOM is not converted yet`,
-      );
-    }
+  if (isEncapsulated(transferSyntax)) {
     if (!pixelData.encapsulatedPixelData || !pixelData.fragments?.length) {
       reject('the compressed pixel data is not encapsulated');
     }
@@ -121,19 +88,20 @@ export async function parseDicomSlice(
         return Buffer.from(data.byteArray.buffer, data.byteArray.byteOffset + f.position, f.length);
       }),
     );
-    pixels =
-      transferSyntax === RLE
-        ? decodeRle16(frame, rows * columns)
-        : await decodeJpegLs16(frame, columns, rows);
+    pixels = await decodeFrame(transferSyntax, frame, { rows, columns, samples, bitsAllocated });
   } else {
     if (pixelData.length < expected || pixelData.dataOffset + expected > data.byteArray.length) {
       reject(
         `the pixel data is truncated: ${Math.min(pixelData.length, data.byteArray.length - pixelData.dataOffset)} bytes, ${expected} expected`,
       );
     }
-    pixels = Buffer.from(data.byteArray.buffer, data.byteArray.byteOffset + pixelData.dataOffset, expected);
+    const stored = data.byteArray.subarray(pixelData.dataOffset, pixelData.dataOffset + expected);
     // Colour stored plane by plane (PlanarConfiguration 1) is interleaved, as the output keeps it.
-    if (samples === 3 && data.uint16('x00280006') === 1) pixels = interleave(pixels, rows * columns);
+    // Otherwise copied, so the file's bytes are not held for as long as the slice is.
+    pixels =
+      samples === 3 && data.uint16('x00280006') === 1
+        ? interleave(stored, rows * columns)
+        : Buffer.from(stored);
   }
   const numbers = (tag: string, count: number, what: string) => {
     const values = Array.from({ length: count }, (_, i) => data.floatString(tag, i));
@@ -174,7 +142,7 @@ export async function parseDicomSlice(
   };
 }
 
-function interleave(planes: Buffer, pixels: number): Buffer {
+function interleave(planes: Uint8Array, pixels: number): Buffer {
   const out = Buffer.alloc(planes.length);
   for (let i = 0; i < pixels; i++) {
     out[3 * i] = planes[i];
