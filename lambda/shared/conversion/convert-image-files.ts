@@ -7,7 +7,7 @@ import { loadSharp, readPicture } from './picture-reader';
 import { convertSlide } from './slide-converter';
 import { Rejection } from './rejection';
 import { assembleSeries } from './dicom-series';
-import { DicomSlice, isDicom, parseDicomSlice } from './dicom-slice';
+import { DicomSlice, isDicom, readDicomSlices } from './dicom-slice';
 import { archiveLimits, extractZip } from './zip-archive';
 import { Volume } from './volume';
 
@@ -82,7 +82,7 @@ export async function convertImageFiles(
     const name = file.name;
     if (/\.(dcm|dicom)$/i.test(name) || (!/\.[A-Za-z0-9]{1,5}$/.test(name) && isDicom(file.load()))) {
       try {
-        dicomSlices.push(await parseDicomSlice(name, file.load(), limits));
+        dicomSlices.push(...readDicomSlices(name, file.load, limits));
       } catch (err) {
         if (!(err instanceof Rejection)) throw err;
         rejected.push({ filename: name, reason: err.message });
@@ -127,12 +127,15 @@ export async function convertImageFiles(
       });
     }
   }
-  const series = assembleSeries(dicomSlices, limits);
-  for (const { sources, volume } of series.volumes) {
+  for await (const outcome of assembleSeries(dicomSlices, limits)) {
+    if ('reason' in outcome) {
+      rejected.push(...outcome.rejected.map((filename) => ({ filename, reason: outcome.reason })));
+      continue;
+    }
+    const { sources, volume } = outcome;
     const name = uniqueName(volume.metadata.Modality ?? 'series', usedNames);
     images.push({ name, sources, content: writeMetaImage(volume), metadata: describe(volume) });
   }
-  rejected.push(...series.rejected);
   return { images, rejected };
 }
 

@@ -18,6 +18,7 @@ const NATIVE = new Map([
   ['1.2.840.10008.1.2', 'implicit VR little endian'],
   ['1.2.840.10008.1.2.1', 'explicit VR little endian'],
   ['1.2.840.10008.1.2.1.99', 'deflated explicit VR little endian'],
+  ['1.2.840.10008.1.2.2', 'explicit VR big endian'],
 ]);
 
 const greyOf16Bits =
@@ -58,7 +59,6 @@ const ENCAPSULATED = new Map<string, { name: string; decode: FrameDecoder }>([
 
 /** Transfer syntaxes recognised but not read, so a refusal names them. */
 const NAMED: Record<string, string> = {
-  '1.2.840.10008.1.2.2': 'explicit VR big endian',
   '1.2.840.10008.1.2.4.50': 'JPEG baseline',
   '1.2.840.10008.1.2.4.51': 'JPEG extended',
   '1.2.840.10008.1.2.4.57': 'JPEG lossless',

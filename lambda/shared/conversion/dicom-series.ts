@@ -1,13 +1,14 @@
 import { ConversionLimits } from './conversion-limits';
+import { DicomFrameReader } from './dicom-frame-reader';
 import { DicomSlice } from './dicom-slice';
 import { Rejection } from './rejection';
 import { COMPONENT_TYPES, ComponentType, Volume } from './volume';
 import { expectedDataBytes } from './volume-checks';
 
-export interface AssembledSeries {
-  readonly volumes: { readonly sources: readonly string[]; readonly volume: Volume }[];
-  readonly rejected: { readonly filename: string; readonly reason: string }[];
-}
+/** One outcome of a group of slices: its volume, or the refusal of all its files. */
+export type SeriesOutcome =
+  | { readonly sources: readonly string[]; readonly volume: Volume }
+  | { readonly rejected: readonly string[]; readonly reason: string };
 
 const cross = (a: readonly number[], b: readonly number[]) => [
   a[1] * b[2] - a[2] * b[1],
@@ -20,9 +21,13 @@ const dot = (a: readonly number[], b: readonly number[]) => a[0] * b[0] + a[1] *
  * Groups slices into volumes: by SeriesInstanceUID and, where they differ within a series, by
  * orientation and size; orders each group by position along the slice normal (not by file name
  * or instance number); and refuses a group, naming where, whose slices leave gaps, repeat a
- * position, or are unevenly spaced. Stored values are rescaled (slope and intercept).
+ * position, or are unevenly spaced. Stored values are rescaled (slope and intercept). Yields the
+ * groups one by one, each as its volume or as the refusal of its files.
  */
-export function assembleSeries(slices: readonly DicomSlice[], limits: ConversionLimits): AssembledSeries {
+export async function* assembleSeries(
+  slices: readonly DicomSlice[],
+  limits: ConversionLimits,
+): AsyncGenerator<SeriesOutcome> {
   const groups = new Map<string, DicomSlice[]>();
   for (const slice of slices) {
     const key = [
@@ -31,22 +36,23 @@ export function assembleSeries(slices: readonly DicomSlice[], limits: Conversion
       slice.rows,
       slice.columns,
     ].join('|');
-    groups.set(key, [...(groups.get(key) ?? []), slice]);
+    const group = groups.get(key);
+    if (group) group.push(slice);
+    else groups.set(key, [slice]);
   }
-  const volumes: AssembledSeries['volumes'][number][] = [];
-  const rejected: AssembledSeries['rejected'][number][] = [];
+  // One volume at a time: the caller writes each before the next is read.
+  const reader = new DicomFrameReader(limits);
   for (const group of groups.values()) {
     try {
-      volumes.push(assemble(group, limits));
+      yield await assemble(group, reader, limits);
     } catch (err) {
       if (!(err instanceof Rejection)) throw err;
-      for (const slice of group) rejected.push({ filename: slice.file, reason: err.message });
+      yield { rejected: [...new Set(group.map((s) => s.file))], reason: err.message };
     }
   }
-  return { volumes, rejected };
 }
 
-function assemble(group: readonly DicomSlice[], limits: ConversionLimits) {
+async function assemble(group: readonly DicomSlice[], reader: DicomFrameReader, limits: ConversionLimits) {
   const first = group[0];
   const rowDirection = first.orientation.slice(0, 3);
   const columnDirection = first.orientation.slice(3, 6);
@@ -101,74 +107,11 @@ function assemble(group: readonly DicomSlice[], limits: ConversionLimits) {
   if (mismatched) throw new Rejection(`${series} has inconsistent pixel spacing (${mismatched.file})`);
 
   const size = [first.columns, first.rows, positions.length, ...(timePoints > 1 ? [timePoints] : [])];
-  const perSlice = first.columns * first.rows * first.samples;
   if (ordered.some((s) => s.bitsAllocated !== first.bitsAllocated || s.samples !== first.samples)) {
     throw new Rejection(`${series} mixes pixel formats between its slices`);
   }
-  // Typed views over each slice's stored values (copied when the element is not 2-byte aligned).
-  const stored = ordered.map((slice) => {
-    const bytes = slice.pixels.byteOffset % 2 === 0 ? slice.pixels : Buffer.from(slice.pixels);
-    if (slice.bitsAllocated === 8) {
-      return slice.signed
-        ? new Int8Array(bytes.buffer, bytes.byteOffset, perSlice)
-        : new Uint8Array(bytes.buffer, bytes.byteOffset, perSlice);
-    }
-    return slice.signed
-      ? new Int16Array(bytes.buffer, bytes.byteOffset, perSlice)
-      : new Uint16Array(bytes.buffer, bytes.byteOffset, perSlice);
-  });
-  // The narrowest type that holds every rescaled value exactly, as GDCM chooses.
-  const integral = ordered.every((s) => Number.isInteger(s.slope) && Number.isInteger(s.intercept));
-  let low = Infinity;
-  let high = -Infinity;
-  ordered.forEach((slice, k) => {
-    const values = stored[k];
-    let min = Infinity;
-    let max = -Infinity;
-    for (let i = 0; i < perSlice; i++) {
-      const v = values[i];
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    const [a, b] = [min * slice.slope + slice.intercept, max * slice.slope + slice.intercept];
-    low = Math.min(low, a, b);
-    high = Math.max(high, a, b);
-  });
-  const componentType: ComponentType =
-    first.samples === 3
-      ? 'uint8' // colour carries no rescale
-      : !integral
-        ? 'float32'
-        : low >= 0 && high <= 255 && first.bitsAllocated === 8
-          ? 'uint8'
-          : low >= -32768 && high <= 32767
-            ? 'int16'
-            : low >= 0 && high <= 65535
-              ? 'uint16'
-              : 'int32';
-  expectedDataBytes(size, componentType, first.samples, limits);
-  const width = COMPONENT_TYPES[componentType].bytes;
-  const data = Buffer.alloc(perSlice * ordered.length * width);
-  const Output = {
-    uint8: Uint8Array,
-    int16: Int16Array,
-    uint16: Uint16Array,
-    int32: Int32Array,
-    float32: Float32Array,
-  }[componentType as 'uint8' | 'int16' | 'uint16' | 'int32' | 'float32'];
-  const out = new Output(data.buffer, data.byteOffset, perSlice * ordered.length);
-  ordered.forEach((slice, k) => {
-    const values = stored[k];
-    const base = k * perSlice;
-    if (slice.samples === 3) {
-      out.set(values, base);
-    } else if (slice.slope === 1) {
-      for (let i = 0; i < perSlice; i++) out[base + i] = values[i] + slice.intercept;
-    } else {
-      for (let i = 0; i < perSlice; i++) out[base + i] = values[i] * slice.slope + slice.intercept;
-    }
-  });
   const spatialAxes = [rowDirection, columnDirection, normal];
+  const { componentType, data } = await writeVoxels(ordered, size, reader, limits);
   const volume: Volume = {
     size,
     spacing: [first.spacing[0], first.spacing[1], step, ...(timePoints > 1 ? [1] : [])],
@@ -179,5 +122,105 @@ function assemble(group: readonly DicomSlice[], limits: ConversionLimits) {
     data,
     metadata: first.metadata,
   };
-  return { sources: ordered.map((s) => s.file), volume };
+  return { sources: [...new Set(ordered.map((s) => s.file))], volume };
+}
+
+type Stored = Int8Array | Uint8Array | Int16Array | Uint16Array;
+type Integral = 'uint8' | 'int16' | 'uint16' | 'int32';
+const ARRAYS = {
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  float32: Float32Array,
+};
+
+/** The narrowest type that holds every rescaled value exactly, as GDCM chooses. */
+function narrowest(low: number, high: number, eightBit: boolean): Integral {
+  if (low >= 0 && high <= 255 && eightBit) return 'uint8';
+  if (low >= -32768 && high <= 32767) return 'int16';
+  if (low >= 0 && high <= 65535) return 'uint16';
+  return 'int32';
+}
+
+/**
+ * Reads each slice's stored values from its file and writes them, rescaled, straight into one
+ * volume, so only the volume and one slice are in memory. The voxel type follows the values seen
+ * so far and widens (copying what is written) when a slice needs more; it never narrows.
+ */
+async function writeVoxels(
+  ordered: readonly DicomSlice[],
+  size: readonly number[],
+  reader: DicomFrameReader,
+  limits: ConversionLimits,
+): Promise<{ componentType: ComponentType; data: Buffer }> {
+  const first = ordered[0];
+  const perSlice = first.columns * first.rows * first.samples;
+  const integral = ordered.every((s) => Number.isInteger(s.slope) && Number.isInteger(s.intercept));
+  let componentType: ComponentType | undefined =
+    first.samples === 3 ? 'uint8' : integral ? undefined : 'float32'; // colour carries no rescale
+  let data = Buffer.alloc(0);
+  let out: InstanceType<(typeof ARRAYS)[keyof typeof ARRAYS]> = new Uint8Array(0);
+  const allocate = (type: ComponentType, written: number) => {
+    expectedDataBytes(size, type, first.samples, limits);
+    const width = COMPONENT_TYPES[type].bytes;
+    // Every voxel is written, so the buffer need not be zeroed first.
+    const next = Buffer.allocUnsafeSlow(perSlice * ordered.length * width);
+    const view = new ARRAYS[type as keyof typeof ARRAYS](
+      next.buffer,
+      next.byteOffset,
+      perSlice * ordered.length,
+    );
+    view.set(out.subarray(0, written));
+    [componentType, data, out] = [type, next, view];
+  };
+  if (componentType) allocate(componentType, 0);
+  let low = Infinity;
+  let high = -Infinity;
+  try {
+    for (let k = 0; k < ordered.length; k++) {
+      const slice = ordered[k];
+      const values = storedValues(await reader.read(slice), slice, perSlice);
+      const base = k * perSlice;
+      if (slice.samples === 3) {
+        out.set(values, base);
+        continue;
+      }
+      if (integral) {
+        let min = Infinity;
+        let max = -Infinity;
+        for (let i = 0; i < perSlice; i++) {
+          const v = values[i];
+          if (v < min) min = v;
+          if (v > max) max = v;
+        }
+        const [a, b] = [min * slice.slope + slice.intercept, max * slice.slope + slice.intercept];
+        low = Math.min(low, a, b);
+        high = Math.max(high, a, b);
+        const needed = narrowest(low, high, first.bitsAllocated === 8);
+        if (needed !== componentType) allocate(needed, base);
+      }
+      if (slice.slope === 1) {
+        for (let i = 0; i < perSlice; i++) out[base + i] = values[i] + slice.intercept;
+      } else {
+        for (let i = 0; i < perSlice; i++) out[base + i] = values[i] * slice.slope + slice.intercept;
+      }
+    }
+  } finally {
+    reader.release();
+  }
+  return { componentType: componentType!, data };
+}
+
+/** A typed view over a slice's stored values (copied when not aligned to their width). */
+function storedValues(bytes: Buffer, slice: DicomSlice, count: number): Stored {
+  if (slice.bitsAllocated === 8) {
+    return slice.signed
+      ? new Int8Array(bytes.buffer, bytes.byteOffset, count)
+      : new Uint8Array(bytes.buffer, bytes.byteOffset, count);
+  }
+  const aligned = bytes.byteOffset % 2 === 0 ? bytes : Buffer.from(bytes);
+  return slice.signed
+    ? new Int16Array(aligned.buffer, aligned.byteOffset, count)
+    : new Uint16Array(aligned.buffer, aligned.byteOffset, count);
 }

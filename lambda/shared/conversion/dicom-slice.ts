@@ -1,12 +1,24 @@
 import * as dicomParser from 'dicom-parser';
-import * as zlib from 'node:zlib';
 import { ConversionLimits } from './conversion-limits';
-import { checkTransferSyntax, decodeFrame, isEncapsulated } from './dicom-frame-decoder';
+import { parseDicomDataSet, transferSyntaxOf } from './dicom-dataset';
+import { checkTransferSyntax, isEncapsulated } from './dicom-frame-decoder';
+import { FUNCTIONAL_GROUP, frameAttributes, hasFunctionalGroups } from './dicom-functional-groups';
 import { reject } from './rejection';
 
-/** One image slice of a DICOM file, with what grouping, ordering and conversion need. */
+export { isDicom } from './dicom-dataset';
+
+/**
+ * One image slice of a DICOM file (the file itself, or one frame of a multi-frame file), with
+ * what grouping, ordering and conversion need. Pixels are not held: they are read from the file
+ * again when the slice is written into its volume, so an upload set is never in memory at once.
+ */
 export interface DicomSlice {
   readonly file: string;
+  /** Loads the file's bytes again. */
+  readonly load: () => Buffer;
+  /** Index of the frame in its file; 0 for single-frame files. */
+  readonly frame: number;
+  readonly transferSyntax: string;
   readonly seriesUid: string;
   readonly rows: number;
   readonly columns: number;
@@ -21,48 +33,29 @@ export interface DicomSlice {
   readonly samples: number;
   readonly slope: number;
   readonly intercept: number;
-  /** Stored values: 8-bit, or 16-bit little endian; RGB interleaved. */
-  readonly pixels: Buffer;
   /** Non-identifying keys kept in the output header. */
   readonly metadata: Readonly<Record<string, string>>;
-  /** Orders the slices of one position in a 4D series: TemporalPositionIdentifier, else InstanceNumber. */
+  /** Orders the slices of one position in a 4D series: temporal position, else instance or frame order. */
   readonly timeOrder: number;
 }
 
-export function isDicom(bytes: Buffer): boolean {
-  return bytes.length > 132 && bytes.toString('latin1', 128, 132) === 'DICM';
-}
-
 /**
- * Parses one DICOM Part 10 file into a slice, refusing with the reason what it cannot convert
- * yet (a transfer syntax by name, colour, multi-frame) or what is broken (truncated pixel data,
- * missing geometry). Patient and study identifiers are never read.
+ * Reads the slices of one DICOM Part 10 file from its header: one for a single-frame file, one per
+ * frame for a multi-frame file (geometry from its functional groups when enhanced, else stepped
+ * along the slice normal by SpacingBetweenSlices). Refuses with the reason what it cannot convert
+ * (a transfer syntax by name, a pixel format) or what is broken (truncated pixel data, missing
+ * geometry). Patient and study identifiers are never read.
  */
-export async function parseDicomSlice(
-  file: string,
-  bytes: Buffer,
-  limits: ConversionLimits,
-): Promise<DicomSlice> {
-  if (!isDicom(bytes)) reject('not a DICOM Part 10 file (no DICM marker at byte 128)');
-  let data: dicomParser.DataSet;
-  try {
-    data = dicomParser.parseDicom(bytes, {
-      inflater: (array: Uint8Array, position: number) => {
-        const inflated = zlib.inflateRawSync(Buffer.from(array.buffer, array.byteOffset + position), {
-          maxOutputLength: limits.maxImageBytes,
-        });
-        return Buffer.concat([Buffer.from(array.subarray(0, position)), inflated]);
-      },
-    } as dicomParser.ParseDicomOptions);
-  } catch (err) {
-    reject(`the DICOM file cannot be parsed: ${describe(err)}`);
-  }
-  const transferSyntax = data.string('x00020010') ?? '1.2.840.10008.1.2';
+export function readDicomSlices(file: string, load: () => Buffer, limits: ConversionLimits): DicomSlice[] {
+  const data = parseDicomDataSet(load(), limits);
+  const transferSyntax = transferSyntaxOf(data);
   checkTransferSyntax(transferSyntax);
   const pixelData = data.elements.x7fe00010;
   if (!pixelData) reject('the DICOM file has no pixel data');
   const frames = data.intString('x00280008') ?? 1;
-  if (frames > 1) reject(`multi-frame DICOM (${frames} frames) is not converted yet`);
+  if (!Number.isInteger(frames) || frames < 1 || frames > limits.maxAxisLength) {
+    reject(`NumberOfFrames ${frames} is not valid`);
+  }
   const samples = data.uint16('x00280002') ?? 1;
   const bitsAllocated = data.uint16('x00280100');
   if (bitsAllocated !== 8 && bitsAllocated !== 16) {
@@ -71,87 +64,116 @@ export async function parseDicomSlice(
   if (samples !== 1 && !(samples === 3 && bitsAllocated === 8)) {
     reject(`${samples} samples per pixel of ${bitsAllocated} bits; grey, and 8-bit RGB, are converted`);
   }
+  const photometric = data.string('x00280004');
+  if (samples === 3 && !isEncapsulated(transferSyntax) && photometric !== 'RGB') {
+    reject(`uncompressed colour in ${photometric ?? 'no'} photometric interpretation; RGB is converted`);
+  }
   const rows = data.uint16('x00280010') ?? 0;
   const columns = data.uint16('x00280011') ?? 0;
   if (rows < 1 || columns < 1 || rows > limits.maxAxisLength || columns > limits.maxAxisLength) {
     reject(`image size ${columns} x ${rows} is not valid`);
   }
-  const expected = rows * columns * samples * (bitsAllocated / 8);
-  let pixels: Buffer;
+  checkPixelDataExtent(
+    data,
+    pixelData,
+    transferSyntax,
+    frames,
+    rows * columns * samples * (bitsAllocated / 8),
+  );
+  const seriesUid = data.string('x0020000e');
+  if (!seriesUid) reject('the DICOM file has no SeriesInstanceUID');
+
+  const attributes = frameAttributes(data, frames);
+  const enhanced = hasFunctionalGroups(data);
+  const classicMultiFrame = frames > 1 && !enhanced;
+  const numbers = (holder: dicomParser.DataSet, tag: string, count: number, what: string) => {
+    const values = Array.from({ length: count }, (_, i) => holder.floatString(tag, i));
+    if (values.some((v) => v === undefined || !Number.isFinite(v))) {
+      reject(`the DICOM file has no valid ${what}${frames > 1 ? ' for every frame' : ''}`);
+    }
+    return values as number[];
+  };
+  let step = 0;
+  if (classicMultiFrame) {
+    step = data.floatString('x00180088') ?? NaN;
+    if (!Number.isFinite(step) || step <= 0) {
+      reject(
+        `a multi-frame file of ${frames} frames with neither per-frame positions nor SpacingBetweenSlices`,
+      );
+    }
+  }
+  return attributes.map((at, frame) => {
+    const orientation = numbers(
+      at(FUNCTIONAL_GROUP.planeOrientation),
+      'x00200037',
+      6,
+      'ImageOrientationPatient',
+    );
+    let position = numbers(at(FUNCTIONAL_GROUP.planePosition), 'x00200032', 3, 'ImagePositionPatient');
+    if (classicMultiFrame) {
+      const [r, c] = [orientation.slice(0, 3), orientation.slice(3, 6)];
+      const normal = [r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]];
+      position = position.map((v, i) => v + frame * step * normal[i]);
+    }
+    const measures = at(FUNCTIONAL_GROUP.pixelMeasures);
+    const [rowSpacing, columnSpacing] = numbers(measures, 'x00280030', 2, 'PixelSpacing');
+    const transformation = at(FUNCTIONAL_GROUP.pixelValueTransformation);
+    const window = at(FUNCTIONAL_GROUP.frameVoiLut);
+    const content = at(FUNCTIONAL_GROUP.frameContent);
+    const kept: Record<string, string | undefined> = {
+      Modality: data.string('x00080060'),
+      WindowCenter: window.string('x00281050', 0),
+      WindowWidth: window.string('x00281051', 0),
+      SliceThickness: measures.string('x00180050'),
+    };
+    return {
+      file,
+      load,
+      frame,
+      transferSyntax,
+      seriesUid,
+      timeOrder: enhanced
+        ? (content.uint32('x00209128') ?? frame)
+        : frames > 1
+          ? frame
+          : (data.intString('x00200100') ?? data.intString('x00200013') ?? 0),
+      rows,
+      columns,
+      spacing: [columnSpacing, rowSpacing],
+      orientation,
+      position,
+      signed: (data.uint16('x00280103') ?? 0) === 1,
+      bitsAllocated,
+      samples,
+      slope: transformation.floatString('x00281053') ?? 1,
+      intercept: transformation.floatString('x00281052') ?? 0,
+      metadata: Object.fromEntries(
+        Object.entries(kept).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''),
+      ),
+    };
+  });
+}
+
+/** Refuses a file whose pixel data ends before its frames do. */
+function checkPixelDataExtent(
+  data: dicomParser.DataSet,
+  pixelData: dicomParser.Element,
+  transferSyntax: string,
+  frames: number,
+  frameBytes: number,
+): void {
   if (isEncapsulated(transferSyntax)) {
     if (!pixelData.encapsulatedPixelData || !pixelData.fragments?.length) {
       reject('the compressed pixel data is not encapsulated');
     }
-    const frame = Buffer.concat(
-      pixelData.fragments.map((f) => {
-        if (f.position + f.length > data.byteArray.length) reject('a pixel data fragment is truncated');
-        return Buffer.from(data.byteArray.buffer, data.byteArray.byteOffset + f.position, f.length);
-      }),
-    );
-    pixels = await decodeFrame(transferSyntax, frame, { rows, columns, samples, bitsAllocated });
-  } else {
-    if (pixelData.length < expected || pixelData.dataOffset + expected > data.byteArray.length) {
-      reject(
-        `the pixel data is truncated: ${Math.min(pixelData.length, data.byteArray.length - pixelData.dataOffset)} bytes, ${expected} expected`,
-      );
+    if (pixelData.fragments.some((f) => f.position + f.length > data.byteArray.length)) {
+      reject('a pixel data fragment is truncated');
     }
-    const stored = data.byteArray.subarray(pixelData.dataOffset, pixelData.dataOffset + expected);
-    // Colour stored plane by plane (PlanarConfiguration 1) is interleaved, as the output keeps it.
-    // Otherwise copied, so the file's bytes are not held for as long as the slice is.
-    pixels =
-      samples === 3 && data.uint16('x00280006') === 1
-        ? interleave(stored, rows * columns)
-        : Buffer.from(stored);
+    return;
   }
-  const numbers = (tag: string, count: number, what: string) => {
-    const values = Array.from({ length: count }, (_, i) => data.floatString(tag, i));
-    if (values.some((v) => v === undefined || !Number.isFinite(v)))
-      reject(`the DICOM file has no valid ${what}`);
-    return values as number[];
-  };
-  const position = numbers('x00200032', 3, 'ImagePositionPatient');
-  const orientation = numbers('x00200037', 6, 'ImageOrientationPatient');
-  const [rowSpacing, columnSpacing] = numbers('x00280030', 2, 'PixelSpacing');
-  const seriesUid = data.string('x0020000e');
-  if (!seriesUid) reject('the DICOM file has no SeriesInstanceUID');
-
-  const kept: Record<string, string | undefined> = {
-    Modality: data.string('x00080060'),
-    WindowCenter: data.string('x00281050', 0),
-    WindowWidth: data.string('x00281051', 0),
-    SliceThickness: data.string('x00180050'),
-  };
-  return {
-    file,
-    seriesUid,
-    timeOrder: data.intString('x00200100') ?? data.intString('x00200013') ?? 0,
-    rows,
-    columns,
-    spacing: [columnSpacing, rowSpacing],
-    orientation,
-    position,
-    signed: (data.uint16('x00280103') ?? 0) === 1,
-    bitsAllocated,
-    samples,
-    slope: data.floatString('x00281053') ?? 1,
-    intercept: data.floatString('x00281052') ?? 0,
-    pixels,
-    metadata: Object.fromEntries(
-      Object.entries(kept).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''),
-    ),
-  };
-}
-
-function interleave(planes: Uint8Array, pixels: number): Buffer {
-  const out = Buffer.alloc(planes.length);
-  for (let i = 0; i < pixels; i++) {
-    out[3 * i] = planes[i];
-    out[3 * i + 1] = planes[pixels + i];
-    out[3 * i + 2] = planes[2 * pixels + i];
+  const expected = frameBytes * frames;
+  const present = Math.min(pixelData.length, data.byteArray.length - pixelData.dataOffset);
+  if (present < expected) {
+    reject(`the pixel data is truncated: ${present} bytes, ${expected} expected`);
   }
-  return out;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
