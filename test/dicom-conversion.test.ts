@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { convertImageFiles, InputFile } from '../lambda/shared/conversion/convert-image-files';
 import { dicomSlice, loadJpegLsEncoder, SliceSpec } from './helpers/dicom-files';
+import { MultiFrameSpec, multiFrameFile, toBigEndian } from './helpers/dicom-multiframe';
 import { runItk } from './helpers/itk';
 
 const itk = runItk;
@@ -208,6 +209,170 @@ describe('DICOM series, checked with ITK and GDCM', () => {
     expect(header).not.toMatch(/Doe|Jane|PID-0042|1\.2\.826/);
     expect(header).toContain('Modality = CT');
     expect(header).toContain('WindowCenter = 40');
+  });
+});
+
+describe('multi-frame DICOM and explicit big endian', () => {
+  /** The oblique CT of the series tests as the frames of one file. */
+  const frames = (count = 6) =>
+    ctSeries({ slices: count }).map((slice) => ({
+      position: slice.position,
+      pixels: slice.pixels as Int16Array,
+    }));
+  const multiFrame = (spec: Partial<MultiFrameSpec>): MultiFrameSpec => ({
+    seriesUid: '1.2.826.0.1.3680043.8.498.60',
+    rows: 5,
+    columns: 7,
+    pixelSpacing: [0.8, 0.6],
+    orientation: [...rowDirection, ...columnDirection],
+    frames: frames(),
+    enhanced: true,
+    spacingBetweenSlices: 2.5,
+    rescaleIntercept: -1024,
+    ...spec,
+  });
+  const writeFile = (name: string, bytes: Buffer) => {
+    const dir = path.join(root, `set-${folderCount++}`);
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, name), bytes);
+    return { dir, names: [name] };
+  };
+  const voxels = async (content: Buffer) => {
+    const outPath = path.join(root, `out-${folderCount++}.mha`);
+    fs.writeFileSync(outPath, content);
+    const output = await itk('itk-image.mjs', { read: outPath });
+    return {
+      ...output,
+      values: Array.from(ARRAYS[output.componentType](Buffer.from(output.data!, 'base64'))),
+    };
+  };
+
+  test('an enhanced multi-frame CT reads as GDCM reads it, geometry from its functional groups', async () => {
+    const { dir, names } = writeFile('enhanced.dcm', multiFrameFile(multiFrame({})));
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    expect(result.images[0].metadata).toMatchObject({
+      size: [7, 5, 6],
+      componentType: 'int16',
+      Modality: 'CT',
+    });
+    expect(result.images[0].sources).toEqual(['enhanced.dcm']);
+    await expectSameAsGdcm(dir, names, result.images[0].content);
+  });
+
+  test('frames stored out of order are ordered along the normal, as separate files would be', async () => {
+    const ordered = writeFile('ordered.dcm', multiFrameFile(multiFrame({})));
+    const mixed = writeFile('mixed.dcm', multiFrameFile(multiFrame({ frames: shuffled(frames()) })));
+    const [a] = (await convertImageFiles(files(ordered.dir, ordered.names))).images;
+    const [b] = (await convertImageFiles(files(mixed.dir, mixed.names))).images;
+    expect((await voxels(b.content)).values).toEqual((await voxels(a.content)).values);
+    expect(b.metadata).toEqual(a.metadata);
+  });
+
+  test('an enhanced 4D file: frames at the same positions become time points by TemporalPositionIndex', async () => {
+    const positions = frames(3);
+    const value = (i: number, z: number, t: number) => i + 100 * z + 1000 * t;
+    const timed = [2, 0, 1].flatMap((t) =>
+      positions.map((p, z) => ({
+        position: p.position,
+        temporalIndex: t + 1,
+        pixels: Int16Array.from({ length: 35 }, (_, i) => value(i, z, t)),
+      })),
+    );
+    const { dir, names } = writeFile('four-d.dcm', multiFrameFile(multiFrame({ frames: timed })));
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    const output = await voxels(result.images[0].content);
+    expect(output.size).toEqual([7, 5, 3, 3]);
+    const expected = [0, 1, 2].flatMap((t) =>
+      [0, 1, 2].flatMap((z) => Array.from({ length: 35 }, (_, i) => value(i, z, t) - 1024)),
+    );
+    expect(output.values).toEqual(expected);
+  });
+
+  test('a classic multi-frame file steps its frames along the normal by SpacingBetweenSlices, as GDCM does', async () => {
+    const { dir, names } = writeFile('classic.dcm', multiFrameFile(multiFrame({ enhanced: false })));
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    expect(result.images[0].metadata).toMatchObject({ size: [7, 5, 6] });
+    expect((result.images[0].metadata.spacing as number[])[2]).toBeCloseTo(2.5, 4);
+    await expectSameAsGdcm(dir, names, result.images[0].content);
+  });
+
+  test.each([['one-fragment-per-frame'], ['offset-table'], ['two-fragments-per-frame']] as const)(
+    'RLE frames, %s, read the same as native ones',
+    async (rle) => {
+      const native = writeFile('native.dcm', multiFrameFile(multiFrame({})));
+      const compressed = writeFile('rle.dcm', multiFrameFile(multiFrame({ rle })));
+      const result = await convertImageFiles(files(compressed.dir, compressed.names));
+      if (rle === 'two-fragments-per-frame') {
+        // Without an offset table, fragments cannot be told apart from frames.
+        expect(result.rejected).toEqual([
+          {
+            filename: 'rle.dcm',
+            reason:
+              'rle.dcm: 12 pixel data fragments for 6 frames and no basic offset table: the frames cannot be told apart',
+          },
+        ]);
+        return;
+      }
+      expect(result.rejected).toEqual([]);
+      const [reference] = (await convertImageFiles(files(native.dir, native.names))).images;
+      expect((await voxels(result.images[0].content)).values).toEqual(
+        (await voxels(reference.content)).values,
+      );
+      await expectSameAsGdcm(compressed.dir, compressed.names, result.images[0].content);
+    },
+  );
+
+  test('a multi-frame file beside single-frame files of another series: two images', async () => {
+    const { dir, names } = writeSeries(ctSeries({ uid: '1.2.826.0.1.3680043.8.498.61', slices: 3 }));
+    fs.writeFileSync(path.join(dir, 'enhanced.dcm'), multiFrameFile(multiFrame({})));
+    const result = await convertImageFiles(files(dir, [...names, 'enhanced.dcm']));
+    expect(result.rejected).toEqual([]);
+    expect(result.images.map((i) => i.metadata.size)).toEqual([
+      [7, 5, 3],
+      [7, 5, 6],
+    ]);
+  });
+
+  test('explicit VR big endian reads as GDCM reads it', async () => {
+    const dir = path.join(root, `set-${folderCount++}`);
+    fs.mkdirSync(dir);
+    const names = shuffled(ctSeries()).map((spec, i) => {
+      fs.writeFileSync(path.join(dir, `BE${i}.dcm`), toBigEndian(dicomSlice(spec)));
+      return `BE${i}.dcm`;
+    });
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    await expectSameAsGdcm(dir, names, result.images[0].content);
+  });
+
+  test.each([
+    [
+      'fewer per-frame functional groups than frames',
+      multiFrame({ perFrameItems: 4 }),
+      'the file has 6 frames but 4 per-frame functional groups',
+    ],
+    [
+      'a classic multi-frame file without SpacingBetweenSlices',
+      multiFrame({ enhanced: false, spacingBetweenSlices: 0 }),
+      'a multi-frame file of 6 frames with neither per-frame positions nor SpacingBetweenSlices',
+    ],
+  ])('%s is refused', async (_, spec, reason) => {
+    const { dir, names } = writeFile('broken.dcm', multiFrameFile(spec));
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.images).toEqual([]);
+    expect(result.rejected).toEqual([{ filename: 'broken.dcm', reason }]);
+  });
+
+  test('frames past the end of the pixel data are refused', async () => {
+    const whole = multiFrameFile(multiFrame({}));
+    const { dir, names } = writeFile('cut.dcm', whole.subarray(0, whole.length - 35 * 2));
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected[0].reason).toMatch(
+      /^(the pixel data is truncated|the DICOM file cannot be parsed)/,
+    );
   });
 });
 

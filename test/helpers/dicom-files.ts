@@ -24,24 +24,25 @@ export interface SliceSpec {
   readonly transferSyntax?: string;
 }
 
-type Element = [group: number, element: number, vr: string, value: Buffer];
+export type Element = [group: number, element: number, vr: string, value: Buffer];
 
-const text = (value: string) => {
+export const text = (value: string) => {
   const bytes = Buffer.from(value, 'latin1');
   return bytes.length % 2 ? Buffer.concat([bytes, Buffer.from(' ')]) : bytes;
 };
-const uid = (value: string) => {
+export const uid = (value: string) => {
   const bytes = Buffer.from(value, 'latin1');
   return bytes.length % 2 ? Buffer.concat([bytes, Buffer.from([0])]) : bytes;
 };
-const us = (value: number) => {
+export const us = (value: number) => {
   const b = Buffer.alloc(2);
   b.writeUInt16LE(value);
   return b;
 };
-const ds = (values: readonly number[]) => text(values.map((v) => String(Number(v.toFixed(6)))).join('\\'));
+export const ds = (values: readonly number[]) =>
+  text(values.map((v) => String(Number(v.toFixed(6)))).join('\\'));
 
-function encode([group, element, vr, value]: Element): Buffer {
+export function encode([group, element, vr, value]: Element): Buffer {
   const long = ['OB', 'OW', 'OF', 'SQ', 'UT', 'UN'].includes(vr);
   const head = Buffer.alloc(long ? 12 : 8);
   head.writeUInt16LE(group, 0);
@@ -175,7 +176,7 @@ function packBits(bytes: Buffer): Buffer {
 }
 
 /** One RLE frame of 16-bit samples: the high-byte plane, then the low-byte plane. */
-function rleFrame(samples: Buffer): Buffer {
+export function rleFrame(samples: Buffer): Buffer {
   const count = samples.length / 2;
   const high = Buffer.alloc(count);
   const low = Buffer.alloc(count);

@@ -102,14 +102,22 @@ export function readDicomSlices(file: string, load: () => Buffer, limits: Conver
       );
     }
   }
+  // Nuclear medicine keeps the first frame's geometry in its Detector Information Sequence.
+  const detector = data.elements.x00540022?.items?.[0]?.dataSet;
+  const plane = classicMultiFrame && !data.elements.x00200032 && detector ? detector : undefined;
   return attributes.map((at, frame) => {
     const orientation = numbers(
-      at(FUNCTIONAL_GROUP.planeOrientation),
+      plane ?? at(FUNCTIONAL_GROUP.planeOrientation),
       'x00200037',
       6,
       'ImageOrientationPatient',
     );
-    let position = numbers(at(FUNCTIONAL_GROUP.planePosition), 'x00200032', 3, 'ImagePositionPatient');
+    let position = numbers(
+      plane ?? at(FUNCTIONAL_GROUP.planePosition),
+      'x00200032',
+      3,
+      'ImagePositionPatient',
+    );
     if (classicMultiFrame) {
       const [r, c] = [orientation.slice(0, 3), orientation.slice(3, 6)];
       const normal = [r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]];
