@@ -62,7 +62,7 @@ export async function convertImageFiles(
       images.push({
         name,
         sources: [file.name, ...extra],
-        content: writeMetaImage(volume),
+        content: await writeMetaImage(volume),
         metadata: describe(volume),
       });
     } catch (err) {
@@ -134,7 +134,7 @@ export async function convertImageFiles(
     }
     const { sources, volume } = outcome;
     const name = uniqueName(volume.metadata.Modality ?? 'series', usedNames);
-    images.push({ name, sources, content: writeMetaImage(volume), metadata: describe(volume) });
+    images.push({ name, sources, content: await writeMetaImage(volume), metadata: describe(volume) });
   }
   return { images, rejected };
 }

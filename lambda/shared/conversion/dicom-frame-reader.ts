@@ -57,11 +57,11 @@ export class DicomFrameReader {
     const start = pixelData.dataOffset + slice.frame * frameBytes;
     const stored = data.byteArray.subarray(start, start + frameBytes);
     if (stored.length < frameBytes) reject('the pixel data is truncated');
-    // A copy in every case, so the file's bytes are not held for as long as the slice's values.
     if (slice.transferSyntax === BIG_ENDIAN && bitsAllocated === 16) return Buffer.from(stored).swap16();
     // Colour stored plane by plane (PlanarConfiguration 1) is interleaved, as the output keeps it.
     if (samples === 3 && data.uint16('x00280006') === 1) return interleave(stored, rows * columns);
-    return Buffer.from(stored);
+    // A view, not a copy: the values are written into the volume before the next file is read.
+    return Buffer.from(stored.buffer, stored.byteOffset, stored.length);
   }
 }
 

@@ -126,6 +126,7 @@ async function assemble(group: readonly DicomSlice[], reader: DicomFrameReader, 
 }
 
 type Stored = Int8Array | Uint8Array | Int16Array | Uint16Array;
+type Writable = InstanceType<(typeof ARRAYS)[keyof typeof ARRAYS]>;
 type Integral = 'uint8' | 'int16' | 'uint16' | 'int32';
 const ARRAYS = {
   uint8: Uint8Array,
@@ -145,8 +146,8 @@ function narrowest(low: number, high: number, eightBit: boolean): Integral {
 
 /**
  * Reads each slice's stored values from its file and writes them, rescaled, straight into one
- * volume, so only the volume and one slice are in memory. The voxel type follows the values seen
- * so far and widens (copying what is written) when a slice needs more; it never narrows.
+ * volume, so only the volume and one slice are in memory. The voxel type is the narrowest that
+ * holds the values seen so far: when a slice needs another, what is written is copied over.
  */
 async function writeVoxels(
   ordered: readonly DicomSlice[],
@@ -160,7 +161,7 @@ async function writeVoxels(
   let componentType: ComponentType | undefined =
     first.samples === 3 ? 'uint8' : integral ? undefined : 'float32'; // colour carries no rescale
   let data = Buffer.alloc(0);
-  let out: InstanceType<(typeof ARRAYS)[keyof typeof ARRAYS]> = new Uint8Array(0);
+  let out: Writable = new Uint8Array(0);
   const allocate = (type: ComponentType, written: number) => {
     expectedDataBytes(size, type, first.samples, limits);
     const width = COMPONENT_TYPES[type].bytes;
@@ -174,7 +175,8 @@ async function writeVoxels(
     view.set(out.subarray(0, written));
     [componentType, data, out] = [type, next, view];
   };
-  if (componentType) allocate(componentType, 0);
+  // A first guess for integral values, corrected by the first slice if it needs another type.
+  allocate(componentType ?? (first.bitsAllocated === 8 ? 'uint8' : 'int16'), 0);
   let low = Infinity;
   let high = -Infinity;
   try {
@@ -186,30 +188,40 @@ async function writeVoxels(
         out.set(values, base);
         continue;
       }
+      const [min, max] = rescaleInto(out, base, values, slice.slope, slice.intercept);
       if (integral) {
-        let min = Infinity;
-        let max = -Infinity;
-        for (let i = 0; i < perSlice; i++) {
-          const v = values[i];
-          if (v < min) min = v;
-          if (v > max) max = v;
-        }
-        const [a, b] = [min * slice.slope + slice.intercept, max * slice.slope + slice.intercept];
-        low = Math.min(low, a, b);
-        high = Math.max(high, a, b);
+        low = Math.min(low, min);
+        high = Math.max(high, max);
         const needed = narrowest(low, high, first.bitsAllocated === 8);
-        if (needed !== componentType) allocate(needed, base);
-      }
-      if (slice.slope === 1) {
-        for (let i = 0; i < perSlice; i++) out[base + i] = values[i] + slice.intercept;
-      } else {
-        for (let i = 0; i < perSlice; i++) out[base + i] = values[i] * slice.slope + slice.intercept;
+        if (needed !== componentType) {
+          allocate(needed, base);
+          rescaleInto(out, base, values, slice.slope, slice.intercept);
+        }
       }
     }
   } finally {
     reader.release();
   }
   return { componentType: componentType!, data };
+}
+
+/** Writes one slice's rescaled values from `base` on, returning their least and greatest. */
+function rescaleInto(
+  out: Writable,
+  base: number,
+  values: Stored,
+  slope: number,
+  intercept: number,
+): [number, number] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] * slope + intercept;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    out[base + i] = v;
+  }
+  return [min, max];
 }
 
 /** A typed view over a slice's stored values (copied when not aligned to their width). */

@@ -1,4 +1,4 @@
-import * as zlib from 'node:zlib';
+import { deflateAfterHeader } from './parallel-deflate';
 import { COMPONENT_TYPES, Volume } from './volume';
 
 /** Numbers as ITK writes them: shortest exact decimal. */
@@ -8,16 +8,15 @@ const format = (values: readonly number[]) => values.map((v) => (Object.is(v, -0
  * Writes one `.mha` file: geometry exact, voxels zlib-compressed, and only the whitelisted keys
  * the readers kept in `volume.metadata`.
  */
-export function writeMetaImage(volume: Volume): Buffer {
+export async function writeMetaImage(volume: Volume): Promise<Buffer> {
   const dims = volume.size.length;
-  const compressed = zlib.deflateSync(volume.data, { level: 1 });
-  const lines = [
+  const lines = (compressedSize: number) => [
     'ObjectType = Image',
     `NDims = ${dims}`,
     'BinaryData = True',
     'BinaryDataByteOrderMSB = False',
     'CompressedData = True',
-    `CompressedDataSize = ${compressed.length}`,
+    `CompressedDataSize = ${compressedSize}`,
     `TransformMatrix = ${format(volume.axes.flat())}`,
     `Offset = ${format(volume.origin)}`,
     `CenterOfRotation = ${format(new Array(dims).fill(0))}`,
@@ -28,5 +27,5 @@ export function writeMetaImage(volume: Volume): Buffer {
     `ElementType = ${COMPONENT_TYPES[volume.componentType].metaType}`,
     'ElementDataFile = LOCAL',
   ];
-  return Buffer.concat([Buffer.from(`${lines.join('\n')}\n`, 'latin1'), compressed]);
+  return deflateAfterHeader(volume.data, (size) => Buffer.from(`${lines(size).join('\n')}\n`, 'latin1'));
 }
