@@ -122,7 +122,11 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'dynamodb:UpdateItem on table:jobs',
     'kms:Decrypt on key via dynamodb',
     's3:PutObject on objects:jobs/*',
+    // Input images and uploads are copied under the job's prefix.
+    's3:GetObject on objects:images/*',
+    's3:GetObject on objects:uploads/*',
     'kms:GenerateDataKey on key via s3',
+    'kms:Decrypt on key via s3',
     'batch:SubmitJob on batch:job-queue/ImagingPlatform-gpu-jobs',
     'batch:SubmitJob on batch:job-queue/ImagingPlatform-cpu-jobs',
     'batch:SubmitJob on batch:job-definition/ImagingPlatform-job-runner:*',

@@ -65,6 +65,15 @@ async function convertedImage(token: string, status = 'Succeeded'): Promise<stri
       },
     }),
   );
+  const s3 = new S3Client({ forcePathStyle: true });
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: platform.environment.IMAGING_BUCKET,
+      Key: `images/${id}/ct.mha`,
+      Body: 'ct',
+    }),
+  );
+  s3.destroy();
   return id;
 }
 
@@ -177,17 +186,28 @@ describe('submitting a job', () => {
         Key: `jobs/${response.body.id}/inputs.json`,
       }),
     );
-    s3.destroy();
+    const inputKey = `jobs/${response.body.id}/inputs/images/ct/ct.mha`;
     expect(JSON.parse(await manifest.Body!.transformToString())).toMatchObject({
       jobId: response.body.id,
       timeLimitSeconds: 3600,
       gpu: true,
       interface: threshold,
       inputs: [
-        { socket: 'ct-image', image },
-        { socket: 'threshold', value: 0.5 },
+        {
+          socket: threshold.inputs[0],
+          path: 'images/ct/ct.mha',
+          key: inputKey,
+          image: { pk: image, name: 'ct.mha' },
+        },
+        { socket: threshold.inputs[1], path: 'threshold.json', value: 0.5 },
       ],
     });
+    // The image is copied under the job's own prefix, the only one the runner may read.
+    const copy = await s3.send(
+      new GetObjectCommand({ Bucket: platform.environment.IMAGING_BUCKET, Key: inputKey }),
+    );
+    expect(await copy.Body!.transformToString()).toBe('ct');
+    s3.destroy();
     await cancel(alice, response.body.id);
   });
 

@@ -22,6 +22,21 @@ export function jobManifestKey(jobId: string): string {
   return `${JOBS_PREFIX}${jobId}/inputs.json`;
 }
 
+/** The job's input files, copied here at submission so the runner reads nothing outside its job. */
+export function jobInputKey(jobId: string, relativePath: string): string {
+  return `${JOBS_PREFIX}${jobId}/inputs/${relativePath}`;
+}
+
+/** What the algorithm wrote under `/output`, as the runner stores it. */
+export function jobOutputKey(jobId: string, relativePath: string): string {
+  return `${JOBS_PREFIX}${jobId}/outputs/${relativePath}`;
+}
+
+/** The runner's signed result record. */
+export function jobResultKey(jobId: string): string {
+  return `${JOBS_PREFIX}${jobId}/result.json`;
+}
+
 /**
  * Tag set on a raw upload once its conversion succeeded; a lifecycle rule expires tagged
  * objects, so a raw upload is removed even if the converter's own delete failed.

@@ -1,5 +1,5 @@
 import { BatchClient, SubmitJobCommand } from '@aws-sdk/client-batch';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../shared/api/api-error';
 import { apiHandler } from '../shared/api/api-handler';
@@ -12,9 +12,11 @@ import {
   completeIdempotencyKey,
   releaseIdempotencyKey,
 } from '../shared/jobs/idempotency';
-import { checkInputs, matchInterface } from '../shared/jobs/job-inputs';
+import { checkInputs, matchInterface, placeInputs } from '../shared/jobs/job-inputs';
+import { JobManifest } from '../shared/jobs/job-manifest';
 import { JobInput, JobRecord, jobView, TERMINAL_SEQUENCE } from '../shared/jobs/job-record';
 import { jobSettings } from '../shared/jobs/job-settings';
+import { newResultKey } from '../shared/jobs/result-record';
 import { acquireJobSlots, releaseJobSlots } from '../shared/jobs/job-slots';
 import { advanceJob, getJob, putJob, recordSubmission } from '../shared/jobs/job-store';
 
@@ -74,24 +76,37 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
     sequence: 1,
     holdsSlots: true,
     inputManifestKey: jobManifestKey(id),
+    resultKey: newResultKey(),
     createdAt: now,
     updatedAt: now,
   };
   try {
+    const sockets = algorithm.interfaces[interfaceIndex].inputs;
+    const { placed, copies } = await placeInputs(id, sockets, request.inputs, userId);
+    for (const copy of copies) {
+      await s3().send(
+        new CopyObjectCommand({
+          Bucket: settings.bucket,
+          CopySource: `${settings.bucket}/${encodeURIComponent(copy.from).replace(/%2F/g, '/')}`,
+          Key: copy.to,
+        }),
+      );
+    }
+    const manifest: JobManifest = {
+      jobId: id,
+      image: job.image,
+      timeLimitSeconds: algorithm.timeLimitSeconds,
+      memoryGb: algorithm.memoryGb,
+      gpu: algorithm.gpu,
+      interface: algorithm.interfaces[interfaceIndex],
+      inputs: placed,
+    };
     await s3().send(
       new PutObjectCommand({
         Bucket: settings.bucket,
         Key: job.inputManifestKey,
         ContentType: 'application/json',
-        Body: JSON.stringify({
-          jobId: id,
-          image: job.image,
-          timeLimitSeconds: algorithm.timeLimitSeconds,
-          memoryGb: algorithm.memoryGb,
-          gpu: algorithm.gpu,
-          interface: algorithm.interfaces[interfaceIndex],
-          inputs: job.inputs,
-        }),
+        Body: JSON.stringify(manifest),
       }),
     );
     await putJob(job);
@@ -107,6 +122,8 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
         jobQueue: algorithm.gpu ? settings.gpuJobQueue : settings.cpuJobQueue,
         jobDefinition: settings.jobDefinition,
         parameters: { jobId: id, inputManifest: `s3://${settings.bucket}/${job.inputManifestKey}` },
+        // Only the runner sees the key it signs the result with; the algorithm's environment never holds it.
+        containerOverrides: { environment: [{ name: 'RESULT_KEY', value: job.resultKey }] },
         // Batch stops the attempt at the algorithm's limit plus time to upload its outputs.
         timeout: { attemptDurationSeconds: algorithm.timeLimitSeconds + 300 },
         tags: { 'imaging-platform:job': id, 'imaging-platform:algorithm': algorithm.id },

@@ -1,4 +1,4 @@
-import { JOBS_PREFIX, UPLOADS_PREFIX } from '../../lambda/shared/bucket-layout';
+import { IMAGES_PREFIX, JOBS_PREFIX, UPLOADS_PREFIX } from '../../lambda/shared/bucket-layout';
 import { TableName } from '../../lambda/shared/tables';
 import { TableAction } from './api-tables';
 
@@ -159,7 +159,7 @@ export const OPERATION_PERMISSIONS: Readonly<Record<string, OperationPermissions
   },
   submitJob: {
     // The algorithm, each image or upload named as an input, the idempotency key, the slots,
-    // then the job; its manifest goes under jobs/.
+    // then the job; its manifest and copies of its input files go under jobs/.
     tables: {
       algorithms: ['dynamodb:GetItem'],
       images: ['dynamodb:GetItem'],
@@ -168,8 +168,12 @@ export const OPERATION_PERMISSIONS: Readonly<Record<string, OperationPermissions
       activeJobs: ['dynamodb:UpdateItem'],
       jobs: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     },
-    imagingObjects: [{ prefix: JOBS_PREFIX, actions: ['s3:PutObject'] }],
-    objectEncryption: ['kms:GenerateDataKey'],
+    imagingObjects: [
+      { prefix: JOBS_PREFIX, actions: ['s3:PutObject'] },
+      { prefix: IMAGES_PREFIX, actions: ['s3:GetObject'] },
+      { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject'] },
+    ],
+    objectEncryption: ['kms:GenerateDataKey', 'kms:Decrypt'],
     jobSettings: true,
     submitsJobs: true,
   },

@@ -3,6 +3,8 @@ import { badRequest, conflict } from '../api/api-error';
 import { AlgorithmRecord, Socket } from '../algorithms/algorithm-record';
 import { getVisibleImage } from '../images/image-store';
 import { getOwnedUpload } from '../uploads/upload-store';
+import { jobInputKey } from '../bucket-layout';
+import { ManifestInput } from './job-manifest';
 import { JobInput } from './job-record';
 
 const ajv = new Ajv({ strict: false, allErrors: false });
@@ -70,4 +72,37 @@ export async function checkInputs(
       }
     }
   }
+}
+
+/**
+ * Where each input goes under /input, and which stored object is copied for it under the job's
+ * own prefix (so the runner reads nothing outside `jobs/<id>/`). Run after `checkInputs`.
+ */
+export async function placeInputs(
+  jobId: string,
+  sockets: readonly Socket[],
+  inputs: readonly JobInput[],
+  userId: string,
+): Promise<{ placed: ManifestInput[]; copies: { from: string; to: string }[] }> {
+  const placed: ManifestInput[] = [];
+  const copies: { from: string; to: string }[] = [];
+  for (const input of inputs) {
+    const socket = sockets.find((s) => s.slug === input.socket)!;
+    if (socket.kind === 'json') {
+      placed.push({ socket, path: socket.relativePath, value: input.value });
+    } else if (socket.kind === 'image') {
+      const image = await getVisibleImage(input.image!, userId);
+      const name = image.outputKey!.slice(image.outputKey!.lastIndexOf('/') + 1);
+      const path = `${socket.relativePath.replace(/\/+$/, '')}/${name}`;
+      const key = jobInputKey(jobId, path);
+      placed.push({ socket, path, key, image: { pk: image.id, name: image.name } });
+      copies.push({ from: image.outputKey!, to: key });
+    } else {
+      const upload = await getOwnedUpload(input.file!, userId);
+      const key = jobInputKey(jobId, socket.relativePath);
+      placed.push({ socket, path: socket.relativePath, key, file: upload.id });
+      copies.push({ from: upload.objectKey, to: key });
+    }
+  }
+  return { placed, copies };
 }

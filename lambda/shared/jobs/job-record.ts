@@ -38,6 +38,8 @@ export interface JobRecord {
   readonly batchJobId?: string;
   readonly logStreamName?: string;
   readonly inputManifestKey: string;
+  /** The per-job key the runner signs its result record with; never shown by the API. */
+  readonly resultKey: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly startedAt?: string;

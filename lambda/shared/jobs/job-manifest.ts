@@ -1,0 +1,59 @@
+import { AlgorithmInterface, Socket } from '../algorithms/algorithm-record';
+
+/** One input as the runner places it: a file copied under the job's prefix, or a JSON value. */
+export interface ManifestInput {
+  readonly socket: Socket;
+  /** Where it goes under /input: `<relativePath>` for values and files, `<relativePath>/<name>` for images. */
+  readonly path: string;
+  /** The copy in the imaging bucket under `jobs/<id>/inputs/`, for images and files. */
+  readonly key?: string;
+  readonly value?: unknown;
+  /** The image given, for inputs.json. */
+  readonly image?: { readonly pk: string; readonly name: string };
+  /** The upload given, for inputs.json. */
+  readonly file?: string;
+}
+
+/**
+ * What submit-job writes to `jobs/<id>/inputs.json` and the job runner reads: everything needed
+ * to run the job without reading anything else of the platform.
+ */
+export interface JobManifest {
+  readonly jobId: string;
+  readonly image: string;
+  readonly timeLimitSeconds: number;
+  readonly memoryGb: number;
+  readonly gpu: boolean;
+  readonly interface: AlgorithmInterface;
+  readonly inputs: readonly ManifestInput[];
+}
+
+/** `/input/inputs.json` as grand-challenge writes it: one entry per input. */
+export function inputsJson(manifest: JobManifest): unknown[] {
+  return manifest.inputs.map((input, index) => ({
+    pk: index + 1,
+    interface: {
+      slug: input.socket.slug,
+      kind: input.socket.kind,
+      super_kind: input.socket.kind === 'image' ? 'Image' : input.socket.kind === 'json' ? 'Value' : 'File',
+      relative_path: input.socket.relativePath,
+    },
+    value: input.value ?? null,
+    file: input.image === undefined && input.key !== undefined ? `/input/${input.path}` : null,
+    image: input.image ?? null,
+  }));
+}
+
+/**
+ * A path under /input or /output that stays inside it: relative, no `.` or `..` segments, no
+ * empty segments, printable. The API checks sockets when they are made; the runner checks again.
+ */
+export function isContainedPath(path: string): boolean {
+  return (
+    path.length > 0 &&
+    path.length <= 1024 &&
+    !path.startsWith('/') &&
+    !/[\u0000-\u001f\\]/.test(path) &&
+    path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..')
+  );
+}
