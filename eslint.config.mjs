@@ -18,6 +18,12 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // Algorithms run as plain CommonJS scripts in their containers, with nothing but Node.
+    files: ['containers/**/*.js', 'test/fixtures/**/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Constructs are created for their side effects on the tree.
     files: ['lib/**/*.ts', 'bin/**/*.ts', 'test/**/*.ts'],
     rules: { 'no-new': 'off' },

@@ -104,6 +104,8 @@ export async function benchLocalApi(): Promise<void> {
     ...base,
     config: { ...defaultPlatformConfig, limits },
     ports: await freeLocalPorts(),
+    // Submission is measured here, not the algorithms' runs.
+    jobs: 'record',
   });
   try {
     await benchHandlers(platform.environment);

@@ -1,3 +1,4 @@
+import { JOBS_PREFIX } from '../lambda/shared/bucket-layout';
 import { CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -117,7 +118,10 @@ export class ApiStack extends Stack {
         },
       },
       permissions: {
-        tables: { jobs: ['dynamodb:UpdateItem'], activeJobs: ['dynamodb:UpdateItem'] },
+        // A terminal event reads the job's key, manifest and result record to judge its outputs.
+        tables: { jobs: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], activeJobs: ['dynamodb:UpdateItem'] },
+        imagingObjects: [{ prefix: JOBS_PREFIX, actions: ['s3:GetObject'] }],
+        objectEncryption: ['kms:Decrypt'],
         jobSettings: true,
       },
     });

@@ -4,8 +4,9 @@ import { close, listen } from './port-check';
 
 /**
  * An AWS Batch endpoint for local mode (REST JSON, as the AWS SDK v3 speaks it) that accepts
- * SubmitJob, TerminateJob and DescribeJobs and keeps the jobs in memory. It queues; it does not
- * run containers. Handlers reach it through AWS_ENDPOINT_URL_BATCH.
+ * SubmitJob, TerminateJob and DescribeJobs and keeps the jobs in memory. It hands each job to a
+ * runner when given one, refuses jobs with the runner's reason when it cannot run them, and
+ * otherwise only records them. Handlers reach it through AWS_ENDPOINT_URL_BATCH.
  */
 export interface LocalBatchJob {
   readonly jobId: string;
@@ -13,8 +14,16 @@ export interface LocalBatchJob {
   readonly jobQueue: string;
   readonly jobDefinition: string;
   readonly parameters: Record<string, string>;
-  status: 'SUBMITTED' | 'FAILED';
+  /** Variables for the runner's container, as SubmitJob's containerOverrides give them. */
+  readonly environment: Record<string, string>;
+  status: 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
   statusReason?: string;
+}
+
+/** What runs the jobs submitted locally. */
+export interface LocalJobRunner {
+  submit(job: LocalBatchJob): void;
+  terminate(job: LocalBatchJob, reason: string): void;
 }
 
 export interface BatchStandIn {
@@ -22,7 +31,12 @@ export interface BatchStandIn {
   stop(): Promise<void>;
 }
 
-export async function startBatchStandIn(options: { host: string; port: number }): Promise<BatchStandIn> {
+export async function startBatchStandIn(options: {
+  host: string;
+  port: number;
+  /** Runs the jobs; a string refuses them with that reason; none only records them. */
+  runner?: LocalJobRunner | string;
+}): Promise<BatchStandIn> {
   const jobs: LocalBatchJob[] = [];
   const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
     '/v1/submitjob': (input) => {
@@ -35,9 +49,17 @@ export async function startBatchStandIn(options: { host: string; port: number })
         jobQueue: String(input.jobQueue),
         jobDefinition: String(input.jobDefinition),
         parameters: (input.parameters ?? {}) as Record<string, string>,
+        environment: Object.fromEntries(
+          (
+            ((input.containerOverrides as { environment?: { name: string; value: string }[] } | undefined)
+              ?.environment ?? []) as { name: string; value: string }[]
+          ).map(({ name, value }) => [name, value]),
+        ),
         status: 'SUBMITTED',
       };
+      if (typeof options.runner === 'string') throw new Error(options.runner);
       jobs.push(job);
+      options.runner?.submit(job);
       return {
         jobArn: `arn:aws:batch:eu-central-1:000000000000:job/${job.jobId}`,
         jobName: job.jobName,
@@ -47,8 +69,9 @@ export async function startBatchStandIn(options: { host: string; port: number })
     '/v1/terminatejob': (input) => {
       const job = jobs.find((j) => j.jobId === input.jobId);
       if (!job) throw new Error(`job ${String(input.jobId)} does not exist`);
-      job.status = 'FAILED';
-      job.statusReason = String(input.reason ?? 'terminated');
+      const reason = String(input.reason ?? 'terminated');
+      if (typeof options.runner === 'object') options.runner.terminate(job, reason);
+      else [job.status, job.statusReason] = ['FAILED', reason];
       return {};
     },
     '/v1/describejobs': (input) => ({

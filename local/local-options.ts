@@ -14,7 +14,15 @@ export interface LocalPlatformOptions {
   readonly bucketName: string;
   /** The platform configuration whose limits the handlers apply. */
   readonly config: PlatformConfig;
+  /** Jobs run in a container engine (the default), or are only recorded, for tests of the API alone. */
+  readonly jobs?: 'run' | 'record';
+  /** Seconds an algorithm has between SIGTERM and SIGKILL at its time limit. */
+  readonly jobGraceSeconds?: number;
 }
+
+/** Why a job cannot run locally, as SubmitJob answers it. */
+export const NO_CONTAINER_ENGINE =
+  'no container engine answers on this machine, so local mode cannot run jobs: install podman (Debian: apt-get install podman runc) or docker, or set LOCAL_CONTAINER_ENGINE';
 
 export const DEFAULT_PORTS: Readonly<Record<LocalService, number>> = {
   api: 4000,

@@ -9,7 +9,9 @@ import { startCloudFrontStandIn } from './cloudfront-stand-in';
 import { S3RVER_CREDENTIALS, startEmbeddedS3 } from './embedded-s3';
 import { startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { jobHandlerEnvironment, uploadHandlerEnvironment } from '../lib/api/handler-environment';
-import { BatchStandIn, startBatchStandIn } from './batch-stand-in';
+import { findContainerEngine } from '../containers/job-runner/src/container-engine';
+import { BatchStandIn, LocalJobRunner, startBatchStandIn } from './batch-stand-in';
+import { LocalJobExecutor, localJobExecutor } from './local-job-executor';
 import { TABLES, TableName } from '../lambda/shared/tables';
 import { apiRoutes, loadHandler } from './api-routes';
 import { pollQueue } from './queue-poller';
@@ -20,6 +22,7 @@ import {
   LocalPlatformOptions,
   LocalService,
   PORT_VARIABLES,
+  NO_CONTAINER_ENGINE,
   SERVICE_NAMES,
   serviceUrl,
 } from './local-options';
@@ -51,6 +54,8 @@ export interface LocalPlatform {
   readonly queues: SqsStandIn;
   /** Jobs submitted to the local Batch. */
   readonly batch: BatchStandIn;
+  /** Runs them, when a container engine is installed. */
+  readonly jobs?: LocalJobExecutor;
   stop(): Promise<void>;
 }
 
@@ -110,8 +115,6 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       ],
     });
     running.push(sqsStandIn);
-    const batchStandIn = await startBatchStandIn({ host, port: ports.batch });
-    running.push(batchStandIn);
 
     const secretsManagerStandIn = await startSecretsManagerStandIn({
       host,
@@ -131,6 +134,33 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
     running.push({ stop: async () => s3.destroy() });
+
+    // Jobs run in a local container engine, through the same runner code as in the cloud.
+    let executor: LocalJobExecutor | undefined;
+    let runner: LocalJobRunner | string | undefined;
+    if (options.jobs !== 'record') {
+      const engine = findContainerEngine();
+      if (engine) {
+        executor = localJobExecutor({
+          s3,
+          bucket: bucketName,
+          engine,
+          graceSeconds: options.jobGraceSeconds ?? 30,
+          onEvent: (detail) =>
+            loadHandler<(event: unknown) => Promise<void>>('batch-job-state-change')({
+              source: 'aws.batch',
+              'detail-type': 'Batch Job State Change',
+              detail,
+            }),
+        });
+        runner = executor;
+      } else {
+        runner = NO_CONTAINER_ENGINE;
+      }
+    }
+    const batchStandIn = await startBatchStandIn({ host, port: ports.batch, runner });
+    running.push(batchStandIn);
+    running.push({ stop: async () => executor?.idle() });
     running.push(
       await startCloudFrontStandIn({
         host,
@@ -248,6 +278,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       devUsers: DEV_USERS,
       queues: sqsStandIn,
       batch: batchStandIn,
+      jobs: executor,
       stop: stopAll,
     };
   } catch (err) {

@@ -772,6 +772,19 @@ describe('api stack background handlers', () => {
     });
   });
 
+  test('the job state handler reads job objects and writes no object', () => {
+    const fn = functionNamed('batch-job-state-change');
+    const roleId = fn.properties.Role['Fn::GetAtt'][0];
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      );
+    const objectGrants = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('s3:')));
+    expect(objectGrants.flatMap((st) => [st.Action].flat())).toEqual(['s3:GetObject']);
+    expect(JSON.stringify(objectGrants[0].Resource)).toMatch(/"\/jobs\/\*"\]\]\}$/);
+  });
+
   test('the upload sweeper runs every hour', () => {
     const fn = functionNamed('upload-sweeper');
     const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r) =>

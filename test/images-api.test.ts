@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { LocalPlatform } from '../local/local-platform';
 import { apiClient } from './helpers/api-client';
+import { completedUpload as uploadThroughApi, settledImage } from './helpers/api-flows';
 import { startTestPlatform } from './helpers/local-platform-fixture';
 
 let platform: LocalPlatform;
@@ -22,26 +23,8 @@ afterAll(async () => {
   await platform.stop();
 });
 
-async function completedUpload(
-  token: string,
-  filename = 'ct.mha',
-  content: string | Buffer = 'ObjectType = Image\n',
-): Promise<string> {
-  const data = Buffer.from(content);
-  const created = await call('POST', '/v1/uploads', { token, body: { filename, size: data.length } });
-  const signed = await call('POST', '/v1/uploads/{uploadId}/parts', {
-    token,
-    params: { uploadId: created.body.id },
-    body: { partNumbers: [1] },
-  });
-  const put = await fetch(signed.body.parts[0].url, { method: 'PUT', body: data });
-  await call('POST', '/v1/uploads/{uploadId}/complete', {
-    token,
-    params: { uploadId: created.body.id },
-    body: { parts: [{ partNumber: 1, etag: put.headers.get('etag') }] },
-  });
-  return created.body.id;
-}
+const completedUpload = (token: string, filename?: string, content?: string | Buffer) =>
+  uploadThroughApi(call, token, filename, content);
 
 async function imageCount(): Promise<number> {
   const { Count } = await documents.send(
@@ -50,15 +33,7 @@ async function imageCount(): Promise<number> {
   return Count!;
 }
 
-/** Reads the image until the local converter has finished with it. */
-async function settled(token: string, imageId: string) {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const read = await call('GET', '/v1/images/{imageId}', { token, params: { imageId } });
-    if (read.body.status === 'Succeeded' || read.body.status === 'Failed') return read.body;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`image ${imageId} was not converted in time`);
-}
+const settled = (token: string, imageId: string) => settledImage(call, token, imageId);
 
 /** Where alice's raw upload of tiny.mha lives. */
 const rawKeyOf = (uploadId: string) => `uploads/${platform.devUsers[0].claims.sub}/${uploadId}/tiny.mha`;

@@ -10,11 +10,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { BatchJobDetail } from '../lambda/shared/jobs/job-progress';
+import { signResult } from '../lambda/shared/jobs/result-record';
 import { LocalPlatform } from '../local/local-platform';
 import { apiClient } from './helpers/api-client';
 import { startTestPlatform } from './helpers/local-platform-fixture';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 let platform: LocalPlatform;
 let call: ReturnType<typeof apiClient>;
@@ -400,6 +403,31 @@ describe('when SubmitJob fails', () => {
 });
 
 describe('Batch state changes', () => {
+  /** What the job runner stores after the algorithm wrote its mask: the file, then the signed record. */
+  async function writeResultRecord(jobId: string, batchJobId: string) {
+    const key = `jobs/${jobId}/outputs/images/mask/mask.mha`;
+    const s3 = new S3Client({ forcePathStyle: true });
+    const bucket = platform.environment.IMAGING_BUCKET;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'mask' }));
+    const record = {
+      jobId,
+      returnCode: 0,
+      execDuration: 3,
+      timedOut: false,
+      outputs: [{ path: 'images/mask/mask.mha', key, bytes: 4, sha256: sha256('mask') }],
+    };
+    const signingKey = platform.batch.jobs.find((j) => j.jobId === batchJobId)!.environment
+      .RESULT_SIGNING_KEY;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: `jobs/${jobId}/result.json`,
+        Body: signResult(record, signingKey),
+      }),
+    );
+    s3.destroy();
+  }
+
   async function queuedJob() {
     const algorithm = await algorithmOf(alice);
     const response = await submit(alice, algorithm, await convertedImage(alice));
@@ -417,6 +445,7 @@ describe('Batch state changes', () => {
     expect((await job.status()).status).toBe('Executing');
     await onBatchEvent(batchEvent(job.id, job.batchJobId, { status: 'RUNNABLE' }));
     expect((await job.status()).status).toBe('Executing');
+    await writeResultRecord(job.id, job.batchJobId);
     await onBatchEvent(
       batchEvent(job.id, job.batchJobId, {
         status: 'SUCCEEDED',
@@ -424,7 +453,7 @@ describe('Batch state changes', () => {
         stoppedAt: Date.now(),
       }),
     );
-    expect((await job.status()).status).toBe('Succeeded');
+    expect(await job.status()).toMatchObject({ status: 'Succeeded', outputs: [{ socket: 'mask' }] });
     expect(await activeSlots(`algorithm#${job.algorithm}`)).toBe(0);
 
     const slotsBefore = await activeSlots('platform');
@@ -457,6 +486,15 @@ describe('Batch state changes', () => {
     expect(await job.status()).toMatchObject({
       status: 'Failed',
       statusReason: 'the algorithm exceeded its memory limit',
+    });
+  });
+
+  test('a job that ends without a result record from the runner fails, saying so', async () => {
+    const job = await queuedJob();
+    await onBatchEvent(batchEvent(job.id, job.batchJobId, { status: 'SUCCEEDED', attempts: [{}] }));
+    expect(await job.status()).toMatchObject({
+      status: 'Failed',
+      statusReason: 'the job runner left no result record',
     });
   });
 

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { LocalPlatform } from '../local/local-platform';
 import { startTestPlatform } from './helpers/local-platform-fixture';
@@ -8,7 +7,7 @@ import { startTestPlatform } from './helpers/local-platform-fixture';
 let platform: LocalPlatform;
 
 beforeAll(async () => {
-  platform = await startTestPlatform();
+  platform = await startTestPlatform({}, { jobs: 'run' });
 });
 
 afterAll(() => platform.stop());
@@ -23,10 +22,9 @@ function walkthrough(): string {
 
 describe('README walkthrough', () => {
   test('uploads a file, makes an image, registers an algorithm and submits a job against local mode', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'walkthrough-'));
-    // Asynchronous: the platform answers from this very process.
+    // Asynchronous: the platform answers from this very process. Run from the repository, as a reader does.
     const child = spawn('bash', ['-euo', 'pipefail', '-c', walkthrough()], {
-      cwd: dir,
+      cwd: path.join(__dirname, '..'),
       env: { ...process.env, API: `${platform.urls.api}/v1` },
     });
     const result = { stdout: '', stderr: '', status: null as number | null };
@@ -39,7 +37,9 @@ describe('README walkthrough', () => {
       'Completed',
       'Succeeded: Converted',
       'ObjectType = Image',
-      'Queued',
+      'Succeeded',
+      '{"threshold":2,"voxels":4,"foreground":2,"fraction":0.5}',
+      'ObjectType = Image',
     ]);
   });
 });

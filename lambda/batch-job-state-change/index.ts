@@ -1,9 +1,14 @@
+import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { s3 } from '../shared/aws-clients';
+import { jobResultKey } from '../shared/bucket-layout';
 import { logger } from '../shared/logger';
+import { JobManifest } from '../shared/jobs/job-manifest';
+import { jobOutcome } from '../shared/jobs/job-outcome';
 import { BatchJobDetail, progressOf } from '../shared/jobs/job-progress';
 import { jobSettings } from '../shared/jobs/job-settings';
 import { releaseJobSlots } from '../shared/jobs/job-slots';
-import { advanceJob } from '../shared/jobs/job-store';
+import { advanceJob, getJob } from '../shared/jobs/job-store';
 
 const settings = jobSettings();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -11,7 +16,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /**
  * EventBridge `Batch Job State Change` for the platform's queues: moves the job (named by its id)
  * forward with one conditional write. Duplicated, late or out-of-order events, and any event
- * after a terminal state, change nothing. The call that ends a job gives its slots back.
+ * after a terminal state, change nothing. A terminal event ends the job as its signed result
+ * record says (or Batch's reason when there is none), with its outputs checked against the
+ * interface. The call that ends a job gives its slots back.
  */
 export async function handler(
   event: EventBridgeEvent<'Batch Job State Change', BatchJobDetail>,
@@ -23,9 +30,20 @@ export async function handler(
     logger.warn('event for a Batch job that is not a platform job');
     return;
   }
-  const progress = progressOf(detail);
-  const container = detail.container ?? detail.attempts?.at(-1)?.container;
+  let progress = progressOf(detail);
   const fields: Record<string, unknown> = {};
+  if (progress.status === 'Succeeded' || progress.status === 'Failed') {
+    const job = await getJob(jobId);
+    if (!job || job.sequence >= progress.sequence) {
+      logger.info('event ignored: the job has ended or does not exist');
+      return;
+    }
+    const manifest = JSON.parse((await read(job.inputManifestKey)) ?? 'null') as JobManifest;
+    const outcome = await jobOutcome(detail, job, manifest, { read }, await read(jobResultKey(jobId)));
+    progress = { ...progress, status: outcome.status, reason: outcome.reason };
+    fields.outputs = outcome.outputs;
+  }
+  const container = detail.container ?? detail.attempts?.at(-1)?.container;
   if (container?.logStreamName) fields.logStreamName = container.logStreamName;
   if (detail.startedAt) fields.startedAt = new Date(detail.startedAt).toISOString();
   if (detail.stoppedAt) fields.stoppedAt = new Date(detail.stoppedAt).toISOString();
@@ -41,4 +59,15 @@ export async function handler(
   }
   logger.info('job moved', { status: progress.status });
   if (moved.releasedSlots) await releaseJobSlots(moved.job.owner, moved.job.algorithmId, settings);
+}
+
+/** An object of the imaging bucket as text, or undefined when there is none. */
+async function read(key: string): Promise<string | undefined> {
+  try {
+    const object = await s3().send(new GetObjectCommand({ Bucket: settings.bucket, Key: key }));
+    return await object.Body!.transformToString();
+  } catch (err) {
+    if (err instanceof NoSuchKey) return undefined;
+    throw err;
+  }
 }

@@ -9,6 +9,7 @@ import {
 } from '../shared/algorithms/algorithm-record';
 import { putAlgorithm, putVersion, syncMemberships } from '../shared/algorithms/algorithm-store';
 import { checkContainerImage } from '../shared/algorithms/container-image';
+import { checkLocalImage } from '../shared/algorithms/image-checks';
 import { checkInterfaces } from '../shared/algorithms/interface-rules';
 
 interface CreateAlgorithmRequest {
@@ -25,6 +26,7 @@ interface CreateAlgorithmRequest {
 export const handler = apiHandler<CreateAlgorithmRequest>('createAlgorithm', async ({ caller, body }) => {
   checkInterfaces(body.interfaces);
   checkContainerImage(body.image, 'body.image');
+  await checkLocalImage(body.image, 'body.image');
   const now = new Date().toISOString();
   const algorithm: AlgorithmRecord = {
     id: randomUUID(),

@@ -16,7 +16,7 @@ import { checkInputs, matchInterface, placeInputs } from '../shared/jobs/job-inp
 import { JobManifest } from '../shared/jobs/job-manifest';
 import { JobInput, JobRecord, jobView, TERMINAL_SEQUENCE } from '../shared/jobs/job-record';
 import { jobSettings } from '../shared/jobs/job-settings';
-import { newResultKey } from '../shared/jobs/result-record';
+import { newResultSigningKey } from '../shared/jobs/result-record';
 import { acquireJobSlots, releaseJobSlots } from '../shared/jobs/job-slots';
 import { advanceJob, getJob, putJob, recordSubmission } from '../shared/jobs/job-store';
 
@@ -76,7 +76,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
     sequence: 1,
     holdsSlots: true,
     inputManifestKey: jobManifestKey(id),
-    resultKey: newResultKey(),
+    resultSigningKey: newResultSigningKey(),
     createdAt: now,
     updatedAt: now,
   };
@@ -123,7 +123,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
         jobDefinition: settings.jobDefinition,
         parameters: { jobId: id, inputManifest: `s3://${settings.bucket}/${job.inputManifestKey}` },
         // Only the runner sees the key it signs the result with; the algorithm's environment never holds it.
-        containerOverrides: { environment: [{ name: 'RESULT_KEY', value: job.resultKey }] },
+        containerOverrides: { environment: [{ name: 'RESULT_SIGNING_KEY', value: job.resultSigningKey }] },
         // Batch stops the attempt at the algorithm's limit plus time to upload its outputs.
         timeout: { attemptDurationSeconds: algorithm.timeLimitSeconds + 300 },
         tags: { 'imaging-platform:job': id, 'imaging-platform:algorithm': algorithm.id },

@@ -53,7 +53,7 @@ export function isContainedPath(path: string): boolean {
     path.length > 0 &&
     path.length <= 1024 &&
     !path.startsWith('/') &&
-    !/[\u0000-\u001f\\]/.test(path) &&
+    ![...path].some((c) => c < ' ' || c === '\\') &&
     path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..')
   );
 }

@@ -39,7 +39,7 @@ export interface JobRecord {
   readonly logStreamName?: string;
   readonly inputManifestKey: string;
   /** The per-job key the runner signs its result record with; never shown by the API. */
-  readonly resultKey: string;
+  readonly resultSigningKey: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly startedAt?: string;

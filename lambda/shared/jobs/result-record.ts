@@ -25,7 +25,7 @@ export interface ResultRecord {
 }
 
 /** A new per-job key: the runner signs with it, the state handler verifies with it. */
-export function newResultKey(): string {
+export function newResultSigningKey(): string {
   return randomBytes(32).toString('base64url');
 }
 

@@ -1,0 +1,120 @@
+import Ajv from 'ajv';
+import { createHash } from 'node:crypto';
+import { JobManifest } from './job-manifest';
+import { BatchJobDetail, failureReason } from './job-progress';
+import { JobOutput } from './job-record';
+import { ResultRecord, ResultRecordError, verifyResult } from './result-record';
+
+const ajv = new Ajv({ strict: false, allErrors: false });
+
+/** JSON outputs are kept in the job record up to this size; larger ones stay files. */
+const MAX_INLINE_JSON = 256 * 1024;
+
+/** Image outputs the converter accepts. */
+const IMAGE_FILE = /\.(mha|tiff?)$/i;
+
+export interface JobOutcome {
+  readonly status: 'Succeeded' | 'Failed';
+  readonly reason?: string;
+  readonly outputs: readonly JobOutput[];
+}
+
+/** How the state handler reaches what the runner stored. */
+export interface StoredObjects {
+  /** An object's text, or undefined when there is none. */
+  read(key: string): Promise<string | undefined>;
+}
+
+/**
+ * How a job ended, from its terminal Batch event and the runner's result record: the contract's
+ * reasons for exit codes (137 is memory, the time limit, the last stderr line), a record that is
+ * missing or not signed with the job's key, and outputs that do not match the interface (one
+ * image per image socket, JSON that parses and matches its schema, files present).
+ */
+export async function jobOutcome(
+  detail: BatchJobDetail,
+  job: { readonly id: string; readonly resultSigningKey: string },
+  manifest: JobManifest | null,
+  stored: StoredObjects,
+  resultText: string | undefined,
+): Promise<JobOutcome> {
+  const failed = (reason: string): JobOutcome => ({ status: 'Failed', reason, outputs: [] });
+  if (resultText === undefined) {
+    return failed(
+      detail.status === 'FAILED' ? failureReason(detail) : 'the job runner left no result record',
+    );
+  }
+  let record: ResultRecord;
+  try {
+    record = verifyResult(resultText, job.resultSigningKey, job.id);
+  } catch (err) {
+    if (err instanceof ResultRecordError) return failed(`${err.message}; the outputs were discarded`);
+    throw err;
+  }
+  if (record.timedOut) return failed('time limit exceeded');
+  if (record.returnCode === 137) return failed('the algorithm exceeded its memory limit');
+  if (record.returnCode !== 0) {
+    return failed(record.lastStderrLine ?? `the algorithm exited with code ${record.returnCode}`);
+  }
+  if (!manifest) return failed("the job's manifest is missing");
+  const outputs: JobOutput[] = [];
+  for (const socket of manifest.interface.outputs) {
+    const where = `output "${socket.slug}" (/output/${socket.relativePath})`;
+    if (socket.kind === 'image') {
+      const folder = `${socket.relativePath.replace(/\/+$/, '')}/`;
+      const images = record.outputs.filter((o) => o.path.startsWith(folder) && IMAGE_FILE.test(o.path));
+      if (images.length !== 1) {
+        return failed(`${where} holds ${images.length} images; exactly one .mha or .tif is expected`);
+      }
+      outputs.push({ socket: socket.slug, key: images[0].key });
+      continue;
+    }
+    const file = record.outputs.find((o) => o.path === socket.relativePath);
+    if (!file) return failed(`${where} was not written`);
+    if (socket.kind !== 'json' || file.bytes > MAX_INLINE_JSON) {
+      outputs.push({ socket: socket.slug, key: file.key });
+      continue;
+    }
+    const text = await stored.read(file.key);
+    if (text === undefined || createHash('sha256').update(text).digest('hex') !== file.sha256) {
+      return failed(`${where} changed after the runner stored it`);
+    }
+    let value: unknown;
+    try {
+      value = parseLenientJson(text);
+    } catch (err) {
+      return failed(`${where} is not JSON: ${(err as Error).message}`);
+    }
+    if (socket.schema && !ajv.validate(socket.schema, value)) {
+      return failed(
+        `${where} does not match its schema: ${ajv.errorsText(ajv.errors, { dataVar: 'value' })}`,
+      );
+    }
+    outputs.push({ socket: socket.slug, value });
+  }
+  return { status: 'Succeeded', outputs };
+}
+
+/** JSON as Python writes it: NaN, Infinity and -Infinity outside strings become null, as the contract says. */
+export function parseLenientJson(text: string): unknown {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    const special = text.slice(i).match(/^-?(NaN|Infinity)/);
+    if (special) {
+      out += 'null';
+      i += special[0].length - 1;
+      continue;
+    }
+    out += c;
+  }
+  return JSON.parse(out);
+}
