@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchConversion } from './conversion';
+import { benchJobs } from './jobs';
 import { benchLocalApi } from './local-api';
 
 const projectDir = path.join(__dirname, '..');
@@ -88,7 +89,9 @@ console.log(
 );
 benchSynth();
 benchConversion();
-benchLocalApi().catch((err: Error) => {
-  console.error(err.stack);
-  process.exit(1);
-});
+benchLocalApi()
+  .then(benchJobs)
+  .catch((err: Error) => {
+    console.error(err.stack);
+    process.exit(1);
+  });

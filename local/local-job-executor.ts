@@ -57,7 +57,7 @@ export function localJobExecutor(options: {
     logs.set(job.jobId, lines);
     try {
       if (!manifest) throw new Error('the job has no inputManifest parameter');
-      const record = await runJobLocally({
+      const { record } = await runJobLocally({
         s3: options.s3,
         bucket: options.bucket,
         manifestKey: manifest,

@@ -29,7 +29,13 @@ export interface LocalJob {
  * placed in a private folder, the image run unchanged with no network and read-only /input,
  * outputs stored after exit code 0, and the signed result record written last.
  */
-export async function runJobLocally(job: LocalJob): Promise<ResultRecord> {
+export interface LocalRun {
+  readonly record: ResultRecord;
+  /** Seconds spent placing the inputs, in the container, and storing outputs and the record. */
+  readonly timings: { readonly stageIn: number; readonly container: number; readonly stageOut: number };
+}
+
+export async function runJobLocally(job: LocalJob): Promise<LocalRun> {
   const manifestObject = await job.s3.send(
     new GetObjectCommand({ Bucket: job.bucket, Key: job.manifestKey }),
   );
@@ -43,8 +49,10 @@ export async function runJobLocally(job: LocalJob): Promise<ResultRecord> {
     await fs.promises.mkdir(outputDir);
     // Whatever user the image runs as may write its outputs.
     await fs.promises.chmod(outputDir, 0o777);
+    const clock = performance.now();
     await stageIn(job.s3, job.bucket, manifest, inputDir);
     await makeReadable(inputDir);
+    const stagedIn = performance.now();
 
     const name = `job-${manifest.jobId}`;
     const child = spawn(
@@ -69,6 +77,7 @@ export async function runJobLocally(job: LocalJob): Promise<ResultRecord> {
       onLine: job.onLine,
     });
     const { oomKilled } = await removeContainer(job.engine, name);
+    const ran = performance.now();
     const returnCode = oomKilled ? 137 : run.exitCode;
     const stored =
       returnCode === 0 && !run.timedOut
@@ -97,7 +106,15 @@ export async function runJobLocally(job: LocalJob): Promise<ResultRecord> {
         Body: signResult(record, job.resultSigningKey),
       }),
     );
-    return record;
+    const seconds = (from: number, to: number) => (to - from) / 1000;
+    return {
+      record,
+      timings: {
+        stageIn: seconds(clock, stagedIn),
+        container: seconds(stagedIn, ran),
+        stageOut: seconds(ran, performance.now()),
+      },
+    };
   } finally {
     await fs.promises.rm(work, { recursive: true, force: true });
   }
