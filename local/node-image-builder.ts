@@ -1,9 +1,10 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { ContainerEngine } from '../containers/job-runner/src/container-engine';
+import { sharedLibraries } from '../containers/job-runner/src/runner-layer';
 
 const run = promisify(execFile);
 
@@ -51,12 +52,4 @@ export async function buildNodeImage(engine: ContainerEngine, image: NodeImage):
   } finally {
     await fs.promises.rm(context, { recursive: true, force: true });
   }
-}
-
-/** The shared libraries a binary loads, with the dynamic loader, as `ldd` lists them. */
-function sharedLibraries(binary: string): string[] {
-  return execFileSync('ldd', [binary], { encoding: 'utf8' })
-    .split('\n')
-    .map((line) => line.match(/(?:=>\s*)?(\/\S+)\s+\(0x/)?.[1])
-    .filter((library): library is string => library !== undefined);
 }

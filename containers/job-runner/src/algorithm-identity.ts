@@ -1,0 +1,76 @@
+import * as fs from 'node:fs';
+
+/**
+ * The supplementary group every algorithm process carries on AWS Batch. The instances' firewall
+ * drops every packet of this group (`iptables -m owner --gid-owner 61000 --suppl-groups`), and a
+ * process without CAP_SETGID cannot leave it: the algorithm has no network, while the runner,
+ * outside the group, stores outputs.
+ */
+export const NETWORK_DENIED_GID = 61000;
+
+/** The image's own program, user and environment, as recorded when the runner was layered onto it. */
+export interface AlgorithmProgram {
+  readonly command: readonly string[];
+  readonly user: string;
+  readonly workingDir: string;
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+/** Reads what the runner layer recorded about the image it was added to. */
+export function algorithmProgram(env: NodeJS.ProcessEnv): AlgorithmProgram {
+  const list = (name: string) => {
+    const value = env[name] ? (JSON.parse(env[name]!) as unknown) : [];
+    if (!Array.isArray(value)) throw new Error(`${name} must be a JSON list`);
+    return value.map(String);
+  };
+  const command = [...list('ALGORITHM_ENTRYPOINT'), ...list('ALGORITHM_CMD')];
+  if (command.length === 0) throw new Error('the algorithm image has neither ENTRYPOINT nor CMD');
+  return {
+    command,
+    user: env.ALGORITHM_USER ?? '',
+    workingDir: env.ALGORITHM_WORKDIR || '/',
+    environment: Object.fromEntries(
+      list('ALGORITHM_ENV').map((entry) => [
+        entry.slice(0, entry.indexOf('=')),
+        entry.slice(entry.indexOf('=') + 1),
+      ]),
+    ),
+  };
+}
+
+/**
+ * The numeric user and group of an image's USER (`name`, `uid`, `name:group`, `uid:gid`),
+ * resolved in the image's own /etc/passwd and /etc/group; root is refused.
+ */
+export function resolveUser(user: string, root = '/'): { uid: number; gid: number } {
+  const [userPart, groupPart] = user.split(':');
+  const table = (file: string) =>
+    fs.existsSync(`${root}etc/${file}`)
+      ? fs
+          .readFileSync(`${root}etc/${file}`, 'utf8')
+          .split('\n')
+          .map((line) => line.split(':'))
+      : [];
+  const passwd = table('passwd');
+  let uid: number;
+  let gid: number | undefined;
+  if (/^\d+$/.test(userPart)) {
+    uid = Number(userPart);
+    const entry = passwd.find((fields) => fields[2] === userPart);
+    gid = entry ? Number(entry[3]) : uid;
+  } else {
+    const entry = passwd.find((fields) => fields[0] === userPart);
+    if (!entry) throw new Error(`the image's USER "${userPart}" is not in its /etc/passwd`);
+    [uid, gid] = [Number(entry[2]), Number(entry[3])];
+  }
+  if (groupPart !== undefined) {
+    if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
+    else {
+      const entry = table('group').find((fields) => fields[0] === groupPart);
+      if (!entry) throw new Error(`the image's group "${groupPart}" is not in its /etc/group`);
+      gid = Number(entry[2]);
+    }
+  }
+  if (uid === 0) throw new Error('the image runs as root; algorithms run as a non-root USER');
+  return { uid, gid };
+}

@@ -1,0 +1,32 @@
+// Started by the runner, as root, in the algorithm's container on AWS Batch: becomes the image's
+// user, with the network-denied group and no other, and runs the image's own program with the
+// image's own environment and nothing of the platform's. Relays SIGTERM and the exit status, and
+// ends every process left behind by the algorithm's user.
+import { spawn } from 'node:child_process';
+import { algorithmProgram, NETWORK_DENIED_GID, resolveUser } from './algorithm-identity';
+
+const program = algorithmProgram(process.env);
+const { uid, gid } = resolveUser(program.user);
+process.setgroups!([gid, NETWORK_DENIED_GID]);
+process.setgid!(gid);
+process.setuid!(uid);
+
+const child = spawn(program.command[0], program.command.slice(1), {
+  cwd: program.workingDir,
+  env: { ...program.environment },
+  stdio: 'inherit',
+});
+process.on('SIGTERM', () => child.kill('SIGTERM'));
+child.on('error', (err) => {
+  console.error(`the algorithm could not be started: ${err.message}`);
+  process.exit(127);
+});
+child.on('exit', (code, signal) => {
+  // Whatever the algorithm left running (as its user) ends with it, before its outputs are read.
+  try {
+    process.kill(-1, 'SIGKILL');
+  } catch {
+    // Nothing else was running.
+  }
+  process.exit(code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 0));
+});
