@@ -4,7 +4,7 @@ import { close, listen } from './port-check';
 
 /**
  * An AWS Batch endpoint for local mode (REST JSON, as the AWS SDK v3 speaks it) that accepts
- * SubmitJob, TerminateJob and DescribeJobs and keeps the jobs in memory. It hands each job to a
+ * SubmitJob, TerminateJob, DescribeJobs and (De)RegisterJobDefinition and keeps them in memory. It hands each job to a
  * runner when given one, refuses jobs with the runner's reason when it cannot run them, and
  * otherwise only records them. Handlers reach it through AWS_ENDPOINT_URL_BATCH.
  */
@@ -26,8 +26,16 @@ export interface LocalJobRunner {
   terminate(job: LocalBatchJob, reason: string): void;
 }
 
+/** A job definition as RegisterJobDefinition was given it, with its revision. */
+export interface LocalJobDefinition {
+  readonly jobDefinitionArn: string;
+  readonly input: Record<string, unknown>;
+  status: 'ACTIVE' | 'INACTIVE';
+}
+
 export interface BatchStandIn {
   readonly jobs: readonly LocalBatchJob[];
+  readonly jobDefinitions: readonly LocalJobDefinition[];
   stop(): Promise<void>;
 }
 
@@ -38,6 +46,7 @@ export async function startBatchStandIn(options: {
   runner?: LocalJobRunner | string;
 }): Promise<BatchStandIn> {
   const jobs: LocalBatchJob[] = [];
+  const definitions: LocalJobDefinition[] = [];
   const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
     '/v1/submitjob': (input) => {
       for (const field of ['jobName', 'jobQueue', 'jobDefinition']) {
@@ -74,6 +83,20 @@ export async function startBatchStandIn(options: {
       else [job.status, job.statusReason] = ['FAILED', reason];
       return {};
     },
+    '/v1/registerjobdefinition': (input) => {
+      const name = String(input.jobDefinitionName ?? '');
+      if (!/^[A-Za-z0-9_-]{1,128}$/.test(name)) throw new Error(`jobDefinitionName "${name}" is not valid`);
+      const revision = definitions.filter((d) => d.input.jobDefinitionName === name).length + 1;
+      const jobDefinitionArn = `arn:aws:batch:eu-central-1:000000000000:job-definition/${name}:${revision}`;
+      definitions.push({ jobDefinitionArn, input, status: 'ACTIVE' });
+      return { jobDefinitionName: name, jobDefinitionArn, revision };
+    },
+    '/v1/deregisterjobdefinition': (input) => {
+      const definition = definitions.find((d) => d.jobDefinitionArn === input.jobDefinition);
+      if (!definition) throw new Error(`job definition ${String(input.jobDefinition)} does not exist`);
+      definition.status = 'INACTIVE';
+      return {};
+    },
     '/v1/describejobs': (input) => ({
       jobs: jobs
         .filter((j) => ((input.jobs as string[] | undefined) ?? []).includes(j.jobId))
@@ -98,5 +121,5 @@ export async function startBatchStandIn(options: {
     });
   });
   await listen(server, options.host, options.port);
-  return { jobs, stop: () => close(server) };
+  return { jobs, jobDefinitions: definitions, stop: () => close(server) };
 }

@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { defaultPlatformConfig, PlatformConfig } from '../lib/config/platform-config';
 
 /** The embedded services of local mode, each on its own loopback port. */
-export type LocalService = 'api' | 's3' | 'dynamodb' | 'sqs' | 'batch' | 'cloudfront' | 'secretsManager';
+export type LocalService =
+  'api' | 's3' | 'dynamodb' | 'sqs' | 'batch' | 'cloudfront' | 'secretsManager' | 'logs';
 
 export interface LocalPlatformOptions {
   /** Folder that keeps S3 objects, DynamoDB tables and the local signing key across restarts. */
@@ -32,6 +33,7 @@ export const DEFAULT_PORTS: Readonly<Record<LocalService, number>> = {
   batch: 4574,
   cloudfront: 4571,
   secretsManager: 4572,
+  logs: 4575,
 };
 
 /** Environment variable that moves each service to another port. */
@@ -43,6 +45,7 @@ export const PORT_VARIABLES: Readonly<Record<LocalService, string>> = {
   batch: 'LOCAL_BATCH_PORT',
   cloudfront: 'LOCAL_CLOUDFRONT_PORT',
   secretsManager: 'LOCAL_SECRETS_MANAGER_PORT',
+  logs: 'LOCAL_LOGS_PORT',
 };
 
 export const SERVICE_NAMES: Readonly<Record<LocalService, string>> = {
@@ -53,6 +56,7 @@ export const SERVICE_NAMES: Readonly<Record<LocalService, string>> = {
   batch: 'Batch stand-in',
   cloudfront: 'CloudFront stand-in',
   secretsManager: 'Secrets Manager stand-in',
+  logs: 'CloudWatch Logs stand-in',
 };
 
 /** The one place local mode reads its environment: ports, data folder. */

@@ -3,6 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { BatchClient } from '@aws-sdk/client-batch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CONVERSION_QUEUE } from '../lambda/shared/queues';
 import { defaultPlatformConfig } from '../lib/config/platform-config';
 import { startCloudFrontStandIn } from './cloudfront-stand-in';
@@ -12,6 +13,7 @@ import { jobHandlerEnvironment, uploadHandlerEnvironment } from '../lib/api/hand
 import { findContainerEngine } from '../containers/job-runner/src/container-engine';
 import { BatchStandIn, LocalJobRunner, startBatchStandIn } from './batch-stand-in';
 import { LocalJobExecutor, localJobExecutor } from './local-job-executor';
+import { startLogsStandIn } from './logs-stand-in';
 import { TABLES, TableName } from '../lambda/shared/tables';
 import { apiRoutes, loadHandler } from './api-routes';
 import { pollQueue } from './queue-poller';
@@ -160,6 +162,18 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     }
     const batchStandIn = await startBatchStandIn({ host, port: ports.batch, runner });
     running.push(batchStandIn);
+    // The runner's lines, as CloudWatch Logs would keep them: JSON `{ source, message }` per line.
+    running.push(
+      await startLogsStandIn({
+        host,
+        port: ports.logs,
+        events: (_, stream) =>
+          executor?.logs.get(stream)?.map((line) => ({
+            timestamp: line.timestamp,
+            message: JSON.stringify({ source: line.source, message: line.message }),
+          })),
+      }),
+    );
     running.push({ stop: async () => executor?.idle() });
     running.push(
       await startCloudFrontStandIn({
@@ -176,8 +190,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const secretsManager = new SecretsManagerClient({ ...clientConfig, endpoint: urls.secretsManager });
     const sqs = new SQSClient({ ...clientConfig, endpoint: urls.sqs });
     const batch = new BatchClient({ ...clientConfig, endpoint: urls.batch });
+    const logs = new CloudWatchLogsClient({ ...clientConfig, endpoint: urls.logs });
     running.push({
-      stop: async () => [dynamodb, secretsManager, sqs, batch].forEach((client) => client.destroy()),
+      stop: async () => [dynamodb, secretsManager, sqs, batch, logs].forEach((client) => client.destroy()),
     });
     await ensureLocalTables(dynamodb);
 
@@ -190,9 +205,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       AWS_ENDPOINT_URL_SECRETS_MANAGER: urls.secretsManager,
       AWS_ENDPOINT_URL_SQS: urls.sqs,
       AWS_ENDPOINT_URL_BATCH: urls.batch,
+      AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: urls.logs,
       GPU_JOB_QUEUE: 'local-gpu-jobs',
       CPU_JOB_QUEUE: 'local-cpu-jobs',
       JOB_DEFINITION: 'local-job-runner',
+      JOB_DEFINITION_PREFIX: 'local-algorithm-',
+      JOB_ROLE_ARN: 'arn:aws:iam::000000000000:role/local-job',
+      JOB_EXECUTION_ROLE_ARN: 'arn:aws:iam::000000000000:role/local-job-execution',
+      JOB_LOG_GROUP: '/local/jobs',
       ...jobHandlerEnvironment(options.config),
       [CONVERSION_QUEUE.urlVariable]: sqsStandIn.queueUrl(CONVERSION_QUEUE_NAME),
       IMAGING_BUCKET: bucketName,
@@ -221,12 +241,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         batch: urls.batch,
         cloudfront: urls.cloudfront,
         secretsManager: urls.secretsManager,
+        logs: urls.logs,
       },
       s3,
       dynamodb,
       secretsManager,
       sqs,
       batch,
+      logs,
       conversionQueueUrl: sqsStandIn.queueUrl(CONVERSION_QUEUE_NAME),
       bucketName,
       signingKeySecretArn: signingSecret.arn,

@@ -1,4 +1,9 @@
 import { BatchClient, DescribeJobsCommand } from '@aws-sdk/client-batch';
+import {
+  CloudWatchLogsClient,
+  GetLogEventsCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { ListTablesCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -19,6 +24,7 @@ export interface HealthProbes {
   readonly secretsManager: SecretsManagerClient;
   readonly sqs: SQSClient;
   readonly batch: BatchClient;
+  readonly logs: CloudWatchLogsClient;
   readonly conversionQueueUrl: string;
   readonly bucketName: string;
   readonly signingKeySecretArn: string;
@@ -33,6 +39,20 @@ export async function checkServices(probes: HealthProbes): Promise<Record<string
     batch: () => probes.batch.send(new DescribeJobsCommand({ jobs: [] })),
     secretsManager: () =>
       probes.secretsManager.send(new DescribeSecretCommand({ SecretId: probes.signingKeySecretArn })),
+    logs: async () => {
+      // A stream that does not exist must be named as such: the stand-in is up and answering.
+      const asked = probes.logs.send(
+        new GetLogEventsCommand({ logGroupName: 'health', logStreamName: 'probe' }),
+      );
+      await asked.then(
+        () => {
+          throw new Error('a stream that does not exist was answered');
+        },
+        (err: Error) => {
+          if (!(err instanceof ResourceNotFoundException)) throw err;
+        },
+      );
+    },
     cloudfront: async () => {
       // An unsigned request must be refused: 403 proves the stand-in is up and enforcing signatures.
       const response = await fetch(`${probes.urls.cloudfront}/health-probe`, {

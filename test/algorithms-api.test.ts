@@ -133,6 +133,50 @@ describe('algorithms', () => {
     expect(again.status).toBe(409);
     expect(again.body.error.message).toMatch(`image ${digest(100)} is already version`);
   });
+
+  test('each active version has a job definition; a new one retires the last, a refused one leaves none', async () => {
+    const { body: algorithm } = await register(
+      alice,
+      { gpu: true, memoryGb: 16, timeLimitSeconds: 900 },
+      200,
+    );
+    const definitions = () =>
+      platform.batch.jobDefinitions.filter(
+        (d) => d.input.jobDefinitionName === `local-algorithm-${algorithm.id}`,
+      );
+    expect(definitions().map((d) => d.status)).toEqual(['ACTIVE']);
+    expect(definitions()[0].input).toMatchObject({
+      type: 'container',
+      platformCapabilities: ['EC2'],
+      containerProperties: {
+        image: image(200),
+        command: ['--manifest', 'Ref::inputManifest'],
+        jobRoleArn: 'arn:aws:iam::000000000000:role/local-job',
+        resourceRequirements: [
+          { type: 'VCPU', value: '4' },
+          { type: 'MEMORY', value: '16384' },
+          { type: 'GPU', value: '1' },
+        ],
+        readonlyRootFilesystem: true,
+        privileged: false,
+        logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/local/jobs' } },
+      },
+      timeout: { attemptDurationSeconds: 900 + 300 },
+      retryStrategy: { attempts: 3 },
+    });
+    const params = { algorithmId: algorithm.id };
+    const version = (image: string) =>
+      call('POST', '/v1/algorithms/{algorithmId}/versions', { token: alice, params, body: { image } });
+    expect((await version(image(201))).status).toBe(201);
+    expect(definitions().map((d) => d.status)).toEqual(['INACTIVE', 'ACTIVE']);
+    expect(definitions()[1].input).toMatchObject({ containerProperties: { image: image(201) } });
+    // A digest already registered is refused after its definition was registered: it is deregistered.
+    expect((await version(image(200))).status).toBe(409);
+    expect(definitions().map((d) => d.status)).toEqual(['INACTIVE', 'ACTIVE', 'INACTIVE']);
+    const read = await call('GET', '/v1/algorithms/{algorithmId}', { token: alice, params });
+    expect(read.body.activeVersion.image).toBe(image(201));
+    expect(read.body.activeVersion).not.toHaveProperty('jobDefinition');
+  });
 });
 
 describe('algorithms refused', () => {

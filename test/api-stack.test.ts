@@ -87,6 +87,12 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'dynamodb:PutItem on table:algorithmVersions',
     'dynamodb:PutItem on table:memberships',
     'kms:Decrypt on key via dynamodb',
+    // The version's job definition, with the job roles passed to Batch only.
+    'batch:RegisterJobDefinition on batch:job-definition/ImagingPlatform-algorithm-*',
+    'batch:DeregisterJobDefinition on batch:job-definition/ImagingPlatform-algorithm-*',
+    'batch:TagResource on batch:job-definition/ImagingPlatform-algorithm-*',
+    'iam:PassRole on role:ImagingPlatform-job',
+    'iam:PassRole on role:ImagingPlatform-job-execution',
   ],
   listAlgorithms: [
     'dynamodb:Query on table:memberships',
@@ -107,6 +113,12 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'dynamodb:Query on table:algorithmVersions',
     'dynamodb:PutItem on table:algorithmVersions',
     'kms:Decrypt on key via dynamodb',
+    // The version's job definition, with the job roles passed to Batch only.
+    'batch:RegisterJobDefinition on batch:job-definition/ImagingPlatform-algorithm-*',
+    'batch:DeregisterJobDefinition on batch:job-definition/ImagingPlatform-algorithm-*',
+    'batch:TagResource on batch:job-definition/ImagingPlatform-algorithm-*',
+    'iam:PassRole on role:ImagingPlatform-job',
+    'iam:PassRole on role:ImagingPlatform-job-execution',
   ],
   submitJob: [
     'dynamodb:GetItem on table:algorithms',
@@ -130,9 +142,11 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'batch:SubmitJob on batch:job-queue/ImagingPlatform-gpu-jobs',
     'batch:SubmitJob on batch:job-queue/ImagingPlatform-cpu-jobs',
     'batch:SubmitJob on batch:job-definition/ImagingPlatform-job-runner:*',
+    'batch:SubmitJob on batch:job-definition/ImagingPlatform-algorithm-*:*',
     'batch:TagResource on batch:job-queue/ImagingPlatform-gpu-jobs',
     'batch:TagResource on batch:job-queue/ImagingPlatform-cpu-jobs',
     'batch:TagResource on batch:job-definition/ImagingPlatform-job-runner:*',
+    'batch:TagResource on batch:job-definition/ImagingPlatform-algorithm-*:*',
   ],
   listJobs: [
     'dynamodb:GetItem on table:algorithms',
@@ -326,6 +340,8 @@ describe('api stack', () => {
       const batch =
         /^\{"Fn::Join":\["",\["arn:aws:batch:[^"]*",\{"Ref":"AWS::AccountId"\},":([^"]+)"\]\]\}$/.exec(text);
       if (batch) return `batch:${batch[1]}`;
+      const role = /":role\/([^"]+)"\]\]\}$/.exec(text);
+      if (role) return `role:${role[1]}`;
       const logGroup = /:log-group:([^"]+)"/.exec(text);
       if (logGroup) return `logs:${logGroup[1]}`;
       if (/Secret/.test(JSON.stringify(dataStackValue(resource)))) return 'secret:url-signing-key';

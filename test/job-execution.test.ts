@@ -177,13 +177,19 @@ describe('a job runs in a real container', () => {
 });
 
 describe('a job that goes wrong ends Failed with the reason', () => {
-  test('a non-zero exit shows the last line on stderr', async () => {
+  test('a non-zero exit shows the last line on stderr; editors read every line', async () => {
     const job = await behaviourJob({ mode: 'fail' });
     expect(job).toMatchObject({
       status: 'Failed',
       statusReason: 'model weights not found: /opt/ml/model/weights.pt',
       outputs: [],
     });
+    const logs = await call('GET', '/v1/jobs/{jobId}/logs', { token: alice, params: { jobId: job.id } });
+    expect(logs.body.lines.map((l: { source: string; message: string }) => [l.source, l.message])).toEqual([
+      ['stdout', 'loading the model'],
+      ['stderr', 'warming up'],
+      ['stderr', 'model weights not found: /opt/ml/model/weights.pt'],
+    ]);
   });
 
   test('exceeding the memory limit', async () => {

@@ -176,7 +176,8 @@ describe('submitting a job', () => {
     const submitted = platform.batch.jobs.find((j) => j.jobName === response.body.id)!;
     expect(submitted).toMatchObject({
       jobQueue: 'local-gpu-jobs',
-      jobDefinition: 'local-job-runner',
+      // The active version's own definition, registered with it.
+      jobDefinition: expect.stringMatching(new RegExp(`:job-definition/local-algorithm-${algorithm}:1$`)),
       parameters: {
         jobId: response.body.id,
         inputManifest: `s3://${platform.environment.IMAGING_BUCKET}/jobs/${response.body.id}/inputs.json`,

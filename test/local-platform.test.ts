@@ -116,6 +116,7 @@ describe('npm start', () => {
       'batch',
       'cloudfront',
       'dynamodb',
+      'logs',
       's3',
       'secretsManager',
       'sqs',

@@ -3,6 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { BatchClient } from '@aws-sdk/client-batch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { LocalPlatform } from '../local/local-platform';
 import { checkServices } from '../local/service-health';
 import { freePorts } from './helpers/free-ports';
@@ -41,11 +42,13 @@ describe('local health route', () => {
       secretsManager: new SecretsManagerClient({ ...common, endpoint: platform.urls.secretsManager }),
       sqs: new SQSClient({ ...common, endpoint: platform.urls.sqs }),
       batch: new BatchClient({ ...common, endpoint: platform.urls.batch }),
+      logs: new CloudWatchLogsClient({ ...common, endpoint: platform.urls.logs }),
       conversionQueueUrl: env.CONVERSION_QUEUE_URL,
       bucketName: env.IMAGING_BUCKET,
       signingKeySecretArn: env.SIGNING_KEY_SECRET_ARN,
     });
     expect(services.s3.ok).toBe(true);
+    expect(services.logs.ok).toBe(true);
     expect(services.dynamodb).toMatchObject({ ok: false, error: expect.stringMatching(/ECONNREFUSED/) });
   });
 

@@ -3,17 +3,29 @@ import { apiHandler } from '../shared/api/api-handler';
 import { getEditableAlgorithm, putVersion, updateAlgorithm } from '../shared/algorithms/algorithm-store';
 import { checkContainerImage } from '../shared/algorithms/container-image';
 import { checkLocalImage } from '../shared/algorithms/image-checks';
+import { versionView } from '../shared/algorithms/algorithm-record';
+import { deregisterJobDefinition, registerJobDefinition } from '../shared/algorithms/job-definitions';
 
-/** `POST /v1/algorithms/{algorithmId}/versions`: editors add an image, which becomes active. */
+/**
+ * `POST /v1/algorithms/{algorithmId}/versions`: editors add an image, which becomes active with a
+ * job definition of its own; the retired version's definition is deregistered.
+ */
 export const handler = apiHandler<{ image: string }>(
   'createAlgorithmVersion',
   async ({ caller, pathParameters, body }) => {
     checkContainerImage(body.image, 'body.image');
     await checkLocalImage(body.image, 'body.image');
     const algorithm = await getEditableAlgorithm(pathParameters.algorithmId, caller.userId);
-    const version = { id: randomUUID(), image: body.image, createdAt: new Date().toISOString() };
-    await putVersion(algorithm.id, version, caller.userId);
-    await updateAlgorithm(algorithm, { activeVersion: version });
-    return { status: 201, body: version };
+    const unregistered = { id: randomUUID(), image: body.image, createdAt: new Date().toISOString() };
+    const version = { ...unregistered, jobDefinition: await registerJobDefinition(algorithm, unregistered) };
+    try {
+      await putVersion(algorithm.id, version, caller.userId);
+      await updateAlgorithm(algorithm, { activeVersion: version });
+    } catch (err) {
+      await deregisterJobDefinition(version.jobDefinition);
+      throw err;
+    }
+    await deregisterJobDefinition(algorithm.activeVersion.jobDefinition);
+    return { status: 201, body: versionView(version) };
   },
 );

@@ -10,6 +10,7 @@ import {
 import { putAlgorithm, putVersion, syncMemberships } from '../shared/algorithms/algorithm-store';
 import { checkContainerImage } from '../shared/algorithms/container-image';
 import { checkLocalImage } from '../shared/algorithms/image-checks';
+import { deregisterJobDefinition, registerJobDefinition } from '../shared/algorithms/job-definitions';
 import { checkInterfaces } from '../shared/algorithms/interface-rules';
 
 interface CreateAlgorithmRequest {
@@ -22,30 +23,42 @@ interface CreateAlgorithmRequest {
   image: string;
 }
 
-/** `POST /v1/algorithms`: the caller becomes its first editor; the image is version 1 and active. */
+/**
+ * `POST /v1/algorithms`: the caller becomes its first editor; the image is version 1 and active,
+ * with its job definition registered.
+ */
 export const handler = apiHandler<CreateAlgorithmRequest>('createAlgorithm', async ({ caller, body }) => {
   checkInterfaces(body.interfaces);
   checkContainerImage(body.image, 'body.image');
   await checkLocalImage(body.image, 'body.image');
   const now = new Date().toISOString();
-  const algorithm: AlgorithmRecord = {
+  const limits = {
     id: randomUUID(),
-    title: body.title,
-    description: body.description,
-    interfaces: body.interfaces,
     timeLimitSeconds: body.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS,
     memoryGb: body.memoryGb ?? DEFAULT_MEMORY_GB,
     gpu: body.gpu ?? false,
+  };
+  const version = { id: randomUUID(), image: body.image, createdAt: now };
+  const algorithm: AlgorithmRecord = {
+    ...limits,
+    title: body.title,
+    description: body.description,
+    interfaces: body.interfaces,
     editors: [caller.userId],
     users: [],
-    activeVersion: { id: randomUUID(), image: body.image, createdAt: now },
+    activeVersion: { ...version, jobDefinition: await registerJobDefinition(limits, version) },
     revision: 1,
     createdAt: now,
     updatedAt: now,
   };
   // The version first: an algorithm item never points at a version that was not written.
-  await putVersion(algorithm.id, algorithm.activeVersion, caller.userId);
-  await putAlgorithm(algorithm);
+  try {
+    await putVersion(algorithm.id, algorithm.activeVersion, caller.userId);
+    await putAlgorithm(algorithm);
+  } catch (err) {
+    await deregisterJobDefinition(algorithm.activeVersion.jobDefinition);
+    throw err;
+  }
   await syncMemberships(undefined, algorithm);
   return { status: 201, body: algorithmView(algorithm, 'editor') };
 });

@@ -120,7 +120,8 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
       new SubmitJobCommand({
         jobName: id,
         jobQueue: algorithm.gpu ? settings.gpuJobQueue : settings.cpuJobQueue,
-        jobDefinition: settings.jobDefinition,
+        // Versions registered before definitions per version existed run with the runner's own.
+        jobDefinition: algorithm.activeVersion.jobDefinition ?? settings.jobDefinition,
         parameters: { jobId: id, inputManifest: `s3://${settings.bucket}/${job.inputManifestKey}` },
         // Only the runner sees the key it signs the result with; the algorithm's environment never holds it.
         containerOverrides: { environment: [{ name: 'RESULT_SIGNING_KEY', value: job.resultSigningKey }] },

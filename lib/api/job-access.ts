@@ -33,28 +33,71 @@ export class JobAccess {
     fn.addEnvironment('GPU_JOB_QUEUE', this.props.names.gpuJobQueue);
     fn.addEnvironment('CPU_JOB_QUEUE', this.props.names.cpuJobQueue);
     fn.addEnvironment('JOB_DEFINITION', this.props.names.jobDefinition);
+    fn.addEnvironment('JOB_DEFINITION_PREFIX', this.props.names.algorithmJobDefinitionPrefix);
     for (const [name, value] of Object.entries(this.props.limitsEnvironment)) fn.addEnvironment(name, value);
   }
 
-  /** batch:SubmitJob to the two queues with the runner's job definition, any revision. */
+  /** batch:SubmitJob to the two queues with the runner's or an algorithm's job definition, any revision. */
   grantSubmit(fn: lambda.Function): void {
-    const definitions = this.stack.formatArn({
-      service: 'batch',
-      resource: 'job-definition',
-      resourceName: `${this.props.names.jobDefinition}:*`,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
+    const definitions = [
+      this.props.names.jobDefinition,
+      `${this.props.names.algorithmJobDefinitionPrefix}*`,
+    ].map((name) => this.definitionArn(`${name}:*`));
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['batch:SubmitJob', 'batch:TagResource'],
-        resources: [this.gpuJobQueueArn, this.cpuJobQueueArn, definitions],
+        resources: [this.gpuJobQueueArn, this.cpuJobQueueArn, ...definitions],
+      }),
+    );
+    for (const definition of definitions) {
+      this.acknowledgeWildcard(
+        fn,
+        definition,
+        "Batch names each registration of a job definition by a revision number, and each algorithm's definition by its id, both made at run time; the prefix limits it to the platform's definitions.",
+      );
+    }
+  }
+
+  /**
+   * Registers and deregisters the algorithms' job definitions, passing them the job role and the
+   * execution role (to Batch only), and gets the settings `jobDefinitionSettings()` reads.
+   */
+  grantRegisterDefinitions(fn: lambda.Function): void {
+    const names = this.props.names;
+    const definitions = this.definitionArn(`${names.algorithmJobDefinitionPrefix}*`);
+    const role = (name: string) =>
+      this.stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: name });
+    fn.addEnvironment('JOB_DEFINITION_PREFIX', names.algorithmJobDefinitionPrefix);
+    fn.addEnvironment('JOB_ROLE_ARN', role(names.jobRole));
+    fn.addEnvironment('JOB_EXECUTION_ROLE_ARN', role(names.jobExecutionRole));
+    fn.addEnvironment('JOB_LOG_GROUP', names.logGroup);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['batch:RegisterJobDefinition', 'batch:DeregisterJobDefinition', 'batch:TagResource'],
+        resources: [definitions],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [role(names.jobRole), role(names.jobExecutionRole)],
+        conditions: { StringEquals: { 'iam:PassedToService': 'batch.amazonaws.com' } },
       }),
     );
     this.acknowledgeWildcard(
       fn,
       definitions,
-      'Batch names each registration of the job definition by a revision number that grows with every deploy of the runner; the name limits it to the runner.',
+      "Each algorithm's job definition is named by its id, made at run time; the prefix limits it to the platform's definitions.",
     );
+  }
+
+  private definitionArn(resourceName: string): string {
+    return this.stack.formatArn({
+      service: 'batch',
+      resource: 'job-definition',
+      resourceName,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
   }
 
   /** batch:TerminateJob on jobs of this account and region: Batch job ids exist only once submitted. */

@@ -59,6 +59,11 @@ export interface OperationPermissions {
    */
   readonly submitsJobs?: boolean;
   /**
+   * Registers and deregisters algorithms' job definitions, passing them the job roles.
+   * @default false
+   */
+  readonly registersJobDefinitions?: boolean;
+  /**
    * Terminates Batch jobs.
    * @default false
    */
@@ -136,6 +141,7 @@ export const OPERATION_PERMISSIONS: Readonly<Record<string, OperationPermissions
       algorithmVersions: ['dynamodb:Query', 'dynamodb:PutItem'],
       memberships: ['dynamodb:PutItem'],
     },
+    registersJobDefinitions: true,
   },
   listAlgorithms: {
     // A page of the caller's memberships, then each algorithm item, which is the authority.
@@ -156,6 +162,7 @@ export const OPERATION_PERMISSIONS: Readonly<Record<string, OperationPermissions
       algorithms: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
       algorithmVersions: ['dynamodb:Query', 'dynamodb:PutItem'],
     },
+    registersJobDefinitions: true,
   },
   submitJob: {
     // The algorithm, each image or upload named as an input, the idempotency key, the slots,

@@ -10,6 +10,11 @@ export interface JobResourceNames {
   readonly cpuJobQueue: string;
   /** The job runner's job definition; SubmitJob by name runs its latest active revision. */
   readonly jobDefinition: string;
+  /** Each algorithm's job definition is this prefix and its id, one revision per version. */
+  readonly algorithmJobDefinitionPrefix: string;
+  /** The role the runner holds in a job (its job's folder only), and the role that pulls images and writes logs. */
+  readonly jobRole: string;
+  readonly jobExecutionRole: string;
   /** Where the runner writes the algorithm's stdout and stderr as JSON lines. */
   readonly logGroup: string;
 }
@@ -19,6 +24,9 @@ export function jobResourceNames(config: PlatformConfig): JobResourceNames {
     gpuJobQueue: `${config.name}-gpu-jobs`,
     cpuJobQueue: `${config.name}-cpu-jobs`,
     jobDefinition: `${config.name}-job-runner`,
+    algorithmJobDefinitionPrefix: `${config.name}-algorithm-`,
+    jobRole: `${config.name}-job`,
+    jobExecutionRole: `${config.name}-job-execution`,
     logGroup: `/${config.name}/jobs`,
   };
 }

@@ -21,6 +21,13 @@ export interface AlgorithmVersionRef {
   readonly id: string;
   readonly image: string;
   readonly createdAt: string;
+  /** The Batch job definition (name:revision ARN) its jobs run with; registered when it became active. */
+  readonly jobDefinition?: string;
+}
+
+/** What the API shows of a version: not where it runs. */
+export function versionView(version: AlgorithmVersionRef) {
+  return { id: version.id, image: version.image, createdAt: version.createdAt };
 }
 
 /** An algorithm as stored in the algorithms table; this item decides who may do what. */
@@ -63,7 +70,7 @@ export function algorithmView(algorithm: AlgorithmRecord, role: AlgorithmRole) {
     timeLimitSeconds: algorithm.timeLimitSeconds,
     memoryGb: algorithm.memoryGb,
     gpu: algorithm.gpu,
-    activeVersion: algorithm.activeVersion,
+    activeVersion: versionView(algorithm.activeVersion),
     role,
     ...(role === 'editor' && { editors: algorithm.editors, users: algorithm.users }),
     createdAt: algorithm.createdAt,

@@ -1,0 +1,94 @@
+import type { RegisterJobDefinitionCommandInput } from '@aws-sdk/client-batch';
+import { JOB_RETRY_STRATEGY } from '../jobs/job-retry-strategy';
+import { AlgorithmRecord, AlgorithmVersionRef } from './algorithm-record';
+
+/** Where job definitions are registered, and for whom: set on the handlers by the api stack. */
+export interface JobDefinitionSettings {
+  /** Every algorithm's job definition is named this prefix and the algorithm's id. */
+  readonly namePrefix: string;
+  readonly jobRoleArn: string;
+  readonly executionRoleArn: string;
+  readonly logGroup: string;
+}
+
+export function jobDefinitionSettings(env: NodeJS.ProcessEnv = process.env): JobDefinitionSettings {
+  const required = (name: string) => {
+    const value = env[name];
+    if (!value) throw new Error(`${name} is not set`);
+    return value;
+  };
+  return {
+    namePrefix: required('JOB_DEFINITION_PREFIX'),
+    jobRoleArn: required('JOB_ROLE_ARN'),
+    executionRoleArn: required('JOB_EXECUTION_ROLE_ARN'),
+    logGroup: required('JOB_LOG_GROUP'),
+  };
+}
+
+/** Seconds the runner has besides the algorithm's limit: placing inputs, storing outputs. */
+export const STAGING_SECONDS = 300;
+
+/** Seconds between SIGTERM and SIGKILL at the time limit. */
+export const GRACE_SECONDS = 30;
+
+/**
+ * The job definition of an algorithm version: one revision of the algorithm's definition, with
+ * the version's image (the runner layered onto the author's image, as its ENTRYPOINT), the
+ * algorithm's memory and GPU, the time limit as the timeout, a read-only root with scratch
+ * volumes of the job's own for /input, /output and /tmp, no privileges, no swap, and logs to
+ * the platform's job log group. The runner starts as the image's root and runs the algorithm
+ * as the image's own USER (docs/job-isolation.md).
+ */
+export function jobDefinitionInput(
+  settings: JobDefinitionSettings,
+  algorithm: Pick<AlgorithmRecord, 'id' | 'memoryGb' | 'gpu' | 'timeLimitSeconds'>,
+  version: AlgorithmVersionRef,
+): RegisterJobDefinitionCommandInput {
+  const memoryMiB = algorithm.memoryGb * 1024;
+  // g4dn instances have 4 vCPUs per GPU; CPU algorithms get one vCPU per 4 GB.
+  const vcpus = algorithm.gpu ? 4 : Math.max(1, Math.ceil(algorithm.memoryGb / 4));
+  const scratch = ['input', 'output', 'tmp'];
+  return {
+    jobDefinitionName: `${settings.namePrefix}${algorithm.id}`,
+    type: 'container',
+    platformCapabilities: ['EC2'],
+    parameters: { inputManifest: '' },
+    containerProperties: {
+      image: version.image,
+      command: ['--manifest', 'Ref::inputManifest'],
+      jobRoleArn: settings.jobRoleArn,
+      executionRoleArn: settings.executionRoleArn,
+      resourceRequirements: [
+        { type: 'VCPU', value: String(vcpus) },
+        { type: 'MEMORY', value: String(memoryMiB) },
+        ...(algorithm.gpu ? [{ type: 'GPU' as const, value: '1' }] : []),
+      ],
+      readonlyRootFilesystem: true,
+      privileged: false,
+      // Volumes without a host path are made for the job's task alone and removed with it.
+      volumes: scratch.map((name) => ({ name })),
+      mountPoints: scratch.map((name) => ({
+        sourceVolume: name,
+        containerPath: `/${name}`,
+        readOnly: false,
+      })),
+      linuxParameters: { sharedMemorySize: memoryMiB / 2, maxSwap: 0, swappiness: 0 },
+      ulimits: [
+        { name: 'nproc', softLimit: 1024, hardLimit: 1024 },
+        { name: 'nofile', softLimit: 65536, hardLimit: 65536 },
+      ],
+      environment: [{ name: 'GRACE_SECONDS', value: String(GRACE_SECONDS) }],
+      logConfiguration: {
+        logDriver: 'awslogs',
+        options: { 'awslogs-group': settings.logGroup, 'awslogs-stream-prefix': 'job' },
+      },
+    },
+    timeout: { attemptDurationSeconds: algorithm.timeLimitSeconds + STAGING_SECONDS },
+    retryStrategy: {
+      attempts: JOB_RETRY_STRATEGY.attempts,
+      evaluateOnExit: JOB_RETRY_STRATEGY.evaluateOnExit.map((rule) => ({ ...rule })),
+    },
+    propagateTags: true,
+    tags: { 'imaging-platform:algorithm': algorithm.id, 'imaging-platform:version': version.id },
+  };
+}
