@@ -23,6 +23,24 @@ export function jobManifestKey(jobId: string): string {
 }
 
 /**
+ * The job's input files, copied here before it runs, so that the runner reads nothing outside
+ * its job's folder.
+ */
+export function jobInputsPrefix(jobId: string): string {
+  return `${JOBS_PREFIX}${jobId}/inputs/`;
+}
+
+/** What the runner stores from the algorithm's `/output`. */
+export function jobOutputsPrefix(jobId: string): string {
+  return `${JOBS_PREFIX}${jobId}/outputs/`;
+}
+
+/** The runner's signed result record: return code, duration and outputs. */
+export function jobResultKey(jobId: string): string {
+  return `${JOBS_PREFIX}${jobId}/result.json`;
+}
+
+/**
  * Tag set on a raw upload once its conversion succeeded; a lifecycle rule expires tagged
  * objects, so a raw upload is removed even if the converter's own delete failed.
  */
