@@ -208,7 +208,6 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: urls.logs,
       GPU_JOB_QUEUE: 'local-gpu-jobs',
       CPU_JOB_QUEUE: 'local-cpu-jobs',
-      JOB_DEFINITION: 'local-job-runner',
       JOB_DEFINITION_PREFIX: 'local-algorithm-',
       JOB_ROLE_ARN: 'arn:aws:iam::000000000000:role/local-job',
       JOB_EXECUTION_ROLE_ARN: 'arn:aws:iam::000000000000:role/local-job-execution',

@@ -162,7 +162,14 @@ describe('algorithms', () => {
         logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/local/jobs' } },
       },
       timeout: { attemptDurationSeconds: 900 + 300 },
-      retryStrategy: { attempts: 3 },
+      // Spot reclaims are retried, nothing else.
+      retryStrategy: {
+        attempts: 3,
+        evaluateOnExit: [
+          { onStatusReason: 'Host EC2*', action: 'RETRY' },
+          { onReason: '*', action: 'EXIT' },
+        ],
+      },
     });
     const params = { algorithmId: algorithm.id };
     const version = (image: string) =>

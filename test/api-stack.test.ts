@@ -141,11 +141,9 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'kms:Decrypt on key via s3',
     'batch:SubmitJob on batch:job-queue/ImagingPlatform-gpu-jobs',
     'batch:SubmitJob on batch:job-queue/ImagingPlatform-cpu-jobs',
-    'batch:SubmitJob on batch:job-definition/ImagingPlatform-job-runner:*',
     'batch:SubmitJob on batch:job-definition/ImagingPlatform-algorithm-*:*',
     'batch:TagResource on batch:job-queue/ImagingPlatform-gpu-jobs',
     'batch:TagResource on batch:job-queue/ImagingPlatform-cpu-jobs',
-    'batch:TagResource on batch:job-definition/ImagingPlatform-job-runner:*',
     'batch:TagResource on batch:job-definition/ImagingPlatform-algorithm-*:*',
   ],
   listJobs: [

@@ -54,7 +54,7 @@ describe('platform configuration', () => {
 
   test('an unknown key fails with the keys allowed in its place', () => {
     expect(problemsOf({ platform: { compute: { maxVcpu: 8 } } })).toEqual([
-      'platform.compute.maxVcpu: unknown key; allowed here: gpuInstanceTypes, maxVcpus, purchaseOption',
+      'platform.compute.maxVcpu: unknown key; allowed here: gpuInstanceTypes, maxVcpus, cpuInstanceTypes, cpuMaxVcpus, purchaseOption, instanceVolumeGiB',
     ]);
     expect(problemsOf({ 'platform.homeregion': 'eu-west-1' })[0]).toMatch(
       /^platform\.homeregion: unknown key; allowed here: name, account, homeRegion, viewerRegions,/,
@@ -68,6 +68,22 @@ describe('platform configuration', () => {
   test('a GPU instance outside the supported families is refused', () => {
     expect(problemsOf({ 'platform.compute.gpuInstanceTypes': '["m5.large"]' })).toEqual([
       'platform.compute.gpuInstanceTypes.0: expected a GPU instance type of the g4dn, g5, g6 or g6e family',
+    ]);
+  });
+
+  test('a CPU instance type that is not x86-64 is refused, with the form expected', () => {
+    expect(problemsOf({ 'platform.compute.cpuInstanceTypes': '["c6i","m7g.large"]' })).toEqual([
+      'platform.compute.cpuInstanceTypes.1: expected an x86-64 instance type or family of the c, m or r series, generation 5 to 7, such as "c6i" or "m6i.2xlarge"',
+    ]);
+    expect(
+      loadPlatformConfig({ 'platform.compute.cpuInstanceTypes': '["c6i.2xlarge","r5a","m6in.metal"]' })
+        .compute.cpuInstanceTypes,
+    ).toEqual(['c6i.2xlarge', 'r5a', 'm6in.metal']);
+  });
+
+  test('an instance volume smaller than the ECS-optimized image is refused', () => {
+    expect(problemsOf({ 'platform.compute.instanceVolumeGiB': '20' })).toEqual([
+      'platform.compute.instanceVolumeGiB: Too small: expected number to be >=30',
     ]);
   });
 

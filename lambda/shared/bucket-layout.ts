@@ -22,17 +22,30 @@ export function jobManifestKey(jobId: string): string {
   return `${JOBS_PREFIX}${jobId}/inputs.json`;
 }
 
-/** The job's input files, copied here at submission so the runner reads nothing outside its job. */
+/**
+ * The job's input files, copied here before it runs, so that the runner reads nothing outside
+ * its job's folder.
+ */
+export function jobInputsPrefix(jobId: string): string {
+  return `${JOBS_PREFIX}${jobId}/inputs/`;
+}
+
+/** Where one input goes: its path under /input. */
 export function jobInputKey(jobId: string, relativePath: string): string {
-  return `${JOBS_PREFIX}${jobId}/inputs/${relativePath}`;
+  return `${jobInputsPrefix(jobId)}${relativePath}`;
 }
 
-/** What the algorithm wrote under `/output`, as the runner stores it. */
+/** What the runner stores from the algorithm's `/output`. */
+export function jobOutputsPrefix(jobId: string): string {
+  return `${JOBS_PREFIX}${jobId}/outputs/`;
+}
+
+/** Where one output goes: its path under /output. */
 export function jobOutputKey(jobId: string, relativePath: string): string {
-  return `${JOBS_PREFIX}${jobId}/outputs/${relativePath}`;
+  return `${jobOutputsPrefix(jobId)}${relativePath}`;
 }
 
-/** The runner's signed result record. */
+/** The runner's signed result record: return code, duration and outputs. */
 export function jobResultKey(jobId: string): string {
   return `${JOBS_PREFIX}${jobId}/result.json`;
 }

@@ -1,7 +1,7 @@
 import { BatchClient, SubmitJobCommand } from '@aws-sdk/client-batch';
 import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
-import { ApiError } from '../shared/api/api-error';
+import { ApiError, conflict } from '../shared/api/api-error';
 import { apiHandler } from '../shared/api/api-handler';
 import { getVisibleAlgorithm } from '../shared/algorithms/algorithm-store';
 import { s3 } from '../shared/aws-clients';
@@ -58,6 +58,9 @@ export const handler = apiHandler<SubmitJobRequest>('submitJob', async ({ caller
 
 async function createJob(id: string, userId: string, request: SubmitJobRequest): Promise<JobRecord> {
   const { algorithm } = await getVisibleAlgorithm(request.algorithm, userId);
+  if (!algorithm.activeVersion.jobDefinition) {
+    throw conflict(`the active version of algorithm ${algorithm.id} has no job definition; add a version`);
+  }
   const interfaceIndex = matchInterface(algorithm, request.inputs);
   await checkInputs(algorithm.interfaces[interfaceIndex].inputs, request.inputs, userId);
   await acquireJobSlots(userId, algorithm.id, settings);
@@ -120,8 +123,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
       new SubmitJobCommand({
         jobName: id,
         jobQueue: algorithm.gpu ? settings.gpuJobQueue : settings.cpuJobQueue,
-        // Versions registered before definitions per version existed run with the runner's own.
-        jobDefinition: algorithm.activeVersion.jobDefinition ?? settings.jobDefinition,
+        jobDefinition: algorithm.activeVersion.jobDefinition,
         parameters: { jobId: id, inputManifest: `s3://${settings.bucket}/${job.inputManifestKey}` },
         // Only the runner sees the key it signs the result with; the algorithm's environment never holds it.
         containerOverrides: { environment: [{ name: 'RESULT_SIGNING_KEY', value: job.resultSigningKey }] },

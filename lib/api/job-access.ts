@@ -32,30 +32,24 @@ export class JobAccess {
   setSettings(fn: lambda.Function): void {
     fn.addEnvironment('GPU_JOB_QUEUE', this.props.names.gpuJobQueue);
     fn.addEnvironment('CPU_JOB_QUEUE', this.props.names.cpuJobQueue);
-    fn.addEnvironment('JOB_DEFINITION', this.props.names.jobDefinition);
     fn.addEnvironment('JOB_DEFINITION_PREFIX', this.props.names.algorithmJobDefinitionPrefix);
     for (const [name, value] of Object.entries(this.props.limitsEnvironment)) fn.addEnvironment(name, value);
   }
 
-  /** batch:SubmitJob to the two queues with the runner's or an algorithm's job definition, any revision. */
+  /** batch:SubmitJob to the two queues with an algorithm version's job definition, any revision. */
   grantSubmit(fn: lambda.Function): void {
-    const definitions = [
-      this.props.names.jobDefinition,
-      `${this.props.names.algorithmJobDefinitionPrefix}*`,
-    ].map((name) => this.definitionArn(`${name}:*`));
+    const definitions = this.definitionArn(`${this.props.names.algorithmJobDefinitionPrefix}*:*`);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['batch:SubmitJob', 'batch:TagResource'],
-        resources: [this.gpuJobQueueArn, this.cpuJobQueueArn, ...definitions],
+        resources: [this.gpuJobQueueArn, this.cpuJobQueueArn, definitions],
       }),
     );
-    for (const definition of definitions) {
-      this.acknowledgeWildcard(
-        fn,
-        definition,
-        "Batch names each registration of a job definition by a revision number, and each algorithm's definition by its id, both made at run time; the prefix limits it to the platform's definitions.",
-      );
-    }
+    this.acknowledgeWildcard(
+      fn,
+      definitions,
+      "Each algorithm's job definition is named by its id and each registration by a revision number, both made at run time; the prefix limits it to the platform's definitions.",
+    );
   }
 
   /**

@@ -8,8 +8,6 @@ import { PlatformConfig } from '../config/platform-config';
 export interface JobResourceNames {
   readonly gpuJobQueue: string;
   readonly cpuJobQueue: string;
-  /** The job runner's job definition; SubmitJob by name runs its latest active revision. */
-  readonly jobDefinition: string;
   /** Each algorithm's job definition is this prefix and its id, one revision per version. */
   readonly algorithmJobDefinitionPrefix: string;
   /** The role the runner holds in a job (its job's folder only), and the role that pulls images and writes logs. */
@@ -23,7 +21,6 @@ export function jobResourceNames(config: PlatformConfig): JobResourceNames {
   return {
     gpuJobQueue: `${config.name}-gpu-jobs`,
     cpuJobQueue: `${config.name}-cpu-jobs`,
-    jobDefinition: `${config.name}-job-runner`,
     algorithmJobDefinitionPrefix: `${config.name}-algorithm-`,
     jobRole: `${config.name}-job`,
     jobExecutionRole: `${config.name}-job-execution`,

@@ -85,9 +85,28 @@ export const platformConfigSchema = z
             ),
         )
         .min(1),
+      /** vCPU ceiling of each GPU compute environment (spot and on-demand each). */
       maxVcpus: positiveInt(100_000),
+      /** Instance types or whole families for algorithms that need no GPU; x86-64, as algorithm images are amd64. */
+      cpuInstanceTypes: z
+        .array(
+          z
+            .string()
+            .regex(
+              /^[cmr][5-7](a|i|n|ad|id|in)?(\.(large|xlarge|[1-9]\d?xlarge|metal))?$/,
+              'expected an x86-64 instance type or family of the c, m or r series, generation 5 to 7, such as "c6i" or "m6i.2xlarge"',
+            ),
+        )
+        .min(1),
+      /** vCPU ceiling of each CPU compute environment. */
+      cpuMaxVcpus: positiveInt(100_000),
       /** spot: cheapest, may be reclaimed (jobs are retried); on-demand: never reclaimed; both: spot first. */
       purchaseOption: z.enum(['spot', 'on-demand', 'both']),
+      /**
+       * Encrypted gp3 root volume of each job instance, which holds the algorithm images, and the
+       * inputs and outputs of the jobs it runs. At least the 30 GiB of the ECS-optimized image.
+       */
+      instanceVolumeGiB: z.number().int().min(30).max(16_384),
     }),
     limits: z.strictObject({
       activeJobsPerUser: positiveInt(10_000),
@@ -169,7 +188,10 @@ export const defaultPlatformConfig: PlatformConfig = {
   compute: {
     gpuInstanceTypes: ['g4dn.xlarge', 'g4dn.2xlarge'],
     maxVcpus: 256,
+    cpuInstanceTypes: ['c6i', 'm6i'],
+    cpuMaxVcpus: 64,
     purchaseOption: 'both',
+    instanceVolumeGiB: 100,
   },
   limits: {
     activeJobsPerUser: 16,

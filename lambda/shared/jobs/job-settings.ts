@@ -5,8 +5,6 @@ export interface JobSettings {
   readonly activeJobsTotal: number;
   readonly gpuJobQueue: string;
   readonly cpuJobQueue: string;
-  /** Job definition of the job runner, used for versions that have none of their own. */
-  readonly jobDefinition: string;
   readonly bucket: string;
 }
 
@@ -28,7 +26,6 @@ export function jobSettings(env: NodeJS.ProcessEnv = process.env): JobSettings {
     activeJobsTotal: positive('ACTIVE_JOBS_TOTAL', 128),
     gpuJobQueue: required('GPU_JOB_QUEUE'),
     cpuJobQueue: required('CPU_JOB_QUEUE'),
-    jobDefinition: required('JOB_DEFINITION'),
     bucket: required('IMAGING_BUCKET'),
   };
 }
