@@ -66,6 +66,7 @@ export class ApiStack extends Stack {
     const jobs = new JobAccess(this, {
       names: jobResourceNames(config),
       limitsEnvironment: jobHandlerEnvironment(config),
+      criticalFindings: config.compute.criticalFindings,
     });
     const handlerAccess = new HandlerAccess({
       tables: this.tables,

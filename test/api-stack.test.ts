@@ -93,6 +93,10 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'batch:TagResource on batch:job-definition/ImagingPlatform-algorithm-*',
     'iam:PassRole on role:ImagingPlatform-job',
     'iam:PassRole on role:ImagingPlatform-job-execution',
+    // Its image's manifest, configuration and scan.
+    'ecr:BatchGetImage on ecr:repository/*',
+    'ecr:GetDownloadUrlForLayer on ecr:repository/*',
+    'ecr:DescribeImageScanFindings on ecr:repository/*',
   ],
   listAlgorithms: [
     'dynamodb:Query on table:memberships',
@@ -119,6 +123,10 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'batch:TagResource on batch:job-definition/ImagingPlatform-algorithm-*',
     'iam:PassRole on role:ImagingPlatform-job',
     'iam:PassRole on role:ImagingPlatform-job-execution',
+    // Its image's manifest, configuration and scan.
+    'ecr:BatchGetImage on ecr:repository/*',
+    'ecr:GetDownloadUrlForLayer on ecr:repository/*',
+    'ecr:DescribeImageScanFindings on ecr:repository/*',
   ],
   submitJob: [
     'dynamodb:GetItem on table:algorithms',
@@ -339,6 +347,8 @@ describe('api stack', () => {
         /^\{"Fn::Join":\["",\["arn:aws:batch:[^"]*",\{"Ref":"AWS::AccountId"\},":([^"]+)"\]\]\}$/.exec(text);
       if (batch) return `batch:${batch[1]}`;
       const role = /":role\/([^"]+)"\]\]\}$/.exec(text);
+      const repositories = /:ecr:.*":(repository\/[^"]+)"\]\]\}$/.exec(text);
+      if (repositories) return `ecr:${repositories[1]}`;
       if (role) return `role:${role[1]}`;
       const logGroup = /:log-group:([^"]+)"/.exec(text);
       if (logGroup) return `logs:${logGroup[1]}`;

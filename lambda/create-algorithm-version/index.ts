@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { apiHandler } from '../shared/api/api-handler';
 import { getEditableAlgorithm, putVersion, updateAlgorithm } from '../shared/algorithms/algorithm-store';
 import { checkContainerImage } from '../shared/algorithms/container-image';
-import { checkLocalImage } from '../shared/algorithms/image-checks';
+import { checkVersionImage } from '../shared/algorithms/image-checks';
 import { versionView } from '../shared/algorithms/algorithm-record';
 import { deregisterJobDefinition, registerJobDefinition } from '../shared/algorithms/job-definitions';
 
@@ -14,7 +14,7 @@ export const handler = apiHandler<{ image: string }>(
   'createAlgorithmVersion',
   async ({ caller, pathParameters, body }) => {
     checkContainerImage(body.image, 'body.image');
-    await checkLocalImage(body.image, 'body.image');
+    await checkVersionImage(body.image, 'body.image');
     const algorithm = await getEditableAlgorithm(pathParameters.algorithmId, caller.userId);
     const unregistered = { id: randomUUID(), image: body.image, createdAt: new Date().toISOString() };
     const version = { ...unregistered, jobDefinition: await registerJobDefinition(algorithm, unregistered) };

@@ -9,7 +9,7 @@ import {
 } from '../shared/algorithms/algorithm-record';
 import { putAlgorithm, putVersion, syncMemberships } from '../shared/algorithms/algorithm-store';
 import { checkContainerImage } from '../shared/algorithms/container-image';
-import { checkLocalImage } from '../shared/algorithms/image-checks';
+import { checkVersionImage } from '../shared/algorithms/image-checks';
 import { deregisterJobDefinition, registerJobDefinition } from '../shared/algorithms/job-definitions';
 import { checkInterfaces } from '../shared/algorithms/interface-rules';
 
@@ -30,7 +30,7 @@ interface CreateAlgorithmRequest {
 export const handler = apiHandler<CreateAlgorithmRequest>('createAlgorithm', async ({ caller, body }) => {
   checkInterfaces(body.interfaces);
   checkContainerImage(body.image, 'body.image');
-  await checkLocalImage(body.image, 'body.image');
+  await checkVersionImage(body.image, 'body.image');
   const now = new Date().toISOString();
   const limits = {
     id: randomUUID(),

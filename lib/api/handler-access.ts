@@ -81,7 +81,7 @@ export class HandlerAccess {
       fn.addEnvironment('IMAGING_BUCKET', imagingBucket.bucketName);
     }
     if (permissions.submitsJobs) this.props.jobs.grantSubmit(fn);
-    if (permissions.registersJobDefinitions) this.props.jobs.grantRegisterDefinitions(fn);
+    if (permissions.activatesVersions) this.props.jobs.grantActivateVersions(fn);
     if (permissions.terminatesJobs) this.props.jobs.grantTerminate(fn);
     if (permissions.readsJobLogs) this.props.jobs.grantReadLogs(fn);
   }

@@ -9,6 +9,8 @@ export interface JobAccessProps {
   readonly names: JobResourceNames;
   /** Active-job limits as handler variables (`jobHandlerEnvironment(config)`). */
   readonly limitsEnvironment: Readonly<Record<string, string>>;
+  /** Whether an image whose scan found critical vulnerabilities may become an active version. */
+  readonly criticalFindings: 'refuse' | 'allow';
 }
 
 /** What handlers may do with the Batch resources that run jobs, and the variables that name them. */
@@ -53,10 +55,11 @@ export class JobAccess {
   }
 
   /**
-   * Registers and deregisters the algorithms' job definitions, passing them the job role and the
-   * execution role (to Batch only), and gets the settings `jobDefinitionSettings()` reads.
+   * Reads algorithm images' manifests, configurations and scans in the account's ECR, registers
+   * and deregisters the algorithms' job definitions, passing them the job role and the execution
+   * role (to Batch only), and gets the settings `jobDefinitionSettings()` reads.
    */
-  grantRegisterDefinitions(fn: lambda.Function): void {
+  grantActivateVersions(fn: lambda.Function): void {
     const names = this.props.names;
     const definitions = this.definitionArn(`${names.algorithmJobDefinitionPrefix}*`);
     const role = (name: string) =>
@@ -82,6 +85,19 @@ export class JobAccess {
       fn,
       definitions,
       "Each algorithm's job definition is named by its id, made at run time; the prefix limits it to the platform's definitions.",
+    );
+    const repositories = this.stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' });
+    fn.addEnvironment('IMAGE_CRITICAL_FINDINGS', this.props.criticalFindings);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:DescribeImageScanFindings'],
+        resources: [repositories],
+      }),
+    );
+    this.acknowledgeWildcard(
+      fn,
+      repositories,
+      "Editors name their image's repository; the actions only read an image's manifest, configuration and scan results of this account's repositories, never push or delete.",
     );
   }
 

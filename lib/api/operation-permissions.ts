@@ -59,10 +59,11 @@ export interface OperationPermissions {
    */
   readonly submitsJobs?: boolean;
   /**
-   * Registers and deregisters algorithms' job definitions, passing them the job roles.
+   * Makes algorithm versions active: reads their images' manifests, configurations and scans in
+   * ECR, and registers and deregisters their job definitions, passing them the job roles.
    * @default false
    */
-  readonly registersJobDefinitions?: boolean;
+  readonly activatesVersions?: boolean;
   /**
    * Terminates Batch jobs.
    * @default false
@@ -141,7 +142,7 @@ export const OPERATION_PERMISSIONS: Readonly<Record<string, OperationPermissions
       algorithmVersions: ['dynamodb:Query', 'dynamodb:PutItem'],
       memberships: ['dynamodb:PutItem'],
     },
-    registersJobDefinitions: true,
+    activatesVersions: true,
   },
   listAlgorithms: {
     // A page of the caller's memberships, then each algorithm item, which is the authority.
@@ -162,7 +163,7 @@ export const OPERATION_PERMISSIONS: Readonly<Record<string, OperationPermissions
       algorithms: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
       algorithmVersions: ['dynamodb:Query', 'dynamodb:PutItem'],
     },
-    registersJobDefinitions: true,
+    activatesVersions: true,
   },
   submitJob: {
     // The algorithm, each image or upload named as an input, the idempotency key, the slots,

@@ -107,6 +107,8 @@ export const platformConfigSchema = z
        * inputs and outputs of the jobs it runs. At least the 30 GiB of the ECS-optimized image.
        */
       instanceVolumeGiB: z.number().int().min(30).max(16_384),
+      /** Whether an image whose ECR scan found critical vulnerabilities may become an active version. */
+      criticalFindings: z.enum(['refuse', 'allow']),
     }),
     limits: z.strictObject({
       activeJobsPerUser: positiveInt(10_000),
@@ -192,6 +194,7 @@ export const defaultPlatformConfig: PlatformConfig = {
     cpuMaxVcpus: 64,
     purchaseOption: 'both',
     instanceVolumeGiB: 100,
+    criticalFindings: 'refuse',
   },
   limits: {
     activeJobsPerUser: 16,

@@ -1,35 +1,21 @@
 import { badRequest } from '../api/api-error';
+import { checkEcrImage } from './ecr-image';
+import { checkImageFacts, ImageFacts } from './image-facts';
 import { findContainerEngine, imageConfig } from '../../../containers/job-runner/src/container-engine';
 
-/** What the contract asks of an image before a version of it may become active. */
-export interface ImageFacts {
-  /** The image's USER. */
-  readonly user: string;
-  readonly os: string;
-  readonly architecture: string;
-}
-
-/** Refuses, naming the check that failed, an image the contract does not run. */
-export function checkImageFacts(facts: ImageFacts, where: string): void {
-  const user = facts.user.split(':')[0].trim();
-  if (user === '' || user === 'root' || user === '0') {
-    throw badRequest(
-      `${where} runs as root (USER is ${facts.user ? `"${facts.user}"` : 'not set'}); algorithms run as a non-root USER`,
-    );
-  }
-  if (facts.os !== 'linux' || facts.architecture !== 'amd64') {
-    throw badRequest(
-      `${where} is built for ${facts.os}/${facts.architecture}; algorithms run on linux/amd64`,
-    );
-  }
-}
-
 /**
- * Checks an image built on this machine (local mode) through the local container engine: it must
- * exist and pass the contract's checks. Images in ECR are checked when their version is activated.
+ * Checks the image of a version about to become active: in ECR (its manifest, configuration and
+ * scan), or, in local mode, built on this machine (through the container engine). Local mode has
+ * no ECR: ECR images are taken there as named, and cannot run.
  */
-export async function checkLocalImage(image: string, where: string): Promise<void> {
-  if (!image.startsWith('localhost/')) return;
+export async function checkVersionImage(image: string, where: string, env = process.env): Promise<void> {
+  if (image.startsWith('localhost/')) return checkLocalImage(image, where);
+  if (env.LOCAL_IMAGES_ALLOWED === 'true') return;
+  await checkEcrImage(image, where, { allowCritical: env.IMAGE_CRITICAL_FINDINGS === 'allow' });
+}
+
+/** An image built on this machine must exist and pass the contract's checks. */
+async function checkLocalImage(image: string, where: string): Promise<void> {
   const engine = findContainerEngine();
   if (!engine) throw badRequest(`${where} is a local image, but no container engine answers on this machine`);
   let facts: ImageFacts;
