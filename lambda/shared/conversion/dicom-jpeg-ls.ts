@@ -1,7 +1,7 @@
 import { checkCodedFrame, FrameFormat, storedValues } from './frame-format';
 import { readJpegFrameHeader } from './jpeg-frame-header';
 import { reject } from './rejection';
-import { codecFailure, WasmCodec } from './wasm-codec';
+import { WasmCodec } from './wasm-codec';
 
 interface JpegLsDecoder {
   getEncodedBuffer(length: number): Uint8Array;
@@ -14,6 +14,7 @@ interface JpegLsDecoder {
 
 /** CharLS, the JPEG-LS reference codec, decode-only WebAssembly build. */
 const charls = new WasmCodec<{ JpegLSDecoder: new () => JpegLsDecoder }>(
+  'CharLS',
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   () => require('@cornerstonejs/codec-charls/decodewasmjs'),
 );
@@ -27,14 +28,14 @@ export async function decodeJpegLs(frame: Buffer, format: FrameFormat): Promise<
   const header = readJpegFrameHeader('JPEG-LS', frame);
   if (header.process !== 0xf7) reject('the frame is not JPEG-LS (no SOF55 marker)');
   checkCodedFrame('JPEG-LS', header, format);
-  return charls.use(({ JpegLSDecoder }, messages) => {
+  return charls.use(({ JpegLSDecoder }, report) => {
     // On any error the instance is dropped whole (see WasmCodec), so only success deletes.
     const decoder = new JpegLSDecoder();
     decoder.getEncodedBuffer(frame.length).set(frame);
     try {
       decoder.decode();
     } catch (err) {
-      reject(`the JPEG-LS frame cannot be decoded: ${codecFailure(err, messages)}`);
+      reject(`the JPEG-LS frame cannot be decoded: ${report.failure(err)}`);
     }
     const info = decoder.getFrameInfo();
     const coded = {

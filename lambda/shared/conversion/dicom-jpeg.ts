@@ -1,7 +1,7 @@
 import { checkCodedFrame, FrameFormat, storedValues } from './frame-format';
 import { jpegProcessName, readJpegFrameHeader } from './jpeg-frame-header';
 import { reject } from './rejection';
-import { codecFailure, WasmCodec } from './wasm-codec';
+import { WasmCodec } from './wasm-codec';
 
 interface JpegDecoder {
   getEncodedBuffer(length: number): Uint8Array;
@@ -13,6 +13,7 @@ interface JpegDecoder {
 
 /** libjpeg-turbo, decode-only WebAssembly build. */
 const libjpegTurbo = new WasmCodec<{ JPEGDecoder: new () => JpegDecoder }>(
+  'libjpeg-turbo',
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   () => require('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs'),
 );
@@ -38,14 +39,14 @@ export async function decodeJpeg(frame: Buffer, format: FrameFormat): Promise<Bu
   if (header.precision !== 8)
     reject(`the JPEG frame declares ${header.precision}-bit samples; 8 or 12 are valid`);
   checkCodedFrame('JPEG', header, format);
-  return libjpegTurbo.use(({ JPEGDecoder }, messages) => {
+  return libjpegTurbo.use(({ JPEGDecoder }, report) => {
     // On any error the instance is dropped whole (see WasmCodec), so only success deletes.
     const decoder = new JPEGDecoder();
     decoder.getEncodedBuffer(frame.length).set(frame);
     try {
       decoder.decode();
     } catch (err) {
-      reject(`the JPEG frame cannot be decoded: ${codecFailure(err, messages)}`);
+      reject(`the JPEG frame cannot be decoded: ${report.failure(err)}`);
     }
     const info = decoder.getFrameInfo();
     checkCodedFrame(

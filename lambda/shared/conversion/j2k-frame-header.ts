@@ -7,9 +7,6 @@ export interface J2kFrameHeader extends CodedFrame {
   readonly tiles: number;
 }
 
-/** More tiles than this in one frame is an attack on the decoder's bookkeeping, not an image. */
-const MAX_TILES = 4096;
-
 /** The codestream of a frame: DICOM asks for a bare codestream, some writers wrap it in JP2 boxes. */
 function codestream(frame: Buffer): Buffer {
   if (frame.length >= 4 && frame.readUInt32BE(0) === 0xff4fff51) return frame;
@@ -69,6 +66,5 @@ export function readJ2kFrameHeader(frame: Buffer): J2kFrameHeader {
     reject('the JPEG 2000 tiling is not valid');
   }
   const tiles = Math.ceil((width - tileOffsetX) / tileWidth) * Math.ceil((height - tileOffsetY) / tileHeight);
-  if (tiles > MAX_TILES) reject(`the JPEG 2000 frame has ${tiles} tiles; at most ${MAX_TILES} are read`);
   return { columns: width, rows: height, components, precision, signed, tiles };
 }
