@@ -161,13 +161,15 @@ export async function encodeJpegBaseline(frame: RawFrame): Promise<Buffer> {
 
 /** PackBits as DICOM RLE uses it: repeat runs of three or more, literal runs otherwise. */
 function packBits(bytes: Buffer): Buffer {
-  const out: number[] = [];
+  const out = Buffer.allocUnsafe(bytes.length + Math.ceil(bytes.length / 128) + 1);
+  let at = 0;
   let i = 0;
   while (i < bytes.length) {
     let run = 1;
     while (i + run < bytes.length && run < 128 && bytes[i + run] === bytes[i]) run++;
     if (run >= 3) {
-      out.push(257 - run, bytes[i]);
+      out[at++] = 257 - run;
+      out[at++] = bytes[i];
       i += run;
       continue;
     }
@@ -178,10 +180,11 @@ function packBits(bytes: Buffer): Buffer {
       !(i + 2 < bytes.length && bytes[i] === bytes[i + 1] && bytes[i] === bytes[i + 2])
     )
       i++;
-    out.push(i - start - 1, ...bytes.subarray(start, i));
+    out[at++] = i - start - 1;
+    at += bytes.copy(out, at, start, i);
   }
-  if (out.length % 2) out.push(0x80); // a no-op keeps the segment even
-  return Buffer.from(out);
+  if (at % 2) out[at++] = 0x80; // a no-op keeps the segment even
+  return out.subarray(0, at);
 }
 
 /** One RLE frame: a segment per byte plane, sample by sample, most significant byte first. */

@@ -77,26 +77,34 @@ export function encodeJpegLossless(samples: ArrayLike<number>, spec: LosslessFra
   // Pass 2: Huffman code of each difference's category, then its low bits (F.1.2.1), 0xff stuffed.
   const out = Buffer.allocUnsafe(count * 8 + 16);
   let at = 0;
-  let bits = 0;
+  let bits = 0; // bits waiting in `buffered`, fewer than 8 between codes
   let buffered = 0;
-  const put = (value: number, length: number) => {
-    buffered = (buffered << length) | (value & ((1 << length) - 1));
-    bits += length;
-    while (bits >= 8) {
-      bits -= 8;
-      const byte = (buffered >>> bits) & 0xff;
-      out[at++] = byte;
-      if (byte === 0xff) out[at++] = 0;
-    }
-    buffered &= (1 << bits) - 1;
-  };
   for (let i = 0; i < count; i++) {
     const difference = differences[i];
     const size = categories[i];
-    put(table.codes[size], table.lengths[size]);
-    if (size > 0 && size < 16) put(difference < 0 ? difference - 1 : difference, size);
+    // The code and the extra bits together, at most 16 + 15 bits, in two steps of at most 16.
+    const extra = size > 0 && size < 16 ? size : 0;
+    for (let step = 0; step < 2; step++) {
+      const length = step === 0 ? table.lengths[size] : extra;
+      if (length === 0) continue;
+      const value =
+        step === 0 ? table.codes[size] : (difference < 0 ? difference - 1 : difference) & ((1 << extra) - 1);
+      buffered = (buffered << length) | value;
+      bits += length;
+      while (bits >= 8) {
+        bits -= 8;
+        const byte = (buffered >>> bits) & 0xff;
+        out[at++] = byte;
+        if (byte === 0xff) out[at++] = 0;
+      }
+      buffered &= (1 << bits) - 1;
+    }
   }
-  if (bits > 0) put(0x7f, 8 - bits); // pad the last byte with ones
+  if (bits > 0) {
+    const byte = ((buffered << (8 - bits)) | ((1 << (8 - bits)) - 1)) & 0xff; // pad with ones
+    out[at++] = byte;
+    if (byte === 0xff) out[at++] = 0;
+  }
   return Buffer.concat([header, out.subarray(0, at), Buffer.from([0xff, 0xd9])]);
 }
 
