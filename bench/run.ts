@@ -77,8 +77,14 @@ function reportLambdaBundles(outDir: string): void {
       const map = fs.existsSync(path.join(dir, 'index.js.map'))
         ? fs.statSync(path.join(dir, 'index.js.map')).size
         : 0;
+      // Files shipped beside the bundle, such as the converter's codec WebAssembly.
+      const beside = fs
+        .readdirSync(dir)
+        .filter((f) => f !== 'index.js' && f !== 'index.js.map')
+        .map((f) => `, ${f} ${kib(fs.statSync(path.join(dir, f)).size)}`)
+        .join('');
       console.log(
-        `${file.replace('.template.json', '')}/${logicalId}: index.js ${kib(code)}, source map ${kib(map)}`,
+        `${file.replace('.template.json', '')}/${logicalId}: index.js ${kib(code)}, source map ${kib(map)}${beside}`,
       );
     }
   }

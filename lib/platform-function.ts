@@ -9,6 +9,8 @@ import * as path from 'node:path';
 
 /** Where handler sources live: `lambda/<name>/index.ts`. */
 const HANDLERS_DIR = path.join(__dirname, '..', 'lambda');
+/** The folder of package-lock.json, which bundling mounts as its input folder. */
+const PROJECT_DIR = path.join(__dirname, '..');
 
 export interface PlatformFunctionProps extends Omit<
   NodejsFunctionProps,
@@ -25,6 +27,24 @@ export interface PlatformFunctionProps extends Omit<
    * @default - none: everything is bundled
    */
   readonly externalModules?: string[];
+  /**
+   * Files inside the project copied beside the bundled handler, which loads them from its own
+   * folder at run time (WebAssembly modules), as absolute paths.
+   * @default - none
+   */
+  readonly bundledFiles?: string[];
+}
+
+/**
+ * The commands that copy files of the project beside a bundle, by their paths relative to the
+ * bundling input folder, so the copy works wherever bundling runs.
+ */
+export function copyBesideBundle(files: readonly string[], inputDir: string, outputDir: string): string[] {
+  return files.map((file) => {
+    const source = path.posix.join(inputDir, ...path.relative(PROJECT_DIR, file).split(path.sep));
+    const target = path.posix.join(outputDir, path.basename(file));
+    return `node -e "require('fs').copyFileSync(process.argv[1], process.argv[2])" "${source}" "${target}"`;
+  });
 }
 
 /**
@@ -39,6 +59,7 @@ export class PlatformFunction extends NodejsFunction {
       logEncryptionKey,
       environment,
       externalModules,
+      bundledFiles = [],
       ...functionProps
     } = props;
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
@@ -81,6 +102,14 @@ export class PlatformFunction extends NodejsFunction {
         // Bundle the AWS SDK too: pinned versions, and tree-shaking keeps cold starts small.
         externalModules: externalModules ?? [],
         forceDockerBundling: false,
+        ...(bundledFiles.length > 0 && {
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (inputDir: string, outputDir: string) =>
+              copyBesideBundle(bundledFiles, inputDir, outputDir),
+          },
+        }),
       },
     });
 

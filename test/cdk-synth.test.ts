@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CODEC_WASM_FILES } from '../lambda/shared/conversion/wasm-codec';
 
 const projectDir = path.join(__dirname, '..');
 
@@ -22,8 +23,12 @@ function cdkSynth(args: string[]) {
 }
 
 describe('cdk synth from the command line', () => {
+  let result: ReturnType<typeof cdkSynth>;
+  beforeAll(() => {
+    result = cdkSynth(['-c', 'platform.homeRegion=eu-west-1']);
+  });
+
   test('synthesizes every stack with no AWS account, credentials or Docker, in its configured region', () => {
-    const result = cdkSynth(['-c', 'platform.homeRegion=eu-west-1']);
     expect(result.stderr).not.toMatch(/ERROR|Error:/);
     expect(result.status).toBe(0);
     const manifest = JSON.parse(fs.readFileSync(path.join(result.outDir, 'manifest.json'), 'utf8'));
@@ -38,6 +43,30 @@ describe('cdk synth from the command line', () => {
     // The key pair handler was bundled by the local esbuild, not Docker.
     const assets = fs.readdirSync(result.outDir).filter((f) => f.startsWith('asset.'));
     expect(assets.some((a) => fs.existsSync(path.join(result.outDir, a, 'index.js')))).toBe(true);
+  });
+
+  test("the converter's bundle carries the codec WebAssembly files it loads from its own folder", () => {
+    const template = JSON.parse(
+      fs.readFileSync(path.join(result.outDir, 'ImagingPlatform-Api.template.json'), 'utf8'),
+    );
+    const converter = Object.values<{
+      Type: string;
+      Properties: { Description?: string };
+      Metadata?: Record<string, string>;
+    }>(template.Resources).find(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        r.Properties.Description === 'Converts the upload set of one image to .mha',
+    )!;
+    const asset = path.join(result.outDir, converter.Metadata!['aws:asset:path']);
+    const bundle = fs.readFileSync(path.join(asset, 'index.js'), 'utf8');
+    for (const file of CODEC_WASM_FILES) {
+      const name = path.basename(require.resolve(file));
+      expect(bundle).toContain(name);
+      expect(fs.readFileSync(path.join(asset, name)).equals(fs.readFileSync(require.resolve(file)))).toBe(
+        true,
+      );
+    }
   });
 
   test('a bad config value stops synth with the key named', () => {

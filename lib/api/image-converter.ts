@@ -3,6 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { IMAGES_PREFIX, UPLOADS_PREFIX } from '../../lambda/shared/bucket-layout';
+import { CODEC_WASM_FILES } from '../../lambda/shared/conversion/wasm-codec';
 import { CONVERSION_QUEUE } from '../../lambda/shared/queues';
 import { PlatformFunction } from '../platform-function';
 import { ConversionQueue } from './conversion-queue';
@@ -44,6 +45,8 @@ export class ImageConverter extends Construct {
       memorySize: props.memoryMiB ?? 4096,
       // libvips is native; pictures and slides go to the converter container, not this function.
       externalModules: ['sharp'],
+      // The DICOM codecs' WebAssembly, which each codec loads from the bundle's folder.
+      bundledFiles: CODEC_WASM_FILES.map((file) => require.resolve(file)),
       // SQS hides a message for the queue's visibility timeout; the function must end before it.
       timeout: Duration.seconds(CONVERSION_QUEUE.visibilityTimeoutSeconds - 60),
     });

@@ -1,4 +1,5 @@
 import * as zlib from 'node:zlib';
+import { encodeFrame, loadFrameEncoders, TRANSFER_SYNTAX } from './dicom-frame-encoders';
 
 /**
  * DICOM Part 10 files for the conversion tests, written byte by byte (explicit VR little endian),
@@ -12,11 +13,23 @@ export interface SliceSpec {
   readonly orientation: readonly number[];
   readonly pixelSpacing: readonly number[];
   /** 16-bit signed grey by default; 8-bit unsigned grey or RGB with `bitsAllocated: 8`. */
-  readonly pixels: Int16Array | Uint8Array;
+  readonly pixels: Int16Array | Uint16Array | Uint8Array | Int8Array;
   readonly bitsAllocated?: 8 | 16;
   readonly samplesPerPixel?: 1 | 3;
   /** For RGB: 0 interleaved, 1 plane by plane (the pixels given as they are stored). */
   readonly planarConfiguration?: 0 | 1;
+  /** PhotometricInterpretation; MONOCHROME2 or RGB by default. */
+  readonly photometric?: string;
+  /** PixelRepresentation 1; by default 16-bit is signed and 8-bit is not. */
+  readonly signed?: boolean;
+  /** Bits per sample in the file and its code stream; the bits allocated by default. */
+  readonly bitsStored?: number;
+  /** For compressed transfer syntaxes: the frame as written; encoded from `pixels` when not given. */
+  readonly frame?: Buffer;
+  /** Lossless JPEG predictor, 1 to 7 (default 1). */
+  readonly predictor?: number;
+  /** JPEG-LS colour coding: 0 plane by plane, 1 by line, 2 by sample (default). */
+  readonly interleaveMode?: number;
   readonly instance: number;
   readonly rescaleSlope?: number;
   readonly rescaleIntercept?: number;
@@ -58,6 +71,8 @@ export function dicomSlice(spec: SliceSpec): Buffer {
   const sopInstance = `${spec.seriesUid}.${spec.instance}`;
   const bits = spec.bitsAllocated ?? 16;
   const samples = spec.samplesPerPixel ?? 1;
+  const stored = spec.bitsStored ?? bits;
+  const signed = spec.signed ?? bits === 16;
   const meta: Element[] = [
     [0x0002, 0x0001, 'OB', Buffer.from([0, 1])],
     [0x0002, 0x0002, 'UI', uid('1.2.840.10008.5.1.4.1.1.2')],
@@ -79,32 +94,37 @@ export function dicomSlice(spec: SliceSpec): Buffer {
     [0x0020, 0x0032, 'DS', ds(spec.position)],
     [0x0020, 0x0037, 'DS', ds(spec.orientation)],
     [0x0028, 0x0002, 'US', us(samples)],
-    [0x0028, 0x0004, 'CS', text(samples === 3 ? 'RGB' : 'MONOCHROME2')],
+    [0x0028, 0x0004, 'CS', text(spec.photometric ?? (samples === 3 ? 'RGB' : 'MONOCHROME2'))],
     ...(samples === 3 ? ([[0x0028, 0x0006, 'US', us(spec.planarConfiguration ?? 0)]] as Element[]) : []),
     [0x0028, 0x0010, 'US', us(spec.rows)],
     [0x0028, 0x0011, 'US', us(spec.columns)],
     [0x0028, 0x0030, 'DS', ds(spec.pixelSpacing)],
     [0x0028, 0x0100, 'US', us(bits)],
-    [0x0028, 0x0101, 'US', us(bits)],
-    [0x0028, 0x0102, 'US', us(bits - 1)],
-    [0x0028, 0x0103, 'US', us(bits === 16 ? 1 : 0)],
+    [0x0028, 0x0101, 'US', us(stored)],
+    [0x0028, 0x0102, 'US', us(stored - 1)],
+    [0x0028, 0x0103, 'US', us(signed ? 1 : 0)],
     [0x0028, 0x1050, 'DS', ds([40])],
     [0x0028, 0x1051, 'DS', ds([400])],
     [0x0028, 0x1052, 'DS', ds([spec.rescaleIntercept ?? 0])],
     [0x0028, 0x1053, 'DS', ds([spec.rescaleSlope ?? 1])],
   ];
   const raw = Buffer.from(spec.pixels.buffer, spec.pixels.byteOffset, spec.pixels.byteLength);
-  const pixelData =
-    transferSyntax === RLE
-      ? encapsulated(rleFrame(raw))
-      : JPEG_LS.includes(transferSyntax)
-        ? encapsulated(jpegLsFrame(raw, spec.columns, spec.rows, transferSyntax === JPEG_LS[1] ? 2 : 0))
-        : encode([
-            0x7fe0,
-            0x0010,
-            bits === 8 ? 'OB' : 'OW',
-            raw.length % 2 ? Buffer.concat([raw, Buffer.from([0])]) : raw,
-          ]);
+  const compressed = (Object.values(TRANSFER_SYNTAX) as string[]).includes(transferSyntax);
+  const frame = () =>
+    spec.frame ??
+    encodeFrame(
+      transferSyntax,
+      { ...spec, samples, bitsAllocated: bits, bitsStored: stored, signed },
+      spec.interleaveMode,
+    );
+  const pixelData = compressed
+    ? encapsulated(frame())
+    : encode([
+        0x7fe0,
+        0x0010,
+        bits === 8 ? 'OB' : 'OW',
+        raw.length % 2 ? Buffer.concat([raw, Buffer.from([0])]) : raw,
+      ]);
   let body = Buffer.concat([...dataset.map(encode), pixelData]);
   // Deflated explicit VR little endian: the data set after the file meta group is raw-deflated.
   if (transferSyntax === '1.2.840.10008.1.2.1.99') body = zlib.deflateRawSync(body);
@@ -117,80 +137,8 @@ export function dicomSlice(spec: SliceSpec): Buffer {
   ]);
 }
 
-const RLE = '1.2.840.10008.1.2.5';
-const JPEG_LS = ['1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.81'];
-
-interface CharLsEncoder {
-  getDecodedBuffer(info: {
-    width: number;
-    height: number;
-    bitsPerSample: number;
-    componentCount: number;
-  }): Uint8Array;
-  setNearLossless(error: number): void;
-  encode(): void;
-  getEncodedBuffer(): Uint8Array;
-}
-
-/** The CharLS encoder, loaded once by `loadJpegLsEncoder()` before JPEG-LS files are written. */
-let jpegLs: { JpegLSEncoder: new () => CharLsEncoder } | undefined;
-
-export async function loadJpegLsEncoder(): Promise<void> {
-  jpegLs ??= await (require('@cornerstonejs/codec-charls') as () => Promise<typeof jpegLs>)();
-}
-
-/** One JPEG-LS frame of 16-bit samples, lossless or within `nearLossless` of them. */
-function jpegLsFrame(samples: Buffer, width: number, height: number, nearLossless: number): Buffer {
-  if (!jpegLs) throw new Error('call loadJpegLsEncoder() first');
-  const encoder = new jpegLs.JpegLSEncoder();
-  encoder.getDecodedBuffer({ width, height, bitsPerSample: 16, componentCount: 1 }).set(samples);
-  encoder.setNearLossless(nearLossless);
-  encoder.encode();
-  const frame = Buffer.from(encoder.getEncodedBuffer());
-  return frame.length % 2 ? Buffer.concat([frame, Buffer.from([0])]) : frame;
-}
-
-/** PackBits as DICOM RLE uses it: repeat runs of three or more, literal runs otherwise. */
-function packBits(bytes: Buffer): Buffer {
-  const out: number[] = [];
-  let i = 0;
-  while (i < bytes.length) {
-    let run = 1;
-    while (i + run < bytes.length && run < 128 && bytes[i + run] === bytes[i]) run++;
-    if (run >= 3) {
-      out.push(257 - run, bytes[i]);
-      i += run;
-      continue;
-    }
-    const start = i;
-    while (
-      i < bytes.length &&
-      i - start < 128 &&
-      !(i + 2 < bytes.length && bytes[i] === bytes[i + 1] && bytes[i] === bytes[i + 2])
-    )
-      i++;
-    out.push(i - start - 1, ...bytes.subarray(start, i));
-  }
-  if (out.length % 2) out.push(0x80); // a no-op keeps the segment even
-  return Buffer.from(out);
-}
-
-/** One RLE frame of 16-bit samples: the high-byte plane, then the low-byte plane. */
-export function rleFrame(samples: Buffer): Buffer {
-  const count = samples.length / 2;
-  const high = Buffer.alloc(count);
-  const low = Buffer.alloc(count);
-  for (let i = 0; i < count; i++) {
-    low[i] = samples[2 * i];
-    high[i] = samples[2 * i + 1];
-  }
-  const [first, second] = [packBits(high), packBits(low)];
-  const header = Buffer.alloc(64);
-  header.writeUInt32LE(2, 0);
-  header.writeUInt32LE(64, 4);
-  header.writeUInt32LE(64 + first.length, 8);
-  return Buffer.concat([header, first, second]);
-}
+/** Loads the JPEG-LS (and JPEG 2000) encoders before such files are written. */
+export const loadJpegLsEncoder = loadFrameEncoders;
 
 /** Pixel data of undefined length: an empty offset table item, one fragment, the delimiter. */
 function encapsulated(frame: Buffer): Buffer {
@@ -209,5 +157,7 @@ function encapsulated(frame: Buffer): Buffer {
   const end = Buffer.alloc(8);
   end.writeUInt16LE(0xfffe, 0);
   end.writeUInt16LE(0xe0dd, 2);
-  return Buffer.concat([head, item(0), item(frame.length), frame, end]);
+  // Fragments have even lengths: an odd frame gets a trailing zero.
+  const even = frame.length % 2 ? Buffer.concat([frame, Buffer.from([0])]) : frame;
+  return Buffer.concat([head, item(0), item(even.length), even, end]);
 }

@@ -1,4 +1,5 @@
-import { Element, ds, encode, rleFrame, text, uid, us } from './dicom-files';
+import { Element, ds, encode, text, uid, us } from './dicom-files';
+import { encodeFrame, TRANSFER_SYNTAX } from './dicom-frame-encoders';
 
 /**
  * Multi-frame DICOM files for the conversion tests, written byte by byte (explicit VR little
@@ -134,8 +135,17 @@ export function multiFrameFile(spec: MultiFrameSpec): Buffer {
   const frames = spec.frames.map((f) =>
     Buffer.from(f.pixels.buffer, f.pixels.byteOffset, f.pixels.byteLength),
   );
+  const rle = (frame: MultiFrameSpec['frames'][number]) =>
+    encodeFrame(TRANSFER_SYNTAX.rle, {
+      pixels: frame.pixels,
+      rows: spec.rows,
+      columns: spec.columns,
+      samples: 1,
+      bitsAllocated: 16,
+      signed: true,
+    });
   const pixelData = spec.rle
-    ? encapsulatedFrames(frames.map(rleFrame), spec.rle)
+    ? encapsulatedFrames(spec.frames.map(rle), spec.rle)
     : encode([0x7fe0, 0x0010, 'OW', Buffer.concat(frames)]);
   return Buffer.concat([
     Buffer.alloc(128),

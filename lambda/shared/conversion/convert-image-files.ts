@@ -39,8 +39,8 @@ const NOT_YET: readonly [RegExp, string][] = [
 ];
 
 /**
- * Turns the files of one upload set into `.mha` images: DICOM series (uncompressed and deflated
- * transfer syntaxes), MetaImage (`.mha`, `.mhd` with its data
+ * Turns the files of one upload set into `.mha` images: DICOM series (uncompressed, deflated,
+ * and the compressed transfer syntaxes of dicom-frame-decoder.ts), MetaImage (`.mha`, `.mhd` with its data
  * file), NIfTI (`.nii`, `.nii.gz`), NRRD (`.nrrd`), 2D PNG and JPEG, and zip archives of them;
  * TIFF and Aperio SVS slides into tiled pyramidal BigTIFF (`.tif`). Each file either becomes part of an image or is rejected
  * with its reason; one bad file never stops the others.

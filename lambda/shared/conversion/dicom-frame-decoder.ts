@@ -1,17 +1,14 @@
-import { decodeJpegLs16 } from './dicom-jpeg-ls';
-import { decodeRle16 } from './dicom-rle';
+import { decodeJpeg } from './dicom-jpeg';
+import { decodeJpeg2000 } from './dicom-jpeg-2000';
+import { decodeJpegLossless } from './dicom-jpeg-lossless';
+import { decodeJpegLs } from './dicom-jpeg-ls';
+import { decodeRle } from './dicom-rle';
+import { frameBytes, FrameFormat } from './frame-format';
 import { reject } from './rejection';
 
-/** What a decoder needs to know about one frame, from the DICOM header. */
-export interface FrameFormat {
-  readonly rows: number;
-  readonly columns: number;
-  /** 1 for grey, 3 for colour. */
-  readonly samples: number;
-  readonly bitsAllocated: 8 | 16;
-}
+export type { FrameFormat } from './frame-format';
 
-/** Decodes one encapsulated frame into stored values: 8-bit, or 16-bit little endian; colour interleaved. */
+/** Decodes one encapsulated frame into stored values: 8-bit, or 16-bit little endian; colour interleaved RGB. */
 type FrameDecoder = (frame: Buffer, format: FrameFormat) => Promise<Buffer> | Buffer;
 
 const NATIVE = new Map([
@@ -21,50 +18,30 @@ const NATIVE = new Map([
   ['1.2.840.10008.1.2.2', 'explicit VR big endian'],
 ]);
 
-const greyOf16Bits =
-  (name: string, decode: (frame: Buffer, format: FrameFormat) => Promise<Buffer> | Buffer): FrameDecoder =>
-  (frame, format) => {
-    if (format.bitsAllocated !== 16 || format.samples !== 1) {
-      reject(
-        `${name} ${format.bitsAllocated}-bit ${format.samples === 1 ? 'grey' : 'colour'} DICOM is not converted yet`,
-      );
-    }
-    return decode(frame, format);
-  };
-
-/** Compressed transfer syntaxes read today, by UID: each a name and a frame decoder. */
+/**
+ * Compressed transfer syntaxes read, by UID: each a name and a frame decoder. Every decoder
+ * reads 8- and 16-bit grey and 8-bit colour, and compares the frame's own header with the
+ * DICOM header before decoding.
+ */
 const ENCAPSULATED = new Map<string, { name: string; decode: FrameDecoder }>([
-  [
-    '1.2.840.10008.1.2.5',
-    {
-      name: 'RLE lossless',
-      decode: greyOf16Bits('RLE', (f, { rows, columns }) => decodeRle16(f, rows * columns)),
-    },
-  ],
-  [
-    '1.2.840.10008.1.2.4.80',
-    {
-      name: 'JPEG-LS lossless',
-      decode: greyOf16Bits('JPEG-LS', (f, { rows, columns }) => decodeJpegLs16(f, columns, rows)),
-    },
-  ],
-  [
-    '1.2.840.10008.1.2.4.81',
-    {
-      name: 'JPEG-LS near-lossless',
-      decode: greyOf16Bits('JPEG-LS', (f, { rows, columns }) => decodeJpegLs16(f, columns, rows)),
-    },
-  ],
+  ['1.2.840.10008.1.2.5', { name: 'RLE lossless', decode: decodeRle }],
+  ['1.2.840.10008.1.2.4.50', { name: 'JPEG baseline', decode: decodeJpeg }],
+  ['1.2.840.10008.1.2.4.51', { name: 'JPEG extended', decode: decodeJpeg }],
+  ['1.2.840.10008.1.2.4.57', { name: 'JPEG lossless', decode: decodeJpegLossless }],
+  ['1.2.840.10008.1.2.4.70', { name: 'JPEG lossless, first-order prediction', decode: decodeJpegLossless }],
+  ['1.2.840.10008.1.2.4.80', { name: 'JPEG-LS lossless', decode: decodeJpegLs }],
+  ['1.2.840.10008.1.2.4.81', { name: 'JPEG-LS near-lossless', decode: decodeJpegLs }],
+  ['1.2.840.10008.1.2.4.90', { name: 'JPEG 2000 lossless', decode: decodeJpeg2000 }],
+  ['1.2.840.10008.1.2.4.91', { name: 'JPEG 2000', decode: decodeJpeg2000 }],
 ]);
 
 /** Transfer syntaxes recognised but not read, so a refusal names them. */
 const NAMED: Record<string, string> = {
-  '1.2.840.10008.1.2.4.50': 'JPEG baseline',
-  '1.2.840.10008.1.2.4.51': 'JPEG extended',
-  '1.2.840.10008.1.2.4.57': 'JPEG lossless',
-  '1.2.840.10008.1.2.4.70': 'JPEG lossless, first-order prediction',
-  '1.2.840.10008.1.2.4.90': 'JPEG 2000 lossless',
-  '1.2.840.10008.1.2.4.91': 'JPEG 2000',
+  '1.2.840.10008.1.2.4.92': 'JPEG 2000 part 2 multi-component lossless',
+  '1.2.840.10008.1.2.4.93': 'JPEG 2000 part 2 multi-component',
+  '1.2.840.10008.1.2.4.201': 'high-throughput JPEG 2000 lossless',
+  '1.2.840.10008.1.2.4.202': 'high-throughput JPEG 2000 with RPCL options lossless',
+  '1.2.840.10008.1.2.4.203': 'high-throughput JPEG 2000',
 };
 
 /** Refuses, by UID and name, a transfer syntax this converter does not read. */
@@ -79,9 +56,19 @@ export function isEncapsulated(uid: string): boolean {
   return ENCAPSULATED.has(uid);
 }
 
-/** Decodes one compressed frame of the given transfer syntax into stored values. */
+/**
+ * Decodes one compressed frame of the given transfer syntax into stored values, exactly as many
+ * bytes as the DICOM header promises, or refuses it with the reason.
+ */
 export async function decodeFrame(uid: string, frame: Buffer, format: FrameFormat): Promise<Buffer> {
   const syntax = ENCAPSULATED.get(uid);
   if (!syntax) return reject(`unsupported transfer syntax ${uid}`);
-  return syntax.decode(frame, format);
+  if (format.samples !== 1 && !(format.samples === 3 && format.bitsAllocated === 8)) {
+    reject(`${syntax.name} with ${format.samples} samples of ${format.bitsAllocated} bits is not converted`);
+  }
+  const pixels = await syntax.decode(frame, format);
+  if (pixels.length !== frameBytes(format)) {
+    reject(`the ${syntax.name} frame decoded to ${pixels.length} bytes; ${frameBytes(format)} expected`);
+  }
+  return pixels;
 }

@@ -1,53 +1,67 @@
+import { checkCodedFrame, FrameFormat, storedValues } from './frame-format';
+import { readJpegFrameHeader } from './jpeg-frame-header';
 import { reject } from './rejection';
+import { WasmCodec } from './wasm-codec';
 
 interface JpegLsDecoder {
   getEncodedBuffer(length: number): Uint8Array;
   decode(): void;
   getFrameInfo(): { width: number; height: number; bitsPerSample: number; componentCount: number };
+  getInterleaveMode(): number;
   getDecodedBuffer(): Uint8Array;
-  delete?(): void;
+  delete(): void;
 }
 
-interface CharLsModule {
-  JpegLSDecoder: new () => JpegLsDecoder;
-}
-
-let charls: Promise<CharLsModule> | undefined;
-
-/** CharLS, the JPEG-LS reference codec, as a self-contained asm.js build (no .wasm file to ship). */
-function codec(): Promise<CharLsModule> {
+/** CharLS, the JPEG-LS reference codec, decode-only WebAssembly build. */
+const charls = new WasmCodec<{ JpegLSDecoder: new () => JpegLsDecoder }>(
+  'CharLS',
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  charls ??= (require('@cornerstonejs/codec-charls/decode') as () => Promise<CharLsModule>)();
-  return charls;
-}
+  () => require('@cornerstonejs/codec-charls/decodewasmjs'),
+);
 
 /**
- * Decodes one JPEG-LS frame (lossless or near-lossless) of 16-bit grey samples into little-endian
- * bytes, refusing a frame whose size or depth differs from what the DICOM header says.
+ * Decodes one JPEG-LS frame, lossless or near-lossless: 8- or 16-bit grey, 8-bit colour. The
+ * frame's own header is compared with the DICOM header before CharLS sizes its output by it;
+ * colour coded plane by plane (interleave mode none) is interleaved.
  */
-export async function decodeJpegLs16(frame: Buffer, columns: number, rows: number): Promise<Buffer> {
-  const { JpegLSDecoder } = await codec();
-  const decoder = new JpegLSDecoder();
-  try {
+export async function decodeJpegLs(frame: Buffer, format: FrameFormat): Promise<Buffer> {
+  const header = readJpegFrameHeader('JPEG-LS', frame);
+  if (header.process !== 0xf7) reject('the frame is not JPEG-LS (no SOF55 marker)');
+  checkCodedFrame('JPEG-LS', header, format);
+  return charls.use(({ JpegLSDecoder }, report) => {
+    // On any error the instance is dropped whole (see WasmCodec), so only success deletes.
+    const decoder = new JpegLSDecoder();
     decoder.getEncodedBuffer(frame.length).set(frame);
     try {
       decoder.decode();
     } catch (err) {
-      reject(`the JPEG-LS frame cannot be decoded: ${err instanceof Error ? err.message : String(err)}`);
+      reject(`the JPEG-LS frame cannot be decoded: ${report.failure(err)}`);
     }
     const info = decoder.getFrameInfo();
-    if (
-      info.width !== columns ||
-      info.height !== rows ||
-      info.componentCount !== 1 ||
-      info.bitsPerSample > 16
-    ) {
-      reject(
-        `the JPEG-LS frame is ${info.width} x ${info.height} with ${info.componentCount} components of ${info.bitsPerSample} bits; the header says ${columns} x ${rows} grey`,
-      );
+    const coded = {
+      columns: info.width,
+      rows: info.height,
+      components: info.componentCount,
+      precision: info.bitsPerSample,
+    };
+    checkCodedFrame('decoded JPEG-LS', coded, format);
+    let decoded = decoder.getDecodedBuffer();
+    if (info.componentCount === 3 && decoder.getInterleaveMode() === 0) {
+      decoded = interleave(decoded, info.width * info.height);
     }
-    return Buffer.from(decoder.getDecodedBuffer().slice(0, columns * rows * 2));
-  } finally {
-    decoder.delete?.();
+    const pixels = storedValues('JPEG-LS', decoded, info.bitsPerSample > 8 ? 2 : 1, format);
+    decoder.delete();
+    return pixels;
+  });
+}
+
+function interleave(planes: Uint8Array, pixels: number): Uint8Array {
+  if (planes.length !== 3 * pixels) return planes; // refused by the length check that follows
+  const out = new Uint8Array(planes.length);
+  for (let i = 0; i < pixels; i++) {
+    out[3 * i] = planes[i];
+    out[3 * i + 1] = planes[pixels + i];
+    out[3 * i + 2] = planes[2 * pixels + i];
   }
+  return out;
 }

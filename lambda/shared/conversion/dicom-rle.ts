@@ -1,26 +1,38 @@
+import { frameBytes, FrameFormat } from './frame-format';
 import { reject } from './rejection';
 
 /**
  * Decodes one frame of DICOM RLE Lossless (PS3.5 annex G): a 64-byte header with the number of
- * segments and their offsets, then one PackBits-coded segment per byte plane, most significant
- * first. Returns little-endian 16-bit samples. Every offset and run is checked against the frame,
- * and each segment must yield exactly one byte per pixel.
+ * segments and their offsets, then one PackBits-coded segment per byte plane: for each sample
+ * (R, G, B, or the one grey), its most significant byte first. 8-bit grey has one segment,
+ * 16-bit grey two, 8-bit RGB three. Returns stored values, little endian, colour interleaved.
+ * Every offset and run is checked against the frame, and each segment must yield exactly one
+ * byte per pixel.
  */
-export function decodeRle16(frame: Buffer, pixels: number): Buffer {
+export function decodeRle(frame: Buffer, format: FrameFormat): Buffer {
+  const bytes = format.bitsAllocated / 8;
+  const expected = format.samples * bytes;
   if (frame.length < 64) reject('the RLE frame is shorter than its 64-byte header');
   const segments = frame.readUInt32LE(0);
-  if (segments !== 2) reject(`the RLE frame has ${segments} segments; 16-bit grey needs 2`);
-  const offsets = [frame.readUInt32LE(4), frame.readUInt32LE(8)];
-  if (offsets[0] < 64 || offsets[1] <= offsets[0] || offsets[1] > frame.length) {
+  if (segments !== expected) {
+    reject(
+      `the RLE frame has ${segments} segments; ${format.bitsAllocated}-bit ${format.samples === 1 ? 'grey' : 'RGB'} needs ${expected}`,
+    );
+  }
+  const offsets = Array.from({ length: segments }, (_, i) => frame.readUInt32LE(4 + 4 * i));
+  if (offsets[0] < 64 || offsets.some((o, i) => (i > 0 && o <= offsets[i - 1]) || o > frame.length)) {
     reject('the RLE header points outside its frame');
   }
-  const high = unpackBits(frame.subarray(offsets[0], offsets[1]), pixels);
-  const low = unpackBits(frame.subarray(offsets[1]), pixels);
-  const out = Buffer.alloc(pixels * 2);
-  for (let i = 0; i < pixels; i++) {
-    out[2 * i] = low[i];
-    out[2 * i + 1] = high[i];
-  }
+  const pixels = format.rows * format.columns;
+  const out = Buffer.alloc(frameBytes(format));
+  offsets.forEach((start, segment) => {
+    const plane = unpackBits(frame.subarray(start, offsets[segment + 1] ?? frame.length), pixels);
+    // Segment order: sample by sample, most significant byte first; output is little endian.
+    const sample = Math.floor(segment / bytes);
+    const byte = bytes - 1 - (segment % bytes);
+    const stride = format.samples * bytes;
+    for (let i = 0, at = sample * bytes + byte; i < pixels; i++, at += stride) out[at] = plane[i];
+  });
   return out;
 }
 
