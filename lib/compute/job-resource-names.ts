@@ -12,6 +12,12 @@ export interface JobResourceNames {
   readonly jobDefinition: string;
   /** Where the runner writes the algorithm's stdout and stderr as JSON lines. */
   readonly logGroup: string;
+  /** The converter container's queue: upload sets too large for the converter function, pictures, slides. */
+  readonly converterJobQueue: string;
+  /** The converter container's job definition; SubmitJob by name runs its latest active revision. */
+  readonly converterJobDefinition: string;
+  /** Where the converter container logs. */
+  readonly converterLogGroup: string;
 }
 
 export function jobResourceNames(config: PlatformConfig): JobResourceNames {
@@ -20,5 +26,8 @@ export function jobResourceNames(config: PlatformConfig): JobResourceNames {
     cpuJobQueue: `${config.name}-cpu-jobs`,
     jobDefinition: `${config.name}-job-runner`,
     logGroup: `/${config.name}/jobs`,
+    converterJobQueue: `${config.name}-conversion-jobs`,
+    converterJobDefinition: `${config.name}-image-converter`,
+    converterLogGroup: `/${config.name}/image-converter`,
   };
 }
