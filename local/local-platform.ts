@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import * as path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -8,8 +9,10 @@ import { defaultPlatformConfig } from '../lib/config/platform-config';
 import { startCloudFrontStandIn } from './cloudfront-stand-in';
 import { S3RVER_CREDENTIALS, startEmbeddedS3 } from './embedded-s3';
 import { startEmbeddedDynamoDb } from './embedded-dynamodb';
+import { CONVERSION_PERMISSIONS } from '../lib/api/conversion-permissions';
 import { jobHandlerEnvironment, uploadHandlerEnvironment } from '../lib/api/handler-environment';
-import { BatchStandIn, startBatchStandIn } from './batch-stand-in';
+import { BatchStandIn, LocalBatchJobStateChange, startBatchStandIn } from './batch-stand-in';
+import { localConverterContainer } from './converter-container';
 import { TABLES, TableName } from '../lambda/shared/tables';
 import { apiRoutes, loadHandler } from './api-routes';
 import { pollQueue } from './queue-poller';
@@ -34,6 +37,9 @@ const LOCAL_REGION = defaultPlatformConfig.homeRegion;
 /** Name of the secret holding the local signing key, as the deployed key pair resource would write it. */
 const SIGNING_KEY_SECRET_NAME = 'local/url-signing-key';
 const CONVERSION_QUEUE_NAME = 'local-image-conversion';
+/** The converter container's Batch queue and job definition, as `jobResourceNames` names them when deployed. */
+const CONVERTER_JOB_QUEUE = 'local-conversion-jobs';
+const CONVERTER_JOB_DEFINITION = 'local-image-converter';
 
 export class LocalPlatformError extends Error {}
 
@@ -110,8 +116,26 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       ],
     });
     running.push(sqsStandIn);
-    const batchStandIn = await startBatchStandIn({ host, port: ports.batch });
+    // As the deployed job definition and EventBridge rule do: converter jobs run the converter
+    // container, and a converter job that fails marks its image Failed.
+    let containerEnvironment: Record<string, string> = {};
+    const converterContainer = localConverterContainer({
+      environment: () => containerEnvironment,
+      scratchRoot: path.join(dataDir, 'converter-scratch'),
+      logDir: path.join(dataDir, 'logs', 'image-converter'),
+    });
+    const batchStandIn = await startBatchStandIn({
+      host,
+      port: ports.batch,
+      runners: { [CONVERTER_JOB_DEFINITION]: converterContainer.run },
+      onStateChange: async (event: LocalBatchJobStateChange) => {
+        if (event.detail.jobQueue.endsWith(`/${CONVERTER_JOB_QUEUE}`) && event.detail.status === 'FAILED') {
+          await loadHandler<(e: LocalBatchJobStateChange) => Promise<void>>('fail-converter-job')(event);
+        }
+      },
+    });
     running.push(batchStandIn);
+    running.push(converterContainer);
 
     const secretsManagerStandIn = await startSecretsManagerStandIn({
       host,
@@ -164,6 +188,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       CPU_JOB_QUEUE: 'local-cpu-jobs',
       JOB_DEFINITION: 'local-job-runner',
       ...jobHandlerEnvironment(options.config),
+      CONVERTER_JOB_QUEUE,
+      CONVERTER_JOB_DEFINITION,
+      LAMBDA_MAX_SET_BYTES: String(options.config.conversion.lambdaMaxSetBytes),
+      // The converter function's /tmp.
+      CONVERSION_WORK_DIR: path.join(dataDir, 'converter-tmp'),
       [CONVERSION_QUEUE.urlVariable]: sqsStandIn.queueUrl(CONVERSION_QUEUE_NAME),
       IMAGING_BUCKET: bucketName,
       // Algorithms may name images built on this machine.
@@ -183,6 +212,21 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     };
     // Handlers run in this process and read their settings from its environment, as in Lambda.
     Object.assign(process.env, environment);
+    containerEnvironment = {
+      ...Object.fromEntries(
+        [
+          'AWS_REGION',
+          'AWS_ACCESS_KEY_ID',
+          'AWS_SECRET_ACCESS_KEY',
+          'AWS_ENDPOINT_URL_S3',
+          'AWS_ENDPOINT_URL_DYNAMODB',
+          'IMAGING_BUCKET',
+          ...(Object.keys(CONVERSION_PERMISSIONS.tables) as TableName[]).map(
+            (table) => TABLES[table].nameVariable,
+          ),
+        ].map((name) => [name, environment[name]]),
+      ),
+    };
     const probes = {
       urls: {
         s3: urls.s3,

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
+import { CONVERTER_JOB_COMMAND } from '../../lambda/shared/images/converter-jobs';
 import { TableName, TABLES } from '../../lambda/shared/tables';
 import { ApiTables } from '../api/api-tables';
 import { CONVERSION_PERMISSIONS } from '../api/conversion-permissions';
@@ -104,7 +105,7 @@ export class ImageConverterJobs extends Construct {
       timeout: props.timeout ?? Duration.hours(6),
       container: new batch.EcsFargateContainerDefinition(this, 'Container', {
         image: ecs.ContainerImage.fromDockerImageAsset(image.asset),
-        command: ['Ref::imageId'],
+        command: [...CONVERTER_JOB_COMMAND],
         cpu: sizing.containerVcpus,
         memory: Size.mebibytes(sizing.containerMemoryMiB),
         ephemeralStorageSize: Size.gibibytes(sizing.containerStorageGiB),

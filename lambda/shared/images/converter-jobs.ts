@@ -28,6 +28,12 @@ export function converterJobSettings(env: NodeJS.ProcessEnv = process.env): Conv
   };
 }
 
+/**
+ * The converter container's command, from the job's parameters: the image to convert. Batch
+ * substitutes `Ref::` names from SubmitJob's parameters; the entrypoint reads the image id.
+ */
+export const CONVERTER_JOB_COMMAND: readonly string[] = ['Ref::imageId'];
+
 export const CONTAINER_QUEUED_DETAIL =
   'Waiting for the converter container, which takes large sets, pictures and slides';
 
