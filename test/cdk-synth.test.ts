@@ -33,11 +33,35 @@ describe('cdk synth from the command line', () => {
     expect(stacks).toEqual([
       ['ImagingPlatform-Data', 'aws://unknown-account/eu-west-1'],
       ['ImagingPlatform-Api', 'aws://unknown-account/eu-west-1'],
+      ['ImagingPlatform-Compute', 'aws://unknown-account/eu-west-1'],
     ]);
     expect(fs.existsSync(path.join(result.outDir, 'ImagingPlatform-Data.template.json'))).toBe(true);
     // The key pair handler was bundled by the local esbuild, not Docker.
     const assets = fs.readdirSync(result.outDir).filter((f) => f.startsWith('asset.'));
     expect(assets.some((a) => fs.existsSync(path.join(result.outDir, a, 'index.js')))).toBe(true);
+
+    // The converter image is staged, not built: a small context with the bundled entrypoint.
+    const computeAssets = JSON.parse(
+      fs.readFileSync(path.join(result.outDir, 'ImagingPlatform-Compute.assets.json'), 'utf8'),
+    );
+    const images = Object.values(
+      computeAssets.dockerImages as Record<string, { source: { directory: string } }>,
+    );
+    expect(images).toHaveLength(1);
+    const context = path.join(result.outDir, images[0].source.directory);
+    expect(fs.readdirSync(context).sort()).toEqual([
+      'Dockerfile',
+      'entrypoint.js',
+      'entrypoint.js.map',
+      'package.json',
+    ]);
+    expect(fs.readFileSync(path.join(context, 'Dockerfile'), 'utf8')).toMatch(/^FROM public\.ecr\.aws\//m);
+    expect(JSON.parse(fs.readFileSync(path.join(context, 'package.json'), 'utf8')).dependencies).toEqual({
+      sharp: expect.stringMatching(/^\d+\.\d+\.\d+$/),
+    });
+    const entrypoint = fs.readFileSync(path.join(context, 'entrypoint.js'), 'utf8');
+    expect(entrypoint).toContain('require("sharp")');
+    expect(entrypoint).toContain('AWS_BATCH_JOB_ID');
   });
 
   test('a bad config value stops synth with the key named', () => {

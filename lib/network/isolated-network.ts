@@ -96,7 +96,7 @@ export class IsolatedNetwork extends Construct {
     this.lookupLogGroup = new logs.LogGroup(this, 'PrefixListLookupLogs', {
       encryptionKey: props.flowLogEncryptionKey,
       retention: props.flowLogRetentionDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.DESTROY,
+      removalPolicy: RemovalPolicy.RETAIN,
     });
 
     this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
