@@ -2,6 +2,8 @@ import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client } fr
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type Sharp from 'sharp';
 import { main as converterContainer } from '../containers/image-converter/entrypoint';
 import { CONTAINER_QUEUED_DETAIL } from '../lambda/shared/images/converter-jobs';
@@ -122,14 +124,18 @@ describe('conversion in the converter container', () => {
       .toString('latin1');
     expect(header).toMatch(/^DimSize = 1100 1100$/m);
     expect(await rawObjectExists(upload.key)).toBe(false);
+    // The job's scratch volume went with it.
+    expect(fs.readdirSync(path.join(platform.dataDir, 'converter-scratch'))).toEqual([]);
   });
 
-  test('a small set stays in the function: no converter job', async () => {
+  test('a small set stays in the function: no converter job, and nothing left in its /tmp', async () => {
     const upload = await completedUpload('small.mha', metaImage(16));
     const imageId = await createImage([upload.id], 'Small scan');
     expect(await settled(imageId)).toMatchObject({ status: 'Succeeded', metadata: { size: [16, 16] } });
     expect(jobsOf(imageId)).toEqual([]);
     expect((await imageRecord(imageId)).converterJobId).toBeUndefined();
+    const workRoot = path.join(platform.environment.CONVERSION_WORK_DIR, 'image-conversions');
+    expect(fs.readdirSync(workRoot)).toEqual([]);
   });
 
   test('a picture, which needs libvips, goes to the converter container whatever its size', async () => {
