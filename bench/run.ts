@@ -45,7 +45,10 @@ function benchSynth(): void {
       `run ${run}: ${(processMs / 1000).toFixed(2)} s wall including Node start (${(figures.wallMs / 1000).toFixed(2)} s in the app), ` +
         `peak memory ${mib(figures.maxRssKb * 1024)}; ${verdict} the ${SYNTH_TARGET_SECONDS} s target`,
     );
-    if (run === runs) reportLambdaBundles(outDir);
+    if (run === runs) {
+      reportLambdaBundles(outDir);
+      reportConverterContext(outDir);
+    }
     fs.rmSync(outDir, { recursive: true, force: true });
   }
 
@@ -86,6 +89,21 @@ function reportLambdaBundles(outDir: string): void {
       console.log(
         `${file.replace('.template.json', '')}/${logicalId}: index.js ${kib(code)}, source map ${kib(map)}${beside}`,
       );
+    }
+  }
+}
+
+/** What `cdk deploy` sends to Docker for the converter image: the staged context, file by file. */
+function reportConverterContext(outDir: string): void {
+  console.log('\n## Converter image build context');
+  for (const file of fs.readdirSync(outDir).filter((f) => f.endsWith('.assets.json'))) {
+    const manifest = JSON.parse(fs.readFileSync(path.join(outDir, file), 'utf8')) as {
+      dockerImages?: Record<string, { source: { directory: string } }>;
+    };
+    for (const image of Object.values(manifest.dockerImages ?? {})) {
+      const dir = path.join(outDir, image.source.directory);
+      const sizes = fs.readdirSync(dir).map((f) => `${f} ${kib(fs.statSync(path.join(dir, f)).size)}`);
+      console.log(`${file.replace('.assets.json', '')}: ${sizes.join(', ')}`);
     }
   }
 }

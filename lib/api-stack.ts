@@ -42,6 +42,7 @@ export class ApiStack extends Stack {
   readonly restApi: PlatformRestApi;
   readonly firewall: ApiFirewall;
   readonly jobStateTracker: BackgroundHandler;
+  readonly converterJobFailures: BackgroundHandler;
   readonly uploadSweeper: BackgroundHandler;
   readonly imageConverter: ImageConverter;
 
@@ -126,6 +127,19 @@ export class ApiStack extends Stack {
         jobSettings: true,
       },
     });
+    this.converterJobFailures = new BackgroundHandler(this, 'ConverterJobFailures', {
+      ...background,
+      handlerName: 'fail-converter-job',
+      description: 'Marks Failed the images whose converter container job failed',
+      trigger: {
+        eventPattern: {
+          source: ['aws.batch'],
+          detailType: ['Batch Job State Change'],
+          detail: { jobQueue: [jobs.converterJobQueueArn], status: ['FAILED'] },
+        },
+      },
+      permissions: { tables: { images: ['dynamodb:UpdateItem'] } },
+    });
     this.uploadSweeper = new BackgroundHandler(this, 'UploadSweeper', {
       ...background,
       handlerName: 'upload-sweeper',
@@ -144,6 +158,8 @@ export class ApiStack extends Stack {
       handlerAccess,
       logEncryptionKey: props.platformKey,
       logRetentionDays: config.retention.logRetentionDays,
+      jobs,
+      lambdaMaxSetBytes: config.conversion.lambdaMaxSetBytes,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.restApi.url });

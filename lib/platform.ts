@@ -1,11 +1,13 @@
 import { App, Tags } from 'aws-cdk-lib';
 import { ApiStack } from './api-stack';
+import { ComputeStack } from './compute-stack';
 import { PlatformConfig } from './config/platform-config';
 import { DataStack } from './data-stack';
 
 export interface Platform {
   readonly data: DataStack;
   readonly api: ApiStack;
+  readonly compute: ComputeStack;
 }
 
 /**
@@ -31,5 +33,14 @@ export function buildPlatform(app: App, config: PlatformConfig, defaultAccount?:
     platformKey: data.platformKey.key,
     imagingDistribution: data.imagingDistribution,
   });
-  return { data, api };
+  const compute = new ComputeStack(app, `${config.name}-Compute`, {
+    env: home,
+    description:
+      'Imaging platform: isolated VPC with endpoints, the converter container on AWS Batch with Fargate',
+    config,
+    imagingBucket: data.imagingBucket.bucket,
+    platformKey: data.platformKey.key,
+    tables: api.tables,
+  });
+  return { data, api, compute };
 }

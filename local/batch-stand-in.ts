@@ -4,9 +4,12 @@ import { close, listen } from './port-check';
 
 /**
  * An AWS Batch endpoint for local mode (REST JSON, as the AWS SDK v3 speaks it) that accepts
- * SubmitJob, TerminateJob, DescribeJobs and (De)RegisterJobDefinition and keeps them in memory. It hands each job to a
- * runner when given one, refuses jobs with the runner's reason when it cannot run them, and
- * otherwise only records them. Handlers reach it through AWS_ENDPOINT_URL_BATCH.
+ * SubmitJob, TerminateJob, DescribeJobs and (De)RegisterJobDefinition and keeps them in memory.
+ * Jobs whose definition has a local runner run (the converter container, as a child process), and
+ * each state change goes to `onStateChange` as the `Batch Job State Change` event EventBridge
+ * would deliver. Algorithm jobs go to the algorithm runner (which reports their states itself), are
+ * refused with its reason when it cannot run them, or only queue when there is none. Handlers
+ * reach it through AWS_ENDPOINT_URL_BATCH.
  */
 export interface LocalBatchJob {
   readonly jobId: string;
@@ -14,14 +17,42 @@ export interface LocalBatchJob {
   readonly jobQueue: string;
   readonly jobDefinition: string;
   readonly parameters: Record<string, string>;
-  /** Variables for the runner's container, as SubmitJob's containerOverrides give them. */
+  /** Variables for the job's container, as SubmitJob's containerOverrides give them. */
   readonly environment: Record<string, string>;
   status: 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
   statusReason?: string;
+  exitCode?: number;
 }
 
-/** What runs the jobs submitted locally. */
-export interface LocalJobRunner {
+/** Runs one job to its end, as its container would; resolves with the container's exit code. */
+export type LocalJobRunner = (job: LocalBatchJob) => Promise<{ exitCode: number }>;
+
+/** The parts of a `Batch Job State Change` event that the platform's handlers read. */
+export interface LocalBatchJobStateChange {
+  readonly source: 'aws.batch';
+  readonly 'detail-type': 'Batch Job State Change';
+  readonly detail: {
+    readonly jobId: string;
+    readonly jobName: string;
+    readonly jobQueue: string;
+    readonly status: LocalBatchJob['status'];
+    readonly statusReason?: string;
+    readonly container?: { readonly exitCode?: number };
+  };
+}
+
+export interface BatchStandInOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Runners by job definition name. */
+  readonly runners?: Readonly<Record<string, LocalJobRunner>>;
+  readonly onStateChange?: (event: LocalBatchJobStateChange) => Promise<void>;
+  /** Runs algorithm jobs; a string refuses them with that reason; none only records them. */
+  readonly algorithms?: AlgorithmJobRunner | string;
+}
+
+/** What runs the algorithm jobs submitted locally. */
+export interface AlgorithmJobRunner {
   submit(job: LocalBatchJob): void;
   terminate(job: LocalBatchJob, reason: string): void;
 }
@@ -36,17 +67,52 @@ export interface LocalJobDefinition {
 export interface BatchStandIn {
   readonly jobs: readonly LocalBatchJob[];
   readonly jobDefinitions: readonly LocalJobDefinition[];
+  /** Resolves when every job that has started running has ended and its events are handled. */
+  settled(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startBatchStandIn(options: {
-  host: string;
-  port: number;
-  /** Runs the jobs; a string refuses them with that reason; none only records them. */
-  runner?: LocalJobRunner | string;
-}): Promise<BatchStandIn> {
+const LOCAL_ARN = 'arn:aws:batch:eu-central-1:000000000000';
+
+export async function startBatchStandIn(options: BatchStandInOptions): Promise<BatchStandIn> {
   const jobs: LocalBatchJob[] = [];
   const definitions: LocalJobDefinition[] = [];
+  const running = new Set<Promise<void>>();
+
+  const emit = async (job: LocalBatchJob) => {
+    const event: LocalBatchJobStateChange = {
+      source: 'aws.batch',
+      'detail-type': 'Batch Job State Change',
+      detail: {
+        jobId: job.jobId,
+        jobName: job.jobName,
+        jobQueue: `${LOCAL_ARN}:job-queue/${job.jobQueue}`,
+        status: job.status,
+        ...(job.statusReason !== undefined && { statusReason: job.statusReason }),
+        ...(job.exitCode !== undefined && { container: { exitCode: job.exitCode } }),
+      },
+    };
+    try {
+      await options.onStateChange?.(event);
+    } catch (err) {
+      console.error(`Batch state change of job ${job.jobId} not handled: ${(err as Error).message}`);
+    }
+  };
+
+  const run = async (job: LocalBatchJob, runner: LocalJobRunner) => {
+    job.status = 'RUNNING';
+    await emit(job);
+    try {
+      const { exitCode } = await runner(job);
+      job.exitCode = exitCode;
+      if (exitCode !== 0) job.statusReason = 'Essential container in task exited';
+    } catch (err) {
+      job.statusReason = `CannotStartContainerError: ${(err as Error).message}`;
+    }
+    if (job.status === 'RUNNING') job.status = job.exitCode === 0 ? 'SUCCEEDED' : 'FAILED';
+    await emit(job);
+  };
+
   const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
     '/v1/submitjob': (input) => {
       for (const field of ['jobName', 'jobQueue', 'jobDefinition']) {
@@ -60,17 +126,25 @@ export async function startBatchStandIn(options: {
         parameters: (input.parameters ?? {}) as Record<string, string>,
         environment: Object.fromEntries(
           (
-            ((input.containerOverrides as { environment?: { name: string; value: string }[] } | undefined)
-              ?.environment ?? []) as { name: string; value: string }[]
+            (input.containerOverrides as { environment?: { name: string; value: string }[] } | undefined)
+              ?.environment ?? []
           ).map(({ name, value }) => [name, value]),
         ),
         status: 'SUBMITTED',
       };
-      if (typeof options.runner === 'string') throw new Error(options.runner);
+      const runner = options.runners?.[job.jobDefinition];
+      if (!runner && typeof options.algorithms === 'string') throw new Error(options.algorithms);
       jobs.push(job);
-      options.runner?.submit(job);
+      if (!runner && typeof options.algorithms === 'object') options.algorithms.submit(job);
+      if (runner) {
+        // After the response, as Batch starts a job some time after accepting it.
+        const done: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+          .then(() => run(job, runner))
+          .finally(() => running.delete(done));
+        running.add(done);
+      }
       return {
-        jobArn: `arn:aws:batch:eu-central-1:000000000000:job/${job.jobId}`,
+        jobArn: `${LOCAL_ARN}:job/${job.jobId}`,
         jobName: job.jobName,
         jobId: job.jobId,
       };
@@ -79,15 +153,18 @@ export async function startBatchStandIn(options: {
       const job = jobs.find((j) => j.jobId === input.jobId);
       if (!job) throw new Error(`job ${String(input.jobId)} does not exist`);
       const reason = String(input.reason ?? 'terminated');
-      if (typeof options.runner === 'object') options.runner.terminate(job, reason);
-      else [job.status, job.statusReason] = ['FAILED', reason];
+      if (!options.runners?.[job.jobDefinition] && typeof options.algorithms === 'object') {
+        options.algorithms.terminate(job, reason);
+      } else {
+        [job.status, job.statusReason] = ['FAILED', reason];
+      }
       return {};
     },
     '/v1/registerjobdefinition': (input) => {
       const name = String(input.jobDefinitionName ?? '');
       if (!/^[A-Za-z0-9_-]{1,128}$/.test(name)) throw new Error(`jobDefinitionName "${name}" is not valid`);
       const revision = definitions.filter((d) => d.input.jobDefinitionName === name).length + 1;
-      const jobDefinitionArn = `arn:aws:batch:eu-central-1:000000000000:job-definition/${name}:${revision}`;
+      const jobDefinitionArn = `${LOCAL_ARN}:job-definition/${name}:${revision}`;
       definitions.push({ jobDefinitionArn, input, status: 'ACTIVE' });
       return { jobDefinitionName: name, jobDefinitionArn, revision };
     },
@@ -121,5 +198,16 @@ export async function startBatchStandIn(options: {
     });
   });
   await listen(server, options.host, options.port);
-  return { jobs, jobDefinitions: definitions, stop: () => close(server) };
+  const settled = async () => {
+    while (running.size > 0) await Promise.all(running);
+  };
+  return {
+    jobs,
+    jobDefinitions: definitions,
+    settled,
+    stop: async () => {
+      await close(server);
+      await settled();
+    },
+  };
 }

@@ -3,9 +3,9 @@ import { ContainerEngine } from '../containers/job-runner/src/container-engine';
 import { runJobLocally } from '../containers/job-runner/src/run-job-locally';
 import { LogLine } from '../containers/job-runner/src/supervise';
 import type { BatchJobDetail } from '../lambda/shared/jobs/job-progress';
-import { LocalBatchJob, LocalJobRunner } from './batch-stand-in';
+import { AlgorithmJobRunner, LocalBatchJob } from './batch-stand-in';
 
-export interface LocalJobExecutor extends LocalJobRunner {
+export interface LocalJobExecutor extends AlgorithmJobRunner {
   /** The lines each job's algorithm wrote, by Batch job id. */
   readonly logs: ReadonlyMap<string, readonly LogLine[]>;
   /** Resolves when every job submitted so far has ended and its events were delivered. */

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import * as path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -9,9 +10,16 @@ import { defaultPlatformConfig } from '../lib/config/platform-config';
 import { startCloudFrontStandIn } from './cloudfront-stand-in';
 import { S3RVER_CREDENTIALS, startEmbeddedS3 } from './embedded-s3';
 import { startEmbeddedDynamoDb } from './embedded-dynamodb';
+import { CONVERSION_PERMISSIONS } from '../lib/api/conversion-permissions';
 import { jobHandlerEnvironment, uploadHandlerEnvironment } from '../lib/api/handler-environment';
 import { findContainerEngine } from '../containers/job-runner/src/container-engine';
-import { BatchStandIn, LocalJobRunner, startBatchStandIn } from './batch-stand-in';
+import {
+  AlgorithmJobRunner,
+  BatchStandIn,
+  LocalBatchJobStateChange,
+  startBatchStandIn,
+} from './batch-stand-in';
+import { localConverterContainer } from './converter-container';
 import { LocalJobExecutor, localJobExecutor } from './local-job-executor';
 import { startLogsStandIn } from './logs-stand-in';
 import { TABLES, TableName } from '../lambda/shared/tables';
@@ -39,6 +47,9 @@ const LOCAL_REGION = defaultPlatformConfig.homeRegion;
 /** Name of the secret holding the local signing key, as the deployed key pair resource would write it. */
 const SIGNING_KEY_SECRET_NAME = 'local/url-signing-key';
 const CONVERSION_QUEUE_NAME = 'local-image-conversion';
+/** The converter container's Batch queue and job definition, as `jobResourceNames` names them when deployed. */
+const CONVERTER_JOB_QUEUE = 'local-conversion-jobs';
+const CONVERTER_JOB_DEFINITION = 'local-image-converter';
 
 export class LocalPlatformError extends Error {}
 
@@ -139,7 +150,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
 
     // Jobs run in a local container engine, through the same runner code as in the cloud.
     let executor: LocalJobExecutor | undefined;
-    let runner: LocalJobRunner | string | undefined;
+    let algorithms: AlgorithmJobRunner | string | undefined;
     if (options.jobs !== 'record') {
       const engine = findContainerEngine();
       if (engine) {
@@ -155,13 +166,32 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
               detail,
             }),
         });
-        runner = executor;
+        algorithms = executor;
       } else {
-        runner = NO_CONTAINER_ENGINE;
+        algorithms = NO_CONTAINER_ENGINE;
       }
     }
-    const batchStandIn = await startBatchStandIn({ host, port: ports.batch, runner });
+    // As the deployed job definition and EventBridge rule do: converter jobs run the converter
+    // container, and a converter job that fails marks its image Failed.
+    let containerEnvironment: Record<string, string> = {};
+    const converterContainer = localConverterContainer({
+      environment: () => containerEnvironment,
+      scratchRoot: path.join(dataDir, 'converter-scratch'),
+      logDir: path.join(dataDir, 'logs', 'image-converter'),
+    });
+    const batchStandIn = await startBatchStandIn({
+      host,
+      port: ports.batch,
+      runners: { [CONVERTER_JOB_DEFINITION]: converterContainer.run },
+      onStateChange: async (event: LocalBatchJobStateChange) => {
+        if (event.detail.jobQueue.endsWith(`/${CONVERTER_JOB_QUEUE}`) && event.detail.status === 'FAILED') {
+          await loadHandler<(e: LocalBatchJobStateChange) => Promise<void>>('fail-converter-job')(event);
+        }
+      },
+      algorithms,
+    });
     running.push(batchStandIn);
+    running.push(converterContainer);
     // The runner's lines, as CloudWatch Logs would keep them: JSON `{ source, message }` per line.
     running.push(
       await startLogsStandIn({
@@ -213,6 +243,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       JOB_EXECUTION_ROLE_ARN: 'arn:aws:iam::000000000000:role/local-job-execution',
       JOB_LOG_GROUP: '/local/jobs',
       ...jobHandlerEnvironment(options.config),
+      CONVERTER_JOB_QUEUE,
+      CONVERTER_JOB_DEFINITION,
+      LAMBDA_MAX_SET_BYTES: String(options.config.conversion.lambdaMaxSetBytes),
+      // The converter function's /tmp.
+      CONVERSION_WORK_DIR: path.join(dataDir, 'converter-tmp'),
       [CONVERSION_QUEUE.urlVariable]: sqsStandIn.queueUrl(CONVERSION_QUEUE_NAME),
       IMAGING_BUCKET: bucketName,
       // Algorithms may name images built on this machine.
@@ -232,6 +267,21 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     };
     // Handlers run in this process and read their settings from its environment, as in Lambda.
     Object.assign(process.env, environment);
+    containerEnvironment = {
+      ...Object.fromEntries(
+        [
+          'AWS_REGION',
+          'AWS_ACCESS_KEY_ID',
+          'AWS_SECRET_ACCESS_KEY',
+          'AWS_ENDPOINT_URL_S3',
+          'AWS_ENDPOINT_URL_DYNAMODB',
+          'IMAGING_BUCKET',
+          ...(Object.keys(CONVERSION_PERMISSIONS.tables) as TableName[]).map(
+            (table) => TABLES[table].nameVariable,
+          ),
+        ].map((name) => [name, environment[name]]),
+      ),
+    };
     const probes = {
       urls: {
         s3: urls.s3,

@@ -845,8 +845,58 @@ describe('api stack background handlers', () => {
     });
   });
 
+  test('FAILED Batch state changes of the converter queue, and only those, reach the converter failure handler', () => {
+    const fn = functionNamed('fail-converter-job');
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((rule) =>
+      JSON.stringify(rule.Properties.Targets).includes(fn.id),
+    );
+    expect(rules).toHaveLength(1);
+    const pattern = rules[0].Properties.EventPattern;
+    expect(pattern).toMatchObject({
+      source: ['aws.batch'],
+      'detail-type': ['Batch Job State Change'],
+      detail: { status: ['FAILED'] },
+    });
+    expect(pattern.detail.jobQueue).toHaveLength(1);
+    expect(JSON.stringify(pattern.detail.jobQueue)).toMatch(/job-queue\/ImagingPlatform-conversion-jobs"/);
+    expect(rules[0].Properties.Targets[0]).toMatchObject({
+      RetryPolicy: { MaximumRetryAttempts: 8 },
+      DeadLetterConfig: { Arn: expect.anything() },
+    });
+    // The job state handler of algorithm jobs never sees converter jobs, whose names are image ids.
+    const jobRules = Object.values(template.findResources('AWS::Events::Rule')).filter((rule) =>
+      JSON.stringify(rule.Properties.Targets).includes(functionNamed('batch-job-state-change').id),
+    );
+    expect(JSON.stringify(jobRules[0].Properties.EventPattern)).not.toContain('conversion-jobs');
+  });
+
+  test('the converter keeps sets up to the configured bound, with memory and /tmp for them, and submits the rest', () => {
+    const fn = functionNamed('convert-image');
+    expect(fn.properties.Environment.Variables).toMatchObject({
+      LAMBDA_MAX_SET_BYTES: String(1024 ** 3),
+      CONVERTER_JOB_QUEUE: 'ImagingPlatform-conversion-jobs',
+      CONVERTER_JOB_DEFINITION: 'ImagingPlatform-image-converter',
+    });
+    expect(fn.properties.MemorySize).toBe(4096);
+    expect(fn.properties.EphemeralStorage).toEqual({ Size: 1024 + 512 });
+    const roleId = fn.properties.Role['Fn::GetAtt'][0];
+    const batch = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+      .filter((s) => [s.Action].flat().some((a) => a.startsWith('batch:')));
+    expect(batch).toHaveLength(1);
+    expect(batch[0].Action).toBe('batch:SubmitJob');
+    const resources = [batch[0].Resource]
+      .flat()
+      .map((r) => /:(job-[a-z]+\/[^"]+)"\]\]\}$/.exec(JSON.stringify(r))?.[1]);
+    expect(resources.sort()).toEqual([
+      'job-definition/ImagingPlatform-image-converter:*',
+      'job-queue/ImagingPlatform-conversion-jobs',
+    ]);
+  });
+
   test('failed background invocations land in an encrypted dead-letter queue', () => {
-    for (const handlerName of ['batch-job-state-change', 'upload-sweeper']) {
+    for (const handlerName of ['batch-job-state-change', 'upload-sweeper', 'fail-converter-job']) {
       const fn = functionNamed(handlerName);
       const queueId = fn.properties.DeadLetterConfig.TargetArn['Fn::GetAtt'][0];
       expect(template.toJSON().Resources[queueId].Properties.KmsMasterKeyId).toBeDefined();

@@ -38,11 +38,39 @@ describe('cdk synth from the command line', () => {
     expect(stacks).toEqual([
       ['ImagingPlatform-Data', 'aws://unknown-account/eu-west-1'],
       ['ImagingPlatform-Api', 'aws://unknown-account/eu-west-1'],
+      ['ImagingPlatform-Compute', 'aws://unknown-account/eu-west-1'],
     ]);
     expect(fs.existsSync(path.join(result.outDir, 'ImagingPlatform-Data.template.json'))).toBe(true);
     // The key pair handler was bundled by the local esbuild, not Docker.
     const assets = fs.readdirSync(result.outDir).filter((f) => f.startsWith('asset.'));
     expect(assets.some((a) => fs.existsSync(path.join(result.outDir, a, 'index.js')))).toBe(true);
+
+    // The converter image is staged, not built: a small context with the bundled entrypoint and
+    // the DICOM codecs' WebAssembly, which it loads from its own folder.
+    const computeAssets = JSON.parse(
+      fs.readFileSync(path.join(result.outDir, 'ImagingPlatform-Compute.assets.json'), 'utf8'),
+    );
+    const images = Object.values(
+      computeAssets.dockerImages as Record<string, { source: { directory: string } }>,
+    );
+    expect(images).toHaveLength(1);
+    const context = path.join(result.outDir, images[0].source.directory);
+    expect(fs.readdirSync(context).sort()).toEqual([
+      'Dockerfile',
+      'charlswasm_decode.wasm',
+      'entrypoint.js',
+      'entrypoint.js.map',
+      'libjpegturbowasm_decode.wasm',
+      'openjpegwasm_decode.wasm',
+      'package.json',
+    ]);
+    expect(fs.readFileSync(path.join(context, 'Dockerfile'), 'utf8')).toMatch(/^FROM public\.ecr\.aws\//m);
+    expect(JSON.parse(fs.readFileSync(path.join(context, 'package.json'), 'utf8')).dependencies).toEqual({
+      sharp: expect.stringMatching(/^\d+\.\d+\.\d+$/),
+    });
+    const entrypoint = fs.readFileSync(path.join(context, 'entrypoint.js'), 'utf8');
+    expect(entrypoint).toContain('require("sharp")');
+    expect(entrypoint).toContain('AWS_BATCH_JOB_ID');
   });
 
   test("the converter's bundle carries the codec WebAssembly files it loads from its own folder", () => {
@@ -56,7 +84,8 @@ describe('cdk synth from the command line', () => {
     }>(template.Resources).find(
       (r) =>
         r.Type === 'AWS::Lambda::Function' &&
-        r.Properties.Description === 'Converts the upload set of one image to .mha',
+        r.Properties.Description ===
+          'Converts the upload set of one image to .mha, or sends it to the converter container',
     )!;
     const asset = path.join(result.outDir, converter.Metadata!['aws:asset:path']);
     const bundle = fs.readFileSync(path.join(asset, 'index.js'), 'utf8');

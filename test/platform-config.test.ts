@@ -52,6 +52,38 @@ describe('platform configuration', () => {
     );
   });
 
+  test('converter sizes must be a Fargate size, and the function bound must fit Lambda', () => {
+    expect(problemsOf({ 'platform.conversion.containerVcpus': '3' })).toEqual([
+      'platform.conversion.containerVcpus: expected one of the Fargate sizes: 0.25, 0.5, 1, 2, 4, 8, 16 vCPUs',
+    ]);
+    expect(problemsOf({ 'platform.conversion.containerMemoryMiB': String(64 * 1024) })).toEqual([
+      'platform.conversion.containerMemoryMiB: Fargate allows 8192 to 30720 MiB in steps of 1024 with 4 vCPUs',
+    ]);
+    expect(
+      problemsOf({
+        'platform.conversion.containerVcpus': '8',
+        'platform.conversion.containerMemoryMiB': String(18 * 1024),
+      }),
+    ).toEqual([
+      'platform.conversion.containerMemoryMiB: Fargate allows 16384 to 61440 MiB in steps of 4096 with 8 vCPUs',
+    ]);
+    expect(problemsOf({ 'platform.conversion.containerStorageGiB': '300' })).toEqual([
+      'platform.conversion.containerStorageGiB: Too big: expected number to be <=200',
+    ]);
+    expect(problemsOf({ 'platform.conversion.maxVcpus': '2' })).toEqual([
+      'platform.conversion.maxVcpus: must be at least conversion.containerVcpus, or no converter container can start',
+    ]);
+    expect(problemsOf({ 'platform.conversion.lambdaMaxSetBytes': String(3 * 1024 ** 3) })).toEqual([
+      'platform.conversion.lambdaMaxSetBytes: Too big: expected number to be <=2684354560',
+    ]);
+    expect(
+      loadPlatformConfig({
+        'platform.conversion.containerVcpus': '16',
+        'platform.conversion.containerMemoryMiB': String(120 * 1024),
+      }).conversion,
+    ).toMatchObject({ containerVcpus: 16, containerMemoryMiB: 120 * 1024 });
+  });
+
   test('an unknown key fails with the keys allowed in its place', () => {
     expect(problemsOf({ platform: { compute: { maxVcpu: 8 } } })).toEqual([
       'platform.compute.maxVcpu: unknown key; allowed here: gpuInstanceTypes, maxVcpus, cpuInstanceTypes, cpuMaxVcpus, purchaseOption, instanceVolumeGiB, criticalFindings',

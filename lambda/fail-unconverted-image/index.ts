@@ -1,5 +1,5 @@
 import type { SQSEvent } from 'aws-lambda';
-import { moveImage } from '../shared/images/image-store';
+import { failUnconvertedImage } from '../shared/images/fail-unconverted-image';
 import { logger } from '../shared/logger';
 import { ConversionMessage } from '../shared/queues';
 
@@ -10,11 +10,10 @@ import { ConversionMessage } from '../shared/queues';
 export async function handler(event: SQSEvent): Promise<void> {
   for (const record of event.Records) {
     const { imageId } = JSON.parse(record.body) as ConversionMessage;
-    const moved = await moveImage(imageId, ['Queued', 'Started'], {
-      status: 'Failed',
-      statusDetail:
-        'Conversion failed on every try; the files are kept, and the platform team has been alerted',
-    });
+    const moved = await failUnconvertedImage(
+      imageId,
+      'Conversion failed on every try; the files are kept, and the platform team has been alerted',
+    );
     logger.warn('image failed after every conversion try', { imageId, moved });
   }
 }

@@ -1,24 +1,28 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Size, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
-import { IMAGES_PREFIX, UPLOADS_PREFIX } from '../../lambda/shared/bucket-layout';
 import { CODEC_WASM_FILES } from '../../lambda/shared/conversion/wasm-codec';
 import { CONVERSION_QUEUE } from '../../lambda/shared/queues';
 import { PlatformFunction } from '../platform-function';
 import { ConversionQueue } from './conversion-queue';
+import { CONVERSION_PERMISSIONS } from './conversion-permissions';
 import { HandlerAccess } from './handler-access';
+import { JobAccess } from './job-access';
 
 export interface ImageConverterProps {
   readonly queue: ConversionQueue;
   readonly handlerAccess: HandlerAccess;
   readonly logEncryptionKey: kms.IKey;
   readonly logRetentionDays: number;
+  /** The Batch resources, among them the converter container's queue that large sets go to. */
+  readonly jobs: JobAccess;
   /**
-   * Memory of the converter, which holds an upload set and its output in memory.
-   * @default 4096
+   * Largest upload set the function converts itself: it gets 4 times this in memory (a file, its
+   * volume and the written image at once) and this plus 512 MiB in /tmp, where the set is
+   * downloaded. Larger sets, and sets holding pictures or slides, go to the converter container.
    */
-  readonly memoryMiB?: number;
+  readonly lambdaMaxSetBytes: number;
   /**
    * Conversions that run at once, so that a burst of uploads cannot take the account's Lambda concurrency.
    * @default 10
@@ -28,8 +32,9 @@ export interface ImageConverterProps {
 
 /**
  * Converts uploads into images: a Lambda function consumes the conversion queue one image set at
- * a time, and a second marks Failed every image whose message reaches the dead-letter queue.
- * Sets larger than the function's memory need the container version of the converter.
+ * a time, converting small sets itself and submitting the others to the converter container's
+ * Batch queue; a second function marks Failed every image whose message reaches the dead-letter
+ * queue.
  */
 export class ImageConverter extends Construct {
   readonly converter: PlatformFunction;
@@ -38,11 +43,15 @@ export class ImageConverter extends Construct {
   constructor(scope: Construct, id: string, props: ImageConverterProps) {
     super(scope, id);
     const common = { logEncryptionKey: props.logEncryptionKey, logRetentionDays: props.logRetentionDays };
+    const MiB = 1024 ** 2;
+    const setMiB = Math.ceil(props.lambdaMaxSetBytes / MiB);
     this.converter = new PlatformFunction(this, 'Converter', {
       ...common,
       handlerName: 'convert-image',
-      description: 'Converts the upload set of one image to .mha',
-      memorySize: props.memoryMiB ?? 4096,
+      description: 'Converts the upload set of one image to .mha, or sends it to the converter container',
+      memorySize: Math.min(10_240, Math.max(1024, 4 * setMiB)),
+      ephemeralStorageSize: Size.mebibytes(Math.min(10_240, setMiB + 512)),
+      environment: { LAMBDA_MAX_SET_BYTES: String(props.lambdaMaxSetBytes) },
       // libvips is native; pictures and slides go to the converter container, not this function.
       externalModules: ['sharp'],
       // The DICOM codecs' WebAssembly, which each codec loads from the bundle's folder.
@@ -50,18 +59,8 @@ export class ImageConverter extends Construct {
       // SQS hides a message for the queue's visibility timeout; the function must end before it.
       timeout: Duration.seconds(CONVERSION_QUEUE.visibilityTimeoutSeconds - 60),
     });
-    props.handlerAccess.apply(this.converter, {
-      tables: {
-        images: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
-        uploads: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-        usage: ['dynamodb:UpdateItem'],
-      },
-      imagingObjects: [
-        { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject', 's3:PutObjectTagging', 's3:DeleteObject'] },
-        { prefix: IMAGES_PREFIX, actions: ['s3:PutObject'] },
-      ],
-      objectEncryption: ['kms:GenerateDataKey', 'kms:Decrypt'],
-    });
+    props.handlerAccess.apply(this.converter, CONVERSION_PERMISSIONS);
+    props.jobs.grantSubmitConversion(this.converter);
     this.converter.addEventSource(
       new SqsEventSource(props.queue.queue, {
         batchSize: 1,
@@ -83,7 +82,7 @@ export class ImageConverter extends Construct {
     const deadLetters =
       'Invoked by an SQS event source: a failed message returns to its queue, whose redrive policy moves it to the dead-letter queue; a function dead-letter queue only receives asynchronous invocations.';
     const vpc =
-      'The function calls only AWS service APIs (DynamoDB, S3, SQS, KMS) over TLS with IAM; it reaches no resource inside a VPC, and a VPC would add NAT or endpoint costs without a network boundary to keep.';
+      'The function calls only AWS service APIs (DynamoDB, S3, SQS, KMS, Batch) over TLS with IAM; it reaches no resource inside a VPC, and a VPC would add NAT or endpoint costs without a network boundary to keep.';
     for (const fn of [this.converter, this.deadLetterHandler]) {
       Validations.of(fn).acknowledge(
         ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((pack) => [

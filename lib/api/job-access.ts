@@ -17,6 +17,7 @@ export interface JobAccessProps {
 export class JobAccess {
   readonly gpuJobQueueArn: string;
   readonly cpuJobQueueArn: string;
+  readonly converterJobQueueArn: string;
   private readonly stack: Stack;
 
   constructor(
@@ -28,6 +29,7 @@ export class JobAccess {
       this.stack.formatArn({ service: 'batch', resource, resourceName, arnFormat });
     this.gpuJobQueueArn = arn('job-queue', props.names.gpuJobQueue);
     this.cpuJobQueueArn = arn('job-queue', props.names.cpuJobQueue);
+    this.converterJobQueueArn = arn('job-queue', props.names.converterJobQueue);
   }
 
   /** Limits, queues and job definition, which `jobSettings()` reads. */
@@ -108,6 +110,32 @@ export class JobAccess {
       resourceName,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
+  }
+
+  /**
+   * batch:SubmitJob to the converter queue with the converter's job definition, any revision, and
+   * the variables naming them (`converterJobSettings()` reads them).
+   */
+  grantSubmitConversion(fn: lambda.Function): void {
+    const definitions = this.stack.formatArn({
+      service: 'batch',
+      resource: 'job-definition',
+      resourceName: `${this.props.names.converterJobDefinition}:*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['batch:SubmitJob'],
+        resources: [this.converterJobQueueArn, definitions],
+      }),
+    );
+    fn.addEnvironment('CONVERTER_JOB_QUEUE', this.props.names.converterJobQueue);
+    fn.addEnvironment('CONVERTER_JOB_DEFINITION', this.props.names.converterJobDefinition);
+    this.acknowledgeWildcard(
+      fn,
+      definitions,
+      'Batch names each registration of the job definition by a revision number that grows with every deploy of the converter image; the name limits it to the converter.',
+    );
   }
 
   /** batch:TerminateJob on jobs of this account and region: Batch job ids exist only once submitted. */

@@ -15,6 +15,12 @@ export interface JobResourceNames {
   readonly jobExecutionRole: string;
   /** Where the runner writes the algorithm's stdout and stderr as JSON lines. */
   readonly logGroup: string;
+  /** The converter container's queue: upload sets too large for the converter function, pictures, slides. */
+  readonly converterJobQueue: string;
+  /** The converter container's job definition; SubmitJob by name runs its latest active revision. */
+  readonly converterJobDefinition: string;
+  /** Where the converter container logs. */
+  readonly converterLogGroup: string;
 }
 
 export function jobResourceNames(config: PlatformConfig): JobResourceNames {
@@ -25,5 +31,8 @@ export function jobResourceNames(config: PlatformConfig): JobResourceNames {
     jobRole: `${config.name}-job`,
     jobExecutionRole: `${config.name}-job-execution`,
     logGroup: `/${config.name}/jobs`,
+    converterJobQueue: `${config.name}-conversion-jobs`,
+    converterJobDefinition: `${config.name}-image-converter`,
+    converterLogGroup: `/${config.name}/image-converter`,
   };
 }

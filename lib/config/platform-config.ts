@@ -30,6 +30,17 @@ const logRetentionDays = [
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 
+/** Fargate task sizes: vCPUs and the memory (MiB) each allows, from the AWS Batch user guide. */
+export const FARGATE_MEMORY_MIB: Readonly<Record<number, { min: number; max: number; step: number }>> = {
+  0.25: { min: 512, max: 2048, step: 512 },
+  0.5: { min: 1024, max: 4096, step: 1024 },
+  1: { min: 2048, max: 8192, step: 1024 },
+  2: { min: 4096, max: 16384, step: 1024 },
+  4: { min: 8192, max: 30720, step: 1024 },
+  8: { min: 16384, max: 61440, step: 4096 },
+  16: { min: 32768, max: 122880, step: 8192 },
+};
+
 export const platformConfigSchema = z
   .strictObject({
     /** Prefix of every stack name, so that several platforms can share one account. */
@@ -110,6 +121,31 @@ export const platformConfigSchema = z
       /** Whether an image whose ECR scan found critical vulnerabilities may become an active version. */
       criticalFindings: z.enum(['refuse', 'allow']),
     }),
+    conversion: z.strictObject({
+      /**
+       * Largest upload set that the converter function takes; larger sets, and every set holding
+       * pictures or slides, go to the converter container. The function gets 4 times this in
+       * memory and this plus 512 MiB in /tmp, so at most 2.5 GiB fits Lambda's 10 GiB.
+       */
+      lambdaMaxSetBytes: z
+        .number()
+        .int()
+        .min(MiB)
+        .max(2.5 * GiB),
+      /** vCPUs of one converter container (a Fargate size). */
+      containerVcpus: z.number().refine((v) => FARGATE_MEMORY_MIB[v] !== undefined, {
+        message: `expected one of the Fargate sizes: ${Object.keys(FARGATE_MEMORY_MIB)
+          .map(Number)
+          .sort((a, b) => a - b)
+          .join(', ')} vCPUs`,
+      }),
+      /** Memory of one converter container, in MiB; Fargate allows a range per vCPU count. */
+      containerMemoryMiB: z.number().int(),
+      /** Disk of one converter container for the upload set and libvips' temporary files (Fargate: 21 to 200). */
+      containerStorageGiB: z.number().int().min(21).max(200),
+      /** Most vCPUs that converter containers use at once, which bounds conversions in parallel. */
+      maxVcpus: positiveInt(10_000),
+    }),
     limits: z.strictObject({
       activeJobsPerUser: positiveInt(10_000),
       activeJobsPerAlgorithm: positiveInt(10_000),
@@ -154,7 +190,27 @@ export const platformConfigSchema = z
     tags: z.record(z.string().min(1).max(128), z.string().max(256)),
   })
   .superRefine((config, ctx) => {
-    const { limits } = config;
+    const { limits, conversion } = config;
+    const sizes = FARGATE_MEMORY_MIB[conversion.containerVcpus];
+    if (
+      sizes &&
+      (conversion.containerMemoryMiB < sizes.min ||
+        conversion.containerMemoryMiB > sizes.max ||
+        conversion.containerMemoryMiB % sizes.step !== 0)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['conversion', 'containerMemoryMiB'],
+        message: `Fargate allows ${sizes.min} to ${sizes.max} MiB in steps of ${sizes.step} with ${conversion.containerVcpus} vCPUs`,
+      });
+    }
+    if (conversion.maxVcpus < conversion.containerVcpus) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['conversion', 'maxVcpus'],
+        message: 'must be at least conversion.containerVcpus, or no converter container can start',
+      });
+    }
     if (limits.uploadBytesVerifiedUser < limits.uploadBytesUnverifiedUser) {
       ctx.addIssue({
         code: 'custom',
@@ -195,6 +251,14 @@ export const defaultPlatformConfig: PlatformConfig = {
     purchaseOption: 'both',
     instanceVolumeGiB: 100,
     criticalFindings: 'refuse',
+  },
+  conversion: {
+    lambdaMaxSetBytes: GiB,
+    // A several-GB slide is held in memory once read, its tiled pyramid again as it is written.
+    containerVcpus: 4,
+    containerMemoryMiB: 30 * 1024,
+    containerStorageGiB: 100,
+    maxVcpus: 64,
   },
   limits: {
     activeJobsPerUser: 16,

@@ -8,14 +8,27 @@ import { freeLocalPorts } from './free-ports';
 
 /**
  * Local mode in-process on free ports, with its data in a fresh temporary folder and the given
- * limits. Jobs are only recorded unless `jobs: 'run'` asks for them to run in a container engine.
+ * limits and conversion settings. Jobs are only recorded unless `jobs: 'run'` asks for them to
+ * run in a container engine.
  */
 export async function startTestPlatform(
   limits: Partial<PlatformConfig['limits']> = {},
-  jobs: Pick<LocalPlatformOptions, 'jobs' | 'jobGraceSeconds'> = { jobs: 'record' },
+  options: Pick<LocalPlatformOptions, 'jobs' | 'jobGraceSeconds'> & {
+    conversion?: Partial<PlatformConfig['conversion']>;
+  } = {},
 ): Promise<LocalPlatform> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imaging-platform-'));
-  const options = localOptionsFromEnvironment({ LOCAL_DATA_DIR: dataDir });
-  const config = { ...options.config, limits: { ...options.config.limits, ...limits } };
-  return startLocalPlatform({ ...options, ...jobs, config, ports: await freeLocalPorts() });
+  const base = localOptionsFromEnvironment({ LOCAL_DATA_DIR: dataDir });
+  const config = {
+    ...base.config,
+    limits: { ...base.config.limits, ...limits },
+    conversion: { ...base.config.conversion, ...options.conversion },
+  };
+  return startLocalPlatform({
+    ...base,
+    jobs: options.jobs ?? 'record',
+    jobGraceSeconds: options.jobGraceSeconds,
+    config,
+    ports: await freeLocalPorts(),
+  });
 }

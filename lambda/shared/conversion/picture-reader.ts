@@ -52,6 +52,10 @@ export async function readPicture(file: Buffer, limits: ConversionLimits): Promi
   };
 }
 
+/** Why a picture or slide is refused where libvips is missing; the converter function sends such sets on. */
+export const LIBVIPS_MISSING =
+  'PNG, JPEG, TIFF and slides are converted by the converter container (libvips), which this converter lacks';
+
 /**
  * libvips is a native library: the converter's container image and local mode have it, the
  * converter's Lambda bundle does not, so there such files are refused with that reason.
@@ -61,8 +65,6 @@ export function loadSharp(): typeof Sharp {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('sharp') as typeof Sharp;
   } catch {
-    reject(
-      'PNG, JPEG, TIFF and slides are converted by the converter container (libvips), which this converter lacks',
-    );
+    reject(LIBVIPS_MISSING);
   }
 }

@@ -1,58 +1,128 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  PutObjectTaggingCommand,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
+import * as os from 'node:os';
 import { dynamoDb, s3 } from '../aws-clients';
 import { CONVERSION_TAG, IMAGES_PREFIX } from '../bucket-layout';
 import { convertImageFiles } from '../conversion/convert-image-files';
+import { LIBVIPS_MISSING } from '../conversion/picture-reader';
 import { logger } from '../logger';
 import { tableName } from '../tables';
 import { releaseUploadBytes } from '../uploads/upload-quota';
 import { UploadRecord } from '../uploads/upload-record';
+import { conversionRoute } from './conversion-route';
 import { ImageRecord } from './image-record';
-import { getImage, moveImage, putImage } from './image-store';
+import { ConverterGuard, getImage, moveImage, putImage } from './image-store';
+import { downloadUploadSet, newWorkFolder, removeFolder } from './upload-set-files';
+
+export interface ConvertImageOptions {
+  /**
+   * Folder under which the upload set is downloaded for the conversion, and removed after it.
+   * @default os.tmpdir()
+   */
+  readonly workRoot?: string;
+  /**
+   * Set in the converter container: its Batch job id, which claims the image; an image that
+   * another job holds is left alone.
+   * @default - the converter function: images that name a job are left alone
+   */
+  readonly converterJobId?: string;
+  /**
+   * The converter function's way to the container, for sets it does not convert itself: larger
+   * than `lambdaMaxSetBytes`, or holding pictures or slides, which need libvips.
+   * @default - every set converts here
+   */
+  readonly container?: {
+    readonly lambdaMaxSetBytes: number;
+    readonly submit: (image: ImageRecord, why: string) => Promise<void>;
+  };
+}
 
 /**
- * Converts the upload set of one image: downloads its files, converts them, stores each result
- * under `images/<id>/`, and records Succeeded with metadata and per-file errors, or Failed with
- * the reasons. Raw uploads are deleted only after success. A repeated message for an image that
- * already ended does nothing. Errors other than rejected files propagate, so the queue retries.
+ * Converts the upload set of one image: downloads its files to disk, converts them, stores each
+ * result under `images/<id>/`, and records Succeeded with metadata and per-file errors, or Failed
+ * with the reasons. Raw uploads are deleted only after success. A repeated message for an image
+ * that already ended, or that a converter container job holds, does nothing. Errors other than
+ * rejected files propagate, so the queue (or Batch) retries or fails the conversion.
  */
-export async function convertImage(imageId: string, bucket: string): Promise<void> {
+export async function convertImage(
+  imageId: string,
+  bucket: string,
+  options: ConvertImageOptions = {},
+): Promise<void> {
   logger.appendKeys({ imageId });
   const image = await getImage(imageId);
   if (!image) {
     logger.warn('conversion message for an image that does not exist');
     return;
   }
-  if (!(await moveImage(imageId, ['Queued', 'Started'], { status: 'Started', statusDetail: 'Converting' }))) {
-    logger.info('image already converted or failed; message ignored', { status: image.status });
+  const { container, converterJobId } = options;
+  if (container && converterJobId === undefined) {
+    if (image.status !== 'Queued' && image.status !== 'Started') {
+      logger.info('image already converted or failed; message ignored', { status: image.status });
+      return;
+    }
+    const route = conversionRoute(image.files, container.lambdaMaxSetBytes);
+    if (route.converter === 'container' || image.converterJobId) {
+      await container.submit(image, route.converter === 'container' ? route.why : 'already submitted');
+      return;
+    }
+  }
+  const guard: ConverterGuard = { converterJobId: converterJobId ?? null };
+  const claimed = await moveImage(
+    imageId,
+    ['Queued', 'Started'],
+    { status: 'Started', statusDetail: 'Converting', ...(converterJobId && { converterJobId }) },
+    { ...guard, claim: true },
+  );
+  if (!claimed) {
+    logger.info('image already converted, failed or held by another converter; left alone', {
+      status: image.status,
+    });
     return;
   }
 
   const uploads = await Promise.all(image.files.map((file) => uploadOf(file.uploadId)));
-  const contents = new Map<string, Buffer>();
-  for (const upload of uploads) {
-    const object = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: upload.objectKey }));
-    contents.set(upload.filename, Buffer.from(await object.Body!.transformToByteArray()));
+  const folder = newWorkFolder(options.workRoot ?? os.tmpdir());
+  let converted: boolean;
+  try {
+    const inputs = await downloadUploadSet(uploads, bucket, folder);
+    const result = await convertImageFiles(inputs);
+    const errors = result.rejected.map(({ filename, reason }) => ({ filename, reason }));
+    if (container && errors.some((e) => e.reason === LIBVIPS_MISSING)) {
+      // Pictures inside an archive: only the container can read them, so it converts the whole set.
+      await container.submit(image, 'an archive holds pictures or slides, which need libvips');
+      return;
+    }
+    converted = await storeResult(image, result, errors, bucket, guard);
+  } finally {
+    removeFolder(folder);
   }
-  const result = await convertImageFiles(
-    uploads.map((u) => ({ name: u.filename, load: () => contents.get(u.filename)! })),
-  );
-  const errors = result.rejected.map(({ filename, reason }) => ({ filename, reason }));
+  // The raw files stay when nothing was made of them.
+  if (converted) await removeRawUploads(uploads, bucket);
+}
 
+/**
+ * Records the outcome: Failed when no image came out, else the outputs, the siblings and
+ * Succeeded. Returns whether images were made.
+ */
+async function storeResult(
+  image: ImageRecord,
+  result: Awaited<ReturnType<typeof convertImageFiles>>,
+  errors: { filename: string; reason: string }[],
+  bucket: string,
+  guard: ConverterGuard,
+): Promise<boolean> {
+  const imageId = image.id;
   if (result.images.length === 0) {
-    await moveImage(imageId, ['Started'], {
-      status: 'Failed',
-      statusDetail: 'No image could be made from the files; see errors',
-      errors,
-    });
+    await moveImage(
+      imageId,
+      ['Started'],
+      { status: 'Failed', statusDetail: 'No image could be made from the files; see errors', errors },
+      guard,
+    );
     logger.info('conversion failed', { rejected: errors.length });
-    return;
+    return false;
   }
 
   const [first, ...others] = result.images;
@@ -89,16 +159,21 @@ export async function convertImage(imageId: string, bucket: string): Promise<voi
     };
     await putImage(sibling);
   }
-  await moveImage(imageId, ['Started'], {
-    status: 'Succeeded',
-    statusDetail: 'Converted',
-    errors,
-    metadata: first.metadata,
-    outputKey: stored[0],
-    siblings,
-  });
+  await moveImage(
+    imageId,
+    ['Started'],
+    {
+      status: 'Succeeded',
+      statusDetail: 'Converted',
+      errors,
+      metadata: first.metadata,
+      outputKey: stored[0],
+      siblings,
+    },
+    guard,
+  );
   logger.info('image converted', { outputs: result.images.length, rejected: errors.length });
-  await removeRawUploads(uploads, bucket);
+  return true;
 }
 
 async function uploadOf(uploadId: string): Promise<UploadRecord> {

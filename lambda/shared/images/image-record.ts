@@ -15,6 +15,11 @@ export interface ImageRecord {
   readonly outputKey?: string;
   /** Other images made from the same upload set (a set may hold several series). */
   readonly siblings?: readonly { id: string; name: string }[];
+  /**
+   * The AWS Batch job of the converter container that holds the image: once named, only that
+   * job writes the conversion's outcome, so a repeated queue message cannot make two writers.
+   */
+  readonly converterJobId?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
 }

@@ -33,13 +33,25 @@ export async function getImage(id: string): Promise<ImageRecord | undefined> {
 }
 
 /**
+ * Which converter may write an image: `null` only the converter function (no container job is
+ * named on the image), a job id only that converter container job. `claim` also lets the job
+ * name itself on an image that names no job yet (set `converterJobId` in the changes).
+ */
+export interface ConverterGuard {
+  readonly converterJobId: string | null;
+  readonly claim?: boolean;
+}
+
+/**
  * Moves an image from one of the `from` states to `changes.status`, with one conditional write;
- * returns false when the image is in none of them (another worker, or a repeated message, won).
+ * returns false when the image is in none of them (another worker, or a repeated message, won),
+ * or when `guard` names another converter than the one holding it.
  */
 export async function moveImage(
   id: string,
   from: readonly ImageStatus[],
   changes: Partial<Omit<ImageRecord, 'id' | 'owner' | 'createdAt'>> & { status: ImageStatus },
+  guard?: ConverterGuard,
 ): Promise<boolean> {
   const names: Record<string, string> = { '#status': 'status' };
   const values: Record<string, unknown> = { ':now': new Date().toISOString() };
@@ -50,13 +62,27 @@ export async function moveImage(
     sets.push(`#${key} = :${key}`);
   }
   from.forEach((status, i) => (values[`:from${i}`] = status));
+  const conditions = [`#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`];
+  if (guard) {
+    names['#converterJob'] = 'converterJobId';
+    if (guard.converterJobId === null) {
+      conditions.push('attribute_not_exists(#converterJob)');
+    } else {
+      values[':heldBy'] = guard.converterJobId;
+      conditions.push(
+        guard.claim
+          ? '(attribute_not_exists(#converterJob) OR #converterJob = :heldBy)'
+          : '#converterJob = :heldBy',
+      );
+    }
+  }
   try {
     await dynamoDb().send(
       new UpdateCommand({
         TableName: tableName('images'),
         Key: { id },
         UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+        ConditionExpression: conditions.join(' AND '),
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       }),

@@ -1,0 +1,20 @@
+import { IMAGES_PREFIX, UPLOADS_PREFIX } from '../../lambda/shared/bucket-layout';
+import { OperationPermissions } from './operation-permissions';
+
+/**
+ * What converting an image touches, in the function and in the container alike: the image,
+ * upload and usage items it reads and updates, the raw uploads it reads, tags and deletes, the
+ * images it writes, and the bucket key through S3.
+ */
+export const CONVERSION_PERMISSIONS = {
+  tables: {
+    images: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    uploads: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    usage: ['dynamodb:UpdateItem'],
+  },
+  imagingObjects: [
+    { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject', 's3:PutObjectTagging', 's3:DeleteObject'] },
+    { prefix: IMAGES_PREFIX, actions: ['s3:PutObject'] },
+  ],
+  objectEncryption: ['kms:GenerateDataKey', 'kms:Decrypt'],
+} as const satisfies OperationPermissions;
