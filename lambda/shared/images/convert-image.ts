@@ -1,6 +1,7 @@
 import { DeleteObjectCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import { dynamoDb, s3 } from '../aws-clients';
 import { CONVERSION_TAG, IMAGES_PREFIX } from '../bucket-layout';
@@ -126,7 +127,8 @@ async function storeResult(
   }
 
   const [first, ...others] = result.images;
-  const siblings = others.map((output) => ({ id: randomUUID(), name: output.name }));
+  // Ids follow from the image and the output's name, so that a retried message writes the same siblings.
+  const siblings = others.map((output) => ({ id: siblingId(imageId, output.name), name: output.name }));
   const stored = await Promise.all(
     result.images.map(async (output, i) => {
       const id = i === 0 ? imageId : siblings[i - 1].id;
@@ -157,7 +159,10 @@ async function storeResult(
       createdAt: now,
       updatedAt: now,
     };
-    await putImage(sibling);
+    await putImage(sibling).catch((err: Error) => {
+      // Written by an earlier try of this message, which stopped before the image itself moved.
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    });
   }
   await moveImage(
     imageId,
@@ -174,6 +179,16 @@ async function storeResult(
   );
   logger.info('image converted', { outputs: result.images.length, rejected: errors.length });
   return true;
+}
+
+/** A name-based UUID (version 5, RFC 9562) of an output within its image. */
+export function siblingId(imageId: string, outputName: string): string {
+  const namespace = Buffer.from(imageId.replace(/-/g, ''), 'hex');
+  const hash = createHash('sha1').update(namespace).update(outputName, 'utf8').digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 async function uploadOf(uploadId: string): Promise<UploadRecord> {
