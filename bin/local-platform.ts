@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 // `npm start`: the platform on this machine, on embedded defaults. Ctrl-C stops it.
-import { localOptionsFromEnvironment, SERVICE_NAMES, LocalService } from '../local/local-options';
+import {
+  localOptionsFromEnvironment,
+  LocalService,
+  NO_CONTAINER_ENGINE,
+  SERVICE_NAMES,
+} from '../local/local-options';
 import { LocalPlatformError, startLocalPlatform } from '../local/local-platform';
 
 async function main(): Promise<void> {
@@ -14,6 +19,7 @@ async function main(): Promise<void> {
     ),
     `  health                     ${platform.urls.api}/v1/health`,
     `  data folder                ${platform.dataDir}`,
+    `  algorithm jobs             ${platform.jobs ? `run in ${platform.jobs.engine}` : NO_CONTAINER_ENGINE}`,
     '',
     'Development tokens (send as "Authorization: Bearer <token>"):',
     ...platform.devUsers.map(

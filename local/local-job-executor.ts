@@ -6,6 +6,8 @@ import type { BatchJobDetail } from '../lambda/shared/jobs/job-progress';
 import { AlgorithmJobRunner, LocalBatchJob } from './batch-stand-in';
 
 export interface LocalJobExecutor extends AlgorithmJobRunner {
+  /** The container engine's command. */
+  readonly engine: string;
   /** The lines each job's algorithm wrote, by Batch job id. */
   readonly logs: ReadonlyMap<string, readonly LogLine[]>;
   /** Resolves when every job submitted so far has ended and its events were delivered. */
@@ -91,6 +93,7 @@ export function localJobExecutor(options: {
   };
 
   return {
+    engine: options.engine.command,
     logs,
     submit(job) {
       // Batch takes the job first and reports its state afterwards.
