@@ -54,7 +54,7 @@ export class WasmCodec<Module> {
     try {
       module = await this.instance;
     } catch (err) {
-      this.instance = undefined; // a missing .wasm file fails every frame, not just the first
+      this.instance = undefined; // a failed load is not kept: the next frame tries again
       throw err;
     }
     const messages: string[] = [];
@@ -65,7 +65,7 @@ export class WasmCodec<Module> {
         const message = getExceptionMessage(err);
         return `${this.name}: ${Array.isArray(message) ? message[message.length - 1] : message}`;
       }
-      const said = messages.map((m) => m.trim()).filter(Boolean);
+      const said = messages.map((m) => m.trim()).filter((m) => m && !m.startsWith('[INFO]'));
       if (said.length > 0) return `${this.name}: ${said.join('; ')}`;
       return err instanceof Error ? `${this.name}: ${err.message}` : `${this.name} could not decode it`;
     };
