@@ -78,6 +78,12 @@ function shuffled<T>(items: T[]): T[] {
   return out;
 }
 
+function writeOutput(dir: string, content: Buffer): string {
+  const outPath = path.join(dir, `output-${Math.random()}.mha`);
+  fs.writeFileSync(outPath, content);
+  return outPath;
+}
+
 async function expectSameAsGdcm(dir: string, names: string[], content: Buffer): Promise<void> {
   const reference = await itk('itk-dicom.mjs', { files: names.map((n) => path.join(dir, n)) });
   const outPath = path.join(dir, `converted-${Math.random()}.mha`);
@@ -153,6 +159,38 @@ describe('DICOM series, checked with ITK and GDCM', () => {
       [0, 1, 2].flatMap((z) => Array.from({ length: 35 }, (_, i) => value(i, z, t) - 1024)),
     );
     expect(values).toEqual(expected);
+  });
+
+  test('12 bits stored in 16: signed values sign-extended and the bits above ignored, as GDCM reads them', async () => {
+    for (const signed of [true, false]) {
+      const series = ctSeries({ slices: 3, uid: `1.2.826.0.1.3680043.8.498.${signed ? 70 : 71}` }).map(
+        (spec, k) => {
+          // 12-bit values, negative ones in 12-bit two's complement, with noise in the 4 bits above.
+          const pixels = Uint16Array.from({ length: 35 }, (_, i) => {
+            const value = signed ? ((i * 97 + k * 31) % 4096) - 2048 : (i * 97 + k * 31) % 4096;
+            return ((value & 0x0fff) | (((i + k) % 16) << 12)) & 0xffff;
+          });
+          return {
+            ...spec,
+            signed,
+            bitsStored: 12,
+            rescaleIntercept: 0,
+            pixels: new Int16Array(pixels.buffer),
+          };
+        },
+      );
+      const { dir, names } = writeSeries(series);
+      const result = await convertImageFiles(files(dir, names));
+      expect(result.rejected).toEqual([]);
+      const values = (await itk('itk-image.mjs', { read: writeOutput(dir, result.images[0].content) })) as {
+        data: string;
+        componentType: string;
+      };
+      const read = Array.from(ARRAYS[values.componentType](Buffer.from(values.data, 'base64')));
+      expect(Math.min(...read)).toBeGreaterThanOrEqual(signed ? -2048 : 0);
+      expect(Math.max(...read)).toBeLessThan(signed ? 2048 : 4096);
+      await expectSameAsGdcm(dir, names, result.images[0].content);
+    }
   });
 
   test('an 8-bit grey series reads the same', async () => {

@@ -224,15 +224,30 @@ function rescaleInto(
   return [min, max];
 }
 
-/** A typed view over a slice's stored values (copied when not aligned to their width). */
+/**
+ * A typed view over a slice's stored values (copied when not aligned to their width). Where
+ * fewer bits are stored than allocated, the bits above are ignored and signed values are
+ * sign-extended from the highest stored bit, as GDCM reads them.
+ */
 function storedValues(bytes: Buffer, slice: DicomSlice, count: number): Stored {
-  if (slice.bitsAllocated === 8) {
-    return slice.signed
-      ? new Int8Array(bytes.buffer, bytes.byteOffset, count)
-      : new Uint8Array(bytes.buffer, bytes.byteOffset, count);
+  const aligned = slice.bitsAllocated === 8 || bytes.byteOffset % 2 === 0 ? bytes : Buffer.from(bytes);
+  const Type =
+    slice.bitsAllocated === 8
+      ? slice.signed
+        ? Int8Array
+        : Uint8Array
+      : slice.signed
+        ? Int16Array
+        : Uint16Array;
+  const values = new Type(aligned.buffer as ArrayBuffer, aligned.byteOffset, count);
+  if (slice.bitsStored === slice.bitsAllocated) return values;
+  // In place: the bytes are the slice's own, read or decoded for this write only.
+  if (slice.signed) {
+    const shift = 32 - slice.bitsStored;
+    for (let i = 0; i < count; i++) values[i] = (values[i] << shift) >> shift;
+  } else {
+    const mask = (1 << slice.bitsStored) - 1;
+    for (let i = 0; i < count; i++) values[i] = values[i] & mask;
   }
-  const aligned = bytes.byteOffset % 2 === 0 ? bytes : Buffer.from(bytes);
-  return slice.signed
-    ? new Int16Array(aligned.buffer, aligned.byteOffset, count)
-    : new Uint16Array(aligned.buffer, aligned.byteOffset, count);
+  return values;
 }

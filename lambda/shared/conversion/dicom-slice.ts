@@ -29,6 +29,8 @@ export interface DicomSlice {
   readonly position: readonly number[];
   readonly signed: boolean;
   readonly bitsAllocated: 8 | 16;
+  /** Bits of each sample that hold its value, the lowest ones; the others are ignored. */
+  readonly bitsStored: number;
   /** 1 for grey, 3 for RGB. */
   readonly samples: number;
   readonly slope: number;
@@ -67,6 +69,13 @@ export function readDicomSlices(file: string, load: () => Buffer, limits: Conver
   const photometric = data.string('x00280004');
   if (samples === 3 && !isEncapsulated(transferSyntax) && photometric !== 'RGB') {
     reject(`uncompressed colour in ${photometric ?? 'no'} photometric interpretation; RGB is converted`);
+  }
+  const bitsStored = data.uint16('x00280101') ?? bitsAllocated;
+  const highBit = data.uint16('x00280102') ?? bitsStored - 1;
+  if (bitsStored < 1 || bitsStored > bitsAllocated || highBit !== bitsStored - 1) {
+    reject(
+      `${bitsStored} bits stored with high bit ${highBit} in ${bitsAllocated} allocated; values in the lowest bits are converted`,
+    );
   }
   const rows = data.uint16('x00280010') ?? 0;
   const columns = data.uint16('x00280011') ?? 0;
@@ -152,6 +161,7 @@ export function readDicomSlices(file: string, load: () => Buffer, limits: Conver
       position,
       signed: (data.uint16('x00280103') ?? 0) === 1,
       bitsAllocated,
+      bitsStored,
       samples,
       slope: transformation.floatString('x00281053') ?? 1,
       intercept: transformation.floatString('x00281052') ?? 0,
