@@ -1,23 +1,16 @@
-import { S3Client } from '@aws-sdk/client-s3';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { algorithmRunArgs, ContainerEngine, removeContainer } from './container-engine';
-import { JobRun, readManifest, runJob } from './run-job';
-import { LogLine } from './supervise';
+import { Job, JobRun, readManifest, runJob } from './run-job';
 
-export interface LocalJob {
-  readonly s3: S3Client;
-  readonly bucket: string;
+export interface LocalJob extends Pick<
+  Job,
+  's3' | 'bucket' | 'resultSigningKey' | 'graceSeconds' | 'onLine' | 'onStarted'
+> {
   readonly manifestKey: string;
-  readonly resultSigningKey: string;
   readonly engine: ContainerEngine;
-  /** Seconds between SIGTERM and SIGKILL at the time limit. */
-  readonly graceSeconds: number;
-  readonly onLine: (line: LogLine) => void;
-  /** Called with a function that stops the algorithm at once (TerminateJob). */
-  readonly onStarted?: (stop: () => void) => void;
 }
 
 /**
