@@ -228,6 +228,59 @@ describe('DICOM series, checked with ITK and GDCM', () => {
     }
   });
 
+  test('YBR_FULL colour, uncompressed or RLE, becomes the RGB it was made from', async () => {
+    const [spec] = ctSeries({ slices: 1, uid: '1.2.826.0.1.3680043.8.498.78' });
+    const rgb = Uint8Array.from({ length: 35 * 3 }, (_, i) => (i * 37 + 11) % 256);
+    // The forward transform of PS3.3 C.7.6.3.1.2, so the test knows the colours to get back.
+    const ybr = new Uint8Array(rgb.length);
+    for (let i = 0; i < rgb.length; i += 3) {
+      const [r, g, b] = [rgb[i], rgb[i + 1], rgb[i + 2]];
+      const clip = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
+      ybr[i] = clip(0.299 * r + 0.587 * g + 0.114 * b);
+      ybr[i + 1] = clip(-0.168736 * r - 0.331264 * g + 0.5 * b + 128);
+      ybr[i + 2] = clip(0.5 * r - 0.418688 * g - 0.081312 * b + 128);
+    }
+    for (const transferSyntax of ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2.5']) {
+      const { dir, names } = writeSeries([
+        {
+          ...spec,
+          transferSyntax,
+          bitsAllocated: 8,
+          samplesPerPixel: 3,
+          photometric: 'YBR_FULL',
+          rescaleIntercept: 0,
+          pixels: ybr,
+        },
+      ]);
+      const result = await convertImageFiles(files(dir, names));
+      expect(result.rejected).toEqual([]);
+      const output = await itk('itk-image.mjs', { read: writeOutput(dir, result.images[0].content) });
+      const back = Array.from(Buffer.from(output.data!, 'base64'));
+      // Rounding on the way there and back: within 2 levels.
+      expect(Math.max(...back.map((v, i) => Math.abs(v - rgb[i])))).toBeLessThanOrEqual(2);
+    }
+  });
+
+  test('palette colour is refused by name, not read as grey', async () => {
+    const [spec] = ctSeries({ slices: 1, uid: '1.2.826.0.1.3680043.8.498.79' });
+    const { dir, names } = writeSeries([
+      {
+        ...spec,
+        bitsAllocated: 8,
+        photometric: 'PALETTE COLOR',
+        rescaleIntercept: 0,
+        pixels: new Uint8Array(35),
+      },
+    ]);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([
+      {
+        filename: names[0],
+        reason: 'PALETTE COLOR images are not converted; grey (MONOCHROME1/2) and colour are',
+      },
+    ]);
+  });
+
   test('two series in one upload become two images', async () => {
     const { dir, names } = writeSeries([
       ...ctSeries(),

@@ -24,7 +24,8 @@ export class DicomFrameReader {
         this.last = undefined;
         this.last = { file: slice.file, data: parseDicomDataSet(slice.load(), this.limits) };
       }
-      return await this.frame(this.last.data, slice);
+      const stored = await this.frame(this.last.data, slice);
+      return slice.ybrFull ? ybrFullToRgb(stored) : stored;
     } catch (err) {
       if (err instanceof Rejection) throw new Rejection(`${slice.file}: ${err.message}`);
       throw err;
@@ -108,4 +109,21 @@ function interleave(planes: Uint8Array, pixels: number): Buffer {
     out[3 * i + 2] = planes[2 * pixels + i];
   }
   return out;
+}
+
+/**
+ * YBR_FULL (luma and chroma, 8-bit, interleaved) to RGB in place, as PS3.3 C.7.6.3.1.2 defines
+ * it, rounded and clipped to 0 to 255. The bytes are the slice's own.
+ */
+function ybrFullToRgb(pixels: Buffer): Buffer {
+  const clip = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
+  for (let i = 0; i + 2 < pixels.length; i += 3) {
+    const y = pixels[i];
+    const cb = pixels[i + 1] - 128;
+    const cr = pixels[i + 2] - 128;
+    pixels[i] = clip(y + 1.402 * cr);
+    pixels[i + 1] = clip(y - 0.344136 * cb - 0.714136 * cr);
+    pixels[i + 2] = clip(y + 1.772 * cb);
+  }
+  return pixels;
 }

@@ -7,6 +7,8 @@ import { reject } from './rejection';
 
 export { isDicom } from './dicom-dataset';
 
+const RLE = '1.2.840.10008.1.2.5';
+
 /**
  * One image slice of a DICOM file (the file itself, or one frame of a multi-frame file), with
  * what grouping, ordering and conversion need. Pixels are not held: they are read from the file
@@ -33,6 +35,8 @@ export interface DicomSlice {
   readonly bitsStored: number;
   /** 1 for grey, 3 for RGB. */
   readonly samples: number;
+  /** YBR_FULL colour is stored as luma and chroma, turned into RGB when read. */
+  readonly ybrFull: boolean;
   readonly slope: number;
   readonly intercept: number;
   /** Non-identifying keys kept in the output header. */
@@ -66,9 +70,15 @@ export function readDicomSlices(file: string, load: () => Buffer, limits: Conver
   if (samples !== 1 && !(samples === 3 && bitsAllocated === 8)) {
     reject(`${samples} samples per pixel of ${bitsAllocated} bits; grey, and 8-bit RGB, are converted`);
   }
-  const photometric = data.string('x00280004');
-  if (samples === 3 && !isEncapsulated(transferSyntax) && photometric !== 'RGB') {
-    reject(`uncompressed colour in ${photometric ?? 'no'} photometric interpretation; RGB is converted`);
+  const photometric = data.string('x00280004') ?? (samples === 3 ? 'RGB' : 'MONOCHROME2');
+  // Values that are not grey levels or RGB as stored: colour the decoder does not turn into RGB
+  // (JPEG, JPEG-LS and JPEG 2000 codecs undo their own colour transforms), and palette indexes.
+  const decoderMakesRgb = isEncapsulated(transferSyntax) && transferSyntax !== RLE;
+  if (samples === 3 && !decoderMakesRgb && photometric !== 'RGB' && photometric !== 'YBR_FULL') {
+    reject(`colour in the ${photometric} photometric interpretation is not converted; RGB and YBR_FULL are`);
+  }
+  if (samples === 1 && !/^MONOCHROME[12]$/.test(photometric)) {
+    reject(`${photometric} images are not converted; grey (MONOCHROME1/2) and colour are`);
   }
   const bitsStored = data.uint16('x00280101') ?? bitsAllocated;
   const highBit = data.uint16('x00280102') ?? bitsStored - 1;
@@ -163,6 +173,7 @@ export function readDicomSlices(file: string, load: () => Buffer, limits: Conver
       bitsAllocated,
       bitsStored,
       samples,
+      ybrFull: samples === 3 && photometric === 'YBR_FULL' && !decoderMakesRgb,
       slope: transformation.floatString('x00281053') ?? 1,
       intercept: transformation.floatString('x00281052') ?? 0,
       metadata: Object.fromEntries(
