@@ -121,7 +121,13 @@ export class ApiStack extends Stack {
       },
       permissions: {
         // A terminal event reads the job's key, manifest and result record to judge its outputs.
-        tables: { jobs: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], activeJobs: ['dynamodb:UpdateItem'] },
+        // Image outputs become images of the job's owner, queued for conversion.
+        tables: {
+          jobs: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          activeJobs: ['dynamodb:UpdateItem'],
+          images: ['dynamodb:PutItem'],
+        },
+        queuesConversions: true,
         imagingObjects: [{ prefix: JOBS_PREFIX, actions: ['s3:GetObject'] }],
         objectEncryption: ['kms:Decrypt'],
         jobSettings: true,

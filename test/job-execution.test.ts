@@ -164,6 +164,15 @@ describe('a job runs in a real container', () => {
     const bytes = Buffer.from(await download.arrayBuffer());
     expect(bytes.toString('latin1')).toContain('DimSize = 4 3 2');
     expect(bytes.toString('latin1')).toContain('ElementType = MET_UCHAR');
+    // The mask also went through the converter, as an image of the job's owner.
+    const image = await settledImage(call, alice, mask.image);
+    expect(image).toMatchObject({
+      status: 'Succeeded',
+      name: 'mask.mha',
+      metadata: { size: [4, 3, 2], spacing: [0.5, 0.5, 2], componentType: 'uint8' },
+    });
+    const converted = Buffer.from(await (await fetch(image.downloadUrl)).arrayBuffer());
+    expect(converted.toString('latin1')).toMatch(/^ObjectType = Image/);
   });
 
   test('JSON with NaN, as Python writes it, is read with null in its place', async () => {

@@ -5,6 +5,7 @@ import { jobResultKey } from '../shared/bucket-layout';
 import { logger } from '../shared/logger';
 import { JobManifest } from '../shared/jobs/job-manifest';
 import { jobOutcome } from '../shared/jobs/job-outcome';
+import { queueOutputImages } from '../shared/jobs/job-output-images';
 import { BatchJobDetail, progressOf } from '../shared/jobs/job-progress';
 import { jobSettings } from '../shared/jobs/job-settings';
 import { releaseJobSlots } from '../shared/jobs/job-slots';
@@ -41,7 +42,12 @@ export async function handler(
     const manifest = JSON.parse((await read(job.inputManifestKey)) ?? 'null') as JobManifest;
     const outcome = await jobOutcome(detail, job, manifest, { read }, await read(jobResultKey(jobId)));
     progress = { ...progress, status: outcome.status, reason: outcome.reason };
-    fields.outputs = outcome.outputs;
+    fields.outputs = await queueOutputImages(
+      job,
+      manifest?.interface.outputs ?? [],
+      outcome.outputs,
+      outcome.stored ?? [],
+    );
   }
   const container = detail.container ?? detail.attempts?.at(-1)?.container;
   if (container?.logStreamName) fields.logStreamName = container.logStreamName;

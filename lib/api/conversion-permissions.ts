@@ -1,10 +1,10 @@
-import { IMAGES_PREFIX, UPLOADS_PREFIX } from '../../lambda/shared/bucket-layout';
+import { IMAGES_PREFIX, JOBS_PREFIX, UPLOADS_PREFIX } from '../../lambda/shared/bucket-layout';
 import { OperationPermissions } from './operation-permissions';
 
 /**
  * What converting an image touches, in the function and in the container alike: the image,
  * upload and usage items it reads and updates, the raw uploads it reads, tags and deletes, the
- * images it writes, and the bucket key through S3.
+ * job outputs it reads, the images it writes, and the bucket key through S3.
  */
 export const CONVERSION_PERMISSIONS = {
   tables: {
@@ -15,6 +15,8 @@ export const CONVERSION_PERMISSIONS = {
   imagingObjects: [
     { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject', 's3:PutObjectTagging', 's3:DeleteObject'] },
     { prefix: IMAGES_PREFIX, actions: ['s3:PutObject'] },
+    // Images that algorithms made, read where the job runner stored them.
+    { prefix: JOBS_PREFIX, actions: ['s3:GetObject'] },
   ],
   objectEncryption: ['kms:GenerateDataKey', 'kms:Decrypt'],
 } as const satisfies OperationPermissions;

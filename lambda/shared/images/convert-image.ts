@@ -1,13 +1,13 @@
 import { DeleteObjectCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import { dynamoDb, s3 } from '../aws-clients';
 import { CONVERSION_TAG, IMAGES_PREFIX } from '../bucket-layout';
 import { convertImageFiles } from '../conversion/convert-image-files';
 import { LIBVIPS_MISSING } from '../conversion/picture-reader';
 import { logger } from '../logger';
+import { nameBasedUuid } from '../name-based-uuid';
 import { tableName } from '../tables';
 import { releaseUploadBytes } from '../uploads/upload-quota';
 import { UploadRecord } from '../uploads/upload-record';
@@ -63,7 +63,10 @@ export async function convertImage(
       logger.info('image already converted or failed; message ignored', { status: image.status });
       return;
     }
-    const route = conversionRoute(image.files, container.lambdaMaxSetBytes);
+    const route = conversionRoute(
+      image.jobOutput ? [image.jobOutput] : image.files,
+      container.lambdaMaxSetBytes,
+    );
     if (route.converter === 'container' || image.converterJobId) {
       await container.submit(image, route.converter === 'container' ? route.why : 'already submitted');
       return;
@@ -83,11 +86,17 @@ export async function convertImage(
     return;
   }
 
-  const uploads = await Promise.all(image.files.map((file) => uploadOf(file.uploadId)));
+  // An algorithm's output is read where the job runner stored it, and stays there.
+  const uploads = image.jobOutput
+    ? []
+    : await Promise.all(image.files.map((file) => uploadOf(file.uploadId)));
+  const sources = image.jobOutput
+    ? [{ filename: image.jobOutput.filename, objectKey: image.jobOutput.key }]
+    : uploads;
   const folder = newWorkFolder(options.workRoot ?? os.tmpdir());
   let converted: boolean;
   try {
-    const inputs = await downloadUploadSet(uploads, bucket, folder);
+    const inputs = await downloadUploadSet(sources, bucket, folder);
     const result = await convertImageFiles(inputs);
     const errors = result.rejected.map(({ filename, reason }) => ({ filename, reason }));
     if (container && errors.some((e) => e.reason === LIBVIPS_MISSING)) {
@@ -181,14 +190,9 @@ async function storeResult(
   return true;
 }
 
-/** A name-based UUID (version 5, RFC 9562) of an output within its image. */
+/** The id of an image made from one output of an upload set: the same on every try. */
 export function siblingId(imageId: string, outputName: string): string {
-  const namespace = Buffer.from(imageId.replace(/-/g, ''), 'hex');
-  const hash = createHash('sha1').update(namespace).update(outputName, 'utf8').digest();
-  hash[6] = (hash[6] & 0x0f) | 0x50;
-  hash[8] = (hash[8] & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return nameBasedUuid(imageId, outputName);
 }
 
 async function uploadOf(uploadId: string): Promise<UploadRecord> {

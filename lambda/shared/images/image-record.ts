@@ -9,6 +9,13 @@ export interface ImageRecord {
   /** What the status means right now, in words a user can act on. */
   readonly statusDetail: string;
   readonly files: readonly { uploadId: string; filename: string; size: number }[];
+  /** For an image an algorithm made: the job's output file it is converted from, instead of uploads. */
+  readonly jobOutput?: {
+    readonly jobId: string;
+    readonly key: string;
+    readonly filename: string;
+    readonly size: number;
+  };
   readonly errors: readonly { filename: string; reason: string }[];
   readonly metadata: Readonly<Record<string, unknown>>;
   /** Key of the converted file in the imaging bucket, once conversion succeeded. */

@@ -17,6 +17,8 @@ export interface JobOutcome {
   readonly status: 'Succeeded' | 'Failed';
   readonly reason?: string;
   readonly outputs: readonly JobOutput[];
+  /** The runner's record of the files it stored, when the job succeeded. */
+  readonly stored?: ResultRecord['outputs'];
 }
 
 /** How the state handler reaches what the runner stored. */
@@ -92,7 +94,7 @@ export async function jobOutcome(
     }
     outputs.push({ socket: socket.slug, value });
   }
-  return { status: 'Succeeded', outputs };
+  return { status: 'Succeeded', outputs, stored: record.outputs };
 }
 
 /** JSON as Python writes it: NaN, Infinity and -Infinity outside strings become null, as the contract says. */

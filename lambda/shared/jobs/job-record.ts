@@ -9,11 +9,15 @@ export interface JobInput {
   readonly file?: string;
 }
 
-/** An output as the job runner records it: a JSON value, or a file in the imaging bucket. */
+/**
+ * An output as the job runner records it: a JSON value, or a file in the imaging bucket; an
+ * image output also names the image the converter makes of it.
+ */
 export interface JobOutput {
   readonly socket: string;
   readonly value?: unknown;
   readonly key?: string;
+  readonly image?: string;
 }
 
 /** A job as stored in the jobs table. */
@@ -72,6 +76,7 @@ export function jobView(
       return {
         socket: output.socket,
         ...(output.value !== undefined && { value: output.value }),
+        ...(output.image && { image: output.image }),
         ...(signed && { url: signed.url, urlExpiresAt: signed.expiresAt }),
       };
     }),

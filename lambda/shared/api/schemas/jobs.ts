@@ -67,7 +67,14 @@ export const jobsSchemas: Record<string, JsonSchema> = {
           type: 'object',
           required: ['socket'],
           additionalProperties: false,
-          properties: { socket: slug, value: {}, url: { type: 'string' }, urlExpiresAt: timestamp },
+          properties: {
+            socket: slug,
+            value: {},
+            url: { type: 'string' },
+            urlExpiresAt: timestamp,
+            // An image output: the image the converter makes of it, readable at /v1/images/{id}.
+            image: uuid,
+          },
         },
       },
       createdAt: timestamp,

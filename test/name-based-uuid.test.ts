@@ -1,9 +1,10 @@
 import { siblingId } from '../lambda/shared/images/convert-image';
+import { nameBasedUuid } from '../lambda/shared/name-based-uuid';
 
 describe('the ids of images made from one upload set', () => {
   test('are name-based UUIDs (version 5), as RFC 9562 computes them', () => {
     // RFC 9562's example: the DNS namespace and "www.example.com".
-    expect(siblingId('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.example.com')).toBe(
+    expect(nameBasedUuid('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.example.com')).toBe(
       '2ed6657d-e927-568b-95e1-2665a8aea6a2',
     );
   });
