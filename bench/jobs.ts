@@ -1,4 +1,4 @@
-// Figures of job execution in local mode: the job runner's own time around an algorithm that
+// Figures of job execution in local mode (run by bench/run.ts in a process of its own): the job runner's own time around an algorithm that
 // does nothing (podman or docker), placing a small and a 300 MB input apart, and the time from
 // a terminal Batch event to the job's final state.
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -154,4 +154,13 @@ export async function benchJobs(): Promise<void> {
     await platform.stop();
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+if (require.main === module) {
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  benchJobs().catch((err: Error) => {
+    console.error(err.stack);
+    process.exit(1);
+  });
 }
