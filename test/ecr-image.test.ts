@@ -27,6 +27,13 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise((resolve) => server.close(resolve)));
 
+/** The configuration of an image with the runner layered on, recording the author's USER. */
+const runnable = (authorUser: string, architecture = 'amd64') => ({
+  os: 'linux',
+  architecture,
+  config: { User: '0:0', Env: ['PATH=/usr/bin', `ALGORITHM_USER=${authorUser}`] },
+});
+
 /** ECR holding one image: its manifest (or index), its configuration, and its scan. */
 function registry(options: {
   config?: Record<string, unknown>;
@@ -36,7 +43,7 @@ function registry(options: {
   ecr.reset();
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   blobs = {
-    [digest(100)]: options.config ?? { os: 'linux', architecture: 'amd64', config: { User: 'user' } },
+    [digest(100)]: options.config ?? runnable('user'),
   };
   const manifest = {
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
@@ -99,18 +106,15 @@ describe('an ECR image is checked before its version becomes active', () => {
     ],
     [
       'an image built for arm64',
-      { config: { os: 'linux', architecture: 'arm64', config: { User: 'user' } } },
+      { config: runnable('user', 'arm64') },
       /is built for linux\/arm64; algorithms run on linux\/amd64/,
     ],
+    ['an image whose author set no USER', { config: runnable('') }, /runs as root \(USER is not set\)/],
+    ['an image whose author USER is 0:0', { config: runnable('0:0') }, /runs as root \(USER is "0:0"\)/],
     [
-      'an image without a USER',
-      { config: { os: 'linux', architecture: 'amd64', config: {} } },
-      /runs as root \(USER is not set\)/,
-    ],
-    [
-      'an image whose USER is 0:0',
-      { config: { os: 'linux', architecture: 'amd64', config: { User: '0:0' } } },
-      /runs as root \(USER is "0:0"\)/,
+      "an author's image without the runner layer",
+      { config: { os: 'linux', architecture: 'amd64', config: { User: 'user' } } },
+      /has no job runner layer; the platform's build adds it/,
     ],
     [
       'a scan still running',

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { NETWORK_DENIED_GID } from '../containers/job-runner/src/algorithm-identity';
 import { ContainerEngine, findContainerEngine } from '../containers/job-runner/src/container-engine';
@@ -128,6 +128,19 @@ async function runInLayeredImage(behaviour: Record<string, unknown>) {
 }
 
 describe('the runner layered onto an algorithm image', () => {
+  test("records the author's USER, which the ECR check reads, and runs the runner as root", async () => {
+    const inspected = spawnSync(
+      engine.command,
+      ['image', 'inspect', '--format', '{{json .Config}}', runnable],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const config = JSON.parse(inspected.stdout) as { User: string; Env: string[] };
+    expect(config.User).toBe('0:0');
+    expect(config.Env).toContain('ALGORITHM_USER=1000:1000');
+  });
+
   test("runs the image's own program as its own user, in the network-denied group, with none of the runner's variables", async () => {
     const { job, output } = await runInLayeredImage({
       mode: 'probe',

@@ -40,8 +40,9 @@ export function parseEcrImage(image: string): {
 
 /**
  * Checks an image in ECR before a version of it becomes active, each check named when it fails:
- * the image exists; it is (or its index holds) linux/amd64; its USER is not root; its scan has
- * finished, and, unless `allowCritical`, found nothing critical.
+ * the image exists; it is (or its index holds) linux/amd64; it carries the job runner layer and
+ * the author's USER that the layer records is not root; its scan has finished, and, unless
+ * `allowCritical`, found nothing critical.
  */
 export async function checkEcrImage(
   image: string,
@@ -73,10 +74,22 @@ export async function checkEcrImage(
   const config = (await response.json()) as {
     os?: string;
     architecture?: string;
-    config?: { User?: string };
+    config?: { User?: string; Env?: string[] | null };
   };
+  // Batch runs the image with the job runner layered on (runner-layer.ts), which runs as root and
+  // records the author's own USER; the contract's check is on that user.
+  const authorUser = config.config?.Env?.find((entry) => entry.startsWith('ALGORITHM_USER='));
+  if (authorUser === undefined) {
+    throw badRequest(
+      `${where} has no job runner layer; the platform's build adds it to the author's image before a version is registered`,
+    );
+  }
   checkImageFacts(
-    { user: config.config?.User ?? '', os: config.os ?? '', architecture: config.architecture ?? '' },
+    {
+      user: authorUser.slice('ALGORITHM_USER='.length),
+      os: config.os ?? '',
+      architecture: config.architecture ?? '',
+    },
     where,
   );
 
