@@ -10,6 +10,7 @@ import { CONTAINER_QUEUED_DETAIL } from '../lambda/shared/images/converter-jobs'
 import { loadHandler } from '../local/api-routes';
 import { LocalPlatform } from '../local/local-platform';
 import { apiClient } from './helpers/api-client';
+import { completedUpload as uploadThroughApi, settledImage } from './helpers/api-flows';
 import { startTestPlatform } from './helpers/local-platform-fixture';
 
 const sharp = require('sharp') as typeof Sharp;
@@ -37,25 +38,11 @@ afterAll(async () => {
 
 /** An uploaded file, completed; returns the upload id and where its raw object lives. */
 async function completedUpload(filename: string, content: Buffer): Promise<{ id: string; key: string }> {
-  const created = await call('POST', '/v1/uploads', {
-    token: alice,
-    body: { filename, size: content.length },
-  });
-  const signed = await call('POST', '/v1/uploads/{uploadId}/parts', {
-    token: alice,
-    params: { uploadId: created.body.id },
-    body: { partNumbers: [1] },
-  });
-  const put = await fetch(signed.body.parts[0].url, { method: 'PUT', body: content });
-  await call('POST', '/v1/uploads/{uploadId}/complete', {
-    token: alice,
-    params: { uploadId: created.body.id },
-    body: { parts: [{ partNumber: 1, etag: put.headers.get('etag') }] },
-  });
+  const id = await uploadThroughApi(call, alice, filename, content);
   const { Item } = await documents.send(
-    new GetCommand({ TableName: platform.environment.UPLOADS_TABLE, Key: { id: created.body.id } }),
+    new GetCommand({ TableName: platform.environment.UPLOADS_TABLE, Key: { id } }),
   );
-  return { id: created.body.id, key: Item!.objectKey };
+  return { id, key: Item!.objectKey };
 }
 
 async function createImage(uploads: string[], name: string): Promise<string> {
@@ -66,15 +53,9 @@ async function createImage(uploads: string[], name: string): Promise<string> {
 
 /** The image once its conversion has ended, in the function or in the local converter container. */
 async function settled(imageId: string) {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    const read = await call('GET', '/v1/images/{imageId}', { token: alice, params: { imageId } });
-    if (read.body.status === 'Succeeded' || read.body.status === 'Failed') {
-      await platform.batch.settled();
-      return read.body;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`image ${imageId} was not converted in time`);
+  const image = await settledImage(call, alice, imageId);
+  await platform.batch.settled();
+  return image;
 }
 
 const imageRecord = async (id: string) =>

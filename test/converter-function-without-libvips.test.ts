@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type Sharp from 'sharp';
 import { LocalPlatform } from '../local/local-platform';
 import { apiClient } from './helpers/api-client';
+import { completedUpload, settledImage } from './helpers/api-flows';
 import { startTestPlatform } from './helpers/local-platform-fixture';
 import { buildZip } from './helpers/zip-builder';
 
@@ -29,41 +30,23 @@ afterAll(async () => {
   await platform.stop();
 });
 
-async function completedUpload(filename: string, content: Buffer): Promise<string> {
-  const created = await call('POST', '/v1/uploads', {
-    token: alice,
-    body: { filename, size: content.length },
-  });
-  const signed = await call('POST', '/v1/uploads/{uploadId}/parts', {
-    token: alice,
-    params: { uploadId: created.body.id },
-    body: { partNumbers: [1] },
-  });
-  const put = await fetch(signed.body.parts[0].url, { method: 'PUT', body: content });
-  await call('POST', '/v1/uploads/{uploadId}/complete', {
-    token: alice,
-    params: { uploadId: created.body.id },
-    body: { parts: [{ partNumber: 1, etag: put.headers.get('etag') }] },
-  });
-  return created.body.id;
-}
-
 test('pictures found inside an archive send the set from the function to the converter container', async () => {
   const png = await sharp({ create: { width: 4, height: 2, channels: 3, background: '#808080' } })
     .png()
     .toBuffer();
-  const upload = await completedUpload('photos.zip', buildZip([{ name: 'photo.png', content: png }]));
+  const upload = await completedUpload(
+    call,
+    alice,
+    'photos.zip',
+    buildZip([{ name: 'photo.png', content: png }]),
+  );
   const created = await call('POST', '/v1/images', {
     token: alice,
     body: { uploads: [upload], name: 'Photos' },
   });
   const imageId = created.body.id;
 
-  let image: { status: string; metadata: unknown; errors: unknown[] } | undefined;
-  for (let attempt = 0; attempt < 600 && !['Succeeded', 'Failed'].includes(image?.status ?? ''); attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    image = (await call('GET', '/v1/images/{imageId}', { token: alice, params: { imageId } })).body;
-  }
+  const image = await settledImage(call, alice, imageId);
   await platform.batch.settled();
 
   expect(image).toMatchObject({ status: 'Succeeded', metadata: { size: [4, 2] }, errors: [] });

@@ -25,9 +25,9 @@ export async function completedUpload(
   return created.body.id;
 }
 
-/** Reads the image until the local converter has finished with it. */
+/** Reads the image until the local converter (function or container) has finished with it. */
 export async function settledImage(call: Call, token: string, imageId: string) {
-  for (let attempt = 0; attempt < 200; attempt++) {
+  for (let attempt = 0; attempt < 600; attempt++) {
     const read = await call('GET', '/v1/images/{imageId}', { token, params: { imageId } });
     if (read.body.status === 'Succeeded' || read.body.status === 'Failed') return read.body;
     await new Promise((resolve) => setTimeout(resolve, 50));
