@@ -796,7 +796,7 @@ describe('api stack background handlers', () => {
     });
   });
 
-  test('the job state handler reads job objects and writes no object', () => {
+  test('the job state handler reads job objects, writes no object, and queues image outputs as images', () => {
     const fn = functionNamed('batch-job-state-change');
     const roleId = fn.properties.Role['Fn::GetAtt'][0];
     const statements = Object.values(template.findResources('AWS::IAM::Policy'))
@@ -807,6 +807,9 @@ describe('api stack background handlers', () => {
     const objectGrants = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('s3:')));
     expect(objectGrants.flatMap((st) => [st.Action].flat())).toEqual(['s3:GetObject']);
     expect(JSON.stringify(objectGrants[0].Resource)).toMatch(/"\/jobs\/\*"\]\]\}$/);
+    const actions = statements.flatMap((st) => [st.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'sqs:SendMessage']));
+    expect(fn.properties.Environment.Variables.CONVERSION_QUEUE_URL).toBeDefined();
   });
 
   test('the upload sweeper runs every hour', () => {

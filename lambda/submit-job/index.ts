@@ -62,7 +62,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
     throw conflict(`the active version of algorithm ${algorithm.id} has no job definition; add a version`);
   }
   const interfaceIndex = matchInterface(algorithm, request.inputs);
-  await checkInputs(algorithm.interfaces[interfaceIndex].inputs, request.inputs, userId);
+  const checked = await checkInputs(algorithm.interfaces[interfaceIndex].inputs, request.inputs, userId);
   await acquireJobSlots(userId, algorithm.id, settings);
 
   const now = new Date().toISOString();
@@ -84,8 +84,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
     updatedAt: now,
   };
   try {
-    const sockets = algorithm.interfaces[interfaceIndex].inputs;
-    const { placed, copies } = await placeInputs(id, sockets, request.inputs, userId);
+    const { placed, copies } = placeInputs(id, checked);
     for (const copy of copies) {
       await s3().send(
         new CopyObjectCommand({

@@ -14,9 +14,13 @@ export async function checkVersionImage(image: string, where: string, env = proc
   await checkEcrImage(image, where, { allowCritical: env.IMAGE_CRITICAL_FINDINGS === 'allow' });
 }
 
+/** The local container engine, looked up once per process: the lookup starts a process. */
+let localEngine: ReturnType<typeof findContainerEngine> | null = null;
+
 /** An image built on this machine must exist and pass the contract's checks. */
 async function checkLocalImage(image: string, where: string): Promise<void> {
-  const engine = findContainerEngine();
+  if (localEngine === null) localEngine = findContainerEngine();
+  const engine = localEngine;
   if (!engine) throw badRequest(`${where} is a local image, but no container engine answers on this machine`);
   let facts: ImageFacts;
   try {

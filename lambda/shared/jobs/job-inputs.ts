@@ -1,7 +1,9 @@
 import Ajv from 'ajv';
 import { badRequest, conflict } from '../api/api-error';
 import { AlgorithmRecord, Socket } from '../algorithms/algorithm-record';
+import { ImageRecord } from '../images/image-record';
 import { getVisibleImage } from '../images/image-store';
+import { UploadRecord } from '../uploads/upload-record';
 import { getOwnedUpload } from '../uploads/upload-store';
 import { jobInputKey } from '../bucket-layout';
 import { ManifestInput } from './job-manifest';
@@ -32,6 +34,14 @@ export function matchInterface(algorithm: AlgorithmRecord, inputs: readonly JobI
   return index;
 }
 
+/** An input that passed its checks, with the socket it fills and the image or upload it names. */
+export interface CheckedInput {
+  readonly input: JobInput;
+  readonly socket: Socket;
+  readonly image?: ImageRecord;
+  readonly upload?: UploadRecord;
+}
+
 /**
  * Each input carries what its socket's kind needs: an image the caller may see and that is
  * converted, a JSON value that matches the socket's schema, or a completed upload of the caller.
@@ -40,7 +50,8 @@ export async function checkInputs(
   sockets: readonly Socket[],
   inputs: readonly JobInput[],
   userId: string,
-): Promise<void> {
+): Promise<CheckedInput[]> {
+  const checked: CheckedInput[] = [];
   for (const input of inputs) {
     const socket = sockets.find((s) => s.slug === input.socket)!;
     const given = (['image', 'value', 'file'] as const).filter((field) => input[field] !== undefined);
@@ -57,12 +68,14 @@ export async function checkInputs(
           `image ${image.id} for input "${socket.slug}" is ${image.status}; only converted images can be inputs`,
         );
       }
+      checked.push({ input, socket, image });
     } else if (needed === 'value') {
       if (socket.schema && !ajv.validate(socket.schema, input.value)) {
         throw badRequest(
           `input "${socket.slug}" does not match its schema: ${ajv.errorsText(ajv.errors, { dataVar: 'value' })}`,
         );
       }
+      checked.push({ input, socket });
     } else {
       const upload = await getOwnedUpload(input.file!, userId);
       if (upload.status !== 'Completed') {
@@ -70,38 +83,35 @@ export async function checkInputs(
           `upload ${upload.id} for input "${socket.slug}" is ${upload.status}; complete it first`,
         );
       }
+      checked.push({ input, socket, upload });
     }
   }
+  return checked;
 }
 
 /**
  * Where each input goes under /input, and which stored object is copied for it under the job's
- * own prefix (so the runner reads nothing outside `jobs/<id>/`). Run after `checkInputs`.
+ * own prefix (so the runner reads nothing outside `jobs/<id>/`).
  */
-export async function placeInputs(
+export function placeInputs(
   jobId: string,
-  sockets: readonly Socket[],
-  inputs: readonly JobInput[],
-  userId: string,
-): Promise<{ placed: ManifestInput[]; copies: { from: string; to: string }[] }> {
+  checked: readonly CheckedInput[],
+): { placed: ManifestInput[]; copies: { from: string; to: string }[] } {
   const placed: ManifestInput[] = [];
   const copies: { from: string; to: string }[] = [];
-  for (const input of inputs) {
-    const socket = sockets.find((s) => s.slug === input.socket)!;
-    if (socket.kind === 'json') {
-      placed.push({ socket, path: socket.relativePath, value: input.value });
-    } else if (socket.kind === 'image') {
-      const image = await getVisibleImage(input.image!, userId);
+  for (const { input, socket, image, upload } of checked) {
+    if (image) {
       const name = image.outputKey!.slice(image.outputKey!.lastIndexOf('/') + 1);
       const path = `${socket.relativePath.replace(/\/+$/, '')}/${name}`;
       const key = jobInputKey(jobId, path);
       placed.push({ socket, path, key, image: { pk: image.id, name: image.name } });
       copies.push({ from: image.outputKey!, to: key });
-    } else {
-      const upload = await getOwnedUpload(input.file!, userId);
+    } else if (upload) {
       const key = jobInputKey(jobId, socket.relativePath);
       placed.push({ socket, path: socket.relativePath, key, file: upload.id });
       copies.push({ from: upload.objectKey, to: key });
+    } else {
+      placed.push({ socket, path: socket.relativePath, value: input.value });
     }
   }
   return { placed, copies };
