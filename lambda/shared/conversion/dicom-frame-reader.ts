@@ -1,6 +1,7 @@
 import * as dicomParser from 'dicom-parser';
 import { ConversionLimits } from './conversion-limits';
 import { parseDicomDataSet } from './dicom-dataset';
+import { interleavePlanes } from './frame-format';
 import { decodeFrame, isEncapsulated } from './dicom-frame-decoder';
 import { DicomSlice } from './dicom-slice';
 import { Rejection, reject } from './rejection';
@@ -60,7 +61,7 @@ export class DicomFrameReader {
     if (stored.length < frameBytes) reject('the pixel data is truncated');
     if (slice.transferSyntax === BIG_ENDIAN && bitsAllocated === 16) return Buffer.from(stored).swap16();
     // Colour stored plane by plane (PlanarConfiguration 1) is interleaved, as the output keeps it.
-    if (samples === 3 && data.uint16('x00280006') === 1) return interleave(stored, rows * columns);
+    if (samples === 3 && data.uint16('x00280006') === 1) return interleavePlanes(stored, rows * columns);
     // A view, not a copy: the values are written into the volume before the next file is read.
     return Buffer.from(stored.buffer, stored.byteOffset, stored.length);
   }
@@ -99,16 +100,6 @@ function encapsulatedFrame(
   return reject(
     `${fragments.length} pixel data fragments for ${frames} frames and no basic offset table: the frames cannot be told apart`,
   );
-}
-
-function interleave(planes: Uint8Array, pixels: number): Buffer {
-  const out = Buffer.alloc(planes.length);
-  for (let i = 0; i < pixels; i++) {
-    out[3 * i] = planes[i];
-    out[3 * i + 1] = planes[pixels + i];
-    out[3 * i + 2] = planes[2 * pixels + i];
-  }
-  return out;
 }
 
 /**

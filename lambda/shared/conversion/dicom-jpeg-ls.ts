@@ -1,4 +1,4 @@
-import { checkCodedFrame, FrameFormat, storedValues } from './frame-format';
+import { checkCodedFrame, FrameFormat, interleavePlanes, storedValues } from './frame-format';
 import { readJpegFrameHeader } from './jpeg-frame-header';
 import { reject } from './rejection';
 import { WasmCodec } from './wasm-codec';
@@ -47,21 +47,13 @@ export async function decodeJpegLs(frame: Buffer, format: FrameFormat): Promise<
     checkCodedFrame('decoded JPEG-LS', coded, format);
     let decoded = decoder.getDecodedBuffer();
     if (info.componentCount === 3 && decoder.getInterleaveMode() === 0) {
-      decoded = interleave(decoded, info.width * info.height);
+      // Refused by the length check that follows when the planes are not whole.
+      if (decoded.length === 3 * info.width * info.height) {
+        decoded = interleavePlanes(decoded, info.width * info.height);
+      }
     }
     const pixels = storedValues('JPEG-LS', decoded, info.bitsPerSample > 8 ? 2 : 1, format);
     decoder.delete();
     return pixels;
   });
-}
-
-function interleave(planes: Uint8Array, pixels: number): Uint8Array {
-  if (planes.length !== 3 * pixels) return planes; // refused by the length check that follows
-  const out = new Uint8Array(planes.length);
-  for (let i = 0; i < pixels; i++) {
-    out[3 * i] = planes[i];
-    out[3 * i + 1] = planes[pixels + i];
-    out[3 * i + 2] = planes[2 * pixels + i];
-  }
-  return out;
 }

@@ -70,3 +70,14 @@ export function storedValues(
   for (let i = 0; i < samples; i++) out[2 * i] = decoded[i];
   return out;
 }
+
+/** 8-bit colour stored plane by plane (R plane, G plane, B plane) as interleaved RGB. */
+export function interleavePlanes(planes: Uint8Array, pixels: number): Buffer {
+  const out = Buffer.alloc(planes.length);
+  for (let i = 0; i < pixels; i++) {
+    out[3 * i] = planes[i];
+    out[3 * i + 1] = planes[pixels + i];
+    out[3 * i + 2] = planes[2 * pixels + i];
+  }
+  return out;
+}
