@@ -1,6 +1,10 @@
 import * as crypto from 'node:crypto';
 import * as zlib from 'node:zlib';
-import { adler32, deflateAfterHeader } from '../lambda/shared/conversion/parallel-deflate';
+import {
+  adler32Combine,
+  deflateAfterHeader,
+  PieceDeflater,
+} from '../lambda/shared/conversion/parallel-deflate';
 
 /** Data that compresses as voxels do: runs with noise, neither random nor constant. */
 function voxelLike(bytes: number): Buffer {
@@ -32,6 +36,14 @@ describe('zlib streams compressed in parallel pieces', () => {
     expect(zlib.inflateSync(stream).equals(data)).toBe(true);
   });
 
+  test('a header longer than the room kept in front of the stream still comes first', async () => {
+    const data = voxelLike(300_000);
+    const long = Buffer.alloc(100 * 1024, 'k');
+    const written = await deflateAfterHeader(data, () => long);
+    expect(written.subarray(0, long.length).equals(long)).toBe(true);
+    expect(zlib.inflateSync(written.subarray(long.length)).equals(data)).toBe(true);
+  });
+
   test('a wrong checksum is refused, so the ones above were checked', async () => {
     const data = voxelLike(5 * 1024 * 1024);
     const written = await deflateAfterHeader(data, () => Buffer.alloc(0));
@@ -40,10 +52,33 @@ describe('zlib streams compressed in parallel pieces', () => {
     expect(() => zlib.inflateSync(written)).toThrow(/incorrect data check/);
   });
 
-  test('Adler-32 agrees with zlib, whole or continued piece by piece', () => {
-    const data = voxelLike(100_003);
-    const reference = zlib.deflateSync(data).readUInt32BE(zlib.deflateSync(data).length - 4);
-    expect(adler32(data)).toBe(reference);
-    expect(adler32(data.subarray(60_000), adler32(data.subarray(0, 60_000)))).toBe(reference);
+  test('a buffer compressed while it fills, and started over when replaced, inflates to its final bytes', async () => {
+    const first = voxelLike(10 * 1024 * 1024);
+    const deflater = new PieceDeflater(first);
+    deflater.advance(5 * 1024 * 1024); // one piece final
+    deflater.advance(9 * 1024 * 1024); // two
+    const replaced = voxelLike(12 * 1024 * 1024 + 5);
+    deflater.restart(replaced);
+    deflater.advance(4 * 1024 * 1024);
+    // A byte of a piece not yet final changes: what is compressed must be what the buffer ends as.
+    replaced[10 * 1024 * 1024] ^= 0x5a;
+    const written = await deflater.finish(() => Buffer.alloc(0));
+    expect(zlib.inflateSync(written).equals(replaced)).toBe(true);
+  });
+
+  test('Adler-32 of pieces combines as zlib computes it of the whole', () => {
+    const adler = (data: Buffer) => {
+      const stream = zlib.deflateSync(data);
+      return stream.readUInt32BE(stream.length - 4);
+    };
+    for (const [bytes, split] of [
+      [100_003, 60_000],
+      [200_000, 0],
+      [140_000, 131_042], // a second piece longer than the modulus 65521
+    ]) {
+      const data = voxelLike(bytes);
+      const [a, b] = [data.subarray(0, split), data.subarray(split)];
+      expect(adler32Combine(adler(a), adler(b), b.length)).toBe(adler(data));
+    }
   });
 });

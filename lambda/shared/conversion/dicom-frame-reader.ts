@@ -79,13 +79,14 @@ function encapsulatedFrame(
   frames: number,
 ): Buffer {
   const fragments = pixelData.fragments ?? [];
-  const bytesOf = (list: readonly dicomParser.Fragment[]) =>
-    Buffer.concat(
-      list.map((f) => {
-        if (f.position + f.length > data.byteArray.length) reject('a pixel data fragment is truncated');
-        return Buffer.from(data.byteArray.buffer, data.byteArray.byteOffset + f.position, f.length);
-      }),
-    );
+  const bytesOf = (list: readonly dicomParser.Fragment[]) => {
+    const views = list.map((f) => {
+      if (f.position + f.length > data.byteArray.length) reject('a pixel data fragment is truncated');
+      return Buffer.from(data.byteArray.buffer, data.byteArray.byteOffset + f.position, f.length);
+    });
+    // One fragment, the usual case, is passed as a view: decoders only read it.
+    return views.length === 1 ? views[0] : Buffer.concat(views);
+  };
   if (frames === 1) return bytesOf(fragments);
   const table = pixelData.basicOffsetTable ?? [];
   if (table.length === frames) {

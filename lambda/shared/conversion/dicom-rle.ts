@@ -24,39 +24,50 @@ export function decodeRle(frame: Buffer, format: FrameFormat): Buffer {
     reject('the RLE header points outside its frame');
   }
   const pixels = format.rows * format.columns;
-  const out = Buffer.alloc(frameBytes(format));
+  const out = Buffer.allocUnsafe(frameBytes(format));
+  // Segment order: sample by sample, most significant byte first; output is little endian.
+  const stride = format.samples * bytes;
   offsets.forEach((start, segment) => {
-    const plane = unpackBits(frame.subarray(start, offsets[segment + 1] ?? frame.length), pixels);
-    // Segment order: sample by sample, most significant byte first; output is little endian.
     const sample = Math.floor(segment / bytes);
     const byte = bytes - 1 - (segment % bytes);
-    const stride = format.samples * bytes;
-    for (let i = 0, at = sample * bytes + byte; i < pixels; i++, at += stride) out[at] = plane[i];
+    const end = offsets[segment + 1] ?? frame.length;
+    unpackBits(frame, start, end, out, sample * bytes + byte, stride, pixels);
   });
   return out;
 }
 
-function unpackBits(segment: Buffer, length: number): Buffer {
-  const out = Buffer.alloc(length);
-  let read = 0;
+/**
+ * Decodes the PackBits segment `frame[start, end)` into `count` bytes of `out`, from `first` on,
+ * `stride` apart. Runs are copied byte by byte: most are a few bytes long, shorter than a call
+ * into native copying costs.
+ */
+function unpackBits(
+  frame: Uint8Array,
+  start: number,
+  end: number,
+  out: Uint8Array,
+  first: number,
+  stride: number,
+  count: number,
+): void {
+  let read = start;
   let written = 0;
-  while (written < length) {
-    if (read >= segment.length) reject(`an RLE segment ends after ${written} of ${length} bytes`);
-    const header = segment.readInt8(read++);
-    if (header >= 0) {
-      const count = header + 1;
-      if (read + count > segment.length || written + count > length)
-        reject('an RLE literal run overruns its segment');
-      segment.copy(out, written, read, read + count);
-      read += count;
-      written += count;
-    } else if (header !== -128) {
-      const count = 1 - header;
-      if (read >= segment.length || written + count > length)
-        reject('an RLE repeat run overruns its segment');
-      out.fill(segment[read++], written, written + count);
-      written += count;
+  let at = first;
+  while (written < count) {
+    if (read >= end) reject(`an RLE segment ends after ${written} of ${count} bytes`);
+    const header = frame[read++];
+    if (header < 128) {
+      const run = header + 1;
+      if (read + run > end || written + run > count) reject('an RLE literal run overruns its segment');
+      for (let j = 0; j < run; j++, at += stride) out[at] = frame[read + j];
+      read += run;
+      written += run;
+    } else if (header > 128) {
+      const run = 257 - header;
+      if (read >= end || written + run > count) reject('an RLE repeat run overruns its segment');
+      const value = frame[read++];
+      for (let j = 0; j < run; j++, at += stride) out[at] = value;
+      written += run;
     }
   }
-  return out;
 }

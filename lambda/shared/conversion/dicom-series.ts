@@ -1,6 +1,7 @@
 import { ConversionLimits } from './conversion-limits';
 import { DicomFrameReader } from './dicom-frame-reader';
 import { DicomSlice } from './dicom-slice';
+import { PieceDeflater } from './parallel-deflate';
 import { Rejection } from './rejection';
 import { COMPONENT_TYPES, ComponentType, Volume } from './volume';
 import { expectedDataBytes } from './volume-checks';
@@ -111,7 +112,7 @@ async function assemble(group: readonly DicomSlice[], reader: DicomFrameReader, 
     throw new Rejection(`${series} mixes pixel formats between its slices`);
   }
   const spatialAxes = [rowDirection, columnDirection, normal];
-  const { componentType, data } = await writeVoxels(ordered, size, reader, limits);
+  const { componentType, data, voxelStream } = await writeVoxels(ordered, size, reader, limits);
   const volume: Volume = {
     size,
     spacing: [first.spacing[0], first.spacing[1], step, ...(timePoints > 1 ? [1] : [])],
@@ -121,6 +122,7 @@ async function assemble(group: readonly DicomSlice[], reader: DicomFrameReader, 
     components: first.samples,
     data,
     metadata: first.metadata,
+    voxelStream,
   };
   return { sources: [...new Set(ordered.map((s) => s.file))], volume };
 }
@@ -148,13 +150,14 @@ function narrowest(low: number, high: number, eightBit: boolean): Integral {
  * Reads each slice's stored values from its file and writes them, rescaled, straight into one
  * volume, so only the volume and one slice are in memory. The voxel type is the narrowest that
  * holds the values seen so far: when a slice needs another, what is written is copied over.
+ * The output's zlib stream is started as the slices are written, so compression overlaps reading.
  */
 async function writeVoxels(
   ordered: readonly DicomSlice[],
   size: readonly number[],
   reader: DicomFrameReader,
   limits: ConversionLimits,
-): Promise<{ componentType: ComponentType; data: Buffer }> {
+): Promise<{ componentType: ComponentType; data: Buffer; voxelStream: PieceDeflater }> {
   const first = ordered[0];
   const perSlice = first.columns * first.rows * first.samples;
   const integral = ordered.every((s) => Number.isInteger(s.slope) && Number.isInteger(s.intercept));
@@ -162,6 +165,7 @@ async function writeVoxels(
     first.samples === 3 ? 'uint8' : integral ? undefined : 'float32'; // colour carries no rescale
   let data = Buffer.alloc(0);
   let out: Writable = new Uint8Array(0);
+  let voxelStream: PieceDeflater | undefined;
   const allocate = (type: ComponentType, written: number) => {
     expectedDataBytes(size, type, first.samples, limits);
     const width = COMPONENT_TYPES[type].bytes;
@@ -174,6 +178,8 @@ async function writeVoxels(
     );
     view.set(out.subarray(0, written));
     [componentType, data, out] = [type, next, view];
+    if (voxelStream) voxelStream.restart(next);
+    else voxelStream = new PieceDeflater(next);
   };
   // A first guess for integral values, corrected by the first slice if it needs another type.
   allocate(componentType ?? (first.bitsAllocated === 8 ? 'uint8' : 'int16'), 0);
@@ -184,25 +190,25 @@ async function writeVoxels(
       const slice = ordered[k];
       const values = storedValues(await reader.read(slice), slice, perSlice);
       const base = k * perSlice;
-      if (slice.samples === 3) {
-        out.set(values, base);
-        continue;
-      }
-      const [min, max] = rescaleInto(out, base, values, slice.slope, slice.intercept);
-      if (integral) {
-        low = Math.min(low, min);
-        high = Math.max(high, max);
-        const needed = narrowest(low, high, first.bitsAllocated === 8);
-        if (needed !== componentType) {
-          allocate(needed, base);
-          rescaleInto(out, base, values, slice.slope, slice.intercept);
+      if (slice.samples === 3) out.set(values, base);
+      else {
+        const [min, max] = rescaleInto(out, base, values, slice.slope, slice.intercept);
+        if (integral) {
+          low = Math.min(low, min);
+          high = Math.max(high, max);
+          const needed = narrowest(low, high, first.bitsAllocated === 8);
+          if (needed !== componentType) {
+            allocate(needed, base);
+            rescaleInto(out, base, values, slice.slope, slice.intercept);
+          }
         }
       }
+      voxelStream!.advance((base + perSlice) * out.BYTES_PER_ELEMENT);
     }
   } finally {
     reader.release();
   }
-  return { componentType: componentType!, data };
+  return { componentType: componentType!, data, voxelStream: voxelStream! };
 }
 
 /** Writes one slice's rescaled values from `base` on, returning their least and greatest. */
@@ -213,15 +219,19 @@ function rescaleInto(
   slope: number,
   intercept: number,
 ): [number, number] {
-  let min = Infinity;
-  let max = -Infinity;
+  let low = Infinity;
+  let high = -Infinity;
   for (let i = 0; i < values.length; i++) {
-    const v = values[i] * slope + intercept;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    out[base + i] = v;
+    const v = values[i];
+    if (v < low) low = v;
+    if (v > high) high = v;
   }
-  return [min, max];
+  // Stored values as they are, the common case, are copied natively; else one loop per rescale kind.
+  if (slope === 1 && intercept === 0) out.set(values, base);
+  else if (slope === 1) for (let i = 0; i < values.length; i++) out[base + i] = values[i] + intercept;
+  else for (let i = 0; i < values.length; i++) out[base + i] = values[i] * slope + intercept;
+  const ends = [low * slope + intercept, high * slope + intercept];
+  return slope < 0 ? [ends[1], ends[0]] : [ends[0], ends[1]];
 }
 
 /**

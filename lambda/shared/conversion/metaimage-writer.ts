@@ -1,4 +1,4 @@
-import { deflateAfterHeader } from './parallel-deflate';
+import { PieceDeflater } from './parallel-deflate';
 import { COMPONENT_TYPES, Volume } from './volume';
 
 /** Numbers as ITK writes them: shortest exact decimal. */
@@ -27,5 +27,6 @@ export async function writeMetaImage(volume: Volume): Promise<Buffer> {
     `ElementType = ${COMPONENT_TYPES[volume.componentType].metaType}`,
     'ElementDataFile = LOCAL',
   ];
-  return deflateAfterHeader(volume.data, (size) => Buffer.from(`${lines(size).join('\n')}\n`, 'latin1'));
+  const stream = volume.voxelStream ?? new PieceDeflater(volume.data);
+  return stream.finish((size) => Buffer.from(`${lines(size).join('\n')}\n`, 'latin1'));
 }

@@ -1,78 +1,186 @@
-import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-
-const deflateRaw = promisify<zlib.InputType, zlib.ZlibOptions, Buffer>(zlib.deflateRaw);
 
 /** Pieces compressed on their own: large enough that restarting the dictionary costs nothing visible. */
 const PIECE_BYTES = 4 * 1024 * 1024;
 
+/** Bytes kept in front of the stream for the header, written last; only the pages written count. */
+const HEADER_ROOM = 64 * 1024;
+
+/** Pieces compressing or waiting to be copied at once: as many as libuv's pool has threads. */
+const IN_FLIGHT = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
+
+/** How a piece ends: the sync flush marker, then the empty final block zlib writes on finishing. */
+const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
+const PIECE_TAIL = Buffer.concat([Buffer.from([0x00, 0x00, 0xff, 0xff]), FINAL_BLOCK]);
+
+interface Piece {
+  /** Raw deflate blocks ending on a sync flush, so pieces join into one stream. */
+  readonly blocks: Buffer;
+  readonly adler: number;
+  readonly bytes: number;
+}
+
 /**
- * Writes a header and then `data` as one zlib stream, the header made from the stream's size once
- * known. The pieces are compressed at once on libuv's thread pool, as pigz does: every piece but
- * the last ends on a sync flush, so the raw deflate pieces join into one stream, and the Adler-32
- * of the whole is computed on this thread meanwhile. Any zlib reader inflates it.
+ * One zlib stream of a buffer that may still be filling, compressed as pigz does: each piece of
+ * 4 MiB is compressed on libuv's thread pool as soon as its bytes are final (`advance`), so the
+ * compression of the start overlaps the reading of the rest. Each piece is a zlib stream of its
+ * own, flushed and then finished: its blocks end on a sync flush and join the others'; zlib's
+ * own Adler-32 of each piece, combined, is the trailer. Any zlib reader inflates the result.
  *
  * Memory: the output is reserved at its worst-case size but only the pages written are used, and
- * only a few pieces are in flight, so compressing needs about the compressed size, not twice it.
+ * pieces are copied into it in order as they end, so compressing needs about the compressed size.
  */
-export async function deflateAfterHeader(
+export class PieceDeflater {
+  private data: Uint8Array;
+  /** Pieces started; each is dropped once copied, so its blocks are freed. */
+  private pieces: (Promise<Piece> | undefined)[] = [];
+  /** Pieces ended but not yet copied, by index. */
+  private ended: (Piece | undefined)[] = [];
+  /** Pieces copied into `out`, and where the next goes. */
+  private copied = 0;
+  private end = 0;
+  private out: Buffer;
+  private checksum = 1;
+  private generation = 0;
+  private finalBytes = 0;
+
+  constructor(
+    data: Uint8Array,
+    private readonly level = 1,
+  ) {
+    this.data = data;
+    this.out = this.reserve();
+  }
+
+  /** The bytes before `finalBytes` will not change: the pieces they fill may be started. */
+  advance(finalBytes: number): void {
+    this.finalBytes = Math.max(this.finalBytes, finalBytes);
+    this.startReady();
+  }
+
+  /** Starts final pieces while fewer than the pool's threads are compressing or waiting to be copied. */
+  private startReady(): void {
+    const count = pieceCount(this.data.length);
+    const generation = this.generation;
+    while (this.pieces.length < count && this.pieces.length - this.copied < IN_FLIGHT) {
+      const i = this.pieces.length;
+      const end = Math.min((i + 1) * PIECE_BYTES, this.data.length);
+      if (end > this.finalBytes) return;
+      const piece = deflatePiece(this.data.subarray(i * PIECE_BYTES, end), this.level);
+      this.pieces.push(piece);
+      // Copied in order as they end; a failure is reported by `finish`, not as an unhandled rejection.
+      piece.then(
+        (ended) => {
+          if (this.generation !== generation) return;
+          this.ended[i] = ended;
+          this.copyEnded();
+          this.startReady();
+        },
+        () => undefined,
+      );
+    }
+  }
+
+  /** The data was replaced (a wider voxel type, say): what was compressed of the old is dropped. */
+  restart(data: Uint8Array): void {
+    this.generation++;
+    this.data = data;
+    [this.pieces, this.ended, this.copied, this.checksum] = [[], [], 0, 1];
+    this.out = this.reserve();
+  }
+
+  /** The header, made from the stream's size, and the whole stream, once every byte is final. */
+  async finish(header: (compressedBytes: number) => Buffer): Promise<Buffer> {
+    this.advance(this.data.length);
+    // Each piece's own handler, registered first, copies it and starts the next before this resumes.
+    while (this.copied < pieceCount(this.data.length)) await this.pieces[this.copied];
+    // Every piece ends on a sync flush; the stream ends with an empty final block, then the trailer.
+    this.end += FINAL_BLOCK.copy(this.out, this.end);
+    const end = this.out.writeUInt32BE(this.checksum, this.end);
+    const stream = this.out.subarray(HEADER_ROOM, end);
+    const head = header(stream.length);
+    // A header longer than the room kept in front (long metadata) costs a copy.
+    if (head.length > HEADER_ROOM) return Buffer.concat([head, stream]);
+    head.copy(this.out, HEADER_ROOM - head.length);
+    return this.out.subarray(HEADER_ROOM - head.length, end);
+  }
+
+  private reserve(): Buffer {
+    const out = Buffer.allocUnsafeSlow(
+      HEADER_ROOM + 2 + worstCase(this.data.length) + FINAL_BLOCK.length + 4,
+    );
+    // 0x78 0x01: deflate with a 32 KiB window, fastest level; the pair is a multiple of 31, as zlib requires.
+    out[HEADER_ROOM] = 0x78;
+    out[HEADER_ROOM + 1] = 0x01;
+    this.end = HEADER_ROOM + 2;
+    return out;
+  }
+
+  private copyEnded(): void {
+    for (let piece = this.ended[this.copied]; piece; piece = this.ended[this.copied]) {
+      this.end += piece.blocks.copy(this.out, this.end);
+      this.checksum = adler32Combine(this.checksum, piece.adler, piece.bytes);
+      this.ended[this.copied] = undefined;
+      this.pieces[this.copied++] = undefined;
+    }
+  }
+}
+
+/** `data` as one zlib stream behind a header made from the stream's size. */
+export function deflateAfterHeader(
   data: Uint8Array,
   header: (compressedBytes: number) => Buffer,
   level = 1,
 ): Promise<Buffer> {
-  const count = Math.max(1, Math.ceil(data.length / PIECE_BYTES));
-  const input = (i: number) => data.subarray(i * PIECE_BYTES, (i + 1) * PIECE_BYTES);
-  const start = (i: number) =>
-    deflateRaw(input(i), {
-      level,
-      finishFlush: i < count - 1 ? zlib.constants.Z_SYNC_FLUSH : zlib.constants.Z_FINISH,
-    });
-  // As many pieces in flight as the pool has threads; each is copied out, in order, as it ends.
-  const inFlight = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
-  const pending = new Map<number, Promise<Buffer>>();
-  for (let i = 0; i < Math.min(inFlight, count); i++) pending.set(i, start(i));
+  return new PieceDeflater(data, level).finish(header);
+}
 
-  const headroom = header(Number.MAX_SAFE_INTEGER).length;
-  const out = Buffer.allocUnsafeSlow(headroom + 2 + worstCase(data.length, count) + 4);
-  // 0x78 0x01: deflate with a 32 KiB window, fastest level; the pair is a multiple of 31, as zlib requires.
-  let end = headroom;
-  out[end++] = 0x78;
-  out[end++] = 0x01;
-  let checksum = 1;
-  for (let i = 0; i < count; i++) {
-    checksum = adler32(input(i), checksum); // on this thread, while the pool compresses
-    const piece = await pending.get(i)!;
-    pending.delete(i);
-    if (i + inFlight < count) pending.set(i + inFlight, start(i + inFlight));
-    end += piece.copy(out, end);
-  }
-  end = out.writeUInt32BE(checksum, end);
-  const head = header(end - headroom);
-  if (head.length > headroom) throw new Error('the header grew past the room kept for it');
-  head.copy(out, headroom - head.length);
-  return out.subarray(headroom - head.length, end);
+function pieceCount(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / PIECE_BYTES));
+}
+
+/** One piece as its own zlib stream, sync-flushed and finished; its blocks and zlib's Adler-32 of it. */
+function deflatePiece(input: Uint8Array, level: number): Promise<Piece> {
+  return new Promise((resolve, reject) => {
+    const stream = zlib.createDeflate({ level, chunkSize: 1024 * 1024 });
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', reject);
+    stream.on('end', () => {
+      const whole = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      const tailAt = whole.length - 4 - PIECE_TAIL.length;
+      if (tailAt < 2 || !whole.subarray(tailAt, tailAt + PIECE_TAIL.length).equals(PIECE_TAIL)) {
+        reject(new Error('zlib ended a piece without the flush and final block expected'));
+        return;
+      }
+      // Without the 2-byte zlib header, the empty final block and the Adler-32 trailer.
+      const blocks = whole.subarray(2, tailAt + 4);
+      resolve({ blocks, adler: whole.readUInt32BE(whole.length - 4), bytes: input.length });
+    });
+    stream.write(input, () => stream.flush(zlib.constants.Z_SYNC_FLUSH, () => stream.end()));
+  });
 }
 
 /** zlib's deflateBound for each piece, plus the 5 bytes of its sync flush. */
-function worstCase(bytes: number, pieces: number): number {
-  return bytes + (bytes >> 12) + (bytes >> 14) + (bytes >> 25) + pieces * (13 + 5);
+function worstCase(bytes: number): number {
+  return bytes + (bytes >> 12) + (bytes >> 14) + (bytes >> 25) + pieceCount(bytes) * (13 + 5);
 }
 
+const ADLER_BASE = 65521;
+
 /**
- * Adler-32 (RFC 1950) of `data`, continuing from the checksum of what came before it; sums 5552
- * bytes at a time, the most before the sums could overflow 2^32.
+ * The Adler-32 (RFC 1950) of two pieces one after the other, from theirs and the second's
+ * length, as zlib's adler32_combine computes it.
  */
-export function adler32(data: Uint8Array, previous = 1): number {
-  let a = previous & 0xffff;
-  let b = previous >>> 16;
-  for (let start = 0; start < data.length; start += 5552) {
-    const end = Math.min(start + 5552, data.length);
-    for (let i = start; i < end; i++) {
-      a += data[i];
-      b += a;
-    }
-    a %= 65521;
-    b %= 65521;
-  }
+export function adler32Combine(first: number, second: number, secondBytes: number): number {
+  const rem = secondBytes % ADLER_BASE;
+  let a = first & 0xffff;
+  let b = (rem * a) % ADLER_BASE;
+  a += (second & 0xffff) + ADLER_BASE - 1;
+  b += (first >>> 16) + (second >>> 16) + ADLER_BASE - rem;
+  if (a >= ADLER_BASE) a -= ADLER_BASE;
+  if (a >= ADLER_BASE) a -= ADLER_BASE;
+  if (b >= 2 * ADLER_BASE) b -= 2 * ADLER_BASE;
+  if (b >= ADLER_BASE) b -= ADLER_BASE;
   return ((b << 16) | a) >>> 0;
 }

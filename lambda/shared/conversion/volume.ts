@@ -1,3 +1,5 @@
+import { PieceDeflater } from './parallel-deflate';
+
 /**
  * An image in memory as the converter passes it between readers and writers: voxels in x-fastest
  * order, little endian, and geometry in LPS (DICOM's and ITK's patient space): voxel index i
@@ -32,6 +34,11 @@ export interface Volume {
   readonly data: Buffer;
   /** Whitelisted, non-identifying keys to carry into the output header. */
   readonly metadata: Readonly<Record<string, string>>;
+  /**
+   * The zlib stream of `data`, where a reader started it while filling `data` (a DICOM series
+   * slice by slice), so compression overlaps reading; the writer makes it otherwise.
+   */
+  readonly voxelStream?: PieceDeflater;
 }
 
 export function voxelCount(size: readonly number[]): number {
