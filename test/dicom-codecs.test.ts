@@ -16,6 +16,7 @@ import {
   TRANSFER_SYNTAX as TS,
 } from './helpers/dicom-frame-encoders';
 import { convertedAndReference } from './helpers/gdcm-reference';
+import { encodeJpegLossless } from './helpers/jpeg-lossless-encoder';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dicom-codecs-'));
 let folderCount = 0;
@@ -175,6 +176,33 @@ describe('lossless compressed series read exactly, as GDCM reads them', () => {
   });
 });
 
+describe('lossless JPEG with restart intervals and one scan per component, as GDCM reads it', () => {
+  test.each([
+    ['restart every 3 rows, 16-bit signed grey, predictor 4', greySigned16, { restartRows: 3, predictor: 4 }],
+    ['restart every row, 8-bit RGB interleaved', rgb8, { restartRows: 1 }],
+    [
+      '8-bit RGB, one scan per component, restart every 5 rows',
+      rgb8,
+      { scanPerComponent: true, restartRows: 5 },
+    ],
+  ] as const)('%s', async (_, format, options) => {
+    const coding: Coding = { ...format, transferSyntax: TS.jpegLossless };
+    const { dir, names, pixels } = await writeSeries(coding, {
+      frame: (spec) =>
+        encodeJpegLossless(spec.pixels, {
+          width: spec.columns,
+          height: spec.rows,
+          components: coding.samples,
+          precision: coding.bits,
+          ...options,
+        }),
+    });
+    const { converted, reference } = await convertAndRead(dir, names);
+    expect(converted.values).toEqual(reference.values);
+    expect(converted.values).toEqual(pixels.flatMap((p) => Array.from(p)));
+  });
+});
+
 describe('lossy compressed series read as GDCM reads them', () => {
   /** Largest and mean difference between two lists of values. */
   const largest = (a: number[], b: ArrayLike<number>) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
@@ -248,7 +276,7 @@ describe('lossy compressed series read as GDCM reads them', () => {
 });
 
 describe('lossless JPEG frames of every shape round-trip exactly', () => {
-  test('400 frames of random size, depth, colour, predictor and content', async () => {
+  test('400 frames of random size, depth, colour, predictor, restart interval, scans and content', async () => {
     let seed = 3;
     const random = (n: number) => {
       seed = (seed * 16807) % 2147483647;
@@ -266,16 +294,15 @@ describe('lossless JPEG frames of every shape round-trip exactly', () => {
         style === 0 ? (i * 3) % 2 ** precision : style === 1 ? random(2 ** precision) : 100 + random(4),
       );
       const pixels = bitsAllocated === 8 ? Uint8Array.from(values) : Uint16Array.from(values);
-      const raw: RawFrame = {
-        pixels,
-        rows,
-        columns,
-        samples,
-        bitsAllocated,
-        bitsStored: precision,
-        signed: false,
-      };
-      const frame = encodeFrame(TS.jpegLossless, { ...raw, predictor: 1 + random(7) });
+      const frame = encodeJpegLossless(pixels, {
+        width: columns,
+        height: rows,
+        components: samples,
+        precision,
+        predictor: 1 + random(7),
+        restartRows: random(3) === 0 ? 1 + random(rows) : undefined,
+        scanPerComponent: random(2) === 0,
+      });
       const decoded = await decodeFrame(TS.jpegLossless, frame, { rows, columns, samples, bitsAllocated });
       expect(decoded.equals(Buffer.from(pixels.buffer))).toBe(true);
     }
@@ -500,6 +527,43 @@ describe('frames that lie or break are refused with the reason', () => {
     );
     await expect(decodeFrame(TS.jpegLossless, jpegHeaders(0xc3, 16, 0), greyFormat)).rejects.toThrow(
       'the JPEG lossless frame names predictor 0; 1 to 7 are valid',
+    );
+  });
+
+  test('lossless JPEG whose restart intervals or Huffman table do not hold together is refused', async () => {
+    const coded = () =>
+      encodeJpegLossless(grey16.pixels, {
+        width: COLUMNS,
+        height: ROWS,
+        components: 1,
+        precision: 16,
+        restartRows: 4,
+      });
+    const at = (frame: Buffer, bytes: number[]) => frame.indexOf(Buffer.from(bytes));
+    const refusal = (frame: Buffer) =>
+      decodeFrame(TS.jpegLossless, frame, greyFormat).catch((err: Error) => err.message);
+
+    expect(await decodeFrame(TS.jpegLossless, coded(), greyFormat)).toEqual(
+      Buffer.from(grey16.pixels.buffer),
+    );
+    const swapped = coded();
+    swapped[at(swapped, [0xff, 0xd1]) + 1] = 0xd3;
+    expect(await refusal(swapped)).toBe('the JPEG lossless frame has restart marker 3 where 1 is due');
+    const lost = coded();
+    const third = at(lost, [0xff, 0xd2]);
+    expect(await refusal(Buffer.concat([lost.subarray(0, third), lost.subarray(third + 2)]))).toBe(
+      'the JPEG lossless frame has 3 of its 4 restart intervals',
+    );
+    const uneven = coded();
+    uneven.writeUInt16BE(COLUMNS + 1, at(uneven, [0xff, 0xdd]) + 4);
+    expect(await refusal(uneven)).toBe(
+      `the JPEG lossless restart interval of ${COLUMNS + 1} is not a whole number of rows`,
+    );
+    const wide = coded();
+    const table = at(wide, [0xff, 0xc4]);
+    wide[table + 5 + 16] = 17; // the first symbol: a difference of 17 bits
+    expect(await refusal(wide)).toBe(
+      'a JPEG lossless Huffman table codes a difference of 17 bits; 16 is the most',
     );
   });
 

@@ -1,6 +1,7 @@
 /**
  * A lossless JPEG encoder (ITU T.81 process 14: Huffman-coded, any of the seven predictors, no
- * point transform, no restarts), written from the standard so the converter's decoder is checked
+ * point transform; restart intervals of whole rows; colour in one interleaved scan or one scan per
+ * component), written from the standard so the converter's decoder is checked
  * against an encoder it shares nothing with. One Huffman table, optimal for the frame (annex K.2).
  * Fast enough for benchmark series: two passes over typed arrays.
  */
@@ -13,6 +14,10 @@ export interface LosslessFrameSpec {
   readonly precision: number;
   /** Predictor selection value 1 to 7; DICOM's first-order prediction is 1. */
   readonly predictor?: number;
+  /** Rows per restart interval; none when absent. */
+  readonly restartRows?: number;
+  /** Colour coded one component per scan rather than interleaved in one. */
+  readonly scanPerComponent?: boolean;
 }
 
 export function encodeJpegLossless(samples: ArrayLike<number>, spec: LosslessFrameSpec): Buffer {
@@ -33,8 +38,10 @@ export function encodeJpegLossless(samples: ArrayLike<number>, spec: LosslessFra
       for (let c = 0; c < components; c++) {
         const i = y * line + x * components + c;
         let prediction: number;
-        if (x === 0 && y === 0) prediction = first;
-        else if (y === 0) prediction = samples[i - components] & mask;
+        // The first row of the image and of each restart interval is predicted from the left.
+        const fresh = y === 0 || (spec.restartRows !== undefined && y % spec.restartRows === 0);
+        if (x === 0 && fresh) prediction = first;
+        else if (fresh) prediction = samples[i - components] & mask;
         else if (x === 0) prediction = samples[i - line] & mask;
         else {
           const a = samples[i - components] & mask;
@@ -53,7 +60,11 @@ export function encodeJpegLossless(samples: ArrayLike<number>, spec: LosslessFra
   }
 
   const table = optimalHuffmanTable(frequencies);
-  const header = Buffer.concat([
+  const restartInterval = spec.restartRows === undefined ? 0 : spec.restartRows * width;
+  const scans = spec.scanPerComponent
+    ? Array.from({ length: components }, (_, c) => [c])
+    : [Array.from({ length: components }, (_, c) => c)];
+  const parts = [
     Buffer.from([0xff, 0xd8]),
     segment(0xc3, [
       precision,
@@ -65,47 +76,63 @@ export function encodeJpegLossless(samples: ArrayLike<number>, spec: LosslessFra
       ...Array.from({ length: components }, (_, c) => [c + 1, 0x11, 0]).flat(),
     ]),
     segment(0xc4, [0x00, ...table.counts, ...table.symbols]),
-    segment(0xda, [
-      components,
-      ...Array.from({ length: components }, (_, c) => [c + 1, 0x00]).flat(),
-      predictor,
-      0,
-      0,
-    ]),
-  ]);
+    ...(restartInterval > 0 ? [segment(0xdd, [restartInterval >> 8, restartInterval & 0xff])] : []),
+  ];
 
-  // Pass 2: Huffman code of each difference's category, then its low bits (F.1.2.1), 0xff stuffed.
-  const out = Buffer.allocUnsafe(count * 8 + 16);
-  let at = 0;
-  let bits = 0; // bits waiting in `buffered`, fewer than 8 between codes
-  let buffered = 0;
-  for (let i = 0; i < count; i++) {
-    const difference = differences[i];
-    const size = categories[i];
-    // The code and the extra bits together, at most 16 + 15 bits, in two steps of at most 16.
-    const extra = size > 0 && size < 16 ? size : 0;
-    for (let step = 0; step < 2; step++) {
-      const length = step === 0 ? table.lengths[size] : extra;
-      if (length === 0) continue;
-      const value =
-        step === 0 ? table.codes[size] : (difference < 0 ? difference - 1 : difference) & ((1 << extra) - 1);
-      buffered = (buffered << length) | value;
-      bits += length;
-      while (bits >= 8) {
-        bits -= 8;
-        const byte = (buffered >>> bits) & 0xff;
+  // Pass 2: Huffman code of each difference's category, then its low bits (F.1.2.1), 0xff stuffed;
+  // at each restart the bits are padded with ones to a byte and the restart marker follows.
+  for (const scan of scans) {
+    parts.push(segment(0xda, [scan.length, ...scan.map((c) => [c + 1, 0x00]).flat(), predictor, 0, 0]));
+    const out = Buffer.allocUnsafe(count * 8 + 16 + 2 * height);
+    let at = 0;
+    let bits = 0; // bits waiting in `buffered`, fewer than 8 between codes
+    let buffered = 0;
+    const align = () => {
+      if (bits > 0) {
+        const byte = ((buffered << (8 - bits)) | ((1 << (8 - bits)) - 1)) & 0xff; // pad with ones
         out[at++] = byte;
         if (byte === 0xff) out[at++] = 0;
       }
-      buffered &= (1 << bits) - 1;
+      bits = 0;
+      buffered = 0;
+    };
+    for (let y = 0, restarts = 0; y < height; y++) {
+      if (y > 0 && spec.restartRows !== undefined && y % spec.restartRows === 0) {
+        align();
+        out[at++] = 0xff;
+        out[at++] = 0xd0 + (restarts++ & 7);
+      }
+      for (let x = 0; x < width; x++) {
+        for (const c of scan) {
+          const i = y * line + x * components + c;
+          const difference = differences[i];
+          const size = categories[i];
+          // The code and the extra bits together, at most 16 + 15 bits, in two steps of at most 16.
+          const extra = size > 0 && size < 16 ? size : 0;
+          for (let step = 0; step < 2; step++) {
+            const length = step === 0 ? table.lengths[size] : extra;
+            if (length === 0) continue;
+            const value =
+              step === 0
+                ? table.codes[size]
+                : (difference < 0 ? difference - 1 : difference) & ((1 << extra) - 1);
+            buffered = (buffered << length) | value;
+            bits += length;
+            while (bits >= 8) {
+              bits -= 8;
+              const byte = (buffered >>> bits) & 0xff;
+              out[at++] = byte;
+              if (byte === 0xff) out[at++] = 0;
+            }
+            buffered &= (1 << bits) - 1;
+          }
+        }
+      }
     }
+    align();
+    parts.push(out.subarray(0, at));
   }
-  if (bits > 0) {
-    const byte = ((buffered << (8 - bits)) | ((1 << (8 - bits)) - 1)) & 0xff; // pad with ones
-    out[at++] = byte;
-    if (byte === 0xff) out[at++] = 0;
-  }
-  return Buffer.concat([header, out.subarray(0, at), Buffer.from([0xff, 0xd9])]);
+  return Buffer.concat([...parts, Buffer.from([0xff, 0xd9])]);
 }
 
 function predict(predictor: number, a: number, b: number, c: number): number {
