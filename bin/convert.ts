@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { convertImageFiles, InputFile } from '../lambda/shared/conversion/convert-image-files';
+import { diskFile } from '../lambda/shared/conversion/disk-file';
 
 function usage(message: string): never {
   console.error(`${message}\nusage: npm run convert -- <files or folders...> --out <dir>`);
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     if (names.has(name)) usage(`two files are named ${name}; an upload set needs distinct names`);
     names.add(name);
   }
-  const set: InputFile[] = files.map(({ name, file }) => ({ name, load: () => fs.readFileSync(file) }));
+  const set: InputFile[] = files.map(({ name, file }) => diskFile(name, file));
   const result = await convertImageFiles(set);
 
   fs.mkdirSync(outDir, { recursive: true });

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { conversionRoute } from '../lambda/shared/images/conversion-route';
 import { converterFailure } from '../lambda/shared/images/converter-failure';
 import { converterJobSettings } from '../lambda/shared/images/converter-jobs';
-import { readWholeFile } from '../lambda/shared/images/upload-set-files';
+import { readWholeFile } from '../lambda/shared/conversion/disk-file';
 
 const MiB = 1024 ** 2;
 const file = (filename: string, size = 1000) => ({ filename, size });

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { convertImageFiles, InputFile } from '../lambda/shared/conversion/convert-image-files';
+import { diskFile } from '../lambda/shared/conversion/disk-file';
 import { dicomSlice, loadJpegLsEncoder, SliceSpec } from './helpers/dicom-files';
 import { MultiFrameSpec, multiFrameFile, toBigEndian } from './helpers/dicom-multiframe';
 import { runItk } from './helpers/itk';
@@ -31,8 +32,9 @@ function writeSeries(slices: SliceSpec[]): { dir: string; names: string[] } {
   return { dir, names };
 }
 
+/** The files as the converter reads an upload set: from disk, each slice into one reused buffer. */
 const files = (dir: string, names: string[]): InputFile[] =>
-  names.map((name) => ({ name, load: () => fs.readFileSync(path.join(dir, name)) }));
+  names.map((name) => diskFile(name, path.join(dir, name)));
 
 /** An oblique CT: rows tilted 20 degrees about z, columns tilted 10 degrees about x. */
 const a = (20 * Math.PI) / 180;

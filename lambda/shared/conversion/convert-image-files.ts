@@ -9,12 +9,17 @@ import { Rejection } from './rejection';
 import { assembleSeries } from './dicom-series';
 import { DicomSlice, isDicom, readDicomSlices } from './dicom-slice';
 import { archiveLimits, extractZip } from './zip-archive';
+import { ReusedBuffer } from './disk-file';
 import { Volume } from './volume';
 
 /** One file of an upload set, by its own name; loaded only when a reader needs it. */
 export interface InputFile {
   readonly name: string;
-  readonly load: () => Buffer;
+  /**
+   * The file's bytes. Given `reuse`, a file on disk is read into its buffer, valid until its next
+   * use, for readers that drop the bytes before they load the next file.
+   */
+  readonly load: (reuse?: ReusedBuffer) => Buffer;
 }
 
 export interface ConvertedImage {
@@ -78,11 +83,16 @@ export async function convertImageFiles(
     }
   }
   const dicomSlices: DicomSlice[] = [];
+  // DICOM headers are read file by file, nothing of one kept when the next is read.
+  const headerBytes = new ReusedBuffer();
   for (const file of files) {
     const name = file.name;
-    if (/\.(dcm|dicom)$/i.test(name) || (!/\.[A-Za-z0-9]{1,5}$/.test(name) && isDicom(file.load()))) {
+    if (
+      /\.(dcm|dicom)$/i.test(name) ||
+      (!/\.[A-Za-z0-9]{1,5}$/.test(name) && isDicom(file.load(headerBytes)))
+    ) {
       try {
-        dicomSlices.push(...readDicomSlices(name, file.load, limits));
+        dicomSlices.push(...readDicomSlices(name, file.load, limits, headerBytes));
       } catch (err) {
         if (!(err instanceof Rejection)) throw err;
         rejected.push({ filename: name, reason: err.message });

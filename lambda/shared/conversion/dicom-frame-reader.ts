@@ -4,6 +4,7 @@ import { parseDicomDataSet } from './dicom-dataset';
 import { interleavePlanes } from './frame-format';
 import { decodeFrame, isEncapsulated } from './dicom-frame-decoder';
 import { DicomSlice } from './dicom-slice';
+import { ReusedBuffer } from './disk-file';
 import { Rejection, reject } from './rejection';
 
 const BIG_ENDIAN = '1.2.840.10008.1.2.2';
@@ -15,6 +16,8 @@ const BIG_ENDIAN = '1.2.840.10008.1.2.2';
  */
 export class DicomFrameReader {
   private last?: { file: string; data: dicomParser.DataSet };
+  /** Each file is read into this buffer: its values are in the volume before the next is read. */
+  private readonly bytes = new ReusedBuffer();
 
   constructor(private readonly limits: ConversionLimits) {}
 
@@ -23,7 +26,7 @@ export class DicomFrameReader {
     try {
       if (this.last?.file !== slice.file) {
         this.last = undefined;
-        this.last = { file: slice.file, data: parseDicomDataSet(slice.load(), this.limits) };
+        this.last = { file: slice.file, data: parseDicomDataSet(slice.load(this.bytes), this.limits) };
       }
       const stored = await this.frame(this.last.data, slice);
       return slice.ybrFull ? ybrFullToRgb(stored) : stored;

@@ -161,8 +161,11 @@ async function writeVoxels(
   const first = ordered[0];
   const perSlice = first.columns * first.rows * first.samples;
   const integral = ordered.every((s) => Number.isInteger(s.slope) && Number.isInteger(s.intercept));
+  const eightBit = first.bitsAllocated === 8;
+  // When every value the slices can store rescales into one type, the values decide nothing.
+  const certain = integral ? typeOfEveryValue(ordered, eightBit) : undefined;
   let componentType: ComponentType | undefined =
-    first.samples === 3 ? 'uint8' : integral ? undefined : 'float32'; // colour carries no rescale
+    first.samples === 3 ? 'uint8' : integral ? certain : 'float32'; // colour carries no rescale
   let data = Buffer.alloc(0);
   let out: Writable = new Uint8Array(0);
   let voxelStream: PieceDeflater | undefined;
@@ -182,21 +185,21 @@ async function writeVoxels(
     else voxelStream = new PieceDeflater(next);
   };
   // A first guess for integral values, corrected by the first slice if it needs another type.
-  allocate(componentType ?? (first.bitsAllocated === 8 ? 'uint8' : 'int16'), 0);
+  allocate(componentType ?? (eightBit ? 'uint8' : 'int16'), 0);
   let low = Infinity;
   let high = -Infinity;
   try {
     for (let k = 0; k < ordered.length; k++) {
       const slice = ordered[k];
-      const values = storedValues(await reader.read(slice), slice, perSlice);
       const base = k * perSlice;
+      const values = storedValues(await reader.read(slice), slice, perSlice);
       if (slice.samples === 3) out.set(values, base);
       else {
-        const [min, max] = rescaleInto(out, base, values, slice.slope, slice.intercept);
-        if (integral) {
+        const [min, max] = rescaleInto(out, base, values, slice.slope, slice.intercept, !certain);
+        if (integral && !certain) {
           low = Math.min(low, min);
           high = Math.max(high, max);
-          const needed = narrowest(low, high, first.bitsAllocated === 8);
+          const needed = narrowest(low, high, eightBit);
           if (needed !== componentType) {
             allocate(needed, base);
             rescaleInto(out, base, values, slice.slope, slice.intercept);
@@ -211,17 +214,37 @@ async function writeVoxels(
   return { componentType: componentType!, data, voxelStream: voxelStream! };
 }
 
-/** Writes one slice's rescaled values from `base` on, returning their least and greatest. */
+/**
+ * The type of the volume when it does not depend on the values: every value each slice can store
+ * (its bits stored, signed or not), rescaled, falls where `narrowest` gives one answer whatever
+ * the values are: int16 for 16-bit slices, uint8 for 8-bit ones.
+ */
+function typeOfEveryValue(ordered: readonly DicomSlice[], eightBit: boolean): Integral | undefined {
+  const fits = ordered.every((slice) => {
+    const low = slice.signed ? -(2 ** (slice.bitsStored - 1)) : 0;
+    const high = slice.signed ? 2 ** (slice.bitsStored - 1) - 1 : 2 ** slice.bitsStored - 1;
+    const ends = [low * slice.slope + slice.intercept, high * slice.slope + slice.intercept];
+    const [least, greatest] = [Math.min(...ends), Math.max(...ends)];
+    return eightBit ? least >= 0 && greatest <= 255 : least >= -32768 && greatest <= 32767;
+  });
+  return fits ? (eightBit ? 'uint8' : 'int16') : undefined;
+}
+
+/**
+ * Writes one slice's rescaled values from `base` on, returning their least and greatest, which
+ * are looked for only when `measure` is set.
+ */
 function rescaleInto(
   out: Writable,
   base: number,
   values: Stored,
   slope: number,
   intercept: number,
+  measure = true,
 ): [number, number] {
   let low = Infinity;
   let high = -Infinity;
-  for (let i = 0; i < values.length; i++) {
+  for (let i = 0; measure && i < values.length; i++) {
     const v = values[i];
     if (v < low) low = v;
     if (v > high) high = v;

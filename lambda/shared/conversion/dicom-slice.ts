@@ -4,6 +4,7 @@ import { parseDicomDataSet, transferSyntaxOf } from './dicom-dataset';
 import { checkTransferSyntax, isEncapsulated } from './dicom-frame-decoder';
 import { FUNCTIONAL_GROUP, frameAttributes, hasFunctionalGroups } from './dicom-functional-groups';
 import { reject } from './rejection';
+import type { ReusedBuffer } from './disk-file';
 
 export { isDicom } from './dicom-dataset';
 
@@ -16,8 +17,8 @@ const RLE = '1.2.840.10008.1.2.5';
  */
 export interface DicomSlice {
   readonly file: string;
-  /** Loads the file's bytes again. */
-  readonly load: () => Buffer;
+  /** Loads the file's bytes again (into `reuse`'s buffer where given, as `InputFile.load`). */
+  readonly load: (reuse?: ReusedBuffer) => Buffer;
   /** Index of the frame in its file; 0 for single-frame files. */
   readonly frame: number;
   readonly transferSyntax: string;
@@ -52,8 +53,13 @@ export interface DicomSlice {
  * (a transfer syntax by name, a pixel format) or what is broken (truncated pixel data, missing
  * geometry). Patient and study identifiers are never read.
  */
-export function readDicomSlices(file: string, load: () => Buffer, limits: ConversionLimits): DicomSlice[] {
-  const data = parseDicomDataSet(load(), limits);
+export function readDicomSlices(
+  file: string,
+  load: (reuse?: ReusedBuffer) => Buffer,
+  limits: ConversionLimits,
+  reuse?: ReusedBuffer,
+): DicomSlice[] {
+  const data = parseDicomDataSet(load(reuse), limits);
   const transferSyntax = transferSyntaxOf(data);
   checkTransferSyntax(transferSyntax);
   const pixelData = data.elements.x7fe00010;

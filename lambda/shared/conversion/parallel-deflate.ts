@@ -85,7 +85,7 @@ export class PieceDeflater {
   restart(data: Uint8Array): void {
     this.generation++;
     this.data = data;
-    [this.pieces, this.ended, this.copied, this.checksum] = [[], [], 0, 1];
+    [this.pieces, this.ended, this.copied, this.checksum, this.finalBytes] = [[], [], 0, 1, 0];
     this.out = this.reserve();
   }
 
@@ -142,7 +142,7 @@ function pieceCount(bytes: number): number {
 /** One piece as its own zlib stream, sync-flushed and finished; its blocks and zlib's Adler-32 of it. */
 function deflatePiece(input: Uint8Array, level: number): Promise<Piece> {
   return new Promise((resolve, reject) => {
-    const stream = zlib.createDeflate({ level, chunkSize: 1024 * 1024 });
+    const stream = zlib.createDeflate({ level, memLevel: 9, chunkSize: 1024 * 1024 });
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('error', reject);

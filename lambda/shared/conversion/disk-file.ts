@@ -1,0 +1,44 @@
+import * as fs from 'node:fs';
+import type { InputFile } from './convert-image-files';
+
+/**
+ * One buffer for files read one after another and dropped before the next (DICOM slices), grown
+ * to the largest: fresh buffers for hundreds of slices cost more in page faults than the reading.
+ */
+export class ReusedBuffer {
+  private buffer = Buffer.alloc(0);
+
+  /** `bytes` bytes of the buffer, valid until the next call. */
+  take(bytes: number): Buffer {
+    if (bytes > this.buffer.length) this.buffer = Buffer.allocUnsafeSlow(bytes);
+    return this.buffer.subarray(0, bytes);
+  }
+}
+
+/** A file of an upload set on disk, read each time a reader loads it. */
+export function diskFile(name: string, file: string): InputFile {
+  return { name, load: (reuse) => readWholeFile(file, reuse) };
+}
+
+/** Largest read that `fs.readSync` takes at once (2 GiB - 1); slides are larger. */
+const CHUNK_BYTES = 2 ** 31 - 1;
+
+/**
+ * A file's bytes, read in chunks (`fs.readFileSync` refuses files of 2 GiB and more); into
+ * `reuse`'s buffer when given, else into a buffer of their own.
+ */
+export function readWholeFile(file: string, reuse?: ReusedBuffer): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const content = reuse ? reuse.take(size) : Buffer.allocUnsafe(size);
+    for (let offset = 0; offset < size;) {
+      const read = fs.readSync(fd, content, offset, Math.min(CHUNK_BYTES, size - offset), offset);
+      if (read === 0) throw new Error(`${file} ended at ${offset} of ${size} bytes`);
+      offset += read;
+    }
+    return content;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
