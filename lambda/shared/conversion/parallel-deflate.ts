@@ -142,12 +142,13 @@ function pieceCount(bytes: number): number {
 /** One piece as its own zlib stream, sync-flushed and finished; its blocks and zlib's Adler-32 of it. */
 function deflatePiece(input: Uint8Array, level: number): Promise<Piece> {
   return new Promise((resolve, reject) => {
-    const stream = zlib.createDeflate({ level, memLevel: 9, chunkSize: 1024 * 1024 });
+    // One output chunk holds the whole piece (stored blocks at worst), so it is never concatenated.
+    const stream = zlib.createDeflate({ level, memLevel: 9, chunkSize: worstCase(input.length) + 64 });
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('error', reject);
     stream.on('end', () => {
-      const whole = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      const whole = joined(chunks);
       const tailAt = whole.length - 4 - PIECE_TAIL.length;
       if (tailAt < 2 || !whole.subarray(tailAt, tailAt + PIECE_TAIL.length).equals(PIECE_TAIL)) {
         reject(new Error('zlib ended a piece without the flush and final block expected'));
@@ -159,6 +160,21 @@ function deflatePiece(input: Uint8Array, level: number): Promise<Piece> {
     });
     stream.write(input, () => stream.flush(zlib.constants.Z_SYNC_FLUSH, () => stream.end()));
   });
+}
+
+/**
+ * The chunks as one buffer: a view where they lie one after another in one buffer (zlib's output
+ * buffer, which holds a whole piece), else a copy.
+ */
+function joined(chunks: readonly Buffer[]): Buffer {
+  if (chunks.length === 0) return Buffer.alloc(0);
+  const first = chunks[0];
+  let end = first.byteOffset;
+  for (const chunk of chunks) {
+    if (chunk.buffer !== first.buffer || chunk.byteOffset !== end) return Buffer.concat(chunks);
+    end += chunk.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 /** zlib's deflateBound for each piece, plus the 5 bytes of its sync flush. */
