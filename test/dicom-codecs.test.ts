@@ -530,7 +530,7 @@ describe('frames that lie or break are refused with the reason', () => {
     );
   });
 
-  test('lossless JPEG whose restart intervals or Huffman table do not hold together is refused', async () => {
+  test('lossless JPEG whose restart intervals or Huffman table do not hold together is refused; a missing end marker is not', async () => {
     const coded = () =>
       encodeJpegLossless(grey16.pixels, {
         width: COLUMNS,
@@ -543,9 +543,14 @@ describe('frames that lie or break are refused with the reason', () => {
     const refusal = (frame: Buffer) =>
       decodeFrame(TS.jpegLossless, frame, greyFormat).catch((err: Error) => err.message);
 
-    expect(await decodeFrame(TS.jpegLossless, coded(), greyFormat)).toEqual(
-      Buffer.from(grey16.pixels.buffer),
-    );
+    const pixels = Buffer.from(grey16.pixels.buffer);
+    expect(await decodeFrame(TS.jpegLossless, coded(), greyFormat)).toEqual(pixels);
+    // Leniency where nothing is lost: no end-of-image marker, a restart marker after the last interval.
+    const whole = coded();
+    const body = whole.subarray(0, whole.length - 2);
+    expect(await decodeFrame(TS.jpegLossless, body, greyFormat)).toEqual(pixels);
+    const extra = Buffer.concat([body, Buffer.from([0xff, 0xd3, 0xff, 0xd9])]);
+    expect(await decodeFrame(TS.jpegLossless, extra, greyFormat)).toEqual(pixels);
     const swapped = coded();
     swapped[at(swapped, [0xff, 0xd1]) + 1] = 0xd3;
     expect(await refusal(swapped)).toBe('the JPEG lossless frame has restart marker 3 where 1 is due');

@@ -22,10 +22,17 @@ export function decodeLosslessJpeg(
   let at = 2; // after the start-of-image marker, which the caller has checked
   for (;;) {
     while (at + 1 < stream.length && stream[at] === 0xff && stream[at + 1] === 0xff) at++;
+    // A frame whose every component is decoded may lack its end-of-image marker.
+    if (at + 2 > stream.length && frame && decoded.size === frame.ids.length) break;
     if (at + 2 > stream.length) reject('the JPEG lossless frame ends before its end-of-image marker');
     if (stream[at] !== 0xff) reject(`the JPEG lossless frame has no marker where one is due (byte ${at})`);
     const marker = stream[at + 1];
     if (marker === 0xd9) break;
+    // Markers without a segment: a restart marker where none is due is skipped.
+    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      at += 2;
+      continue;
+    }
     if (at + 4 > stream.length) reject('the JPEG lossless frame is truncated inside a marker');
     const length = (stream[at + 2] << 8) | stream[at + 3];
     const body = at + 4;
@@ -227,6 +234,7 @@ function decodeScan(
   const count = indexes.length;
   const intervals = restartRows > 0 ? Math.ceil(rows / restartRows) : 1;
   const { data, ends, marker } = entropyCodedData(stream, at, intervals);
+  const fastMask = (1 << FAST_BITS) - 1;
   let interval = 0;
   let read = 0;
   let buffer = 0;
@@ -244,12 +252,12 @@ function decodeScan(
       const i = position + indexes[s];
       const table = tables[s];
       // The difference: its size Huffman-coded (F.2.2.3), then that many bits, the top one clear
-      // for negative values (F.1.2.1); both by one lookup where they fit in 11 bits.
+      // for negative values (F.1.2.1); both by one lookup where they fit in FAST_BITS.
       while (bits <= 24) {
         buffer = (buffer << 8) | data[read++];
         bits += 8;
       }
-      const entry = table.fast[(buffer >>> (bits - 11)) & 2047];
+      const entry = table.fast[(buffer >>> (bits - FAST_BITS)) & fastMask];
       let difference: number;
       if ((entry & 256) !== 0) {
         bits -= entry & 255;
@@ -258,7 +266,7 @@ function decodeScan(
         let size = entry >> 9;
         if (entry !== 0) bits -= entry & 255;
         else {
-          let length = 12;
+          let length = FAST_BITS + 1;
           for (; length <= 16; length++) {
             const code = (buffer >>> (bits - length)) & ((1 << length) - 1);
             if (code <= table.maxCode[length]) {
