@@ -334,6 +334,36 @@ describe('public lossless JPEG files (jpeg-lossless-decoder-js test data: one MR
     expect(new Set(images.map((values) => values.join(','))).size).toBe(1);
     expect(Math.max(...images[0])).toBeGreaterThan(0);
   });
+
+  test.each([
+    ['8-bit grey', 'jpeg_lossless_sel1-8bit.dcm', 1],
+    ['8-bit RGB', 'jpeg_lossless_sel1-rgb.dcm', 3],
+  ])('the %s file reads as GDCM reads it', async (_, file, components) => {
+    const dir = path.join(root, `public-${file}`);
+    fs.mkdirSync(dir);
+    fs.copyFileSync(path.join(data, file), path.join(dir, 'image.dcm'));
+    const result = await convertImageFiles([
+      { name: 'image.dcm', load: () => fs.readFileSync(path.join(dir, 'image.dcm')) },
+    ]);
+    expect(result.rejected).toEqual([]);
+    expect(result.images[0].metadata).toMatchObject({ components, componentType: 'uint8' });
+    const { converted, reference } = await convertedAndReference(
+      dir,
+      ['image.dcm'],
+      result.images[0].content,
+    );
+    expect(converted.size).toEqual(reference.size);
+    expect([converted.spacing, converted.origin, converted.direction]).toEqual([
+      reference.spacing,
+      reference.origin,
+      reference.direction,
+    ]);
+    // Millions of values: compared in a loop, which reports where they first differ.
+    const { values } = converted;
+    expect(values.length).toBe(reference.values.length);
+    expect(values.findIndex((v, i) => v !== reference.values[i])).toBe(-1);
+    expect(Math.max(...values.slice(0, 100_000)) - Math.min(...values.slice(0, 100_000))).toBeGreaterThan(10);
+  });
 });
 
 describe('frames that lie or break are refused with the reason', () => {

@@ -295,6 +295,30 @@ describe('DICOM series, checked with ITK and GDCM', () => {
     ]);
   });
 
+  test('radiographs with no place in the patient: each file an image of its own, as GDCM reads it', async () => {
+    // Two views of one series, of one size, with neither ImagePositionPatient nor ImageOrientationPatient.
+    const view = (instance: number): SliceSpec => ({
+      seriesUid: '1.2.826.0.1.3680043.8.498.77',
+      rows: 6,
+      columns: 9,
+      pixelSpacing: [0.143, 0.139],
+      modality: 'CR',
+      pixels: Int16Array.from({ length: 54 }, (_, i) => (i * 97 * instance) % 4096),
+      instance,
+    });
+    const { dir, names } = writeSeries([view(1), view(2)]);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    expect(result.images.map((i) => [i.name, i.sources])).toEqual([
+      ['CR.mha', [names[0]]],
+      ['CR-2.mha', [names[1]]],
+    ]);
+    for (const [k, image] of result.images.entries()) {
+      expect(image.metadata).toMatchObject({ size: [9, 6, 1], origin: [0, 0, 0] });
+      await expectSameAsGdcm(dir, [names[k]], image.content);
+    }
+  });
+
   test('no patient or study identifier reaches the output header', async () => {
     const { dir, names } = writeSeries(ctSeries().map((s) => ({ ...s, patientName: 'Doe^Jane' })));
     const [image] = (await convertImageFiles(files(dir, names))).images;
@@ -309,7 +333,7 @@ describe('multi-frame DICOM and explicit big endian', () => {
   /** The oblique CT of the series tests as the frames of one file. */
   const frames = (count = 6) =>
     ctSeries({ slices: count }).map((slice) => ({
-      position: slice.position,
+      position: slice.position!,
       pixels: slice.pixels as Int16Array,
     }));
   const multiFrame = (spec: Partial<MultiFrameSpec>): MultiFrameSpec => ({

@@ -187,6 +187,17 @@ describe('conversion to MetaImage, checked with ITK', () => {
     expectSameImage(output, await itk({ read: path.join(dir, name) }));
   });
 
+  test("ITK's own test image cthead1.png (shipped with @itk-wasm/dam) reads as ITK reads it", async () => {
+    const shipped = path.join(
+      path.dirname(require.resolve('@itk-wasm/dam/package.json')),
+      'test/data/cthead1.png',
+    );
+    fs.copyFileSync(shipped, path.join(dir, 'cthead1.png'));
+    const { output } = await convertAndReadBack(['cthead1.png']);
+    expectSameImage(output, await itk({ read: path.join(dir, 'cthead1.png') }));
+    expect(output.size).toEqual([256, 256]);
+  });
+
   test('a JPEG decodes to the pixels that ITK decodes', async () => {
     await itk({
       write: path.join(dir, 'photo.jpg'),

@@ -9,9 +9,12 @@ export interface SliceSpec {
   readonly seriesUid: string;
   readonly rows: number;
   readonly columns: number;
-  readonly position: readonly number[];
-  readonly orientation: readonly number[];
+  /** ImagePositionPatient and ImageOrientationPatient; left out for radiographs and captures. */
+  readonly position?: readonly number[];
+  readonly orientation?: readonly number[];
   readonly pixelSpacing: readonly number[];
+  /** CT by default. */
+  readonly modality?: string;
   /** 16-bit signed grey by default; 8-bit unsigned grey or RGB with `bitsAllocated: 8`. */
   readonly pixels: Int16Array | Uint16Array | Uint8Array | Int8Array;
   readonly bitsAllocated?: 8 | 16;
@@ -85,14 +88,14 @@ export function dicomSlice(spec: SliceSpec): Buffer {
   const dataset: Element[] = [
     [0x0008, 0x0016, 'UI', uid('1.2.840.10008.5.1.4.1.1.2')],
     [0x0008, 0x0018, 'UI', uid(sopInstance)],
-    [0x0008, 0x0060, 'CS', text('CT')],
+    [0x0008, 0x0060, 'CS', text(spec.modality ?? 'CT')],
     [0x0010, 0x0010, 'PN', text(spec.patientName ?? 'Doe^Jane')],
     [0x0010, 0x0020, 'LO', text('PID-0042')],
     [0x0018, 0x0050, 'DS', ds([spec.pixelSpacing[0]])],
     [0x0020, 0x000e, 'UI', uid(spec.seriesUid)],
     [0x0020, 0x0013, 'IS', text(String(spec.instance))],
-    [0x0020, 0x0032, 'DS', ds(spec.position)],
-    [0x0020, 0x0037, 'DS', ds(spec.orientation)],
+    ...(spec.position ? ([[0x0020, 0x0032, 'DS', ds(spec.position)]] as Element[]) : []),
+    ...(spec.orientation ? ([[0x0020, 0x0037, 'DS', ds(spec.orientation)]] as Element[]) : []),
     [0x0028, 0x0002, 'US', us(samples)],
     [0x0028, 0x0004, 'CS', text(spec.photometric ?? (samples === 3 ? 'RGB' : 'MONOCHROME2'))],
     ...(samples === 3 ? ([[0x0028, 0x0006, 'US', us(spec.planarConfiguration ?? 0)]] as Element[]) : []),

@@ -20,7 +20,7 @@ const dot = (a: readonly number[], b: readonly number[]) => a[0] * b[0] + a[1] *
 
 /**
  * Groups slices into volumes: by SeriesInstanceUID and, where they differ within a series, by
- * orientation and size; orders each group by position along the slice normal (not by file name
+ * orientation and size; a file with no place in the patient on its own; orders each group by position along the slice normal (not by file name
  * or instance number); and refuses a group, naming where, whose slices leave gaps, repeat a
  * position, or are unevenly spaced. Stored values are rescaled (slope and intercept). Yields the
  * groups one by one, each as its volume or as the refusal of its files.
@@ -31,12 +31,14 @@ export async function* assembleSeries(
 ): AsyncGenerator<SeriesOutcome> {
   const groups = new Map<string, DicomSlice[]>();
   for (const slice of slices) {
-    const key = [
-      slice.seriesUid,
-      slice.orientation.map((v) => v.toFixed(4)).join(','),
-      slice.rows,
-      slice.columns,
-    ].join('|');
+    const key = slice.placeless
+      ? `file|${slice.file}`
+      : [
+          slice.seriesUid,
+          slice.orientation.map((v) => v.toFixed(4)).join(','),
+          slice.rows,
+          slice.columns,
+        ].join('|');
     const group = groups.get(key);
     if (group) group.push(slice);
     else groups.set(key, [slice]);
@@ -84,7 +86,7 @@ async function assemble(group: readonly DicomSlice[], reader: DicomFrameReader, 
   const along = positions.map((p) => dot(p[0].position, normal));
   const steps = along.slice(1).map((v, i) => v - along[i]);
 
-  let step = first.spacing[0];
+  let step = 1; // a single slice is 1 apart from the next, as GDCM reads it
   if (steps.length > 0) {
     step = [...steps].sort((a, b) => a - b)[Math.floor(steps.length / 2)];
     const gaps = steps.map((s, i) => ({ s, i })).filter(({ s }) => s > step * 1.5);

@@ -42,6 +42,12 @@ export interface DicomSlice {
   readonly intercept: number;
   /** Non-identifying keys kept in the output header. */
   readonly metadata: Readonly<Record<string, string>>;
+  /**
+   * No ImagePositionPatient nor ImageOrientationPatient (projection radiographs, secondary
+   * captures, cine loops): the file is an image of its own at the origin, its frames 1 apart (a
+   * cine loop's FrameTime apart), as GDCM reads it; never stacked with other files.
+   */
+  readonly placeless: boolean;
   /** Orders the slices of one position in a 4D series: temporal position, else instance or frame order. */
   readonly timeOrder: number;
 }
@@ -118,8 +124,13 @@ export function readDicomSlices(
     }
     return values as number[];
   };
-  let step = 0;
-  if (classicMultiFrame) {
+  // Nuclear medicine keeps the first frame's geometry in its Detector Information Sequence.
+  const detector = data.elements.x00540022?.items?.[0]?.dataSet;
+  const plane = classicMultiFrame && !data.elements.x00200032 && detector ? detector : undefined;
+  // Projection radiographs, secondary captures and cine loops have no place in the patient.
+  const placeless = !enhanced && !plane && !data.elements.x00200032 && !data.elements.x00200037;
+  let step = placeless ? placelessFrameStep(data) : 0;
+  if (classicMultiFrame && !placeless) {
     step = data.floatString('x00180088') ?? NaN;
     if (!Number.isFinite(step) || step <= 0) {
       reject(
@@ -127,29 +138,22 @@ export function readDicomSlices(
       );
     }
   }
-  // Nuclear medicine keeps the first frame's geometry in its Detector Information Sequence.
-  const detector = data.elements.x00540022?.items?.[0]?.dataSet;
-  const plane = classicMultiFrame && !data.elements.x00200032 && detector ? detector : undefined;
   return attributes.map((at, frame) => {
-    const orientation = numbers(
-      plane ?? at(FUNCTIONAL_GROUP.planeOrientation),
-      'x00200037',
-      6,
-      'ImageOrientationPatient',
-    );
-    let position = numbers(
-      plane ?? at(FUNCTIONAL_GROUP.planePosition),
-      'x00200032',
-      3,
-      'ImagePositionPatient',
-    );
+    const orientation = placeless
+      ? [1, 0, 0, 0, 1, 0]
+      : numbers(plane ?? at(FUNCTIONAL_GROUP.planeOrientation), 'x00200037', 6, 'ImageOrientationPatient');
+    let position = placeless
+      ? [0, 0, 0]
+      : numbers(plane ?? at(FUNCTIONAL_GROUP.planePosition), 'x00200032', 3, 'ImagePositionPatient');
     if (classicMultiFrame) {
       const [r, c] = [orientation.slice(0, 3), orientation.slice(3, 6)];
       const normal = [r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]];
       position = position.map((v, i) => v + frame * step * normal[i]);
     }
     const measures = at(FUNCTIONAL_GROUP.pixelMeasures);
-    const [rowSpacing, columnSpacing] = numbers(measures, 'x00280030', 2, 'PixelSpacing');
+    const [rowSpacing, columnSpacing] = placeless
+      ? placelessSpacing(data)
+      : numbers(measures, 'x00280030', 2, 'PixelSpacing');
     const transformation = at(FUNCTIONAL_GROUP.pixelValueTransformation);
     const window = at(FUNCTIONAL_GROUP.frameVoiLut);
     const content = at(FUNCTIONAL_GROUP.frameContent);
@@ -170,6 +174,7 @@ export function readDicomSlices(
         : frames > 1
           ? frame
           : (data.intString('x00200100') ?? data.intString('x00200013') ?? 0),
+      placeless,
       rows,
       columns,
       spacing: [columnSpacing, rowSpacing],
@@ -187,6 +192,27 @@ export function readDicomSlices(
       ),
     };
   });
+}
+
+/**
+ * How far apart the frames of an image with no place in the patient lie: a cine loop's
+ * FrameTime, in ms, when its FrameIncrementPointer names it, else 1, as GDCM reads them.
+ */
+function placelessFrameStep(data: dicomParser.DataSet): number {
+  const frameTime = data.floatString('x00181063');
+  const byTime = data.elements.x00280009 && data.attributeTag('x00280009') === 'x00181063';
+  return byTime && frameTime !== undefined && Number.isFinite(frameTime) && frameTime > 0 ? frameTime : 1;
+}
+
+/**
+ * Row and column spacing of an image with no place in the patient: PixelSpacing, else 1 mm, as
+ * GDCM reads it.
+ */
+function placelessSpacing(data: dicomParser.DataSet): [number, number] {
+  const spacing = [data.floatString('x00280030', 0), data.floatString('x00280030', 1)];
+  return spacing.every((v) => v !== undefined && Number.isFinite(v) && v > 0)
+    ? (spacing as [number, number])
+    : [1, 1];
 }
 
 /** Refuses a file whose pixel data ends before its frames do. */
