@@ -188,10 +188,7 @@ describe('conversion to MetaImage, checked with ITK', () => {
   });
 
   test("ITK's own test image cthead1.png (shipped with @itk-wasm/dam) reads as ITK reads it", async () => {
-    const shipped = path.join(
-      path.dirname(require.resolve('@itk-wasm/dam/package.json')),
-      'test/data/cthead1.png',
-    );
+    const shipped = path.join(path.dirname(require.resolve('@itk-wasm/dam')), 'test/data/cthead1.png');
     fs.copyFileSync(shipped, path.join(dir, 'cthead1.png'));
     const { output } = await convertAndReadBack(['cthead1.png']);
     expectSameImage(output, await itk({ read: path.join(dir, 'cthead1.png') }));
