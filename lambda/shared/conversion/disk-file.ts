@@ -1,6 +1,9 @@
 import * as fs from 'node:fs';
 import type { InputFile } from './convert-image-files';
 
+/** Files larger than this get a buffer of their own, freed with them, not kept for reuse. */
+const LARGEST_KEPT = 64 * 1024 * 1024;
+
 /**
  * One buffer for files read one after another and dropped before the next (DICOM slices), grown
  * to the largest: fresh buffers for hundreds of slices cost more in page faults than the reading.
@@ -10,6 +13,7 @@ export class ReusedBuffer {
 
   /** `bytes` bytes of the buffer, valid until the next call. */
   take(bytes: number): Buffer {
+    if (bytes > LARGEST_KEPT) return Buffer.allocUnsafeSlow(bytes);
     if (bytes > this.buffer.length) this.buffer = Buffer.allocUnsafeSlow(bytes);
     return this.buffer.subarray(0, bytes);
   }
