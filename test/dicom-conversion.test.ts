@@ -377,6 +377,27 @@ describe('multi-frame DICOM and explicit big endian', () => {
     await expectSameAsGdcm(dir, names, result.images[0].content);
   });
 
+  test('a multi-frame file is read whole once, for its header; each frame then reads only its own bytes', async () => {
+    for (const rle of [undefined, 'offset-table'] as const) {
+      const { dir, names } = writeFile(`counted-${rle}.dcm`, multiFrameFile(multiFrame({ rle })));
+      const file = diskFile(names[0], path.join(dir, names[0]));
+      const reads = { whole: 0, ranges: [] as number[] };
+      const counted: InputFile = {
+        name: file.name,
+        load: (reuse) => (reads.whole++, file.load(reuse)),
+        readRange: (range, reuse) => (reads.ranges.push(range.length), file.readRange!(range, reuse)),
+      };
+      const result = await convertImageFiles([counted]);
+      expect(result.rejected).toEqual([]);
+      expect(reads.whole).toBe(1);
+      expect(reads.ranges).toHaveLength(6);
+      const frameBytes = 7 * 5 * 2;
+      if (rle) expect(reads.ranges.every((n) => n < 2 * frameBytes + 64)).toBe(true);
+      else expect(reads.ranges).toEqual(new Array(6).fill(frameBytes));
+      await expectSameAsGdcm(dir, names, result.images[0].content);
+    }
+  });
+
   test('frames stored out of order are ordered along the normal, as separate files would be', async () => {
     const ordered = writeFile('ordered.dcm', multiFrameFile(multiFrame({})));
     const mixed = writeFile('mixed.dcm', multiFrameFile(multiFrame({ frames: shuffled(frames()) })));
@@ -428,7 +449,7 @@ describe('multi-frame DICOM and explicit big endian', () => {
           {
             filename: 'rle.dcm',
             reason:
-              'rle.dcm: 12 pixel data fragments for 6 frames and no basic offset table: the frames cannot be told apart',
+              '12 pixel data fragments for 6 frames and no basic offset table: the frames cannot be told apart',
           },
         ]);
         return;

@@ -10,6 +10,7 @@ import { assembleSeries } from './dicom-series';
 import { DicomSlice, isDicom, readDicomSlices } from './dicom-slice';
 import { archiveLimits, extractZip } from './zip-archive';
 import { ReusedBuffer } from './disk-file';
+import type { ByteRange } from './dicom-pixel-data';
 import { Volume } from './volume';
 
 /** One file of an upload set, by its own name; loaded only when a reader needs it. */
@@ -20,6 +21,8 @@ export interface InputFile {
    * use, for readers that drop the bytes before they load the next file.
    */
   readonly load: (reuse?: ReusedBuffer) => Buffer;
+  /** Reads one range of the file without the rest, where it is on disk (as `load` else). */
+  readonly readRange?: (range: ByteRange, reuse?: ReusedBuffer) => Buffer;
 }
 
 export interface ConvertedImage {
@@ -92,7 +95,7 @@ export async function convertImageFiles(
       (!/\.[A-Za-z0-9]{1,5}$/.test(name) && isDicom(file.load(headerBytes)))
     ) {
       try {
-        dicomSlices.push(...readDicomSlices(name, file.load, limits, headerBytes));
+        dicomSlices.push(...readDicomSlices(file, limits, headerBytes));
       } catch (err) {
         if (!(err instanceof Rejection)) throw err;
         rejected.push({ filename: name, reason: err.message });

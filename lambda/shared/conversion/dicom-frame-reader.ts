@@ -9,14 +9,16 @@ import { Rejection, reject } from './rejection';
 
 const BIG_ENDIAN = '1.2.840.10008.1.2.2';
 
+const DEFLATED = '1.2.840.10008.1.2.1.99';
+
 /**
- * Reads the stored values of slices, file by file: 8-bit, or 16-bit little endian, colour
- * interleaved. Keeps only the last file parsed, so the frames of a multi-frame file, which a
- * series visits in a row, parse it once.
+ * Reads the stored values of slices, frame by frame: 8-bit, or 16-bit little endian, colour
+ * interleaved. A frame's bytes are read from its file alone, where its header placed them; only a
+ * deflated data set is inflated whole again, and kept while the frames of its file are read.
  */
 export class DicomFrameReader {
-  private last?: { file: string; data: dicomParser.DataSet };
-  /** Each file is read into this buffer: its values are in the volume before the next is read. */
+  private inflated?: { file: string; data: dicomParser.DataSet };
+  /** Each frame is read into this buffer: its values are in the volume before the next is read. */
   private readonly bytes = new ReusedBuffer();
 
   constructor(private readonly limits: ConversionLimits) {}
@@ -24,11 +26,7 @@ export class DicomFrameReader {
   /** The slice's stored values; a frame that cannot be decoded is refused naming its file. */
   async read(slice: DicomSlice): Promise<Buffer> {
     try {
-      if (this.last?.file !== slice.file) {
-        this.last = undefined;
-        this.last = { file: slice.file, data: parseDicomDataSet(slice.load(this.bytes), this.limits) };
-      }
-      const stored = await this.frame(this.last.data, slice);
+      const stored = await this.frame(slice);
       return slice.ybrFull ? ybrFullToRgb(stored) : stored;
     } catch (err) {
       if (err instanceof Rejection) throw new Rejection(`${slice.file}: ${err.message}`);
@@ -36,19 +34,17 @@ export class DicomFrameReader {
     }
   }
 
-  /** Drops the file held, once a series is written. */
+  /** Drops the inflated file held, once a series is written. */
   release(): void {
-    this.last = undefined;
+    this.inflated = undefined;
   }
 
-  private async frame(data: dicomParser.DataSet, slice: DicomSlice): Promise<Buffer> {
-    const pixelData = data.elements.x7fe00010;
+  private async frame(slice: DicomSlice): Promise<Buffer> {
     const { rows, columns, samples, bitsAllocated } = slice;
     const frameBytes = rows * columns * samples * (bitsAllocated / 8);
+    const stored = this.storedBytes(slice);
     if (isEncapsulated(slice.transferSyntax)) {
-      const frames = data.intString('x00280008') ?? 1;
-      const encoded = encapsulatedFrame(data, pixelData, slice.frame, frames);
-      const decoded = await decodeFrame(slice.transferSyntax, encoded, {
+      const decoded = await decodeFrame(slice.transferSyntax, stored, {
         rows,
         columns,
         samples,
@@ -59,51 +55,30 @@ export class DicomFrameReader {
       }
       return decoded;
     }
-    const start = pixelData.dataOffset + slice.frame * frameBytes;
-    const stored = data.byteArray.subarray(start, start + frameBytes);
     if (stored.length < frameBytes) reject('the pixel data is truncated');
     if (slice.transferSyntax === BIG_ENDIAN && bitsAllocated === 16) return Buffer.from(stored).swap16();
-    // Colour stored plane by plane (PlanarConfiguration 1) is interleaved, as the output keeps it.
-    if (samples === 3 && data.uint16('x00280006') === 1) return interleavePlanes(stored, rows * columns);
-    // A view, not a copy: the values are written into the volume before the next file is read.
-    return Buffer.from(stored.buffer, stored.byteOffset, stored.length);
+    // Colour stored plane by plane is interleaved, as the output keeps it.
+    if (slice.planar) return interleavePlanes(stored, rows * columns);
+    // The bytes as read: their values are written into the volume before the next frame is read.
+    return stored;
   }
-}
 
-/**
- * The bytes of one frame of encapsulated pixel data: all fragments for a single frame; else the
- * fragments the basic offset table assigns to it, or one fragment per frame when there are as
- * many fragments as frames.
- */
-function encapsulatedFrame(
-  data: dicomParser.DataSet,
-  pixelData: dicomParser.Element,
-  frame: number,
-  frames: number,
-): Buffer {
-  const fragments = pixelData.fragments ?? [];
-  const bytesOf = (list: readonly dicomParser.Fragment[]) => {
-    const views = list.map((f) => {
-      if (f.position + f.length > data.byteArray.length) reject('a pixel data fragment is truncated');
-      return Buffer.from(data.byteArray.buffer, data.byteArray.byteOffset + f.position, f.length);
-    });
-    // One fragment, the usual case, is passed as a view: decoders only read it.
-    return views.length === 1 ? views[0] : Buffer.concat(views);
-  };
-  if (frames === 1) return bytesOf(fragments);
-  const table = pixelData.basicOffsetTable ?? [];
-  if (table.length === frames) {
-    const start = table[frame];
-    const end = frame + 1 < frames ? table[frame + 1] : Infinity;
-    if (!(end > start) || !fragments.some((f) => f.offset === start)) {
-      reject(`the basic offset table does not point at a fragment for frame ${frame + 1}`);
+  /** The frame's bytes, its fragments joined; only these are read from its file. */
+  private storedBytes(slice: DicomSlice): Buffer {
+    if (slice.transferSyntax === DEFLATED) {
+      if (this.inflated?.file !== slice.file) {
+        this.inflated = undefined;
+        this.inflated = { file: slice.file, data: parseDicomDataSet(slice.load(), this.limits) };
+      }
+      const { byteArray } = this.inflated.data;
+      const views = slice.pixels.map((r) =>
+        Buffer.from(byteArray.buffer, byteArray.byteOffset + r.offset, r.length),
+      );
+      return views.length === 1 ? views[0] : Buffer.concat(views);
     }
-    return bytesOf(fragments.filter((f) => f.offset >= start && f.offset < end));
+    if (slice.pixels.length === 1) return slice.readRange(slice.pixels[0], this.bytes);
+    return Buffer.concat(slice.pixels.map((r) => slice.readRange(r)));
   }
-  if (fragments.length === frames) return bytesOf([fragments[frame]]);
-  return reject(
-    `${fragments.length} pixel data fragments for ${frames} frames and no basic offset table: the frames cannot be told apart`,
-  );
 }
 
 /**

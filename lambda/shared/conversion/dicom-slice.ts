@@ -4,6 +4,8 @@ import { parseDicomDataSet, transferSyntaxOf } from './dicom-dataset';
 import { checkTransferSyntax, isEncapsulated } from './dicom-frame-decoder';
 import { FUNCTIONAL_GROUP, frameAttributes, hasFunctionalGroups } from './dicom-functional-groups';
 import { reject } from './rejection';
+import type { InputFile } from './convert-image-files';
+import { ByteRange, frameRanges } from './dicom-pixel-data';
 import type { ReusedBuffer } from './disk-file';
 
 export { isDicom } from './dicom-dataset';
@@ -17,10 +19,19 @@ const RLE = '1.2.840.10008.1.2.5';
  */
 export interface DicomSlice {
   readonly file: string;
-  /** Loads the file's bytes again (into `reuse`'s buffer where given, as `InputFile.load`). */
+  /** Loads the whole file again (into `reuse`'s buffer where given, as `InputFile.load`). */
   readonly load: (reuse?: ReusedBuffer) => Buffer;
+  /** Reads one range of the file (as `InputFile.readRange`). */
+  readonly readRange: (range: ByteRange, reuse?: ReusedBuffer) => Buffer;
   /** Index of the frame in its file; 0 for single-frame files. */
   readonly frame: number;
+  /**
+   * Where the frame's stored bytes lie in its file (in its inflated data set, for a deflated
+   * one): one range, or the fragments of a compressed frame in order.
+   */
+  readonly pixels: readonly ByteRange[];
+  /** Colour stored plane by plane (PlanarConfiguration 1), interleaved when read. */
+  readonly planar: boolean;
   readonly transferSyntax: string;
   readonly seriesUid: string;
   readonly rows: number;
@@ -60,11 +71,15 @@ export interface DicomSlice {
  * geometry). Patient and study identifiers are never read.
  */
 export function readDicomSlices(
-  file: string,
-  load: (reuse?: ReusedBuffer) => Buffer,
+  input: InputFile,
   limits: ConversionLimits,
   reuse?: ReusedBuffer,
 ): DicomSlice[] {
+  const { name: file, load } = input;
+  const readRange = (range: ByteRange, into?: ReusedBuffer) =>
+    input.readRange
+      ? input.readRange(range, into)
+      : input.load(into).subarray(range.offset, range.offset + range.length);
   const data = parseDicomDataSet(load(reuse), limits);
   const transferSyntax = transferSyntaxOf(data);
   checkTransferSyntax(transferSyntax);
@@ -104,13 +119,14 @@ export function readDicomSlices(
   if (rows < 1 || columns < 1 || rows > limits.maxAxisLength || columns > limits.maxAxisLength) {
     reject(`image size ${columns} x ${rows} is not valid`);
   }
-  checkPixelDataExtent(
+  const ranges = frameRanges(
     data,
     pixelData,
-    transferSyntax,
+    isEncapsulated(transferSyntax),
     frames,
     rows * columns * samples * (bitsAllocated / 8),
   );
+  const planar = samples === 3 && data.uint16('x00280006') === 1;
   const seriesUid = data.string('x0020000e');
   if (!seriesUid) reject('the DICOM file has no SeriesInstanceUID');
 
@@ -166,7 +182,10 @@ export function readDicomSlices(
     return {
       file,
       load,
+      readRange,
       frame,
+      pixels: ranges[frame],
+      planar,
       transferSyntax,
       seriesUid,
       timeOrder: enhanced
@@ -213,28 +232,4 @@ function placelessSpacing(data: dicomParser.DataSet): [number, number] {
   return spacing.every((v) => v !== undefined && Number.isFinite(v) && v > 0)
     ? (spacing as [number, number])
     : [1, 1];
-}
-
-/** Refuses a file whose pixel data ends before its frames do. */
-function checkPixelDataExtent(
-  data: dicomParser.DataSet,
-  pixelData: dicomParser.Element,
-  transferSyntax: string,
-  frames: number,
-  frameBytes: number,
-): void {
-  if (isEncapsulated(transferSyntax)) {
-    if (!pixelData.encapsulatedPixelData || !pixelData.fragments?.length) {
-      reject('the compressed pixel data is not encapsulated');
-    }
-    if (pixelData.fragments.some((f) => f.position + f.length > data.byteArray.length)) {
-      reject('a pixel data fragment is truncated');
-    }
-    return;
-  }
-  const expected = frameBytes * frames;
-  const present = Math.min(pixelData.length, data.byteArray.length - pixelData.dataOffset);
-  if (present < expected) {
-    reject(`the pixel data is truncated: ${present} bytes, ${expected} expected`);
-  }
 }

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import type { InputFile } from './convert-image-files';
+import type { ByteRange } from './dicom-pixel-data';
 
 /** Files larger than this get a buffer of their own, freed with them, not kept for reuse. */
 const LARGEST_KEPT = 64 * 1024 * 1024;
@@ -19,9 +20,25 @@ export class ReusedBuffer {
   }
 }
 
-/** A file of an upload set on disk, read each time a reader loads it. */
+/** A file of an upload set on disk, read each time a reader loads it, whole or a range of it. */
 export function diskFile(name: string, file: string): InputFile {
-  return { name, load: (reuse) => readWholeFile(file, reuse) };
+  return {
+    name,
+    load: (reuse) => readWholeFile(file, reuse),
+    readRange: (range, reuse) => readFileRange(file, range, reuse),
+  };
+}
+
+/** Bytes of a file from `range.offset` on, into `reuse`'s buffer when given. */
+function readFileRange(file: string, range: ByteRange, reuse?: ReusedBuffer): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const content = reuse ? reuse.take(range.length) : Buffer.allocUnsafe(range.length);
+    readFully(fd, content, range.offset, file);
+    return content;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Largest read that `fs.readSync` takes at once (2 GiB - 1); slides are larger. */
@@ -36,13 +53,25 @@ export function readWholeFile(file: string, reuse?: ReusedBuffer): Buffer {
   try {
     const size = fs.fstatSync(fd).size;
     const content = reuse ? reuse.take(size) : Buffer.allocUnsafe(size);
-    for (let offset = 0; offset < size;) {
-      const read = fs.readSync(fd, content, offset, Math.min(CHUNK_BYTES, size - offset), offset);
-      if (read === 0) throw new Error(`${file} ended at ${offset} of ${size} bytes`);
-      offset += read;
-    }
+    readFully(fd, content, 0, file);
     return content;
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** Fills `content` from the file's byte `position` on, in reads of at most 2 GiB. */
+function readFully(fd: number, content: Buffer, position: number, file: string): void {
+  for (let offset = 0; offset < content.length;) {
+    const read = fs.readSync(
+      fd,
+      content,
+      offset,
+      Math.min(CHUNK_BYTES, content.length - offset),
+      position + offset,
+    );
+    if (read === 0)
+      throw new Error(`${file} ended at ${position + offset}, before ${position + content.length}`);
+    offset += read;
   }
 }
