@@ -398,6 +398,62 @@ describe('multi-frame DICOM and explicit big endian', () => {
     }
   });
 
+  describe('a multi-frame file larger than its first read is never loaded whole', () => {
+    /** Frames of the given size, each a ramp of its own, along the oblique normal. */
+    const large = (count: number, side: number) =>
+      Array.from({ length: count }, (_, k) => ({
+        position: [-100, 50, 300].map((o, d) => o + k * 2.5 * normal[d]),
+        pixels: Int16Array.from({ length: side * side }, (_, i) => ((i * 7 + k * 131) % 3000) - 1000),
+      }));
+    /** The file through an InputFile that counts whole loads and the bytes read in ranges. */
+    const counted = (dir: string, name: string) => {
+      const file = diskFile(name, path.join(dir, name));
+      const reads = { whole: 0, rangeBytes: 0 };
+      const input: InputFile = {
+        ...file,
+        load: (reuse) => (reads.whole++, file.load(reuse)),
+        readRange: (range, reuse) => {
+          const bytes = file.readRange!(range, reuse);
+          reads.rangeBytes += bytes.length;
+          return bytes;
+        },
+      };
+      return { input, reads };
+    };
+
+    test.each([
+      ['native frames', undefined, 8, 160],
+      ['RLE frames with an offset table', 'offset-table' as const, 8, 160],
+      ['a header longer than the first read (1,200 frames of functional groups)', undefined, 1200, 16],
+    ])('%s read as GDCM reads them', async (_, rle, count, side) => {
+      const spec = multiFrame({ rows: side, columns: side, frames: large(count, side), rle });
+      const { dir, names } = writeFile(`large-${count}-${rle}.dcm`, multiFrameFile(spec));
+      const { input, reads } = counted(dir, names[0]);
+      const result = await convertImageFiles([input]);
+      expect(result.rejected).toEqual([]);
+      expect(reads.whole).toBe(0);
+      // The header and each frame's own bytes, nothing twice but the start of the file.
+      expect(reads.rangeBytes).toBeLessThan(input.size! + 300 * 1024);
+      await expectSameAsGdcm(dir, names, result.images[0].content);
+    });
+
+    test('compressed pixel data cut short, or without its end of sequence, is refused', async () => {
+      const spec = multiFrame({ rows: 160, columns: 160, frames: large(8, 160), rle: 'offset-table' });
+      const whole = multiFrameFile(spec);
+      const cut = writeFile('cut-rle.dcm', whole.subarray(0, whole.length - 5000));
+      const unended = writeFile('unended-rle.dcm', whole.subarray(0, whole.length - 8));
+      const reasons = [];
+      for (const { dir, names } of [cut, unended]) {
+        const result = await convertImageFiles([counted(dir, names[0]).input]);
+        reasons.push(result.rejected.map((r) => r.reason));
+      }
+      expect(reasons).toEqual([
+        ['a pixel data fragment is truncated'],
+        ['the compressed pixel data is truncated'],
+      ]);
+    });
+  });
+
   test('frames stored out of order are ordered along the normal, as separate files would be', async () => {
     const ordered = writeFile('ordered.dcm', multiFrameFile(multiFrame({})));
     const mixed = writeFile('mixed.dcm', multiFrameFile(multiFrame({ frames: shuffled(frames()) })));

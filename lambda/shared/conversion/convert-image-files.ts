@@ -21,8 +21,13 @@ export interface InputFile {
    * use, for readers that drop the bytes before they load the next file.
    */
   readonly load: (reuse?: ReusedBuffer) => Buffer;
-  /** Reads one range of the file without the rest, where it is on disk (as `load` else). */
+  /**
+   * Reads one range of the file without the rest, where it is on disk: at most `range.length`
+   * bytes, fewer where the file ends first.
+   */
   readonly readRange?: (range: ByteRange, reuse?: ReusedBuffer) => Buffer;
+  /** Bytes of the file, where known without reading it. */
+  readonly size?: number;
 }
 
 export interface ConvertedImage {

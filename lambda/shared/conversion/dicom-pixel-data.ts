@@ -16,7 +16,7 @@ export interface ByteRange {
  * that cannot be told apart.
  */
 export function frameRanges(
-  data: dicomParser.DataSet,
+  fileBytes: number,
   pixelData: dicomParser.Element,
   encapsulated: boolean,
   frames: number,
@@ -24,7 +24,7 @@ export function frameRanges(
 ): ByteRange[][] {
   if (!encapsulated) {
     const expected = frameBytes * frames;
-    const present = Math.min(pixelData.length, data.byteArray.length - pixelData.dataOffset);
+    const present = Math.min(pixelData.length, fileBytes - pixelData.dataOffset);
     if (present < expected) reject(`the pixel data is truncated: ${present} bytes, ${expected} expected`);
     return Array.from({ length: frames }, (_, frame) => [
       { offset: pixelData.dataOffset + frame * frameBytes, length: frameBytes },
@@ -34,7 +34,7 @@ export function frameRanges(
     reject('the compressed pixel data is not encapsulated');
   }
   const fragments = pixelData.fragments;
-  if (fragments.some((f) => f.position + f.length > data.byteArray.length)) {
+  if (fragments.some((f) => f.position + f.length > fileBytes)) {
     reject('a pixel data fragment is truncated');
   }
   const ranges = (list: readonly dicomParser.Fragment[]) =>

@@ -1,6 +1,7 @@
 import * as dicomParser from 'dicom-parser';
 import { ConversionLimits } from './conversion-limits';
-import { parseDicomDataSet, transferSyntaxOf } from './dicom-dataset';
+import { transferSyntaxOf } from './dicom-dataset';
+import { readDicomFileHeader } from './dicom-file-header';
 import { checkTransferSyntax, isEncapsulated } from './dicom-frame-decoder';
 import { FUNCTIONAL_GROUP, frameAttributes, hasFunctionalGroups } from './dicom-functional-groups';
 import { reject } from './rejection';
@@ -80,10 +81,9 @@ export function readDicomSlices(
     input.readRange
       ? input.readRange(range, into)
       : input.load(into).subarray(range.offset, range.offset + range.length);
-  const data = parseDicomDataSet(load(reuse), limits);
+  const { data, pixelData, fileBytes } = readDicomFileHeader(input, limits, reuse);
   const transferSyntax = transferSyntaxOf(data);
   checkTransferSyntax(transferSyntax);
-  const pixelData = data.elements.x7fe00010;
   if (!pixelData) reject('the DICOM file has no pixel data');
   const frames = data.intString('x00280008') ?? 1;
   if (!Number.isInteger(frames) || frames < 1 || frames > limits.maxAxisLength) {
@@ -120,7 +120,7 @@ export function readDicomSlices(
     reject(`image size ${columns} x ${rows} is not valid`);
   }
   const ranges = frameRanges(
-    data,
+    fileBytes,
     pixelData,
     isEncapsulated(transferSyntax),
     frames,

@@ -26,16 +26,16 @@ export function diskFile(name: string, file: string): InputFile {
     name,
     load: (reuse) => readWholeFile(file, reuse),
     readRange: (range, reuse) => readFileRange(file, range, reuse),
+    size: fs.statSync(file).size,
   };
 }
 
-/** Bytes of a file from `range.offset` on, into `reuse`'s buffer when given. */
+/** Bytes of a file from `range.offset` on, into `reuse`'s buffer when given; fewer where the file ends. */
 function readFileRange(file: string, range: ByteRange, reuse?: ReusedBuffer): Buffer {
   const fd = fs.openSync(file, 'r');
   try {
     const content = reuse ? reuse.take(range.length) : Buffer.allocUnsafe(range.length);
-    readFully(fd, content, range.offset, file);
-    return content;
+    return content.subarray(0, readFully(fd, content, range.offset));
   } finally {
     fs.closeSync(fd);
   }
@@ -53,16 +53,18 @@ export function readWholeFile(file: string, reuse?: ReusedBuffer): Buffer {
   try {
     const size = fs.fstatSync(fd).size;
     const content = reuse ? reuse.take(size) : Buffer.allocUnsafe(size);
-    readFully(fd, content, 0, file);
+    const read = readFully(fd, content, 0);
+    if (read < size) throw new Error(`${file} ended at ${read} of ${size} bytes`);
     return content;
   } finally {
     fs.closeSync(fd);
   }
 }
 
-/** Fills `content` from the file's byte `position` on, in reads of at most 2 GiB. */
-function readFully(fd: number, content: Buffer, position: number, file: string): void {
-  for (let offset = 0; offset < content.length;) {
+/** Fills `content` from the file's byte `position` on, in reads of at most 2 GiB, or up to its end: the bytes read. */
+function readFully(fd: number, content: Buffer, position: number): number {
+  let offset = 0;
+  while (offset < content.length) {
     const read = fs.readSync(
       fd,
       content,
@@ -70,8 +72,8 @@ function readFully(fd: number, content: Buffer, position: number, file: string):
       Math.min(CHUNK_BYTES, content.length - offset),
       position + offset,
     );
-    if (read === 0)
-      throw new Error(`${file} ended at ${position + offset}, before ${position + content.length}`);
+    if (read === 0) break;
     offset += read;
   }
+  return offset;
 }
