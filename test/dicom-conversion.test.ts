@@ -319,6 +319,19 @@ describe('DICOM series, checked with ITK and GDCM', () => {
     }
   });
 
+  test('files named as scanners name them, by number or by UID, are told DICOM by their marker', async () => {
+    const { dir, names } = writeSeries(shuffled(ctSeries({ slices: 3 })));
+    const scannerNames = ['IM00001', '1.2.840.113619.2.55.3.4', '00000003'];
+    names.forEach((name, i) => fs.renameSync(path.join(dir, name), path.join(dir, scannerNames[i])));
+    fs.writeFileSync(path.join(dir, 'NOTES'), 'not an image');
+    const result = await convertImageFiles(files(dir, [...scannerNames, 'NOTES']));
+    expect(result.images.map((i) => [i.name, [...i.sources].sort()])).toEqual([
+      ['CT.mha', [...scannerNames].sort()],
+    ]);
+    expect(result.rejected.map((r) => r.filename)).toEqual(['NOTES']);
+    await expectSameAsGdcm(dir, scannerNames, result.images[0].content);
+  });
+
   test('no patient or study identifier reaches the output header', async () => {
     const { dir, names } = writeSeries(ctSeries().map((s) => ({ ...s, patientName: 'Doe^Jane' })));
     const [image] = (await convertImageFiles(files(dir, names))).images;

@@ -93,18 +93,18 @@ export async function convertImageFiles(
   const dicomSlices: DicomSlice[] = [];
   // DICOM headers are read file by file, nothing of one kept when the next is read.
   const headerBytes = new ReusedBuffer();
+  const readDicom = (file: InputFile) => {
+    try {
+      dicomSlices.push(...readDicomSlices(file, limits, headerBytes));
+    } catch (err) {
+      if (!(err instanceof Rejection)) throw err;
+      rejected.push({ filename: file.name, reason: err.message });
+    }
+  };
   for (const file of files) {
     const name = file.name;
-    if (
-      /\.(dcm|dicom)$/i.test(name) ||
-      (!/\.[A-Za-z0-9]{1,5}$/.test(name) && isDicom(file.load(headerBytes)))
-    ) {
-      try {
-        dicomSlices.push(...readDicomSlices(file, limits, headerBytes));
-      } catch (err) {
-        if (!(err instanceof Rejection)) throw err;
-        rejected.push({ filename: name, reason: err.message });
-      }
+    if (/\.(dcm|dicom)$/i.test(name)) {
+      readDicom(file);
     } else if (/\.mha$/i.test(name) || /\.mhd$/i.test(name)) {
       const siblings = siblingsOf(file, files);
       const dataFile = /\.mhd$/i.test(name) ? referencedDataFile(file) : undefined;
@@ -135,6 +135,9 @@ export async function convertImageFiles(
         filename: name,
         reason: 'a MetaImage data file that no .mhd header of this upload names',
       });
+    } else if (isDicom(startOf(file, headerBytes))) {
+      // DICOM by its marker, whatever the name: scanners name files by number or by UID.
+      readDicom(file);
     } else {
       const known = NOT_YET.find(([pattern]) => pattern.test(name));
       rejected.push({
@@ -155,6 +158,11 @@ export async function convertImageFiles(
     images.push({ name, sources, content: await writeMetaImage(volume), metadata: describe(volume) });
   }
   return { images, rejected };
+}
+
+/** The first bytes of a file, enough to tell DICOM by its marker: read alone where the file is on disk. */
+function startOf(file: InputFile, reuse: ReusedBuffer): Buffer {
+  return file.readRange ? file.readRange({ offset: 0, length: 256 }, reuse) : file.load(reuse);
 }
 
 /** Replaces each zip archive by its files, named `<archive>/<path inside>`; a refused archive is one rejection. */
