@@ -49,11 +49,18 @@ async function main(): Promise<void> {
     fs.writeFileSync(target, image.content);
     const { size, spacing } = image.metadata as { size: number[]; spacing: number[] };
     console.log(
-      `converted ${image.sources.join(' + ')} -> ${target} (${size.join(' x ')} voxels, spacing ${spacing.map((v) => Number(v.toPrecision(6))).join(' x ')})`,
+      `converted ${sourcesOf(image.sources)} -> ${target} (${size.join(' x ')} voxels, spacing ${spacing.map((v) => Number(v.toPrecision(6))).join(' x ')})`,
     );
   }
   for (const { filename, reason } of result.rejected) console.log(`rejected ${filename}: ${reason}`);
   process.exit(result.rejected.length > 0 ? 1 : 0);
+}
+
+/** The files an image was made from: named when a few, else counted with the first and last. */
+function sourcesOf(sources: readonly string[]): string {
+  if (sources.length <= 3) return sources.join(' + ');
+  const sorted = [...sources].sort();
+  return `${sources.length} files (${sorted[0]} ... ${sorted.at(-1)})`;
 }
 
 main().catch((err: Error) => {

@@ -7,6 +7,7 @@ import { convertImageFiles, InputFile } from '../lambda/shared/conversion/conver
 import { bigTiffLevels, stripedRgbTiff } from './helpers/tiff-files';
 import { ItkImage, runItk } from './helpers/itk';
 import { buildZip } from './helpers/zip-builder';
+import { dicomSlice } from './helpers/dicom-files';
 
 const itk = (command: object) => runItk('itk-image.mjs', command);
 
@@ -362,12 +363,31 @@ describe('npm run convert', () => {
   test('prints one line per output and per rejected file, and exits 1 when something was rejected', async () => {
     await itk({ write: path.join(dir, 'cli.nii'), image: ct });
     fs.writeFileSync(path.join(dir, 'cli-cut.mha'), header(280).subarray(0, 150));
+    // A folder of four slices: one image, its files counted rather than all named.
+    const series = path.join(dir, 'cli-series');
+    fs.mkdirSync(series);
+    for (let k = 0; k < 4; k++) {
+      fs.writeFileSync(
+        path.join(series, `IM${k}.dcm`),
+        dicomSlice({
+          seriesUid: '1.2.826.0.1.3680043.8.498.31',
+          rows: 3,
+          columns: 2,
+          position: [0, 0, 2 * k],
+          orientation: [1, 0, 0, 0, 1, 0],
+          pixelSpacing: [0.5, 0.5],
+          pixels: new Int16Array(6).fill(k),
+          instance: k + 1,
+        }),
+      );
+    }
     const out = path.join(dir, 'cli-out');
     const child = spawn('npx', [
       'tsx',
       path.join(__dirname, '..', 'bin', 'convert.ts'),
       path.join(dir, 'cli.nii'),
       path.join(dir, 'cli-cut.mha'),
+      series,
       '--out',
       out,
     ]);
@@ -379,6 +399,7 @@ describe('npm run convert', () => {
     expect([code, stderr]).toEqual([1, '']);
     expect(stdout.trim().split('\n')).toEqual([
       `converted cli.nii -> ${path.join(out, 'cli.mha')} (7 x 5 x 4 voxels, spacing 0.7 x 0.8 x 2.5)`,
+      `converted 4 files (IM0.dcm ... IM3.dcm) -> ${path.join(out, 'CT.mha')} (2 x 3 x 4 voxels, spacing 0.5 x 0.5 x 2)`,
       'rejected cli-cut.mha: the file is truncated: 57 bytes of voxel data, 280 expected',
     ]);
     expect(fs.existsSync(path.join(out, 'cli.mha'))).toBe(true);
