@@ -607,6 +607,46 @@ describe('DICOM refused, with the reason', () => {
     );
   });
 
+  test('a DICOMDIR beside its series is named for what it is; the series converts', async () => {
+    const { dir, names } = writeSeries(ctSeries({ slices: 3 }));
+    // A Part 10 file whose meta group names the Media Storage Directory class, and no pixel data.
+    const element = (group: number, number: number, vr: string, value: string) => {
+      const padded = value.length % 2 ? `${value}\0` : value;
+      const head = Buffer.alloc(8);
+      head.writeUInt16LE(group, 0);
+      head.writeUInt16LE(number, 2);
+      head.write(vr, 4, 'latin1');
+      head.writeUInt16LE(padded.length, 6);
+      return Buffer.concat([head, Buffer.from(padded, 'latin1')]);
+    };
+    const meta = Buffer.concat([
+      element(0x0002, 0x0002, 'UI', '1.2.840.10008.1.3.10'),
+      element(0x0002, 0x0003, 'UI', '1.2.826.0.1.3680043.8.498.90'),
+      element(0x0002, 0x0010, 'UI', '1.2.840.10008.1.2.1'),
+    ]);
+    const length = Buffer.alloc(12);
+    length.writeUInt16LE(0x0002, 0);
+    length.write('UL', 4, 'latin1');
+    length.writeUInt16LE(4, 6);
+    length.writeUInt32LE(meta.length, 8);
+    const directory = Buffer.concat([
+      Buffer.alloc(128),
+      Buffer.from('DICM'),
+      length,
+      meta,
+      element(0x0004, 0x1130, 'CS', 'MEDIA'),
+    ]);
+    fs.writeFileSync(path.join(dir, 'DICOMDIR'), directory);
+    const result = await convertImageFiles(files(dir, [...names, 'DICOMDIR']));
+    expect(result.images.map((i) => i.name)).toEqual(['CT.mha']);
+    expect(result.rejected).toEqual([
+      {
+        filename: 'DICOMDIR',
+        reason: 'a DICOMDIR, the index of a DICOM medium, holds no image (the images are the files it lists)',
+      },
+    ]);
+  });
+
   test('a compressed transfer syntax not read is named', async () => {
     const { dir, names } = writeSeries(
       ctSeries({ slices: 1 }).map((s) => ({ ...s, transferSyntax: '1.2.840.10008.1.2.4.201' })),

@@ -12,6 +12,7 @@ import type { ReusedBuffer } from './disk-file';
 export { isDicom } from './dicom-dataset';
 
 const RLE = '1.2.840.10008.1.2.5';
+const DICOMDIR = '1.2.840.10008.1.3.10';
 
 /**
  * One image slice of a DICOM file (the file itself, or one frame of a multi-frame file), with
@@ -84,6 +85,9 @@ export function readDicomSlices(
   const { data, pixelData, fileBytes } = readDicomFileHeader(input, limits, reuse);
   const transferSyntax = transferSyntaxOf(data);
   checkTransferSyntax(transferSyntax);
+  if (data.string('x00020002') === DICOMDIR) {
+    reject('a DICOMDIR, the index of a DICOM medium, holds no image (the images are the files it lists)');
+  }
   if (!pixelData) reject('the DICOM file has no pixel data');
   const frames = data.intString('x00280008') ?? 1;
   if (!Number.isInteger(frames) || frames < 1 || frames > limits.maxAxisLength) {
