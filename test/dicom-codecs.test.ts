@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { convertImageFiles } from '../lambda/shared/conversion/convert-image-files';
 import { decodeFrame, FrameFormat } from '../lambda/shared/conversion/dicom-frame-decoder';
+import { decodeRle } from '../lambda/shared/conversion/dicom-rle';
 import { Rejection } from '../lambda/shared/conversion/rejection';
 import { CODEC_WASM_FILES } from '../lambda/shared/conversion/wasm-codec';
 import { copyBesideBundle } from '../lib/platform-function';
@@ -272,6 +273,46 @@ describe('lossy compressed series read as GDCM reads them', () => {
     const source = pixels.flatMap((p) => Array.from(p));
     expect(mean(converted.values, source)).toBeLessThan(1);
     expect(mean(reference.values, source)).toBeGreaterThan(10);
+  });
+});
+
+describe('RLE decoded in WebAssembly and in JavaScript', () => {
+  test('300 frames, whole or damaged: the same values, or the same refusal', () => {
+    let seed = 5;
+    const random = (n: number) => {
+      seed = (seed * 16807) % 2147483647;
+      return seed % n;
+    };
+    const outcome = (frame: Buffer, format: FrameFormat, wasmBytes?: number) => {
+      try {
+        return { values: decodeRle(frame, format, wasmBytes).toString('base64') };
+      } catch (err) {
+        if (!(err instanceof Rejection)) throw err;
+        return { refusal: err.message };
+      }
+    };
+    let refused = 0;
+    for (let trial = 0; trial < 300; trial++) {
+      const samples = random(3) === 0 ? 3 : 1;
+      const bitsAllocated = samples === 3 || random(2) === 0 ? 8 : 16;
+      const [rows, columns] = [1 + random(30), 1 + random(30)];
+      const count = rows * columns * samples;
+      const flat = random(2) === 0; // long runs, or noise
+      const values = Array.from({ length: count }, (_, i) =>
+        flat ? Math.floor(i / 40) : random(2 ** bitsAllocated),
+      );
+      const pixels = bitsAllocated === 8 ? Uint8Array.from(values) : Uint16Array.from(values);
+      const format: FrameFormat = { rows, columns, samples, bitsAllocated };
+      const frame = encodeFrame(TS.rle, { pixels, rows, columns, samples, bitsAllocated, signed: false });
+      if (trial % 2 === 1) {
+        for (let n = 1 + random(4); n > 0; n--) frame[64 + random(frame.length - 64)] = random(256);
+      }
+      const inWasm = outcome(frame, format);
+      expect(outcome(frame, format, 0)).toEqual(inWasm);
+      if (trial % 2 === 0) expect(inWasm).toEqual({ values: Buffer.from(pixels.buffer).toString('base64') });
+      if (inWasm.refusal) refused++;
+    }
+    expect(refused).toBeGreaterThan(20);
   });
 });
 

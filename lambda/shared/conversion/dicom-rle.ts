@@ -1,5 +1,9 @@
 import { frameBytes, FrameFormat } from './frame-format';
+import { DATA_ADDRESS, packbitsDecoder, Stop, WRITTEN_ADDRESS } from './packbits-wasm';
 import { reject } from './rejection';
+
+/** Frames whose bytes and values fit in this are decoded in WebAssembly, whose memory never shrinks. */
+const LARGEST_IN_WASM = 256 * 1024 * 1024;
 
 /**
  * Decodes one frame of DICOM RLE Lossless (PS3.5 annex G): a 64-byte header with the number of
@@ -7,9 +11,11 @@ import { reject } from './rejection';
  * (R, G, B, or the one grey), its most significant byte first. 8-bit grey has one segment,
  * 16-bit grey two, 8-bit RGB three. Returns stored values, little endian, colour interleaved.
  * Every offset and run is checked against the frame, and each segment must yield exactly one
- * byte per pixel.
+ * byte per pixel. The runs are decoded in WebAssembly (packbits-wasm.ts), whose memory holds
+ * the frame and its values; frames too large to keep there for the rest of the process, or past
+ * what its 32-bit addresses reach, are decoded in JavaScript (`wasmBytes` sets where).
  */
-export function decodeRle(frame: Buffer, format: FrameFormat): Buffer {
+export function decodeRle(frame: Buffer, format: FrameFormat, wasmBytes = LARGEST_IN_WASM): Buffer {
   const bytes = format.bitsAllocated / 8;
   const expected = format.samples * bytes;
   if (frame.length < 64) reject('the RLE frame is shorter than its 64-byte header');
@@ -24,16 +30,35 @@ export function decodeRle(frame: Buffer, format: FrameFormat): Buffer {
     reject('the RLE header points outside its frame');
   }
   const pixels = format.rows * format.columns;
-  const out = Buffer.allocUnsafe(frameBytes(format));
+  const size = frameBytes(format);
   // Segment order: sample by sample, most significant byte first; output is little endian.
   const stride = format.samples * bytes;
-  offsets.forEach((start, segment) => {
-    const sample = Math.floor(segment / bytes);
-    const byte = bytes - 1 - (segment % bytes);
-    const end = offsets[segment + 1] ?? frame.length;
-    unpackBits(frame, start, end, out, sample * bytes + byte, stride, pixels);
-  });
-  return out;
+  const planes = offsets.map((start, segment) => ({
+    start,
+    end: offsets[segment + 1] ?? frame.length,
+    first: Math.floor(segment / bytes) * bytes + (bytes - 1 - (segment % bytes)),
+  }));
+  if (DATA_ADDRESS + frame.length + size > wasmBytes) {
+    const out = Buffer.allocUnsafe(size);
+    for (const { start, end, first } of planes) unpackBits(frame, start, end, out, first, stride, pixels);
+    return out;
+  }
+  // In the decoder's memory: the frame, then the values decoded from it.
+  const { memory, unpack } = packbitsDecoder();
+  const outAt = DATA_ADDRESS + frame.length;
+  const needed = outAt + size - memory.buffer.byteLength;
+  if (needed > 0) memory.grow(Math.ceil(needed / 65536));
+  new Uint8Array(memory.buffer).set(frame, DATA_ADDRESS);
+  for (const { start, end, first } of planes) {
+    const stop = unpack(DATA_ADDRESS + start, DATA_ADDRESS + end, outAt + first, stride, pixels);
+    if (stop === Stop.segmentEnded) {
+      const written = new DataView(memory.buffer).getUint32(WRITTEN_ADDRESS, true);
+      reject(`an RLE segment ends after ${written} of ${pixels} bytes`);
+    }
+    if (stop === Stop.literalOverrun) reject('an RLE literal run overruns its segment');
+    if (stop === Stop.repeatOverrun) reject('an RLE repeat run overruns its segment');
+  }
+  return Buffer.from(new Uint8Array(memory.buffer, outAt, size));
 }
 
 /**
