@@ -1,7 +1,8 @@
 /**
- * PackBits decoding (the segments of DICOM RLE) in WebAssembly, where a byte copied costs a
- * third of what it costs in JavaScript. The module is small enough to be written out here, one
- * instruction a line, and assembled when first used: no toolchain, nothing fetched.
+ * PackBits decoding (the segments of DICOM RLE) in WebAssembly, where a 512 x 512 CT frame
+ * decodes in about half the time JavaScript takes, copies in and out included. The module is
+ * small enough to be written out here, one statement a line, and assembled when first used: no
+ * toolchain, nothing fetched.
  *
  * `unpack(source, end, target, stride, count)` decodes the segment in `memory[source, end)` into
  * `count` bytes from `target` on, `stride` apart. It returns 0 when done, else why it stopped (the
