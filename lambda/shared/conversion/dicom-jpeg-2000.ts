@@ -1,4 +1,4 @@
-import { checkCodedFrame, FrameFormat, storedValues } from './frame-format';
+import { checkCodedFrame, checkDecodedFrame, FrameFormat, storedValues } from './frame-format';
 import { readJ2kFrameHeader } from './j2k-frame-header';
 import { reject } from './rejection';
 import { WasmCodec } from './wasm-codec';
@@ -56,13 +56,7 @@ export async function decodeJpeg2000(frame: Buffer, format: FrameFormat): Promis
       reject(`the JPEG 2000 frame cannot be decoded: ${problems.map((m) => m.trim()).join('; ')}`);
     }
     const info = decoder.getFrameInfo();
-    const coded = {
-      columns: info.width,
-      rows: info.height,
-      components: info.componentCount,
-      precision: info.bitsPerSample,
-    };
-    checkCodedFrame('decoded JPEG 2000', coded, format);
+    checkDecodedFrame('JPEG 2000', info, format);
     const pixels = storedValues(
       'JPEG 2000',
       decoder.getDecodedBuffer(),

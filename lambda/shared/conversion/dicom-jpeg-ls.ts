@@ -1,4 +1,10 @@
-import { checkCodedFrame, FrameFormat, interleavePlanes, storedValues } from './frame-format';
+import {
+  checkCodedFrame,
+  checkDecodedFrame,
+  FrameFormat,
+  interleavePlanes,
+  storedValues,
+} from './frame-format';
 import { readJpegFrameHeader } from './jpeg-frame-header';
 import { reject } from './rejection';
 import { WasmCodec } from './wasm-codec';
@@ -38,13 +44,7 @@ export async function decodeJpegLs(frame: Buffer, format: FrameFormat): Promise<
       reject(`the JPEG-LS frame cannot be decoded: ${report.failure(err)}`);
     }
     const info = decoder.getFrameInfo();
-    const coded = {
-      columns: info.width,
-      rows: info.height,
-      components: info.componentCount,
-      precision: info.bitsPerSample,
-    };
-    checkCodedFrame('decoded JPEG-LS', coded, format);
+    checkDecodedFrame('JPEG-LS', info, format);
     let decoded = decoder.getDecodedBuffer();
     if (info.componentCount === 3 && decoder.getInterleaveMode() === 0) {
       // Refused by the length check that follows when the planes are not whole.

@@ -1,4 +1,4 @@
-import { checkCodedFrame, FrameFormat, storedValues } from './frame-format';
+import { checkCodedFrame, checkDecodedFrame, FrameFormat, storedValues } from './frame-format';
 import { jpegProcessName, readJpegFrameHeader } from './jpeg-frame-header';
 import { reject } from './rejection';
 import { WasmCodec } from './wasm-codec';
@@ -49,11 +49,8 @@ export async function decodeJpeg(frame: Buffer, format: FrameFormat): Promise<Bu
       reject(`the JPEG frame cannot be decoded: ${report.failure(err)}`);
     }
     const info = decoder.getFrameInfo();
-    checkCodedFrame(
-      'decoded JPEG',
-      { columns: info.width, rows: info.height, components: info.componentCount, precision: 8 },
-      format,
-    );
+    // libjpeg-turbo's 8-bit build decodes 8-bit samples only.
+    checkDecodedFrame('JPEG', { ...info, bitsPerSample: 8 }, format);
     const pixels = storedValues('JPEG', decoder.getDecodedBuffer(), 1, format);
     decoder.delete();
     return pixels;

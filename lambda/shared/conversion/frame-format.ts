@@ -45,6 +45,25 @@ export function checkCodedFrame(codec: string, coded: CodedFrame, format: FrameF
   }
 }
 
+/** What the WebAssembly codecs report of a frame they decoded. */
+export interface DecodedFrameInfo {
+  readonly width: number;
+  readonly height: number;
+  readonly componentCount: number;
+  readonly bitsPerSample: number;
+}
+
+/** Refuses a decoded frame whose size, components or sample width are not the DICOM header's. */
+export function checkDecodedFrame(codec: string, info: DecodedFrameInfo, format: FrameFormat): void {
+  const coded = {
+    columns: info.width,
+    rows: info.height,
+    components: info.componentCount,
+    precision: info.bitsPerSample,
+  };
+  checkCodedFrame(`decoded ${codec}`, coded, format);
+}
+
 /**
  * Stored values as the converter keeps them, copied out of a codec's output of one or two bytes
  * per sample (so no view into a codec's memory survives it): 8-bit samples of a 16-bit image are
