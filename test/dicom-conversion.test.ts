@@ -325,6 +325,44 @@ describe('DICOM series, checked with ITK and GDCM', () => {
     }
   });
 
+  test.each([
+    ['CR with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.1', 'ImagerPixelSpacing', [0.3, 0.2]],
+    ['DX with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.1.1', 'ImagerPixelSpacing', [0.3, 0.2]],
+    ['mammography with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.1.2', 'ImagerPixelSpacing', [0.3, 0.2]],
+    ['XA with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.12.1', 'ImagerPixelSpacing', [0.3, 0.2]],
+    [
+      'CR with PixelSpacing only, which GDCM does not read for it',
+      '1.2.840.10008.5.1.4.1.1.1',
+      'PixelSpacing',
+      [1, 1],
+    ],
+    ['a secondary capture with PixelSpacing', '1.2.840.10008.5.1.4.1.1.7', 'PixelSpacing', [0.3, 0.2]],
+    [
+      'a secondary capture with ImagerPixelSpacing only',
+      '1.2.840.10008.5.1.4.1.1.7',
+      'ImagerPixelSpacing',
+      [1, 1],
+    ],
+  ] as const)('spacing of %s, as GDCM reads it', async (_, sopClass, spacingAttribute, spacing) => {
+    const { dir, names } = writeSeries([
+      {
+        seriesUid: '1.2.826.0.1.3680043.8.498.78',
+        rows: 4,
+        columns: 5,
+        pixelSpacing: [0.2, 0.3],
+        sopClass,
+        spacingAttribute,
+        modality: 'OT',
+        pixels: Int16Array.from({ length: 20 }, (_, i) => i * 11),
+        instance: 1,
+      },
+    ]);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    expect(result.images[0].metadata).toMatchObject({ spacing: [...spacing, 1] });
+    await expectSameAsGdcm(dir, names, result.images[0].content);
+  });
+
   test('files named as scanners name them, by number or by UID, are told DICOM by their marker', async () => {
     const { dir, names } = writeSeries(shuffled(ctSeries({ slices: 3 })));
     const scannerNames = ['IM00001', '1.2.840.113619.2.55.3.4', '00000003'];

@@ -15,6 +15,10 @@ export interface SliceSpec {
   readonly pixelSpacing: readonly number[];
   /** CT by default. */
   readonly modality?: string;
+  /** SOPClassUID; CT Image Storage by default. */
+  readonly sopClass?: string;
+  /** Where the pixel spacing is written: PixelSpacing by default, or ImagerPixelSpacing (radiographs). */
+  readonly spacingAttribute?: 'PixelSpacing' | 'ImagerPixelSpacing';
   /** 16-bit signed grey by default; 8-bit unsigned grey or RGB with `bitsAllocated: 8`. */
   readonly pixels: Int16Array | Uint16Array | Uint8Array | Int8Array;
   readonly bitsAllocated?: 8 | 16;
@@ -39,6 +43,8 @@ export interface SliceSpec {
   readonly patientName?: string;
   readonly transferSyntax?: string;
 }
+
+const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 
 export type Element = [group: number, element: number, vr: string, value: Buffer];
 
@@ -78,7 +84,7 @@ export function dicomSlice(spec: SliceSpec): Buffer {
   const signed = spec.signed ?? bits === 16;
   const meta: Element[] = [
     [0x0002, 0x0001, 'OB', Buffer.from([0, 1])],
-    [0x0002, 0x0002, 'UI', uid('1.2.840.10008.5.1.4.1.1.2')],
+    [0x0002, 0x0002, 'UI', uid(spec.sopClass ?? CT_IMAGE_STORAGE)],
     [0x0002, 0x0003, 'UI', uid(sopInstance)],
     [0x0002, 0x0010, 'UI', uid(transferSyntax)],
   ];
@@ -86,12 +92,15 @@ export function dicomSlice(spec: SliceSpec): Buffer {
   const groupLength = Buffer.alloc(4);
   groupLength.writeUInt32LE(metaBody.length);
   const dataset: Element[] = [
-    [0x0008, 0x0016, 'UI', uid('1.2.840.10008.5.1.4.1.1.2')],
+    [0x0008, 0x0016, 'UI', uid(spec.sopClass ?? CT_IMAGE_STORAGE)],
     [0x0008, 0x0018, 'UI', uid(sopInstance)],
     [0x0008, 0x0060, 'CS', text(spec.modality ?? 'CT')],
     [0x0010, 0x0010, 'PN', text(spec.patientName ?? 'Doe^Jane')],
     [0x0010, 0x0020, 'LO', text('PID-0042')],
     [0x0018, 0x0050, 'DS', ds([spec.pixelSpacing[0]])],
+    ...(spec.spacingAttribute === 'ImagerPixelSpacing'
+      ? ([[0x0018, 0x1164, 'DS', ds(spec.pixelSpacing)]] as Element[])
+      : []),
     [0x0020, 0x000e, 'UI', uid(spec.seriesUid)],
     [0x0020, 0x0013, 'IS', text(String(spec.instance))],
     ...(spec.position ? ([[0x0020, 0x0032, 'DS', ds(spec.position)]] as Element[]) : []),
@@ -101,7 +110,9 @@ export function dicomSlice(spec: SliceSpec): Buffer {
     ...(samples === 3 ? ([[0x0028, 0x0006, 'US', us(spec.planarConfiguration ?? 0)]] as Element[]) : []),
     [0x0028, 0x0010, 'US', us(spec.rows)],
     [0x0028, 0x0011, 'US', us(spec.columns)],
-    [0x0028, 0x0030, 'DS', ds(spec.pixelSpacing)],
+    ...(spec.spacingAttribute === 'ImagerPixelSpacing'
+      ? []
+      : ([[0x0028, 0x0030, 'DS', ds(spec.pixelSpacing)]] as Element[])),
     [0x0028, 0x0100, 'US', us(bits)],
     [0x0028, 0x0101, 'US', us(stored)],
     [0x0028, 0x0102, 'US', us(stored - 1)],

@@ -228,11 +228,28 @@ function placelessFrameStep(data: dicomParser.DataSet): number {
 }
 
 /**
- * Row and column spacing of an image with no place in the patient: PixelSpacing, else 1 mm, as
- * GDCM reads it.
+ * Projection radiography (CR, DX, mammography, intra-oral, XA, RF) measured at the detector:
+ * GDCM reads their spacing from ImagerPixelSpacing alone, other classes from PixelSpacing.
+ */
+const DETECTOR_SPACED = new Set([
+  '1.2.840.10008.5.1.4.1.1.1',
+  '1.2.840.10008.5.1.4.1.1.1.1',
+  '1.2.840.10008.5.1.4.1.1.1.1.1',
+  '1.2.840.10008.5.1.4.1.1.1.2',
+  '1.2.840.10008.5.1.4.1.1.1.2.1',
+  '1.2.840.10008.5.1.4.1.1.1.3',
+  '1.2.840.10008.5.1.4.1.1.1.3.1',
+  '1.2.840.10008.5.1.4.1.1.12.1',
+  '1.2.840.10008.5.1.4.1.1.12.2',
+]);
+
+/**
+ * Row and column spacing of an image with no place in the patient, as GDCM reads it: from
+ * ImagerPixelSpacing for projection radiographs, else PixelSpacing; 1 mm where it is missing.
  */
 function placelessSpacing(data: dicomParser.DataSet): [number, number] {
-  const spacing = [data.floatString('x00280030', 0), data.floatString('x00280030', 1)];
+  const tag = DETECTOR_SPACED.has(data.string('x00080016') ?? '') ? 'x00181164' : 'x00280030';
+  const spacing = [data.floatString(tag, 0), data.floatString(tag, 1)];
   return spacing.every((v) => v !== undefined && Number.isFinite(v) && v > 0)
     ? (spacing as [number, number])
     : [1, 1];
