@@ -68,9 +68,10 @@ export interface DicomSlice {
 /**
  * Reads the slices of one DICOM Part 10 file from its header: one for a single-frame file, one per
  * frame for a multi-frame file (geometry from its functional groups when enhanced, else stepped
- * along the slice normal by SpacingBetweenSlices). Refuses with the reason what it cannot convert
- * (a transfer syntax by name, a pixel format) or what is broken (truncated pixel data, missing
- * geometry). Patient and study identifiers are never read.
+ * along the slice normal by SpacingBetweenSlices; at the origin for a file with no place in the
+ * patient). Refuses with the reason what it cannot convert (a transfer syntax by name, a pixel
+ * format) or what is broken (truncated pixel data, missing geometry). Patient and study
+ * identifiers are never read.
  */
 export function readDicomSlices(
   input: InputFile,
