@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { dicomSlice } from '../test/helpers/dicom-files';
 import { TRANSFER_SYNTAX } from '../test/helpers/dicom-frame-encoders';
+import { multiFrameFile } from '../test/helpers/dicom-multiframe';
 
 const SIZE = [512, 512, 500];
 
@@ -145,6 +146,35 @@ function benchDicom(dir: string, voxels: Buffer, variant: (typeof DICOM_VARIANTS
   fs.rmSync(series, { recursive: true, force: true });
 }
 
+/** The same CT as one enhanced multi-frame file: read frame by frame, never held whole. */
+function benchMultiFrame(dir: string, voxels: Buffer): void {
+  const perSlice = SIZE[0] * SIZE[1];
+  const file = path.join(dir, 'enhanced.dcm');
+  const frames = Array.from({ length: SIZE[2] }, (_, k) => ({
+    position: [-179.2, -179.2, -300 + 1.25 * k],
+    pixels: new Int16Array(voxels.buffer, voxels.byteOffset + k * perSlice * 2, perSlice),
+  }));
+  fs.writeFileSync(
+    file,
+    multiFrameFile({
+      seriesUid: '1.2.826.0.1.3680043.8.498.98',
+      rows: SIZE[1],
+      columns: SIZE[0],
+      pixelSpacing: [0.7, 0.7],
+      orientation: [1, 0, 0, 0, 1, 0],
+      frames,
+      enhanced: true,
+    }),
+  );
+  const { wallMs, cpuMs, maxRssKb } = median(RUNS, () => convertOne(file))!;
+  const volumeMiB = voxels.length / 1024 ** 2;
+  console.log(
+    `DICOM enhanced multi-frame, one file of ${(fs.statSync(file).size / 1024 ** 2).toFixed(0)} MiB: ${(wallMs / 1000).toFixed(2)} s (CPU ${(cpuMs / 1000).toFixed(1)} s), ` +
+      `peak memory ${(maxRssKb / 1024).toFixed(0)} MiB (${(maxRssKb / 1024 / volumeMiB).toFixed(2)} x the volume)`,
+  );
+  fs.rmSync(file);
+}
+
 const SLIDE = 20_000;
 
 /** A 20,000 x 20,000 RGB slide (1.1 GiB of pixels), tiled JPEG as scanners write it. */
@@ -233,6 +263,7 @@ export function benchConversion(): void {
       fs.rmSync(file);
     }
     for (const variant of DICOM_VARIANTS) benchDicom(dir, voxels, variant);
+    benchMultiFrame(dir, voxels);
     benchSlide(dir);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
