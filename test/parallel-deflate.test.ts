@@ -1,10 +1,6 @@
 import * as crypto from 'node:crypto';
 import * as zlib from 'node:zlib';
-import {
-  adler32Combine,
-  deflateAfterHeader,
-  PieceDeflater,
-} from '../lambda/shared/conversion/parallel-deflate';
+import { adler32Combine, PieceDeflater } from '../lambda/shared/conversion/parallel-deflate';
 
 /** Data that compresses as voxels do: runs with noise, neither random nor constant. */
 function voxelLike(bytes: number): Buffer {
@@ -23,7 +19,7 @@ describe('zlib streams compressed in parallel pieces', () => {
   ])('%s inflates with zlib to the same bytes, checksum verified', async (_, bytes) => {
     const data = voxelLike(bytes);
     const sizes: number[] = [];
-    const written = await deflateAfterHeader(data, (size) => {
+    const written = await new PieceDeflater(data).finish((size) => {
       sizes.push(size);
       return Buffer.from(`size ${size}\n`);
     });
@@ -39,14 +35,14 @@ describe('zlib streams compressed in parallel pieces', () => {
   test('a header longer than the room kept in front of the stream still comes first', async () => {
     const data = voxelLike(300_000);
     const long = Buffer.alloc(100 * 1024, 'k');
-    const written = await deflateAfterHeader(data, () => long);
+    const written = await new PieceDeflater(data).finish(() => long);
     expect(written.subarray(0, long.length).equals(long)).toBe(true);
     expect(zlib.inflateSync(written.subarray(long.length)).equals(data)).toBe(true);
   });
 
   test('a wrong checksum is refused, so the ones above were checked', async () => {
     const data = voxelLike(5 * 1024 * 1024);
-    const written = await deflateAfterHeader(data, () => Buffer.alloc(0));
+    const written = await new PieceDeflater(data).finish(() => Buffer.alloc(0));
     const trailer = written.length - 4;
     written[trailer] ^= 0xff;
     expect(() => zlib.inflateSync(written)).toThrow(/incorrect data check/);

@@ -3,6 +3,9 @@ import * as zlib from 'node:zlib';
 import { ConversionLimits } from './conversion-limits';
 import { reject } from './rejection';
 
+/** Deflated explicit VR little endian: the data set after the meta group is one deflate stream. */
+export const DEFLATED_TRANSFER_SYNTAX = '1.2.840.10008.1.2.1.99';
+
 export function isDicom(bytes: Buffer): boolean {
   return bytes.length > 132 && bytes.toString('latin1', 128, 132) === 'DICM';
 }

@@ -1,11 +1,9 @@
 import * as dicomParser from 'dicom-parser';
 import type { InputFile } from './convert-image-files';
 import { ConversionLimits } from './conversion-limits';
-import { isDicom, parseDicomDataSet, transferSyntaxOf } from './dicom-dataset';
+import { DEFLATED_TRANSFER_SYNTAX, isDicom, parseDicomDataSet, transferSyntaxOf } from './dicom-dataset';
 import type { ReusedBuffer } from './disk-file';
 import { reject } from './rejection';
-
-const DEFLATED = '1.2.840.10008.1.2.1.99';
 
 /** Bytes of a file's start read for its header at first; four times more while the header runs on. */
 const HEAD_BYTES = 64 * 1024;
@@ -48,7 +46,7 @@ export function readDicomFileHeader(
     }
     const pixelData = data.elements.x7fe00010;
     if (!pixelData) continue;
-    if (transferSyntaxOf(data) === DEFLATED) return whole();
+    if (transferSyntaxOf(data) === DEFLATED_TRANSFER_SYNTAX) return whole();
     if (!pixelData.hadUndefinedLength) return { data, pixelData, fileBytes };
     return {
       data,

@@ -1,6 +1,6 @@
 import * as dicomParser from 'dicom-parser';
 import { ConversionLimits } from './conversion-limits';
-import { parseDicomDataSet } from './dicom-dataset';
+import { DEFLATED_TRANSFER_SYNTAX, parseDicomDataSet } from './dicom-dataset';
 import { interleavePlanes } from './frame-format';
 import { decodeFrame, isEncapsulated } from './dicom-frame-decoder';
 import { DicomSlice } from './dicom-slice';
@@ -8,8 +8,6 @@ import { ReusedBuffer } from './disk-file';
 import { Rejection, reject } from './rejection';
 
 const BIG_ENDIAN = '1.2.840.10008.1.2.2';
-
-const DEFLATED = '1.2.840.10008.1.2.1.99';
 
 /**
  * Reads the stored values of slices, frame by frame: 8-bit, or 16-bit little endian, colour
@@ -65,7 +63,7 @@ export class DicomFrameReader {
 
   /** The frame's bytes, its fragments joined; only these are read from its file. */
   private storedBytes(slice: DicomSlice): Buffer {
-    if (slice.transferSyntax === DEFLATED) {
+    if (slice.transferSyntax === DEFLATED_TRANSFER_SYNTAX) {
       if (this.inflated?.file !== slice.file) {
         this.inflated = undefined;
         this.inflated = { file: slice.file, data: parseDicomDataSet(slice.load(), this.limits) };

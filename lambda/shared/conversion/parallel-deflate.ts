@@ -44,10 +44,7 @@ export class PieceDeflater {
   private generation = 0;
   private finalBytes = 0;
 
-  constructor(
-    data: Uint8Array,
-    private readonly level = 1,
-  ) {
+  constructor(data: Uint8Array) {
     this.data = data;
     this.out = this.reserve();
   }
@@ -66,7 +63,7 @@ export class PieceDeflater {
       const i = this.pieces.length;
       const end = Math.min((i + 1) * PIECE_BYTES, this.data.length);
       if (end > this.finalBytes) return;
-      const piece = deflatePiece(this.data.subarray(i * PIECE_BYTES, end), this.level);
+      const piece = deflatePiece(this.data.subarray(i * PIECE_BYTES, end));
       this.pieces.push(piece);
       // Copied in order as they end; a failure is reported by `finish`, not as an unhandled rejection.
       piece.then(
@@ -126,24 +123,15 @@ export class PieceDeflater {
   }
 }
 
-/** `data` as one zlib stream behind a header made from the stream's size. */
-export function deflateAfterHeader(
-  data: Uint8Array,
-  header: (compressedBytes: number) => Buffer,
-  level = 1,
-): Promise<Buffer> {
-  return new PieceDeflater(data, level).finish(header);
-}
-
 function pieceCount(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / PIECE_BYTES));
 }
 
 /** One piece as its own zlib stream, sync-flushed and finished; its blocks and zlib's Adler-32 of it. */
-function deflatePiece(input: Uint8Array, level: number): Promise<Piece> {
+function deflatePiece(input: Uint8Array): Promise<Piece> {
   return new Promise((resolve, reject) => {
     // One output chunk holds the whole piece (stored blocks at worst), so it is never concatenated.
-    const stream = zlib.createDeflate({ level, memLevel: 9, chunkSize: worstCase(input.length) + 64 });
+    const stream = zlib.createDeflate({ level: 1, memLevel: 9, chunkSize: worstCase(input.length) + 64 });
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('error', reject);
