@@ -14,12 +14,12 @@ export default tseslint.config(
   },
   {
     // Tests and benchmarks load some modules only after setting the environment they read.
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    files: ['test/**/*.ts', 'packages/*/test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // Algorithms run as plain CommonJS scripts in their containers, with nothing but Node.
-    files: ['containers/**/*.js', 'test/fixtures/**/*.js'],
+    files: ['containers/**/*.js', 'test/**/fixtures/**/*.js'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -3,7 +3,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'; // Lambda
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR'; // handlers log each refusal at INFO; tests make hundreds
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
+  roots: ['<rootDir>/test', '<rootDir>/packages'],
   testMatch: ['**/*.test.ts'],
   transform: {
     // tsconfig's isolatedModules makes ts-jest transpile only; `npm run typecheck` checks types once.

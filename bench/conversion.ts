@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { dicomSlice } from '../test/helpers/dicom-files';
-import { TRANSFER_SYNTAX } from '../test/helpers/dicom-frame-encoders';
-import { multiFrameFile } from '../test/helpers/dicom-multiframe';
+import { dicomSlice } from '../packages/image-io/test/helpers/dicom-files';
+import { TRANSFER_SYNTAX } from '../packages/image-io/test/helpers/dicom-frame-encoders';
+import { multiFrameFile } from '../packages/image-io/test/helpers/dicom-multiframe';
 
 const SIZE = [512, 512, 500];
 

@@ -2,8 +2,8 @@
 // reports wall time, CPU time (all threads) and peak memory as JSON.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { convertImageFiles } from '../lambda/shared/conversion/convert-image-files';
-import { diskFile } from '../lambda/shared/conversion/disk-file';
+import { convertImageFiles } from '../packages/image-io/src/convert-image-files';
+import { diskFile } from '../packages/image-io/src/disk-file';
 
 async function main(): Promise<void> {
   const target = process.argv[2];

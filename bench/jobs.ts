@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { findContainerEngine } from '../containers/job-runner/src/container-engine';
-import { runJobLocally } from '../containers/job-runner/src/run-job-locally';
+import { findContainerEngine } from '../containers/jobs/runner/container-engine';
+import { runJobLocally } from '../containers/jobs/runner/run-job-locally';
 import { defaultPlatformConfig } from '../lib/config/platform-config';
 import { localOptionsFromEnvironment } from '../local/local-options';
 import { startLocalPlatform } from '../local/local-platform';
@@ -70,7 +70,7 @@ export async function benchJobs(): Promise<void> {
       })
     ).json()) as { id: string };
     const owner = platform.devUsers[0].claims.sub;
-    const onEvent = require('../lambda/batch-job-state-change/index').handler;
+    const onEvent = require('../lambda/jobs/batch-job-state-change/index').handler;
 
     for (const [label, bytes] of [
       ['a 1 KiB input', 1024],

@@ -26,10 +26,13 @@ async function benchHandlers(environment: Record<string, string>): Promise<void>
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-bundles-'));
   const folders = fs
     .readdirSync(LAMBDA_DIR)
-    .filter((f) => f !== 'shared' && fs.existsSync(path.join(LAMBDA_DIR, f, 'index.ts')))
+    .flatMap((capability) =>
+      fs.readdirSync(path.join(LAMBDA_DIR, capability)).map((f) => path.join(capability, f)),
+    )
+    .filter((f) => fs.existsSync(path.join(LAMBDA_DIR, f, 'index.ts')))
     .sort();
   for (const folder of folders) {
-    const outfile = path.join(outDir, `${folder}.js`);
+    const outfile = path.join(outDir, `${path.basename(folder)}.js`);
     await build({
       entryPoints: [path.join(LAMBDA_DIR, folder, 'index.ts')],
       bundle: true,

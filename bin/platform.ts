@@ -2,7 +2,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { loadPlatformConfig, PlatformConfigError } from '../lib/config/load-platform-config';
 import { buildPlatform } from '../lib/platform';
-import { securityChecks } from '../lib/security-checks';
+import { securityChecks } from '../lib/core/security-checks';
 
 const app = new App();
 try {

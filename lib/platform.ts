@@ -1,8 +1,8 @@
 import { App, Tags } from 'aws-cdk-lib';
-import { ApiStack } from './api-stack';
-import { ComputeStack } from './compute-stack';
+import { ApiStack } from './stacks/api-stack';
+import { ComputeStack } from './stacks/compute-stack';
 import { PlatformConfig } from './config/platform-config';
-import { DataStack } from './data-stack';
+import { DataStack } from './stacks/data-stack';
 
 export interface Platform {
   readonly data: DataStack;

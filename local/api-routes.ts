@@ -1,14 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import * as path from 'node:path';
-import { handlerFolder } from '../lib/api/handler-folder';
-import { listOperations } from '../lambda/shared/api/openapi-document';
+import { handlerEntry, handlerFolder } from '../lib/core/handler-folder';
+import { listOperations } from '../lambda/api/openapi-document';
 import { claimsForAuthorization } from './dev-users';
 import { apiError, FrontDoorRequest, FrontDoorResponse, FrontDoorRoute } from './front-door';
 
 type LambdaHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
-
-const HANDLERS_DIR = path.join(__dirname, '..', 'lambda');
 
 /**
  * A front door route for every operation of the OpenAPI document, each running the deployed
@@ -41,7 +38,7 @@ export function apiRoutes(
 
 /** The handler of `lambda/<folder>/`, loaded as Lambda loads its bundle. */
 export function loadHandler<T = LambdaHandler>(folder: string): T {
-  const file = path.join(HANDLERS_DIR, folder, 'index.ts');
+  const file = handlerEntry(folder);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require(file) as { handler: T }).handler;
 }

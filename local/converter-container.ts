@@ -1,11 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CONVERTER_JOB_COMMAND } from '../lambda/shared/images/converter-jobs';
+import { CONVERTER_JOB_COMMAND } from '../lambda/images/converter-jobs';
 import { LocalBatchJob, LocalJobRunner } from './batch-stand-in';
 
 const ROOT = path.join(__dirname, '..');
-const ENTRYPOINT = path.join(ROOT, 'containers', 'image-converter', 'entrypoint.ts');
+const ENTRYPOINT = path.join(ROOT, 'containers', 'images', 'converter', 'entrypoint.ts');
 
 export interface LocalConverterContainerOptions {
   /** The variables the deployed job definition sets (tables, bucket), pointed at the embedded services. */

@@ -1,8 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { ContainerEngine } from '../containers/job-runner/src/container-engine';
-import { runJobLocally } from '../containers/job-runner/src/run-job-locally';
-import { LogLine } from '../containers/job-runner/src/supervise';
-import type { BatchJobDetail } from '../lambda/shared/jobs/job-progress';
+import { ContainerEngine } from '../containers/jobs/runner/container-engine';
+import { runJobLocally } from '../containers/jobs/runner/run-job-locally';
+import { LogLine } from '../containers/jobs/runner/supervise';
+import type { BatchJobDetail } from '../lambda/jobs/job-progress';
 import { AlgorithmJobRunner, LocalBatchJob } from './batch-stand-in';
 
 export interface LocalJobExecutor extends AlgorithmJobRunner {

@@ -5,14 +5,14 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { BatchClient } from '@aws-sdk/client-batch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { CONVERSION_QUEUE } from '../lambda/shared/queues';
+import { CONVERSION_QUEUE } from '../lambda/contracts/conversion-queue';
 import { defaultPlatformConfig } from '../lib/config/platform-config';
 import { startCloudFrontStandIn } from './cloudfront-stand-in';
 import { S3RVER_CREDENTIALS, startEmbeddedS3 } from './embedded-s3';
 import { startEmbeddedDynamoDb } from './embedded-dynamodb';
-import { CONVERSION_PERMISSIONS } from '../lib/api/conversion-permissions';
-import { jobHandlerEnvironment, uploadHandlerEnvironment } from '../lib/api/handler-environment';
-import { findContainerEngine } from '../containers/job-runner/src/container-engine';
+import { CONVERSION_PERMISSIONS } from '../lib/images/conversion-permissions';
+import { jobHandlerEnvironment, uploadHandlerEnvironment } from '../lib/core/handler-environment';
+import { findContainerEngine } from '../containers/jobs/runner/container-engine';
 import {
   AlgorithmJobRunner,
   BatchStandIn,
@@ -22,7 +22,7 @@ import {
 import { localConverterContainer } from './converter-container';
 import { LocalJobExecutor, localJobExecutor } from './local-job-executor';
 import { startLogsStandIn } from './logs-stand-in';
-import { TABLES, TableName } from '../lambda/shared/tables';
+import { TABLES, TableName } from '../lambda/contracts/tables';
 import { apiRoutes, loadHandler } from './api-routes';
 import { pollQueue } from './queue-poller';
 import { DEV_USERS } from './dev-users';

@@ -4,7 +4,7 @@ import {
   ResourceInUseException,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { TABLES, TableName } from '../lambda/shared/tables';
+import { TABLES, TableName } from '../lambda/contracts/tables';
 
 /** Local table names: the schema's key with a prefix, e.g. `local-uploads`. */
 export function localTableNames(): Record<TableName, string> {

@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { ContainerEngine } from '../containers/job-runner/src/container-engine';
-import { sharedLibraries } from '../containers/job-runner/src/runner-layer';
+import { ContainerEngine } from '../containers/jobs/runner/container-engine';
+import { sharedLibraries } from '../containers/jobs/runner/runner-layer';
 
 const run = promisify(execFile);
 

@@ -7,11 +7,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
-import { listOperations, schemas } from '../../lambda/shared/api/openapi-document';
-import { PlatformFunction } from '../platform-function';
-import { handlerFolder } from './handler-folder';
-import { HandlerAccess } from './handler-access';
-import { operationPermissions } from './operation-permissions';
+import { listOperations, schemas } from '../../lambda/api/openapi-document';
+import { PlatformFunction } from '../core/platform-function';
+import { handlerFolder } from '../core/handler-folder';
+import { HandlerAccess } from '../core/handler-access';
+import { operationPermissions } from '../core/operation-permissions';
 import { requestModelSchema } from './request-model-schema';
 
 export interface PlatformRestApiProps {
@@ -46,7 +46,7 @@ export interface PlatformRestApiProps {
 const STAGE_NAME = 'api';
 
 /**
- * The REST API, built from the OpenAPI document in `lambda/shared/api/openapi-document.ts`: one
+ * The REST API, built from the OpenAPI document in `lambda/api/openapi-document.ts`: one
  * Lambda handler per operation (`lambda/<operation-id-in-kebab-case>/`) behind a proxy integration,
  * the Cognito authorizer on every operation that is not public, request bodies validated against
  * the document's schemas before a handler runs, and errors of API Gateway itself in the API's

@@ -1,5 +1,5 @@
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import { JsonSchema } from '../../lambda/shared/api/openapi-document';
+import { JsonSchema } from '../../lambda/api/openapi-document';
 
 /** Keywords of JSON Schema draft 4 whose values are plain values, not schemas. */
 const VALUE_KEYWORDS = new Set([
@@ -63,7 +63,7 @@ function convert(schema: JsonSchema, where: string): apigateway.JsonSchema {
     } else {
       throw new Error(
         `schema ${at}: "${keyword}" is not a JSON Schema draft 4 keyword that API Gateway models accept; ` +
-          'keep the schemas of lambda/shared/api/openapi-document.ts to draft 4 and inline references',
+          'keep the schemas of lambda/api/openapi-document.ts to draft 4 and inline references',
       );
     }
   }

@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { CONVERSION_TAG, UPLOADS_PREFIX } from '../../lambda/shared/bucket-layout';
+import { CONVERSION_TAG, UPLOADS_PREFIX } from '../../lambda/contracts/bucket-layout';
 
 export interface ImagingBucketProps {
   /** Key for SSE-KMS. */

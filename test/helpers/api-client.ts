@@ -1,5 +1,5 @@
 import Ajv from 'ajv';
-import { openApiDocument, operations } from '../../lambda/shared/api/openapi-document';
+import { openApiDocument, operations } from '../../lambda/api/openapi-document';
 
 // The whole document as one schema, so that references between its schemas resolve.
 const ajv = new Ajv({ strict: false });

@@ -1,0 +1,70 @@
+// The job runner as the ENTRYPOINT of an algorithm image on AWS Batch (the layer added to the
+// author's image when its version is built): `runner --manifest s3://<bucket>/jobs/<id>/inputs.json`.
+// Runs as root; starts the algorithm through launch-algorithm.js as the image's own user. Writes
+// the algorithm's output as JSON lines `{ source, message }`, which the log driver ships.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { s3 as s3Client } from '../../../lambda/core/aws-clients';
+import { readManifest, runJob } from './run-job';
+
+const ALGORITHM_VARIABLES = [
+  'ALGORITHM_ENTRYPOINT',
+  'ALGORITHM_CMD',
+  'ALGORITHM_USER',
+  'ALGORITHM_WORKDIR',
+  'ALGORITHM_ENV',
+];
+
+async function main(): Promise<void> {
+  const manifestUri = process.argv[process.argv.indexOf('--manifest') + 1] ?? '';
+  const location = /^s3:\/\/([^/]+)\/(jobs\/[0-9a-f-]{36}\/inputs\.json)$/.exec(manifestUri);
+  if (!location)
+    throw new Error(
+      `--manifest must name a job manifest (s3://<bucket>/jobs/<id>/inputs.json), got "${manifestUri}"`,
+    );
+  const [, bucket, key] = location;
+  const resultSigningKey = process.env.RESULT_SIGNING_KEY;
+  if (!resultSigningKey) throw new Error('RESULT_SIGNING_KEY is not set');
+  const s3 = s3Client();
+  const manifest = await readManifest(s3, bucket, key);
+  const launcher = path.join(__dirname, 'launch-algorithm.js');
+  for (const dir of ['/input', '/output']) await fs.promises.mkdir(dir, { recursive: true });
+  const { record } = await runJob({
+    s3,
+    bucket,
+    manifest,
+    resultSigningKey,
+    inputDir: '/input',
+    outputDir: '/output',
+    graceSeconds: Number(process.env.GRACE_SECONDS ?? 30),
+    onLine: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
+    launcher: {
+      start: () => {
+        // The launcher sees only what it needs: the image's program, user and environment.
+        const env = Object.fromEntries(ALGORITHM_VARIABLES.map((name) => [name, process.env[name] ?? '']));
+        const [node, ...nodeArgs] = JSON.parse(
+          process.env.RUNNER_NODE ?? JSON.stringify([process.execPath]),
+        ) as string[];
+        const child = spawn(node, [...nodeArgs, launcher], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        return {
+          child,
+          terminate: () => child.kill('SIGTERM'),
+          // As the container's first process, this ends every other process in it.
+          kill: () => process.kill(-1, 'SIGKILL'),
+        };
+      },
+      exitCode: async (observed) => observed,
+    },
+  });
+  process.stdout.write(
+    `${JSON.stringify({ source: 'runner', message: `result recorded: exit ${record.returnCode}` })}\n`,
+  );
+}
+
+main().catch((err: Error) => {
+  process.stdout.write(
+    `${JSON.stringify({ source: 'runner', message: `the job runner failed: ${err.message}` })}\n`,
+  );
+  process.exit(1);
+});

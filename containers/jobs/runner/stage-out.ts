@@ -1,0 +1,75 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { jobOutputKey } from '../../../lambda/contracts/bucket-layout';
+import { StoredOutput } from '../../../lambda/jobs/result-record';
+
+export interface OutputLimits {
+  readonly maxFiles: number;
+  readonly maxBytes: number;
+}
+
+export const DEFAULT_OUTPUT_LIMITS: OutputLimits = { maxFiles: 1000, maxBytes: 50 * 1024 ** 3 };
+
+/**
+ * Stores every regular file under `outputDir` at `jobs/<id>/outputs/<path>`. Links and special
+ * files are never followed (a link could name a file of the host), and each file is opened
+ * with O_NOFOLLOW; too many files or bytes refuse the whole output, naming the limit.
+ */
+export async function stageOut(
+  s3: S3Client,
+  bucket: string,
+  jobId: string,
+  outputDir: string,
+  limits: OutputLimits = DEFAULT_OUTPUT_LIMITS,
+): Promise<{ outputs: StoredOutput[]; ignored: { path: string; reason: string }[] }> {
+  const files: { path: string; bytes: number }[] = [];
+  const ignored: { path: string; reason: string }[] = [];
+  let total = 0;
+  const walk = async (relative: string) => {
+    for (const entry of await fs.promises.readdir(path.join(outputDir, relative), { withFileTypes: true })) {
+      const entryPath = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        await walk(entryPath);
+      } else if (entry.isFile()) {
+        const { size } = await fs.promises.lstat(path.join(outputDir, entryPath));
+        files.push({ path: entryPath, bytes: size });
+        total += size;
+        if (files.length > limits.maxFiles) {
+          throw new Error(`the algorithm wrote more than ${limits.maxFiles} files to /output`);
+        }
+        if (total > limits.maxBytes) {
+          throw new Error(`the algorithm wrote more than ${limits.maxBytes} bytes to /output`);
+        }
+      } else {
+        ignored.push({ path: entryPath, reason: entry.isSymbolicLink() ? 'a link' : 'not a regular file' });
+      }
+    }
+  };
+  await walk('');
+  const outputs: StoredOutput[] = [];
+  for (const file of files) {
+    const handle = await fs.promises.open(
+      path.join(outputDir, file.path),
+      fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW,
+    );
+    try {
+      const hash = createHash('sha256');
+      for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+      const key = jobOutputKey(jobId, file.path);
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: handle.createReadStream({ start: 0, autoClose: false }),
+          ContentLength: file.bytes,
+        }),
+      );
+      outputs.push({ path: file.path, key, bytes: file.bytes, sha256: hash.digest('hex') });
+    } finally {
+      await handle.close();
+    }
+  }
+  return { outputs, ignored };
+}

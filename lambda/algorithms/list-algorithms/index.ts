@@ -1,0 +1,26 @@
+import { badRequest } from '../../api/api-error';
+import { apiHandler } from '../../api/api-handler';
+import { algorithmView } from '../algorithm-record';
+import { listVisibleAlgorithms } from '../algorithm-store';
+
+const DEFAULT_PAGE = 25;
+const MAX_PAGE = 50;
+
+/** `GET /v1/algorithms?limit=&nextToken=`: the algorithms the caller edits or may run. */
+export const handler = apiHandler('listAlgorithms', async ({ caller, query }) => {
+  const limit = query.limit === undefined ? DEFAULT_PAGE : Number(query.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+    throw badRequest(`limit must be a whole number from 1 to ${MAX_PAGE}`);
+  }
+  if (query.nextToken !== undefined && !/^[A-Za-z0-9_-]{1,200}$/.test(query.nextToken)) {
+    throw badRequest('nextToken is not valid');
+  }
+  const page = await listVisibleAlgorithms(caller.userId, limit, query.nextToken);
+  return {
+    status: 200,
+    body: {
+      items: page.items.map(({ algorithm, role }) => algorithmView(algorithm, role)),
+      ...(page.nextToken && { nextToken: page.nextToken }),
+    },
+  };
+});

@@ -1,0 +1,17 @@
+import { apiHandler } from '../../api/api-handler';
+import { algorithmView, roleOf } from '../algorithm-record';
+import { getEditableAlgorithm, syncMemberships, updateAlgorithm } from '../algorithm-store';
+
+/** `PUT /v1/algorithms/{algorithmId}/users`: editors replace the lists of editors and users. */
+export const handler = apiHandler<{ editors: string[]; users: string[] }>(
+  'setAlgorithmUsers',
+  async ({ caller, pathParameters, body }) => {
+    const before = await getEditableAlgorithm(pathParameters.algorithmId, caller.userId);
+    // An editor is a user too; listing someone in both keeps them an editor.
+    const users = body.users.filter((u) => !body.editors.includes(u));
+    const after = await updateAlgorithm(before, { editors: body.editors, users });
+    await syncMemberships(before, after);
+    // Editors who removed themselves still see the lists they just wrote.
+    return { status: 200, body: algorithmView(after, roleOf(after, caller.userId) ?? 'editor') };
+  },
+);

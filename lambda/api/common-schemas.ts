@@ -1,0 +1,24 @@
+import { JsonSchema } from './schema-primitives';
+
+/** Schemas of errors, health and the document itself. */
+export const commonSchemas: Record<string, JsonSchema> = {
+  Error: {
+    type: 'object',
+    required: ['error'],
+    additionalProperties: false,
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        additionalProperties: false,
+        properties: { code: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+  },
+  Health: {
+    type: 'object',
+    required: ['status'],
+    properties: { status: { type: 'string', enum: ['ok', 'degraded'] }, services: { type: 'object' } },
+  },
+  OpenApiDocument: { type: 'object', required: ['openapi', 'paths'] },
+};

@@ -1,9 +1,0 @@
-import { apiHandler } from '../shared/api/api-handler';
-import { algorithmView } from '../shared/algorithms/algorithm-record';
-import { getVisibleAlgorithm } from '../shared/algorithms/algorithm-store';
-
-/** `GET /v1/algorithms/{algorithmId}`. */
-export const handler = apiHandler('getAlgorithm', async ({ caller, pathParameters }) => {
-  const { algorithm, role } = await getVisibleAlgorithm(pathParameters.algorithmId, caller.userId);
-  return { status: 200, body: algorithmView(algorithm, role) };
-});

@@ -1,0 +1,47 @@
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { randomUUID } from 'node:crypto';
+import { apiHandler } from '../../api/api-handler';
+import { ImageRecord, imageView, QUEUED_DETAIL } from '../image-record';
+import { deleteUnqueuedImage, putImage } from '../image-store';
+import { ConversionMessage, conversionQueueUrl } from '../../contracts/conversion-queue';
+import { claimUploadsForImage, releaseUploadsFromImage } from '../../uploads/upload-store';
+
+interface CreateImageRequest {
+  uploads: string[];
+  name?: string;
+}
+
+const sqs = new SQSClient({});
+const queueUrl = conversionQueueUrl();
+
+/**
+ * `POST /v1/images`: claims the caller's completed uploads, records the image as Queued and
+ * sends one message to the conversion queue. Any failure undoes the earlier steps.
+ */
+export const handler = apiHandler<CreateImageRequest>('createImage', async ({ caller, body }) => {
+  const id = randomUUID();
+  const uploads = await claimUploadsForImage(body.uploads, caller.userId, id);
+  const now = new Date().toISOString();
+  const record: ImageRecord = {
+    id,
+    owner: caller.userId,
+    name: body.name ?? uploads[0].filename,
+    status: 'Queued',
+    statusDetail: QUEUED_DETAIL,
+    files: uploads.map((u) => ({ uploadId: u.id, filename: u.filename, size: u.size })),
+    errors: [],
+    metadata: {},
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await putImage(record);
+    const message: ConversionMessage = { imageId: id };
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }));
+  } catch (err) {
+    await deleteUnqueuedImage(id);
+    await releaseUploadsFromImage(body.uploads, id);
+    throw err;
+  }
+  return { status: 201, body: imageView(record) };
+});

@@ -1,0 +1,28 @@
+import type { EventBridgeEvent } from 'aws-lambda';
+import { failUnconvertedImage } from '../mark-image-failed';
+import { converterFailure } from '../converter-failure';
+import { BatchJobDetail } from '../../jobs/job-progress';
+import { logger } from '../../core/logger';
+
+/**
+ * EventBridge `Batch Job State Change` to FAILED on the converter queue: the job (named by the
+ * image id) ended without converting, after its attempts, so the image is marked Failed with
+ * Batch's reason, but only while this job holds it. Repeated events change nothing.
+ */
+export async function handler(
+  event: EventBridgeEvent<'Batch Job State Change', BatchJobDetail>,
+): Promise<void> {
+  const detail = event.detail;
+  const imageId = detail.jobName ?? '';
+  logger.appendKeys({ imageId, converterJobId: detail.jobId, batchStatus: detail.status });
+  if (detail.status !== 'FAILED') {
+    logger.warn('event for a converter job that did not fail; ignored');
+    return;
+  }
+  const moved = await failUnconvertedImage(
+    imageId,
+    `The converter container failed: ${converterFailure(detail)}; the files are kept, and the platform team has been alerted`,
+    detail.jobId,
+  );
+  logger.warn('converter job failed', { moved, statusReason: detail.statusReason });
+}

@@ -1,0 +1,19 @@
+import type { SQSEvent } from 'aws-lambda';
+import { failUnconvertedImage } from '../mark-image-failed';
+import { logger } from '../../core/logger';
+import { ConversionMessage } from '../../contracts/conversion-queue';
+
+/**
+ * Consumes the conversion dead-letter queue: an image whose conversion failed on every try is
+ * marked Failed with that reason, so it never stays Queued in silence. Its raw uploads stay.
+ */
+export async function handler(event: SQSEvent): Promise<void> {
+  for (const record of event.Records) {
+    const { imageId } = JSON.parse(record.body) as ConversionMessage;
+    const moved = await failUnconvertedImage(
+      imageId,
+      'Conversion failed on every try; the files are kept, and the platform team has been alerted',
+    );
+    logger.warn('image failed after every conversion try', { imageId, moved });
+  }
+}

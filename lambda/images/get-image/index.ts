@@ -1,0 +1,11 @@
+import { apiHandler } from '../../api/api-handler';
+import { imageUrlSigner } from '../../delivery/image-url-signer';
+import { imageView } from '../image-record';
+import { getVisibleImage } from '../image-store';
+
+/** `GET /v1/images/{imageId}`: the image, with a CloudFront signed URL once it is converted. */
+export const handler = apiHandler('getImage', async ({ caller, pathParameters }) => {
+  const image = await getVisibleImage(pathParameters.imageId, caller.userId);
+  if (image.status !== 'Succeeded' || !image.outputKey) return { status: 200, body: imageView(image) };
+  return { status: 200, body: imageView(image, await imageUrlSigner().signedDownload(image.outputKey)) };
+});

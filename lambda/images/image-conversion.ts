@@ -1,0 +1,240 @@
+import { DeleteObjectCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import * as os from 'node:os';
+import { dynamoDb, s3 } from '../core/aws-clients';
+import { CONVERSION_TAG, IMAGES_PREFIX } from '../contracts/bucket-layout';
+import { convertImageFiles } from '../../packages/image-io/src/convert-image-files';
+import { LIBVIPS_MISSING } from '../../packages/image-io/src/picture-reader';
+import { logger } from '../core/logger';
+import { nameBasedUuid } from '../core/name-based-uuid';
+import { tableName } from '../contracts/tables';
+import { releaseUploadBytes } from '../uploads/upload-quota';
+import { UploadRecord } from '../uploads/upload-record';
+import { conversionRoute } from './conversion-route';
+import { ImageRecord } from './image-record';
+import { ConverterGuard, getImage, moveImage, putImage } from './image-store';
+import { downloadUploadSet, newWorkFolder, removeFolder } from './upload-set-files';
+
+export interface ConvertImageOptions {
+  /**
+   * Folder under which the upload set is downloaded for the conversion, and removed after it.
+   * @default os.tmpdir()
+   */
+  readonly workRoot?: string;
+  /**
+   * Set in the converter container: its Batch job id, which claims the image; an image that
+   * another job holds is left alone.
+   * @default - the converter function: images that name a job are left alone
+   */
+  readonly converterJobId?: string;
+  /**
+   * The converter function's way to the container, for sets it does not convert itself: larger
+   * than `lambdaMaxSetBytes`, or holding pictures or slides, which need libvips.
+   * @default - every set converts here
+   */
+  readonly container?: {
+    readonly lambdaMaxSetBytes: number;
+    readonly submit: (image: ImageRecord, why: string) => Promise<void>;
+  };
+}
+
+/**
+ * Converts the upload set of one image: downloads its files to disk, converts them, stores each
+ * result under `images/<id>/`, and records Succeeded with metadata and per-file errors, or Failed
+ * with the reasons. Raw uploads are deleted only after success. A repeated message for an image
+ * that already ended, or that a converter container job holds, does nothing. Errors other than
+ * rejected files propagate, so the queue (or Batch) retries or fails the conversion.
+ */
+export async function convertImage(
+  imageId: string,
+  bucket: string,
+  options: ConvertImageOptions = {},
+): Promise<void> {
+  logger.appendKeys({ imageId });
+  const image = await getImage(imageId);
+  if (!image) {
+    logger.warn('conversion message for an image that does not exist');
+    return;
+  }
+  const { container, converterJobId } = options;
+  if (container && converterJobId === undefined) {
+    if (image.status !== 'Queued' && image.status !== 'Started') {
+      logger.info('image already converted or failed; message ignored', { status: image.status });
+      return;
+    }
+    const route = conversionRoute(
+      image.jobOutput ? [image.jobOutput] : image.files,
+      container.lambdaMaxSetBytes,
+    );
+    if (route.converter === 'container' || image.converterJobId) {
+      await container.submit(image, route.converter === 'container' ? route.why : 'already submitted');
+      return;
+    }
+  }
+  const guard: ConverterGuard = { converterJobId: converterJobId ?? null };
+  const claimed = await moveImage(
+    imageId,
+    ['Queued', 'Started'],
+    { status: 'Started', statusDetail: 'Converting', ...(converterJobId && { converterJobId }) },
+    { ...guard, claim: true },
+  );
+  if (!claimed) {
+    logger.info('image already converted, failed or held by another converter; left alone', {
+      status: image.status,
+    });
+    return;
+  }
+
+  // An algorithm's output is read where the job runner stored it, and stays there.
+  const uploads = image.jobOutput
+    ? []
+    : await Promise.all(image.files.map((file) => uploadOf(file.uploadId)));
+  const sources = image.jobOutput
+    ? [{ filename: image.jobOutput.filename, objectKey: image.jobOutput.key }]
+    : uploads;
+  const folder = newWorkFolder(options.workRoot ?? os.tmpdir());
+  let converted: boolean;
+  try {
+    const inputs = await downloadUploadSet(sources, bucket, folder);
+    const result = await convertImageFiles(inputs);
+    const errors = result.rejected.map(({ filename, reason }) => ({ filename, reason }));
+    if (container && errors.some((e) => e.reason === LIBVIPS_MISSING)) {
+      // Pictures inside an archive: only the container can read them, so it converts the whole set.
+      await container.submit(image, 'an archive holds pictures or slides, which need libvips');
+      return;
+    }
+    converted = await storeResult(image, result, errors, bucket, guard);
+  } finally {
+    removeFolder(folder);
+  }
+  // The raw files stay when nothing was made of them.
+  if (converted) await removeRawUploads(uploads, bucket);
+}
+
+/**
+ * Records the outcome: Failed when no image came out, else the outputs, the siblings and
+ * Succeeded. Returns whether images were made.
+ */
+async function storeResult(
+  image: ImageRecord,
+  result: Awaited<ReturnType<typeof convertImageFiles>>,
+  errors: { filename: string; reason: string }[],
+  bucket: string,
+  guard: ConverterGuard,
+): Promise<boolean> {
+  const imageId = image.id;
+  if (result.images.length === 0) {
+    await moveImage(
+      imageId,
+      ['Started'],
+      { status: 'Failed', statusDetail: 'No image could be made from the files; see errors', errors },
+      guard,
+    );
+    logger.info('conversion failed', { rejected: errors.length });
+    return false;
+  }
+
+  const [first, ...others] = result.images;
+  // Ids follow from the image and the output's name, so that a retried message writes the same siblings.
+  const siblings = others.map((output) => ({ id: siblingId(imageId, output.name), name: output.name }));
+  const stored = await Promise.all(
+    result.images.map(async (output, i) => {
+      const id = i === 0 ? imageId : siblings[i - 1].id;
+      const key = `${IMAGES_PREFIX}${id}/${output.name}`;
+      await s3().send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: output.content,
+          ContentType: 'application/octet-stream',
+        }),
+      );
+      return key;
+    }),
+  );
+  const now = new Date().toISOString();
+  for (const [i, output] of others.entries()) {
+    const sibling: ImageRecord = {
+      ...image,
+      id: siblings[i].id,
+      name: output.name,
+      status: 'Succeeded',
+      statusDetail: 'Converted',
+      errors,
+      metadata: output.metadata,
+      outputKey: stored[i + 1],
+      siblings: [{ id: imageId, name: first.name }, ...siblings.filter((s) => s.id !== siblings[i].id)],
+      createdAt: now,
+      updatedAt: now,
+    };
+    await putImage(sibling).catch((err: Error) => {
+      // Written by an earlier try of this message, which stopped before the image itself moved.
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    });
+  }
+  await moveImage(
+    imageId,
+    ['Started'],
+    {
+      status: 'Succeeded',
+      statusDetail: 'Converted',
+      errors,
+      metadata: first.metadata,
+      outputKey: stored[0],
+      siblings,
+    },
+    guard,
+  );
+  logger.info('image converted', { outputs: result.images.length, rejected: errors.length });
+  return true;
+}
+
+/** The id of an image made from one output of an upload set: the same on every try. */
+export function siblingId(imageId: string, outputName: string): string {
+  return nameBasedUuid(imageId, outputName);
+}
+
+async function uploadOf(uploadId: string): Promise<UploadRecord> {
+  const { Item } = await dynamoDb().send(
+    new GetCommand({ TableName: tableName('uploads'), Key: { id: uploadId } }),
+  );
+  if (!Item) throw new Error(`upload ${uploadId} of the image is missing`);
+  return Item as UploadRecord;
+}
+
+/**
+ * The raw files have served their purpose: tag them for the bucket's lifecycle rule first, so
+ * they expire even if what follows fails, then delete them and give their bytes back to the
+ * quota. A failure here never undoes the conversion.
+ */
+async function removeRawUploads(uploads: readonly UploadRecord[], bucket: string): Promise<void> {
+  for (const upload of uploads) {
+    try {
+      await s3().send(
+        new PutObjectTaggingCommand({
+          Bucket: bucket,
+          Key: upload.objectKey,
+          Tagging: { TagSet: [{ Key: CONVERSION_TAG.key, Value: CONVERSION_TAG.succeeded }] },
+        }),
+      );
+      await s3().send(new DeleteObjectCommand({ Bucket: bucket, Key: upload.objectKey }));
+      const { Attributes } = await dynamoDb().send(
+        new UpdateCommand({
+          TableName: tableName('uploads'),
+          Key: { id: upload.id },
+          UpdateExpression: 'SET rawDeleted = :true',
+          ConditionExpression: 'attribute_not_exists(rawDeleted)',
+          ExpressionAttributeValues: { ':true': true },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      if (Attributes) await releaseUploadBytes(upload.owner, upload.size);
+    } catch (err) {
+      logger.warn('raw upload not removed; the lifecycle rule will', {
+        uploadId: upload.id,
+        error: err as Error,
+      });
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { s3 } from '../../core/aws-clients';
+import { jobResultKey } from '../../contracts/bucket-layout';
+import { logger } from '../../core/logger';
+import { JobManifest } from '../job-manifest';
+import { jobOutcome } from '../job-outcome';
+import { queueOutputImages } from '../job-output-images';
+import { BatchJobDetail, progressOf } from '../job-progress';
+import { jobSettings } from '../job-settings';
+import { releaseJobSlots } from '../job-slots';
+import { advanceJob, getJob } from '../job-store';
+
+const settings = jobSettings();
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * EventBridge `Batch Job State Change` for the platform's queues: moves the job (named by its id)
+ * forward with one conditional write. Duplicated, late or out-of-order events, and any event
+ * after a terminal state, change nothing. A terminal event ends the job as its signed result
+ * record says (or Batch's reason when there is none), with its outputs checked against the
+ * interface. The call that ends a job gives its slots back.
+ */
+export async function handler(
+  event: EventBridgeEvent<'Batch Job State Change', BatchJobDetail>,
+): Promise<void> {
+  const detail = event.detail;
+  const jobId = detail.jobName ?? '';
+  logger.appendKeys({ jobId, batchJobId: detail.jobId, batchStatus: detail.status });
+  if (!UUID.test(jobId)) {
+    logger.warn('event for a Batch job that is not a platform job');
+    return;
+  }
+  let progress = progressOf(detail);
+  const fields: Record<string, unknown> = {};
+  if (progress.status === 'Succeeded' || progress.status === 'Failed') {
+    const job = await getJob(jobId);
+    if (!job || job.sequence >= progress.sequence) {
+      logger.info('event ignored: the job has ended or does not exist');
+      return;
+    }
+    const manifest = JSON.parse((await read(job.inputManifestKey)) ?? 'null') as JobManifest;
+    const outcome = await jobOutcome(detail, job, manifest, { read }, await read(jobResultKey(jobId)));
+    progress = { ...progress, status: outcome.status, reason: outcome.reason };
+    fields.outputs = await queueOutputImages(
+      job,
+      manifest?.interface.outputs ?? [],
+      outcome.outputs,
+      outcome.stored ?? [],
+    );
+  }
+  const container = detail.container ?? detail.attempts?.at(-1)?.container;
+  if (container?.logStreamName) fields.logStreamName = container.logStreamName;
+  if (detail.startedAt) fields.startedAt = new Date(detail.startedAt).toISOString();
+  if (detail.stoppedAt) fields.stoppedAt = new Date(detail.stoppedAt).toISOString();
+
+  const moved = await advanceJob(
+    jobId,
+    { status: progress.status, sequence: progress.sequence, statusReason: progress.reason, fields },
+    { batchJobId: detail.jobId },
+  );
+  if (!moved) {
+    logger.info('event ignored: the job is already as far or further');
+    return;
+  }
+  logger.info('job moved', { status: progress.status });
+  if (moved.releasedSlots) await releaseJobSlots(moved.job.owner, moved.job.algorithmId, settings);
+}
+
+/** An object of the imaging bucket as text, or undefined when there is none. */
+async function read(key: string): Promise<string | undefined> {
+  try {
+    const object = await s3().send(new GetObjectCommand({ Bucket: settings.bucket, Key: key }));
+    return await object.Body!.transformToString();
+  } catch (err) {
+    if (err instanceof NoSuchKey) return undefined;
+    throw err;
+  }
+}

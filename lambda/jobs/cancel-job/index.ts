@@ -1,0 +1,32 @@
+import { BatchClient, TerminateJobCommand } from '@aws-sdk/client-batch';
+import { conflict } from '../../api/api-error';
+import { apiHandler } from '../../api/api-handler';
+import { isTerminal, jobView, TERMINAL_SEQUENCE } from '../job-record';
+import { jobSettings } from '../job-settings';
+import { releaseJobSlots } from '../job-slots';
+import { advanceJob, getVisibleJob } from '../job-store';
+
+const settings = jobSettings();
+const batch = new BatchClient({});
+
+/** `POST /v1/jobs/{jobId}/cancel`: its creator or an algorithm editor stops a job that has not ended. */
+export const handler = apiHandler('cancelJob', async ({ caller, pathParameters }) => {
+  const { job } = await getVisibleJob(pathParameters.jobId, caller.userId);
+  if (isTerminal(job.status)) throw conflict(`job ${job.id} has already ended: ${job.status}`);
+  if (job.batchJobId) {
+    await batch.send(
+      new TerminateJobCommand({ jobId: job.batchJobId, reason: `Cancelled by ${caller.userId}` }),
+    );
+  }
+  const cancelled = await advanceJob(job.id, {
+    status: 'Cancelled',
+    sequence: TERMINAL_SEQUENCE,
+    statusReason: 'cancelled by a user',
+    fields: { stoppedAt: new Date().toISOString() },
+  });
+  // Ended meanwhile by its own: the state it reached stands.
+  if (!cancelled) throw conflict(`job ${job.id} ended before it could be cancelled`);
+  if (cancelled.releasedSlots)
+    await releaseJobSlots(cancelled.job.owner, cancelled.job.algorithmId, settings);
+  return { status: 200, body: jobView(cancelled.job) };
+});

@@ -1,0 +1,118 @@
+import Ajv from 'ajv';
+import { badRequest, conflict } from '../api/api-error';
+import { AlgorithmRecord, Socket } from '../algorithms/algorithm-record';
+import { ImageRecord } from '../images/image-record';
+import { getVisibleImage } from '../images/image-store';
+import { UploadRecord } from '../uploads/upload-record';
+import { getOwnedUpload } from '../uploads/upload-store';
+import { jobInputKey } from '../contracts/bucket-layout';
+import { ManifestInput } from './job-manifest';
+import { JobInput } from './job-record';
+
+const ajv = new Ajv({ strict: false, allErrors: false });
+
+/**
+ * The interface whose inputs are exactly the submitted sockets; the contract refuses inputs that
+ * match none. Algorithms never have two interfaces with the same inputs, so at most one matches.
+ */
+export function matchInterface(algorithm: AlgorithmRecord, inputs: readonly JobInput[]): number {
+  const given = inputs.map((i) => i.socket);
+  const repeated = given.find((slug, i) => given.indexOf(slug) !== i);
+  if (repeated) throw badRequest(`socket "${repeated}" is given twice`);
+  const key = (slugs: readonly string[]) => [...slugs].sort().join(', ');
+  const index = algorithm.interfaces.findIndex(
+    (candidate) => key(candidate.inputs.map((s) => s.slug)) === key(given),
+  );
+  if (index === -1) {
+    const accepted = algorithm.interfaces
+      .map((candidate) => `(${key(candidate.inputs.map((s) => s.slug))})`)
+      .join(' or ');
+    throw badRequest(
+      `the inputs (${key(given)}) match no interface of algorithm ${algorithm.id}; it takes ${accepted}`,
+    );
+  }
+  return index;
+}
+
+/** An input that passed its checks, with the socket it fills and the image or upload it names. */
+export interface CheckedInput {
+  readonly input: JobInput;
+  readonly socket: Socket;
+  readonly image?: ImageRecord;
+  readonly upload?: UploadRecord;
+}
+
+/**
+ * Each input carries what its socket's kind needs: an image the caller may see and that is
+ * converted, a JSON value that matches the socket's schema, or a completed upload of the caller.
+ */
+export async function checkInputs(
+  sockets: readonly Socket[],
+  inputs: readonly JobInput[],
+  userId: string,
+): Promise<CheckedInput[]> {
+  const checked: CheckedInput[] = [];
+  for (const input of inputs) {
+    const socket = sockets.find((s) => s.slug === input.socket)!;
+    const given = (['image', 'value', 'file'] as const).filter((field) => input[field] !== undefined);
+    const needed = socket.kind === 'image' ? 'image' : socket.kind === 'json' ? 'value' : 'file';
+    if (given.length !== 1 || given[0] !== needed) {
+      throw badRequest(
+        `input "${socket.slug}" is a socket of kind ${socket.kind} and takes exactly one "${needed}"`,
+      );
+    }
+    if (needed === 'image') {
+      const image = await getVisibleImage(input.image!, userId);
+      if (image.status !== 'Succeeded') {
+        throw conflict(
+          `image ${image.id} for input "${socket.slug}" is ${image.status}; only converted images can be inputs`,
+        );
+      }
+      checked.push({ input, socket, image });
+    } else if (needed === 'value') {
+      if (socket.schema && !ajv.validate(socket.schema, input.value)) {
+        throw badRequest(
+          `input "${socket.slug}" does not match its schema: ${ajv.errorsText(ajv.errors, { dataVar: 'value' })}`,
+        );
+      }
+      checked.push({ input, socket });
+    } else {
+      const upload = await getOwnedUpload(input.file!, userId);
+      if (upload.status !== 'Completed') {
+        throw conflict(
+          `upload ${upload.id} for input "${socket.slug}" is ${upload.status}; complete it first`,
+        );
+      }
+      checked.push({ input, socket, upload });
+    }
+  }
+  return checked;
+}
+
+/**
+ * Where each input goes under /input, and which stored object is copied for it under the job's
+ * own prefix (so the runner reads nothing outside `jobs/<id>/`).
+ */
+export function placeInputs(
+  jobId: string,
+  checked: readonly CheckedInput[],
+): { placed: ManifestInput[]; copies: { from: string; to: string }[] } {
+  const placed: ManifestInput[] = [];
+  const copies: { from: string; to: string }[] = [];
+  for (const { input, socket, image, upload } of checked) {
+    if (image) {
+      const name = image.outputKey!.slice(image.outputKey!.lastIndexOf('/') + 1);
+      const path = `${socket.relativePath.replace(/\/+$/, '')}/${name}`;
+      const key = jobInputKey(jobId, path);
+      placed.push({ socket, path, key, image: { pk: image.id, name: image.name } });
+      copies.push({ from: image.outputKey!, to: key });
+    } else if (upload) {
+      const key = jobInputKey(jobId, socket.relativePath);
+      placed.push({ socket, path: socket.relativePath, key, file: upload.id });
+      copies.push({ from: upload.objectKey, to: key });
+    } else {
+      placed.push({ socket, path: socket.relativePath, value: input.value });
+    }
+  }
+  return { placed, copies };
+}

@@ -1,0 +1,59 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { Socket } from '../algorithms/algorithm-record';
+import { ImageRecord, QUEUED_DETAIL } from '../images/image-record';
+import { putImage } from '../images/image-store';
+import { nameBasedUuid } from '../core/name-based-uuid';
+import { ConversionMessage, conversionQueueUrl } from '../contracts/conversion-queue';
+import { JobOutput, JobRecord } from './job-record';
+import { StoredOutput } from './result-record';
+
+let sqs: SQSClient | undefined;
+
+/**
+ * Sends each image an algorithm made through the converter, as an image of the job's owner:
+ * validated and converted like an upload, with a signed download URL once it succeeded. The
+ * image's id follows from the job and the socket, so a repeated event queues no second image.
+ * Returns the outputs with the image each became.
+ */
+export async function queueOutputImages(
+  job: Pick<JobRecord, 'id' | 'owner'>,
+  sockets: readonly Socket[],
+  outputs: readonly JobOutput[],
+  stored: readonly StoredOutput[],
+): Promise<JobOutput[]> {
+  const queued: JobOutput[] = [];
+  for (const output of outputs) {
+    const isImage = sockets.find((s) => s.slug === output.socket)?.kind === 'image';
+    const file = stored.find((s) => s.key === output.key);
+    if (!isImage || !file) {
+      queued.push(output);
+      continue;
+    }
+    const id = nameBasedUuid(job.id, output.socket);
+    const filename = file.path.slice(file.path.lastIndexOf('/') + 1);
+    const now = new Date().toISOString();
+    const image: ImageRecord = {
+      id,
+      owner: job.owner,
+      name: filename,
+      status: 'Queued',
+      statusDetail: QUEUED_DETAIL,
+      files: [],
+      jobOutput: { jobId: job.id, key: file.key, filename, size: file.bytes },
+      errors: [],
+      metadata: {},
+      createdAt: now,
+      updatedAt: now,
+    };
+    await putImage(image).catch((err: Error) => {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    });
+    const message: ConversionMessage = { imageId: id };
+    await (sqs ??= new SQSClient({})).send(
+      new SendMessageCommand({ QueueUrl: conversionQueueUrl(), MessageBody: JSON.stringify(message) }),
+    );
+    queued.push({ ...output, image: id });
+  }
+  return queued;
+}

@@ -1,0 +1,88 @@
+import type { JOB_STATUSES } from './schemas';
+
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export interface JobInput {
+  readonly socket: string;
+  readonly image?: string;
+  readonly value?: unknown;
+  readonly file?: string;
+}
+
+/**
+ * An output as the job runner records it: a JSON value, or a file in the imaging bucket; an
+ * image output also names the image the converter makes of it.
+ */
+export interface JobOutput {
+  readonly socket: string;
+  readonly value?: unknown;
+  readonly key?: string;
+  readonly image?: string;
+}
+
+/** A job as stored in the jobs table. */
+export interface JobRecord {
+  readonly id: string;
+  readonly owner: string;
+  readonly algorithmId: string;
+  readonly algorithmVersionId: string;
+  readonly image: string;
+  readonly interfaceIndex: number;
+  readonly inputs: readonly JobInput[];
+  readonly outputs: readonly JobOutput[];
+  readonly status: JobStatus;
+  readonly statusReason?: string;
+  /**
+   * Orders state changes: attempts completed x 10 + the state's rank. A change is written only
+   * if it moves the sequence forward, so late or repeated events cannot move a job backwards.
+   */
+  readonly sequence: number;
+  /** Whether the job still counts against the active-job limits. */
+  readonly holdsSlots: boolean;
+  readonly batchJobId?: string;
+  readonly logStreamName?: string;
+  readonly inputManifestKey: string;
+  /** The per-job key the runner signs its result record with; never shown by the API. */
+  readonly resultSigningKey: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly startedAt?: string;
+  readonly stoppedAt?: string;
+}
+
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['Succeeded', 'Failed', 'Cancelled'];
+
+/** Terminal states sort after every attempt's progress. */
+export const TERMINAL_SEQUENCE = 1_000_000;
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** What the API shows; `outputUrls` maps output keys to signed URLs where the caller may read them. */
+export function jobView(
+  job: JobRecord,
+  outputUrls: ReadonlyMap<string, { url: string; expiresAt: string }> = new Map(),
+) {
+  return {
+    id: job.id,
+    algorithm: job.algorithmId,
+    algorithmVersion: job.algorithmVersionId,
+    status: job.status,
+    ...(job.statusReason && { statusReason: job.statusReason }),
+    inputs: job.inputs,
+    outputs: job.outputs.map((output) => {
+      const signed = output.key ? outputUrls.get(output.key) : undefined;
+      return {
+        socket: output.socket,
+        ...(output.value !== undefined && { value: output.value }),
+        ...(output.image && { image: output.image }),
+        ...(signed && { url: signed.url, urlExpiresAt: signed.expiresAt }),
+      };
+    }),
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+    ...(job.startedAt && { startedAt: job.startedAt }),
+    ...(job.stoppedAt && { stoppedAt: job.stoppedAt }),
+  };
+}

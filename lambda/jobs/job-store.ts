@@ -1,0 +1,188 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { badRequest, notFound } from '../api/api-error';
+import { dynamoDb } from '../core/aws-clients';
+import { AlgorithmRecord, roleOf } from '../algorithms/algorithm-record';
+import { tableName } from '../contracts/tables';
+import { JobRecord, JobStatus, TERMINAL_SEQUENCE } from './job-record';
+
+export async function putJob(job: JobRecord): Promise<void> {
+  await dynamoDb().send(
+    new PutCommand({
+      TableName: tableName('jobs'),
+      Item: job,
+      ConditionExpression: 'attribute_not_exists(id)',
+    }),
+  );
+}
+
+export async function getJob(id: string): Promise<JobRecord | undefined> {
+  const { Item } = await dynamoDb().send(new GetCommand({ TableName: tableName('jobs'), Key: { id } }));
+  return Item as JobRecord | undefined;
+}
+
+/**
+ * A job its creator or an editor of its algorithm may see, with the algorithm; anyone else gets
+ * the 404 of a job that does not exist.
+ */
+export async function getVisibleJob(
+  id: string,
+  userId: string,
+): Promise<{ job: JobRecord; algorithm?: AlgorithmRecord }> {
+  const job = await getJob(id);
+  if (!job) throw notFound(`job ${id}`);
+  const { Item } = await dynamoDb().send(
+    new GetCommand({ TableName: tableName('algorithms'), Key: { id: job.algorithmId } }),
+  );
+  const algorithm = Item as AlgorithmRecord | undefined;
+  const editor = algorithm !== undefined && roleOf(algorithm, userId) === 'editor';
+  if (job.owner !== userId && !editor) throw notFound(`job ${id}`);
+  return { job, algorithm };
+}
+
+export interface JobChange {
+  readonly status: JobStatus;
+  readonly sequence: number;
+  readonly statusReason?: string;
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Moves a job forward: written only if `change.sequence` is beyond the job's current one, so a
+ * duplicated or late event, or one after a terminal state, changes nothing. A change into a
+ * terminal state also clears `holdsSlots`; the returned record says whether this call did, so
+ * exactly one caller gives the slots back.
+ */
+export async function advanceJob(
+  id: string,
+  change: JobChange,
+  condition?: { readonly batchJobId?: string },
+): Promise<{ job: JobRecord; releasedSlots: boolean } | undefined> {
+  const names: Record<string, string> = { '#status': 'status' };
+  const values: Record<string, unknown> = {
+    ':status': change.status,
+    ':sequence': change.sequence,
+    ':now': new Date().toISOString(),
+  };
+  const sets = ['#status = :status', '#sequence = :sequence', 'updatedAt = :now'];
+  names['#sequence'] = 'sequence';
+  if (change.statusReason !== undefined) {
+    sets.push('statusReason = :reason');
+    values[':reason'] = change.statusReason;
+  }
+  for (const [key, value] of Object.entries(change.fields ?? {})) {
+    names[`#${key}`] = key;
+    values[`:${key}`] = value;
+    sets.push(`#${key} = :${key}`);
+  }
+  let conditionExpression = '#sequence < :sequence';
+  if (condition?.batchJobId) {
+    // An event may arrive before the submitter recorded the Batch id: the event records it then.
+    conditionExpression += ' AND (attribute_not_exists(batchJobId) OR batchJobId = :batchJobId)';
+    sets.push('batchJobId = :batchJobId');
+    values[':batchJobId'] = condition.batchJobId;
+  }
+  const terminal = change.sequence >= TERMINAL_SEQUENCE;
+  if (terminal) {
+    sets.push('holdsSlots = :false');
+    values[':false'] = false;
+  }
+  try {
+    const { Attributes } = await dynamoDb().send(
+      new UpdateCommand({
+        TableName: tableName('jobs'),
+        Key: { id },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: conditionExpression,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    const before = Attributes as JobRecord;
+    const job: JobRecord = {
+      ...before,
+      ...change.fields,
+      status: change.status,
+      sequence: change.sequence,
+      ...(change.statusReason !== undefined && { statusReason: change.statusReason }),
+      ...(condition?.batchJobId && { batchJobId: condition.batchJobId }),
+      ...(terminal && { holdsSlots: false }),
+      updatedAt: values[':now'] as string,
+    };
+    return { job, releasedSlots: terminal && before.holdsSlots };
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return undefined;
+    throw err;
+  }
+}
+
+/** Records the Batch id of a submitted job, unless a state event recorded it first. */
+export async function recordSubmission(id: string, batchJobId: string): Promise<void> {
+  await dynamoDb()
+    .send(
+      new UpdateCommand({
+        TableName: tableName('jobs'),
+        Key: { id },
+        UpdateExpression: 'SET batchJobId = :batchJobId',
+        ConditionExpression: 'attribute_not_exists(batchJobId)',
+        ExpressionAttributeValues: { ':batchJobId': batchJobId },
+      }),
+    )
+    .catch((err) => {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    });
+}
+
+/** A page of jobs by their creator, or by algorithm for its editors; newest first. */
+export async function queryJobs(
+  by: { owner: string } | { algorithmId: string },
+  filter: { algorithmId?: string; status?: JobStatus },
+  limit: number,
+  nextToken: string | undefined,
+): Promise<{ items: JobRecord[]; nextToken?: string }> {
+  const [index, keyName, keyValue] =
+    'owner' in by ? ['byOwner', 'owner', by.owner] : ['byAlgorithm', 'algorithmId', by.algorithmId];
+  let startKey: Record<string, unknown> | undefined;
+  if (nextToken !== undefined) {
+    try {
+      startKey = JSON.parse(Buffer.from(nextToken, 'base64url').toString('utf8'));
+    } catch {
+      throw badRequest('nextToken is not valid');
+    }
+    if (!startKey || typeof startKey !== 'object' || startKey[keyName] !== keyValue) {
+      throw badRequest('nextToken is not valid');
+    }
+  }
+  const filters: string[] = [];
+  const names: Record<string, string> = { '#key': keyName };
+  const values: Record<string, unknown> = { ':key': keyValue };
+  if (filter.algorithmId && 'owner' in by) {
+    filters.push('algorithmId = :algorithmId');
+    values[':algorithmId'] = filter.algorithmId;
+  }
+  if (filter.status) {
+    filters.push('#status = :status');
+    names['#status'] = 'status';
+    values[':status'] = filter.status;
+  }
+  const page = await dynamoDb().send(
+    new QueryCommand({
+      TableName: tableName('jobs'),
+      IndexName: index,
+      KeyConditionExpression: '#key = :key',
+      ...(filters.length > 0 && { FilterExpression: filters.join(' AND ') }),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: false,
+      Limit: limit,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  return {
+    items: (page.Items ?? []) as JobRecord[],
+    ...(page.LastEvaluatedKey && {
+      nextToken: Buffer.from(JSON.stringify(page.LastEvaluatedKey), 'utf8').toString('base64url'),
+    }),
+  };
+}

@@ -1,0 +1,46 @@
+import { badRequest } from '../../api/api-error';
+import { apiHandler } from '../../api/api-handler';
+import { JOB_STATUSES } from '../schemas';
+import { getVisibleAlgorithm } from '../../algorithms/algorithm-store';
+import { JobStatus, jobView } from '../job-record';
+import { queryJobs } from '../job-store';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * `GET /v1/jobs?algorithm=&status=&limit=&nextToken=`: the caller's own jobs, newest first; an
+ * editor who names their algorithm gets all of its jobs.
+ */
+export const handler = apiHandler('listJobs', async ({ caller, query }) => {
+  const limit = query.limit === undefined ? 25 : Number(query.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+    throw badRequest('limit must be a whole number from 1 to 100');
+  if (query.algorithm !== undefined && !UUID.test(query.algorithm))
+    throw badRequest('algorithm must be a lower-case UUID');
+  if (query.status !== undefined && !(JOB_STATUSES as readonly string[]).includes(query.status)) {
+    throw badRequest(`status must be one of: ${JOB_STATUSES.join(', ')}`);
+  }
+  if (query.nextToken !== undefined && !/^[A-Za-z0-9_-]{1,2000}$/.test(query.nextToken)) {
+    throw badRequest('nextToken is not valid');
+  }
+  let by: { owner: string } | { algorithmId: string } = { owner: caller.userId };
+  if (query.algorithm !== undefined) {
+    const { role } = await getVisibleAlgorithm(query.algorithm, caller.userId).catch(() => ({
+      role: undefined,
+    }));
+    if (role === 'editor') by = { algorithmId: query.algorithm };
+  }
+  const page = await queryJobs(
+    by,
+    { algorithmId: query.algorithm, status: query.status as JobStatus | undefined },
+    limit,
+    query.nextToken,
+  );
+  return {
+    status: 200,
+    body: {
+      items: page.items.map((job) => jobView(job)),
+      ...(page.nextToken && { nextToken: page.nextToken }),
+    },
+  };
+});

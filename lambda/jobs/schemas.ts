@@ -1,0 +1,115 @@
+import { JsonSchema, timestamp, uuid } from '../api/schema-primitives';
+
+/** Schemas of jobs: submission, state, outputs and logs. */
+
+export const JOB_STATUSES = [
+  'Validating inputs',
+  'Queued',
+  'Re-Queued',
+  'Provisioning',
+  'Executing',
+  'Parsing outputs',
+  'Succeeded',
+  'Failed',
+  'Cancelled',
+] as const;
+
+const slug = { type: 'string', maxLength: 64, pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' };
+
+const jobInput = {
+  type: 'object',
+  required: ['socket'],
+  additionalProperties: false,
+  properties: {
+    socket: slug,
+    /** An image the caller may see, for image sockets. */
+    image: uuid,
+    /** Any JSON value, for json sockets. */
+    value: {},
+    /** A completed upload of the caller, for file sockets (csv, zip, pdf, ...). */
+    file: uuid,
+  },
+};
+
+export const jobsSchemas: Record<string, JsonSchema> = {
+  SubmitJobRequest: {
+    type: 'object',
+    required: ['algorithm', 'inputs'],
+    additionalProperties: false,
+    properties: {
+      algorithm: uuid,
+      inputs: { type: 'array', minItems: 1, maxItems: 32, items: jobInput },
+    },
+  },
+  Job: {
+    type: 'object',
+    required: [
+      'id',
+      'algorithm',
+      'algorithmVersion',
+      'status',
+      'inputs',
+      'outputs',
+      'createdAt',
+      'updatedAt',
+    ],
+    additionalProperties: false,
+    properties: {
+      id: uuid,
+      algorithm: uuid,
+      algorithmVersion: uuid,
+      status: { type: 'string', enum: [...JOB_STATUSES] },
+      statusReason: { type: 'string' },
+      inputs: { type: 'array', items: jobInput },
+      outputs: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['socket'],
+          additionalProperties: false,
+          properties: {
+            socket: slug,
+            value: {},
+            url: { type: 'string' },
+            urlExpiresAt: timestamp,
+            // An image output: the image the converter makes of it, readable at /v1/images/{id}.
+            image: uuid,
+          },
+        },
+      },
+      createdAt: timestamp,
+      updatedAt: timestamp,
+      startedAt: timestamp,
+      stoppedAt: timestamp,
+    },
+  },
+  JobList: {
+    type: 'object',
+    required: ['items'],
+    additionalProperties: false,
+    properties: {
+      items: { type: 'array', items: { $ref: '#/components/schemas/Job' } },
+      nextToken: { type: 'string' },
+    },
+  },
+  JobLogs: {
+    type: 'object',
+    required: ['lines'],
+    additionalProperties: false,
+    properties: {
+      lines: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['timestamp', 'source', 'message'],
+          additionalProperties: false,
+          properties: {
+            timestamp: timestamp,
+            source: { type: 'string', enum: ['stdout', 'stderr'] },
+            message: { type: 'string' },
+          },
+        },
+      },
+    },
+  },
+};

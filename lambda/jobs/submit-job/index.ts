@@ -1,0 +1,144 @@
+import { BatchClient, SubmitJobCommand } from '@aws-sdk/client-batch';
+import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
+import { ApiError, conflict } from '../../api/api-error';
+import { apiHandler } from '../../api/api-handler';
+import { getVisibleAlgorithm } from '../../algorithms/algorithm-store';
+import { s3 } from '../../core/aws-clients';
+import { jobManifestKey } from '../../contracts/bucket-layout';
+import { logger } from '../../core/logger';
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../idempotency';
+import { checkInputs, matchInterface, placeInputs } from '../job-inputs';
+import { JobManifest } from '../job-manifest';
+import { JobInput, JobRecord, jobView, TERMINAL_SEQUENCE } from '../job-record';
+import { jobSettings } from '../job-settings';
+import { newResultSigningKey } from '../result-record';
+import { acquireJobSlots, releaseJobSlots } from '../job-slots';
+import { advanceJob, getJob, putJob, recordSubmission } from '../job-store';
+
+interface SubmitJobRequest {
+  algorithm: string;
+  inputs: JobInput[];
+}
+
+const settings = jobSettings();
+const batch = new BatchClient({});
+
+/**
+ * `POST /v1/jobs`: checks the inputs against the algorithm's interfaces and the caller's rights,
+ * takes the active-job slots, writes the input manifest and the job as Queued, and submits it to
+ * AWS Batch. A refused submission writes nothing; a failed SubmitJob leaves the job Failed with
+ * the reason and its slots free.
+ */
+export const handler = apiHandler<SubmitJobRequest>('submitJob', async ({ caller, body, headers }) => {
+  const id = randomUUID();
+  const idempotencyKey = headers['idempotency-key'];
+  if (idempotencyKey !== undefined) {
+    const claim = await claimIdempotencyKey(caller.userId, idempotencyKey, body, id);
+    if (!claim.fresh) {
+      const first = await getJob(claim.jobId);
+      return { status: 200, body: jobView(first!) };
+    }
+  }
+  try {
+    const job = await createJob(id, caller.userId, body);
+    if (idempotencyKey !== undefined) await completeIdempotencyKey(caller.userId, idempotencyKey);
+    return { status: 201, body: jobView(job) };
+  } catch (err) {
+    if (idempotencyKey !== undefined && err instanceof ApiError) {
+      await releaseIdempotencyKey(caller.userId, idempotencyKey);
+    }
+    throw err;
+  }
+});
+
+async function createJob(id: string, userId: string, request: SubmitJobRequest): Promise<JobRecord> {
+  const { algorithm } = await getVisibleAlgorithm(request.algorithm, userId);
+  if (!algorithm.activeVersion.jobDefinition) {
+    throw conflict(`the active version of algorithm ${algorithm.id} has no job definition; add a version`);
+  }
+  const interfaceIndex = matchInterface(algorithm, request.inputs);
+  const checked = await checkInputs(algorithm.interfaces[interfaceIndex].inputs, request.inputs, userId);
+  await acquireJobSlots(userId, algorithm.id, settings);
+
+  const now = new Date().toISOString();
+  const job: JobRecord = {
+    id,
+    owner: userId,
+    algorithmId: algorithm.id,
+    algorithmVersionId: algorithm.activeVersion.id,
+    image: algorithm.activeVersion.image,
+    interfaceIndex,
+    inputs: request.inputs,
+    outputs: [],
+    status: 'Queued',
+    sequence: 1,
+    holdsSlots: true,
+    inputManifestKey: jobManifestKey(id),
+    resultSigningKey: newResultSigningKey(),
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    const { placed, copies } = placeInputs(id, checked);
+    for (const copy of copies) {
+      await s3().send(
+        new CopyObjectCommand({
+          Bucket: settings.bucket,
+          CopySource: `${settings.bucket}/${encodeURIComponent(copy.from).replace(/%2F/g, '/')}`,
+          Key: copy.to,
+        }),
+      );
+    }
+    const manifest: JobManifest = {
+      jobId: id,
+      image: job.image,
+      timeLimitSeconds: algorithm.timeLimitSeconds,
+      memoryGb: algorithm.memoryGb,
+      gpu: algorithm.gpu,
+      interface: algorithm.interfaces[interfaceIndex],
+      inputs: placed,
+    };
+    await s3().send(
+      new PutObjectCommand({
+        Bucket: settings.bucket,
+        Key: job.inputManifestKey,
+        ContentType: 'application/json',
+        Body: JSON.stringify(manifest),
+      }),
+    );
+    await putJob(job);
+  } catch (err) {
+    await releaseJobSlots(userId, algorithm.id, settings);
+    throw err;
+  }
+
+  try {
+    const submitted = await batch.send(
+      new SubmitJobCommand({
+        jobName: id,
+        jobQueue: algorithm.gpu ? settings.gpuJobQueue : settings.cpuJobQueue,
+        jobDefinition: algorithm.activeVersion.jobDefinition,
+        parameters: { jobId: id, inputManifest: `s3://${settings.bucket}/${job.inputManifestKey}` },
+        // Only the runner sees the key it signs the result with; the algorithm's environment never holds it.
+        containerOverrides: { environment: [{ name: 'RESULT_SIGNING_KEY', value: job.resultSigningKey }] },
+        // Batch stops the attempt at the algorithm's limit plus time to upload its outputs.
+        timeout: { attemptDurationSeconds: algorithm.timeLimitSeconds + 300 },
+        tags: { 'imaging-platform:job': id, 'imaging-platform:algorithm': algorithm.id },
+        propagateTags: true,
+      }),
+    );
+    await recordSubmission(id, submitted.jobId!);
+    return { ...job, batchJobId: submitted.jobId };
+  } catch (err) {
+    logger.error('SubmitJob failed', { jobId: id, error: err as Error });
+    const failed = await advanceJob(id, {
+      status: 'Failed',
+      sequence: TERMINAL_SEQUENCE,
+      statusReason: `the job could not be submitted: ${(err as Error).message}`,
+      fields: { stoppedAt: new Date().toISOString() },
+    });
+    if (failed?.releasedSlots) await releaseJobSlots(userId, algorithm.id, settings);
+    return failed?.job ?? job;
+  }
+}

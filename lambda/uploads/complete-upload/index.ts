@@ -1,0 +1,80 @@
+import {
+  CompleteMultipartUploadCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { badRequest, conflict } from '../../api/api-error';
+import { apiHandler } from '../../api/api-handler';
+import { s3 } from '../../core/aws-clients';
+import { uploadView } from '../upload-record';
+import { releaseUploadBytes } from '../upload-quota';
+import { uploadSettings } from '../upload-settings';
+import { finishUpload, getOwnedUpload } from '../upload-store';
+
+interface CompleteUploadRequest {
+  parts: { partNumber: number; etag: string }[];
+}
+
+const settings = uploadSettings();
+
+/** `POST /v1/uploads/{uploadId}/complete`: joins the parts; the upload is then Completed. */
+export const handler = apiHandler<CompleteUploadRequest>(
+  'completeUpload',
+  async ({ caller, pathParameters, body }) => {
+    const upload = await getOwnedUpload(pathParameters.uploadId, caller.userId);
+    if (upload.status !== 'Pending') throw conflict(`upload ${upload.id} is ${upload.status}`);
+
+    const given = new Map(body.parts.map((p) => [p.partNumber, p.etag]));
+    if (given.size !== body.parts.length) throw badRequest('body.parts names a part number twice');
+    for (let n = 1; n <= upload.partCount; n++) {
+      if (!given.has(n))
+        throw badRequest(`part ${n} is missing: upload ${upload.id} has ${upload.partCount} parts`);
+    }
+    if (given.size > upload.partCount) {
+      throw badRequest(`upload ${upload.id} has ${upload.partCount} parts; body.parts names more`);
+    }
+
+    try {
+      await s3().send(
+        new CompleteMultipartUploadCommand({
+          Bucket: settings.bucket,
+          Key: upload.objectKey,
+          UploadId: upload.s3UploadId,
+          MultipartUpload: {
+            Parts: [...given.entries()]
+              .sort(([a], [b]) => a - b)
+              .map(([PartNumber, etag]) => ({ PartNumber, ETag: etag.startsWith('"') ? etag : `"${etag}"` })),
+          },
+        }),
+      );
+    } catch (err) {
+      if (
+        err instanceof S3ServiceException &&
+        ['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall'].includes(err.name)
+      ) {
+        throw badRequest(
+          `the parts do not match what was uploaded (${err.name}): upload each part, then send its ETag`,
+        );
+      }
+      if (err instanceof S3ServiceException && err.name === 'NoSuchUpload') {
+        throw conflict(`upload ${upload.id} was already completed or aborted`);
+      }
+      throw err;
+    }
+
+    // Each part URL signed its exact length, so the object has the declared size unless something
+    // upstream failed; a file of another size is discarded rather than kept as something it is not.
+    const head = await s3().send(new HeadObjectCommand({ Bucket: settings.bucket, Key: upload.objectKey }));
+    if (head.ContentLength !== upload.size) {
+      await s3().send(new DeleteObjectCommand({ Bucket: settings.bucket, Key: upload.objectKey }));
+      await finishUpload(upload, 'Aborted', new Date().toISOString());
+      await releaseUploadBytes(caller.userId, upload.size);
+      throw badRequest(
+        `the parts add up to ${head.ContentLength} bytes but ${upload.size} were declared; the upload was discarded`,
+      );
+    }
+    const completed = await finishUpload(upload, 'Completed', new Date().toISOString());
+    return { status: 200, body: uploadView(completed) };
+  },
+);

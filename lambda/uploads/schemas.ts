@@ -1,0 +1,93 @@
+import { JsonSchema, MAX_PART_NUMBER, timestamp, uuid } from '../api/schema-primitives';
+
+/** Schemas of multipart uploads. */
+export const uploadsSchemas: Record<string, JsonSchema> = {
+  CreateUploadRequest: {
+    type: 'object',
+    required: ['filename', 'size'],
+    additionalProperties: false,
+    properties: {
+      filename: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 255,
+        // A file's own name: no folders, no control characters, not "." or "..".
+        pattern: '^(?!\\.{1,2}$)[^/\\\\\\u0000-\\u001f\\u007f]+$',
+      },
+      size: { type: 'integer', minimum: 1, maximum: 5 * 1024 ** 4 },
+      contentType: { type: 'string', maxLength: 255, pattern: '^[\\w.+-]+/[\\w.+-]+$' },
+    },
+  },
+  Upload: {
+    type: 'object',
+    required: ['id', 'filename', 'size', 'partSize', 'partCount', 'status', 'createdAt'],
+    additionalProperties: false,
+    properties: {
+      id: uuid,
+      filename: { type: 'string' },
+      size: { type: 'integer' },
+      contentType: { type: 'string' },
+      partSize: { type: 'integer' },
+      partCount: { type: 'integer', minimum: 1, maximum: MAX_PART_NUMBER },
+      status: { type: 'string', enum: ['Pending', 'Completed', 'Aborted'] },
+      createdAt: timestamp,
+      completedAt: timestamp,
+    },
+  },
+  UploadPartsRequest: {
+    type: 'object',
+    required: ['partNumbers'],
+    additionalProperties: false,
+    properties: {
+      partNumbers: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 100,
+        uniqueItems: true,
+        items: { type: 'integer', minimum: 1, maximum: MAX_PART_NUMBER },
+      },
+    },
+  },
+  UploadPartUrls: {
+    type: 'object',
+    required: ['parts'],
+    additionalProperties: false,
+    properties: {
+      parts: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['partNumber', 'url', 'size', 'expiresAt'],
+          additionalProperties: false,
+          properties: {
+            partNumber: { type: 'integer' },
+            url: { type: 'string' },
+            size: { type: 'integer' },
+            expiresAt: timestamp,
+          },
+        },
+      },
+    },
+  },
+  CompleteUploadRequest: {
+    type: 'object',
+    required: ['parts'],
+    additionalProperties: false,
+    properties: {
+      parts: {
+        type: 'array',
+        minItems: 1,
+        maxItems: MAX_PART_NUMBER,
+        items: {
+          type: 'object',
+          required: ['partNumber', 'etag'],
+          additionalProperties: false,
+          properties: {
+            partNumber: { type: 'integer', minimum: 1, maximum: MAX_PART_NUMBER },
+            etag: { type: 'string', minLength: 1, maxLength: 128, pattern: '^"?[0-9a-fA-F-]+"?$' },
+          },
+        },
+      },
+    },
+  },
+};

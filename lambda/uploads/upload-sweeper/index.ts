@@ -1,0 +1,50 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ApiError } from '../../api/api-error';
+import { dynamoDb } from '../../core/aws-clients';
+import { logger } from '../../core/logger';
+import { tableName } from '../../contracts/tables';
+import { abortUpload } from '../abort-pending-upload';
+import { UploadRecord } from '../upload-record';
+import { uploadSettings } from '../upload-settings';
+
+const settings = uploadSettings();
+
+/**
+ * Runs on a schedule: aborts uploads left Pending longer than INCOMPLETE_UPLOAD_DAYS, so their
+ * parts stop costing storage and their bytes return to the owner's quota. S3's lifecycle rule
+ * aborts the same multipart uploads; this keeps the records and quotas in step with it.
+ */
+export async function handler(): Promise<{ aborted: number }> {
+  const days = Number(process.env.INCOMPLETE_UPLOAD_DAYS ?? '1');
+  const cutoff = new Date(Date.now() - days * 24 * 3600 * 1000).toISOString();
+  let aborted = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamoDb().send(
+      new ScanCommand({
+        TableName: tableName('uploads'),
+        FilterExpression: '#status = :pending AND createdAt < :cutoff',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':pending': 'Pending', ':cutoff': cutoff },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const upload of (page.Items ?? []) as UploadRecord[]) {
+      if (await abortAbandoned(upload)) aborted++;
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  logger.info('abandoned uploads aborted', { aborted, cutoff });
+  return { aborted };
+}
+
+async function abortAbandoned(upload: UploadRecord): Promise<boolean> {
+  try {
+    await abortUpload(upload, settings.bucket);
+    return true;
+  } catch (err) {
+    // Completed or aborted by its owner meanwhile: theirs is the last word.
+    if (err instanceof ApiError) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,271 @@
+import { LocalPlatform } from '../../local/local-platform';
+import { apiClient } from '../helpers/api-client';
+import { startTestPlatform } from '../helpers/local-platform-fixture';
+
+let platform: LocalPlatform;
+let call: ReturnType<typeof apiClient>;
+const alice = 'dev-alice';
+const bob = 'dev-bob';
+const carol = 'dev-carol';
+let sub: Record<string, string>;
+
+const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
+const image = (n: number) => `123456789012.dkr.ecr.eu-central-1.amazonaws.com/segmenter@${digest(n)}`;
+
+const segmentation = {
+  inputs: [{ slug: 'ct-image', kind: 'image', relativePath: 'images/ct' }],
+  outputs: [
+    { slug: 'segmentation', kind: 'image', relativePath: 'images/segmentation' },
+    { slug: 'results', kind: 'json', relativePath: 'results.json', schema: { type: 'object' } },
+  ],
+};
+
+beforeAll(async () => {
+  platform = await startTestPlatform();
+  call = apiClient(platform.urls.api);
+  sub = Object.fromEntries(platform.devUsers.map((u) => [u.token, u.claims.sub]));
+});
+
+afterAll(() => platform.stop());
+
+async function register(
+  token: string,
+  overrides: Record<string, unknown> = {},
+  n = Math.floor(Math.random() * 1e9),
+) {
+  return call('POST', '/v1/algorithms', {
+    token,
+    body: { title: 'Lung segmenter', interfaces: [segmentation], image: image(n), ...overrides },
+  });
+}
+
+describe('algorithms', () => {
+  test('registering makes the caller its editor with version 1 active and the default limits', async () => {
+    const created = await register(alice, { gpu: true }, 1);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      title: 'Lung segmenter',
+      timeLimitSeconds: 3600,
+      memoryGb: 8,
+      gpu: true,
+      role: 'editor',
+      editors: [sub[alice]],
+      users: [],
+      activeVersion: { image: image(1) },
+    });
+    const read = await call('GET', '/v1/algorithms/{algorithmId}', {
+      token: alice,
+      params: { algorithmId: created.body.id },
+    });
+    expect(read.body).toEqual(created.body);
+  });
+
+  test('editors choose who may run it; users see it without its member lists, others not at all', async () => {
+    const { body: algorithm } = await register(alice);
+    const params = { algorithmId: algorithm.id };
+    expect((await call('GET', '/v1/algorithms/{algorithmId}', { token: bob, params })).status).toBe(404);
+
+    const set = await call('PUT', '/v1/algorithms/{algorithmId}/users', {
+      token: alice,
+      params,
+      body: { editors: [sub[alice]], users: [sub[bob]] },
+    });
+    expect(set.body).toMatchObject({ editors: [sub[alice]], users: [sub[bob]] });
+    const asUser = await call('GET', '/v1/algorithms/{algorithmId}', { token: bob, params });
+    expect(asUser.body.role).toBe('user');
+    expect(asUser.body.editors).toBeUndefined();
+    expect((await call('GET', '/v1/algorithms/{algorithmId}', { token: carol, params })).status).toBe(404);
+
+    const byUser = await call('PUT', '/v1/algorithms/{algorithmId}/users', {
+      token: bob,
+      params,
+      body: { editors: [sub[bob]], users: [] },
+    });
+    expect(byUser).toMatchObject({ status: 403, body: { error: { code: 'Forbidden' } } });
+    const byStranger = await call('PUT', '/v1/algorithms/{algorithmId}/users', {
+      token: carol,
+      params,
+      body: { editors: [sub[carol]], users: [] },
+    });
+    expect(byStranger.status).toBe(404);
+  });
+
+  test('the list holds exactly the algorithms the caller belongs to, a page at a time', async () => {
+    const mine = [];
+    for (let i = 0; i < 3; i++) mine.push((await register(carol)).body.id);
+    const shared = (await register(alice)).body.id;
+    await call('PUT', '/v1/algorithms/{algorithmId}/users', {
+      token: alice,
+      params: { algorithmId: shared },
+      body: { editors: [sub[alice]], users: [sub[carol]] },
+    });
+    const seen: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await call('GET', '/v1/algorithms', {
+        token: carol,
+        query: { limit: '2', ...(nextToken && { nextToken }) },
+      });
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.items.map((a: { id: string }) => a.id));
+      const body = page.body as { nextToken?: string };
+      nextToken = body.nextToken;
+    } while (nextToken);
+    expect(seen.sort()).toEqual([...mine, shared].sort());
+  });
+
+  test('a new version becomes active; a digest already registered is refused', async () => {
+    const { body: algorithm } = await register(alice, {}, 100);
+    const params = { algorithmId: algorithm.id };
+    const added = await call('POST', '/v1/algorithms/{algorithmId}/versions', {
+      token: alice,
+      params,
+      body: { image: image(101) },
+    });
+    expect(added.status).toBe(201);
+    const read = await call('GET', '/v1/algorithms/{algorithmId}', { token: alice, params });
+    expect(read.body.activeVersion).toEqual(added.body);
+    const again = await call('POST', '/v1/algorithms/{algorithmId}/versions', {
+      token: alice,
+      params,
+      body: { image: image(100) },
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.error.message).toMatch(`image ${digest(100)} is already version`);
+  });
+
+  test('each active version has a job definition; a new one retires the last, a refused one leaves none', async () => {
+    const { body: algorithm } = await register(
+      alice,
+      { gpu: true, memoryGb: 16, timeLimitSeconds: 900 },
+      200,
+    );
+    const definitions = () =>
+      platform.batch.jobDefinitions.filter(
+        (d) => d.input.jobDefinitionName === `local-algorithm-${algorithm.id}`,
+      );
+    expect(definitions().map((d) => d.status)).toEqual(['ACTIVE']);
+    expect(definitions()[0].input).toMatchObject({
+      type: 'container',
+      platformCapabilities: ['EC2'],
+      containerProperties: {
+        image: image(200),
+        command: ['--manifest', 'Ref::inputManifest'],
+        jobRoleArn: 'arn:aws:iam::000000000000:role/local-job',
+        resourceRequirements: [
+          { type: 'VCPU', value: '4' },
+          { type: 'MEMORY', value: '16384' },
+          { type: 'GPU', value: '1' },
+        ],
+        readonlyRootFilesystem: true,
+        privileged: false,
+        logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/local/jobs' } },
+      },
+      timeout: { attemptDurationSeconds: 900 + 300 },
+      // Spot reclaims are retried, nothing else.
+      retryStrategy: {
+        attempts: 3,
+        evaluateOnExit: [
+          { onStatusReason: 'Host EC2*', action: 'RETRY' },
+          { onReason: '*', action: 'EXIT' },
+        ],
+      },
+    });
+    const params = { algorithmId: algorithm.id };
+    const version = (image: string) =>
+      call('POST', '/v1/algorithms/{algorithmId}/versions', { token: alice, params, body: { image } });
+    expect((await version(image(201))).status).toBe(201);
+    expect(definitions().map((d) => d.status)).toEqual(['INACTIVE', 'ACTIVE']);
+    expect(definitions()[1].input).toMatchObject({ containerProperties: { image: image(201) } });
+    // A digest already registered is refused after its definition was registered: it is deregistered.
+    expect((await version(image(200))).status).toBe(409);
+    expect(definitions().map((d) => d.status)).toEqual(['INACTIVE', 'ACTIVE', 'INACTIVE']);
+    const read = await call('GET', '/v1/algorithms/{algorithmId}', { token: alice, params });
+    expect(read.body.activeVersion.image).toBe(image(201));
+    expect(read.body.activeVersion).not.toHaveProperty('jobDefinition');
+  });
+});
+
+describe('algorithms refused', () => {
+  const socket = (kind: string, relativePath: string, slug = 'x') => ({ slug, kind, relativePath });
+  test.each([
+    [
+      'an image socket outside images/',
+      { inputs: [socket('image', 'ct.mha')], outputs: [socket('json', 'r.json', 'r')] },
+      'body.interfaces[0].inputs[0].relativePath must start with "images/" for an image socket',
+    ],
+    [
+      'a json socket without .json',
+      { inputs: [socket('json', 'values.txt')], outputs: [socket('json', 'r.json', 'r')] },
+      'body.interfaces[0].inputs[0].relativePath must end with .json for a json socket',
+    ],
+    [
+      'the reserved inputs.json',
+      { inputs: [socket('json', 'inputs.json')], outputs: [socket('json', 'r.json', 'r')] },
+      'body.interfaces[0].inputs[0].relativePath "inputs.json" is reserved for the list of inputs',
+    ],
+    [
+      'a repeated slug',
+      {
+        inputs: [socket('json', 'a.json', 'a'), socket('json', 'b.json', 'a')],
+        outputs: [socket('json', 'r.json', 'r')],
+      },
+      'body.interfaces[0].inputs[1].slug "a" appears twice in this interface',
+    ],
+    [
+      'a path escape',
+      { inputs: [socket('json', '../a.json')], outputs: [socket('json', 'r.json', 'r')] },
+      'body.interfaces[0].inputs[0].relativePath has characters or a form that is not allowed',
+    ],
+    [
+      'an absolute path',
+      { inputs: [socket('json', '/etc/a.json')], outputs: [socket('json', 'r.json', 'r')] },
+      'body.interfaces[0].inputs[0].relativePath has characters or a form that is not allowed',
+    ],
+  ])('an interface with %s is refused by its field', async (_, algorithmInterface, message) => {
+    const response = await register(alice, { interfaces: [algorithmInterface] });
+    expect(response).toEqual({ status: 400, body: { error: { code: 'BadRequest', message } } });
+  });
+
+  test('two interfaces with the same inputs are refused', async () => {
+    const response = await register(alice, { interfaces: [segmentation, segmentation] });
+    expect(response.body.error.message).toBe(
+      'body.interfaces[1] takes the same inputs as body.interfaces[0]; a job could not tell them apart',
+    );
+  });
+
+  test.each([
+    ['a time limit below 300 s', { timeLimitSeconds: 60 }, 'body.timeLimitSeconds must be >= 300'],
+    ['a time limit above a day', { timeLimitSeconds: 86401 }, 'body.timeLimitSeconds must be <= 86400'],
+    ['memory above 32 GB', { memoryGb: 64 }, 'body.memoryGb must be <= 32'],
+    [
+      'an image by tag, not digest',
+      { image: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/x:latest' },
+      'body.image has characters or a form that is not allowed',
+    ],
+    [
+      'an image from Docker Hub',
+      { image: `docker.io/library/x@${digest(1)}` },
+      'body.image has characters or a form that is not allowed',
+    ],
+    ['no interfaces', { interfaces: [] }, 'body.interfaces must NOT have fewer than 1 items'],
+    [
+      'a title of 1000 characters',
+      { title: 't'.repeat(1000) },
+      'body.title must NOT have more than 200 characters',
+    ],
+  ])('%s is refused', async (_, overrides, message) => {
+    const response = await register(alice, overrides);
+    expect(response).toEqual({ status: 400, body: { error: { code: 'BadRequest', message } } });
+  });
+
+  test('an empty editors list is refused: an algorithm always has an editor', async () => {
+    const { body: algorithm } = await register(alice);
+    const response = await call('PUT', '/v1/algorithms/{algorithmId}/users', {
+      token: alice,
+      params: { algorithmId: algorithm.id },
+      body: { editors: [], users: [] },
+    });
+    expect(response.body.error.message).toBe('body.editors must NOT have fewer than 1 items');
+  });
+});

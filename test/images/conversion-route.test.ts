@@ -1,0 +1,89 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { conversionRoute } from '../../lambda/images/conversion-route';
+import { converterFailure } from '../../lambda/images/converter-failure';
+import { converterJobSettings } from '../../lambda/images/converter-jobs';
+import { readWholeFile } from '../../packages/image-io/src/disk-file';
+
+const MiB = 1024 ** 2;
+const file = (filename: string, size = 1000) => ({ filename, size });
+
+describe('which converter takes a set', () => {
+  test('a small set of volumes stays in the function', () => {
+    expect(conversionRoute([file('ct.nii.gz'), file('a.dcm'), file('b.dcm'), file('set.zip')], MiB)).toEqual({
+      converter: 'function',
+    });
+  });
+
+  test('a set of exactly the bound stays; one byte more goes to the container', () => {
+    expect(conversionRoute([file('a.mha', MiB / 2), file('b.mha', MiB / 2)], MiB).converter).toBe('function');
+    expect(conversionRoute([file('a.mha', MiB / 2), file('b.mha', MiB / 2 + 1)], MiB)).toEqual({
+      converter: 'container',
+      why: `${MiB + 1} bytes exceed the function's ${MiB}`,
+    });
+  });
+
+  test.each(['photo.PNG', 'scan.jpg', 'scan.jpeg', 'slide.svs', 'slide.tif', 'slide.tiff'])(
+    'a set holding %s goes to the container, however small',
+    (name) => {
+      expect(conversionRoute([file('ct.mha'), file(name, 10)], MiB)).toEqual({
+        converter: 'container',
+        why: `${name} needs libvips`,
+      });
+    },
+  );
+});
+
+describe('why a converter job failed, in words for the image', () => {
+  test.each([
+    [{ statusReason: 'Job attempt duration exceeded timeout' }, 'it ran past its time limit'],
+    [
+      { statusReason: 'Essential container in task exited', container: { exitCode: 137 } },
+      'it ran out of memory',
+    ],
+    [
+      {
+        statusReason: 'Essential container in task exited',
+        container: { reason: 'OutOfMemoryError: Container killed' },
+      },
+      'it ran out of memory',
+    ],
+    [
+      { statusReason: 'ResourceInitializationError: unable to pull secrets or registry auth' },
+      'it could not start (ResourceInitializationError: unable to pull secrets or registry auth)',
+    ],
+    [
+      { statusReason: 'Essential container in task exited', attempts: [{ container: { exitCode: 1 } }] },
+      'it exited with code 1',
+    ],
+    [{ statusReason: 'Terminated by the platform team' }, 'Terminated by the platform team'],
+  ])('%j: %s', (detail, reason) => {
+    expect(converterFailure({ jobId: 'j', status: 'FAILED', ...detail })).toBe(reason);
+  });
+});
+
+describe('converter settings of the function', () => {
+  const env = { CONVERTER_JOB_QUEUE: 'q', CONVERTER_JOB_DEFINITION: 'd', LAMBDA_MAX_SET_BYTES: '1048576' };
+
+  test('are read from the variables the api stack sets', () => {
+    expect(converterJobSettings(env)).toEqual({ jobQueue: 'q', jobDefinition: 'd', lambdaMaxSetBytes: MiB });
+  });
+
+  test('a missing or bad variable is named', () => {
+    expect(() => converterJobSettings({ ...env, CONVERTER_JOB_QUEUE: '' })).toThrow(
+      'CONVERTER_JOB_QUEUE is not set',
+    );
+    expect(() => converterJobSettings({ ...env, LAMBDA_MAX_SET_BYTES: '1.5' })).toThrow(
+      'LAMBDA_MAX_SET_BYTES must be a positive whole number',
+    );
+  });
+});
+
+test('a downloaded file is read back whole', () => {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'read-whole-'));
+  const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 251));
+  fs.writeFileSync(path.join(folder, '0'), bytes);
+  expect(readWholeFile(path.join(folder, '0')).equals(bytes)).toBe(true);
+  fs.rmSync(folder, { recursive: true });
+});

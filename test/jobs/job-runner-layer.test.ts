@@ -1,0 +1,165 @@
+import { spawn, spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { NETWORK_DENIED_GID } from '../../containers/jobs/runner/algorithm-identity';
+import { ContainerEngine, findContainerEngine } from '../../containers/jobs/runner/container-engine';
+import { S3RVER_CREDENTIALS } from '../../local/embedded-s3';
+import { NO_CONTAINER_ENGINE } from '../../local/local-options';
+import { LocalPlatform } from '../../local/local-platform';
+import { buildNodeImage } from '../../local/node-image-builder';
+import { buildRunnableImage } from '../../local/runnable-image';
+import { apiClient } from '../helpers/api-client';
+import { completedUpload, settledImage } from '../helpers/api-flows';
+import { startTestPlatform } from '../helpers/local-platform-fixture';
+
+// The runner as it runs on AWS Batch: layered onto the algorithm's image, started as root with
+// the job's credentials, it runs the algorithm as the image's user in the same container.
+let platform: LocalPlatform;
+let call: ReturnType<typeof apiClient>;
+let engine: ContainerEngine;
+let behaviours: string;
+let runnable: string;
+const alice = 'dev-alice';
+
+beforeAll(async () => {
+  const found = findContainerEngine();
+  if (!found) throw new Error(NO_CONTAINER_ENGINE);
+  engine = found;
+  behaviours = await buildNodeImage(engine, {
+    tag: 'localhost/test-behaviours:latest',
+    files: { '/opt/algorithm/main.js': path.join(__dirname, 'fixtures/behaviours.js') },
+    user: '1000:1000',
+    entrypoint: ['/usr/local/bin/node', '/opt/algorithm/main.js'],
+  });
+  runnable = await buildRunnableImage(engine, behaviours, 'localhost/test-behaviours-runnable:latest');
+  // Jobs are only recorded: the test starts the runnable image itself, as Batch would.
+  platform = await startTestPlatform();
+  call = apiClient(platform.urls.api);
+}, 120_000);
+
+afterAll(() => platform?.stop());
+
+/** Submits a job of the behaviours algorithm and runs it in the runnable image; returns the job once ended. */
+async function runInLayeredImage(behaviour: Record<string, unknown>) {
+  const upload = await completedUpload(
+    call,
+    alice,
+    'ct.mha',
+    'ObjectType = Image\nNDims = 2\nDimSize = 2 2\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n\x00\x01\x02\x03',
+  );
+  const image = await settledImage(
+    call,
+    alice,
+    (await call('POST', '/v1/images', { token: alice, body: { uploads: [upload] } })).body.id,
+  );
+  const algorithm = await call('POST', '/v1/algorithms', {
+    token: alice,
+    body: {
+      title: 'Behaviours',
+      image: behaviours,
+      interfaces: [
+        {
+          inputs: [
+            { slug: 'ct-image', kind: 'image', relativePath: 'images/ct' },
+            { slug: 'behaviour', kind: 'json', relativePath: 'behaviour.json' },
+          ],
+          outputs: [
+            { slug: 'mask', kind: 'image', relativePath: 'images/mask' },
+            { slug: 'results', kind: 'json', relativePath: 'results.json' },
+          ],
+        },
+      ],
+    },
+  });
+  expect(algorithm.status).toBe(201);
+  const job = await call('POST', '/v1/jobs', {
+    token: alice,
+    body: {
+      algorithm: algorithm.body.id,
+      inputs: [
+        { socket: 'ct-image', image: image.id },
+        { socket: 'behaviour', value: behaviour },
+      ],
+    },
+  });
+  const submitted = platform.batch.jobs.find((j) => j.jobName === job.body.id)!;
+  const bucket = platform.environment.IMAGING_BUCKET;
+  const container = spawn(
+    engine.command,
+    [
+      'run',
+      ...engine.runArgs,
+      '--rm',
+      // Batch on EC2 gives jobs the host's network; here that reaches the embedded S3.
+      '--network',
+      'host',
+      '--read-only',
+      ...['--tmpfs', '/input', '--tmpfs', '/output', '--tmpfs', '/tmp'],
+      ...['-e', `AWS_ENDPOINT_URL_S3=${platform.urls.s3}`, '-e', 'AWS_REGION=eu-central-1'],
+      ...['-e', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true'],
+      ...['-e', `AWS_ACCESS_KEY_ID=${S3RVER_CREDENTIALS.accessKeyId}`],
+      ...['-e', `AWS_SECRET_ACCESS_KEY=${S3RVER_CREDENTIALS.secretAccessKey}`],
+      ...['-e', `RESULT_SIGNING_KEY=${submitted.environment.RESULT_SIGNING_KEY}`, '-e', 'GRACE_SECONDS=1'],
+      runnable,
+      '--manifest',
+      `s3://${bucket}/jobs/${job.body.id}/inputs.json`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  container.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  container.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise((resolve) => container.on('close', resolve));
+  expect({ code, output }).toMatchObject({ code: 0 });
+  const onBatchEvent = require('../../lambda/jobs/batch-job-state-change/index').handler;
+  await onBatchEvent({
+    source: 'aws.batch',
+    'detail-type': 'Batch Job State Change',
+    detail: {
+      jobId: submitted.jobId,
+      jobName: job.body.id,
+      jobQueue: submitted.jobQueue,
+      status: 'SUCCEEDED',
+    },
+  });
+  return {
+    job: (await call('GET', '/v1/jobs/{jobId}', { token: alice, params: { jobId: job.body.id } })).body,
+    output,
+  };
+}
+
+describe('the runner layered onto an algorithm image', () => {
+  test("records the author's USER, which the ECR check reads, and runs the runner as root", async () => {
+    const inspected = spawnSync(
+      engine.command,
+      ['image', 'inspect', '--format', '{{json .Config}}', runnable],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const config = JSON.parse(inspected.stdout) as { User: string; Env: string[] };
+    expect(config.User).toBe('0:0');
+    expect(config.Env).toContain('ALGORITHM_USER=1000:1000');
+  });
+
+  test("runs the image's own program as its own user, in the network-denied group, with none of the runner's variables", async () => {
+    const { job, output } = await runInLayeredImage({
+      mode: 'probe',
+      target: { host: '127.0.0.1', port: 9 },
+    });
+    expect(job.status).toBe('Succeeded');
+    const findings = job.outputs.find((o: { socket: string }) => o.socket === 'results').value;
+    expect(findings).toMatchObject({ user: 1000, credentialVariables: [], inputWritable: false });
+    expect(findings.groups).toEqual(expect.arrayContaining([NETWORK_DENIED_GID]));
+    expect(findings.environment).toEqual(['PATH']);
+    // The runner's log lines are JSON, as the job log reader expects.
+    expect(output).toMatch(/"message":"result recorded: exit 0"/);
+  });
+
+  test('a failing algorithm is reported with its last stderr line', async () => {
+    const { job } = await runInLayeredImage({ mode: 'fail' });
+    expect(job).toMatchObject({
+      status: 'Failed',
+      statusReason: 'model weights not found: /opt/ml/model/weights.pt',
+    });
+  });
+});

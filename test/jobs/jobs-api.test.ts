@@ -1,0 +1,603 @@
+import { SubmitJobCommand, BatchClient } from '@aws-sdk/client-batch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createHash, randomUUID } from 'node:crypto';
+import type { BatchJobDetail } from '../../lambda/jobs/job-progress';
+import { signResult } from '../../lambda/jobs/result-record';
+import { LocalPlatform } from '../../local/local-platform';
+import { apiClient } from '../helpers/api-client';
+import { startTestPlatform } from '../helpers/local-platform-fixture';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+let platform: LocalPlatform;
+let call: ReturnType<typeof apiClient>;
+let documents: DynamoDBDocumentClient;
+let onBatchEvent: (event: EventBridgeEvent<'Batch Job State Change', BatchJobDetail>) => Promise<void>;
+let sub: Record<string, string>;
+const alice = 'dev-alice';
+const bob = 'dev-bob';
+const carol = 'dev-carol';
+const PER_USER = 3;
+
+beforeAll(async () => {
+  platform = await startTestPlatform({
+    activeJobsPerUser: PER_USER,
+    activeJobsPerAlgorithm: 5,
+    activeJobsTotal: 8,
+  });
+  call = apiClient(platform.urls.api);
+  documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  sub = Object.fromEntries(platform.devUsers.map((u) => [u.token, u.claims.sub]));
+  onBatchEvent = require('../../lambda/jobs/batch-job-state-change/index').handler;
+});
+
+afterAll(async () => {
+  documents.destroy();
+  await platform.stop();
+});
+
+/** An image of `token`'s user as the converter leaves it: Succeeded. */
+async function convertedImage(token: string, status = 'Succeeded'): Promise<string> {
+  const id = randomUUID();
+  const now = new Date().toISOString();
+  await documents.send(
+    new PutCommand({
+      TableName: platform.environment.IMAGES_TABLE,
+      Item: {
+        id,
+        owner: sub[token],
+        name: 'ct.mha',
+        status,
+        statusDetail: status,
+        files: [],
+        errors: [],
+        metadata: {},
+        outputKey: `images/${id}/ct.mha`,
+        createdAt: now,
+        updatedAt: now,
+      },
+    }),
+  );
+  const s3 = new S3Client({ forcePathStyle: true });
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: platform.environment.IMAGING_BUCKET,
+      Key: `images/${id}/ct.mha`,
+      Body: 'ct',
+    }),
+  );
+  s3.destroy();
+  return id;
+}
+
+const threshold = {
+  inputs: [
+    { slug: 'ct-image', kind: 'image', relativePath: 'images/ct' },
+    {
+      slug: 'threshold',
+      kind: 'json',
+      relativePath: 'threshold.json',
+      schema: { type: 'number', minimum: 0, maximum: 1 },
+    },
+  ],
+  outputs: [{ slug: 'mask', kind: 'image', relativePath: 'images/mask' }],
+};
+
+async function algorithmOf(token: string, users: string[] = [], gpu = true): Promise<string> {
+  const created = await call('POST', '/v1/algorithms', {
+    token,
+    body: {
+      title: 'Thresholder',
+      interfaces: [threshold],
+      gpu,
+      image: `123456789012.dkr.ecr.eu-central-1.amazonaws.com/t@sha256:${randomUUID().replace(/-/g, '').padEnd(64, '0')}`,
+    },
+  });
+  if (users.length > 0) {
+    await call('PUT', '/v1/algorithms/{algorithmId}/users', {
+      token,
+      params: { algorithmId: created.body.id },
+      body: { editors: [sub[token]], users: users.map((t) => sub[t]) },
+    });
+  }
+  return created.body.id;
+}
+
+async function submit(
+  token: string,
+  algorithm: string,
+  image: string,
+  options: { key?: string; value?: unknown } = {},
+) {
+  const body = {
+    algorithm,
+    inputs: [
+      { socket: 'ct-image', image },
+      { socket: 'threshold', value: options.value ?? 0.5 },
+    ],
+  };
+  if (!options.key) return call('POST', '/v1/jobs', { token, body });
+  const response = await fetch(`${platform.urls.api}/v1/jobs`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'idempotency-key': options.key,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, never> };
+}
+
+async function cancel(token: string, jobId: string) {
+  return call('POST', '/v1/jobs/{jobId}/cancel', { token, params: { jobId } });
+}
+
+async function activeSlots(scope: string): Promise<number> {
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: platform.environment.ACTIVE_JOBS_TABLE, Key: { scope } }),
+  );
+  return (Item?.active as number | undefined) ?? 0;
+}
+
+async function jobCount(): Promise<number> {
+  const { Count } = await documents.send(
+    new ScanCommand({ TableName: platform.environment.JOBS_TABLE, Select: 'COUNT' }),
+  );
+  return Count!;
+}
+
+function batchEvent(jobId: string, batchJobId: string, detail: Partial<BatchJobDetail>) {
+  return {
+    'detail-type': 'Batch Job State Change',
+    source: 'aws.batch',
+    detail: { jobId: batchJobId, jobName: jobId, status: 'RUNNING', ...detail },
+  } as EventBridgeEvent<'Batch Job State Change', BatchJobDetail>;
+}
+
+describe('submitting a job', () => {
+  test('a valid job is Queued, its manifest written and submitted to the GPU queue', async () => {
+    const algorithm = await algorithmOf(alice);
+    const image = await convertedImage(alice);
+    const response = await submit(alice, algorithm, image);
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({ algorithm, status: 'Queued', outputs: [] });
+
+    const submitted = platform.batch.jobs.find((j) => j.jobName === response.body.id)!;
+    expect(submitted).toMatchObject({
+      jobQueue: 'local-gpu-jobs',
+      // The active version's own definition, registered with it.
+      jobDefinition: expect.stringMatching(new RegExp(`:job-definition/local-algorithm-${algorithm}:1$`)),
+      parameters: {
+        jobId: response.body.id,
+        inputManifest: `s3://${platform.environment.IMAGING_BUCKET}/jobs/${response.body.id}/inputs.json`,
+      },
+    });
+    const s3 = new S3Client({ forcePathStyle: true });
+    const manifest = await s3.send(
+      new GetObjectCommand({
+        Bucket: platform.environment.IMAGING_BUCKET,
+        Key: `jobs/${response.body.id}/inputs.json`,
+      }),
+    );
+    const inputKey = `jobs/${response.body.id}/inputs/images/ct/ct.mha`;
+    expect(JSON.parse(await manifest.Body!.transformToString())).toMatchObject({
+      jobId: response.body.id,
+      timeLimitSeconds: 3600,
+      gpu: true,
+      interface: threshold,
+      inputs: [
+        {
+          socket: threshold.inputs[0],
+          path: 'images/ct/ct.mha',
+          key: inputKey,
+          image: { pk: image, name: 'ct.mha' },
+        },
+        { socket: threshold.inputs[1], path: 'threshold.json', value: 0.5 },
+      ],
+    });
+    // The image is copied under the job's own prefix, the only one the runner may read.
+    const copy = await s3.send(
+      new GetObjectCommand({ Bucket: platform.environment.IMAGING_BUCKET, Key: inputKey }),
+    );
+    expect(await copy.Body!.transformToString()).toBe('ct');
+    s3.destroy();
+    await cancel(alice, response.body.id);
+  });
+
+  test('a CPU algorithm goes to the CPU queue', async () => {
+    const response = await submit(alice, await algorithmOf(alice, [], false), await convertedImage(alice));
+    expect(platform.batch.jobs.find((j) => j.jobName === response.body.id)?.jobQueue).toBe('local-cpu-jobs');
+    await cancel(alice, response.body.id);
+  });
+});
+
+describe('a job is refused, naming the rule, and nothing is written', () => {
+  let algorithm: string;
+  let image: string;
+  beforeAll(async () => {
+    algorithm = await algorithmOf(alice, [bob]);
+    image = await convertedImage(bob);
+  });
+
+  const cases: [
+    string,
+    () => Promise<{ status: number; body: { error: { message: string } } }>,
+    number,
+    RegExp,
+  ][] = [
+    [
+      'an algorithm the caller may not run',
+      async () => submit(carol, algorithm, await convertedImage(carol)),
+      404,
+      /^algorithm .* not found$/,
+    ],
+    [
+      'inputs that match no interface',
+      async () =>
+        call('POST', '/v1/jobs', {
+          token: bob,
+          body: { algorithm, inputs: [{ socket: 'ct-image', image }] },
+        }),
+      400,
+      /the inputs \(ct-image\) match no interface of algorithm .*; it takes \(ct-image, threshold\)/,
+    ],
+    [
+      'a socket given twice',
+      async () =>
+        call('POST', '/v1/jobs', {
+          token: bob,
+          body: {
+            algorithm,
+            inputs: [
+              { socket: 'ct-image', image },
+              { socket: 'ct-image', image },
+            ],
+          },
+        }),
+      400,
+      /socket "ct-image" is given twice/,
+    ],
+    [
+      'a value on an image socket',
+      async () =>
+        call('POST', '/v1/jobs', {
+          token: bob,
+          body: {
+            algorithm,
+            inputs: [
+              { socket: 'ct-image', value: 1 },
+              { socket: 'threshold', value: 0.5 },
+            ],
+          },
+        }),
+      400,
+      /input "ct-image" is a socket of kind image and takes exactly one "image"/,
+    ],
+    [
+      'a value outside its schema',
+      async () => submit(bob, algorithm, image, { value: 7 }),
+      400,
+      /input "threshold" does not match its schema: value must be <= 1/,
+    ],
+    [
+      'an image that is not converted',
+      async () => submit(bob, algorithm, await convertedImage(bob, 'Queued')),
+      409,
+      /only converted images can be inputs/,
+    ],
+    [
+      "another user's image",
+      async () => submit(bob, algorithm, await convertedImage(alice)),
+      404,
+      /^image .* not found$/,
+    ],
+  ];
+
+  test.each(cases)('%s', async (_, attempt, status, message) => {
+    const [jobsBefore, batchBefore, slotsBefore] = [
+      await jobCount(),
+      platform.batch.jobs.length,
+      await activeSlots(`user#${sub[bob]}`),
+    ];
+    const response = await attempt();
+    expect(response.status).toBe(status);
+    expect(response.body.error.message).toMatch(message);
+    expect([await jobCount(), platform.batch.jobs.length, await activeSlots(`user#${sub[bob]}`)]).toEqual([
+      jobsBefore,
+      batchBefore,
+      slotsBefore,
+    ]);
+  });
+
+  test('the per-user limit refuses the next job until one ends', async () => {
+    const mine = await algorithmOf(carol);
+    const carolsImage = await convertedImage(carol);
+    const accepted = [];
+    for (let i = 0; i < PER_USER; i++) accepted.push((await submit(carol, mine, carolsImage)).body.id);
+    const refused = await submit(carol, mine, carolsImage);
+    expect(refused).toEqual({
+      status: 429,
+      body: {
+        error: { code: 'LimitExceeded', message: `you have ${PER_USER} active jobs, the most allowed` },
+      },
+    });
+    await cancel(carol, accepted[0]);
+    const next = await submit(carol, mine, carolsImage);
+    expect(next.status).toBe(201);
+    for (const id of [...accepted.slice(1), next.body.id]) await cancel(carol, id);
+    expect(await activeSlots(`user#${sub[carol]}`)).toBe(0);
+  });
+
+  test('concurrent submissions never pass the limit together, and every accepted one is recorded', async () => {
+    const mine = await algorithmOf(carol);
+    const carolsImage = await convertedImage(carol);
+    const results = await Promise.all(Array.from({ length: 8 }, () => submit(carol, mine, carolsImage)));
+    const accepted = results.filter((r) => r.status === 201);
+    expect(accepted).toHaveLength(PER_USER);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(8 - PER_USER);
+    for (const r of accepted) {
+      expect(
+        (await call('GET', '/v1/jobs/{jobId}', { token: carol, params: { jobId: r.body.id } })).status,
+      ).toBe(200);
+      await cancel(carol, r.body.id);
+    }
+  });
+});
+
+describe('Idempotency-Key', () => {
+  test('the same key and body return the first job; another body with that key is a 409', async () => {
+    const algorithm = await algorithmOf(alice);
+    const image = await convertedImage(alice);
+    const key = `retry-${randomUUID()}`;
+    const first = await submit(alice, algorithm, image, { key });
+    const again = await submit(alice, algorithm, image, { key });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    expect(platform.batch.jobs.filter((j) => j.jobName === first.body.id)).toHaveLength(1);
+    const other = await submit(alice, algorithm, image, { key, value: 0.9 });
+    expect(other.status).toBe(409);
+    await cancel(alice, first.body.id);
+  });
+
+  test('a refused submission does not use up its key', async () => {
+    const algorithm = await algorithmOf(alice);
+    const key = `fix-${randomUUID()}`;
+    const refused = await submit(alice, algorithm, await convertedImage(alice, 'Queued'), { key });
+    expect(refused.status).toBe(409);
+    const fixed = await submit(alice, algorithm, await convertedImage(alice), { key });
+    expect(fixed.status).toBe(201);
+    await cancel(alice, fixed.body.id);
+  });
+});
+
+describe('when SubmitJob fails', () => {
+  test('the job ends Failed with the reason and its slots are free', async () => {
+    const algorithm = await algorithmOf(alice);
+    const image = await convertedImage(alice);
+    const batch = mockClient(BatchClient);
+    batch.on(SubmitJobCommand).rejects(new Error('JobQueue local-gpu-jobs is DISABLED'));
+    try {
+      const response = await submit(alice, algorithm, image);
+      expect(response.status).toBe(201);
+      expect(response.body).toMatchObject({
+        status: 'Failed',
+        statusReason: 'the job could not be submitted: JobQueue local-gpu-jobs is DISABLED',
+      });
+    } finally {
+      batch.restore();
+    }
+    expect(await activeSlots(`user#${sub[alice]}`)).toBe(0);
+    expect(await activeSlots(`algorithm#${algorithm}`)).toBe(0);
+  });
+});
+
+describe('Batch state changes', () => {
+  /** What the job runner stores after the algorithm wrote its mask: the file, then the signed record. */
+  async function writeResultRecord(jobId: string, batchJobId: string) {
+    const key = `jobs/${jobId}/outputs/images/mask/mask.mha`;
+    const s3 = new S3Client({ forcePathStyle: true });
+    const bucket = platform.environment.IMAGING_BUCKET;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'mask' }));
+    const record = {
+      jobId,
+      returnCode: 0,
+      execDuration: 3,
+      timedOut: false,
+      outputs: [{ path: 'images/mask/mask.mha', key, bytes: 4, sha256: sha256('mask') }],
+    };
+    const signingKey = platform.batch.jobs.find((j) => j.jobId === batchJobId)!.environment
+      .RESULT_SIGNING_KEY;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: `jobs/${jobId}/result.json`,
+        Body: signResult(record, signingKey),
+      }),
+    );
+    s3.destroy();
+  }
+
+  async function queuedJob() {
+    const algorithm = await algorithmOf(alice);
+    const response = await submit(alice, algorithm, await convertedImage(alice));
+    const batchJobId = platform.batch.jobs.find((j) => j.jobName === response.body.id)!.jobId;
+    const status = async () =>
+      (await call('GET', '/v1/jobs/{jobId}', { token: alice, params: { jobId: response.body.id } })).body;
+    return { id: response.body.id as string, algorithm, batchJobId, status };
+  }
+
+  test('a job moves forward and ends; late, repeated and out-of-order events change nothing', async () => {
+    const job = await queuedJob();
+    await onBatchEvent(batchEvent(job.id, job.batchJobId, { status: 'STARTING' }));
+    expect((await job.status()).status).toBe('Provisioning');
+    await onBatchEvent(batchEvent(job.id, job.batchJobId, { status: 'RUNNING', startedAt: Date.now() }));
+    expect((await job.status()).status).toBe('Executing');
+    await onBatchEvent(batchEvent(job.id, job.batchJobId, { status: 'RUNNABLE' }));
+    expect((await job.status()).status).toBe('Executing');
+    await writeResultRecord(job.id, job.batchJobId);
+    await onBatchEvent(
+      batchEvent(job.id, job.batchJobId, {
+        status: 'SUCCEEDED',
+        attempts: [{ container: { exitCode: 0 } }],
+        stoppedAt: Date.now(),
+      }),
+    );
+    expect(await job.status()).toMatchObject({ status: 'Succeeded', outputs: [{ socket: 'mask' }] });
+    expect(await activeSlots(`algorithm#${job.algorithm}`)).toBe(0);
+
+    const slotsBefore = await activeSlots('platform');
+    await onBatchEvent(batchEvent(job.id, job.batchJobId, { status: 'RUNNING' }));
+    await onBatchEvent(batchEvent(job.id, job.batchJobId, { status: 'SUCCEEDED', attempts: [{}] }));
+    await onBatchEvent(batchEvent(job.id, job.batchJobId, { status: 'FAILED', attempts: [{}] }));
+    expect((await job.status()).status).toBe('Succeeded');
+    // The slot was given back once only.
+    expect(await activeSlots('platform')).toBe(slotsBefore);
+  });
+
+  test('a retried attempt shows as Re-Queued; exit 137 fails with the memory reason', async () => {
+    const job = await queuedJob();
+    await onBatchEvent(batchEvent(job.id, job.batchJobId, { status: 'RUNNING' }));
+    await onBatchEvent(
+      batchEvent(job.id, job.batchJobId, {
+        status: 'RUNNABLE',
+        attempts: [{ container: { reason: 'Host EC2 terminated' } }],
+      }),
+    );
+    expect((await job.status()).status).toBe('Re-Queued');
+    await onBatchEvent(batchEvent(job.id, job.batchJobId, { status: 'RUNNING', attempts: [{}] }));
+    expect((await job.status()).status).toBe('Executing');
+    await onBatchEvent(
+      batchEvent(job.id, job.batchJobId, {
+        status: 'FAILED',
+        attempts: [{}, { container: { exitCode: 137 } }],
+      }),
+    );
+    expect(await job.status()).toMatchObject({
+      status: 'Failed',
+      statusReason: 'the algorithm exceeded its memory limit',
+    });
+  });
+
+  test('a job that ends without a result record from the runner fails, saying so', async () => {
+    const job = await queuedJob();
+    await onBatchEvent(batchEvent(job.id, job.batchJobId, { status: 'SUCCEEDED', attempts: [{}] }));
+    expect(await job.status()).toMatchObject({
+      status: 'Failed',
+      statusReason: 'the job runner left no result record',
+    });
+  });
+
+  test('an event for another Batch job of the same name changes nothing', async () => {
+    const job = await queuedJob();
+    await onBatchEvent(batchEvent(job.id, 'some-other-batch-job', { status: 'RUNNING' }));
+    expect((await job.status()).status).toBe('Queued');
+    await cancel(alice, job.id);
+  });
+});
+
+describe('outputs', () => {
+  test('a finished job shows JSON outputs as values and files as signed URLs that CloudFront serves', async () => {
+    const algorithm = await algorithmOf(alice);
+    const job = (await submit(alice, algorithm, await convertedImage(alice))).body;
+    // What the job runner records when the container succeeded.
+    const maskKey = `jobs/${job.id}/output/images/mask/mask.mha`;
+    const s3 = new S3Client({ forcePathStyle: true });
+    await s3.send(
+      new PutObjectCommand({ Bucket: platform.environment.IMAGING_BUCKET, Key: maskKey, Body: 'mask' }),
+    );
+    s3.destroy();
+    await documents.send(
+      new UpdateCommand({
+        TableName: platform.environment.JOBS_TABLE,
+        Key: { id: job.id },
+        UpdateExpression: 'SET outputs = :outputs',
+        ExpressionAttributeValues: {
+          ':outputs': [
+            { socket: 'mask', key: maskKey },
+            { socket: 'volume-ml', value: 12.5 },
+          ],
+        },
+      }),
+    );
+    const read = await call('GET', '/v1/jobs/{jobId}', { token: alice, params: { jobId: job.id } });
+    const [mask, volume] = read.body.outputs;
+    expect(volume).toEqual({ socket: 'volume-ml', value: 12.5 });
+    expect(mask.url.startsWith(`${platform.urls.cloudfront}/${maskKey}?`)).toBe(true);
+    expect(Date.parse(mask.urlExpiresAt) - Date.now()).toBeGreaterThan(290_000);
+    const download = await fetch(mask.url);
+    expect([download.status, await download.text()]).toEqual([200, 'mask']);
+    await cancel(alice, job.id);
+  });
+});
+
+describe('reading, listing and cancelling', () => {
+  test('the creator and the algorithm editors see a job; nobody else learns of it', async () => {
+    const algorithm = await algorithmOf(alice, [bob]);
+    const job = (await submit(bob, algorithm, await convertedImage(bob))).body;
+    for (const token of [bob, alice]) {
+      expect((await call('GET', '/v1/jobs/{jobId}', { token, params: { jobId: job.id } })).status).toBe(200);
+    }
+    expect(await call('GET', '/v1/jobs/{jobId}', { token: carol, params: { jobId: job.id } })).toEqual({
+      status: 404,
+      body: { error: { code: 'NotFound', message: `job ${job.id} not found` } },
+    });
+    expect((await cancel(carol, job.id)).status).toBe(404);
+    expect(
+      (await call('GET', '/v1/jobs/{jobId}/logs', { token: bob, params: { jobId: job.id } })).status,
+    ).toBe(403);
+    expect(
+      (await call('GET', '/v1/jobs/{jobId}/logs', { token: alice, params: { jobId: job.id } })).body,
+    ).toEqual({
+      lines: [],
+    });
+
+    const cancelled = await cancel(alice, job.id);
+    expect(cancelled.body).toMatchObject({ status: 'Cancelled' });
+    expect(platform.batch.jobs.find((j) => j.jobName === job.id)?.status).toBe('FAILED');
+    expect((await cancel(bob, job.id)).status).toBe(409);
+  });
+
+  test('lists hold the caller’s jobs, filtered and paged; editors list their algorithm’s jobs', async () => {
+    const algorithm = await algorithmOf(alice, [bob]);
+    const bobs = [];
+    for (let i = 0; i < 3; i++) bobs.push((await submit(bob, algorithm, await convertedImage(bob))).body.id);
+    await cancel(bob, bobs[0]);
+
+    const seen: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await call('GET', '/v1/jobs', {
+        token: bob,
+        query: { algorithm, limit: '2', ...(nextToken && { nextToken }) },
+      });
+      seen.push(...page.body.items.map((j: { id: string }) => j.id));
+      nextToken = page.body.nextToken;
+    } while (nextToken);
+    expect(seen.sort()).toEqual([...bobs].sort());
+
+    const cancelledOnly = await call('GET', '/v1/jobs', {
+      token: bob,
+      query: { algorithm, status: 'Cancelled' },
+    });
+    expect(cancelledOnly.body.items.map((j: { id: string }) => j.id)).toEqual([bobs[0]]);
+    const asEditor = await call('GET', '/v1/jobs', { token: alice, query: { algorithm } });
+    expect(asEditor.body.items.map((j: { id: string }) => j.id).sort()).toEqual([...bobs].sort());
+    const asStranger = await call('GET', '/v1/jobs', { token: carol, query: { algorithm } });
+    expect(asStranger.body.items).toEqual([]);
+    const badStatus = await call('GET', '/v1/jobs', { token: bob, query: { status: 'Done' } });
+    expect(badStatus.status).toBe(400);
+    for (const id of bobs.slice(1)) await cancel(bob, id);
+  });
+});

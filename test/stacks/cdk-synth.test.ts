@@ -1,0 +1,106 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CODEC_WASM_FILES } from '../../packages/image-io/src/wasm-codec';
+
+const projectDir = path.join(__dirname, '..', '..');
+
+/** `npx cdk synth` as a platform engineer runs it on a fresh machine: no AWS credentials, config or account. */
+function cdkSynth(args: string[]) {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'no-aws-home-'));
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-out-'));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_') && !name.startsWith('CDK_')),
+  );
+  const result = spawnSync('npx', ['cdk', 'synth', '--quiet', '--output', outDir, ...args], {
+    cwd: projectDir,
+    env: { ...env, HOME: home, CDK_DISABLE_VERSION_CHECK: 'true' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { ...result, outDir };
+}
+
+describe('cdk synth from the command line', () => {
+  let result: ReturnType<typeof cdkSynth>;
+  beforeAll(() => {
+    result = cdkSynth(['-c', 'platform.homeRegion=eu-west-1']);
+  });
+
+  test('synthesizes every stack with no AWS account, credentials or Docker, in its configured region', () => {
+    expect(result.stderr).not.toMatch(/ERROR|Error:/);
+    expect(result.status).toBe(0);
+    const manifest = JSON.parse(fs.readFileSync(path.join(result.outDir, 'manifest.json'), 'utf8'));
+    const stacks = Object.entries(manifest.artifacts as Record<string, { type: string; environment: string }>)
+      .filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack')
+      .map(([name, artifact]) => [name, artifact.environment]);
+    expect(stacks).toEqual([
+      ['ImagingPlatform-Data', 'aws://unknown-account/eu-west-1'],
+      ['ImagingPlatform-Api', 'aws://unknown-account/eu-west-1'],
+      ['ImagingPlatform-Compute', 'aws://unknown-account/eu-west-1'],
+    ]);
+    expect(fs.existsSync(path.join(result.outDir, 'ImagingPlatform-Data.template.json'))).toBe(true);
+    // The key pair handler was bundled by the local esbuild, not Docker.
+    const assets = fs.readdirSync(result.outDir).filter((f) => f.startsWith('asset.'));
+    expect(assets.some((a) => fs.existsSync(path.join(result.outDir, a, 'index.js')))).toBe(true);
+
+    // The converter image is staged, not built: a small context with the bundled entrypoint and
+    // the DICOM codecs' WebAssembly, which it loads from its own folder.
+    const computeAssets = JSON.parse(
+      fs.readFileSync(path.join(result.outDir, 'ImagingPlatform-Compute.assets.json'), 'utf8'),
+    );
+    const images = Object.values(
+      computeAssets.dockerImages as Record<string, { source: { directory: string } }>,
+    );
+    expect(images).toHaveLength(1);
+    const context = path.join(result.outDir, images[0].source.directory);
+    expect(fs.readdirSync(context).sort()).toEqual([
+      'Dockerfile',
+      'charlswasm_decode.wasm',
+      'entrypoint.js',
+      'entrypoint.js.map',
+      'libjpegturbowasm_decode.wasm',
+      'openjpegwasm_decode.wasm',
+      'package.json',
+    ]);
+    expect(fs.readFileSync(path.join(context, 'Dockerfile'), 'utf8')).toMatch(/^FROM public\.ecr\.aws\//m);
+    expect(JSON.parse(fs.readFileSync(path.join(context, 'package.json'), 'utf8')).dependencies).toEqual({
+      sharp: expect.stringMatching(/^\d+\.\d+\.\d+$/),
+    });
+    const entrypoint = fs.readFileSync(path.join(context, 'entrypoint.js'), 'utf8');
+    expect(entrypoint).toContain('require("sharp")');
+    expect(entrypoint).toContain('AWS_BATCH_JOB_ID');
+  });
+
+  test("the converter's bundle carries the codec WebAssembly files it loads from its own folder", () => {
+    const template = JSON.parse(
+      fs.readFileSync(path.join(result.outDir, 'ImagingPlatform-Api.template.json'), 'utf8'),
+    );
+    const converter = Object.values<{
+      Type: string;
+      Properties: { Description?: string };
+      Metadata?: Record<string, string>;
+    }>(template.Resources).find(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        r.Properties.Description ===
+          'Converts the upload set of one image to .mha, or sends it to the converter container',
+    )!;
+    const asset = path.join(result.outDir, converter.Metadata!['aws:asset:path']);
+    const bundle = fs.readFileSync(path.join(asset, 'index.js'), 'utf8');
+    for (const file of CODEC_WASM_FILES) {
+      const name = path.basename(require.resolve(file));
+      expect(bundle).toContain(name);
+      expect(fs.readFileSync(path.join(asset, name)).equals(fs.readFileSync(require.resolve(file)))).toBe(
+        true,
+      );
+    }
+  });
+
+  test('a bad config value stops synth with the key named', () => {
+    const result = cdkSynth(['-c', 'platform.compute.maxVcpus=-4']);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('platform.compute.maxVcpus: Too small: expected number to be >=1');
+  });
+});

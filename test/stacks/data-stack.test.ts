@@ -1,0 +1,229 @@
+import { Template, Match } from 'aws-cdk-lib/assertions';
+import { synthPlatform } from '../helpers/synth-platform';
+
+describe('data stack', () => {
+  let template: Template;
+  let bucketId: string;
+  let keyId: string;
+
+  beforeAll(() => {
+    const { platform } = synthPlatform();
+    template = Template.fromStack(platform.data);
+    bucketId = Object.keys(
+      template.findResources('AWS::S3::Bucket', { Properties: { AccelerateConfiguration: {} } }),
+    )[0];
+    keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0];
+  });
+
+  test('the imaging bucket has transfer acceleration on', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      AccelerateConfiguration: { AccelerationStatus: 'Enabled' },
+    });
+    expect(bucketId).toBeDefined();
+  });
+
+  test('the imaging bucket is encrypted with the customer-managed KMS key', () => {
+    const bucket = template.toJSON().Resources[bucketId];
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
+      {
+        BucketKeyEnabled: true,
+        ServerSideEncryptionByDefault: {
+          SSEAlgorithm: 'aws:kms',
+          KMSMasterKeyID: { 'Fn::GetAtt': [keyId, 'Arn'] },
+        },
+      },
+    ]);
+  });
+
+  test('the KMS key rotates and is retained', () => {
+    template.hasResource('AWS::KMS::Key', {
+      Properties: { EnableKeyRotation: true },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  test('every bucket blocks all public access', () => {
+    const buckets = template.findResources('AWS::S3::Bucket');
+    expect(Object.keys(buckets)).toHaveLength(2);
+    for (const bucket of Object.values(buckets)) {
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+    }
+  });
+
+  test('the imaging bucket policy denies requests without TLS and below TLS 1.2', () => {
+    const policies = template.findResources('AWS::S3::BucketPolicy', {
+      Properties: { Bucket: { Ref: bucketId } },
+    });
+    const statements = Object.values(policies)[0].Properties.PolicyDocument.Statement;
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: 's3:*',
+          Principal: { AWS: '*' },
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: 's3:*',
+          Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+        }),
+      ]),
+    );
+  });
+
+  test('the imaging bucket is versioned, retained and logs accesses to the log bucket', () => {
+    const bucket = template.toJSON().Resources[bucketId];
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    const logBucketId = bucket.Properties.LoggingConfiguration.DestinationBucketName.Ref;
+    expect(template.toJSON().Resources[logBucketId].Type).toBe('AWS::S3::Bucket');
+    expect(logBucketId).not.toBe(bucketId);
+  });
+
+  test('browsers from configured origins may upload parts and read the ETag', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      AccelerateConfiguration: Match.anyValue(),
+      CorsConfiguration: {
+        CorsRules: [
+          Match.objectLike({
+            AllowedOrigins: ['http://localhost:4000', 'http://127.0.0.1:4000'],
+            AllowedMethods: Match.arrayWith(['PUT']),
+            ExposedHeaders: ['ETag'],
+          }),
+        ],
+      },
+    });
+  });
+
+  test('lifecycle aborts incomplete uploads after 1 day, expires converted raw uploads and old versions', () => {
+    const rules = template.toJSON().Resources[bucketId].Properties.LifecycleConfiguration.Rules;
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          Status: 'Enabled',
+        }),
+        expect.objectContaining({
+          Prefix: 'uploads/',
+          TagFilters: [{ Key: 'conversion', Value: 'succeeded' }],
+          ExpirationInDays: 1,
+        }),
+        expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 30 } }),
+      ]),
+    );
+  });
+
+  test('the CloudFront origin reaches the bucket through Origin Access Control only', () => {
+    const distribution = Object.values(template.findResources('AWS::CloudFront::Distribution'))[0];
+    const [origin] = distribution.Properties.DistributionConfig.Origins;
+    expect(origin.OriginAccessControlId).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Id'] });
+    expect(origin.S3OriginConfig).toEqual({ OriginAccessIdentity: '' });
+    expect(origin.DomainName).toEqual({ 'Fn::GetAtt': [bucketId, 'RegionalDomainName'] });
+    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+      OriginAccessControlConfig: { OriginAccessControlOriginType: 's3', SigningBehavior: 'always' },
+    });
+  });
+
+  test('the default behaviour needs a signature from the trusted key group and HTTPS', () => {
+    const keyGroupId = Object.keys(template.findResources('AWS::CloudFront::KeyGroup'))[0];
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: {
+        DefaultCacheBehavior: Match.objectLike({
+          TrustedKeyGroups: [{ Ref: keyGroupId }],
+          ViewerProtocolPolicy: 'https-only',
+          AllowedMethods: ['GET', 'HEAD', 'OPTIONS'],
+        }),
+      },
+    });
+    expect(Object.keys(template.findResources('AWS::CloudFront::Distribution'))).toHaveLength(1);
+  });
+
+  test('the distribution writes access logs', () => {
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: {
+        Logging: {
+          Bucket: { 'Fn::GetAtt': [Match.anyValue(), 'RegionalDomainName'] },
+          Prefix: 'cloudfront/',
+        },
+      },
+    });
+  });
+
+  test('the trusted key group holds the public key that the key pair resource returns', () => {
+    const customId = Object.keys(template.findResources('Custom::UrlSigningKeyPair'))[0];
+    const publicKeyId = Object.keys(template.findResources('AWS::CloudFront::PublicKey'))[0];
+    template.hasResourceProperties('AWS::CloudFront::PublicKey', {
+      PublicKeyConfig: { EncodedKey: { 'Fn::GetAtt': [customId, 'PublicKeyPem'] } },
+    });
+    template.hasResourceProperties('AWS::CloudFront::KeyGroup', {
+      KeyGroupConfig: { Items: [{ Ref: publicKeyId }] },
+    });
+  });
+
+  test('the key pair custom resource writes the private key to Secrets Manager under the KMS key', () => {
+    template.hasResourceProperties('Custom::UrlSigningKeyPair', {
+      SecretNamePrefix: 'ImagingPlatform-Data/url-signing-key',
+      KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+      Generation: 1,
+    });
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const secretStatement = statements.find((s) => [s.Action].flat().includes('secretsmanager:CreateSecret'));
+    expect(secretStatement.Action).toEqual([
+      'secretsmanager:CreateSecret',
+      'secretsmanager:DeleteSecret',
+      'secretsmanager:TagResource',
+    ]);
+    expect(JSON.stringify(secretStatement.Resource)).toContain(
+      ':secret:ImagingPlatform-Data/url-signing-key/*',
+    );
+    expect(
+      statements.some((s) => JSON.stringify(s.Resource) === '"*"' && /secretsmanager/.test(String(s.Action))),
+    ).toBe(false);
+  });
+
+  test('Lambda roles carry no AWS managed policies', () => {
+    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
+
+describe('data stack with a custom images domain', () => {
+  test('the distribution serves the domain with TLS 1.2 at least', () => {
+    const { platform } = synthPlatform({
+      'platform.domains.images':
+        '{"domainName":"images.example.org","certificateArn":"arn:aws:acm:us-east-1:123456789012:certificate/0b3b5f2c-1111-2222-3333-444455556666"}',
+    });
+    Template.fromStack(platform.data).hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        Aliases: ['images.example.org'],
+        ViewerCertificate: Match.objectLike({
+          MinimumProtocolVersion: 'TLSv1.2_2021',
+          SslSupportMethod: 'sni-only',
+        }),
+      }),
+    });
+  });
+});
+
+describe('url signing key rotation', () => {
+  test('raising the key generation changes the key pair resource, so a new key replaces the old', () => {
+    const { platform } = synthPlatform({ 'platform.urlSigningKeyGeneration': '2' });
+    Template.fromStack(platform.data).hasResourceProperties('Custom::UrlSigningKeyPair', { Generation: 2 });
+  });
+});
+
+describe('stack placement', () => {
+  test('the data stack is in the configured home region', () => {
+    const { platform } = synthPlatform({ 'platform.homeRegion': 'ap-southeast-2' });
+    expect(platform.data.region).toBe('ap-southeast-2');
+  });
+});
