@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { findContainerEngine } from '../containers/jobs/runner/container-engine';
-import { runJobLocally } from '../containers/jobs/runner/run-job-locally';
+import { findContainerEngine } from '../local/jobs/container-engine';
+import { runJobLocally } from '../local/jobs/run-job-locally';
 import { defaultPlatformConfig } from '../lib/config/platform-config';
 import { localOptionsFromEnvironment } from '../local/local-options';
 import { startLocalPlatform } from '../local/local-platform';
-import { buildNodeImage } from '../local/node-image-builder';
+import { buildNodeImage } from '../local/jobs/node-image-builder';
 import { freeLocalPorts } from '../test/helpers/free-ports';
 
 const RUNS = 5;

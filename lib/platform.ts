@@ -22,25 +22,23 @@ export function buildPlatform(app: App, config: PlatformConfig, defaultAccount?:
   }
   const data = new DataStack(app, `${config.name}-Data`, {
     env: home,
-    description: 'Imaging platform: KMS key, imaging bucket, CloudFront distribution with signed URLs',
+    description:
+      'Imaging platform, stateful: KMS key, imaging bucket and its CloudFront distribution, tables, user pool, queues',
     config,
+    eventRulesStackName: `${config.name}-Api`,
   });
   const api = new ApiStack(app, `${config.name}-Api`, {
     env: home,
-    description: 'Imaging platform: Cognito user pool, REST API with Lambda handlers, DynamoDB tables, WAF',
+    description: 'Imaging platform, stateless: REST API with Lambda handlers, WAF, the converter function',
     config,
-    imagingBucket: data.imagingBucket.bucket,
-    platformKey: data.platformKey.key,
-    imagingDistribution: data.imagingDistribution,
+    data,
   });
   const compute = new ComputeStack(app, `${config.name}-Compute`, {
     env: home,
     description:
-      'Imaging platform: isolated VPC with endpoints, the converter container on AWS Batch with Fargate',
+      'Imaging platform, stateless: isolated VPC with endpoints, the converter container and the job queues on AWS Batch',
     config,
-    imagingBucket: data.imagingBucket.bucket,
-    platformKey: data.platformKey.key,
-    tables: api.tables,
+    data,
   });
   return { data, api, compute };
 }

@@ -1,4 +1,4 @@
-import { VERIFIED_CLAIM } from '../lambda/api/caller';
+import { VERIFIED_CLAIM } from '../lambda/contracts/user-claims';
 
 /**
  * Users of local mode. Each token stands in for a Cognito ID token: the front door turns it

@@ -1,11 +1,9 @@
-// Builds the example algorithm (containers/example-threshold) as localhost/example-threshold,
-// from this machine's files, for local mode, and prints the image by digest, as an algorithm
-// names it: `npm run example-algorithm`.
-import * as path from 'node:path';
-import { findContainerEngine } from '../../containers/jobs/runner/container-engine';
-import { buildNodeImage } from '../../local/node-image-builder';
-
-export const EXAMPLE_ALGORITHM_IMAGE = 'localhost/example-threshold:latest';
+// Builds the example algorithm (containers/algorithms/example-threshold) as
+// localhost/example-threshold, from this machine's files, for local mode, and prints the image by
+// digest, as an algorithm names it: `npm run example-algorithm`.
+import { EXAMPLE_ALGORITHM } from '../../containers/algorithms/example-threshold/deploy';
+import { findContainerEngine } from '../../local/jobs/container-engine';
+import { buildNodeImage } from '../../local/jobs/node-image-builder';
 
 async function main(): Promise<void> {
   const engine = findContainerEngine();
@@ -15,28 +13,10 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  const image = await buildNodeImage(engine, {
-    tag: EXAMPLE_ALGORITHM_IMAGE,
-    files: {
-      '/opt/algorithm/threshold.js': path.join(
-        __dirname,
-        '..',
-        '..',
-        'containers',
-        'algorithms',
-        'example-threshold',
-        'threshold.js',
-      ),
-    },
-    user: '1000:1000',
-    entrypoint: ['/usr/local/bin/node', '/opt/algorithm/threshold.js'],
-  });
-  console.log(image);
+  console.log(await buildNodeImage(engine, EXAMPLE_ALGORITHM));
 }
 
-if (require.main === module) {
-  main().catch((err: Error) => {
-    console.error(err.message);
-    process.exit(1);
-  });
-}
+main().catch((err: Error) => {
+  console.error(err.message);
+  process.exit(1);
+});

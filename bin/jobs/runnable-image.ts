@@ -2,9 +2,9 @@
 // platform's build does before a version is registered on AWS Batch, and prints the new image by
 // digest: `npm run runnable-image -- <algorithm image> <new tag>`. Push the result to ECR and
 // register it as the algorithm's version.
-import { findContainerEngine } from '../../containers/jobs/runner/container-engine';
+import { findContainerEngine } from '../../local/jobs/container-engine';
 import { NO_CONTAINER_ENGINE } from '../../local/local-options';
-import { buildRunnableImage } from '../../local/runnable-image';
+import { buildRunnableImage } from '../../local/jobs/runnable-image';
 
 async function main(): Promise<void> {
   const [image, tag] = process.argv.slice(2);

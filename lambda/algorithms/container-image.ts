@@ -1,15 +1,12 @@
 import { badRequest } from '../api/api-error';
+import { IMAGE_CHECKS } from '../contracts/job-definitions';
 
 /**
  * Which registries an algorithm image may come from: the account's ECR in a deployment, and
- * images built on this machine in local mode (LOCAL_IMAGES_ALLOWED=true).
+ * images built on this machine in local mode (`localImagesAllowed`).
  */
-export function checkContainerImage(
-  image: string,
-  where: string,
-  env: NodeJS.ProcessEnv = process.env,
-): void {
-  if (image.startsWith('localhost/') && env.LOCAL_IMAGES_ALLOWED !== 'true') {
+export function checkContainerImage(image: string, where: string): void {
+  if (image.startsWith('localhost/') && !IMAGE_CHECKS.read().localImagesAllowed) {
     throw badRequest(`${where} must be an ECR image; localhost images run in local mode only`);
   }
 }

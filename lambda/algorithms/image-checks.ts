@@ -1,32 +1,31 @@
 import { badRequest } from '../api/api-error';
+import { IMAGE_CHECKS } from '../contracts/job-definitions';
 import { checkEcrImage } from './ecr-image';
-import { checkImageFacts, ImageFacts } from './image-facts';
-import { findContainerEngine, imageConfig } from '../../containers/jobs/runner/container-engine';
+
+/** How an image built on this machine is checked; only local mode, which has no ECR, has one. */
+export type LocalImageCheck = (image: string, where: string) => Promise<void>;
+
+let localImageCheck: LocalImageCheck | undefined;
+
+/**
+ * Local mode's way to check the images built on its machine, set where it starts the function.
+ * A deployed function never has one: its bundle carries no container engine code.
+ */
+export function useLocalImageCheck(check: LocalImageCheck): void {
+  localImageCheck = check;
+}
 
 /**
  * Checks the image of a version about to become active: in ECR (its manifest, configuration and
- * scan), or, in local mode, built on this machine (through the container engine). Local mode has
- * no ECR: ECR images are taken there as named, and cannot run.
+ * scan), or, in local mode, built on this machine. Local mode has no ECR: ECR images are taken
+ * there as named, and cannot run.
  */
-export async function checkVersionImage(image: string, where: string, env = process.env): Promise<void> {
-  if (image.startsWith('localhost/')) return checkLocalImage(image, where);
-  if (env.LOCAL_IMAGES_ALLOWED === 'true') return;
-  await checkEcrImage(image, where, { allowCritical: env.IMAGE_CRITICAL_FINDINGS === 'allow' });
-}
-
-/** The local container engine, looked up once per process: the lookup starts a process. */
-let localEngine: ReturnType<typeof findContainerEngine> | null = null;
-
-/** An image built on this machine must exist and pass the contract's checks. */
-async function checkLocalImage(image: string, where: string): Promise<void> {
-  if (localEngine === null) localEngine = findContainerEngine();
-  const engine = localEngine;
-  if (!engine) throw badRequest(`${where} is a local image, but no container engine answers on this machine`);
-  let facts: ImageFacts;
-  try {
-    facts = await imageConfig(engine, image);
-  } catch {
-    throw badRequest(`${where} ${image} does not exist on this machine; build it first`);
+export async function checkVersionImage(image: string, where: string): Promise<void> {
+  const { localImagesAllowed, imageCriticalFindings } = IMAGE_CHECKS.read();
+  if (image.startsWith('localhost/')) {
+    if (!localImageCheck) throw badRequest(`${where} is a local image, but no container engine answers here`);
+    return localImageCheck(image, where);
   }
-  checkImageFacts(facts, where);
+  if (localImagesAllowed) return;
+  await checkEcrImage(image, where, { allowCritical: imageCriticalFindings === 'allow' });
 }

@@ -1,29 +1,13 @@
 import type { RegisterJobDefinitionCommandInput } from '@aws-sdk/client-batch';
+import { JOB_DEFINITIONS } from '../contracts/job-definitions';
+import { JOB_LOGS } from '../contracts/job-queues';
+import { RUNNER_GRACE } from '../contracts/job-runner';
+import { Settings } from '../contracts/settings';
 import { JOB_RETRY_STRATEGY } from '../jobs/job-retry-strategy';
 import { AlgorithmRecord, AlgorithmVersionRef } from './algorithm-record';
 
-/** Where job definitions are registered, and for whom: set on the handlers by the api stack. */
-export interface JobDefinitionSettings {
-  /** Every algorithm's job definition is named this prefix and the algorithm's id. */
-  readonly namePrefix: string;
-  readonly jobRoleArn: string;
-  readonly executionRoleArn: string;
-  readonly logGroup: string;
-}
-
-export function jobDefinitionSettings(env: NodeJS.ProcessEnv = process.env): JobDefinitionSettings {
-  const required = (name: string) => {
-    const value = env[name];
-    if (!value) throw new Error(`${name} is not set`);
-    return value;
-  };
-  return {
-    namePrefix: required('JOB_DEFINITION_PREFIX'),
-    jobRoleArn: required('JOB_ROLE_ARN'),
-    executionRoleArn: required('JOB_EXECUTION_ROLE_ARN'),
-    logGroup: required('JOB_LOG_GROUP'),
-  };
-}
+/** Where job definitions are registered, and for whom. */
+export type JobDefinitionSettings = Settings<typeof JOB_DEFINITIONS.shape> & Settings<typeof JOB_LOGS.shape>;
 
 /** Seconds the runner has besides the algorithm's limit: placing inputs, storing outputs. */
 export const STAGING_SECONDS = 300;
@@ -49,7 +33,7 @@ export function jobDefinitionInput(
   const vcpus = algorithm.gpu ? 4 : Math.max(1, Math.ceil(algorithm.memoryGb / 4));
   const scratch = ['input', 'output', 'tmp'];
   return {
-    jobDefinitionName: `${settings.namePrefix}${algorithm.id}`,
+    jobDefinitionName: `${settings.jobDefinitionPrefix}${algorithm.id}`,
     type: 'container',
     platformCapabilities: ['EC2'],
     parameters: { inputManifest: '' },
@@ -57,7 +41,7 @@ export function jobDefinitionInput(
       image: version.image,
       command: ['--manifest', 'Ref::inputManifest'],
       jobRoleArn: settings.jobRoleArn,
-      executionRoleArn: settings.executionRoleArn,
+      executionRoleArn: settings.jobExecutionRoleArn,
       resourceRequirements: [
         { type: 'VCPU', value: String(vcpus) },
         { type: 'MEMORY', value: String(memoryMiB) },
@@ -77,10 +61,12 @@ export function jobDefinitionInput(
         { name: 'nproc', softLimit: 1024, hardLimit: 1024 },
         { name: 'nofile', softLimit: 65536, hardLimit: 65536 },
       ],
-      environment: [{ name: 'GRACE_SECONDS', value: String(GRACE_SECONDS) }],
+      environment: Object.entries(RUNNER_GRACE.variables({ graceSeconds: GRACE_SECONDS })).map(
+        ([name, value]) => ({ name, value }),
+      ),
       logConfiguration: {
         logDriver: 'awslogs',
-        options: { 'awslogs-group': settings.logGroup, 'awslogs-stream-prefix': 'job' },
+        options: { 'awslogs-group': settings.jobLogGroup, 'awslogs-stream-prefix': 'job' },
       },
     },
     timeout: { attemptDurationSeconds: algorithm.timeLimitSeconds + STAGING_SECONDS },

@@ -5,7 +5,9 @@ import {
 } from '@aws-sdk/client-batch';
 import { logger } from '../core/logger';
 import { AlgorithmRecord, AlgorithmVersionRef } from './algorithm-record';
-import { jobDefinitionInput, jobDefinitionSettings } from './job-definition';
+import { JOB_DEFINITIONS } from '../contracts/job-definitions';
+import { JOB_LOGS } from '../contracts/job-queues';
+import { jobDefinitionInput } from './job-definition';
 
 let batch: BatchClient | undefined;
 const client = () => (batch ??= new BatchClient({}));
@@ -16,7 +18,9 @@ export async function registerJobDefinition(
   version: AlgorithmVersionRef,
 ): Promise<string> {
   const registered = await client().send(
-    new RegisterJobDefinitionCommand(jobDefinitionInput(jobDefinitionSettings(), algorithm, version)),
+    new RegisterJobDefinitionCommand(
+      jobDefinitionInput({ ...JOB_DEFINITIONS.read(), ...JOB_LOGS.read() }, algorithm, version),
+    ),
   );
   return registered.jobDefinitionArn!;
 }

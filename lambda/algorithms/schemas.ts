@@ -1,4 +1,4 @@
-import { JsonSchema, printable, timestamp, uuid } from '../api/schema-primitives';
+import { JsonSchema, printable, timestamp, uuid } from '../contracts/schema-primitives';
 
 /** Schemas of algorithms: interfaces of sockets, limits, members and container image versions. */
 
@@ -48,7 +48,7 @@ const version = {
   properties: { id: uuid, image: { type: 'string' }, createdAt: timestamp },
 };
 
-export const algorithmsSchemas: Record<string, JsonSchema> = {
+export const algorithmsSchemas = {
   CreateAlgorithmRequest: {
     type: 'object',
     required: ['title', 'interfaces', 'image'],
@@ -118,4 +118,4 @@ export const algorithmsSchemas: Record<string, JsonSchema> = {
     properties: { image: containerImage },
   },
   AlgorithmVersion: version,
-};
+} satisfies Record<string, JsonSchema>;

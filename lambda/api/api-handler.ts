@@ -1,8 +1,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ApiOperation } from '../contracts/handler-deployment';
+import { WEB_ORIGINS } from '../contracts/web-origins';
 import { logger } from '../core/logger';
 import { ApiError, badRequest } from './api-error';
 import { Caller, callerOf } from './caller';
-import { operations } from './openapi-document';
 import { parseJsonBody } from './request-body';
 
 export interface ApiRequest<TBody> {
@@ -21,19 +22,16 @@ export interface ApiResponse {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
- * Wraps one operation of the OpenAPI document as a Lambda handler: identifies the caller,
- * checks path ids and the body against the document before `run` is called, logs with the
- * request id and user id, and turns ApiErrors into 4xx answers. Anything else is a 500 whose
- * details stay in the log.
+ * Wraps one operation of the REST API as a Lambda handler. Per request it identifies the caller, checks path ids and the body against the operation's schema before `run` is called,
+ * logs with the request id and user id, and turns ApiErrors into 4xx answers. Anything else is a
+ * 500 whose details stay in the log.
  */
 export function apiHandler<TBody = undefined>(
-  operationId: string,
+  operation: ApiOperation,
   run: (request: ApiRequest<TBody>) => Promise<ApiResponse>,
 ): (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult> {
-  const operation = Object.values(operations)
-    .flatMap((methods) => Object.values(methods))
-    .find((o) => o.operationId === operationId);
-  if (!operation) throw new Error(`operation ${operationId} is not in the OpenAPI document`);
+  const { operationId } = operation;
+  const webOrigins = new Set(WEB_ORIGINS.read().webOrigins);
 
   return async (event, context) => {
     logger.resetKeys();
@@ -46,7 +44,7 @@ export function apiHandler<TBody = undefined>(
         if (!value || !UUID.test(value)) throw badRequest(`path parameter ${name} must be a lower-case UUID`);
       }
       const body = operation.requestSchema
-        ? parseJsonBody<TBody>(event.body, event.isBase64Encoded, operation.requestSchema)
+        ? parseJsonBody<TBody>(event.body, event.isBase64Encoded, operation.requestSchema.schema)
         : (undefined as TBody);
       const response = await run({
         caller,
@@ -55,26 +53,30 @@ export function apiHandler<TBody = undefined>(
         query: (event.queryStringParameters ?? {}) as Record<string, string>,
         headers: lowerCaseKeys(event.headers ?? {}),
       });
-      return json(response.status, response.body, event);
+      return json(response.status, response.body, event, webOrigins);
     } catch (err) {
       if (err instanceof ApiError) {
         logger.info('request refused', { status: err.status, code: err.code, reason: err.message });
-        return json(err.status, { error: { code: err.code, message: err.message } }, event);
+        return json(err.status, { error: { code: err.code, message: err.message } }, event, webOrigins);
       }
       logger.error('request failed', { error: err as Error });
       return json(
         500,
         { error: { code: 'InternalError', message: 'the request failed; it has been logged' } },
         event,
+        webOrigins,
       );
     }
   };
 }
 
-/** Browser origins allowed to read answers, from WEB_ORIGINS (comma-separated). */
-const webOrigins = new Set((process.env.WEB_ORIGINS ?? '').split(',').filter(Boolean));
-
-function json(statusCode: number, body: unknown, event: APIGatewayProxyEvent): APIGatewayProxyResult {
+/** The answer, readable by browsers of `webOrigins` only. */
+function json(
+  statusCode: number,
+  body: unknown,
+  event: APIGatewayProxyEvent,
+  webOrigins: ReadonlySet<string>,
+): APIGatewayProxyResult {
   const origin = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'origin')?.[1];
   return {
     statusCode,

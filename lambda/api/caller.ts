@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { VERIFIED_CLAIM } from '../contracts/user-claims';
 import { unauthorized } from './api-error';
 
 /** Who is calling, from the Cognito authorizer's claims. */
@@ -8,9 +9,6 @@ export interface Caller {
   /** Verified researchers get the larger upload quota. */
   readonly verified: boolean;
 }
-
-/** Claim set by administrators for researchers whose identity the platform has checked. */
-export const VERIFIED_CLAIM = 'custom:verified';
 
 export function callerOf(event: APIGatewayProxyEvent): Caller {
   const claims = event.requestContext.authorizer?.claims as Record<string, string> | undefined;

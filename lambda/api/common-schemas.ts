@@ -1,7 +1,7 @@
-import { JsonSchema } from './schema-primitives';
+import { JsonSchema } from '../contracts/schema-primitives';
 
 /** Schemas of errors, health and the document itself. */
-export const commonSchemas: Record<string, JsonSchema> = {
+export const commonSchemas = {
   Error: {
     type: 'object',
     required: ['error'],
@@ -21,4 +21,4 @@ export const commonSchemas: Record<string, JsonSchema> = {
     properties: { status: { type: 'string', enum: ['ok', 'degraded'] }, services: { type: 'object' } },
   },
   OpenApiDocument: { type: 'object', required: ['openapi', 'paths'] },
-};
+} satisfies Record<string, JsonSchema>;

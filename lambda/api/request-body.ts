@@ -1,18 +1,18 @@
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { badRequest, payloadTooLarge } from './api-error';
-import { schemas } from './openapi-document';
+import { JsonSchema } from '../contracts/schema-primitives';
 
 /** Largest JSON body a route accepts; API Gateway's own limit is 10 MB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 const ajv = new Ajv({ allErrors: false, strict: false });
-const compiled = new Map<string, ValidateFunction>();
+const compiled = new Map<JsonSchema, ValidateFunction>();
 
-function validatorFor(schemaName: string): ValidateFunction {
-  let validate = compiled.get(schemaName);
+function validatorFor(schema: JsonSchema): ValidateFunction {
+  let validate = compiled.get(schema);
   if (!validate) {
-    validate = ajv.compile(schemas[schemaName]);
-    compiled.set(schemaName, validate);
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
   }
   return validate;
 }
@@ -25,7 +25,7 @@ function validatorFor(schemaName: string): ValidateFunction {
 export function parseJsonBody<T>(
   raw: string | null | undefined,
   isBase64Encoded: boolean,
-  schemaName: string,
+  schema: JsonSchema,
 ): T {
   if (raw === null || raw === undefined || raw === '') throw badRequest('the request needs a JSON body');
   const bytes = Buffer.from(raw, isBase64Encoded ? 'base64' : 'utf8');
@@ -44,7 +44,7 @@ export function parseJsonBody<T>(
   } catch (err) {
     throw badRequest(`the body is not valid JSON: ${(err as Error).message}`);
   }
-  const validate = validatorFor(schemaName);
+  const validate = validatorFor(schema);
   if (!validate(value)) throw badRequest(describe(validate.errors![0]));
   return value as T;
 }

@@ -1,7 +1,12 @@
+import { settingsGroup, text } from './settings';
+
 /**
  * Where things live in the imaging bucket. The data stack's lifecycle rules and every handler
  * that reads or writes objects use these names, so they cannot drift apart.
  */
+
+/** The bucket itself, named to every handler that touches its objects. */
+export const IMAGING_BUCKET = settingsGroup('the imaging bucket', { imagingBucket: text });
 
 /** Raw files as uploaded, under `uploads/<userId>/<uploadId>/`. */
 export const UPLOADS_PREFIX = 'uploads/';

@@ -1,9 +1,10 @@
+import { settingsGroup, text } from './settings';
+
 /**
  * The conversion queue: one message `{ imageId }` per image to convert. The api stack creates
  * it with a dead-letter queue; local mode creates the same pair in its SQS stand-in.
  */
 export const CONVERSION_QUEUE = {
-  urlVariable: 'CONVERSION_QUEUE_URL',
   /** Receives before a message is moved to the dead-letter queue. */
   maxReceiveCount: 3,
   /** Long enough for the converter to finish one image set before the message reappears. */
@@ -14,8 +15,5 @@ export interface ConversionMessage {
   readonly imageId: string;
 }
 
-export function conversionQueueUrl(): string {
-  const url = process.env[CONVERSION_QUEUE.urlVariable];
-  if (!url) throw new Error(`${CONVERSION_QUEUE.urlVariable} is not set`);
-  return url;
-}
+/** Where handlers that queue images send their messages. */
+export const CONVERSION_QUEUE_URL = settingsGroup('the conversion queue', { conversionQueueUrl: text });

@@ -1,11 +1,12 @@
+import { SettingsGroup, settingsGroup, text } from './settings';
+
 /**
- * The API's DynamoDB tables: key schema and the variable that carries each name. The api stack
- * builds its tables from these, local mode creates the same ones in dynalite, and handlers look
- * names up here, so the three cannot drift apart. All keys are strings.
+ * The platform's DynamoDB tables: key schema, and the setting that carries each one's name to the
+ * handlers that use it. The data stack builds its tables from these, local mode creates the same
+ * ones in dynalite, and handlers look names up here, so the three cannot drift apart. All keys
+ * are strings.
  */
 export interface TableSchema {
-  /** Environment variable holding the table's name in a handler. */
-  readonly nameVariable: string;
   readonly partitionKey: string;
   readonly sortKey?: string;
   readonly indexes?: readonly {
@@ -18,25 +19,22 @@ export interface TableSchema {
 export const TABLES = {
   /** One item per multipart upload. */
   uploads: {
-    nameVariable: 'UPLOADS_TABLE',
     partitionKey: 'id',
     indexes: [{ name: 'byOwner', partitionKey: 'owner', sortKey: 'createdAt' }],
   },
   /** One item per image: its source uploads, conversion status, errors, metadata and output. */
   images: {
-    nameVariable: 'IMAGES_TABLE',
     partitionKey: 'id',
     indexes: [{ name: 'byOwner', partitionKey: 'owner', sortKey: 'createdAt' }],
   },
   /** One item per algorithm: title, interfaces, limits, members and its active version. */
-  algorithms: { nameVariable: 'ALGORITHMS_TABLE', partitionKey: 'id' },
+  algorithms: { partitionKey: 'id' },
   /** Every container image version of each algorithm. */
-  algorithmVersions: { nameVariable: 'ALGORITHM_VERSIONS_TABLE', partitionKey: 'algorithmId', sortKey: 'id' },
+  algorithmVersions: { partitionKey: 'algorithmId', sortKey: 'id' },
   /** Who belongs to which algorithm, to list a user's algorithms; the algorithm item is the authority. */
-  memberships: { nameVariable: 'MEMBERSHIPS_TABLE', partitionKey: 'userId', sortKey: 'algorithmId' },
+  memberships: { partitionKey: 'userId', sortKey: 'algorithmId' },
   /** One item per job: algorithm version, inputs, state, outputs. */
   jobs: {
-    nameVariable: 'JOBS_TABLE',
     partitionKey: 'id',
     indexes: [
       { name: 'byOwner', partitionKey: 'owner', sortKey: 'createdAt' },
@@ -44,18 +42,27 @@ export const TABLES = {
     ],
   },
   /** Active jobs per user, per algorithm and in all (`scope`), checked against the limits. */
-  activeJobs: { nameVariable: 'ACTIVE_JOBS_TABLE', partitionKey: 'scope' },
+  activeJobs: { partitionKey: 'scope' },
   /** `Idempotency-Key`s of job submissions, per user, with a hash of the request they came with. */
-  idempotencyKeys: { nameVariable: 'IDEMPOTENCY_KEYS_TABLE', partitionKey: 'key' },
+  idempotencyKeys: { partitionKey: 'key' },
   /** One item per user with counters that limits are checked against (bytes uploaded, ...). */
-  usage: { nameVariable: 'USAGE_TABLE', partitionKey: 'userId' },
+  usage: { partitionKey: 'userId' },
 } as const satisfies Record<string, TableSchema>;
 
 export type TableName = keyof typeof TABLES;
 
+/** The setting that names a table: `uploadsTable` for `uploads` (the variable UPLOADS_TABLE). */
+export type TableNameSetting<T extends TableName> = `${T}Table`;
+
+/** The group that carries one table's name, for each table. */
+export const TABLE_NAMES = Object.fromEntries(
+  (Object.keys(TABLES) as TableName[]).map((table) => [
+    table,
+    settingsGroup(`the name of the ${table} table`, { [`${table}Table`]: text }),
+  ]),
+) as { readonly [T in TableName]: SettingsGroup<Record<TableNameSetting<T>, typeof text>> };
+
 /** The deployed (or local) name of a table, from the handler's environment. */
-export function tableName(table: TableName): string {
-  const name = process.env[TABLES[table].nameVariable];
-  if (!name) throw new Error(`${TABLES[table].nameVariable} is not set`);
-  return name;
+export function tableName<T extends TableName>(table: T): string {
+  return TABLE_NAMES[table].read()[`${table}Table`];
 }

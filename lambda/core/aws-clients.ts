@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UPLOAD_ENDPOINT } from '../contracts/upload-limits';
 
 /**
  * AWS SDK clients, each created once per container on first use. Endpoints come from the
@@ -36,8 +37,8 @@ export function s3(): S3Client {
   return s3Client;
 }
 
-/** For URLs handed to uploaders: the Transfer Acceleration endpoint unless S3_ACCELERATE is "false". */
+/** For URLs handed to uploaders: the Transfer Acceleration endpoint where the bucket has it. */
 export function s3ForUploaders(): S3Client {
-  s3PresigningClient ??= newS3Client(process.env.S3_ACCELERATE !== 'false');
+  s3PresigningClient ??= newS3Client(UPLOAD_ENDPOINT.read().s3Accelerate);
   return s3PresigningClient;
 }

@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { getSignedCookies, getSignedUrl } from '@aws-sdk/cloudfront-signer';
+import { SIGNED_URLS } from '../contracts/signed-urls';
 
 /** Reference expiry of a signed URL. */
 export const DEFAULT_SIGNED_URL_SECONDS = 300;
@@ -131,21 +132,17 @@ export function privateKeyFromSecret(
 let signerFromEnvironment: ImageUrlSigner | undefined;
 
 /**
- * The signer a handler uses, configured by the variables the data stack's `grantSign` sets:
- * IMAGES_BASE_URL, SIGNING_KEY_PAIR_ID, SIGNING_KEY_SECRET_ARN and SIGNED_URL_SECONDS.
- * One per container, so the private key is fetched once.
+ * The signer a handler uses, configured by its `SIGNED_URLS` settings. One per container, so the
+ * private key is fetched once.
  */
-export function imageUrlSigner(env: NodeJS.ProcessEnv = process.env): ImageUrlSigner {
+export function imageUrlSigner(): ImageUrlSigner {
   if (signerFromEnvironment) return signerFromEnvironment;
-  const missing = ['IMAGES_BASE_URL', 'SIGNING_KEY_PAIR_ID', 'SIGNING_KEY_SECRET_ARN'].filter(
-    (name) => !env[name],
-  );
-  if (missing.length > 0) throw new Error(`image URL signing is not configured: ${missing.join(', ')} unset`);
+  const settings = SIGNED_URLS.read();
   signerFromEnvironment = new ImageUrlSigner({
-    baseUrl: env.IMAGES_BASE_URL!,
-    keyPairId: env.SIGNING_KEY_PAIR_ID!,
-    loadPrivateKey: privateKeyFromSecret(new SecretsManagerClient({}), env.SIGNING_KEY_SECRET_ARN!),
-    expiresInSeconds: env.SIGNED_URL_SECONDS ? Number(env.SIGNED_URL_SECONDS) : undefined,
+    baseUrl: settings.imagesBaseUrl,
+    keyPairId: settings.signingKeyPairId,
+    loadPrivateKey: privateKeyFromSecret(new SecretsManagerClient({}), settings.signingKeySecretArn),
+    expiresInSeconds: settings.signedUrlSeconds,
   });
   return signerFromEnvironment;
 }

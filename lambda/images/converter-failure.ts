@@ -1,4 +1,4 @@
-import { BatchJobDetail } from '../jobs/job-progress';
+import { BatchJobDetail } from '../contracts/batch-job-state-change';
 
 /** Batch's words for why the container stopped, made plain for the common cases. */
 export function converterFailure(detail: BatchJobDetail): string {

@@ -1,38 +1,9 @@
 import { BatchClient, SubmitJobCommand } from '@aws-sdk/client-batch';
+import { CONVERTER_JOBS } from '../contracts/converter-jobs';
+import { Settings } from '../contracts/settings';
 import { logger } from '../core/logger';
 import { ImageRecord } from './image-record';
 import { moveImage } from './image-store';
-
-/** Where the converter function sends the sets it does not convert itself; set by the api stack. */
-export interface ConverterJobSettings {
-  readonly jobQueue: string;
-  readonly jobDefinition: string;
-  /** Largest upload set the function converts itself. */
-  readonly lambdaMaxSetBytes: number;
-}
-
-export function converterJobSettings(env: NodeJS.ProcessEnv = process.env): ConverterJobSettings {
-  const required = (name: string) => {
-    const value = env[name];
-    if (!value) throw new Error(`${name} is not set`);
-    return value;
-  };
-  const lambdaMaxSetBytes = Number(required('LAMBDA_MAX_SET_BYTES'));
-  if (!Number.isSafeInteger(lambdaMaxSetBytes) || lambdaMaxSetBytes <= 0) {
-    throw new Error('LAMBDA_MAX_SET_BYTES must be a positive whole number');
-  }
-  return {
-    jobQueue: required('CONVERTER_JOB_QUEUE'),
-    jobDefinition: required('CONVERTER_JOB_DEFINITION'),
-    lambdaMaxSetBytes,
-  };
-}
-
-/**
- * The converter container's command, from the job's parameters: the image to convert. Batch
- * substitutes `Ref::` names from SubmitJob's parameters; the entrypoint reads the image id.
- */
-export const CONVERTER_JOB_COMMAND: readonly string[] = ['Ref::imageId'];
 
 export const CONTAINER_QUEUED_DETAIL =
   'Waiting for the converter container, which takes large sets, pictures and slides';
@@ -47,7 +18,7 @@ let batchClient: BatchClient | undefined;
  */
 export async function submitConverterJob(
   image: ImageRecord,
-  settings: ConverterJobSettings,
+  settings: Settings<typeof CONVERTER_JOBS.shape>,
   why: string,
 ): Promise<void> {
   if (image.converterJobId) {
@@ -58,8 +29,8 @@ export async function submitConverterJob(
   const submitted = await batchClient.send(
     new SubmitJobCommand({
       jobName: image.id,
-      jobQueue: settings.jobQueue,
-      jobDefinition: settings.jobDefinition,
+      jobQueue: settings.converterJobQueue,
+      jobDefinition: settings.converterJobDefinition,
       parameters: { imageId: image.id },
     }),
   );

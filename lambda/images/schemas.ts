@@ -1,7 +1,7 @@
-import { JsonSchema, printable, timestamp, uuid } from '../api/schema-primitives';
+import { JsonSchema, printable, timestamp, uuid } from '../contracts/schema-primitives';
 
 /** Schemas of images. */
-export const imagesSchemas: Record<string, JsonSchema> = {
+export const imagesSchemas = {
   CreateImageRequest: {
     type: 'object',
     required: ['uploads'],
@@ -54,4 +54,4 @@ export const imagesSchemas: Record<string, JsonSchema> = {
       updatedAt: timestamp,
     },
   },
-};
+} satisfies Record<string, JsonSchema>;

@@ -1,7 +1,8 @@
 import Ajv from 'ajv';
 import { createHash } from 'node:crypto';
 import { JobManifest } from './job-manifest';
-import { BatchJobDetail, failureReason } from './job-progress';
+import { failureReason } from './job-progress';
+import { BatchJobDetail } from '../contracts/batch-job-state-change';
 import { JobOutput } from './job-record';
 import { ResultRecord, ResultRecordError, verifyResult } from './result-record';
 

@@ -4,7 +4,7 @@ import { Socket } from '../algorithms/algorithm-record';
 import { ImageRecord, QUEUED_DETAIL } from '../images/image-record';
 import { putImage } from '../images/image-store';
 import { nameBasedUuid } from '../core/name-based-uuid';
-import { ConversionMessage, conversionQueueUrl } from '../contracts/conversion-queue';
+import { CONVERSION_QUEUE_URL, ConversionMessage } from '../contracts/conversion-queue';
 import { JobOutput, JobRecord } from './job-record';
 import { StoredOutput } from './result-record';
 
@@ -51,7 +51,10 @@ export async function queueOutputImages(
     });
     const message: ConversionMessage = { imageId: id };
     await (sqs ??= new SQSClient({})).send(
-      new SendMessageCommand({ QueueUrl: conversionQueueUrl(), MessageBody: JSON.stringify(message) }),
+      new SendMessageCommand({
+        QueueUrl: CONVERSION_QUEUE_URL.read().conversionQueueUrl,
+        MessageBody: JSON.stringify(message),
+      }),
     );
     queued.push({ ...output, image: id });
   }

@@ -1,18 +1,7 @@
+import { BatchJobDetail } from '../contracts/batch-job-state-change';
 import { JobStatus, TERMINAL_SEQUENCE } from './job-record';
 
 /** The parts of a `Batch Job State Change` event's detail that move a job. */
-export interface BatchJobDetail {
-  readonly jobId: string;
-  readonly jobName?: string;
-  readonly status: 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
-  readonly statusReason?: string;
-  readonly attempts?: readonly {
-    container?: { exitCode?: number; reason?: string; logStreamName?: string };
-  }[];
-  readonly container?: { exitCode?: number; reason?: string; logStreamName?: string };
-  readonly startedAt?: number;
-  readonly stoppedAt?: number;
-}
 
 export interface JobProgress {
   readonly status: JobStatus;

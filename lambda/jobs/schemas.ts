@@ -1,4 +1,4 @@
-import { JsonSchema, timestamp, uuid } from '../api/schema-primitives';
+import { JsonSchema, timestamp, uuid } from '../contracts/schema-primitives';
 
 /** Schemas of jobs: submission, state, outputs and logs. */
 
@@ -31,7 +31,7 @@ const jobInput = {
   },
 };
 
-export const jobsSchemas: Record<string, JsonSchema> = {
+export const jobsSchemas = {
   SubmitJobRequest: {
     type: 'object',
     required: ['algorithm', 'inputs'],
@@ -112,4 +112,4 @@ export const jobsSchemas: Record<string, JsonSchema> = {
       },
     },
   },
-};
+} satisfies Record<string, JsonSchema>;

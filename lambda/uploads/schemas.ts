@@ -1,7 +1,7 @@
-import { JsonSchema, MAX_PART_NUMBER, timestamp, uuid } from '../api/schema-primitives';
+import { JsonSchema, MAX_PART_NUMBER, timestamp, uuid } from '../contracts/schema-primitives';
 
 /** Schemas of multipart uploads. */
-export const uploadsSchemas: Record<string, JsonSchema> = {
+export const uploadsSchemas = {
   CreateUploadRequest: {
     type: 'object',
     required: ['filename', 'size'],
@@ -90,4 +90,4 @@ export const uploadsSchemas: Record<string, JsonSchema> = {
       },
     },
   },
-};
+} satisfies Record<string, JsonSchema>;

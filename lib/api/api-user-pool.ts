@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import { VERIFIED_CLAIM } from '../../lambda/api/caller';
+import { VERIFIED_CLAIM } from '../../lambda/contracts/user-claims';
 
 export interface ApiUserPoolProps {
   /**

@@ -7,17 +7,16 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
-import { listOperations, schemas } from '../../lambda/api/openapi-document';
-import { PlatformFunction } from '../core/platform-function';
-import { handlerFolder } from '../core/handler-folder';
+import { SchemaRef } from '../../lambda/contracts/handler-deployment';
+import { API_OPERATIONS } from '../../lambda/deployments';
 import { HandlerAccess } from '../core/handler-access';
-import { operationPermissions } from '../core/operation-permissions';
+import { PlatformFunction } from '../core/platform-function';
 import { requestModelSchema } from './request-model-schema';
 
 export interface PlatformRestApiProps {
   /** Signs the ID tokens that every operation but the public ones requires. */
   readonly userPool: cognito.IUserPool;
-  /** Grants each handler what its operation needs and sets its environment. */
+  /** Grants each handler what its operation needs and gives it its environment. */
   readonly handlerAccess: HandlerAccess;
   /** Encrypts the log groups of the handlers and of the API. */
   readonly logEncryptionKey: kms.IKey;
@@ -46,8 +45,8 @@ export interface PlatformRestApiProps {
 const STAGE_NAME = 'api';
 
 /**
- * The REST API, built from the OpenAPI document in `lambda/api/openapi-document.ts`: one
- * Lambda handler per operation (`lambda/<operation-id-in-kebab-case>/`) behind a proxy integration,
+ * The REST API, built from the operations of `API_OPERATIONS` (each written beside its handler,
+ * as the OpenAPI document is): one Lambda handler per operation behind a proxy integration,
  * the Cognito authorizer on every operation that is not public, request bodies validated against
  * the document's schemas before a handler runs, and errors of API Gateway itself in the API's
  * `{ error: { code, message } }` shape.
@@ -127,50 +126,43 @@ export class PlatformRestApi extends Construct {
       validateRequestParameters: true,
     });
 
-    const operations = listOperations();
-    const permissions = operationPermissions(operations.map(({ operation }) => operation.operationId));
     const handlers = new Map<string, PlatformFunction>();
-    for (const { path, method, operation } of operations) {
-      const { operationId } = operation;
+    for (const operation of API_OPERATIONS) {
+      const { operationId, path, method } = operation;
       const handler = new PlatformFunction(this, pascalCase(operationId), {
-        handlerName: handlerFolder(operationId),
-        description: operation.summary.slice(0, 256),
+        handler: operation.handler,
+        description: operation.summary,
+        invokedBy: 'api',
+        environment: props.handlerAccess.environment(operation),
         // Ends before API Gateway's 29 s integration timeout, so the handler's own log says why.
-        timeout: Duration.seconds(28),
+        sizing: { timeoutSeconds: 28 },
         logRetentionDays: props.logRetentionDays,
         logEncryptionKey: props.logEncryptionKey,
       });
-      props.handlerAccess.apply(handler, permissions.get(operationId)!);
-      // Answers carry CORS headers for these origins only.
-      handler.addEnvironment('WEB_ORIGINS', props.webOrigins.join(','));
-      acknowledgeSynchronousHandler(handler);
+      props.handlerAccess.grant(handler, operation.permissions);
       handlers.set(operationId, handler);
 
       const pathParameters = [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => name);
       const apiMethod = this.restApi.root
         .resourceForPath(path)
-        .addMethod(
-          method.toUpperCase(),
-          new apigateway.LambdaIntegration(handler, { allowTestInvoke: false }),
-          {
-            operationName: operationId,
-            ...(operation.public
-              ? { authorizationType: apigateway.AuthorizationType.NONE }
-              : { authorizationType: apigateway.AuthorizationType.COGNITO, authorizer }),
-            requestValidator: validator,
-            requestParameters: Object.fromEntries(
-              pathParameters.map((name) => [`method.request.path.${name}`, true]),
-            ),
-            requestModels: operation.requestSchema
-              ? { 'application/json': this.requestModel(operation.requestSchema) }
-              : undefined,
-          },
-        );
+        .addMethod(method, new apigateway.LambdaIntegration(handler.function, { allowTestInvoke: false }), {
+          operationName: operationId,
+          ...(operation.public
+            ? { authorizationType: apigateway.AuthorizationType.NONE }
+            : { authorizationType: apigateway.AuthorizationType.COGNITO, authorizer }),
+          requestValidator: validator,
+          requestParameters: Object.fromEntries(
+            pathParameters.map((name) => [`method.request.path.${name}`, true]),
+          ),
+          requestModels: operation.requestSchema
+            ? { 'application/json': this.requestModel(operation.requestSchema) }
+            : undefined,
+        });
       if (operation.public) {
         Validations.of(apiMethod).acknowledge(
           ...['AwsSolutions-APIG4', 'AwsSolutions-COG4'].map((ruleId) => ({
             id: ruleId,
-            reason: `${operationId} is public in the OpenAPI document (${method.toUpperCase()} ${path}): it reveals no user data and must answer before a caller has signed in.`,
+            reason: `${operationId} is public in the OpenAPI document (${method} ${path}): it reveals no user data and must answer before a caller has signed in.`,
           })),
         );
       }
@@ -217,17 +209,15 @@ export class PlatformRestApi extends Construct {
   }
 
   /** The API Gateway model of a schema of the document, made once per schema. */
-  private requestModel(schemaName: string): apigateway.Model {
-    let model = this.models.get(schemaName);
+  private requestModel({ name, schema }: SchemaRef): apigateway.Model {
+    let model = this.models.get(name);
     if (!model) {
-      const schema = schemas[schemaName];
-      if (!schema) throw new Error(`request schema ${schemaName} is not in the OpenAPI document`);
-      model = this.restApi.addModel(`${schemaName}Model`, {
-        modelName: schemaName,
+      model = this.restApi.addModel(`${name}Model`, {
+        modelName: name,
         contentType: 'application/json',
-        schema: requestModelSchema(schemaName, schema),
+        schema: requestModelSchema(name, schema),
       });
-      this.models.set(schemaName, model);
+      this.models.set(name, model);
     }
     return model;
   }
@@ -292,21 +282,4 @@ function addErrorResponses(restApi: apigateway.RestApi): void {
       },
     });
   }
-}
-
-/** Acknowledgements that fit every handler that API Gateway invokes synchronously. */
-function acknowledgeSynchronousHandler(handler: PlatformFunction): void {
-  const concurrency =
-    'Invoked synchronously by API Gateway, whose stage throttling bounds the rate; reserving concurrency fails to deploy in new accounts whose concurrency quota is 10, below the 100 unreserved that Lambda keeps.';
-  const deadLetters =
-    'API Gateway invokes the handler synchronously and returns its error to the caller; a dead-letter queue only receives events of asynchronous invocations, so it would stay empty.';
-  const vpc =
-    'The handler calls only AWS service APIs (DynamoDB, S3, SQS, KMS, Secrets Manager) over TLS with IAM; it reaches no resource inside a VPC, and a VPC would add NAT or endpoint costs without a network boundary to keep.';
-  Validations.of(handler).acknowledge(
-    ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((pack) => [
-      { id: `${pack}-LambdaConcurrency`, reason: concurrency },
-      { id: `${pack}-LambdaDLQ`, reason: deadLetters },
-      { id: `${pack}-LambdaInsideVPC`, reason: vpc },
-    ]),
-  );
 }

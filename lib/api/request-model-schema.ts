@@ -1,5 +1,5 @@
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import { JsonSchema } from '../../lambda/api/openapi-document';
+import type { JsonSchema } from '../../lambda/contracts/schema-primitives';
 
 /** Keywords of JSON Schema draft 4 whose values are plain values, not schemas. */
 const VALUE_KEYWORDS = new Set([

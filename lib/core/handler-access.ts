@@ -1,88 +1,116 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
+import { ContainerDeployment, HandlerDeployment } from '../../lambda/contracts/handler-deployment';
+import { environmentVariables, PlatformSettings } from '../../lambda/contracts/handler-environment';
+import { HandlerPermissions } from '../../lambda/contracts/permissions';
 import { TableName } from '../../lambda/contracts/tables';
+import { ConfigSettings } from '../config/config-settings';
+import { PlatformTables } from '../data/platform-tables';
 import { ImagingDistribution } from '../delivery/imaging-distribution';
-import { ApiTables, TableAction } from '../data/api-tables';
 import { ConversionQueue } from '../images/conversion-queue';
 import { JobAccess } from '../jobs/job-access';
-import { OperationPermissions } from './operation-permissions';
+import { acknowledgeWildcard } from './acknowledgements';
 
 export interface HandlerAccessProps {
-  readonly tables: ApiTables;
-  /** The imaging bucket that uploads go into. */
+  readonly tables: PlatformTables;
+  /** The imaging bucket, imported into the stack of the handlers. */
   readonly imagingBucket: s3.IBucket;
   /** The bucket's SSE-KMS key. */
   readonly objectKey: kms.IKey;
-  /** Upload limits as handler variables (`uploadHandlerEnvironment(config)`). */
-  readonly uploadEnvironment: Readonly<Record<string, string>>;
   /** Images waiting for the converter. */
   readonly conversionQueue: ConversionQueue;
   /** Serves converted images through signed URLs. */
   readonly imagingDistribution: ImagingDistribution;
-  /** The Batch resources that run jobs. */
+  /** The Batch resources that run jobs and conversions. */
   readonly jobs: JobAccess;
+  /** The settings that come from the configuration. */
+  readonly config: ConfigSettings;
 }
 
 /**
- * Turns an entry of OPERATION_PERMISSIONS into one handler's IAM statements and environment:
- * narrow statements on named tables, object prefixes and the key, never `*Data` grants.
+ * Deploys what a handler's (or container's) deployment says: its permissions as narrow IAM
+ * statements on named tables, object prefixes and the key, never `*Data` grants; and its
+ * environment, from the same settings local mode gives its handlers.
  */
 export class HandlerAccess {
-  constructor(private readonly props: HandlerAccessProps) {}
+  /** Every setting, as deployed. */
+  readonly settings: PlatformSettings;
 
-  /** Grants `fn` exactly `permissions` and sets the variables its handler reads. */
-  apply(fn: lambda.Function, permissions: OperationPermissions): void {
-    const { tables, imagingBucket, objectKey, uploadEnvironment, conversionQueue, imagingDistribution } =
-      this.props;
-    const tableActions = Object.entries(permissions.tables ?? {}) as [TableName, readonly TableAction[]][];
-    for (const [name, actions] of tableActions) {
-      tables.grant(fn, name, actions);
-      tables.addNameVariable(fn, name);
+  constructor(private readonly props: HandlerAccessProps) {
+    const { tables, imagingBucket, conversionQueue, imagingDistribution, jobs, config } = props;
+    this.settings = {
+      ...config,
+      ...tables.nameSettings,
+      imagingBucket: imagingBucket.bucketName,
+      // Part URLs use the Transfer Acceleration endpoint, which the data stack enables on the bucket.
+      s3Accelerate: true,
+      conversionQueueUrl: conversionQueue.queue.queueUrl,
+      converterJobQueue: jobs.names.converterJobQueue,
+      converterJobDefinition: jobs.names.converterJobDefinition,
+      // The function's own /tmp; the converter container has a scratch volume instead.
+      conversionWorkDir: '/tmp',
+      ...imagingDistribution.signingSettings,
+      gpuJobQueue: jobs.names.gpuJobQueue,
+      cpuJobQueue: jobs.names.cpuJobQueue,
+      jobLogGroup: jobs.names.logGroup,
+      jobDefinitionPrefix: jobs.names.algorithmJobDefinitionPrefix,
+      jobRoleArn: jobs.jobRoleArn,
+      jobExecutionRoleArn: jobs.jobExecutionRoleArn,
+      localImagesAllowed: false,
+    };
+  }
+
+  /** The environment of a handler or container, with `overrides` for settings that differ where it runs. */
+  environment(
+    deployment: HandlerDeployment | ContainerDeployment,
+    overrides: Partial<PlatformSettings> = {},
+  ): Record<string, string> {
+    return environmentVariables(deployment, { ...this.settings, ...overrides });
+  }
+
+  /** Grants `grantee` exactly `permissions`. */
+  grant(grantee: iam.IGrantable, permissions: HandlerPermissions): iam.Grant {
+    const { tables, imagingBucket, objectKey, conversionQueue, imagingDistribution, jobs } = this.props;
+    const grants: iam.Grant[] = [];
+    for (const [name, actions] of Object.entries(permissions.tables ?? {})) {
+      grants.push(tables.grant(grantee, name as TableName, actions));
     }
-    const indexQueries = Object.entries(permissions.indexQueries ?? {}) as [TableName, readonly string[]][];
-    for (const [name, indexes] of indexQueries) {
-      tables.grantIndexQuery(fn, name, indexes);
-      tables.addNameVariable(fn, name);
+    for (const [name, indexes] of Object.entries(permissions.indexQueries ?? {})) {
+      grants.push(tables.grantIndexQuery(grantee, name as TableName, indexes));
     }
     for (const { prefix, actions } of permissions.imagingObjects ?? []) {
       const objects = imagingBucket.arnForObjects(`${prefix}*`);
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...actions], resources: [objects] }));
-      // The finding quotes the ARN as cdk-nag flattens it, resolved the same way here.
-      Validations.of(fn.role!).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(fn).resolve(objects))}]`,
-        reason: `Object keys under ${prefix} are made per user and upload at run time, so no exact ARN exists beforehand; the prefix keeps the handler to them, and ${actions.join(', ')} is all it may do there.`,
-      });
+      grants.push(iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [objects] }));
+      acknowledgeWildcard(
+        grantee,
+        objects,
+        `Object keys under ${prefix} are made per user, upload, image and job at run time, so no exact ARN exists beforehand; the prefix keeps the holder to them, and ${actions.join(', ')} is all it may do there.`,
+      );
     }
     if (permissions.objectEncryption?.length) {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
+      grants.push(
+        iam.Grant.addToPrincipal({
+          grantee,
           actions: [...permissions.objectEncryption],
-          resources: [objectKey.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(fn).region}.amazonaws.com` } },
+          resourceArns: [objectKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `s3.${Stack.of(objectKey).region}.amazonaws.com` },
+          },
         }),
       );
     }
-    if (permissions.imagingObjects?.length || permissions.uploadSettings) {
-      fn.addEnvironment('IMAGING_BUCKET', imagingBucket.bucketName);
-      // Part URLs use the Transfer Acceleration endpoint, which the data stack enables on the bucket.
-      fn.addEnvironment('S3_ACCELERATE', 'true');
+    if (permissions.queuesConversions) grants.push(conversionQueue.grantSendMessages(grantee));
+    if (permissions.submitsConversions) grants.push(jobs.grantSubmitConversion(grantee));
+    if (permissions.signsImageUrls) grants.push(imagingDistribution.grantSignedUrls(grantee));
+    if (permissions.submitsJobs) grants.push(jobs.grantSubmit(grantee));
+    if (permissions.activatesVersions) grants.push(jobs.grantActivateVersions(grantee));
+    if (permissions.terminatesJobs) grants.push(jobs.grantTerminate(grantee));
+    if (permissions.readsJobLogs) grants.push(jobs.grantReadLogs(grantee));
+    if (permissions.managesSigningKeys) {
+      throw new Error('the secrets of the URL-signing key are granted by UrlSigningKeyPair, which owns them');
     }
-    if (permissions.uploadSettings) {
-      for (const [name, value] of Object.entries(uploadEnvironment)) fn.addEnvironment(name, value);
-    }
-    if (permissions.queuesConversions) conversionQueue.grantSendMessages(fn);
-    if (permissions.signsImageUrls) imagingDistribution.grantSignedUrls(fn);
-    if (permissions.jobSettings) {
-      this.props.jobs.setSettings(fn);
-      fn.addEnvironment('IMAGING_BUCKET', imagingBucket.bucketName);
-    }
-    if (permissions.submitsJobs) this.props.jobs.grantSubmit(fn);
-    if (permissions.activatesVersions) this.props.jobs.grantActivateVersions(fn);
-    if (permissions.terminatesJobs) this.props.jobs.grantTerminate(fn);
-    if (permissions.readsJobLogs) this.props.jobs.grantReadLogs(fn);
+    return grants.reduce((all, grant) => all.combine(grant), iam.Grant.drop(grantee, 'nothing'));
   }
 }

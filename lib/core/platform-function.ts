@@ -1,37 +1,53 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
-import { handlerEntry } from './handler-folder';
+import { FunctionSizing } from '../../lambda/contracts/handler-deployment';
+import { acknowledge, acknowledgeInlinePolicy, acknowledgeLambdaRule, REASONS } from './acknowledgements';
 
-/** The folder of package-lock.json, which bundling mounts as its input folder. */
+/** The project's root: handlers live in `lambda/`, and bundling mounts this folder as its input. */
 const PROJECT_DIR = path.join(__dirname, '..', '..');
 
-export interface PlatformFunctionProps extends Omit<
-  NodejsFunctionProps,
-  'entry' | 'runtime' | 'architecture' | 'bundling' | 'logGroup' | 'tracing'
-> {
-  /** Folder under `lambda/` holding the handler's `index.ts`, named after the construct that deploys it. */
-  readonly handlerName: string;
+/** How a function is invoked, which decides what becomes of its failures. */
+export type InvokedBy = 'api' | 'events' | 'queue' | 'cloudformation';
+
+export interface PlatformFunctionProps {
+  /** The folder under `lambda/` that holds the handler's `index.ts`: `uploads/create-upload`. */
+  readonly handler: string;
+  readonly description: string;
+  readonly invokedBy: InvokedBy;
+  /** Its environment, from its deployment (`environmentVariables`). */
+  readonly environment: Readonly<Record<string, string>>;
+  /**
+   * Memory, storage and time.
+   * @default - 256 MiB, 512 MiB and 30 seconds
+   */
+  readonly sizing?: FunctionSizing;
   /** Days that the function's logs are kept. */
   readonly logRetentionDays: number;
   /** Key that encrypts the function's log group. */
   readonly logEncryptionKey: kms.IKey;
   /**
+   * Receives the events of asynchronous invocations that failed every retry.
+   * @default - none
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
+  /**
    * Packages left out of the bundle, such as native libraries the function does without.
    * @default - none: everything is bundled
    */
-  readonly externalModules?: string[];
+  readonly externalModules?: readonly string[];
   /**
    * Files inside the project copied beside the bundled handler, which loads them from its own
    * folder at run time (WebAssembly modules), as absolute paths.
    * @default - none
    */
-  readonly bundledFiles?: string[];
+  readonly bundledFiles?: readonly string[];
 }
 
 /**
@@ -46,60 +62,76 @@ export function copyBesideBundle(files: readonly string[], inputDir: string, out
   });
 }
 
+/** Why a function of each kind has no dead-letter queue of its own, where it has none. */
+const NO_DEAD_LETTER_QUEUE: Readonly<Record<InvokedBy, string | undefined>> = {
+  api: REASONS.synchronousDeadLetters,
+  queue: REASONS.queueDeadLetters,
+  cloudformation: REASONS.customResourceDeadLetters,
+  events: undefined,
+};
+
 /**
  * Every Lambda handler of the platform: Node.js 24 on arm64, bundled and minified by the local
- * esbuild with source maps, JSON logs in an encrypted log group with retention, X-Ray tracing.
+ * esbuild with source maps, JSON logs in an encrypted log group with retention, X-Ray tracing,
+ * and a role of its own that writes only to that group. The function, its role and its log group
+ * are children of this construct; the function's id `Default` keeps its logical id that of the
+ * construct itself.
  */
-export class PlatformFunction extends NodejsFunction {
+export class PlatformFunction extends Construct implements iam.IGrantable {
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly grantPrincipal: iam.IPrincipal;
+
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
-    const {
-      handlerName,
-      logRetentionDays,
-      logEncryptionKey,
-      environment,
-      externalModules,
-      bundledFiles = [],
-      ...functionProps
-    } = props;
-    const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
-      retention: logRetentionDays as logs.RetentionDays,
-      encryptionKey: logEncryptionKey,
+    super(scope, id);
+    const sizing = props.sizing ?? {};
+    const serviceName = path.basename(props.handler);
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      encryptionKey: props.logEncryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     // Its own role, writing only to its own log group, instead of AWSLambdaBasicExecutionRole's logs:* on every group.
-    const role = new iam.Role(scope, `${id}Role`, {
+    this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Runs the ${handlerName} handler`,
+      description: `Runs the ${serviceName} handler`,
     });
-    role.addToPrincipalPolicy(
+    this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
+        resources: [this.logGroup.logGroupArn],
       }),
     );
-    super(scope, id, {
-      memorySize: 256,
-      timeout: Duration.seconds(30),
-      ...functionProps,
-      entry: handlerEntry(handlerName),
+    this.grantPrincipal = this.role;
+    const bundledFiles = props.bundledFiles ?? [];
+    this.function = new NodejsFunction(this, 'Default', {
+      description: props.description.slice(0, 256),
+      entry: path.join(PROJECT_DIR, 'lambda', props.handler, 'index.ts'),
+      memorySize: sizing.memoryMiB ?? 256,
+      ephemeralStorageSize: sizing.ephemeralStorageMiB
+        ? Size.mebibytes(sizing.ephemeralStorageMiB)
+        : undefined,
+      timeout: Duration.seconds(sizing.timeoutSeconds ?? 30),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      role,
+      role: this.role,
       tracing: lambda.Tracing.ACTIVE,
-      logGroup,
+      logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      deadLetterQueue: props.deadLetterQueue,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: handlerName,
-        ...environment,
+        POWERTOOLS_SERVICE_NAME: serviceName,
+        ...props.environment,
       },
       bundling: {
         minify: true,
         sourceMap: true,
         format: OutputFormat.CJS,
         // Bundle the AWS SDK too: pinned versions, and tree-shaking keeps cold starts small.
-        externalModules: externalModules ?? [],
+        externalModules: [...(props.externalModules ?? [])],
         forceDockerBundling: false,
         ...(bundledFiles.length > 0 && {
           commandHooks: {
@@ -112,16 +144,11 @@ export class PlatformFunction extends NodejsFunction {
       },
     });
 
-    const inlinePolicy =
-      'The policy is attached to this one role and holds only the grants of this one handler; a customer-managed policy would carry the same statements.';
-    Validations.of(role).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'Only xray:PutTraceSegments and xray:PutTelemetryRecords use Resource *: X-Ray supports no resource-level permissions for them (Service Authorization Reference).',
-      },
-      { id: 'HIPAA.Security-IAMNoInlinePolicy', reason: inlinePolicy },
-      { id: 'NIST.800.53.R5-IAMNoInlinePolicy', reason: inlinePolicy },
-    );
+    acknowledge(this.role, { id: 'AwsSolutions-IAM5[Resource::*]', reason: REASONS.xrayWildcard });
+    acknowledgeInlinePolicy(this.role);
+    acknowledgeLambdaRule(this.function, 'LambdaConcurrency', REASONS.concurrency);
+    acknowledgeLambdaRule(this.function, 'LambdaInsideVPC', REASONS.noVpc);
+    const noDeadLetters = props.deadLetterQueue ? undefined : NO_DEAD_LETTER_QUEUE[props.invokedBy];
+    if (noDeadLetters) acknowledgeLambdaRule(this.function, 'LambdaDLQ', noDeadLetters);
   }
 }

@@ -2,7 +2,7 @@ import { Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { UrlSigningKeyPair } from './url-signing-key-pair';
@@ -14,8 +14,6 @@ export interface ImagingDistributionProps {
   readonly signingKeyPair: UrlSigningKeyPair;
   /** Destination of CloudFront's standard logs. */
   readonly logBucket: s3.IBucket;
-  /** Lifetime of signed URLs handed out by handlers. */
-  readonly signedUrlSeconds: number;
   /**
    * Custom domain with a certificate from us-east-1.
    * @default - the distribution's cloudfront.net domain
@@ -33,12 +31,10 @@ export class ImagingDistribution extends Construct {
   /** Origin under which objects are served, e.g. `https://d111111abcdef8.cloudfront.net`. */
   readonly baseUrl: string;
   private readonly signingKeyPair: UrlSigningKeyPair;
-  private readonly signedUrlSeconds: number;
 
   constructor(scope: Construct, id: string, props: ImagingDistributionProps) {
     super(scope, id);
     this.signingKeyPair = props.signingKeyPair;
-    this.signedUrlSeconds = props.signedUrlSeconds;
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'Imaging data, signed URLs only',
       defaultBehavior: {
@@ -86,15 +82,17 @@ export class ImagingDistribution extends Construct {
     }
   }
 
-  /**
-   * Lets a handler hand out signed URLs and cookies: grants read of the private key and sets the
-   * variables that `imageUrlSigner()` reads.
-   */
-  grantSignedUrls(fn: lambda.Function): void {
-    this.signingKeyPair.grantSign(fn);
-    fn.addEnvironment('IMAGES_BASE_URL', this.baseUrl);
-    fn.addEnvironment('SIGNING_KEY_PAIR_ID', this.signingKeyPair.publicKey.publicKeyId);
-    fn.addEnvironment('SIGNING_KEY_SECRET_ARN', this.signingKeyPair.privateKeySecret.secretArn);
-    fn.addEnvironment('SIGNED_URL_SECONDS', String(this.signedUrlSeconds));
+  /** Lets a handler hand out signed URLs and cookies: read of the private key. */
+  grantSignedUrls(grantee: iam.IGrantable): iam.Grant {
+    return this.signingKeyPair.grantSign(grantee);
+  }
+
+  /** What a handler needs to sign URLs (`SIGNED_URLS`), besides their lifetime. */
+  get signingSettings(): { imagesBaseUrl: string; signingKeyPairId: string; signingKeySecretArn: string } {
+    return {
+      imagesBaseUrl: this.baseUrl,
+      signingKeyPairId: this.signingKeyPair.publicKey.publicKeyId,
+      signingKeySecretArn: this.signingKeyPair.privateKeySecret.secretArn,
+    };
   }
 }

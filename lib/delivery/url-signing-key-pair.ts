@@ -1,9 +1,12 @@
-import { ArnFormat, CustomResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Stack, Token } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { FunctionSizing } from '../../lambda/contracts/handler-deployment';
+import { urlSigningKeyPairFunction } from '../../lambda/delivery/url-signing-key-pair/function';
+import { acknowledge } from '../core/acknowledgements';
 import { PlatformFunction } from '../core/platform-function';
 
 export interface UrlSigningKeyPairProps {
@@ -34,13 +37,17 @@ export class UrlSigningKeyPair extends Construct {
     const secretNamePrefix = `${stack.stackName}/url-signing-key`;
 
     const generator = new PlatformFunction(this, 'Generator', {
-      handlerName: 'url-signing-key-pair',
-      description: 'Generates the CloudFront URL signing key pair into Secrets Manager',
-      timeout: Duration.minutes(2),
+      handler: urlSigningKeyPairFunction.handler,
+      description: urlSigningKeyPairFunction.description,
+      invokedBy: 'cloudformation',
+      sizing: urlSigningKeyPairFunction.sizing as FunctionSizing,
+      // It reads no settings: what it needs comes as the custom resource's properties.
+      environment: {},
       logRetentionDays: props.logRetentionDays,
       logEncryptionKey: props.encryptionKey,
     });
-    generator.addToRolePolicy(
+    // Its permission `managesSigningKeys`: the secrets of this key pair, and the key that encrypts them.
+    generator.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:TagResource'],
         resources: [
@@ -58,7 +65,7 @@ export class UrlSigningKeyPair extends Construct {
 
     const keyPair = new CustomResource(this, 'Resource', {
       resourceType: 'Custom::UrlSigningKeyPair',
-      serviceToken: generator.functionArn,
+      serviceToken: generator.function.functionArn,
       properties: {
         SecretNamePrefix: secretNamePrefix,
         KmsKeyId: props.encryptionKey.keyArn,
@@ -81,38 +88,25 @@ export class UrlSigningKeyPair extends Construct {
       comment: 'Signers of imaging data URLs',
     });
 
-    const concurrency =
-      'Runs only during stack operations; reserving concurrency fails to deploy in new accounts whose concurrency quota is 10, below the 100 unreserved that Lambda keeps.';
-    const deadLetters =
-      'Every failure is reported to CloudFormation, which shows it in the stack events and rolls back; a queued request could not be replayed once its response URL expires.';
-    const vpc =
-      'The data stack has no VPC; the function calls only Secrets Manager and the CloudFormation response URL, and holds no data besides the key it writes.';
     const shown = (value: string, token: string) => (Token.isUnresolved(value) ? `<${token}>` : value);
-    Validations.of(generator.role!).acknowledge({
+    acknowledge(generator.role, {
       id: `AwsSolutions-IAM5[Resource::arn:${shown(stack.partition, 'AWS::Partition')}:secretsmanager:${shown(stack.region, 'AWS::Region')}:${shown(stack.account, 'AWS::AccountId')}:secret:${secretNamePrefix}/*]`,
       reason:
         "Secret names get a random suffix at creation, so no exact ARN exists beforehand; the prefix limits the function to secrets of this stack's key pair.",
     });
-    Validations.of(generator).acknowledge(
-      { id: 'HIPAA.Security-LambdaConcurrency', reason: concurrency },
-      { id: 'NIST.800.53.R5-LambdaConcurrency', reason: concurrency },
-      { id: 'HIPAA.Security-LambdaDLQ', reason: deadLetters },
-      { id: 'NIST.800.53.R5-LambdaDLQ', reason: deadLetters },
-      { id: 'HIPAA.Security-LambdaInsideVPC', reason: vpc },
-      { id: 'NIST.800.53.R5-LambdaInsideVPC', reason: vpc },
-    );
   }
 
   /** Lets a handler read the private key, decrypted through Secrets Manager only. */
-  grantSign(grantee: iam.IGrantable): void {
-    this.privateKeySecret.grantRead(grantee);
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['kms:Decrypt'],
-      resourceArns: [this.encryptionKey.keyArn],
-      conditions: {
-        StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
-      },
-    });
+  grantSign(grantee: iam.IGrantable): iam.Grant {
+    return this.privateKeySecret.grantRead(grantee).combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['kms:Decrypt'],
+        resourceArns: [this.encryptionKey.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+        },
+      }),
+    );
   }
 }

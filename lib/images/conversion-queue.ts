@@ -1,9 +1,9 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledge, REASONS } from '../core/acknowledgements';
 import { CONVERSION_QUEUE } from '../../lambda/contracts/conversion-queue';
 
 export interface ConversionQueueProps {
@@ -34,6 +34,8 @@ export class ConversionQueue extends Construct {
       enforceSSL: true,
       // The longest SQS keeps a message: time to find out why the converter failed on it.
       retentionPeriod: Duration.days(14),
+      // It holds work: images waiting to be converted or to be looked at.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryptionMasterKey: props.encryptionKey,
@@ -42,29 +44,24 @@ export class ConversionQueue extends Construct {
       // Shorter than the dead-letter queue's, which counts from the first enqueue too.
       retentionPeriod: props.retentionPeriod ?? Duration.days(7),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: CONVERSION_QUEUE.maxReceiveCount },
+      removalPolicy: RemovalPolicy.RETAIN,
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This is the dead-letter queue of the conversion queue; a queue behind it would only move the same failed messages once more.',
-    });
+    acknowledge(this.deadLetterQueue, { id: 'AwsSolutions-SQS3', reason: REASONS.deadLetterQueue });
   }
 
-  /**
-   * Lets a handler queue images: sqs:SendMessage on this queue, the key through SQS only, and the
-   * variable holding the queue URL.
-   */
-  grantSendMessages(fn: lambda.Function): void {
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
+  /** Lets a handler queue images: sqs:SendMessage on this queue, the key through SQS only. */
+  grantSendMessages(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sqs:SendMessage'],
+      resourceArns: [this.queue.queueArn],
+    }).combine(
+      iam.Grant.addToPrincipal({
+        grantee,
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: [this.encryptionKey.keyArn],
+        resourceArns: [this.encryptionKey.keyArn],
         conditions: { StringEquals: { 'kms:ViaService': `sqs.${Stack.of(this).region}.amazonaws.com` } },
       }),
     );
-    fn.addEnvironment(CONVERSION_QUEUE.urlVariable, this.queue.queueUrl);
   }
 }

@@ -1,176 +1,105 @@
-import { JOBS_PREFIX } from '../../lambda/contracts/bucket-layout';
-import { CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BACKGROUND_FUNCTIONS } from '../../lambda/deployments';
 import { ApiFirewall } from '../api/api-firewall';
-import { ApiTables } from '../data/api-tables';
-import { ConversionQueue } from '../images/conversion-queue';
-import { ApiUserPool } from '../api/api-user-pool';
+import { PlatformRestApi } from '../api/platform-rest-api';
+import { configSettings } from '../config/config-settings';
+import { PlatformConfig } from '../config/platform-config';
 import { HandlerAccess } from '../core/handler-access';
-import { jobHandlerEnvironment, uploadHandlerEnvironment } from '../core/handler-environment';
-import { BackgroundHandler } from '../core/background-handler';
-import { ImageConverter } from '../images/image-converter';
+import { publishedValue } from '../core/published-value';
+import { TriggeredFunction } from '../core/triggered-function';
 import { JobAccess } from '../jobs/job-access';
 import { jobResourceNames } from '../jobs/job-resource-names';
-import { UPLOADS_PREFIX } from '../../lambda/contracts/bucket-layout';
-import { PlatformRestApi } from '../api/platform-rest-api';
-import { publishedValue } from '../core/published-value';
-import { PlatformConfig } from '../config/platform-config';
-import { ImagingDistribution } from '../delivery/imaging-distribution';
+import { DataStack } from './data-stack';
 
 export interface ApiStackProps extends StackProps {
   readonly config: PlatformConfig;
-  /** The data stack's imaging bucket, into which uploads go. */
-  readonly imagingBucket: s3.IBucket;
-  /** The data stack's key: encrypts the bucket, the tables and the logs. */
-  readonly platformKey: kms.IKey;
-  /** Serves images; handlers that return images get signed URLs through it. */
-  readonly imagingDistribution: ImagingDistribution;
+  /** The stateful stack: tables, bucket, key, queues, user pool, distribution. */
+  readonly data: DataStack;
 }
 
 /**
- * The job API in the home region: researchers' accounts, the REST API with one Lambda handler per
- * operation, its DynamoDB tables, the queue of images to convert and the web ACL in front of it.
+ * The job API in the home region, stateless: the REST API with one Lambda handler per operation,
+ * the web ACL in front of it, and the functions that triggers invoke (the converter, the job
+ * state tracker, the sweepers). Each is deployed as the deployment beside its handler says
+ * (`API_OPERATIONS`, `BACKGROUND_FUNCTIONS`). Deleting and redeploying it loses no data.
  */
 export class ApiStack extends Stack {
-  readonly userPool: ApiUserPool;
-  readonly tables: ApiTables;
-  readonly conversionQueue: ConversionQueue;
   readonly restApi: PlatformRestApi;
   readonly firewall: ApiFirewall;
-  readonly jobStateTracker: BackgroundHandler;
-  readonly converterJobFailures: BackgroundHandler;
-  readonly uploadSweeper: BackgroundHandler;
-  readonly imageConverter: ImageConverter;
+  /** The functions that triggers invoke, by handler folder. */
+  readonly triggeredFunctions: ReadonlyMap<string, TriggeredFunction>;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
-    const { config } = props;
+    const { config, data } = props;
+    const logging = {
+      logEncryptionKey: data.platformKey.key,
+      logRetentionDays: config.retention.logRetentionDays,
+    };
 
     // Named through the data stack's output for it (see publishedValue), so IAM statements on its
     // objects read the same in tests and in `cdk synth`.
     const imagingBucket = s3.Bucket.fromBucketAttributes(this, 'ImagingBucket', {
-      bucketName: publishedValue(props.imagingBucket, props.imagingBucket.bucketName),
-      encryptionKey: props.platformKey,
+      bucketName: publishedValue(data.imagingBucket.bucket, data.imagingBucket.bucket.bucketName),
+      encryptionKey: data.platformKey.key,
     });
-    this.addStackDependency(Stack.of(props.imagingBucket));
-
-    this.userPool = new ApiUserPool(this, 'Users', {
-      selfSignUp: config.users.selfSignUp,
-      threatProtection: config.users.threatProtection,
-    });
-    this.tables = new ApiTables(this, 'Tables', { encryptionKey: props.platformKey });
-    this.conversionQueue = new ConversionQueue(this, 'Conversions', { encryptionKey: props.platformKey });
-    const jobs = new JobAccess(this, {
-      names: jobResourceNames(config),
-      limitsEnvironment: jobHandlerEnvironment(config),
-      criticalFindings: config.compute.criticalFindings,
-    });
-    const handlerAccess = new HandlerAccess({
-      tables: this.tables,
+    this.addStackDependency(data);
+    const jobs = new JobAccess(this, jobResourceNames(config));
+    const access = new HandlerAccess({
+      tables: data.tables,
       imagingBucket,
-      objectKey: props.platformKey,
-      uploadEnvironment: uploadHandlerEnvironment(config),
-      conversionQueue: this.conversionQueue,
-      imagingDistribution: props.imagingDistribution,
+      objectKey: data.platformKey.key,
+      conversionQueue: data.conversionQueue,
+      imagingDistribution: data.imagingDistribution,
       jobs,
+      config: configSettings(config),
     });
+
     this.restApi = new PlatformRestApi(this, 'RestApi', {
-      userPool: this.userPool.userPool,
-      handlerAccess,
-      logEncryptionKey: props.platformKey,
-      logRetentionDays: config.retention.logRetentionDays,
+      userPool: data.userPool.userPool,
+      handlerAccess: access,
+      ...logging,
       webOrigins: config.webOrigins,
       domain: config.domains.api,
     });
     this.firewall = new ApiFirewall(this, 'Firewall', {
       stage: this.restApi.restApi.deploymentStage,
-      logEncryptionKey: props.platformKey,
-      logRetentionDays: config.retention.logRetentionDays,
+      ...logging,
     });
 
-    const backgroundFailures = new sqs.Queue(this, 'BackgroundFailures', {
-      encryptionMasterKey: props.platformKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    // Imported, so that the rules add nothing to the queue's policy: the data stack grants them.
+    const backgroundFailures = sqs.Queue.fromQueueAttributes(this, 'BackgroundFailures', {
+      queueArn: data.backgroundFailures.queueArn,
+      keyArn: data.platformKey.key.keyArn,
     });
-    Validations.of(backgroundFailures).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This is the dead-letter queue of the background handlers and their EventBridge rules; a queue behind it would only move the same failed events once more.',
-    });
-    const background = {
-      handlerAccess,
-      deadLetterQueue: backgroundFailures,
-      logEncryptionKey: props.platformKey,
-      logRetentionDays: config.retention.logRetentionDays,
-    };
-    this.jobStateTracker = new BackgroundHandler(this, 'JobStateTracker', {
-      ...background,
-      handlerName: 'batch-job-state-change',
-      description: 'Moves jobs forward on Batch Job State Change events of the platform queues',
-      trigger: {
-        eventPattern: {
-          source: ['aws.batch'],
-          detailType: ['Batch Job State Change'],
-          detail: { jobQueue: [jobs.gpuJobQueueArn, jobs.cpuJobQueueArn] },
-        },
-      },
-      permissions: {
-        // A terminal event reads the job's key, manifest and result record to judge its outputs.
-        // Image outputs become images of the job's owner, queued for conversion.
-        tables: {
-          jobs: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-          activeJobs: ['dynamodb:UpdateItem'],
-          images: ['dynamodb:PutItem'],
-        },
-        queuesConversions: true,
-        imagingObjects: [{ prefix: JOBS_PREFIX, actions: ['s3:GetObject'] }],
-        objectEncryption: ['kms:Decrypt'],
-        jobSettings: true,
-      },
-    });
-    this.converterJobFailures = new BackgroundHandler(this, 'ConverterJobFailures', {
-      ...background,
-      handlerName: 'fail-converter-job',
-      description: 'Marks Failed the images whose converter container job failed',
-      trigger: {
-        eventPattern: {
-          source: ['aws.batch'],
-          detailType: ['Batch Job State Change'],
-          detail: { jobQueue: [jobs.converterJobQueueArn], status: ['FAILED'] },
-        },
-      },
-      permissions: { tables: { images: ['dynamodb:UpdateItem'] } },
-    });
-    this.uploadSweeper = new BackgroundHandler(this, 'UploadSweeper', {
-      ...background,
-      handlerName: 'upload-sweeper',
-      description: 'Aborts uploads left Pending past the limit and returns their quota',
-      trigger: { schedule: events.Schedule.rate(Duration.hours(1)) },
-      timeout: Duration.minutes(10),
-      permissions: {
-        tables: { uploads: ['dynamodb:Scan', 'dynamodb:UpdateItem'], usage: ['dynamodb:UpdateItem'] },
-        imagingObjects: [{ prefix: UPLOADS_PREFIX, actions: ['s3:AbortMultipartUpload'] }],
-        uploadSettings: true,
-      },
-    });
-
-    this.imageConverter = new ImageConverter(this, 'ImageConverter', {
-      queue: this.conversionQueue,
-      handlerAccess,
-      logEncryptionKey: props.platformKey,
-      logRetentionDays: config.retention.logRetentionDays,
-      jobs,
-      lambdaMaxSetBytes: config.conversion.lambdaMaxSetBytes,
-    });
+    const triggered = new Map<string, TriggeredFunction>();
+    for (const deployment of BACKGROUND_FUNCTIONS) {
+      // A custom resource's function is deployed by the construct of that resource.
+      if (deployment.trigger.kind === 'customResource') continue;
+      const id = deployment.handler
+        .split('/')[1]
+        .replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+      triggered.set(
+        deployment.handler,
+        new TriggeredFunction(this, id, {
+          deployment,
+          access,
+          queues: {
+            conversion: data.conversionQueue.queue,
+            conversionDeadLetters: data.conversionQueue.deadLetterQueue,
+          },
+          jobQueueArns: jobs.jobQueueArns,
+          deadLetterQueue: backgroundFailures,
+          ...logging,
+        }),
+      );
+    }
+    this.triggeredFunctions = triggered;
 
     new CfnOutput(this, 'ApiUrl', { value: this.restApi.url });
-    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPool.userPoolId });
-    new CfnOutput(this, 'UserPoolClientId', { value: this.userPool.appClient.userPoolClientId });
     if (config.domains.api) {
       new CfnOutput(this, 'ApiDomainTarget', {
         description: `Point a CNAME or alias record for ${config.domains.api.domainName} here`,

@@ -1,29 +1,27 @@
 import { Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ApiTables } from '../data/api-tables';
+import { ImageConverterJobs } from '../../containers/images/converter/deploy';
+import { configSettings } from '../config/config-settings';
+import { PlatformConfig } from '../config/platform-config';
+import { HandlerAccess } from '../core/handler-access';
 import { publishedValue } from '../core/published-value';
 import { AlgorithmCompute } from '../jobs/algorithm-compute';
-import { ImageConverterJobs } from '../../containers/images/converter/image-converter-jobs';
+import { JobAccess } from '../jobs/job-access';
 import { jobResourceNames } from '../jobs/job-resource-names';
-import { PlatformConfig } from '../config/platform-config';
 import { IsolatedNetwork } from '../network/isolated-network';
+import { DataStack } from './data-stack';
 
 export interface ComputeStackProps extends StackProps {
   readonly config: PlatformConfig;
-  /** The data stack's imaging bucket, which the converter reads and writes. */
-  readonly imagingBucket: s3.IBucket;
-  /** The data stack's key: encrypts the bucket, the tables and the logs. */
-  readonly platformKey: kms.IKey;
-  /** The api stack's tables, whose image, upload and usage items the converter updates. */
-  readonly tables: ApiTables;
+  /** The stateful stack, whose bucket, tables and key the converter and the jobs use. */
+  readonly data: DataStack;
 }
 
 /**
- * Compute in the home region: the isolated network that platform containers run in, the
- * converter container on AWS Batch with Fargate for upload sets the converter function does
+ * Compute in the home region, stateless: the isolated network that platform containers run in,
+ * the converter container on AWS Batch with Fargate for upload sets the converter function does
  * not take, and the GPU and CPU queues that run algorithm jobs. The api stack reaches the Batch
  * resources by name (`jobResourceNames`).
  */
@@ -34,37 +32,45 @@ export class ComputeStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ComputeStackProps) {
     super(scope, id, props);
-    const { config } = props;
+    const { config, data } = props;
     // Named through the data stack's output for it (see publishedValue), as the api stack names it.
     const imagingBucket = s3.Bucket.fromBucketAttributes(this, 'ImagingBucket', {
-      bucketName: publishedValue(props.imagingBucket, props.imagingBucket.bucketName),
-      encryptionKey: props.platformKey,
+      bucketName: publishedValue(data.imagingBucket.bucket, data.imagingBucket.bucket.bucketName),
+      encryptionKey: data.platformKey.key,
     });
-    this.addStackDependency(Stack.of(props.imagingBucket));
+    this.addStackDependency(data);
+    const names = jobResourceNames(config);
 
     this.network = new IsolatedNetwork(this, 'Network', {
       buckets: [imagingBucket],
-      flowLogEncryptionKey: props.platformKey,
+      flowLogEncryptionKey: data.platformKey.key,
       flowLogRetentionDays: config.retention.logRetentionDays,
       gatewayEndpoints: { DynamoDb: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
     });
     this.imageConverter = new ImageConverterJobs(this, 'ImageConverter', {
       network: this.network,
-      names: jobResourceNames(config),
+      names,
       sizing: config.conversion,
-      tables: props.tables,
-      imagingBucket,
-      platformKey: props.platformKey,
+      access: new HandlerAccess({
+        tables: data.tables,
+        imagingBucket,
+        objectKey: data.platformKey.key,
+        conversionQueue: data.conversionQueue,
+        imagingDistribution: data.imagingDistribution,
+        jobs: new JobAccess(this, names),
+        config: configSettings(config),
+      }),
+      platformKey: data.platformKey.key,
       logRetentionDays: config.retention.logRetentionDays,
     });
     this.algorithms = new AlgorithmCompute(this, 'Algorithms', {
-      names: jobResourceNames(config),
+      names,
       compute: config.compute,
       vpc: this.network.vpc,
       vpcSubnets: this.network.subnets,
       securityGroup: this.network.workloadSecurityGroup(this, 'JobInstances', 'algorithm job instances'),
       imagingBucket,
-      platformKey: props.platformKey,
+      platformKey: data.platformKey.key,
       logRetentionDays: config.retention.logRetentionDays,
     });
   }

@@ -1,25 +1,46 @@
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ApiUserPool } from '../api/api-user-pool';
 import { PlatformConfig } from '../config/platform-config';
+import { acknowledge, REASONS } from '../core/acknowledgements';
 import { AccessLogBucket } from '../data/access-log-bucket';
 import { ImagingBucket } from '../data/imaging-bucket';
-import { ImagingDistribution } from '../delivery/imaging-distribution';
 import { PlatformKey } from '../data/platform-key';
+import { PlatformTables } from '../data/platform-tables';
+import { ImagingDistribution } from '../delivery/imaging-distribution';
 import { UrlSigningKeyPair } from '../delivery/url-signing-key-pair';
+import { ConversionQueue } from '../images/conversion-queue';
 
 export interface DataStackProps extends StackProps {
   readonly config: PlatformConfig;
+  /**
+   * Name of the stateless stack whose EventBridge rules send failed events to
+   * `backgroundFailures`: its rules' names start with it, as CloudFormation names them.
+   */
+  readonly eventRulesStackName: string;
 }
 
 /**
- * The stateful home of imaging data: the KMS key, the imaging bucket and the CloudFront
- * distribution that serves it with signed URLs. Bucket and distribution share this stack.
+ * The stateful stack: everything that holds data and must outlive a redeploy, retained when the
+ * stack is deleted. The KMS key, the imaging bucket and its access logs, the tables, the
+ * researchers' accounts, the queues that hold work, and the URL-signing key pair in Secrets
+ * Manager. The CloudFront distribution lives here too: bucket and distribution share a stack, or
+ * Origin Access Control's bucket and key policies form a cycle. The stateless stacks (api,
+ * compute) take these constructs as props; CDK makes the references between stacks weak
+ * (Fn::GetStackOutput), as cdk.json configures it.
  */
 export class DataStack extends Stack {
   readonly platformKey: PlatformKey;
   readonly imagingBucket: ImagingBucket;
   readonly signingKeyPair: UrlSigningKeyPair;
   readonly imagingDistribution: ImagingDistribution;
+  readonly tables: PlatformTables;
+  readonly userPool: ApiUserPool;
+  readonly conversionQueue: ConversionQueue;
+  /** Events that background functions failed on after every retry. */
+  readonly backgroundFailures: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -46,12 +67,44 @@ export class DataStack extends Stack {
       bucket: this.imagingBucket.bucket,
       signingKeyPair: this.signingKeyPair,
       logBucket: accessLogs.bucket,
-      signedUrlSeconds: config.limits.signedUrlSeconds,
       domain: config.domains.images,
     });
+    this.tables = new PlatformTables(this, 'Tables', { encryptionKey: this.platformKey.key });
+    this.userPool = new ApiUserPool(this, 'Users', {
+      selfSignUp: config.users.selfSignUp,
+      threatProtection: config.users.threatProtection,
+    });
+    this.conversionQueue = new ConversionQueue(this, 'Conversions', { encryptionKey: this.platformKey.key });
+    this.backgroundFailures = new sqs.Queue(this, 'BackgroundFailures', {
+      encryptionMasterKey: this.platformKey.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(this.backgroundFailures, { id: 'AwsSolutions-SQS3', reason: REASONS.deadLetterQueue });
+    // The rules live in a stateless stack that depends on this one, so they are named by pattern,
+    // not by reference (which would make the two stacks depend on each other).
+    this.backgroundFailures.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [this.backgroundFailures.queueArn],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': this.formatArn({
+              service: 'events',
+              resource: 'rule',
+              resourceName: `${props.eventRulesStackName}-*`,
+            }),
+          },
+        },
+      }),
+    );
 
     new CfnOutput(this, 'ImagingBucketName', { value: this.imagingBucket.bucket.bucketName });
     new CfnOutput(this, 'ImagesBaseUrl', { value: this.imagingDistribution.baseUrl });
     new CfnOutput(this, 'SigningKeyPairId', { value: this.signingKeyPair.publicKey.publicKeyId });
+    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.userPool.appClient.userPoolClientId });
   }
 }

@@ -1,4 +1,4 @@
-import { listOperations } from '../../lambda/api/openapi-document';
+import { API_OPERATIONS } from '../../lambda/deployments';
 import { LocalPlatform } from '../../local/local-platform';
 import { checkAnswer } from '../helpers/api-client';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
@@ -12,9 +12,14 @@ beforeAll(async () => {
 afterAll(() => platform.stop());
 
 const VALID_ID = '00000000-0000-4000-8000-000000000000';
-const withBody = listOperations().filter(({ operation }) => operation.requestSchema);
-const withIds = listOperations().filter(({ path }) => path.includes('{'));
-const protectedOperations = listOperations().filter(({ operation }) => !operation.public);
+const operations = API_OPERATIONS.map((operation) => ({
+  path: operation.path,
+  method: operation.method.toLowerCase(),
+  operation,
+}));
+const withBody = operations.filter(({ operation }) => operation.requestSchema);
+const withIds = operations.filter(({ path }) => path.includes('{'));
+const protectedOperations = operations.filter(({ operation }) => !operation.public);
 
 async function send(
   method: string,

@@ -65,6 +65,8 @@ describe('S3 clients', () => {
 
 describe('health handler', () => {
   test('answers 200 with status ok', async () => {
+    // Its environment: the web origins of every API operation's.
+    process.env.WEB_ORIGINS = '';
     const { handler } = require('../../lambda/api/get-health/index');
     const result = await handler();
     expect([result.statusCode, JSON.parse(result.body)]).toEqual([200, { status: 'ok' }]);

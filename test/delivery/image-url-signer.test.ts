@@ -3,6 +3,7 @@ import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { generateKeyPairSync } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ImageUrlSigner, imageUrlSigner, privateKeyFromSecret } from '../../lambda/delivery/image-url-signer';
+import { SIGNED_URLS } from '../../lambda/contracts/signed-urls';
 import { LocalPlatform } from '../../local/local-platform';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
@@ -19,13 +20,13 @@ const objects: Record<string, string> = {
 
 beforeAll(async () => {
   platform = await startTestPlatform();
-  // Handlers read these variables in Lambda; in local mode they point at the embedded services.
-  Object.assign(process.env, platform.environment);
+  // The environment of a handler that signs URLs, as local mode gives it to that function.
+  Object.assign(process.env, platform.environment, platform.functions.environments.get('images/get-image'));
   const s3 = new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
   for (const [key, body] of Object.entries(objects)) {
     await s3.send(
       new PutObjectCommand({
-        Bucket: platform.environment.IMAGING_BUCKET,
+        Bucket: platform.settings.imagingBucket,
         Key: key,
         Body: body,
         ContentType: 'application/octet-stream',
@@ -74,8 +75,8 @@ describe('signed URLs against the local CloudFront', () => {
 
   test('an expired URL gets 403', async () => {
     const expired = new ImageUrlSigner({
-      baseUrl: platform.environment.IMAGES_BASE_URL,
-      keyPairId: platform.environment.SIGNING_KEY_PAIR_ID,
+      baseUrl: platform.settings.imagesBaseUrl,
+      keyPairId: platform.settings.signingKeyPairId,
       loadPrivateKey: async () => signerKey(),
       now: () => Date.now() - 600_000,
     });
@@ -110,8 +111,8 @@ describe('signed URLs against the local CloudFront', () => {
       publicKeyEncoding: { type: 'spki', format: 'pem' },
     });
     const forged = new ImageUrlSigner({
-      baseUrl: platform.environment.IMAGES_BASE_URL,
-      keyPairId: platform.environment.SIGNING_KEY_PAIR_ID,
+      baseUrl: platform.settings.imagesBaseUrl,
+      keyPairId: platform.settings.signingKeyPairId,
       loadPrivateKey: async () => privateKey,
     });
     expect((await get(await forged.signedUrl('images/abc/volume.mha'))).status).toBe(403);
@@ -135,7 +136,7 @@ describe('signed URLs against the local CloudFront', () => {
   test('canned SHA-1 signatures, the CloudFront default, verify too', async () => {
     const url = getSignedUrl({
       url: `${platform.urls.cloudfront}/images/abc/volume.mha`,
-      keyPairId: platform.environment.SIGNING_KEY_PAIR_ID,
+      keyPairId: platform.settings.signingKeyPairId,
       privateKey: await signerKey(),
       dateLessThan: new Date(Date.now() + 60_000),
     });
@@ -146,7 +147,7 @@ describe('signed URLs against the local CloudFront', () => {
   test('a custom policy limited to another source IP, or starting later, gets 403', async () => {
     const base = {
       url: `${platform.urls.cloudfront}/images/abc/volume.mha`,
-      keyPairId: platform.environment.SIGNING_KEY_PAIR_ID,
+      keyPairId: platform.settings.signingKeyPairId,
       privateKey: await signerKey(),
       dateLessThan: new Date(Date.now() + 60_000),
     };
@@ -254,13 +255,11 @@ describe('image URL signer', () => {
   });
 
   test('from the environment, it names each missing variable', () => {
-    jest.isolateModules(() => {
-      const fresh =
-        require('../../lambda/delivery/image-url-signer') as typeof import('../../lambda/delivery/image-url-signer');
-      expect(() => fresh.imageUrlSigner({ IMAGES_BASE_URL: 'https://d1.cloudfront.net' })).toThrow(
-        'image URL signing is not configured: SIGNING_KEY_PAIR_ID, SIGNING_KEY_SECRET_ARN unset',
-      );
-    });
+    expect(() =>
+      SIGNED_URLS.parse({ IMAGES_BASE_URL: 'https://d1.cloudfront.net', SIGNED_URL_SECONDS: '300' }),
+    ).toThrow(
+      'image URL signing cannot be read: SIGNING_KEY_PAIR_ID is not set; SIGNING_KEY_SECRET_ARN is not set',
+    );
   });
 });
 
@@ -268,7 +267,7 @@ describe('image URL signer', () => {
 async function signerKey(): Promise<string> {
   const client = new SecretsManagerClient({});
   try {
-    return await privateKeyFromSecret(client, platform.environment.SIGNING_KEY_SECRET_ARN)();
+    return await privateKeyFromSecret(client, platform.settings.signingKeySecretArn)();
   } finally {
     client.destroy();
   }
@@ -276,8 +275,8 @@ async function signerKey(): Promise<string> {
 
 function forgedOptions(privateKey: string) {
   return {
-    baseUrl: platform.environment.IMAGES_BASE_URL,
-    keyPairId: platform.environment.SIGNING_KEY_PAIR_ID,
+    baseUrl: platform.settings.imagesBaseUrl,
+    keyPairId: platform.settings.signingKeyPairId,
     loadPrivateKey: async () => privateKey,
   };
 }

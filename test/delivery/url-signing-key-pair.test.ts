@@ -1,6 +1,6 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { createPrivateKey, createPublicKey, createSign, createVerify } from 'node:crypto';
-import { SecretsManagerStandIn, startSecretsManagerStandIn } from '../../local/secrets-manager-stand-in';
+import { SecretsManagerStandIn, startSecretsManagerStandIn } from '../../local/services/secrets-manager';
 import { freePorts } from '../helpers/free-ports';
 import { ReceivedResponse, startResponseServer } from './cloudformation-response-server';
 

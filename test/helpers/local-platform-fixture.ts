@@ -24,11 +24,14 @@ export async function startTestPlatform(
     limits: { ...base.config.limits, ...limits },
     conversion: { ...base.config.conversion, ...options.conversion },
   };
-  return startLocalPlatform({
+  const platform = await startLocalPlatform({
     ...base,
     jobs: options.jobs ?? 'record',
     jobGraceSeconds: options.jobGraceSeconds,
     config,
     ports: await freeLocalPorts(),
   });
+  // As a shell with the variables `npm start` prints: the tests' own AWS clients reach the embedded services.
+  Object.assign(process.env, platform.environment);
+  return platform;
 }

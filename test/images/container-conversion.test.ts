@@ -3,11 +3,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type Sharp from 'sharp';
 import { main as converterContainer } from '../../containers/images/converter/entrypoint';
 import { CONTAINER_QUEUED_DETAIL } from '../../lambda/images/converter-jobs';
-import { loadHandler } from '../../local/api-routes';
+import { converterContainer as containerDeployment } from '../../containers/images/converter/container';
+import { environmentVariables } from '../../lambda/contracts/handler-environment';
 import { LocalPlatform } from '../../local/local-platform';
 import { apiClient } from '../helpers/api-client';
 import { completedUpload as uploadThroughApi, settledImage } from '../helpers/api-flows';
@@ -40,7 +42,7 @@ afterAll(async () => {
 async function completedUpload(filename: string, content: Buffer): Promise<{ id: string; key: string }> {
   const id = await uploadThroughApi(call, alice, filename, content);
   const { Item } = await documents.send(
-    new GetCommand({ TableName: platform.environment.UPLOADS_TABLE, Key: { id } }),
+    new GetCommand({ TableName: platform.settings.uploadsTable, Key: { id } }),
   );
   return { id, key: Item!.objectKey };
 }
@@ -59,7 +61,7 @@ async function settled(imageId: string) {
 }
 
 const imageRecord = async (id: string) =>
-  (await documents.send(new GetCommand({ TableName: platform.environment.IMAGES_TABLE, Key: { id } }))).Item!;
+  (await documents.send(new GetCommand({ TableName: platform.settings.imagesTable, Key: { id } }))).Item!;
 
 const jobsOf = (imageId: string) => platform.batch.jobs.filter((job) => job.jobName === imageId);
 
@@ -74,7 +76,7 @@ function metaImage(side: number): Buffer {
 }
 
 const rawObjectExists = (key: string) =>
-  s3.send(new HeadObjectCommand({ Bucket: platform.environment.IMAGING_BUCKET, Key: key })).then(
+  s3.send(new HeadObjectCommand({ Bucket: platform.settings.imagingBucket, Key: key })).then(
     () => true,
     () => false,
   );
@@ -98,7 +100,7 @@ describe('conversion in the converter container', () => {
     const record = await imageRecord(imageId);
     expect(record.converterJobId).toBe(job.jobId);
     const output = await s3.send(
-      new GetObjectCommand({ Bucket: platform.environment.IMAGING_BUCKET, Key: record.outputKey }),
+      new GetObjectCommand({ Bucket: platform.settings.imagingBucket, Key: record.outputKey }),
     );
     const header = Buffer.from(await output.Body!.transformToByteArray())
       .subarray(0, 512)
@@ -115,7 +117,7 @@ describe('conversion in the converter container', () => {
     expect(await settled(imageId)).toMatchObject({ status: 'Succeeded', metadata: { size: [16, 16] } });
     expect(jobsOf(imageId)).toEqual([]);
     expect((await imageRecord(imageId)).converterJobId).toBeUndefined();
-    const workRoot = path.join(platform.environment.CONVERSION_WORK_DIR, 'image-conversions');
+    const workRoot = path.join(platform.settings.conversionWorkDir, 'image-conversions');
     expect(fs.readdirSync(workRoot)).toEqual([]);
   });
 
@@ -138,7 +140,7 @@ describe('conversion in the converter container', () => {
       .toBuffer();
     const upload = await completedUpload('lost.png', png);
     // The raw file vanishes before the converter reads it: the container cannot convert and exits 1.
-    await s3.send(new DeleteObjectCommand({ Bucket: platform.environment.IMAGING_BUCKET, Key: upload.key }));
+    await s3.send(new DeleteObjectCommand({ Bucket: platform.settings.imagingBucket, Key: upload.key }));
     const imageId = await createImage([upload.id], 'Lost photo');
     const image = await settled(imageId);
 
@@ -164,7 +166,7 @@ describe('one writer per image', () => {
     const now = new Date().toISOString();
     await documents.send(
       new PutCommand({
-        TableName: platform.environment.IMAGES_TABLE,
+        TableName: platform.settings.imagesTable,
         Item: {
           id,
           owner: platform.devUsers[0].claims.sub,
@@ -184,7 +186,7 @@ describe('one writer per image', () => {
   }
 
   const deliver = (imageId: string) =>
-    loadHandler<(event: SQSEvent) => Promise<SQSBatchResponse>>('convert-image')({
+    platform.functions.get('images/convert-image').invoke<SQSBatchResponse>({
       Records: [
         {
           messageId: 'message-1',
@@ -208,12 +210,24 @@ describe('one writer per image', () => {
       converterJobId: 'job-named',
       statusDetail: CONTAINER_QUEUED_DETAIL,
     });
-    const env = { ...process.env, AWS_BATCH_JOB_ID: 'job-stray' };
-    expect(await converterContainer([imageId], env)).toBe(0);
-    expect(await imageRecord(imageId)).toMatchObject({ status: 'Queued', converterJobId: 'job-named' });
+    // The container's own environment, as its job definition gives it, in this process.
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'converter-scratch-'));
+    const containerEnvironment = {
+      ...platform.environment,
+      ...environmentVariables(containerDeployment, { ...platform.settings, conversionWorkDir: scratch }),
+    };
+    const saved = { ...process.env };
+    Object.assign(process.env, containerEnvironment);
+    try {
+      const env = { ...process.env, AWS_BATCH_JOB_ID: 'job-stray' };
+      expect(await converterContainer([imageId], env)).toBe(0);
+      expect(await imageRecord(imageId)).toMatchObject({ status: 'Queued', converterJobId: 'job-named' });
 
-    expect(await converterContainer([imageId], { ...env, AWS_BATCH_JOB_ID: 'job-named' })).toBe(0);
-    expect(await imageRecord(imageId)).toMatchObject({ status: 'Succeeded', converterJobId: 'job-named' });
+      expect(await converterContainer([imageId], { ...env, AWS_BATCH_JOB_ID: 'job-named' })).toBe(0);
+      expect(await imageRecord(imageId)).toMatchObject({ status: 'Succeeded', converterJobId: 'job-named' });
+    } finally {
+      process.env = saved;
+    }
   });
 
   test('the function leaves alone an image that names a converter job, even a small one', async () => {

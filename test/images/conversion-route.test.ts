@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { conversionRoute } from '../../lambda/images/conversion-route';
 import { converterFailure } from '../../lambda/images/converter-failure';
-import { converterJobSettings } from '../../lambda/images/converter-jobs';
+import { CONVERTER_JOBS } from '../../lambda/contracts/converter-jobs';
 import { readWholeFile } from '../../packages/image-io/src/disk-file';
 
 const MiB = 1024 ** 2;
@@ -59,7 +59,7 @@ describe('why a converter job failed, in words for the image', () => {
     ],
     [{ statusReason: 'Terminated by the platform team' }, 'Terminated by the platform team'],
   ])('%j: %s', (detail, reason) => {
-    expect(converterFailure({ jobId: 'j', status: 'FAILED', ...detail })).toBe(reason);
+    expect(converterFailure({ jobId: 'j', jobQueue: 'q', status: 'FAILED', ...detail })).toBe(reason);
   });
 });
 
@@ -67,14 +67,21 @@ describe('converter settings of the function', () => {
   const env = { CONVERTER_JOB_QUEUE: 'q', CONVERTER_JOB_DEFINITION: 'd', LAMBDA_MAX_SET_BYTES: '1048576' };
 
   test('are read from the variables the api stack sets', () => {
-    expect(converterJobSettings(env)).toEqual({ jobQueue: 'q', jobDefinition: 'd', lambdaMaxSetBytes: MiB });
+    expect(CONVERTER_JOBS.parse(env)).toEqual({
+      converterJobQueue: 'q',
+      converterJobDefinition: 'd',
+      lambdaMaxSetBytes: MiB,
+    });
   });
 
   test('a missing or bad variable is named', () => {
-    expect(() => converterJobSettings({ ...env, CONVERTER_JOB_QUEUE: '' })).toThrow(
+    expect(() => CONVERTER_JOBS.parse({ ...env, CONVERTER_JOB_QUEUE: '' })).toThrow(
+      'CONVERTER_JOB_QUEUE must not be empty',
+    );
+    expect(() => CONVERTER_JOBS.parse({ ...env, CONVERTER_JOB_QUEUE: undefined })).toThrow(
       'CONVERTER_JOB_QUEUE is not set',
     );
-    expect(() => converterJobSettings({ ...env, LAMBDA_MAX_SET_BYTES: '1.5' })).toThrow(
+    expect(() => CONVERTER_JOBS.parse({ ...env, LAMBDA_MAX_SET_BYTES: '1.5' })).toThrow(
       'LAMBDA_MAX_SET_BYTES must be a positive whole number',
     );
   });

@@ -7,12 +7,9 @@ import { completedUpload, settledImage } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 import { buildZip } from '../../packages/image-io/test/helpers/zip-builder';
 
-// As in the deployed converter function, whose bundle leaves libvips out. The converter
-// container runs in its own process, where sharp loads.
-jest.mock('sharp', () => {
-  throw new Error('Cannot find module sharp');
-});
-const sharp = jest.requireActual('sharp') as typeof Sharp;
+// Local mode runs the converter function as deployed: its bundle leaves libvips out, so sharp
+// does not load there. The converter container runs in its own process, where sharp loads.
+const sharp = require('sharp') as typeof Sharp;
 
 let platform: LocalPlatform;
 let call: ReturnType<typeof apiClient>;
@@ -53,7 +50,7 @@ test('pictures found inside an archive send the set from the function to the con
   const jobs = platform.batch.jobs.filter((job) => job.jobName === imageId);
   expect(jobs.map((job) => [job.jobQueue, job.status])).toEqual([['local-conversion-jobs', 'SUCCEEDED']]);
   const { Item } = await documents.send(
-    new GetCommand({ TableName: platform.environment.IMAGES_TABLE, Key: { id: imageId } }),
+    new GetCommand({ TableName: platform.settings.imagesTable, Key: { id: imageId } }),
   );
   expect(Item!.converterJobId).toBe(jobs[0].jobId);
 });

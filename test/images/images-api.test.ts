@@ -28,7 +28,7 @@ const completedUpload = (token: string, filename?: string, content?: string | Bu
 
 async function imageCount(): Promise<number> {
   const { Count } = await documents.send(
-    new ScanCommand({ TableName: platform.environment.IMAGES_TABLE, Select: 'COUNT' }),
+    new ScanCommand({ TableName: platform.settings.imagesTable, Select: 'COUNT' }),
   );
   return Count!;
 }
@@ -97,7 +97,7 @@ describe('images', () => {
 
     const s3 = new S3Client({ forcePathStyle: true });
     const raw = await s3
-      .send(new HeadObjectCommand({ Bucket: platform.environment.IMAGING_BUCKET, Key: rawKeyOf(upload) }))
+      .send(new HeadObjectCommand({ Bucket: platform.settings.imagingBucket, Key: rawKeyOf(upload) }))
       .then(
         () => 'kept',
         () => 'removed',

@@ -13,7 +13,7 @@ const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'upload-set-'));
 
 beforeAll(async () => {
   platform = await startTestPlatform();
-  bucket = platform.environment.IMAGING_BUCKET;
+  bucket = platform.settings.imagingBucket;
 });
 
 afterAll(async () => {

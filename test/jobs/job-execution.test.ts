@@ -4,11 +4,12 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ContainerEngine, findContainerEngine } from '../../containers/jobs/runner/container-engine';
+import { ContainerEngine, findContainerEngine } from '../../local/jobs/container-engine';
 import { newResultSigningKey, ResultRecord, signResult } from '../../lambda/jobs/result-record';
 import { NO_CONTAINER_ENGINE } from '../../local/local-options';
 import { LocalPlatform } from '../../local/local-platform';
-import { buildNodeImage } from '../../local/node-image-builder';
+import { EXAMPLE_ALGORITHM } from '../../containers/algorithms/example-threshold/deploy';
+import { buildNodeImage } from '../../local/jobs/node-image-builder';
 import { apiClient } from '../helpers/api-client';
 import { completedUpload, settledImage } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
@@ -41,10 +42,9 @@ beforeAll(async () => {
     user,
     entrypoint: ['/usr/local/bin/node', '/opt/algorithm/main.js'],
   });
-  const root = path.join(__dirname, '..', '..');
   images.threshold = await buildNodeImage(engine, {
+    ...EXAMPLE_ALGORITHM,
     tag: 'localhost/test-threshold:latest',
-    ...node(path.join(root, 'containers/algorithms/example-threshold/threshold.js'), '1000:1000'),
   });
   const behaviours = path.join(__dirname, 'fixtures/behaviours.js');
   images.behaviours = await buildNodeImage(engine, {
@@ -108,7 +108,7 @@ async function algorithm(
     const names = Object.keys(limits);
     await documents.send(
       new UpdateCommand({
-        TableName: platform.environment.ALGORITHMS_TABLE,
+        TableName: platform.settings.algorithmsTable,
         Key: { id: created.body.id },
         UpdateExpression: `SET ${names.map((n) => `${n} = :${n}`).join(', ')}`,
         ExpressionAttributeValues: Object.fromEntries(Object.entries(limits).map(([n, v]) => [`:${n}`, v])),
@@ -243,14 +243,15 @@ describe('a job that goes wrong ends Failed with the reason', () => {
     const s3 = new S3Client({ forcePathStyle: true });
     await s3.send(
       new PutObjectCommand({
-        Bucket: platform.environment.IMAGING_BUCKET,
+        Bucket: platform.settings.imagingBucket,
         Key: `jobs/${jobId}/result.json`,
         Body: signResult(forged, newResultSigningKey()),
       }),
     );
     s3.destroy();
     const batchJob = platform.batch.jobs.find((j) => j.jobName === jobId)!;
-    const onBatchEvent = require('../../lambda/jobs/batch-job-state-change/index').handler;
+    const onBatchEvent = (event: unknown) =>
+      platform.functions.get('jobs/batch-job-state-change').invoke(event);
     await onBatchEvent({
       source: 'aws.batch',
       'detail-type': 'Batch Job State Change',

@@ -1,12 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { NETWORK_DENIED_GID } from '../../containers/jobs/runner/algorithm-identity';
-import { ContainerEngine, findContainerEngine } from '../../containers/jobs/runner/container-engine';
-import { S3RVER_CREDENTIALS } from '../../local/embedded-s3';
+import { ContainerEngine, findContainerEngine } from '../../local/jobs/container-engine';
+import { S3RVER_CREDENTIALS } from '../../local/services/s3';
 import { NO_CONTAINER_ENGINE } from '../../local/local-options';
 import { LocalPlatform } from '../../local/local-platform';
-import { buildNodeImage } from '../../local/node-image-builder';
-import { buildRunnableImage } from '../../local/runnable-image';
+import { buildNodeImage } from '../../local/jobs/node-image-builder';
+import { buildRunnableImage } from '../../local/jobs/runnable-image';
 import { apiClient } from '../helpers/api-client';
 import { completedUpload, settledImage } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
@@ -82,7 +82,7 @@ async function runInLayeredImage(behaviour: Record<string, unknown>) {
     },
   });
   const submitted = platform.batch.jobs.find((j) => j.jobName === job.body.id)!;
-  const bucket = platform.environment.IMAGING_BUCKET;
+  const bucket = platform.settings.imagingBucket;
   const container = spawn(
     engine.command,
     [
@@ -110,7 +110,8 @@ async function runInLayeredImage(behaviour: Record<string, unknown>) {
   container.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const code = await new Promise((resolve) => container.on('close', resolve));
   expect({ code, output }).toMatchObject({ code: 0 });
-  const onBatchEvent = require('../../lambda/jobs/batch-job-state-change/index').handler;
+  const onBatchEvent = (event: unknown) =>
+    platform.functions.get('jobs/batch-job-state-change').invoke(event);
   await onBatchEvent({
     source: 'aws.batch',
     'detail-type': 'Batch Job State Change',

@@ -1,4 +1,4 @@
-import { SubmitJobCommand, BatchClient } from '@aws-sdk/client-batch';
+import { BatchClient, UpdateJobQueueCommand } from '@aws-sdk/client-batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
@@ -9,9 +9,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { createHash, randomUUID } from 'node:crypto';
-import type { BatchJobDetail } from '../../lambda/jobs/job-progress';
+import type { BatchJobDetail } from '../../lambda/contracts/batch-job-state-change';
 import { signResult } from '../../lambda/jobs/result-record';
 import { LocalPlatform } from '../../local/local-platform';
 import { apiClient } from '../helpers/api-client';
@@ -38,7 +37,8 @@ beforeAll(async () => {
   call = apiClient(platform.urls.api);
   documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
   sub = Object.fromEntries(platform.devUsers.map((u) => [u.token, u.claims.sub]));
-  onBatchEvent = require('../../lambda/jobs/batch-job-state-change/index').handler;
+  // EventBridge's delivery to the state handler, in its own sandbox.
+  onBatchEvent = (event) => platform.functions.get('jobs/batch-job-state-change').invoke(event);
 });
 
 afterAll(async () => {
@@ -52,7 +52,7 @@ async function convertedImage(token: string, status = 'Succeeded'): Promise<stri
   const now = new Date().toISOString();
   await documents.send(
     new PutCommand({
-      TableName: platform.environment.IMAGES_TABLE,
+      TableName: platform.settings.imagesTable,
       Item: {
         id,
         owner: sub[token],
@@ -71,7 +71,7 @@ async function convertedImage(token: string, status = 'Succeeded'): Promise<stri
   const s3 = new S3Client({ forcePathStyle: true });
   await s3.send(
     new PutObjectCommand({
-      Bucket: platform.environment.IMAGING_BUCKET,
+      Bucket: platform.settings.imagingBucket,
       Key: `images/${id}/ct.mha`,
       Body: 'ct',
     }),
@@ -145,14 +145,14 @@ async function cancel(token: string, jobId: string) {
 
 async function activeSlots(scope: string): Promise<number> {
   const { Item } = await documents.send(
-    new GetCommand({ TableName: platform.environment.ACTIVE_JOBS_TABLE, Key: { scope } }),
+    new GetCommand({ TableName: platform.settings.activeJobsTable, Key: { scope } }),
   );
   return (Item?.active as number | undefined) ?? 0;
 }
 
 async function jobCount(): Promise<number> {
   const { Count } = await documents.send(
-    new ScanCommand({ TableName: platform.environment.JOBS_TABLE, Select: 'COUNT' }),
+    new ScanCommand({ TableName: platform.settings.jobsTable, Select: 'COUNT' }),
   );
   return Count!;
 }
@@ -161,7 +161,7 @@ function batchEvent(jobId: string, batchJobId: string, detail: Partial<BatchJobD
   return {
     'detail-type': 'Batch Job State Change',
     source: 'aws.batch',
-    detail: { jobId: batchJobId, jobName: jobId, status: 'RUNNING', ...detail },
+    detail: { jobId: batchJobId, jobName: jobId, jobQueue: 'local-gpu-jobs', status: 'RUNNING', ...detail },
   } as EventBridgeEvent<'Batch Job State Change', BatchJobDetail>;
 }
 
@@ -180,13 +180,13 @@ describe('submitting a job', () => {
       jobDefinition: expect.stringMatching(new RegExp(`:job-definition/local-algorithm-${algorithm}:1$`)),
       parameters: {
         jobId: response.body.id,
-        inputManifest: `s3://${platform.environment.IMAGING_BUCKET}/jobs/${response.body.id}/inputs.json`,
+        inputManifest: `s3://${platform.settings.imagingBucket}/jobs/${response.body.id}/inputs.json`,
       },
     });
     const s3 = new S3Client({ forcePathStyle: true });
     const manifest = await s3.send(
       new GetObjectCommand({
-        Bucket: platform.environment.IMAGING_BUCKET,
+        Bucket: platform.settings.imagingBucket,
         Key: `jobs/${response.body.id}/inputs.json`,
       }),
     );
@@ -208,7 +208,7 @@ describe('submitting a job', () => {
     });
     // The image is copied under the job's own prefix, the only one the runner may read.
     const copy = await s3.send(
-      new GetObjectCommand({ Bucket: platform.environment.IMAGING_BUCKET, Key: inputKey }),
+      new GetObjectCommand({ Bucket: platform.settings.imagingBucket, Key: inputKey }),
     );
     expect(await copy.Body!.transformToString()).toBe('ct');
     s3.destroy();
@@ -386,8 +386,11 @@ describe('when SubmitJob fails', () => {
   test('the job ends Failed with the reason and its slots are free', async () => {
     const algorithm = await algorithmOf(alice);
     const image = await convertedImage(alice);
-    const batch = mockClient(BatchClient);
-    batch.on(SubmitJobCommand).rejects(new Error('JobQueue local-gpu-jobs is DISABLED'));
+    // As an operator disabling the queue would make Batch refuse the submission.
+    const batch = new BatchClient({});
+    const queueState = (state: 'ENABLED' | 'DISABLED') =>
+      batch.send(new UpdateJobQueueCommand({ jobQueue: 'local-gpu-jobs', state }));
+    await queueState('DISABLED');
     try {
       const response = await submit(alice, algorithm, image);
       expect(response.status).toBe(201);
@@ -396,7 +399,8 @@ describe('when SubmitJob fails', () => {
         statusReason: 'the job could not be submitted: JobQueue local-gpu-jobs is DISABLED',
       });
     } finally {
-      batch.restore();
+      await queueState('ENABLED');
+      batch.destroy();
     }
     expect(await activeSlots(`user#${sub[alice]}`)).toBe(0);
     expect(await activeSlots(`algorithm#${algorithm}`)).toBe(0);
@@ -408,7 +412,7 @@ describe('Batch state changes', () => {
   async function writeResultRecord(jobId: string, batchJobId: string) {
     const key = `jobs/${jobId}/outputs/images/mask/mask.mha`;
     const s3 = new S3Client({ forcePathStyle: true });
-    const bucket = platform.environment.IMAGING_BUCKET;
+    const bucket = platform.settings.imagingBucket;
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'mask' }));
     const record = {
       jobId,
@@ -515,12 +519,12 @@ describe('outputs', () => {
     const maskKey = `jobs/${job.id}/output/images/mask/mask.mha`;
     const s3 = new S3Client({ forcePathStyle: true });
     await s3.send(
-      new PutObjectCommand({ Bucket: platform.environment.IMAGING_BUCKET, Key: maskKey, Body: 'mask' }),
+      new PutObjectCommand({ Bucket: platform.settings.imagingBucket, Key: maskKey, Body: 'mask' }),
     );
     s3.destroy();
     await documents.send(
       new UpdateCommand({
-        TableName: platform.environment.JOBS_TABLE,
+        TableName: platform.settings.jobsTable,
         Key: { id: job.id },
         UpdateExpression: 'SET outputs = :outputs',
         ExpressionAttributeValues: {

@@ -43,9 +43,9 @@ describe('local health route', () => {
       sqs: new SQSClient({ ...common, endpoint: platform.urls.sqs }),
       batch: new BatchClient({ ...common, endpoint: platform.urls.batch }),
       logs: new CloudWatchLogsClient({ ...common, endpoint: platform.urls.logs }),
-      conversionQueueUrl: env.CONVERSION_QUEUE_URL,
-      bucketName: env.IMAGING_BUCKET,
-      signingKeySecretArn: env.SIGNING_KEY_SECRET_ARN,
+      conversionQueueUrl: platform.settings.conversionQueueUrl,
+      bucketName: platform.settings.imagingBucket,
+      signingKeySecretArn: platform.settings.signingKeySecretArn,
     });
     expect(services.s3.ok).toBe(true);
     expect(services.logs.ok).toBe(true);

@@ -5,7 +5,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { SqsStandIn, startSqsStandIn } from '../../local/sqs-stand-in';
+import { SqsStandIn, startSqsStandIn } from '../../local/services/sqs';
 import { freePorts } from '../helpers/free-ports';
 
 let queues: SqsStandIn;

@@ -1,11 +1,11 @@
 import { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
-import { listOperations, schemas } from '../../lambda/api/openapi-document';
+import * as path from 'node:path';
 import { CONVERSION_QUEUE } from '../../lambda/contracts/conversion-queue';
-import { TableName, TABLES, TableSchema } from '../../lambda/contracts/tables';
-import { handlerFolder } from '../../lib/core/handler-folder';
-import { operationPermissions } from '../../lib/core/operation-permissions';
+import { environmentGroups } from '../../lambda/contracts/handler-environment';
+import { TABLE_NAMES, TableName, TABLES, TableSchema } from '../../lambda/contracts/tables';
+import { API_OPERATIONS, BACKGROUND_FUNCTIONS } from '../../lambda/deployments';
 import { requestModelSchema } from '../../lib/api/request-model-schema';
 import { securityChecks } from '../../lib/core/security-checks';
 import { synthPlatform } from '../helpers/synth-platform';
@@ -15,7 +15,11 @@ type Json = ReturnType<Template['toJSON']>[string];
 type Resources = Record<string, { Type: string; Properties: Record<string, Json>; DeletionPolicy?: string }>;
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, Json> };
 
-const operations = listOperations();
+const operations = API_OPERATIONS.map((operation) => ({
+  path: operation.path,
+  method: operation.method.toLowerCase(),
+  operation,
+}));
 const operationIds = operations.map(({ operation }) => operation.operationId);
 const tableNames = Object.keys(TABLES) as TableName[];
 
@@ -23,7 +27,7 @@ const tableNames = Object.keys(TABLES) as TableName[];
  * What each handler's role may do besides writing its own logs and X-Ray traces, as
  * `action on resource`. Resources: `table:<name>`, `objects:<prefix>`, `queue:conversion`,
  * `secret:url-signing-key`, and `key via <service>` for the data stack's KMS key used through a
- * service. Read from the handlers' code, apart from lib/api/operation-permissions.ts.
+ * service. Read from the handlers' code, apart from the deployments written beside them.
  */
 const EXPECTED_GRANTS: Record<string, string[]> = {
   getHealth: [],
@@ -187,17 +191,23 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
 describe('api stack', () => {
   let template: Template;
   let resources: Resources;
+  let dataTemplate: Template;
+  let dataResources: Resources;
   let dataOutputs: Record<string, { Value: unknown }>;
   let dataKeyId: string;
   let tableIds: Record<TableName, string>;
   let conversionQueueId: string;
 
-  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
-  const logicalIdOf = (type: string) => {
-    const found = ofType(type);
+  const ofType = (type: string, among = resources) =>
+    Object.entries(among).filter(([, r]) => r.Type === type);
+  const logicalIdOf = (type: string, among = resources) => {
+    const found = ofType(type, among);
     expect(found).toHaveLength(1);
     return found[0][0];
   };
+  /** A value of this stack with each reference to the data stack replaced by what that stack outputs. */
+  const resolved = (value: Json): Json =>
+    JSON.parse(JSON.stringify(value, (_, v) => (v?.['Fn::GetStackOutput'] ? dataStackValue(v) : v)));
   /** The data stack's value behind an Fn::GetStackOutput of this stack. */
   const dataStackValue = (value: Json) => {
     const output = value?.['Fn::GetStackOutput'];
@@ -205,7 +215,7 @@ describe('api stack', () => {
     return dataOutputs[output.OutputName].Value;
   };
   const isDataKey = (value: unknown) =>
-    JSON.stringify(dataStackValue(value)) === JSON.stringify({ 'Fn::GetAtt': [dataKeyId, 'Arn'] });
+    JSON.stringify(resolved(value)) === JSON.stringify({ 'Fn::GetAtt': [dataKeyId, 'Arn'] });
   const methodOf = (operationId: string) => {
     const found = ofType('AWS::ApiGateway::Method').filter(
       ([, m]) => m.Properties.OperationName === operationId,
@@ -214,8 +224,9 @@ describe('api stack', () => {
     return found[0][1].Properties;
   };
   const functionOf = (operationId: string) => {
+    const { handler } = API_OPERATIONS.find((o) => o.operationId === operationId)!;
     const found = ofType('AWS::Lambda::Function').filter(
-      ([, f]) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === handlerFolder(operationId),
+      ([, f]) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === path.basename(handler),
     );
     expect(found).toHaveLength(1);
     return { id: found[0][0], properties: found[0][1].Properties };
@@ -223,14 +234,16 @@ describe('api stack', () => {
   beforeAll(() => {
     const { platform } = synthPlatform();
     const logicalId = (construct: IConstruct) =>
-      platform.api.getLogicalId(construct.node.defaultChild as CfnElement);
+      platform.data.getLogicalId(construct.node.defaultChild as CfnElement);
     tableIds = Object.fromEntries(
-      tableNames.map((name) => [name, logicalId(platform.api.tables.table(name))]),
+      tableNames.map((name) => [name, logicalId(platform.data.tables.table(name))]),
     ) as Record<TableName, string>;
-    conversionQueueId = logicalId(platform.api.conversionQueue.queue);
+    conversionQueueId = logicalId(platform.data.conversionQueue.queue);
     template = Template.fromStack(platform.api);
     resources = template.toJSON().Resources;
-    const data = Template.fromStack(platform.data).toJSON();
+    dataTemplate = Template.fromStack(platform.data);
+    const data = dataTemplate.toJSON();
+    dataResources = data.Resources;
     dataOutputs = data.Outputs;
     dataKeyId = Object.keys(data.Resources).find((id) => data.Resources[id].Type === 'AWS::KMS::Key')!;
   });
@@ -270,8 +283,11 @@ describe('api stack', () => {
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       Type: 'COGNITO_USER_POOLS',
       IdentitySource: 'method.request.header.Authorization',
-      ProviderARNs: [{ 'Fn::GetAtt': [logicalIdOf('AWS::Cognito::UserPool'), 'Arn'] }],
     });
+    const authorizer = resources[logicalIdOf('AWS::ApiGateway::Authorizer')].Properties;
+    expect(resolved(authorizer.ProviderARNs)).toEqual([
+      { 'Fn::GetAtt': [logicalIdOf('AWS::Cognito::UserPool', dataResources), 'Arn'] },
+    ]);
   });
 
   test('every request body is validated against its schema of the document before a handler runs', () => {
@@ -287,11 +303,11 @@ describe('api stack', () => {
       expect(method.RequestValidatorId).toEqual({ Ref: validatorId });
       const modelId = method.RequestModels['application/json'].Ref;
       const model = resources[modelId].Properties;
-      expect(model.Name).toBe(operation.requestSchema);
+      expect(model.Name).toBe(operation.requestSchema!.name);
       expect(model.Schema).toEqual(
         JSON.parse(
           JSON.stringify({
-            ...requestModelSchema(operation.requestSchema!, schemas[operation.requestSchema!]),
+            ...requestModelSchema(operation.requestSchema!.name, operation.requestSchema!.schema),
             schema: undefined,
             $schema: 'http://json-schema.org/draft-04/schema#',
           }),
@@ -311,7 +327,7 @@ describe('api stack', () => {
     }
   });
 
-  test('each operation runs its own handler from lambda/<operation-id-in-kebab-case> through a proxy integration', () => {
+  test('each operation runs its own handler, from the folder its deployment names, through a proxy integration', () => {
     for (const { operation } of operations) {
       const integration = methodOf(operation.operationId).Integration;
       expect(integration.Type).toBe('AWS_PROXY');
@@ -327,7 +343,8 @@ describe('api stack', () => {
     const statements: Statement[] = ofType('AWS::IAM::Policy')
       .filter(([, p]) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
-    const describe = (statement: Statement, resource: Json): string => {
+    const describe = (statement: Statement, reference: Json): string => {
+      const resource = resolved(reference);
       const text = JSON.stringify(resource);
       const service = statement.Condition?.StringEquals?.['kms:ViaService']?.split('.')[0];
       if (service && isDataKey(resource)) return `key via ${service}`;
@@ -335,9 +352,7 @@ describe('api stack', () => {
         (name) => text === JSON.stringify({ 'Fn::GetAtt': [tableIds[name], 'Arn'] }),
       );
       if (table) return `table:${table}`;
-      const objects = /"Fn::GetStackOutput":\{[^}]*"OutputName":"ImagingBucketName"\}\},"\/(.+)"\]\]\}$/.exec(
-        text,
-      );
+      const objects = /\{"Ref":"ImagingBucket\w+"\},"\/(.+)"\]\]\}$/.exec(text);
       if (objects) return `objects:${objects[1]}`;
       if (text === JSON.stringify({ 'Fn::GetAtt': [conversionQueueId, 'Arn'] })) return 'queue:conversion';
       const index = /"Fn::GetAtt":\["(\w+)","Arn"\]\},"\/index\/(\w+)"/.exec(text);
@@ -352,7 +367,7 @@ describe('api stack', () => {
       if (role) return `role:${role[1]}`;
       const logGroup = /:log-group:([^"]+)"/.exec(text);
       if (logGroup) return `logs:${logGroup[1]}`;
-      if (/Secret/.test(JSON.stringify(dataStackValue(resource)))) return 'secret:url-signing-key';
+      if (/Secret/.test(text)) return 'secret:url-signing-key';
       return text;
     };
     const grants = statements
@@ -390,36 +405,49 @@ describe('api stack', () => {
           .map((g) => /on (?:table|index):(\w+)/.exec(g)?.[1])
           .filter((t) => t !== undefined),
       );
-      const named = Object.entries(TABLES)
-        .filter(([, schema]) => schema.nameVariable in variables)
-        .map(([name]) => name);
+      const named = tableNames.filter((name) => TABLE_NAMES[name].variableNames[0] in variables);
       expect([operationId, named.sort()]).toEqual([operationId, [...granted].sort()]);
     }
   });
 
-  test('upload handlers get the bucket, the accelerate switch and the upload limits', () => {
+  test('upload handlers get the bucket; those that size parts get the upload limits, the part signer the accelerate switch', () => {
     for (const operationId of ['createUpload', 'signUploadParts', 'completeUpload', 'abortUpload']) {
       const variables = functionOf(operationId).properties.Environment.Variables;
       expect(dataStackValue(variables.IMAGING_BUCKET)).toEqual({
         Ref: expect.stringMatching(/^ImagingBucket/),
       });
-      expect(variables).toMatchObject({
-        S3_ACCELERATE: 'true',
-        UPLOAD_PART_BYTES: String(32 * 1024 ** 2),
-        UPLOAD_QUOTA_UNVERIFIED_BYTES: String(2 * 1024 ** 3),
-        UPLOAD_QUOTA_VERIFIED_BYTES: String(128 * 1024 ** 3),
-        UPLOAD_PART_URL_SECONDS: '3600',
-      });
     }
+    const limits = {
+      UPLOAD_PART_BYTES: String(32 * 1024 ** 2),
+      UPLOAD_QUOTA_UNVERIFIED_BYTES: String(2 * 1024 ** 3),
+      UPLOAD_QUOTA_VERIFIED_BYTES: String(128 * 1024 ** 3),
+      UPLOAD_PART_URL_SECONDS: '3600',
+    };
+    expect(functionOf('createUpload').properties.Environment.Variables).toMatchObject(limits);
+    expect(functionOf('signUploadParts').properties.Environment.Variables).toMatchObject({
+      ...limits,
+      S3_ACCELERATE: 'true',
+    });
   });
 
-  test('an operation without an entry in the permission table stops synth, and so does a stale entry', () => {
-    expect(() => operationPermissions([...operationIds, 'deleteEverything'])).toThrow(
-      /operation deleteEverything has no entry in OPERATION_PERMISSIONS/,
-    );
-    expect(() => operationPermissions(operationIds.filter((id) => id !== 'getHealth'))).toThrow(
-      /has an entry for getHealth, which is not an operation of the OpenAPI document/,
-    );
+  test("each function's environment holds exactly the variables of its deployment", () => {
+    const functions = [
+      ...API_OPERATIONS,
+      ...BACKGROUND_FUNCTIONS.filter((d) => d.trigger.kind !== 'customResource'),
+    ];
+    for (const deployment of functions) {
+      const [, fn] = ofType('AWS::Lambda::Function').find(
+        ([, f]) =>
+          f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === path.basename(deployment.handler),
+      )!;
+      const expected = ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'].concat(
+        environmentGroups(deployment).flatMap((group) => group.variableNames),
+      );
+      expect([deployment.handler, Object.keys(fn.Properties.Environment.Variables).sort()]).toEqual([
+        deployment.handler,
+        expected.sort(),
+      ]);
+    }
   });
 
   test('a request schema outside JSON Schema draft 4 stops synth', () => {
@@ -600,10 +628,10 @@ describe('api stack', () => {
   });
 
   test('there is one table per entry of TABLES, keyed as its schema says, billed on demand', () => {
-    expect(ofType('AWS::DynamoDB::GlobalTable')).toHaveLength(Object.keys(TABLES).length);
+    expect(ofType('AWS::DynamoDB::GlobalTable', dataResources)).toHaveLength(Object.keys(TABLES).length);
     for (const name of tableNames) {
       const schema: TableSchema = TABLES[name];
-      const table = resources[tableIds[name]].Properties;
+      const table = dataResources[tableIds[name]].Properties;
       expect([name, table.KeySchema]).toEqual([name, keySchema(schema.partitionKey, schema.sortKey)]);
       expect([name, table.GlobalSecondaryIndexes ?? []]).toEqual([
         name,
@@ -621,7 +649,7 @@ describe('api stack', () => {
   });
 
   test('every table has point-in-time recovery, deletion protection and the data key, and is retained', () => {
-    for (const [id, table] of ofType('AWS::DynamoDB::GlobalTable')) {
+    for (const [id, table] of ofType('AWS::DynamoDB::GlobalTable', dataResources)) {
       const [replica] = table.Properties.Replicas;
       expect([id, table.DeletionPolicy, table.Properties.SSESpecification]).toEqual([
         id,
@@ -635,7 +663,7 @@ describe('api stack', () => {
   });
 
   test('the user pool asks for strong passwords, verified email addresses and offers TOTP', () => {
-    template.hasResourceProperties('AWS::Cognito::UserPool', {
+    dataTemplate.hasResourceProperties('AWS::Cognito::UserPool', {
       UsernameAttributes: ['email'],
       AutoVerifiedAttributes: ['email'],
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: false },
@@ -655,12 +683,12 @@ describe('api stack', () => {
   });
 
   test('threat protection is enforced on the Plus plan and acts on risky sign-ins and leaked passwords', () => {
-    template.hasResourceProperties('AWS::Cognito::UserPool', {
+    dataTemplate.hasResourceProperties('AWS::Cognito::UserPool', {
       UserPoolTier: 'PLUS',
       UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
     });
-    template.hasResourceProperties('AWS::Cognito::UserPoolRiskConfigurationAttachment', {
-      UserPoolId: { Ref: logicalIdOf('AWS::Cognito::UserPool') },
+    dataTemplate.hasResourceProperties('AWS::Cognito::UserPoolRiskConfigurationAttachment', {
+      UserPoolId: { Ref: logicalIdOf('AWS::Cognito::UserPool', dataResources) },
       ClientId: 'ALL',
       AccountTakeoverRiskConfiguration: {
         Actions: {
@@ -674,7 +702,7 @@ describe('api stack', () => {
   });
 
   test('the user pool has the verified attribute that the handlers read as custom:verified', () => {
-    template.hasResourceProperties('AWS::Cognito::UserPool', {
+    dataTemplate.hasResourceProperties('AWS::Cognito::UserPool', {
       Schema: Match.arrayWith([
         {
           AttributeDataType: 'String',
@@ -687,14 +715,14 @@ describe('api stack', () => {
   });
 
   test('the user pool is retained and protected from deletion', () => {
-    template.hasResource('AWS::Cognito::UserPool', {
+    dataTemplate.hasResource('AWS::Cognito::UserPool', {
       DeletionPolicy: 'Retain',
       Properties: Match.objectLike({ DeletionProtection: 'ACTIVE' }),
     });
   });
 
   test('the app client signs in with SRP, has no secret or OAuth flows, and cannot set custom:verified', () => {
-    const client = resources[logicalIdOf('AWS::Cognito::UserPoolClient')].Properties;
+    const client = dataResources[logicalIdOf('AWS::Cognito::UserPoolClient', dataResources)].Properties;
     expect(client.GenerateSecret).toBe(false);
     expect(client.ExplicitAuthFlows.sort()).toEqual(['ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH']);
     expect(client.AllowedOAuthFlows).toBeUndefined();
@@ -704,13 +732,13 @@ describe('api stack', () => {
 
   test('the conversion queue is encrypted, TLS only, and moves a message that failed 3 times to its dead-letter queue', () => {
     const queueId = conversionQueueId;
-    const queue = resources[queueId].Properties;
+    const queue = dataResources[queueId].Properties;
     const deadLetterId = queue.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
     expect(queue.RedrivePolicy.maxReceiveCount).toBe(CONVERSION_QUEUE.maxReceiveCount);
     expect(queue.VisibilityTimeout).toBe(CONVERSION_QUEUE.visibilityTimeoutSeconds);
     for (const id of [queueId, deadLetterId]) {
-      expect(isDataKey(resources[id].Properties.KmsMasterKeyId)).toBe(true);
-      const policy = ofType('AWS::SQS::QueuePolicy').find(([, p]) =>
+      expect(dataResources[id].Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [dataKeyId, 'Arn'] });
+      const policy = ofType('AWS::SQS::QueuePolicy', dataResources).find(([, p]) =>
         JSON.stringify(p.Properties.Queues).includes(id),
       )!;
       expect(policy[1].Properties.PolicyDocument.Statement).toEqual(
@@ -766,6 +794,14 @@ function keySchema(partitionKey: string, sortKey?: string) {
 
 describe('api stack background handlers', () => {
   let template: Template;
+  let data: ReturnType<Template['toJSON']>;
+  /** A value with each reference to the data stack replaced by what that stack outputs. */
+  const resolved = (value: Json): Json =>
+    JSON.parse(
+      JSON.stringify(value, (_, v) =>
+        v?.['Fn::GetStackOutput'] ? data.Outputs[v['Fn::GetStackOutput'].OutputName].Value : v,
+      ),
+    );
   const functionNamed = (handlerName: string) => {
     const found = Object.entries(template.findResources('AWS::Lambda::Function')).find(
       ([, fn]) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === handlerName,
@@ -775,7 +811,9 @@ describe('api stack background handlers', () => {
   };
 
   beforeAll(() => {
-    template = Template.fromStack(synthPlatform().platform.api);
+    const { platform } = synthPlatform();
+    template = Template.fromStack(platform.api);
+    data = Template.fromStack(platform.data).toJSON();
   });
 
   test('Batch state changes of the platform queues, and only those, reach the job state handler', () => {
@@ -823,29 +861,31 @@ describe('api stack background handlers', () => {
 
   test('the converter consumes the conversion queue one image at a time and ends before the message reappears', () => {
     const fn = functionNamed('convert-image');
-    const queueId = Object.keys(template.findResources('AWS::SQS::Queue')).find(
-      (id) => template.toJSON().Resources[id].Properties.RedrivePolicy !== undefined,
+    const queueId = Object.keys(data.Resources).find(
+      (id) => data.Resources[id].Properties?.RedrivePolicy !== undefined,
     )!;
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FunctionName: { Ref: fn.id },
+    const [mapping] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+      (m) => m.Properties.FunctionName.Ref === fn.id,
+    );
+    expect(resolved(mapping.Properties)).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
       BatchSize: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 10 },
     });
-    const visibility = template.toJSON().Resources[queueId].Properties.VisibilityTimeout;
+    const visibility = data.Resources[queueId].Properties.VisibilityTimeout;
     expect(fn.properties.Timeout).toBeLessThan(visibility);
   });
 
   test('messages that failed every try mark their image Failed', () => {
     const fn = functionNamed('fail-unconverted-image');
-    const deadLetterId = Object.values(template.findResources('AWS::SQS::Queue'))
-      .map((q) => q.Properties.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0])
+    const deadLetterId = Object.values(data.Resources)
+      .map((q) => (q as Json).Properties?.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0])
       .find(Boolean);
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FunctionName: { Ref: fn.id },
-      EventSourceArn: { 'Fn::GetAtt': [deadLetterId, 'Arn'] },
-    });
+    const [mapping] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+      (m) => m.Properties.FunctionName.Ref === fn.id,
+    );
+    expect(resolved(mapping.Properties.EventSourceArn)).toEqual({ 'Fn::GetAtt': [deadLetterId, 'Arn'] });
   });
 
   test('FAILED Batch state changes of the converter queue, and only those, reach the converter failure handler', () => {
@@ -901,8 +941,8 @@ describe('api stack background handlers', () => {
   test('failed background invocations land in an encrypted dead-letter queue', () => {
     for (const handlerName of ['batch-job-state-change', 'upload-sweeper', 'fail-converter-job']) {
       const fn = functionNamed(handlerName);
-      const queueId = fn.properties.DeadLetterConfig.TargetArn['Fn::GetAtt'][0];
-      expect(template.toJSON().Resources[queueId].Properties.KmsMasterKeyId).toBeDefined();
+      const queueId = resolved(fn.properties.DeadLetterConfig.TargetArn)['Fn::GetAtt'][0];
+      expect(data.Resources[queueId].Properties.KmsMasterKeyId).toBeDefined();
     }
   });
 });
@@ -910,7 +950,7 @@ describe('api stack background handlers', () => {
 describe('api stack without threat protection', () => {
   test('uses the Essentials plan, attaches no risk configuration, and passes the security checks', () => {
     const { app, platform } = synthPlatform({ 'platform.users.threatProtection': 'false' });
-    const template = Template.fromStack(platform.api);
+    const template = Template.fromStack(platform.data);
     template.hasResourceProperties('AWS::Cognito::UserPool', { UserPoolTier: 'ESSENTIALS' });
     template.resourceCountIs('AWS::Cognito::UserPoolRiskConfigurationAttachment', 0);
     const findings = securityChecks(app).flatMap((pack) =>

@@ -51,11 +51,11 @@ describe('compute stack', () => {
       'ImagingPlatform-Api': Template.fromStack(platform.api).toJSON().Outputs,
     };
     const logicalId = (construct: IConstruct) =>
-      platform.api.getLogicalId(construct.node.defaultChild as CfnElement);
+      platform.data.getLogicalId(construct.node.defaultChild as CfnElement);
     tableIds = Object.fromEntries(
       (['images', 'uploads', 'usage'] as const).map((name) => [
         name,
-        logicalId(platform.api.tables.table(name)),
+        logicalId(platform.data.tables.table(name)),
       ]),
     ) as Record<TableName, string>;
     dataKeyId = platform.data.getLogicalId(platform.data.platformKey.key.node.defaultChild as CfnElement);

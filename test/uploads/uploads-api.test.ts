@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { LocalPlatform } from '../../local/local-platform';
-import { checkPresignedRequest } from '../../local/s3-presigned-url-check';
+import { checkPresignedRequest } from '../../local/services/s3-presigned-url-check';
 import { apiClient } from '../helpers/api-client';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
@@ -57,13 +57,13 @@ async function upload(token: string, filename: string, data: Buffer) {
 
 async function uploadRecordCount(): Promise<number> {
   const { Count } = await dynamodb.send(
-    new ScanCommand({ TableName: platform.environment.UPLOADS_TABLE, Select: 'COUNT' }),
+    new ScanCommand({ TableName: platform.settings.uploadsTable, Select: 'COUNT' }),
   );
   return Count!;
 }
 
 async function objectKeys(): Promise<string[]> {
-  const listed = await s3.send(new ListObjectsV2Command({ Bucket: platform.environment.IMAGING_BUCKET }));
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: platform.settings.imagingBucket }));
   return (listed.Contents ?? []).map((o) => o.Key!);
 }
 
@@ -89,9 +89,7 @@ describe('uploads', () => {
 
     const key = (await objectKeys()).find((k) => k.includes(id))!;
     expect(key).toBe(`uploads/${platform.devUsers[0].claims.sub}/${id}/chest ct.mha`);
-    const object = await s3.send(
-      new GetObjectCommand({ Bucket: platform.environment.IMAGING_BUCKET, Key: key }),
-    );
+    const object = await s3.send(new GetObjectCommand({ Bucket: platform.settings.imagingBucket, Key: key }));
     expect(Buffer.from(await object.Body!.transformToByteArray()).equals(data)).toBe(true);
   });
 
@@ -381,7 +379,7 @@ describe('bad input', () => {
     await expect(
       s3.send(
         new PutObjectCommand({
-          Bucket: platform.environment.IMAGING_BUCKET,
+          Bucket: platform.settings.imagingBucket,
           Key: 'uploads/../../escape.txt',
           Body: 'x',
         }),
@@ -408,7 +406,7 @@ describe('abandoned uploads', () => {
     const documents = DynamoDBDocumentClient.from(dynamodb);
     await documents.send(
       new UpdateCommand({
-        TableName: platform.environment.UPLOADS_TABLE,
+        TableName: platform.settings.uploadsTable,
         Key: { id: stale.body.id },
         UpdateExpression: 'SET createdAt = :old',
         ExpressionAttributeValues: { ':old': new Date(Date.now() - 2 * 24 * 3600 * 1000).toISOString() },
@@ -418,12 +416,13 @@ describe('abandoned uploads', () => {
     const usage = async () =>
       ((
         await documents.send(
-          new GetCommand({ TableName: platform.environment.USAGE_TABLE, Key: { userId: sub } }),
+          new GetCommand({ TableName: platform.settings.usageTable, Key: { userId: sub } }),
         )
       ).Item?.uploadBytes as number) ?? 0;
     const before = await usage();
 
-    const { handler: sweep } = require('../../lambda/uploads/upload-sweeper/index');
+    // As the hourly schedule invokes it.
+    const sweep = () => platform.functions.get('uploads/upload-sweeper').invoke({});
     expect(await sweep()).toEqual({ aborted: 1 });
     expect(
       (await call('GET', '/v1/uploads/{uploadId}', { token: bob, params: { uploadId: stale.body.id } })).body

@@ -1,5 +1,9 @@
-import { convertImage } from '../../../lambda/images/image-conversion';
+import { IMAGING_BUCKET } from '../../../lambda/contracts/bucket-layout';
+import { CONVERSION_SCRATCH } from '../../../lambda/contracts/converter-jobs';
+import { parseEnvironment } from '../../../lambda/contracts/handler-environment';
 import { logger } from '../../../lambda/core/logger';
+import { convertImage } from '../../../lambda/images/image-conversion';
+import { converterContainer } from './container';
 
 const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -12,19 +16,25 @@ const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [imageId] = argv;
   const jobId = env.AWS_BATCH_JOB_ID;
-  const bucket = env.IMAGING_BUCKET;
   const problems = [
     !imageId || !IMAGE_ID.test(imageId) ? `expected an image id as the argument, got "${imageId ?? ''}"` : '',
+    // Batch sets it for every job.
     jobId ? '' : 'AWS_BATCH_JOB_ID is not set',
-    bucket ? '' : 'IMAGING_BUCKET is not set',
   ].filter(Boolean);
+  try {
+    parseEnvironment(converterContainer, env);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
   if (problems.length > 0) {
     logger.error('the converter cannot start', { problems });
     return 2;
   }
+  const { imagingBucket } = IMAGING_BUCKET.parse(env);
+  const { conversionWorkDir } = CONVERSION_SCRATCH.parse(env);
   logger.appendKeys({ converterJobId: jobId });
   try {
-    await convertImage(imageId, bucket!, { converterJobId: jobId, workRoot: env.CONVERSION_WORK_DIR });
+    await convertImage(imageId, imagingBucket, { converterJobId: jobId, workRoot: conversionWorkDir });
     return 0;
   } catch (err) {
     logger.error('conversion failed', { error: err as Error });

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { RESULT_SIGNING, RUNNER_GRACE } from '../../../lambda/contracts/job-runner';
 import { s3 as s3Client } from '../../../lambda/core/aws-clients';
 import { readManifest, runJob } from './run-job';
 
@@ -24,8 +25,8 @@ async function main(): Promise<void> {
       `--manifest must name a job manifest (s3://<bucket>/jobs/<id>/inputs.json), got "${manifestUri}"`,
     );
   const [, bucket, key] = location;
-  const resultSigningKey = process.env.RESULT_SIGNING_KEY;
-  if (!resultSigningKey) throw new Error('RESULT_SIGNING_KEY is not set');
+  const { resultSigningKey } = RESULT_SIGNING.read();
+  const { graceSeconds } = RUNNER_GRACE.read();
   const s3 = s3Client();
   const manifest = await readManifest(s3, bucket, key);
   const launcher = path.join(__dirname, 'launch-algorithm.js');
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     resultSigningKey,
     inputDir: '/input',
     outputDir: '/output',
-    graceSeconds: Number(process.env.GRACE_SECONDS ?? 30),
+    graceSeconds,
     onLine: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
     launcher: {
       start: () => {

@@ -1,17 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { apiHandler } from '../../api/api-handler';
+import { parseEnvironment } from '../../contracts/handler-environment';
+import { createAlgorithmVersionOperation } from './operation';
 import { getEditableAlgorithm, putVersion, updateAlgorithm } from '../algorithm-store';
 import { checkContainerImage } from '../container-image';
 import { checkVersionImage } from '../image-checks';
 import { versionView } from '../algorithm-record';
 import { deregisterJobDefinition, registerJobDefinition } from '../job-definitions';
 
+parseEnvironment(createAlgorithmVersionOperation);
+
 /**
  * `POST /v1/algorithms/{algorithmId}/versions`: editors add an image, which becomes active with a
  * job definition of its own; the retired version's definition is deregistered.
  */
 export const handler = apiHandler<{ image: string }>(
-  'createAlgorithmVersion',
+  createAlgorithmVersionOperation,
   async ({ caller, pathParameters, body }) => {
     checkContainerImage(body.image, 'body.image');
     await checkVersionImage(body.image, 'body.image');

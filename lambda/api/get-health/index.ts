@@ -1,4 +1,8 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { parseEnvironment } from '../../contracts/handler-environment';
+import { getHealthOperation } from './operation';
+
+parseEnvironment(getHealthOperation);
 
 /** `GET /v1/health`: public; answers when API Gateway and Lambda do. */
 export async function handler(): Promise<APIGatewayProxyResult> {

@@ -1,5 +1,9 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { parseEnvironment } from '../../contracts/handler-environment';
 import { openApiDocument } from '../openapi-document';
+import { getOpenApiDocumentOperation } from './operation';
+
+parseEnvironment(getOpenApiDocumentOperation);
 
 const body = JSON.stringify(openApiDocument());
 

@@ -1,16 +1,20 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { convertImage } from '../image-conversion';
-import { converterJobSettings, submitConverterJob } from '../converter-jobs';
-import { removeFolder } from '../upload-set-files';
-import { logger } from '../../core/logger';
+import { IMAGING_BUCKET } from '../../contracts/bucket-layout';
 import { ConversionMessage } from '../../contracts/conversion-queue';
+import { CONVERSION_SCRATCH, CONVERTER_JOBS } from '../../contracts/converter-jobs';
+import { parseEnvironment } from '../../contracts/handler-environment';
+import { logger } from '../../core/logger';
+import { submitConverterJob } from '../converter-jobs';
+import { convertImage } from '../image-conversion';
+import { removeFolder } from '../upload-set-files';
+import { convertImageFunction } from './function';
 
-const bucket = process.env.IMAGING_BUCKET;
-const settings = converterJobSettings();
+parseEnvironment(convertImageFunction);
+const { imagingBucket } = IMAGING_BUCKET.read();
+const converterJobs = CONVERTER_JOBS.read();
 /** Where upload sets are downloaded; a warm function reuses /tmp, so it is emptied for each message. */
-const workRoot = path.join(process.env.CONVERSION_WORK_DIR ?? os.tmpdir(), 'image-conversions');
+const workRoot = path.join(CONVERSION_SCRATCH.read().conversionWorkDir, 'image-conversions');
 
 /**
  * Consumes the conversion queue: converts small sets itself and sends large sets, pictures and
@@ -19,7 +23,6 @@ const workRoot = path.join(process.env.CONVERSION_WORK_DIR ?? os.tmpdir(), 'imag
  * dead-letter queue.
  */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  if (!bucket) throw new Error('IMAGING_BUCKET is not set');
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     logger.resetKeys();
@@ -31,11 +34,11 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     removeFolder(workRoot);
     try {
       const message = JSON.parse(record.body) as ConversionMessage;
-      await convertImage(message.imageId, bucket, {
+      await convertImage(message.imageId, imagingBucket, {
         workRoot,
         container: {
-          lambdaMaxSetBytes: settings.lambdaMaxSetBytes,
-          submit: (image, why) => submitConverterJob(image, settings, why),
+          lambdaMaxSetBytes: converterJobs.lambdaMaxSetBytes,
+          submit: (image, why) => submitConverterJob(image, converterJobs, why),
         },
       });
     } catch (err) {

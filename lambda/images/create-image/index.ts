@@ -1,10 +1,14 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { apiHandler } from '../../api/api-handler';
+import { parseEnvironment } from '../../contracts/handler-environment';
+import { createImageOperation } from './operation';
 import { ImageRecord, imageView, QUEUED_DETAIL } from '../image-record';
 import { deleteUnqueuedImage, putImage } from '../image-store';
-import { ConversionMessage, conversionQueueUrl } from '../../contracts/conversion-queue';
+import { CONVERSION_QUEUE_URL, ConversionMessage } from '../../contracts/conversion-queue';
 import { claimUploadsForImage, releaseUploadsFromImage } from '../../uploads/upload-store';
+
+parseEnvironment(createImageOperation);
 
 interface CreateImageRequest {
   uploads: string[];
@@ -12,13 +16,13 @@ interface CreateImageRequest {
 }
 
 const sqs = new SQSClient({});
-const queueUrl = conversionQueueUrl();
+const { conversionQueueUrl } = CONVERSION_QUEUE_URL.read();
 
 /**
  * `POST /v1/images`: claims the caller's completed uploads, records the image as Queued and
  * sends one message to the conversion queue. Any failure undoes the earlier steps.
  */
-export const handler = apiHandler<CreateImageRequest>('createImage', async ({ caller, body }) => {
+export const handler = apiHandler<CreateImageRequest>(createImageOperation, async ({ caller, body }) => {
   const id = randomUUID();
   const uploads = await claimUploadsForImage(body.uploads, caller.userId, id);
   const now = new Date().toISOString();
@@ -37,7 +41,9 @@ export const handler = apiHandler<CreateImageRequest>('createImage', async ({ ca
   try {
     await putImage(record);
     const message: ConversionMessage = { imageId: id };
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }));
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: conversionQueueUrl, MessageBody: JSON.stringify(message) }),
+    );
   } catch (err) {
     await deleteUnqueuedImage(id);
     await releaseUploadsFromImage(body.uploads, id);

@@ -1,8 +1,12 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { failUnconvertedImage } from '../mark-image-failed';
 import { converterFailure } from '../converter-failure';
-import { BatchJobDetail } from '../../jobs/job-progress';
+import { BatchJobDetail } from '../../contracts/batch-job-state-change';
+import { parseEnvironment } from '../../contracts/handler-environment';
 import { logger } from '../../core/logger';
+import { failConverterJobFunction } from './function';
+
+parseEnvironment(failConverterJobFunction);
 
 /**
  * EventBridge `Batch Job State Change` to FAILED on the converter queue: the job (named by the

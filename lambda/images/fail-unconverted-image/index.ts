@@ -2,6 +2,10 @@ import type { SQSEvent } from 'aws-lambda';
 import { failUnconvertedImage } from '../mark-image-failed';
 import { logger } from '../../core/logger';
 import { ConversionMessage } from '../../contracts/conversion-queue';
+import { parseEnvironment } from '../../contracts/handler-environment';
+import { failUnconvertedImageFunction } from './function';
+
+parseEnvironment(failUnconvertedImageFunction);
 
 /**
  * Consumes the conversion dead-letter queue: an image whose conversion failed on every try is

@@ -1,17 +1,22 @@
 import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { s3 } from '../../core/aws-clients';
-import { jobResultKey } from '../../contracts/bucket-layout';
+import { IMAGING_BUCKET, jobResultKey } from '../../contracts/bucket-layout';
+import { parseEnvironment } from '../../contracts/handler-environment';
+import { JOB_LIMITS } from '../../contracts/job-queues';
 import { logger } from '../../core/logger';
 import { JobManifest } from '../job-manifest';
 import { jobOutcome } from '../job-outcome';
 import { queueOutputImages } from '../job-output-images';
-import { BatchJobDetail, progressOf } from '../job-progress';
-import { jobSettings } from '../job-settings';
+import { progressOf } from '../job-progress';
+import { BatchJobDetail } from '../../contracts/batch-job-state-change';
 import { releaseJobSlots } from '../job-slots';
 import { advanceJob, getJob } from '../job-store';
+import { batchJobStateChangeFunction } from './function';
 
-const settings = jobSettings();
+parseEnvironment(batchJobStateChangeFunction);
+const limits = JOB_LIMITS.read();
+const { imagingBucket } = IMAGING_BUCKET.read();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
@@ -64,13 +69,13 @@ export async function handler(
     return;
   }
   logger.info('job moved', { status: progress.status });
-  if (moved.releasedSlots) await releaseJobSlots(moved.job.owner, moved.job.algorithmId, settings);
+  if (moved.releasedSlots) await releaseJobSlots(moved.job.owner, moved.job.algorithmId, limits);
 }
 
 /** An object of the imaging bucket as text, or undefined when there is none. */
 async function read(key: string): Promise<string | undefined> {
   try {
-    const object = await s3().send(new GetObjectCommand({ Bucket: settings.bucket, Key: key }));
+    const object = await s3().send(new GetObjectCommand({ Bucket: imagingBucket, Key: key }));
     return await object.Body!.transformToString();
   } catch (err) {
     if (err instanceof NoSuchKey) return undefined;

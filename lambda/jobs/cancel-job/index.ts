@@ -1,16 +1,20 @@
 import { BatchClient, TerminateJobCommand } from '@aws-sdk/client-batch';
 import { conflict } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
+import { parseEnvironment } from '../../contracts/handler-environment';
+import { cancelJobOperation } from './operation';
 import { isTerminal, jobView, TERMINAL_SEQUENCE } from '../job-record';
-import { jobSettings } from '../job-settings';
+import { JOB_LIMITS } from '../../contracts/job-queues';
 import { releaseJobSlots } from '../job-slots';
 import { advanceJob, getVisibleJob } from '../job-store';
 
-const settings = jobSettings();
+parseEnvironment(cancelJobOperation);
+
+const limits = JOB_LIMITS.read();
 const batch = new BatchClient({});
 
 /** `POST /v1/jobs/{jobId}/cancel`: its creator or an algorithm editor stops a job that has not ended. */
-export const handler = apiHandler('cancelJob', async ({ caller, pathParameters }) => {
+export const handler = apiHandler(cancelJobOperation, async ({ caller, pathParameters }) => {
   const { job } = await getVisibleJob(pathParameters.jobId, caller.userId);
   if (isTerminal(job.status)) throw conflict(`job ${job.id} has already ended: ${job.status}`);
   if (job.batchJobId) {
@@ -26,7 +30,6 @@ export const handler = apiHandler('cancelJob', async ({ caller, pathParameters }
   });
   // Ended meanwhile by its own: the state it reached stands.
   if (!cancelled) throw conflict(`job ${job.id} ended before it could be cancelled`);
-  if (cancelled.releasedSlots)
-    await releaseJobSlots(cancelled.job.owner, cancelled.job.algorithmId, settings);
+  if (cancelled.releasedSlots) await releaseJobSlots(cancelled.job.owner, cancelled.job.algorithmId, limits);
   return { status: 200, body: jobView(cancelled.job) };
 });

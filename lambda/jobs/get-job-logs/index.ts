@@ -5,26 +5,32 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { forbidden } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
+import { parseEnvironment } from '../../contracts/handler-environment';
+import { getJobLogsOperation } from './operation';
 import { roleOf } from '../../algorithms/algorithm-record';
+import { JOB_LOGS } from '../../contracts/job-queues';
 import { getVisibleJob } from '../job-store';
+
+parseEnvironment(getJobLogsOperation);
 
 const MAX_LINES = 500;
 const logs = new CloudWatchLogsClient({});
+const { jobLogGroup } = JOB_LOGS.read();
 
 /**
  * `GET /v1/jobs/{jobId}/logs`: the last 500 lines of the job's container log, for editors of its
  * algorithm. The runner writes JSON lines `{ source, message }`; other lines count as stdout.
  */
-export const handler = apiHandler('getJobLogs', async ({ caller, pathParameters }) => {
+export const handler = apiHandler(getJobLogsOperation, async ({ caller, pathParameters }) => {
   const { job, algorithm } = await getVisibleJob(pathParameters.jobId, caller.userId);
   if (!algorithm || roleOf(algorithm, caller.userId) !== 'editor') {
     throw forbidden(`only editors of algorithm ${job.algorithmId} may read its jobs' logs`);
   }
-  if (!job.logStreamName || !process.env.JOB_LOG_GROUP) return { status: 200, body: { lines: [] } };
+  if (!job.logStreamName) return { status: 200, body: { lines: [] } };
   try {
     const { events } = await logs.send(
       new GetLogEventsCommand({
-        logGroupName: process.env.JOB_LOG_GROUP,
+        logGroupName: jobLogGroup,
         logStreamName: job.logStreamName,
         limit: MAX_LINES,
         startFromHead: false,

@@ -3,25 +3,32 @@ import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { ApiError, conflict } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
+import { parseEnvironment } from '../../contracts/handler-environment';
+import { submitJobOperation } from './operation';
 import { getVisibleAlgorithm } from '../../algorithms/algorithm-store';
 import { s3 } from '../../core/aws-clients';
-import { jobManifestKey } from '../../contracts/bucket-layout';
+import { IMAGING_BUCKET, jobManifestKey } from '../../contracts/bucket-layout';
+import { JOB_LIMITS, JOB_QUEUES } from '../../contracts/job-queues';
+import { RESULT_SIGNING } from '../../contracts/job-runner';
 import { logger } from '../../core/logger';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../idempotency';
 import { checkInputs, matchInterface, placeInputs } from '../job-inputs';
 import { JobManifest } from '../job-manifest';
 import { JobInput, JobRecord, jobView, TERMINAL_SEQUENCE } from '../job-record';
-import { jobSettings } from '../job-settings';
 import { newResultSigningKey } from '../result-record';
 import { acquireJobSlots, releaseJobSlots } from '../job-slots';
 import { advanceJob, getJob, putJob, recordSubmission } from '../job-store';
+
+parseEnvironment(submitJobOperation);
 
 interface SubmitJobRequest {
   algorithm: string;
   inputs: JobInput[];
 }
 
-const settings = jobSettings();
+const limits = JOB_LIMITS.read();
+const queues = JOB_QUEUES.read();
+const { imagingBucket } = IMAGING_BUCKET.read();
 const batch = new BatchClient({});
 
 /**
@@ -30,7 +37,7 @@ const batch = new BatchClient({});
  * AWS Batch. A refused submission writes nothing; a failed SubmitJob leaves the job Failed with
  * the reason and its slots free.
  */
-export const handler = apiHandler<SubmitJobRequest>('submitJob', async ({ caller, body, headers }) => {
+export const handler = apiHandler<SubmitJobRequest>(submitJobOperation, async ({ caller, body, headers }) => {
   const id = randomUUID();
   const idempotencyKey = headers['idempotency-key'];
   if (idempotencyKey !== undefined) {
@@ -59,7 +66,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
   }
   const interfaceIndex = matchInterface(algorithm, request.inputs);
   const checked = await checkInputs(algorithm.interfaces[interfaceIndex].inputs, request.inputs, userId);
-  await acquireJobSlots(userId, algorithm.id, settings);
+  await acquireJobSlots(userId, algorithm.id, limits);
 
   const now = new Date().toISOString();
   const job: JobRecord = {
@@ -84,8 +91,8 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
     for (const copy of copies) {
       await s3().send(
         new CopyObjectCommand({
-          Bucket: settings.bucket,
-          CopySource: `${settings.bucket}/${encodeURIComponent(copy.from).replace(/%2F/g, '/')}`,
+          Bucket: imagingBucket,
+          CopySource: `${imagingBucket}/${encodeURIComponent(copy.from).replace(/%2F/g, '/')}`,
           Key: copy.to,
         }),
       );
@@ -101,7 +108,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
     };
     await s3().send(
       new PutObjectCommand({
-        Bucket: settings.bucket,
+        Bucket: imagingBucket,
         Key: job.inputManifestKey,
         ContentType: 'application/json',
         Body: JSON.stringify(manifest),
@@ -109,7 +116,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
     );
     await putJob(job);
   } catch (err) {
-    await releaseJobSlots(userId, algorithm.id, settings);
+    await releaseJobSlots(userId, algorithm.id, limits);
     throw err;
   }
 
@@ -117,11 +124,15 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
     const submitted = await batch.send(
       new SubmitJobCommand({
         jobName: id,
-        jobQueue: algorithm.gpu ? settings.gpuJobQueue : settings.cpuJobQueue,
+        jobQueue: algorithm.gpu ? queues.gpuJobQueue : queues.cpuJobQueue,
         jobDefinition: algorithm.activeVersion.jobDefinition,
-        parameters: { jobId: id, inputManifest: `s3://${settings.bucket}/${job.inputManifestKey}` },
+        parameters: { jobId: id, inputManifest: `s3://${imagingBucket}/${job.inputManifestKey}` },
         // Only the runner sees the key it signs the result with; the algorithm's environment never holds it.
-        containerOverrides: { environment: [{ name: 'RESULT_SIGNING_KEY', value: job.resultSigningKey }] },
+        containerOverrides: {
+          environment: Object.entries(
+            RESULT_SIGNING.variables({ resultSigningKey: job.resultSigningKey }),
+          ).map(([name, value]) => ({ name, value })),
+        },
         // Batch stops the attempt at the algorithm's limit plus time to upload its outputs.
         timeout: { attemptDurationSeconds: algorithm.timeLimitSeconds + 300 },
         tags: { 'imaging-platform:job': id, 'imaging-platform:algorithm': algorithm.id },
@@ -138,7 +149,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
       statusReason: `the job could not be submitted: ${(err as Error).message}`,
       fields: { stoppedAt: new Date().toISOString() },
     });
-    if (failed?.releasedSlots) await releaseJobSlots(userId, algorithm.id, settings);
+    if (failed?.releasedSlots) await releaseJobSlots(userId, algorithm.id, limits);
     return failed?.job ?? job;
   }
 }

@@ -1,16 +1,20 @@
 import { conflict } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
+import { parseEnvironment } from '../../contracts/handler-environment';
+import { abortUploadOperation } from './operation';
 import { abortUpload } from '../abort-pending-upload';
 import { uploadView } from '../upload-record';
-import { uploadSettings } from '../upload-settings';
+import { IMAGING_BUCKET } from '../../contracts/bucket-layout';
 import { getOwnedUpload } from '../upload-store';
 
-const settings = uploadSettings();
+parseEnvironment(abortUploadOperation);
+
+const { imagingBucket } = IMAGING_BUCKET.read();
 
 /** `DELETE /v1/uploads/{uploadId}`: discards the parts and gives the quota back. */
-export const handler = apiHandler('abortUpload', async ({ caller, pathParameters }) => {
+export const handler = apiHandler(abortUploadOperation, async ({ caller, pathParameters }) => {
   const upload = await getOwnedUpload(pathParameters.uploadId, caller.userId);
   if (upload.status !== 'Pending')
     throw conflict(`upload ${upload.id} is ${upload.status}; only Pending uploads abort`);
-  return { status: 200, body: uploadView(await abortUpload(upload, settings.bucket)) };
+  return { status: 200, body: uploadView(await abortUpload(upload, imagingBucket)) };
 });

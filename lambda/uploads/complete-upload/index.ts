@@ -6,21 +6,25 @@ import {
 } from '@aws-sdk/client-s3';
 import { badRequest, conflict } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
+import { parseEnvironment } from '../../contracts/handler-environment';
+import { completeUploadOperation } from './operation';
 import { s3 } from '../../core/aws-clients';
 import { uploadView } from '../upload-record';
 import { releaseUploadBytes } from '../upload-quota';
-import { uploadSettings } from '../upload-settings';
+import { IMAGING_BUCKET } from '../../contracts/bucket-layout';
 import { finishUpload, getOwnedUpload } from '../upload-store';
+
+parseEnvironment(completeUploadOperation);
 
 interface CompleteUploadRequest {
   parts: { partNumber: number; etag: string }[];
 }
 
-const settings = uploadSettings();
+const { imagingBucket } = IMAGING_BUCKET.read();
 
 /** `POST /v1/uploads/{uploadId}/complete`: joins the parts; the upload is then Completed. */
 export const handler = apiHandler<CompleteUploadRequest>(
-  'completeUpload',
+  completeUploadOperation,
   async ({ caller, pathParameters, body }) => {
     const upload = await getOwnedUpload(pathParameters.uploadId, caller.userId);
     if (upload.status !== 'Pending') throw conflict(`upload ${upload.id} is ${upload.status}`);
@@ -38,7 +42,7 @@ export const handler = apiHandler<CompleteUploadRequest>(
     try {
       await s3().send(
         new CompleteMultipartUploadCommand({
-          Bucket: settings.bucket,
+          Bucket: imagingBucket,
           Key: upload.objectKey,
           UploadId: upload.s3UploadId,
           MultipartUpload: {
@@ -65,9 +69,9 @@ export const handler = apiHandler<CompleteUploadRequest>(
 
     // Each part URL signed its exact length, so the object has the declared size unless something
     // upstream failed; a file of another size is discarded rather than kept as something it is not.
-    const head = await s3().send(new HeadObjectCommand({ Bucket: settings.bucket, Key: upload.objectKey }));
+    const head = await s3().send(new HeadObjectCommand({ Bucket: imagingBucket, Key: upload.objectKey }));
     if (head.ContentLength !== upload.size) {
-      await s3().send(new DeleteObjectCommand({ Bucket: settings.bucket, Key: upload.objectKey }));
+      await s3().send(new DeleteObjectCommand({ Bucket: imagingBucket, Key: upload.objectKey }));
       await finishUpload(upload, 'Aborted', new Date().toISOString());
       await releaseUploadBytes(caller.userId, upload.size);
       throw badRequest(

@@ -1,13 +1,17 @@
 import { AbortMultipartUploadCommand, CreateMultipartUploadCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { apiHandler } from '../../api/api-handler';
+import { parseEnvironment } from '../../contracts/handler-environment';
+import { createUploadOperation } from './operation';
 import { s3 } from '../../core/aws-clients';
-import { uploadObjectKey } from '../../contracts/bucket-layout';
+import { IMAGING_BUCKET, uploadObjectKey } from '../../contracts/bucket-layout';
+import { UPLOAD_LIMITS } from '../../contracts/upload-limits';
 import { planParts } from '../part-plan';
 import { UploadRecord, uploadView } from '../upload-record';
 import { releaseUploadBytes, reserveUploadBytes } from '../upload-quota';
-import { uploadSettings } from '../upload-settings';
 import { putUpload } from '../upload-store';
+
+parseEnvironment(createUploadOperation);
 
 interface CreateUploadRequest {
   filename: string;
@@ -15,11 +19,12 @@ interface CreateUploadRequest {
   contentType?: string;
 }
 
-const settings = uploadSettings();
+const limits = UPLOAD_LIMITS.read();
+const { imagingBucket } = IMAGING_BUCKET.read();
 
 /** `POST /v1/uploads`: reserves quota, starts the S3 multipart upload, records it as Pending. */
-export const handler = apiHandler<CreateUploadRequest>('createUpload', async ({ caller, body }) => {
-  const quota = caller.verified ? settings.quotaBytesVerified : settings.quotaBytesUnverified;
+export const handler = apiHandler<CreateUploadRequest>(createUploadOperation, async ({ caller, body }) => {
+  const quota = caller.verified ? limits.uploadQuotaVerifiedBytes : limits.uploadQuotaUnverifiedBytes;
   await reserveUploadBytes(caller.userId, body.size, quota);
 
   const id = randomUUID();
@@ -28,7 +33,7 @@ export const handler = apiHandler<CreateUploadRequest>('createUpload', async ({ 
   try {
     const started = await s3().send(
       new CreateMultipartUploadCommand({
-        Bucket: settings.bucket,
+        Bucket: imagingBucket,
         Key: objectKey,
         ContentType: body.contentType ?? 'application/octet-stream',
         Metadata: { 'upload-id': id },
@@ -41,7 +46,7 @@ export const handler = apiHandler<CreateUploadRequest>('createUpload', async ({ 
       filename: body.filename,
       contentType: body.contentType,
       size: body.size,
-      ...planParts(body.size, settings.partBytes),
+      ...planParts(body.size, limits.uploadPartBytes),
       objectKey,
       s3UploadId,
       status: 'Pending',
@@ -54,7 +59,7 @@ export const handler = apiHandler<CreateUploadRequest>('createUpload', async ({ 
     if (s3UploadId) {
       await s3()
         .send(
-          new AbortMultipartUploadCommand({ Bucket: settings.bucket, Key: objectKey, UploadId: s3UploadId }),
+          new AbortMultipartUploadCommand({ Bucket: imagingBucket, Key: objectKey, UploadId: s3UploadId }),
         )
         .catch(() => undefined);
     }

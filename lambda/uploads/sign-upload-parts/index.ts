@@ -2,19 +2,25 @@ import { UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { badRequest, conflict } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
+import { parseEnvironment } from '../../contracts/handler-environment';
+import { signUploadPartsOperation } from './operation';
 import { s3ForUploaders } from '../../core/aws-clients';
 import { partBytes } from '../part-plan';
-import { uploadSettings } from '../upload-settings';
+import { IMAGING_BUCKET } from '../../contracts/bucket-layout';
+import { UPLOAD_LIMITS } from '../../contracts/upload-limits';
 import { getOwnedUpload } from '../upload-store';
 
-const settings = uploadSettings();
+parseEnvironment(signUploadPartsOperation);
+
+const { uploadPartUrlSeconds } = UPLOAD_LIMITS.read();
+const { imagingBucket } = IMAGING_BUCKET.read();
 
 /**
  * `POST /v1/uploads/{uploadId}/parts`: one presigned URL per part. Each URL names its part
  * number and signs its exact length, so it uploads that part only, and expires.
  */
 export const handler = apiHandler<{ partNumbers: number[] }>(
-  'signUploadParts',
+  signUploadPartsOperation,
   async ({ caller, pathParameters, body }) => {
     const upload = await getOwnedUpload(pathParameters.uploadId, caller.userId);
     if (upload.status !== 'Pending')
@@ -23,20 +29,20 @@ export const handler = apiHandler<{ partNumbers: number[] }>(
     if (beyond.length > 0) {
       throw badRequest(`part ${beyond[0]} does not exist: upload ${upload.id} has ${upload.partCount} parts`);
     }
-    const expiresAt = new Date(Date.now() + settings.partUrlSeconds * 1000).toISOString();
+    const expiresAt = new Date(Date.now() + uploadPartUrlSeconds * 1000).toISOString();
     const parts = await Promise.all(
       body.partNumbers.map(async (partNumber) => {
         const size = partBytes(upload, upload.size, partNumber);
         const url = await getSignedUrl(
           s3ForUploaders(),
           new UploadPartCommand({
-            Bucket: settings.bucket,
+            Bucket: imagingBucket,
             Key: upload.objectKey,
             UploadId: upload.s3UploadId,
             PartNumber: partNumber,
             ContentLength: size,
           }),
-          { expiresIn: settings.partUrlSeconds, signableHeaders: new Set(['content-length']) },
+          { expiresIn: uploadPartUrlSeconds, signableHeaders: new Set(['content-length']) },
         );
         return { partNumber, url, size, expiresAt };
       }),

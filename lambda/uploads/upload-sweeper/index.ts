@@ -2,21 +2,25 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ApiError } from '../../api/api-error';
 import { dynamoDb } from '../../core/aws-clients';
 import { logger } from '../../core/logger';
+import { IMAGING_BUCKET } from '../../contracts/bucket-layout';
+import { parseEnvironment } from '../../contracts/handler-environment';
 import { tableName } from '../../contracts/tables';
+import { UPLOAD_LIMITS } from '../../contracts/upload-limits';
 import { abortUpload } from '../abort-pending-upload';
 import { UploadRecord } from '../upload-record';
-import { uploadSettings } from '../upload-settings';
+import { uploadSweeperFunction } from './function';
 
-const settings = uploadSettings();
+parseEnvironment(uploadSweeperFunction);
+const { incompleteUploadDays } = UPLOAD_LIMITS.read();
+const { imagingBucket } = IMAGING_BUCKET.read();
 
 /**
- * Runs on a schedule: aborts uploads left Pending longer than INCOMPLETE_UPLOAD_DAYS, so their
+ * Runs on a schedule: aborts uploads left Pending longer than `incompleteUploadDays`, so their
  * parts stop costing storage and their bytes return to the owner's quota. S3's lifecycle rule
  * aborts the same multipart uploads; this keeps the records and quotas in step with it.
  */
 export async function handler(): Promise<{ aborted: number }> {
-  const days = Number(process.env.INCOMPLETE_UPLOAD_DAYS ?? '1');
-  const cutoff = new Date(Date.now() - days * 24 * 3600 * 1000).toISOString();
+  const cutoff = new Date(Date.now() - incompleteUploadDays * 24 * 3600 * 1000).toISOString();
   let aborted = 0;
   let startKey: Record<string, unknown> | undefined;
   do {
@@ -40,7 +44,7 @@ export async function handler(): Promise<{ aborted: number }> {
 
 async function abortAbandoned(upload: UploadRecord): Promise<boolean> {
   try {
-    await abortUpload(upload, settings.bucket);
+    await abortUpload(upload, imagingBucket);
     return true;
   } catch (err) {
     // Completed or aborted by its owner meanwhile: theirs is the last word.

@@ -1,0 +1,23 @@
+import { ApiOperation, schemaRef } from '../../contracts/handler-deployment';
+import { algorithmsSchemas } from '../schemas';
+
+/** `POST /v1/algorithms`. */
+export const createAlgorithmOperation: ApiOperation = {
+  operationId: 'createAlgorithm',
+  method: 'POST',
+  path: '/v1/algorithms',
+  summary: 'Register an algorithm: interfaces, limits, GPU choice and its first container image',
+  requestSchema: schemaRef(algorithmsSchemas, 'CreateAlgorithmRequest'),
+  responses: { 201: schemaRef(algorithmsSchemas, 'Algorithm') },
+  handler: 'algorithms/create-algorithm',
+  permissions: {
+    // putVersion checks the digest with a query of the algorithm's versions before it writes;
+    // syncMemberships only adds members of a new algorithm.
+    tables: {
+      algorithms: ['dynamodb:PutItem'],
+      algorithmVersions: ['dynamodb:Query', 'dynamodb:PutItem'],
+      memberships: ['dynamodb:PutItem'],
+    },
+    activatesVersions: true,
+  },
+};

@@ -1,0 +1,37 @@
+import { ApiOperation, schemaRef } from '../../contracts/handler-deployment';
+import { jobsSchemas } from '../schemas';
+import { UPLOADS_PREFIX, IMAGES_PREFIX, JOBS_PREFIX } from '../../contracts/bucket-layout';
+import { OBJECT_ENCRYPTION } from '../../contracts/permissions';
+import { JOB_LIMITS } from '../../contracts/job-queues';
+
+/** `POST /v1/jobs`. */
+export const submitJobOperation: ApiOperation = {
+  operationId: 'submitJob',
+  method: 'POST',
+  path: '/v1/jobs',
+  summary:
+    'Run an algorithm on inputs that match one of its interfaces; an Idempotency-Key header makes retries safe',
+  requestSchema: schemaRef(jobsSchemas, 'SubmitJobRequest'),
+  responses: { 201: schemaRef(jobsSchemas, 'Job'), 200: schemaRef(jobsSchemas, 'Job') },
+  handler: 'jobs/submit-job',
+  permissions: {
+    // The algorithm, each image or upload named as an input, the idempotency key, the slots,
+    // then the job; its manifest and copies of its input files go under jobs/.
+    tables: {
+      algorithms: ['dynamodb:GetItem'],
+      images: ['dynamodb:GetItem'],
+      uploads: ['dynamodb:GetItem'],
+      idempotencyKeys: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      activeJobs: ['dynamodb:UpdateItem'],
+      jobs: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    },
+    imagingObjects: [
+      { prefix: JOBS_PREFIX, actions: ['s3:PutObject'] },
+      { prefix: IMAGES_PREFIX, actions: ['s3:GetObject'] },
+      { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject'] },
+    ],
+    objectEncryption: OBJECT_ENCRYPTION,
+    submitsJobs: true,
+  },
+  settings: [JOB_LIMITS],
+};

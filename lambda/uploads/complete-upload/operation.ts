@@ -1,0 +1,25 @@
+import { ApiOperation, schemaRef } from '../../contracts/handler-deployment';
+import { uploadsSchemas } from '../schemas';
+import { UPLOADS_PREFIX } from '../../contracts/bucket-layout';
+import { OBJECT_ENCRYPTION } from '../../contracts/permissions';
+
+/** `POST /v1/uploads/{uploadId}/complete`. */
+export const completeUploadOperation: ApiOperation = {
+  operationId: 'completeUpload',
+  method: 'POST',
+  path: '/v1/uploads/{uploadId}/complete',
+  summary: 'Finish an upload from its parts and their ETags',
+  requestSchema: schemaRef(uploadsSchemas, 'CompleteUploadRequest'),
+  responses: { 200: schemaRef(uploadsSchemas, 'Upload') },
+  handler: 'uploads/complete-upload',
+  permissions: {
+    // getOwnedUpload, then finishUpload's conditional update; a file of the wrong size is
+    // deleted and its quota returned.
+    tables: { uploads: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], usage: ['dynamodb:UpdateItem'] },
+    // CompleteMultipartUpload is authorized as s3:PutObject; HeadObject as s3:GetObject.
+    imagingObjects: [
+      { prefix: UPLOADS_PREFIX, actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'] },
+    ],
+    objectEncryption: OBJECT_ENCRYPTION,
+  },
+};

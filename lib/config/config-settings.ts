@@ -1,0 +1,39 @@
+import type { PlatformSettings } from '../../lambda/contracts/handler-environment';
+import { PlatformConfig } from './platform-config';
+
+/** The settings that come from the configuration alone, where deployed and local alike. */
+export type ConfigSettings = Pick<
+  PlatformSettings,
+  | 'uploadPartBytes'
+  | 'uploadQuotaUnverifiedBytes'
+  | 'uploadQuotaVerifiedBytes'
+  | 'uploadPartUrlSeconds'
+  | 'incompleteUploadDays'
+  | 'activeJobsPerUser'
+  | 'activeJobsPerAlgorithm'
+  | 'activeJobsTotal'
+  | 'lambdaMaxSetBytes'
+  | 'signedUrlSeconds'
+  | 'imageCriticalFindings'
+  | 'webOrigins'
+>;
+
+/** How long a presigned part URL lasts: an hour per part is ample at any speed that finishes a 32 MiB part. */
+const PART_URL_SECONDS = 3600;
+
+export function configSettings(config: PlatformConfig): ConfigSettings {
+  return {
+    uploadPartBytes: config.limits.uploadPartBytes,
+    uploadQuotaUnverifiedBytes: config.limits.uploadBytesUnverifiedUser,
+    uploadQuotaVerifiedBytes: config.limits.uploadBytesVerifiedUser,
+    uploadPartUrlSeconds: PART_URL_SECONDS,
+    incompleteUploadDays: config.limits.incompleteUploadDays,
+    activeJobsPerUser: config.limits.activeJobsPerUser,
+    activeJobsPerAlgorithm: config.limits.activeJobsPerAlgorithm,
+    activeJobsTotal: config.limits.activeJobsTotal,
+    lambdaMaxSetBytes: config.conversion.lambdaMaxSetBytes,
+    signedUrlSeconds: config.limits.signedUrlSeconds,
+    imageCriticalFindings: config.compute.criticalFindings,
+    webOrigins: config.webOrigins,
+  };
+}

@@ -1,0 +1,78 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CONVERTER_JOB_COMMAND } from '../../lambda/contracts/converter-jobs';
+import { LocalBatchJob, LocalJobRunner } from '../services/batch';
+
+const ROOT = path.join(__dirname, '..', '..');
+const ENTRYPOINT = path.join(ROOT, 'containers', 'images', 'converter', 'entrypoint.ts');
+
+export interface LocalConverterContainerOptions {
+  /**
+   * The environment the deployed job definition gives the container, pointed at the embedded
+   * services, for a job whose scratch volume is `scratch`.
+   */
+  readonly environment: (scratch: string) => Readonly<Record<string, string>>;
+  /** Each job gets a scratch folder here, as the container gets its scratch volume; removed after the job. */
+  readonly scratchRoot: string;
+  /** Each job's output goes to `<jobId>.log` here, as the container's goes to its log stream. */
+  readonly logDir: string;
+}
+
+export interface LocalConverterContainer {
+  readonly run: LocalJobRunner;
+  /** Stops running jobs, as Batch stops a terminated job's container. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The converter container for local mode: the same entrypoint, run by Node through tsx in a child
+ * process with only the environment the job definition gives the container, the command that
+ * Batch builds from the job's parameters, and a scratch folder of its own.
+ */
+export function localConverterContainer(options: LocalConverterContainerOptions): LocalConverterContainer {
+  const children = new Set<ChildProcess>();
+  const run = async (job: LocalBatchJob): Promise<{ exitCode: number }> => {
+    const scratch = path.join(options.scratchRoot, job.jobId);
+    fs.mkdirSync(scratch, { recursive: true });
+    fs.mkdirSync(options.logDir, { recursive: true });
+    const log = fs.openSync(path.join(options.logDir, `${job.jobId}.log`), 'a');
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', ENTRYPOINT, ...commandOf(job)], {
+        // Where tsx resolves from; the image's working directory holds the bundle likewise.
+        cwd: ROOT,
+        stdio: ['ignore', log, log],
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...options.environment(scratch),
+          AWS_BATCH_JOB_ID: job.jobId,
+          TMPDIR: scratch,
+        },
+      });
+      children.add(child);
+      const exitCode = await new Promise<number>((resolve, reject) => {
+        child.once('error', reject);
+        // A container killed by a signal exits as 128 + its number, as Docker reports it.
+        child.once('exit', (code, signal) => resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));
+      });
+      children.delete(child);
+      return { exitCode };
+    } finally {
+      fs.closeSync(log);
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  };
+  return {
+    run,
+    stop: async () => {
+      for (const child of children) child.kill('SIGTERM');
+    },
+  };
+}
+
+/** The job definition's command with `Ref::` names replaced by the job's parameters, as Batch does. */
+function commandOf(job: LocalBatchJob): string[] {
+  return CONVERTER_JOB_COMMAND.map((part) =>
+    part.startsWith('Ref::') ? (job.parameters[part.slice('Ref::'.length)] ?? part) : part,
+  );
+}

@@ -1,0 +1,29 @@
+import { badRequest } from '../../lambda/api/api-error';
+import { LocalImageCheck, useLocalImageCheck } from '../../lambda/algorithms/image-checks';
+import { checkImageFacts, ImageFacts } from '../../lambda/algorithms/image-facts';
+import { findContainerEngine, imageConfig } from './container-engine';
+
+/**
+ * How local mode checks an algorithm image built on its machine, through its container engine:
+ * it must exist and pass the contract's checks. The engine is looked up once: that starts a process.
+ */
+export function localImageCheck(): LocalImageCheck {
+  let engine: ReturnType<typeof findContainerEngine> | null = null;
+  return async (image, where) => {
+    if (engine === null) engine = findContainerEngine();
+    if (!engine)
+      throw badRequest(`${where} is a local image, but no container engine answers on this machine`);
+    let facts: ImageFacts;
+    try {
+      facts = await imageConfig(engine, image);
+    } catch {
+      throw badRequest(`${where} ${image} does not exist on this machine; build it first`);
+    }
+    checkImageFacts(facts, where);
+  };
+}
+
+/** Run in the sandbox of a function that activates versions, before its handler loads. */
+export function setUp(): void {
+  useLocalImageCheck(localImageCheck());
+}

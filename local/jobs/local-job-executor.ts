@@ -1,0 +1,113 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { ContainerEngine } from './container-engine';
+import { runJobLocally } from './run-job-locally';
+import { LogLine } from '../../containers/jobs/runner/supervise';
+import type { BatchJobDetail } from '../../lambda/contracts/batch-job-state-change';
+import { RESULT_SIGNING } from '../../lambda/contracts/job-runner';
+import { AlgorithmJobRunner, LocalBatchJob } from '../services/batch';
+
+export interface LocalJobExecutor extends AlgorithmJobRunner {
+  /** The container engine's command. */
+  readonly engine: string;
+  /** The lines each job's algorithm wrote, by Batch job id. */
+  readonly logs: ReadonlyMap<string, readonly LogLine[]>;
+  /** Resolves when every job submitted so far has ended and its events were delivered. */
+  idle(): Promise<void>;
+}
+
+/**
+ * Runs jobs submitted to the local Batch one at a time with the job runner and a container
+ * engine, and sends each state change, as Batch would, to `onEvent` (the state handler).
+ */
+export function localJobExecutor(options: {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  readonly engine: ContainerEngine;
+  readonly graceSeconds: number;
+  readonly onEvent: (detail: BatchJobDetail) => Promise<void>;
+}): LocalJobExecutor {
+  const logs = new Map<string, LogLine[]>();
+  const stops = new Map<string, () => void>();
+  const cancelled = new Set<string>();
+  let chain = Promise.resolve();
+
+  const emit = async (job: LocalBatchJob, change: Partial<BatchJobDetail>) => {
+    job.status = change.status ?? job.status;
+    job.statusReason = change.statusReason;
+    try {
+      await options.onEvent({
+        jobId: job.jobId,
+        jobName: job.jobName,
+        jobQueue: job.jobQueue,
+        status: job.status,
+        ...change,
+      });
+    } catch (err) {
+      console.error(`local Batch: the state handler failed on ${job.jobName}: ${(err as Error).message}`);
+    }
+  };
+
+  const run = async (job: LocalBatchJob) => {
+    if (cancelled.has(job.jobId)) {
+      await emit(job, { status: 'FAILED', statusReason: 'terminated before it started' });
+      return;
+    }
+    const manifest = job.parameters.inputManifest?.match(/^s3:\/\/[^/]+\/(.+)$/)?.[1];
+    await emit(job, { status: 'STARTING' });
+    const startedAt = Date.now();
+    await emit(job, { status: 'RUNNING', startedAt });
+    const lines: LogLine[] = [];
+    logs.set(job.jobId, lines);
+    try {
+      if (!manifest) throw new Error('the job has no inputManifest parameter');
+      const { record } = await runJobLocally({
+        s3: options.s3,
+        bucket: options.bucket,
+        manifestKey: manifest,
+        resultSigningKey: RESULT_SIGNING.parse(job.environment).resultSigningKey,
+        engine: options.engine,
+        graceSeconds: options.graceSeconds,
+        onLine: (line) => lines.push(line),
+        onStarted: (stop) => stops.set(job.jobId, stop),
+      });
+      await emit(job, {
+        status: 'SUCCEEDED',
+        startedAt,
+        stoppedAt: Date.now(),
+        container: {
+          exitCode: 0,
+          logStreamName: job.jobId,
+          reason: `algorithm exited with ${record.returnCode}`,
+        },
+      });
+    } catch (err) {
+      await emit(job, {
+        status: 'FAILED',
+        statusReason: `the job runner failed: ${(err as Error).message}`,
+        startedAt,
+        stoppedAt: Date.now(),
+        container: { exitCode: 1, logStreamName: job.jobId },
+      });
+    } finally {
+      stops.delete(job.jobId);
+    }
+  };
+
+  return {
+    engine: options.engine.command,
+    logs,
+    submit(job) {
+      // Batch takes the job first and reports its state afterwards.
+      chain = chain.then(async () => {
+        await emit(job, { status: 'RUNNABLE' });
+        await run(job);
+      });
+    },
+    terminate(job, reason) {
+      cancelled.add(job.jobId);
+      job.statusReason = reason;
+      stops.get(job.jobId)?.();
+    },
+    idle: () => chain,
+  };
+}

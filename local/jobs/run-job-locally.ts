@@ -1,0 +1,59 @@
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { algorithmRunArgs, ContainerEngine, removeContainer } from './container-engine';
+import { Job, JobRun, readManifest, runJob } from '../../containers/jobs/runner/run-job';
+
+export interface LocalJob extends Pick<
+  Job,
+  's3' | 'bucket' | 'resultSigningKey' | 'graceSeconds' | 'onLine' | 'onStarted'
+> {
+  readonly manifestKey: string;
+  readonly engine: ContainerEngine;
+}
+
+/**
+ * Runs one job with a local container engine: the image unchanged, as its own user, with no
+ * network, a read-only root and /input, no capabilities, memory without swap and a process
+ * limit. Its folders live under a folder only this machine's root can enter.
+ */
+export async function runJobLocally(job: LocalJob): Promise<JobRun> {
+  const manifest = await readManifest(job.s3, job.bucket, job.manifestKey);
+  const work = await fs.promises.mkdtemp(path.join(os.tmpdir(), `job-${manifest.jobId}-`));
+  const inputDir = path.join(work, 'input');
+  const outputDir = path.join(work, 'output');
+  const name = `job-${manifest.jobId}`;
+  const stop = (seconds: number) => () =>
+    void spawnSync(job.engine.command, ['stop', '--time', String(seconds), name], { stdio: 'ignore' });
+  try {
+    await fs.promises.mkdir(inputDir);
+    await fs.promises.mkdir(outputDir);
+    return await runJob({
+      ...job,
+      manifest,
+      inputDir,
+      outputDir,
+      launcher: {
+        start: () => ({
+          child: spawn(
+            job.engine.command,
+            algorithmRunArgs(job.engine, {
+              name,
+              image: manifest.image,
+              inputDir,
+              outputDir,
+              memoryGb: manifest.memoryGb,
+            }),
+            { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+          ),
+          terminate: () => void spawn(job.engine.command, ['stop', '--time', String(job.graceSeconds), name]),
+          kill: stop(0),
+        }),
+        exitCode: async (observed) => ((await removeContainer(job.engine, name)).oomKilled ? 137 : observed),
+      },
+    });
+  } finally {
+    await fs.promises.rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import { BatchJobStateChange } from '../../lambda/contracts/batch-job-state-change';
+import { close, listen } from '../port-check';
+import { RunningService } from './running-service';
+
+/**
+ * An AWS Batch endpoint for local mode (REST JSON, as the AWS SDK v3 speaks it) that accepts
+ * SubmitJob, TerminateJob, DescribeJobs, (De)RegisterJobDefinition and UpdateJobQueue (a disabled
+ * queue refuses submissions) and keeps them in memory.
+ * Jobs whose definition has a local runner run (the converter container, as a child process), and
+ * each state change goes to `onStateChange` as the `Batch Job State Change` event EventBridge
+ * would deliver. Algorithm jobs go to the algorithm runner (which reports their states itself), are
+ * refused with its reason when it cannot run them, or only queue when there is none. Handlers
+ * reach it through AWS_ENDPOINT_URL_BATCH.
+ */
+export interface LocalBatchJob {
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly jobQueue: string;
+  readonly jobDefinition: string;
+  readonly parameters: Record<string, string>;
+  /** Variables for the job's container, as SubmitJob's containerOverrides give them. */
+  readonly environment: Record<string, string>;
+  status: 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  statusReason?: string;
+  exitCode?: number;
+}
+
+/** Runs one job to its end, as its container would; resolves with the container's exit code. */
+export type LocalJobRunner = (job: LocalBatchJob) => Promise<{ exitCode: number }>;
+
+export interface BatchStandInOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Runners by job definition name. */
+  readonly runners?: Readonly<Record<string, LocalJobRunner>>;
+  readonly onStateChange?: (event: BatchJobStateChange) => Promise<void>;
+  /** Runs algorithm jobs; a string refuses them with that reason; none only records them. */
+  readonly algorithms?: AlgorithmJobRunner | string;
+}
+
+/** What runs the algorithm jobs submitted locally. */
+export interface AlgorithmJobRunner {
+  submit(job: LocalBatchJob): void;
+  terminate(job: LocalBatchJob, reason: string): void;
+}
+
+/** A job definition as RegisterJobDefinition was given it, with its revision. */
+export interface LocalJobDefinition {
+  readonly jobDefinitionArn: string;
+  readonly input: Record<string, unknown>;
+  status: 'ACTIVE' | 'INACTIVE';
+}
+
+export interface BatchStandIn extends RunningService {
+  readonly jobs: readonly LocalBatchJob[];
+  readonly jobDefinitions: readonly LocalJobDefinition[];
+  /** Resolves when every job that has started running has ended and its events are handled. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const LOCAL_ARN = 'arn:aws:batch:eu-central-1:000000000000';
+
+export async function startBatchStandIn(options: BatchStandInOptions): Promise<BatchStandIn> {
+  const jobs: LocalBatchJob[] = [];
+  const definitions: LocalJobDefinition[] = [];
+  const running = new Set<Promise<void>>();
+  const disabledQueues = new Set<string>();
+
+  const emit = async (job: LocalBatchJob) => {
+    const event: BatchJobStateChange = {
+      source: 'aws.batch',
+      'detail-type': 'Batch Job State Change',
+      detail: {
+        jobId: job.jobId,
+        jobName: job.jobName,
+        jobQueue: `${LOCAL_ARN}:job-queue/${job.jobQueue}`,
+        status: job.status,
+        ...(job.statusReason !== undefined && { statusReason: job.statusReason }),
+        ...(job.exitCode !== undefined && { container: { exitCode: job.exitCode } }),
+      },
+    };
+    try {
+      await options.onStateChange?.(event);
+    } catch (err) {
+      console.error(`Batch state change of job ${job.jobId} not handled: ${(err as Error).message}`);
+    }
+  };
+
+  const run = async (job: LocalBatchJob, runner: LocalJobRunner) => {
+    job.status = 'RUNNING';
+    await emit(job);
+    try {
+      const { exitCode } = await runner(job);
+      job.exitCode = exitCode;
+      if (exitCode !== 0) job.statusReason = 'Essential container in task exited';
+    } catch (err) {
+      job.statusReason = `CannotStartContainerError: ${(err as Error).message}`;
+    }
+    if (job.status === 'RUNNING') job.status = job.exitCode === 0 ? 'SUCCEEDED' : 'FAILED';
+    await emit(job);
+  };
+
+  const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
+    '/v1/submitjob': (input) => {
+      for (const field of ['jobName', 'jobQueue', 'jobDefinition']) {
+        if (typeof input[field] !== 'string' || input[field] === '') throw new Error(`${field} is required`);
+      }
+      const job: LocalBatchJob = {
+        jobId: randomUUID(),
+        jobName: String(input.jobName),
+        jobQueue: String(input.jobQueue),
+        jobDefinition: String(input.jobDefinition),
+        parameters: (input.parameters ?? {}) as Record<string, string>,
+        environment: Object.fromEntries(
+          (
+            (input.containerOverrides as { environment?: { name: string; value: string }[] } | undefined)
+              ?.environment ?? []
+          ).map(({ name, value }) => [name, value]),
+        ),
+        status: 'SUBMITTED',
+      };
+      if (disabledQueues.has(job.jobQueue)) throw new Error(`JobQueue ${job.jobQueue} is DISABLED`);
+      const runner = options.runners?.[job.jobDefinition];
+      if (!runner && typeof options.algorithms === 'string') throw new Error(options.algorithms);
+      jobs.push(job);
+      if (!runner && typeof options.algorithms === 'object') options.algorithms.submit(job);
+      if (runner) {
+        // After the response, as Batch starts a job some time after accepting it.
+        const done: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+          .then(() => run(job, runner))
+          .finally(() => running.delete(done));
+        running.add(done);
+      }
+      return {
+        jobArn: `${LOCAL_ARN}:job/${job.jobId}`,
+        jobName: job.jobName,
+        jobId: job.jobId,
+      };
+    },
+    '/v1/terminatejob': (input) => {
+      const job = jobs.find((j) => j.jobId === input.jobId);
+      if (!job) throw new Error(`job ${String(input.jobId)} does not exist`);
+      const reason = String(input.reason ?? 'terminated');
+      if (!options.runners?.[job.jobDefinition] && typeof options.algorithms === 'object') {
+        options.algorithms.terminate(job, reason);
+      } else {
+        [job.status, job.statusReason] = ['FAILED', reason];
+      }
+      return {};
+    },
+    '/v1/updatejobqueue': (input) => {
+      const queue = String(input.jobQueue ?? '')
+        .split('/')
+        .pop()!;
+      if (input.state === 'DISABLED') disabledQueues.add(queue);
+      else if (input.state === 'ENABLED') disabledQueues.delete(queue);
+      return { jobQueueName: queue, jobQueueArn: `${LOCAL_ARN}:job-queue/${queue}` };
+    },
+    '/v1/registerjobdefinition': (input) => {
+      const name = String(input.jobDefinitionName ?? '');
+      if (!/^[A-Za-z0-9_-]{1,128}$/.test(name)) throw new Error(`jobDefinitionName "${name}" is not valid`);
+      const revision = definitions.filter((d) => d.input.jobDefinitionName === name).length + 1;
+      const jobDefinitionArn = `${LOCAL_ARN}:job-definition/${name}:${revision}`;
+      definitions.push({ jobDefinitionArn, input, status: 'ACTIVE' });
+      return { jobDefinitionName: name, jobDefinitionArn, revision };
+    },
+    '/v1/deregisterjobdefinition': (input) => {
+      const definition = definitions.find((d) => d.jobDefinitionArn === input.jobDefinition);
+      if (!definition) throw new Error(`job definition ${String(input.jobDefinition)} does not exist`);
+      definition.status = 'INACTIVE';
+      return {};
+    },
+    '/v1/describejobs': (input) => ({
+      jobs: jobs
+        .filter((j) => ((input.jobs as string[] | undefined) ?? []).includes(j.jobId))
+        .map((j) => ({ ...j, createdAt: Date.now() })),
+    }),
+  };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const operation = operations[(req.url ?? '').toLowerCase()];
+      try {
+        if (req.method !== 'POST' || !operation)
+          throw new Error(`${req.method} ${req.url} is not supported locally`);
+        const body = JSON.stringify(operation(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      } catch (err) {
+        res
+          .writeHead(400, { 'content-type': 'application/json', 'x-amzn-errortype': 'ClientException' })
+          .end(JSON.stringify({ __type: 'ClientException', message: (err as Error).message }));
+      }
+    });
+  });
+  await listen(server, options.host, options.port);
+  const settled = async () => {
+    while (running.size > 0) await Promise.all(running);
+  };
+  return {
+    env: { AWS_ENDPOINT_URL_BATCH: `http://${options.host}:${options.port}` },
+    jobs,
+    jobDefinitions: definitions,
+    settled,
+    stop: async () => {
+      await close(server);
+      await settled();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import * as http from 'node:http';
+import * as path from 'node:path';
+import S3rver from 's3rver';
+import { close, listen } from '../port-check';
+import { RunningService } from './running-service';
+import { checkPresignedRequest } from './s3-presigned-url-check';
+import { handleMultipart } from './s3rver-multipart';
+
+/** s3rver accepts only these credentials. */
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+export interface EmbeddedS3Options {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly bucketName: string;
+  /** Origins allowed to upload from a browser, as on the deployed bucket. */
+  readonly webOrigins: string[];
+}
+
+/** CORS of the deployed imaging bucket, so browser uploads behave the same in local mode. */
+function corsConfiguration(origins: string[]): string {
+  const allowed = origins.map((origin) => `<AllowedOrigin>${origin}</AllowedOrigin>`).join('');
+  return `<CORSConfiguration><CORSRule>${allowed}<AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod><AllowedMethod>HEAD</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule></CORSConfiguration>`;
+}
+
+/** The S3-compatible server of local mode, objects kept under `<dataDir>/s3`. */
+export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<RunningService> {
+  const s3rver = new S3rver({
+    directory: path.join(options.dataDir, 's3'),
+    silent: true,
+    configureBuckets: [{ name: options.bucketName, configs: [corsConfiguration(options.webOrigins)] }],
+  });
+  await s3rver.configureBuckets();
+  const serveS3 = s3rver.callback();
+  const server = http.createServer((req, res) => {
+    // s3rver maps keys onto folders under the data folder: a dot segment would leave its bucket.
+    if (hasDotSegment(req.url ?? '/')) {
+      req.resume();
+      res.writeHead(400, { 'content-type': 'application/xml' });
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidURI</Code><Message>Keys with . or .. segments are refused locally.</Message></Error>',
+      );
+      return;
+    }
+    const presigned = checkPresignedRequest(req, S3RVER_CREDENTIALS);
+    if (presigned && !presigned.ok) {
+      req.resume();
+      res.writeHead(403, { 'content-type': 'application/xml' });
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${presigned.code}</Code><Message>${presigned.message}</Message></Error>`,
+      );
+      return;
+    }
+    if (!handleMultipart(s3rver.store, req, res)) serveS3(req, res);
+  });
+  await listen(server, options.host, options.port);
+  return {
+    env: { AWS_ENDPOINT_URL_S3: `http://${options.host}:${options.port}` },
+    stop: () => close(server),
+  };
+}
+
+function hasDotSegment(url: string): boolean {
+  const path = url.split('?', 1)[0];
+  try {
+    return path.split('/').some((segment) => {
+      const decoded = decodeURIComponent(segment);
+      return (
+        decoded === '.' ||
+        decoded === '..' ||
+        decoded.includes('/..') ||
+        decoded.includes('../') ||
+        decoded.includes('\\')
+      );
+    });
+  } catch {
+    return true;
+  }
+}
