@@ -2,7 +2,7 @@ import { Duration, Size, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
-import { CODEC_WASM_FILES } from '../../packages/image-io/src/wasm-codec';
+import { CODEC_WASM_FILES } from '@imaging-platform/image-io';
 import { CONVERSION_QUEUE } from '../../lambda/contracts/conversion-queue';
 import { PlatformFunction } from '../core/platform-function';
 import { ConversionQueue } from './conversion-queue';
