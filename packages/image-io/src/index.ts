@@ -8,5 +8,6 @@ export { convertImageFiles, type InputFile } from './convert-image-files';
 export { diskFile, readWholeFile } from './disk-file';
 export { LIBVIPS_MISSING } from './picture-reader';
 
-// The WebAssembly files that the DICOM codecs load from beside a bundle.
+// Decoding one DICOM frame, and the WebAssembly files that its codecs load from beside a bundle.
+export { decodeFrame, type FrameFormat } from './dicom-frame-decoder';
 export { CODEC_WASM_FILES } from './wasm-codec';
