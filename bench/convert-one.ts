@@ -2,8 +2,7 @@
 // reports wall time, CPU time (all threads) and peak memory as JSON.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { convertImageFiles } from '../packages/image-io/src/convert-image-files';
-import { diskFile } from '../packages/image-io/src/disk-file';
+import { convertImageFiles, diskFile } from '@imaging-platform/image-io';
 
 async function main(): Promise<void> {
   const target = process.argv[2];

@@ -3,8 +3,7 @@
 // so researchers can check their data before uploading. Exits 1 if any file was rejected.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { convertImageFiles, InputFile } from '../../packages/image-io/src/convert-image-files';
-import { diskFile } from '../../packages/image-io/src/disk-file';
+import { convertImageFiles, diskFile, InputFile } from '@imaging-platform/image-io';
 
 function usage(message: string): never {
   console.error(`${message}\nusage: npm run convert -- <files or folders...> --out <dir>`);

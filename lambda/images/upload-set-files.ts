@@ -4,8 +4,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { s3 } from '../core/aws-clients';
-import { InputFile } from '../../packages/image-io/src/convert-image-files';
-import { diskFile } from '../../packages/image-io/src/disk-file';
+import { diskFile, InputFile } from '@imaging-platform/image-io';
 
 /** Files downloaded at once: each GET waits tens of milliseconds for S3, so a series of 500 slices takes seconds one by one. */
 const PARALLEL_DOWNLOADS = 16;

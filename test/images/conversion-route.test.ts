@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { conversionRoute } from '../../lambda/images/conversion-route';
 import { converterFailure } from '../../lambda/images/converter-failure';
 import { CONVERTER_JOBS } from '../../lambda/contracts/converter-jobs';
-import { readWholeFile } from '../../packages/image-io/src/disk-file';
+import { readWholeFile } from '@imaging-platform/image-io';
 
 const MiB = 1024 ** 2;
 const file = (filename: string, size = 1000) => ({ filename, size });

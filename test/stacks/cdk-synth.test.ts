@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CODEC_WASM_FILES } from '../../packages/image-io/src/wasm-codec';
+import { CODEC_WASM_FILES } from '@imaging-platform/image-io';
 
 const projectDir = path.join(__dirname, '..', '..');
 

@@ -3,7 +3,7 @@ import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import { Construct } from 'constructs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CODEC_WASM_FILES } from '../../../packages/image-io/src/wasm-codec';
+import { CODEC_WASM_FILES } from '@imaging-platform/image-io';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const SOURCE_DIR = __dirname;

@@ -1,4 +1,4 @@
-import { CODEC_WASM_FILES } from '../../../packages/image-io/src/wasm-codec';
+import { CODEC_WASM_FILES } from '@imaging-platform/image-io';
 import { IMAGES_PREFIX, JOBS_PREFIX, UPLOADS_PREFIX } from '../../contracts/bucket-layout';
 import { CONVERSION_QUEUE } from '../../contracts/conversion-queue';
 import { CONVERSION_SCRATCH } from '../../contracts/converter-jobs';

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -6,8 +5,6 @@ import { convertImageFiles } from '../src/convert-image-files';
 import { decodeFrame, FrameFormat } from '../src/dicom-frame-decoder';
 import { decodeRle } from '../src/dicom-rle';
 import { Rejection } from '../src/rejection';
-import { CODEC_WASM_FILES } from '../src/wasm-codec';
-import { copyBesideBundle } from '../../../lib/core/platform-function';
 import { dicomSlice, SliceSpec } from './helpers/dicom-files';
 import {
   encodeFrame,
@@ -18,50 +15,12 @@ import {
 } from './helpers/dicom-frame-encoders';
 import { convertedAndReference } from './helpers/gdcm-reference';
 import { encodeJpegLossless } from './helpers/jpeg-lossless-encoder';
+import { Coding, COLUMNS, ROWS, slicePixels } from './helpers/slice-pixels';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dicom-codecs-'));
 let folderCount = 0;
 
 beforeAll(() => loadFrameEncoders());
-
-/** A pixel format and how the test series is coded. */
-interface Coding {
-  readonly transferSyntax: string;
-  readonly bits: 8 | 16;
-  readonly samples: 1 | 3;
-  readonly signed?: boolean;
-  readonly bitsStored?: number;
-  readonly photometric?: string;
-  readonly predictor?: number;
-  readonly interleaveMode?: number;
-}
-
-const ROWS = 16;
-const COLUMNS = 24;
-
-/**
- * Stored values of slice k: a smooth ramp with noise, spanning the format's whole range, and the
- * extremes (which wrap around in lossless prediction) at the start of the first slice.
- */
-function slicePixels(coding: Coding, k: number, smooth = false): RawFrame['pixels'] {
-  const count = ROWS * COLUMNS * coding.samples;
-  const bits = coding.bitsStored ?? coding.bits;
-  const low = coding.signed ? -(2 ** (bits - 1)) : 0;
-  const high = coding.signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
-  let seed = 11 + k;
-  const values = Array.from({ length: count }, (_, i) => {
-    seed = (seed * 16807) % 2147483647;
-    const x = Math.floor(i / coding.samples) % COLUMNS;
-    const y = Math.floor(i / coding.samples / COLUMNS);
-    const ramp = ((x + 2 * y + 5 * k + 7 * (i % coding.samples)) / (COLUMNS + 2 * ROWS + 20)) * (high - low);
-    const noise = smooth ? 0 : (seed % 9) - 4;
-    return Math.max(low, Math.min(high, Math.round(low + ramp + noise)));
-  });
-  if (k === 0 && !smooth) values.splice(0, 4, low, high, low, high);
-  const Typed =
-    coding.bits === 8 ? (coding.signed ? Int8Array : Uint8Array) : coding.signed ? Int16Array : Uint16Array;
-  return Typed.from(values);
-}
 
 /** Three slices of an axial series in the given coding, written to a folder of their own. */
 async function writeSeries(
@@ -708,83 +667,3 @@ describe('RLE frames that lie', () => {
     await expect(decodeFrame(TS.rle, frame as Buffer, fourPixels)).rejects.toThrow(reason);
   });
 });
-
-describe('the codecs as bundled for Lambda', () => {
-  test("a bundle built as the converter's, with the files its bundling copies, decodes every syntax on its own", async () => {
-    // Outside the project, so nothing can be found in a node_modules folder up the tree.
-    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'codec-bundle-'));
-    const esbuild = require('esbuild') as typeof import('esbuild');
-    esbuild.buildSync({
-      // The options NodejsFunction passes to esbuild for PlatformFunction.
-      entryPoints: [path.join(__dirname, '..', 'src', 'dicom-frame-decoder.ts')],
-      outfile: path.join(outDir, 'index.js'),
-      bundle: true,
-      platform: 'node',
-      target: 'node24',
-      format: 'cjs',
-      minify: true,
-      sourcemap: true,
-      logLevel: 'error',
-    });
-    const projectDir = path.join(__dirname, '..', '..', '..');
-    for (const command of copyBesideBundle(
-      CODEC_WASM_FILES.map((file) => require.resolve(file)),
-      projectDir,
-      outDir,
-    )) {
-      expect(spawnSync('bash', ['-c', command], { cwd: projectDir }).status).toBe(0);
-    }
-    const bundle = fs.readFileSync(path.join(outDir, 'index.js'), 'utf8');
-    expect(bundle).not.toMatch(/require\(["']@cornerstonejs|require\(["']jpeg-lossless/);
-    for (const file of CODEC_WASM_FILES) {
-      const name = path.basename(require.resolve(file));
-      expect(bundle).toContain(name);
-      expect(fs.existsSync(path.join(outDir, name))).toBe(true);
-    }
-
-    const raw = (samples: 1 | 3, bits: 8 | 16): RawFrame => ({
-      pixels: slicePixels({ transferSyntax: TS.rle, bits, samples, signed: bits === 16 }, 2),
-      rows: ROWS,
-      columns: COLUMNS,
-      samples,
-      bitsAllocated: bits,
-      signed: bits === 16,
-    });
-    const frames: [string, RawFrame, Buffer][] = [
-      [TS.rle, raw(3, 8), encodeFrame(TS.rle, raw(3, 8))],
-      [TS.jpegBaseline, raw(3, 8), await encodeJpegBaseline(raw(3, 8))],
-      [TS.jpegLosslessFirstOrder, raw(1, 16), encodeFrame(TS.jpegLosslessFirstOrder, raw(1, 16))],
-      [TS.jpegLs, raw(1, 16), encodeFrame(TS.jpegLs, raw(1, 16))],
-      [TS.jpeg2000Lossless, raw(1, 16), encodeFrame(TS.jpeg2000Lossless, raw(1, 16))],
-      [TS.jpeg2000, raw(3, 8), encodeFrame(TS.jpeg2000, raw(3, 8))],
-    ];
-    const input = frames.map(([transferSyntax, frame, coded]) => ({
-      transferSyntax,
-      frame: coded.toString('base64'),
-      format: formatOfRaw(frame),
-    }));
-    const run = spawnSync(
-      process.execPath,
-      [
-        '-e',
-        `const { decodeFrame } = require('./index.js');
-         const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));
-         Promise.all(input.map((f) => decodeFrame(f.transferSyntax, Buffer.from(f.frame, 'base64'), f.format)))
-           .then((out) => process.stdout.write(JSON.stringify(out.map((b) => b.toString('base64')))));`,
-      ],
-      { cwd: outDir, input: JSON.stringify(input), encoding: 'utf8', env: { PATH: process.env.PATH } },
-    );
-    expect(run.stderr).toBe('');
-    const decoded = JSON.parse(run.stdout) as string[];
-    expect(decoded).toHaveLength(frames.length);
-    for (const [i, [transferSyntax, frame, coded]] of frames.entries()) {
-      const expected = await decodeFrame(transferSyntax, coded, formatOfRaw(frame));
-      expect(decoded[i]).toBe(expected.toString('base64'));
-    }
-    fs.rmSync(outDir, { recursive: true, force: true });
-  });
-});
-
-function formatOfRaw(raw: RawFrame): FrameFormat {
-  return { rows: raw.rows, columns: raw.columns, samples: raw.samples, bitsAllocated: raw.bitsAllocated };
-}
