@@ -1,29 +1,29 @@
 import { ApiOperation, BackgroundFunction } from './contracts/handler-deployment';
-import { createAlgorithmVersionOperation } from './algorithms/create-algorithm-version/operation';
-import { createAlgorithmOperation } from './algorithms/create-algorithm/operation';
-import { getAlgorithmOperation } from './algorithms/get-algorithm/operation';
-import { listAlgorithmsOperation } from './algorithms/list-algorithms/operation';
-import { setAlgorithmUsersOperation } from './algorithms/set-algorithm-users/operation';
-import { getHealthOperation } from './api/get-health/operation';
-import { getOpenApiDocumentOperation } from './api/get-open-api-document/operation';
-import { urlSigningKeyPairFunction } from './delivery/url-signing-key-pair/function';
-import { convertImageFunction } from './images/convert-image/function';
-import { createImageOperation } from './images/create-image/operation';
-import { failConverterJobFunction } from './images/fail-converter-job/function';
-import { failUnconvertedImageFunction } from './images/fail-unconverted-image/function';
-import { getImageOperation } from './images/get-image/operation';
-import { batchJobStateChangeFunction } from './jobs/batch-job-state-change/function';
-import { cancelJobOperation } from './jobs/cancel-job/operation';
-import { getJobLogsOperation } from './jobs/get-job-logs/operation';
-import { getJobOperation } from './jobs/get-job/operation';
-import { listJobsOperation } from './jobs/list-jobs/operation';
-import { submitJobOperation } from './jobs/submit-job/operation';
-import { abortUploadOperation } from './uploads/abort-upload/operation';
-import { completeUploadOperation } from './uploads/complete-upload/operation';
-import { createUploadOperation } from './uploads/create-upload/operation';
-import { getUploadOperation } from './uploads/get-upload/operation';
-import { signUploadPartsOperation } from './uploads/sign-upload-parts/operation';
-import { uploadSweeperFunction } from './uploads/upload-sweeper/function';
+import { operation as createAlgorithmVersion } from './algorithms/create-algorithm-version/operation';
+import { operation as createAlgorithm } from './algorithms/create-algorithm/operation';
+import { operation as getAlgorithm } from './algorithms/get-algorithm/operation';
+import { operation as listAlgorithms } from './algorithms/list-algorithms/operation';
+import { operation as setAlgorithmUsers } from './algorithms/set-algorithm-users/operation';
+import { operation as getHealth } from './api/get-health/operation';
+import { operation as getOpenApiDocument } from './api/get-open-api-document/operation';
+import { backgroundFunction as urlSigningKeyPair } from './delivery/url-signing-key-pair/function';
+import { backgroundFunction as convertImage } from './images/convert-image/function';
+import { operation as createImage } from './images/create-image/operation';
+import { backgroundFunction as failConverterJob } from './images/fail-converter-job/function';
+import { backgroundFunction as failUnconvertedImage } from './images/fail-unconverted-image/function';
+import { operation as getImage } from './images/get-image/operation';
+import { backgroundFunction as batchJobStateChange } from './jobs/batch-job-state-change/function';
+import { operation as cancelJob } from './jobs/cancel-job/operation';
+import { operation as getJobLogs } from './jobs/get-job-logs/operation';
+import { operation as getJob } from './jobs/get-job/operation';
+import { operation as listJobs } from './jobs/list-jobs/operation';
+import { operation as submitJob } from './jobs/submit-job/operation';
+import { operation as abortUpload } from './uploads/abort-upload/operation';
+import { operation as completeUpload } from './uploads/complete-upload/operation';
+import { operation as createUpload } from './uploads/create-upload/operation';
+import { operation as getUpload } from './uploads/get-upload/operation';
+import { operation as signUploadParts } from './uploads/sign-upload-parts/operation';
+import { backgroundFunction as uploadSweeper } from './uploads/upload-sweeper/function';
 
 /**
  * Every handler of the platform, by the deployment written beside it: the REST API's operations
@@ -31,32 +31,32 @@ import { uploadSweeperFunction } from './uploads/upload-sweeper/function';
  * and local mode deploy what is listed here; a test checks that it lists every handler folder.
  */
 export const API_OPERATIONS: readonly ApiOperation[] = [
-  getHealthOperation,
-  getOpenApiDocumentOperation,
-  createUploadOperation,
-  getUploadOperation,
-  abortUploadOperation,
-  signUploadPartsOperation,
-  completeUploadOperation,
-  createImageOperation,
-  getImageOperation,
-  createAlgorithmOperation,
-  listAlgorithmsOperation,
-  getAlgorithmOperation,
-  setAlgorithmUsersOperation,
-  createAlgorithmVersionOperation,
-  submitJobOperation,
-  listJobsOperation,
-  getJobOperation,
-  cancelJobOperation,
-  getJobLogsOperation,
+  getHealth,
+  getOpenApiDocument,
+  createUpload,
+  getUpload,
+  abortUpload,
+  signUploadParts,
+  completeUpload,
+  createImage,
+  getImage,
+  createAlgorithm,
+  listAlgorithms,
+  getAlgorithm,
+  setAlgorithmUsers,
+  createAlgorithmVersion,
+  submitJob,
+  listJobs,
+  getJob,
+  cancelJob,
+  getJobLogs,
 ];
 
 export const BACKGROUND_FUNCTIONS: readonly BackgroundFunction[] = [
-  uploadSweeperFunction,
-  convertImageFunction,
-  failUnconvertedImageFunction,
-  failConverterJobFunction,
-  batchJobStateChangeFunction,
-  urlSigningKeyPairFunction,
+  uploadSweeper,
+  convertImage,
+  failUnconvertedImage,
+  failConverterJob,
+  batchJobStateChange,
+  urlSigningKeyPair,
 ];

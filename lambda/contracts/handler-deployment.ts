@@ -61,6 +61,22 @@ export interface ApiOperation extends HandlerDeployment {
   readonly responses: Readonly<Record<number, SchemaRef>>;
 }
 
+/**
+ * The operation that `handler` (a folder under `lambda/`) answers at `route`
+ * (`'GET /v1/jobs/{jobId}'`); its operationId is the folder's name in camel case (`getJob`).
+ */
+export function apiOperation(
+  handler: string,
+  route: `${HttpMethod} /${string}`,
+  details: Omit<ApiOperation, 'handler' | 'operationId' | 'method' | 'path'>,
+): ApiOperation {
+  const [method, path] = route.split(' ') as [HttpMethod, string];
+  const operationId = handler
+    .slice(handler.lastIndexOf('/') + 1)
+    .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  return { ...details, handler, operationId, method, path };
+}
+
 /** Batch queues whose job state changes a function follows. */
 export type JobQueueKind = 'gpu' | 'cpu' | 'converter';
 

@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { FunctionSizing } from '../../lambda/contracts/handler-deployment';
-import { urlSigningKeyPairFunction } from '../../lambda/delivery/url-signing-key-pair/function';
+import { backgroundFunction as urlSigningKeyPairFunction } from '../../lambda/delivery/url-signing-key-pair/function';
 import { acknowledge } from '../core/acknowledgements';
 import { PlatformFunction } from '../core/platform-function';
 

@@ -43,17 +43,13 @@ export class JobAccess {
   /** batch:SubmitJob to the two queues with an algorithm version's job definition, any revision. */
   grantSubmit(grantee: iam.IGrantable): iam.Grant {
     const definitions = this.definitionArn(`${this.names.algorithmJobDefinitionPrefix}*:*`);
-    const grant = iam.Grant.addToPrincipal({
+    return this.grant(
       grantee,
-      actions: ['batch:SubmitJob', 'batch:TagResource'],
-      resourceArns: [this.jobQueueArns.gpu, this.jobQueueArns.cpu, definitions],
-    });
-    this.acknowledge(
-      grantee,
+      ['batch:SubmitJob', 'batch:TagResource'],
+      [this.jobQueueArns.gpu, this.jobQueueArns.cpu, definitions],
       definitions,
       "Each algorithm's job definition is named by its id and each registration by a revision number, both made at run time; the prefix limits it to the platform's definitions.",
     );
-    return grant;
   }
 
   /**
@@ -64,11 +60,13 @@ export class JobAccess {
   grantActivateVersions(grantee: iam.IGrantable): iam.Grant {
     const definitions = this.definitionArn(`${this.names.algorithmJobDefinitionPrefix}*`);
     const repositories = this.stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' });
-    const grant = iam.Grant.addToPrincipal({
+    return this.grant(
       grantee,
-      actions: ['batch:RegisterJobDefinition', 'batch:DeregisterJobDefinition', 'batch:TagResource'],
-      resourceArns: [definitions],
-    })
+      ['batch:RegisterJobDefinition', 'batch:DeregisterJobDefinition', 'batch:TagResource'],
+      [definitions],
+      definitions,
+      "Each algorithm's job definition is named by its id, made at run time; the prefix limits it to the platform's definitions.",
+    )
       .combine(
         iam.Grant.addToPrincipal({
           grantee,
@@ -78,55 +76,38 @@ export class JobAccess {
         }),
       )
       .combine(
-        iam.Grant.addToPrincipal({
+        this.grant(
           grantee,
-          actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:DescribeImageScanFindings'],
-          resourceArns: [repositories],
-        }),
+          ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:DescribeImageScanFindings'],
+          [repositories],
+          repositories,
+          "Editors name their image's repository; the actions only read an image's manifest, configuration and scan results of this account's repositories, never push or delete.",
+        ),
       );
-    this.acknowledge(
-      grantee,
-      definitions,
-      "Each algorithm's job definition is named by its id, made at run time; the prefix limits it to the platform's definitions.",
-    );
-    this.acknowledge(
-      grantee,
-      repositories,
-      "Editors name their image's repository; the actions only read an image's manifest, configuration and scan results of this account's repositories, never push or delete.",
-    );
-    return grant;
   }
 
   /** batch:SubmitJob to the converter queue with the converter's job definition, any revision. */
   grantSubmitConversion(grantee: iam.IGrantable): iam.Grant {
     const definitions = this.definitionArn(`${this.names.converterJobDefinition}:*`);
-    const grant = iam.Grant.addToPrincipal({
+    return this.grant(
       grantee,
-      actions: ['batch:SubmitJob'],
-      resourceArns: [this.jobQueueArns.converter, definitions],
-    });
-    this.acknowledge(
-      grantee,
+      ['batch:SubmitJob'],
+      [this.jobQueueArns.converter, definitions],
       definitions,
       'Batch names each registration of the job definition by a revision number that grows with every deploy of the converter image; the name limits it to the converter.',
     );
-    return grant;
   }
 
   /** batch:TerminateJob on jobs of this account and region: Batch job ids exist only once submitted. */
   grantTerminate(grantee: iam.IGrantable): iam.Grant {
     const jobs = this.stack.formatArn({ service: 'batch', resource: 'job', resourceName: '*' });
-    const grant = iam.Grant.addToPrincipal({
+    return this.grant(
       grantee,
-      actions: ['batch:TerminateJob'],
-      resourceArns: [jobs],
-    });
-    this.acknowledge(
-      grantee,
+      ['batch:TerminateJob'],
+      [jobs],
       jobs,
       'A Batch job ARN exists only after submission; the handler terminates only the Batch job recorded on a job that the caller may cancel.',
     );
-    return grant;
   }
 
   /** logs:GetLogEvents on the streams of the job log group. */
@@ -137,17 +118,25 @@ export class JobAccess {
       resourceName: `${this.names.logGroup}:log-stream:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    const grant = iam.Grant.addToPrincipal({
+    return this.grant(
       grantee,
-      actions: ['logs:GetLogEvents'],
-      resourceArns: [streams],
-    });
-    this.acknowledge(
-      grantee,
+      ['logs:GetLogEvents'],
+      [streams],
       streams,
       'Each job attempt writes its own log stream, named by Batch at run time; the group holds only job logs.',
     );
-    return grant;
+  }
+
+  /** `actions` on `resources`, whose `wildcard` cdk-nag is told why, with `reason`. */
+  private grant(
+    grantee: iam.IGrantable,
+    actions: string[],
+    resources: string[],
+    wildcard: string,
+    reason: string,
+  ): iam.Grant {
+    acknowledgeWildcard(grantee, wildcard, reason);
+    return iam.Grant.addToPrincipal({ grantee, actions, resourceArns: resources });
   }
 
   private definitionArn(resourceName: string): string {
@@ -157,9 +146,5 @@ export class JobAccess {
       resourceName,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
-  }
-
-  private acknowledge(grantee: iam.IGrantable, arn: string, reason: string): void {
-    acknowledgeWildcard(grantee, arn, reason);
   }
 }

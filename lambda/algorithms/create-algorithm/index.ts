@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { apiHandler } from '../../api/api-handler';
 import { parseEnvironment } from '../../contracts/handler-environment';
-import { createAlgorithmOperation } from './operation';
+import { operation } from './operation';
 import {
   AlgorithmInterface,
   AlgorithmRecord,
@@ -15,7 +15,7 @@ import { checkVersionImage } from '../image-checks';
 import { deregisterJobDefinition, registerJobDefinition } from '../job-definitions';
 import { checkInterfaces } from '../interface-rules';
 
-parseEnvironment(createAlgorithmOperation);
+parseEnvironment(operation);
 
 interface CreateAlgorithmRequest {
   title: string;
@@ -31,41 +31,38 @@ interface CreateAlgorithmRequest {
  * `POST /v1/algorithms`: the caller becomes its first editor; the image is version 1 and active,
  * with its job definition registered.
  */
-export const handler = apiHandler<CreateAlgorithmRequest>(
-  createAlgorithmOperation,
-  async ({ caller, body }) => {
-    checkInterfaces(body.interfaces);
-    checkContainerImage(body.image, 'body.image');
-    await checkVersionImage(body.image, 'body.image');
-    const now = new Date().toISOString();
-    const limits = {
-      id: randomUUID(),
-      timeLimitSeconds: body.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS,
-      memoryGb: body.memoryGb ?? DEFAULT_MEMORY_GB,
-      gpu: body.gpu ?? false,
-    };
-    const version = { id: randomUUID(), image: body.image, createdAt: now };
-    const algorithm: AlgorithmRecord = {
-      ...limits,
-      title: body.title,
-      description: body.description,
-      interfaces: body.interfaces,
-      editors: [caller.userId],
-      users: [],
-      activeVersion: { ...version, jobDefinition: await registerJobDefinition(limits, version) },
-      revision: 1,
-      createdAt: now,
-      updatedAt: now,
-    };
-    // The version first: an algorithm item never points at a version that was not written.
-    try {
-      await putVersion(algorithm.id, algorithm.activeVersion, caller.userId);
-      await putAlgorithm(algorithm);
-    } catch (err) {
-      await deregisterJobDefinition(algorithm.activeVersion.jobDefinition);
-      throw err;
-    }
-    await syncMemberships(undefined, algorithm);
-    return { status: 201, body: algorithmView(algorithm, 'editor') };
-  },
-);
+export const handler = apiHandler<CreateAlgorithmRequest>(operation, async ({ caller, body }) => {
+  checkInterfaces(body.interfaces);
+  checkContainerImage(body.image, 'body.image');
+  await checkVersionImage(body.image, 'body.image');
+  const now = new Date().toISOString();
+  const limits = {
+    id: randomUUID(),
+    timeLimitSeconds: body.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS,
+    memoryGb: body.memoryGb ?? DEFAULT_MEMORY_GB,
+    gpu: body.gpu ?? false,
+  };
+  const version = { id: randomUUID(), image: body.image, createdAt: now };
+  const algorithm: AlgorithmRecord = {
+    ...limits,
+    title: body.title,
+    description: body.description,
+    interfaces: body.interfaces,
+    editors: [caller.userId],
+    users: [],
+    activeVersion: { ...version, jobDefinition: await registerJobDefinition(limits, version) },
+    revision: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  // The version first: an algorithm item never points at a version that was not written.
+  try {
+    await putVersion(algorithm.id, algorithm.activeVersion, caller.userId);
+    await putAlgorithm(algorithm);
+  } catch (err) {
+    await deregisterJobDefinition(algorithm.activeVersion.jobDefinition);
+    throw err;
+  }
+  await syncMemberships(undefined, algorithm);
+  return { status: 201, body: algorithmView(algorithm, 'editor') };
+});

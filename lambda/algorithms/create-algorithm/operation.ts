@@ -1,15 +1,10 @@
-import { ApiOperation, schemaRef } from '../../contracts/handler-deployment';
+import { apiOperation, schemaRef } from '../../contracts/handler-deployment';
 import { algorithmsSchemas } from '../schemas';
 
-/** `POST /v1/algorithms`. */
-export const createAlgorithmOperation: ApiOperation = {
-  operationId: 'createAlgorithm',
-  method: 'POST',
-  path: '/v1/algorithms',
+export const operation = apiOperation('algorithms/create-algorithm', 'POST /v1/algorithms', {
   summary: 'Register an algorithm: interfaces, limits, GPU choice and its first container image',
   requestSchema: schemaRef(algorithmsSchemas, 'CreateAlgorithmRequest'),
   responses: { 201: schemaRef(algorithmsSchemas, 'Algorithm') },
-  handler: 'algorithms/create-algorithm',
   permissions: {
     // putVersion checks the digest with a query of the algorithm's versions before it writes;
     // syncMemberships only adds members of a new algorithm.
@@ -20,4 +15,4 @@ export const createAlgorithmOperation: ApiOperation = {
     },
     activatesVersions: true,
   },
-};
+});

@@ -1,13 +1,13 @@
 import { apiHandler } from '../../api/api-handler';
 import { parseEnvironment } from '../../contracts/handler-environment';
-import { getAlgorithmOperation } from './operation';
+import { operation } from './operation';
 import { algorithmView } from '../algorithm-record';
 import { getVisibleAlgorithm } from '../algorithm-store';
 
-parseEnvironment(getAlgorithmOperation);
+parseEnvironment(operation);
 
 /** `GET /v1/algorithms/{algorithmId}`. */
-export const handler = apiHandler(getAlgorithmOperation, async ({ caller, pathParameters }) => {
+export const handler = apiHandler(operation, async ({ caller, pathParameters }) => {
   const { algorithm, role } = await getVisibleAlgorithm(pathParameters.algorithmId, caller.userId);
   return { status: 200, body: algorithmView(algorithm, role) };
 });

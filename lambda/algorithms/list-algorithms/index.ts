@@ -1,17 +1,17 @@
 import { badRequest } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
 import { parseEnvironment } from '../../contracts/handler-environment';
-import { listAlgorithmsOperation } from './operation';
+import { operation } from './operation';
 import { algorithmView } from '../algorithm-record';
 import { listVisibleAlgorithms } from '../algorithm-store';
 
-parseEnvironment(listAlgorithmsOperation);
+parseEnvironment(operation);
 
 const DEFAULT_PAGE = 25;
 const MAX_PAGE = 50;
 
 /** `GET /v1/algorithms?limit=&nextToken=`: the algorithms the caller edits or may run. */
-export const handler = apiHandler(listAlgorithmsOperation, async ({ caller, query }) => {
+export const handler = apiHandler(operation, async ({ caller, query }) => {
   const limit = query.limit === undefined ? DEFAULT_PAGE : Number(query.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
     throw badRequest(`limit must be a whole number from 1 to ${MAX_PAGE}`);

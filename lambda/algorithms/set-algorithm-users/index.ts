@@ -1,14 +1,14 @@
 import { apiHandler } from '../../api/api-handler';
 import { parseEnvironment } from '../../contracts/handler-environment';
-import { setAlgorithmUsersOperation } from './operation';
+import { operation } from './operation';
 import { algorithmView, roleOf } from '../algorithm-record';
 import { getEditableAlgorithm, syncMemberships, updateAlgorithm } from '../algorithm-store';
 
-parseEnvironment(setAlgorithmUsersOperation);
+parseEnvironment(operation);
 
 /** `PUT /v1/algorithms/{algorithmId}/users`: editors replace the lists of editors and users. */
 export const handler = apiHandler<{ editors: string[]; users: string[] }>(
-  setAlgorithmUsersOperation,
+  operation,
   async ({ caller, pathParameters, body }) => {
     const before = await getEditableAlgorithm(pathParameters.algorithmId, caller.userId);
     // An editor is a user too; listing someone in both keeps them an editor.

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { parseEnvironment } from '../../contracts/handler-environment';
-import { getHealthOperation } from './operation';
+import { operation } from './operation';
 
-parseEnvironment(getHealthOperation);
+parseEnvironment(operation);
 
 /** `GET /v1/health`: public; answers when API Gateway and Lambda do. */
 export async function handler(): Promise<APIGatewayProxyResult> {

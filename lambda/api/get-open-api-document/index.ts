@@ -1,9 +1,9 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { openApiDocument } from '../openapi-document';
-import { getOpenApiDocumentOperation } from './operation';
+import { operation } from './operation';
 
-parseEnvironment(getOpenApiDocumentOperation);
+parseEnvironment(operation);
 
 const body = JSON.stringify(openApiDocument());
 

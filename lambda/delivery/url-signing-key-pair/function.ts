@@ -1,7 +1,7 @@
 import { BackgroundFunction } from '../../contracts/handler-deployment';
 
 /** The custom resource that makes the URL-signing key pair at deploy time. */
-export const urlSigningKeyPairFunction: BackgroundFunction = {
+export const backgroundFunction: BackgroundFunction = {
   handler: 'delivery/url-signing-key-pair',
   description: 'Generates the CloudFront URL signing key pair into Secrets Manager',
   trigger: { kind: 'customResource', resourceType: 'Custom::UrlSigningKeyPair' },

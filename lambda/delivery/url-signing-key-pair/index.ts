@@ -13,7 +13,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { CustomResourceOutcome, sendCloudFormationResponse } from '../../core/cloudformation-response';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { logger } from '../../core/logger';
-import { urlSigningKeyPairFunction } from './function';
+import { backgroundFunction } from './function';
 
 /**
  * Custom resource `Custom::UrlSigningKeyPair`: generates the RSA key pair that signs CloudFront
@@ -32,7 +32,7 @@ export interface UrlSigningKeyPairProperties {
   readonly KmsKeyId: string;
 }
 
-parseEnvironment(urlSigningKeyPairFunction);
+parseEnvironment(backgroundFunction);
 const secretsManager = new SecretsManagerClient({});
 
 export async function handler(event: CloudFormationCustomResourceEvent, context?: Context): Promise<void> {

@@ -1,4 +1,5 @@
-import { CODEC_WASM_FILES } from '@imaging-platform/image-io';
+// Only the list: the descriptor is bundled into every handler that lists the deployments.
+import { CODEC_WASM_FILES } from '@imaging-platform/image-io/codec-files';
 import { IMAGES_PREFIX, JOBS_PREFIX, UPLOADS_PREFIX } from '../../contracts/bucket-layout';
 import { CONVERSION_QUEUE } from '../../contracts/conversion-queue';
 import { CONVERSION_SCRATCH } from '../../contracts/converter-jobs';
@@ -31,7 +32,7 @@ const MiB = 1024 ** 2;
  * Consumes the conversion queue one image set at a time, converting small sets itself and
  * submitting the others to the converter container's Batch queue.
  */
-export const convertImageFunction: BackgroundFunction = {
+export const backgroundFunction: BackgroundFunction = {
   handler: 'images/convert-image',
   description: 'Converts the upload set of one image to .mha, or sends it to the converter container',
   trigger: {

@@ -8,9 +8,9 @@ import { logger } from '../../core/logger';
 import { submitConverterJob } from '../converter-jobs';
 import { convertImage } from '../image-conversion';
 import { removeFolder } from '../upload-set-files';
-import { convertImageFunction } from './function';
+import { backgroundFunction } from './function';
 
-parseEnvironment(convertImageFunction);
+parseEnvironment(backgroundFunction);
 const { imagingBucket } = IMAGING_BUCKET.read();
 const converterJobs = CONVERTER_JOBS.read();
 /** Where upload sets are downloaded; a warm function reuses /tmp, so it is emptied for each message. */

@@ -2,13 +2,13 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { apiHandler } from '../../api/api-handler';
 import { parseEnvironment } from '../../contracts/handler-environment';
-import { createImageOperation } from './operation';
+import { operation } from './operation';
 import { ImageRecord, imageView, QUEUED_DETAIL } from '../image-record';
 import { deleteUnqueuedImage, putImage } from '../image-store';
 import { CONVERSION_QUEUE_URL, ConversionMessage } from '../../contracts/conversion-queue';
 import { claimUploadsForImage, releaseUploadsFromImage } from '../../uploads/upload-store';
 
-parseEnvironment(createImageOperation);
+parseEnvironment(operation);
 
 interface CreateImageRequest {
   uploads: string[];
@@ -22,7 +22,7 @@ const { conversionQueueUrl } = CONVERSION_QUEUE_URL.read();
  * `POST /v1/images`: claims the caller's completed uploads, records the image as Queued and
  * sends one message to the conversion queue. Any failure undoes the earlier steps.
  */
-export const handler = apiHandler<CreateImageRequest>(createImageOperation, async ({ caller, body }) => {
+export const handler = apiHandler<CreateImageRequest>(operation, async ({ caller, body }) => {
   const id = randomUUID();
   const uploads = await claimUploadsForImage(body.uploads, caller.userId, id);
   const now = new Date().toISOString();

@@ -1,15 +1,10 @@
-import { ApiOperation, schemaRef } from '../../contracts/handler-deployment';
+import { apiOperation, schemaRef } from '../../contracts/handler-deployment';
 import { imagesSchemas } from '../schemas';
 
-/** `POST /v1/images`. */
-export const createImageOperation: ApiOperation = {
-  operationId: 'createImage',
-  method: 'POST',
-  path: '/v1/images',
+export const operation = apiOperation('images/create-image', 'POST /v1/images', {
   summary: 'Turn completed uploads into an image: records it as Queued and queues its conversion',
   requestSchema: schemaRef(imagesSchemas, 'CreateImageRequest'),
   responses: { 201: schemaRef(imagesSchemas, 'Image') },
-  handler: 'images/create-image',
   permissions: {
     // claimUploadsForImage and releaseUploadsFromImage update uploads; a refused claim reads the
     // upload to say why. deleteUnqueuedImage undoes putImage when the message cannot be sent.
@@ -19,4 +14,4 @@ export const createImageOperation: ApiOperation = {
     },
     queuesConversions: true,
   },
-};
+});

@@ -1,7 +1,7 @@
 import { BackgroundFunction } from '../../contracts/handler-deployment';
 
 /** Marks Failed the image of a converter container job that failed. */
-export const failConverterJobFunction: BackgroundFunction = {
+export const backgroundFunction: BackgroundFunction = {
   handler: 'images/fail-converter-job',
   description: 'Marks Failed the images whose converter container job failed',
   trigger: { kind: 'batchJobStateChange', queues: ['converter'], statuses: ['FAILED'] },

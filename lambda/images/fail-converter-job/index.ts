@@ -1,21 +1,18 @@
-import type { EventBridgeEvent } from 'aws-lambda';
 import { failUnconvertedImage } from '../mark-image-failed';
 import { converterFailure } from '../converter-failure';
-import { BatchJobDetail } from '../../contracts/batch-job-state-change';
+import { BatchJobStateChange } from '../../contracts/batch-job-state-change';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { logger } from '../../core/logger';
-import { failConverterJobFunction } from './function';
+import { backgroundFunction } from './function';
 
-parseEnvironment(failConverterJobFunction);
+parseEnvironment(backgroundFunction);
 
 /**
  * EventBridge `Batch Job State Change` to FAILED on the converter queue: the job (named by the
  * image id) ended without converting, after its attempts, so the image is marked Failed with
  * Batch's reason, but only while this job holds it. Repeated events change nothing.
  */
-export async function handler(
-  event: EventBridgeEvent<'Batch Job State Change', BatchJobDetail>,
-): Promise<void> {
+export async function handler(event: BatchJobStateChange): Promise<void> {
   const detail = event.detail;
   const imageId = detail.jobName ?? '';
   logger.appendKeys({ imageId, converterJobId: detail.jobId, batchStatus: detail.status });

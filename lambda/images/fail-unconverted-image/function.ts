@@ -1,7 +1,7 @@
 import { BackgroundFunction } from '../../contracts/handler-deployment';
 
 /** Marks Failed the images whose conversion messages reached the dead-letter queue. */
-export const failUnconvertedImageFunction: BackgroundFunction = {
+export const backgroundFunction: BackgroundFunction = {
   handler: 'images/fail-unconverted-image',
   description: 'Marks Failed the images whose conversion failed on every try',
   trigger: { kind: 'queue', queue: 'conversionDeadLetters', batchSize: 10 },

@@ -3,9 +3,9 @@ import { failUnconvertedImage } from '../mark-image-failed';
 import { logger } from '../../core/logger';
 import { ConversionMessage } from '../../contracts/conversion-queue';
 import { parseEnvironment } from '../../contracts/handler-environment';
-import { failUnconvertedImageFunction } from './function';
+import { backgroundFunction } from './function';
 
-parseEnvironment(failUnconvertedImageFunction);
+parseEnvironment(backgroundFunction);
 
 /**
  * Consumes the conversion dead-letter queue: an image whose conversion failed on every try is

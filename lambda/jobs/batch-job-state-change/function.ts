@@ -3,7 +3,7 @@ import { BackgroundFunction } from '../../contracts/handler-deployment';
 import { JOB_LIMITS } from '../../contracts/job-queues';
 
 /** Moves jobs forward as Batch reports their state. */
-export const batchJobStateChangeFunction: BackgroundFunction = {
+export const backgroundFunction: BackgroundFunction = {
   handler: 'jobs/batch-job-state-change',
   description: 'Moves jobs forward on Batch Job State Change events of the platform queues',
   trigger: { kind: 'batchJobStateChange', queues: ['gpu', 'cpu'] },

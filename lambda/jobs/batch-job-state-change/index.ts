@@ -1,5 +1,4 @@
 import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
-import type { EventBridgeEvent } from 'aws-lambda';
 import { s3 } from '../../core/aws-clients';
 import { IMAGING_BUCKET, jobResultKey } from '../../contracts/bucket-layout';
 import { parseEnvironment } from '../../contracts/handler-environment';
@@ -9,12 +8,12 @@ import { JobManifest } from '../job-manifest';
 import { jobOutcome } from '../job-outcome';
 import { queueOutputImages } from '../job-output-images';
 import { progressOf } from '../job-progress';
-import { BatchJobDetail } from '../../contracts/batch-job-state-change';
+import { BatchJobStateChange } from '../../contracts/batch-job-state-change';
 import { releaseJobSlots } from '../job-slots';
 import { advanceJob, getJob } from '../job-store';
-import { batchJobStateChangeFunction } from './function';
+import { backgroundFunction } from './function';
 
-parseEnvironment(batchJobStateChangeFunction);
+parseEnvironment(backgroundFunction);
 const limits = JOB_LIMITS.read();
 const { imagingBucket } = IMAGING_BUCKET.read();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -26,9 +25,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * record says (or Batch's reason when there is none), with its outputs checked against the
  * interface. The call that ends a job gives its slots back.
  */
-export async function handler(
-  event: EventBridgeEvent<'Batch Job State Change', BatchJobDetail>,
-): Promise<void> {
+export async function handler(event: BatchJobStateChange): Promise<void> {
   const detail = event.detail;
   const jobId = detail.jobName ?? '';
   logger.appendKeys({ jobId, batchJobId: detail.jobId, batchStatus: detail.status });

@@ -2,19 +2,19 @@ import { BatchClient, TerminateJobCommand } from '@aws-sdk/client-batch';
 import { conflict } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
 import { parseEnvironment } from '../../contracts/handler-environment';
-import { cancelJobOperation } from './operation';
+import { operation } from './operation';
 import { isTerminal, jobView, TERMINAL_SEQUENCE } from '../job-record';
 import { JOB_LIMITS } from '../../contracts/job-queues';
 import { releaseJobSlots } from '../job-slots';
 import { advanceJob, getVisibleJob } from '../job-store';
 
-parseEnvironment(cancelJobOperation);
+parseEnvironment(operation);
 
 const limits = JOB_LIMITS.read();
 const batch = new BatchClient({});
 
 /** `POST /v1/jobs/{jobId}/cancel`: its creator or an algorithm editor stops a job that has not ended. */
-export const handler = apiHandler(cancelJobOperation, async ({ caller, pathParameters }) => {
+export const handler = apiHandler(operation, async ({ caller, pathParameters }) => {
   const { job } = await getVisibleJob(pathParameters.jobId, caller.userId);
   if (isTerminal(job.status)) throw conflict(`job ${job.id} has already ended: ${job.status}`);
   if (job.batchJobId) {

@@ -1,15 +1,10 @@
-import { ApiOperation, schemaRef } from '../../contracts/handler-deployment';
-import { jobsSchemas } from '../schemas';
+import { apiOperation, schemaRef } from '../../contracts/handler-deployment';
 import { JOB_LIMITS } from '../../contracts/job-queues';
+import { jobsSchemas } from '../schemas';
 
-/** `POST /v1/jobs/{jobId}/cancel`. */
-export const cancelJobOperation: ApiOperation = {
-  operationId: 'cancelJob',
-  method: 'POST',
-  path: '/v1/jobs/{jobId}/cancel',
+export const operation = apiOperation('jobs/cancel-job', 'POST /v1/jobs/{jobId}/cancel', {
   summary: 'Stop a job that has not ended',
   responses: { 200: schemaRef(jobsSchemas, 'Job') },
-  handler: 'jobs/cancel-job',
   permissions: {
     tables: {
       jobs: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
@@ -19,4 +14,4 @@ export const cancelJobOperation: ApiOperation = {
     terminatesJobs: true,
   },
   settings: [JOB_LIMITS],
-};
+});

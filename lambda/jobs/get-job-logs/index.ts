@@ -6,12 +6,12 @@ import {
 import { forbidden } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
 import { parseEnvironment } from '../../contracts/handler-environment';
-import { getJobLogsOperation } from './operation';
+import { operation } from './operation';
 import { roleOf } from '../../algorithms/algorithm-record';
 import { JOB_LOGS } from '../../contracts/job-queues';
 import { getVisibleJob } from '../job-store';
 
-parseEnvironment(getJobLogsOperation);
+parseEnvironment(operation);
 
 const MAX_LINES = 500;
 const logs = new CloudWatchLogsClient({});
@@ -21,7 +21,7 @@ const { jobLogGroup } = JOB_LOGS.read();
  * `GET /v1/jobs/{jobId}/logs`: the last 500 lines of the job's container log, for editors of its
  * algorithm. The runner writes JSON lines `{ source, message }`; other lines count as stdout.
  */
-export const handler = apiHandler(getJobLogsOperation, async ({ caller, pathParameters }) => {
+export const handler = apiHandler(operation, async ({ caller, pathParameters }) => {
   const { job, algorithm } = await getVisibleJob(pathParameters.jobId, caller.userId);
   if (!algorithm || roleOf(algorithm, caller.userId) !== 'editor') {
     throw forbidden(`only editors of algorithm ${job.algorithmId} may read its jobs' logs`);

@@ -1,13 +1,13 @@
 import { badRequest } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
 import { parseEnvironment } from '../../contracts/handler-environment';
-import { listJobsOperation } from './operation';
+import { operation } from './operation';
 import { JOB_STATUSES } from '../schemas';
 import { getVisibleAlgorithm } from '../../algorithms/algorithm-store';
 import { JobStatus, jobView } from '../job-record';
 import { queryJobs } from '../job-store';
 
-parseEnvironment(listJobsOperation);
+parseEnvironment(operation);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -15,7 +15,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * `GET /v1/jobs?algorithm=&status=&limit=&nextToken=`: the caller's own jobs, newest first; an
  * editor who names their algorithm gets all of its jobs.
  */
-export const handler = apiHandler(listJobsOperation, async ({ caller, query }) => {
+export const handler = apiHandler(operation, async ({ caller, query }) => {
   const limit = query.limit === undefined ? 25 : Number(query.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100)
     throw badRequest('limit must be a whole number from 1 to 100');

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError, conflict } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
 import { parseEnvironment } from '../../contracts/handler-environment';
-import { submitJobOperation } from './operation';
+import { operation } from './operation';
 import { getVisibleAlgorithm } from '../../algorithms/algorithm-store';
 import { s3 } from '../../core/aws-clients';
 import { IMAGING_BUCKET, jobManifestKey } from '../../contracts/bucket-layout';
@@ -19,7 +19,7 @@ import { newResultSigningKey } from '../result-record';
 import { acquireJobSlots, releaseJobSlots } from '../job-slots';
 import { advanceJob, getJob, putJob, recordSubmission } from '../job-store';
 
-parseEnvironment(submitJobOperation);
+parseEnvironment(operation);
 
 interface SubmitJobRequest {
   algorithm: string;
@@ -37,7 +37,7 @@ const batch = new BatchClient({});
  * AWS Batch. A refused submission writes nothing; a failed SubmitJob leaves the job Failed with
  * the reason and its slots free.
  */
-export const handler = apiHandler<SubmitJobRequest>(submitJobOperation, async ({ caller, body, headers }) => {
+export const handler = apiHandler<SubmitJobRequest>(operation, async ({ caller, body, headers }) => {
   const id = randomUUID();
   const idempotencyKey = headers['idempotency-key'];
   if (idempotencyKey !== undefined) {

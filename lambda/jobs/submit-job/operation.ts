@@ -1,19 +1,14 @@
-import { ApiOperation, schemaRef } from '../../contracts/handler-deployment';
-import { jobsSchemas } from '../schemas';
+import { apiOperation, schemaRef } from '../../contracts/handler-deployment';
 import { UPLOADS_PREFIX, IMAGES_PREFIX, JOBS_PREFIX } from '../../contracts/bucket-layout';
 import { OBJECT_ENCRYPTION } from '../../contracts/permissions';
 import { JOB_LIMITS } from '../../contracts/job-queues';
+import { jobsSchemas } from '../schemas';
 
-/** `POST /v1/jobs`. */
-export const submitJobOperation: ApiOperation = {
-  operationId: 'submitJob',
-  method: 'POST',
-  path: '/v1/jobs',
+export const operation = apiOperation('jobs/submit-job', 'POST /v1/jobs', {
   summary:
     'Run an algorithm on inputs that match one of its interfaces; an Idempotency-Key header makes retries safe',
   requestSchema: schemaRef(jobsSchemas, 'SubmitJobRequest'),
   responses: { 201: schemaRef(jobsSchemas, 'Job'), 200: schemaRef(jobsSchemas, 'Job') },
-  handler: 'jobs/submit-job',
   permissions: {
     // The algorithm, each image or upload named as an input, the idempotency key, the slots,
     // then the job; its manifest and copies of its input files go under jobs/.
@@ -34,4 +29,4 @@ export const submitJobOperation: ApiOperation = {
     submitsJobs: true,
   },
   settings: [JOB_LIMITS],
-};
+});

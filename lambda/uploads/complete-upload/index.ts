@@ -7,14 +7,14 @@ import {
 import { badRequest, conflict } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
 import { parseEnvironment } from '../../contracts/handler-environment';
-import { completeUploadOperation } from './operation';
+import { operation } from './operation';
 import { s3 } from '../../core/aws-clients';
 import { uploadView } from '../upload-record';
 import { releaseUploadBytes } from '../upload-quota';
 import { IMAGING_BUCKET } from '../../contracts/bucket-layout';
 import { finishUpload, getOwnedUpload } from '../upload-store';
 
-parseEnvironment(completeUploadOperation);
+parseEnvironment(operation);
 
 interface CompleteUploadRequest {
   parts: { partNumber: number; etag: string }[];
@@ -24,7 +24,7 @@ const { imagingBucket } = IMAGING_BUCKET.read();
 
 /** `POST /v1/uploads/{uploadId}/complete`: joins the parts; the upload is then Completed. */
 export const handler = apiHandler<CompleteUploadRequest>(
-  completeUploadOperation,
+  operation,
   async ({ caller, pathParameters, body }) => {
     const upload = await getOwnedUpload(pathParameters.uploadId, caller.userId);
     if (upload.status !== 'Pending') throw conflict(`upload ${upload.id} is ${upload.status}`);

@@ -1,17 +1,12 @@
-import { ApiOperation, schemaRef } from '../../contracts/handler-deployment';
-import { uploadsSchemas } from '../schemas';
+import { apiOperation, schemaRef } from '../../contracts/handler-deployment';
 import { UPLOADS_PREFIX } from '../../contracts/bucket-layout';
 import { OBJECT_ENCRYPTION } from '../../contracts/permissions';
+import { uploadsSchemas } from '../schemas';
 
-/** `POST /v1/uploads/{uploadId}/complete`. */
-export const completeUploadOperation: ApiOperation = {
-  operationId: 'completeUpload',
-  method: 'POST',
-  path: '/v1/uploads/{uploadId}/complete',
+export const operation = apiOperation('uploads/complete-upload', 'POST /v1/uploads/{uploadId}/complete', {
   summary: 'Finish an upload from its parts and their ETags',
   requestSchema: schemaRef(uploadsSchemas, 'CompleteUploadRequest'),
   responses: { 200: schemaRef(uploadsSchemas, 'Upload') },
-  handler: 'uploads/complete-upload',
   permissions: {
     // getOwnedUpload, then finishUpload's conditional update; a file of the wrong size is
     // deleted and its quota returned.
@@ -22,4 +17,4 @@ export const completeUploadOperation: ApiOperation = {
     ],
     objectEncryption: OBJECT_ENCRYPTION,
   },
-};
+});

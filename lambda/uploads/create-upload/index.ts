@@ -2,7 +2,7 @@ import { AbortMultipartUploadCommand, CreateMultipartUploadCommand } from '@aws-
 import { randomUUID } from 'node:crypto';
 import { apiHandler } from '../../api/api-handler';
 import { parseEnvironment } from '../../contracts/handler-environment';
-import { createUploadOperation } from './operation';
+import { operation } from './operation';
 import { s3 } from '../../core/aws-clients';
 import { IMAGING_BUCKET, uploadObjectKey } from '../../contracts/bucket-layout';
 import { UPLOAD_LIMITS } from '../../contracts/upload-limits';
@@ -11,7 +11,7 @@ import { UploadRecord, uploadView } from '../upload-record';
 import { releaseUploadBytes, reserveUploadBytes } from '../upload-quota';
 import { putUpload } from '../upload-store';
 
-parseEnvironment(createUploadOperation);
+parseEnvironment(operation);
 
 interface CreateUploadRequest {
   filename: string;
@@ -23,7 +23,7 @@ const limits = UPLOAD_LIMITS.read();
 const { imagingBucket } = IMAGING_BUCKET.read();
 
 /** `POST /v1/uploads`: reserves quota, starts the S3 multipart upload, records it as Pending. */
-export const handler = apiHandler<CreateUploadRequest>(createUploadOperation, async ({ caller, body }) => {
+export const handler = apiHandler<CreateUploadRequest>(operation, async ({ caller, body }) => {
   const quota = caller.verified ? limits.uploadQuotaVerifiedBytes : limits.uploadQuotaUnverifiedBytes;
   await reserveUploadBytes(caller.userId, body.size, quota);
 

@@ -1,18 +1,13 @@
-import { ApiOperation, schemaRef } from '../../contracts/handler-deployment';
-import { uploadsSchemas } from '../schemas';
+import { apiOperation, schemaRef } from '../../contracts/handler-deployment';
 import { UPLOADS_PREFIX } from '../../contracts/bucket-layout';
 import { OBJECT_ENCRYPTION } from '../../contracts/permissions';
 import { UPLOAD_LIMITS } from '../../contracts/upload-limits';
+import { uploadsSchemas } from '../schemas';
 
-/** `POST /v1/uploads`. */
-export const createUploadOperation: ApiOperation = {
-  operationId: 'createUpload',
-  method: 'POST',
-  path: '/v1/uploads',
+export const operation = apiOperation('uploads/create-upload', 'POST /v1/uploads', {
   summary: "Start a multipart upload of one file into the caller's space; counts against the quota",
   requestSchema: schemaRef(uploadsSchemas, 'CreateUploadRequest'),
   responses: { 201: schemaRef(uploadsSchemas, 'Upload') },
-  handler: 'uploads/create-upload',
   permissions: {
     // putUpload; reserveUploadBytes and releaseUploadBytes update the usage counter,
     // uploadBytesInUse reads it to explain a refusal.
@@ -22,4 +17,4 @@ export const createUploadOperation: ApiOperation = {
     objectEncryption: OBJECT_ENCRYPTION,
   },
   settings: [UPLOAD_LIMITS],
-};
+});

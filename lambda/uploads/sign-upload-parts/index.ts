@@ -3,14 +3,14 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { badRequest, conflict } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
 import { parseEnvironment } from '../../contracts/handler-environment';
-import { signUploadPartsOperation } from './operation';
+import { operation } from './operation';
 import { s3ForUploaders } from '../../core/aws-clients';
 import { partBytes } from '../part-plan';
 import { IMAGING_BUCKET } from '../../contracts/bucket-layout';
 import { UPLOAD_LIMITS } from '../../contracts/upload-limits';
 import { getOwnedUpload } from '../upload-store';
 
-parseEnvironment(signUploadPartsOperation);
+parseEnvironment(operation);
 
 const { uploadPartUrlSeconds } = UPLOAD_LIMITS.read();
 const { imagingBucket } = IMAGING_BUCKET.read();
@@ -20,7 +20,7 @@ const { imagingBucket } = IMAGING_BUCKET.read();
  * number and signs its exact length, so it uploads that part only, and expires.
  */
 export const handler = apiHandler<{ partNumbers: number[] }>(
-  signUploadPartsOperation,
+  operation,
   async ({ caller, pathParameters, body }) => {
     const upload = await getOwnedUpload(pathParameters.uploadId, caller.userId);
     if (upload.status !== 'Pending')

@@ -3,7 +3,7 @@ import { BackgroundFunction } from '../../contracts/handler-deployment';
 import { UPLOAD_LIMITS } from '../../contracts/upload-limits';
 
 /** Every hour, aborts the uploads left Pending past the limit. */
-export const uploadSweeperFunction: BackgroundFunction = {
+export const backgroundFunction: BackgroundFunction = {
   handler: 'uploads/upload-sweeper',
   description: 'Aborts uploads left Pending past the limit and returns their quota',
   trigger: { kind: 'schedule', everyMinutes: 60 },

@@ -8,9 +8,9 @@ import { tableName } from '../../contracts/tables';
 import { UPLOAD_LIMITS } from '../../contracts/upload-limits';
 import { abortUpload } from '../abort-pending-upload';
 import { UploadRecord } from '../upload-record';
-import { uploadSweeperFunction } from './function';
+import { backgroundFunction } from './function';
 
-parseEnvironment(uploadSweeperFunction);
+parseEnvironment(backgroundFunction);
 const { incompleteUploadDays } = UPLOAD_LIMITS.read();
 const { imagingBucket } = IMAGING_BUCKET.read();
 

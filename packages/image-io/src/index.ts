@@ -10,4 +10,4 @@ export { LIBVIPS_MISSING } from './picture-reader';
 
 // Decoding one DICOM frame, and the WebAssembly files that its codecs load from beside a bundle.
 export { decodeFrame, type FrameFormat } from './dicom-frame-decoder';
-export { CODEC_WASM_FILES } from './wasm-codec';
+export { CODEC_WASM_FILES } from './codec-files';
