@@ -259,7 +259,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         logs: urls.logs,
       },
       ...clients,
-      conversionQueueUrl: settings.conversionQueueUrl as string,
+      conversionQueueUrl: settings.conversionQueueUrl,
       bucketName,
       signingKeySecretArn: signingSecret.arn,
     };

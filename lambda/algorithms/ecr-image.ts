@@ -5,6 +5,7 @@ import {
   GetDownloadUrlForLayerCommand,
 } from '@aws-sdk/client-ecr';
 import { badRequest } from '../api/api-error';
+import { variableName } from '../contracts/settings';
 import { checkImageFacts } from './image-facts';
 
 let ecr: ECRClient | undefined;
@@ -76,9 +77,10 @@ export async function checkEcrImage(
     architecture?: string;
     config?: { User?: string; Env?: string[] | null };
   };
-  // Batch runs the image with the job runner layered on (runner-layer.ts), which runs as root and
-  // records the author's own USER; the contract's check is on that user.
-  const authorUser = config.config?.Env?.find((entry) => entry.startsWith('ALGORITHM_USER='));
+  // Batch runs the image with the job runner layered on (containers/jobs/runner/deploy.ts), which
+  // runs as root and records the author's own USER; the contract's check is on that user.
+  const recorded = `${variableName('algorithmUser')}=`;
+  const authorUser = config.config?.Env?.find((entry) => entry.startsWith(recorded));
   if (authorUser === undefined) {
     throw badRequest(
       `${where} has no job runner layer; the platform's build adds it to the author's image before a version is registered`,
@@ -86,7 +88,7 @@ export async function checkEcrImage(
   }
   checkImageFacts(
     {
-      user: authorUser.slice('ALGORITHM_USER='.length),
+      user: authorUser.slice(recorded.length),
       os: config.os ?? '',
       architecture: config.architecture ?? '',
     },

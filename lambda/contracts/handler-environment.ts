@@ -1,7 +1,7 @@
 import { IMAGING_BUCKET } from './bucket-layout';
 import { CONVERSION_QUEUE_URL } from './conversion-queue';
 import { CONVERSION_SCRATCH, CONVERTER_JOBS } from './converter-jobs';
-import { ApiOperation, ContainerDeployment, HandlerDeployment } from './handler-deployment';
+import { ContainerDeployment, HandlerDeployment } from './handler-deployment';
 import { IMAGE_CHECKS, JOB_DEFINITIONS } from './job-definitions';
 import { JOB_LIMITS, JOB_LOGS, JOB_QUEUES } from './job-queues';
 import { SettingsGroup, SettingsShape, SettingValues } from './settings';
@@ -81,7 +81,7 @@ export function environmentVariables(
  * Checks a handler's environment when it starts (at cold start, before its first event): every
  * variable its deployment says it gets must be there and well-formed, or it fails naming them.
  */
-export function parseEnvironment(deployment: Deployment | ApiOperation, env = process.env): void {
+export function parseEnvironment(deployment: Deployment, env = process.env): void {
   const problems: string[] = [];
   for (const group of environmentGroups(deployment)) {
     try {

@@ -1,4 +1,8 @@
+import * as z from 'zod/mini';
 import { settingsGroup, text, wholeNumber } from './settings';
+
+/** A value as the image had it, which may be empty (an image without USER). */
+const recorded = z.string();
 
 /**
  * What the job runner is told by the platform, besides the job's manifest: how long an algorithm
@@ -7,3 +11,18 @@ import { settingsGroup, text, wholeNumber } from './settings';
  */
 export const RUNNER_GRACE = settingsGroup('the grace period', { graceSeconds: wholeNumber });
 export const RESULT_SIGNING = settingsGroup('the result signing key', { resultSigningKey: text });
+
+/**
+ * What the runner layer records of the image it is added to, as the image's own variables: its
+ * ENTRYPOINT, CMD and ENV as JSON lists, its USER and working directory, and the runner's own
+ * Node (a JSON list: loader, arguments, binary). Activation reads the recorded USER from the
+ * image's configuration; the runner reads all of it when the job starts.
+ */
+export const RUNNER_LAYER = settingsGroup('the runner layer', {
+  algorithmEntrypoint: recorded,
+  algorithmCmd: recorded,
+  algorithmUser: recorded,
+  algorithmWorkdir: recorded,
+  algorithmEnv: recorded,
+  runnerNode: text,
+});

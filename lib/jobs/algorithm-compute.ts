@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -99,7 +100,7 @@ export class AlgorithmCompute extends Construct {
   }
 
   /** Lets jobs run images from the repository. */
-  grantImagePull(repository: ecr.IRepository): void {
-    this.roles.grantImagePull(repository);
+  grantImagePull(repository: ecr.IRepository): iam.Grant {
+    return this.roles.grantImagePull(repository);
   }
 }

@@ -57,8 +57,8 @@ export class JobRoles extends Construct {
   }
 
   /** Lets jobs run images from the repository. */
-  grantImagePull(repository: ecr.IRepository): void {
-    repository.grantPull(this.executionRole);
+  grantImagePull(repository: ecr.IRepository): iam.Grant {
+    return repository.grantPull(this.executionRole);
   }
 
   /**

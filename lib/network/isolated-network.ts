@@ -161,7 +161,8 @@ export class IsolatedNetwork extends Construct {
 
   private addGatewayEndpoint(id: string, service: ec2.GatewayVpcEndpointAwsService): ec2.GatewayVpcEndpoint {
     const endpoint = this.vpc.addGatewayEndpoint(id, { service, subnets: [this.subnets] });
-    const prefixList = new GatewayPrefixList(this, `${id}PrefixList`, {
+    // One scope per gateway endpoint, named as the endpoint is.
+    const prefixList = new GatewayPrefixList(new Construct(this, id), 'PrefixList', {
       service,
       logGroup: this.lookupLogGroup,
     });

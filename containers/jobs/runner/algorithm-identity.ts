@@ -1,4 +1,6 @@
 import * as fs from 'node:fs';
+import { RUNNER_LAYER } from '../../../lambda/contracts/job-runner';
+import { variableName } from '../../../lambda/contracts/settings';
 
 /**
  * The supplementary group every algorithm process carries on AWS Batch. The instances' firewall
@@ -18,19 +20,20 @@ export interface AlgorithmProgram {
 
 /** Reads what the runner layer recorded about the image it was added to. */
 export function algorithmProgram(env: NodeJS.ProcessEnv): AlgorithmProgram {
-  const list = (name: string) => {
-    const value = env[name] ? (JSON.parse(env[name]!) as unknown) : [];
-    if (!Array.isArray(value)) throw new Error(`${name} must be a JSON list`);
+  const layer = RUNNER_LAYER.parse(env);
+  const list = (setting: 'algorithmEntrypoint' | 'algorithmCmd' | 'algorithmEnv') => {
+    const value = layer[setting] ? (JSON.parse(layer[setting]) as unknown) : [];
+    if (!Array.isArray(value)) throw new Error(`${variableName(setting)} must be a JSON list`);
     return value.map(String);
   };
-  const command = [...list('ALGORITHM_ENTRYPOINT'), ...list('ALGORITHM_CMD')];
+  const command = [...list('algorithmEntrypoint'), ...list('algorithmCmd')];
   if (command.length === 0) throw new Error('the algorithm image has neither ENTRYPOINT nor CMD');
   return {
     command,
-    user: env.ALGORITHM_USER ?? '',
-    workingDir: env.ALGORITHM_WORKDIR || '/',
+    user: layer.algorithmUser,
+    workingDir: layer.algorithmWorkdir || '/',
     environment: Object.fromEntries(
-      list('ALGORITHM_ENV').map((entry) => [
+      list('algorithmEnv').map((entry) => [
         entry.slice(0, entry.indexOf('=')),
         entry.slice(entry.indexOf('=') + 1),
       ]),

@@ -2,6 +2,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { RUNNER_LAYER } from '../../../lambda/contracts/job-runner';
 
 /** Where the runner lives in an algorithm image, apart from anything of the image's own. */
 export const RUNNER_HOME = '/opt/platform-runner';
@@ -45,17 +46,22 @@ export async function stageRunnerLayer(dir: string, baseImage: string, config: I
   for (const library of sharedLibraries(process.execPath)) {
     await fs.promises.copyFile(library, path.join(home, 'lib', path.basename(library)));
   }
+  const recorded = RUNNER_LAYER.variables({
+    algorithmEntrypoint: JSON.stringify(config.Entrypoint ?? []),
+    algorithmCmd: JSON.stringify(config.Cmd ?? []),
+    algorithmUser: config.User ?? '',
+    algorithmWorkdir: config.WorkingDir || '/',
+    algorithmEnv: JSON.stringify(config.Env ?? []),
+    runnerNode: JSON.stringify(RUNNER_NODE),
+  });
   // Quoted for ENV, whose values would otherwise expand `$`.
   const quoted = (text: string) => JSON.stringify(text).replace(/\$/g, '\\$');
-  const json = (value: unknown) => quoted(JSON.stringify(value ?? []));
   const containerfile = [
     `FROM ${baseImage}`,
     `COPY platform-runner/ ${RUNNER_HOME}/`,
     'USER 0:0',
     `RUN ${JSON.stringify([...RUNNER_NODE, `${RUNNER_HOME}/strip-privileges.js`])}`,
-    `ENV ALGORITHM_ENTRYPOINT=${json(config.Entrypoint)} ALGORITHM_CMD=${json(config.Cmd)}`,
-    `ENV ALGORITHM_USER=${quoted(config.User ?? '')} ALGORITHM_WORKDIR=${quoted(config.WorkingDir || '/')}`,
-    `ENV ALGORITHM_ENV=${json(config.Env)} RUNNER_NODE=${json(RUNNER_NODE)}`,
+    ...Object.entries(recorded).map(([name, value]) => `ENV ${name}=${quoted(value)}`),
     `ENTRYPOINT ${JSON.stringify([...RUNNER_NODE, `${RUNNER_HOME}/runner.js`])}`,
     'CMD []',
   ];

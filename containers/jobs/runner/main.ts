@@ -5,17 +5,9 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RESULT_SIGNING, RUNNER_GRACE } from '../../../lambda/contracts/job-runner';
+import { RESULT_SIGNING, RUNNER_GRACE, RUNNER_LAYER } from '../../../lambda/contracts/job-runner';
 import { s3 as s3Client } from '../../../lambda/core/aws-clients';
 import { readManifest, runJob } from './run-job';
-
-const ALGORITHM_VARIABLES = [
-  'ALGORITHM_ENTRYPOINT',
-  'ALGORITHM_CMD',
-  'ALGORITHM_USER',
-  'ALGORITHM_WORKDIR',
-  'ALGORITHM_ENV',
-];
 
 async function main(): Promise<void> {
   const manifestUri = process.argv[process.argv.indexOf('--manifest') + 1] ?? '';
@@ -27,6 +19,7 @@ async function main(): Promise<void> {
   const [, bucket, key] = location;
   const { resultSigningKey } = RESULT_SIGNING.read();
   const { graceSeconds } = RUNNER_GRACE.read();
+  const layer = RUNNER_LAYER.read();
   const s3 = s3Client();
   const manifest = await readManifest(s3, bucket, key);
   const launcher = path.join(__dirname, 'launch-algorithm.js');
@@ -43,10 +36,8 @@ async function main(): Promise<void> {
     launcher: {
       start: () => {
         // The launcher sees only what it needs: the image's program, user and environment.
-        const env = Object.fromEntries(ALGORITHM_VARIABLES.map((name) => [name, process.env[name] ?? '']));
-        const [node, ...nodeArgs] = JSON.parse(
-          process.env.RUNNER_NODE ?? JSON.stringify([process.execPath]),
-        ) as string[];
+        const env = RUNNER_LAYER.variables(layer);
+        const [node, ...nodeArgs] = JSON.parse(layer.runnerNode) as string[];
         const child = spawn(node, [...nodeArgs, launcher], { env, stdio: ['ignore', 'pipe', 'pipe'] });
         return {
           child,
