@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultPlatformConfig } from '../lib/config/platform-config';
 import { localOptionsFromEnvironment } from '../local/local-options';
+import { API_OPERATIONS, BACKGROUND_FUNCTIONS } from '../lambda/deployments';
 import { startLocalPlatform } from '../local/local-platform';
 import { freeLocalPorts } from '../test/helpers/free-ports';
 
@@ -26,14 +27,11 @@ async function benchHandlers(
 ): Promise<void> {
   console.log('\n## Handlers: bundle size and cold module load (fresh Node.js process, median of 5)');
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-bundles-'));
-  const folders = fs
-    .readdirSync(LAMBDA_DIR)
-    .flatMap((capability) =>
-      fs.readdirSync(path.join(LAMBDA_DIR, capability)).map((f) => path.join(capability, f)),
-    )
-    .filter((f) => fs.existsSync(path.join(LAMBDA_DIR, f, 'index.ts')))
-    .sort();
-  for (const folder of folders) {
+  const deployments = [...API_OPERATIONS, ...BACKGROUND_FUNCTIONS].sort((a, b) =>
+    a.handler.localeCompare(b.handler),
+  );
+  for (const deployment of deployments) {
+    const folder = deployment.handler;
     const outfile = path.join(outDir, `${path.basename(folder)}.js`);
     await build({
       entryPoints: [path.join(LAMBDA_DIR, folder, 'index.ts')],
@@ -42,8 +40,8 @@ async function benchHandlers(
       platform: 'node',
       target: 'node20',
       format: 'cjs',
-      // As the converter's function: libvips is native and left out of its bundle.
-      external: ['sharp'],
+      // As its function is bundled: native libraries such as libvips left out.
+      external: 'externalModules' in deployment ? [...(deployment.externalModules ?? [])] : [],
       outfile,
       logLevel: 'silent',
     });

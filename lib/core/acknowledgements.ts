@@ -27,22 +27,22 @@ export const REASONS = {
     'This is a dead-letter queue; a queue behind it would only move the same failed messages once more.',
 } as const;
 
-/** The rule packs whose Lambda rules the platform's functions answer the same way. */
-const LAMBDA_PACKS = ['HIPAA.Security', 'NIST.800.53.R5'];
+/** The two rule packs that share their rule names (`LambdaDLQ`, `IAMNoInlinePolicy`, ...). */
+const PACKS = ['HIPAA.Security', 'NIST.800.53.R5'];
 
 /** Acknowledges findings on `scope` with the reasons given. */
 export function acknowledge(scope: IConstruct, ...findings: { id: string; reason: string }[]): void {
   Validations.of(scope).acknowledge(...findings);
 }
 
-/** A Lambda rule of both packs, with one reason. */
-export function acknowledgeLambdaRule(scope: IConstruct, rule: string, reason: string): void {
-  acknowledge(scope, ...LAMBDA_PACKS.map((pack) => ({ id: `${pack}-${rule}`, reason })));
+/** A rule of both the HIPAA and the NIST pack, with one reason. */
+export function acknowledgeHipaaAndNist(scope: IConstruct, rule: string, reason: string): void {
+  acknowledge(scope, ...PACKS.map((pack) => ({ id: `${pack}-${rule}`, reason })));
 }
 
 /** An inline policy on a role of the platform's own, in both packs. */
 export function acknowledgeInlinePolicy(role: IConstruct): void {
-  acknowledgeLambdaRule(role, 'IAMNoInlinePolicy', REASONS.inlinePolicy);
+  acknowledgeHipaaAndNist(role, 'IAMNoInlinePolicy', REASONS.inlinePolicy);
 }
 
 /**

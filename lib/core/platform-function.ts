@@ -8,7 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
 import { FunctionSizing } from '../../lambda/contracts/handler-deployment';
-import { acknowledge, acknowledgeInlinePolicy, acknowledgeLambdaRule, REASONS } from './acknowledgements';
+import { acknowledge, acknowledgeInlinePolicy, acknowledgeHipaaAndNist, REASONS } from './acknowledgements';
 
 /** The project's root: handlers live in `lambda/`, and bundling mounts this folder as its input. */
 const PROJECT_DIR = path.join(__dirname, '..', '..');
@@ -146,9 +146,9 @@ export class PlatformFunction extends Construct implements iam.IGrantable {
 
     acknowledge(this.role, { id: 'AwsSolutions-IAM5[Resource::*]', reason: REASONS.xrayWildcard });
     acknowledgeInlinePolicy(this.role);
-    acknowledgeLambdaRule(this.function, 'LambdaConcurrency', REASONS.concurrency);
-    acknowledgeLambdaRule(this.function, 'LambdaInsideVPC', REASONS.noVpc);
+    acknowledgeHipaaAndNist(this.function, 'LambdaConcurrency', REASONS.concurrency);
+    acknowledgeHipaaAndNist(this.function, 'LambdaInsideVPC', REASONS.noVpc);
     const noDeadLetters = props.deadLetterQueue ? undefined : NO_DEAD_LETTER_QUEUE[props.invokedBy];
-    if (noDeadLetters) acknowledgeLambdaRule(this.function, 'LambdaDLQ', noDeadLetters);
+    if (noDeadLetters) acknowledgeHipaaAndNist(this.function, 'LambdaDLQ', noDeadLetters);
   }
 }

@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
+import { acknowledgeInlinePolicy } from '../core/acknowledgements';
 import { JobResourceNames } from './job-resource-names';
 import {
   jobInputsPrefix,
@@ -46,14 +47,7 @@ export class JobRoles extends Construct {
     this.instanceRole = this.createInstanceRole();
     this.executionRole = this.createExecutionRole(props.names.jobExecutionRole);
     this.jobRole = this.createJobRole(props);
-    const inlinePolicy =
-      'The policy is attached to this one role and holds only the grants of its one holder in the job; a customer-managed policy would carry the same statements.';
-    for (const role of [this.instanceRole, this.executionRole, this.jobRole]) {
-      Validations.of(role).acknowledge(
-        { id: 'HIPAA.Security-IAMNoInlinePolicy', reason: inlinePolicy },
-        { id: 'NIST.800.53.R5-IAMNoInlinePolicy', reason: inlinePolicy },
-      );
-    }
+    for (const role of [this.instanceRole, this.executionRole, this.jobRole]) acknowledgeInlinePolicy(role);
   }
 
   /** Lets jobs run images from the repository. */

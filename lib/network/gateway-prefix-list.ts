@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { acknowledgeHipaaAndNist } from '../core/acknowledgements';
 
 export interface GatewayPrefixListProps {
   readonly service: ec2.GatewayVpcEndpointAwsService;
@@ -36,17 +37,15 @@ export class GatewayPrefixList extends Construct {
       logGroup: props.logGroup,
     });
     this.prefixListId = resource.getResponseField('PrefixLists.0.PrefixListId');
-    Validations.of(resource).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'ec2:DescribeManagedPrefixLists supports no resource-level permissions (Service Authorization Reference); the lookup only reads the AWS-managed prefix list ids.',
-      },
-      ...['HIPAA.Security', 'NIST.800.53.R5'].map((pack) => ({
-        id: `${pack}-IAMNoInlinePolicy`,
-        reason:
-          'The policy is attached to the one role of the lookup function and holds only its one read-only call; a customer-managed policy would carry the same statement.',
-      })),
+    Validations.of(resource).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ec2:DescribeManagedPrefixLists supports no resource-level permissions (Service Authorization Reference); the lookup only reads the AWS-managed prefix list ids.',
+    });
+    acknowledgeHipaaAndNist(
+      resource,
+      'IAMNoInlinePolicy',
+      'The policy is attached to the one role of the lookup function and holds only its one read-only call; a customer-managed policy would carry the same statement.',
     );
     acknowledgeLookupFunction(Stack.of(this));
   }
@@ -64,14 +63,10 @@ function acknowledgeLookupFunction(stack: Stack): void {
     LambdaInsideVPC:
       'It calls the EC2 API once per deploy to read AWS-managed prefix list ids, which needs no network of the platform and touches no data.',
   };
-  Validations.of(fn).acknowledge(
-    ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((pack) =>
-      Object.entries(reasons).map(([rule, reason]) => ({ id: `${pack}-${rule}`, reason })),
-    ),
-    {
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        'The AwsCustomResource function comes with this role from aws-cdk-lib; the managed policy only lets it write its own logs, and the function runs only at deploy time.',
-    },
-  );
+  for (const [rule, reason] of Object.entries(reasons)) acknowledgeHipaaAndNist(fn, rule, reason);
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason:
+      'The AwsCustomResource function comes with this role from aws-cdk-lib; the managed policy only lets it write its own logs, and the function runs only at deploy time.',
+  });
 }

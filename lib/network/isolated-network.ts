@@ -1,10 +1,11 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledgeHipaaAndNist } from '../core/acknowledgements';
 import { GatewayPrefixList } from './gateway-prefix-list';
 
 const HTTPS = ec2.Port.tcp(443);
@@ -86,12 +87,10 @@ export class IsolatedNetwork extends Construct {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
-    Validations.of(flowLog).acknowledge(
-      ...['HIPAA.Security', 'NIST.800.53.R5'].map((pack) => ({
-        id: `${pack}-IAMNoInlinePolicy`,
-        reason:
-          'The policy is attached to the flow log delivery role and lets it write only to the flow log group; a customer-managed policy would carry the same statements.',
-      })),
+    acknowledgeHipaaAndNist(
+      flowLog,
+      'IAMNoInlinePolicy',
+      'The policy is attached to the flow log delivery role and lets it write only to the flow log group; a customer-managed policy would carry the same statements.',
     );
     this.lookupLogGroup = new logs.LogGroup(this, 'PrefixListLookupLogs', {
       encryptionKey: props.flowLogEncryptionKey,
