@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -144,6 +144,18 @@ export class PlatformFunction extends Construct implements iam.IGrantable {
       },
     });
 
+    // Lambda sends a failed asynchronous event to the dead-letter queue with this role; an
+    // encrypted queue takes it only from a sender that may use its key through SQS.
+    const deadLetterKey = props.deadLetterQueue?.encryptionMasterKey;
+    if (deadLetterKey) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [deadLetterKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `sqs.${Stack.of(this).region}.amazonaws.com` } },
+        }),
+      );
+    }
     acknowledge(this.role, { id: 'AwsSolutions-IAM5[Resource::*]', reason: REASONS.xrayWildcard });
     acknowledgeInlinePolicy(this.role);
     acknowledgeHipaaAndNist(this.function, 'LambdaConcurrency', REASONS.concurrency);

@@ -1,10 +1,12 @@
 import { Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ImageConverterJobs } from '../../containers/images/converter/deploy';
 import { configSettings } from '../config/config-settings';
 import { PlatformConfig } from '../config/platform-config';
+import { acknowledgeWildcard } from '../core/acknowledgements';
 import { HandlerAccess } from '../core/handler-access';
 import { publishedValue } from '../core/published-value';
 import { AlgorithmCompute } from '../jobs/algorithm-compute';
@@ -73,5 +75,17 @@ export class ComputeStack extends Stack {
       platformKey: data.platformKey.key,
       logRetentionDays: config.retention.logRetentionDays,
     });
+    // A version names an image of any repository of this account, as activation checks it; the
+    // execution role pulls it when Batch starts the job.
+    const algorithmImages = ecr.Repository.fromRepositoryAttributes(this, 'AlgorithmImages', {
+      repositoryName: '*',
+      repositoryArn: this.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' }),
+    });
+    this.algorithms.grantImagePull(algorithmImages);
+    acknowledgeWildcard(
+      this.algorithms.roles.executionRole,
+      algorithmImages.repositoryArn,
+      "Editors name their image's repository, any of this account's; the execution role only pulls from them, as the API's activation only reads them.",
+    );
   }
 }

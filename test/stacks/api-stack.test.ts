@@ -938,6 +938,23 @@ describe('api stack background handlers', () => {
     ]);
   });
 
+  test('a function with a dead-letter queue may use its key through SQS, or its failed events could not be kept', () => {
+    for (const handlerName of ['batch-job-state-change', 'upload-sweeper', 'fail-converter-job']) {
+      const fn = functionNamed(handlerName);
+      const roleId = fn.properties.Role['Fn::GetAtt'][0];
+      const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+      const viaSqs = statements.filter(
+        (s) => s.Condition?.StringEquals?.['kms:ViaService'] === 'sqs.eu-central-1.amazonaws.com',
+      );
+      expect([handlerName, viaSqs.flatMap((s) => [s.Action].flat()).sort()]).toEqual([
+        handlerName,
+        ['kms:Decrypt', 'kms:GenerateDataKey'],
+      ]);
+    }
+  });
+
   test('failed background invocations land in an encrypted dead-letter queue', () => {
     for (const handlerName of ['batch-job-state-change', 'upload-sweeper', 'fail-converter-job']) {
       const fn = functionNamed(handlerName);

@@ -394,6 +394,26 @@ describe('compute stack', () => {
   });
 });
 
+describe('compute stack: algorithm images', () => {
+  test('the job execution role may pull the images of any repository of the account, and only pull', () => {
+    const { platform } = synthPlatform();
+    const resources = Template.fromStack(platform.compute).toJSON().Resources as Resources;
+    const [roleId] = Object.entries(resources).find(
+      ([, r]) => r.Type === 'AWS::IAM::Role' && /^Pulls the images/.test(r.Properties.Description),
+    )!;
+    const grants = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(roleId))
+      .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[])
+      .filter((s) => [s.Action].flat().some((a) => a.startsWith('ecr:')));
+    const onRepositories = grants.filter((s) => JSON.stringify(s.Resource).endsWith(':repository/*"]]}'));
+    expect(onRepositories.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+      'ecr:BatchCheckLayerAvailability',
+      'ecr:BatchGetImage',
+      'ecr:GetDownloadUrlForLayer',
+    ]);
+  });
+});
+
 describe('compute stack with other converter sizes', () => {
   test('the configured vCPUs, memory, disk and vCPU ceiling reach the job definition and environment', () => {
     const { platform } = synthPlatform({

@@ -43,6 +43,27 @@ describe('data stack', () => {
     });
   });
 
+  test("EventBridge may put failed events into the encrypted dead-letter queue, for this account's rules", () => {
+    const key = template.toJSON().Resources[keyId].Properties;
+    const forEvents = key.KeyPolicy.Statement.filter(
+      (s: { Principal?: { Service?: string } }) => s.Principal?.Service === 'events.amazonaws.com',
+    );
+    expect(forEvents).toHaveLength(1);
+    expect(forEvents[0].Action.sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(forEvents[0].Condition.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    const [queueId] = Object.keys(
+      template.findResources('AWS::SQS::Queue', { Properties: { MessageRetentionPeriod: 1209600 } }),
+    ).filter((id) => id.startsWith('BackgroundFailures'));
+    const policy = Object.values(template.findResources('AWS::SQS::QueuePolicy')).find((p) =>
+      JSON.stringify(p.Properties.Queues).includes(queueId),
+    )!;
+    const send = policy.Properties.PolicyDocument.Statement.find(
+      (s: { Principal?: { Service?: string } }) => s.Principal?.Service === 'events.amazonaws.com',
+    );
+    expect(send.Action).toBe('sqs:SendMessage');
+    expect(JSON.stringify(send.Condition.ArnLike['aws:SourceArn'])).toContain(':rule/ImagingPlatform-Api-*');
+  });
+
   test('every bucket blocks all public access', () => {
     const buckets = template.findResources('AWS::S3::Bucket');
     expect(Object.keys(buckets)).toHaveLength(2);
