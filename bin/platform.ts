@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
-import { loadPlatformConfig, PlatformConfigError } from '../lib/config/load-platform-config';
+import { checkDeployable, loadPlatformConfig, PlatformConfigError } from '../lib/config/load-platform-config';
 import { buildPlatform } from '../lib/platform';
 import { securityChecks } from '../lib/core/security-checks';
 
 const app = new App();
 try {
   const config = loadPlatformConfig(app.node.getAllContext());
-  buildPlatform(app, config, process.env.CDK_DEFAULT_ACCOUNT);
+  const account = config.account ?? process.env.CDK_DEFAULT_ACCOUNT;
+  checkDeployable(config, account);
+  buildPlatform(app, config, account);
 } catch (err) {
   if (err instanceof PlatformConfigError) {
     console.error(err.message);

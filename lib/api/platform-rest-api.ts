@@ -179,7 +179,7 @@ export class PlatformRestApi extends Construct {
       );
     }
 
-    addErrorResponses(this.restApi);
+    addErrorResponses(this.restApi, props.webOrigins);
 
     Validations.of(this.restApi.deploymentStage).acknowledge(
       ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((pack) => [
@@ -255,7 +255,18 @@ function accessLogFormat(): apigateway.AccessLogFormat {
  * Answers that API Gateway gives itself, before or instead of a handler, in the API's error shape.
  * `$context.error.messageString` is API Gateway's message, already quoted as a JSON string.
  */
-function addErrorResponses(restApi: apigateway.RestApi): void {
+function addErrorResponses(restApi: apigateway.RestApi, webOrigins: readonly string[]): void {
+  // Browsers show a page its answer only with CORS headers, errors of API Gateway's own included
+  // (401, 403, 429, validation). With one origin it is named; with several, the caller's origin
+  // is echoed: these answers carry no user data, only why the request was refused.
+  const cors: Record<string, string> =
+    webOrigins.length === 0
+      ? {}
+      : {
+          'Access-Control-Allow-Origin':
+            webOrigins.length === 1 ? `'${webOrigins[0]}'` : 'method.request.header.origin',
+          Vary: "'Origin'",
+        };
   const responses: [string, apigateway.ResponseType, string, string?][] = [
     ['Default4xx', apigateway.ResponseType.DEFAULT_4XX, 'RequestRefused'],
     ['Default5xx', apigateway.ResponseType.DEFAULT_5XX, 'InternalError'],
@@ -273,7 +284,7 @@ function addErrorResponses(restApi: apigateway.RestApi): void {
     restApi.addGatewayResponse(id, {
       type,
       statusCode,
-      responseHeaders: { 'Content-Type': "'application/json'", 'Cache-Control': "'no-store'" },
+      responseHeaders: { 'Content-Type': "'application/json'", 'Cache-Control': "'no-store'", ...cors },
       templates: {
         'application/json':
           code === 'NotFound'

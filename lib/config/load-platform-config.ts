@@ -57,6 +57,25 @@ export function loadPlatformConfig(
   return result.data;
 }
 
+/** Origins of local mode's own pages, which the embedded default lists. */
+const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
+
+/**
+ * Refuses a configuration that would deploy into `account` with what only local mode should
+ * have: browser origins on this machine (the embedded default), which a deployed API and bucket
+ * would then trust, while the deployment's own pages could not read their answers. Synth with no
+ * account (offline) is not a deploy, and passes.
+ */
+export function checkDeployable(config: PlatformConfig, account: string | undefined): void {
+  if (account === undefined) return;
+  const loopback = config.webOrigins.filter((origin) => LOOPBACK_ORIGIN.test(origin));
+  if (loopback.length > 0) {
+    throw new PlatformConfigError([
+      `webOrigins: names ${loopback.join(', ')}, which only local mode serves; set the origins of the pages that call this deployment (https://...), or [] for none`,
+    ]);
+  }
+}
+
 function readConfigFile(file: string, baseDir: string): JsonObject {
   const resolved = path.resolve(baseDir, file);
   let text: string;

@@ -1,7 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadPlatformConfig, PlatformConfigError } from '../../lib/config/load-platform-config';
+import {
+  checkDeployable,
+  loadPlatformConfig,
+  PlatformConfigError,
+} from '../../lib/config/load-platform-config';
 import { defaultPlatformConfig } from '../../lib/config/platform-config';
 
 function problemsOf(context: Record<string, unknown>): string[] {
@@ -161,6 +165,17 @@ describe('platform configuration', () => {
       maxVcpus: 512,
     });
     expect(config.account).toBe('012345678901');
+  });
+
+  test("a deploy keeps no local mode origin: synth with an account refuses the default's, offline synth takes it", () => {
+    expect(() => checkDeployable(defaultPlatformConfig, undefined)).not.toThrow();
+    expect(() => checkDeployable(defaultPlatformConfig, '123456789012')).toThrow(
+      /webOrigins: names http:\/\/localhost:4000, http:\/\/127\.0\.0\.1:4000, which only local mode serves/,
+    );
+    for (const webOrigins of [['https://viewer.example.org'], []]) {
+      const config = loadPlatformConfig({ platform: { account: '123456789012', webOrigins } });
+      expect(() => checkDeployable(config, config.account)).not.toThrow();
+    }
   });
 
   test('a missing or malformed config file is named', () => {

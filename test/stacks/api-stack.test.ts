@@ -540,6 +540,29 @@ describe('api stack', () => {
     }
   });
 
+  test("API Gateway's own errors carry CORS headers, so browsers of the configured origins can read them", () => {
+    const responses = ofType('AWS::ApiGateway::GatewayResponse').map(([, r]) => r.Properties);
+    expect(responses.length).toBeGreaterThan(0);
+    for (const response of responses) {
+      expect([response.ResponseType, response.ResponseParameters]).toMatchObject([
+        response.ResponseType,
+        {
+          // Two origins are configured: the caller's is echoed.
+          'gatewayresponse.header.Access-Control-Allow-Origin': 'method.request.header.origin',
+          'gatewayresponse.header.Vary': "'Origin'",
+        },
+      ]);
+    }
+    const single = Template.fromStack(
+      synthPlatform({ 'platform.webOrigins': '["https://viewer.example.org"]' }).platform.api,
+    );
+    for (const response of Object.values(single.findResources('AWS::ApiGateway::GatewayResponse'))) {
+      expect(
+        response.Properties.ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin'],
+      ).toBe("'https://viewer.example.org'");
+    }
+  });
+
   test('a path or method that no route has is answered 404 NotFound', () => {
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
