@@ -44,10 +44,30 @@ export function progressOf(detail: BatchJobDetail): JobProgress {
   }
 }
 
+/** Why Batch cancelled a job that never left its queue, by the reason of its time-limit action. */
+const CANCELLED_IN_QUEUE: readonly [RegExp, string][] = [
+  [
+    /CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY/,
+    "AWS had no instance for the job for as long as the platform waits (the account's vCPU quota for the instance type, or spot capacity); it was cancelled without running",
+  ],
+  [
+    /MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT/,
+    'no instance type of the queue has the memory, vCPUs or GPU the algorithm asks for; it was cancelled without running',
+  ],
+  [
+    /MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE/,
+    'the job needs more vCPUs than its queue may run at once; it was cancelled without running',
+  ],
+];
+
 /** The contract's reasons: memory for exit 137, the time limit, an image that would not start. */
 export function failureReason(detail: BatchJobDetail): string {
   const container = detail.container ?? detail.attempts?.at(-1)?.container;
   const reason = `${detail.statusReason ?? ''} ${container?.reason ?? ''}`;
+  if (/JobStateTimeLimit/.test(reason)) {
+    const known = CANCELLED_IN_QUEUE.find(([pattern]) => pattern.test(reason));
+    if (known) return known[1];
+  }
   if (/Job attempt duration exceeded timeout/i.test(reason)) return 'time limit exceeded';
   if (container?.exitCode === 137 || /OutOfMemory/i.test(reason))
     return 'the algorithm exceeded its memory limit';

@@ -120,6 +120,11 @@ export const platformConfigSchema = z
       instanceVolumeGiB: z.number().int().min(30).max(16_384),
       /** Whether an image whose ECR scan found critical vulnerabilities may become an active version. */
       criticalFindings: z.enum(['refuse', 'allow']),
+      /**
+       * Minutes a job waits in its queue while EC2 has no capacity for it (a G-instance vCPU quota
+       * of 0, spot shortage) before Batch cancels it and its slots are freed; 10 to 1440.
+       */
+      capacityWaitMinutes: z.number().int().min(10).max(1440),
     }),
     conversion: z.strictObject({
       /**
@@ -251,6 +256,7 @@ export const defaultPlatformConfig: PlatformConfig = {
     purchaseOption: 'both',
     instanceVolumeGiB: 100,
     criticalFindings: 'refuse',
+    capacityWaitMinutes: 120,
   },
   conversion: {
     lambdaMaxSetBytes: GiB,

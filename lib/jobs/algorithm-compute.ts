@@ -73,6 +73,7 @@ export class AlgorithmCompute extends Construct {
       instanceRole: this.roles.instanceRole,
       purchaseOption: compute.purchaseOption,
       longestJob: LONGEST_JOB,
+      capacityWait: Duration.minutes(compute.capacityWaitMinutes),
     };
     this.gpuJobQueue = new ScalingJobQueue(this, 'Gpu', {
       ...placement,

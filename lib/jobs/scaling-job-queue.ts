@@ -20,6 +20,8 @@ export interface ScalingJobQueueProps {
   readonly purchaseOption: PurchaseOption;
   /** Longest a running job may need to finish when Batch replaces instances. */
   readonly longestJob: Duration;
+  /** How long a job may wait for EC2 capacity before it is cancelled. */
+  readonly capacityWait: Duration;
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
   readonly securityGroups: ec2.ISecurityGroup[];
@@ -57,13 +59,22 @@ export class ScalingJobQueue extends Construct {
         computeEnvironment,
         order: index + 1,
       })),
-      // A job that no instance can hold is cancelled, so its state handler ends it and frees its slots.
-      jobStateTimeLimitActions: UNPLACEABLE_REASONS.map((reason) => ({
-        reason,
-        action: batch.JobStateTimeLimitActionsAction.CANCEL,
-        state: batch.JobStateTimeLimitActionsState.RUNNABLE,
-        maxTime: Duration.minutes(10),
-      })),
+      // A job that no instance can hold, or that waited too long for EC2 capacity, is cancelled,
+      // so its state handler ends it with the reason and frees its slots.
+      jobStateTimeLimitActions: [
+        ...UNPLACEABLE_REASONS.map((reason) => ({
+          reason,
+          action: batch.JobStateTimeLimitActionsAction.CANCEL,
+          state: batch.JobStateTimeLimitActionsState.RUNNABLE,
+          maxTime: Duration.minutes(10),
+        })),
+        {
+          reason: batch.JobStateTimeLimitActionsReason.INSUFFICIENT_INSTANCE_CAPACITY,
+          action: batch.JobStateTimeLimitActionsAction.CANCEL,
+          state: batch.JobStateTimeLimitActionsState.RUNNABLE,
+          maxTime: props.capacityWait,
+        },
+      ],
     });
   }
 

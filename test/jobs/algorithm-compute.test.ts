@@ -65,6 +65,7 @@ const compute: PlatformConfig['compute'] = {
   cpuMaxVcpus: 48,
   purchaseOption: 'both',
   instanceVolumeGiB: 250,
+  capacityWaitMinutes: 45,
 };
 const names = jobResourceNames(defaultPlatformConfig);
 
@@ -156,7 +157,7 @@ describe('algorithm compute', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/ImagingPlatform/jobs' });
   });
 
-  test('a job that no instance can hold is cancelled after 10 minutes instead of waiting forever', () => {
+  test('a job that no instance can hold is cancelled after 10 minutes, one without EC2 capacity after the configured wait', () => {
     for (const [, queue] of ofType('AWS::Batch::JobQueue')) {
       expect(queue.Properties.JobStateTimeLimitActions).toEqual([
         expect.objectContaining({
@@ -168,6 +169,12 @@ describe('algorithm compute', () => {
         expect.objectContaining({
           Reason: 'MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE',
           Action: 'CANCEL',
+        }),
+        expect.objectContaining({
+          Reason: 'CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY',
+          Action: 'CANCEL',
+          State: 'RUNNABLE',
+          MaxTimeSeconds: 45 * 60,
         }),
       ]);
     }

@@ -503,6 +503,32 @@ describe('Batch state changes', () => {
     });
   });
 
+  test.each([
+    [
+      'CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY',
+      "AWS had no instance for the job for as long as the platform waits (the account's vCPU quota for the instance type, or spot capacity); it was cancelled without running",
+    ],
+    [
+      'MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT',
+      'no instance type of the queue has the memory, vCPUs or GPU the algorithm asks for; it was cancelled without running',
+    ],
+  ])(
+    'a job that Batch cancels in its queue (%s) fails saying why, and frees its slots',
+    async (batchReason, reason) => {
+      const job = await queuedJob();
+      const before = await activeSlots(`algorithm#${job.algorithm}`);
+      await onBatchEvent(batchEvent(job.id, job.batchJobId, { status: 'RUNNABLE' }));
+      await onBatchEvent(
+        batchEvent(job.id, job.batchJobId, {
+          status: 'FAILED',
+          statusReason: `Canceled by JobStateTimeLimit action due to reason: ${batchReason}`,
+        }),
+      );
+      expect(await job.status()).toMatchObject({ status: 'Failed', statusReason: reason });
+      expect(await activeSlots(`algorithm#${job.algorithm}`)).toBe(before - 1);
+    },
+  );
+
   test('an event for another Batch job of the same name changes nothing', async () => {
     const job = await queuedJob();
     await onBatchEvent(batchEvent(job.id, 'some-other-batch-job', { status: 'RUNNING' }));
