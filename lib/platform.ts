@@ -27,18 +27,19 @@ export function buildPlatform(app: App, config: PlatformConfig, defaultAccount?:
     config,
     eventRulesStackName: `${config.name}-Api`,
   });
-  const api = new ApiStack(app, `${config.name}-Api`, {
-    env: home,
-    description: 'Imaging platform, stateless: REST API with Lambda handlers, WAF, the converter function',
-    config,
-    data,
-  });
   const compute = new ComputeStack(app, `${config.name}-Compute`, {
     env: home,
     description:
       'Imaging platform, stateless: isolated VPC with endpoints, the converter container and the job queues on AWS Batch',
     config,
     data,
+  });
+  const api = new ApiStack(app, `${config.name}-Api`, {
+    env: home,
+    description: 'Imaging platform, stateless: REST API with Lambda handlers, WAF, the converter function',
+    config,
+    data,
+    compute,
   });
   return { data, api, compute };
 }

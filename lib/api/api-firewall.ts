@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { nameUniqueToStack } from '../core/stack-unique-name';
 
 export interface ApiFirewallProps {
   /** The API stage that the web ACL protects. */
@@ -101,7 +102,7 @@ export class ApiFirewall extends Construct {
 
     // AWS WAF delivers only to log groups whose name starts with aws-waf-logs-.
     const logGroup = new logs.LogGroup(this, 'LogGroup', {
-      logGroupName: `aws-waf-logs-${metricPrefix}`,
+      logGroupName: nameUniqueToStack(this, `aws-waf-logs-${metricPrefix}`),
       retention: props.logRetentionDays as logs.RetentionDays,
       encryptionKey: props.logEncryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,

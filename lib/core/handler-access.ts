@@ -54,7 +54,7 @@ export class HandlerAccess {
       ...imagingDistribution.signingSettings,
       gpuJobQueue: jobs.names.gpuJobQueue,
       cpuJobQueue: jobs.names.cpuJobQueue,
-      jobLogGroup: jobs.names.logGroup,
+      jobLogGroup: jobs.logGroupName,
       jobDefinitionPrefix: jobs.names.algorithmJobDefinitionPrefix,
       jobRoleArn: jobs.jobRoleArn,
       jobExecutionRoleArn: jobs.jobExecutionRoleArn,

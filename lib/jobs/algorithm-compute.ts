@@ -37,6 +37,8 @@ export interface AlgorithmComputeProps {
   readonly platformKey: kms.IKey;
   /** Days that job logs are kept. */
   readonly logRetentionDays: number;
+  /** Name of the job log group, which the API also names (`nameUniqueToStack`). */
+  readonly logGroupName: string;
 }
 
 /**
@@ -91,7 +93,7 @@ export class AlgorithmCompute extends Construct {
     });
 
     this.logGroup = new logs.LogGroup(this, 'JobLogs', {
-      logGroupName: names.logGroup,
+      logGroupName: props.logGroupName,
       retention: props.logRetentionDays as logs.RetentionDays,
       encryptionKey: props.platformKey,
       removalPolicy: RemovalPolicy.RETAIN,

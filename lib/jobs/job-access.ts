@@ -20,6 +20,8 @@ export class JobAccess {
   constructor(
     scope: Construct,
     readonly names: JobResourceNames,
+    /** The job log group's name, as the compute stack made it. */
+    readonly logGroupName: string,
   ) {
     this.stack = Stack.of(scope);
     const queue = (name: string) =>
@@ -115,7 +117,7 @@ export class JobAccess {
     const streams = this.stack.formatArn({
       service: 'logs',
       resource: 'log-group',
-      resourceName: `${this.names.logGroup}:log-stream:*`,
+      resourceName: `${this.logGroupName}:log-stream:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     return this.grant(

@@ -13,13 +13,16 @@ export interface JobResourceNames {
   /** The role the runner holds in a job (its job's folder only), and the role that pulls images and writes logs. */
   readonly jobRole: string;
   readonly jobExecutionRole: string;
-  /** Where the runner writes the algorithm's stdout and stderr as JSON lines. */
+  /**
+   * Where the runner writes the algorithm's stdout and stderr as JSON lines: the job log group's
+   * name begins with this (`nameUniqueToStack`).
+   */
   readonly logGroup: string;
   /** The converter container's queue: upload sets too large for the converter function, pictures, slides. */
   readonly converterJobQueue: string;
   /** The converter container's job definition; SubmitJob by name runs its latest active revision. */
   readonly converterJobDefinition: string;
-  /** Where the converter container logs. */
+  /** Where the converter container logs: its log group's name begins with this. */
   readonly converterLogGroup: string;
 }
 

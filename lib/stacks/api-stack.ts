@@ -12,12 +12,15 @@ import { publishedValue } from '../core/published-value';
 import { TriggeredFunction } from '../core/triggered-function';
 import { JobAccess } from '../jobs/job-access';
 import { jobResourceNames } from '../jobs/job-resource-names';
+import { ComputeStack } from './compute-stack';
 import { DataStack } from './data-stack';
 
 export interface ApiStackProps extends StackProps {
   readonly config: PlatformConfig;
   /** The stateful stack: tables, bucket, key, queues, user pool, distribution. */
   readonly data: DataStack;
+  /** The compute stack, whose job log group the handlers read and name in job definitions. */
+  readonly compute: ComputeStack;
 }
 
 /**
@@ -34,7 +37,7 @@ export class ApiStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
-    const { config, data } = props;
+    const { config, data, compute } = props;
     const logging = {
       logEncryptionKey: data.platformKey.key,
       logRetentionDays: config.retention.logRetentionDays,
@@ -47,7 +50,12 @@ export class ApiStack extends Stack {
       encryptionKey: data.platformKey.key,
     });
     this.addStackDependency(data);
-    const jobs = new JobAccess(this, jobResourceNames(config));
+    this.addStackDependency(compute);
+    const jobs = new JobAccess(
+      this,
+      jobResourceNames(config),
+      publishedValue(compute.algorithms.logGroup, compute.algorithms.logGroup.logGroupName),
+    );
     const access = new HandlerAccess({
       tables: data.tables,
       imagingBucket,

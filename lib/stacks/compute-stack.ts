@@ -1,4 +1,4 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -8,6 +8,7 @@ import { configSettings } from '../config/config-settings';
 import { PlatformConfig } from '../config/platform-config';
 import { acknowledgeWildcard } from '../core/acknowledgements';
 import { HandlerAccess } from '../core/handler-access';
+import { nameUniqueToStack } from '../core/stack-unique-name';
 import { publishedValue } from '../core/published-value';
 import { AlgorithmCompute } from '../jobs/algorithm-compute';
 import { JobAccess } from '../jobs/job-access';
@@ -42,6 +43,7 @@ export class ComputeStack extends Stack {
     });
     this.addStackDependency(data);
     const names = jobResourceNames(config);
+    const jobLogGroupName = nameUniqueToStack(this, names.logGroup);
 
     this.network = new IsolatedNetwork(this, 'Network', {
       buckets: [imagingBucket],
@@ -59,7 +61,7 @@ export class ComputeStack extends Stack {
         objectKey: data.platformKey.key,
         conversionQueue: data.conversionQueue,
         imagingDistribution: data.imagingDistribution,
-        jobs: new JobAccess(this, names),
+        jobs: new JobAccess(this, names, jobLogGroupName),
         config: configSettings(config),
       }),
       platformKey: data.platformKey.key,
@@ -74,6 +76,7 @@ export class ComputeStack extends Stack {
       imagingBucket,
       platformKey: data.platformKey.key,
       logRetentionDays: config.retention.logRetentionDays,
+      logGroupName: jobLogGroupName,
     });
     // A version names an image of any repository of this account, as activation checks it; the
     // execution role pulls it when Batch starts the job.
@@ -87,5 +90,7 @@ export class ComputeStack extends Stack {
       algorithmImages.repositoryArn,
       "Editors name their image's repository, any of this account's; the execution role only pulls from them, as the API's activation only reads them.",
     );
+    // Read by the api stack, whose handlers read jobs' logs and register job definitions.
+    new CfnOutput(this, 'JobLogGroupName', { value: this.algorithms.logGroup.logGroupName });
   }
 }

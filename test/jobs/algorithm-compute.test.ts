@@ -49,6 +49,7 @@ function buildCompute(compute: PlatformConfig['compute']) {
     }),
     platformKey,
     logRetentionDays: 90,
+    logGroupName: '/ImagingPlatform/jobs-test',
   });
   algorithms.grantImagePull(
     ecr.Repository.fromRepositoryName(stack, 'AlgorithmImages', 'imaging-algorithms'),
@@ -154,7 +155,7 @@ describe('algorithm compute', () => {
       'ImagingPlatform-gpu-jobs',
       'ImagingPlatform-cpu-jobs',
     ]);
-    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/ImagingPlatform/jobs' });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/ImagingPlatform/jobs-test' });
   });
 
   test('a job that no instance can hold is cancelled after 10 minutes, one without EC2 capacity after the configured wait', () => {

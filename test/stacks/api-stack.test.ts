@@ -184,7 +184,7 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'dynamodb:GetItem on table:jobs',
     'dynamodb:GetItem on table:algorithms',
     'kms:Decrypt on key via dynamodb',
-    'logs:GetLogEvents on logs:/ImagingPlatform/jobs:log-stream:*',
+    "logs:GetLogEvents on logs:<the compute stack's job log group>:log-stream:*",
   ],
 };
 
@@ -207,7 +207,11 @@ describe('api stack', () => {
   };
   /** A value of this stack with each reference to the data stack replaced by what that stack outputs. */
   const resolved = (value: Json): Json =>
-    JSON.parse(JSON.stringify(value, (_, v) => (v?.['Fn::GetStackOutput'] ? dataStackValue(v) : v)));
+    JSON.parse(
+      JSON.stringify(value, (_, v) =>
+        v?.['Fn::GetStackOutput']?.StackName === 'ImagingPlatform-Data' ? dataStackValue(v) : v,
+      ),
+    );
   /** The data stack's value behind an Fn::GetStackOutput of this stack. */
   const dataStackValue = (value: Json) => {
     const output = value?.['Fn::GetStackOutput'];
@@ -365,6 +369,13 @@ describe('api stack', () => {
       const repositories = /:ecr:.*":(repository\/[^"]+)"\]\]\}$/.exec(text);
       if (repositories) return `ecr:${repositories[1]}`;
       if (role) return `role:${role[1]}`;
+      if (
+        /:log-group:",\{"Fn::GetStackOutput":\{[^}]*"OutputName":"JobLogGroupName"\}\},":log-stream:\*"/.test(
+          text,
+        )
+      ) {
+        return "logs:<the compute stack's job log group>:log-stream:*";
+      }
       const logGroup = /:log-group:([^"]+)"/.exec(text);
       if (logGroup) return `logs:${logGroup[1]}`;
       if (/Secret/.test(text)) return 'secret:url-signing-key';
@@ -646,7 +657,10 @@ describe('api stack', () => {
     const [destination] = config.LogDestinationConfigs;
     expect(JSON.stringify(destination)).toMatch(/":log-group:",\{"Ref":"\w+"\}\]\]\}$/);
     const logGroupId = JSON.stringify(destination).match(/"Ref":"(\w+)"\}\]\]\}$/)![1];
-    expect(resources[logGroupId].Properties.LogGroupName).toBe('aws-waf-logs-ImagingPlatform-Api');
+    // Named as WAF requires, and anew with each creation of the stack, which may retain an older one.
+    expect(JSON.stringify(resources[logGroupId].Properties.LogGroupName)).toMatch(
+      /^\{"Fn::Join":\["",\["aws-waf-logs-ImagingPlatform-Api-",\{"Fn::Select":\[2,\{"Fn::Split":\["\/",\{"Ref":"AWS::StackId"\}\]\}\]\}\]\]\}$/,
+    );
     expect(config.RedactedFields).toEqual([{ SingleHeader: { Name: 'authorization' } }]);
   });
 

@@ -37,8 +37,8 @@ describe('cdk synth from the command line', () => {
       .map(([name, artifact]) => [name, artifact.environment]);
     expect(stacks).toEqual([
       ['ImagingPlatform-Data', 'aws://unknown-account/eu-west-1'],
-      ['ImagingPlatform-Api', 'aws://unknown-account/eu-west-1'],
       ['ImagingPlatform-Compute', 'aws://unknown-account/eu-west-1'],
+      ['ImagingPlatform-Api', 'aws://unknown-account/eu-west-1'],
     ]);
     expect(fs.existsSync(path.join(result.outDir, 'ImagingPlatform-Data.template.json'))).toBe(true);
     // The key pair handler was bundled by the local esbuild, not Docker.

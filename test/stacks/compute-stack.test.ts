@@ -298,7 +298,9 @@ describe('compute stack', () => {
       const container = only('AWS::Batch::JobDefinition').properties.ContainerProperties;
       expect(container.LogConfiguration.LogDriver).toBe('awslogs');
       const group = resources[container.LogConfiguration.Options['awslogs-group'].Ref];
-      expect(group.Properties.LogGroupName).toBe('/ImagingPlatform/image-converter');
+      expect(JSON.stringify(group.Properties.LogGroupName)).toContain(
+        '"/ImagingPlatform/image-converter-",{"Fn::Select"',
+      );
       expect([isDataKey(group.Properties.KmsKeyId), group.Properties.RetentionInDays]).toEqual([true, 365]);
     });
 

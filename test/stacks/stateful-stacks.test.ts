@@ -54,6 +54,30 @@ describe('stateful and stateless stacks', () => {
     );
   });
 
+  test('no stack retains a resource under a fixed name, so each redeploys after `cdk destroy`', () => {
+    const fixed: string[] = [];
+    for (const stack of stacks) {
+      const resources = Template.fromStack(stack).toJSON().Resources as Record<
+        string,
+        { Type: string; DeletionPolicy?: string; Properties?: Record<string, unknown> }
+      >;
+      for (const [id, resource] of Object.entries(resources)) {
+        if (resource.DeletionPolicy !== 'Retain') continue;
+        for (const [key, value] of Object.entries(resource.Properties ?? {})) {
+          // A name of its own, unless it carries the id CloudFormation gives each creation of the
+          // stack, or of another resource of it.
+          if (!/Name$/.test(key)) continue;
+          const text = JSON.stringify(value);
+          const fresh = text.includes('AWS::StackId') || /"Ref":"(?!AWS::)|"Fn::GetAtt"/.test(text);
+          if (typeof value === 'string' || !fresh) {
+            fixed.push(`${stack.stackName}/${id} ${key}: ${JSON.stringify(value)}`);
+          }
+        }
+      }
+    }
+    expect(fixed).toEqual([]);
+  });
+
   test('the stateless stacks depend on the stateful one, never the other way', () => {
     for (const stack of stacks.filter((s) => s !== stateful)) {
       expect(stack.dependencies).toContain(stateful);

@@ -9,6 +9,7 @@ import { CONVERTER_JOB_COMMAND } from '../../../lambda/contracts/converter-jobs'
 import { PlatformConfig } from '../../../lib/config/platform-config';
 import { acknowledge, acknowledgeInlinePolicy } from '../../../lib/core/acknowledgements';
 import { HandlerAccess } from '../../../lib/core/handler-access';
+import { nameUniqueToStack } from '../../../lib/core/stack-unique-name';
 import { JobResourceNames } from '../../../lib/jobs/job-resource-names';
 import { IsolatedNetwork } from '../../../lib/network/isolated-network';
 import { converterContainer } from './container';
@@ -65,7 +66,7 @@ export class ImageConverterJobs extends Construct {
     });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: names.converterLogGroup,
+      logGroupName: nameUniqueToStack(this, names.converterLogGroup),
       encryptionKey: props.platformKey,
       retention: props.logRetentionDays as logs.RetentionDays,
       removalPolicy: RemovalPolicy.RETAIN,
