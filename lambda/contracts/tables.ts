@@ -8,6 +8,11 @@ import { SettingsGroup, settingsGroup, text } from './settings';
  */
 export interface TableSchema {
   readonly partitionKey: string;
+  /**
+   * Attribute holding the epoch second after which DynamoDB deletes the item (eventually: readers
+   * check it themselves).
+   */
+  readonly timeToLive?: string;
   readonly sortKey?: string;
   readonly indexes?: readonly {
     readonly name: string;
@@ -44,7 +49,7 @@ export const TABLES = {
   /** Active jobs per user, per algorithm and in all (`scope`), checked against the limits. */
   activeJobs: { partitionKey: 'scope' },
   /** `Idempotency-Key`s of job submissions, per user, with a hash of the request they came with. */
-  idempotencyKeys: { partitionKey: 'key' },
+  idempotencyKeys: { partitionKey: 'key', timeToLive: 'expiresAt' },
   /** One item per user with counters that limits are checked against (bytes uploaded, ...). */
   usage: { partitionKey: 'userId' },
 } as const satisfies Record<string, TableSchema>;

@@ -88,6 +88,7 @@ export class PlatformTables extends Construct {
       // Requests follow researchers' bursts; on-demand costs nothing while idle.
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: schema.timeToLive,
       encryption: dynamodb.TableEncryptionV2.customerManagedKey(this.encryptionKey),
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,

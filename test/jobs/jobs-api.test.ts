@@ -382,6 +382,67 @@ describe('Idempotency-Key', () => {
   });
 });
 
+describe('Idempotency-Key claims that outlive their submission', () => {
+  /** Rewrites the stored claim of `key`, as a submission that died or a day that passed would leave it. */
+  async function rewriteClaim(key: string, fields: Record<string, unknown>) {
+    const sets = Object.keys(fields).map((_, i) => `#f${i} = :v${i}`);
+    await documents.send(
+      new UpdateCommand({
+        TableName: platform.settings.idempotencyKeysTable,
+        Key: { key: `${sub[alice]}#${key}` },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(Object.keys(fields).map((name, i) => [`#f${i}`, name])),
+        ExpressionAttributeValues: Object.fromEntries(
+          Object.values(fields).map((value, i) => [`:v${i}`, value]),
+        ),
+      }),
+    );
+  }
+  const now = () => Math.floor(Date.now() / 1000);
+
+  test('a key past its lifetime is unused: another request may take it', async () => {
+    const algorithm = await algorithmOf(alice);
+    const key = `expired-${randomUUID()}`;
+    const first = await submit(alice, algorithm, await convertedImage(alice), { key });
+    await cancel(alice, first.body.id);
+    await rewriteClaim(key, { expiresAt: now() - 1 });
+    const second = await submit(alice, algorithm, await convertedImage(alice), { key, value: 0.7 });
+    expect(second.status).toBe(201);
+    expect(second.body.id).not.toBe(first.body.id);
+    await cancel(alice, second.body.id);
+  });
+
+  test('a claim in progress is a 409; once stale, a retry gets the job its submission wrote', async () => {
+    const algorithm = await algorithmOf(alice);
+    const image = await convertedImage(alice);
+    const key = `died-after-${randomUUID()}`;
+    const first = await submit(alice, algorithm, image, { key });
+    // As a submission that wrote its job and then timed out before marking its key.
+    await rewriteClaim(key, { complete: false, claimedAt: now() });
+    expect((await submit(alice, algorithm, image, { key })).status).toBe(409);
+    await rewriteClaim(key, { claimedAt: now() - 120 });
+    const retry = await submit(alice, algorithm, image, { key });
+    expect([retry.status, retry.body.id]).toEqual([200, first.body.id]);
+    expect(platform.batch.jobs.filter((j) => j.jobName === first.body.id)).toHaveLength(1);
+    await cancel(alice, first.body.id);
+  });
+
+  test('a stale claim whose submission wrote no job is taken over by the retry', async () => {
+    const algorithm = await algorithmOf(alice);
+    const image = await convertedImage(alice);
+    const key = `died-before-${randomUUID()}`;
+    const first = await submit(alice, algorithm, image, { key });
+    await cancel(alice, first.body.id);
+    // As a submission that claimed the key and died before it wrote a job.
+    await rewriteClaim(key, { complete: false, claimedAt: now() - 120, jobId: randomUUID() });
+    const retry = await submit(alice, algorithm, image, { key });
+    expect(retry.status).toBe(201);
+    expect(retry.body.id).not.toBe(first.body.id);
+    expect((await submit(alice, algorithm, image, { key })).body.id).toBe(retry.body.id);
+    await cancel(alice, retry.body.id);
+  });
+});
+
 describe('when SubmitJob fails', () => {
   test('the job ends Failed with the reason and its slots are free', async () => {
     const algorithm = await algorithmOf(alice);

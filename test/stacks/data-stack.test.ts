@@ -64,6 +64,14 @@ describe('data stack', () => {
     expect(JSON.stringify(send.Condition.ArnLike['aws:SourceArn'])).toContain(':rule/ImagingPlatform-Api-*');
   });
 
+  test('idempotency keys expire: DynamoDB deletes them after their expiresAt', () => {
+    const tables = Object.values(template.findResources('AWS::DynamoDB::GlobalTable'));
+    const withTtl = tables.filter((t) => t.Properties.TimeToLiveSpecification);
+    expect(withTtl.map((t) => [t.Properties.KeySchema, t.Properties.TimeToLiveSpecification])).toEqual([
+      [[{ AttributeName: 'key', KeyType: 'HASH' }], { AttributeName: 'expiresAt', Enabled: true }],
+    ]);
+  });
+
   test('every bucket blocks all public access', () => {
     const buckets = template.findResources('AWS::S3::Bucket');
     expect(Object.keys(buckets)).toHaveLength(2);

@@ -41,7 +41,9 @@ export const handler = apiHandler<SubmitJobRequest>(operation, async ({ caller, 
   const id = randomUUID();
   const idempotencyKey = headers['idempotency-key'];
   if (idempotencyKey !== undefined) {
-    const claim = await claimIdempotencyKey(caller.userId, idempotencyKey, body, id);
+    const claim = await claimIdempotencyKey(caller.userId, idempotencyKey, body, id, async (jobId) =>
+      Boolean(await getJob(jobId)),
+    );
     if (!claim.fresh) {
       const first = await getJob(claim.jobId);
       return { status: 200, body: jobView(first!) };
