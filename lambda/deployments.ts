@@ -13,6 +13,7 @@ import { backgroundFunction as failConverterJob } from './images/fail-converter-
 import { backgroundFunction as failUnconvertedImage } from './images/fail-unconverted-image/function';
 import { operation as getImage } from './images/get-image/operation';
 import { backgroundFunction as batchJobStateChange } from './jobs/batch-job-state-change/function';
+import { backgroundFunction as reconcileJobSlots } from './jobs/reconcile-job-slots/function';
 import { operation as cancelJob } from './jobs/cancel-job/operation';
 import { operation as getJobLogs } from './jobs/get-job-logs/operation';
 import { operation as getJob } from './jobs/get-job/operation';
@@ -58,5 +59,6 @@ export const BACKGROUND_FUNCTIONS: readonly BackgroundFunction[] = [
   failUnconvertedImage,
   failConverterJob,
   batchJobStateChange,
+  reconcileJobSlots,
   urlSigningKeyPair,
 ];

@@ -16,20 +16,26 @@ interface Scope {
   readonly refusal: string;
 }
 
+/** The counters a job's slots are taken from: its owner's, its algorithm's, the platform's. */
+export function slotScopes(userId: string, algorithmId: string): [string, string, string] {
+  return [`user#${userId}`, `algorithm#${algorithmId}`, 'platform'];
+}
+
 function scopesOf(userId: string, algorithmId: string, limits: SlotLimits): Scope[] {
+  const [user, algorithm, platform] = slotScopes(userId, algorithmId);
   return [
     {
-      scope: `user#${userId}`,
+      scope: user,
       limit: limits.activeJobsPerUser,
       refusal: `you have ${limits.activeJobsPerUser} active jobs, the most allowed`,
     },
     {
-      scope: `algorithm#${algorithmId}`,
+      scope: algorithm,
       limit: limits.activeJobsPerAlgorithm,
       refusal: `algorithm ${algorithmId} has ${limits.activeJobsPerAlgorithm} active jobs, the most allowed`,
     },
     {
-      scope: 'platform',
+      scope: platform,
       limit: limits.activeJobsTotal,
       refusal: `the platform runs ${limits.activeJobsTotal} jobs, the most allowed`,
     },

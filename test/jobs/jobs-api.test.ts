@@ -468,6 +468,38 @@ describe('when SubmitJob fails', () => {
   });
 });
 
+describe('active-job counters a crash left behind', () => {
+  const reconcile = () =>
+    platform.functions.get('jobs/reconcile-job-slots').invoke({}) as Promise<{ corrected: number }>;
+
+  test('are corrected on the second run that finds them unchanged, never while slots move', async () => {
+    const scope = `user#${sub[carol]}`;
+    const algorithm = await algorithmOf(carol);
+    // As a submission that took its slot and died before it wrote its job.
+    await documents.send(
+      new UpdateCommand({
+        TableName: platform.settings.activeJobsTable,
+        Key: { scope },
+        UpdateExpression: 'ADD active :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+    await reconcile();
+    expect(await activeSlots(scope)).toBe(1);
+    // A slot taken between two runs: the counter moved, so the run only notes it again.
+    const job = await submit(carol, algorithm, await convertedImage(carol));
+    expect(await activeSlots(scope)).toBe(2);
+    await reconcile();
+    expect(await activeSlots(scope)).toBe(2);
+    expect(await reconcile()).toMatchObject({ corrected: 1 });
+    expect(await activeSlots(scope)).toBe(1);
+    await cancel(carol, job.body.id);
+    expect(await activeSlots(scope)).toBe(0);
+    await reconcile();
+    expect(await reconcile()).toMatchObject({ corrected: 0 });
+  });
+});
+
 describe('Batch state changes', () => {
   /** What the job runner stores after the algorithm wrote its mask: the file, then the signed record. */
   async function writeResultRecord(jobId: string, batchJobId: string) {
