@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { TABLES, TableName } from '../../lambda/contracts/tables';
 import { close, listen } from '../port-check';
 import { RunningService } from './running-service';
+import { enforceDynamoDbLimits } from './service-limits';
 
 export interface EmbeddedDynamoDbOptions {
   readonly dataDir: string;
@@ -33,6 +34,7 @@ export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions): P
   fs.mkdirSync(dbPath, { recursive: true });
   // Tables become ACTIVE at once instead of after dynalite's simulated delay.
   const server = dynalite({ path: dbPath, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  enforceDynamoDbLimits(server);
   await listen(server, options.host, options.port);
   const endpoint = `http://${options.host}:${options.port}`;
   // dynalite's close() also closes its LevelDB, releasing the folder's lock.

@@ -4,6 +4,7 @@ import S3rver from 's3rver';
 import { close, listen } from '../port-check';
 import { RunningService } from './running-service';
 import { checkPresignedRequest } from './s3-presigned-url-check';
+import { refuseBeyondS3Limits } from './service-limits';
 import { handleMultipart } from './s3rver-multipart';
 
 /** s3rver accepts only these credentials. */
@@ -34,6 +35,7 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Runni
   await s3rver.configureBuckets();
   const serveS3 = s3rver.callback();
   const server = http.createServer((req, res) => {
+    if (refuseBeyondS3Limits(req, res)) return;
     // s3rver maps keys onto folders under the data folder: a dot segment would leave its bucket.
     if (hasDotSegment(req.url ?? '/')) {
       req.resume();
