@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { converterContainer } from '../containers/images/converter/container';
 import { CONVERSION_QUEUE } from '../lambda/contracts/conversion-queue';
@@ -42,6 +43,8 @@ import { SqsStandIn, startSqsStandIn } from './services/sqs';
 const LOCAL_REGION = defaultPlatformConfig.homeRegion;
 /** Name of the secret holding the local signing key, as the deployed key pair resource would write it. */
 const SIGNING_KEY_SECRET_NAME = 'local/url-signing-key';
+/** The secret keying page tokens, as the data stack generates it; new at every start, as tokens need not outlive one. */
+const PAGE_TOKEN_SECRET_NAME = 'local/page-token-key';
 const CONVERSION_QUEUE_NAME = 'local-image-conversion';
 const CONVERSION_DEAD_LETTERS = `${CONVERSION_QUEUE_NAME}-dead-letter`;
 /** Variables of this process that a function's sandbox keeps, as Lambda's runtime sets its own. */
@@ -130,6 +133,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     );
     const signingKey = loadOrCreateLocalSigningKey(dataDir);
     const signingSecret = secrets.put(SIGNING_KEY_SECRET_NAME, signingKey.privateKeyPem);
+    const pageTokenSecret = secrets.put(PAGE_TOKEN_SECRET_NAME, randomBytes(32).toString('hex'));
 
     // Clients of this process: the CloudFront stand-in's origin access, the health probes.
     const clientConfig = { region: LOCAL_REGION, credentials };
@@ -166,6 +170,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       imagesBaseUrl: urls.cloudfront,
       signingKeyPairId: signingKey.keyPairId,
       signingKeySecretArn: signingSecret.arn,
+      pageTokenSecretArn: pageTokenSecret.arn,
       conversionWorkDir: path.join(dataDir, 'converter-tmp'),
     });
     // Each service answers for its endpoint variable; Batch's and Logs' start below at their ports.

@@ -11,6 +11,7 @@ export interface LocalResources {
   readonly imagesBaseUrl: string;
   readonly signingKeyPairId: string;
   readonly signingKeySecretArn: string;
+  readonly pageTokenSecretArn: string;
   /** The converter function's /tmp. */
   readonly conversionWorkDir: string;
 }
@@ -47,6 +48,7 @@ export function localSettings(config: PlatformConfig, resources: LocalResources)
     imagesBaseUrl: resources.imagesBaseUrl,
     signingKeyPairId: resources.signingKeyPairId,
     signingKeySecretArn: resources.signingKeySecretArn,
+    pageTokenSecretArn: resources.pageTokenSecretArn,
     gpuJobQueue: names.gpuJobQueue,
     cpuJobQueue: names.cpuJobQueue,
     jobLogGroup: names.logGroup,

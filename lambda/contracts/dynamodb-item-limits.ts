@@ -50,9 +50,9 @@ export function numberSize(text: string): number {
  * values left out): strings, numbers, booleans, null, arrays (lists), sets, binary and objects
  * (maps), each counted as DynamoDB counts its attribute value.
  */
-export function itemSize(item: Readonly<Record<string, unknown>>): number {
+export function itemSize(item: object): number {
   let size = 0;
-  for (const [name, value] of Object.entries(item)) {
+  for (const [name, value] of Object.entries(item as Record<string, unknown>)) {
     if (value !== undefined) size += utf8Bytes(name) + valueSize(value);
   }
   return size;
@@ -95,8 +95,8 @@ export function nestingLevels(value: unknown, stopAfter = MAX_NESTING_LEVELS + 1
 }
 
 /** Levels of an item: those of its deepest attribute. */
-export function itemNestingLevels(item: Readonly<Record<string, unknown>>): number {
-  return Math.max(0, ...Object.values(item).map((value) => nestingLevels(value)));
+export function itemNestingLevels(item: object): number {
+  return Math.max(0, ...Object.values(item as Record<string, unknown>).map((value) => nestingLevels(value)));
 }
 
 /** Bytes of an item in DynamoDB JSON, as the service measures it. */

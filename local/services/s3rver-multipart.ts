@@ -28,7 +28,7 @@ export function handleMultipart(store: FilesystemStore, req: IncomingMessage, re
   const error = (status: number, code: string, message: string) =>
     respond(
       status,
-      `<Error><Code>${code}</Code><Message>${message}</Message><UploadId>${uploadId}</UploadId></Error>`,
+      `<Error><Code>${code}</Code><Message>${message}</Message><UploadId>${escapeXml(uploadId)}</UploadId></Error>`,
     );
 
   const chunks: Buffer[] = [];
@@ -72,7 +72,7 @@ export function handleMultipart(store: FilesystemStore, req: IncomingMessage, re
       const { md5 } = await store.putObjectMultipart(bucket, uploadId, parts);
       respond(
         200,
-        `<CompleteMultipartUploadResult><Location>${url.origin}/${bucket}/${key}</Location><Bucket>${bucket}</Bucket><Key>${escapeXml(key)}</Key><ETag>"${md5}-${parts.length}"</ETag></CompleteMultipartUploadResult>`,
+        `<CompleteMultipartUploadResult><Location>${escapeXml(`${url.origin}${url.pathname}`)}</Location><Bucket>${bucket}</Bucket><Key>${escapeXml(key)}</Key><ETag>"${md5}-${parts.length}"</ETag></CompleteMultipartUploadResult>`,
       );
     })().catch((err: Error) => error(500, 'InternalError', escapeXml(err.message)));
   });

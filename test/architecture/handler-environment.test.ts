@@ -15,6 +15,7 @@ const settings = localSettings(defaultPlatformConfig, {
   imagesBaseUrl: 'http://127.0.0.1:9',
   signingKeyPairId: 'K2JCJMDEHXQW5F',
   signingKeySecretArn: 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:key',
+  pageTokenSecretArn: 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:page-token-key',
   conversionWorkDir: '/tmp',
 });
 /** What Lambda's runtime gives every function; nothing here is reached. */

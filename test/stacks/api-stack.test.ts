@@ -26,7 +26,7 @@ const tableNames = Object.keys(TABLES) as TableName[];
 /**
  * What each handler's role may do besides writing its own logs and X-Ray traces, as
  * `action on resource`. Resources: `table:<name>`, `objects:<prefix>`, `queue:conversion`,
- * `secret:url-signing-key`, and `key via <service>` for the data stack's KMS key used through a
+ * `secret:url-signing-key`, `secret:page-token-key`, and `key via <service>` for the data stack's KMS key used through a
  * service. Read from the handlers' code, apart from the deployments written beside them.
  */
 const EXPECTED_GRANTS: Record<string, string[]> = {
@@ -163,6 +163,8 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'dynamodb:Query on index:jobs/byOwner',
     'dynamodb:Query on index:jobs/byAlgorithm',
     'kms:Decrypt on key via dynamodb',
+    'secretsmanager:GetSecretValue on secret:page-token-key',
+    'kms:Decrypt on key via secretsmanager',
   ],
   getJob: [
     'dynamodb:GetItem on table:jobs',
@@ -378,6 +380,7 @@ describe('api stack', () => {
       }
       const logGroup = /:log-group:([^"]+)"/.exec(text);
       if (logGroup) return `logs:${logGroup[1]}`;
+      if (/PageTokenKey/.test(text)) return 'secret:page-token-key';
       if (/Secret/.test(text)) return 'secret:url-signing-key';
       return text;
     };

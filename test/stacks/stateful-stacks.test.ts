@@ -42,7 +42,8 @@ describe('stateful and stateless stacks', () => {
         ]);
       }
     }
-    // Tables, buckets, the key, the user pool and the queues.
+    // Tables, buckets, the key, the user pool, the queues and the page token key (the URL-signing
+    // key's secret is made by its custom resource).
     expect(new Set(found)).toEqual(
       new Set([
         'AWS::DynamoDB::GlobalTable',
@@ -50,6 +51,7 @@ describe('stateful and stateless stacks', () => {
         'AWS::KMS::Key',
         'AWS::Cognito::UserPool',
         'AWS::SQS::Queue',
+        'AWS::SecretsManager::Secret',
       ]),
     );
   });

@@ -13,7 +13,8 @@ export interface OutputLimits {
 export const DEFAULT_OUTPUT_LIMITS: OutputLimits = { maxFiles: 1000, maxBytes: 50 * 1024 ** 3 };
 
 /**
- * Stores every regular file under `outputDir` at `jobs/<id>/outputs/<path>`. Links and special
+ * Stores every regular file under `outputDir` at `jobs/<id>/outputs/<n>`, its path under /output
+ * in the result record (the algorithm names its files, so keys do not). Links and special
  * files are never followed (a link could name a file of the host), and each file is opened
  * with O_NOFOLLOW; too many files or bytes refuse the whole output, naming the limit.
  */
@@ -49,7 +50,7 @@ export async function stageOut(
   };
   await walk('');
   const outputs: StoredOutput[] = [];
-  for (const file of files) {
+  for (const [position, file] of files.entries()) {
     const handle = await fs.promises.open(
       path.join(outputDir, file.path),
       fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW,
@@ -57,7 +58,7 @@ export async function stageOut(
     try {
       const hash = createHash('sha256');
       for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
-      const key = jobOutputKey(jobId, file.path);
+      const key = jobOutputKey(jobId, position);
       await s3.send(
         new PutObjectCommand({
           Bucket: bucket,

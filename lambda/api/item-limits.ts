@@ -1,0 +1,39 @@
+import {
+  itemSize,
+  MAX_ITEM_BYTES,
+  MAX_NESTING_LEVELS,
+  nestingLevels,
+} from '../contracts/dynamodb-item-limits';
+import { badRequest, payloadTooLarge } from './api-error';
+
+/**
+ * Checks, before anything is written, that what a request would store fits in one DynamoDB item,
+ * so that a request too large or too deep is answered with the limit it passes (413 or 400)
+ * instead of failing at the write, half done.
+ */
+
+/**
+ * Refuses `item` (what `what` names, "the job") unless it fits in one item with `reserve` bytes
+ * left for the fields that later writes add to it.
+ */
+export function checkItemFits(item: object, what: string, reserve = 0): void {
+  const size = itemSize(item);
+  if (size + reserve <= MAX_ITEM_BYTES) return;
+  const room = MAX_ITEM_BYTES - reserve;
+  throw payloadTooLarge(
+    `${what} would take ${size} bytes as stored; a DynamoDB item holds ${MAX_ITEM_BYTES} bytes` +
+      (reserve > 0 ? `, of which ${reserve} are kept for what the platform adds later, leaving ${room}` : ''),
+  );
+}
+
+/**
+ * Refuses a value stored `levelsAbove` levels down in its item (inside a list of maps: 2) that
+ * nests deeper than DynamoDB keeps; `where` names it in the request.
+ */
+export function checkNesting(value: unknown, where: string, levelsAbove: number): void {
+  const allowed = MAX_NESTING_LEVELS - levelsAbove;
+  if (nestingLevels(value, allowed + 1) <= allowed) return;
+  throw badRequest(
+    `${where} nests more than ${allowed} levels of arrays and objects; DynamoDB keeps ${MAX_NESTING_LEVELS} levels and ${levelsAbove} are taken where it is stored`,
+  );
+}
