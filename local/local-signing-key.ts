@@ -49,7 +49,7 @@ export function localSigningKeys(
     urlSigningKeyGeneration: generation,
     urlSigningKeyRetiredGeneration: retired,
   }: SigningKeyGenerations) => {
-    if (!(retired < generation)) {
+    if (retired >= generation) {
       throw new Error(
         `urlSigningKeyRetiredGeneration (${retired}) must be below urlSigningKeyGeneration (${generation})`,
       );
