@@ -25,7 +25,7 @@ import {
   serviceUrl,
 } from './local-options';
 import { localJobResourceNames, localSettings, localTableName } from './local-settings';
-import { loadOrCreateLocalSigningKey } from './local-signing-key';
+import { LocalSigningKeys, localSigningKeys } from './local-signing-key';
 import { assertPortFree } from './port-check';
 import { checkServices } from './service-health';
 import { apiError, startFrontDoor } from './services/api-gateway';
@@ -41,8 +41,6 @@ import { SqsStandIn, startSqsStandIn } from './services/sqs';
 
 /** Region that local clients name; the embedded servers ignore it. */
 const LOCAL_REGION = defaultPlatformConfig.homeRegion;
-/** Name of the secret holding the local signing key, as the deployed key pair resource would write it. */
-const SIGNING_KEY_SECRET_NAME = 'local/url-signing-key';
 /** The secret keying page tokens, as the data stack generates it; new at every start, as tokens need not outlive one. */
 const PAGE_TOKEN_SECRET_NAME = 'local/page-token-key';
 const CONVERSION_QUEUE_NAME = 'local-image-conversion';
@@ -72,6 +70,8 @@ export interface LocalPlatform {
   readonly batch: BatchStandIn;
   /** Runs them, when a container engine is installed. */
   readonly jobs?: LocalJobExecutor;
+  /** The URL-signing key pairs; `deploy` rotates them as a deployment of the configuration would. */
+  readonly signingKeys: LocalSigningKeys;
   stop(): Promise<void>;
 }
 
@@ -131,8 +131,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const secrets = await start(
       startSecretsManagerStandIn({ host, port: ports.secretsManager, region: LOCAL_REGION }),
     );
-    const signingKey = loadOrCreateLocalSigningKey(dataDir);
-    const signingSecret = secrets.put(SIGNING_KEY_SECRET_NAME, signingKey.privateKeyPem);
+    const signingKeys = localSigningKeys(dataDir, secrets, config);
     const pageTokenSecret = secrets.put(PAGE_TOKEN_SECRET_NAME, randomBytes(32).toString('hex'));
 
     // Clients of this process: the CloudFront stand-in's origin access, the health probes.
@@ -158,7 +157,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         host,
         port: ports.cloudfront,
         baseUrl: urls.cloudfront,
-        trustedKeys: new Map([[signingKey.keyPairId, signingKey.publicKey]]),
+        trustedKeys: signingKeys.trustedKeys,
         s3,
         bucketName,
       }),
@@ -168,8 +167,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       bucketName,
       conversionQueueUrl: queues.queueUrl(CONVERSION_QUEUE_NAME),
       imagesBaseUrl: urls.cloudfront,
-      signingKeyPairId: signingKey.keyPairId,
-      signingKeySecretArn: signingSecret.arn,
+      currentSigningKeySecretArn: signingKeys.currentKeySecretArn,
       pageTokenSecretArn: pageTokenSecret.arn,
       conversionWorkDir: path.join(dataDir, 'converter-tmp'),
     });
@@ -266,7 +264,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       ...clients,
       conversionQueueUrl: settings.conversionQueueUrl,
       bucketName,
-      signingKeySecretArn: signingSecret.arn,
+      signingKeySecretArn: signingKeys.currentKeySecretArn,
     };
     await start(
       startFrontDoor({
@@ -306,6 +304,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       queues,
       batch,
       jobs: executor,
+      signingKeys,
       stop: stopAll,
     };
   } catch (err) {
