@@ -4,12 +4,13 @@ import {
   MAX_NESTING_LEVELS,
   nestingLevels,
 } from '../contracts/dynamodb-item-limits';
-import { badRequest, payloadTooLarge } from './api-error';
+import { badRequest } from './api-error';
 
 /**
  * Checks, before anything is written, that what a request would store fits in one DynamoDB item,
- * so that a request too large or too deep is answered with the limit it passes (413 or 400)
- * instead of failing at the write, half done.
+ * so that a request whose item would be too large or too deep is answered 400 with the limit it
+ * passes instead of failing at the write, half done. (A body past the API's own limit is a 413 before
+ * any of this runs.)
  */
 
 /**
@@ -20,7 +21,7 @@ export function checkItemFits(item: object, what: string, reserve = 0): void {
   const size = itemSize(item);
   if (size + reserve <= MAX_ITEM_BYTES) return;
   const room = MAX_ITEM_BYTES - reserve;
-  throw payloadTooLarge(
+  throw badRequest(
     `${what} would take ${size} bytes as stored; a DynamoDB item holds ${MAX_ITEM_BYTES} bytes` +
       (reserve > 0 ? `, of which ${reserve} are kept for what the platform adds later, leaving ${room}` : ''),
   );

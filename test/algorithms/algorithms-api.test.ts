@@ -334,20 +334,20 @@ describe('hostile input', () => {
     expect((await register(alice, withInputs(json('settings', nested(28))))).status).toBe(201);
   });
 
-  test('32 sockets with 14 KB schemas are a 413 naming the limit; no version or job definition is left', async () => {
+  test('32 sockets with 14 KB schemas are a 400 naming the limit; no version or job definition is left', async () => {
     const sockets = Array.from({ length: 32 }, (_, i) =>
       json(`input-${i}`, { type: 'string', description: 'd'.repeat(14 * 1024) }),
     );
     const before = await written();
     const response = await register(alice, withInputs(...sockets));
-    expect(response.status).toBe(413);
+    expect(response.status).toBe(400);
     expect(response.body.error.message).toMatch(
       /^the algorithm would take 4\d{5} bytes as stored; a DynamoDB item holds 409600 bytes, of which 1024 are kept/,
     );
     expect(await written()).toEqual(before);
   });
 
-  test('members that would take an algorithm past the item limit are a 413; its members stay', async () => {
+  test('members that would take an algorithm past the item limit are a 400; its members stay', async () => {
     const sockets = Array.from({ length: 20 }, (_, i) =>
       json(`input-${i}`, { type: 'string', description: 'd'.repeat(14 * 1024) }),
     );
@@ -359,7 +359,7 @@ describe('hostile input', () => {
       params,
       body: { editors: [sub[alice]], users },
     });
-    expect(response.status).toBe(413);
+    expect(response.status).toBe(400);
     expect(response.body.error.message).toMatch(/^the algorithm with these members would take \d+ bytes/);
     const read = await call('GET', '/v1/algorithms/{algorithmId}', { token: alice, params });
     expect(read.body.users).toEqual([]);

@@ -789,13 +789,13 @@ describe('hostile input', () => {
     return listed.KeyCount ?? 0;
   }
 
-  test('a 900 KB value is a 413 naming the limit; no job, manifest, slot or idempotency key is left', async () => {
+  test('a 900 KB value is a 400 naming the limit; no job, manifest, slot or idempotency key is left', async () => {
     const algorithm = await algorithmWith(carol, [{ slug: 'settings' }]);
     const image = await convertedImage(carol);
     const before = [await jobCount(), await jobObjectCount(), await activeSlots(`user#${sub[carol]}`)];
     const key = `large-${randomUUID()}`;
     const refused = await submitValue(carol, algorithm, image, { weights: 'w'.repeat(900 * 1024) }, key);
-    expect(refused.status).toBe(413);
+    expect(refused.status).toBe(400);
     expect(refused.body.error.message).toMatch(
       /^the job's inputs would take 92\d{4} bytes as stored; a DynamoDB item holds 409600 bytes, of which 16384 are kept/,
     );

@@ -4,7 +4,15 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -97,6 +105,25 @@ describe('local S3 refuses keys as S3 does', () => {
     });
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     expect((listed.Contents ?? []).every((object) => !object.Key!.startsWith('uploads/'))).toBe(true);
+  });
+
+  test('a multipart upload to a key with the characters XML escapes completes', async () => {
+    const Key = `names/a<b>&'c".mha`;
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key }));
+    const { ETag } = await s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key, UploadId, PartNumber: 1, Body: 'part' }),
+    );
+    const completed = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key,
+        UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] },
+      }),
+    );
+    expect(completed.Key).toBe(Key);
+    const read = await s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
+    expect(await read.Body!.transformToString()).toBe('part');
   });
 });
 

@@ -59,6 +59,7 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     's3:PutObject on objects:uploads/*',
     's3:GetObject on objects:uploads/*',
     's3:DeleteObject on objects:uploads/*',
+    's3:AbortMultipartUpload on objects:uploads/*',
     'kms:GenerateDataKey on key via s3',
     'kms:Decrypt on key via s3',
   ],
@@ -107,6 +108,8 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'dynamodb:Query on table:memberships',
     'dynamodb:GetItem on table:algorithms',
     'kms:Decrypt on key via dynamodb',
+    'secretsmanager:GetSecretValue on secret:page-token-key',
+    'kms:Decrypt on key via secretsmanager',
   ],
   getAlgorithm: ['dynamodb:GetItem on table:algorithms', 'kms:Decrypt on key via dynamodb'],
   setAlgorithmUsers: [
