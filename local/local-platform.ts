@@ -99,7 +99,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   try {
     const { host, ports, dataDir, bucketName, config } = options;
     // The platform as a deployment named `local` would be, as local mode's resources are named.
-    const iam = await LocalIam.start({ ...config, name: 'local' });
+    const iam = await LocalIam.start({ ...config, name: 'local' }, options.templates);
     const credentials = iam.credentials.operator;
     const start = async <T extends RunningService>(service: Promise<T>): Promise<T> => {
       const started = await service;

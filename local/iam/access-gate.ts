@@ -17,6 +17,7 @@ import { s3RequiredAccess } from './s3-request-access';
 
 /** Why a request is refused, and how its service says so. */
 interface Refusal {
+  readonly action?: string;
   readonly message: string;
   /** The refusal comes from the service's use of KMS for the caller. */
   readonly kms: boolean;
@@ -35,6 +36,10 @@ type JsonBody = Record<string, unknown>;
  * passes unchecked. Signatures are checked where S3 checks presigned URLs, not in headers.
  */
 export class AccessGate {
+  /** The latest refusals, oldest first: what a handler's generic error hides. */
+  readonly refusals: { readonly accessKeyId: string; readonly action: string; readonly message: string }[] =
+    [];
+
   constructor(
     private readonly credentials: LocalCredentialStore,
     private readonly evaluator: PolicyEvaluator,
@@ -65,7 +70,7 @@ export class AccessGate {
               : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message><RequestId>${requestId()}</RequestId></Error>`,
           );
         },
-        (err: Error) => internalError(res, err),
+        (err: Error) => internalError(res, err, 'xml'),
       );
     };
   }
@@ -130,7 +135,8 @@ export class AccessGate {
     if (holder.kind === 'operator') return undefined;
     for (const access of required) {
       const decision = await this.evaluator.decide(holder, access);
-      if (!decision.allowed) return { message: decision.message, kms: access.kms === true };
+      if (!decision.allowed)
+        return { action: access.action, message: decision.message, kms: access.kms === true };
     }
     return undefined;
   }
@@ -149,7 +155,12 @@ export class AccessGate {
         unknownKey: 'unknown',
       };
     }
-    return this.check(holder, holder.kind === 'operator' ? [] : required());
+    const refusal = await this.check(holder, holder.kind === 'operator' ? [] : required());
+    if (refusal) {
+      this.refusals.push({ accessKeyId, action: refusal.action ?? '', message: refusal.message });
+      if (this.refusals.length > 200) this.refusals.shift();
+    }
+    return refusal;
   }
 
   /** A guard for a JSON protocol: the body is read, decided on, and handed on unchanged. */
@@ -198,7 +209,7 @@ export class AccessGate {
             });
             res.end(text);
           },
-          (err: Error) => internalError(res, err),
+          (err: Error) => internalError(res, err, 'json'),
         );
       });
     };
@@ -234,10 +245,22 @@ function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
   }) as unknown as IncomingMessage;
 }
 
-function internalError(res: ServerResponse, err: Error): void {
+/** Local IAM could not decide (a request it does not map): said in the service's protocol, never allowed. */
+function internalError(res: ServerResponse, err: Error, protocol: 'xml' | 'json'): void {
   if (res.headersSent) return void res.destroy(err);
-  res.writeHead(500, { 'content-type': 'text/plain' });
-  res.end(`local IAM failed: ${err.message}`);
+  const message = `local IAM failed: ${err.message}`;
+  if (protocol === 'xml') {
+    res.writeHead(500, { 'content-type': 'application/xml' });
+    res.end(
+      `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>${escapeXml(message)}</Message></Error>`,
+    );
+  } else {
+    res.writeHead(500, {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amzn-errortype': 'InternalFailure',
+    });
+    res.end(JSON.stringify({ __type: 'InternalFailure', message }));
+  }
 }
 
 function requestId(): string {

@@ -43,7 +43,10 @@ export function batchRequiredAccess(
         { action: 'batch:DeregisterJobDefinition', resource: named('job-definition', body.jobDefinition) },
       ];
     case 'registerjobdefinition': {
-      const definition = arn(`job-definition/${String(body.jobDefinitionName ?? '')}`);
+      const name = String(body.jobDefinitionName ?? '');
+      const definition = arn(`job-definition/${name}`);
+      // Tags go on the revision being made.
+      const revision = `${definition}:${(latestRevision(name) ?? 0) + 1}`;
       const container = (body.containerProperties ?? {}) as Body;
       const roles = [container.jobRoleArn, container.executionRoleArn].filter(
         (role): role is string => typeof role === 'string',
@@ -51,7 +54,7 @@ export function batchRequiredAccess(
       const tags = body.tags && Object.keys(body.tags as Body).length > 0;
       return [
         { action: 'batch:RegisterJobDefinition', resource: definition },
-        ...(tags ? [{ action: 'batch:TagResource', resource: definition }] : []),
+        ...(tags ? [{ action: 'batch:TagResource', resource: revision }] : []),
         ...roles.map((role) => ({
           action: 'iam:PassRole',
           resource: role,

@@ -3,7 +3,7 @@ import type { LocalIam } from './local-iam';
 import { LOCAL_ACCOUNT } from './template-values';
 
 /** What pulling an image from ECR asks of the role that pulls it (the Amazon ECR User Guide's pull policy). */
-const PULL_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'];
+const PULL_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'];
 
 /**
  * The ECR repository an image reference names: `<account>.dkr.ecr.<region>.amazonaws.com/<name>`

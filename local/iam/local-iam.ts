@@ -23,8 +23,11 @@ export class LocalIam {
   private constructor(readonly synthesized: SynthesizedPlatform) {}
 
   /** Synthesizes (or reads from the cache) the platform as local mode's configuration deploys it. */
-  static async start(config: PlatformConfig): Promise<LocalIam> {
-    return new LocalIam(await synthesizedPlatform(config));
+  static async start(
+    config: PlatformConfig,
+    edit: (synthesized: SynthesizedPlatform) => SynthesizedPlatform = (synthesized) => synthesized,
+  ): Promise<LocalIam> {
+    return new LocalIam(edit(await synthesizedPlatform(config)));
   }
 
   /** Reads the templates against local mode's resources; the checks apply from now on. */
@@ -42,6 +45,11 @@ export class LocalIam {
 
   get access(): PlatformAccess {
     return this.required().access;
+  }
+
+  /** The requests refused lately, by whose key, which action and AWS's message. */
+  get refusals(): AccessGate['refusals'] {
+    return this.bound?.gate.refusals ?? [];
   }
 
   /** The check in front of a service. */
