@@ -170,7 +170,9 @@ describe('part URLs', () => {
       url: `${url.pathname}${url.search}`,
       headers: { host: url.host, 'content-length': '100' },
     };
-    const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+    // Signed with the keys of the function that signs part URLs.
+    const credentials = (accessKeyId: string) => platform.iam.credentials.secretOf(accessKeyId);
+    expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^LOCAL\.local-Api-RestApiSignUploadPartsRole/);
     expect(checkPresignedRequest(request as never, credentials, checkAt + 3599_000)).toEqual({ ok: true });
     expect(checkPresignedRequest(request as never, credentials, checkAt + 3601_000)).toMatchObject({
       ok: false,
