@@ -27,10 +27,11 @@ async function send(
   id: string,
   body?: string | Buffer,
   token: string | null = 'dev-bob',
+  contentType = 'application/json',
 ) {
   const response = await fetch(`${platform.urls.api}${fill(template, id)}`, {
     method: method.toUpperCase(),
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+    headers: { 'content-type': contentType, ...(token && { authorization: `Bearer ${token}` }) },
     body,
   });
   const answer = {
@@ -43,19 +44,35 @@ async function send(
 
 const fill = (path: string, id: string) => path.replace(/\{\w+\}/g, id);
 
-describe('every operation with a body refuses bad bodies with a 4xx that names the problem', () => {
-  const bodies: [string, string | Buffer, RegExp][] = [
-    ['malformed JSON', '{"a": ', /not valid JSON/],
-    ['a JSON string', '"text"', /body must be object/],
-    ['null', 'null', /body must be object/],
-    ['an unknown field only', '{"unexpected": true}', /is required|is not a known field/],
-    ['non-UTF-8 bytes', Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), /not valid UTF-8/],
-    ['a 2 MiB body', JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) }), /bytes; at most/],
-    ['deep nesting', `${'['.repeat(5000)}${']'.repeat(5000)}`, /body must be object/],
-  ];
+/** Bad bodies, each with what the handler says of it when API Gateway lets it through. */
+const badBodies: [string, string | Buffer, RegExp][] = [
+  ['malformed JSON', '{"a": ', /not valid JSON/],
+  ['a JSON string', '"text"', /body must be object/],
+  ['null', 'null', /body must be object/],
+  ['an unknown field only', '{"unexpected": true}', /is required|is not a known field/],
+  // API Gateway hands bodies on as UTF-8 text: bytes that are not UTF-8 arrive replaced.
+  ['non-UTF-8 bytes', Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), /not valid JSON/],
+  ['a 2 MiB body', JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) }), /bytes; at most/],
+  ['deep nesting', `${'['.repeat(5000)}${']'.repeat(5000)}`, /body must be object/],
+  ['no body', '', /needs a JSON body/],
+];
+
+describe('API Gateway refuses bad JSON bodies of every operation before its handler runs', () => {
   for (const { path, method, operation } of withBody) {
-    test.each(bodies)(`${operation.operationId} with %s`, async (_, body, message) => {
+    test.each(badBodies)(`${operation.operationId} with %s`, async (_, body) => {
       const response = await send(method, path, VALID_ID, body);
+      expect(response).toEqual({
+        status: 400,
+        body: { error: { code: 'BadRequest', message: 'Invalid request body' } },
+      });
+    });
+  }
+});
+
+describe('a body of a type that has no model reaches the handler, which refuses it naming the problem', () => {
+  for (const { path, method, operation } of withBody) {
+    test.each(badBodies)(`${operation.operationId} with %s`, async (_, body, message) => {
+      const response = await send(method, path, VALID_ID, body, 'dev-bob', 'text/plain');
       expect(response.status).toBeGreaterThanOrEqual(400);
       expect(response.status).toBeLessThan(500);
       expect(response.body.error?.message).toMatch(message);
@@ -68,8 +85,9 @@ describe('every operation with an id refuses ids that are not UUIDs', () => {
     test.each(['not-a-uuid', '..%2F..%2Fetc', '%00', 'x'.repeat(3000)])(
       `${operation.operationId} with %s`,
       async (id) => {
+        // API Gateway checks a JSON body before the handler sees the path: this one has no model.
         const body = operation.requestSchema ? '{}' : undefined;
-        const response = await send(method, path, id, body);
+        const response = await send(method, path, id, body, 'dev-bob', 'text/plain');
         expect(response.status).toBe(400);
         expect(response.body.error?.message).toMatch(/path parameter \w+ must be a lower-case UUID/);
       },
@@ -77,13 +95,13 @@ describe('every operation with an id refuses ids that are not UUIDs', () => {
   }
 });
 
-describe('every protected operation needs a token', () => {
+describe("every protected operation needs a token, refused as the Cognito authorizer's 401", () => {
   for (const { path, method, operation } of protectedOperations) {
     test(`${operation.operationId} without a token is 401`, async () => {
       const response = await send(method, path, VALID_ID, operation.requestSchema ? '{}' : undefined, null);
       expect(response).toEqual({
         status: 401,
-        body: { error: { code: 'Unauthorized', message: 'a valid Bearer token is required' } },
+        body: { error: { code: 'Unauthorized', message: 'Unauthorized' } },
       });
     });
   }
@@ -99,5 +117,32 @@ describe('CORS', () => {
       'http://localhost:4000',
     );
     expect((await ask('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  test("API Gateway's own errors echo the caller's origin, as the deployed gateway responses do", async () => {
+    const answer = await fetch(`${platform.urls.api}/v1/uploads`, {
+      method: 'POST',
+      headers: { origin: 'http://127.0.0.1:4000' },
+    });
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:4000');
+    expect(answer.headers.get('vary')).toBe('Origin');
+  });
+
+  test('preflights are answered on every route without a token, naming the headers the API reads', async () => {
+    for (const { path } of operations) {
+      const answer = await fetch(`${platform.urls.api}${fill(path, VALID_ID)}`, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://127.0.0.1:4000', 'access-control-request-method': 'POST' },
+      });
+      expect([path, answer.status, answer.headers.get('access-control-allow-origin')]).toEqual([
+        path,
+        204,
+        'http://127.0.0.1:4000',
+      ]);
+      expect(answer.headers.get('access-control-allow-headers')).toBe(
+        'Authorization,Content-Type,Idempotency-Key',
+      );
+    }
   });
 });
