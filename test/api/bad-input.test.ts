@@ -1,3 +1,4 @@
+import * as http from 'node:http';
 import { API_OPERATIONS } from '../../lambda/deployments';
 import { LocalPlatform } from '../../local/local-platform';
 import { checkAnswer } from '../helpers/api-client';
@@ -144,5 +145,54 @@ describe('CORS', () => {
         'Authorization,Content-Type,Idempotency-Key',
       );
     }
+  });
+});
+
+describe('limits', () => {
+  test("a body over 10 MB is API Gateway's 413, which the client reads, and its kept-alive connection carries the next request", async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const { hostname, port } = new URL(platform.urls.api);
+    const send = (method: string, path: string, body?: Buffer) =>
+      new Promise<{ status: number; body: unknown; reusedSocket: boolean }>((resolve, reject) => {
+        const req = http.request({
+          host: hostname,
+          port,
+          method,
+          path,
+          agent,
+          headers: { authorization: 'Bearer dev-bob' },
+        });
+        req.on('error', reject);
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () =>
+            resolve({ status: res.statusCode!, body: JSON.parse(text), reusedSocket: req.reusedSocket }),
+          );
+        });
+        req.end(body);
+      });
+    try {
+      const refused = await send('POST', '/v1/uploads', Buffer.alloc(10 * 1024 * 1024 + 1, 0x20));
+      expect(refused).toEqual({
+        status: 413,
+        body: { error: { code: 'PayloadTooLarge', message: 'Request Too Long' } },
+        reusedSocket: false,
+      });
+      const next = await send('GET', '/v1/health');
+      expect([next.status, next.reusedSocket]).toEqual([200, true]);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  test('headers too large for the server are a 431 in the API error shape', async () => {
+    const response = await fetch(`${platform.urls.api}/v1/health`, {
+      headers: { 'x-big': 'a'.repeat(20_000) },
+    });
+    expect(response.status).toBe(431);
+    expect(await response.json()).toEqual({
+      error: { code: 'RequestRefused', message: 'Request Header Fields Too Large' },
+    });
   });
 });
