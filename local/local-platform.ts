@@ -6,6 +6,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as path from 'node:path';
 import { CONVERSION_QUEUE } from '../lambda/contracts/conversion-queue';
+import { corsAllowHeaders } from '../lambda/contracts/cors-preflight';
 import { PlatformSettings } from '../lambda/contracts/handler-environment';
 import { API_OPERATIONS } from '../lambda/deployments';
 import { defaultPlatformConfig } from '../lib/config/platform-config';
@@ -28,7 +29,7 @@ import { localJobResourceNames, localSettings, localTableName } from './local-se
 import { LocalSigningKeys, localSigningKeys } from './local-signing-key';
 import { assertPortFree } from './port-check';
 import { checkServices } from './service-health';
-import { apiError, startFrontDoor } from './services/api-gateway';
+import { startFrontDoor } from './services/api-gateway';
 import { apiRoutes } from './services/api-gateway-events';
 import { AlgorithmJobRunner, BatchStandIn, startBatchStandIn } from './services/batch';
 import { startCloudFrontStandIn } from './services/cloudfront';
@@ -342,21 +343,16 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       startFrontDoor({
         host,
         port: ports.api,
-        routes: [
-          ...apiRoutes(API_OPERATIONS, functions.invokeOperation, {
-            // Local health also reports each embedded service.
-            getHealth: async () => {
-              const services = await checkServices(probes);
-              const ok = Object.values(services).every((s) => s.ok);
-              return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'degraded', services } };
-            },
-          }),
-          {
-            method: 'GET',
-            path: '/',
-            handle: async () => ({ status: 404, body: apiError('NotFound', 'the API lives under /v1') }),
+        routes: apiRoutes(API_OPERATIONS, functions.invokeOperation, {
+          // Local health also reports each embedded service.
+          getHealth: async () => {
+            const services = await checkServices(probes);
+            const ok = Object.values(services).every((s) => s.ok);
+            return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'degraded', services } };
           },
-        ],
+        }),
+        webOrigins: config.webOrigins,
+        corsAllowHeaders: corsAllowHeaders(API_OPERATIONS),
       }),
     );
     // As the deployed event sources and schedules do.
