@@ -1,6 +1,6 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { LocalPlatform } from '../../local/local-platform';
-import { apiClient } from '../helpers/api-client';
+import { apiClient, INVALID_BODY, UNCHECKED_BODY } from '../helpers/api-client';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
 let platform: LocalPlatform;
@@ -33,10 +33,12 @@ async function register(
   token: string,
   overrides: Record<string, unknown> = {},
   n = Math.floor(Math.random() * 1e9),
+  options: { contentType?: string } = {},
 ) {
   return call('POST', '/v1/algorithms', {
     token,
     body: { title: 'Lung segmenter', interfaces: [segmentation], image: image(n), ...overrides },
+    ...options,
   });
 }
 
@@ -213,16 +215,6 @@ describe('algorithms refused', () => {
       },
       'body.interfaces[0].inputs[1].slug "a" appears twice in this interface',
     ],
-    [
-      'a path escape',
-      { inputs: [socket('json', '../a.json')], outputs: [socket('json', 'r.json', 'r')] },
-      'body.interfaces[0].inputs[0].relativePath has characters or a form that is not allowed',
-    ],
-    [
-      'an absolute path',
-      { inputs: [socket('json', '/etc/a.json')], outputs: [socket('json', 'r.json', 'r')] },
-      'body.interfaces[0].inputs[0].relativePath has characters or a form that is not allowed',
-    ],
   ])('an interface with %s is refused by its field', async (_, algorithmInterface, message) => {
     const response = await register(alice, { interfaces: [algorithmInterface] });
     expect(response).toEqual({ status: 400, body: { error: { code: 'BadRequest', message } } });
@@ -236,6 +228,16 @@ describe('algorithms refused', () => {
   });
 
   test.each([
+    [
+      'an interface with a path escape',
+      { interfaces: [{ inputs: [socket('json', '../a.json')], outputs: [socket('json', 'r.json', 'r')] }] },
+      'body.interfaces[0].inputs[0].relativePath has characters or a form that is not allowed',
+    ],
+    [
+      'an interface with an absolute path',
+      { interfaces: [{ inputs: [socket('json', '/etc/a.json')], outputs: [socket('json', 'r.json', 'r')] }] },
+      'body.interfaces[0].inputs[0].relativePath has characters or a form that is not allowed',
+    ],
     ['a time limit below 300 s', { timeLimitSeconds: 60 }, 'body.timeLimitSeconds must be >= 300'],
     ['a time limit above a day', { timeLimitSeconds: 86401 }, 'body.timeLimitSeconds must be <= 86400'],
     ['memory above 32 GB', { memoryGb: 64 }, 'body.memoryGb must be <= 32'],
@@ -255,19 +257,25 @@ describe('algorithms refused', () => {
       { title: 't'.repeat(1000) },
       'body.title must NOT have more than 200 characters',
     ],
-  ])('%s is refused', async (_, overrides, message) => {
-    const response = await register(alice, overrides);
+  ])('%s is refused by API Gateway, and by the handler naming the field', async (_, overrides, message) => {
+    expect(await register(alice, overrides)).toEqual(INVALID_BODY);
+    const response = await register(alice, overrides, undefined, UNCHECKED_BODY);
     expect(response).toEqual({ status: 400, body: { error: { code: 'BadRequest', message } } });
   });
 
   test('an empty editors list is refused: an algorithm always has an editor', async () => {
     const { body: algorithm } = await register(alice);
-    const response = await call('PUT', '/v1/algorithms/{algorithmId}/users', {
-      token: alice,
-      params: { algorithmId: algorithm.id },
-      body: { editors: [], users: [] },
-    });
-    expect(response.body.error.message).toBe('body.editors must NOT have fewer than 1 items');
+    const setUsers = (options = {}) =>
+      call('PUT', '/v1/algorithms/{algorithmId}/users', {
+        token: alice,
+        params: { algorithmId: algorithm.id },
+        body: { editors: [], users: [] },
+        ...options,
+      });
+    expect(await setUsers()).toEqual(INVALID_BODY);
+    expect((await setUsers(UNCHECKED_BODY)).body.error.message).toBe(
+      'body.editors must NOT have fewer than 1 items',
+    );
   });
 });
 
@@ -373,17 +381,16 @@ describe('hostile input', () => {
     });
 
     test('an altered token, or a key made by hand, is a 400', async () => {
-      const [payload, mac] = firstPage.nextToken.split('.');
+      const token = firstPage.nextToken;
+      expect(token).toMatch(/^[A-Za-z0-9_-]{1,200}$/);
       for (const nextToken of [
-        `${payload}.${mac.slice(1)}A`,
+        `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`,
         Buffer.from('00000000-0000-4000-8000-000000000000').toString('base64url'),
       ]) {
         const response = await call('GET', '/v1/algorithms', { token: bob, query: { nextToken } });
         expect(response).toMatchObject({
           status: 400,
-          body: {
-            error: { message: 'nextToken is not valid: pass the nextToken of the previous page unchanged' },
-          },
+          body: { error: { message: 'nextToken is not valid' } },
         });
       }
     });
@@ -393,8 +400,7 @@ describe('hostile input', () => {
         token: carol,
         query: { nextToken: firstPage.nextToken },
       });
-      expect(response.status).toBe(400);
-      expect(response.body.error.message).toMatch(/^nextToken was issued for another listing/);
+      expect([response.status, response.body.error.message]).toEqual([400, 'nextToken is not valid']);
       expect(
         (await call('GET', '/v1/algorithms', { token: bob, query: { nextToken: firstPage.nextToken } }))
           .status,

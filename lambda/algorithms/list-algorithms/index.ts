@@ -17,16 +17,20 @@ export const handler = apiHandler(operation, async ({ caller, query }) => {
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
     throw badRequest(`limit must be a whole number from 1 to ${MAX_PAGE}`);
   }
-  // A caller's listing: their token resumes nobody else's.
+  // A caller's listing: their token resumes nobody else's. It carries only the algorithm id (the
+  // user id is the caller's), which keeps it within the 200 characters the route declares.
   const listing = `algorithms/${caller.userId}`;
-  const startKey =
+  const position =
     query.nextToken === undefined ? undefined : await pageTokens().open(listing, query.nextToken);
+  const startKey = position && { userId: caller.userId, algorithmId: position.algorithmId };
   const page = await listVisibleAlgorithms(caller.userId, limit, startKey);
   return {
     status: 200,
     body: {
       items: page.items.map(({ algorithm, role }) => algorithmView(algorithm, role)),
-      ...(page.lastKey && { nextToken: await pageTokens().issue(listing, page.lastKey) }),
+      ...(page.lastKey && {
+        nextToken: await pageTokens().issue(listing, { algorithmId: page.lastKey.algorithmId }),
+      }),
     },
   };
 });
