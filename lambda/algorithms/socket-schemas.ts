@@ -9,7 +9,7 @@ import Ajv, { ValidateFunction } from 'ajv';
 
 /**
  * Bounds of the compiled versions a container keeps, whichever is reached first. Measured: an
- * Ajv instance with the draft-07 meta-schema takes about 60 KB, and compiled validators about
+ * Ajv instance takes at most about 60 KB, and compiled validators about
  * 11 times their schema's JSON (an algorithm's 448 KB of schemas, about 5 MB). 200 instances
  * and 2 MiB of schema JSON thus hold about 12 MB and 23 MB: under 15 % of a 256 MiB function,
  * while every algorithm of a busy hour with schemas of usual size stays compiled.
@@ -27,9 +27,24 @@ interface CompiledVersion {
 const compiled = new Map<string, CompiledVersion>();
 let compiledChars = 0;
 
+/**
+ * Checks schemas against the draft-07 meta-schema, which it compiles once: each instance of its
+ * own would compile it again (about 60 ms). It keeps no user schema.
+ */
+const metaSchemaCheck = new Ajv({ strict: false, addUsedSchema: false });
+
 function newAjv(): Ajv {
-  // Unknown keywords are ignored, as grand-challenge's validator ignores them.
-  return new Ajv({ strict: false, allErrors: false, addUsedSchema: false });
+  // Unknown keywords are ignored, as grand-challenge's validator ignores them. Schemas are
+  // checked against the meta-schema by `compileSchema` first.
+  return new Ajv({ strict: false, allErrors: false, addUsedSchema: false, validateSchema: false });
+}
+
+/** `schema` compiled in `ajv`, checked against the meta-schema first; Ajv's error when it cannot be. */
+function compileSchema(ajv: Ajv, schema: Readonly<Record<string, unknown>>): ValidateFunction {
+  if (!metaSchemaCheck.validateSchema(schema)) {
+    throw new Error(`schema is invalid: ${metaSchemaCheck.errorsText(metaSchemaCheck.errors)}`);
+  }
+  return ajv.compile(schema);
 }
 
 /** A schema that cannot be compiled: its author's to fix. */
@@ -38,7 +53,7 @@ export class SocketSchemaError extends Error {}
 /** Why `schema` cannot check values (not a valid draft-07 schema, an unresolvable `$ref`), or undefined. */
 export function schemaProblem(schema: Readonly<Record<string, unknown>>): string | undefined {
   try {
-    newAjv().compile(schema);
+    compileSchema(newAjv(), schema);
     return undefined;
   } catch (err) {
     return (err as Error).message;
@@ -72,7 +87,7 @@ function validatorOf(version: string, schema: Readonly<Record<string, unknown>>)
   let validate = entry.validators.get(text);
   if (!validate) {
     try {
-      validate = entry.ajv.compile(JSON.parse(text) as Record<string, unknown>);
+      validate = compileSchema(entry.ajv, JSON.parse(text) as Record<string, unknown>);
     } catch (err) {
       throw new SocketSchemaError((err as Error).message);
     }
