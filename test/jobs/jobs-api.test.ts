@@ -957,6 +957,12 @@ describe('hostile input', () => {
       expect(response).toMatchObject({ status: 400, body: { error: { message: 'nextToken is not valid' } } });
     });
 
+    test('a token made by hand in the shape of a DynamoDB key of the caller is a 400', async () => {
+      const handMade = { owner: sub[bob], id: 5, createdAt: [] };
+      const response = await list(bob, Buffer.from(JSON.stringify(handMade)).toString('base64url'));
+      expect(response).toMatchObject({ status: 400, body: { error: { message: 'nextToken is not valid' } } });
+    });
+
     test('a token uses only the characters the route declares for it', () => {
       expect(firstPage.nextToken).toMatch(/^[A-Za-z0-9_-]{1,2000}$/);
     });
