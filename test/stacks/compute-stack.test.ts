@@ -349,6 +349,7 @@ describe('compute stack', () => {
           's3:PutObjectTagging on objects:uploads/*',
           's3:DeleteObject on objects:uploads/*',
           's3:PutObject on objects:images/*',
+          's3:AbortMultipartUpload on objects:images/*',
           // Images that algorithms made, where the job runner stored them.
           's3:GetObject on objects:jobs/*',
           'kms:GenerateDataKey on key via s3',
