@@ -6,6 +6,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as path from 'node:path';
 import { converterContainer } from '../containers/images/converter/container';
+import { inputStagerContainer } from '../containers/jobs/input-stager/container';
 import { CONVERSION_QUEUE } from '../lambda/contracts/conversion-queue';
 import { environmentVariables, PlatformSettings } from '../lambda/contracts/handler-environment';
 import { API_OPERATIONS } from '../lambda/deployments';
@@ -13,6 +14,7 @@ import { defaultPlatformConfig } from '../lib/config/platform-config';
 import { DEV_USERS } from './dev-users';
 import { findContainerEngine } from './jobs/container-engine';
 import { localConverterContainer } from './jobs/converter-container';
+import { localInputStager } from './jobs/input-stager';
 import { LocalJobExecutor, localJobExecutor } from './jobs/local-job-executor';
 import { LocalFunctions, localFunctions } from './local-functions';
 import {
@@ -228,7 +230,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       startBatchStandIn({
         host,
         port: ports.batch,
-        runners: { [names.converterJobDefinition]: converter.run },
+        runners: {
+          [names.converterJobDefinition]: converter.run,
+          // Staging jobs copy each job's inputs under its folder before it runs, as on AWS.
+          [names.inputStagingJobDefinition]: localInputStager({
+            environment: environmentVariables(inputStagerContainer, settings),
+            s3,
+          }),
+        },
         onStateChange: (event) => functions.deliverBatchEvent(event.detail),
         algorithms,
       }),

@@ -49,6 +49,8 @@ export function localSettings(config: PlatformConfig, resources: LocalResources)
     signingKeySecretArn: resources.signingKeySecretArn,
     gpuJobQueue: names.gpuJobQueue,
     cpuJobQueue: names.cpuJobQueue,
+    inputStagingJobQueue: names.inputStagingJobQueue,
+    inputStagingJobDefinition: names.inputStagingJobDefinition,
     jobLogGroup: names.logGroup,
     jobDefinitionPrefix: names.algorithmJobDefinitionPrefix,
     jobRoleArn: `arn:aws:iam::${account}:role/${names.jobRole}`,

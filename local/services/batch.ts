@@ -8,11 +8,13 @@ import { RunningService } from './running-service';
  * An AWS Batch endpoint for local mode (REST JSON, as the AWS SDK v3 speaks it) that accepts
  * SubmitJob, TerminateJob, DescribeJobs, (De)RegisterJobDefinition and UpdateJobQueue (a disabled
  * queue refuses submissions) and keeps them in memory.
- * Jobs whose definition has a local runner run (the converter container, as a child process), and
- * each state change goes to `onStateChange` as the `Batch Job State Change` event EventBridge
- * would deliver. Algorithm jobs go to the algorithm runner (which reports their states itself), are
- * refused with its reason when it cannot run them, or only queue when there is none. Handlers
- * reach it through AWS_ENDPOINT_URL_BATCH.
+ * Jobs whose definition has a local runner run (the converter container, as a child process; the
+ * input stager), and each state change goes to `onStateChange` as the `Batch Job State Change`
+ * event EventBridge would deliver. Algorithm jobs go to the algorithm runner (which reports their
+ * states itself), are refused with its reason when it cannot run them, or only queue when there is
+ * none. A job that depends on others (`dependsOn`, on jobs with a local runner) stays PENDING
+ * until they end, and fails with "Dependent Job failed" if one did not succeed, as in Batch.
+ * Handlers reach it through AWS_ENDPOINT_URL_BATCH.
  */
 export interface LocalBatchJob {
   readonly jobId: string;
@@ -22,6 +24,8 @@ export interface LocalBatchJob {
   readonly parameters: Record<string, string>;
   /** Variables for the job's container, as SubmitJob's containerOverrides give them. */
   readonly environment: Record<string, string>;
+  /** The jobs it waits for (SubmitJob's dependsOn). */
+  readonly dependsOn: readonly string[];
   status: 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
   statusReason?: string;
   exitCode?: number;
@@ -67,6 +71,10 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
   const jobs: LocalBatchJob[] = [];
   const definitions: LocalJobDefinition[] = [];
   const running = new Set<Promise<void>>();
+  /** When each job with a local runner has ended and its events are handled. */
+  const ended = new Map<string, Promise<void>>();
+  /** Jobs waiting for the jobs they depend on. */
+  const waiting = new Set<string>();
   const disabledQueues = new Set<string>();
 
   const emit = async (job: LocalBatchJob) => {
@@ -90,6 +98,8 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
   };
 
   const run = async (job: LocalBatchJob, runner: LocalJobRunner) => {
+    // Terminated before it started.
+    if (job.status === 'FAILED') return emit(job);
     job.status = 'RUNNING';
     await emit(job);
     try {
@@ -103,11 +113,49 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
     await emit(job);
   };
 
+  /** Work after the response, as Batch starts a job some time after accepting it; `settled` waits for it. */
+  const track = (work: () => Promise<void>): Promise<void> => {
+    const done: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(work)
+      .finally(() => running.delete(done));
+    running.add(done);
+    return done;
+  };
+
+  const launch = (job: LocalBatchJob) => {
+    const runner = options.runners?.[job.jobDefinition];
+    if (runner)
+      ended.set(
+        job.jobId,
+        track(() => run(job, runner)),
+      );
+    else if (typeof options.algorithms === 'object') options.algorithms.submit(job);
+  };
+
+  const launchAfter = (job: LocalBatchJob, dependencies: readonly string[]) => {
+    job.status = 'PENDING';
+    waiting.add(job.jobId);
+    void track(async () => {
+      await Promise.all(dependencies.map((id) => ended.get(id)));
+      // Terminated while it waited.
+      if (!waiting.delete(job.jobId)) return;
+      if (dependencies.some((id) => jobs.find((j) => j.jobId === id)!.status !== 'SUCCEEDED')) {
+        [job.status, job.statusReason] = ['FAILED', 'Dependent Job failed'];
+        return emit(job);
+      }
+      job.status = 'RUNNABLE';
+      launch(job);
+    });
+  };
+
   const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
     '/v1/submitjob': (input) => {
       for (const field of ['jobName', 'jobQueue', 'jobDefinition']) {
         if (typeof input[field] !== 'string' || input[field] === '') throw new Error(`${field} is required`);
       }
+      const dependencies = ((input.dependsOn ?? []) as { jobId?: unknown }[]).map(({ jobId }) =>
+        String(jobId),
+      );
       const job: LocalBatchJob = {
         jobId: randomUUID(),
         jobName: String(input.jobName),
@@ -120,20 +168,20 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
               ?.environment ?? []
           ).map(({ name, value }) => [name, value]),
         ),
+        dependsOn: dependencies,
         status: 'SUBMITTED',
       };
       if (disabledQueues.has(job.jobQueue)) throw new Error(`JobQueue ${job.jobQueue} is DISABLED`);
       const runner = options.runners?.[job.jobDefinition];
       if (!runner && typeof options.algorithms === 'string') throw new Error(options.algorithms);
-      jobs.push(job);
-      if (!runner && typeof options.algorithms === 'object') options.algorithms.submit(job);
-      if (runner) {
-        // After the response, as Batch starts a job some time after accepting it.
-        const done: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
-          .then(() => run(job, runner))
-          .finally(() => running.delete(done));
-        running.add(done);
+      for (const id of dependencies) {
+        if (!jobs.some((j) => j.jobId === id))
+          throw new Error(`the job it depends on, ${id}, does not exist`);
+        if (!ended.has(id)) throw new Error(`local Batch waits only on jobs that it runs itself, not ${id}`);
       }
+      jobs.push(job);
+      if (dependencies.length > 0) launchAfter(job, dependencies);
+      else launch(job);
       return {
         jobArn: `${LOCAL_ARN}:job/${job.jobId}`,
         jobName: job.jobName,
@@ -144,7 +192,10 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
       const job = jobs.find((j) => j.jobId === input.jobId);
       if (!job) throw new Error(`job ${String(input.jobId)} does not exist`);
       const reason = String(input.reason ?? 'terminated');
-      if (!options.runners?.[job.jobDefinition] && typeof options.algorithms === 'object') {
+      if (waiting.delete(job.jobId)) {
+        [job.status, job.statusReason] = ['FAILED', reason];
+        void track(() => emit(job));
+      } else if (!options.runners?.[job.jobDefinition] && typeof options.algorithms === 'object') {
         options.algorithms.terminate(job, reason);
       } else {
         [job.status, job.statusReason] = ['FAILED', reason];

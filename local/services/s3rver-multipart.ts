@@ -12,7 +12,8 @@ import { copyRangeOf, copySourceOf } from './s3-copy-source';
  * The parts of S3's multipart protocol that s3rver lacks or does loosely, so that local mode
  * refuses what S3 refuses: AbortMultipartUpload and UploadPartCopy (s3rver has neither), and the
  * checks S3 makes on CompleteMultipartUpload (each ETag must match its part, parts ascending, all
- * but the last at least 5 MiB). Everything else goes to s3rver.
+ * but the last at least 5 MiB); a completed object's ETag ends in its number of parts, as in S3.
+ * Everything else goes to s3rver.
  */
 type FilesystemStore = S3rver['store'];
 
@@ -75,6 +76,8 @@ export function handleMultipart(store: FilesystemStore, req: IncomingMessage, re
         }
       }
       const { md5 } = await store.putObjectMultipart(bucket, uploadId, parts);
+      // The object's ETag says it was uploaded in parts ("<hash>-<parts>"), as S3's does.
+      await fs.promises.writeFile(store.getResourcePath(bucket, key, 'object.md5'), `${md5}-${parts.length}`);
       respond(
         200,
         `<CompleteMultipartUploadResult><Location>${url.origin}/${bucket}/${key}</Location><Bucket>${bucket}</Bucket><Key>${escapeXml(key)}</Key><ETag>"${md5}-${parts.length}"</ETag></CompleteMultipartUploadResult>`,
