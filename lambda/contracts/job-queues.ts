@@ -24,5 +24,8 @@ export const JOB_QUEUES = settingsGroup('the job queues', {
  */
 export const INPUT_STAGING_JOB_COMMAND: readonly string[] = ['Ref::jobId'];
 
+/** How the staging job cuts the copy of an input larger than one part, from the configuration. */
+export const INPUT_COPIES = settingsGroup('the copies of job inputs', { copyPartBytes: wholeNumber });
+
 /** The log group whose streams hold each job's lines. */
 export const JOB_LOGS = settingsGroup('the job log group', { jobLogGroup: text });

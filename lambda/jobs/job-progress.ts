@@ -75,7 +75,7 @@ export function failureReason(detail: BatchJobDetail): string {
     return 'the image could not be started';
   }
   // The staging job that copies the inputs failed, so Batch never started the algorithm's.
-  if (/Dependent Job failed/i.test(reason)) return "the job's inputs could not be copied for it";
+  if (/Dependent Job failed/i.test(reason)) return "the job's input files could not be copied for it";
   if (container?.exitCode !== undefined) return `the algorithm exited with code ${container.exitCode}`;
   return detail.statusReason || 'the job failed';
 }

@@ -60,8 +60,18 @@ export interface LocalJobDefinition {
 export interface BatchStandIn extends RunningService {
   readonly jobs: readonly LocalBatchJob[];
   readonly jobDefinitions: readonly LocalJobDefinition[];
-  /** Resolves when every job that has started running has ended and its events are handled. */
+  /**
+   * Resolves when every job that has started running has ended and its events are handled; jobs
+   * held in a paused queue count, so resume it first.
+   */
   settled(): Promise<void>;
+  /**
+   * Holds the jobs with a local runner that reach `jobQueue` RUNNABLE until `resumeQueue`, as
+   * Batch holds them while their compute environments have no capacity: what waits on them waits,
+   * and TerminateJob ends them.
+   */
+  pauseQueue(jobQueue: string): void;
+  resumeQueue(jobQueue: string): void;
   stop(): Promise<void>;
 }
 
@@ -76,6 +86,10 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
   /** Jobs waiting for the jobs they depend on. */
   const waiting = new Set<string>();
   const disabledQueues = new Set<string>();
+  /** Queues whose jobs wait RUNNABLE, as when their compute environments have no capacity. */
+  const pausedQueues = new Set<string>();
+  /** Jobs waiting in a paused queue, each with what lets it start. */
+  const held = new Map<string, () => void>();
 
   const emit = async (job: LocalBatchJob) => {
     const event: BatchJobStateChange = {
@@ -124,12 +138,18 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
 
   const launch = (job: LocalBatchJob) => {
     const runner = options.runners?.[job.jobDefinition];
-    if (runner)
+    if (runner) {
       ended.set(
         job.jobId,
-        track(() => run(job, runner)),
+        track(async () => {
+          if (pausedQueues.has(job.jobQueue)) {
+            job.status = 'RUNNABLE';
+            await new Promise<void>((resolve) => held.set(job.jobId, resolve));
+          }
+          return run(job, runner);
+        }),
       );
-    else if (typeof options.algorithms === 'object') options.algorithms.submit(job);
+    } else if (typeof options.algorithms === 'object') options.algorithms.submit(job);
   };
 
   const launchAfter = (job: LocalBatchJob, dependencies: readonly string[]) => {
@@ -199,6 +219,9 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
         options.algorithms.terminate(job, reason);
       } else {
         [job.status, job.statusReason] = ['FAILED', reason];
+        // A job held in a paused queue ends now, saying so.
+        held.get(job.jobId)?.();
+        held.delete(job.jobId);
       }
       return {};
     },
@@ -256,6 +279,14 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
     jobs,
     jobDefinitions: definitions,
     settled,
+    pauseQueue: (jobQueue) => pausedQueues.add(jobQueue),
+    resumeQueue: (jobQueue) => {
+      pausedQueues.delete(jobQueue);
+      for (const job of jobs.filter((j) => j.jobQueue === jobQueue && held.has(j.jobId))) {
+        held.get(job.jobId)!();
+        held.delete(job.jobId);
+      }
+    },
     stop: async () => {
       await close(server);
       await settled();

@@ -5,6 +5,7 @@ import {
   UPLOADS_PREFIX,
 } from '../../../lambda/contracts/bucket-layout';
 import { ContainerDeployment } from '../../../lambda/contracts/handler-deployment';
+import { INPUT_COPIES } from '../../../lambda/contracts/job-queues';
 import { OBJECT_ENCRYPTION } from '../../../lambda/contracts/permissions';
 
 /** Any job's id in a key pattern: staging jobs are made at run time. */
@@ -25,4 +26,5 @@ export const inputStagerContainer: ContainerDeployment = {
     ],
     objectEncryption: OBJECT_ENCRYPTION,
   },
+  settings: [INPUT_COPIES],
 };

@@ -1,6 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { IMAGING_BUCKET } from '../../../lambda/contracts/bucket-layout';
 import { parseEnvironment } from '../../../lambda/contracts/handler-environment';
+import { INPUT_COPIES } from '../../../lambda/contracts/job-queues';
 import { s3 } from '../../../lambda/core/aws-clients';
 import { logger } from '../../../lambda/core/logger';
 import { stageJobInputs } from '../../../lambda/jobs/job-input-staging';
@@ -33,13 +34,13 @@ export async function main(
     return 2;
   }
   const { imagingBucket } = IMAGING_BUCKET.parse(env);
-  logger.appendKeys({ jobId });
+  const { copyPartBytes } = INPUT_COPIES.parse(env);
   try {
-    const bytes = await stageJobInputs(client, imagingBucket, jobId);
-    logger.info('inputs staged', { bytes });
+    const bytes = await stageJobInputs(client, imagingBucket, jobId, { partBytes: copyPartBytes });
+    logger.info('inputs staged', { jobId, bytes });
     return 0;
   } catch (err) {
-    logger.error('the inputs could not be staged', { error: err as Error });
+    logger.error('the inputs could not be staged', { jobId, error: err as Error });
     return 1;
   }
 }
