@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     `  health                     ${platform.urls.api}/v1/health`,
     `  data folder                ${platform.dataDir}`,
     `  algorithm jobs             ${platform.jobs ? `run in ${platform.jobs.engine}` : NO_CONTAINER_ENGINE}`,
+    '  IAM                        every call checked against the synthesized policies (docs/local-iam.md)',
     '',
     'Development tokens (send as "Authorization: Bearer <token>"):',
     ...platform.devUsers.map(
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
         `  ${user.token.padEnd(12)} ${user.claims.email}${user.claims['custom:verified'] === 'true' ? ' (verified)' : ''}`,
     ),
     '',
-    'To point AWS SDKs and the AWS CLI at it:',
+    'To point AWS SDKs and the AWS CLI at it, as the operator (allowed everything):',
     ...Object.entries(platform.environment).map(([name, value]) => `  export ${name}=${value}`),
     '',
     'Press Ctrl-C to stop.',

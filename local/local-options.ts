@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { defaultPlatformConfig, PlatformConfig } from '../lib/config/platform-config';
+import type { SynthesizedPlatform } from './iam/synthesized-platform';
 
 /** The embedded services of local mode, each on its own loopback port. */
 export type LocalService =
@@ -19,6 +20,12 @@ export interface LocalPlatformOptions {
   readonly jobs?: 'run' | 'record';
   /** Seconds an algorithm has between SIGTERM and SIGKILL at its time limit. */
   readonly jobGraceSeconds?: number;
+  /**
+   * Changes the synthesized templates before local mode reads its policies from them, to see it
+   * refuse what AWS would refuse to a platform deployed so (a statement removed, say).
+   * @default - the templates as synthesized
+   */
+  readonly templates?: (synthesized: SynthesizedPlatform) => SynthesizedPlatform;
 }
 
 /** Why a job cannot run locally, as SubmitJob answers it. */

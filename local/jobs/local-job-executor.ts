@@ -1,10 +1,13 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { ContainerEngine } from './container-engine';
+import { decideImagePull } from '../iam/image-pull';
+import type { LocalCredentials } from '../iam/local-credentials';
+import type { LocalIam } from '../iam/local-iam';
 import { runJobLocally } from './run-job-locally';
 import { LogLine } from '../../containers/jobs/runner/supervise';
 import type { BatchJobDetail } from '../../lambda/contracts/batch-job-state-change';
 import { RESULT_SIGNING } from '../../lambda/contracts/job-runner';
-import { AlgorithmJobRunner, LocalBatchJob } from '../services/batch';
+import { AlgorithmJobRunner, LocalBatchJob, LocalJobDefinition } from '../services/batch';
 
 export interface LocalJobExecutor extends AlgorithmJobRunner {
   /** The container engine's command. */
@@ -17,10 +20,16 @@ export interface LocalJobExecutor extends AlgorithmJobRunner {
 
 /**
  * Runs jobs submitted to the local Batch one at a time with the job runner and a container
- * engine, and sends each state change, as Batch would, to `onEvent` (the state handler).
+ * engine, and sends each state change, as Batch would, to `onEvent` (the state handler). As on
+ * Batch, the job definition's execution role must be able to pull the job's image (the job fails
+ * with CannotPullContainerError otherwise), and the runner acts with the definition's job role.
  */
 export function localJobExecutor(options: {
-  readonly s3: S3Client;
+  /** An S3 client acting with `credentials`. */
+  readonly s3: (credentials: LocalCredentials) => S3Client;
+  readonly iam: LocalIam;
+  /** The registered job definition that a job names. */
+  readonly jobDefinition: (name: string) => LocalJobDefinition | undefined;
   readonly bucket: string;
   readonly engine: ContainerEngine;
   readonly graceSeconds: number;
@@ -54,6 +63,23 @@ export function localJobExecutor(options: {
     }
     const manifest = job.parameters.inputManifest?.match(/^s3:\/\/[^/]+\/(.+)$/)?.[1];
     await emit(job, { status: 'STARTING' });
+    const container = options.jobDefinition(job.jobDefinition)?.input.containerProperties as
+      { image: string; jobRoleArn: string; executionRoleArn: string } | undefined;
+    if (!container) {
+      await emit(job, {
+        status: 'FAILED',
+        statusReason: `job definition ${job.jobDefinition} is not active`,
+      });
+      return;
+    }
+    const region = options.iam.access.names.region;
+    const pull = await decideImagePull(options.iam, container.executionRoleArn, container.image, region);
+    if (!pull.allowed) {
+      const reason = `CannotPullContainerError: AccessDeniedException: ${pull.message}`;
+      await emit(job, { status: 'FAILED', statusReason: reason, container: { reason } });
+      return;
+    }
+    const s3 = options.s3(options.iam.credentials.forRole(container.jobRoleArn, job.jobId));
     const startedAt = Date.now();
     await emit(job, { status: 'RUNNING', startedAt });
     const lines: LogLine[] = [];
@@ -61,7 +87,7 @@ export function localJobExecutor(options: {
     try {
       if (!manifest) throw new Error('the job has no inputManifest parameter');
       const { record } = await runJobLocally({
-        s3: options.s3,
+        s3,
         bucket: options.bucket,
         manifestKey: manifest,
         resultSigningKey: RESULT_SIGNING.parse(job.environment).resultSigningKey,
@@ -90,6 +116,7 @@ export function localJobExecutor(options: {
       });
     } finally {
       stops.delete(job.jobId);
+      s3.destroy();
     }
   };
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { BatchJobStateChange } from '../../lambda/contracts/batch-job-state-change';
 import { close, listen } from '../port-check';
+import { guardServer, RequestGuard } from './request-guard';
 import { RunningService } from './running-service';
 
 /**
@@ -42,6 +43,8 @@ export interface BatchStandInOptions {
   readonly onStateChange?: (event: BatchJobStateChange) => Promise<void>;
   /** Runs algorithm jobs; a string refuses them with that reason; none only records them. */
   readonly algorithms?: AlgorithmJobRunner | string;
+  /** Checks each request before Batch acts on it (local IAM). */
+  readonly guard?: RequestGuard;
 }
 
 /** What runs the algorithm jobs submitted locally. */
@@ -60,6 +63,8 @@ export interface LocalJobDefinition {
 export interface BatchStandIn extends RunningService {
   readonly jobs: readonly LocalBatchJob[];
   readonly jobDefinitions: readonly LocalJobDefinition[];
+  /** The active job definition that a name (its latest revision), name:revision or ARN names. */
+  jobDefinition(name: string): (LocalJobDefinition & { readonly revision: number }) | undefined;
   /**
    * Resolves when every job that has started running has ended and its events are handled; jobs
    * held in a paused queue count, so resume it first.
@@ -270,6 +275,7 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
       }
     });
   });
+  guardServer(server, options.guard);
   await listen(server, options.host, options.port);
   const settled = async () => {
     while (running.size > 0) await Promise.all(running);
@@ -278,6 +284,16 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
     env: { AWS_ENDPOINT_URL_BATCH: `http://${options.host}:${options.port}` },
     jobs,
     jobDefinitions: definitions,
+    jobDefinition: (name) => {
+      const revisionOf = (d: LocalJobDefinition) => Number(d.jobDefinitionArn.split(':').pop());
+      const wanted = name.startsWith('arn:') ? name.slice(name.indexOf('job-definition/') + 15) : name;
+      const [definitionName, revision] = wanted.split(':');
+      const found = definitions
+        .filter((d) => d.input.jobDefinitionName === definitionName && d.status === 'ACTIVE')
+        .filter((d) => revision === undefined || revisionOf(d) === Number(revision))
+        .sort((a, b) => revisionOf(b) - revisionOf(a))[0];
+      return found && { ...found, revision: revisionOf(found) };
+    },
     settled,
     pauseQueue: (jobQueue) => pausedQueues.add(jobQueue),
     resumeQueue: (jobQueue) => {

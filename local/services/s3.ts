@@ -1,7 +1,9 @@
 import * as http from 'node:http';
 import * as path from 'node:path';
 import S3rver from 's3rver';
+import { DUMMY_ACCOUNT } from 's3rver/lib/models/account';
 import { close, listen } from '../port-check';
+import { RequestGuard } from './request-guard';
 import { RunningService } from './running-service';
 import { checkPresignedRequest } from './s3-presigned-url-check';
 import { handleMultipart } from './s3rver-multipart';
@@ -17,6 +19,20 @@ export interface EmbeddedS3Options {
   readonly bucketName: string;
   /** Origins allowed to upload from a browser, as on the deployed bucket. */
   readonly webOrigins: string[];
+  /**
+   * Checks each signed request before S3 acts on it (local IAM), and the secret of each access key
+   * that local mode issued, with which presigned URLs are verified.
+   * @default - only S3RVER's own key, and no check
+   */
+  readonly access?: {
+    readonly guard: RequestGuard;
+    readonly secretOf: (accessKeyId: string) => string | undefined;
+  };
+}
+
+/** Lets s3rver, which knows only its own key, take requests signed with `credentials` (local IAM checks them). */
+export function acceptAccessKey(credentials: { accessKeyId: string; secretAccessKey: string }): void {
+  DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
 }
 
 /** CORS of the deployed imaging bucket, so browser uploads behave the same in local mode. */
@@ -34,6 +50,18 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Runni
   });
   await s3rver.configureBuckets();
   const serveS3 = s3rver.callback();
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    void checkSizeLimits(s3rver.store, req).then(
+      (refusal) => {
+        if (refusal) return refuse(res, refusal);
+        // A request that expects 100-continue sends its body only now, after the checks.
+        if (/100-continue/i.test(req.headers.expect ?? '')) res.writeContinue();
+        if (!handleMultipart(s3rver.store, req, res)) serveS3(req, res);
+      },
+      (err: Error) => refuse(res, { status: 500, code: 'InternalError', message: err.message }),
+    );
+  };
+  const authorized = options.access ? options.access.guard(serve) : serve;
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     // s3rver maps keys onto folders under the data folder: a dot segment would leave its bucket.
     if (hasDotSegment(req.url ?? '/')) {
@@ -44,7 +72,7 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Runni
       );
       return;
     }
-    const presigned = checkPresignedRequest(req, S3RVER_CREDENTIALS);
+    const presigned = checkPresignedRequest(req, options.access?.secretOf ?? S3RVER_CREDENTIALS);
     if (presigned && !presigned.ok) {
       req.resume();
       res.writeHead(403, { 'content-type': 'application/xml' });
@@ -53,15 +81,7 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Runni
       );
       return;
     }
-    void checkSizeLimits(s3rver.store, req).then(
-      (refusal) => {
-        if (refusal) return refuse(res, refusal);
-        // A request that expects 100-continue sends its body only now, after the checks.
-        if (/100-continue/i.test(req.headers.expect ?? '')) res.writeContinue();
-        if (!handleMultipart(s3rver.store, req, res)) serveS3(req, res);
-      },
-      (err: Error) => refuse(res, { status: 500, code: 'InternalError', message: err.message }),
-    );
+    authorized(req, res);
   };
   const server = http.createServer(handle);
   server.on('checkContinue', handle);

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { close, listen } from '../port-check';
+import { guardServer, RequestGuard } from './request-guard';
 import { RunningService } from './running-service';
 
 /**
@@ -47,6 +48,8 @@ export async function startSqsStandIn(options: {
   host: string;
   port: number;
   queues: readonly LocalQueueDefinition[];
+  /** Checks each request before the queue acts on it (local IAM). */
+  guard?: RequestGuard;
 }): Promise<SqsStandIn> {
   const base = `http://${options.host}:${options.port}`;
   const queues = new Map(
@@ -179,6 +182,7 @@ export async function startSqsStandIn(options: {
       })();
     });
   });
+  guardServer(server, options.guard);
   await listen(server, options.host, options.port);
 
   return {

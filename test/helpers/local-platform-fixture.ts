@@ -13,7 +13,7 @@ import { freeLocalPorts } from './free-ports';
  */
 export async function startTestPlatform(
   limits: Partial<PlatformConfig['limits']> = {},
-  options: Pick<LocalPlatformOptions, 'jobs' | 'jobGraceSeconds'> & {
+  options: Pick<LocalPlatformOptions, 'jobs' | 'jobGraceSeconds' | 'templates'> & {
     conversion?: Partial<PlatformConfig['conversion']>;
   } = {},
 ): Promise<LocalPlatform> {
@@ -28,6 +28,7 @@ export async function startTestPlatform(
     ...base,
     jobs: options.jobs ?? 'record',
     jobGraceSeconds: options.jobGraceSeconds,
+    templates: options.templates,
     config,
     ports: await freeLocalPorts(),
   });
