@@ -217,6 +217,8 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
       const job = jobs.find((j) => j.jobId === input.jobId);
       if (!job) throw new Error(`job ${String(input.jobId)} does not exist`);
       const reason = String(input.reason ?? 'terminated');
+      // A job that has ended stays as it ended, as in Batch.
+      if (options.runners?.[job.jobDefinition] && ['SUCCEEDED', 'FAILED'].includes(job.status)) return {};
       if (waiting.delete(job.jobId)) {
         [job.status, job.statusReason] = ['FAILED', reason];
         void track(() => emit(job));
