@@ -48,6 +48,8 @@ export function localSettings(config: PlatformConfig, resources: LocalResources)
     currentSigningKeySecretArn: resources.currentSigningKeySecretArn,
     gpuJobQueue: names.gpuJobQueue,
     cpuJobQueue: names.cpuJobQueue,
+    inputStagingJobQueue: names.inputStagingJobQueue,
+    inputStagingJobDefinition: names.inputStagingJobDefinition,
     jobLogGroup: names.logGroup,
     jobDefinitionPrefix: names.algorithmJobDefinitionPrefix,
     jobRoleArn: `arn:aws:iam::${account}:role/${names.jobRole}`,

@@ -3,7 +3,7 @@ import { CONVERSION_QUEUE_URL } from './conversion-queue';
 import { CONVERSION_SCRATCH, CONVERTER_JOBS } from './converter-jobs';
 import { ContainerDeployment, HandlerDeployment } from './handler-deployment';
 import { IMAGE_CHECKS, JOB_DEFINITIONS } from './job-definitions';
-import { JOB_LIMITS, JOB_LOGS, JOB_QUEUES } from './job-queues';
+import { INPUT_COPIES, JOB_LIMITS, JOB_LOGS, JOB_QUEUES } from './job-queues';
 import { SettingsGroup, SettingsShape, SettingValues } from './settings';
 import { SIGNED_URLS } from './signed-urls';
 import { TABLE_NAMES, TableName } from './tables';
@@ -22,6 +22,7 @@ export const ALL_SETTINGS_GROUPS = [
   SIGNED_URLS,
   JOB_LIMITS,
   JOB_QUEUES,
+  INPUT_COPIES,
   JOB_LOGS,
   JOB_DEFINITIONS,
   IMAGE_CHECKS,

@@ -54,6 +54,8 @@ export class HandlerAccess {
       ...imagingDistribution.signingSettings,
       gpuJobQueue: jobs.names.gpuJobQueue,
       cpuJobQueue: jobs.names.cpuJobQueue,
+      inputStagingJobQueue: jobs.names.inputStagingJobQueue,
+      inputStagingJobDefinition: jobs.names.inputStagingJobDefinition,
       jobLogGroup: jobs.logGroupName,
       jobDefinitionPrefix: jobs.names.algorithmJobDefinitionPrefix,
       jobRoleArn: jobs.jobRoleArn,
