@@ -72,6 +72,12 @@ function main(): void {
       executionRole: ref(compute.imageConverter.executionRole),
       logGroup: ref(compute.imageConverter.logGroup),
     },
+    inputStager: {
+      jobDefinition: ref(compute.inputStaging.jobDefinition),
+      jobRole: ref(compute.inputStaging.jobRole),
+      executionRole: ref(compute.inputStaging.executionRole),
+      logGroup: ref(compute.inputStaging.logGroup),
+    },
     algorithmJobs: {
       jobRole: ref(compute.algorithms.roles.jobRole),
       executionRole: ref(compute.algorithms.roles.executionRole),

@@ -16,6 +16,7 @@ import { localEnvironment } from './functions/deployed-environment';
 import { LocalIam } from './iam/local-iam';
 import { findContainerEngine } from './jobs/container-engine';
 import { localConverterContainer } from './jobs/converter-container';
+import { localInputStager } from './jobs/input-stager';
 import { LocalJobExecutor, localJobExecutor } from './jobs/local-job-executor';
 import { LocalFunctions, localFunctions } from './local-functions';
 import {
@@ -303,11 +304,25 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       scratchRoot: path.join(dataDir, 'converter-scratch'),
       logDir: path.join(dataDir, 'logs', 'image-converter'),
     });
+    // Staging jobs copy with the stager's job role, as its job definition gives it.
+    const stagerS3 = new S3Client({
+      region: LOCAL_REGION,
+      credentials: iam.credentials.forRole(access.inputStager.jobRoleArn, 'job-input-stager'),
+      ...s3Options,
+    });
+    running.push({ env: {}, stop: async () => stagerS3.destroy() });
     const batch = await start(
       startBatchStandIn({
         host,
         port: ports.batch,
-        runners: { [names.converterJobDefinition]: converter.run },
+        runners: {
+          [names.converterJobDefinition]: converter.run,
+          // Staging jobs copy each job's inputs under its folder before it runs, as on AWS.
+          [names.inputStagingJobDefinition]: localInputStager({
+            environment: localEnvironment(access.inputStager.environment, settings),
+            s3: stagerS3,
+          }),
+        },
         onStateChange: (event) => functions.deliverBatchEvent(event.detail),
         algorithms,
         guard: iam.batchGuard((name) => batchRef.current?.jobDefinition(name)?.revision),

@@ -50,6 +50,8 @@ export function localSettings(config: PlatformConfig, resources: LocalResources)
     pageTokenSecretArn: resources.pageTokenSecretArn,
     gpuJobQueue: names.gpuJobQueue,
     cpuJobQueue: names.cpuJobQueue,
+    inputStagingJobQueue: names.inputStagingJobQueue,
+    inputStagingJobDefinition: names.inputStagingJobDefinition,
     jobLogGroup: names.logGroup,
     jobDefinitionPrefix: names.algorithmJobDefinitionPrefix,
     jobRoleArn: `arn:aws:iam::${account}:role/${names.jobRole}`,

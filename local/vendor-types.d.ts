@@ -18,6 +18,8 @@ declare module 's3rver' {
         uploadId: string,
         parts: { number: number; etag: string }[],
       ): Promise<{ md5: string; size: number }>;
+      /** An object's stored headers, with its quoted `etag` and `content-length`. */
+      getMetadata(bucket: string, key: string): Promise<Record<string, string | number>>;
     };
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
   }

@@ -3,7 +3,7 @@ import { CONVERSION_QUEUE_URL } from './conversion-queue';
 import { CONVERSION_SCRATCH, CONVERTER_JOBS } from './converter-jobs';
 import { ContainerDeployment, HandlerDeployment } from './handler-deployment';
 import { IMAGE_CHECKS, JOB_DEFINITIONS } from './job-definitions';
-import { JOB_LIMITS, JOB_LOGS, JOB_QUEUES } from './job-queues';
+import { INPUT_COPIES, JOB_LIMITS, JOB_LOGS, JOB_QUEUES } from './job-queues';
 import { PAGE_TOKENS } from './page-tokens';
 import { SettingsGroup, SettingsShape, SettingValues } from './settings';
 import { SIGNED_URLS } from './signed-urls';
@@ -24,6 +24,7 @@ export const ALL_SETTINGS_GROUPS = [
   PAGE_TOKENS,
   JOB_LIMITS,
   JOB_QUEUES,
+  INPUT_COPIES,
   JOB_LOGS,
   JOB_DEFINITIONS,
   IMAGE_CHECKS,

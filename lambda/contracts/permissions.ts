@@ -16,7 +16,13 @@ export type TableAction =
 
 /** Actions on objects of the imaging bucket that a handler may be granted. */
 export type ImagingObjectAction =
-  's3:GetObject' | 's3:PutObject' | 's3:AbortMultipartUpload' | 's3:DeleteObject' | 's3:PutObjectTagging';
+  | 's3:GetObject'
+  /** Reading a version named by its id, as a copy of a pinned version does. */
+  | 's3:GetObjectVersion'
+  | 's3:PutObject'
+  | 's3:AbortMultipartUpload'
+  | 's3:DeleteObject'
+  | 's3:PutObjectTagging';
 
 /**
  * What a handler or container may touch, in the platform's terms; its role gets exactly this,

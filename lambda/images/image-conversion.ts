@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import * as os from 'node:os';
@@ -6,6 +6,7 @@ import { dynamoDb, s3 } from '../core/aws-clients';
 import { CONVERSION_TAG, ConvertedFormat, imageObjectKey } from '../contracts/bucket-layout';
 import { convertImageFiles, LIBVIPS_MISSING } from '@imaging-platform/image-io';
 import { logger } from '../core/logger';
+import { uploadObject } from '../core/object-upload';
 import { nameBasedUuid } from '../core/name-based-uuid';
 import { tableName } from '../contracts/tables';
 import { releaseUploadBytes } from '../uploads/upload-quota';
@@ -141,14 +142,14 @@ async function storeResult(
     result.images.map(async (output, i) => {
       const id = i === 0 ? imageId : siblings[i - 1].id;
       const key = imageObjectKey(id, convertedFormat(output.name));
-      await s3().send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: output.content,
-          ContentType: 'application/octet-stream',
-        }),
-      );
+      // In parts when larger than one: a converted image may pass S3's 5 GiB for one request.
+      await uploadObject(s3(), {
+        bucket,
+        key,
+        body: output.content,
+        bytes: output.content.length,
+        contentType: 'application/octet-stream',
+      });
       return key;
     }),
   );

@@ -1,3 +1,4 @@
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { badRequest, conflict } from '../api/api-error';
 import { AlgorithmRecord, Socket } from '../algorithms/algorithm-record';
 import { schemaMismatch, SocketSchemaError } from '../algorithms/socket-schemas';
@@ -100,8 +101,9 @@ function valueMismatch(version: string, socket: Socket, value: unknown): string 
 
 /**
  * Where each input goes under /input, and which stored object is copied for it under the job's
- * own prefix (so the runner reads nothing outside `jobs/<id>/`). Copies are keyed by the input's
- * position; where it goes under /input is the manifest's to say.
+ * own prefix (so the runner reads nothing outside `jobs/<id>/`); `pinSources` then says which
+ * version of it. Copies are keyed by the input's position; where it goes under /input is the
+ * manifest's to say.
  */
 export function placeInputs(
   jobId: string,
@@ -126,4 +128,41 @@ export function placeInputs(
     }
   });
   return { placed, copies };
+}
+
+/**
+ * Each copied input with the object it is copied from as that object is at submission: its
+ * version (the bucket keeps versions), size and ETag, so that the staging job copies what was
+ * submitted even if the object is replaced or deleted before the job starts. A source that is
+ * gone refuses the submission, naming the input.
+ */
+export async function pinSources(
+  s3: S3Client,
+  bucket: string,
+  placed: readonly ManifestInput[],
+  copies: readonly { from: string; to: string }[],
+): Promise<ManifestInput[]> {
+  return Promise.all(
+    placed.map(async (input) => {
+      const copy = copies.find((c) => c.to === input.key);
+      if (!copy) return input;
+      const stored = await s3
+        .send(new HeadObjectCommand({ Bucket: bucket, Key: copy.from }))
+        .catch((err: Error) => {
+          if (err.name === 'NotFound') {
+            throw conflict(`the stored file of input "${input.socket.slug}" is gone; it cannot be an input`);
+          }
+          throw err;
+        });
+      return {
+        ...input,
+        source: {
+          key: copy.from,
+          bytes: stored.ContentLength!,
+          ...(stored.ETag !== undefined && { etag: stored.ETag }),
+          ...(stored.VersionId !== undefined && { versionId: stored.VersionId }),
+        },
+      };
+    }),
+  );
 }

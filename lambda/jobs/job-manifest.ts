@@ -1,4 +1,5 @@
 import { AlgorithmInterface, Socket } from '../algorithms/algorithm-record';
+import type { CopySourceObject } from '../core/object-copy';
 
 /** One input as the runner places it: a file copied under the job's prefix, or a JSON value. */
 export interface ManifestInput {
@@ -7,6 +8,11 @@ export interface ManifestInput {
   readonly path: string;
   /** The copy in the imaging bucket under `jobs/<id>/inputs/`, for images and files. */
   readonly key?: string;
+  /**
+   * What the staging job copies to `key` before the job runs: the image's or upload's object as
+   * it was at submission (its version, size and ETag). The runner never reads it.
+   */
+  readonly source?: CopySourceObject;
   readonly value?: unknown;
   /** The image given, for inputs.json. */
   readonly image?: { readonly pk: string; readonly name: string };
@@ -15,8 +21,8 @@ export interface ManifestInput {
 }
 
 /**
- * What submit-job writes to `jobs/<id>/inputs.json` and the job runner reads: everything needed
- * to run the job without reading anything else of the platform.
+ * What submit-job writes to `jobs/<id>/inputs.json`, and the staging job and the job runner read:
+ * everything needed to run the job without reading anything else of the platform.
  */
 export interface JobManifest {
   readonly jobId: string;

@@ -74,6 +74,8 @@ export function failureReason(detail: BatchJobDetail): string {
   if (/CannotPullContainer|CannotStartContainer|CannotCreateContainer/i.test(reason)) {
     return 'the image could not be started';
   }
+  // The staging job that copies the inputs failed, so Batch never started the algorithm's.
+  if (/Dependent Job failed/i.test(reason)) return "the job's input files could not be copied for it";
   if (container?.exitCode !== undefined) return `the algorithm exited with code ${container.exitCode}`;
   return detail.statusReason || 'the job failed';
 }

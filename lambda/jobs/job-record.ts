@@ -40,6 +40,8 @@ export interface JobRecord {
   /** Whether the job still counts against the active-job limits. */
   readonly holdsSlots: boolean;
   readonly batchJobId?: string;
+  /** The Batch job that copies its inputs under its folder before it runs. */
+  readonly inputStagingBatchJobId?: string;
   readonly logStreamName?: string;
   readonly inputManifestKey: string;
   /** The per-job key the runner signs its result record with; never shown by the API. */

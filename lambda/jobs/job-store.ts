@@ -121,16 +121,28 @@ export async function advanceJob(
   }
 }
 
-/** Records the Batch id of a submitted job, unless a state event recorded it first. */
-export async function recordSubmission(id: string, batchJobId: string): Promise<void> {
+/**
+ * Records the Batch id of a submitted job, and of the staging job that copies its inputs, unless
+ * a state event recorded the job's first.
+ */
+export async function recordSubmission(
+  id: string,
+  batchJobId: string,
+  inputStagingBatchJobId?: string,
+): Promise<void> {
   await dynamoDb()
     .send(
       new UpdateCommand({
         TableName: tableName('jobs'),
         Key: { id },
-        UpdateExpression: 'SET batchJobId = :batchJobId',
+        UpdateExpression: `SET batchJobId = :batchJobId${
+          inputStagingBatchJobId !== undefined ? ', inputStagingBatchJobId = :staging' : ''
+        }`,
         ConditionExpression: 'attribute_not_exists(batchJobId)',
-        ExpressionAttributeValues: { ':batchJobId': batchJobId },
+        ExpressionAttributeValues: {
+          ':batchJobId': batchJobId,
+          ...(inputStagingBatchJobId !== undefined && { ':staging': inputStagingBatchJobId }),
+        },
       }),
     )
     .catch((err) => {

@@ -5,6 +5,7 @@ import { PlatformConfig } from './platform-config';
 export type ConfigSettings = Pick<
   PlatformSettings,
   | 'uploadPartBytes'
+  | 'copyPartBytes'
   | 'uploadQuotaUnverifiedBytes'
   | 'uploadQuotaVerifiedBytes'
   | 'uploadPartUrlSeconds'
@@ -24,6 +25,7 @@ const PART_URL_SECONDS = 3600;
 export function configSettings(config: PlatformConfig): ConfigSettings {
   return {
     uploadPartBytes: config.limits.uploadPartBytes,
+    copyPartBytes: config.limits.copyPartBytes,
     uploadQuotaUnverifiedBytes: config.limits.uploadBytesUnverifiedUser,
     uploadQuotaVerifiedBytes: config.limits.uploadBytesVerifiedUser,
     uploadPartUrlSeconds: PART_URL_SECONDS,

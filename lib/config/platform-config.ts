@@ -163,6 +163,15 @@ export const platformConfigSchema = z
         .int()
         .min(5 * MiB)
         .max(5 * GiB),
+      /**
+       * Parts that a job's input larger than one part is copied in, inside S3 (5 MiB to 5 GiB);
+       * grown for an object that would need more than 10,000.
+       */
+      copyPartBytes: z
+        .number()
+        .int()
+        .min(5 * MiB)
+        .max(5 * GiB),
       incompleteUploadDays: positiveInt(365),
       viewerSessionsPerRegion: positiveInt(10_000),
       viewerSessionMaxSeconds: z
@@ -288,6 +297,7 @@ export const defaultPlatformConfig: PlatformConfig = {
     uploadBytesUnverifiedUser: 2 * GiB,
     uploadBytesVerifiedUser: 128 * GiB,
     uploadPartBytes: 32 * MiB,
+    copyPartBytes: 64 * MiB,
     incompleteUploadDays: 1,
     viewerSessionsPerRegion: 10,
     viewerSessionMaxSeconds: 10_000,

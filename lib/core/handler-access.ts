@@ -58,6 +58,8 @@ export class HandlerAccess {
       pageTokenSecretArn: pageTokenKey.secret.secretArn,
       gpuJobQueue: jobs.names.gpuJobQueue,
       cpuJobQueue: jobs.names.cpuJobQueue,
+      inputStagingJobQueue: jobs.names.inputStagingJobQueue,
+      inputStagingJobDefinition: jobs.names.inputStagingJobDefinition,
       jobLogGroup: jobs.logGroupName,
       jobDefinitionPrefix: jobs.names.algorithmJobDefinitionPrefix,
       jobRoleArn: jobs.jobRoleArn,

@@ -13,6 +13,8 @@ import { JobResourceNames } from './job-resource-names';
 export class JobAccess {
   /** The queues whose state changes functions follow, by kind. */
   readonly jobQueueArns: Readonly<Record<JobQueueKind, string>>;
+  /** The queue of the staging jobs that copy each job's inputs before it runs. */
+  readonly inputStagingQueueArn: string;
   readonly jobRoleArn: string;
   readonly jobExecutionRoleArn: string;
   private readonly stack: Stack;
@@ -36,21 +38,35 @@ export class JobAccess {
       cpu: queue(names.cpuJobQueue),
       converter: queue(names.converterJobQueue),
     };
+    this.inputStagingQueueArn = queue(names.inputStagingJobQueue);
     const role = (name: string) =>
       this.stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: name });
     this.jobRoleArn = role(names.jobRole);
     this.jobExecutionRoleArn = role(names.jobExecutionRole);
   }
 
-  /** batch:SubmitJob to the two queues with an algorithm version's job definition, any revision. */
+  /**
+   * batch:SubmitJob to the two queues with an algorithm version's job definition, any revision,
+   * and to the input staging queue with the input stager's definition, which copies a job's
+   * inputs before it runs.
+   */
   grantSubmit(grantee: iam.IGrantable): iam.Grant {
     const definitions = this.definitionArn(`${this.names.algorithmJobDefinitionPrefix}*:*`);
+    const stagers = this.definitionArn(`${this.names.inputStagingJobDefinition}:*`);
     return this.grant(
       grantee,
       ['batch:SubmitJob', 'batch:TagResource'],
       [this.jobQueueArns.gpu, this.jobQueueArns.cpu, definitions],
       definitions,
       "Each algorithm's job definition is named by its id and each registration by a revision number, both made at run time; the prefix limits it to the platform's definitions.",
+    ).combine(
+      this.grant(
+        grantee,
+        ['batch:SubmitJob'],
+        [this.inputStagingQueueArn, stagers],
+        stagers,
+        'Batch names each registration of the job definition by a revision number that grows with every deploy of the input stager; the name limits it to the stager.',
+      ),
     );
   }
 

@@ -24,6 +24,12 @@ export interface JobResourceNames {
   readonly converterJobDefinition: string;
   /** Where the converter container logs: its log group's name begins with this. */
   readonly converterLogGroup: string;
+  /** The queue of the staging jobs that copy each job's inputs under its folder before it runs. */
+  readonly inputStagingJobQueue: string;
+  /** The input stager's job definition; SubmitJob by name runs its latest active revision. */
+  readonly inputStagingJobDefinition: string;
+  /** Where the input stager logs: its log group's name begins with this. */
+  readonly inputStagingLogGroup: string;
 }
 
 export function jobResourceNames(config: PlatformConfig): JobResourceNames {
@@ -37,5 +43,8 @@ export function jobResourceNames(config: PlatformConfig): JobResourceNames {
     converterJobQueue: `${config.name}-conversion-jobs`,
     converterJobDefinition: `${config.name}-image-converter`,
     converterLogGroup: `/${config.name}/image-converter`,
+    inputStagingJobQueue: `${config.name}-job-input-staging`,
+    inputStagingJobDefinition: `${config.name}-job-input-stager`,
+    inputStagingLogGroup: `/${config.name}/job-input-stager`,
   };
 }

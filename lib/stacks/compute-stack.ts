@@ -4,6 +4,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ImageConverterJobs } from '../../containers/images/converter/deploy';
+import { JobInputStaging } from '../../containers/jobs/input-stager/deploy';
 import { configSettings } from '../config/config-settings';
 import { PlatformConfig } from '../config/platform-config';
 import { acknowledgeWildcard } from '../core/acknowledgements';
@@ -25,12 +26,14 @@ export interface ComputeStackProps extends StackProps {
 /**
  * Compute in the home region, stateless: the isolated network that platform containers run in,
  * the converter container on AWS Batch with Fargate for upload sets the converter function does
- * not take, and the GPU and CPU queues that run algorithm jobs. The api stack reaches the Batch
+ * not take, the input stager (Fargate) that copies each job's inputs before it runs, and the GPU
+ * and CPU queues that run algorithm jobs. The api stack reaches the Batch
  * resources by name (`jobResourceNames`).
  */
 export class ComputeStack extends Stack {
   readonly network: IsolatedNetwork;
   readonly imageConverter: ImageConverterJobs;
+  readonly inputStaging: JobInputStaging;
   readonly algorithms: AlgorithmCompute;
 
   constructor(scope: Construct, id: string, props: ComputeStackProps) {
@@ -51,20 +54,28 @@ export class ComputeStack extends Stack {
       flowLogRetentionDays: config.retention.logRetentionDays,
       gatewayEndpoints: { DynamoDb: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
     });
+    const access = new HandlerAccess({
+      tables: data.tables,
+      imagingBucket,
+      objectKey: data.platformKey.key,
+      conversionQueue: data.conversionQueue,
+      imagingDistribution: data.imagingDistribution,
+      pageTokenKey: data.pageTokenKey,
+      jobs: new JobAccess(this, names, jobLogGroupName),
+      config: configSettings(config),
+    });
     this.imageConverter = new ImageConverterJobs(this, 'ImageConverter', {
       network: this.network,
       names,
       sizing: config.conversion,
-      access: new HandlerAccess({
-        tables: data.tables,
-        imagingBucket,
-        objectKey: data.platformKey.key,
-        conversionQueue: data.conversionQueue,
-        imagingDistribution: data.imagingDistribution,
-        pageTokenKey: data.pageTokenKey,
-        jobs: new JobAccess(this, names, jobLogGroupName),
-        config: configSettings(config),
-      }),
+      access,
+      platformKey: data.platformKey.key,
+      logRetentionDays: config.retention.logRetentionDays,
+    });
+    this.inputStaging = new JobInputStaging(this, 'JobInputStaging', {
+      network: this.network,
+      names,
+      access,
       platformKey: data.platformKey.key,
       logRetentionDays: config.retention.logRetentionDays,
     });

@@ -68,6 +68,10 @@ export class PlatformAccess {
     readonly image: string;
     readonly environment: Readonly<Record<string, string>>;
   };
+  readonly inputStager: {
+    readonly jobRoleArn: string;
+    readonly environment: Readonly<Record<string, string>>;
+  };
   readonly algorithmJobs: { readonly jobRoleArn: string; readonly executionRoleArn: string };
   readonly bucketArn: string;
   readonly keyArn: string;
@@ -114,7 +118,9 @@ export class PlatformAccess {
           ? names.jobs.logGroup
           : same(ref, platform.converter.logGroup)
             ? names.jobs.converterLogGroup
-            : undefined;
+            : same(ref, platform.inputStager.logGroup)
+              ? names.jobs.inputStagingLogGroup
+              : undefined;
         if (logGroup) return attribute === 'Arn' ? values.arn('logs', `log-group:${logGroup}:*`) : logGroup;
         return undefined;
       },
@@ -161,6 +167,13 @@ export class PlatformAccess {
       executionRoleArn: values.arnOf(platform.converter.executionRole),
       image: definition.Image,
       environment: Object.fromEntries((definition.Environment ?? []).map(({ Name, Value }) => [Name, Value])),
+    };
+    const stager = values.properties(platform.inputStager.jobDefinition).ContainerProperties as {
+      Environment?: { Name: string; Value: string }[];
+    };
+    this.inputStager = {
+      jobRoleArn: values.arnOf(platform.inputStager.jobRole),
+      environment: Object.fromEntries((stager.Environment ?? []).map(({ Name, Value }) => [Name, Value])),
     };
     this.algorithmJobs = {
       jobRoleArn: values.arnOf(platform.algorithmJobs.jobRole),

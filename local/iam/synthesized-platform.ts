@@ -70,6 +70,13 @@ export interface SynthesizedPlatform {
     readonly executionRole: LogicalRef;
     readonly logGroup: LogicalRef;
   };
+  /** The staging jobs that copy each job's inputs before it runs. */
+  readonly inputStager: {
+    readonly jobDefinition: LogicalRef;
+    readonly jobRole: LogicalRef;
+    readonly executionRole: LogicalRef;
+    readonly logGroup: LogicalRef;
+  };
   readonly algorithmJobs: {
     readonly jobRole: LogicalRef;
     readonly executionRole: LogicalRef;

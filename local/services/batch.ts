@@ -9,11 +9,13 @@ import { RunningService } from './running-service';
  * An AWS Batch endpoint for local mode (REST JSON, as the AWS SDK v3 speaks it) that accepts
  * SubmitJob, TerminateJob, DescribeJobs, (De)RegisterJobDefinition and UpdateJobQueue (a disabled
  * queue refuses submissions) and keeps them in memory.
- * Jobs whose definition has a local runner run (the converter container, as a child process), and
- * each state change goes to `onStateChange` as the `Batch Job State Change` event EventBridge
- * would deliver. Algorithm jobs go to the algorithm runner (which reports their states itself), are
- * refused with its reason when it cannot run them, or only queue when there is none. Handlers
- * reach it through AWS_ENDPOINT_URL_BATCH.
+ * Jobs whose definition has a local runner run (the converter container, as a child process; the
+ * input stager), and each state change goes to `onStateChange` as the `Batch Job State Change`
+ * event EventBridge would deliver. Algorithm jobs go to the algorithm runner (which reports their
+ * states itself), are refused with its reason when it cannot run them, or only queue when there is
+ * none. A job that depends on others (`dependsOn`, on jobs with a local runner) stays PENDING
+ * until they end, and fails with "Dependent Job failed" if one did not succeed, as in Batch.
+ * Handlers reach it through AWS_ENDPOINT_URL_BATCH.
  */
 export interface LocalBatchJob {
   readonly jobId: string;
@@ -23,6 +25,8 @@ export interface LocalBatchJob {
   readonly parameters: Record<string, string>;
   /** Variables for the job's container, as SubmitJob's containerOverrides give them. */
   readonly environment: Record<string, string>;
+  /** The jobs it waits for (SubmitJob's dependsOn). */
+  readonly dependsOn: readonly string[];
   status: 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
   statusReason?: string;
   exitCode?: number;
@@ -61,8 +65,18 @@ export interface BatchStandIn extends RunningService {
   readonly jobDefinitions: readonly LocalJobDefinition[];
   /** The active job definition that a name (its latest revision), name:revision or ARN names. */
   jobDefinition(name: string): (LocalJobDefinition & { readonly revision: number }) | undefined;
-  /** Resolves when every job that has started running has ended and its events are handled. */
+  /**
+   * Resolves when every job that has started running has ended and its events are handled; jobs
+   * held in a paused queue count, so resume it first.
+   */
   settled(): Promise<void>;
+  /**
+   * Holds the jobs with a local runner that reach `jobQueue` RUNNABLE until `resumeQueue`, as
+   * Batch holds them while their compute environments have no capacity: what waits on them waits,
+   * and TerminateJob ends them.
+   */
+  pauseQueue(jobQueue: string): void;
+  resumeQueue(jobQueue: string): void;
   stop(): Promise<void>;
 }
 
@@ -72,7 +86,15 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
   const jobs: LocalBatchJob[] = [];
   const definitions: LocalJobDefinition[] = [];
   const running = new Set<Promise<void>>();
+  /** When each job with a local runner has ended and its events are handled. */
+  const ended = new Map<string, Promise<void>>();
+  /** Jobs waiting for the jobs they depend on. */
+  const waiting = new Set<string>();
   const disabledQueues = new Set<string>();
+  /** Queues whose jobs wait RUNNABLE, as when their compute environments have no capacity. */
+  const pausedQueues = new Set<string>();
+  /** Jobs waiting in a paused queue, each with what lets it start. */
+  const held = new Map<string, () => void>();
 
   const emit = async (job: LocalBatchJob) => {
     const event: BatchJobStateChange = {
@@ -95,6 +117,8 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
   };
 
   const run = async (job: LocalBatchJob, runner: LocalJobRunner) => {
+    // Terminated before it started.
+    if (job.status === 'FAILED') return emit(job);
     job.status = 'RUNNING';
     await emit(job);
     try {
@@ -108,11 +132,55 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
     await emit(job);
   };
 
+  /** Work after the response, as Batch starts a job some time after accepting it; `settled` waits for it. */
+  const track = (work: () => Promise<void>): Promise<void> => {
+    const done: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(work)
+      .finally(() => running.delete(done));
+    running.add(done);
+    return done;
+  };
+
+  const launch = (job: LocalBatchJob) => {
+    const runner = options.runners?.[job.jobDefinition];
+    if (runner) {
+      ended.set(
+        job.jobId,
+        track(async () => {
+          if (pausedQueues.has(job.jobQueue)) {
+            job.status = 'RUNNABLE';
+            await new Promise<void>((resolve) => held.set(job.jobId, resolve));
+          }
+          return run(job, runner);
+        }),
+      );
+    } else if (typeof options.algorithms === 'object') options.algorithms.submit(job);
+  };
+
+  const launchAfter = (job: LocalBatchJob, dependencies: readonly string[]) => {
+    job.status = 'PENDING';
+    waiting.add(job.jobId);
+    void track(async () => {
+      await Promise.all(dependencies.map((id) => ended.get(id)));
+      // Terminated while it waited.
+      if (!waiting.delete(job.jobId)) return;
+      if (dependencies.some((id) => jobs.find((j) => j.jobId === id)!.status !== 'SUCCEEDED')) {
+        [job.status, job.statusReason] = ['FAILED', 'Dependent Job failed'];
+        return emit(job);
+      }
+      job.status = 'RUNNABLE';
+      launch(job);
+    });
+  };
+
   const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
     '/v1/submitjob': (input) => {
       for (const field of ['jobName', 'jobQueue', 'jobDefinition']) {
         if (typeof input[field] !== 'string' || input[field] === '') throw new Error(`${field} is required`);
       }
+      const dependencies = ((input.dependsOn ?? []) as { jobId?: unknown }[]).map(({ jobId }) =>
+        String(jobId),
+      );
       const job: LocalBatchJob = {
         jobId: randomUUID(),
         jobName: String(input.jobName),
@@ -125,20 +193,20 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
               ?.environment ?? []
           ).map(({ name, value }) => [name, value]),
         ),
+        dependsOn: dependencies,
         status: 'SUBMITTED',
       };
       if (disabledQueues.has(job.jobQueue)) throw new Error(`JobQueue ${job.jobQueue} is DISABLED`);
       const runner = options.runners?.[job.jobDefinition];
       if (!runner && typeof options.algorithms === 'string') throw new Error(options.algorithms);
-      jobs.push(job);
-      if (!runner && typeof options.algorithms === 'object') options.algorithms.submit(job);
-      if (runner) {
-        // After the response, as Batch starts a job some time after accepting it.
-        const done: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
-          .then(() => run(job, runner))
-          .finally(() => running.delete(done));
-        running.add(done);
+      for (const id of dependencies) {
+        if (!jobs.some((j) => j.jobId === id))
+          throw new Error(`the job it depends on, ${id}, does not exist`);
+        if (!ended.has(id)) throw new Error(`local Batch waits only on jobs that it runs itself, not ${id}`);
       }
+      jobs.push(job);
+      if (dependencies.length > 0) launchAfter(job, dependencies);
+      else launch(job);
       return {
         jobArn: `${LOCAL_ARN}:job/${job.jobId}`,
         jobName: job.jobName,
@@ -149,10 +217,18 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
       const job = jobs.find((j) => j.jobId === input.jobId);
       if (!job) throw new Error(`job ${String(input.jobId)} does not exist`);
       const reason = String(input.reason ?? 'terminated');
-      if (!options.runners?.[job.jobDefinition] && typeof options.algorithms === 'object') {
+      // A job that has ended stays as it ended, as in Batch.
+      if (options.runners?.[job.jobDefinition] && ['SUCCEEDED', 'FAILED'].includes(job.status)) return {};
+      if (waiting.delete(job.jobId)) {
+        [job.status, job.statusReason] = ['FAILED', reason];
+        void track(() => emit(job));
+      } else if (!options.runners?.[job.jobDefinition] && typeof options.algorithms === 'object') {
         options.algorithms.terminate(job, reason);
       } else {
         [job.status, job.statusReason] = ['FAILED', reason];
+        // A job held in a paused queue ends now, saying so.
+        held.get(job.jobId)?.();
+        held.delete(job.jobId);
       }
       return {};
     },
@@ -221,6 +297,14 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
       return found && { ...found, revision: revisionOf(found) };
     },
     settled,
+    pauseQueue: (jobQueue) => pausedQueues.add(jobQueue),
+    resumeQueue: (jobQueue) => {
+      pausedQueues.delete(jobQueue);
+      for (const job of jobs.filter((j) => j.jobQueue === jobQueue && held.has(j.jobId))) {
+        held.get(job.jobId)!();
+        held.delete(job.jobId);
+      }
+    },
     stop: async () => {
       await close(server);
       await settled();

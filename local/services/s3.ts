@@ -8,6 +8,7 @@ import { RunningService } from './running-service';
 import { checkPresignedRequest } from './s3-presigned-url-check';
 import { refuseBeyondS3Limits } from './service-limits';
 import { handleMultipart } from './s3rver-multipart';
+import { checkSizeLimits, S3Refusal } from './s3-size-limits';
 
 /** s3rver accepts only these credentials. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -51,10 +52,18 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Runni
   await s3rver.configureBuckets();
   const serveS3 = s3rver.callback();
   const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (!handleMultipart(s3rver.store, req, res)) serveS3(req, res);
+    void checkSizeLimits(s3rver.store, req).then(
+      (refusal) => {
+        if (refusal) return refuse(res, refusal);
+        // A request that expects 100-continue sends its body only now, after the checks.
+        if (/100-continue/i.test(req.headers.expect ?? '')) res.writeContinue();
+        if (!handleMultipart(s3rver.store, req, res)) serveS3(req, res);
+      },
+      (err: Error) => refuse(res, { status: 500, code: 'InternalError', message: err.message }),
+    );
   };
   const authorized = options.access ? options.access.guard(serve) : serve;
-  const server = http.createServer((req, res) => {
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (refuseBeyondS3Limits(req, res)) return;
     // s3rver maps keys onto folders under the data folder: a dot segment would leave its bucket.
     if (hasDotSegment(req.url ?? '/')) {
@@ -75,12 +84,25 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Runni
       return;
     }
     authorized(req, res);
-  });
+  };
+  const server = http.createServer(handle);
+  server.on('checkContinue', handle);
   await listen(server, options.host, options.port);
   return {
     env: { AWS_ENDPOINT_URL_S3: `http://${options.host}:${options.port}` },
     stop: () => close(server),
   };
+}
+
+/** S3's error document; the connection closes after it, so a body that was not read is never read. */
+function refuse(res: http.ServerResponse, refusal: S3Refusal): void {
+  const details = Object.entries(refusal.details ?? {})
+    .map(([name, value]) => `<${name}>${value}</${name}>`)
+    .join('');
+  res.writeHead(refusal.status, { 'content-type': 'application/xml', connection: 'close' });
+  res.end(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${refusal.code}</Code><Message>${refusal.message}</Message>${details}</Error>`,
+  );
 }
 
 function hasDotSegment(url: string): boolean {

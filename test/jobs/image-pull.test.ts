@@ -73,6 +73,8 @@ test('a job whose execution role may not pull its image fails with CannotPullCon
     },
   });
   expect(submitted.status).toBe(201);
+  // Its staging job copies the image first; then the job reaches the executor.
+  await platform.batch.settled();
   await platform.jobs!.idle();
   const job = await call('GET', '/v1/jobs/{jobId}', { token: alice, params: { jobId: submitted.body.id } });
   expect(job.body).toMatchObject({ status: 'Failed', statusReason: 'the image could not be started' });

@@ -80,6 +80,8 @@ async function runInLayeredImage(behaviour: Record<string, unknown>) {
       ],
     },
   });
+  // Batch starts the job once its staging job has copied its inputs.
+  await platform.batch.settled();
   const submitted = platform.batch.jobs.find((j) => j.jobName === job.body.id)!;
   // What ECS gives the job's container: the job role's credentials, for this job's task.
   const credentials = platform.iam.credentials.forRole(

@@ -1,6 +1,12 @@
 import { BatchClient, UpdateJobQueueCommand } from '@aws-sdk/client-batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   DynamoDBDocumentClient,
@@ -10,7 +16,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { BatchJobDetail } from '../../lambda/contracts/batch-job-state-change';
 import { PAGE_TOKEN_SECONDS, pageTokenKeyFromSecret, PageTokens } from '../../lambda/api/page-token';
 import { signResult } from '../../lambda/jobs/result-record';
@@ -29,12 +35,18 @@ const alice = 'dev-alice';
 const bob = 'dev-bob';
 const carol = 'dev-carol';
 const PER_USER = 3;
+const MiB = 1024 ** 2;
+const COPY_PART = 5 * MiB;
+/** The queue of the staging jobs that copy each job's inputs before it may start. */
+const STAGING_QUEUE = 'local-job-input-staging';
 
 beforeAll(async () => {
   platform = await startTestPlatform({
     activeJobsPerUser: PER_USER,
     activeJobsPerAlgorithm: 5,
     activeJobsTotal: 8,
+    // S3's smallest part: inputs of tens of MiB are copied in parts.
+    copyPartBytes: COPY_PART,
   });
   call = apiClient(platform.urls.api);
   documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -49,7 +61,11 @@ afterAll(async () => {
 });
 
 /** An image of `token`'s user as the converter leaves it: Succeeded. */
-async function convertedImage(token: string, status = 'Succeeded'): Promise<string> {
+async function convertedImage(
+  token: string,
+  status = 'Succeeded',
+  file: string | Buffer = 'ct',
+): Promise<string> {
   const id = randomUUID();
   const now = new Date().toISOString();
   await documents.send(
@@ -75,7 +91,7 @@ async function convertedImage(token: string, status = 'Succeeded'): Promise<stri
     new PutObjectCommand({
       Bucket: platform.settings.imagingBucket,
       Key: `images/${id}/ct.mha`,
-      Body: 'ct',
+      Body: file,
     }),
   );
   s3.destroy();
@@ -176,7 +192,11 @@ describe('submitting a job', () => {
     expect(response.body).toMatchObject({ algorithm, status: 'Queued', outputs: [] });
 
     const submitted = platform.batch.jobs.find((j) => j.jobName === response.body.id)!;
+    const staging = platform.batch.jobs.find((j) => j.jobName === `${response.body.id}-inputs`)!;
+    // It may start only once its staging job has copied its inputs.
+    expect(staging).toMatchObject({ jobQueue: STAGING_QUEUE, parameters: { jobId: response.body.id } });
     expect(submitted).toMatchObject({
+      dependsOn: [staging.jobId],
       jobQueue: 'local-gpu-jobs',
       // The active version's own definition, registered with it.
       jobDefinition: expect.stringMatching(new RegExp(`:job-definition/local-algorithm-${algorithm}:1$`)),
@@ -204,18 +224,24 @@ describe('submitting a job', () => {
           socket: threshold.inputs[0],
           path: 'images/ct/ct.mha',
           key: inputKey,
+          // What the staging job copies: the image's file as it was at submission.
+          source: { key: `images/${image}/ct.mha`, bytes: 2, etag: expect.any(String) },
           image: { pk: image, name: 'ct.mha' },
         },
         { socket: threshold.inputs[1], path: 'threshold.json', value: 0.5 },
       ],
     });
     // The image is copied under the job's own prefix, the only one the runner may read.
+    await platform.batch.settled();
+    expect(staging.status).toBe('SUCCEEDED');
     const copy = await s3.send(
       new GetObjectCommand({ Bucket: platform.settings.imagingBucket, Key: inputKey }),
     );
     expect(await copy.Body!.transformToString()).toBe('ct');
     s3.destroy();
-    await cancel(alice, response.body.id);
+    // Cancelling stops its Batch job; its staging job, already done, stays as it ended.
+    expect((await cancel(alice, response.body.id)).body).toMatchObject({ status: 'Cancelled' });
+    expect(staging.status).toBe('SUCCEEDED');
   });
 
   test('a CPU algorithm goes to the CPU queue', async () => {
@@ -462,12 +488,111 @@ describe('when SubmitJob fails', () => {
         status: 'Failed',
         statusReason: 'the job could not be submitted: JobQueue local-gpu-jobs is DISABLED',
       });
+      // Its staging job, submitted first, is stopped: nothing is copied for a job that will not run.
+      await platform.batch.settled();
+      expect(platform.batch.jobs.find((j) => j.jobName === `${response.body.id}-inputs`)).toMatchObject({
+        status: 'FAILED',
+        statusReason: 'its job could not be submitted',
+      });
     } finally {
       await queueState('ENABLED');
       batch.destroy();
     }
     expect(await activeSlots(`user#${sub[alice]}`)).toBe(0);
     expect(await activeSlots(`algorithm#${algorithm}`)).toBe(0);
+  });
+});
+
+describe("staging a job's inputs", () => {
+  const bucket = () => platform.settings.imagingBucket;
+  const s3 = () => new S3Client({ forcePathStyle: true });
+  const batchJob = (name: string) => platform.batch.jobs.find((j) => j.jobName === name)!;
+  const jobOf = async (id: string) =>
+    (await call('GET', '/v1/jobs/{jobId}', { token: alice, params: { jobId: id } })).body;
+
+  /** Submits with the staging queue held, so the test sees the job before its inputs are copied. */
+  async function submitHeld(file: string | Buffer = 'ct') {
+    const algorithm = await algorithmOf(alice);
+    const image = await convertedImage(alice, 'Succeeded', file);
+    platform.batch.pauseQueue(STAGING_QUEUE);
+    const response = await submit(alice, algorithm, image);
+    expect(response.body).toMatchObject({ status: 'Queued' });
+    return { id: response.body.id as string, algorithm, image };
+  }
+
+  afterEach(async () => {
+    platform.batch.resumeQueue(STAGING_QUEUE);
+    await platform.batch.settled();
+  });
+
+  test('an input larger than a part is copied in parts before the job may start', async () => {
+    const file = randomBytes(2 * COPY_PART + MiB);
+    const job = await submitHeld(file);
+    const inputKey = `jobs/${job.id}/inputs/0`;
+    const client = s3();
+    const stored = async () => {
+      try {
+        const object = await client.send(new GetObjectCommand({ Bucket: bucket(), Key: inputKey }));
+        return { etag: object.ETag!, body: Buffer.from(await object.Body!.transformToByteArray()) };
+      } catch (err) {
+        if ((err as Error).name === 'NoSuchKey') return undefined;
+        throw err;
+      }
+    };
+    // The request returned before any copy: the algorithm's job waits for its staging job.
+    expect(await stored()).toBeUndefined();
+    expect(batchJob(job.id).status).toBe('PENDING');
+
+    platform.batch.resumeQueue(STAGING_QUEUE);
+    await platform.batch.settled();
+    expect(batchJob(`${job.id}-inputs`).status).toBe('SUCCEEDED');
+    expect(batchJob(job.id).status).toBe('RUNNABLE');
+    const copy = await stored();
+    expect(copy?.body.equals(file)).toBe(true);
+    // Three UploadPartCopy ranges: one CopyObject of an input over 5 GiB is refused by S3.
+    expect(copy?.etag).toMatch(/-3"$/);
+    client.destroy();
+    await cancel(alice, job.id);
+  });
+
+  test('a job whose inputs cannot be copied ends Failed, saying so, and frees its slots', async () => {
+    const job = await submitHeld();
+    expect(await activeSlots(`algorithm#${job.algorithm}`)).toBe(1);
+    // Its image's file is gone before the staging job runs (local S3 keeps no versions to copy).
+    const client = s3();
+    await client.send(new DeleteObjectCommand({ Bucket: bucket(), Key: `images/${job.image}/ct.mha` }));
+    client.destroy();
+
+    platform.batch.resumeQueue(STAGING_QUEUE);
+    await platform.batch.settled();
+    expect(batchJob(`${job.id}-inputs`).status).toBe('FAILED');
+    expect(batchJob(job.id)).toMatchObject({ status: 'FAILED', statusReason: 'Dependent Job failed' });
+    expect(await jobOf(job.id)).toMatchObject({
+      status: 'Failed',
+      statusReason: "the job's input files could not be copied for it",
+    });
+    expect(await activeSlots(`algorithm#${job.algorithm}`)).toBe(0);
+  });
+
+  test('a job cancelled while its inputs wait to be copied stops both Batch jobs and copies nothing', async () => {
+    const job = await submitHeld();
+    expect(batchJob(`${job.id}-inputs`).status).toBe('RUNNABLE');
+
+    const cancelled = await cancel(alice, job.id);
+    expect(cancelled.body).toMatchObject({ status: 'Cancelled' });
+    expect(await activeSlots(`algorithm#${job.algorithm}`)).toBe(0);
+    platform.batch.resumeQueue(STAGING_QUEUE);
+    await platform.batch.settled();
+    for (const name of [job.id, `${job.id}-inputs`]) {
+      expect(batchJob(name)).toMatchObject({ status: 'FAILED', statusReason: `Cancelled by ${sub[alice]}` });
+    }
+    const client = s3();
+    const copies = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket(), Prefix: `jobs/${job.id}/inputs/` }),
+    );
+    client.destroy();
+    expect(copies.KeyCount).toBe(0);
+    expect((await jobOf(job.id)).status).toBe('Cancelled');
   });
 });
 

@@ -149,8 +149,9 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'dynamodb:GetItem on table:jobs',
     'dynamodb:UpdateItem on table:jobs',
     'kms:Decrypt on key via dynamodb',
-    's3:PutObject on objects:jobs/*',
-    // Input images and uploads are copied under the job's prefix.
+    // Only the manifest: the staging job copies the inputs.
+    's3:PutObject on objects:jobs/*/inputs.json*',
+    // Input images' and uploads' files are read for the version and size the staging job copies.
     's3:GetObject on objects:images/*',
     's3:GetObject on objects:uploads/*',
     'kms:GenerateDataKey on key via s3',
@@ -158,6 +159,10 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'batch:SubmitJob on batch:job-queue/ImagingPlatform-gpu-jobs',
     'batch:SubmitJob on batch:job-queue/ImagingPlatform-cpu-jobs',
     'batch:SubmitJob on batch:job-definition/ImagingPlatform-algorithm-*:*',
+    'batch:SubmitJob on batch:job-queue/ImagingPlatform-job-input-staging',
+    'batch:SubmitJob on batch:job-definition/ImagingPlatform-job-input-stager:*',
+    // The staging job of a job that could not be submitted is stopped.
+    'batch:TerminateJob on batch:job/*',
     'batch:TagResource on batch:job-queue/ImagingPlatform-gpu-jobs',
     'batch:TagResource on batch:job-queue/ImagingPlatform-cpu-jobs',
     'batch:TagResource on batch:job-definition/ImagingPlatform-algorithm-*:*',

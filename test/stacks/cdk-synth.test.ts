@@ -51,10 +51,15 @@ describe('cdk synth from the command line', () => {
       fs.readFileSync(path.join(result.outDir, 'ImagingPlatform-Compute.assets.json'), 'utf8'),
     );
     const images = Object.values(
-      computeAssets.dockerImages as Record<string, { source: { directory: string } }>,
+      computeAssets.dockerImages as Record<string, { displayName: string; source: { directory: string } }>,
     );
-    expect(images).toHaveLength(1);
-    const context = path.join(result.outDir, images[0].source.directory);
+    expect(images.map((image) => image.displayName).sort()).toEqual([
+      'ImageConverter/Image/Asset',
+      'JobInputStaging/Image/Asset',
+    ]);
+    const imageOf = (name: string) =>
+      path.join(result.outDir, images.find((i) => i.displayName === `${name}/Image/Asset`)!.source.directory);
+    const context = imageOf('ImageConverter');
     expect(fs.readdirSync(context).sort()).toEqual([
       'Dockerfile',
       'charlswasm_decode.wasm',
@@ -71,6 +76,11 @@ describe('cdk synth from the command line', () => {
     const entrypoint = fs.readFileSync(path.join(context, 'entrypoint.js'), 'utf8');
     expect(entrypoint).toContain('require("sharp")');
     expect(entrypoint).toContain('AWS_BATCH_JOB_ID');
+
+    // The input stager's: its bundled entrypoint alone, which copies inside S3.
+    const stager = imageOf('JobInputStaging');
+    expect(fs.readdirSync(stager).sort()).toEqual(['Dockerfile', 'entrypoint.js', 'entrypoint.js.map']);
+    expect(fs.readFileSync(path.join(stager, 'entrypoint.js'), 'utf8')).toContain('UploadPartCopy');
   });
 
   test("the converter's bundle carries the codec WebAssembly files it loads from its own folder", () => {

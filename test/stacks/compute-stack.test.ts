@@ -140,7 +140,8 @@ describe('compute stack', () => {
       const jobsGroupId = groups.find(([, g]) =>
         /algorithm job instances/.test(g.Properties.GroupDescription),
       )![0];
-      const workloads = [converterGroupId, jobsGroupId];
+      const stagerGroupId = groups.find(([, g]) => /input stager/.test(g.Properties.GroupDescription))![0];
+      const workloads = [converterGroupId, stagerGroupId, jobsGroupId];
       const groupRef = (id: string) => ({ 'Fn::GetAtt': [id, 'GroupId'] });
       const rules = [
         ...ofType('AWS::EC2::SecurityGroupIngress').map(([, r]) => ({ way: 'in', ...r.Properties })),
@@ -249,7 +250,7 @@ describe('compute stack', () => {
           },
         ],
       });
-      expect(only('AWS::Batch::JobDefinition').properties).toMatchObject({
+      expect(only('AWS::Batch::JobDefinition', 'ImageConverter').properties).toMatchObject({
         JobDefinitionName: 'ImagingPlatform-image-converter',
         PlatformCapabilities: ['FARGATE'],
         // On-demand Fargate: no reclaimed hosts to retry after; a failure marks the image Failed.
@@ -259,7 +260,7 @@ describe('compute stack', () => {
     });
 
     test('the container runs the image asset as a non-root user on a read-only root, with a scratch volume', () => {
-      const container = only('AWS::Batch::JobDefinition').properties.ContainerProperties;
+      const container = only('AWS::Batch::JobDefinition', 'ImageConverter').properties.ContainerProperties;
       expect(container).toMatchObject({
         Command: ['Ref::imageId'],
         ReadonlyRootFilesystem: true,
@@ -284,7 +285,7 @@ describe('compute stack', () => {
     });
 
     test('is sized for several-GB slides by default', () => {
-      const container = only('AWS::Batch::JobDefinition').properties.ContainerProperties;
+      const container = only('AWS::Batch::JobDefinition', 'ImageConverter').properties.ContainerProperties;
       expect(container.ResourceRequirements).toEqual(
         expect.arrayContaining([
           { Type: 'VCPU', Value: '4' },
@@ -295,7 +296,7 @@ describe('compute stack', () => {
     });
 
     test('logs to its own encrypted log group, named as the api stack expects', () => {
-      const container = only('AWS::Batch::JobDefinition').properties.ContainerProperties;
+      const container = only('AWS::Batch::JobDefinition', 'ImageConverter').properties.ContainerProperties;
       expect(container.LogConfiguration.LogDriver).toBe('awslogs');
       const group = resources[container.LogConfiguration.Options['awslogs-group'].Ref];
       expect(JSON.stringify(group.Properties.LogGroupName)).toContain(
@@ -349,6 +350,7 @@ describe('compute stack', () => {
           's3:PutObjectTagging on objects:uploads/*',
           's3:DeleteObject on objects:uploads/*',
           's3:PutObject on objects:images/*',
+          's3:AbortMultipartUpload on objects:images/*',
           // Images that algorithms made, where the job runner stored them.
           's3:GetObject on objects:jobs/*',
           'kms:GenerateDataKey on key via s3',
@@ -358,7 +360,7 @@ describe('compute stack', () => {
     });
 
     test('the execution role pulls from the asset repository and writes to the converter log group only', () => {
-      const container = only('AWS::Batch::JobDefinition').properties.ContainerProperties;
+      const container = only('AWS::Batch::JobDefinition', 'ImageConverter').properties.ContainerProperties;
       const roleId = container.ExecutionRoleArn['Fn::GetAtt'][0];
       const grants = statementsOf(roleId).flatMap((s) =>
         [s.Action].flat().map((action) => `${action} on ${JSON.stringify(s.Resource)}`),
@@ -392,6 +394,58 @@ describe('compute stack', () => {
           .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`)),
       );
       expect(findings.filter((f) => f.includes('ImagingPlatform-Compute/'))).toEqual([]);
+    });
+  });
+
+  describe("the input stager on Batch, which copies each job's inputs before it runs", () => {
+    test('has its queue and job definition under the names that submit-job uses, on Fargate', () => {
+      expect(only('AWS::Batch::JobQueue', 'JobInputStaging').properties).toMatchObject({
+        JobQueueName: 'ImagingPlatform-job-input-staging',
+      });
+      const definition = only('AWS::Batch::JobDefinition', 'JobInputStaging').properties;
+      expect(definition).toMatchObject({
+        JobDefinitionName: 'ImagingPlatform-job-input-stager',
+        PlatformCapabilities: ['FARGATE'],
+        ContainerProperties: {
+          Command: ['Ref::jobId'],
+          ReadonlyRootFilesystem: true,
+          User: '1000:1000',
+          NetworkConfiguration: { AssignPublicIp: 'DISABLED' },
+        },
+      });
+      const variables = Object.fromEntries(
+        definition.ContainerProperties.Environment.map((v: Json) => [v.Name, v.Value]),
+      );
+      expect(variables.COPY_PART_BYTES).toBe(String(64 * 1024 ** 2));
+    });
+
+    test('its job role reads images and uploads (any version) and writes only the inputs of jobs', () => {
+      const definition = only('AWS::Batch::JobDefinition', 'JobInputStaging').properties;
+      const roleId = definition.ContainerProperties.JobRoleArn['Fn::GetAtt'][0];
+      const describe = (statement: Statement, resource: Json): string => {
+        const service = statement.Condition?.StringEquals?.['kms:ViaService']?.split('.')[0];
+        if (service && isDataKey(resource)) return `key via ${service}`;
+        const objects = /"OutputName":"ImagingBucketName"\}\},"\/(.+)"\]\]\}$/.exec(JSON.stringify(resource));
+        return objects ? `objects:${objects[1]}` : JSON.stringify(resource);
+      };
+      const grants = statementsOf(roleId).flatMap((s) =>
+        [s.Action]
+          .flat()
+          .flatMap((action) => [s.Resource].flat().map((r) => `${action} on ${describe(s, r as Json)}`)),
+      );
+      expect(grants.sort()).toEqual(
+        [
+          's3:GetObject on objects:jobs/*/inputs.json*',
+          's3:GetObject on objects:images/*',
+          's3:GetObjectVersion on objects:images/*',
+          's3:GetObject on objects:uploads/*',
+          's3:GetObjectVersion on objects:uploads/*',
+          's3:PutObject on objects:jobs/*/inputs/*',
+          's3:AbortMultipartUpload on objects:jobs/*/inputs/*',
+          'kms:GenerateDataKey on key via s3',
+          'kms:Decrypt on key via s3',
+        ].sort(),
+      );
     });
   });
 });

@@ -19,7 +19,8 @@ export const CONVERSION_PERMISSIONS = {
   },
   imagingObjects: [
     { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject', 's3:PutObjectTagging', 's3:DeleteObject'] },
-    { prefix: IMAGES_PREFIX, actions: ['s3:PutObject'] },
+    // Large images are stored in parts; a failed upload is aborted.
+    { prefix: IMAGES_PREFIX, actions: ['s3:PutObject', 's3:AbortMultipartUpload'] },
     // Images that algorithms made, read where the job runner stored them.
     { prefix: JOBS_PREFIX, actions: ['s3:GetObject'] },
   ],

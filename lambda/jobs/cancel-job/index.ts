@@ -17,10 +17,13 @@ const batch = new BatchClient({});
 export const handler = apiHandler(operation, async ({ caller, pathParameters }) => {
   const { job } = await getVisibleJob(pathParameters.jobId, caller.userId);
   if (isTerminal(job.status)) throw conflict(`job ${job.id} has already ended: ${job.status}`);
-  if (job.batchJobId) {
-    await batch.send(
-      new TerminateJobCommand({ jobId: job.batchJobId, reason: `Cancelled by ${caller.userId}` }),
-    );
+  // The staging job too, so that no input is copied for a job that will not run.
+  for (const batchJobId of [job.batchJobId, job.inputStagingBatchJobId]) {
+    if (batchJobId) {
+      await batch.send(
+        new TerminateJobCommand({ jobId: batchJobId, reason: `Cancelled by ${caller.userId}` }),
+      );
+    }
   }
   const cancelled = await advanceJob(job.id, {
     status: 'Cancelled',

@@ -1,5 +1,5 @@
-import { BatchClient, SubmitJobCommand } from '@aws-sdk/client-batch';
-import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { BatchClient, SubmitJobCommand, TerminateJobCommand } from '@aws-sdk/client-batch';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { ApiError, conflict } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
@@ -13,7 +13,7 @@ import { JOB_LIMITS, JOB_QUEUES } from '../../contracts/job-queues';
 import { RESULT_SIGNING } from '../../contracts/job-runner';
 import { logger } from '../../core/logger';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../idempotency';
-import { checkInputs, matchInterface, placeInputs } from '../job-inputs';
+import { checkInputs, matchInterface, pinSources, placeInputs } from '../job-inputs';
 import { JobManifest } from '../job-manifest';
 import { JOB_ITEM_RESERVE_BYTES, JobInput, JobRecord, jobView, TERMINAL_SEQUENCE } from '../job-record';
 import { newResultSigningKey } from '../result-record';
@@ -34,9 +34,11 @@ const batch = new BatchClient({});
 
 /**
  * `POST /v1/jobs`: checks the inputs against the algorithm's interfaces and the caller's rights,
- * takes the active-job slots, writes the input manifest and the job as Queued, and submits it to
- * AWS Batch. A refused submission writes nothing; a failed SubmitJob leaves the job Failed with
- * the reason and its slots free.
+ * takes the active-job slots, writes the input manifest (each file input pinned to the version it
+ * has now) and the job as Queued, and submits it to AWS Batch behind a staging job that copies its
+ * inputs under its folder: copies of any size take as long as they take, outside this request.
+ * A refused submission writes nothing; a failed SubmitJob leaves the job Failed with the reason
+ * and its slots free.
  */
 export const handler = apiHandler<SubmitJobRequest>(operation, async ({ caller, body, headers }) => {
   checkInputsFit(body.inputs);
@@ -85,6 +87,8 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
     request.inputs,
     userId,
   );
+  const { placed, copies } = placeInputs(id, checked);
+  const inputs = await pinSources(s3(), imagingBucket, placed, copies);
   await acquireJobSlots(userId, algorithm.id, limits);
 
   const now = new Date().toISOString();
@@ -106,16 +110,6 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
     updatedAt: now,
   };
   try {
-    const { placed, copies } = placeInputs(id, checked);
-    for (const copy of copies) {
-      await s3().send(
-        new CopyObjectCommand({
-          Bucket: imagingBucket,
-          CopySource: `${imagingBucket}/${encodeURIComponent(copy.from).replace(/%2F/g, '/')}`,
-          Key: copy.to,
-        }),
-      );
-    }
     const manifest: JobManifest = {
       jobId: id,
       image: job.image,
@@ -123,7 +117,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
       memoryGb: algorithm.memoryGb,
       gpu: algorithm.gpu,
       interface: algorithm.interfaces[interfaceIndex],
-      inputs: placed,
+      inputs,
     };
     await s3().send(
       new PutObjectCommand({
@@ -139,10 +133,26 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
     throw err;
   }
 
+  let staging: string | undefined;
   try {
+    // The algorithm's job waits for the copies of its inputs: Batch starts it once they succeeded
+    // and fails it if they failed.
+    if (copies.length > 0) {
+      staging = (
+        await batch.send(
+          new SubmitJobCommand({
+            jobName: `${id}-inputs`,
+            jobQueue: queues.inputStagingJobQueue,
+            jobDefinition: queues.inputStagingJobDefinition,
+            parameters: { jobId: id },
+          }),
+        )
+      ).jobId!;
+    }
     const submitted = await batch.send(
       new SubmitJobCommand({
         jobName: id,
+        ...(staging !== undefined && { dependsOn: [{ jobId: staging }] }),
         jobQueue: algorithm.gpu ? queues.gpuJobQueue : queues.cpuJobQueue,
         jobDefinition: algorithm.activeVersion.jobDefinition,
         parameters: { jobId: id, inputManifest: `s3://${imagingBucket}/${job.inputManifestKey}` },
@@ -158,10 +168,24 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
         propagateTags: true,
       }),
     );
-    await recordSubmission(id, submitted.jobId!);
-    return { ...job, batchJobId: submitted.jobId };
+    await recordSubmission(id, submitted.jobId!, staging);
+    return {
+      ...job,
+      batchJobId: submitted.jobId,
+      ...(staging !== undefined && { inputStagingBatchJobId: staging }),
+    };
   } catch (err) {
     logger.error('SubmitJob failed', { jobId: id, error: err as Error });
+    // Copies for a job that will not run are not made.
+    if (staging !== undefined) {
+      await batch
+        .send(new TerminateJobCommand({ jobId: staging, reason: 'its job could not be submitted' }))
+        .catch((terminateError: Error) =>
+          logger.warn('the staging job of a job that failed to submit was not stopped', {
+            error: terminateError,
+          }),
+        );
+    }
     const failed = await advanceJob(id, {
       status: 'Failed',
       sequence: TERMINAL_SEQUENCE,

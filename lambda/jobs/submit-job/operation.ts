@@ -1,5 +1,5 @@
 import { apiOperation, schemaRef } from '../../contracts/handler-deployment';
-import { UPLOADS_PREFIX, IMAGES_PREFIX, JOBS_PREFIX } from '../../contracts/bucket-layout';
+import { UPLOADS_PREFIX, IMAGES_PREFIX, jobManifestKey } from '../../contracts/bucket-layout';
 import { OBJECT_ENCRYPTION } from '../../contracts/permissions';
 import { JOB_LIMITS } from '../../contracts/job-queues';
 import { jobsSchemas } from '../schemas';
@@ -19,8 +19,9 @@ export const operation = apiOperation('jobs/submit-job', 'POST /v1/jobs', {
   requestSchema: schemaRef(jobsSchemas, 'SubmitJobRequest'),
   responses: { 201: schemaRef(jobsSchemas, 'Job'), 200: schemaRef(jobsSchemas, 'Job') },
   permissions: {
-    // The algorithm, each image or upload named as an input, the idempotency key, the slots,
-    // then the job; its manifest and copies of its input files go under jobs/.
+    // The algorithm, each image or upload named as an input (and its stored file, read for its
+    // version and size), the idempotency key, the slots, then the job and its manifest. The
+    // staging job copies the files; the staging job of a job that failed to submit is stopped.
     tables: {
       algorithms: ['dynamodb:GetItem'],
       images: ['dynamodb:GetItem'],
@@ -30,12 +31,13 @@ export const operation = apiOperation('jobs/submit-job', 'POST /v1/jobs', {
       jobs: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     },
     imagingObjects: [
-      { prefix: JOBS_PREFIX, actions: ['s3:PutObject'] },
+      { prefix: jobManifestKey('*'), actions: ['s3:PutObject'] },
       { prefix: IMAGES_PREFIX, actions: ['s3:GetObject'] },
       { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject'] },
     ],
     objectEncryption: OBJECT_ENCRYPTION,
     submitsJobs: true,
+    terminatesJobs: true,
   },
   settings: [JOB_LIMITS],
 });

@@ -1,0 +1,128 @@
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../containers/jobs/input-stager/entrypoint';
+import { jobInputKey, jobManifestKey } from '../../lambda/contracts/bucket-layout';
+import { ManifestInput } from '../../lambda/jobs/job-manifest';
+import { RunningService } from '../../local/services/running-service';
+import { S3RVER_CREDENTIALS, startEmbeddedS3 } from '../../local/services/s3';
+import { freePorts } from '../helpers/free-ports';
+
+const BUCKET = 'staging';
+const MiB = 1024 ** 2;
+/** S3's smallest part, set as the configuration would: inputs of tens of MiB are copied in parts. */
+const PART = 5 * MiB;
+
+let dataDir: string;
+let service: RunningService;
+let s3: S3Client;
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'input-staging-'));
+  const [port] = await freePorts(1);
+  service = await startEmbeddedS3({
+    dataDir,
+    host: '127.0.0.1',
+    port,
+    bucketName: BUCKET,
+    webOrigins: ['http://localhost:4000'],
+  });
+  s3 = new S3Client({
+    region: 'eu-central-1',
+    endpoint: service.env.AWS_ENDPOINT_URL_S3,
+    forcePathStyle: true,
+    credentials: S3RVER_CREDENTIALS,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+});
+
+afterAll(async () => {
+  s3.destroy();
+  await service.stop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** The environment the job definition gives the stager. */
+const environment = { IMAGING_BUCKET: BUCKET, COPY_PART_BYTES: String(PART) };
+const stage = (jobId: string) => main([jobId], environment, s3);
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+async function stored(key: string): Promise<Buffer | undefined> {
+  try {
+    const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    return Buffer.from(await object.Body!.transformToByteArray());
+  } catch (err) {
+    if ((err as Error).name === 'NoSuchKey') return undefined;
+    throw err;
+  }
+}
+
+/** An image's file as the converter stores it, and the manifest input submit-job pins to it. */
+async function imageInput(jobId: string, body: Buffer): Promise<ManifestInput> {
+  const key = `images/${randomUUID()}/ct.mha`;
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+  const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+  return {
+    socket: { slug: 'ct-image', kind: 'image', relativePath: 'images/ct' },
+    path: 'images/ct/ct.mha',
+    key: jobInputKey(jobId, 0),
+    source: { key, bytes: body.length, etag: head.ETag! },
+  };
+}
+
+async function writeManifest(jobId: string, inputs: ManifestInput[]): Promise<void> {
+  const manifest = { jobId, interface: { inputs: inputs.map((i) => i.socket), outputs: [] }, inputs };
+  await s3.send(
+    new PutObjectCommand({ Bucket: BUCKET, Key: jobManifestKey(jobId), Body: JSON.stringify(manifest) }),
+  );
+}
+
+test('an input larger than one part is copied in parts of the configured size, byte for byte', async () => {
+  const jobId = randomUUID();
+  const body = randomBytes(2 * PART + MiB);
+  const input = await imageInput(jobId, body);
+  const value: ManifestInput = {
+    socket: { slug: 'threshold', kind: 'json', relativePath: 'threshold.json' },
+    path: 'threshold.json',
+    value: 0.5,
+  };
+  await writeManifest(jobId, [input, value]);
+
+  expect(await stage(jobId)).toBe(0);
+  const copy = await stored(input.key!);
+  expect(copy && sha256(copy)).toBe(sha256(body));
+  // Three parts: S3 would have refused the one CopyObject of an object over 5 GiB.
+  const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: input.key! }));
+  expect(head.ETag).toMatch(/-3"$/);
+});
+
+test('a manifest that copies from outside images and uploads, or outside the job, fails and writes nothing', async () => {
+  const jobId = randomUUID();
+  const input = await imageInput(jobId, Buffer.from('ct'));
+  const manifestKey = jobManifestKey(randomUUID());
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: manifestKey, Body: 'another job' }));
+
+  await writeManifest(jobId, [{ ...input, source: { ...input.source!, key: manifestKey } }]);
+  expect(await stage(jobId)).toBe(1);
+  await writeManifest(jobId, [{ ...input, key: `jobs/${randomUUID()}/inputs/images/ct/ct.mha` }]);
+  expect(await stage(jobId)).toBe(1);
+  expect(await stored(input.key!)).toBeUndefined();
+});
+
+test('a source gone since submission fails the staging, leaving no copy', async () => {
+  const jobId = randomUUID();
+  const input = await imageInput(jobId, Buffer.from('ct'));
+  await writeManifest(jobId, [
+    { ...input, source: { ...input.source!, key: `images/${randomUUID()}/ct.mha` } },
+  ]);
+  expect(await stage(jobId)).toBe(1);
+  expect(await stored(input.key!)).toBeUndefined();
+});
+
+test('the stager refuses to start without a job id or its environment, naming what is missing', async () => {
+  expect(await main(['not-a-job'], environment, s3)).toBe(2);
+  expect(await main([randomUUID()], { IMAGING_BUCKET: BUCKET }, s3)).toBe(2);
+});

@@ -1,0 +1,85 @@
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DEFAULT_OUTPUT_LIMITS, stageOut } from '../../containers/jobs/runner/stage-out';
+import { RunningService } from '../../local/services/running-service';
+import { S3RVER_CREDENTIALS, startEmbeddedS3 } from '../../local/services/s3';
+import { freePorts } from '../helpers/free-ports';
+
+// How the job runner stores /output: each file streamed from disk, in parts when larger than one.
+const BUCKET = 'runner-outputs';
+const MiB = 1024 ** 2;
+const JOB = '0b5e7c1e-8d0a-4a57-9d3c-5f0e2f6f4b11';
+
+let dataDir: string;
+let service: RunningService;
+let s3: S3Client;
+let sent: string[] = [];
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-out-'));
+  const [port] = await freePorts(1);
+  service = await startEmbeddedS3({
+    dataDir,
+    host: '127.0.0.1',
+    port,
+    bucketName: BUCKET,
+    webOrigins: ['http://localhost:4000'],
+  });
+  s3 = new S3Client({
+    region: 'eu-central-1',
+    endpoint: service.env.AWS_ENDPOINT_URL_S3,
+    forcePathStyle: true,
+    credentials: S3RVER_CREDENTIALS,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  s3.middlewareStack.add(
+    (next, context) => (args) => {
+      sent.push(context.commandName!.replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordCommands' },
+  );
+});
+
+afterAll(async () => {
+  s3.destroy();
+  await service.stop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('an output larger than one part is stored in parts, with the hash of what was read', async () => {
+  const outputDir = fs.mkdtempSync(path.join(dataDir, 'output-'));
+  const large = randomBytes(11 * MiB + 7);
+  fs.mkdirSync(path.join(outputDir, 'images', 'mask'), { recursive: true });
+  fs.writeFileSync(path.join(outputDir, 'images', 'mask', 'mask.mha'), large);
+  fs.writeFileSync(path.join(outputDir, 'results.json'), '{"ok":true}');
+  sent = [];
+
+  const { outputs } = await stageOut(s3, BUCKET, JOB, outputDir, DEFAULT_OUTPUT_LIMITS, 5 * MiB);
+
+  expect(sent.filter((name) => name === 'UploadPart')).toHaveLength(3);
+  expect(sent.filter((name) => name === 'PutObject')).toHaveLength(1);
+  const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+  expect(outputs.sort((a, b) => a.path.localeCompare(b.path))).toEqual([
+    {
+      path: 'images/mask/mask.mha',
+      key: expect.stringMatching(new RegExp(`^jobs/${JOB}/outputs/[01]$`)),
+      bytes: large.length,
+      sha256: sha256(large),
+    },
+    {
+      path: 'results.json',
+      key: expect.stringMatching(new RegExp(`^jobs/${JOB}/outputs/[01]$`)),
+      bytes: 11,
+      sha256: sha256('{"ok":true}'),
+    },
+  ]);
+  // Keyed by position, not by the names the algorithm chose.
+  expect(new Set(outputs.map((o) => o.key)).size).toBe(2);
+  const stored = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: outputs[0].key }));
+  expect(sha256(Buffer.from(await stored.Body!.transformToByteArray()))).toBe(sha256(large));
+});
