@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     `  health                     ${platform.urls.api}/v1/health`,
     `  data folder                ${platform.dataDir}`,
     `  algorithm jobs             ${platform.jobs ? `run in ${platform.jobs.engine}` : NO_CONTAINER_ENGINE}`,
+    `  queues and events          at least once, in no guaranteed order (seed ${platform.delivery.seed})`,
     '',
     'Development tokens (send as "Authorization: Bearer <token>"):',
     ...platform.devUsers.map(

@@ -9,11 +9,14 @@ import {
   JobQueueKind,
 } from '../lambda/contracts/handler-deployment';
 import { BatchJobDetail, BatchJobStateChange } from '../lambda/contracts/batch-job-state-change';
+import { CONVERSION_SCRATCH } from '../lambda/contracts/converter-jobs';
 import { environmentVariables, PlatformSettings } from '../lambda/contracts/handler-environment';
 import { API_OPERATIONS, BACKGROUND_FUNCTIONS } from '../lambda/deployments';
 import { LocalFunction } from './functions/local-function';
 import { pollQueue } from './functions/queue-poller';
+import { Delivery } from './services/delivery';
 import { RunningService } from './services/running-service';
+import { seededRandom } from './services/seeded-random';
 
 /** Seconds an API operation's function may run: it ends before API Gateway's 29 s. */
 const API_TIMEOUT_SECONDS = 28;
@@ -21,6 +24,14 @@ const API_TIMEOUT_SECONDS = 28;
 const DEFAULT_TIMEOUT_SECONDS = 60;
 /** Run in the sandbox of a function that activates versions: checks images built on this machine. */
 const LOCAL_IMAGE_CHECK = path.join(__dirname, 'jobs', 'local-image-check.ts');
+/**
+ * Batches an SQS event source hands to its function at once, at most (Lambda's own least
+ * maximum): enough for a message whose visibility timeout ran out to reach a second invocation
+ * while the first still runs, few enough for a laptop.
+ */
+const LOCAL_QUEUE_CONCURRENCY = 2;
+/** Longest an event that EventBridge takes out of order waits, in milliseconds. */
+const EVENT_REORDER_MS = 300;
 
 export interface LocalFunctions extends RunningService {
   /** Invokes an operation's function with an API Gateway proxy event. */
@@ -35,6 +46,12 @@ export interface LocalFunctions extends RunningService {
     sqs: SQSClient;
     queueUrl: (queue: 'conversion' | 'conversionDeadLetters') => string;
   }): void;
+  /**
+   * Stops the triggers: no more polling and no more schedules. The queue invocations under way are
+   * abandoned (their sandboxes stop, as if the machine went away) and their messages go back to
+   * the queue; events on their way are delivered.
+   */
+  stopTriggers(): Promise<void>;
   /** The function of a handler folder, for tests and tools. */
   get(handler: string): LocalFunction;
   /** What each function's environment is, by handler folder. */
@@ -54,6 +71,8 @@ export function localFunctions(options: {
   readonly runtime: Readonly<Record<string, string>>;
   /** The Batch queue that each kind names in triggers. */
   readonly jobQueues: Readonly<Record<JobQueueKind, string>>;
+  /** How EventBridge delivers Batch's events: at least once, in no guaranteed order. */
+  readonly events: Delivery;
 }): LocalFunctions {
   const { settings, runtime } = options;
   const deployments: readonly (ApiOperation | BackgroundFunction)[] = [
@@ -77,6 +96,9 @@ export function localFunctions(options: {
         timeoutSeconds: timeoutOf(deployment, settings),
         setUp: deployment.permissions.activatesVersions ? [LOCAL_IMAGE_CHECK] : [],
         missingModules: 'externalModules' in deployment ? deployment.externalModules : [],
+        // Each batch an event source hands over at once runs in an execution environment of its own.
+        maxSandboxes: queueConcurrency(deployment),
+        tmpVariables: CONVERSION_SCRATCH.variableNames.filter((name) => name in environment),
       }),
     );
   }
@@ -87,6 +109,20 @@ export function localFunctions(options: {
   };
   const background = BACKGROUND_FUNCTIONS;
   const running: RunningService[] = [];
+  const random = seededRandom(options.events.seed);
+  const deliveries = new Set<Promise<void>>();
+  const later = (delivery: () => Promise<void>) => {
+    const delayed: Promise<void> = new Promise((resolve) =>
+      setTimeout(resolve, Math.floor(random.next() * EVENT_REORDER_MS)),
+    )
+      .then(delivery)
+      .finally(() => deliveries.delete(delayed));
+    deliveries.add(delayed);
+  };
+  const stopTriggers = async () => {
+    await Promise.all(running.splice(0).map((service) => service.stop()));
+    while (deliveries.size > 0) await Promise.all(deliveries);
+  };
 
   return {
     env: {},
@@ -101,13 +137,28 @@ export function localFunctions(options: {
           trigger.queues.some((kind) => options.jobQueues[kind] === queue) &&
           (!trigger.statuses || trigger.statuses.includes(detail.status)),
       );
+      const event: BatchJobStateChange = {
+        source: 'aws.batch',
+        'detail-type': 'Batch Job State Change',
+        detail,
+      };
       for (const target of targets) {
-        const event: BatchJobStateChange = {
-          source: 'aws.batch',
-          'detail-type': 'Batch Job State Change',
-          detail,
+        const deliver = async () => {
+          await get(target.handler).invoke(event);
         };
-        await get(target.handler).invoke(event);
+        // EventBridge delivers at least once, and an event may overtake one sent before it.
+        if (random.chance(options.events.duplicateRate)) {
+          later(() =>
+            deliver().catch((err: Error) => console.error(`${target.handler} failed: ${err.message}`)),
+          );
+        }
+        if (random.chance(options.events.reorderRate)) {
+          later(() =>
+            deliver().catch((err: Error) => console.error(`${target.handler} failed: ${err.message}`)),
+          );
+        } else {
+          await deliver();
+        }
       }
     },
     startTriggers({ sqs, queueUrl }) {
@@ -115,9 +166,14 @@ export function localFunctions(options: {
         const { trigger } = deployment;
         const fn = get.bind(undefined, deployment.handler);
         if (trigger.kind === 'queue') {
-          running.push(
-            pollQueue(sqs, queueUrl(trigger.queue), trigger.batchSize, (event) => fn().invoke(event)),
-          );
+          const source = {
+            queueUrl: queueUrl(trigger.queue),
+            batchSize: trigger.batchSize,
+            reportBatchItemFailures: trigger.reportBatchItemFailures ?? false,
+            concurrency: queueConcurrency(deployment),
+            region: runtime.AWS_REGION,
+          };
+          running.push(pollQueue(sqs, source, (event, signal) => fn().invoke(event, { signal })));
         } else if (trigger.kind === 'schedule') {
           const timer = setInterval(() => {
             fn()
@@ -129,11 +185,19 @@ export function localFunctions(options: {
         }
       }
     },
+    stopTriggers,
     async stop() {
-      for (const service of running.splice(0)) await service.stop();
+      await stopTriggers();
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
     },
   };
+}
+
+/** Batches a queue-triggered function runs at once: its event source's maximum, capped locally. */
+function queueConcurrency(deployment: HandlerDeployment): number {
+  const trigger = 'trigger' in deployment ? (deployment as BackgroundFunction).trigger : undefined;
+  if (trigger?.kind !== 'queue') return 1;
+  return Math.min(trigger.maxConcurrency ?? LOCAL_QUEUE_CONCURRENCY, LOCAL_QUEUE_CONCURRENCY);
 }
 
 function timeoutOf(deployment: HandlerDeployment, settings: PlatformSettings): number {

@@ -4,6 +4,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { randomInt } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { converterContainer } from '../containers/images/converter/container';
 import { CONVERSION_QUEUE } from '../lambda/contracts/conversion-queue';
@@ -31,6 +33,7 @@ import { apiError, startFrontDoor } from './services/api-gateway';
 import { apiRoutes } from './services/api-gateway-events';
 import { AlgorithmJobRunner, BatchStandIn, startBatchStandIn } from './services/batch';
 import { startCloudFrontStandIn } from './services/cloudfront';
+import { Delivery, USUAL_DELIVERY } from './services/delivery';
 import { startEmbeddedDynamoDb } from './services/dynamodb';
 import { startLogsStandIn } from './services/logs';
 import { RunningService } from './services/running-service';
@@ -69,6 +72,14 @@ export interface LocalPlatform {
   readonly batch: BatchStandIn;
   /** Runs them, when a container engine is installed. */
   readonly jobs?: LocalJobExecutor;
+  /** How the SQS and EventBridge stand-ins deliver; its seed repeats a run. */
+  readonly delivery: Delivery;
+  /**
+   * Stops local mode as if its machine went away, losing no work: the front door and the
+   * triggers stop, queue messages under way go back to their queue, jobs under way stop (their
+   * containers removed) and go back to their queue as after a lost host, and what is queued is
+   * kept in the data folder for the next start.
+   */
   stop(): Promise<void>;
 }
 
@@ -89,6 +100,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   };
   try {
     const { host, ports, dataDir, bucketName, config } = options;
+    const delivery: Delivery = { ...USUAL_DELIVERY, seed: randomInt(2 ** 31), ...options.delivery };
     const credentials = S3RVER_CREDENTIALS;
     const start = async <T extends RunningService>(service: Promise<T>): Promise<T> => {
       const started = await service;
@@ -112,10 +124,13 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       startSqsStandIn({
         host,
         port: ports.sqs,
+        delivery,
+        stateFile: path.join(dataDir, 'sqs', 'messages.json'),
         queues: [
           {
             name: CONVERSION_QUEUE_NAME,
-            visibilityTimeoutSeconds: CONVERSION_QUEUE.visibilityTimeoutSeconds,
+            visibilityTimeoutSeconds:
+              options.conversionVisibilityTimeoutSeconds ?? CONVERSION_QUEUE.visibilityTimeoutSeconds,
             deadLetter: {
               queueName: CONVERSION_DEAD_LETTERS,
               maxReceiveCount: CONVERSION_QUEUE.maxReceiveCount,
@@ -168,6 +183,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       signingKeySecretArn: signingSecret.arn,
       conversionWorkDir: path.join(dataDir, 'converter-tmp'),
     });
+    // Sandboxes start with an empty /tmp: what those of an earlier run left goes.
+    fs.rmSync(settings.conversionWorkDir, { recursive: true, force: true });
     // Each service answers for its endpoint variable; Batch's and Logs' start below at their ports.
     const environment: Record<string, string> = {
       AWS_REGION: LOCAL_REGION,
@@ -192,6 +209,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       settings,
       runtime,
       jobQueues: { gpu: names.gpuJobQueue, cpu: names.cpuJobQueue, converter: names.converterJobQueue },
+      events: delivery,
     });
     running.push(functions);
 
@@ -231,9 +249,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         runners: { [names.converterJobDefinition]: converter.run },
         onStateChange: (event) => functions.deliverBatchEvent(event.detail),
         algorithms,
+        stateFile: path.join(dataDir, 'batch', 'jobs.json'),
       }),
     );
-    running.push({ env: {}, stop: () => converter.stop() });
     // The runner's lines, as CloudWatch Logs would keep them: JSON `{ source, message }` per line.
     await start(
       startLogsStandIn({
@@ -246,7 +264,6 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
           })),
       }),
     );
-    running.push({ env: {}, stop: async () => executor?.idle() });
 
     const probes = {
       urls: {
@@ -290,6 +307,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       queueUrl: (queue) =>
         queues.queueUrl(queue === 'conversion' ? CONVERSION_QUEUE_NAME : CONVERSION_DEAD_LETTERS),
     });
+    // Stopped first, so that what they hold goes back to its queue while the services are up.
+    running.push({ env: {}, stop: () => functions.stopTriggers() });
 
     return {
       urls,
@@ -301,6 +320,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       queues,
       batch,
       jobs: executor,
+      delivery,
       stop: stopAll,
     };
   } catch (err) {

@@ -5,6 +5,7 @@ import { LogLine } from '../../containers/jobs/runner/supervise';
 import type { BatchJobDetail } from '../../lambda/contracts/batch-job-state-change';
 import { RESULT_SIGNING } from '../../lambda/contracts/job-runner';
 import { AlgorithmJobRunner, LocalBatchJob } from '../services/batch';
+import { afterFailedAttempt, HOST_LOST_REASON } from '../services/batch-retry';
 
 export interface LocalJobExecutor extends AlgorithmJobRunner {
   /** The container engine's command. */
@@ -17,7 +18,10 @@ export interface LocalJobExecutor extends AlgorithmJobRunner {
 
 /**
  * Runs jobs submitted to the local Batch one at a time with the job runner and a container
- * engine, and sends each state change, as Batch would, to `onEvent` (the state handler).
+ * engine, and sends each state change, as Batch would, to `onEvent` (the state handler). When the
+ * host is lost (local mode stops), the job under way ends its attempt as a terminated instance's
+ * does: its container is stopped and removed, its runner reaches nothing more, and the job goes
+ * back to RUNNABLE or fails as its retry strategy says.
  */
 export function localJobExecutor(options: {
   readonly s3: S3Client;
@@ -30,6 +34,15 @@ export function localJobExecutor(options: {
   const stops = new Map<string, () => void>();
   const cancelled = new Set<string>();
   let chain = Promise.resolve();
+  let hostLost = false;
+  // Once the host is lost, the runner's calls reach nothing, as a terminated instance's do.
+  const s3 = new Proxy(options.s3, {
+    get: (target, property, receiver) =>
+      property === 'send'
+        ? (...args: Parameters<S3Client['send']>) =>
+            hostLost ? Promise.reject(new Error('the host was lost')) : target.send(...args)
+        : Reflect.get(target, property, receiver),
+  });
 
   const emit = async (job: LocalBatchJob, change: Partial<BatchJobDetail>) => {
     job.status = change.status ?? job.status;
@@ -40,6 +53,7 @@ export function localJobExecutor(options: {
         jobName: job.jobName,
         jobQueue: job.jobQueue,
         status: job.status,
+        attempts: job.attempts,
         ...change,
       });
     } catch (err) {
@@ -61,15 +75,19 @@ export function localJobExecutor(options: {
     try {
       if (!manifest) throw new Error('the job has no inputManifest parameter');
       const { record } = await runJobLocally({
-        s3: options.s3,
+        s3,
         bucket: options.bucket,
         manifestKey: manifest,
         resultSigningKey: RESULT_SIGNING.parse(job.environment).resultSigningKey,
         engine: options.engine,
         graceSeconds: options.graceSeconds,
         onLine: (line) => lines.push(line),
-        onStarted: (stop) => stops.set(job.jobId, stop),
+        onStarted: (stop) => {
+          stops.set(job.jobId, stop);
+          if (hostLost) stop();
+        },
       });
+      if (hostLost) throw new Error('the host was lost');
       await emit(job, {
         status: 'SUCCEEDED',
         startedAt,
@@ -81,6 +99,10 @@ export function localJobExecutor(options: {
         },
       });
     } catch (err) {
+      if (hostLost) {
+        await endLostAttempt(job, { startedAt, stoppedAt: Date.now() });
+        return;
+      }
       await emit(job, {
         status: 'FAILED',
         statusReason: `the job runner failed: ${(err as Error).message}`,
@@ -93,12 +115,24 @@ export function localJobExecutor(options: {
     }
   };
 
+  /** As Batch ends an attempt whose instance was terminated: retried while its strategy allows. */
+  const endLostAttempt = async (job: LocalBatchJob, times: { startedAt: number; stoppedAt: number }) => {
+    const attempt = { statusReason: HOST_LOST_REASON, container: { logStreamName: job.jobId }, ...times };
+    const next = afterFailedAttempt(job.retryStrategy, job.attempts.length + 1, attempt);
+    job.attempts.push(attempt);
+    await emit(
+      job,
+      next === 'RETRY' ? { status: 'RUNNABLE' } : { status: 'FAILED', statusReason: HOST_LOST_REASON },
+    );
+  };
+
   return {
     engine: options.engine.command,
     logs,
     submit(job) {
       // Batch takes the job first and reports its state afterwards.
       chain = chain.then(async () => {
+        if (hostLost) return;
         await emit(job, { status: 'RUNNABLE' });
         await run(job);
       });
@@ -107,6 +141,11 @@ export function localJobExecutor(options: {
       cancelled.add(job.jobId);
       job.statusReason = reason;
       stops.get(job.jobId)?.();
+    },
+    async loseHost() {
+      hostLost = true;
+      for (const stop of stops.values()) stop();
+      await chain;
     },
     idle: () => chain,
   };

@@ -1,6 +1,9 @@
+import type { RetryStrategy } from '@aws-sdk/client-batch';
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
-import { BatchJobStateChange } from '../../lambda/contracts/batch-job-state-change';
+import * as path from 'node:path';
+import { BatchJobDetail, BatchJobStateChange } from '../../lambda/contracts/batch-job-state-change';
 import { close, listen } from '../port-check';
 import { RunningService } from './running-service';
 
@@ -13,6 +16,11 @@ import { RunningService } from './running-service';
  * would deliver. Algorithm jobs go to the algorithm runner (which reports their states itself), are
  * refused with its reason when it cannot run them, or only queue when there is none. Handlers
  * reach it through AWS_ENDPOINT_URL_BATCH.
+ *
+ * Stopping it is the machine going away under its jobs: each runner job under way is stopped and
+ * goes back to RUNNABLE, the algorithm runner loses its host (see `AlgorithmJobRunner`), and the
+ * jobs that have not ended, with the job definitions, are kept in `stateFile` for the next start,
+ * which runs them.
  */
 export interface LocalBatchJob {
   readonly jobId: string;
@@ -22,13 +30,20 @@ export interface LocalBatchJob {
   readonly parameters: Record<string, string>;
   /** Variables for the job's container, as SubmitJob's containerOverrides give them. */
   readonly environment: Record<string, string>;
-  status: 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  status: BatchJobDetail['status'];
   statusReason?: string;
   exitCode?: number;
+  /** The attempts that ended without ending the job, as Batch lists them. */
+  attempts: NonNullable<BatchJobDetail['attempts']>[number][];
+  /** From the job definition it was submitted with, when that was registered here. */
+  readonly retryStrategy?: RetryStrategy;
 }
 
-/** Runs one job to its end, as its container would; resolves with the container's exit code. */
-export type LocalJobRunner = (job: LocalBatchJob) => Promise<{ exitCode: number }>;
+/**
+ * Runs one job to its end, as its container would; resolves with the container's exit code. An
+ * aborted `lost` is the machine going away: the container is killed at once.
+ */
+export type LocalJobRunner = (job: LocalBatchJob, lost: AbortSignal) => Promise<{ exitCode: number }>;
 
 export interface BatchStandInOptions {
   readonly host: string;
@@ -38,12 +53,23 @@ export interface BatchStandInOptions {
   readonly onStateChange?: (event: BatchJobStateChange) => Promise<void>;
   /** Runs algorithm jobs; a string refuses them with that reason; none only records them. */
   readonly algorithms?: AlgorithmJobRunner | string;
+  /**
+   * The file that keeps the jobs not ended and the job definitions across restarts.
+   * @default - jobs live in memory only
+   */
+  readonly stateFile?: string;
 }
 
 /** What runs the algorithm jobs submitted locally. */
 export interface AlgorithmJobRunner {
   submit(job: LocalBatchJob): void;
   terminate(job: LocalBatchJob, reason: string): void;
+  /**
+   * The host goes away: the job running is stopped and its container removed, and it ends as
+   * Batch ends an attempt whose instance was terminated; jobs waiting stay RUNNABLE. Resolves once
+   * their events are delivered.
+   */
+  loseHost(): Promise<void>;
 }
 
 /** A job definition as RegisterJobDefinition was given it, with its revision. */
@@ -64,10 +90,12 @@ export interface BatchStandIn extends RunningService {
 const LOCAL_ARN = 'arn:aws:batch:eu-central-1:000000000000';
 
 export async function startBatchStandIn(options: BatchStandInOptions): Promise<BatchStandIn> {
-  const jobs: LocalBatchJob[] = [];
-  const definitions: LocalJobDefinition[] = [];
+  const kept = loadState(options.stateFile);
+  const jobs: LocalBatchJob[] = kept.jobs;
+  const definitions: LocalJobDefinition[] = kept.definitions;
   const running = new Set<Promise<void>>();
   const disabledQueues = new Set<string>();
+  const lost = new AbortController();
 
   const emit = async (job: LocalBatchJob) => {
     const event: BatchJobStateChange = {
@@ -80,6 +108,7 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
         status: job.status,
         ...(job.statusReason !== undefined && { statusReason: job.statusReason }),
         ...(job.exitCode !== undefined && { container: { exitCode: job.exitCode } }),
+        attempts: job.attempts,
       },
     };
     try {
@@ -90,17 +119,32 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
   };
 
   const run = async (job: LocalBatchJob, runner: LocalJobRunner) => {
+    // Not started before the machine went away: it stays queued for the next start.
+    if (lost.signal.aborted) return;
     job.status = 'RUNNING';
     await emit(job);
     try {
-      const { exitCode } = await runner(job);
+      const { exitCode } = await runner(job, lost.signal);
       job.exitCode = exitCode;
       if (exitCode !== 0) job.statusReason = 'Essential container in task exited';
     } catch (err) {
       job.statusReason = `CannotStartContainerError: ${(err as Error).message}`;
     }
+    if (lost.signal.aborted) {
+      // Local mode stopped under it, which is no failure of the job's: it runs again at the next
+      // start. (The converter's job definition has one attempt: in AWS a lost host fails it.)
+      Object.assign(job, { status: 'RUNNABLE', exitCode: undefined, statusReason: undefined });
+      return;
+    }
     if (job.status === 'RUNNING') job.status = job.exitCode === 0 ? 'SUCCEEDED' : 'FAILED';
     await emit(job);
+  };
+  const start = (job: LocalBatchJob, runner: LocalJobRunner) => {
+    // After the response, as Batch starts a job some time after accepting it.
+    const done: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => run(job, runner))
+      .finally(() => running.delete(done));
+    running.add(done);
   };
 
   const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
@@ -121,19 +165,16 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
           ).map(({ name, value }) => [name, value]),
         ),
         status: 'SUBMITTED',
+        attempts: [],
+        retryStrategy: definitions.find((d) => d.jobDefinitionArn === input.jobDefinition)?.input
+          .retryStrategy as RetryStrategy | undefined,
       };
       if (disabledQueues.has(job.jobQueue)) throw new Error(`JobQueue ${job.jobQueue} is DISABLED`);
       const runner = options.runners?.[job.jobDefinition];
       if (!runner && typeof options.algorithms === 'string') throw new Error(options.algorithms);
       jobs.push(job);
       if (!runner && typeof options.algorithms === 'object') options.algorithms.submit(job);
-      if (runner) {
-        // After the response, as Batch starts a job some time after accepting it.
-        const done: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
-          .then(() => run(job, runner))
-          .finally(() => running.delete(done));
-        running.add(done);
-      }
+      if (runner) start(job, runner);
       return {
         jobArn: `${LOCAL_ARN}:job/${job.jobId}`,
         jobName: job.jobName,
@@ -197,6 +238,12 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
     });
   });
   await listen(server, options.host, options.port);
+  // What an earlier run left queued runs now, in the order it was submitted.
+  for (const job of jobs) {
+    const runner = options.runners?.[job.jobDefinition];
+    if (runner) start(job, runner);
+    else if (typeof options.algorithms === 'object') options.algorithms.submit(job);
+  }
   const settled = async () => {
     while (running.size > 0) await Promise.all(running);
   };
@@ -207,7 +254,28 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
     settled,
     stop: async () => {
       await close(server);
+      lost.abort();
+      if (typeof options.algorithms === 'object') await options.algorithms.loseHost();
       await settled();
+      saveState(options.stateFile, { jobs, definitions });
     },
   };
+}
+
+interface BatchState {
+  readonly jobs: LocalBatchJob[];
+  readonly definitions: LocalJobDefinition[];
+}
+
+function loadState(stateFile: string | undefined): BatchState {
+  if (!stateFile || !fs.existsSync(stateFile)) return { jobs: [], definitions: [] };
+  return JSON.parse(fs.readFileSync(stateFile, 'utf8')) as BatchState;
+}
+
+/** Keeps the jobs that have not ended, and every job definition, for the next start. */
+function saveState(stateFile: string | undefined, state: BatchState): void {
+  if (!stateFile) return;
+  const waiting = state.jobs.filter((job) => job.status !== 'SUCCEEDED' && job.status !== 'FAILED');
+  fs.mkdirSync(path.dirname(stateFile), { recursive: true });
+  fs.writeFileSync(stateFile, JSON.stringify({ jobs: waiting, definitions: state.definitions }));
 }
