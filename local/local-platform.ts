@@ -26,7 +26,7 @@ import {
   serviceUrl,
 } from './local-options';
 import { localJobResourceNames, localSettings, localTableName } from './local-settings';
-import { loadOrCreateLocalSigningKey } from './local-signing-key';
+import { LocalSigningKeys, localSigningKeys } from './local-signing-key';
 import { assertPortFree } from './port-check';
 import { checkServices } from './service-health';
 import { apiError, startFrontDoor } from './services/api-gateway';
@@ -43,8 +43,6 @@ import { SqsStandIn, startSqsStandIn } from './services/sqs';
 
 /** Region that local clients name; the embedded servers ignore it. */
 const LOCAL_REGION = defaultPlatformConfig.homeRegion;
-/** Name of the secret holding the local signing key, as the deployed key pair resource would write it. */
-const SIGNING_KEY_SECRET_NAME = 'local/url-signing-key';
 const CONVERSION_QUEUE_NAME = 'local-image-conversion';
 const CONVERSION_DEAD_LETTERS = `${CONVERSION_QUEUE_NAME}-dead-letter`;
 /** Variables of this process that a function's sandbox keeps, as Lambda's runtime sets its own. */
@@ -74,6 +72,8 @@ export interface LocalPlatform {
   readonly jobs?: LocalJobExecutor;
   /** How the SQS and EventBridge stand-ins deliver; its seed repeats a run. */
   readonly delivery: Delivery;
+  /** The URL-signing key pairs; `deploy` rotates them as a deployment of the configuration would. */
+  readonly signingKeys: LocalSigningKeys;
   /**
    * Stops local mode as if its machine went away, losing no work: the front door and the
    * triggers stop, queue messages under way go back to their queue, jobs under way stop (their
@@ -143,8 +143,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const secrets = await start(
       startSecretsManagerStandIn({ host, port: ports.secretsManager, region: LOCAL_REGION }),
     );
-    const signingKey = loadOrCreateLocalSigningKey(dataDir);
-    const signingSecret = secrets.put(SIGNING_KEY_SECRET_NAME, signingKey.privateKeyPem);
+    const signingKeys = localSigningKeys(dataDir, secrets, config);
 
     // Clients of this process: the CloudFront stand-in's origin access, the health probes.
     const clientConfig = { region: LOCAL_REGION, credentials };
@@ -169,7 +168,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         host,
         port: ports.cloudfront,
         baseUrl: urls.cloudfront,
-        trustedKeys: new Map([[signingKey.keyPairId, signingKey.publicKey]]),
+        trustedKeys: signingKeys.trustedKeys,
         s3,
         bucketName,
       }),
@@ -179,8 +178,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       bucketName,
       conversionQueueUrl: queues.queueUrl(CONVERSION_QUEUE_NAME),
       imagesBaseUrl: urls.cloudfront,
-      signingKeyPairId: signingKey.keyPairId,
-      signingKeySecretArn: signingSecret.arn,
+      currentSigningKeySecretArn: signingKeys.currentKeySecretArn,
       conversionWorkDir: path.join(dataDir, 'converter-tmp'),
     });
     // Sandboxes start with an empty /tmp: what those of an earlier run left goes.
@@ -278,7 +276,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       ...clients,
       conversionQueueUrl: settings.conversionQueueUrl,
       bucketName,
-      signingKeySecretArn: signingSecret.arn,
+      signingKeySecretArn: signingKeys.currentKeySecretArn,
     };
     await start(
       startFrontDoor({
@@ -321,6 +319,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       batch,
       jobs: executor,
       delivery,
+      signingKeys,
       stop: stopAll,
     };
   } catch (err) {

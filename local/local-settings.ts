@@ -9,8 +9,8 @@ export interface LocalResources {
   readonly bucketName: string;
   readonly conversionQueueUrl: string;
   readonly imagesBaseUrl: string;
-  readonly signingKeyPairId: string;
-  readonly signingKeySecretArn: string;
+  /** The secret that names the current URL-signing key pair. */
+  readonly currentSigningKeySecretArn: string;
   /** The converter function's /tmp. */
   readonly conversionWorkDir: string;
 }
@@ -45,8 +45,7 @@ export function localSettings(config: PlatformConfig, resources: LocalResources)
     converterJobDefinition: names.converterJobDefinition,
     conversionWorkDir: resources.conversionWorkDir,
     imagesBaseUrl: resources.imagesBaseUrl,
-    signingKeyPairId: resources.signingKeyPairId,
-    signingKeySecretArn: resources.signingKeySecretArn,
+    currentSigningKeySecretArn: resources.currentSigningKeySecretArn,
     gpuJobQueue: names.gpuJobQueue,
     cpuJobQueue: names.cpuJobQueue,
     jobLogGroup: names.logGroup,

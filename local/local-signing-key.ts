@@ -1,27 +1,111 @@
 import { createHash, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CurrentSigningKey } from '../lambda/contracts/current-signing-key';
+import { PlatformConfig } from '../lib/config/platform-config';
+import { SecretsManagerStandIn } from './services/secrets-manager';
 
-export interface LocalSigningKey {
-  /** Id of the key in the local trusted key group, shaped like CloudFront's (K + 13 characters). */
-  readonly keyPairId: string;
-  readonly privateKeyPem: string;
-  readonly publicKey: KeyObject;
+/** The configuration that decides which key pairs exist, sign and are trusted. */
+export type SigningKeyGenerations = Pick<
+  PlatformConfig,
+  'urlSigningKeyGeneration' | 'urlSigningKeyRetiredGeneration'
+>;
+
+export interface LocalSigningKeys {
+  /** The secret that names the current key pair: handlers' `currentSigningKeySecretArn`. */
+  readonly currentKeySecretArn: string;
+  /** The local distribution's trusted key group, public keys by key pair id; `deploy` changes it. */
+  readonly trustedKeys: ReadonlyMap<string, KeyObject>;
+  /** What the current-key secret names now. */
+  current(): CurrentSigningKey;
+  /**
+   * Does what a deployment of `generations` does: makes a key pair for each trusted generation
+   * that has none, trusts the current one and, until retired, the one before, then points the
+   * current-key secret at the current one, and deletes the key pairs no longer trusted.
+   */
+  deploy(generations: SigningKeyGenerations): void;
 }
 
+/** Secret names as a deployment's would read, under `local/`. */
+const SECRET_PREFIX = 'local/url-signing-key';
+
 /**
- * The key pair that signs URLs in local mode, generated on first start into the data folder
- * (readable by its owner only) and reused afterwards, so signed URLs survive a restart.
+ * The key pairs that sign URLs in local mode, one per generation, as the data stack makes them:
+ * each private key in a file of the data folder (readable by its owner only, so signed URLs
+ * survive a restart) and in a secret of the Secrets Manager stand-in, and a secret that names the
+ * current one, which handlers read at run time exactly as deployed handlers do.
  */
-export function loadOrCreateLocalSigningKey(dataDir: string): LocalSigningKey {
-  const file = path.join(dataDir, 'url-signing-key.pem');
+export function localSigningKeys(
+  dataDir: string,
+  secrets: SecretsManagerStandIn,
+  generations: SigningKeyGenerations,
+): LocalSigningKeys {
+  const keyDir = path.join(dataDir, 'url-signing-keys');
+  const trustedKeys = new Map<string, KeyObject>();
+  let current: CurrentSigningKey | undefined;
+  let currentKeySecretArn = '';
+
+  const deploy = ({
+    urlSigningKeyGeneration: generation,
+    urlSigningKeyRetiredGeneration: retired,
+  }: SigningKeyGenerations) => {
+    if (retired >= generation) {
+      throw new Error(
+        `urlSigningKeyRetiredGeneration (${retired}) must be below urlSigningKeyGeneration (${generation})`,
+      );
+    }
+    const trusted = [generation - 1, generation]
+      .filter((g) => g > retired)
+      .map((g) => ({ generation: g, ...loadOrCreateKeyPair(keyDir, g) }));
+    const made = trusted.map((pair) => ({
+      ...pair,
+      secretArn: secrets.put(`${SECRET_PREFIX}/generation-${pair.generation}`, pair.privateKeyPem).arn,
+    }));
+    trustedKeys.clear();
+    for (const pair of made) trustedKeys.set(pair.keyPairId, pair.publicKey);
+    const signing = made[made.length - 1];
+    current = {
+      keyPairId: signing.keyPairId,
+      privateKeySecretArn: signing.secretArn,
+      generation: signing.generation,
+    };
+    currentKeySecretArn = secrets.put(`${SECRET_PREFIX}-current`, JSON.stringify(current)).arn;
+    for (const stale of [...secrets.secrets.values()].filter(
+      (s) => s.name.startsWith(`${SECRET_PREFIX}/`) && !made.some((pair) => pair.secretArn === s.arn),
+    )) {
+      secrets.delete(stale.arn);
+    }
+    for (const file of fs.readdirSync(keyDir)) {
+      const g = /^generation-(\d+)\.pem$/.exec(file)?.[1];
+      if (g !== undefined && !made.some((pair) => pair.generation === Number(g))) {
+        fs.rmSync(path.join(keyDir, file));
+      }
+    }
+  };
+  deploy(generations);
+
+  return {
+    get currentKeySecretArn() {
+      return currentKeySecretArn;
+    },
+    trustedKeys,
+    current: () => current!,
+    deploy,
+  };
+}
+
+function loadOrCreateKeyPair(
+  keyDir: string,
+  generation: number,
+): { keyPairId: string; privateKeyPem: string; publicKey: KeyObject } {
+  const file = path.join(keyDir, `generation-${generation}.pem`);
   if (!fs.existsSync(file)) {
     const { privateKey } = generateKeyPairSync('rsa', {
       modulusLength: 2048,
       privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
       publicKeyEncoding: { type: 'spki', format: 'pem' },
     });
-    fs.mkdirSync(dataDir, { recursive: true });
+    fs.mkdirSync(keyDir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(file, privateKey, { mode: 0o600, flag: 'wx' });
   }
   const privateKeyPem = fs.readFileSync(file, 'utf8');
@@ -30,5 +114,6 @@ export function loadOrCreateLocalSigningKey(dataDir: string): LocalSigningKey {
     .update(publicKey.export({ type: 'spki', format: 'der' }))
     .digest('hex')
     .toUpperCase();
+  // Shaped like CloudFront's ids: K and 13 characters.
   return { keyPairId: `K${fingerprint.slice(0, 13)}`, privateKeyPem, publicKey };
 }

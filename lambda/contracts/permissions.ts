@@ -86,7 +86,7 @@ export interface HandlerPermissions {
    */
   readonly readsJobLogs?: boolean;
   /**
-   * Creates and deletes the secrets that hold URL-signing keys, encrypted with the platform key;
+   * Creates, reads back and deletes the secrets that hold URL-signing keys, encrypted with the platform key;
    * granted by the construct that owns those secrets (`UrlSigningKeyPair`).
    * @default false
    */

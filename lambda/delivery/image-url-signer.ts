@@ -1,6 +1,7 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { getSignedCookies, getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { SIGNED_URLS } from '../contracts/signed-urls';
+import { SigningKey, signingKeyLookup } from './signing-key-lookup';
 
 /** Reference expiry of a signed URL. */
 export const DEFAULT_SIGNED_URL_SECONDS = 300;
@@ -8,10 +9,11 @@ export const DEFAULT_SIGNED_URL_SECONDS = 300;
 export interface ImageUrlSignerOptions {
   /** Origin of the distribution, e.g. `https://d111111abcdef8.cloudfront.net`. */
   readonly baseUrl: string;
-  /** Id of the CloudFront public key in the trusted key group. */
-  readonly keyPairId: string;
-  /** Returns the PEM private key of that key pair; called once per signer. */
-  readonly loadPrivateKey: () => Promise<string>;
+  /**
+   * The key pair to sign with, asked for each signature: a key pair of the trusted key group
+   * (`signingKeyLookup` finds the current one and caches it).
+   */
+  readonly signingKey: () => Promise<SigningKey>;
   /** @default 300 */
   readonly expiresInSeconds?: number;
   /** @default Date.now */
@@ -33,7 +35,6 @@ export class ImageUrlSigner {
   private readonly baseUrl: string;
   private readonly expiresInSeconds: number;
   private readonly now: () => number;
-  private privateKey?: Promise<string>;
 
   constructor(private readonly options: ImageUrlSignerOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -54,14 +55,16 @@ export class ImageUrlSigner {
   /** A signed URL for `key` with the moment it stops working, for answers that show both. */
   async signedDownload(key: string, options: SignOptions = {}): Promise<{ url: string; expiresAt: string }> {
     const expiry = this.expiry(options);
-    const url = await getSignedUrl({
-      url: this.objectUrl(key),
-      keyPairId: this.options.keyPairId,
-      privateKey: await this.key(),
+    const url = this.objectUrl(key);
+    const signingKey = await this.options.signingKey();
+    const signed = getSignedUrl({
+      url,
+      keyPairId: signingKey.keyPairId,
+      privateKey: signingKey.privateKeyPem,
       dateLessThan: expiry,
       algorithm: 'SHA256',
     });
-    return { url, expiresAt: expiry.toISOString() };
+    return { url: signed, expiresAt: expiry.toISOString() };
   }
 
   /**
@@ -80,9 +83,10 @@ export class ImageUrlSigner {
         },
       ],
     });
+    const signingKey = await this.options.signingKey();
     const cookies = getSignedCookies({
-      keyPairId: this.options.keyPairId,
-      privateKey: await this.key(),
+      keyPairId: signingKey.keyPairId,
+      privateKey: signingKey.privateKeyPem,
       policy,
       algorithm: 'SHA256',
     });
@@ -104,44 +108,24 @@ export class ImageUrlSigner {
     }
     return new Date(this.now() + seconds * 1000);
   }
-
-  private key(): Promise<string> {
-    // Cached for the life of the container; a failed load is retried on the next call.
-    this.privateKey ??= this.options.loadPrivateKey().catch((err) => {
-      this.privateKey = undefined;
-      throw err;
-    });
-    return this.privateKey;
-  }
-}
-
-/** Reads the private key from the secret the data stack's key pair resource wrote. */
-export function privateKeyFromSecret(
-  secretsManager: SecretsManagerClient,
-  secretId: string,
-): () => Promise<string> {
-  return async () => {
-    const secret = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }));
-    if (!secret.SecretString?.includes('PRIVATE KEY')) {
-      throw new Error(`secret ${secretId} holds no PEM private key`);
-    }
-    return secret.SecretString;
-  };
 }
 
 let signerFromEnvironment: ImageUrlSigner | undefined;
 
 /**
- * The signer a handler uses, configured by its `SIGNED_URLS` settings. One per container, so the
- * private key is fetched once.
+ * The signer a handler uses, configured by its `SIGNED_URLS` settings. One per container: it
+ * finds the current key pair through the secret that names it, read again at most once a
+ * minute, so a rotated key reaches the handler without a redeploy.
  */
 export function imageUrlSigner(): ImageUrlSigner {
   if (signerFromEnvironment) return signerFromEnvironment;
   const settings = SIGNED_URLS.read();
   signerFromEnvironment = new ImageUrlSigner({
     baseUrl: settings.imagesBaseUrl,
-    keyPairId: settings.signingKeyPairId,
-    loadPrivateKey: privateKeyFromSecret(new SecretsManagerClient({}), settings.signingKeySecretArn),
+    signingKey: signingKeyLookup({
+      secretsManager: new SecretsManagerClient({}),
+      currentKeySecretId: settings.currentSigningKeySecretArn,
+    }),
     expiresInSeconds: settings.signedUrlSeconds,
   });
   return signerFromEnvironment;

@@ -189,8 +189,16 @@ export const platformConfigSchema = z
         message: `expected one of the CloudWatch Logs retention periods: ${logRetentionDays.join(', ')}`,
       }),
     }),
-    /** Raise by one to rotate the key pair that signs CloudFront URLs (a new key replaces the old at deploy). */
+    /**
+     * Raise by one to rotate the key pair that signs CloudFront URLs: a new key pair signs, and the
+     * previous one stays trusted (both in the key group) until it is retired.
+     */
     urlSigningKeyGeneration: z.number().int().min(1),
+    /**
+     * Generations up to this one are no longer trusted: set it to the previous generation once
+     * URLs it signed have expired (`limits.signedUrlSeconds` plus a minute after the rotation).
+     */
+    urlSigningKeyRetiredGeneration: z.number().int().min(0),
     /** Tags on every resource. */
     tags: z.record(z.string().min(1).max(128), z.string().max(256)),
   })
@@ -221,6 +229,13 @@ export const platformConfigSchema = z
         code: 'custom',
         path: ['limits', 'uploadBytesVerifiedUser'],
         message: 'must not be smaller than limits.uploadBytesUnverifiedUser',
+      });
+    }
+    if (config.urlSigningKeyRetiredGeneration >= config.urlSigningKeyGeneration) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['urlSigningKeyRetiredGeneration'],
+        message: 'must be below urlSigningKeyGeneration: the generation that signs cannot be retired',
       });
     }
     for (const key of ['activeJobsPerUser', 'activeJobsPerAlgorithm'] as const) {
@@ -285,5 +300,6 @@ export const defaultPlatformConfig: PlatformConfig = {
     logRetentionDays: 365,
   },
   urlSigningKeyGeneration: 1,
+  urlSigningKeyRetiredGeneration: 0,
   tags: { project: 'imaging-platform' },
 };

@@ -82,17 +82,19 @@ export class ImagingDistribution extends Construct {
     }
   }
 
-  /** Lets a handler hand out signed URLs and cookies: read of the private key. */
+  /** Lets a handler hand out signed URLs and cookies: read of the current key pair. */
   grantSignedUrls(grantee: iam.IGrantable): iam.Grant {
     return this.signingKeyPair.grantSign(grantee);
   }
 
-  /** What a handler needs to sign URLs (`SIGNED_URLS`), besides their lifetime. */
-  get signingSettings(): { imagesBaseUrl: string; signingKeyPairId: string; signingKeySecretArn: string } {
+  /**
+   * What a handler needs to sign URLs (`SIGNED_URLS`), besides their lifetime: the secret that
+   * names the current key pair, the same for every generation, so a rotation changes nothing here.
+   */
+  get signingSettings(): { imagesBaseUrl: string; currentSigningKeySecretArn: string } {
     return {
       imagesBaseUrl: this.baseUrl,
-      signingKeyPairId: this.signingKeyPair.publicKey.publicKeyId,
-      signingKeySecretArn: this.signingKeyPair.privateKeySecret.secretArn,
+      currentSigningKeySecretArn: this.signingKeyPair.currentKeySecret.secretArn,
     };
   }
 }

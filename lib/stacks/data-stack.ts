@@ -25,8 +25,8 @@ export interface DataStackProps extends StackProps {
 /**
  * The stateful stack: everything that holds data and must outlive a redeploy, retained when the
  * stack is deleted. The KMS key, the imaging bucket and its access logs, the tables, the
- * researchers' accounts, the queues that hold work, and the URL-signing key pair in Secrets
- * Manager. The CloudFront distribution lives here too: bucket and distribution share a stack, or
+ * researchers' accounts, the queues that hold work, and the URL-signing key pairs in Secrets
+ * Manager (handlers move to a new one last, see `switchesAfter`). The CloudFront distribution lives here too: bucket and distribution share a stack, or
  * Origin Access Control's bucket and key policies form a cycle. The stateless stacks (api,
  * compute) take these constructs as props; CDK makes the references between stacks weak
  * (Fn::GetStackOutput), as cdk.json configures it.
@@ -62,6 +62,7 @@ export class DataStack extends Stack {
       encryptionKey: this.platformKey.key,
       logRetentionDays: config.retention.logRetentionDays,
       generation: config.urlSigningKeyGeneration,
+      retiredGeneration: config.urlSigningKeyRetiredGeneration,
     });
     this.imagingDistribution = new ImagingDistribution(this, 'ImagingDistribution', {
       bucket: this.imagingBucket.bucket,
@@ -103,8 +104,9 @@ export class DataStack extends Stack {
 
     new CfnOutput(this, 'ImagingBucketName', { value: this.imagingBucket.bucket.bucketName });
     new CfnOutput(this, 'ImagesBaseUrl', { value: this.imagingDistribution.baseUrl });
-    new CfnOutput(this, 'SigningKeyPairId', { value: this.signingKeyPair.publicKey.publicKeyId });
+    new CfnOutput(this, 'SigningKeyPairId', { value: this.signingKeyPair.current.publicKey.publicKeyId });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.userPool.appClient.userPoolClientId });
+    this.signingKeyPair.switchesAfter(this.node.children);
   }
 }

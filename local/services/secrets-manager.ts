@@ -22,8 +22,13 @@ export interface StoredSecret {
 
 export interface SecretsManagerStandIn extends RunningService {
   readonly secrets: ReadonlyMap<string, StoredSecret>;
-  /** Stores a secret directly, as a deployment would have. */
+  /**
+   * Stores a secret directly, as a deployment would have: a new secret, or a new value of the
+   * secret of that name, which keeps its ARN.
+   */
   put(name: string, secretString: string): StoredSecret;
+  /** Deletes a secret directly, as a deployment would, without a recovery window. */
+  delete(secretId: string): void;
   stop(): Promise<void>;
 }
 
@@ -160,8 +165,13 @@ export async function startSecretsManagerStandIn(options: {
     secrets: byArn,
     put: (name, secretString) => {
       const existing = [...byArn.values()].find((s) => s.name === name);
-      if (existing) byArn.delete(existing.arn);
-      return create({ Name: name, SecretString: secretString });
+      if (!existing) return create({ Name: name, SecretString: secretString });
+      const updated = { ...existing, secretString, versionId: randomUUID() };
+      byArn.set(existing.arn, updated);
+      return updated;
+    },
+    delete: (secretId) => {
+      byArn.delete(find(secretId).arn);
     },
     stop: () => close(server),
   };

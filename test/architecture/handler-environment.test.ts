@@ -13,8 +13,7 @@ const settings = localSettings(defaultPlatformConfig, {
   bucketName: 'bucket',
   conversionQueueUrl: 'http://127.0.0.1:9/000000000000/queue',
   imagesBaseUrl: 'http://127.0.0.1:9',
-  signingKeyPairId: 'K2JCJMDEHXQW5F',
-  signingKeySecretArn: 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:key',
+  currentSigningKeySecretArn: 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:key',
   conversionWorkDir: '/tmp',
 });
 /** What Lambda's runtime gives every function; nothing here is reached. */

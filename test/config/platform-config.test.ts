@@ -142,6 +142,22 @@ describe('platform configuration', () => {
     ]);
   });
 
+  test('the retired URL signing key generation must be below the one that signs', () => {
+    expect(loadPlatformConfig({}).urlSigningKeyRetiredGeneration).toBe(0);
+    const message =
+      'platform.urlSigningKeyRetiredGeneration: must be below urlSigningKeyGeneration: the generation that signs cannot be retired';
+    expect(problemsOf({ 'platform.urlSigningKeyRetiredGeneration': '1' })).toEqual([message]);
+    expect(
+      problemsOf({ 'platform.urlSigningKeyGeneration': '3', 'platform.urlSigningKeyRetiredGeneration': '4' }),
+    ).toEqual([message]);
+    expect(
+      loadPlatformConfig({
+        'platform.urlSigningKeyGeneration': '3',
+        'platform.urlSigningKeyRetiredGeneration': '2',
+      }),
+    ).toMatchObject({ urlSigningKeyGeneration: 3, urlSigningKeyRetiredGeneration: 2 });
+  });
+
   test('layers override in order: cdk.json object, config file, single -c keys', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-config-'));
     fs.writeFileSync(

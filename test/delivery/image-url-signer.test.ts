@@ -2,7 +2,8 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { generateKeyPairSync } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ImageUrlSigner, imageUrlSigner, privateKeyFromSecret } from '../../lambda/delivery/image-url-signer';
+import { ImageUrlSigner, imageUrlSigner } from '../../lambda/delivery/image-url-signer';
+import { SigningKey, signingKeyLookup } from '../../lambda/delivery/signing-key-lookup';
 import { SIGNED_URLS } from '../../lambda/contracts/signed-urls';
 import { LocalPlatform } from '../../local/local-platform';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
@@ -74,12 +75,7 @@ describe('signed URLs against the local CloudFront', () => {
   });
 
   test('an expired URL gets 403', async () => {
-    const expired = new ImageUrlSigner({
-      baseUrl: platform.settings.imagesBaseUrl,
-      keyPairId: platform.settings.signingKeyPairId,
-      loadPrivateKey: async () => signerKey(),
-      now: () => Date.now() - 600_000,
-    });
+    const expired = new ImageUrlSigner({ ...signedBy(await signerKey()), now: () => Date.now() - 600_000 });
     const response = await get(await expired.signedUrl('images/abc/volume.mha'));
     expect(response.status).toBe(403);
     expect(response.body).toContain('Request has expired');
@@ -110,13 +106,12 @@ describe('signed URLs against the local CloudFront', () => {
       privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
       publicKeyEncoding: { type: 'spki', format: 'pem' },
     });
-    const forged = new ImageUrlSigner({
-      baseUrl: platform.settings.imagesBaseUrl,
-      keyPairId: platform.settings.signingKeyPairId,
-      loadPrivateKey: async () => privateKey,
-    });
+    const { keyPairId } = await signerKey();
+    const forged = new ImageUrlSigner(signedBy({ keyPairId, privateKeyPem: privateKey, generation: 1 }));
     expect((await get(await forged.signedUrl('images/abc/volume.mha'))).status).toBe(403);
-    const unknownId = new ImageUrlSigner({ ...forgedOptions(privateKey), keyPairId: 'KUNKNOWNKEY123' });
+    const unknownId = new ImageUrlSigner(
+      signedBy({ keyPairId: 'KUNKNOWNKEY123', privateKeyPem: privateKey, generation: 1 }),
+    );
     const response = await get(await unknownId.signedUrl('images/abc/volume.mha'));
     expect(response.body).toContain('not in the trusted key group');
   });
@@ -134,10 +129,11 @@ describe('signed URLs against the local CloudFront', () => {
   });
 
   test('canned SHA-1 signatures, the CloudFront default, verify too', async () => {
+    const key = await signerKey();
     const url = getSignedUrl({
       url: `${platform.urls.cloudfront}/images/abc/volume.mha`,
-      keyPairId: platform.settings.signingKeyPairId,
-      privateKey: await signerKey(),
+      keyPairId: key.keyPairId,
+      privateKey: key.privateKeyPem,
       dateLessThan: new Date(Date.now() + 60_000),
     });
     expect(url).not.toContain('Hash-Algorithm');
@@ -145,10 +141,11 @@ describe('signed URLs against the local CloudFront', () => {
   });
 
   test('a custom policy limited to another source IP, or starting later, gets 403', async () => {
+    const key = await signerKey();
     const base = {
       url: `${platform.urls.cloudfront}/images/abc/volume.mha`,
-      keyPairId: platform.settings.signingKeyPairId,
-      privateKey: await signerKey(),
+      keyPairId: key.keyPairId,
+      privateKey: key.privateKeyPem,
       dateLessThan: new Date(Date.now() + 60_000),
     };
     expect((await get(getSignedUrl({ ...base, ipAddress: '127.0.0.1/32' }))).status).toBe(200);
@@ -189,7 +186,7 @@ describe('signed cookies against the local CloudFront', () => {
   });
 
   test('expired cookies get 403', async () => {
-    const past = new ImageUrlSigner({ ...forgedOptions(await signerKey()), now: () => Date.now() - 600_000 });
+    const past = new ImageUrlSigner({ ...signedBy(await signerKey()), now: () => Date.now() - 600_000 });
     const response = await get(`${platform.urls.cloudfront}/images/abc/volume.mha`, {
       cookie: cookieHeader(await past.signedCookies('images/abc/')),
     });
@@ -217,35 +214,6 @@ describe('signed cookies against the local CloudFront', () => {
 });
 
 describe('image URL signer', () => {
-  test('loads the private key once per container', async () => {
-    let loads = 0;
-    const counting = new ImageUrlSigner({
-      ...forgedOptions(await signerKey()),
-      loadPrivateKey: async () => (loads++, signerKey()),
-    });
-    await Promise.all([
-      counting.signedUrl('images/a/1'),
-      counting.signedUrl('images/a/2'),
-      counting.signedCookies('images/a/'),
-    ]);
-    await counting.signedUrl('images/a/3');
-    expect(loads).toBe(1);
-  });
-
-  test('retries a failed key load on the next call', async () => {
-    let attempts = 0;
-    const flaky = new ImageUrlSigner({
-      ...forgedOptions(''),
-      loadPrivateKey: async () => {
-        attempts++;
-        if (attempts === 1) throw new Error('throttled');
-        return signerKey();
-      },
-    });
-    await expect(flaky.signedUrl('images/a/1')).rejects.toThrow('throttled');
-    await expect(flaky.signedUrl('images/a/1')).resolves.toContain('Signature=');
-  });
-
   test('refuses a prefix without a trailing slash, an absolute key and a bad expiry', async () => {
     await expect(signer.signedCookies('images/abc')).rejects.toThrow('prefix must end with "/"');
     await expect(signer.signedUrl('/images/abc/volume.mha')).rejects.toThrow('object key must be relative');
@@ -257,26 +225,23 @@ describe('image URL signer', () => {
   test('from the environment, it names each missing variable', () => {
     expect(() =>
       SIGNED_URLS.parse({ IMAGES_BASE_URL: 'https://d1.cloudfront.net', SIGNED_URL_SECONDS: '300' }),
-    ).toThrow(
-      'image URL signing cannot be read: SIGNING_KEY_PAIR_ID is not set; SIGNING_KEY_SECRET_ARN is not set',
-    );
+    ).toThrow('image URL signing cannot be read: CURRENT_SIGNING_KEY_SECRET_ARN is not set');
   });
 });
 
-/** The local signing key, read the way a handler reads it: from Secrets Manager. */
-async function signerKey(): Promise<string> {
+/** The local key pair that signs now, found the way a handler finds it: through Secrets Manager. */
+async function signerKey(): Promise<SigningKey> {
   const client = new SecretsManagerClient({});
   try {
-    return await privateKeyFromSecret(client, platform.settings.signingKeySecretArn)();
+    return await signingKeyLookup({
+      secretsManager: client,
+      currentKeySecretId: platform.settings.currentSigningKeySecretArn,
+    })();
   } finally {
     client.destroy();
   }
 }
 
-function forgedOptions(privateKey: string) {
-  return {
-    baseUrl: platform.settings.imagesBaseUrl,
-    keyPairId: platform.settings.signingKeyPairId,
-    loadPrivateKey: async () => privateKey,
-  };
+function signedBy(key: SigningKey) {
+  return { baseUrl: platform.settings.imagesBaseUrl, signingKey: async () => key };
 }

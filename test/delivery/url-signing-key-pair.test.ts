@@ -35,27 +35,36 @@ afterAll(async () => {
 });
 
 let requestCounter = 0;
+const SERVICE_TOKEN = 'arn:aws:lambda:eu-central-1:000000000000:function:generator';
+/** The properties of generation 1's resource, as CloudFormation sends them (numbers as strings). */
+const GENERATION_1 = {
+  ServiceToken: SERVICE_TOKEN,
+  SecretNamePrefix: PREFIX,
+  KmsKeyId: KMS_KEY,
+  Generation: '1',
+};
+
 function event(
   requestType: 'Create' | 'Update' | 'Delete',
-  extra: { PhysicalResourceId?: string; ResourceProperties?: Record<string, unknown> } = {},
+  extra: {
+    PhysicalResourceId?: string;
+    ResourceProperties?: Record<string, unknown>;
+    OldResourceProperties?: Record<string, unknown>;
+    LogicalResourceId?: string;
+  } = {},
 ): CloudFormationCustomResourceEvent {
   return {
     RequestType: requestType,
-    ServiceToken: 'arn:aws:lambda:eu-central-1:000000000000:function:generator',
+    ServiceToken: SERVICE_TOKEN,
     ResponseURL: responses.url,
     StackId: STACK_ID,
     RequestId: `request-${++requestCounter}`,
-    LogicalResourceId: 'UrlSigningKeyPair27232BC2',
+    LogicalResourceId: extra.LogicalResourceId ?? 'UrlSigningKeyPairGeneration1F6D9E0C4',
     ResourceType: 'Custom::UrlSigningKeyPair',
-    ResourceProperties: {
-      ServiceToken: 'arn:aws:lambda:eu-central-1:000000000000:function:generator',
-      SecretNamePrefix: PREFIX,
-      KmsKeyId: KMS_KEY,
-      ...extra.ResourceProperties,
-    },
+    ResourceProperties: { ...GENERATION_1, ...extra.ResourceProperties },
     ...(extra.PhysicalResourceId && { PhysicalResourceId: extra.PhysicalResourceId }),
     ...(requestType === 'Update' && {
-      OldResourceProperties: { SecretNamePrefix: PREFIX, KmsKeyId: KMS_KEY },
+      OldResourceProperties: extra.OldResourceProperties ?? GENERATION_1,
     }),
   } as CloudFormationCustomResourceEvent;
 }
@@ -94,15 +103,127 @@ describe('url signing key pair resource', () => {
     expect(signs(secret.secretString, response.Data.PublicKeyPem)).toBe(true);
   });
 
-  test('update rotates: a new key pair in a new secret, the old one left for CloudFormation to delete', async () => {
+  test("create names the secret after the key pair's generation", async () => {
+    const created = await send(event('Create', { ResourceProperties: { Generation: '7' } }));
+    expect(secretsManager.secrets.get(created.PhysicalResourceId)!.name).toMatch(
+      new RegExp(`^${PREFIX}/generation-7-[0-9a-f-]{36}$`),
+    );
+  });
+
+  test('update keeps the key pair: the same physical id and public key, and no new secret', async () => {
     const created = await send(event('Create'));
-    const updated = await send(event('Update', { PhysicalResourceId: created.PhysicalResourceId }));
+    const before = secretsManager.secrets.size;
+    const updated = await send(
+      event('Update', {
+        PhysicalResourceId: created.PhysicalResourceId,
+        ResourceProperties: { ServiceToken: `${SERVICE_TOKEN}-v2` },
+      }),
+    );
     expect(updated.Status).toBe('SUCCESS');
-    expect(updated.PhysicalResourceId).not.toBe(created.PhysicalResourceId);
-    expect(updated.Data.PublicKeyPem).not.toBe(created.Data.PublicKeyPem);
-    const newSecret = secretsManager.secrets.get(updated.PhysicalResourceId)!;
-    expect(signs(newSecret.secretString, updated.Data.PublicKeyPem)).toBe(true);
-    expect(secretsManager.secrets.has(created.PhysicalResourceId)).toBe(true);
+    expect(updated.PhysicalResourceId).toBe(created.PhysicalResourceId);
+    // Byte for byte: a different text would make CloudFormation update the CloudFront public key,
+    // which CloudFront refuses.
+    expect(updated.Data).toEqual(created.Data);
+    expect(secretsManager.secrets.size).toBe(before);
+  });
+
+  test('a rolled-back update gets back the key pair it had and mints none', async () => {
+    const created = await send(event('Create'));
+    const before = secretsManager.secrets.size;
+    const forward = { ...GENERATION_1, ServiceToken: `${SERVICE_TOKEN}-v2` };
+    await send(
+      event('Update', { PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: forward }),
+    );
+    // CloudFormation rolls back by sending the old properties as the new ones.
+    const rolledBack = await send(
+      event('Update', {
+        PhysicalResourceId: created.PhysicalResourceId,
+        ResourceProperties: GENERATION_1,
+        OldResourceProperties: forward,
+      }),
+    );
+    expect(rolledBack).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: created.PhysicalResourceId });
+    expect(rolledBack.Data).toEqual(created.Data);
+    expect(secretsManager.secrets.size).toBe(before);
+  });
+
+  test('an update to another generation fails naming it and changes nothing; its rollback succeeds', async () => {
+    const created = await send(event('Create'));
+    const privateKey = secretsManager.secrets.get(created.PhysicalResourceId)!.secretString;
+    const before = secretsManager.secrets.size;
+    const failed = await send(
+      event('Update', {
+        PhysicalResourceId: created.PhysicalResourceId,
+        ResourceProperties: { Generation: '2' },
+      }),
+    );
+    expect(failed).toMatchObject({ Status: 'FAILED', PhysicalResourceId: created.PhysicalResourceId });
+    expect(failed.Reason).toMatch(/is not of generation 2 .*raise urlSigningKeyGeneration/);
+    expect(secretsManager.secrets.size).toBe(before);
+    expect(secretsManager.secrets.get(created.PhysicalResourceId)!.secretString).toBe(privateKey);
+    const rolledBack = await send(
+      event('Update', {
+        PhysicalResourceId: created.PhysicalResourceId,
+        OldResourceProperties: { ...GENERATION_1, Generation: '2' },
+      }),
+    );
+    expect(rolledBack).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: created.PhysicalResourceId });
+    expect(rolledBack.Data).toEqual(created.Data);
+  });
+
+  test('an update of a key pair whose secret is gone fails saying so, and mints none', async () => {
+    const created = await send(event('Create'));
+    await send(event('Delete', { PhysicalResourceId: created.PhysicalResourceId }));
+    const before = secretsManager.secrets.size;
+    const failed = await send(
+      event('Update', {
+        PhysicalResourceId: created.PhysicalResourceId,
+        ResourceProperties: { ServiceToken: `${SERVICE_TOKEN}-v2` },
+      }),
+    );
+    expect(failed.Status).toBe('FAILED');
+    expect(failed.Reason).toMatch(/no longer exists; raise urlSigningKeyGeneration/);
+    expect(secretsManager.secrets.size).toBe(before);
+  });
+
+  test('a rotation as CloudFormation runs it: made beside, rolled back, made again, the old one retired', async () => {
+    const generation = (n: number) => ({
+      LogicalResourceId: `UrlSigningKeyPairGeneration${n}`,
+      ResourceProperties: { Generation: String(n) },
+    });
+    const first = await send(event('Create', generation(1)));
+    // The rotation's deployment: generation 2 is a new resource beside generation 1, whose
+    // properties may change (a new service token) without touching its key.
+    const second = await send(event('Create', generation(2)));
+    const firstUpdated = await send(
+      event('Update', {
+        ...generation(1),
+        PhysicalResourceId: first.PhysicalResourceId,
+        ResourceProperties: { ...GENERATION_1, ServiceToken: `${SERVICE_TOKEN}-v2` },
+      }),
+    );
+    expect(firstUpdated.Data).toEqual(first.Data);
+    expect(second.Data.PublicKeyPem).not.toBe(first.Data.PublicKeyPem);
+    // The deployment fails later and rolls back: generation 1 gets its old properties back and
+    // keeps its key, generation 2 is deleted.
+    const firstRolledBack = await send(
+      event('Update', {
+        ...generation(1),
+        PhysicalResourceId: first.PhysicalResourceId,
+        OldResourceProperties: { ...GENERATION_1, ServiceToken: `${SERVICE_TOKEN}-v2` },
+      }),
+    );
+    expect(firstRolledBack.Data).toEqual(first.Data);
+    await send(event('Delete', { ...generation(2), PhysicalResourceId: second.PhysicalResourceId }));
+    expect(secretsManager.secrets.has(second.PhysicalResourceId)).toBe(false);
+    const firstSecret = secretsManager.secrets.get(first.PhysicalResourceId)!;
+    expect(signs(firstSecret.secretString, first.Data.PublicKeyPem)).toBe(true);
+    // Deployed again it succeeds, and once URLs of generation 1 have expired, generation 1 is retired.
+    const secondAgain = await send(event('Create', generation(2)));
+    await send(event('Delete', { ...generation(1), PhysicalResourceId: first.PhysicalResourceId }));
+    expect(secretsManager.secrets.has(first.PhysicalResourceId)).toBe(false);
+    const secondSecret = secretsManager.secrets.get(secondAgain.PhysicalResourceId)!;
+    expect(signs(secondSecret.secretString, secondAgain.Data.PublicKeyPem)).toBe(true);
   });
 
   test('delete removes the secret without a recovery window, leaving no copy of the key', async () => {
@@ -142,6 +263,13 @@ describe('url signing key pair resource', () => {
       }),
     );
     expect(rollback.Status).toBe('SUCCESS');
+  });
+
+  test('a generation that is not a whole number from 1 fails with the property named', async () => {
+    const before = secretsManager.secrets.size;
+    const failed = await send(event('Create', { ResourceProperties: { Generation: '0' } }));
+    expect(failed).toMatchObject({ Status: 'FAILED', Reason: 'Generation must be a whole number from 1' });
+    expect(secretsManager.secrets.size).toBe(before);
   });
 
   test('a malformed secret name prefix fails with the property named', async () => {

@@ -1,7 +1,7 @@
+import { expectedOutput, runWalkthrough } from '../../bin/smoke/readme-walkthrough';
 import { LocalPlatform } from '../../local/local-platform';
 import { CHAOS_DELIVERY } from '../../local/services/delivery';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
-import { runWalkthrough, WALKTHROUGH_OUTPUT } from '../helpers/readme-walkthrough';
 
 /** The run to repeat: CHAOS_SEED=<n> npx jest test/local/readme-walkthrough-chaos.test.ts */
 const SEED = Number(process.env.CHAOS_SEED ?? 20_260_101);
@@ -31,10 +31,10 @@ afterAll(() => platform.stop());
 
 describe(`README walkthrough under duplicated and reordered delivery (seed ${SEED})`, () => {
   test('ends as it does with exact delivery, after a converter invocation killed mid-way', async () => {
-    const result = await runWalkthrough(`${platform.urls.api}/v1`);
+    const result = await runWalkthrough({ ...process.env, API: `${platform.urls.api}/v1` });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(result.stdout.trim().split('\n')).toEqual(WALKTHROUGH_OUTPUT);
+    expect(result.stdout.trim().split('\n')).toEqual(expectedOutput());
     // The invocation was killed: the image above was converted by a delivery after it.
     expect(killed).toBe(true);
   }, 180_000);

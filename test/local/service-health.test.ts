@@ -45,7 +45,7 @@ describe('local health route', () => {
       logs: new CloudWatchLogsClient({ ...common, endpoint: platform.urls.logs }),
       conversionQueueUrl: platform.settings.conversionQueueUrl,
       bucketName: platform.settings.imagingBucket,
-      signingKeySecretArn: platform.settings.signingKeySecretArn,
+      signingKeySecretArn: platform.settings.currentSigningKeySecretArn,
     });
     expect(services.s3.ok).toBe(true);
     expect(services.logs.ok).toBe(true);

@@ -26,7 +26,8 @@ const tableNames = Object.keys(TABLES) as TableName[];
 /**
  * What each handler's role may do besides writing its own logs and X-Ray traces, as
  * `action on resource`. Resources: `table:<name>`, `objects:<prefix>`, `queue:conversion`,
- * `secret:url-signing-key`, and `key via <service>` for the data stack's KMS key used through a
+ * `secret:current-signing-key` (names the key pair that signs), `secret:url-signing-key/*` (the key
+ * pairs' private keys), and `key via <service>` for the data stack's KMS key used through a
  * service. Read from the handlers' code, apart from the deployments written beside them.
  */
 const EXPECTED_GRANTS: Record<string, string[]> = {
@@ -81,8 +82,8 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
   getImage: [
     'dynamodb:GetItem on table:images',
     'kms:Decrypt on key via dynamodb',
-    'secretsmanager:GetSecretValue on secret:url-signing-key',
-    'secretsmanager:DescribeSecret on secret:url-signing-key',
+    'secretsmanager:GetSecretValue on secret:current-signing-key',
+    'secretsmanager:GetSecretValue on secret:url-signing-key/*',
     'kms:Decrypt on key via secretsmanager',
   ],
   createAlgorithm: [
@@ -168,8 +169,8 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'dynamodb:GetItem on table:jobs',
     'dynamodb:GetItem on table:algorithms',
     'kms:Decrypt on key via dynamodb',
-    'secretsmanager:GetSecretValue on secret:url-signing-key',
-    'secretsmanager:DescribeSecret on secret:url-signing-key',
+    'secretsmanager:GetSecretValue on secret:current-signing-key',
+    'secretsmanager:GetSecretValue on secret:url-signing-key/*',
     'kms:Decrypt on key via secretsmanager',
   ],
   cancelJob: [
@@ -378,7 +379,8 @@ describe('api stack', () => {
       }
       const logGroup = /:log-group:([^"]+)"/.exec(text);
       if (logGroup) return `logs:${logGroup[1]}`;
-      if (/Secret/.test(text)) return 'secret:url-signing-key';
+      if (/CurrentKey/.test(text)) return 'secret:current-signing-key';
+      if (/:secret:ImagingPlatform-Data\/url-signing-key\/\*"/.test(text)) return 'secret:url-signing-key/*';
       return text;
     };
     const grants = statements

@@ -42,7 +42,7 @@ describe('stateful and stateless stacks', () => {
         ]);
       }
     }
-    // Tables, buckets, the key, the user pool and the queues.
+    // Tables, buckets, the key, the user pool, the queues and the secret naming the signing key.
     expect(new Set(found)).toEqual(
       new Set([
         'AWS::DynamoDB::GlobalTable',
@@ -50,6 +50,7 @@ describe('stateful and stateless stacks', () => {
         'AWS::KMS::Key',
         'AWS::Cognito::UserPool',
         'AWS::SQS::Queue',
+        'AWS::SecretsManager::Secret',
       ]),
     );
   });

@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+/** The shell block of the README's walk through the API, exactly as a reader copies it. */
+export function walkthroughScript(): string {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const block = readme.match(/<!-- walkthrough:start -->\s*```sh\n([\s\S]*?)```\s*<!-- walkthrough:end -->/);
+  if (!block) throw new Error('README.md has no walkthrough block');
+  return block[1];
+}
+
+/** What the walkthrough prints, line by line: the comment that ends each line that prints. */
+export function expectedOutput(script = walkthroughScript()): string[] {
+  return script
+    .split('\n')
+    .map((line) => /^\s*[^#\s].*\S\s{2,}# (.+)$/.exec(line)?.[1])
+    .filter((expected): expected is string => expected !== undefined);
+}
+
+export interface WalkthroughRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs the walkthrough with bash from the repository, as a reader does; `env` sets `API`, and
+ * may set `AUTH` (the Authorization header line) and `ALGORITHM_IMAGE` in place of its defaults.
+ */
+export async function runWalkthrough(env: NodeJS.ProcessEnv): Promise<WalkthroughRun> {
+  const child = spawn('bash', ['-euo', 'pipefail', '-c', walkthroughScript()], { cwd: ROOT, env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { status, stdout, stderr };
+}
