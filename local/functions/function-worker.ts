@@ -32,7 +32,7 @@ export interface Invocation {
   /** The event as JSON, as Lambda hands it over. */
   readonly event: string;
   readonly requestId: string;
-  /** Set to 1 by the parent to release a held invocation. */
+  /** [0] set to 1 by the parent to release a held invocation; [1] set by the invocation that meets it. */
   readonly fault?: { readonly spec: SandboxFaultSpec; readonly flag: Int32Array };
 }
 
@@ -69,6 +69,8 @@ const meetFault = (request: ClientRequest) => {
   if (++armed.seen < (armed.spec.occurrence ?? 1)) return;
   const { id, spec, flag } = armed;
   armed = undefined;
+  // Another invocation, in this sandbox or another, met it first.
+  if (Atomics.compareExchange(flag, 1, 0, 1) !== 0) return;
   parentPort!.postMessage({ faultStruck: id });
   if (spec.action === 'exit') process.exit(1);
   while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0);

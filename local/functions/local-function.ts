@@ -49,11 +49,11 @@ export class FunctionError extends Error {
   }
 }
 
-/** A fault for the next invocation, for tests of what survives a sandbox that dies mid-way. */
+/** A fault for invocations to come, for tests of what survives a sandbox that dies mid-way. */
 export type SandboxFault = SandboxFaultSpec;
 
 export interface InjectedFault {
-  /** Resolves when the invocation reached the request the fault waits for. */
+  /** Resolves when an invocation reached the request the fault waits for. */
   readonly struck: Promise<void>;
   /** Lets an invocation held by a `hold` fault go on. */
   release(): void;
@@ -100,7 +100,6 @@ export class LocalFunction {
     const sandbox = this.sandboxFor();
     sandbox.busy++;
     const fault = this.fault;
-    this.fault = undefined;
     const id = this.nextId++;
     const abandon = () => void this.stopSandbox(sandbox);
     try {
@@ -138,11 +137,13 @@ export class LocalFunction {
   }
 
   /**
-   * Makes the next invocation meet `fault` in its sandbox: at the request it names, the
-   * sandbox's runtime exits (as a Lambda environment that crashes) or the handler is held there.
+   * Makes one invocation meet `fault` in its sandbox: the first, of those that start from now on,
+   * to send the request it names. There the sandbox's runtime exits (as a Lambda environment that
+   * crashes) or the handler is held. Invocations in other sandboxes at once cannot both meet it.
    */
   injectFault(spec: SandboxFault): InjectedFault {
-    const flag = new Int32Array(new SharedArrayBuffer(4));
+    // [released, taken]: shared by every sandbox the fault is handed to.
+    const flag = new Int32Array(new SharedArrayBuffer(8));
     let struck!: () => void;
     const reached = new Promise<void>((resolve) => (struck = resolve));
     this.fault = { spec, flag, struck };
@@ -202,7 +203,10 @@ export class LocalFunction {
     worker.on('message', (message: WorkerMessage) => {
       if ('ready' in message) return started();
       if ('faultStruck' in message) {
-        this.struck.get(message.faultStruck)?.();
+        const struck = this.struck.get(message.faultStruck);
+        // Met once: invocations after this one run as usual.
+        if (struck && this.fault?.struck === struck) this.fault = undefined;
+        struck?.();
         this.struck.delete(message.faultStruck);
         return;
       }

@@ -52,6 +52,8 @@ export interface SqsStandIn extends RunningService {
   messages(name: string): readonly { id: string; body: string; receiveCount: number; inFlight: boolean }[];
   /** The seed its deliveries follow. */
   readonly seed: number;
+  /** Messages it kept twice since it started. */
+  duplicated(): number;
   stop(): Promise<void>;
 }
 
@@ -88,7 +90,10 @@ const MAX_VISIBILITY_SECONDS = 43_200;
 export async function startSqsStandIn(options: SqsStandInOptions): Promise<SqsStandIn> {
   const base = `http://${options.host}:${options.port}`;
   const delivery: Delivery = { ...USUAL_DELIVERY, seed: randomInt(2 ** 31), ...options.delivery };
-  const random = seededRandom(delivery.seed);
+  // One stream per choice, each drawn only when it decides something, so that the same seed and
+  // the same messages give the same deliveries however often consumers poll an empty queue.
+  const duplicates = seededRandom(delivery.seed);
+  const order = seededRandom(delivery.seed ^ 0x5bd1e995);
   const queues = new Map(
     options.queues.map((q) => [q.name, { definition: q, messages: [] as StoredMessage[] }]),
   );
@@ -104,6 +109,7 @@ export async function startSqsStandIn(options: SqsStandInOptions): Promise<SqsSt
     return queue;
   };
   let stopping = false;
+  let duplicated = 0;
 
   let saving: NodeJS.Immediate | undefined;
   const save = () => {
@@ -145,7 +151,7 @@ export async function startSqsStandIn(options: SqsStandInOptions): Promise<SqsSt
     const visibility = Number(input.VisibilityTimeout ?? queue.definition.visibilityTimeoutSeconds);
     const now = Date.now();
     let visible = queue.messages.filter((m) => m.visibleAt <= now);
-    if (random.chance(delivery.reorderRate)) visible = random.shuffled(visible);
+    if (visible.length > 1 && order.chance(delivery.reorderRate)) visible = order.shuffled(visible);
     const taken: StoredMessage[] = [];
     for (const message of visible) {
       if (taken.length >= max) break;
@@ -199,7 +205,8 @@ export async function startSqsStandIn(options: SqsStandInOptions): Promise<SqsSt
       }
       const id = randomUUID();
       const sentAt = Date.now();
-      const copies = random.chance(delivery.duplicateRate) ? 2 : 1;
+      const copies = duplicates.chance(delivery.duplicateRate) ? 2 : 1;
+      if (copies > 1) duplicated++;
       for (let i = 0; i < copies; i++) {
         queue.messages.push({
           copy: randomUUID(),
@@ -298,6 +305,7 @@ export async function startSqsStandIn(options: SqsStandInOptions): Promise<SqsSt
   return {
     env: { AWS_ENDPOINT_URL_SQS: base },
     seed: delivery.seed,
+    duplicated: () => duplicated,
     queueUrl: (name) => {
       if (!queues.has(name)) throw new Error(`no local queue ${name}`);
       return urlOf(name);

@@ -20,7 +20,7 @@ beforeAll(async () => {
       conversionVisibilityTimeoutSeconds: 10,
     },
   );
-  // The first conversion's sandbox dies once it has claimed the image, at its first call to S3.
+  // The first conversion to reach S3 (it has claimed its image then) dies there with its sandbox.
   const fault = platform.functions
     .get('images/convert-image')
     .injectFault({ host: new URL(platform.urls.s3).host, action: 'exit' });
@@ -37,5 +37,7 @@ describe(`README walkthrough under duplicated and reordered delivery (seed ${SEE
     expect(result.stdout.trim().split('\n')).toEqual(expectedOutput());
     // The invocation was killed: the image above was converted by a delivery after it.
     expect(killed).toBe(true);
+    // And the queue did deliver some message twice in this run.
+    expect(platform.queues.duplicated()).toBeGreaterThan(0);
   }, 180_000);
 });
