@@ -1,6 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import * as path from 'node:path';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   ApiOperation,
   BackgroundFunction,
@@ -10,10 +10,14 @@ import {
 } from '../lambda/contracts/handler-deployment';
 import { BatchJobDetail, BatchJobStateChange } from '../lambda/contracts/batch-job-state-change';
 import { CONVERSION_SCRATCH } from '../lambda/contracts/converter-jobs';
-import { environmentVariables, PlatformSettings } from '../lambda/contracts/handler-environment';
+import { PlatformSettings } from '../lambda/contracts/handler-environment';
 import { API_OPERATIONS, BACKGROUND_FUNCTIONS } from '../lambda/deployments';
+import { localEnvironment } from './functions/deployed-environment';
 import { LocalFunction } from './functions/local-function';
 import { pollQueue } from './functions/queue-poller';
+import { deliverThroughRule, SendAs } from './functions/rule-delivery';
+import type { LocalCredentials } from './iam/local-credentials';
+import type { LocalIam } from './iam/local-iam';
 import { Delivery } from './services/delivery';
 import { RunningService } from './services/running-service';
 import { seededRandom } from './services/seeded-random';
@@ -42,10 +46,7 @@ export interface LocalFunctions extends RunningService {
    */
   deliverBatchEvent(detail: BatchJobDetail): Promise<void>;
   /** Starts the queue and schedule triggers; stopped with the functions. */
-  startTriggers(options: {
-    sqs: SQSClient;
-    queueUrl: (queue: 'conversion' | 'conversionDeadLetters') => string;
-  }): void;
+  startTriggers(): void;
   /**
    * Stops the triggers: no more polling and no more schedules. The queue invocations under way are
    * abandoned (their sandboxes stop, as if the machine went away) and their messages go back to
@@ -61,20 +62,60 @@ export interface LocalFunctions extends RunningService {
 
 /**
  * The platform's functions in local mode, made from the same deployments as the deployed ones
- * (`API_OPERATIONS`, `BACKGROUND_FUNCTIONS`): each gets exactly its own environment (the variables
- * of its settings groups, plus what Lambda's runtime gives every function) and its own sandbox,
- * and is invoked by what its trigger names. Custom resources run only in a deployment.
+ * (`API_OPERATIONS`, `BACKGROUND_FUNCTIONS`): each gets exactly the environment of its synthesized
+ * Lambda function (`localEnvironment`) plus what Lambda's runtime gives every function (region,
+ * its role's credentials) and local mode's endpoints, and its own sandbox, and is invoked by what
+ * its trigger names, as its role. Custom resources run only in a deployment.
  */
 export function localFunctions(options: {
   readonly settings: PlatformSettings;
-  /** What every function's environment holds besides its settings: region, credentials, endpoints. */
+  /** What every function's environment holds besides its own variables and credentials: region, endpoints. */
   readonly runtime: Readonly<Record<string, string>>;
+  /** The synthesized functions, their roles and the checks of local IAM. */
+  readonly iam: LocalIam;
+  /** The SQS stand-in, where triggers poll and dead-letter queues are. */
+  readonly sqsEndpoint: string;
+  readonly queueUrl: (queueName: string) => string;
   /** The Batch queue that each kind names in triggers. */
   readonly jobQueues: Readonly<Record<JobQueueKind, string>>;
   /** How EventBridge delivers Batch's events: at least once, in no guaranteed order. */
   readonly events: Delivery;
 }): LocalFunctions {
-  const { settings, runtime } = options;
+  const { settings, runtime, iam } = options;
+  const credentials = new Map<string, LocalCredentials>();
+  const deployedAs = (handler: string) => {
+    const fn = iam.access.functions.get(handler);
+    if (!fn) throw new Error(`no synthesized function for ${handler}`);
+    return fn;
+  };
+  const sqsClients = new Map<string, SQSClient>();
+  const sqsAs = (holder: LocalCredentials) => {
+    let client = sqsClients.get(holder.accessKeyId);
+    if (!client) {
+      client = new SQSClient({
+        region: runtime.AWS_REGION,
+        credentials: holder,
+        endpoint: options.sqsEndpoint,
+      });
+      sqsClients.set(holder.accessKeyId, client);
+    }
+    return client;
+  };
+  const queueUrlOf = (arn: string) => options.queueUrl(arn.slice(arn.lastIndexOf(':') + 1));
+  const send: SendAs = async (holder, queueArn, body, attributes) => {
+    await sqsAs(holder).send(
+      new SendMessageCommand({
+        QueueUrl: queueUrlOf(queueArn),
+        MessageBody: body,
+        MessageAttributes: Object.fromEntries(
+          Object.entries(attributes).map(([name, value]) => [
+            name,
+            { DataType: 'String', StringValue: value },
+          ]),
+        ),
+      }),
+    );
+  };
   const deployments: readonly (ApiOperation | BackgroundFunction)[] = [
     ...API_OPERATIONS,
     ...BACKGROUND_FUNCTIONS.filter((d) => d.trigger.kind !== 'customResource'),
@@ -82,10 +123,14 @@ export function localFunctions(options: {
   const functions = new Map<string, LocalFunction>();
   const environments = new Map<string, Record<string, string>>();
   for (const deployment of deployments) {
+    const deployed = deployedAs(deployment.handler);
+    const own = iam.credentials.forRole(deployed.roleArn, deployed.name);
+    credentials.set(deployment.handler, own);
     const environment = {
       ...runtime,
-      POWERTOOLS_SERVICE_NAME: path.basename(deployment.handler),
-      ...environmentVariables(deployment, settings),
+      ...localEnvironment(deployed.environment, settings),
+      AWS_ACCESS_KEY_ID: own.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: own.secretAccessKey,
     };
     environments.set(deployment.handler, environment);
     functions.set(
@@ -109,6 +154,18 @@ export function localFunctions(options: {
   };
   const background = BACKGROUND_FUNCTIONS;
   const running: RunningService[] = [];
+  const fromRule = (handler: string, event: unknown) =>
+    deliverThroughRule(
+      {
+        handler,
+        fn: deployedAs(handler),
+        credentials: credentials.get(handler)!,
+        invoke: (e) => get(handler).invoke(e),
+      },
+      event,
+      iam,
+      send,
+    );
   const random = seededRandom(options.events.seed);
   const deliveries = new Set<Promise<void>>();
   const later = (delivery: () => Promise<void>) => {
@@ -143,42 +200,43 @@ export function localFunctions(options: {
         detail,
       };
       for (const target of targets) {
-        const deliver = async () => {
-          await get(target.handler).invoke(event);
-        };
+        // Lambda's retries and dead-letter queue are the rule delivery's: it never throws.
+        const deliver = () => fromRule(target.handler, event);
         // EventBridge delivers at least once, and an event may overtake one sent before it.
-        if (random.chance(options.events.duplicateRate)) {
-          later(() =>
-            deliver().catch((err: Error) => console.error(`${target.handler} failed: ${err.message}`)),
-          );
-        }
-        if (random.chance(options.events.reorderRate)) {
-          later(() =>
-            deliver().catch((err: Error) => console.error(`${target.handler} failed: ${err.message}`)),
-          );
-        } else {
-          await deliver();
-        }
+        if (random.chance(options.events.duplicateRate)) later(deliver);
+        if (random.chance(options.events.reorderRate)) later(deliver);
+        else await deliver();
       }
     },
-    startTriggers({ sqs, queueUrl }) {
+    startTriggers() {
       for (const deployment of background) {
         const { trigger } = deployment;
         const fn = get.bind(undefined, deployment.handler);
         if (trigger.kind === 'queue') {
+          // Lambda's event source polls the queue with the function's own role.
           const source = {
-            queueUrl: queueUrl(trigger.queue),
+            queueUrl: queueUrlOf(iam.access.queueArns[trigger.queue]),
             batchSize: trigger.batchSize,
             reportBatchItemFailures: trigger.reportBatchItemFailures ?? false,
             concurrency: queueConcurrency(deployment),
             region: runtime.AWS_REGION,
           };
-          running.push(pollQueue(sqs, source, (event, signal) => fn().invoke(event, { signal })));
+          const poller = sqsAs(credentials.get(deployment.handler)!);
+          running.push(
+            pollQueue(
+              poller,
+              source,
+              (event, signal) => fn().invoke(event, { signal }),
+              sqsAs(iam.credentials.operator),
+            ),
+          );
         } else if (trigger.kind === 'schedule') {
           const timer = setInterval(() => {
-            fn()
-              .invoke({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} })
-              .catch((err: Error) => console.error(`${deployment.handler} failed: ${err.message}`));
+            void fromRule(deployment.handler, {
+              source: 'aws.events',
+              'detail-type': 'Scheduled Event',
+              detail: {},
+            });
           }, trigger.everyMinutes * 60_000);
           timer.unref();
           running.push({ env: {}, stop: async () => clearInterval(timer) });
@@ -189,6 +247,7 @@ export function localFunctions(options: {
     async stop() {
       await stopTriggers();
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
+      for (const client of sqsClients.values()) client.destroy();
     },
   };
 }

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { defaultPlatformConfig, PlatformConfig } from '../lib/config/platform-config';
 import { Delivery } from './services/delivery';
+import type { SynthesizedPlatform } from './iam/synthesized-platform';
 
 /** The embedded services of local mode, each on its own loopback port. */
 export type LocalService =
@@ -32,6 +33,12 @@ export interface LocalPlatformOptions {
    * @default CONVERSION_QUEUE.visibilityTimeoutSeconds, as deployed
    */
   readonly conversionVisibilityTimeoutSeconds?: number;
+  /**
+   * Changes the synthesized templates before local mode reads its policies from them, to see it
+   * refuse what AWS would refuse to a platform deployed so (a statement removed, say).
+   * @default - the templates as synthesized
+   */
+  readonly templates?: (synthesized: SynthesizedPlatform) => SynthesizedPlatform;
 }
 
 /** Why a job cannot run locally, as SubmitJob answers it. */

@@ -7,12 +7,14 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { converterContainer } from '../containers/images/converter/container';
 import { CONVERSION_QUEUE } from '../lambda/contracts/conversion-queue';
-import { environmentVariables, PlatformSettings } from '../lambda/contracts/handler-environment';
+import { corsAllowHeaders } from '../lambda/contracts/cors-preflight';
+import { PlatformSettings } from '../lambda/contracts/handler-environment';
 import { API_OPERATIONS } from '../lambda/deployments';
 import { defaultPlatformConfig } from '../lib/config/platform-config';
 import { DEV_USERS } from './dev-users';
+import { localEnvironment } from './functions/deployed-environment';
+import { LocalIam } from './iam/local-iam';
 import { findContainerEngine } from './jobs/container-engine';
 import { localConverterContainer } from './jobs/converter-container';
 import { LocalJobExecutor, localJobExecutor } from './jobs/local-job-executor';
@@ -29,7 +31,7 @@ import { localJobResourceNames, localSettings, localTableName } from './local-se
 import { LocalSigningKeys, localSigningKeys } from './local-signing-key';
 import { assertPortFree } from './port-check';
 import { checkServices } from './service-health';
-import { apiError, startFrontDoor } from './services/api-gateway';
+import { startFrontDoor } from './services/api-gateway';
 import { apiRoutes } from './services/api-gateway-events';
 import { AlgorithmJobRunner, BatchStandIn, startBatchStandIn } from './services/batch';
 import { startCloudFrontStandIn } from './services/cloudfront';
@@ -37,16 +39,22 @@ import { Delivery, USUAL_DELIVERY } from './services/delivery';
 import { startEmbeddedDynamoDb } from './services/dynamodb';
 import { startLogsStandIn } from './services/logs';
 import { RunningService } from './services/running-service';
-import { S3RVER_CREDENTIALS, startEmbeddedS3 } from './services/s3';
-import { startSecretsManagerStandIn } from './services/secrets-manager';
+import { startEmbeddedS3 } from './services/s3';
+import { SecretsManagerStandIn, startSecretsManagerStandIn } from './services/secrets-manager';
 import { SqsStandIn, startSqsStandIn } from './services/sqs';
 
 /** Region that local clients name; the embedded servers ignore it. */
 const LOCAL_REGION = defaultPlatformConfig.homeRegion;
 const CONVERSION_QUEUE_NAME = 'local-image-conversion';
 const CONVERSION_DEAD_LETTERS = `${CONVERSION_QUEUE_NAME}-dead-letter`;
-/** Variables of this process that a function's sandbox keeps, as Lambda's runtime sets its own. */
-const RUNTIME_VARIABLES = ['PATH', 'HOME', 'POWERTOOLS_LOG_LEVEL', 'LOCAL_CONTAINER_ENGINE'];
+/** Events that background functions failed on, as the deployed `BackgroundFailures` queue keeps them. */
+const BACKGROUND_FAILURES = 'local-background-failures';
+/**
+ * Variables of this process that a function's sandbox keeps, as Lambda's runtime sets its own:
+ * PATH; HOME and LOCAL_CONTAINER_ENGINE for the local image check's container engine;
+ * POWERTOOLS_LOG_LEVEL, which quiets handlers in tests as the function's log level does on AWS.
+ */
+const PROCESS_VARIABLES = ['PATH', 'HOME', 'POWERTOOLS_LOG_LEVEL', 'LOCAL_CONTAINER_ENGINE'];
 
 export class LocalPlatformError extends Error {}
 
@@ -74,6 +82,8 @@ export interface LocalPlatform {
   readonly delivery: Delivery;
   /** The URL-signing key pairs; `deploy` rotates them as a deployment of the configuration would. */
   readonly signingKeys: LocalSigningKeys;
+  /** Who may do what: the synthesized policies, checked in front of every local service. */
+  readonly iam: LocalIam;
   /**
    * Stops local mode as if its machine went away, losing no work: the front door and the
    * triggers stop, queue messages under way go back to their queue, jobs under way stop (their
@@ -101,7 +111,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   try {
     const { host, ports, dataDir, bucketName, config } = options;
     const delivery: Delivery = { ...USUAL_DELIVERY, seed: randomInt(2 ** 31), ...options.delivery };
-    const credentials = S3RVER_CREDENTIALS;
+    // The platform as a deployment named `local` would be, as local mode's resources are named.
+    const iam = await LocalIam.start({ ...config, name: 'local' }, options.templates);
+    const credentials = iam.credentials.operator;
     const start = async <T extends RunningService>(service: Promise<T>): Promise<T> => {
       const started = await service;
       running.push(started);
@@ -109,7 +121,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     };
 
     const s3Service = await start(
-      startEmbeddedS3({ dataDir, host, port: ports.s3, bucketName, webOrigins: config.webOrigins }),
+      startEmbeddedS3({
+        dataDir,
+        host,
+        port: ports.s3,
+        bucketName,
+        webOrigins: config.webOrigins,
+        access: { guard: iam.guard('s3'), secretOf: (id) => iam.credentials.secretOf(id) },
+      }),
     );
     const dynamodbService = await start(
       startEmbeddedDynamoDb({
@@ -118,6 +137,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         port: ports.dynamodb,
         tableName: localTableName,
         client: { region: LOCAL_REGION, credentials },
+        guard: iam.guard('dynamodb'),
       }),
     );
     const queues = await start(
@@ -137,22 +157,60 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
             },
           },
           { name: CONVERSION_DEAD_LETTERS, visibilityTimeoutSeconds: 30 },
+          { name: BACKGROUND_FAILURES, visibilityTimeoutSeconds: 30 },
         ],
+        guard: iam.guard('sqs'),
       }),
     );
-    const secrets = await start(
-      startSecretsManagerStandIn({ host, port: ports.secretsManager, region: LOCAL_REGION }),
+    const secrets: SecretsManagerStandIn = await start(
+      startSecretsManagerStandIn({
+        host,
+        port: ports.secretsManager,
+        region: LOCAL_REGION,
+        guard: iam.secretsManagerGuard(
+          (id): string | undefined =>
+            (secrets.secrets.get(id) ?? [...secrets.secrets.values()].find((s) => s.name === id))?.arn,
+        ),
+      }),
     );
-    const signingKeys = localSigningKeys(dataDir, secrets, config);
+    const signingKeys = localSigningKeys(
+      dataDir,
+      secrets,
+      config,
+      iam.synthesized.signingKeys.secretNamePrefix,
+    );
+    const names = localJobResourceNames(config);
+    const access = iam.bind({
+      region: LOCAL_REGION,
+      bucketName,
+      tableName: localTableName,
+      queues: {
+        conversion: { name: CONVERSION_QUEUE_NAME, url: queues.queueUrl(CONVERSION_QUEUE_NAME) },
+        conversionDeadLetters: {
+          name: CONVERSION_DEAD_LETTERS,
+          url: queues.queueUrl(CONVERSION_DEAD_LETTERS),
+        },
+        backgroundFailures: { name: BACKGROUND_FAILURES, url: queues.queueUrl(BACKGROUND_FAILURES) },
+      },
+      signingKeys,
+      distributionDomain: new URL(urls.cloudfront).host,
+      jobs: names,
+    });
 
-    // Clients of this process: the CloudFront stand-in's origin access, the health probes.
+    // Clients of this process, as the operator: the health probes.
     const clientConfig = { region: LOCAL_REGION, credentials };
-    const s3 = new S3Client({
-      ...clientConfig,
+    const s3Options = {
       endpoint: urls.s3,
       forcePathStyle: true,
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+    } as const;
+    const s3 = new S3Client({ ...clientConfig, ...s3Options });
+    // CloudFront reads the bucket through Origin Access Control, as itself for the distribution.
+    const originAccess = new S3Client({
+      region: LOCAL_REGION,
+      credentials: iam.credentials.forService('cloudfront.amazonaws.com', access.distributionArn),
+      ...s3Options,
     });
     const clients = {
       s3,
@@ -162,14 +220,17 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       batch: new BatchClient({ ...clientConfig, endpoint: urls.batch }),
       logs: new CloudWatchLogsClient({ ...clientConfig, endpoint: urls.logs }),
     };
-    running.push({ env: {}, stop: async () => Object.values(clients).forEach((client) => client.destroy()) });
+    running.push({
+      env: {},
+      stop: async () => [...Object.values(clients), originAccess].forEach((client) => client.destroy()),
+    });
     await start(
       startCloudFrontStandIn({
         host,
         port: ports.cloudfront,
         baseUrl: urls.cloudfront,
         trustedKeys: signingKeys.trustedKeys,
-        s3,
+        s3: originAccess,
         bucketName,
       }),
     );
@@ -184,10 +245,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     // Sandboxes start with an empty /tmp: what those of an earlier run left goes.
     fs.rmSync(settings.conversionWorkDir, { recursive: true, force: true });
     // Each service answers for its endpoint variable; Batch's and Logs' start below at their ports.
-    const environment: Record<string, string> = {
-      AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    const endpoints: Record<string, string> = {
       ...s3Service.env,
       ...dynamodbService.env,
       ...queues.env,
@@ -195,17 +253,28 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       AWS_ENDPOINT_URL_BATCH: urls.batch,
       AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: urls.logs,
     };
+    // What `npm start` prints and tests use: the operator's credentials, allowed everything.
+    const environment: Record<string, string> = {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      ...endpoints,
+    };
+    // What every function and container gets besides its own variables and credentials.
     const runtime = {
       ...Object.fromEntries(
-        RUNTIME_VARIABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
+        PROCESS_VARIABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
       ),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      ...environment,
+      AWS_REGION: LOCAL_REGION,
+      ...endpoints,
     };
-    const names = localJobResourceNames(config);
     const functions = localFunctions({
       settings,
       runtime,
+      iam,
+      sqsEndpoint: urls.sqs,
+      queueUrl: (name) => queues.queueUrl(name),
       jobQueues: { gpu: names.gpuJobQueue, cpu: names.cpuJobQueue, converter: names.converterJobQueue },
       events: delivery,
     });
@@ -214,15 +283,18 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     // Jobs run in a local container engine, through the same runner code as in the cloud.
     let executor: LocalJobExecutor | undefined;
     let algorithms: AlgorithmJobRunner | string | undefined;
+    const batchRef: { current?: BatchStandIn } = {};
     if (options.jobs !== 'record') {
       const engine = findContainerEngine();
       if (engine) {
         executor = localJobExecutor({
-          s3,
+          s3: (credentials) => new S3Client({ region: LOCAL_REGION, credentials, ...s3Options }),
           bucket: bucketName,
           engine,
           graceSeconds: options.jobGraceSeconds ?? 30,
           onEvent: (detail) => functions.deliverBatchEvent(detail),
+          iam,
+          jobDefinition: (name) => batchRef.current?.jobDefinition(name),
         });
         algorithms = executor;
       } else {
@@ -230,12 +302,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       }
     }
     // As the deployed job definition does: converter jobs run the converter container, with the
-    // environment its deployment gives it.
+    // environment and the job role its definition gives it.
+    const converterCredentials = iam.credentials.forRole(access.converter.jobRoleArn, 'image-converter');
     const converter = localConverterContainer({
       environment: (scratch) => ({
         ...runtime,
-        POWERTOOLS_SERVICE_NAME: 'image-converter',
-        ...environmentVariables(converterContainer, { ...settings, conversionWorkDir: scratch }),
+        ...localEnvironment(access.converter.environment, { ...settings, conversionWorkDir: scratch }),
+        TMPDIR: scratch,
+        AWS_ACCESS_KEY_ID: converterCredentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: converterCredentials.secretAccessKey,
       }),
       scratchRoot: path.join(dataDir, 'converter-scratch'),
       logDir: path.join(dataDir, 'logs', 'image-converter'),
@@ -247,9 +322,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         runners: { [names.converterJobDefinition]: converter.run },
         onStateChange: (event) => functions.deliverBatchEvent(event.detail),
         algorithms,
+        guard: iam.batchGuard((name) => batchRef.current?.jobDefinition(name)?.revision),
         stateFile: path.join(dataDir, 'batch', 'jobs.json'),
       }),
     );
+    batchRef.current = batch;
     // The runner's lines, as CloudWatch Logs would keep them: JSON `{ source, message }` per line.
     await start(
       startLogsStandIn({
@@ -260,6 +337,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
             timestamp: line.timestamp,
             message: JSON.stringify({ source: line.source, message: line.message }),
           })),
+        guard: iam.guard('logs'),
       }),
     );
 
@@ -282,29 +360,20 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       startFrontDoor({
         host,
         port: ports.api,
-        routes: [
-          ...apiRoutes(API_OPERATIONS, functions.invokeOperation, {
-            // Local health also reports each embedded service.
-            getHealth: async () => {
-              const services = await checkServices(probes);
-              const ok = Object.values(services).every((s) => s.ok);
-              return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'degraded', services } };
-            },
-          }),
-          {
-            method: 'GET',
-            path: '/',
-            handle: async () => ({ status: 404, body: apiError('NotFound', 'the API lives under /v1') }),
+        routes: apiRoutes(API_OPERATIONS, functions.invokeOperation, {
+          // Local health also reports each embedded service.
+          getHealth: async () => {
+            const services = await checkServices(probes);
+            const ok = Object.values(services).every((s) => s.ok);
+            return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'degraded', services } };
           },
-        ],
+        }),
+        webOrigins: config.webOrigins,
+        corsAllowHeaders: corsAllowHeaders(API_OPERATIONS),
       }),
     );
     // As the deployed event sources and schedules do.
-    functions.startTriggers({
-      sqs: clients.sqs,
-      queueUrl: (queue) =>
-        queues.queueUrl(queue === 'conversion' ? CONVERSION_QUEUE_NAME : CONVERSION_DEAD_LETTERS),
-    });
+    functions.startTriggers();
     // Stopped first, so that what they hold goes back to its queue while the services are up.
     running.push({ env: {}, stop: () => functions.stopTriggers() });
 
@@ -320,6 +389,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       jobs: executor,
       delivery,
       signingKeys,
+      iam,
       stop: stopAll,
     };
   } catch (err) {

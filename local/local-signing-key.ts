@@ -18,6 +18,8 @@ export interface LocalSigningKeys {
   readonly trustedKeys: ReadonlyMap<string, KeyObject>;
   /** What the current-key secret names now. */
   current(): CurrentSigningKey;
+  /** A trusted generation's key pair id and the ARN of its private key's secret. */
+  generation(generation: number): { readonly keyPairId: string; readonly secretArn: string } | undefined;
   /**
    * Does what a deployment of `generations` does: makes a key pair for each trusted generation
    * that has none, trusts the current one and, until retired, the one before, then points the
@@ -26,23 +28,23 @@ export interface LocalSigningKeys {
   deploy(generations: SigningKeyGenerations): void;
 }
 
-/** Secret names as a deployment's would read, under `local/`. */
-const SECRET_PREFIX = 'local/url-signing-key';
-
 /**
  * The key pairs that sign URLs in local mode, one per generation, as the data stack makes them:
  * each private key in a file of the data folder (readable by its owner only, so signed URLs
  * survive a restart) and in a secret of the Secrets Manager stand-in, and a secret that names the
- * current one, which handlers read at run time exactly as deployed handlers do.
+ * current one, which handlers read at run time exactly as deployed handlers do. Secrets are
+ * named under `secretNamePrefix` as the data stack names them, so its policies apply to them.
  */
 export function localSigningKeys(
   dataDir: string,
   secrets: SecretsManagerStandIn,
   generations: SigningKeyGenerations,
+  secretNamePrefix: string,
 ): LocalSigningKeys {
   const keyDir = path.join(dataDir, 'url-signing-keys');
   const trustedKeys = new Map<string, KeyObject>();
   let current: CurrentSigningKey | undefined;
+  let trustedPairs: { generation: number; keyPairId: string; secretArn: string }[] = [];
   let currentKeySecretArn = '';
 
   const deploy = ({
@@ -59,8 +61,9 @@ export function localSigningKeys(
       .map((g) => ({ generation: g, ...loadOrCreateKeyPair(keyDir, g) }));
     const made = trusted.map((pair) => ({
       ...pair,
-      secretArn: secrets.put(`${SECRET_PREFIX}/generation-${pair.generation}`, pair.privateKeyPem).arn,
+      secretArn: secrets.put(`${secretNamePrefix}/generation-${pair.generation}`, pair.privateKeyPem).arn,
     }));
+    trustedPairs = made;
     trustedKeys.clear();
     for (const pair of made) trustedKeys.set(pair.keyPairId, pair.publicKey);
     const signing = made[made.length - 1];
@@ -69,9 +72,9 @@ export function localSigningKeys(
       privateKeySecretArn: signing.secretArn,
       generation: signing.generation,
     };
-    currentKeySecretArn = secrets.put(`${SECRET_PREFIX}-current`, JSON.stringify(current)).arn;
+    currentKeySecretArn = secrets.put(`${secretNamePrefix}-current`, JSON.stringify(current)).arn;
     for (const stale of [...secrets.secrets.values()].filter(
-      (s) => s.name.startsWith(`${SECRET_PREFIX}/`) && !made.some((pair) => pair.secretArn === s.arn),
+      (s) => s.name.startsWith(`${secretNamePrefix}/`) && !made.some((pair) => pair.secretArn === s.arn),
     )) {
       secrets.delete(stale.arn);
     }
@@ -90,6 +93,7 @@ export function localSigningKeys(
     },
     trustedKeys,
     current: () => current!,
+    generation: (g) => trustedPairs.find((pair) => pair.generation === g),
     deploy,
   };
 }

@@ -33,3 +33,8 @@ declare module 'dynalite' {
   }
   export default function dynalite(options: DynaliteOptions): Server;
 }
+
+declare module 's3rver/lib/models/account' {
+  /** The one account s3rver has; a request must be signed with one of its keys. */
+  export const DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
+}

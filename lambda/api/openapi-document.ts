@@ -37,7 +37,13 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
         required: true,
         schema: uuid,
       })),
-      ...(operation.queryParameters ?? []).map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+      ...(operation.parameters ?? []).map(({ name, in: where, description, schema, required }) => ({
+        name,
+        in: where,
+        description,
+        required: required ?? false,
+        schema,
+      })),
     ];
     const responses: Record<number, SchemaRef> = {
       ...operation.responses,

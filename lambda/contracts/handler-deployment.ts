@@ -35,6 +35,20 @@ export function schemaRef<S extends Readonly<Record<string, JsonSchema>>>(
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
+/**
+ * A query string or header parameter of an operation. API Gateway checks only that a required
+ * one is there and not blank; the handler checks every value against `schema`'s rules.
+ */
+export interface ApiParameter {
+  readonly name: string;
+  readonly in: 'query' | 'header';
+  readonly description: string;
+  /** What a value may be, for the document (query values arrive as text). */
+  readonly schema: JsonSchema;
+  /** @default false */
+  readonly required?: boolean;
+}
+
 /** An operation of the REST API: its route, schemas, and the handler that answers it. */
 export interface ApiOperation extends HandlerDeployment {
   readonly operationId: string;
@@ -48,10 +62,10 @@ export interface ApiOperation extends HandlerDeployment {
    */
   readonly public?: boolean;
   /**
-   * Query parameters it reads, each a string; the handler checks their values.
+   * Query string and header parameters it reads, as the OpenAPI document declares them.
    * @default - none
    */
-  readonly queryParameters?: readonly string[];
+  readonly parameters?: readonly ApiParameter[];
   /**
    * The body's schema; API Gateway and the handler both check bodies against it.
    * @default - no body

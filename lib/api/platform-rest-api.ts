@@ -7,7 +7,18 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
+import {
+  CORS_ALLOW_METHODS,
+  CORS_MAX_AGE_SECONDS,
+  corsAllowHeaders,
+} from '../../lambda/contracts/cors-preflight';
+import {
+  GATEWAY_RESPONSES,
+  gatewayResponseHeaders,
+  gatewayResponseTemplate,
+} from '../../lambda/contracts/gateway-responses';
 import { SchemaRef } from '../../lambda/contracts/handler-deployment';
+import { MODEL_CONTENT_TYPE, requestParameters } from '../../lambda/contracts/method-request';
 import { API_OPERATIONS } from '../../lambda/deployments';
 import { HandlerAccess } from '../core/handler-access';
 import { PlatformFunction } from '../core/platform-function';
@@ -95,9 +106,9 @@ export class PlatformRestApi extends Construct {
         props.webOrigins.length > 0
           ? {
               allowOrigins: [...props.webOrigins],
-              allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-              allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
-              maxAge: Duration.hours(1),
+              allowMethods: [...CORS_ALLOW_METHODS],
+              allowHeaders: [...corsAllowHeaders(API_OPERATIONS)],
+              maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
             }
           : undefined,
       domainName: props.domain && {
@@ -142,7 +153,6 @@ export class PlatformRestApi extends Construct {
       props.handlerAccess.grant(handler, operation.permissions);
       handlers.set(operationId, handler);
 
-      const pathParameters = [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => name);
       const apiMethod = this.restApi.root
         .resourceForPath(path)
         .addMethod(method, new apigateway.LambdaIntegration(handler.function, { allowTestInvoke: false }), {
@@ -151,11 +161,9 @@ export class PlatformRestApi extends Construct {
             ? { authorizationType: apigateway.AuthorizationType.NONE }
             : { authorizationType: apigateway.AuthorizationType.COGNITO, authorizer }),
           requestValidator: validator,
-          requestParameters: Object.fromEntries(
-            pathParameters.map((name) => [`method.request.path.${name}`, true]),
-          ),
+          requestParameters: { ...requestParameters(operation) },
           requestModels: operation.requestSchema
-            ? { 'application/json': this.requestModel(operation.requestSchema) }
+            ? { [MODEL_CONTENT_TYPE]: this.requestModel(operation.requestSchema) }
             : undefined,
         });
       if (operation.public) {
@@ -214,7 +222,7 @@ export class PlatformRestApi extends Construct {
     if (!model) {
       model = this.restApi.addModel(`${name}Model`, {
         modelName: name,
-        contentType: 'application/json',
+        contentType: MODEL_CONTENT_TYPE,
         schema: requestModelSchema(name, schema),
       });
       this.models.set(name, model);
@@ -251,46 +259,15 @@ function accessLogFormat(): apigateway.AccessLogFormat {
   );
 }
 
-/**
- * Answers that API Gateway gives itself, before or instead of a handler, in the API's error shape.
- * `$context.error.messageString` is API Gateway's message, already quoted as a JSON string.
- */
+/** Answers that API Gateway gives itself, before or instead of a handler, in the API's error shape. */
 function addErrorResponses(restApi: apigateway.RestApi, webOrigins: readonly string[]): void {
-  // Browsers show a page its answer only with CORS headers, errors of API Gateway's own included
-  // (401, 403, 429, validation). With one origin it is named; with several, the caller's origin
-  // is echoed: these answers carry no user data, only why the request was refused.
-  const cors: Record<string, string> =
-    webOrigins.length === 0
-      ? {}
-      : {
-          'Access-Control-Allow-Origin':
-            webOrigins.length === 1 ? `'${webOrigins[0]}'` : 'method.request.header.origin',
-          Vary: "'Origin'",
-        };
-  const responses: [string, apigateway.ResponseType, string, string?][] = [
-    ['Default4xx', apigateway.ResponseType.DEFAULT_4XX, 'RequestRefused'],
-    ['Default5xx', apigateway.ResponseType.DEFAULT_5XX, 'InternalError'],
-    ['Unauthorized', apigateway.ResponseType.UNAUTHORIZED, 'Unauthorized'],
-    ['AccessDenied', apigateway.ResponseType.ACCESS_DENIED, 'Forbidden'],
-    ['BadRequestBody', apigateway.ResponseType.BAD_REQUEST_BODY, 'BadRequest'],
-    ['BadRequestParameters', apigateway.ResponseType.BAD_REQUEST_PARAMETERS, 'BadRequest'],
-    ['RequestTooLarge', apigateway.ResponseType.REQUEST_TOO_LARGE, 'PayloadTooLarge'],
-    ['Throttled', apigateway.ResponseType.THROTTLED, 'Throttled'],
-    ['WafFiltered', apigateway.ResponseType.WAF_FILTERED, 'Forbidden'],
-    // API Gateway reports a path or method that no route has as a missing token (403).
-    ['NoRoute', apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, 'NotFound', '404'],
-  ];
-  for (const [id, type, code, statusCode] of responses) {
-    restApi.addGatewayResponse(id, {
-      type,
-      statusCode,
-      responseHeaders: { 'Content-Type': "'application/json'", 'Cache-Control': "'no-store'", ...cors },
-      templates: {
-        'application/json':
-          code === 'NotFound'
-            ? '{"error":{"code":"NotFound","message":"no route matches this method and path"}}'
-            : `{"error":{"code":"${code}","message":$context.error.messageString}}`,
-      },
+  const responseHeaders = gatewayResponseHeaders(webOrigins);
+  for (const response of GATEWAY_RESPONSES) {
+    restApi.addGatewayResponse(response.id, {
+      type: apigateway.ResponseType.of(response.type),
+      statusCode: response.statusCode?.toString(),
+      responseHeaders: { ...responseHeaders },
+      templates: { 'application/json': gatewayResponseTemplate(response) },
     });
   }
 }

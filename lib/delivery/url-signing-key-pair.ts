@@ -42,7 +42,8 @@ export class UrlSigningKeyPair extends Construct {
   /** Names the key pair that signs now (`CurrentSigningKey`); holds no private key. */
   readonly currentKeySecret: secretsmanager.Secret;
   private readonly encryptionKey: kms.IKey;
-  private readonly secretNamePrefix: string;
+  /** The secrets of the key pairs are named `<prefix>/generation-<n>-<uuid>`. */
+  readonly secretNamePrefix: string;
 
   constructor(scope: Construct, id: string, props: UrlSigningKeyPairProps) {
     super(scope, id);

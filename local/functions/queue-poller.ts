@@ -30,12 +30,14 @@ export interface QueueEventSource {
  *
  * `stop()` ends polling and abandons the invocations under way (their sandboxes stop, as when the
  * machine goes away); their messages are given back to the queue at once, so that the next start
- * takes them up without waiting for their visibility timeout.
+ * takes them up without waiting for their visibility timeout. Giving back is local mode's own act,
+ * no call the deployed event source makes: it goes through `operator`, not the function's role.
  */
 export function pollQueue(
   sqs: SQSClient,
   source: QueueEventSource,
   invoke: (event: SQSEvent, signal: AbortSignal) => Promise<SQSBatchResponse | void>,
+  operator: SQSClient = sqs,
 ): RunningService {
   const { queueUrl } = source;
   const abandon = new AbortController();
@@ -58,9 +60,11 @@ export function pollQueue(
         await sqs.send(new DeleteMessageCommand(handle));
       } else if (abandon.signal.aborted) {
         // Not the message's fault: it goes back for the next start.
-        await sqs.send(new ChangeMessageVisibilityCommand({ ...handle, VisibilityTimeout: 0 })).catch(() => {
-          // Its visibility timeout ran out meanwhile: it is back already.
-        });
+        await operator
+          .send(new ChangeMessageVisibilityCommand({ ...handle, VisibilityTimeout: 0 }))
+          .catch(() => {
+            // Its visibility timeout ran out meanwhile: it is back already.
+          });
       }
     }
   };

@@ -1,10 +1,13 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { ContainerEngine } from './container-engine';
+import { decideImagePull } from '../iam/image-pull';
+import type { LocalCredentials } from '../iam/local-credentials';
+import type { LocalIam } from '../iam/local-iam';
 import { runJobLocally } from './run-job-locally';
 import { LogLine } from '../../containers/jobs/runner/supervise';
 import type { BatchJobDetail } from '../../lambda/contracts/batch-job-state-change';
 import { RESULT_SIGNING } from '../../lambda/contracts/job-runner';
-import { AlgorithmJobRunner, LocalBatchJob } from '../services/batch';
+import { AlgorithmJobRunner, LocalBatchJob, LocalJobDefinition } from '../services/batch';
 import { afterFailedAttempt, HOST_LOST_REASON } from '../services/batch-retry';
 
 export interface LocalJobExecutor extends AlgorithmJobRunner {
@@ -21,10 +24,15 @@ export interface LocalJobExecutor extends AlgorithmJobRunner {
  * engine, and sends each state change, as Batch would, to `onEvent` (the state handler). When the
  * host is lost (local mode stops), the job under way ends its attempt as a terminated instance's
  * does: its container is stopped and removed, its runner reaches nothing more, and the job goes
- * back to RUNNABLE or fails as its retry strategy says.
+ * back to RUNNABLE or fails as its retry strategy says. As on Batch, the job definition's execution role must be able to pull the job's image (the job fails
+ * with CannotPullContainerError otherwise), and the runner acts with the definition's job role.
  */
 export function localJobExecutor(options: {
-  readonly s3: S3Client;
+  /** An S3 client acting with `credentials`. */
+  readonly s3: (credentials: LocalCredentials) => S3Client;
+  readonly iam: LocalIam;
+  /** The registered job definition that a job names. */
+  readonly jobDefinition: (name: string) => LocalJobDefinition | undefined;
   readonly bucket: string;
   readonly engine: ContainerEngine;
   readonly graceSeconds: number;
@@ -36,13 +44,14 @@ export function localJobExecutor(options: {
   let chain = Promise.resolve();
   let hostLost = false;
   // Once the host is lost, the runner's calls reach nothing, as a terminated instance's do.
-  const s3 = new Proxy(options.s3, {
-    get: (target, property, receiver) =>
-      property === 'send'
-        ? (...args: Parameters<S3Client['send']>) =>
-            hostLost ? Promise.reject(new Error('the host was lost')) : target.send(...args)
-        : Reflect.get(target, property, receiver),
-  });
+  const untilHostLost = (client: S3Client) =>
+    new Proxy(client, {
+      get: (target, property, receiver) =>
+        property === 'send'
+          ? (...args: Parameters<S3Client['send']>) =>
+              hostLost ? Promise.reject(new Error('the host was lost')) : target.send(...args)
+          : Reflect.get(target, property, receiver),
+    });
 
   const emit = async (job: LocalBatchJob, change: Partial<BatchJobDetail>) => {
     job.status = change.status ?? job.status;
@@ -68,6 +77,23 @@ export function localJobExecutor(options: {
     }
     const manifest = job.parameters.inputManifest?.match(/^s3:\/\/[^/]+\/(.+)$/)?.[1];
     await emit(job, { status: 'STARTING' });
+    const container = options.jobDefinition(job.jobDefinition)?.input.containerProperties as
+      { image: string; jobRoleArn: string; executionRoleArn: string } | undefined;
+    if (!container) {
+      await emit(job, {
+        status: 'FAILED',
+        statusReason: `job definition ${job.jobDefinition} is not active`,
+      });
+      return;
+    }
+    const region = options.iam.access.names.region;
+    const pull = await decideImagePull(options.iam, container.executionRoleArn, container.image, region);
+    if (!pull.allowed) {
+      const reason = `CannotPullContainerError: AccessDeniedException: ${pull.message}`;
+      await emit(job, { status: 'FAILED', statusReason: reason, container: { reason } });
+      return;
+    }
+    const s3 = untilHostLost(options.s3(options.iam.credentials.forRole(container.jobRoleArn, job.jobId)));
     const startedAt = Date.now();
     await emit(job, { status: 'RUNNING', startedAt });
     const lines: LogLine[] = [];
@@ -112,6 +138,7 @@ export function localJobExecutor(options: {
       });
     } finally {
       stops.delete(job.jobId);
+      s3.destroy();
     }
   };
 

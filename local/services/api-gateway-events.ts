@@ -3,7 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { ApiOperation } from '../../lambda/contracts/handler-deployment';
 import { claimsForAuthorization } from '../dev-users';
 import { FunctionError } from '../functions/local-function';
-import { apiError, FrontDoorRequest, FrontDoorResponse, FrontDoorRoute } from './api-gateway';
+import { FrontDoorRequest, FrontDoorResponse, FrontDoorRoute } from './api-gateway';
+import { gatewayErrors } from './gateway-responses';
+import { methodRequestCheck } from './method-request';
+
+type Claims = Readonly<Record<string, string>>;
 
 /** Invokes an operation's function with an API Gateway proxy event. */
 export type InvokeOperation = (
@@ -12,8 +16,11 @@ export type InvokeOperation = (
 ) => Promise<APIGatewayProxyResult>;
 
 /**
- * A front door route for every operation, each invoking its function with the event API Gateway
- * would build, claims from a development token included. `overrides` answer in place of a function.
+ * A front door route for every operation, in the order API Gateway takes a request: the Cognito
+ * authorizer (a development token stands for an ID token), then the request validator (required
+ * parameters, the body against the model of its content type), then the proxy integration, which
+ * invokes the operation's function with the event API Gateway would build. `overrides` answer in
+ * place of a function.
  */
 export function apiRoutes(
   operations: readonly ApiOperation[],
@@ -21,56 +28,52 @@ export function apiRoutes(
   overrides: Readonly<Record<string, FrontDoorRoute['handle']>> = {},
 ): FrontDoorRoute[] {
   return operations.map((operation) => {
-    const handle =
+    const checkRequest = methodRequestCheck(operation);
+    const integration: (request: FrontDoorRequest, claims?: Claims) => Promise<FrontDoorResponse> =
       overrides[operation.operationId] ??
-      (async (request: FrontDoorRequest): Promise<FrontDoorResponse> => {
-        const claims = claimsForAuthorization(request.headers.authorization);
-        if (!operation.public && !claims) {
-          return { status: 401, body: apiError('Unauthorized', 'a valid Bearer token is required') };
-        }
+      (async (request, claims) => {
+        let result: APIGatewayProxyResult;
         try {
-          const result = await invoke(operation, proxyEvent(operation.path, request, claims));
-          return {
-            status: result.statusCode,
-            body: result.body,
-            headers: result.headers as Record<string, string>,
-          };
+          result = await invoke(operation, proxyEvent(request, claims));
         } catch (err) {
-          // API Gateway's answer when the function fails or times out instead of answering.
-          if (err instanceof FunctionError) {
-            console.error(`${operation.operationId} failed: ${err.name}: ${err.message}`);
-            return { status: 502, body: { message: 'Internal server error' } };
-          }
-          throw err;
+          // A function that fails or times out instead of answering.
+          if (!(err instanceof FunctionError)) throw err;
+          console.error(`${operation.operationId} failed: ${err.name}: ${err.message}`);
+          throw gatewayErrors.functionFailed();
         }
+        return proxyResponse(operation, result);
       });
+    const handle = async (request: FrontDoorRequest): Promise<FrontDoorResponse> => {
+      const claims = operation.public
+        ? undefined
+        : claimsForAuthorization(headerOf(request, 'authorization'));
+      if (!operation.public && !claims) throw gatewayErrors.unauthorized();
+      checkRequest(request);
+      return integration(request, claims);
+    };
     return { method: operation.method, path: operation.path, handle };
   });
 }
 
-function proxyEvent(
-  resource: string,
-  request: FrontDoorRequest,
-  claims: Readonly<Record<string, string>> | undefined,
-): APIGatewayProxyEvent {
-  const text = request.body.length > 0 ? decodeUtf8(request.body) : undefined;
-  // API Gateway hands over bodies that are not text as base64, flagged.
-  const body = request.body.length === 0 ? null : (text ?? request.body.toString('base64'));
+function proxyEvent(request: FrontDoorRequest, claims: Claims | undefined): APIGatewayProxyEvent {
+  const some = <T extends object>(values: T) => (Object.keys(values).length > 0 ? values : null);
+  // The API declares no binary media types: API Gateway hands every body over as UTF-8 text.
+  const body = request.body.length > 0 ? request.body.toString('utf8') : null;
   return {
-    resource,
-    path: request.rawPath,
+    resource: request.resource,
+    path: request.path,
     httpMethod: request.method,
     headers: request.headers,
-    multiValueHeaders: {},
-    queryStringParameters: Object.keys(request.query).length > 0 ? request.query : null,
-    multiValueQueryStringParameters: null,
-    pathParameters: Object.keys(request.pathParameters).length > 0 ? request.pathParameters : null,
+    multiValueHeaders: request.multiValueHeaders as Record<string, string[]>,
+    queryStringParameters: some(request.query),
+    multiValueQueryStringParameters: some(request.multiValueQuery as Record<string, string[]>),
+    pathParameters: some(request.pathParameters),
     stageVariables: null,
     body,
-    isBase64Encoded: body !== null && text === undefined,
+    isBase64Encoded: false,
     requestContext: {
       requestId: randomUUID(),
-      resourcePath: resource,
+      resourcePath: request.resource,
       httpMethod: request.method,
       path: `/local${request.rawPath}`,
       stage: 'local',
@@ -80,10 +83,28 @@ function proxyEvent(
   };
 }
 
-function decodeUtf8(bytes: Buffer): string | undefined {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return undefined;
+/** The function's result as API Gateway answers it; one that is not a proxy result is a 502. */
+function proxyResponse(operation: ApiOperation, result: APIGatewayProxyResult): FrontDoorResponse {
+  if (
+    typeof result !== 'object' ||
+    result === null ||
+    !Number.isInteger(result.statusCode) ||
+    (result.body !== undefined && typeof result.body !== 'string')
+  ) {
+    console.error(`${operation.operationId} answered a malformed Lambda proxy response`);
+    throw gatewayErrors.functionFailed();
   }
+  const headers: Record<string, string> = {};
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {}))
+    headers[name] = values.join(',');
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  return {
+    status: result.statusCode,
+    body: result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? ''),
+    headers,
+  };
+}
+
+function headerOf(request: FrontDoorRequest, name: string): string | undefined {
+  return Object.entries(request.headers).find(([key]) => key.toLowerCase() === name)?.[1];
 }

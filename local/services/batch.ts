@@ -5,6 +5,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { BatchJobDetail, BatchJobStateChange } from '../../lambda/contracts/batch-job-state-change';
 import { close, listen } from '../port-check';
+import { guardServer, RequestGuard } from './request-guard';
 import { RunningService } from './running-service';
 
 /**
@@ -58,6 +59,8 @@ export interface BatchStandInOptions {
    * @default - jobs live in memory only
    */
   readonly stateFile?: string;
+  /** Checks each request before Batch acts on it (local IAM). */
+  readonly guard?: RequestGuard;
 }
 
 /** What runs the algorithm jobs submitted locally. */
@@ -82,6 +85,8 @@ export interface LocalJobDefinition {
 export interface BatchStandIn extends RunningService {
   readonly jobs: readonly LocalBatchJob[];
   readonly jobDefinitions: readonly LocalJobDefinition[];
+  /** The active job definition that a name (its latest revision), name:revision or ARN names. */
+  jobDefinition(name: string): (LocalJobDefinition & { readonly revision: number }) | undefined;
   /** Resolves when every job that has started running has ended and its events are handled. */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -237,6 +242,7 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
       }
     });
   });
+  guardServer(server, options.guard);
   await listen(server, options.host, options.port);
   // What an earlier run left queued runs now, in the order it was submitted.
   for (const job of jobs) {
@@ -251,6 +257,16 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
     env: { AWS_ENDPOINT_URL_BATCH: `http://${options.host}:${options.port}` },
     jobs,
     jobDefinitions: definitions,
+    jobDefinition: (name) => {
+      const revisionOf = (d: LocalJobDefinition) => Number(d.jobDefinitionArn.split(':').pop());
+      const wanted = name.startsWith('arn:') ? name.slice(name.indexOf('job-definition/') + 15) : name;
+      const [definitionName, revision] = wanted.split(':');
+      const found = definitions
+        .filter((d) => d.input.jobDefinitionName === definitionName && d.status === 'ACTIVE')
+        .filter((d) => revision === undefined || revisionOf(d) === Number(revision))
+        .sort((a, b) => revisionOf(b) - revisionOf(a))[0];
+      return found && { ...found, revision: revisionOf(found) };
+    },
     settled,
     stop: async () => {
       await close(server);

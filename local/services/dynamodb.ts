@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TABLES, TableName } from '../../lambda/contracts/tables';
 import { close, listen } from '../port-check';
+import { guardServer, RequestGuard } from './request-guard';
 import { RunningService } from './running-service';
 
 export interface EmbeddedDynamoDbOptions {
@@ -22,6 +23,8 @@ export interface EmbeddedDynamoDbOptions {
     readonly region: string;
     readonly credentials: { accessKeyId: string; secretAccessKey: string };
   };
+  /** Checks each request before dynalite answers it (local IAM). */
+  readonly guard?: RequestGuard;
 }
 
 /**
@@ -33,6 +36,7 @@ export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions): P
   fs.mkdirSync(dbPath, { recursive: true });
   // Tables become ACTIVE at once instead of after dynalite's simulated delay.
   const server = dynalite({ path: dbPath, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  guardServer(server, options.guard);
   await listen(server, options.host, options.port);
   const endpoint = `http://${options.host}:${options.port}`;
   // dynalite's close() also closes its LevelDB, releasing the folder's lock.

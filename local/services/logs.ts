@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import { close, listen } from '../port-check';
+import { guardServer, RequestGuard } from './request-guard';
 import { RunningService } from './running-service';
 
 /** A line as the job runner writes it to its log stream. */
@@ -18,6 +19,8 @@ export async function startLogsStandIn(options: {
   port: number;
   /** The events of a stream of the job log group, oldest first, or undefined when there is none. */
   events: (logGroupName: string, logStreamName: string) => readonly LocalLogEvent[] | undefined;
+  /** Checks each request before it is answered (local IAM). */
+  guard?: RequestGuard;
 }): Promise<RunningService> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -53,6 +56,7 @@ export async function startLogsStandIn(options: {
       });
     });
   });
+  guardServer(server, options.guard);
   await listen(server, options.host, options.port);
   return {
     env: { AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: `http://${options.host}:${options.port}` },

@@ -11,7 +11,9 @@ export type PresignVerdict =
 
 export function checkPresignedRequest(
   req: IncomingMessage,
-  credentials: { accessKeyId: string; secretAccessKey: string },
+  /** The one key accepted, or the secret of each key accepted. */
+  credentials:
+    { accessKeyId: string; secretAccessKey: string } | ((accessKeyId: string) => string | undefined),
   now = Date.now(),
 ): PresignVerdict | undefined {
   const [rawPath, rawQuery = ''] = (req.url ?? '/').split('?', 2);
@@ -43,7 +45,13 @@ export function checkPresignedRequest(
       message: 'The presigned URL is malformed.',
     };
   }
-  if (accessKeyId !== credentials.accessKeyId) {
+  const secretAccessKey =
+    typeof credentials === 'function'
+      ? credentials(accessKeyId)
+      : accessKeyId === credentials.accessKeyId
+        ? credentials.secretAccessKey
+        : undefined;
+  if (secretAccessKey === undefined) {
     return {
       ok: false,
       code: 'InvalidAccessKeyId',
@@ -87,7 +95,7 @@ export function checkPresignedRequest(
   ].join('\n');
   const scope = `${date}/${region}/${service}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
-  let key: Buffer = hmac(`AWS4${credentials.secretAccessKey}`, date);
+  let key: Buffer = hmac(`AWS4${secretAccessKey}`, date);
   for (const part of [region, service, 'aws4_request']) key = hmac(key, part);
   const expected = createHmac('sha256', key).update(stringToSign).digest('hex');
   if (expected !== signature) {

@@ -1,7 +1,9 @@
 import * as http from 'node:http';
 import * as path from 'node:path';
 import S3rver from 's3rver';
+import { DUMMY_ACCOUNT } from 's3rver/lib/models/account';
 import { close, listen } from '../port-check';
+import { RequestGuard } from './request-guard';
 import { RunningService } from './running-service';
 import { checkPresignedRequest } from './s3-presigned-url-check';
 import { handleMultipart } from './s3rver-multipart';
@@ -16,6 +18,20 @@ export interface EmbeddedS3Options {
   readonly bucketName: string;
   /** Origins allowed to upload from a browser, as on the deployed bucket. */
   readonly webOrigins: string[];
+  /**
+   * Checks each signed request before S3 acts on it (local IAM), and the secret of each access key
+   * that local mode issued, with which presigned URLs are verified.
+   * @default - only S3RVER's own key, and no check
+   */
+  readonly access?: {
+    readonly guard: RequestGuard;
+    readonly secretOf: (accessKeyId: string) => string | undefined;
+  };
+}
+
+/** Lets s3rver, which knows only its own key, take requests signed with `credentials` (local IAM checks them). */
+export function acceptAccessKey(credentials: { accessKeyId: string; secretAccessKey: string }): void {
+  DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
 }
 
 /** CORS of the deployed imaging bucket, so browser uploads behave the same in local mode. */
@@ -33,6 +49,10 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Runni
   });
   await s3rver.configureBuckets();
   const serveS3 = s3rver.callback();
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (!handleMultipart(s3rver.store, req, res)) serveS3(req, res);
+  };
+  const authorized = options.access ? options.access.guard(serve) : serve;
   const server = http.createServer((req, res) => {
     // s3rver maps keys onto folders under the data folder: a dot segment would leave its bucket.
     if (hasDotSegment(req.url ?? '/')) {
@@ -43,7 +63,7 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Runni
       );
       return;
     }
-    const presigned = checkPresignedRequest(req, S3RVER_CREDENTIALS);
+    const presigned = checkPresignedRequest(req, options.access?.secretOf ?? S3RVER_CREDENTIALS);
     if (presigned && !presigned.ok) {
       req.resume();
       res.writeHead(403, { 'content-type': 'application/xml' });
@@ -52,7 +72,7 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Runni
       );
       return;
     }
-    if (!handleMultipart(s3rver.store, req, res)) serveS3(req, res);
+    authorized(req, res);
   });
   await listen(server, options.host, options.port);
   return {

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { close, listen } from '../port-check';
+import { guardServer, RequestGuard } from './request-guard';
 import { RunningService } from './running-service';
 
 /**
@@ -47,6 +48,8 @@ export async function startSecretsManagerStandIn(options: {
   host: string;
   port: number;
   region?: string;
+  /** Checks each request before the secret is touched (local IAM). */
+  guard?: RequestGuard;
 }): Promise<SecretsManagerStandIn> {
   const region = options.region ?? 'eu-central-1';
   const byArn = new Map<string, StoredSecret>();
@@ -158,6 +161,7 @@ export async function startSecretsManagerStandIn(options: {
       res.end(JSON.stringify(body));
     });
   });
+  guardServer(server, options.guard);
   await listen(server, options.host, options.port);
 
   return {

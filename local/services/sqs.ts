@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { close, listen } from '../port-check';
 import { Delivery, USUAL_DELIVERY } from './delivery';
+import { guardServer, RequestGuard } from './request-guard';
 import { RunningService } from './running-service';
 import { seededRandom } from './seeded-random';
 
@@ -72,6 +73,8 @@ export interface SqsStandInOptions {
    * @default - messages live in memory only
    */
   readonly stateFile?: string;
+  /** Checks each request before the queue acts on it (local IAM). */
+  readonly guard?: RequestGuard;
 }
 
 class QueueError extends Error {
@@ -300,6 +303,7 @@ export async function startSqsStandIn(options: SqsStandInOptions): Promise<SqsSt
       })();
     });
   });
+  guardServer(server, options.guard);
   await listen(server, options.host, options.port);
 
   return {

@@ -1,5 +1,5 @@
 import { LocalPlatform } from '../../local/local-platform';
-import { apiClient } from '../helpers/api-client';
+import { apiClient, INVALID_BODY, UNCHECKED_BODY } from '../helpers/api-client';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
 let platform: LocalPlatform;
@@ -32,10 +32,12 @@ async function register(
   token: string,
   overrides: Record<string, unknown> = {},
   n = Math.floor(Math.random() * 1e9),
+  options: { contentType?: string } = {},
 ) {
   return call('POST', '/v1/algorithms', {
     token,
     body: { title: 'Lung segmenter', interfaces: [segmentation], image: image(n), ...overrides },
+    ...options,
   });
 }
 
@@ -212,16 +214,6 @@ describe('algorithms refused', () => {
       },
       'body.interfaces[0].inputs[1].slug "a" appears twice in this interface',
     ],
-    [
-      'a path escape',
-      { inputs: [socket('json', '../a.json')], outputs: [socket('json', 'r.json', 'r')] },
-      'body.interfaces[0].inputs[0].relativePath has characters or a form that is not allowed',
-    ],
-    [
-      'an absolute path',
-      { inputs: [socket('json', '/etc/a.json')], outputs: [socket('json', 'r.json', 'r')] },
-      'body.interfaces[0].inputs[0].relativePath has characters or a form that is not allowed',
-    ],
   ])('an interface with %s is refused by its field', async (_, algorithmInterface, message) => {
     const response = await register(alice, { interfaces: [algorithmInterface] });
     expect(response).toEqual({ status: 400, body: { error: { code: 'BadRequest', message } } });
@@ -235,6 +227,16 @@ describe('algorithms refused', () => {
   });
 
   test.each([
+    [
+      'an interface with a path escape',
+      { interfaces: [{ inputs: [socket('json', '../a.json')], outputs: [socket('json', 'r.json', 'r')] }] },
+      'body.interfaces[0].inputs[0].relativePath has characters or a form that is not allowed',
+    ],
+    [
+      'an interface with an absolute path',
+      { interfaces: [{ inputs: [socket('json', '/etc/a.json')], outputs: [socket('json', 'r.json', 'r')] }] },
+      'body.interfaces[0].inputs[0].relativePath has characters or a form that is not allowed',
+    ],
     ['a time limit below 300 s', { timeLimitSeconds: 60 }, 'body.timeLimitSeconds must be >= 300'],
     ['a time limit above a day', { timeLimitSeconds: 86401 }, 'body.timeLimitSeconds must be <= 86400'],
     ['memory above 32 GB', { memoryGb: 64 }, 'body.memoryGb must be <= 32'],
@@ -254,18 +256,24 @@ describe('algorithms refused', () => {
       { title: 't'.repeat(1000) },
       'body.title must NOT have more than 200 characters',
     ],
-  ])('%s is refused', async (_, overrides, message) => {
-    const response = await register(alice, overrides);
+  ])('%s is refused by API Gateway, and by the handler naming the field', async (_, overrides, message) => {
+    expect(await register(alice, overrides)).toEqual(INVALID_BODY);
+    const response = await register(alice, overrides, undefined, UNCHECKED_BODY);
     expect(response).toEqual({ status: 400, body: { error: { code: 'BadRequest', message } } });
   });
 
   test('an empty editors list is refused: an algorithm always has an editor', async () => {
     const { body: algorithm } = await register(alice);
-    const response = await call('PUT', '/v1/algorithms/{algorithmId}/users', {
-      token: alice,
-      params: { algorithmId: algorithm.id },
-      body: { editors: [], users: [] },
-    });
-    expect(response.body.error.message).toBe('body.editors must NOT have fewer than 1 items');
+    const setUsers = (options = {}) =>
+      call('PUT', '/v1/algorithms/{algorithmId}/users', {
+        token: alice,
+        params: { algorithmId: algorithm.id },
+        body: { editors: [], users: [] },
+        ...options,
+      });
+    expect(await setUsers()).toEqual(INVALID_BODY);
+    expect((await setUsers(UNCHECKED_BODY)).body.error.message).toBe(
+      'body.editors must NOT have fewer than 1 items',
+    );
   });
 });

@@ -21,8 +21,8 @@ const objects: Record<string, string> = {
 
 beforeAll(async () => {
   platform = await startTestPlatform();
-  // The environment of a handler that signs URLs, as local mode gives it to that function.
-  Object.assign(process.env, platform.environment, platform.functions.environments.get('images/get-image'));
+  // The test puts the objects as the operator; then it signs as the handler that signs URLs,
+  // with the environment (and credentials) local mode gives that function.
   const s3 = new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
   for (const [key, body] of Object.entries(objects)) {
     await s3.send(
@@ -35,6 +35,7 @@ beforeAll(async () => {
     );
   }
   s3.destroy();
+  Object.assign(process.env, platform.environment, platform.functions.environments.get('images/get-image'));
   signer = imageUrlSigner();
 });
 

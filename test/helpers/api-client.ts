@@ -29,6 +29,12 @@ export function apiClient(baseUrl: string) {
       query?: Record<string, string>;
       body?: unknown;
       rawBody?: string | Buffer;
+      /**
+       * The body's type. Another than JSON (`text/plain`) has no model: API Gateway hands such a
+       * body to the handler unchecked, so the handler's own checks answer.
+       * @default 'application/json'
+       */
+      contentType?: string;
     } = {},
   ): Promise<ApiCallResult> {
     const path = pathTemplate.replace(
@@ -39,7 +45,7 @@ export function apiClient(baseUrl: string) {
     const response = await fetch(`${baseUrl}${path}${search}`, {
       method,
       headers: {
-        'content-type': 'application/json',
+        'content-type': options.contentType ?? 'application/json',
         ...(options.token && { authorization: `Bearer ${options.token}` }),
       },
       body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
@@ -50,6 +56,15 @@ export function apiClient(baseUrl: string) {
     return { status: response.status, body };
   };
 }
+
+/** API Gateway's answer to a body that does not match its operation's model. */
+export const INVALID_BODY = {
+  status: 400,
+  body: { error: { code: 'BadRequest', message: 'Invalid request body' } },
+} as const;
+
+/** For a body that API Gateway does not check, so that the handler's own check answers. */
+export const UNCHECKED_BODY = { contentType: 'text/plain' } as const;
 
 /**
  * Checks an answer against the OpenAPI document: the status must be one that the operation at

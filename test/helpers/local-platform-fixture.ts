@@ -17,7 +17,7 @@ export async function startTestPlatform(
   limits: Partial<PlatformConfig['limits']> = {},
   options: Pick<
     LocalPlatformOptions,
-    'jobs' | 'jobGraceSeconds' | 'delivery' | 'conversionVisibilityTimeoutSeconds'
+    'jobs' | 'jobGraceSeconds' | 'templates' | 'delivery' | 'conversionVisibilityTimeoutSeconds'
   > & {
     conversion?: Partial<PlatformConfig['conversion']>;
     dataDir?: string;
@@ -36,6 +36,7 @@ export async function startTestPlatform(
     jobGraceSeconds: options.jobGraceSeconds,
     delivery: { seed: 1, ...EXACT_DELIVERY, ...options.delivery },
     conversionVisibilityTimeoutSeconds: options.conversionVisibilityTimeoutSeconds,
+    templates: options.templates,
     config,
     ports: await freeLocalPorts(),
   });

@@ -215,11 +215,17 @@ describe('one writer per image', () => {
       converterJobId: 'job-named',
       statusDetail: CONTAINER_QUEUED_DETAIL,
     });
-    // The container's own environment, as its job definition gives it, in this process.
+    // The container's own environment and job role, as its job definition gives them, in this process.
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'converter-scratch-'));
+    const role = platform.iam.credentials.forRole(
+      platform.iam.access.converter.jobRoleArn,
+      'image-converter',
+    );
     const containerEnvironment = {
       ...platform.environment,
       ...environmentVariables(containerDeployment, { ...platform.settings, conversionWorkDir: scratch }),
+      AWS_ACCESS_KEY_ID: role.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: role.secretAccessKey,
     };
     const saved = { ...process.env };
     Object.assign(process.env, containerEnvironment);

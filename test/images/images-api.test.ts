@@ -2,7 +2,7 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { LocalPlatform } from '../../local/local-platform';
-import { apiClient } from '../helpers/api-client';
+import { apiClient, INVALID_BODY, UNCHECKED_BODY } from '../helpers/api-client';
 import { completedUpload as uploadThroughApi, settledImage } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
@@ -186,9 +186,13 @@ describe('images refused', () => {
       { uploads: ['00000000-0000-4000-8000-000000000000'], name: 'a\u0007' },
       /body\.name has characters/,
     ],
-  ])('a request with %s is a 400 naming it', async (_, body, message) => {
-    const response = await call('POST', '/v1/images', { token: alice, body });
-    expect(response.status).toBe(400);
-    expect(response.body.error.message).toMatch(message);
-  });
+  ])(
+    'a request with %s is refused by API Gateway, and by the handler naming it',
+    async (_, body, message) => {
+      expect(await call('POST', '/v1/images', { token: alice, body })).toEqual(INVALID_BODY);
+      const response = await call('POST', '/v1/images', { token: alice, body, ...UNCHECKED_BODY });
+      expect(response.status).toBe(400);
+      expect(response.body.error.message).toMatch(message);
+    },
+  );
 });

@@ -2,7 +2,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { NETWORK_DENIED_GID } from '../../containers/jobs/runner/algorithm-identity';
 import { ContainerEngine, findContainerEngine } from '../../local/jobs/container-engine';
-import { S3RVER_CREDENTIALS } from '../../local/services/s3';
 import { NO_CONTAINER_ENGINE } from '../../local/local-options';
 import { LocalPlatform } from '../../local/local-platform';
 import { buildNodeImage } from '../../local/jobs/node-image-builder';
@@ -82,6 +81,11 @@ async function runInLayeredImage(behaviour: Record<string, unknown>) {
     },
   });
   const submitted = platform.batch.jobs.find((j) => j.jobName === job.body.id)!;
+  // What ECS gives the job's container: the job role's credentials, for this job's task.
+  const credentials = platform.iam.credentials.forRole(
+    platform.iam.access.algorithmJobs.jobRoleArn,
+    submitted.jobId,
+  );
   const bucket = platform.settings.imagingBucket;
   const container = spawn(
     engine.command,
@@ -96,8 +100,8 @@ async function runInLayeredImage(behaviour: Record<string, unknown>) {
       ...['--tmpfs', '/input', '--tmpfs', '/output', '--tmpfs', '/tmp'],
       ...['-e', `AWS_ENDPOINT_URL_S3=${platform.urls.s3}`, '-e', 'AWS_REGION=eu-central-1'],
       ...['-e', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true'],
-      ...['-e', `AWS_ACCESS_KEY_ID=${S3RVER_CREDENTIALS.accessKeyId}`],
-      ...['-e', `AWS_SECRET_ACCESS_KEY=${S3RVER_CREDENTIALS.secretAccessKey}`],
+      ...['-e', `AWS_ACCESS_KEY_ID=${credentials.accessKeyId}`],
+      ...['-e', `AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey}`],
       ...['-e', `RESULT_SIGNING_KEY=${submitted.environment.RESULT_SIGNING_KEY}`, '-e', 'GRACE_SECONDS=1'],
       runnable,
       '--manifest',

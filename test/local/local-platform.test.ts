@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { LocalCredentialStore } from '../../local/iam/local-credentials';
 import { LocalService, PORT_VARIABLES } from '../../local/local-options';
 import { freeLocalPorts } from '../helpers/free-ports';
 
@@ -95,7 +96,8 @@ describe('npm start', () => {
   const clients = () => {
     const common = {
       region: 'eu-central-1',
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      // The operator's keys, which `npm start` prints.
+      credentials: new LocalCredentialStore().operator,
     };
     return {
       s3: new S3Client({ ...common, endpoint: `http://127.0.0.1:${ports.s3}`, forcePathStyle: true }),

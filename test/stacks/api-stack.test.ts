@@ -321,15 +321,32 @@ describe('api stack', () => {
     }
   });
 
-  test('path parameters are required', () => {
+  test('path parameters are required; the query string and header parameters an operation declares are declared', () => {
     for (const { path, operation } of operations) {
       const names = [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => name);
-      const expected = Object.fromEntries(names.map((name) => [`method.request.path.${name}`, true]));
+      const expected = {
+        ...Object.fromEntries(names.map((name) => [`method.request.path.${name}`, true])),
+        ...Object.fromEntries(
+          (operation.parameters ?? []).map((p) => [
+            `method.request.${p.in === 'query' ? 'querystring' : 'header'}.${p.name}`,
+            p.required ?? false,
+          ]),
+        ),
+      };
       expect([operation.operationId, methodOf(operation.operationId).RequestParameters ?? {}]).toEqual([
         operation.operationId,
         expected,
       ]);
     }
+    expect(methodOf('listJobs').RequestParameters).toEqual({
+      'method.request.querystring.algorithm': false,
+      'method.request.querystring.status': false,
+      'method.request.querystring.limit': false,
+      'method.request.querystring.nextToken': false,
+    });
+    expect(methodOf('submitJob').RequestParameters).toEqual({
+      'method.request.header.Idempotency-Key': false,
+    });
   });
 
   test('each operation runs its own handler, from the folder its deployment names, through a proxy integration', () => {
@@ -593,6 +610,10 @@ describe('api stack', () => {
       const [response] = preflight.Properties.Integration.IntegrationResponses;
       expect(response.ResponseParameters['method.response.header.Access-Control-Allow-Origin']).toBe(
         "'http://localhost:4000'",
+      );
+      // The headers operations declare, Idempotency-Key of POST /v1/jobs among them.
+      expect(response.ResponseParameters['method.response.header.Access-Control-Allow-Headers']).toBe(
+        "'Authorization,Content-Type,Idempotency-Key'",
       );
       expect(response.ResponseTemplates['application/json']).toContain(
         '#if($origin == "http://127.0.0.1:4000")',

@@ -2,9 +2,10 @@ import { ScanCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
+import { API_OPERATIONS } from '../../lambda/deployments';
 import { LocalPlatform } from '../../local/local-platform';
 import { checkPresignedRequest } from '../../local/services/s3-presigned-url-check';
-import { apiClient } from '../helpers/api-client';
+import { apiClient, INVALID_BODY, UNCHECKED_BODY } from '../helpers/api-client';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
 const MiB = 1024 ** 2;
@@ -170,7 +171,9 @@ describe('part URLs', () => {
       url: `${url.pathname}${url.search}`,
       headers: { host: url.host, 'content-length': '100' },
     };
-    const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+    // Signed with the keys of the function that signs part URLs.
+    const credentials = (accessKeyId: string) => platform.iam.credentials.secretOf(accessKeyId);
+    expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^LOCAL\.local-Api-RestApiSignUploadPartsRole/);
     expect(checkPresignedRequest(request as never, credentials, checkAt + 3599_000)).toEqual({ ok: true });
     expect(checkPresignedRequest(request as never, credentials, checkAt + 3601_000)).toMatchObject({
       ok: false,
@@ -298,31 +301,57 @@ describe('bad input', () => {
       { body: { filename: 'a'.repeat(300), size: 10 } },
       /body\.filename must NOT have more than 255/,
     ],
-    ['non-UTF-8 bytes', { rawBody: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]) }, /not valid UTF-8/],
+    // API Gateway hands bodies on as UTF-8 text: bytes that are not UTF-8 arrive replaced.
+    ['non-UTF-8 bytes', { rawBody: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]) }, /not valid JSON/],
   ];
 
   test.each(createCases)(
-    'creating an upload with %s is a 400 naming the problem, and writes nothing',
+    'creating an upload with %s is refused by API Gateway, and writes nothing',
+    async (_, request) => {
+      const before = await uploadRecordCount();
+      expect(await call('POST', '/v1/uploads', { token: bob, ...request })).toEqual(INVALID_BODY);
+      expect(await uploadRecordCount()).toBe(before);
+    },
+  );
+
+  test.each(createCases)(
+    'creating an upload with %s as a body API Gateway does not check is a 400 from the handler naming the problem, and writes nothing',
     async (_, request, message) => {
       const before = await uploadRecordCount();
-      const response = await call('POST', '/v1/uploads', { token: bob, ...request });
+      const response = await call('POST', '/v1/uploads', { token: bob, ...request, ...UNCHECKED_BODY });
       expect(response.status).toBe(400);
       expect(response.body.error.message).toMatch(message);
       expect(await uploadRecordCount()).toBe(before);
     },
   );
 
-  test('an oversized body is a 413 and writes nothing', async () => {
+  test('bytes that are not UTF-8, base64-encoded as a binary type would bring them, are a 400 from the handler', async () => {
+    const operation = API_OPERATIONS.find((o) => o.operationId === 'createUpload')!;
+    const result = await platform.functions.invokeOperation(operation, {
+      resource: operation.path,
+      path: operation.path,
+      httpMethod: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]).toString('base64'),
+      isBase64Encoded: true,
+      requestContext: { requestId: 'direct', authorizer: { claims: platform.devUsers[1].claims } },
+    });
+    expect(result.statusCode).toBe(400);
+    expect(JSON.parse(result.body).error.message).toBe('the body is not valid UTF-8');
+  });
+
+  test('a valid body over the 1 MiB that a route reads is a 413 from the handler, and writes nothing', async () => {
     const before = await uploadRecordCount();
     const response = await call('POST', '/v1/uploads', {
       token: bob,
-      body: { filename: 'a.mha', size: 10, padding: 'x'.repeat(2 * MiB) },
+      rawBody: `{"filename": "a.mha", "size": 10${' '.repeat(2 * MiB)}}`,
     });
     expect(response.status).toBe(413);
+    expect(response.body.error.message).toMatch(/bytes; at most 1048576 are accepted/);
     expect(await uploadRecordCount()).toBe(before);
   });
 
-  test('part numbers 0 and 10001, repeated, or too many are 400s naming the problem', async () => {
+  test('part numbers 0 and 10001, repeated, or too many are refused by API Gateway, and by the handler naming the problem', async () => {
     const created = await call('POST', '/v1/uploads', {
       token: alice,
       body: { filename: 'p.mha', size: 10 },
@@ -333,18 +362,37 @@ describe('bad input', () => {
         params: { uploadId: created.body.id },
         body,
       });
-    expect((await sign({ partNumbers: [0] })).body.error.message).toBe('body.partNumbers[0] must be >= 1');
-    expect((await sign({ partNumbers: [10001] })).body.error.message).toBe(
+    const signUnchecked = (body: unknown) =>
+      call('POST', '/v1/uploads/{uploadId}/parts', {
+        token: alice,
+        params: { uploadId: created.body.id },
+        body,
+        ...UNCHECKED_BODY,
+      });
+    for (const partNumbers of [[0], [10001], [1, 1], []]) {
+      expect([partNumbers, await sign({ partNumbers })]).toEqual([partNumbers, INVALID_BODY]);
+    }
+    expect((await signUnchecked({ partNumbers: [0] })).body.error.message).toBe(
+      'body.partNumbers[0] must be >= 1',
+    );
+    expect((await signUnchecked({ partNumbers: [10001] })).body.error.message).toBe(
       'body.partNumbers[0] must be <= 10000',
     );
-    expect((await sign({ partNumbers: [1, 1] })).body.error.message).toMatch(/must NOT have duplicate items/);
-    expect((await sign({ partNumbers: [] })).body.error.message).toMatch(/must NOT have fewer than 1 items/);
-    const complete = await call('POST', '/v1/uploads/{uploadId}/complete', {
-      token: alice,
-      params: { uploadId: created.body.id },
-      body: { parts: [{ partNumber: 0, etag: 'abc' }] },
-    });
-    expect(complete.body.error.message).toBe('body.parts[0].partNumber must be >= 1');
+    expect((await signUnchecked({ partNumbers: [1, 1] })).body.error.message).toMatch(
+      /must NOT have duplicate items/,
+    );
+    expect((await signUnchecked({ partNumbers: [] })).body.error.message).toMatch(
+      /must NOT have fewer than 1 items/,
+    );
+    const complete = (extra = {}) =>
+      call('POST', '/v1/uploads/{uploadId}/complete', {
+        token: alice,
+        params: { uploadId: created.body.id },
+        body: { parts: [{ partNumber: 0, etag: 'abc' }] },
+        ...extra,
+      });
+    expect(await complete()).toEqual(INVALID_BODY);
+    expect((await complete(UNCHECKED_BODY)).body.error.message).toBe('body.parts[0].partNumber must be >= 1');
   });
 
   test('ids that are not UUIDs, path tricks and percent-encoded slashes are 400s', async () => {

@@ -7,6 +7,15 @@ import { jobsSchemas } from '../schemas';
 export const operation = apiOperation('jobs/submit-job', 'POST /v1/jobs', {
   summary:
     'Run an algorithm on inputs that match one of its interfaces; an Idempotency-Key header makes retries safe',
+  parameters: [
+    {
+      name: 'Idempotency-Key',
+      in: 'header',
+      description:
+        'Makes retries safe for a day: a retry with the same key and body returns the first job (200), with another body it is a 409',
+      schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
+    },
+  ],
   requestSchema: schemaRef(jobsSchemas, 'SubmitJobRequest'),
   responses: { 201: schemaRef(jobsSchemas, 'Job'), 200: schemaRef(jobsSchemas, 'Job') },
   permissions: {
