@@ -24,8 +24,9 @@ export interface LocalJobExecutor extends AlgorithmJobRunner {
  * engine, and sends each state change, as Batch would, to `onEvent` (the state handler). When the
  * host is lost (local mode stops), the job under way ends its attempt as a terminated instance's
  * does: its container is stopped and removed, its runner reaches nothing more, and the job goes
- * back to RUNNABLE or fails as its retry strategy says. As on Batch, the job definition's execution role must be able to pull the job's image (the job fails
- * with CannotPullContainerError otherwise), and the runner acts with the definition's job role.
+ * back to RUNNABLE or fails as its retry strategy says. As on Batch, the job definition's
+ * execution role must be able to pull the job's image (the job fails with CannotPullContainerError
+ * otherwise), and the runner acts with the definition's job role.
  */
 export function localJobExecutor(options: {
   /** An S3 client acting with `credentials`. */
