@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     `  data folder                ${platform.dataDir}`,
     `  algorithm jobs             ${platform.jobs ? `run in ${platform.jobs.engine}` : NO_CONTAINER_ENGINE}`,
     '  IAM                        every call checked against the synthesized policies (docs/local-iam.md)',
+    `  queues and events          at least once, in no guaranteed order (seed ${platform.delivery.seed})`,
     '',
     'Development tokens (send as "Authorization: Bearer <token>"):',
     ...platform.devUsers.map(

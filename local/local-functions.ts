@@ -9,6 +9,7 @@ import {
   JobQueueKind,
 } from '../lambda/contracts/handler-deployment';
 import { BatchJobDetail, BatchJobStateChange } from '../lambda/contracts/batch-job-state-change';
+import { CONVERSION_SCRATCH } from '../lambda/contracts/converter-jobs';
 import { PlatformSettings } from '../lambda/contracts/handler-environment';
 import { API_OPERATIONS, BACKGROUND_FUNCTIONS } from '../lambda/deployments';
 import { localEnvironment } from './functions/deployed-environment';
@@ -17,7 +18,9 @@ import { pollQueue } from './functions/queue-poller';
 import { deliverThroughRule, SendAs } from './functions/rule-delivery';
 import type { LocalCredentials } from './iam/local-credentials';
 import type { LocalIam } from './iam/local-iam';
+import { Delivery } from './services/delivery';
 import { RunningService } from './services/running-service';
+import { seededRandom } from './services/seeded-random';
 
 /** Seconds an API operation's function may run: it ends before API Gateway's 29 s. */
 const API_TIMEOUT_SECONDS = 28;
@@ -25,6 +28,14 @@ const API_TIMEOUT_SECONDS = 28;
 const DEFAULT_TIMEOUT_SECONDS = 60;
 /** Run in the sandbox of a function that activates versions: checks images built on this machine. */
 const LOCAL_IMAGE_CHECK = path.join(__dirname, 'jobs', 'local-image-check.ts');
+/**
+ * Batches an SQS event source hands to its function at once, at most (Lambda's own least
+ * maximum): enough for a message whose visibility timeout ran out to reach a second invocation
+ * while the first still runs, few enough for a laptop.
+ */
+const LOCAL_QUEUE_CONCURRENCY = 2;
+/** Longest an event that EventBridge takes out of order waits, in milliseconds. */
+const EVENT_REORDER_MS = 300;
 
 export interface LocalFunctions extends RunningService {
   /** Invokes an operation's function with an API Gateway proxy event. */
@@ -36,6 +47,12 @@ export interface LocalFunctions extends RunningService {
   deliverBatchEvent(detail: BatchJobDetail): Promise<void>;
   /** Starts the queue and schedule triggers; stopped with the functions. */
   startTriggers(): void;
+  /**
+   * Stops the triggers: no more polling and no more schedules. The queue invocations under way are
+   * abandoned (their sandboxes stop, as if the machine went away) and their messages go back to
+   * the queue; events on their way are delivered.
+   */
+  stopTriggers(): Promise<void>;
   /** The function of a handler folder, for tests and tools. */
   get(handler: string): LocalFunction;
   /** What each function's environment is, by handler folder. */
@@ -61,6 +78,8 @@ export function localFunctions(options: {
   readonly queueUrl: (queueName: string) => string;
   /** The Batch queue that each kind names in triggers. */
   readonly jobQueues: Readonly<Record<JobQueueKind, string>>;
+  /** How EventBridge delivers Batch's events: at least once, in no guaranteed order. */
+  readonly events: Delivery;
 }): LocalFunctions {
   const { settings, runtime, iam } = options;
   const credentials = new Map<string, LocalCredentials>();
@@ -122,6 +141,9 @@ export function localFunctions(options: {
         timeoutSeconds: timeoutOf(deployment, settings),
         setUp: deployment.permissions.activatesVersions ? [LOCAL_IMAGE_CHECK] : [],
         missingModules: 'externalModules' in deployment ? deployment.externalModules : [],
+        // Each batch an event source hands over at once runs in an execution environment of its own.
+        maxSandboxes: queueConcurrency(deployment),
+        tmpVariables: CONVERSION_SCRATCH.variableNames.filter((name) => name in environment),
       }),
     );
   }
@@ -144,6 +166,20 @@ export function localFunctions(options: {
       iam,
       send,
     );
+  const random = seededRandom(options.events.seed);
+  const deliveries = new Set<Promise<void>>();
+  const later = (delivery: () => Promise<void>) => {
+    const delayed: Promise<void> = new Promise((resolve) =>
+      setTimeout(resolve, Math.floor(random.next() * EVENT_REORDER_MS)),
+    )
+      .then(delivery)
+      .finally(() => deliveries.delete(delayed));
+    deliveries.add(delayed);
+  };
+  const stopTriggers = async () => {
+    await Promise.all(running.splice(0).map((service) => service.stop()));
+    while (deliveries.size > 0) await Promise.all(deliveries);
+  };
 
   return {
     env: {},
@@ -158,13 +194,18 @@ export function localFunctions(options: {
           trigger.queues.some((kind) => options.jobQueues[kind] === queue) &&
           (!trigger.statuses || trigger.statuses.includes(detail.status)),
       );
+      const event: BatchJobStateChange = {
+        source: 'aws.batch',
+        'detail-type': 'Batch Job State Change',
+        detail,
+      };
       for (const target of targets) {
-        const event: BatchJobStateChange = {
-          source: 'aws.batch',
-          'detail-type': 'Batch Job State Change',
-          detail,
-        };
-        await fromRule(target.handler, event);
+        // Lambda's retries and dead-letter queue are the rule delivery's: it never throws.
+        const deliver = () => fromRule(target.handler, event);
+        // EventBridge delivers at least once, and an event may overtake one sent before it.
+        if (random.chance(options.events.duplicateRate)) later(deliver);
+        if (random.chance(options.events.reorderRate)) later(deliver);
+        else await deliver();
       }
     },
     startTriggers() {
@@ -173,9 +214,22 @@ export function localFunctions(options: {
         const fn = get.bind(undefined, deployment.handler);
         if (trigger.kind === 'queue') {
           // Lambda's event source polls the queue with the function's own role.
-          const queueUrl = queueUrlOf(iam.access.queueArns[trigger.queue]);
+          const source = {
+            queueUrl: queueUrlOf(iam.access.queueArns[trigger.queue]),
+            batchSize: trigger.batchSize,
+            reportBatchItemFailures: trigger.reportBatchItemFailures ?? false,
+            concurrency: queueConcurrency(deployment),
+            region: runtime.AWS_REGION,
+          };
           const poller = sqsAs(credentials.get(deployment.handler)!);
-          running.push(pollQueue(poller, queueUrl, trigger.batchSize, (event) => fn().invoke(event)));
+          running.push(
+            pollQueue(
+              poller,
+              source,
+              (event, signal) => fn().invoke(event, { signal }),
+              sqsAs(iam.credentials.operator),
+            ),
+          );
         } else if (trigger.kind === 'schedule') {
           const timer = setInterval(() => {
             void fromRule(deployment.handler, {
@@ -189,12 +243,20 @@ export function localFunctions(options: {
         }
       }
     },
+    stopTriggers,
     async stop() {
-      for (const service of running.splice(0)) await service.stop();
+      await stopTriggers();
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
       for (const client of sqsClients.values()) client.destroy();
     },
   };
+}
+
+/** Batches a queue-triggered function runs at once: its event source's maximum, capped locally. */
+function queueConcurrency(deployment: HandlerDeployment): number {
+  const trigger = 'trigger' in deployment ? (deployment as BackgroundFunction).trigger : undefined;
+  if (trigger?.kind !== 'queue') return 1;
+  return Math.min(trigger.maxConcurrency ?? LOCAL_QUEUE_CONCURRENCY, LOCAL_QUEUE_CONCURRENCY);
 }
 
 function timeoutOf(deployment: HandlerDeployment, settings: PlatformSettings): number {

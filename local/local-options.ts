@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { defaultPlatformConfig, PlatformConfig } from '../lib/config/platform-config';
+import { Delivery } from './services/delivery';
 import type { SynthesizedPlatform } from './iam/synthesized-platform';
 
 /** The embedded services of local mode, each on its own loopback port. */
@@ -20,6 +21,18 @@ export interface LocalPlatformOptions {
   readonly jobs?: 'run' | 'record';
   /** Seconds an algorithm has between SIGTERM and SIGKILL at its time limit. */
   readonly jobGraceSeconds?: number;
+  /**
+   * How the SQS and EventBridge stand-ins deliver: at least once and in no guaranteed order, by
+   * default as rarely as AWS usually departs from once and in order. Tests set the seed, and
+   * `CHAOS_DELIVERY` to make duplicates and reordering frequent.
+   * @default USUAL_DELIVERY with a random seed
+   */
+  readonly delivery?: Partial<Delivery>;
+  /**
+   * The conversion queue's visibility timeout, for tests that need a message back soon.
+   * @default CONVERSION_QUEUE.visibilityTimeoutSeconds, as deployed
+   */
+  readonly conversionVisibilityTimeoutSeconds?: number;
   /**
    * Changes the synthesized templates before local mode reads its policies from them, to see it
    * refuse what AWS would refuse to a platform deployed so (a statement removed, say).
@@ -66,7 +79,7 @@ export const SERVICE_NAMES: Readonly<Record<LocalService, string>> = {
   logs: 'CloudWatch Logs stand-in',
 };
 
-/** The one place local mode reads its environment: ports, data folder. */
+/** The one place local mode reads its environment: ports, data folder, the seed of its deliveries. */
 export function localOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env): LocalPlatformOptions {
   const ports = { ...DEFAULT_PORTS };
   for (const service of Object.keys(ports) as LocalService[]) {
@@ -78,7 +91,12 @@ export function localOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env
     }
     ports[service] = port;
   }
+  const seed = env.LOCAL_DELIVERY_SEED;
+  if (seed !== undefined && seed !== '' && !/^\d{1,9}$/.test(seed)) {
+    throw new Error(`LOCAL_DELIVERY_SEED must be a whole number, got "${seed}"`);
+  }
   return {
+    ...(seed && { delivery: { seed: Number(seed) } }),
     dataDir: path.resolve(env.LOCAL_DATA_DIR || path.join(__dirname, '..', '.local')),
     host: '127.0.0.1',
     ports,

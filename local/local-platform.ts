@@ -4,7 +4,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONVERSION_QUEUE } from '../lambda/contracts/conversion-queue';
 import { corsAllowHeaders } from '../lambda/contracts/cors-preflight';
@@ -35,6 +36,7 @@ import { startFrontDoor } from './services/api-gateway';
 import { apiRoutes } from './services/api-gateway-events';
 import { AlgorithmJobRunner, BatchStandIn, startBatchStandIn } from './services/batch';
 import { startCloudFrontStandIn } from './services/cloudfront';
+import { Delivery, USUAL_DELIVERY } from './services/delivery';
 import { startEmbeddedDynamoDb } from './services/dynamodb';
 import { startLogsStandIn } from './services/logs';
 import { RunningService } from './services/running-service';
@@ -79,10 +81,18 @@ export interface LocalPlatform {
   readonly batch: BatchStandIn;
   /** Runs them, when a container engine is installed. */
   readonly jobs?: LocalJobExecutor;
+  /** How the SQS and EventBridge stand-ins deliver; its seed repeats a run. */
+  readonly delivery: Delivery;
   /** The URL-signing key pairs; `deploy` rotates them as a deployment of the configuration would. */
   readonly signingKeys: LocalSigningKeys;
   /** Who may do what: the synthesized policies, checked in front of every local service. */
   readonly iam: LocalIam;
+  /**
+   * Stops local mode as if its machine went away, losing no work: the front door and the
+   * triggers stop, queue messages under way go back to their queue, jobs under way stop (their
+   * containers removed) and go back to their queue as after a lost host, and what is queued is
+   * kept in the data folder for the next start.
+   */
   stop(): Promise<void>;
 }
 
@@ -103,6 +113,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   };
   try {
     const { host, ports, dataDir, bucketName, config } = options;
+    const delivery: Delivery = { ...USUAL_DELIVERY, seed: randomInt(2 ** 31), ...options.delivery };
     // The platform as a deployment named `local` would be, as local mode's resources are named.
     const iam = await LocalIam.start({ ...config, name: 'local' }, options.templates);
     const credentials = iam.credentials.operator;
@@ -136,10 +147,13 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       startSqsStandIn({
         host,
         port: ports.sqs,
+        delivery,
+        stateFile: path.join(dataDir, 'sqs', 'messages.json'),
         queues: [
           {
             name: CONVERSION_QUEUE_NAME,
-            visibilityTimeoutSeconds: CONVERSION_QUEUE.visibilityTimeoutSeconds,
+            visibilityTimeoutSeconds:
+              options.conversionVisibilityTimeoutSeconds ?? CONVERSION_QUEUE.visibilityTimeoutSeconds,
             deadLetter: {
               queueName: CONVERSION_DEAD_LETTERS,
               maxReceiveCount: CONVERSION_QUEUE.maxReceiveCount,
@@ -234,6 +248,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       pageTokenSecretArn: pageTokenSecret.arn,
       conversionWorkDir: path.join(dataDir, 'converter-tmp'),
     });
+    // Sandboxes start with an empty /tmp: what those of an earlier run left goes.
+    fs.rmSync(settings.conversionWorkDir, { recursive: true, force: true });
     // Each service answers for its endpoint variable; Batch's and Logs' start below at their ports.
     const endpoints: Record<string, string> = {
       ...s3Service.env,
@@ -266,6 +282,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       sqsEndpoint: urls.sqs,
       queueUrl: (name) => queues.queueUrl(name),
       jobQueues: { gpu: names.gpuJobQueue, cpu: names.cpuJobQueue, converter: names.converterJobQueue },
+      events: delivery,
     });
     running.push(functions);
 
@@ -326,10 +343,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         onStateChange: (event) => functions.deliverBatchEvent(event.detail),
         algorithms,
         guard: iam.batchGuard((name) => batchRef.current?.jobDefinition(name)?.revision),
+        stateFile: path.join(dataDir, 'batch', 'jobs.json'),
       }),
     );
     batchRef.current = batch;
-    running.push({ env: {}, stop: () => converter.stop() });
     // The runner's lines, as CloudWatch Logs would keep them: JSON `{ source, message }` per line.
     await start(
       startLogsStandIn({
@@ -343,7 +360,6 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         guard: iam.guard('logs'),
       }),
     );
-    running.push({ env: {}, stop: async () => executor?.idle() });
 
     const probes = {
       urls: {
@@ -378,6 +394,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     );
     // As the deployed event sources and schedules do.
     functions.startTriggers();
+    // Stopped first, so that what they hold goes back to its queue while the services are up.
+    running.push({ env: {}, stop: () => functions.stopTriggers() });
 
     return {
       urls,
@@ -389,6 +407,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       queues,
       batch,
       jobs: executor,
+      delivery,
       signingKeys,
       iam,
       stop: stopAll,

@@ -10,8 +10,12 @@ export interface BatchJobDetail {
   readonly jobQueue: string;
   readonly status: 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
   readonly statusReason?: string;
+  /** The attempts that ended, oldest first: a spot reclaim's reads `Host EC2 (instance ...) terminated.` */
   readonly attempts?: readonly {
     container?: { exitCode?: number; reason?: string; logStreamName?: string };
+    statusReason?: string;
+    startedAt?: number;
+    stoppedAt?: number;
   }[];
   readonly container?: { exitCode?: number; reason?: string; logStreamName?: string };
   readonly startedAt?: number;

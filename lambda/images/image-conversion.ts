@@ -13,7 +13,7 @@ import { releaseUploadBytes } from '../uploads/upload-quota';
 import { UploadRecord } from '../uploads/upload-record';
 import { conversionRoute } from './conversion-route';
 import { ImageRecord } from './image-record';
-import { ConverterGuard, getImage, moveImage, putImage } from './image-store';
+import { ConverterGuard, deleteImageRecords, getImage, moveImage, putImage } from './image-store';
 import { downloadUploadSet, newWorkFolder, removeFolder } from './upload-set-files';
 
 export interface ConvertImageOptions {
@@ -173,7 +173,7 @@ async function storeResult(
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
     });
   }
-  await moveImage(
+  const ended = await moveImage(
     imageId,
     ['Started'],
     {
@@ -186,6 +186,15 @@ async function storeResult(
     },
     guard,
   );
+  if (!ended) {
+    // Another worker ended the image first (SQS delivers at least once). If it failed the image,
+    // the siblings written above belong to no image and go; if it converted it, they are the same
+    // records, and the raw uploads are its to remove.
+    const now = await getImage(imageId);
+    if (!now || now.status === 'Failed') await deleteImageRecords(siblings.map((s) => s.id));
+    logger.info('image ended by another delivery; left as it is', { status: now?.status });
+    return false;
+  }
   logger.info('image converted', { outputs: result.images.length, rejected: errors.length });
   return true;
 }

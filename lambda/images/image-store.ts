@@ -20,6 +20,13 @@ export async function deleteUnqueuedImage(id: string): Promise<void> {
   await dynamoDb().send(new DeleteCommand({ TableName: tableName('images'), Key: { id } }));
 }
 
+/** Removes image records that must not stay: the siblings of a set whose image failed. */
+export async function deleteImageRecords(ids: readonly string[]): Promise<void> {
+  for (const id of ids) {
+    await dynamoDb().send(new DeleteCommand({ TableName: tableName('images'), Key: { id } }));
+  }
+}
+
 /** An image the caller may see; others are as absent as images that never existed. */
 export async function getVisibleImage(id: string, userId: string): Promise<ImageRecord> {
   const { Item } = await dynamoDb().send(new GetCommand({ TableName: tableName('images'), Key: { id } }));

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONVERTER_JOB_COMMAND } from '../../lambda/contracts/converter-jobs';
@@ -21,18 +21,17 @@ export interface LocalConverterContainerOptions {
 
 export interface LocalConverterContainer {
   readonly run: LocalJobRunner;
-  /** Stops running jobs, as Batch stops a terminated job's container. */
-  stop(): Promise<void>;
 }
 
 /**
  * The converter container for local mode: the same entrypoint, run by Node through tsx in a child
  * process with only the environment the job definition gives the container, the command that
- * Batch builds from the job's parameters, and a scratch folder of its own.
+ * Batch builds from the job's parameters, and a scratch folder of its own. The child has a process
+ * group of its own, so that a Ctrl-C meant for local mode does not end the conversion as a failure;
+ * when the machine goes away (`lost`), it is killed at once.
  */
 export function localConverterContainer(options: LocalConverterContainerOptions): LocalConverterContainer {
-  const children = new Set<ChildProcess>();
-  const run = async (job: LocalBatchJob): Promise<{ exitCode: number }> => {
+  const run = async (job: LocalBatchJob, lost: AbortSignal): Promise<{ exitCode: number }> => {
     const scratch = path.join(options.scratchRoot, job.jobId);
     fs.mkdirSync(scratch, { recursive: true });
     fs.mkdirSync(options.logDir, { recursive: true });
@@ -46,28 +45,33 @@ export function localConverterContainer(options: LocalConverterContainerOptions)
           PATH: process.env.PATH ?? '',
           ...options.environment(scratch),
           AWS_BATCH_JOB_ID: job.jobId,
+          AWS_BATCH_JOB_ATTEMPT: String(job.attempts.length + 1),
           TMPDIR: scratch,
         },
+        detached: true,
       });
-      children.add(child);
-      const exitCode = await new Promise<number>((resolve, reject) => {
-        child.once('error', reject);
-        // A container killed by a signal exits as 128 + its number, as Docker reports it.
-        child.once('exit', (code, signal) => resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));
-      });
-      children.delete(child);
-      return { exitCode };
+      const kill = () => {
+        if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+      };
+      lost.addEventListener('abort', kill, { once: true });
+      if (lost.aborted) kill();
+      try {
+        return {
+          exitCode: await new Promise<number>((resolve, reject) => {
+            child.once('error', reject);
+            // A container killed by a signal exits as 128 + its number, as Docker reports it.
+            child.once('exit', (code, signal) => resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));
+          }),
+        };
+      } finally {
+        lost.removeEventListener('abort', kill);
+      }
     } finally {
       fs.closeSync(log);
       fs.rmSync(scratch, { recursive: true, force: true });
     }
   };
-  return {
-    run,
-    stop: async () => {
-      for (const child of children) child.kill('SIGTERM');
-    },
-  };
+  return { run };
 }
 
 /** The job definition's command with `Ref::` names replaced by the job's parameters, as Batch does. */

@@ -8,6 +8,7 @@ import { LogLine } from '../../containers/jobs/runner/supervise';
 import type { BatchJobDetail } from '../../lambda/contracts/batch-job-state-change';
 import { RESULT_SIGNING } from '../../lambda/contracts/job-runner';
 import { AlgorithmJobRunner, LocalBatchJob, LocalJobDefinition } from '../services/batch';
+import { afterFailedAttempt, HOST_LOST_REASON } from '../services/batch-retry';
 
 export interface LocalJobExecutor extends AlgorithmJobRunner {
   /** The container engine's command. */
@@ -20,9 +21,12 @@ export interface LocalJobExecutor extends AlgorithmJobRunner {
 
 /**
  * Runs jobs submitted to the local Batch one at a time with the job runner and a container
- * engine, and sends each state change, as Batch would, to `onEvent` (the state handler). As on
- * Batch, the job definition's execution role must be able to pull the job's image (the job fails
- * with CannotPullContainerError otherwise), and the runner acts with the definition's job role.
+ * engine, and sends each state change, as Batch would, to `onEvent` (the state handler). When the
+ * host is lost (local mode stops), the job under way ends its attempt as a terminated instance's
+ * does: its container is stopped and removed, its runner reaches nothing more, and the job goes
+ * back to RUNNABLE or fails as its retry strategy says. As on Batch, the job definition's
+ * execution role must be able to pull the job's image (the job fails with CannotPullContainerError
+ * otherwise), and the runner acts with the definition's job role.
  */
 export function localJobExecutor(options: {
   /** An S3 client acting with `credentials`. */
@@ -39,6 +43,16 @@ export function localJobExecutor(options: {
   const stops = new Map<string, () => void>();
   const cancelled = new Set<string>();
   let chain = Promise.resolve();
+  let hostLost = false;
+  // Once the host is lost, the runner's calls reach nothing, as a terminated instance's do.
+  const untilHostLost = (client: S3Client) =>
+    new Proxy(client, {
+      get: (target, property, receiver) =>
+        property === 'send'
+          ? (...args: Parameters<S3Client['send']>) =>
+              hostLost ? Promise.reject(new Error('the host was lost')) : target.send(...args)
+          : Reflect.get(target, property, receiver),
+    });
 
   const emit = async (job: LocalBatchJob, change: Partial<BatchJobDetail>) => {
     job.status = change.status ?? job.status;
@@ -49,6 +63,7 @@ export function localJobExecutor(options: {
         jobName: job.jobName,
         jobQueue: job.jobQueue,
         status: job.status,
+        attempts: job.attempts,
         ...change,
       });
     } catch (err) {
@@ -79,7 +94,7 @@ export function localJobExecutor(options: {
       await emit(job, { status: 'FAILED', statusReason: reason, container: { reason } });
       return;
     }
-    const s3 = options.s3(options.iam.credentials.forRole(container.jobRoleArn, job.jobId));
+    const s3 = untilHostLost(options.s3(options.iam.credentials.forRole(container.jobRoleArn, job.jobId)));
     const startedAt = Date.now();
     await emit(job, { status: 'RUNNING', startedAt });
     const lines: LogLine[] = [];
@@ -94,8 +109,12 @@ export function localJobExecutor(options: {
         engine: options.engine,
         graceSeconds: options.graceSeconds,
         onLine: (line) => lines.push(line),
-        onStarted: (stop) => stops.set(job.jobId, stop),
+        onStarted: (stop) => {
+          stops.set(job.jobId, stop);
+          if (hostLost) stop();
+        },
       });
+      if (hostLost) throw new Error('the host was lost');
       await emit(job, {
         status: 'SUCCEEDED',
         startedAt,
@@ -107,6 +126,10 @@ export function localJobExecutor(options: {
         },
       });
     } catch (err) {
+      if (hostLost) {
+        await endLostAttempt(job, { startedAt, stoppedAt: Date.now() });
+        return;
+      }
       await emit(job, {
         status: 'FAILED',
         statusReason: `the job runner failed: ${(err as Error).message}`,
@@ -120,12 +143,24 @@ export function localJobExecutor(options: {
     }
   };
 
+  /** As Batch ends an attempt whose instance was terminated: retried while its strategy allows. */
+  const endLostAttempt = async (job: LocalBatchJob, times: { startedAt: number; stoppedAt: number }) => {
+    const attempt = { statusReason: HOST_LOST_REASON, container: { logStreamName: job.jobId }, ...times };
+    const next = afterFailedAttempt(job.retryStrategy, job.attempts.length + 1, attempt);
+    job.attempts.push(attempt);
+    await emit(
+      job,
+      next === 'RETRY' ? { status: 'RUNNABLE' } : { status: 'FAILED', statusReason: HOST_LOST_REASON },
+    );
+  };
+
   return {
     engine: options.engine.command,
     logs,
     submit(job) {
       // Batch takes the job first and reports its state afterwards.
       chain = chain.then(async () => {
+        if (hostLost) return;
         await emit(job, { status: 'RUNNABLE' });
         await run(job);
       });
@@ -134,6 +169,11 @@ export function localJobExecutor(options: {
       cancelled.add(job.jobId);
       job.statusReason = reason;
       stops.get(job.jobId)?.();
+    },
+    async loseHost() {
+      hostLost = true;
+      for (const stop of stops.values()) stop();
+      await chain;
     },
     idle: () => chain,
   };

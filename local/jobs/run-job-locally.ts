@@ -45,7 +45,12 @@ export async function runJobLocally(job: LocalJob): Promise<JobRun> {
               outputDir,
               memoryGb: manifest.memoryGb,
             }),
-            { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+            {
+              stdio: ['ignore', 'pipe', 'pipe'],
+              env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+              // Its own process group: a Ctrl-C meant for local mode must not reach the container.
+              detached: true,
+            },
           ),
           terminate: () => void spawn(job.engine.command, ['stop', '--time', String(job.graceSeconds), name]),
           kill: stop(0),

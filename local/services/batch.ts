@@ -1,6 +1,9 @@
+import type { RetryStrategy } from '@aws-sdk/client-batch';
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
-import { BatchJobStateChange } from '../../lambda/contracts/batch-job-state-change';
+import * as path from 'node:path';
+import { BatchJobDetail, BatchJobStateChange } from '../../lambda/contracts/batch-job-state-change';
 import { close, listen } from '../port-check';
 import { guardServer, RequestGuard } from './request-guard';
 import { RunningService } from './running-service';
@@ -16,6 +19,11 @@ import { RunningService } from './running-service';
  * none. A job that depends on others (`dependsOn`, on jobs with a local runner) stays PENDING
  * until they end, and fails with "Dependent Job failed" if one did not succeed, as in Batch.
  * Handlers reach it through AWS_ENDPOINT_URL_BATCH.
+ *
+ * Stopping it is the machine going away under its jobs: each runner job under way is stopped and
+ * goes back to RUNNABLE, the algorithm runner loses its host (see `AlgorithmJobRunner`), and the
+ * jobs that have not ended, with the job definitions, are kept in `stateFile` for the next start,
+ * which runs them.
  */
 export interface LocalBatchJob {
   readonly jobId: string;
@@ -27,13 +35,20 @@ export interface LocalBatchJob {
   readonly environment: Record<string, string>;
   /** The jobs it waits for (SubmitJob's dependsOn). */
   readonly dependsOn: readonly string[];
-  status: 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  status: BatchJobDetail['status'];
   statusReason?: string;
   exitCode?: number;
+  /** The attempts that ended without ending the job, as Batch lists them. */
+  attempts: NonNullable<BatchJobDetail['attempts']>[number][];
+  /** From the job definition it was submitted with, when that was registered here. */
+  readonly retryStrategy?: RetryStrategy;
 }
 
-/** Runs one job to its end, as its container would; resolves with the container's exit code. */
-export type LocalJobRunner = (job: LocalBatchJob) => Promise<{ exitCode: number }>;
+/**
+ * Runs one job to its end, as its container would; resolves with the container's exit code. An
+ * aborted `lost` is the machine going away: the container is killed at once.
+ */
+export type LocalJobRunner = (job: LocalBatchJob, lost: AbortSignal) => Promise<{ exitCode: number }>;
 
 export interface BatchStandInOptions {
   readonly host: string;
@@ -43,6 +58,11 @@ export interface BatchStandInOptions {
   readonly onStateChange?: (event: BatchJobStateChange) => Promise<void>;
   /** Runs algorithm jobs; a string refuses them with that reason; none only records them. */
   readonly algorithms?: AlgorithmJobRunner | string;
+  /**
+   * The file that keeps the jobs not ended and the job definitions across restarts.
+   * @default - jobs live in memory only
+   */
+  readonly stateFile?: string;
   /** Checks each request before Batch acts on it (local IAM). */
   readonly guard?: RequestGuard;
 }
@@ -51,6 +71,12 @@ export interface BatchStandInOptions {
 export interface AlgorithmJobRunner {
   submit(job: LocalBatchJob): void;
   terminate(job: LocalBatchJob, reason: string): void;
+  /**
+   * The host goes away: the job running is stopped and its container removed, and it ends as
+   * Batch ends an attempt whose instance was terminated; jobs waiting stay RUNNABLE. Resolves once
+   * their events are delivered.
+   */
+  loseHost(): Promise<void>;
 }
 
 /** A job definition as RegisterJobDefinition was given it, with its revision. */
@@ -83,8 +109,9 @@ export interface BatchStandIn extends RunningService {
 const LOCAL_ARN = 'arn:aws:batch:eu-central-1:000000000000';
 
 export async function startBatchStandIn(options: BatchStandInOptions): Promise<BatchStandIn> {
-  const jobs: LocalBatchJob[] = [];
-  const definitions: LocalJobDefinition[] = [];
+  const kept = loadState(options.stateFile);
+  const jobs: LocalBatchJob[] = kept.jobs;
+  const definitions: LocalJobDefinition[] = kept.definitions;
   const running = new Set<Promise<void>>();
   /** When each job with a local runner has ended and its events are handled. */
   const ended = new Map<string, Promise<void>>();
@@ -95,6 +122,7 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
   const pausedQueues = new Set<string>();
   /** Jobs waiting in a paused queue, each with what lets it start. */
   const held = new Map<string, () => void>();
+  const lost = new AbortController();
 
   const emit = async (job: LocalBatchJob) => {
     const event: BatchJobStateChange = {
@@ -107,6 +135,7 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
         status: job.status,
         ...(job.statusReason !== undefined && { statusReason: job.statusReason }),
         ...(job.exitCode !== undefined && { container: { exitCode: job.exitCode } }),
+        attempts: job.attempts,
       },
     };
     try {
@@ -117,21 +146,28 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
   };
 
   const run = async (job: LocalBatchJob, runner: LocalJobRunner) => {
+    // Not started before the machine went away: it stays queued for the next start.
+    if (lost.signal.aborted) return;
     // Terminated before it started.
     if (job.status === 'FAILED') return emit(job);
     job.status = 'RUNNING';
     await emit(job);
     try {
-      const { exitCode } = await runner(job);
+      const { exitCode } = await runner(job, lost.signal);
       job.exitCode = exitCode;
       if (exitCode !== 0) job.statusReason = 'Essential container in task exited';
     } catch (err) {
       job.statusReason = `CannotStartContainerError: ${(err as Error).message}`;
     }
+    if (lost.signal.aborted) {
+      // Local mode stopped under it, which is no failure of the job's: it runs again at the next
+      // start. (The converter's job definition has one attempt: in AWS a lost host fails it.)
+      Object.assign(job, { status: 'RUNNABLE', exitCode: undefined, statusReason: undefined });
+      return;
+    }
     if (job.status === 'RUNNING') job.status = job.exitCode === 0 ? 'SUCCEEDED' : 'FAILED';
     await emit(job);
   };
-
   /** Work after the response, as Batch starts a job some time after accepting it; `settled` waits for it. */
   const track = (work: () => Promise<void>): Promise<void> => {
     const done: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
@@ -162,6 +198,8 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
     waiting.add(job.jobId);
     void track(async () => {
       await Promise.all(dependencies.map((id) => ended.get(id)));
+      // The machine went away first: it stays PENDING for the next start.
+      if (lost.signal.aborted) return;
       // Terminated while it waited.
       if (!waiting.delete(job.jobId)) return;
       if (dependencies.some((id) => jobs.find((j) => j.jobId === id)!.status !== 'SUCCEEDED')) {
@@ -195,6 +233,9 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
         ),
         dependsOn: dependencies,
         status: 'SUBMITTED',
+        attempts: [],
+        retryStrategy: definitions.find((d) => d.jobDefinitionArn === input.jobDefinition)?.input
+          .retryStrategy as RetryStrategy | undefined,
       };
       if (disabledQueues.has(job.jobQueue)) throw new Error(`JobQueue ${job.jobQueue} is DISABLED`);
       const runner = options.runners?.[job.jobDefinition];
@@ -279,6 +320,14 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
   });
   guardServer(server, options.guard);
   await listen(server, options.host, options.port);
+  // What an earlier run left queued runs now, in the order it was submitted; the ended jobs kept
+  // are those that a waiting job depends on.
+  for (const job of jobs) {
+    const dependencies = job.dependsOn ?? [];
+    if (job.status === 'SUCCEEDED' || job.status === 'FAILED') ended.set(job.jobId, Promise.resolve());
+    else if (job.status === 'PENDING' && dependencies.length > 0) launchAfter(job, dependencies);
+    else launch(job);
+  }
   const settled = async () => {
     while (running.size > 0) await Promise.all(running);
   };
@@ -307,7 +356,37 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
     },
     stop: async () => {
       await close(server);
+      lost.abort();
+      // Jobs held in a paused queue find the machine gone and stay queued.
+      for (const release of held.values()) release();
+      held.clear();
+      if (typeof options.algorithms === 'object') await options.algorithms.loseHost();
       await settled();
+      saveState(options.stateFile, { jobs, definitions });
     },
   };
+}
+
+interface BatchState {
+  readonly jobs: LocalBatchJob[];
+  readonly definitions: LocalJobDefinition[];
+}
+
+function loadState(stateFile: string | undefined): BatchState {
+  if (!stateFile || !fs.existsSync(stateFile)) return { jobs: [], definitions: [] };
+  return JSON.parse(fs.readFileSync(stateFile, 'utf8')) as BatchState;
+}
+
+/**
+ * Keeps the jobs that have not ended, the ended ones that those depend on, and every job
+ * definition, for the next start.
+ */
+function saveState(stateFile: string | undefined, state: BatchState): void {
+  if (!stateFile) return;
+  const hasEnded = (job: LocalBatchJob) => job.status === 'SUCCEEDED' || job.status === 'FAILED';
+  const waiting = state.jobs.filter((job) => !hasEnded(job));
+  const needed = new Set(waiting.flatMap((job) => job.dependsOn ?? []));
+  const kept = state.jobs.filter((job) => !hasEnded(job) || needed.has(job.jobId));
+  fs.mkdirSync(path.dirname(stateFile), { recursive: true });
+  fs.writeFileSync(stateFile, JSON.stringify({ jobs: kept, definitions: state.definitions }));
 }

@@ -4,20 +4,26 @@ import * as path from 'node:path';
 import { PlatformConfig } from '../../lib/config/platform-config';
 import { LocalPlatformOptions, localOptionsFromEnvironment } from '../../local/local-options';
 import { LocalPlatform, startLocalPlatform } from '../../local/local-platform';
+import { EXACT_DELIVERY } from '../../local/services/delivery';
 import { freeLocalPorts } from './free-ports';
 
 /**
- * Local mode in-process on free ports, with its data in a fresh temporary folder and the given
- * limits and conversion settings. Jobs are only recorded unless `jobs: 'run'` asks for them to
- * run in a container engine.
+ * Local mode in-process on free ports, with its data in a fresh temporary folder (or `dataDir`,
+ * to start again on what an earlier run left) and the given limits and conversion settings. Jobs
+ * are only recorded unless `jobs: 'run'` asks for them to run in a container engine. Queues and
+ * events are delivered exactly once in order unless `delivery` says otherwise.
  */
 export async function startTestPlatform(
   limits: Partial<PlatformConfig['limits']> = {},
-  options: Pick<LocalPlatformOptions, 'jobs' | 'jobGraceSeconds' | 'templates'> & {
+  options: Pick<
+    LocalPlatformOptions,
+    'jobs' | 'jobGraceSeconds' | 'templates' | 'delivery' | 'conversionVisibilityTimeoutSeconds'
+  > & {
     conversion?: Partial<PlatformConfig['conversion']>;
+    dataDir?: string;
   } = {},
 ): Promise<LocalPlatform> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imaging-platform-'));
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'imaging-platform-'));
   const base = localOptionsFromEnvironment({ LOCAL_DATA_DIR: dataDir });
   const config = {
     ...base.config,
@@ -28,6 +34,8 @@ export async function startTestPlatform(
     ...base,
     jobs: options.jobs ?? 'record',
     jobGraceSeconds: options.jobGraceSeconds,
+    delivery: { seed: 1, ...EXACT_DELIVERY, ...options.delivery },
+    conversionVisibilityTimeoutSeconds: options.conversionVisibilityTimeoutSeconds,
     templates: options.templates,
     config,
     ports: await freeLocalPorts(),

@@ -19,8 +19,11 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { BatchJobDetail } from '../../lambda/contracts/batch-job-state-change';
 import { PAGE_TOKEN_SECONDS, pageTokenKeyFromSecret, PageTokens } from '../../lambda/api/page-token';
+import { progressOf } from '../../lambda/jobs/job-progress';
 import { signResult } from '../../lambda/jobs/result-record';
 import { LocalPlatform } from '../../local/local-platform';
+import { HOST_LOST_REASON } from '../../local/services/batch-retry';
+import { seededRandom } from '../../local/services/seeded-random';
 import { apiClient } from '../helpers/api-client';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
@@ -747,6 +750,63 @@ describe('Batch state changes', () => {
       );
       expect(await job.status()).toMatchObject({ status: 'Failed', statusReason: reason });
       expect(await activeSlots(`algorithm#${job.algorithm}`)).toBe(before - 1);
+    },
+  );
+
+  test('the same terminal event delivered three times at once ends the job once: slots given back once, one image per image output', async () => {
+    const job = await queuedJob();
+    await writeResultRecord(job.id, job.batchJobId);
+    const slotsBefore = await activeSlots('platform');
+    const succeeded = batchEvent(job.id, job.batchJobId, {
+      status: 'SUCCEEDED',
+      attempts: [{ container: { exitCode: 0 } }],
+      stoppedAt: Date.now(),
+    });
+    await Promise.all([succeeded, succeeded, succeeded].map((event) => onBatchEvent(event)));
+
+    const ended = await job.status();
+    expect(ended).toMatchObject({
+      status: 'Succeeded',
+      outputs: [{ socket: 'mask', image: expect.any(String) }],
+    });
+    expect(await activeSlots('platform')).toBe(slotsBefore - 1);
+    const { Items = [] } = await documents.send(
+      new ScanCommand({ TableName: platform.settings.imagesTable }),
+    );
+    expect(Items.filter((image) => image.jobOutput?.jobId === job.id).map((image) => image.id)).toEqual([
+      ended.outputs[0].image,
+    ]);
+  });
+
+  test.each([1, 2, 3, 4])(
+    'events of a retried job, repeated and in any order (seed %i), always show the furthest state delivered so far',
+    async (seed) => {
+      const job = await queuedJob();
+      await writeResultRecord(job.id, job.batchJobId);
+      const lost = { statusReason: HOST_LOST_REASON };
+      const details: Partial<BatchJobDetail>[] = [
+        { status: 'RUNNABLE' },
+        { status: 'STARTING' },
+        { status: 'RUNNING' },
+        { status: 'RUNNABLE', attempts: [lost] },
+        { status: 'STARTING', attempts: [lost] },
+        { status: 'RUNNING', attempts: [lost] },
+        { status: 'SUCCEEDED', attempts: [lost, { container: { exitCode: 0 } }] },
+      ];
+      const random = seededRandom(seed);
+      // EventBridge delivers each at least once, in no guaranteed order.
+      const deliveries = random.shuffled([...details, ...details.filter(() => random.chance(0.5))]);
+      let furthest = progressOf({ jobId: job.batchJobId, jobQueue: 'q', status: 'SUBMITTED' });
+      for (const detail of deliveries) {
+        await onBatchEvent(batchEvent(job.id, job.batchJobId, detail));
+        const progress = progressOf({ jobId: job.batchJobId, jobQueue: 'q', status: 'RUNNING', ...detail });
+        if (progress.sequence > furthest.sequence) furthest = progress;
+        const { Item } = await documents.send(
+          new GetCommand({ TableName: platform.settings.jobsTable, Key: { id: job.id } }),
+        );
+        expect([detail, Item!.sequence, Item!.status]).toEqual([detail, furthest.sequence, furthest.status]);
+      }
+      expect(await job.status()).toMatchObject({ status: 'Succeeded', outputs: [{ socket: 'mask' }] });
     },
   );
 

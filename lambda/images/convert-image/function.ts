@@ -9,11 +9,12 @@ import { HandlerPermissions, OBJECT_ENCRYPTION } from '../../contracts/permissio
 /**
  * What converting an image touches, in the function and in the converter container alike: the
  * image, upload and usage items it reads and updates, the raw uploads it reads, tags and deletes,
- * the job outputs it reads, the images it writes, and the bucket key through S3.
+ * the job outputs it reads, the images it writes, and the bucket key through S3. It deletes image
+ * items only to take back the siblings it wrote for an image that another worker failed.
  */
 export const CONVERSION_PERMISSIONS = {
   tables: {
-    images: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    images: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
     uploads: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     usage: ['dynamodb:UpdateItem'],
   },
