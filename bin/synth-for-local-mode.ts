@@ -64,6 +64,7 @@ function main(): void {
       })),
     },
     distribution: ref(data.imagingDistribution.distribution),
+    pageTokenKey: ref(data.pageTokenKey.secret),
     functions,
     converter: {
       jobDefinition: ref(compute.imageConverter.jobDefinition),

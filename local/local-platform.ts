@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONVERSION_QUEUE } from '../lambda/contracts/conversion-queue';
@@ -46,6 +46,8 @@ import { SqsStandIn, startSqsStandIn } from './services/sqs';
 
 /** Region that local clients name; the embedded servers ignore it. */
 const LOCAL_REGION = defaultPlatformConfig.homeRegion;
+/** The secret keying page tokens, as the data stack generates it; new at every start, as tokens need not outlive one. */
+const PAGE_TOKEN_SECRET_NAME = 'local/page-token-key';
 const CONVERSION_QUEUE_NAME = 'local-image-conversion';
 const CONVERSION_DEAD_LETTERS = `${CONVERSION_QUEUE_NAME}-dead-letter`;
 /** Events that background functions failed on, as the deployed `BackgroundFailures` queue keeps them. */
@@ -180,6 +182,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       config,
       iam.synthesized.signingKeys.secretNamePrefix,
     );
+    const pageTokenSecret = secrets.put(PAGE_TOKEN_SECRET_NAME, randomBytes(32).toString('hex'));
     const names = localJobResourceNames(config);
     const access = iam.bind({
       region: LOCAL_REGION,
@@ -194,6 +197,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         backgroundFailures: { name: BACKGROUND_FAILURES, url: queues.queueUrl(BACKGROUND_FAILURES) },
       },
       signingKeys,
+      pageTokenSecretArn: pageTokenSecret.arn,
       distributionDomain: new URL(urls.cloudfront).host,
       jobs: names,
     });
@@ -241,6 +245,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       conversionQueueUrl: queues.queueUrl(CONVERSION_QUEUE_NAME),
       imagesBaseUrl: urls.cloudfront,
       currentSigningKeySecretArn: signingKeys.currentKeySecretArn,
+      pageTokenSecretArn: pageTokenSecret.arn,
       conversionWorkDir: path.join(dataDir, 'converter-tmp'),
     });
     // Sandboxes start with an empty /tmp: what those of an earlier run left goes.

@@ -11,6 +11,7 @@ export interface LocalResources {
   readonly imagesBaseUrl: string;
   /** The secret that names the current URL-signing key pair. */
   readonly currentSigningKeySecretArn: string;
+  readonly pageTokenSecretArn: string;
   /** The converter function's /tmp. */
   readonly conversionWorkDir: string;
 }
@@ -46,6 +47,7 @@ export function localSettings(config: PlatformConfig, resources: LocalResources)
     conversionWorkDir: resources.conversionWorkDir,
     imagesBaseUrl: resources.imagesBaseUrl,
     currentSigningKeySecretArn: resources.currentSigningKeySecretArn,
+    pageTokenSecretArn: resources.pageTokenSecretArn,
     gpuJobQueue: names.gpuJobQueue,
     cpuJobQueue: names.cpuJobQueue,
     inputStagingJobQueue: names.inputStagingJobQueue,

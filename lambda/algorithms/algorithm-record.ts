@@ -50,6 +50,9 @@ export interface AlgorithmRecord {
 
 export type AlgorithmRole = 'editor' | 'user';
 
+/** Room an algorithm's item keeps for the job definition that each activation names. */
+export const ALGORITHM_ITEM_RESERVE_BYTES = 1024;
+
 export const DEFAULT_TIME_LIMIT_SECONDS = 3600;
 export const DEFAULT_MEMORY_GB = 8;
 

@@ -123,22 +123,19 @@ export async function syncMemberships(
   }
 }
 
-/** A page of the algorithms `userId` belongs to, checked against each algorithm item. */
+/**
+ * A page of the algorithms `userId` belongs to, checked against each algorithm item, from
+ * `startKey` (the `lastKey` of the page before, which a page token carried).
+ */
 export async function listVisibleAlgorithms(
   userId: string,
   limit: number,
-  nextToken: string | undefined,
-): Promise<{ items: { algorithm: AlgorithmRecord; role: AlgorithmRole }[]; nextToken?: string }> {
-  let startKey: Record<string, string> | undefined;
-  if (nextToken !== undefined) {
-    try {
-      startKey = { userId, algorithmId: Buffer.from(nextToken, 'base64url').toString('utf8') };
-    } catch {
-      startKey = undefined;
-    }
-    if (!startKey || !/^[0-9a-f-]{36}$/.test(startKey.algorithmId))
-      throw badRequest('nextToken is not valid');
-  }
+  startKey: Record<string, unknown> | undefined,
+): Promise<{
+  items: { algorithm: AlgorithmRecord; role: AlgorithmRole }[];
+  lastKey?: Record<string, unknown>;
+}> {
+  if (startKey && startKey.userId !== userId) throw badRequest('nextToken is not valid');
   const page = await dynamoDb().send(
     new QueryCommand({
       TableName: tableName('memberships'),
@@ -156,6 +153,5 @@ export async function listVisibleAlgorithms(
     const role = Item ? roleOf(Item as AlgorithmRecord, userId) : undefined;
     if (Item && role) items.push({ algorithm: Item as AlgorithmRecord, role });
   }
-  const last = page.LastEvaluatedKey?.algorithmId as string | undefined;
-  return { items, ...(last && { nextToken: Buffer.from(last, 'utf8').toString('base64url') }) };
+  return { items, ...(page.LastEvaluatedKey && { lastKey: page.LastEvaluatedKey }) };
 }

@@ -1,5 +1,7 @@
 import { badRequest } from '../api/api-error';
+import { checkNesting } from '../api/item-limits';
 import { AlgorithmInterface, Socket, SocketKind } from './algorithm-record';
+import { schemaProblem } from './socket-schemas';
 
 /** File kinds keep a fixed extension, so the container finds `/input/<relativePath>` as expected. */
 const EXTENSIONS: Readonly<Record<Exclude<SocketKind, 'image'>, readonly string[]>> = {
@@ -18,8 +20,8 @@ const RESERVED_INPUT_PATH = 'inputs.json';
 /**
  * The rules of grand-challenge's interfaces that a schema cannot express: image sockets live
  * under `images/`, other kinds keep their extension, `inputs.json` is reserved, slugs and paths
- * are unique on each side, and no two interfaces take the same set of inputs (a job's inputs
- * must match exactly one). Errors name the offending field.
+ * are unique on each side, no two interfaces take the same set of inputs (a job's inputs must
+ * match exactly one), and a json socket's schema compiles. Errors name the offending field.
  */
 export function checkInterfaces(interfaces: readonly AlgorithmInterface[]): void {
   const inputSets = new Map<string, number>();
@@ -71,5 +73,14 @@ function checkSocket(socket: Socket, where: string, side: 'inputs' | 'outputs'):
   }
   if (socket.schema !== undefined && socket.kind !== 'json') {
     throw badRequest(`${where}.schema is only for json sockets`);
+  }
+  if (socket.schema === undefined) return;
+  // Stored in the algorithm's item inside interfaces, an interface, its sockets and the socket.
+  checkNesting(socket.schema, `${where}.schema`, 4);
+  const problem = schemaProblem(socket.schema);
+  if (problem) {
+    throw badRequest(
+      `${where}.schema of socket "${socket.slug}" is not a JSON Schema (draft-07) that can check values: ${problem}`,
+    );
   }
 }

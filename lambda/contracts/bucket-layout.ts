@@ -3,21 +3,37 @@ import { settingsGroup, text } from './settings';
 /**
  * Where things live in the imaging bucket. The data stack's lifecycle rules and every handler
  * that reads or writes objects use these names, so they cannot drift apart.
+ *
+ * Keys are made of ids and names the platform chooses, never of names a user or an algorithm
+ * chooses (file names, paths under /output): those may hold any character and are as long as 255
+ * characters of up to 4 bytes each, which would make keys past S3's 1,024 bytes. Such names are
+ * data, kept in the records that point at the objects.
  */
 
 /** The bucket itself, named to every handler that touches its objects. */
 export const IMAGING_BUCKET = settingsGroup('the imaging bucket', { imagingBucket: text });
 
-/** Raw files as uploaded, under `uploads/<userId>/<uploadId>/`. */
+/** Raw files as uploaded, one object per upload: `uploads/<userId>/<uploadId>`. */
 export const UPLOADS_PREFIX = 'uploads/';
 
-/** Where one uploaded file lives; the file name is kept so converters see what the user sent. */
-export function uploadObjectKey(userId: string, uploadId: string, filename: string): string {
-  return `${UPLOADS_PREFIX}${userId}/${uploadId}/${filename}`;
+/** Where one uploaded file lives; its name is in the upload record, where converters read it. */
+export function uploadObjectKey(userId: string, uploadId: string): string {
+  return `${UPLOADS_PREFIX}${userId}/${uploadId}`;
 }
 
 /** Converted images, under `images/<imageId>/`. */
 export const IMAGES_PREFIX = 'images/';
+
+/** The formats a converted image is stored in. */
+export type ConvertedFormat = 'mha' | 'tif';
+
+/**
+ * Where a converted image lives: `images/<imageId>/<imageId>.mha` (or `.tif`), named by its id
+ * as panimg names its outputs; an algorithm finds it under that name in its input folder.
+ */
+export function imageObjectKey(imageId: string, format: ConvertedFormat): string {
+  return `${IMAGES_PREFIX}${imageId}/${imageId}.${format}`;
+}
 
 /** Everything of one job: its input manifest, and the outputs the runner stores. */
 export const JOBS_PREFIX = 'jobs/';
@@ -35,9 +51,9 @@ export function jobInputsPrefix(jobId: string): string {
   return `${JOBS_PREFIX}${jobId}/inputs/`;
 }
 
-/** Where one input goes: its path under /input. */
-export function jobInputKey(jobId: string, relativePath: string): string {
-  return `${jobInputsPrefix(jobId)}${relativePath}`;
+/** Where the copy of one input file goes, by its position among the job's inputs; the manifest says where it goes under /input. */
+export function jobInputKey(jobId: string, position: number): string {
+  return `${jobInputsPrefix(jobId)}${position}`;
 }
 
 /** What the runner stores from the algorithm's `/output`. */
@@ -45,9 +61,9 @@ export function jobOutputsPrefix(jobId: string): string {
   return `${JOBS_PREFIX}${jobId}/outputs/`;
 }
 
-/** Where one output goes: its path under /output. */
-export function jobOutputKey(jobId: string, relativePath: string): string {
-  return `${jobOutputsPrefix(jobId)}${relativePath}`;
+/** Where one output file goes, by its position among the files stored; the result record says its path under /output. */
+export function jobOutputKey(jobId: string, position: number): string {
+  return `${jobOutputsPrefix(jobId)}${position}`;
 }
 
 /** The runner's signed result record: return code, duration and outputs. */

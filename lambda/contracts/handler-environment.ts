@@ -4,6 +4,7 @@ import { CONVERSION_SCRATCH, CONVERTER_JOBS } from './converter-jobs';
 import { ContainerDeployment, HandlerDeployment } from './handler-deployment';
 import { IMAGE_CHECKS, JOB_DEFINITIONS } from './job-definitions';
 import { INPUT_COPIES, JOB_LIMITS, JOB_LOGS, JOB_QUEUES } from './job-queues';
+import { PAGE_TOKENS } from './page-tokens';
 import { SettingsGroup, SettingsShape, SettingValues } from './settings';
 import { SIGNED_URLS } from './signed-urls';
 import { TABLE_NAMES, TableName } from './tables';
@@ -20,6 +21,7 @@ export const ALL_SETTINGS_GROUPS = [
   CONVERTER_JOBS,
   CONVERSION_SCRATCH,
   SIGNED_URLS,
+  PAGE_TOKENS,
   JOB_LIMITS,
   JOB_QUEUES,
   INPUT_COPIES,
@@ -61,6 +63,7 @@ export function environmentGroups(deployment: Deployment): SettingsGroup[] {
   if (permissions.queuesConversions) groups.push(CONVERSION_QUEUE_URL);
   if (permissions.submitsConversions) groups.push(CONVERTER_JOBS);
   if (permissions.signsImageUrls) groups.push(SIGNED_URLS);
+  if (permissions.signsPageTokens) groups.push(PAGE_TOKENS);
   if (permissions.submitsJobs) groups.push(JOB_QUEUES);
   if (permissions.activatesVersions) groups.push(JOB_DEFINITIONS, JOB_LOGS, IMAGE_CHECKS);
   if (permissions.readsJobLogs) groups.push(JOB_LOGS);

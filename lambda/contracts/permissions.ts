@@ -71,6 +71,11 @@ export interface HandlerPermissions {
    */
   readonly signsImageUrls?: boolean;
   /**
+   * Signs and checks the page tokens of a list operation: reads their key through Secrets Manager.
+   * @default false
+   */
+  readonly signsPageTokens?: boolean;
+  /**
    * Submits jobs to the platform's Batch queues.
    * @default false
    */

@@ -3,7 +3,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import * as os from 'node:os';
 import { dynamoDb, s3 } from '../core/aws-clients';
-import { CONVERSION_TAG, IMAGES_PREFIX } from '../contracts/bucket-layout';
+import { CONVERSION_TAG, ConvertedFormat, imageObjectKey } from '../contracts/bucket-layout';
 import { convertImageFiles, LIBVIPS_MISSING } from '@imaging-platform/image-io';
 import { logger } from '../core/logger';
 import { uploadObject } from '../core/object-upload';
@@ -141,7 +141,7 @@ async function storeResult(
   const stored = await Promise.all(
     result.images.map(async (output, i) => {
       const id = i === 0 ? imageId : siblings[i - 1].id;
-      const key = `${IMAGES_PREFIX}${id}/${output.name}`;
+      const key = imageObjectKey(id, convertedFormat(output.name));
       // In parts when larger than one: a converted image may pass S3's 5 GiB for one request.
       await uploadObject(s3(), {
         bucket,
@@ -197,6 +197,13 @@ async function storeResult(
   }
   logger.info('image converted', { outputs: result.images.length, rejected: errors.length });
   return true;
+}
+
+/** The format the image library wrote an output in, by the extension it gave the output's name. */
+function convertedFormat(outputName: string): ConvertedFormat {
+  const format = /\.(mha|tif)$/.exec(outputName)?.[1];
+  if (!format) throw new Error(`the converter made an output of no known format: ${outputName}`);
+  return format as ConvertedFormat;
 }
 
 /** The id of an image made from one output of an upload set: the same on every try. */

@@ -33,6 +33,9 @@ export interface ImageRecord {
 
 export const QUEUED_DETAIL = 'Waiting for the converter to pick up the image';
 
+/** Room an image's item keeps for what its conversion adds: errors, metadata, siblings, output key. */
+export const IMAGE_ITEM_RESERVE_BYTES = 64 * 1024;
+
 /** What the API shows of an image; the download URL is added by the caller when permitted. */
 export function imageView(record: ImageRecord, download?: { url: string; expiresAt: string }) {
   return {

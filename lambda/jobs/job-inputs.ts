@@ -1,7 +1,7 @@
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import Ajv from 'ajv';
 import { badRequest, conflict } from '../api/api-error';
 import { AlgorithmRecord, Socket } from '../algorithms/algorithm-record';
+import { schemaMismatch, SocketSchemaError } from '../algorithms/socket-schemas';
 import { ImageRecord } from '../images/image-record';
 import { getVisibleImage } from '../images/image-store';
 import { UploadRecord } from '../uploads/upload-record';
@@ -9,8 +9,6 @@ import { getOwnedUpload } from '../uploads/upload-store';
 import { jobInputKey } from '../contracts/bucket-layout';
 import { ManifestInput } from './job-manifest';
 import { JobInput } from './job-record';
-
-const ajv = new Ajv({ strict: false, allErrors: false });
 
 /**
  * The interface whose inputs are exactly the submitted sockets; the contract refuses inputs that
@@ -45,9 +43,11 @@ export interface CheckedInput {
 
 /**
  * Each input carries what its socket's kind needs: an image the caller may see and that is
- * converted, a JSON value that matches the socket's schema, or a completed upload of the caller.
+ * converted, a JSON value that matches the socket's schema (compiled for the algorithm version
+ * `version` alone), or a completed upload of the caller.
  */
 export async function checkInputs(
+  version: string,
   sockets: readonly Socket[],
   inputs: readonly JobInput[],
   userId: string,
@@ -71,11 +71,8 @@ export async function checkInputs(
       }
       checked.push({ input, socket, image });
     } else if (needed === 'value') {
-      if (socket.schema && !ajv.validate(socket.schema, input.value)) {
-        throw badRequest(
-          `input "${socket.slug}" does not match its schema: ${ajv.errorsText(ajv.errors, { dataVar: 'value' })}`,
-        );
-      }
+      const mismatch = socket.schema && valueMismatch(version, socket, input.value);
+      if (mismatch) throw badRequest(`input "${socket.slug}" does not match its schema: ${mismatch}`);
       checked.push({ input, socket });
     } else {
       const upload = await getOwnedUpload(input.file!, userId);
@@ -90,10 +87,23 @@ export async function checkInputs(
   return checked;
 }
 
+/** What does not match in a value, or undefined; a schema that does not compile is the algorithm's fault. */
+function valueMismatch(version: string, socket: Socket, value: unknown): string | undefined {
+  try {
+    return schemaMismatch(version, socket.schema!, value);
+  } catch (err) {
+    if (!(err instanceof SocketSchemaError)) throw err;
+    throw conflict(
+      `the schema of input "${socket.slug}" cannot check values (${err.message}); the algorithm's editors must register it anew`,
+    );
+  }
+}
+
 /**
  * Where each input goes under /input, and which stored object is copied for it under the job's
  * own prefix (so the runner reads nothing outside `jobs/<id>/`); `pinSources` then says which
- * version of it.
+ * version of it. Copies are keyed by the input's position; where it goes under /input is the
+ * manifest's to say.
  */
 export function placeInputs(
   jobId: string,
@@ -101,21 +111,22 @@ export function placeInputs(
 ): { placed: ManifestInput[]; copies: { from: string; to: string }[] } {
   const placed: ManifestInput[] = [];
   const copies: { from: string; to: string }[] = [];
-  for (const { input, socket, image, upload } of checked) {
+  checked.forEach(({ input, socket, image, upload }, position) => {
     if (image) {
+      // The converted file's own name (`<imageId>.mha`), as grand-challenge places images.
       const name = image.outputKey!.slice(image.outputKey!.lastIndexOf('/') + 1);
       const path = `${socket.relativePath.replace(/\/+$/, '')}/${name}`;
-      const key = jobInputKey(jobId, path);
+      const key = jobInputKey(jobId, position);
       placed.push({ socket, path, key, image: { pk: image.id, name: image.name } });
       copies.push({ from: image.outputKey!, to: key });
     } else if (upload) {
-      const key = jobInputKey(jobId, socket.relativePath);
+      const key = jobInputKey(jobId, position);
       placed.push({ socket, path: socket.relativePath, key, file: upload.id });
       copies.push({ from: upload.objectKey, to: key });
     } else {
       placed.push({ socket, path: socket.relativePath, value: input.value });
     }
-  }
+  });
   return { placed, copies };
 }
 

@@ -1,14 +1,13 @@
-import Ajv from 'ajv';
 import { createHash } from 'node:crypto';
+import { schemaMismatch, SocketSchemaError } from '../algorithms/socket-schemas';
+import { itemSize, MAX_NESTING_LEVELS, nestingLevels } from '../contracts/dynamodb-item-limits';
 import { JobManifest } from './job-manifest';
 import { failureReason } from './job-progress';
 import { BatchJobDetail } from '../contracts/batch-job-state-change';
 import { JobOutput } from './job-record';
 import { ResultRecord, ResultRecordError, verifyResult } from './result-record';
 
-const ajv = new Ajv({ strict: false, allErrors: false });
-
-/** JSON outputs are kept in the job record up to this size; larger ones stay files. */
+/** JSON outputs are kept in the job record up to this size, and as far as it has room; others stay files. */
 const MAX_INLINE_JSON = 256 * 1024;
 
 /** Image outputs the converter accepts. */
@@ -36,11 +35,18 @@ export interface StoredObjects {
  */
 export async function jobOutcome(
   detail: BatchJobDetail,
-  job: { readonly id: string; readonly resultSigningKey: string },
+  job: {
+    readonly id: string;
+    readonly resultSigningKey: string;
+    readonly algorithmId: string;
+    readonly algorithmVersionId: string;
+  },
   manifest: JobManifest | null,
   stored: StoredObjects,
   resultText: string | undefined,
+  inlineRoom: number,
 ): Promise<JobOutcome> {
+  let room = inlineRoom;
   const failed = (reason: string): JobOutcome => ({ status: 'Failed', reason, outputs: [] });
   if (resultText === undefined) {
     return failed(
@@ -88,12 +94,25 @@ export async function jobOutcome(
     } catch (err) {
       return failed(`${where} is not JSON: ${(err as Error).message}`);
     }
-    if (socket.schema && !ajv.validate(socket.schema, value)) {
-      return failed(
-        `${where} does not match its schema: ${ajv.errorsText(ajv.errors, { dataVar: 'value' })}`,
-      );
+    if (socket.schema) {
+      let mismatch: string | undefined;
+      try {
+        mismatch = schemaMismatch(`${job.algorithmId}/${job.algorithmVersionId}`, socket.schema, value);
+      } catch (err) {
+        if (!(err instanceof SocketSchemaError)) throw err;
+        return failed(`the schema of ${where} cannot check values: ${err.message}`);
+      }
+      if (mismatch) return failed(`${where} does not match its schema: ${mismatch}`);
     }
-    outputs.push({ socket: socket.slug, value });
+    // In the item: within the outputs list, in the output's map.
+    const inline = { socket: socket.slug, value };
+    const cost = itemSize({ output: inline });
+    if (cost <= room && nestingLevels(value) <= MAX_NESTING_LEVELS - 2) {
+      outputs.push(inline);
+      room -= cost;
+    } else {
+      outputs.push({ socket: socket.slug, key: file.key });
+    }
   }
   return { status: 'Succeeded', outputs, stored: record.outputs };
 }

@@ -52,6 +52,16 @@ export interface JobRecord {
   readonly stoppedAt?: string;
 }
 
+/**
+ * Room a job's item keeps, besides its inputs, for every other field at its largest: ids, the
+ * image, state and times, a reason of `MAX_STATUS_REASON_CHARS`, and 32 outputs kept as files.
+ * JSON outputs are kept in the item only as far as it then has room (see `jobOutcome`).
+ */
+export const JOB_ITEM_RESERVE_BYTES = 16 * 1024;
+
+/** A status reason is cut to this many characters (at most 6 KB of UTF-8). */
+export const MAX_STATUS_REASON_CHARS = 2000;
+
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['Succeeded', 'Failed', 'Cancelled'];
 
 /** Terminal states sort after every attempt's progress. */

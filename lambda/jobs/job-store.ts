@@ -4,7 +4,7 @@ import { badRequest, notFound } from '../api/api-error';
 import { dynamoDb } from '../core/aws-clients';
 import { AlgorithmRecord, roleOf } from '../algorithms/algorithm-record';
 import { tableName } from '../contracts/tables';
-import { JobRecord, JobStatus, TERMINAL_SEQUENCE } from './job-record';
+import { JobRecord, JobStatus, MAX_STATUS_REASON_CHARS, TERMINAL_SEQUENCE } from './job-record';
 
 export async function putJob(job: JobRecord): Promise<void> {
   await dynamoDb().send(
@@ -66,9 +66,13 @@ export async function advanceJob(
   };
   const sets = ['#status = :status', '#sequence = :sequence', 'updatedAt = :now'];
   names['#sequence'] = 'sequence';
-  if (change.statusReason !== undefined) {
+  const reason =
+    change.statusReason !== undefined && change.statusReason.length > MAX_STATUS_REASON_CHARS
+      ? `${change.statusReason.slice(0, MAX_STATUS_REASON_CHARS - 1)}…`
+      : change.statusReason;
+  if (reason !== undefined) {
     sets.push('statusReason = :reason');
-    values[':reason'] = change.statusReason;
+    values[':reason'] = reason;
   }
   for (const [key, value] of Object.entries(change.fields ?? {})) {
     names[`#${key}`] = key;
@@ -105,7 +109,7 @@ export async function advanceJob(
       ...change.fields,
       status: change.status,
       sequence: change.sequence,
-      ...(change.statusReason !== undefined && { statusReason: change.statusReason }),
+      ...(reason !== undefined && { statusReason: reason }),
       ...(condition?.batchJobId && { batchJobId: condition.batchJobId }),
       ...(terminal && { holdsSlots: false }),
       updatedAt: values[':now'] as string,
@@ -146,26 +150,19 @@ export async function recordSubmission(
     });
 }
 
-/** A page of jobs by their creator, or by algorithm for its editors; newest first. */
+/**
+ * A page of jobs by their creator, or by algorithm for its editors; newest first, from `startKey`
+ * (the `lastKey` of the page before, which a page token carried).
+ */
 export async function queryJobs(
   by: { owner: string } | { algorithmId: string },
   filter: { algorithmId?: string; status?: JobStatus },
   limit: number,
-  nextToken: string | undefined,
-): Promise<{ items: JobRecord[]; nextToken?: string }> {
+  startKey: Record<string, unknown> | undefined,
+): Promise<{ items: JobRecord[]; lastKey?: Record<string, unknown> }> {
   const [index, keyName, keyValue] =
     'owner' in by ? ['byOwner', 'owner', by.owner] : ['byAlgorithm', 'algorithmId', by.algorithmId];
-  let startKey: Record<string, unknown> | undefined;
-  if (nextToken !== undefined) {
-    try {
-      startKey = JSON.parse(Buffer.from(nextToken, 'base64url').toString('utf8'));
-    } catch {
-      throw badRequest('nextToken is not valid');
-    }
-    if (!startKey || typeof startKey !== 'object' || startKey[keyName] !== keyValue) {
-      throw badRequest('nextToken is not valid');
-    }
-  }
+  if (startKey && startKey[keyName] !== keyValue) throw badRequest('nextToken is not valid');
   const filters: string[] = [];
   const names: Record<string, string> = { '#key': keyName };
   const values: Record<string, unknown> = { ':key': keyValue };
@@ -193,8 +190,6 @@ export async function queryJobs(
   );
   return {
     items: (page.Items ?? []) as JobRecord[],
-    ...(page.LastEvaluatedKey && {
-      nextToken: Buffer.from(JSON.stringify(page.LastEvaluatedKey), 'utf8').toString('base64url'),
-    }),
+    ...(page.LastEvaluatedKey && { lastKey: page.LastEvaluatedKey }),
   };
 }

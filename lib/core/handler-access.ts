@@ -7,6 +7,7 @@ import { environmentVariables, PlatformSettings } from '../../lambda/contracts/h
 import { HandlerPermissions } from '../../lambda/contracts/permissions';
 import { TableName } from '../../lambda/contracts/tables';
 import { ConfigSettings } from '../config/config-settings';
+import { PageTokenKey } from '../data/page-token-key';
 import { PlatformTables } from '../data/platform-tables';
 import { ImagingDistribution } from '../delivery/imaging-distribution';
 import { ConversionQueue } from '../images/conversion-queue';
@@ -23,6 +24,8 @@ export interface HandlerAccessProps {
   readonly conversionQueue: ConversionQueue;
   /** Serves converted images through signed URLs. */
   readonly imagingDistribution: ImagingDistribution;
+  /** Signs the page tokens of list operations. */
+  readonly pageTokenKey: PageTokenKey;
   /** The Batch resources that run jobs and conversions. */
   readonly jobs: JobAccess;
   /** The settings that come from the configuration. */
@@ -39,7 +42,7 @@ export class HandlerAccess {
   readonly settings: PlatformSettings;
 
   constructor(private readonly props: HandlerAccessProps) {
-    const { tables, imagingBucket, conversionQueue, imagingDistribution, jobs, config } = props;
+    const { tables, imagingBucket, conversionQueue, imagingDistribution, pageTokenKey, jobs, config } = props;
     this.settings = {
       ...config,
       ...tables.nameSettings,
@@ -52,6 +55,7 @@ export class HandlerAccess {
       // The function's own /tmp; the converter container has a scratch volume instead.
       conversionWorkDir: '/tmp',
       ...imagingDistribution.signingSettings,
+      pageTokenSecretArn: pageTokenKey.secret.secretArn,
       gpuJobQueue: jobs.names.gpuJobQueue,
       cpuJobQueue: jobs.names.cpuJobQueue,
       inputStagingJobQueue: jobs.names.inputStagingJobQueue,
@@ -74,7 +78,8 @@ export class HandlerAccess {
 
   /** Grants `grantee` exactly `permissions`. */
   grant(grantee: iam.IGrantable, permissions: HandlerPermissions): iam.Grant {
-    const { tables, imagingBucket, objectKey, conversionQueue, imagingDistribution, jobs } = this.props;
+    const { tables, imagingBucket, objectKey, conversionQueue, imagingDistribution, pageTokenKey, jobs } =
+      this.props;
     const grants: iam.Grant[] = [];
     for (const [name, actions] of Object.entries(permissions.tables ?? {})) {
       grants.push(tables.grant(grantee, name as TableName, actions));
@@ -106,6 +111,7 @@ export class HandlerAccess {
     if (permissions.queuesConversions) grants.push(conversionQueue.grantSendMessages(grantee));
     if (permissions.submitsConversions) grants.push(jobs.grantSubmitConversion(grantee));
     if (permissions.signsImageUrls) grants.push(imagingDistribution.grantSignedUrls(grantee));
+    if (permissions.signsPageTokens) grants.push(pageTokenKey.grantUse(grantee));
     if (permissions.submitsJobs) grants.push(jobs.grantSubmit(grantee));
     if (permissions.activatesVersions) grants.push(jobs.grantActivateVersions(grantee));
     if (permissions.terminatesJobs) grants.push(jobs.grantTerminate(grantee));

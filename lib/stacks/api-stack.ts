@@ -62,6 +62,7 @@ export class ApiStack extends Stack {
       objectKey: data.platformKey.key,
       conversionQueue: data.conversionQueue,
       imagingDistribution: data.imagingDistribution,
+      pageTokenKey: data.pageTokenKey,
       jobs,
       config: configSettings(config),
     });

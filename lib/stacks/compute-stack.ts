@@ -60,6 +60,7 @@ export class ComputeStack extends Stack {
       objectKey: data.platformKey.key,
       conversionQueue: data.conversionQueue,
       imagingDistribution: data.imagingDistribution,
+      pageTokenKey: data.pageTokenKey,
       jobs: new JobAccess(this, names, jobLogGroupName),
       config: configSettings(config),
     });

@@ -7,6 +7,7 @@ import { PlatformConfig } from '../config/platform-config';
 import { acknowledge, REASONS } from '../core/acknowledgements';
 import { AccessLogBucket } from '../data/access-log-bucket';
 import { ImagingBucket } from '../data/imaging-bucket';
+import { PageTokenKey } from '../data/page-token-key';
 import { PlatformKey } from '../data/platform-key';
 import { PlatformTables } from '../data/platform-tables';
 import { ImagingDistribution } from '../delivery/imaging-distribution';
@@ -25,8 +26,9 @@ export interface DataStackProps extends StackProps {
 /**
  * The stateful stack: everything that holds data and must outlive a redeploy, retained when the
  * stack is deleted. The KMS key, the imaging bucket and its access logs, the tables, the
- * researchers' accounts, the queues that hold work, and the URL-signing key pairs in Secrets
- * Manager (handlers move to a new one last, see `switchesAfter`). The CloudFront distribution lives here too: bucket and distribution share a stack, or
+ * researchers' accounts, the queues that hold work, the URL-signing key pairs in Secrets
+ * Manager (handlers move to a new one last, see `switchesAfter`) and the page token key. The
+ * CloudFront distribution lives here too: bucket and distribution share a stack, or
  * Origin Access Control's bucket and key policies form a cycle. The stateless stacks (api,
  * compute) take these constructs as props; CDK makes the references between stacks weak
  * (Fn::GetStackOutput), as cdk.json configures it.
@@ -37,6 +39,8 @@ export class DataStack extends Stack {
   readonly signingKeyPair: UrlSigningKeyPair;
   readonly imagingDistribution: ImagingDistribution;
   readonly tables: PlatformTables;
+  /** Signs the page tokens of list operations. */
+  readonly pageTokenKey: PageTokenKey;
   readonly userPool: ApiUserPool;
   readonly conversionQueue: ConversionQueue;
   /** Events that background functions failed on after every retry. */
@@ -71,6 +75,7 @@ export class DataStack extends Stack {
       domain: config.domains.images,
     });
     this.tables = new PlatformTables(this, 'Tables', { encryptionKey: this.platformKey.key });
+    this.pageTokenKey = new PageTokenKey(this, 'PageTokenKey', { encryptionKey: this.platformKey.key });
     this.userPool = new ApiUserPool(this, 'Users', {
       selfSignUp: config.users.selfSignUp,
       threatProtection: config.users.threatProtection,

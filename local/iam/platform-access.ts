@@ -42,6 +42,8 @@ export interface LocalResourceNames {
     readonly currentKeySecretArn: string;
     generation(generation: number): { readonly keyPairId: string; readonly secretArn: string } | undefined;
   };
+  /** The secret in the Secrets Manager stand-in that keys page tokens. */
+  readonly pageTokenSecretArn: string;
   /** host:port of the CloudFront stand-in. */
   readonly distributionDomain: string;
   readonly jobs: JobResourceNames;
@@ -107,6 +109,7 @@ export class PlatformAccess {
           if (same(ref, keyPair) && attribute === 'SecretArn') return local?.secretArn;
           if (same(ref, publicKey)) return local?.keyPairId;
         }
+        if (same(ref, platform.pageTokenKey)) return names.pageTokenSecretArn;
         if (same(ref, platform.distribution)) {
           return attribute === 'DomainName' ? names.distributionDomain : 'ELOCALDISTRIBUTION';
         }

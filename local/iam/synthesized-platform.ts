@@ -58,6 +58,8 @@ export interface SynthesizedPlatform {
     }[];
   };
   readonly distribution: LogicalRef;
+  /** The secret that keys page tokens. */
+  readonly pageTokenKey: LogicalRef;
   /** Each function by handler folder: the function, its role, and the rule that triggers it. */
   readonly functions: Readonly<
     Record<string, { readonly function: LogicalRef; readonly role: LogicalRef; readonly rule?: LogicalRef }>

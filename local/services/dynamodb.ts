@@ -11,6 +11,7 @@ import { TABLES, TableName } from '../../lambda/contracts/tables';
 import { close, listen } from '../port-check';
 import { guardServer, RequestGuard } from './request-guard';
 import { RunningService } from './running-service';
+import { enforceDynamoDbLimits } from './service-limits';
 
 export interface EmbeddedDynamoDbOptions {
   readonly dataDir: string;
@@ -36,6 +37,7 @@ export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions): P
   fs.mkdirSync(dbPath, { recursive: true });
   // Tables become ACTIVE at once instead of after dynalite's simulated delay.
   const server = dynalite({ path: dbPath, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  enforceDynamoDbLimits(server);
   guardServer(server, options.guard);
   await listen(server, options.host, options.port);
   const endpoint = `http://${options.host}:${options.port}`;

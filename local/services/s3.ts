@@ -6,6 +6,7 @@ import { close, listen } from '../port-check';
 import { RequestGuard } from './request-guard';
 import { RunningService } from './running-service';
 import { checkPresignedRequest } from './s3-presigned-url-check';
+import { refuseBeyondS3Limits } from './service-limits';
 import { handleMultipart } from './s3rver-multipart';
 import { checkSizeLimits, S3Refusal } from './s3-size-limits';
 
@@ -63,6 +64,7 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Runni
   };
   const authorized = options.access ? options.access.guard(serve) : serve;
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (refuseBeyondS3Limits(req, res)) return;
     // s3rver maps keys onto folders under the data folder: a dot segment would leave its bucket.
     if (hasDotSegment(req.url ?? '/')) {
       req.resume();

@@ -33,7 +33,7 @@ export function handleMultipart(store: FilesystemStore, req: IncomingMessage, re
   const error = (status: number, code: string, message: string) =>
     respond(
       status,
-      `<Error><Code>${code}</Code><Message>${message}</Message><UploadId>${uploadId}</UploadId></Error>`,
+      `<Error><Code>${code}</Code><Message>${message}</Message><UploadId>${escapeXml(uploadId)}</UploadId></Error>`,
     );
 
   const chunks: Buffer[] = [];
@@ -80,7 +80,7 @@ export function handleMultipart(store: FilesystemStore, req: IncomingMessage, re
       await fs.promises.writeFile(store.getResourcePath(bucket, key, 'object.md5'), `${md5}-${parts.length}`);
       respond(
         200,
-        `<CompleteMultipartUploadResult><Location>${url.origin}/${bucket}/${key}</Location><Bucket>${bucket}</Bucket><Key>${escapeXml(key)}</Key><ETag>"${md5}-${parts.length}"</ETag></CompleteMultipartUploadResult>`,
+        `<CompleteMultipartUploadResult><Location>${escapeXml(`${url.origin}${url.pathname}`)}</Location><Bucket>${bucket}</Bucket><Key>${escapeXml(key)}</Key><ETag>"${md5}-${parts.length}"</ETag></CompleteMultipartUploadResult>`,
       );
     })().catch((err: Error) => error(500, 'InternalError', escapeXml(err.message)));
   });

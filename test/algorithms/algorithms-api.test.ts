@@ -1,3 +1,4 @@
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { LocalPlatform } from '../../local/local-platform';
 import { apiClient, INVALID_BODY, UNCHECKED_BODY } from '../helpers/api-client';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
@@ -275,5 +276,135 @@ describe('algorithms refused', () => {
     expect((await setUsers(UNCHECKED_BODY)).body.error.message).toBe(
       'body.editors must NOT have fewer than 1 items',
     );
+  });
+});
+
+describe('hostile input', () => {
+  const json = (slug: string, schema?: Record<string, unknown>) => ({
+    slug,
+    kind: 'json',
+    relativePath: `${slug}.json`,
+    ...(schema && { schema }),
+  });
+  const withInputs = (...inputs: ReturnType<typeof json>[]) => ({
+    interfaces: [{ inputs, outputs: segmentation.outputs }],
+  });
+
+  async function tableCount(table: 'algorithmsTable' | 'algorithmVersionsTable'): Promise<number> {
+    const dynamodb = new DynamoDBClient({});
+    const { Count } = await dynamodb.send(
+      new ScanCommand({ TableName: platform.settings[table], Select: 'COUNT' }),
+    );
+    dynamodb.destroy();
+    return Count!;
+  }
+
+  /** What a refused registration must leave as it was: algorithms, versions, job definitions. */
+  const written = async () => [
+    await tableCount('algorithmsTable'),
+    await tableCount('algorithmVersionsTable'),
+    platform.batch.jobDefinitions.length,
+  ];
+
+  test.each([
+    [
+      'an unknown type',
+      { type: 'no-such-type' },
+      'body.interfaces[0].inputs[0].schema of socket "settings" is not a JSON Schema (draft-07) that can check values: schema is invalid: data/type must be equal to one of the allowed values',
+    ],
+    [
+      'a reference it cannot resolve',
+      { $ref: 'https://example.org/elsewhere.json' },
+      'body.interfaces[0].inputs[0].schema of socket "settings" is not a JSON Schema (draft-07) that can check values: can\'t resolve reference https://example.org/elsewhere.json from id #',
+    ],
+    [
+      'a pattern that is no regular expression',
+      { type: 'string', pattern: '(' },
+      'body.interfaces[0].inputs[0].schema of socket "settings" is not a JSON Schema (draft-07) that can check values: Invalid regular expression: /(/u: Unterminated group',
+    ],
+  ])('a schema with %s is refused at registration, naming the socket', async (_, schema, message) => {
+    const before = await written();
+    const response = await register(alice, withInputs(json('settings', schema)));
+    expect(response.status).toBe(400);
+    expect(response.body.error.message.startsWith(message)).toBe(true);
+    expect(await written()).toEqual(before);
+  });
+
+  test('a schema nested deeper than the algorithm record keeps is refused before it is compiled', async () => {
+    const nested = (levels: number): Record<string, unknown> =>
+      levels === 1 ? {} : { not: nested(levels - 1) };
+    const before = await written();
+    const response = await register(alice, withInputs(json('settings', nested(29))));
+    expect(response.body.error.message).toBe(
+      'body.interfaces[0].inputs[0].schema nests more than 28 levels of arrays and objects; DynamoDB keeps 32 levels and 4 are taken where it is stored',
+    );
+    expect(await written()).toEqual(before);
+    expect((await register(alice, withInputs(json('settings', nested(28))))).status).toBe(201);
+  });
+
+  test('32 sockets with 14 KB schemas are a 400 naming the limit; no version or job definition is left', async () => {
+    const sockets = Array.from({ length: 32 }, (_, i) =>
+      json(`input-${i}`, { type: 'string', description: 'd'.repeat(14 * 1024) }),
+    );
+    const before = await written();
+    const response = await register(alice, withInputs(...sockets));
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toMatch(
+      /^the algorithm would take 4\d{5} bytes as stored; a DynamoDB item holds 409600 bytes, of which 1024 are kept/,
+    );
+    expect(await written()).toEqual(before);
+  });
+
+  test('members that would take an algorithm past the item limit are a 400; its members stay', async () => {
+    const sockets = Array.from({ length: 20 }, (_, i) =>
+      json(`input-${i}`, { type: 'string', description: 'd'.repeat(14 * 1024) }),
+    );
+    const { body: algorithm } = await register(alice, withInputs(...sockets));
+    const params = { algorithmId: algorithm.id };
+    const users = Array.from({ length: 1000 }, (_, i) => `user-${i}-${'u'.repeat(110)}`);
+    const response = await call('PUT', '/v1/algorithms/{algorithmId}/users', {
+      token: alice,
+      params,
+      body: { editors: [sub[alice]], users },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toMatch(/^the algorithm with these members would take \d+ bytes/);
+    const read = await call('GET', '/v1/algorithms/{algorithmId}', { token: alice, params });
+    expect(read.body.users).toEqual([]);
+  });
+
+  describe('page tokens', () => {
+    let firstPage: { items: unknown[]; nextToken: string };
+    beforeAll(async () => {
+      for (let i = 0; i < 2; i++) await register(bob);
+      firstPage = (await call('GET', '/v1/algorithms', { token: bob, query: { limit: '1' } })).body;
+    });
+
+    test('an altered token, or a key made by hand, is a 400', async () => {
+      const token = firstPage.nextToken;
+      expect(token).toMatch(/^[A-Za-z0-9_-]{1,200}$/);
+      for (const nextToken of [
+        `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`,
+        Buffer.from('00000000-0000-4000-8000-000000000000').toString('base64url'),
+      ]) {
+        const response = await call('GET', '/v1/algorithms', { token: bob, query: { nextToken } });
+        expect(response).toMatchObject({
+          status: 400,
+          body: { error: { message: 'nextToken is not valid' } },
+        });
+      }
+    });
+
+    test("another caller's token is a 400", async () => {
+      const response = await call('GET', '/v1/algorithms', {
+        token: carol,
+        query: { nextToken: firstPage.nextToken },
+      });
+      expect([response.status, response.body.error.message]).toEqual([400, 'nextToken is not valid']);
+      expect(
+        (await call('GET', '/v1/algorithms', { token: bob, query: { nextToken: firstPage.nextToken } }))
+          .status,
+      ).toBe(200);
+    });
   });
 });

@@ -14,6 +14,7 @@ const settings = localSettings(defaultPlatformConfig, {
   conversionQueueUrl: 'http://127.0.0.1:9/000000000000/queue',
   imagesBaseUrl: 'http://127.0.0.1:9',
   currentSigningKeySecretArn: 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:key',
+  pageTokenSecretArn: 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:page-token-key',
   conversionWorkDir: '/tmp',
 });
 /** What Lambda's runtime gives every function; nothing here is reached. */

@@ -2,6 +2,7 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { LocalPlatform } from '../../local/local-platform';
+import { buildZip } from '../../packages/image-io/test/helpers/zip-builder';
 import { apiClient, INVALID_BODY, UNCHECKED_BODY } from '../helpers/api-client';
 import { completedUpload as uploadThroughApi, settledImage } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
@@ -35,8 +36,8 @@ async function imageCount(): Promise<number> {
 
 const settled = (token: string, imageId: string) => settledImage(call, token, imageId);
 
-/** Where alice's raw upload of tiny.mha lives. */
-const rawKeyOf = (uploadId: string) => `uploads/${platform.devUsers[0].claims.sub}/${uploadId}/tiny.mha`;
+/** Where alice's raw uploads live. */
+const rawKeyOf = (uploadId: string) => `uploads/${platform.devUsers[0].claims.sub}/${uploadId}`;
 
 const MHA_2X2 = Buffer.concat([
   Buffer.from(
@@ -87,7 +88,9 @@ describe('images', () => {
       metadata: { size: [2, 2], spacing: [0.5, 0.5], componentType: 'uint8', components: 1 },
     });
     expect(
-      done.downloadUrl.startsWith(`${platform.urls.cloudfront}/images/${created.body.id}/tiny.mha?`),
+      done.downloadUrl.startsWith(
+        `${platform.urls.cloudfront}/images/${created.body.id}/${created.body.id}.mha?`,
+      ),
     ).toBe(true);
     const download = await fetch(done.downloadUrl);
     const bytes = Buffer.from(await download.arrayBuffer());
@@ -104,6 +107,36 @@ describe('images', () => {
       );
     s3.destroy();
     expect(raw).toBe('removed');
+  });
+});
+
+describe('names as users choose them', () => {
+  test('an upload named with 255 four-byte characters converts; the image keeps the name and is stored under its id', async () => {
+    const filename = `${'😀'.repeat(251)}.mha`;
+    const upload = await completedUpload(alice, filename, MHA_2X2);
+    const created = await call('POST', '/v1/images', { token: alice, body: { uploads: [upload] } });
+    const done = await settled(alice, created.body.id);
+    expect(done).toMatchObject({ name: filename, status: 'Succeeded', files: [{ filename }] });
+    expect(new URL(done.downloadUrl).pathname).toBe(`/images/${done.id}/${done.id}.mha`);
+    expect((await fetch(done.downloadUrl)).status).toBe(200);
+  });
+
+  test('images made from zip entries with names of any length are stored under their ids', async () => {
+    const series = (n: number) => ({
+      name: `${'€'.repeat(300)}/${'ü'.repeat(200)}-${n}.mha`,
+      content: MHA_2X2,
+    });
+    const upload = await completedUpload(alice, 'series.zip', buildZip([series(1), series(2)]));
+    const created = await call('POST', '/v1/images', { token: alice, body: { uploads: [upload] } });
+    const done = await settled(alice, created.body.id);
+    expect(done).toMatchObject({ status: 'Succeeded', errors: [] });
+    expect(done.siblings).toHaveLength(1);
+    const sibling = await settled(alice, done.siblings[0].id);
+    expect(sibling.name).toBe(`${'ü'.repeat(200)}-2.mha`);
+    for (const image of [done, sibling]) {
+      expect(new URL(image.downloadUrl).pathname).toBe(`/images/${image.id}/${image.id}.mha`);
+      expect((await fetch(image.downloadUrl)).status).toBe(200);
+    }
   });
 });
 

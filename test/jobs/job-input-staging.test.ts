@@ -68,7 +68,7 @@ async function imageInput(jobId: string, body: Buffer): Promise<ManifestInput> {
   return {
     socket: { slug: 'ct-image', kind: 'image', relativePath: 'images/ct' },
     path: 'images/ct/ct.mha',
-    key: jobInputKey(jobId, 'images/ct/ct.mha'),
+    key: jobInputKey(jobId, 0),
     source: { key, bytes: body.length, etag: head.ETag! },
   };
 }

@@ -7,6 +7,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -17,6 +18,7 @@ import {
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { BatchJobDetail } from '../../lambda/contracts/batch-job-state-change';
+import { PAGE_TOKEN_SECONDS, pageTokenKeyFromSecret, PageTokens } from '../../lambda/api/page-token';
 import { progressOf } from '../../lambda/jobs/job-progress';
 import { signResult } from '../../lambda/jobs/result-record';
 import { LocalPlatform } from '../../local/local-platform';
@@ -213,7 +215,8 @@ describe('submitting a job', () => {
         Key: `jobs/${response.body.id}/inputs.json`,
       }),
     );
-    const inputKey = `jobs/${response.body.id}/inputs/images/ct/ct.mha`;
+    // Copies are keyed by position; the path under /input is data.
+    const inputKey = `jobs/${response.body.id}/inputs/0`;
     expect(JSON.parse(await manifest.Body!.transformToString())).toMatchObject({
       jobId: response.body.id,
       timeLimitSeconds: 3600,
@@ -528,7 +531,7 @@ describe("staging a job's inputs", () => {
   test('an input larger than a part is copied in parts before the job may start', async () => {
     const file = randomBytes(2 * COPY_PART + MiB);
     const job = await submitHeld(file);
-    const inputKey = `jobs/${job.id}/inputs/images/ct/ct.mha`;
+    const inputKey = `jobs/${job.id}/inputs/0`;
     const client = s3();
     const stored = async () => {
       try {
@@ -907,5 +910,268 @@ describe('reading, listing and cancelling', () => {
     const badStatus = await call('GET', '/v1/jobs', { token: bob, query: { status: 'Done' } });
     expect(badStatus.status).toBe(400);
     for (const id of bobs.slice(1)) await cancel(bob, id);
+  });
+});
+
+describe('hostile input', () => {
+  /** An algorithm of `token`'s with one image input, the json sockets given, and a mask out. */
+  async function algorithmWith(
+    token: string,
+    json: { slug: string; schema?: Record<string, unknown> }[],
+    outputs: { slug: string; kind: string; relativePath: string }[] = threshold.outputs,
+  ): Promise<string> {
+    const created = await call('POST', '/v1/algorithms', {
+      token,
+      body: {
+        title: 'Hostile',
+        interfaces: [
+          {
+            inputs: [
+              threshold.inputs[0],
+              ...json.map(({ slug, schema }) => ({
+                slug,
+                kind: 'json',
+                relativePath: `${slug}.json`,
+                ...(schema && { schema }),
+              })),
+            ],
+            outputs,
+          },
+        ],
+        image: `123456789012.dkr.ecr.eu-central-1.amazonaws.com/t@sha256:${randomUUID().replace(/-/g, '').padEnd(64, '0')}`,
+      },
+    });
+    expect(created.status).toBe(201);
+    return created.body.id;
+  }
+
+  const submitValue = (token: string, algorithm: string, image: string, value: unknown, key?: string) =>
+    fetch(`${platform.urls.api}/v1/jobs`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        ...(key && { 'idempotency-key': key }),
+      },
+      body: JSON.stringify({
+        algorithm,
+        inputs: [
+          { socket: 'ct-image', image },
+          { socket: 'settings', value },
+        ],
+      }),
+    }).then(async (response) => ({
+      status: response.status,
+      body: (await response.json()) as { id: string; error: { message: string } },
+    }));
+
+  async function jobObjectCount(): Promise<number> {
+    const s3 = new S3Client({ forcePathStyle: true });
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: platform.settings.imagingBucket, Prefix: 'jobs/' }),
+    );
+    s3.destroy();
+    return listed.KeyCount ?? 0;
+  }
+
+  test('a 900 KB value is a 400 naming the limit; no job, manifest, slot or idempotency key is left', async () => {
+    const algorithm = await algorithmWith(carol, [{ slug: 'settings' }]);
+    const image = await convertedImage(carol);
+    const before = [await jobCount(), await jobObjectCount(), await activeSlots(`user#${sub[carol]}`)];
+    const key = `large-${randomUUID()}`;
+    const refused = await submitValue(carol, algorithm, image, { weights: 'w'.repeat(900 * 1024) }, key);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toMatch(
+      /^the job's inputs would take 92\d{4} bytes as stored; a DynamoDB item holds 409600 bytes, of which 16384 are kept/,
+    );
+    expect([await jobCount(), await jobObjectCount(), await activeSlots(`user#${sub[carol]}`)]).toEqual(
+      before,
+    );
+    const { Item } = await documents.send(
+      new GetCommand({
+        TableName: platform.settings.idempotencyKeysTable,
+        Key: { key: `${sub[carol]}#${key}` },
+      }),
+    );
+    expect(Item).toBeUndefined();
+    // The key was never claimed: the corrected request uses it at once.
+    const accepted = await submitValue(carol, algorithm, image, { weights: 'small' }, key);
+    expect(accepted.status).toBe(201);
+    await cancel(carol, accepted.body.id);
+  });
+
+  test('a value nested deeper than a job record keeps is a 400; one level less is accepted', async () => {
+    const algorithm = await algorithmWith(carol, [{ slug: 'settings' }]);
+    const image = await convertedImage(carol);
+    const nested = (levels: number): unknown => (levels === 1 ? 0 : [nested(levels - 1)]);
+    const before = await jobCount();
+    const refused = await submitValue(carol, algorithm, image, nested(31));
+    expect(refused).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          message:
+            'body.inputs[1].value nests more than 30 levels of arrays and objects; DynamoDB keeps 32 levels and 2 are taken where it is stored',
+        },
+      },
+    });
+    expect(await jobCount()).toBe(before);
+    const accepted = await submitValue(carol, algorithm, image, nested(30));
+    expect(accepted.status).toBe(201);
+    await cancel(carol, accepted.body.id);
+  });
+
+  test('schemas of different algorithms with the same $id each check their own values, again and again', async () => {
+    const $id = 'https://example.org/schemas/settings.json';
+    const numbers = await algorithmWith(alice, [{ slug: 'settings', schema: { $id, type: 'number' } }]);
+    const words = await algorithmWith(carol, [{ slug: 'settings', schema: { $id, type: 'string' } }]);
+    const [alicesImage, carolsImage] = [await convertedImage(alice), await convertedImage(carol)];
+    for (let round = 0; round < 2; round++) {
+      const number = await submitValue(alice, numbers, alicesImage, 0.5);
+      expect(number.status).toBe(201);
+      await cancel(alice, number.body.id);
+      expect(await submitValue(alice, numbers, alicesImage, 'text')).toMatchObject({
+        status: 400,
+        body: { error: { message: 'input "settings" does not match its schema: value must be number' } },
+      });
+      const word = await submitValue(carol, words, carolsImage, 'text');
+      expect(word.status).toBe(201);
+      await cancel(carol, word.body.id);
+      expect((await submitValue(carol, words, carolsImage, 0.5)).status).toBe(400);
+    }
+  });
+
+  test('an algorithm stored with a schema that does not compile answers 409 naming the socket', async () => {
+    const algorithm = await algorithmWith(alice, [{ slug: 'settings', schema: { type: 'number' } }]);
+    // As an algorithm registered before schemas were compiled at registration.
+    const { Item } = await documents.send(
+      new GetCommand({ TableName: platform.settings.algorithmsTable, Key: { id: algorithm } }),
+    );
+    Item!.interfaces[0].inputs[1].schema = { type: 'no-such-type' };
+    await documents.send(
+      new UpdateCommand({
+        TableName: platform.settings.algorithmsTable,
+        Key: { id: algorithm },
+        UpdateExpression: 'SET interfaces = :interfaces',
+        ExpressionAttributeValues: { ':interfaces': Item!.interfaces },
+      }),
+    );
+    const refused = await submitValue(alice, algorithm, await convertedImage(alice), 1);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(
+      /^the schema of input "settings" cannot check values \(schema is invalid: data\/type must be equal to one of the allowed values/,
+    );
+  });
+
+  test('JSON outputs beyond what the job record holds are served as files', async () => {
+    const json = (slug: string) => ({ slug, kind: 'json', relativePath: `${slug}.json` });
+    const algorithm = await algorithmWith(alice, [], [json('first'), json('second')]);
+    const response = await call('POST', '/v1/jobs', {
+      token: alice,
+      body: { algorithm, inputs: [{ socket: 'ct-image', image: await convertedImage(alice) }] },
+    });
+    const jobId = response.body.id;
+    const batchJobId = platform.batch.jobs.find((j) => j.jobName === jobId)!.jobId;
+    // Two values of 210 KB: each is kept inline alone, both would pass DynamoDB's 400 KB.
+    const text = JSON.stringify('v'.repeat(210_000));
+    const s3 = new S3Client({ forcePathStyle: true });
+    const outputs = [];
+    for (const [position, path] of ['first.json', 'second.json'].entries()) {
+      const key = `jobs/${jobId}/outputs/${position}`;
+      await s3.send(new PutObjectCommand({ Bucket: platform.settings.imagingBucket, Key: key, Body: text }));
+      outputs.push({ path, key, bytes: text.length, sha256: sha256(text) });
+    }
+    const signingKey = platform.batch.jobs.find((j) => j.jobId === batchJobId)!.environment
+      .RESULT_SIGNING_KEY;
+    const record = { jobId, returnCode: 0, execDuration: 1, timedOut: false, outputs };
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: platform.settings.imagingBucket,
+        Key: `jobs/${jobId}/result.json`,
+        Body: signResult(record, signingKey),
+      }),
+    );
+    s3.destroy();
+    await onBatchEvent(batchEvent(jobId, batchJobId, { status: 'SUCCEEDED', attempts: [{}] }));
+    const read = await call('GET', '/v1/jobs/{jobId}', { token: alice, params: { jobId } });
+    expect(read.body.status).toBe('Succeeded');
+    const [first, second] = read.body.outputs;
+    expect(first).toEqual({ socket: 'first', value: 'v'.repeat(210_000) });
+    expect(second).toMatchObject({
+      socket: 'second',
+      url: expect.stringContaining(`/jobs/${jobId}/outputs/1?`),
+    });
+    expect(await (await fetch(second.url)).text()).toBe(text);
+  });
+
+  describe('page tokens', () => {
+    let algorithm: string;
+    let firstPage: { items: { id: string }[]; nextToken: string };
+    const list = (token: string, nextToken: string, query: Record<string, string> = {}) =>
+      call('GET', '/v1/jobs', { token, query: { algorithm, limit: '1', nextToken, ...query } });
+
+    beforeAll(async () => {
+      algorithm = await algorithmOf(alice, [bob]);
+      const jobs = [];
+      for (let i = 0; i < 2; i++)
+        jobs.push((await submit(bob, algorithm, await convertedImage(bob))).body.id);
+      firstPage = (await call('GET', '/v1/jobs', { token: bob, query: { algorithm, limit: '1' } })).body;
+      for (const id of jobs) await cancel(bob, id);
+    });
+
+    test('a token resumes the listing it was issued for', async () => {
+      const second = await list(bob, firstPage.nextToken);
+      expect(second.status).toBe(200);
+      expect(second.body.items.map((j: { id: string }) => j.id)).not.toContain(firstPage.items[0].id);
+    });
+
+    test.each([
+      [
+        'altered',
+        (token: string) => `${token.slice(0, 10)}${token[10] === 'A' ? 'B' : 'A'}${token.slice(11)}`,
+      ],
+      ['not a token at all', () => 'eyJvd25lciI6ImJvYiJ9'],
+      [
+        'a DynamoDB key as earlier versions wrote it',
+        () => Buffer.from('{"owner":"x"}').toString('base64url'),
+      ],
+      ['of 3,000 characters', () => 'A'.repeat(3000)],
+      ['with its signature cut', (token: string) => token.slice(0, -1)],
+    ])('a token %s is a 400', async (_, change) => {
+      const response = await list(bob, change(firstPage.nextToken));
+      expect(response).toMatchObject({ status: 400, body: { error: { message: 'nextToken is not valid' } } });
+    });
+
+    test('a token made by hand in the shape of a DynamoDB key of the caller is a 400', async () => {
+      const handMade = { owner: sub[bob], id: 5, createdAt: [] };
+      const response = await list(bob, Buffer.from(JSON.stringify(handMade)).toString('base64url'));
+      expect(response).toMatchObject({ status: 400, body: { error: { message: 'nextToken is not valid' } } });
+    });
+
+    test('a token uses only the characters the route declares for it', () => {
+      expect(firstPage.nextToken).toMatch(/^[A-Za-z0-9_-]{1,2000}$/);
+    });
+
+    test("another caller's token, or one for another query, is a 400", async () => {
+      for (const response of [
+        await list(alice, firstPage.nextToken),
+        await list(bob, firstPage.nextToken, { status: 'Cancelled' }),
+      ]) {
+        expect([response.status, response.body.error.message]).toEqual([400, 'nextToken is not valid']);
+      }
+    });
+
+    test('an expired token is a 400', async () => {
+      const { p } = JSON.parse(Buffer.from(firstPage.nextToken.slice(0, -43), 'base64url').toString());
+      // Bob's listing of this algorithm's jobs, as list-jobs names it: his own, any status.
+      const l = ['jobs', sub[bob], JSON.stringify({ owner: sub[bob] }), algorithm, ''].join('/');
+      const key = pageTokenKeyFromSecret(new SecretsManagerClient({}), platform.settings.pageTokenSecretArn);
+      const yesterday = new PageTokens(key, () => Date.now() - PAGE_TOKEN_SECONDS * 1000 - 1000);
+      const response = await list(bob, await yesterday.issue(l, p));
+      expect(response.status).toBe(400);
+      expect(response.body.error.message).toBe(
+        'nextToken has expired (page tokens last 24 hours): list again from the first page',
+      );
+    });
   });
 });

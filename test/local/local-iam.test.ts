@@ -157,6 +157,27 @@ describe('local IAM: a function may do what its synthesized role allows, and not
     for (const client of [sqs, secrets, batch]) client.destroy();
   });
 
+  test('the page token key is read by list operations and by no other role', async () => {
+    const read = (handler: string) => {
+      const secrets = new SecretsManagerClient({
+        region: 'eu-central-1',
+        credentials: functionOf(handler).credentials,
+        endpoint: platform.urls.secretsManager,
+      });
+      return secrets
+        .send(new GetSecretValueCommand({ SecretId: platform.settings.pageTokenSecretArn }))
+        .finally(() => secrets.destroy());
+    };
+    for (const handler of ['jobs/list-jobs', 'algorithms/list-algorithms']) {
+      expect((await read(handler)).SecretString).toMatch(/^[0-9a-f]{64}$/);
+    }
+    const refused = await refusal(read('jobs/get-job'));
+    expect(refused).toMatchObject({ name: 'AccessDeniedException' });
+    expect(refused.message).toContain(
+      `secretsmanager:GetSecretValue on resource: ${platform.settings.pageTokenSecretArn}`,
+    );
+  });
+
   test('the operator (tests, the printed variables) may do anything; an unknown key nothing', async () => {
     const operator = s3As({
       accessKeyId: platform.environment.AWS_ACCESS_KEY_ID,

@@ -27,7 +27,7 @@ const tableNames = Object.keys(TABLES) as TableName[];
  * What each handler's role may do besides writing its own logs and X-Ray traces, as
  * `action on resource`. Resources: `table:<name>`, `objects:<prefix>`, `queue:conversion`,
  * `secret:current-signing-key` (names the key pair that signs), `secret:url-signing-key/*` (the key
- * pairs' private keys), and `key via <service>` for the data stack's KMS key used through a
+ * pairs' private keys), `secret:page-token-key`, and `key via <service>` for the data stack's KMS key used through a
  * service. Read from the handlers' code, apart from the deployments written beside them.
  */
 const EXPECTED_GRANTS: Record<string, string[]> = {
@@ -59,6 +59,7 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     's3:PutObject on objects:uploads/*',
     's3:GetObject on objects:uploads/*',
     's3:DeleteObject on objects:uploads/*',
+    's3:AbortMultipartUpload on objects:uploads/*',
     'kms:GenerateDataKey on key via s3',
     'kms:Decrypt on key via s3',
   ],
@@ -107,6 +108,8 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'dynamodb:Query on table:memberships',
     'dynamodb:GetItem on table:algorithms',
     'kms:Decrypt on key via dynamodb',
+    'secretsmanager:GetSecretValue on secret:page-token-key',
+    'kms:Decrypt on key via secretsmanager',
   ],
   getAlgorithm: ['dynamodb:GetItem on table:algorithms', 'kms:Decrypt on key via dynamodb'],
   setAlgorithmUsers: [
@@ -169,6 +172,8 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'dynamodb:Query on index:jobs/byOwner',
     'dynamodb:Query on index:jobs/byAlgorithm',
     'kms:Decrypt on key via dynamodb',
+    'secretsmanager:GetSecretValue on secret:page-token-key',
+    'kms:Decrypt on key via secretsmanager',
   ],
   getJob: [
     'dynamodb:GetItem on table:jobs',
@@ -401,6 +406,7 @@ describe('api stack', () => {
       }
       const logGroup = /:log-group:([^"]+)"/.exec(text);
       if (logGroup) return `logs:${logGroup[1]}`;
+      if (/PageTokenKey/.test(text)) return 'secret:page-token-key';
       if (/CurrentKey/.test(text)) return 'secret:current-signing-key';
       if (/:secret:ImagingPlatform-Data\/url-signing-key\/\*"/.test(text)) return 'secret:url-signing-key/*';
       return text;

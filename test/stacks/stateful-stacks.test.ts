@@ -42,7 +42,8 @@ describe('stateful and stateless stacks', () => {
         ]);
       }
     }
-    // Tables, buckets, the key, the user pool, the queues and the secret naming the signing key.
+    // Tables, buckets, the key, the user pool, the queues, the secret naming the signing key and
+    // the page token key.
     expect(new Set(found)).toEqual(
       new Set([
         'AWS::DynamoDB::GlobalTable',

@@ -1,6 +1,12 @@
 import { ScanCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { API_OPERATIONS } from '../../lambda/deployments';
 import { LocalPlatform } from '../../local/local-platform';
@@ -89,7 +95,7 @@ describe('uploads', () => {
     expect(read.body.status).toBe('Completed');
 
     const key = (await objectKeys()).find((k) => k.includes(id))!;
-    expect(key).toBe(`uploads/${platform.devUsers[0].claims.sub}/${id}/chest ct.mha`);
+    expect(key).toBe(`uploads/${platform.devUsers[0].claims.sub}/${id}`);
     const object = await s3.send(new GetObjectCommand({ Bucket: platform.settings.imagingBucket, Key: key }));
     expect(Buffer.from(await object.Body!.transformToByteArray()).equals(data)).toBe(true);
   });
@@ -129,6 +135,88 @@ describe('uploads', () => {
       body: { partNumbers: [2] },
     });
     expect(beyond.body.error.message).toBe(`part 2 does not exist: upload ${created.body.id} has 1 parts`);
+  });
+});
+
+describe('names as users choose them', () => {
+  const complete = (uploadId: string, parts: unknown) =>
+    call('POST', '/v1/uploads/{uploadId}/complete', { token: alice, params: { uploadId }, body: { parts } });
+  const record = async (id: string) =>
+    (
+      await DynamoDBDocumentClient.from(dynamodb).send(
+        new GetCommand({ TableName: platform.settings.uploadsTable, Key: { id } }),
+      )
+    ).Item!;
+
+  test('a name of 255 four-byte characters uploads and completes; the key is made of ids, the name kept as data', async () => {
+    const filename = `${'😀'.repeat(251)}.mha`;
+    expect(Buffer.byteLength(filename)).toBe(1008);
+    const data = randomBytes(100);
+    const { id, parts } = await upload(alice, filename, data);
+    const completed = await complete(id, parts);
+    expect(completed).toMatchObject({ status: 200, body: { id, filename, status: 'Completed' } });
+    const key = `uploads/${platform.devUsers[0].claims.sub}/${id}`;
+    expect((await record(id)).objectKey).toBe(key);
+    const object = await s3.send(new GetObjectCommand({ Bucket: platform.settings.imagingBucket, Key: key }));
+    expect(Buffer.from(await object.Body!.transformToByteArray()).equals(data)).toBe(true);
+  });
+
+  test('a name with the characters XML escapes completes', async () => {
+    const { id, parts } = await upload(alice, `a<b>&'c".mha`, randomBytes(10));
+    expect(await complete(id, parts)).toMatchObject({ status: 200, body: { status: 'Completed' } });
+  });
+
+  test('a completion whose S3 part succeeded and whose record was not written is finished by a retry', async () => {
+    const data = randomBytes(PART + 10);
+    const { id, parts } = await upload(alice, 'interrupted.mha', data);
+    // As if the function stopped after S3 joined the parts, before it wrote the record.
+    const { objectKey, s3UploadId } = await record(id);
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: platform.settings.imagingBucket,
+        Key: objectKey,
+        UploadId: s3UploadId,
+        MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+      }),
+    );
+    expect((await record(id)).status).toBe('Pending');
+
+    const retried = await complete(id, parts);
+    expect(retried).toMatchObject({ status: 200, body: { id, status: 'Completed' } });
+    const object = await s3.send(
+      new GetObjectCommand({ Bucket: platform.settings.imagingBucket, Key: objectKey }),
+    );
+    expect(Buffer.from(await object.Body!.transformToByteArray()).equals(data)).toBe(true);
+  });
+
+  test('completing an upload that S3 no longer holds is a 409, and the upload is Aborted with its quota returned', async () => {
+    const { id, parts } = await upload(carol, 'expired.mha', randomBytes(1000));
+    const { objectKey, s3UploadId } = await record(id);
+    // As the bucket's lifecycle rule does to incomplete uploads.
+    await s3.send(
+      new AbortMultipartUploadCommand({
+        Bucket: platform.settings.imagingBucket,
+        Key: objectKey,
+        UploadId: s3UploadId,
+      }),
+    );
+    const sub = platform.devUsers.find((u) => u.token === carol)!.claims.sub;
+    const usage = async () =>
+      (
+        await DynamoDBDocumentClient.from(dynamodb).send(
+          new GetCommand({ TableName: platform.settings.usageTable, Key: { userId: sub } }),
+        )
+      ).Item?.uploadBytes as number;
+    const before = await usage();
+    const completed = await call('POST', '/v1/uploads/{uploadId}/complete', {
+      token: carol,
+      params: { uploadId: id },
+      body: { parts },
+    });
+    expect(completed.status).toBe(409);
+    expect(completed.body.error.message).toMatch(/is gone from S3 .*it is now Aborted/);
+    expect((await record(id)).status).toBe('Aborted');
+    expect(await usage()).toBe(before - 1000);
   });
 });
 
@@ -437,7 +525,7 @@ describe('bad input', () => {
 
   test('nothing from refused requests reached S3', async () => {
     const keys = await objectKeys();
-    expect(keys.every((key) => /^uploads\/[0-9a-f-]{36}\/[0-9a-f-]{36}\/[^/]+$/.test(key))).toBe(true);
+    expect(keys.every((key) => /^uploads\/[0-9a-f-]{36}\/[0-9a-f-]{36}$/.test(key))).toBe(true);
   });
 });
 

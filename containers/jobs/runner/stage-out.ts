@@ -15,8 +15,9 @@ export interface OutputLimits {
 export const DEFAULT_OUTPUT_LIMITS: OutputLimits = { maxFiles: 1000, maxBytes: 50 * 1024 ** 3 };
 
 /**
- * Stores every regular file under `outputDir` at `jobs/<id>/outputs/<path>`, streamed from disk
- * (a file larger than one part as a multipart upload, so any size S3 takes) and hashed as it is
+ * Stores every regular file under `outputDir` at `jobs/<id>/outputs/<n>`, its path under /output
+ * in the result record (the algorithm names its files, so keys do not), streamed from disk (a
+ * file larger than one part as a multipart upload, so any size S3 takes) and hashed as it is
  * read. Links and special files are never followed (a link could name a file of the host), and
  * each file is opened with O_NOFOLLOW; too many files or bytes refuse the whole output, naming
  * the limit.
@@ -55,7 +56,7 @@ export async function stageOut(
   };
   await walk('');
   const outputs: StoredOutput[] = [];
-  for (const file of files) {
+  for (const [position, file] of files.entries()) {
     const handle = await fs.promises.open(
       path.join(outputDir, file.path),
       fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW,
@@ -71,7 +72,7 @@ export async function stageOut(
       // A read error ends `hashed` with it, which fails (and aborts) the upload reading it; an
       // upload that fails ends the reading.
       pipeline(handle.createReadStream({ autoClose: false }), hashed, () => undefined);
-      const key = jobOutputKey(jobId, file.path);
+      const key = jobOutputKey(jobId, position);
       await uploadObject(s3, {
         bucket,
         key,

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { apiHandler } from '../../api/api-handler';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { operation } from './operation';
+import { checkItemFits } from '../../api/item-limits';
 import {
+  ALGORITHM_ITEM_RESERVE_BYTES,
   AlgorithmInterface,
   AlgorithmRecord,
   algorithmView,
@@ -34,7 +36,6 @@ interface CreateAlgorithmRequest {
 export const handler = apiHandler<CreateAlgorithmRequest>(operation, async ({ caller, body }) => {
   checkInterfaces(body.interfaces);
   checkContainerImage(body.image, 'body.image');
-  await checkVersionImage(body.image, 'body.image');
   const now = new Date().toISOString();
   const limits = {
     id: randomUUID(),
@@ -43,17 +44,24 @@ export const handler = apiHandler<CreateAlgorithmRequest>(operation, async ({ ca
     gpu: body.gpu ?? false,
   };
   const version = { id: randomUUID(), image: body.image, createdAt: now };
-  const algorithm: AlgorithmRecord = {
+  const unregistered: AlgorithmRecord = {
     ...limits,
     title: body.title,
     description: body.description,
     interfaces: body.interfaces,
     editors: [caller.userId],
     users: [],
-    activeVersion: { ...version, jobDefinition: await registerJobDefinition(limits, version) },
+    activeVersion: version,
     revision: 1,
     createdAt: now,
     updatedAt: now,
+  };
+  // Nothing is registered or written for an algorithm that its item could not hold.
+  checkItemFits(unregistered, 'the algorithm', ALGORITHM_ITEM_RESERVE_BYTES);
+  await checkVersionImage(body.image, 'body.image');
+  const algorithm: AlgorithmRecord = {
+    ...unregistered,
+    activeVersion: { ...version, jobDefinition: await registerJobDefinition(limits, version) },
   };
   // The version first: an algorithm item never points at a version that was not written.
   try {

@@ -1,5 +1,6 @@
 import { badRequest } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
+import { pageTokens } from '../../api/page-token';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { operation } from './operation';
 import { algorithmView } from '../algorithm-record';
@@ -16,15 +17,20 @@ export const handler = apiHandler(operation, async ({ caller, query }) => {
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
     throw badRequest(`limit must be a whole number from 1 to ${MAX_PAGE}`);
   }
-  if (query.nextToken !== undefined && !/^[A-Za-z0-9_-]{1,200}$/.test(query.nextToken)) {
-    throw badRequest('nextToken is not valid');
-  }
-  const page = await listVisibleAlgorithms(caller.userId, limit, query.nextToken);
+  // A caller's listing: their token resumes nobody else's. It carries only the algorithm id (the
+  // user id is the caller's), which keeps it within the 200 characters the route declares.
+  const listing = `algorithms/${caller.userId}`;
+  const position =
+    query.nextToken === undefined ? undefined : await pageTokens().open(listing, query.nextToken);
+  const startKey = position && { userId: caller.userId, algorithmId: position.algorithmId };
+  const page = await listVisibleAlgorithms(caller.userId, limit, startKey);
   return {
     status: 200,
     body: {
       items: page.items.map(({ algorithm, role }) => algorithmView(algorithm, role)),
-      ...(page.nextToken && { nextToken: page.nextToken }),
+      ...(page.lastKey && {
+        nextToken: await pageTokens().issue(listing, { algorithmId: page.lastKey.algorithmId }),
+      }),
     },
   };
 });

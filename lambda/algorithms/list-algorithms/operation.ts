@@ -9,5 +9,6 @@ export const operation = apiOperation('algorithms/list-algorithms', 'GET /v1/alg
   permissions: {
     // A page of the caller's memberships, then each algorithm item, which is the authority.
     tables: { memberships: ['dynamodb:Query'], algorithms: ['dynamodb:GetItem'] },
+    signsPageTokens: true,
   },
 });

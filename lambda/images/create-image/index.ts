@@ -1,9 +1,10 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { apiHandler } from '../../api/api-handler';
+import { checkItemFits } from '../../api/item-limits';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { operation } from './operation';
-import { ImageRecord, imageView, QUEUED_DETAIL } from '../image-record';
+import { IMAGE_ITEM_RESERVE_BYTES, ImageRecord, imageView, QUEUED_DETAIL } from '../image-record';
 import { deleteUnqueuedImage, putImage } from '../image-store';
 import { CONVERSION_QUEUE_URL, ConversionMessage } from '../../contracts/conversion-queue';
 import { claimUploadsForImage, releaseUploadsFromImage } from '../../uploads/upload-store';
@@ -39,6 +40,7 @@ export const handler = apiHandler<CreateImageRequest>(operation, async ({ caller
     updatedAt: now,
   };
   try {
+    checkItemFits(record, 'the image with these files', IMAGE_ITEM_RESERVE_BYTES);
     await putImage(record);
     const message: ConversionMessage = { imageId: id };
     await sqs.send(

@@ -4,7 +4,9 @@ import { IMAGING_BUCKET, jobResultKey } from '../../contracts/bucket-layout';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { JOB_LIMITS } from '../../contracts/job-queues';
 import { logger } from '../../core/logger';
+import { itemSize, MAX_ITEM_BYTES } from '../../contracts/dynamodb-item-limits';
 import { JobManifest } from '../job-manifest';
+import { JOB_ITEM_RESERVE_BYTES } from '../job-record';
 import { jobOutcome } from '../job-outcome';
 import { queueOutputImages } from '../job-output-images';
 import { progressOf } from '../job-progress';
@@ -42,7 +44,9 @@ export async function handler(event: BatchJobStateChange): Promise<void> {
       return;
     }
     const manifest = JSON.parse((await read(job.inputManifestKey)) ?? 'null') as JobManifest;
-    const outcome = await jobOutcome(detail, job, manifest, { read }, await read(jobResultKey(jobId)));
+    // JSON outputs fill what the job's item has left once its other fields are at their largest.
+    const room = MAX_ITEM_BYTES - JOB_ITEM_RESERVE_BYTES - itemSize(job);
+    const outcome = await jobOutcome(detail, job, manifest, { read }, await read(jobResultKey(jobId)), room);
     progress = { ...progress, status: outcome.status, reason: outcome.reason };
     fields.outputs = await queueOutputImages(
       job,

@@ -1,5 +1,6 @@
 import { badRequest } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
+import { pageTokens } from '../../api/page-token';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { operation } from './operation';
 import { JOB_STATUSES } from '../schemas';
@@ -24,9 +25,6 @@ export const handler = apiHandler(operation, async ({ caller, query }) => {
   if (query.status !== undefined && !(JOB_STATUSES as readonly string[]).includes(query.status)) {
     throw badRequest(`status must be one of: ${JOB_STATUSES.join(', ')}`);
   }
-  if (query.nextToken !== undefined && !/^[A-Za-z0-9_-]{1,2000}$/.test(query.nextToken)) {
-    throw badRequest('nextToken is not valid');
-  }
   let by: { owner: string } | { algorithmId: string } = { owner: caller.userId };
   if (query.algorithm !== undefined) {
     const { role } = await getVisibleAlgorithm(query.algorithm, caller.userId).catch(() => ({
@@ -34,17 +32,23 @@ export const handler = apiHandler(operation, async ({ caller, query }) => {
     }));
     if (role === 'editor') by = { algorithmId: query.algorithm };
   }
+  // The caller and the whole query: a token resumes only the listing it was issued for.
+  const listing = ['jobs', caller.userId, JSON.stringify(by), query.algorithm ?? '', query.status ?? ''].join(
+    '/',
+  );
+  const startKey =
+    query.nextToken === undefined ? undefined : await pageTokens().open(listing, query.nextToken);
   const page = await queryJobs(
     by,
     { algorithmId: query.algorithm, status: query.status as JobStatus | undefined },
     limit,
-    query.nextToken,
+    startKey,
   );
   return {
     status: 200,
     body: {
       items: page.items.map((job) => jobView(job)),
-      ...(page.nextToken && { nextToken: page.nextToken }),
+      ...(page.lastKey && { nextToken: await pageTokens().issue(listing, page.lastKey) }),
     },
   };
 });

@@ -26,5 +26,6 @@ export const operation = apiOperation('jobs/list-jobs', 'GET /v1/jobs', {
     // An editor naming their algorithm lists its jobs; everyone else their own.
     tables: { algorithms: ['dynamodb:GetItem'] },
     indexQueries: { jobs: ['byOwner', 'byAlgorithm'] },
+    signsPageTokens: true,
   },
 });

@@ -3,6 +3,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { ApiError, conflict } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
+import { checkItemFits, checkNesting } from '../../api/item-limits';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { operation } from './operation';
 import { getVisibleAlgorithm } from '../../algorithms/algorithm-store';
@@ -14,7 +15,7 @@ import { logger } from '../../core/logger';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../idempotency';
 import { checkInputs, matchInterface, pinSources, placeInputs } from '../job-inputs';
 import { JobManifest } from '../job-manifest';
-import { JobInput, JobRecord, jobView, TERMINAL_SEQUENCE } from '../job-record';
+import { JOB_ITEM_RESERVE_BYTES, JobInput, JobRecord, jobView, TERMINAL_SEQUENCE } from '../job-record';
 import { newResultSigningKey } from '../result-record';
 import { acquireJobSlots, releaseJobSlots } from '../job-slots';
 import { advanceJob, getJob, putJob, recordSubmission } from '../job-store';
@@ -40,6 +41,7 @@ const batch = new BatchClient({});
  * and its slots free.
  */
 export const handler = apiHandler<SubmitJobRequest>(operation, async ({ caller, body, headers }) => {
+  checkInputsFit(body.inputs);
   const id = randomUUID();
   const idempotencyKey = headers['idempotency-key'];
   if (idempotencyKey !== undefined) {
@@ -63,13 +65,28 @@ export const handler = apiHandler<SubmitJobRequest>(operation, async ({ caller, 
   }
 });
 
+/**
+ * Refuses, before anything is claimed or written, inputs that the job's item could not hold:
+ * values nested too deep (each sits in a map of the inputs list), or too large with the room the
+ * job keeps for the rest of its fields.
+ */
+function checkInputsFit(inputs: readonly JobInput[]): void {
+  inputs.forEach((input, i) => checkNesting(input.value, `body.inputs[${i}].value`, 2));
+  checkItemFits({ inputs }, "the job's inputs", JOB_ITEM_RESERVE_BYTES);
+}
+
 async function createJob(id: string, userId: string, request: SubmitJobRequest): Promise<JobRecord> {
   const { algorithm } = await getVisibleAlgorithm(request.algorithm, userId);
   if (!algorithm.activeVersion.jobDefinition) {
     throw conflict(`the active version of algorithm ${algorithm.id} has no job definition; add a version`);
   }
   const interfaceIndex = matchInterface(algorithm, request.inputs);
-  const checked = await checkInputs(algorithm.interfaces[interfaceIndex].inputs, request.inputs, userId);
+  const checked = await checkInputs(
+    `${algorithm.id}/${algorithm.activeVersion.id}`,
+    algorithm.interfaces[interfaceIndex].inputs,
+    request.inputs,
+    userId,
+  );
   const { placed, copies } = placeInputs(id, checked);
   const inputs = await pinSources(s3(), imagingBucket, placed, copies);
   await acquireJobSlots(userId, algorithm.id, limits);

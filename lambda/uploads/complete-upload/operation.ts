@@ -9,11 +9,14 @@ export const operation = apiOperation('uploads/complete-upload', 'POST /v1/uploa
   responses: { 200: schemaRef(uploadsSchemas, 'Upload') },
   permissions: {
     // getOwnedUpload, then finishUpload's conditional update; a file of the wrong size is
-    // deleted and its quota returned.
+    // deleted, and an upload gone from S3 aborted, and their quota returned.
     tables: { uploads: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], usage: ['dynamodb:UpdateItem'] },
     // CompleteMultipartUpload is authorized as s3:PutObject; HeadObject as s3:GetObject.
     imagingObjects: [
-      { prefix: UPLOADS_PREFIX, actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'] },
+      {
+        prefix: UPLOADS_PREFIX,
+        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+      },
     ],
     objectEncryption: OBJECT_ENCRYPTION,
   },

@@ -28,7 +28,7 @@ export const handler = apiHandler<CreateUploadRequest>(operation, async ({ calle
   await reserveUploadBytes(caller.userId, body.size, quota);
 
   const id = randomUUID();
-  const objectKey = uploadObjectKey(caller.userId, id, body.filename);
+  const objectKey = uploadObjectKey(caller.userId, id);
   let s3UploadId: string | undefined;
   try {
     const started = await s3().send(
