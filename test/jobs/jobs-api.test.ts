@@ -484,6 +484,8 @@ describe('when SubmitJob fails', () => {
     const queueState = (state: 'ENABLED' | 'DISABLED') =>
       batch.send(new UpdateJobQueueCommand({ jobQueue: 'local-gpu-jobs', state }));
     await queueState('DISABLED');
+    // Held before it starts, as without capacity: a small copy could otherwise end before it is stopped.
+    platform.batch.pauseQueue(STAGING_QUEUE);
     try {
       const response = await submit(alice, algorithm, image);
       expect(response.status).toBe(201);
@@ -498,6 +500,7 @@ describe('when SubmitJob fails', () => {
         statusReason: 'its job could not be submitted',
       });
     } finally {
+      platform.batch.resumeQueue(STAGING_QUEUE);
       await queueState('ENABLED');
       batch.destroy();
     }
