@@ -1,63 +1,34 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { partSizeFor } from '../../lambda/contracts/s3-limits';
 import { copyObject } from '../../lambda/core/object-copy';
 import { uploadObject } from '../../lambda/core/object-upload';
-import { RunningService } from '../../local/services/running-service';
-import { S3RVER_CREDENTIALS, startEmbeddedS3 } from '../../local/services/s3';
-import { freePorts } from '../helpers/free-ports';
+import { EmbeddedS3, startS3 } from '../helpers/embedded-s3';
 
 const BUCKET = 'transfers';
 const MiB = 1024 ** 2;
 /** S3's smallest part: objects of tens of MiB go through the multipart paths. */
 const PART = 5 * MiB;
 
+let local: EmbeddedS3;
 let dataDir: string;
-let service: RunningService;
 let s3: S3Client;
 /** The commands the client sent, in order. */
-let sent: string[] = [];
+let sent: string[];
 
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'object-transfer-'));
-  const [port] = await freePorts(1);
-  service = await startEmbeddedS3({
-    dataDir,
-    host: '127.0.0.1',
-    port,
-    bucketName: BUCKET,
-    webOrigins: ['http://localhost:4000'],
-  });
-  s3 = new S3Client({
-    region: 'eu-central-1',
-    endpoint: service.env.AWS_ENDPOINT_URL_S3,
-    forcePathStyle: true,
-    credentials: S3RVER_CREDENTIALS,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-  s3.middlewareStack.add(
-    (next, context) => (args) => {
-      sent.push(context.commandName!.replace(/Command$/, ''));
-      return next(args);
-    },
-    { step: 'initialize', name: 'recordCommands' },
-  );
+  local = await startS3(BUCKET);
+  ({ dataDir, s3, sent } = local);
 });
 
 beforeEach(() => {
-  sent = [];
+  sent.length = 0;
 });
 
-afterAll(async () => {
-  s3.destroy();
-  await service.stop();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => local.stop());
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 

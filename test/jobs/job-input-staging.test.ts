@@ -1,49 +1,24 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { main } from '../../containers/jobs/input-stager/entrypoint';
 import { jobInputKey, jobManifestKey } from '../../lambda/contracts/bucket-layout';
 import { ManifestInput } from '../../lambda/jobs/job-manifest';
-import { RunningService } from '../../local/services/running-service';
-import { S3RVER_CREDENTIALS, startEmbeddedS3 } from '../../local/services/s3';
-import { freePorts } from '../helpers/free-ports';
+import { EmbeddedS3, startS3 } from '../helpers/embedded-s3';
 
 const BUCKET = 'staging';
 const MiB = 1024 ** 2;
 /** S3's smallest part, set as the configuration would: inputs of tens of MiB are copied in parts. */
 const PART = 5 * MiB;
 
-let dataDir: string;
-let service: RunningService;
+let local: EmbeddedS3;
 let s3: S3Client;
 
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'input-staging-'));
-  const [port] = await freePorts(1);
-  service = await startEmbeddedS3({
-    dataDir,
-    host: '127.0.0.1',
-    port,
-    bucketName: BUCKET,
-    webOrigins: ['http://localhost:4000'],
-  });
-  s3 = new S3Client({
-    region: 'eu-central-1',
-    endpoint: service.env.AWS_ENDPOINT_URL_S3,
-    forcePathStyle: true,
-    credentials: S3RVER_CREDENTIALS,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  local = await startS3(BUCKET);
+  ({ s3 } = local);
 });
 
-afterAll(async () => {
-  s3.destroy();
-  await service.stop();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => local.stop());
 
 /** The environment the job definition gives the stager. */
 const environment = { IMAGING_BUCKET: BUCKET, COPY_PART_BYTES: String(PART) };

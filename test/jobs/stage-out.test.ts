@@ -1,55 +1,27 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_OUTPUT_LIMITS, stageOut } from '../../containers/jobs/runner/stage-out';
-import { RunningService } from '../../local/services/running-service';
-import { S3RVER_CREDENTIALS, startEmbeddedS3 } from '../../local/services/s3';
-import { freePorts } from '../helpers/free-ports';
+import { EmbeddedS3, startS3 } from '../helpers/embedded-s3';
 
 // How the job runner stores /output: each file streamed from disk, in parts when larger than one.
 const BUCKET = 'runner-outputs';
 const MiB = 1024 ** 2;
 const JOB = '0b5e7c1e-8d0a-4a57-9d3c-5f0e2f6f4b11';
 
+let local: EmbeddedS3;
 let dataDir: string;
-let service: RunningService;
 let s3: S3Client;
-let sent: string[] = [];
+/** The commands the client sent, in order. */
+let sent: string[];
 
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-out-'));
-  const [port] = await freePorts(1);
-  service = await startEmbeddedS3({
-    dataDir,
-    host: '127.0.0.1',
-    port,
-    bucketName: BUCKET,
-    webOrigins: ['http://localhost:4000'],
-  });
-  s3 = new S3Client({
-    region: 'eu-central-1',
-    endpoint: service.env.AWS_ENDPOINT_URL_S3,
-    forcePathStyle: true,
-    credentials: S3RVER_CREDENTIALS,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-  s3.middlewareStack.add(
-    (next, context) => (args) => {
-      sent.push(context.commandName!.replace(/Command$/, ''));
-      return next(args);
-    },
-    { step: 'initialize', name: 'recordCommands' },
-  );
+  local = await startS3(BUCKET);
+  ({ dataDir, s3, sent } = local);
 });
 
-afterAll(async () => {
-  s3.destroy();
-  await service.stop();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => local.stop());
 
 test('an output larger than one part is stored in parts, with the hash of what was read', async () => {
   const outputDir = fs.mkdtempSync(path.join(dataDir, 'output-'));
@@ -57,7 +29,7 @@ test('an output larger than one part is stored in parts, with the hash of what w
   fs.mkdirSync(path.join(outputDir, 'images', 'mask'), { recursive: true });
   fs.writeFileSync(path.join(outputDir, 'images', 'mask', 'mask.mha'), large);
   fs.writeFileSync(path.join(outputDir, 'results.json'), '{"ok":true}');
-  sent = [];
+  sent.length = 0;
 
   const { outputs } = await stageOut(s3, BUCKET, JOB, outputDir, DEFAULT_OUTPUT_LIMITS, 5 * MiB);
 

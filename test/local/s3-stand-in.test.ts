@@ -13,48 +13,25 @@ import {
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { RunningService } from '../../local/services/running-service';
-import { S3RVER_CREDENTIALS, startEmbeddedS3 } from '../../local/services/s3';
-import { freePorts } from '../helpers/free-ports';
+import { EmbeddedS3, startS3 } from '../helpers/embedded-s3';
 
 const BUCKET = 'stand-in';
 const MiB = 1024 ** 2;
 const LIMIT = 5 * 1024 ** 3;
 
+let local: EmbeddedS3;
 let dataDir: string;
-let service: RunningService;
-let endpoint: string;
 let s3: S3Client;
+let endpoint: string;
 
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 's3-stand-in-'));
-  const [port] = await freePorts(1);
-  service = await startEmbeddedS3({
-    dataDir,
-    host: '127.0.0.1',
-    port,
-    bucketName: BUCKET,
-    webOrigins: ['http://localhost:4000'],
-  });
-  endpoint = service.env.AWS_ENDPOINT_URL_S3;
-  s3 = new S3Client({
-    region: 'eu-central-1',
-    endpoint,
-    forcePathStyle: true,
-    credentials: S3RVER_CREDENTIALS,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  local = await startS3(BUCKET);
+  ({ dataDir, s3, endpoint } = local);
 });
 
-afterAll(async () => {
-  s3.destroy();
-  await service.stop();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => local.stop());
 
 /** A body of `bytes` that is produced only as it is read, counting what was read. */
 function countingBody(bytes: number) {
