@@ -1,14 +1,10 @@
-import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import { Duration, Size } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { INPUT_STAGING_JOB_COMMAND } from '../../../lambda/contracts/job-queues';
-import { acknowledge, acknowledgeInlinePolicy } from '../../../lib/core/acknowledgements';
+import { FargateBatchWorkload } from '../../../lib/core/fargate-batch-workload';
 import { HandlerAccess } from '../../../lib/core/handler-access';
-import { nameUniqueToStack } from '../../../lib/core/stack-unique-name';
 import { JobResourceNames } from '../../../lib/jobs/job-resource-names';
 import { IsolatedNetwork } from '../../../lib/network/isolated-network';
 import { inputStagerContainer } from './container';
@@ -44,52 +40,26 @@ export interface JobInputStagingProps {
  * compute environment in the isolated subnets, a queue and job definition under the names the api
  * stack submits to, a job role holding exactly what staging needs, an encrypted log group.
  */
-export class JobInputStaging extends Construct {
-  readonly computeEnvironment: batch.FargateComputeEnvironment;
-  readonly jobQueue: batch.JobQueue;
+export class JobInputStaging extends FargateBatchWorkload {
   readonly jobDefinition: batch.EcsJobDefinition;
-  readonly jobRole: iam.Role;
-  readonly executionRole: iam.Role;
-  readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: JobInputStagingProps) {
-    super(scope, id);
-    const { network, names } = props;
-    const securityGroup = network.workloadSecurityGroup(this, 'SecurityGroup', 'the job input stager');
-    this.computeEnvironment = new batch.FargateComputeEnvironment(this, 'ComputeEnvironment', {
-      vpc: network.vpc,
-      vpcSubnets: network.subnets,
-      securityGroups: [securityGroup],
-      maxvCpus: props.maxVcpus ?? 16,
-      spot: false,
-    });
-    this.jobQueue = new batch.JobQueue(this, 'JobQueue', {
+    const { names } = props;
+    super(scope, id, {
+      network: props.network,
       jobQueueName: names.inputStagingJobQueue,
-      computeEnvironments: [{ computeEnvironment: this.computeEnvironment, order: 1 }],
-    });
-
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: nameUniqueToStack(this, names.inputStagingLogGroup),
-      encryptionKey: props.platformKey,
-      retention: props.logRetentionDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.executionRole = new iam.Role(this, 'ExecutionRole', {
-      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-      description: 'Pulls the job input stager image and writes its logs',
-    });
-    this.jobRole = new iam.Role(this, 'JobRole', {
-      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-      description: "Copies a job's inputs from images and uploads into the job's folder",
+      logGroupName: names.inputStagingLogGroup,
+      platformKey: props.platformKey,
+      logRetentionDays: props.logRetentionDays,
+      maxVcpus: props.maxVcpus ?? 16,
+      describe: {
+        workload: 'the job input stager',
+        executionRole: 'Pulls the job input stager image and writes its logs',
+        jobRole: "Copies a job's inputs from images and uploads into the job's folder",
+        repository: 'stager',
+      },
     });
     props.access.grant(this.jobRole, inputStagerContainer.permissions);
-    const environment = props.access.environment(inputStagerContainer);
-    for (const role of [this.jobRole, this.executionRole]) acknowledgeInlinePolicy(role);
-    acknowledge(this.executionRole, {
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only ecr:GetAuthorizationToken uses Resource *: ECR supports no resource-level permission for it (Service Authorization Reference); image pulls are limited to the stager repository.',
-    });
 
     const image = new JobInputStagerImage(this, 'Image');
     this.jobDefinition = new batch.EcsJobDefinition(this, 'JobDefinition', {
@@ -97,27 +67,15 @@ export class JobInputStaging extends Construct {
       // A second try starts the copies afresh; the first one's unfinished uploads were aborted.
       retryAttempts: 2,
       timeout: props.timeout ?? Duration.hours(12),
-      container: new batch.EcsFargateContainerDefinition(this, 'Container', {
-        image: ecs.ContainerImage.fromDockerImageAsset(image.asset),
-        command: [...INPUT_STAGING_JOB_COMMAND],
+      container: this.container({
+        image: image.asset,
+        command: INPUT_STAGING_JOB_COMMAND,
         // S3 copies the bytes; the stager only sends requests.
         cpu: 0.5,
         memory: Size.mebibytes(1024),
-        fargatePlatformVersion: ecs.FargatePlatformVersion.LATEST,
-        fargateCpuArchitecture: ecs.CpuArchitecture.X86_64,
-        fargateOperatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
-        assignPublicIp: false,
-        readonlyRootFilesystem: true,
-        // The node user of the base image.
-        user: '1000:1000',
-        environment: {
-          ...environment,
-          AWS_REGION: Stack.of(this).region,
-          POWERTOOLS_SERVICE_NAME: 'job-input-stager',
-        },
-        jobRole: this.jobRole,
-        executionRole: this.executionRole,
-        logging: ecs.LogDriver.awsLogs({ logGroup: this.logGroup, streamPrefix: 'stager' }),
+        environment: props.access.environment(inputStagerContainer),
+        serviceName: 'job-input-stager',
+        streamPrefix: 'stager',
       }),
     });
   }
