@@ -34,22 +34,6 @@ export interface JobManifest {
   readonly inputs: readonly ManifestInput[];
 }
 
-/** `/input/inputs.json` as grand-challenge writes it: one entry per input. */
-export function inputsJson(manifest: JobManifest): unknown[] {
-  return manifest.inputs.map((input, index) => ({
-    pk: index + 1,
-    interface: {
-      slug: input.socket.slug,
-      kind: input.socket.kind,
-      super_kind: input.socket.kind === 'image' ? 'Image' : input.socket.kind === 'json' ? 'Value' : 'File',
-      relative_path: input.socket.relativePath,
-    },
-    value: input.value ?? null,
-    file: input.image === undefined && input.key !== undefined ? `/input/${input.path}` : null,
-    image: input.image ?? null,
-  }));
-}
-
 /**
  * A path under /input or /output that stays inside it: relative, no `.` or `..` segments, no
  * empty segments, printable. The API checks sockets when they are made; the runner checks again.

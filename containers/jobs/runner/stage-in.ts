@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { inputsJson, isContainedPath, JobManifest } from '../../../lambda/jobs/job-manifest';
+import { inputsJson } from '../../../lambda/jobs/inputs-json';
+import { isContainedPath, JobManifest } from '../../../lambda/jobs/job-manifest';
 
 /**
  * Places a job's inputs as the contract says: each at `<inputDir>/<path>` (images in their
