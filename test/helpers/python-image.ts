@@ -8,9 +8,9 @@ import { ContainerEngine } from '../../local/jobs/container-engine';
 
 const run = promisify(execFile);
 
-/** This machine's Python, whose standard library sits at `<prefix>/lib/python3.<minor>`. */
-const PYTHON = '/usr/bin/python3.11';
-const STANDARD_LIBRARY = '/usr/lib/python3.11';
+/** This machine's Python (`/usr/bin/python3` links to `python3.<minor>`), whose standard library sits at `/usr/lib/python3.<minor>`. */
+const PYTHON = fs.existsSync('/usr/bin/python3') ? fs.realpathSync('/usr/bin/python3') : '/usr/bin/python3';
+const STANDARD_LIBRARY = path.join('/usr/lib', path.basename(PYTHON));
 /** Parts of the standard library an algorithm never needs; they only make the image larger. */
 const LEFT_OUT = new Set([
   'test',
