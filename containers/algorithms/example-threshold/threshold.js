@@ -58,13 +58,14 @@ function writeMask(file, header, mask) {
   fs.writeFileSync(file, Buffer.concat([Buffer.from(`${lines.join('\n')}\n`, 'latin1'), data]));
 }
 
+// Each entry names its socket as grand-challenge's current template reads it (`interface` is the older name).
 const inputs = JSON.parse(fs.readFileSync('/input/inputs.json', 'utf8'));
-const imageInput = inputs.find((input) => input.interface.super_kind === 'Image');
+const imageInput = inputs.find((input) => input.socket.super_kind === 'Image');
 if (!imageInput) throw new Error('no image input in /input/inputs.json');
-const folder = path.join('/input', imageInput.interface.relative_path);
+const folder = path.join('/input', imageInput.socket.relative_path);
 const [imageFile] = fs.readdirSync(folder).filter((name) => name.endsWith('.mha'));
 if (!imageFile) throw new Error(`no .mha image in ${folder}`);
-const thresholdInput = inputs.find((input) => input.interface.slug === 'threshold');
+const thresholdInput = inputs.find((input) => input.socket.slug === 'threshold');
 const threshold = thresholdInput ? Number(thresholdInput.value) : 0;
 
 const { header, voxels } = readMetaImage(path.join(folder, imageFile));
