@@ -112,6 +112,16 @@ describe('an ECR image is checked before its version becomes active', () => {
     ['an image whose author set no USER', { config: runnable('') }, /runs as root \(USER is not set\)/],
     ['an image whose author USER is 0:0', { config: runnable('0:0') }, /runs as root \(USER is "0:0"\)/],
     [
+      'an invoke-mode image (a server answering /invoke)',
+      {
+        config: {
+          ...runnable('user'),
+          config: { ...runnable('user').config, Labels: { 'org.grand-challenge.api-method': 'invoke' } },
+        },
+      },
+      /is an invoke-mode image .*which this platform does not run.*Build it without that label/,
+    ],
+    [
       "an author's image without the runner layer",
       { config: { os: 'linux', architecture: 'amd64', config: { User: 'user' } } },
       /has no job runner layer; the platform's build adds it/,
