@@ -32,7 +32,7 @@ export interface JobOutcome {
 export interface StoredObjects {
   /** An object's text, or undefined when there is none. */
   read(key: string): Promise<string | undefined>;
-  /** An object's first bytes (fewer when it is shorter), or undefined when there is none. */
+  /** An object's first bytes (at most as many as it has), or undefined when there is none. */
   head(key: string, bytes: number): Promise<Buffer | undefined>;
 }
 
@@ -91,7 +91,7 @@ export async function jobOutcome(
       }
       const image = images[0];
       const name = image.path.slice(folder.length);
-      const head = await stored.head(image.key, OUTPUT_IMAGE_HEAD_BYTES);
+      const head = await stored.head(image.key, Math.min(OUTPUT_IMAGE_HEAD_BYTES, image.bytes));
       if (head === undefined) return failed(`${where} changed after the runner stored it`);
       // The data file of a .mhd sits beside it; the header names it by plain name.
       const besideImage = image.path.slice(0, image.path.lastIndexOf('/') + 1);

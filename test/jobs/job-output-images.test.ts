@@ -103,6 +103,10 @@ describe('an image output the converter cannot read fails the job, naming the fi
       'output "mask" (/output/images/mask): mask.mhd cannot be converted: the header names the data file "mask.raw", which is not beside it in the output folder',
     ],
     [
+      'empty-mha',
+      'output "mask" (/output/images/mask): mask.mha cannot be converted: the header has no ElementDataFile line',
+    ],
+    [
       'not-a-tiff',
       'output "mask" (/output/images/mask): mask.tif cannot be converted: the file does not start with a TIFF header',
     ],

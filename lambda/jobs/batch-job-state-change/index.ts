@@ -92,17 +92,22 @@ async function read(key: string): Promise<string | undefined> {
   }
 }
 
-/** The first bytes of an object of the imaging bucket, or undefined when there is none. */
+/**
+ * The first bytes of an object of the imaging bucket, or undefined when there is none. Zero
+ * bytes asks for the whole object: S3 refuses a range of an empty one.
+ */
 async function head(key: string, bytes: number): Promise<Buffer | undefined> {
   try {
     const object = await s3().send(
-      new GetObjectCommand({ Bucket: imagingBucket, Key: key, Range: `bytes=0-${bytes - 1}` }),
+      new GetObjectCommand({
+        Bucket: imagingBucket,
+        Key: key,
+        ...(bytes > 0 && { Range: `bytes=0-${bytes - 1}` }),
+      }),
     );
     return Buffer.from(await object.Body!.transformToByteArray());
   } catch (err) {
     if (err instanceof NoSuchKey) return undefined;
-    // An empty object has no byte 0: S3 answers that the range is not satisfiable.
-    if ((err as { name?: string }).name === 'InvalidRange') return Buffer.alloc(0);
     throw err;
   }
 }
