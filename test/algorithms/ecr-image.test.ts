@@ -83,6 +83,16 @@ describe('an ECR image is checked before its version becomes active', () => {
     await expect(check()).resolves.toBeUndefined();
   });
 
+  test('an image labelled with the exec api method, as grand-challenge runs by default, passes', async () => {
+    registry({
+      config: {
+        ...runnable('user'),
+        config: { ...runnable('user').config, Labels: { 'org.grand-challenge.api-method': 'exec' } },
+      },
+    });
+    await expect(check()).resolves.toBeUndefined();
+  });
+
   test('an index is followed to its linux/amd64 image', async () => {
     registry({
       index: [
@@ -120,6 +130,26 @@ describe('an ECR image is checked before its version becomes active', () => {
         },
       },
       /is an invoke-mode image .*which this platform does not run.*Build it without that label/,
+    ],
+    [
+      'an invoke-mode image labelled in another case, with quotes',
+      {
+        config: {
+          ...runnable('user'),
+          config: { ...runnable('user').config, Labels: { 'Org.Grand-Challenge.API-Method': '"Invoke"' } },
+        },
+      },
+      /is an invoke-mode image/,
+    ],
+    [
+      'an image whose api-method label is neither exec nor invoke',
+      {
+        config: {
+          ...runnable('user'),
+          config: { ...runnable('user').config, Labels: { 'org.grand-challenge.api-method': 'serve' } },
+        },
+      },
+      /has LABEL org\.grand-challenge\.api-method="serve"; its value must be "exec"/,
     ],
     [
       "an author's image without the runner layer",
