@@ -27,16 +27,11 @@ export interface OutputImageCheck {
 /**
  * Why an algorithm's image output (MetaImage `.mha`, `.mhd` with its data file, or TIFF) cannot
  * be converted, from its header and the sizes of its files, without reading its voxels; no
- * problem when the header and sizes agree. Compressed voxel data and a TIFF's inner structure are judged
- * only when the converter reads them.
+ * problem when the header and sizes agree. Compressed voxel data and a TIFF's directories and
+ * tiles are judged only when the converter reads them.
  */
 export function checkOutputImage(file: OutputImageFile): OutputImageCheck {
-  if (/\.tiff?$/i.test(file.name)) {
-    const magic = file.head.subarray(0, 4).toString('latin1');
-    return ['II*\0', 'MM\0*', 'II+\0', 'MM\0+'].includes(magic)
-      ? {}
-      : { problem: 'the file does not start with a TIFF header' };
-  }
+  if (/\.tiff?$/i.test(file.name)) return { problem: tiffProblem(file) };
   try {
     const header = readMetaImageHeader(file.head, DEFAULT_CONVERSION_LIMITS);
     let available: number;
@@ -59,4 +54,24 @@ export function checkOutputImage(file: OutputImageFile): OutputImageCheck {
     if (err instanceof Rejection) return { problem: err.message };
     throw err;
   }
+}
+
+/** A TIFF header, and where it says the first image directory is: inside the file, past the header. */
+function tiffProblem(file: OutputImageFile): string | undefined {
+  const magic = file.head.subarray(0, 4).toString('latin1');
+  const little = magic.startsWith('II');
+  const big = magic === 'II+\0' || magic === 'MM\0+';
+  if (!['II*\0', 'MM\0*'].includes(magic) && !big) return 'the file does not start with a TIFF header';
+  const headerBytes = big ? 16 : 8;
+  if (file.head.length < headerBytes) return 'the file is truncated inside its TIFF header';
+  const offset = big
+    ? Number(little ? file.head.readBigUInt64LE(8) : file.head.readBigUInt64BE(8))
+    : little
+      ? file.head.readUInt32LE(4)
+      : file.head.readUInt32BE(4);
+  if (offset < headerBytes) return `its TIFF header puts the first image directory at byte ${offset}`;
+  if (offset >= file.bytes) {
+    return `the file is truncated: its first image directory is at byte ${offset} of ${file.bytes}`;
+  }
+  return undefined;
 }

@@ -32,10 +32,44 @@ describe('an image output is checked by its header and file sizes', () => {
     });
   });
 
-  test('TIFF, little- and big-endian, classic and BigTIFF, passes on its header', () => {
-    for (const magic of ['II*\0', 'MM\0*', 'II+\0', 'MM\0+']) {
-      expect(checkOutputImage(written('mask.tif', Buffer.from(`${magic}rest`, 'latin1')))).toEqual({});
+  /** A TIFF header whose first image directory is at byte `offset`, followed by `rest` bytes. */
+  const tiff = (byteOrder: 'II' | 'MM', bigTiff: boolean, offset: number, rest = 64) => {
+    const head = Buffer.alloc(bigTiff ? 16 : 8);
+    const little = byteOrder === 'II';
+    head.write(byteOrder, 0, 'latin1');
+    const u16 = (value: number, at: number) =>
+      little ? head.writeUInt16LE(value, at) : head.writeUInt16BE(value, at);
+    if (bigTiff) {
+      u16(43, 2);
+      u16(8, 4);
+      if (little) head.writeBigUInt64LE(BigInt(offset), 8);
+      else head.writeBigUInt64BE(BigInt(offset), 8);
+    } else {
+      u16(42, 2);
+      if (little) head.writeUInt32LE(offset, 4);
+      else head.writeUInt32BE(offset, 4);
     }
+    return Buffer.concat([head, Buffer.alloc(rest)]);
+  };
+
+  test('TIFF, little- and big-endian, classic and BigTIFF, passes on its header', () => {
+    for (const [order, big] of [
+      ['II', false],
+      ['MM', false],
+      ['II', true],
+      ['MM', true],
+    ] as const) {
+      expect(checkOutputImage(written('mask.tif', tiff(order, big, 20)))).toEqual({});
+    }
+  });
+
+  test('a TIFF whose first image directory lies past its end is truncated', () => {
+    expect(checkOutputImage(written('mask.tiff', tiff('MM', false, 500)))).toEqual({
+      problem: 'the file is truncated: its first image directory is at byte 500 of 72',
+    });
+    expect(checkOutputImage(written('mask.tif', Buffer.from('II*\0', 'latin1')))).toEqual({
+      problem: 'the file is truncated inside its TIFF header',
+    });
   });
 
   test.each([
