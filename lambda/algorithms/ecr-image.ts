@@ -75,7 +75,7 @@ export async function checkEcrImage(
   const config = (await response.json()) as {
     os?: string;
     architecture?: string;
-    config?: { User?: string; Env?: string[] | null };
+    config?: { User?: string; Env?: string[] | null; Labels?: Record<string, string> | null };
   };
   // Batch runs the image with the job runner layered on (containers/jobs/runner/deploy.ts), which
   // runs as root and records the author's own USER; the contract's check is on that user.
@@ -91,6 +91,7 @@ export async function checkEcrImage(
       user: authorUser.slice(recorded.length),
       os: config.os ?? '',
       architecture: config.architecture ?? '',
+      labels: config.config?.Labels ?? {},
     },
     where,
   );

@@ -64,7 +64,7 @@ export async function convertImage(
       return;
     }
     const route = conversionRoute(
-      image.jobOutput ? [image.jobOutput] : image.files,
+      image.jobOutput ? jobOutputFiles(image.jobOutput) : image.files,
       container.lambdaMaxSetBytes,
     );
     if (route.converter === 'container' || image.converterJobId) {
@@ -91,7 +91,7 @@ export async function convertImage(
     ? []
     : await Promise.all(image.files.map((file) => uploadOf(file.uploadId)));
   const sources = image.jobOutput
-    ? [{ filename: image.jobOutput.filename, objectKey: image.jobOutput.key }]
+    ? jobOutputFiles(image.jobOutput).map((f) => ({ filename: f.filename, objectKey: f.key }))
     : uploads;
   const folder = newWorkFolder(options.workRoot ?? os.tmpdir());
   let converted: boolean;
@@ -197,6 +197,11 @@ async function storeResult(
   }
   logger.info('image converted', { outputs: result.images.length, rejected: errors.length });
   return true;
+}
+
+/** The files an algorithm's image output is converted from: the image, and a `.mhd`'s data file. */
+function jobOutputFiles(output: NonNullable<ImageRecord['jobOutput']>) {
+  return [output, ...(output.dataFile ? [output.dataFile] : [])];
 }
 
 /** The format the image library wrote an output in, by the extension it gave the output's name. */

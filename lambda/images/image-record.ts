@@ -15,6 +15,8 @@ export interface ImageRecord {
     readonly key: string;
     readonly filename: string;
     readonly size: number;
+    /** The data file a `.mhd` output's header names, stored beside it. */
+    readonly dataFile?: { readonly key: string; readonly filename: string; readonly size: number };
   };
   readonly errors: readonly { filename: string; reason: string }[];
   readonly metadata: Readonly<Record<string, unknown>>;

@@ -5,13 +5,18 @@ import { JobManifest } from './job-manifest';
 import { failureReason } from './job-progress';
 import { BatchJobDetail } from '../contracts/batch-job-state-change';
 import { JobOutput } from './job-record';
-import { ResultRecord, ResultRecordError, verifyResult } from './result-record';
+import { ResultRecord, ResultRecordError, StoredOutput, verifyResult } from './result-record';
+// Only the header check: the state handler's bundle carries no image readers.
+import { checkOutputImage, OUTPUT_IMAGE_HEAD_BYTES } from '@imaging-platform/image-io/output-image-check';
 
 /** JSON outputs are kept in the job record up to this size, and as far as it has room; others stay files. */
 const MAX_INLINE_JSON = 256 * 1024;
 
-/** Image outputs the converter accepts. */
-const IMAGE_FILE = /\.(mha|tiff?)$/i;
+/**
+ * Image outputs the converter accepts, as grand-challenge reads them: MetaImage (`.mha`, or
+ * `.mhd` with the data file its header names, `.raw` or `.zraw`) and TIFF.
+ */
+const IMAGE_FILE = /\.(mha|mhd|tiff?)$/i;
 
 export interface JobOutcome {
   readonly status: 'Succeeded' | 'Failed';
@@ -19,19 +24,24 @@ export interface JobOutcome {
   readonly outputs: readonly JobOutput[];
   /** The runner's record of the files it stored, when the job succeeded. */
   readonly stored?: ResultRecord['outputs'];
+  /** For an image output that is a `.mhd` header: the stored file that holds its data, by socket. */
+  readonly dataFiles?: Readonly<Record<string, StoredOutput>>;
 }
 
 /** How the state handler reaches what the runner stored. */
 export interface StoredObjects {
   /** An object's text, or undefined when there is none. */
   read(key: string): Promise<string | undefined>;
+  /** An object's first bytes (at most as many as it has), or undefined when there is none. */
+  head(key: string, bytes: number): Promise<Buffer | undefined>;
 }
 
 /**
  * How a job ended, from its terminal Batch event and the runner's result record: the contract's
  * reasons for exit codes (137 is memory, the time limit, the last stderr line), a record that is
  * missing or not signed with the job's key, and outputs that do not match the interface (one
- * image per image socket, JSON that parses and matches its schema, files present).
+ * image per image socket whose header the converter reads, JSON that parses and matches its
+ * schema, files present). A failed outcome has no outputs, so nothing of it is registered.
  */
 export async function jobOutcome(
   detail: BatchJobDetail,
@@ -67,15 +77,35 @@ export async function jobOutcome(
   }
   if (!manifest) return failed("the job's manifest is missing");
   const outputs: JobOutput[] = [];
+  const dataFiles: Record<string, StoredOutput> = {};
   for (const socket of manifest.interface.outputs) {
     const where = `output "${socket.slug}" (/output/${socket.relativePath})`;
     if (socket.kind === 'image') {
       const folder = `${socket.relativePath.replace(/\/+$/, '')}/`;
-      const images = record.outputs.filter((o) => o.path.startsWith(folder) && IMAGE_FILE.test(o.path));
+      const inFolder = record.outputs.filter((o) => o.path.startsWith(folder));
+      const images = inFolder.filter((o) => IMAGE_FILE.test(o.path));
       if (images.length !== 1) {
-        return failed(`${where} holds ${images.length} images; exactly one .mha or .tif is expected`);
+        return failed(
+          `${where} holds ${images.length} images; exactly one .mha, .mhd (with its data file) or .tif is expected`,
+        );
       }
-      outputs.push({ socket: socket.slug, key: images[0].key });
+      const image = images[0];
+      const name = image.path.slice(folder.length);
+      const head = await stored.head(image.key, Math.min(OUTPUT_IMAGE_HEAD_BYTES, image.bytes));
+      if (head === undefined) return failed(`${where} changed after the runner stored it`);
+      // The data file of a .mhd sits beside it; the header names it by plain name.
+      const besideImage = image.path.slice(0, image.path.lastIndexOf('/') + 1);
+      const sibling = (file: string) => inFolder.find((o) => o.path === `${besideImage}${file}`);
+      const check = checkOutputImage({
+        name,
+        head,
+        bytes: image.bytes,
+        sizeOfSibling: (file) => sibling(file)?.bytes,
+      });
+      if (check.problem) return failed(`${where}: ${name} cannot be converted: ${check.problem}`);
+      const data = check.dataFile === undefined ? undefined : sibling(check.dataFile);
+      if (data) dataFiles[socket.slug] = data;
+      outputs.push({ socket: socket.slug, key: image.key });
       continue;
     }
     const file = record.outputs.find((o) => o.path === socket.relativePath);
@@ -114,7 +144,7 @@ export async function jobOutcome(
       outputs.push({ socket: socket.slug, key: file.key });
     }
   }
-  return { status: 'Succeeded', outputs, stored: record.outputs };
+  return { status: 'Succeeded', outputs, stored: record.outputs, dataFiles };
 }
 
 /** JSON as Python writes it: NaN, Infinity and -Infinity outside strings become null, as the contract says. */

@@ -14,13 +14,15 @@ let sqs: SQSClient | undefined;
  * Sends each image an algorithm made through the converter, as an image of the job's owner:
  * validated and converted like an upload, with a signed download URL once it succeeded. The
  * image's id follows from the job and the socket, so a repeated event queues no second image.
- * Returns the outputs with the image each became.
+ * A `.mhd` output goes with the data file its header names (`dataFiles`, by socket). Returns the
+ * outputs with the image each became.
  */
 export async function queueOutputImages(
   job: Pick<JobRecord, 'id' | 'owner'>,
   sockets: readonly Socket[],
   outputs: readonly JobOutput[],
   stored: readonly StoredOutput[],
+  dataFiles: Readonly<Record<string, StoredOutput>> = {},
 ): Promise<JobOutput[]> {
   const queued: JobOutput[] = [];
   for (const output of outputs) {
@@ -31,7 +33,8 @@ export async function queueOutputImages(
       continue;
     }
     const id = nameBasedUuid(job.id, output.socket);
-    const filename = file.path.slice(file.path.lastIndexOf('/') + 1);
+    const filename = baseName(file.path);
+    const data = dataFiles[output.socket];
     const now = new Date().toISOString();
     const image: ImageRecord = {
       id,
@@ -40,7 +43,13 @@ export async function queueOutputImages(
       status: 'Queued',
       statusDetail: QUEUED_DETAIL,
       files: [],
-      jobOutput: { jobId: job.id, key: file.key, filename, size: file.bytes },
+      jobOutput: {
+        jobId: job.id,
+        key: file.key,
+        filename,
+        size: file.bytes,
+        ...(data && { dataFile: { key: data.key, filename: baseName(data.path), size: data.bytes } }),
+      },
       errors: [],
       metadata: {},
       createdAt: now,
@@ -59,4 +68,8 @@ export async function queueOutputImages(
     queued.push({ ...output, image: id });
   }
   return queued;
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
 }

@@ -46,16 +46,21 @@ export function findContainerEngine(env: NodeJS.ProcessEnv = process.env): Conta
 export async function imageConfig(
   engine: ContainerEngine,
   image: string,
-): Promise<{ user: string; os: string; architecture: string }> {
+): Promise<{ user: string; os: string; architecture: string; labels: Record<string, string> }> {
   const { stdout } = await run(engine.command, [
     'image',
     'inspect',
     '--format',
-    '[{{json .Config.User}},{{json .Os}},{{json .Architecture}}]',
+    '[{{json .Config.User}},{{json .Os}},{{json .Architecture}},{{json .Config.Labels}}]',
     image,
   ]);
-  const [user, os, architecture] = JSON.parse(stdout) as string[];
-  return { user, os, architecture };
+  const [user, os, architecture, labels] = JSON.parse(stdout) as [
+    string,
+    string,
+    string,
+    Record<string, string> | null,
+  ];
+  return { user, os, architecture, labels: labels ?? {} };
 }
 
 export interface AlgorithmContainer {

@@ -15,6 +15,8 @@ export interface NodeImage {
   /** The image's USER; empty for an image that runs as root. */
   readonly user: string;
   readonly entrypoint: readonly string[];
+  /** The image's labels. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -41,6 +43,7 @@ export async function buildNodeImage(engine: ContainerEngine, image: NodeImage):
       'COPY rootfs/ /',
       'ENV PATH=/usr/local/bin',
       ...(image.user ? [`USER ${image.user}`] : []),
+      ...Object.entries(image.labels ?? {}).map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}`),
       `ENTRYPOINT ${JSON.stringify(image.entrypoint)}`,
     ];
     await fs.promises.writeFile(path.join(context, 'Containerfile'), `${containerfile.join('\n')}\n`);

@@ -83,6 +83,16 @@ describe('an ECR image is checked before its version becomes active', () => {
     await expect(check()).resolves.toBeUndefined();
   });
 
+  test('an image labelled with the exec api method, as grand-challenge runs by default, passes', async () => {
+    registry({
+      config: {
+        ...runnable('user'),
+        config: { ...runnable('user').config, Labels: { 'org.grand-challenge.api-method': 'exec' } },
+      },
+    });
+    await expect(check()).resolves.toBeUndefined();
+  });
+
   test('an index is followed to its linux/amd64 image', async () => {
     registry({
       index: [
@@ -111,6 +121,36 @@ describe('an ECR image is checked before its version becomes active', () => {
     ],
     ['an image whose author set no USER', { config: runnable('') }, /runs as root \(USER is not set\)/],
     ['an image whose author USER is 0:0', { config: runnable('0:0') }, /runs as root \(USER is "0:0"\)/],
+    [
+      'an invoke-mode image (a server answering /invoke)',
+      {
+        config: {
+          ...runnable('user'),
+          config: { ...runnable('user').config, Labels: { 'org.grand-challenge.api-method': 'invoke' } },
+        },
+      },
+      /is an invoke-mode image .*which this platform does not run.*Build it without that label/,
+    ],
+    [
+      'an invoke-mode image labelled in another case, with quotes',
+      {
+        config: {
+          ...runnable('user'),
+          config: { ...runnable('user').config, Labels: { 'Org.Grand-Challenge.API-Method': '"Invoke"' } },
+        },
+      },
+      /is an invoke-mode image/,
+    ],
+    [
+      'an image whose api-method label is neither exec nor invoke',
+      {
+        config: {
+          ...runnable('user'),
+          config: { ...runnable('user').config, Labels: { 'org.grand-challenge.api-method': 'serve' } },
+        },
+      },
+      /has LABEL org\.grand-challenge\.api-method="serve"; its value must be "exec"/,
+    ],
     [
       "an author's image without the runner layer",
       { config: { os: 'linux', architecture: 'amd64', config: { User: 'user' } } },

@@ -216,7 +216,7 @@ describe('a job that goes wrong ends Failed with the reason', () => {
     expect(job).toMatchObject({
       status: 'Failed',
       statusReason:
-        'output "mask" (/output/images/mask) holds 0 images; exactly one .mha or .tif is expected',
+        'output "mask" (/output/images/mask) holds 0 images; exactly one .mha, .mhd (with its data file) or .tif is expected',
     });
   });
 

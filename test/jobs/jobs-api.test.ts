@@ -640,13 +640,16 @@ describe('Batch state changes', () => {
     const key = `jobs/${jobId}/outputs/images/mask/mask.mha`;
     const s3 = new S3Client({ forcePathStyle: true });
     const bucket = platform.settings.imagingBucket;
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'mask' }));
+    // A 2 x 2 mask: the state handler reads its header before the job ends.
+    const mask =
+      'ObjectType = Image\nNDims = 2\nDimSize = 2 2\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n\x00\x01\x01\x00';
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: mask }));
     const record = {
       jobId,
       returnCode: 0,
       execDuration: 3,
       timedOut: false,
-      outputs: [{ path: 'images/mask/mask.mha', key, bytes: 4, sha256: sha256('mask') }],
+      outputs: [{ path: 'images/mask/mask.mha', key, bytes: mask.length, sha256: sha256(mask) }],
     };
     const signingKey = platform.batch.jobs.find((j) => j.jobId === batchJobId)!.environment
       .RESULT_SIGNING_KEY;

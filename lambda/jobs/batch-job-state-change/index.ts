@@ -46,13 +46,21 @@ export async function handler(event: BatchJobStateChange): Promise<void> {
     const manifest = JSON.parse((await read(job.inputManifestKey)) ?? 'null') as JobManifest;
     // JSON outputs fill what the job's item has left once its other fields are at their largest.
     const room = MAX_ITEM_BYTES - JOB_ITEM_RESERVE_BYTES - itemSize(job);
-    const outcome = await jobOutcome(detail, job, manifest, { read }, await read(jobResultKey(jobId)), room);
+    const outcome = await jobOutcome(
+      detail,
+      job,
+      manifest,
+      { read, head },
+      await read(jobResultKey(jobId)),
+      room,
+    );
     progress = { ...progress, status: outcome.status, reason: outcome.reason };
     fields.outputs = await queueOutputImages(
       job,
       manifest?.interface.outputs ?? [],
       outcome.outputs,
       outcome.stored ?? [],
+      outcome.dataFiles,
     );
   }
   const container = detail.container ?? detail.attempts?.at(-1)?.container;
@@ -78,6 +86,26 @@ async function read(key: string): Promise<string | undefined> {
   try {
     const object = await s3().send(new GetObjectCommand({ Bucket: imagingBucket, Key: key }));
     return await object.Body!.transformToString();
+  } catch (err) {
+    if (err instanceof NoSuchKey) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The first bytes of an object of the imaging bucket, or undefined when there is none. Zero
+ * bytes asks for the whole object: S3 refuses a range of an empty one.
+ */
+async function head(key: string, bytes: number): Promise<Buffer | undefined> {
+  try {
+    const object = await s3().send(
+      new GetObjectCommand({
+        Bucket: imagingBucket,
+        Key: key,
+        ...(bytes > 0 && { Range: `bytes=0-${bytes - 1}` }),
+      }),
+    );
+    return Buffer.from(await object.Body!.transformToByteArray());
   } catch (err) {
     if (err instanceof NoSuchKey) return undefined;
     throw err;

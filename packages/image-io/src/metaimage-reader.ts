@@ -20,6 +20,55 @@ export function readMetaImage(
   siblings: ReadonlyMap<string, () => Buffer>,
   limits: ConversionLimits,
 ): Volume {
+  const header = readMetaImageHeader(file, limits);
+  const { fields, dataOffset, size, spacing, origin, axes, componentType, components, bytes, dataFile } =
+    header;
+  let raw: Buffer;
+  if (dataFile === 'LOCAL') {
+    raw = file.subarray(dataOffset);
+  } else {
+    const load = siblings.get(dataFile);
+    if (!load) reject(`the header names the data file "${dataFile}", which is not part of this upload`);
+    raw = load();
+  }
+
+  let data: Buffer;
+  if (header.compressed) {
+    data = inflateExactly(raw, bytes, 'zlib');
+  } else {
+    if (raw.length < bytes)
+      reject(`the file is truncated: ${raw.length} bytes of voxel data, ${bytes} expected`);
+    data = raw.subarray(0, bytes);
+  }
+  const msb = /^true$/i.test(fields.BinaryDataByteOrderMSB ?? fields.ElementByteOrderMSB ?? 'False');
+  if (msb) data = swappedBytes(data, COMPONENT_TYPES[componentType].bytes);
+
+  const metadata = Object.fromEntries(
+    KEPT_KEYS.filter((k) => fields[k] !== undefined).map((k) => [k, fields[k]]),
+  );
+  return { size, spacing, origin, axes, componentType, components, data, metadata };
+}
+
+/** What a MetaImage header says of its volume, checked against the limits before any data is read. */
+export interface MetaImageHeader {
+  readonly fields: Readonly<Record<string, string>>;
+  /** Where the data starts in a file that holds it (ElementDataFile = LOCAL). */
+  readonly dataOffset: number;
+  readonly size: number[];
+  readonly spacing: number[];
+  readonly origin: number[];
+  readonly axes: number[][];
+  readonly componentType: ComponentType;
+  readonly components: number;
+  /** Bytes of voxel data, uncompressed. */
+  readonly bytes: number;
+  /** `LOCAL`, or the plain name of the file that holds the data. */
+  readonly dataFile: string;
+  readonly compressed: boolean;
+}
+
+/** Reads and checks a MetaImage header; `file` needs to hold only the header. */
+export function readMetaImageHeader(file: Buffer, limits: ConversionLimits): MetaImageHeader {
   const { fields, dataOffset } = parseHeader(file, limits);
   const dims = integer(fields, 'NDims');
   const size = numbers(fields, 'DimSize', dims);
@@ -40,34 +89,23 @@ export function readMetaImage(
   checkGeometry(spacing, origin, axes);
 
   const dataFile = required(fields, 'ElementDataFile');
-  let raw: Buffer;
-  if (dataFile === 'LOCAL') {
-    raw = file.subarray(dataOffset);
-  } else {
-    if (!/^[^/\\]+$/.test(dataFile) || dataFile === '..' || dataFile === '.') {
-      reject(`the header names the data file "${dataFile}", which is not a plain file name of this upload`);
-    }
-    const load = siblings.get(dataFile);
-    if (!load) reject(`the header names the data file "${dataFile}", which is not part of this upload`);
-    raw = load();
+  if (dataFile !== 'LOCAL' && (!/^[^/\\]+$/.test(dataFile) || dataFile === '..' || dataFile === '.')) {
+    reject(`the header names the data file "${dataFile}", which is not a plain file name of this upload`);
   }
-
   const compressed = /^true$/i.test(fields.CompressedData ?? 'False');
-  let data: Buffer;
-  if (compressed) {
-    data = inflateExactly(raw, bytes, 'zlib');
-  } else {
-    if (raw.length < bytes)
-      reject(`the file is truncated: ${raw.length} bytes of voxel data, ${bytes} expected`);
-    data = raw.subarray(0, bytes);
-  }
-  const msb = /^true$/i.test(fields.BinaryDataByteOrderMSB ?? fields.ElementByteOrderMSB ?? 'False');
-  if (msb) data = swappedBytes(data, COMPONENT_TYPES[componentType].bytes);
-
-  const metadata = Object.fromEntries(
-    KEPT_KEYS.filter((k) => fields[k] !== undefined).map((k) => [k, fields[k]]),
-  );
-  return { size, spacing, origin, axes, componentType, components, data, metadata };
+  return {
+    fields,
+    dataOffset,
+    size,
+    spacing,
+    origin,
+    axes,
+    componentType,
+    components,
+    bytes,
+    dataFile,
+    compressed,
+  };
 }
 
 /** Key = value lines up to and including ElementDataFile; the data follows that line. */
