@@ -37,15 +37,18 @@ beforeAll(async () => {
 
 afterAll(() => platform?.stop());
 
-/** Submits a job of the behaviours algorithm and runs it in the runnable image; returns the job once ended. */
-async function runInLayeredImage(behaviour: Record<string, unknown>) {
+/**
+ * Submits a job of the behaviours algorithm and runs it in a runnable image (by default the
+ * behaviours image's), as Batch would; returns the job once ended, the runner's output and exit code.
+ */
+async function runInLayeredImage(behaviour: Record<string, unknown>, image = '') {
   const upload = await completedUpload(
     call,
     alice,
     'ct.mha',
     'ObjectType = Image\nNDims = 2\nDimSize = 2 2\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n\x00\x01\x02\x03',
   );
-  const image = await settledImage(
+  const ct = await settledImage(
     call,
     alice,
     (await call('POST', '/v1/images', { token: alice, body: { uploads: [upload] } })).body.id,
@@ -75,7 +78,7 @@ async function runInLayeredImage(behaviour: Record<string, unknown>) {
     body: {
       algorithm: algorithm.body.id,
       inputs: [
-        { socket: 'ct-image', image: image.id },
+        { socket: 'ct-image', image: ct.id },
         { socket: 'behaviour', value: behaviour },
       ],
     },
@@ -104,8 +107,10 @@ async function runInLayeredImage(behaviour: Record<string, unknown>) {
       ...['-e', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true'],
       ...['-e', `AWS_ACCESS_KEY_ID=${credentials.accessKeyId}`],
       ...['-e', `AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey}`],
-      ...['-e', `RESULT_SIGNING_KEY=${submitted.environment.RESULT_SIGNING_KEY}`, '-e', 'GRACE_SECONDS=1'],
-      runnable,
+      // What the job's submission gives the runner: its signing key and output limits.
+      ...Object.entries(submitted.environment).flatMap(([name, value]) => ['-e', `${name}=${value}`]),
+      ...['-e', 'GRACE_SECONDS=1'],
+      image || runnable,
       '--manifest',
       `s3://${bucket}/jobs/${job.body.id}/inputs.json`,
     ],
@@ -114,8 +119,7 @@ async function runInLayeredImage(behaviour: Record<string, unknown>) {
   let output = '';
   container.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   container.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise((resolve) => container.on('close', resolve));
-  expect({ code, output }).toMatchObject({ code: 0 });
+  const code = await new Promise<number>((resolve) => container.on('close', resolve));
   const onBatchEvent = (event: unknown) =>
     platform.functions.get('jobs/batch-job-state-change').invoke(event);
   await onBatchEvent({
@@ -125,12 +129,19 @@ async function runInLayeredImage(behaviour: Record<string, unknown>) {
       jobId: submitted.jobId,
       jobName: job.body.id,
       jobQueue: submitted.jobQueue,
-      status: 'SUCCEEDED',
+      ...(code === 0
+        ? { status: 'SUCCEEDED' }
+        : {
+            status: 'FAILED',
+            statusReason: 'Essential container in task exited',
+            container: { exitCode: code },
+          }),
     },
   });
   return {
     job: (await call('GET', '/v1/jobs/{jobId}', { token: alice, params: { jobId: job.body.id } })).body,
     output,
+    code,
   };
 }
 
@@ -149,10 +160,11 @@ describe('the runner layered onto an algorithm image', () => {
   });
 
   test("runs the image's own program as its own user, in the network-denied group, with none of the runner's variables", async () => {
-    const { job, output } = await runInLayeredImage({
+    const { job, output, code } = await runInLayeredImage({
       mode: 'probe',
       target: { host: '127.0.0.1', port: 9 },
     });
+    expect({ code, output }).toMatchObject({ code: 0 });
     expect(job.status).toBe('Succeeded');
     const findings = job.outputs.find((o: { socket: string }) => o.socket === 'results').value;
     expect(findings).toMatchObject({ user: 1000, credentialVariables: [], inputWritable: false });
@@ -163,10 +175,35 @@ describe('the runner layered onto an algorithm image', () => {
   });
 
   test('a failing algorithm is reported with its last stderr line', async () => {
-    const { job } = await runInLayeredImage({ mode: 'fail' });
+    const { job, code } = await runInLayeredImage({ mode: 'fail' });
+    // The runner recorded the algorithm's exit; it did not fail itself.
+    expect(code).toBe(0);
     expect(job).toMatchObject({
       status: 'Failed',
       statusReason: 'model weights not found: /opt/ml/model/weights.pt',
     });
+  });
+
+  test("a USER the launcher cannot become ends the job with the runner's reason, never a runtime's line", async () => {
+    // Registration refuses such an image; the launcher refuses it again, should one reach a job.
+    const ghost = await buildNodeImage(engine, {
+      tag: 'localhost/runner-layer-ghost:latest',
+      files: { '/opt/algorithm/main.js': path.join(__dirname, 'fixtures/behaviours.js') },
+      user: 'ghost',
+      entrypoint: ['/usr/local/bin/node', '/opt/algorithm/main.js'],
+    });
+    const layered = await buildRunnableImage(engine, ghost, 'localhost/runner-layer-ghost-runnable:latest');
+    const { job, output, code } = await runInLayeredImage({ mode: 'succeed' }, layered);
+    const reason =
+      'the image has USER "ghost", whose user is not in its /etc/passwd; algorithms run as a non-root user that the image defines';
+    expect(code).not.toBe(0);
+    expect(job).toMatchObject({ status: 'Failed', statusReason: reason, outputs: [] });
+    // The runner's log lines are JSON; the reason is among them, as the runner's.
+    const messages = output
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { message: string }).message);
+    expect(messages).toContain(`[platform] ${reason}`);
+    expect(output).not.toMatch(/Node\.js v\d/);
   });
 });

@@ -15,6 +15,7 @@ import {
 import { s3 as s3Client } from '../../../lambda/core/aws-clients';
 import { LAUNCH_FAILURE_FD } from './algorithm-identity';
 import { readManifest, runJob } from './run-job';
+import { RunnerRefusal } from './runner-refusal';
 
 async function main(): Promise<void> {
   const manifestUri = process.argv[process.argv.indexOf('--manifest') + 1] ?? '';
@@ -73,6 +74,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
+  // A refusal is in the log already, as the runner's own reason; other failures are named here.
+  if (err instanceof RunnerRefusal) process.exit(1);
   process.stdout.write(
     `${JSON.stringify({ source: 'runner', message: `the job runner failed: ${err.message}` })}\n`,
   );
