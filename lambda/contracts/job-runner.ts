@@ -26,7 +26,8 @@ export const OUTPUT_LIMITS = settingsGroup('the output limits', {
 
 /**
  * What the runner layer records of the image it is added to, as the image's own variables: its
- * ENTRYPOINT, CMD and ENV as JSON lists, its USER and working directory, and the runner's own
+ * ENTRYPOINT, CMD and ENV as JSON lists, its USER (as `uid:gid`, resolved in the image's own
+ * /etc/passwd and /etc/group when the layer is built) and working directory, and the runner's own
  * Node (a JSON list: loader, arguments, binary). Activation reads the recorded USER from the
  * image's configuration; the runner reads all of it when the job starts.
  */

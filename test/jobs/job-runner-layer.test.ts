@@ -1,4 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { NETWORK_DENIED_GID } from '../../containers/jobs/runner/algorithm-identity';
 import { ContainerEngine, findContainerEngine } from '../../local/jobs/container-engine';
@@ -184,16 +186,64 @@ describe('the runner layered onto an algorithm image', () => {
     });
   });
 
+  test('records a named USER by the numbers its /etc/passwd gives, and refuses one that is uid 0', async () => {
+    const etc = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-layer-etc-'));
+    const image = (tag: string, user: string, passwd: string) => {
+      fs.writeFileSync(path.join(etc, `${user}-passwd`), passwd);
+      return buildNodeImage(engine, {
+        tag,
+        files: {
+          '/opt/algorithm/main.js': path.join(__dirname, 'fixtures/behaviours.js'),
+          '/etc/passwd': path.join(etc, `${user}-passwd`),
+        },
+        user,
+        entrypoint: ['/usr/local/bin/node', '/opt/algorithm/main.js'],
+      });
+    };
+    try {
+      const named = await image(
+        'localhost/runner-layer-named:latest',
+        'algo',
+        'algo:x:1234:1234::/tmp:/bin/sh\n',
+      );
+      const layered = await buildRunnableImage(engine, named, 'localhost/runner-layer-named-runnable:latest');
+      const inspected = spawnSync(
+        engine.command,
+        ['image', 'inspect', '--format', '{{json .Config.Env}}', layered],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(JSON.parse(inspected.stdout)).toContain('ALGORITHM_USER=1234:1234');
+      const toor = await image('localhost/runner-layer-toor:latest', 'toor', 'toor:x:0:0::/root:/bin/sh\n');
+      await expect(
+        buildRunnableImage(engine, toor, 'localhost/runner-layer-toor-runnable:latest'),
+      ).rejects.toThrow('the image runs as root (USER "toor" is uid 0)');
+    } finally {
+      fs.rmSync(etc, { recursive: true, force: true });
+    }
+  });
+
   test("a USER the launcher cannot become ends the job with the runner's reason, never a runtime's line", async () => {
-    // Registration refuses such an image; the launcher refuses it again, should one reach a job.
-    const ghost = await buildNodeImage(engine, {
-      tag: 'localhost/runner-layer-ghost:latest',
-      files: { '/opt/algorithm/main.js': path.join(__dirname, 'fixtures/behaviours.js') },
-      user: 'ghost',
-      entrypoint: ['/usr/local/bin/node', '/opt/algorithm/main.js'],
-    });
-    const layered = await buildRunnableImage(engine, ghost, 'localhost/runner-layer-ghost-runnable:latest');
-    const { job, output, code } = await runInLayeredImage({ mode: 'succeed' }, layered);
+    // The layer refuses such a USER when it is built; one recorded otherwise is refused again by
+    // the launcher when the job starts.
+    const context = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-layer-ghost-'));
+    try {
+      fs.writeFileSync(path.join(context, 'Containerfile'), `FROM ${runnable}\nENV ALGORITHM_USER=ghost\n`);
+      spawnSync(
+        engine.command,
+        ['build', '--quiet', '--tag', 'localhost/runner-layer-ghost:latest', context],
+        {
+          encoding: 'utf8',
+        },
+      );
+    } finally {
+      fs.rmSync(context, { recursive: true, force: true });
+    }
+    const { job, output, code } = await runInLayeredImage(
+      { mode: 'succeed' },
+      'localhost/runner-layer-ghost:latest',
+    );
     const reason =
       'the image has USER "ghost", whose user is not in its /etc/passwd; algorithms run as a non-root user that the image defines';
     expect(code).not.toBe(0);
