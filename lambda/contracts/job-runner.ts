@@ -13,8 +13,21 @@ export const RUNNER_GRACE = settingsGroup('the grace period', { graceSeconds: wh
 export const RESULT_SIGNING = settingsGroup('the result signing key', { resultSigningKey: text });
 
 /**
+ * What the runner stores of /output, from the configuration, given to each job with its key: files
+ * in one image output's folder (grand-challenge's own limit, one page of an S3 listing), and files
+ * and bytes in all, which protect storage and the size of the result record. A limit that is hit
+ * fails the job with a reason naming its configuration key.
+ */
+export const OUTPUT_LIMITS = settingsGroup('the output limits', {
+  outputFilesPerImageFolder: wholeNumber,
+  outputFiles: wholeNumber,
+  outputBytes: wholeNumber,
+});
+
+/**
  * What the runner layer records of the image it is added to, as the image's own variables: its
- * ENTRYPOINT, CMD and ENV as JSON lists, its USER and working directory, and the runner's own
+ * ENTRYPOINT, CMD and ENV as JSON lists, its USER (as `uid:gid`, resolved in the image's own
+ * /etc/passwd and /etc/group when the layer is built) and working directory, and the runner's own
  * Node (a JSON list: loader, arguments, binary). Activation reads the recorded USER from the
  * image's configuration; the runner reads all of it when the job starts.
  */

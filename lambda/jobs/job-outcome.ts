@@ -37,11 +37,12 @@ export interface StoredObjects {
 }
 
 /**
- * How a job ended, from its terminal Batch event and the runner's result record: the contract's
- * reasons for exit codes (137 is memory, the time limit, the last stderr line), a record that is
- * missing or not signed with the job's key, and outputs that do not match the interface (one
- * image per image socket whose header the converter reads, JSON that parses and matches its
- * schema, files present). A failed outcome has no outputs, so nothing of it is registered.
+ * How a job ended, from its terminal Batch event and the runner's result record: the runner's own
+ * failure, the contract's reasons for exit codes (137 is memory, the time limit, the last stderr
+ * line), a record that is missing or not signed with the job's key, and outputs that do not match
+ * the interface (one image per image socket whose header the converter reads, JSON that parses
+ * and matches its schema, files present). A failed outcome has no outputs, so nothing of it is
+ * registered.
  */
 export async function jobOutcome(
   detail: BatchJobDetail,
@@ -70,6 +71,9 @@ export async function jobOutcome(
     if (err instanceof ResultRecordError) return failed(`${err.message}; the outputs were discarded`);
     throw err;
   }
+  // The runner's own failure (an output limit, a USER it would not run as, storage) is the reason,
+  // whatever the algorithm did.
+  if (record.runnerFailure !== undefined) return failed(record.runnerFailure);
   if (record.timedOut) return failed('time limit exceeded');
   if (record.returnCode === 137) return failed('the algorithm exceeded its memory limit');
   if (record.returnCode !== 0) {

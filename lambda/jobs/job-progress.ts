@@ -76,6 +76,9 @@ export function failureReason(detail: BatchJobDetail): string {
   }
   // The staging job that copies the inputs failed, so Batch never started the algorithm's.
   if (/Dependent Job failed/i.test(reason)) return "the job's input files could not be copied for it";
-  if (container?.exitCode !== undefined) return `the algorithm exited with code ${container.exitCode}`;
+  // The container's exit code is the runner's: it exits 0 whenever it recorded the algorithm's own.
+  if (container?.exitCode !== undefined) {
+    return `the job runner stopped with exit code ${container.exitCode} before it recorded a result; the job's log says why`;
+  }
   return detail.statusReason || 'the job failed';
 }

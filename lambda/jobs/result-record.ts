@@ -12,7 +12,7 @@ export interface StoredOutput {
 /**
  * What the job runner reports after the algorithm ran (the contract's result record, with what
  * the platform adds): its exit code, how long it ran, whether the time limit stopped it, its last
- * line on stderr, and the outputs stored.
+ * line on stderr, the outputs stored, and the runner's own failure if there was one.
  */
 export interface ResultRecord {
   readonly jobId: string;
@@ -22,6 +22,12 @@ export interface ResultRecord {
   readonly timedOut: boolean;
   readonly lastStderrLine?: string;
   readonly outputs: readonly StoredOutput[];
+  /**
+   * Why the runner itself failed the job (an output limit, a USER it would not run as, storage),
+   * when it did: the job ends with this reason, never the algorithm's, and stores no outputs.
+   * `returnCode` is then the algorithm's if it ran, -1 if it never started.
+   */
+  readonly runnerFailure?: string;
 }
 
 /** A new per-job key: the runner signs with it, the state handler verifies with it. */

@@ -13,6 +13,9 @@ export type ConfigSettings = Pick<
   | 'activeJobsPerUser'
   | 'activeJobsPerAlgorithm'
   | 'activeJobsTotal'
+  | 'outputFilesPerImageFolder'
+  | 'outputFiles'
+  | 'outputBytes'
   | 'lambdaMaxSetBytes'
   | 'signedUrlSeconds'
   | 'imageCriticalFindings'
@@ -33,6 +36,9 @@ export function configSettings(config: PlatformConfig): ConfigSettings {
     activeJobsPerUser: config.limits.activeJobsPerUser,
     activeJobsPerAlgorithm: config.limits.activeJobsPerAlgorithm,
     activeJobsTotal: config.limits.activeJobsTotal,
+    outputFilesPerImageFolder: config.limits.outputFilesPerImageFolder,
+    outputFiles: config.limits.outputFiles,
+    outputBytes: config.limits.outputBytes,
     lambdaMaxSetBytes: config.conversion.lambdaMaxSetBytes,
     signedUrlSeconds: config.limits.signedUrlSeconds,
     imageCriticalFindings: config.compute.criticalFindings,

@@ -155,6 +155,12 @@ export const platformConfigSchema = z
       activeJobsPerUser: positiveInt(10_000),
       activeJobsPerAlgorithm: positiveInt(10_000),
       activeJobsTotal: positiveInt(100_000),
+      /** Files in one image output's folder; grand-challenge stores at most 1,000 there. */
+      outputFilesPerImageFolder: positiveInt(1_000_000),
+      /** Files under /output that one job may have stored, in all. */
+      outputFiles: positiveInt(1_000_000),
+      /** Bytes under /output that one job may have stored, in all. */
+      outputBytes: z.number().int().min(MiB),
       uploadBytesUnverifiedUser: z.number().int().min(MiB),
       uploadBytesVerifiedUser: z.number().int().min(MiB),
       /** S3 multipart parts must be 5 MiB to 5 GiB. */
@@ -294,6 +300,9 @@ export const defaultPlatformConfig: PlatformConfig = {
     activeJobsPerUser: 16,
     activeJobsPerAlgorithm: 16,
     activeJobsTotal: 128,
+    outputFilesPerImageFolder: 1000,
+    outputFiles: 10_000,
+    outputBytes: 50 * GiB,
     uploadBytesUnverifiedUser: 2 * GiB,
     uploadBytesVerifiedUser: 128 * GiB,
     uploadPartBytes: 32 * MiB,

@@ -5,7 +5,7 @@ const run = promisify(execFile);
 
 /**
  * A local container engine (podman, or docker), the way local mode runs algorithm images: the
- * image's own entrypoint, command and user, with no network, a read-only root and /input, no
+ * image's own entrypoint, command and user (by number), with no network, a read-only root and /input, no
  * capabilities, and memory and process limits.
  */
 export interface ContainerEngine {
@@ -69,6 +69,8 @@ export interface AlgorithmContainer {
   readonly inputDir: string;
   readonly outputDir: string;
   readonly memoryGb: number;
+  /** The image's USER as numbers (`uid:gid`), resolved from its own files. */
+  readonly user: string;
 }
 
 /** How many processes an algorithm may have at once: enough for data loaders, not for a fork bomb. */
@@ -91,6 +93,8 @@ export function algorithmRunArgs(engine: ContainerEngine, container: AlgorithmCo
     'all',
     '--security-opt',
     'no-new-privileges',
+    '--user',
+    container.user,
     '--memory',
     memory,
     '--memory-swap',

@@ -1,7 +1,9 @@
 import { badRequest } from '../../lambda/api/api-error';
 import { LocalImageCheck, useLocalImageCheck } from '../../lambda/algorithms/image-checks';
 import { checkImageFacts, ImageFacts } from '../../lambda/algorithms/image-facts';
+import { ImageUserError } from '../../containers/jobs/runner/algorithm-identity';
 import { findContainerEngine, imageConfig } from './container-engine';
+import { imageUserIds } from './image-user';
 
 /**
  * How local mode checks an algorithm image built on its machine, through its container engine:
@@ -20,6 +22,15 @@ export function localImageCheck(): LocalImageCheck {
       throw badRequest(`${where} ${image} does not exist on this machine; build it first`);
     }
     checkImageFacts(facts, where);
+    // The USER by number, from the image's own files: a name that is uid 0 is root too.
+    try {
+      await imageUserIds(engine, image);
+    } catch (err) {
+      if (err instanceof ImageUserError) {
+        throw badRequest(`${where} ${err.detail}; algorithms run as a non-root user that the image defines`);
+      }
+      throw err;
+    }
   };
 }
 

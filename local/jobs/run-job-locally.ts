@@ -3,18 +3,33 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { algorithmRunArgs, ContainerEngine, removeContainer } from './container-engine';
+import { ImageUserError } from '../../containers/jobs/runner/algorithm-identity';
 import { Job, JobRun, readManifest, runJob } from '../../containers/jobs/runner/run-job';
+import { RunnerRefusal } from '../../containers/jobs/runner/runner-refusal';
+import { imageUserIds } from './image-user';
 
 export interface LocalJob extends Pick<
   Job,
-  's3' | 'bucket' | 'resultSigningKey' | 'graceSeconds' | 'onLine' | 'onStarted'
+  's3' | 'bucket' | 'resultSigningKey' | 'graceSeconds' | 'outputLimits' | 'onLine' | 'onStarted'
 > {
   readonly manifestKey: string;
   readonly engine: ContainerEngine;
 }
 
+/** The image's USER as `uid:gid`, as registration resolved it; an image that would run as root is refused. */
+async function userOf(engine: ContainerEngine, image: string): Promise<string> {
+  try {
+    const { uid, gid } = await imageUserIds(engine, image);
+    return `${uid}:${gid}`;
+  } catch (err) {
+    if (err instanceof ImageUserError) throw new RunnerRefusal(err.message);
+    throw err;
+  }
+}
+
 /**
- * Runs one job with a local container engine: the image unchanged, as its own user, with no
+ * Runs one job with a local container engine: the image unchanged, as its own user (by the
+ * numbers its own /etc/passwd gives, never root), with no
  * network, a read-only root and /input, no capabilities, memory without swap and a process
  * limit. Its folders live under a folder only this machine's root can enter.
  */
@@ -35,7 +50,7 @@ export async function runJobLocally(job: LocalJob): Promise<JobRun> {
       inputDir,
       outputDir,
       launcher: {
-        start: () => ({
+        start: async () => ({
           child: spawn(
             job.engine.command,
             algorithmRunArgs(job.engine, {
@@ -44,6 +59,7 @@ export async function runJobLocally(job: LocalJob): Promise<JobRun> {
               inputDir,
               outputDir,
               memoryGb: manifest.memoryGb,
+              user: await userOf(job.engine, manifest.image),
             }),
             {
               stdio: ['ignore', 'pipe', 'pipe'],

@@ -41,6 +41,17 @@ describe('platform configuration', () => {
     });
   });
 
+  test("/output is limited per image output's folder as grand-challenge limits it, and in all", () => {
+    expect(defaultPlatformConfig.limits).toMatchObject({
+      outputFilesPerImageFolder: 1000,
+      outputFiles: 10_000,
+      outputBytes: 50 * 1024 ** 3,
+    });
+    expect(problemsOf({ 'platform.limits.outputFilesPerImageFolder': '0' })).toEqual([
+      'platform.limits.outputFilesPerImageFolder: Too small: expected number to be >=1',
+    ]);
+  });
+
   test('a bad value fails with its key and what is allowed', () => {
     expect(problemsOf({ 'platform.compute.maxVcpus': '0' })).toEqual([
       'platform.compute.maxVcpus: Too small: expected number to be >=1',

@@ -1,4 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { NETWORK_DENIED_GID } from '../../containers/jobs/runner/algorithm-identity';
 import { ContainerEngine, findContainerEngine } from '../../local/jobs/container-engine';
@@ -37,15 +39,18 @@ beforeAll(async () => {
 
 afterAll(() => platform?.stop());
 
-/** Submits a job of the behaviours algorithm and runs it in the runnable image; returns the job once ended. */
-async function runInLayeredImage(behaviour: Record<string, unknown>) {
+/**
+ * Submits a job of the behaviours algorithm and runs it in a runnable image (by default the
+ * behaviours image's), as Batch would; returns the job once ended, the runner's output and exit code.
+ */
+async function runInLayeredImage(behaviour: Record<string, unknown>, image = '') {
   const upload = await completedUpload(
     call,
     alice,
     'ct.mha',
     'ObjectType = Image\nNDims = 2\nDimSize = 2 2\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n\x00\x01\x02\x03',
   );
-  const image = await settledImage(
+  const ct = await settledImage(
     call,
     alice,
     (await call('POST', '/v1/images', { token: alice, body: { uploads: [upload] } })).body.id,
@@ -75,7 +80,7 @@ async function runInLayeredImage(behaviour: Record<string, unknown>) {
     body: {
       algorithm: algorithm.body.id,
       inputs: [
-        { socket: 'ct-image', image: image.id },
+        { socket: 'ct-image', image: ct.id },
         { socket: 'behaviour', value: behaviour },
       ],
     },
@@ -104,8 +109,10 @@ async function runInLayeredImage(behaviour: Record<string, unknown>) {
       ...['-e', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true'],
       ...['-e', `AWS_ACCESS_KEY_ID=${credentials.accessKeyId}`],
       ...['-e', `AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey}`],
-      ...['-e', `RESULT_SIGNING_KEY=${submitted.environment.RESULT_SIGNING_KEY}`, '-e', 'GRACE_SECONDS=1'],
-      runnable,
+      // What the job's submission gives the runner: its signing key and output limits.
+      ...Object.entries(submitted.environment).flatMap(([name, value]) => ['-e', `${name}=${value}`]),
+      ...['-e', 'GRACE_SECONDS=1'],
+      image || runnable,
       '--manifest',
       `s3://${bucket}/jobs/${job.body.id}/inputs.json`,
     ],
@@ -114,8 +121,7 @@ async function runInLayeredImage(behaviour: Record<string, unknown>) {
   let output = '';
   container.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   container.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise((resolve) => container.on('close', resolve));
-  expect({ code, output }).toMatchObject({ code: 0 });
+  const code = await new Promise<number>((resolve) => container.on('close', resolve));
   const onBatchEvent = (event: unknown) =>
     platform.functions.get('jobs/batch-job-state-change').invoke(event);
   await onBatchEvent({
@@ -125,12 +131,19 @@ async function runInLayeredImage(behaviour: Record<string, unknown>) {
       jobId: submitted.jobId,
       jobName: job.body.id,
       jobQueue: submitted.jobQueue,
-      status: 'SUCCEEDED',
+      ...(code === 0
+        ? { status: 'SUCCEEDED' }
+        : {
+            status: 'FAILED',
+            statusReason: 'Essential container in task exited',
+            container: { exitCode: code },
+          }),
     },
   });
   return {
     job: (await call('GET', '/v1/jobs/{jobId}', { token: alice, params: { jobId: job.body.id } })).body,
     output,
+    code,
   };
 }
 
@@ -149,10 +162,11 @@ describe('the runner layered onto an algorithm image', () => {
   });
 
   test("runs the image's own program as its own user, in the network-denied group, with none of the runner's variables", async () => {
-    const { job, output } = await runInLayeredImage({
+    const { job, output, code } = await runInLayeredImage({
       mode: 'probe',
       target: { host: '127.0.0.1', port: 9 },
     });
+    expect({ code, output }).toMatchObject({ code: 0 });
     expect(job.status).toBe('Succeeded');
     const findings = job.outputs.find((o: { socket: string }) => o.socket === 'results').value;
     expect(findings).toMatchObject({ user: 1000, credentialVariables: [], inputWritable: false });
@@ -163,10 +177,83 @@ describe('the runner layered onto an algorithm image', () => {
   });
 
   test('a failing algorithm is reported with its last stderr line', async () => {
-    const { job } = await runInLayeredImage({ mode: 'fail' });
+    const { job, code } = await runInLayeredImage({ mode: 'fail' });
+    // The runner recorded the algorithm's exit; it did not fail itself.
+    expect(code).toBe(0);
     expect(job).toMatchObject({
       status: 'Failed',
       statusReason: 'model weights not found: /opt/ml/model/weights.pt',
     });
+  });
+
+  test('records a named USER by the numbers its /etc/passwd gives, and refuses one that is uid 0', async () => {
+    const etc = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-layer-etc-'));
+    const image = (tag: string, user: string, passwd: string) => {
+      fs.writeFileSync(path.join(etc, `${user}-passwd`), passwd);
+      return buildNodeImage(engine, {
+        tag,
+        files: {
+          '/opt/algorithm/main.js': path.join(__dirname, 'fixtures/behaviours.js'),
+          '/etc/passwd': path.join(etc, `${user}-passwd`),
+        },
+        user,
+        entrypoint: ['/usr/local/bin/node', '/opt/algorithm/main.js'],
+      });
+    };
+    try {
+      const named = await image(
+        'localhost/runner-layer-named:latest',
+        'algo',
+        'algo:x:1234:1234::/tmp:/bin/sh\n',
+      );
+      const layered = await buildRunnableImage(engine, named, 'localhost/runner-layer-named-runnable:latest');
+      const inspected = spawnSync(
+        engine.command,
+        ['image', 'inspect', '--format', '{{json .Config.Env}}', layered],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(JSON.parse(inspected.stdout)).toContain('ALGORITHM_USER=1234:1234');
+      const toor = await image('localhost/runner-layer-toor:latest', 'toor', 'toor:x:0:0::/root:/bin/sh\n');
+      await expect(
+        buildRunnableImage(engine, toor, 'localhost/runner-layer-toor-runnable:latest'),
+      ).rejects.toThrow('the image runs as root (USER "toor" is uid 0)');
+    } finally {
+      fs.rmSync(etc, { recursive: true, force: true });
+    }
+  });
+
+  test("a USER the launcher cannot become ends the job with the runner's reason, never a runtime's line", async () => {
+    // The layer refuses such a USER when it is built; one recorded otherwise is refused again by
+    // the launcher when the job starts.
+    const context = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-layer-ghost-'));
+    try {
+      fs.writeFileSync(path.join(context, 'Containerfile'), `FROM ${runnable}\nENV ALGORITHM_USER=ghost\n`);
+      spawnSync(
+        engine.command,
+        ['build', '--quiet', '--tag', 'localhost/runner-layer-ghost:latest', context],
+        {
+          encoding: 'utf8',
+        },
+      );
+    } finally {
+      fs.rmSync(context, { recursive: true, force: true });
+    }
+    const { job, output, code } = await runInLayeredImage(
+      { mode: 'succeed' },
+      'localhost/runner-layer-ghost:latest',
+    );
+    const reason =
+      'the image has USER "ghost", whose user is not in its /etc/passwd; algorithms run as a non-root user that the image defines';
+    expect(code).not.toBe(0);
+    expect(job).toMatchObject({ status: 'Failed', statusReason: reason, outputs: [] });
+    // The runner's log lines are JSON; the reason is among them, as the runner's.
+    const messages = output
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { message: string }).message);
+    expect(messages).toContain(`[platform] ${reason}`);
+    expect(output).not.toMatch(/Node\.js v\d/);
   });
 });

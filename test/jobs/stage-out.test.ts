@@ -2,13 +2,16 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_OUTPUT_LIMITS, stageOut } from '../../containers/jobs/runner/stage-out';
+import { RunnerRefusal } from '../../containers/jobs/runner/runner-refusal';
+import { stageOut } from '../../containers/jobs/runner/stage-out';
 import { EmbeddedS3, startS3 } from '../helpers/embedded-s3';
 
 // How the job runner stores /output: each file streamed from disk, in parts when larger than one.
 const BUCKET = 'runner-outputs';
 const MiB = 1024 ** 2;
 const JOB = '0b5e7c1e-8d0a-4a57-9d3c-5f0e2f6f4b11';
+
+const LIMITS = { outputFilesPerImageFolder: 1000, outputFiles: 10_000, outputBytes: 1024 * MiB };
 
 let local: EmbeddedS3;
 let dataDir: string;
@@ -31,7 +34,7 @@ test('an output larger than one part is stored in parts, with the hash of what w
   fs.writeFileSync(path.join(outputDir, 'results.json'), '{"ok":true}');
   sent.length = 0;
 
-  const { outputs } = await stageOut(s3, BUCKET, JOB, outputDir, DEFAULT_OUTPUT_LIMITS, 5 * MiB);
+  const { outputs } = await stageOut(s3, BUCKET, JOB, outputDir, LIMITS, { partBytes: 5 * MiB });
 
   expect(sent.filter((name) => name === 'UploadPart')).toHaveLength(3);
   expect(sent.filter((name) => name === 'PutObject')).toHaveLength(1);
@@ -54,4 +57,67 @@ test('an output larger than one part is stored in parts, with the hash of what w
   expect(new Set(outputs.map((o) => o.key)).size).toBe(2);
   const stored = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: outputs[0].key }));
   expect(sha256(Buffer.from(await stored.Body!.transformToByteArray()))).toBe(sha256(large));
+});
+
+describe('each limit on /output refuses the whole output, naming the limit and its configuration key', () => {
+  /** An output folder with `count` small files under `folder`, and results.json. */
+  function outputWith(folder: string, count: number): string {
+    const outputDir = fs.mkdtempSync(path.join(dataDir, 'output-'));
+    fs.mkdirSync(path.join(outputDir, folder), { recursive: true });
+    for (let i = 0; i < count; i++) fs.writeFileSync(path.join(outputDir, folder, `slice-${i}.txt`), 'x');
+    fs.writeFileSync(path.join(outputDir, 'results.json'), '{}');
+    return outputDir;
+  }
+  const mask = [{ slug: 'mask', relativePath: 'images/mask' }];
+
+  test("files in one image output's folder, as grand-challenge limits them", async () => {
+    sent.length = 0;
+    const refused = stageOut(
+      s3,
+      BUCKET,
+      JOB,
+      outputWith('images/mask/parts', 4),
+      {
+        ...LIMITS,
+        outputFilesPerImageFolder: 3,
+      },
+      { imageOutputs: mask },
+    );
+    await expect(refused).rejects.toThrow(RunnerRefusal);
+    await expect(refused).rejects.toThrow(
+      'output "mask" (/output/images/mask) holds 4 files, more than the 3 an image output\'s folder may hold (limits.outputFilesPerImageFolder); nothing was stored',
+    );
+    expect(sent).toEqual([]);
+  });
+
+  test('the same files outside an image output are stored', async () => {
+    const { outputs } = await stageOut(
+      s3,
+      BUCKET,
+      JOB,
+      outputWith('slices', 4),
+      {
+        ...LIMITS,
+        outputFilesPerImageFolder: 3,
+      },
+      { imageOutputs: mask },
+    );
+    expect(outputs).toHaveLength(5);
+  });
+
+  test('files in all', async () => {
+    sent.length = 0;
+    const refused = stageOut(s3, BUCKET, JOB, outputWith('slices', 4), { ...LIMITS, outputFiles: 4 });
+    await expect(refused).rejects.toThrow(
+      'the algorithm wrote more than 4 files to /output, the most a job may store (limits.outputFiles); nothing was stored',
+    );
+    expect(sent).toEqual([]);
+  });
+
+  test('bytes in all', async () => {
+    const refused = stageOut(s3, BUCKET, JOB, outputWith('slices', 4), { ...LIMITS, outputBytes: 3 });
+    await expect(refused).rejects.toThrow(
+      'the algorithm wrote more than 3 bytes to /output, the most a job may store (limits.outputBytes); nothing was stored',
+    );
+  });
 });

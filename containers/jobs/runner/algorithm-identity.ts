@@ -10,6 +10,12 @@ import { variableName } from '../../../lambda/contracts/settings';
  */
 export const NETWORK_DENIED_GID = 61000;
 
+/**
+ * The descriptor on which the launcher tells the runner why it could not start the algorithm as
+ * the image's user, apart from the algorithm's own stdout and stderr.
+ */
+export const LAUNCH_FAILURE_FD = 3;
+
 /** The image's own program, user and environment, as recorded when the runner was layered onto it. */
 export interface AlgorithmProgram {
   readonly command: readonly string[];
@@ -43,9 +49,11 @@ export function algorithmProgram(env: NodeJS.ProcessEnv): AlgorithmProgram {
 
 /**
  * The numeric user and group of an image's USER (`name`, `uid`, `name:group`, `uid:gid`),
- * resolved in the image's own /etc/passwd and /etc/group; root is refused.
+ * resolved in the image's own /etc/passwd and /etc/group (under `root`); root is refused, by name
+ * or by number, and so is a name the image does not define. Each refusal names the USER.
  */
 export function resolveUser(user: string, root = '/'): { uid: number; gid: number } {
+  if (user.trim() === '') throw new ImageUserError('runs as root (USER is not set)');
   const [userPart, groupPart] = user.split(':');
   const table = (file: string) =>
     fs.existsSync(`${root}etc/${file}`)
@@ -63,17 +71,24 @@ export function resolveUser(user: string, root = '/'): { uid: number; gid: numbe
     gid = entry ? Number(entry[3]) : uid;
   } else {
     const entry = passwd.find((fields) => fields[0] === userPart);
-    if (!entry) throw new Error(`the image's USER "${userPart}" is not in its /etc/passwd`);
+    if (!entry) throw new ImageUserError(`has USER "${user}", whose user is not in its /etc/passwd`);
     [uid, gid] = [Number(entry[2]), Number(entry[3])];
   }
   if (groupPart !== undefined) {
     if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
     else {
       const entry = table('group').find((fields) => fields[0] === groupPart);
-      if (!entry) throw new Error(`the image's group "${groupPart}" is not in its /etc/group`);
+      if (!entry) throw new ImageUserError(`has USER "${user}", whose group is not in its /etc/group`);
       gid = Number(entry[2]);
     }
   }
-  if (uid === 0) throw new Error('the image runs as root; algorithms run as a non-root USER');
+  if (uid === 0) throw new ImageUserError(`runs as root (USER "${user}" is uid 0)`);
   return { uid, gid };
+}
+
+/** An image whose USER the platform will not run as; `detail` says why, of the image. */
+export class ImageUserError extends Error {
+  constructor(readonly detail: string) {
+    super(`the image ${detail}; algorithms run as a non-root user that the image defines`);
+  }
 }

@@ -1,15 +1,40 @@
 // Started by the runner, as root, in the algorithm's container on AWS Batch: becomes the image's
 // user, with the network-denied group and no other, and runs the image's own program with the
 // image's own environment and nothing of the platform's. Relays SIGTERM and the exit status, and
-// ends every process left behind by the algorithm's user.
+// ends every process left behind by the algorithm's user. When it cannot become the image's user,
+// it says why on its own descriptor, so the job's reason is the runner's and not the algorithm's.
 import { spawn } from 'node:child_process';
-import { algorithmProgram, NETWORK_DENIED_GID, resolveUser } from './algorithm-identity';
+import * as fs from 'node:fs';
+import {
+  AlgorithmProgram,
+  algorithmProgram,
+  LAUNCH_FAILURE_FD,
+  NETWORK_DENIED_GID,
+  resolveUser,
+} from './algorithm-identity';
 
-const program = algorithmProgram(process.env);
-const { uid, gid } = resolveUser(program.user);
-process.setgroups!([gid, NETWORK_DENIED_GID]);
-process.setgid!(gid);
-process.setuid!(uid);
+function refuse(reason: string): never {
+  try {
+    fs.writeSync(LAUNCH_FAILURE_FD, reason);
+  } catch {
+    console.error(reason);
+  }
+  process.exit(126);
+}
+
+let program: AlgorithmProgram;
+try {
+  program = algorithmProgram(process.env);
+  const { uid, gid } = resolveUser(program.user);
+  process.setgroups!([gid, NETWORK_DENIED_GID]);
+  process.setgid!(gid);
+  process.setuid!(uid);
+} catch (err) {
+  refuse((err as Error).message);
+}
+// The runner always starts the launcher with the descriptor; closed here, the algorithm never
+// inherits it and cannot speak for the runner.
+fs.closeSync(LAUNCH_FAILURE_FD);
 
 const child = spawn(program.command[0], program.command.slice(1), {
   cwd: program.workingDir,

@@ -5,9 +5,17 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RESULT_SIGNING, RUNNER_GRACE, RUNNER_LAYER } from '../../../lambda/contracts/job-runner';
+import { Readable } from 'node:stream';
+import {
+  OUTPUT_LIMITS,
+  RESULT_SIGNING,
+  RUNNER_GRACE,
+  RUNNER_LAYER,
+} from '../../../lambda/contracts/job-runner';
 import { s3 as s3Client } from '../../../lambda/core/aws-clients';
+import { LAUNCH_FAILURE_FD } from './algorithm-identity';
 import { readManifest, runJob } from './run-job';
+import { RunnerRefusal } from './runner-refusal';
 
 async function main(): Promise<void> {
   const manifestUri = process.argv[process.argv.indexOf('--manifest') + 1] ?? '';
@@ -19,6 +27,7 @@ async function main(): Promise<void> {
   const [, bucket, key] = location;
   const { resultSigningKey } = RESULT_SIGNING.read();
   const { graceSeconds } = RUNNER_GRACE.read();
+  const outputLimits = OUTPUT_LIMITS.read();
   const layer = RUNNER_LAYER.read();
   const s3 = s3Client();
   const manifest = await readManifest(s3, bucket, key);
@@ -32,15 +41,25 @@ async function main(): Promise<void> {
     inputDir: '/input',
     outputDir: '/output',
     graceSeconds,
+    outputLimits,
     onLine: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
     launcher: {
       start: () => {
         // The launcher sees only what it needs: the image's program, user and environment.
         const env = RUNNER_LAYER.variables(layer);
         const [node, ...nodeArgs] = JSON.parse(layer.runnerNode) as string[];
-        const child = spawn(node, [...nodeArgs, launcher], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(node, [...nodeArgs, launcher], {
+          env,
+          stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+        });
+        // The launcher's own channel (LAUNCH_FAILURE_FD): why it could not start the algorithm.
+        let launchFailure = '';
+        (child.stdio[LAUNCH_FAILURE_FD] as Readable).on('data', (chunk: Buffer) => {
+          launchFailure += chunk.toString();
+        });
         return {
           child,
+          launchFailure: () => launchFailure.trim() || undefined,
           terminate: () => child.kill('SIGTERM'),
           // As the container's first process, this ends every other process in it.
           kill: () => process.kill(-1, 'SIGKILL'),
@@ -55,6 +74,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
+  // A refusal is in the log already, as the runner's own reason; other failures are named here.
+  if (err instanceof RunnerRefusal) process.exit(1);
   process.stdout.write(
     `${JSON.stringify({ source: 'runner', message: `the job runner failed: ${err.message}` })}\n`,
   );

@@ -5,13 +5,26 @@ import * as path from 'node:path';
 import { jobResultKey } from '../../../lambda/contracts/bucket-layout';
 import { JobManifest } from '../../../lambda/jobs/job-manifest';
 import { ResultRecord, signResult } from '../../../lambda/jobs/result-record';
+import { RunnerRefusal } from './runner-refusal';
 import { stageIn } from './stage-in';
-import { stageOut } from './stage-out';
-import { LogLine, supervise } from './supervise';
+import { OutputLimits, stageOut } from './stage-out';
+import { LogLine, supervise, Supervised } from './supervise';
+
+/** A started algorithm, and how to stop it. */
+export interface StartedAlgorithm {
+  readonly child: ChildProcess;
+  terminate(): void;
+  kill(): void;
+  /**
+   * Why the algorithm could not be started as the image's user, once the process ended, when the
+   * launcher said so on its own channel rather than the algorithm's output.
+   */
+  launchFailure?(): string | undefined;
+}
 
 /** How the algorithm is started where the runner runs: a container engine locally, a launcher on Batch. */
 export interface AlgorithmLauncher {
-  start(): { readonly child: ChildProcess; terminate(): void; kill(): void };
+  start(): StartedAlgorithm | Promise<StartedAlgorithm>;
   /** The exit code as the contract reads it, once the process ended (137 when memory ran out). */
   exitCode(observed: number): Promise<number>;
 }
@@ -27,6 +40,7 @@ export interface Job {
   readonly launcher: AlgorithmLauncher;
   /** Seconds between SIGTERM and SIGKILL at the time limit. */
   readonly graceSeconds: number;
+  readonly outputLimits: OutputLimits;
   readonly onLine: (line: LogLine) => void;
   /** Called with a function that stops the algorithm at once (TerminateJob). */
   readonly onStarted?: (stop: () => void) => void;
@@ -47,60 +61,87 @@ export interface JobRun {
 export async function runJob(job: Job): Promise<JobRun> {
   const { manifest } = job;
   const clock = performance.now();
-  await stageIn(job.s3, job.bucket, manifest, job.inputDir);
-  await makeReadable(job.inputDir);
-  // Whatever user the image runs as may write its outputs.
-  await fs.promises.chmod(job.outputDir, 0o777);
-  const stagedIn = performance.now();
+  let run: Supervised | undefined;
+  let returnCode = -1;
+  try {
+    await stageIn(job.s3, job.bucket, manifest, job.inputDir);
+    await makeReadable(job.inputDir);
+    // Whatever user the image runs as may write its outputs.
+    await fs.promises.chmod(job.outputDir, 0o777);
+    const stagedIn = performance.now();
 
-  const started = job.launcher.start();
-  job.onStarted?.(started.kill);
-  const run = await supervise(started.child, {
-    timeLimitSeconds: manifest.timeLimitSeconds,
-    graceSeconds: job.graceSeconds,
-    terminate: started.terminate,
-    kill: started.kill,
-    onLine: job.onLine,
-  });
-  const returnCode = await job.launcher.exitCode(run.exitCode);
-  const ran = performance.now();
-
-  const stored =
-    returnCode === 0 && !run.timedOut
-      ? await stageOut(job.s3, job.bucket, manifest.jobId, job.outputDir)
-      : { outputs: [], ignored: [] };
-  for (const file of stored.ignored) {
-    job.onLine({
-      source: 'stderr',
-      message: `[platform] /output/${file.path} was not stored: ${file.reason}`,
-      timestamp: Date.now(),
+    const started = await job.launcher.start();
+    job.onStarted?.(started.kill);
+    run = await supervise(started.child, {
+      timeLimitSeconds: manifest.timeLimitSeconds,
+      graceSeconds: job.graceSeconds,
+      terminate: started.terminate,
+      kill: started.kill,
+      onLine: job.onLine,
     });
+    const launchFailure = started.launchFailure?.();
+    if (launchFailure !== undefined) throw new RunnerRefusal(launchFailure);
+    returnCode = await job.launcher.exitCode(run.exitCode);
+    const ran = performance.now();
+
+    const stored =
+      returnCode === 0 && !run.timedOut
+        ? await stageOut(job.s3, job.bucket, manifest.jobId, job.outputDir, job.outputLimits, {
+            imageOutputs: manifest.interface.outputs.filter((socket) => socket.kind === 'image'),
+          })
+        : { outputs: [], ignored: [] };
+    for (const file of stored.ignored) {
+      job.onLine({
+        source: 'stderr',
+        message: `[platform] /output/${file.path} was not stored: ${file.reason}`,
+        timestamp: Date.now(),
+      });
+    }
+    const record: ResultRecord = {
+      jobId: manifest.jobId,
+      returnCode,
+      execDuration: Math.round(run.seconds * 1000) / 1000,
+      timedOut: run.timedOut,
+      ...(run.lastStderrLine !== undefined && { lastStderrLine: run.lastStderrLine }),
+      outputs: stored.outputs,
+    };
+    await writeRecord(job, record);
+    const seconds = (from: number, to: number) => (to - from) / 1000;
+    return {
+      record,
+      timings: {
+        stageIn: seconds(clock, stagedIn),
+        container: seconds(stagedIn, ran),
+        stageOut: seconds(ran, performance.now()),
+      },
+    };
+  } catch (err) {
+    // The runner's own failure is the job's reason, in its record and its log, never the algorithm's.
+    const runnerFailure =
+      err instanceof RunnerRefusal ? err.message : `the job runner failed: ${(err as Error).message}`;
+    job.onLine({ source: 'stderr', message: `[platform] ${runnerFailure}`, timestamp: Date.now() });
+    await writeRecord(job, {
+      jobId: manifest.jobId,
+      returnCode,
+      execDuration: run ? Math.round(run.seconds * 1000) / 1000 : 0,
+      timedOut: run?.timedOut ?? false,
+      outputs: [],
+      runnerFailure,
+    }).catch(() => undefined);
+    throw err;
   }
-  const record: ResultRecord = {
-    jobId: manifest.jobId,
-    returnCode,
-    execDuration: Math.round(run.seconds * 1000) / 1000,
-    timedOut: run.timedOut,
-    ...(run.lastStderrLine !== undefined && { lastStderrLine: run.lastStderrLine }),
-    outputs: stored.outputs,
-  };
+}
+
+/** The signed result record, written last: the state handler ends the job on it. */
+async function writeRecord(job: Job, record: ResultRecord): Promise<void> {
   await job.s3.send(
     new PutObjectCommand({
       Bucket: job.bucket,
-      Key: jobResultKey(manifest.jobId),
+      Key: jobResultKey(record.jobId),
       ContentType: 'application/json',
       Body: signResult(record, job.resultSigningKey),
     }),
   );
-  const seconds = (from: number, to: number) => (to - from) / 1000;
-  return {
-    record,
-    timings: {
-      stageIn: seconds(clock, stagedIn),
-      container: seconds(stagedIn, ran),
-      stageOut: seconds(ran, performance.now()),
-    },
-  };
 }
 
 /** The manifest a job was submitted with. */

@@ -5,32 +5,43 @@ import * as path from 'node:path';
 import { pipeline, Transform } from 'node:stream';
 import { jobOutputKey } from '../../../lambda/contracts/bucket-layout';
 import { UPLOAD_PART_BYTES, uploadObject } from '../../../lambda/core/object-upload';
+import { OUTPUT_LIMITS } from '../../../lambda/contracts/job-runner';
+import { Settings } from '../../../lambda/contracts/settings';
 import { StoredOutput } from '../../../lambda/jobs/result-record';
+import { RunnerRefusal } from './runner-refusal';
 
-export interface OutputLimits {
-  readonly maxFiles: number;
-  readonly maxBytes: number;
+/** What the runner stores of /output, from the configuration (OUTPUT_LIMITS). */
+export type OutputLimits = Settings<typeof OUTPUT_LIMITS.shape>;
+
+/** An image output socket: its folder under /output holds the image. */
+export interface ImageOutputFolder {
+  readonly slug: string;
+  readonly relativePath: string;
 }
-
-export const DEFAULT_OUTPUT_LIMITS: OutputLimits = { maxFiles: 1000, maxBytes: 50 * 1024 ** 3 };
 
 /**
  * Stores every regular file under `outputDir` at `jobs/<id>/outputs/<n>`, its path under /output
  * in the result record (the algorithm names its files, so keys do not), streamed from disk (a
  * file larger than one part as a multipart upload, so any size S3 takes) and hashed as it is
  * read. Links and special files are never followed (a link could name a file of the host), and
- * each file is opened with O_NOFOLLOW; too many files or bytes refuse the whole output, naming
- * the limit.
+ * each file is opened with O_NOFOLLOW. Too many files in an image output's folder, or too many
+ * files or bytes in all, refuse the whole output before anything is stored, naming the limit and
+ * its configuration key.
  */
 export async function stageOut(
   s3: S3Client,
   bucket: string,
   jobId: string,
   outputDir: string,
-  limits: OutputLimits = DEFAULT_OUTPUT_LIMITS,
-  /** Part size of the files stored in parts (5 MiB to 5 GiB). */
-  partBytes = UPLOAD_PART_BYTES,
+  limits: OutputLimits,
+  options: {
+    /** The interface's image outputs, whose folders hold at most `outputFilesPerImageFolder` files. */
+    readonly imageOutputs?: readonly ImageOutputFolder[];
+    /** Part size of the files stored in parts (5 MiB to 5 GiB). */
+    readonly partBytes?: number;
+  } = {},
 ): Promise<{ outputs: StoredOutput[]; ignored: { path: string; reason: string }[] }> {
+  const partBytes = options.partBytes ?? UPLOAD_PART_BYTES;
   const files: { path: string; bytes: number }[] = [];
   const ignored: { path: string; reason: string }[] = [];
   let total = 0;
@@ -43,11 +54,15 @@ export async function stageOut(
         const { size } = await fs.promises.lstat(path.join(outputDir, entryPath));
         files.push({ path: entryPath, bytes: size });
         total += size;
-        if (files.length > limits.maxFiles) {
-          throw new Error(`the algorithm wrote more than ${limits.maxFiles} files to /output`);
+        if (files.length > limits.outputFiles) {
+          throw new RunnerRefusal(
+            `the algorithm wrote more than ${count(limits.outputFiles)} files to /output, the most a job may store (limits.outputFiles); nothing was stored`,
+          );
         }
-        if (total > limits.maxBytes) {
-          throw new Error(`the algorithm wrote more than ${limits.maxBytes} bytes to /output`);
+        if (total > limits.outputBytes) {
+          throw new RunnerRefusal(
+            `the algorithm wrote more than ${count(limits.outputBytes)} bytes to /output, the most a job may store (limits.outputBytes); nothing was stored`,
+          );
         }
       } else {
         ignored.push({ path: entryPath, reason: entry.isSymbolicLink() ? 'a link' : 'not a regular file' });
@@ -55,6 +70,15 @@ export async function stageOut(
     }
   };
   await walk('');
+  for (const socket of options.imageOutputs ?? []) {
+    const folder = `${socket.relativePath.replace(/\/+$/, '')}/`;
+    const held = files.filter((file) => file.path.startsWith(folder)).length;
+    if (held > limits.outputFilesPerImageFolder) {
+      throw new RunnerRefusal(
+        `output "${socket.slug}" (/output/${socket.relativePath}) holds ${count(held)} files, more than the ${count(limits.outputFilesPerImageFolder)} an image output's folder may hold (limits.outputFilesPerImageFolder); nothing was stored`,
+      );
+    }
+  }
   const outputs: StoredOutput[] = [];
   for (const [position, file] of files.entries()) {
     const handle = await fs.promises.open(
@@ -89,4 +113,9 @@ export async function stageOut(
     }
   }
   return { outputs, ignored };
+}
+
+/** A count as the reason shows it: 1,000. */
+function count(value: number): string {
+  return value.toLocaleString('en-US');
 }

@@ -10,6 +10,13 @@ export interface LogLine {
 /** Longest line kept: a line longer than this is cut, so one write cannot fill the log. */
 const MAX_LINE = 16 * 1024;
 
+/**
+ * Lines a runtime adds after the error it reports, which say nothing of what went wrong: a stack
+ * frame (Node, Java: `    at ...`) and Node's version line after an uncaught exception
+ * (`Node.js v20.20.2`). The reason shown is the last line before them.
+ */
+const RUNTIME_TRAILER = /^(\s+at\s|Node\.js v\d+\.\d+\.\d+\s*$)/;
+
 export interface Supervised {
   readonly exitCode: number;
   readonly timedOut: boolean;
@@ -41,7 +48,9 @@ export function supervise(
     const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
     lines.on('line', (text) => {
       const message = text.length > MAX_LINE ? `${text.slice(0, MAX_LINE)}…` : text;
-      if (source === 'stderr' && message.trim() !== '') lastStderrLine = message;
+      if (source === 'stderr' && message.trim() !== '' && !RUNTIME_TRAILER.test(message)) {
+        lastStderrLine = message;
+      }
       options.onLine({ source, message, timestamp: Date.now() });
     });
     return new Promise<void>((resolve) => lines.on('close', resolve));

@@ -10,7 +10,7 @@ import { getVisibleAlgorithm } from '../../algorithms/algorithm-store';
 import { s3 } from '../../core/aws-clients';
 import { IMAGING_BUCKET, jobManifestKey } from '../../contracts/bucket-layout';
 import { JOB_LIMITS, JOB_QUEUES } from '../../contracts/job-queues';
-import { RESULT_SIGNING } from '../../contracts/job-runner';
+import { OUTPUT_LIMITS, RESULT_SIGNING } from '../../contracts/job-runner';
 import { logger } from '../../core/logger';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../idempotency';
 import { checkInputs, matchInterface, pinSources, placeInputs } from '../job-inputs';
@@ -28,6 +28,7 @@ interface SubmitJobRequest {
 }
 
 const limits = JOB_LIMITS.read();
+const outputLimits = OUTPUT_LIMITS.read();
 const queues = JOB_QUEUES.read();
 const { imagingBucket } = IMAGING_BUCKET.read();
 const batch = new BatchClient({});
@@ -156,11 +157,13 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
         jobQueue: algorithm.gpu ? queues.gpuJobQueue : queues.cpuJobQueue,
         jobDefinition: algorithm.activeVersion.jobDefinition,
         parameters: { jobId: id, inputManifest: `s3://${imagingBucket}/${job.inputManifestKey}` },
-        // Only the runner sees the key it signs the result with; the algorithm's environment never holds it.
+        // Only the runner sees the key it signs the result with, and the limits it stores /output
+        // within; the algorithm's environment never holds them.
         containerOverrides: {
-          environment: Object.entries(
-            RESULT_SIGNING.variables({ resultSigningKey: job.resultSigningKey }),
-          ).map(([name, value]) => ({ name, value })),
+          environment: Object.entries({
+            ...RESULT_SIGNING.variables({ resultSigningKey: job.resultSigningKey }),
+            ...OUTPUT_LIMITS.variables(outputLimits),
+          }).map(([name, value]) => ({ name, value })),
         },
         // Batch stops the attempt at the algorithm's limit plus time to upload its outputs.
         timeout: { attemptDurationSeconds: algorithm.timeLimitSeconds + 300 },
