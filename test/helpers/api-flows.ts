@@ -34,3 +34,13 @@ export async function settledImage(call: Call, token: string, imageId: string) {
   }
   throw new Error(`image ${imageId} was not converted in time`);
 }
+
+/** Reads the job until it has ended, as a client polling for its result would. */
+export async function endedJob(call: Call, token: string, jobId: string) {
+  for (let attempt = 0; attempt < 1200; attempt++) {
+    const read = await call('GET', '/v1/jobs/{jobId}', { token, params: { jobId } });
+    if (['Succeeded', 'Failed', 'Cancelled'].includes(read.body.status)) return read.body;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`job ${jobId} did not end in time`);
+}

@@ -5,7 +5,7 @@ import { ContainerEngine, findContainerEngine } from '../../local/jobs/container
 import { NO_CONTAINER_ENGINE } from '../../local/local-options';
 import { LocalPlatform } from '../../local/local-platform';
 import { apiClient } from '../helpers/api-client';
-import { completedUpload, settledImage } from '../helpers/api-flows';
+import { completedUpload, endedJob, settledImage } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 import { buildPythonImage } from '../helpers/python-image';
 
@@ -95,15 +95,7 @@ async function finishedJob(image: string) {
     },
   });
   expect(submitted.status).toBe(201);
-  for (let attempt = 0; attempt < 1200; attempt++) {
-    const read = await call('GET', '/v1/jobs/{jobId}', {
-      token: alice,
-      params: { jobId: submitted.body.id },
-    });
-    if (['Succeeded', 'Failed', 'Cancelled'].includes(read.body.status)) return read.body;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`job ${submitted.body.id} did not end in time`);
+  return endedJob(call, alice, submitted.body.id);
 }
 
 describe("a Python algorithm from grand-challenge's template runs unchanged", () => {

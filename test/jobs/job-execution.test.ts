@@ -11,7 +11,7 @@ import { LocalPlatform } from '../../local/local-platform';
 import { EXAMPLE_ALGORITHM } from '../../containers/algorithms/example-threshold/deploy';
 import { buildNodeImage } from '../../local/jobs/node-image-builder';
 import { apiClient } from '../helpers/api-client';
-import { completedUpload, settledImage } from '../helpers/api-flows';
+import { completedUpload, endedJob, settledImage } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
 let platform: LocalPlatform;
@@ -125,15 +125,7 @@ async function finishedJob(algorithmId: string, inputs: unknown[]) {
     body: { algorithm: algorithmId, inputs },
   });
   expect(submitted.status).toBe(201);
-  for (let attempt = 0; attempt < 1200; attempt++) {
-    const read = await call('GET', '/v1/jobs/{jobId}', {
-      token: alice,
-      params: { jobId: submitted.body.id },
-    });
-    if (['Succeeded', 'Failed', 'Cancelled'].includes(read.body.status)) return read.body;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`job ${submitted.body.id} did not end in time`);
+  return endedJob(call, alice, submitted.body.id);
 }
 
 const behaviourJob = async (

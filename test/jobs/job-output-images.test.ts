@@ -5,7 +5,7 @@ import { buildNodeImage } from '../../local/jobs/node-image-builder';
 import { nameBasedUuid } from '../../lambda/core/name-based-uuid';
 import * as path from 'node:path';
 import { apiClient } from '../helpers/api-client';
-import { settledImage } from '../helpers/api-flows';
+import { endedJob, settledImage } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
 let platform: LocalPlatform;
@@ -56,15 +56,7 @@ async function jobWithMask(shape: string) {
     body: { algorithm: algorithmId, inputs: [{ socket: 'shape', value: shape }] },
   });
   expect(submitted.status).toBe(201);
-  for (let attempt = 0; attempt < 1200; attempt++) {
-    const read = await call('GET', '/v1/jobs/{jobId}', {
-      token: alice,
-      params: { jobId: submitted.body.id },
-    });
-    if (['Succeeded', 'Failed', 'Cancelled'].includes(read.body.status)) return read.body;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`job ${submitted.body.id} did not end in time`);
+  return endedJob(call, alice, submitted.body.id);
 }
 
 /** Whether the job's mask output became an image of alice's. */

@@ -6,7 +6,7 @@ import { buildNodeImage } from '../../local/jobs/node-image-builder';
 import { NO_CONTAINER_ENGINE } from '../../local/local-options';
 import { LocalPlatform } from '../../local/local-platform';
 import { apiClient } from '../helpers/api-client';
-import { completedUpload, settledImage } from '../helpers/api-flows';
+import { completedUpload, endedJob, settledImage } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
 // Jobs that the runner itself fails, in local mode with real containers: each ends with the
@@ -98,15 +98,7 @@ async function writerJob(writes: Record<string, unknown>, image = writer) {
     },
   });
   expect(submitted.status).toBe(201);
-  for (let attempt = 0; attempt < 1200; attempt++) {
-    const read = await call('GET', '/v1/jobs/{jobId}', {
-      token: alice,
-      params: { jobId: submitted.body.id },
-    });
-    if (['Succeeded', 'Failed', 'Cancelled'].includes(read.body.status)) return read.body;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`job ${submitted.body.id} did not end in time`);
+  return endedJob(call, alice, submitted.body.id);
 }
 
 describe("an output limit hit fails the job with the runner's reason, though the algorithm exited 0", () => {
