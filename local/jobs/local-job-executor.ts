@@ -96,9 +96,10 @@ export function localJobExecutor(options: {
     }
     const s3 = untilHostLost(options.s3(options.iam.credentials.forRole(container.jobRoleArn, job.jobId)));
     const startedAt = Date.now();
-    await emit(job, { status: 'RUNNING', startedAt });
-    const lines: LogLine[] = [];
-    logs.set(job.jobId, lines);
+    // As on Batch, the container's log stream exists, and is named, from RUNNING on.
+    logs.set(job.jobId, []);
+    await emit(job, { status: 'RUNNING', startedAt, container: { logStreamName: job.jobId } });
+    const lines = logs.get(job.jobId)!;
     try {
       if (!manifest) throw new Error('the job has no inputManifest parameter');
       const { record } = await runJobLocally({
@@ -112,7 +113,8 @@ export function localJobExecutor(options: {
         onLine: (line) => lines.push(line),
         onStarted: (stop) => {
           stops.set(job.jobId, stop);
-          if (hostLost) stop();
+          // A job terminated while it was starting stops as soon as its container runs.
+          if (hostLost || cancelled.has(job.jobId)) stop();
         },
       });
       if (hostLost) throw new Error('the host was lost');
