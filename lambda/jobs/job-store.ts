@@ -122,6 +122,27 @@ export async function advanceJob(
 }
 
 /**
+ * Records the log stream a Batch event names for a job that has none yet, whatever its state: a
+ * job cancelled while it started, or whose RUNNING event came late, still has its log read.
+ */
+export async function recordLogStream(id: string, batchJobId: string, logStreamName: string): Promise<void> {
+  await dynamoDb()
+    .send(
+      new UpdateCommand({
+        TableName: tableName('jobs'),
+        Key: { id },
+        UpdateExpression: 'SET logStreamName = :stream',
+        ConditionExpression:
+          'attribute_exists(id) AND attribute_not_exists(logStreamName) AND (attribute_not_exists(batchJobId) OR batchJobId = :batchJobId)',
+        ExpressionAttributeValues: { ':stream': logStreamName, ':batchJobId': batchJobId },
+      }),
+    )
+    .catch((err) => {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    });
+}
+
+/**
  * Records the Batch id of a submitted job, and of the staging job that copies its inputs, unless
  * a state event recorded the job's first.
  */

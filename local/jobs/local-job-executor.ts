@@ -9,12 +9,13 @@ import type { BatchJobDetail } from '../../lambda/contracts/batch-job-state-chan
 import { OUTPUT_LIMITS, RESULT_SIGNING } from '../../lambda/contracts/job-runner';
 import { AlgorithmJobRunner, LocalBatchJob, LocalJobDefinition } from '../services/batch';
 import { afterFailedAttempt, HOST_LOST_REASON } from '../services/batch-retry';
+import { LocalLogStreams, LogLimits } from '../services/log-streams';
 
 export interface LocalJobExecutor extends AlgorithmJobRunner {
   /** The container engine's command. */
   readonly engine: string;
-  /** The lines each job's algorithm wrote, by Batch job id. */
-  readonly logs: ReadonlyMap<string, readonly LogLine[]>;
+  /** The lines each job's algorithm wrote, by Batch job id, as far as the log limits keep them. */
+  readonly logs: Pick<LocalLogStreams<LogLine>, 'get' | 'keptBytes'>;
   /** Resolves when every job submitted so far has ended and its events were delivered. */
   idle(): Promise<void>;
 }
@@ -38,8 +39,10 @@ export function localJobExecutor(options: {
   readonly engine: ContainerEngine;
   readonly graceSeconds: number;
   readonly onEvent: (detail: BatchJobDetail) => Promise<void>;
+  /** @default LOCAL_LOG_LIMITS */
+  readonly logLimits?: LogLimits;
 }): LocalJobExecutor {
-  const logs = new Map<string, LogLine[]>();
+  const logs = new LocalLogStreams<LogLine>(options.logLimits);
   const stops = new Map<string, () => void>();
   const cancelled = new Set<string>();
   let chain = Promise.resolve();
@@ -96,9 +99,9 @@ export function localJobExecutor(options: {
     }
     const s3 = untilHostLost(options.s3(options.iam.credentials.forRole(container.jobRoleArn, job.jobId)));
     const startedAt = Date.now();
-    await emit(job, { status: 'RUNNING', startedAt });
-    const lines: LogLine[] = [];
-    logs.set(job.jobId, lines);
+    // As on Batch, the container's log stream exists, and is named, from RUNNING on.
+    logs.create(job.jobId);
+    await emit(job, { status: 'RUNNING', startedAt, container: { logStreamName: job.jobId } });
     try {
       if (!manifest) throw new Error('the job has no inputManifest parameter');
       const { record } = await runJobLocally({
@@ -109,10 +112,11 @@ export function localJobExecutor(options: {
         outputLimits: OUTPUT_LIMITS.parse(job.environment),
         engine: options.engine,
         graceSeconds: options.graceSeconds,
-        onLine: (line) => lines.push(line),
+        onLine: (line) => logs.append(job.jobId, line),
         onStarted: (stop) => {
           stops.set(job.jobId, stop);
-          if (hostLost) stop();
+          // A job terminated while it was starting stops as soon as its container runs.
+          if (hostLost || cancelled.has(job.jobId)) stop();
         },
       });
       if (hostLost) throw new Error('the host was lost');

@@ -17,7 +17,10 @@ export interface LocalLogEvent {
 export async function startLogsStandIn(options: {
   host: string;
   port: number;
-  /** The events of a stream of the job log group, oldest first, or undefined when there is none. */
+  /**
+   * The events of a stream of the job log group, oldest first, or undefined when there is none;
+   * bounded as `LocalLogStreams` keeps them, so memory does not grow with what jobs print.
+   */
   events: (logGroupName: string, logStreamName: string) => readonly LocalLogEvent[] | undefined;
   /** Checks each request before it is answered (local IAM). */
   guard?: RequestGuard;

@@ -177,6 +177,46 @@ describe('a job runs in a real container', () => {
   });
 });
 
+describe("a job's log", () => {
+  test('reads while the job runs, and after it is cancelled', async () => {
+    const algorithmId = await algorithm(images.behaviours, 'behaviour');
+    const submitted = await call('POST', '/v1/jobs', {
+      token: alice,
+      body: {
+        algorithm: algorithmId,
+        inputs: [
+          { socket: 'ct-image', image: await convertedImage() },
+          { socket: 'behaviour', value: { mode: 'print-then-wait' } },
+        ],
+      },
+    });
+    expect(submitted.status).toBe(201);
+    const jobId = submitted.body.id as string;
+    const read = async () => {
+      const logs = await call('GET', '/v1/jobs/{jobId}/logs', { token: alice, params: { jobId } });
+      expect(logs.status).toBe(200);
+      return logs.body.lines.map((l: { source: string; message: string }) => [l.source, l.message]);
+    };
+    const printed = [
+      ['stdout', 'step 1 of 2 done'],
+      ['stderr', 'step 2 takes a while'],
+    ];
+    let lines: unknown[] = [];
+    for (let i = 0; i < 600 && lines.length < printed.length; i++) {
+      lines = await read();
+      if (lines.length < printed.length) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(lines).toEqual(printed);
+    const running = await call('GET', '/v1/jobs/{jobId}', { token: alice, params: { jobId } });
+    expect(running.body.status).toBe('Executing');
+
+    const cancelled = await call('POST', '/v1/jobs/{jobId}/cancel', { token: alice, params: { jobId } });
+    expect(cancelled.body).toMatchObject({ status: 'Cancelled' });
+    await platform.jobs!.idle();
+    expect(await read()).toEqual(printed);
+  });
+});
+
 describe('a job that goes wrong ends Failed with the reason', () => {
   test('a non-zero exit shows the last line on stderr; editors read every line', async () => {
     const job = await behaviourJob({ mode: 'fail' });

@@ -816,6 +816,46 @@ describe('Batch state changes', () => {
     },
   );
 
+  test('the log stream is known from RUNNING on, and a cancelled job keeps the one a later event names', async () => {
+    const logStream = async (id: string) =>
+      (await documents.send(new GetCommand({ TableName: platform.settings.jobsTable, Key: { id } }))).Item
+        ?.logStreamName;
+    const running = await queuedJob();
+    await onBatchEvent(
+      batchEvent(running.id, running.batchJobId, {
+        status: 'RUNNING',
+        container: { logStreamName: 'run/1' },
+      }),
+    );
+    expect(await logStream(running.id)).toBe('run/1');
+    await cancel(alice, running.id);
+
+    // Cancelled before Batch reported it running: the late RUNNING event is ignored but for its stream.
+    const cancelled = await queuedJob();
+    await cancel(alice, cancelled.id);
+    await onBatchEvent(
+      batchEvent(cancelled.id, 'some-other-batch-job', {
+        status: 'RUNNING',
+        container: { logStreamName: 'x/1' },
+      }),
+    );
+    expect(await logStream(cancelled.id)).toBeUndefined();
+    await onBatchEvent(
+      batchEvent(cancelled.id, cancelled.batchJobId, {
+        status: 'RUNNING',
+        container: { logStreamName: 'late/1' },
+      }),
+    );
+    await onBatchEvent(
+      batchEvent(cancelled.id, cancelled.batchJobId, {
+        status: 'FAILED',
+        attempts: [{ container: { exitCode: 143, logStreamName: 'other/1' } }],
+      }),
+    );
+    expect(await cancelled.status()).toMatchObject({ status: 'Cancelled' });
+    expect(await logStream(cancelled.id)).toBe('late/1');
+  });
+
   test('an event for another Batch job of the same name changes nothing', async () => {
     const job = await queuedJob();
     await onBatchEvent(batchEvent(job.id, 'some-other-batch-job', { status: 'RUNNING' }));

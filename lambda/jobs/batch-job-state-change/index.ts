@@ -12,7 +12,7 @@ import { queueOutputImages } from '../job-output-images';
 import { progressOf } from '../job-progress';
 import { BatchJobStateChange } from '../../contracts/batch-job-state-change';
 import { releaseJobSlots } from '../job-slots';
-import { advanceJob, getJob } from '../job-store';
+import { advanceJob, getJob, recordLogStream } from '../job-store';
 import { backgroundFunction } from './function';
 
 parseEnvironment(backgroundFunction);
@@ -37,10 +37,17 @@ export async function handler(event: BatchJobStateChange): Promise<void> {
   }
   let progress = progressOf(detail);
   const fields: Record<string, unknown> = {};
+  // RUNNING names the container's log stream already, so the log can be read while the job runs.
+  const logStreamName = (detail.container ?? detail.attempts?.at(-1)?.container)?.logStreamName;
+  // An event that does not move the job still gives it the log stream it lacks.
+  const keepLogStream = async () => {
+    if (logStreamName) await recordLogStream(jobId, detail.jobId, logStreamName);
+  };
   if (progress.status === 'Succeeded' || progress.status === 'Failed') {
     const job = await getJob(jobId);
     if (!job || job.sequence >= progress.sequence) {
       logger.info('event ignored: the job has ended or does not exist');
+      if (job) await keepLogStream();
       return;
     }
     const manifest = JSON.parse((await read(job.inputManifestKey)) ?? 'null') as JobManifest;
@@ -63,8 +70,7 @@ export async function handler(event: BatchJobStateChange): Promise<void> {
       outcome.dataFiles,
     );
   }
-  const container = detail.container ?? detail.attempts?.at(-1)?.container;
-  if (container?.logStreamName) fields.logStreamName = container.logStreamName;
+  if (logStreamName) fields.logStreamName = logStreamName;
   if (detail.startedAt) fields.startedAt = new Date(detail.startedAt).toISOString();
   if (detail.stoppedAt) fields.stoppedAt = new Date(detail.stoppedAt).toISOString();
 
@@ -75,6 +81,7 @@ export async function handler(event: BatchJobStateChange): Promise<void> {
   );
   if (!moved) {
     logger.info('event ignored: the job is already as far or further');
+    await keepLogStream();
     return;
   }
   logger.info('job moved', { status: progress.status });
