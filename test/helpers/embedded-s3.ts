@@ -1,4 +1,4 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +14,8 @@ export interface EmbeddedS3 {
   readonly dataDir: string;
   /** The names of the commands `s3` sent, in order (`PutObject`, `UploadPart`…); empty it at will. */
   readonly sent: string[];
+  /** The bytes stored under `key` in the bucket, or undefined when there is no such object. */
+  stored(key: string): Promise<Buffer | undefined>;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,15 @@ export async function startS3(bucketName: string): Promise<EmbeddedS3> {
     endpoint,
     dataDir,
     sent,
+    stored: async (key) => {
+      try {
+        const object = await s3.send(new GetObjectCommand({ Bucket: bucketName, Key: key }));
+        return Buffer.from(await object.Body!.transformToByteArray());
+      } catch (err) {
+        if ((err as Error).name === 'NoSuchKey') return undefined;
+        throw err;
+      }
+    },
     stop: async () => {
       s3.destroy();
       await service.stop();

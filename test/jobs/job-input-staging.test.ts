@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { main } from '../../containers/jobs/input-stager/entrypoint';
 import { jobInputKey, jobManifestKey } from '../../lambda/contracts/bucket-layout';
@@ -25,15 +25,7 @@ const environment = { IMAGING_BUCKET: BUCKET, COPY_PART_BYTES: String(PART) };
 const stage = (jobId: string) => main([jobId], environment, s3);
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-async function stored(key: string): Promise<Buffer | undefined> {
-  try {
-    const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-    return Buffer.from(await object.Body!.transformToByteArray());
-  } catch (err) {
-    if ((err as Error).name === 'NoSuchKey') return undefined;
-    throw err;
-  }
-}
+const stored = (key: string) => local.stored(key);
 
 /** An image's file as the converter stores it, and the manifest input submit-job pins to it. */
 async function imageInput(jobId: string, body: Buffer): Promise<ManifestInput> {
