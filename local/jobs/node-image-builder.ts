@@ -1,12 +1,6 @@
-import { execFile } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { ContainerEngine } from './container-engine';
+import { buildLocalFilesImage } from './local-files-image';
 import { sharedLibraries } from '../../containers/jobs/runner/deploy';
-
-const run = promisify(execFile);
 
 export interface NodeImage {
   readonly tag: string;
@@ -26,33 +20,19 @@ export interface NodeImage {
  * Returns the image by digest, as algorithms name their images.
  */
 export async function buildNodeImage(engine: ContainerEngine, image: NodeImage): Promise<string> {
-  const context = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'node-image-'));
-  try {
-    const rootfs = path.join(context, 'rootfs');
-    const place = async (inImage: string, source: string) => {
-      const target = path.join(rootfs, inImage);
-      await fs.promises.mkdir(path.dirname(target), { recursive: true });
-      await fs.promises.copyFile(source, target);
-    };
-    await place('/usr/local/bin/node', process.execPath);
-    for (const library of sharedLibraries(process.execPath)) await place(library, library);
-    for (const [inImage, source] of Object.entries(image.files)) await place(inImage, source);
-    await fs.promises.mkdir(path.join(rootfs, 'tmp'), { mode: 0o1777 });
-    const containerfile = [
-      'FROM scratch',
-      'COPY rootfs/ /',
+  const libraries = sharedLibraries(process.execPath);
+  return buildLocalFilesImage(engine, {
+    tag: image.tag,
+    files: {
+      '/usr/local/bin/node': process.execPath,
+      ...Object.fromEntries(libraries.map((library) => [library, library])),
+      ...image.files,
+    },
+    instructions: [
       'ENV PATH=/usr/local/bin',
       ...(image.user ? [`USER ${image.user}`] : []),
       ...Object.entries(image.labels ?? {}).map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}`),
       `ENTRYPOINT ${JSON.stringify(image.entrypoint)}`,
-    ];
-    await fs.promises.writeFile(path.join(context, 'Containerfile'), `${containerfile.join('\n')}\n`);
-    await run(engine.command, ['build', '--quiet', '--tag', image.tag, '--file', 'Containerfile', '.'], {
-      cwd: context,
-    });
-    const { stdout } = await run(engine.command, ['image', 'inspect', '--format', '{{.Digest}}', image.tag]);
-    return `${image.tag.replace(/:[^/:]+$/, '')}@${stdout.trim()}`;
-  } finally {
-    await fs.promises.rm(context, { recursive: true, force: true });
-  }
+    ],
+  });
 }

@@ -1,12 +1,8 @@
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { sharedLibraries } from '../../containers/jobs/runner/deploy';
 import { ContainerEngine } from '../../local/jobs/container-engine';
-
-const run = promisify(execFile);
+import { buildLocalFilesImage } from '../../local/jobs/local-files-image';
 
 /** This machine's Python (`/usr/bin/python3` links to `python3.<minor>`), whose standard library sits at `/usr/lib/python3.<minor>`. */
 const PYTHON = fs.existsSync('/usr/bin/python3') ? fs.realpathSync('/usr/bin/python3') : '/usr/bin/python3';
@@ -41,44 +37,26 @@ export async function buildPythonImage(engine: ContainerEngine, image: PythonIma
       `an image with Python is built from ${PYTHON} and ${STANDARD_LIBRARY}, which this machine lacks`,
     );
   }
-  const context = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'python-image-'));
-  try {
-    const rootfs = path.join(context, 'rootfs');
-    const place = async (inImage: string, source: string) => {
-      const target = path.join(rootfs, inImage);
-      await fs.promises.mkdir(path.dirname(target), { recursive: true });
-      // Copies what a link points at: Debian links sitecustomize.py to /etc.
-      await fs.promises.copyFile(source, target);
-    };
-    await place(PYTHON, PYTHON);
-    await fs.promises.symlink(path.basename(PYTHON), path.join(rootfs, '/usr/bin/python'));
-    for (const library of sharedLibraries(PYTHON)) await place(library, library);
-    const entries = await fs.promises.readdir(STANDARD_LIBRARY, { recursive: true, withFileTypes: true });
-    for (const entry of entries) {
-      const source = path.join(entry.parentPath, entry.name);
-      const relative = path.relative(STANDARD_LIBRARY, source);
-      if (LEFT_OUT.has(relative.split(path.sep)[0]) || entry.isDirectory()) continue;
-      if (!fs.existsSync(source)) continue;
-      await place(path.join(STANDARD_LIBRARY, relative), source);
-    }
-    for (const [name, source] of Object.entries(image.files))
-      await place(path.join('/opt/app', name), source);
-    await fs.promises.mkdir(path.join(rootfs, 'tmp'), { mode: 0o1777 });
-    const containerfile = [
-      'FROM scratch',
-      'COPY rootfs/ /',
+  const files: Record<string, string> = { [PYTHON]: PYTHON, '/usr/bin/python': PYTHON };
+  for (const library of sharedLibraries(PYTHON)) files[library] = library;
+  const entries = await fs.promises.readdir(STANDARD_LIBRARY, { recursive: true, withFileTypes: true });
+  for (const entry of entries) {
+    const source = path.join(entry.parentPath, entry.name);
+    const relative = path.relative(STANDARD_LIBRARY, source);
+    if (LEFT_OUT.has(relative.split(path.sep)[0]) || entry.isDirectory()) continue;
+    // A link is copied as what it points at (Debian links sitecustomize.py to /etc), a dangling one left out.
+    if (!fs.existsSync(source)) continue;
+    files[path.join(STANDARD_LIBRARY, relative)] = source;
+  }
+  for (const [name, source] of Object.entries(image.files)) files[path.join('/opt/app', name)] = source;
+  return buildLocalFilesImage(engine, {
+    tag: image.tag,
+    files,
+    instructions: [
       'ENV PATH=/usr/local/bin:/usr/bin PYTHONUNBUFFERED=1',
       `USER ${image.user}`,
       'WORKDIR /opt/app',
       'ENTRYPOINT ["python", "inference.py"]',
-    ];
-    await fs.promises.writeFile(path.join(context, 'Containerfile'), `${containerfile.join('\n')}\n`);
-    await run(engine.command, ['build', '--quiet', '--tag', image.tag, '--file', 'Containerfile', '.'], {
-      cwd: context,
-    });
-    const { stdout } = await run(engine.command, ['image', 'inspect', '--format', '{{.Digest}}', image.tag]);
-    return `${image.tag.replace(/:[^/:]+$/, '')}@${stdout.trim()}`;
-  } finally {
-    await fs.promises.rm(context, { recursive: true, force: true });
-  }
+    ],
+  });
 }
