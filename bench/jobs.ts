@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { findContainerEngine } from '../local/jobs/container-engine';
 import { runJobLocally } from '../local/jobs/run-job-locally';
-import { OUTPUT_LIMITS } from '../lambda/contracts/job-runner';
+import { OUTPUT_LIMITS, WRITABLE_ROOT } from '../lambda/contracts/job-runner';
 import { defaultPlatformConfig } from '../lib/config/platform-config';
 import { localOptionsFromEnvironment } from '../local/local-options';
 import { startLocalPlatform } from '../local/local-platform';
@@ -127,6 +127,7 @@ export async function benchJobs(): Promise<void> {
           manifestKey: `jobs/${job.id}/inputs.json`,
           resultSigningKey: submitted.environment.RESULT_SIGNING_KEY,
           outputLimits: OUTPUT_LIMITS.parse(submitted.environment),
+          writableRootBytes: WRITABLE_ROOT.parse(submitted.environment).writableRootBytes,
           engine,
           graceSeconds: 1,
           onLine: () => undefined,

@@ -31,7 +31,7 @@ export function jobDefinitionInput(
   const memoryMiB = algorithm.memoryGb * 1024;
   // g4dn instances have 4 vCPUs per GPU; CPU algorithms get one vCPU per 4 GB.
   const vcpus = algorithm.gpu ? 4 : Math.max(1, Math.ceil(algorithm.memoryGb / 4));
-  const scratch = ['input', 'output', 'tmp'];
+  const scratch = ['input', 'output'];
   return {
     jobDefinitionName: `${settings.jobDefinitionPrefix}${algorithm.id}`,
     type: 'container',
@@ -47,7 +47,9 @@ export function jobDefinitionInput(
         { type: 'MEMORY', value: String(memoryMiB) },
         ...(algorithm.gpu ? [{ type: 'GPU' as const, value: '1' }] : []),
       ],
-      readonlyRootFilesystem: true,
+      // Code that works on grand-challenge writes to ~/.cache, its working directory and its own
+      // package folders; each container's writes are capped by `overlay2.size` (lib/jobs/container-volume.ts).
+      readonlyRootFilesystem: false,
       privileged: false,
       // Volumes without a host path are made for the job's task alone and removed with it.
       volumes: scratch.map((name) => ({ name })),

@@ -25,6 +25,13 @@ export const OUTPUT_LIMITS = settingsGroup('the output limits', {
 });
 
 /**
+ * How much the algorithm may write to its own root file system in one job, from the
+ * configuration. On Batch the instance's Docker enforces it (docs/algorithm-compute.md); the
+ * runner names it when the algorithm ran out of room. Local mode enforces it by measuring.
+ */
+export const WRITABLE_ROOT = settingsGroup('the writable root limit', { writableRootBytes: wholeNumber });
+
+/**
  * What the runner layer records of the image it is added to, as the image's own variables: its
  * ENTRYPOINT, CMD and ENV as JSON lists, its USER (as `uid:gid`, resolved in the image's own
  * /etc/passwd and /etc/group when the layer is built) and working directory, and the runner's own

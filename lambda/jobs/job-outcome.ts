@@ -74,6 +74,7 @@ export async function jobOutcome(
   // The runner's own failure (an output limit, a USER it would not run as, storage) is the reason,
   // whatever the algorithm did.
   if (record.runnerFailure !== undefined) return failed(record.runnerFailure);
+  if (record.limitReached !== undefined) return failed(record.limitReached);
   if (record.timedOut) return failed('time limit exceeded');
   if (record.returnCode === 137) return failed('the algorithm exceeded its memory limit');
   if (record.returnCode !== 0) {

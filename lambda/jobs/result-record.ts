@@ -28,6 +28,11 @@ export interface ResultRecord {
    * `returnCode` is then the algorithm's if it ran, -1 if it never started.
    */
   readonly runnerFailure?: string;
+  /**
+   * A limit the algorithm ran into that its exit code does not tell (its writable root full),
+   * named for the job's reason.
+   */
+  readonly limitReached?: string;
 }
 
 /** A new per-job key: the runner signs with it, the state handler verifies with it. */

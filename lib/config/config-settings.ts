@@ -16,6 +16,7 @@ export type ConfigSettings = Pick<
   | 'outputFilesPerImageFolder'
   | 'outputFiles'
   | 'outputBytes'
+  | 'writableRootBytes'
   | 'lambdaMaxSetBytes'
   | 'signedUrlSeconds'
   | 'imageCriticalFindings'
@@ -39,6 +40,7 @@ export function configSettings(config: PlatformConfig): ConfigSettings {
     outputFilesPerImageFolder: config.limits.outputFilesPerImageFolder,
     outputFiles: config.limits.outputFiles,
     outputBytes: config.limits.outputBytes,
+    writableRootBytes: config.limits.writableRootBytes,
     lambdaMaxSetBytes: config.conversion.lambdaMaxSetBytes,
     signedUrlSeconds: config.limits.signedUrlSeconds,
     imageCriticalFindings: config.compute.criticalFindings,

@@ -114,8 +114,9 @@ export const platformConfigSchema = z
       /** spot: cheapest, may be reclaimed (jobs are retried); on-demand: never reclaimed; both: spot first. */
       purchaseOption: z.enum(['spot', 'on-demand', 'both']),
       /**
-       * Encrypted gp3 root volume of each job instance, which holds the algorithm images, and the
-       * inputs and outputs of the jobs it runs. At least the 30 GiB of the ECS-optimized image.
+       * Encrypted gp3 volume of each job instance for its containers: the algorithm images, and the
+       * inputs, outputs and writable roots of the jobs it runs (the instance's own root volume is
+       * separate). At least 30 GiB.
        */
       instanceVolumeGiB: z.number().int().min(30).max(16_384),
       /** Whether an image whose ECR scan found critical vulnerabilities may become an active version. */
@@ -161,6 +162,15 @@ export const platformConfigSchema = z
       outputFiles: positiveInt(1_000_000),
       /** Bytes under /output that one job may have stored, in all. */
       outputBytes: z.number().int().min(MiB),
+      /**
+       * Bytes an algorithm may write to its own root file system (home, working directory, caches,
+       * /tmp) in one job; the writes are discarded with the job. Whole MiB, at least 64 MiB.
+       */
+      writableRootBytes: z
+        .number()
+        .int()
+        .min(64 * MiB)
+        .check(z.refine((bytes) => bytes % MiB === 0, 'must be a whole number of MiB')),
       uploadBytesUnverifiedUser: z.number().int().min(MiB),
       uploadBytesVerifiedUser: z.number().int().min(MiB),
       /** S3 multipart parts must be 5 MiB to 5 GiB. */
@@ -253,6 +263,15 @@ export const platformConfigSchema = z
         message: 'must be below urlSigningKeyGeneration: the generation that signs cannot be retired',
       });
     }
+    // Each job's writable root lives on the instance's container volume, beside images and /input.
+    if (limits.writableRootBytes > (config.compute.instanceVolumeGiB * GiB) / 2) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['limits', 'writableRootBytes'],
+        message:
+          'must not exceed half of compute.instanceVolumeGiB, which also holds images, inputs and outputs',
+      });
+    }
     for (const key of ['activeJobsPerUser', 'activeJobsPerAlgorithm'] as const) {
       if (limits[key] > limits.activeJobsTotal) {
         ctx.addIssue({
@@ -303,6 +322,7 @@ export const defaultPlatformConfig: PlatformConfig = {
     outputFilesPerImageFolder: 1000,
     outputFiles: 10_000,
     outputBytes: 50 * GiB,
+    writableRootBytes: 30 * GiB,
     uploadBytesUnverifiedUser: 2 * GiB,
     uploadBytesVerifiedUser: 128 * GiB,
     uploadPartBytes: 32 * MiB,

@@ -23,6 +23,8 @@ export interface AlgorithmComputeProps {
   /** Names the API submits to; the queues, job definition and log group are created under them. */
   readonly names: JobResourceNames;
   readonly compute: PlatformConfig['compute'];
+  /** Bytes each job may write to its own root file system (`limits.writableRootBytes`). */
+  readonly writableRootBytes: number;
   /** A VPC whose job subnets have no route to the internet. */
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
@@ -61,6 +63,7 @@ export class AlgorithmCompute extends Construct {
 
     this.launchTemplate = new JobLaunchTemplate(this, 'LaunchTemplate', {
       volumeGiB: compute.instanceVolumeGiB,
+      writableRootBytes: props.writableRootBytes,
     });
     this.roles = new JobRoles(this, 'Roles', {
       imagingBucket: props.imagingBucket,

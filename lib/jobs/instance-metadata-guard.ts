@@ -1,4 +1,3 @@
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { NETWORK_DENIED_GID } from '../../containers/jobs/runner/algorithm-identity';
 
 /** The instance metadata service, which hands out the instance role's credentials. */
@@ -51,20 +50,4 @@ export function instanceMetadataGuardScript(): string {
 /** Puts a rule at the top of its chain unless the chain already has it. */
 function insertFirstOnce(chain: string, rule: string): string {
   return `iptables -C ${chain} ${rule} 2>/dev/null || iptables -I ${chain} 1 ${rule}`;
-}
-
-/**
- * User data for the job instances' launch template. Batch accepts only MIME multipart user data,
- * which it merges with its own; a cloud-boothook part runs at every boot, early, unlike a shell
- * script part that runs once, late.
- */
-export function jobInstanceUserData(): ec2.MultipartUserData {
-  const userData = new ec2.MultipartUserData();
-  userData.addPart(
-    ec2.MultipartBody.fromRawBody({
-      contentType: ec2.MultipartBody.CLOUD_BOOTHOOK,
-      body: instanceMetadataGuardScript(),
-    }),
-  );
-  return userData;
 }

@@ -82,6 +82,7 @@ export class ComputeStack extends Stack {
     this.algorithms = new AlgorithmCompute(this, 'Algorithms', {
       names,
       compute: config.compute,
+      writableRootBytes: config.limits.writableRootBytes,
       vpc: this.network.vpc,
       vpcSubnets: this.network.subnets,
       securityGroup: this.network.workloadSecurityGroup(this, 'JobInstances', 'algorithm job instances'),

@@ -5,8 +5,9 @@ const run = promisify(execFile);
 
 /**
  * A local container engine (podman, or docker), the way local mode runs algorithm images: the
- * image's own entrypoint, command and user (by number), with no network, a read-only root and /input, no
- * capabilities, and memory and process limits.
+ * image's own entrypoint, command and user (by number), with no network, a read-only /input, a
+ * writable root of its own (bounded by `watchWritableLayer`), no capabilities, and memory and
+ * process limits.
  */
 export interface ContainerEngine {
   readonly command: string;
@@ -88,7 +89,6 @@ export function algorithmRunArgs(engine: ContainerEngine, container: AlgorithmCo
     'never',
     '--network',
     'none',
-    '--read-only',
     '--cap-drop',
     'all',
     '--security-opt',
@@ -103,8 +103,6 @@ export function algorithmRunArgs(engine: ContainerEngine, container: AlgorithmCo
     String(PIDS_LIMIT),
     '--shm-size',
     `${Math.round((container.memoryGb * 1024) / 2)}m`,
-    '--tmpfs',
-    '/tmp:rw,nosuid,nodev,mode=1777',
     '--volume',
     `${container.inputDir}:/input:ro`,
     '--volume',

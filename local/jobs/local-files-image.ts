@@ -11,6 +11,13 @@ export interface LocalFilesImage {
   readonly tag: string;
   /** Files of this machine placed in the image: source by path in the image. */
   readonly files: Readonly<Record<string, string>>;
+  /** Files given by their text (an /etc/passwd), by path in the image. */
+  readonly texts?: Readonly<Record<string, string>>;
+  /**
+   * Folders owned by a user of the image (`uid:gid`), with the files placed under them, as
+   * `COPY --chown` and a `WORKDIR` after `USER` leave an image's home and working directory.
+   */
+  readonly owned?: { readonly by: string; readonly folders: readonly string[] };
   /** Containerfile instructions after the files (ENV, USER, WORKDIR, ENTRYPOINT…). */
   readonly instructions: readonly string[];
 }
@@ -24,14 +31,32 @@ export async function buildLocalFilesImage(engine: ContainerEngine, image: Local
   const context = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'local-files-image-'));
   try {
     const rootfs = path.join(context, 'rootfs');
-    for (const [inImage, source] of Object.entries(image.files)) {
-      const target = path.join(rootfs, inImage);
+    const userRootfs = path.join(context, 'user-rootfs');
+    const owned = image.owned?.folders ?? [];
+    const treeOf = (inImage: string) =>
+      owned.some((folder) => inImage === folder || inImage.startsWith(`${folder}/`)) ? userRootfs : rootfs;
+    const place = async (inImage: string) => {
+      const target = path.join(treeOf(inImage), inImage);
       await fs.promises.mkdir(path.dirname(target), { recursive: true });
-      // Copies what a link points at.
-      await fs.promises.copyFile(source, target);
+      return target;
+    };
+    // Copies what a link points at.
+    for (const [inImage, source] of Object.entries(image.files)) {
+      await fs.promises.copyFile(source, await place(inImage));
     }
-    await fs.promises.mkdir(path.join(rootfs, 'tmp'), { mode: 0o1777 });
-    const containerfile = ['FROM scratch', 'COPY rootfs/ /', ...image.instructions];
+    for (const [inImage, text] of Object.entries(image.texts ?? {})) {
+      await fs.promises.writeFile(await place(inImage), text);
+    }
+    for (const folder of owned) await fs.promises.mkdir(path.join(userRootfs, folder), { recursive: true });
+    await fs.promises.mkdir(path.join(rootfs, 'tmp'), { recursive: true });
+    // Set apart from mkdir, which the umask would narrow.
+    await fs.promises.chmod(path.join(rootfs, 'tmp'), 0o1777);
+    const containerfile = [
+      'FROM scratch',
+      'COPY rootfs/ /',
+      ...(image.owned ? [`COPY --chown=${image.owned.by} user-rootfs/ /`] : []),
+      ...image.instructions,
+    ];
     await fs.promises.writeFile(path.join(context, 'Containerfile'), `${containerfile.join('\n')}\n`);
     await run(engine.command, ['build', '--quiet', '--tag', image.tag, '--file', 'Containerfile', '.'], {
       cwd: context,

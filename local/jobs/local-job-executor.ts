@@ -6,7 +6,7 @@ import type { LocalIam } from '../iam/local-iam';
 import { runJobLocally } from './run-job-locally';
 import { LogLine } from '../../containers/jobs/runner/supervise';
 import type { BatchJobDetail } from '../../lambda/contracts/batch-job-state-change';
-import { OUTPUT_LIMITS, RESULT_SIGNING } from '../../lambda/contracts/job-runner';
+import { OUTPUT_LIMITS, RESULT_SIGNING, WRITABLE_ROOT } from '../../lambda/contracts/job-runner';
 import { AlgorithmJobRunner, LocalBatchJob, LocalJobDefinition } from '../services/batch';
 import { afterFailedAttempt, HOST_LOST_REASON } from '../services/batch-retry';
 import { LocalLogStreams, LogLimits } from '../services/log-streams';
@@ -110,6 +110,7 @@ export function localJobExecutor(options: {
         manifestKey: manifest,
         resultSigningKey: RESULT_SIGNING.parse(job.environment).resultSigningKey,
         outputLimits: OUTPUT_LIMITS.parse(job.environment),
+        writableRootBytes: WRITABLE_ROOT.parse(job.environment).writableRootBytes,
         engine: options.engine,
         graceSeconds: options.graceSeconds,
         onLine: (line) => logs.append(job.jobId, line),

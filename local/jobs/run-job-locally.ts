@@ -6,7 +6,9 @@ import { algorithmRunArgs, ContainerEngine, removeContainer } from './container-
 import { ImageUserError } from '../../containers/jobs/runner/algorithm-identity';
 import { Job, JobRun, readManifest, runJob } from '../../containers/jobs/runner/run-job';
 import { RunnerRefusal } from '../../containers/jobs/runner/runner-refusal';
+import { writableRootFullReason } from '../../containers/jobs/runner/writable-root';
 import { imageUserIds } from './image-user';
+import { watchWritableLayer, WritableLayerWatch } from './writable-layer';
 
 export interface LocalJob extends Pick<
   Job,
@@ -14,6 +16,8 @@ export interface LocalJob extends Pick<
 > {
   readonly manifestKey: string;
   readonly engine: ContainerEngine;
+  /** Bytes the algorithm may write to its own root file system (`limits.writableRootBytes`). */
+  readonly writableRootBytes: number;
 }
 
 /** The image's USER as `uid:gid`, as registration resolved it; an image that would run as root is refused. */
@@ -29,9 +33,10 @@ async function userOf(engine: ContainerEngine, image: string): Promise<string> {
 
 /**
  * Runs one job with a local container engine: the image unchanged, as its own user (by the
- * numbers its own /etc/passwd gives, never root), with no
- * network, a read-only root and /input, no capabilities, memory without swap and a process
- * limit. Its folders live under a folder only this machine's root can enter.
+ * numbers its own /etc/passwd gives, never root), with no network, a read-only /input, a writable
+ * root of its own held to `writableRootBytes` and removed with the container, no capabilities,
+ * memory without swap and a process limit. Its folders live under a folder only this machine's
+ * root can enter.
  */
 export async function runJobLocally(job: LocalJob): Promise<JobRun> {
   const manifest = await readManifest(job.s3, job.bucket, job.manifestKey);
@@ -41,6 +46,7 @@ export async function runJobLocally(job: LocalJob): Promise<JobRun> {
   const name = `job-${manifest.jobId}`;
   const stop = (seconds: number) => () =>
     void spawnSync(job.engine.command, ['stop', '--time', String(seconds), name], { stdio: 'ignore' });
+  let writableLayer: WritableLayerWatch | undefined;
   try {
     await fs.promises.mkdir(inputDir);
     await fs.promises.mkdir(outputDir);
@@ -50,31 +56,43 @@ export async function runJobLocally(job: LocalJob): Promise<JobRun> {
       inputDir,
       outputDir,
       launcher: {
-        start: async () => ({
-          child: spawn(
-            job.engine.command,
-            algorithmRunArgs(job.engine, {
-              name,
-              image: manifest.image,
-              inputDir,
-              outputDir,
-              memoryGb: manifest.memoryGb,
-              user: await userOf(job.engine, manifest.image),
-            }),
-            {
-              stdio: ['ignore', 'pipe', 'pipe'],
-              env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-              // Its own process group: a Ctrl-C meant for local mode must not reach the container.
-              detached: true,
-            },
-          ),
-          terminate: () => void spawn(job.engine.command, ['stop', '--time', String(job.graceSeconds), name]),
-          kill: stop(0),
-        }),
-        exitCode: async (observed) => ((await removeContainer(job.engine, name)).oomKilled ? 137 : observed),
+        start: async () => {
+          const user = await userOf(job.engine, manifest.image);
+          writableLayer = watchWritableLayer(job.engine, name, job.writableRootBytes, stop(0));
+          return {
+            child: spawn(
+              job.engine.command,
+              algorithmRunArgs(job.engine, {
+                name,
+                image: manifest.image,
+                inputDir,
+                outputDir,
+                memoryGb: manifest.memoryGb,
+                user,
+              }),
+              {
+                stdio: ['ignore', 'pipe', 'pipe'],
+                env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+                // Its own process group: a Ctrl-C meant for local mode must not reach the container.
+                detached: true,
+              },
+            ),
+            terminate: () =>
+              void spawn(job.engine.command, ['stop', '--time', String(job.graceSeconds), name]),
+            kill: stop(0),
+            limitReached: () =>
+              writableLayer?.exceeded ? writableRootFullReason(job.writableRootBytes) : undefined,
+          };
+        },
+        exitCode: async (observed) => {
+          // Measured once more while the stopped container still has its layer.
+          await writableLayer?.finish();
+          return (await removeContainer(job.engine, name)).oomKilled ? 137 : observed;
+        },
       },
     });
   } finally {
+    await writableLayer?.finish();
     await fs.promises.rm(work, { recursive: true, force: true });
   }
 }

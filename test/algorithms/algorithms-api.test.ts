@@ -160,8 +160,12 @@ describe('algorithms', () => {
           { type: 'MEMORY', value: '16384' },
           { type: 'GPU', value: '1' },
         ],
-        readonlyRootFilesystem: true,
+        readonlyRootFilesystem: false,
         privileged: false,
+        mountPoints: [
+          { sourceVolume: 'input', containerPath: '/input', readOnly: false },
+          { sourceVolume: 'output', containerPath: '/output', readOnly: false },
+        ],
         logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/local/jobs' } },
       },
       timeout: { attemptDurationSeconds: 900 + 300 },

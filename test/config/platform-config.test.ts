@@ -128,10 +128,28 @@ describe('platform configuration', () => {
     ).toEqual(['c6i.2xlarge', 'r5a', 'm6in.metal']);
   });
 
-  test('an instance volume smaller than the ECS-optimized image is refused', () => {
-    expect(problemsOf({ 'platform.compute.instanceVolumeGiB': '20' })).toEqual([
-      'platform.compute.instanceVolumeGiB: Too small: expected number to be >=30',
+  test('an instance volume smaller than 30 GiB is refused', () => {
+    expect(
+      problemsOf({
+        'platform.compute.instanceVolumeGiB': '20',
+        'platform.limits.writableRootBytes': String(8 * 1024 ** 3),
+      }),
+    ).toEqual(['platform.compute.instanceVolumeGiB: Too small: expected number to be >=30']);
+  });
+
+  test('a writable root must fit the instance volume beside images and inputs, in whole MiB', () => {
+    expect(problemsOf({ 'platform.limits.writableRootBytes': String(60 * 1024 ** 3) })).toEqual([
+      'platform.limits.writableRootBytes: must not exceed half of compute.instanceVolumeGiB, which also holds images, inputs and outputs',
     ]);
+    expect(problemsOf({ 'platform.limits.writableRootBytes': String(64 * 1024 ** 2 + 1) })).toEqual([
+      'platform.limits.writableRootBytes: must be a whole number of MiB',
+    ]);
+    expect(
+      loadPlatformConfig({
+        'platform.limits.writableRootBytes': String(60 * 1024 ** 3),
+        'platform.compute.instanceVolumeGiB': '200',
+      }).limits.writableRootBytes,
+    ).toBe(60 * 1024 ** 3);
   });
 
   test('an images certificate outside us-east-1 is refused', () => {

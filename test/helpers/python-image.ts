@@ -22,14 +22,17 @@ export interface PythonImage {
   readonly tag: string;
   /** Files placed in the image's working directory, /opt/app, by name. */
   readonly files: Readonly<Record<string, string>>;
-  readonly user: string;
 }
+
+/** The template's user (`useradd -m -r user`): a system uid, a home of its own. */
+export const TEMPLATE_USER = { name: 'user', uid: 999, gid: 999, home: '/home/user' };
 
 /**
  * Builds, from this machine's files only (no base image can be pulled here), an image like
  * grand-challenge's algorithm template builds `FROM python`: Python and its standard library on
  * an empty base, the scripts in /opt/app, `ENTRYPOINT ["python", "inference.py"]` run there with
- * unbuffered output, as a non-root user. Returns the image by digest.
+ * unbuffered output, as the template's `user`, who owns its home and /opt/app. Returns the
+ * image by digest.
  */
 export async function buildPythonImage(engine: ContainerEngine, image: PythonImage): Promise<string> {
   if (!fs.existsSync(path.join(STANDARD_LIBRARY, 'os.py')) || !fs.existsSync(PYTHON)) {
@@ -49,12 +52,18 @@ export async function buildPythonImage(engine: ContainerEngine, image: PythonIma
     files[path.join(STANDARD_LIBRARY, relative)] = source;
   }
   for (const [name, source] of Object.entries(image.files)) files[path.join('/opt/app', name)] = source;
+  const { name, uid, gid, home } = TEMPLATE_USER;
   return buildLocalFilesImage(engine, {
     tag: image.tag,
     files,
+    texts: {
+      '/etc/passwd': `root:x:0:0:root:/root:/bin/sh\n${name}:x:${uid}:${gid}::${home}:/bin/sh\n`,
+      '/etc/group': `root:x:0:\n${name}:x:${gid}:\n`,
+    },
+    owned: { by: `${uid}:${gid}`, folders: [home, '/opt/app'] },
     instructions: [
       'ENV PATH=/usr/local/bin:/usr/bin PYTHONUNBUFFERED=1',
-      `USER ${image.user}`,
+      `USER ${name}`,
       'WORKDIR /opt/app',
       'ENTRYPOINT ["python", "inference.py"]',
     ],

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { JOB_RETRY_STRATEGY } from '../../lambda/jobs/job-retry-strategy';
 import { publishedValue } from '../../lib/core/published-value';
 import { AlgorithmCompute, LONGEST_JOB } from '../../lib/jobs/algorithm-compute';
+import { CONTAINER_VOLUME_DEVICE, containerVolumeScript } from '../../lib/jobs/container-volume';
 import { instanceMetadataGuardScript } from '../../lib/jobs/instance-metadata-guard';
 import { jobResourceNames } from '../../lib/jobs/job-resource-names';
 import { defaultPlatformConfig, PlatformConfig } from '../../lib/config/platform-config';
@@ -41,6 +42,7 @@ function buildCompute(compute: PlatformConfig['compute']) {
   const algorithms = new AlgorithmCompute(stack, 'Algorithms', {
     names: jobResourceNames(defaultPlatformConfig),
     compute,
+    writableRootBytes: WRITABLE_ROOT_BYTES,
     vpc,
     vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
     securityGroup,
@@ -68,6 +70,7 @@ const compute: PlatformConfig['compute'] = {
   instanceVolumeGiB: 250,
   capacityWaitMinutes: 45,
 };
+const WRITABLE_ROOT_BYTES = 12 * 1024 ** 3;
 const names = jobResourceNames(defaultPlatformConfig);
 
 describe('algorithm compute', () => {
@@ -218,17 +221,21 @@ describe('algorithm compute', () => {
     expect(launchTemplate.Properties.LaunchTemplateData.InstanceInitiatedShutdownBehavior).toBe('terminate');
   });
 
-  test('the root volume is encrypted gp3 of the configured size', () => {
+  test('the system root and the container volume of the configured size are encrypted gp3', () => {
     const [[, launchTemplate]] = ofType('AWS::EC2::LaunchTemplate');
     expect(launchTemplate.Properties.LaunchTemplateData.BlockDeviceMappings).toEqual([
       {
         DeviceName: '/dev/xvda',
+        Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: 30, DeleteOnTermination: true },
+      },
+      {
+        DeviceName: CONTAINER_VOLUME_DEVICE,
         Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: 250, DeleteOnTermination: true },
       },
     ]);
   });
 
-  test('user data is MIME multipart, as Batch requires, with the metadata guard as a boot hook', () => {
+  test('user data is MIME multipart, as Batch requires, with the metadata guard and the container volume as boot hooks', () => {
     const parts = userData().split('--+AWS+CDK+User+Data+Separator==');
     expect(parts[0]).toMatch(
       /^Content-Type: multipart\/mixed; boundary="\+AWS\+CDK\+User\+Data\+Separator=="\n/,
@@ -237,6 +244,10 @@ describe('algorithm compute', () => {
     expect(parts[1]).toBe(
       `\nContent-Type: text/cloud-boothook; charset="utf-8"\n\n${instanceMetadataGuardScript()}\n`,
     );
+    expect(parts[2]).toBe(
+      `\nContent-Type: text/cloud-boothook; charset="utf-8"\n\n${containerVolumeScript({ writableRootBytes: WRITABLE_ROOT_BYTES })}\n`,
+    );
+    expect(parts[2]).toContain(`/etc/docker/daemon.json ${WRITABLE_ROOT_BYTES}`);
     expect(parts.at(-1)).toBe('--\n');
   });
 

@@ -38,12 +38,10 @@ beforeAll(async () => {
   images.template = await buildPythonImage(engine, {
     tag: 'localhost/gc-inputs-template-algorithm:latest',
     files: { 'inference.py': TEMPLATE },
-    user: '1000:1000',
   });
   images.legacy = await buildPythonImage(engine, {
     tag: 'localhost/gc-inputs-legacy-algorithm:latest',
     files: { 'inference.py': legacyScript },
-    user: '1000:1000',
   });
   platform = await startTestPlatform({}, { jobs: 'run' });
   call = apiClient(platform.urls.api);
@@ -113,6 +111,8 @@ describe("a Python algorithm from grand-challenge's template runs unchanged", ()
       foreground: 14,
       image_name: 'ct.mha',
       kinds: { 'ct-image': 'Image', threshold: 'Anything' },
+      // Its home, from the image's own /etc/passwd, is writable, as on grand-challenge.
+      model_cache: '/home/user/.cache/threshold-model/weights.json',
     });
     const mask = job.outputs.find((o: { socket: string }) => o.socket === 'mask');
     const image = await settledImage(call, alice, mask.image);

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ContainerEngine, findContainerEngine } from '../../local/jobs/container-engine';
 import { newResultSigningKey, ResultRecord, signResult } from '../../lambda/jobs/result-record';
+import { writableRootFullReason } from '../../containers/jobs/runner/writable-root';
 import { NO_CONTAINER_ENGINE } from '../../local/local-options';
 import { LocalPlatform } from '../../local/local-platform';
 import { EXAMPLE_ALGORITHM } from '../../containers/algorithms/example-threshold/deploy';
@@ -24,6 +25,8 @@ const images: Record<'threshold' | 'behaviours' | 'root', string> = {
   root: '',
 };
 const alice = 'dev-alice';
+/** The least an algorithm may write outside /output, so that filling it is quick. */
+const WRITABLE_ROOT_BYTES = 64 * 1024 ** 2;
 
 /** A 4 x 3 x 2 int16 volume with values 0, 10, 20, ... as .mha. */
 const VOLUME = Buffer.concat([
@@ -55,7 +58,10 @@ beforeAll(async () => {
     tag: 'localhost/test-as-root:latest',
     ...node(behaviours, ''),
   });
-  platform = await startTestPlatform({}, { jobs: 'run', jobGraceSeconds: 1 });
+  platform = await startTestPlatform(
+    { writableRootBytes: WRITABLE_ROOT_BYTES },
+    { jobs: 'run', jobGraceSeconds: 1 },
+  );
   call = apiClient(platform.urls.api);
   documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 }, 120_000);
@@ -243,6 +249,18 @@ describe('a job that goes wrong ends Failed with the reason', () => {
     expect(job).toMatchObject({ status: 'Failed', statusReason: 'time limit exceeded' });
   });
 
+  test('writing more than limits.writableRootBytes outside /output', async () => {
+    const started = Date.now();
+    const job = await behaviourJob({ mode: 'fill-root' }, { timeLimitSeconds: 120 });
+    expect(job).toMatchObject({
+      status: 'Failed',
+      statusReason: writableRootFullReason(WRITABLE_ROOT_BYTES),
+      outputs: [],
+    });
+    // Stopped for it, not by the time limit.
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
   test('an output socket left empty', async () => {
     const job = await behaviourJob({ mode: 'no-mask' });
     expect(job).toMatchObject({
@@ -330,6 +348,18 @@ describe('the algorithm is sealed off', () => {
         (name: string) => !['PATH', 'HOSTNAME', 'HOME', 'container', 'TERM'].includes(name),
       ),
     ).toEqual([]);
+  });
+
+  test('its root file system is writable and its own: what one job wrote, the next does not find', async () => {
+    for (let run = 0; run < 2; run++) {
+      const job = await behaviourJob({ mode: 'write-root' });
+      expect(job.status).toBe('Succeeded');
+      expect(job.outputs.find((o: { socket: string }) => o.socket === 'results').value).toEqual({
+        earlierMark: false,
+        tmpWritable: true,
+        rootFolderWritable: false,
+      });
+    }
   });
 
   test('an image that runs as root is refused when it is registered, before it can run', async () => {

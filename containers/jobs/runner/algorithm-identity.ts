@@ -52,7 +52,7 @@ export function algorithmProgram(env: NodeJS.ProcessEnv): AlgorithmProgram {
  * resolved in the image's own /etc/passwd and /etc/group (under `root`); root is refused, by name
  * or by number, and so is a name the image does not define. Each refusal names the USER.
  */
-export function resolveUser(user: string, root = '/'): { uid: number; gid: number } {
+export function resolveUser(user: string, root = '/'): { uid: number; gid: number; home: string } {
   if (user.trim() === '') throw new ImageUserError('runs as root (USER is not set)');
   const [userPart, groupPart] = user.split(':');
   const table = (file: string) =>
@@ -65,14 +65,18 @@ export function resolveUser(user: string, root = '/'): { uid: number; gid: numbe
   const passwd = table('passwd');
   let uid: number;
   let gid: number | undefined;
+  // As Docker sets HOME: the user's entry's, else /.
+  let home = '/';
   if (/^\d+$/.test(userPart)) {
     uid = Number(userPart);
     const entry = passwd.find((fields) => fields[2] === userPart);
     gid = entry ? Number(entry[3]) : uid;
+    home = entry?.[5] || home;
   } else {
     const entry = passwd.find((fields) => fields[0] === userPart);
     if (!entry) throw new ImageUserError(`has USER "${user}", whose user is not in its /etc/passwd`);
     [uid, gid] = [Number(entry[2]), Number(entry[3])];
+    home = entry[5] || home;
   }
   if (groupPart !== undefined) {
     if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
@@ -83,7 +87,18 @@ export function resolveUser(user: string, root = '/'): { uid: number; gid: numbe
     }
   }
   if (uid === 0) throw new ImageUserError(`runs as root (USER "${user}" is uid 0)`);
-  return { uid, gid };
+  return { uid, gid, home };
+}
+
+/** The PATH Docker gives a container whose image sets none. */
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * The algorithm's environment as Docker would give its container: the image's own ENV, with
+ * HOME (the user's home) and PATH where the image sets none, and nothing of the platform's.
+ */
+export function algorithmEnvironment(program: AlgorithmProgram, home: string): Record<string, string> {
+  return { PATH: DEFAULT_PATH, HOME: home, ...program.environment };
 }
 
 /** An image whose USER the platform will not run as; `detail` says why, of the image. */

@@ -1,11 +1,12 @@
 // Started by the runner, as root, in the algorithm's container on AWS Batch: becomes the image's
 // user, with the network-denied group and no other, and runs the image's own program with the
-// image's own environment and nothing of the platform's. Relays SIGTERM and the exit status, and
+// image's own environment (HOME and PATH as Docker defaults them) and nothing of the platform's. Relays SIGTERM and the exit status, and
 // ends every process left behind by the algorithm's user. When it cannot become the image's user,
 // it says why on its own descriptor, so the job's reason is the runner's and not the algorithm's.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import {
+  algorithmEnvironment,
   AlgorithmProgram,
   algorithmProgram,
   LAUNCH_FAILURE_FD,
@@ -23,9 +24,11 @@ function refuse(reason: string): never {
 }
 
 let program: AlgorithmProgram;
+let home: string;
 try {
   program = algorithmProgram(process.env);
-  const { uid, gid } = resolveUser(program.user);
+  const { uid, gid, home: userHome } = resolveUser(program.user);
+  home = userHome;
   process.setgroups!([gid, NETWORK_DENIED_GID]);
   process.setgid!(gid);
   process.setuid!(uid);
@@ -38,7 +41,7 @@ fs.closeSync(LAUNCH_FAILURE_FD);
 
 const child = spawn(program.command[0], program.command.slice(1), {
   cwd: program.workingDir,
-  env: { ...program.environment },
+  env: algorithmEnvironment(program, home),
   stdio: 'inherit',
 });
 process.on('SIGTERM', () => child.kill('SIGTERM'));

@@ -11,11 +11,13 @@ import {
   RESULT_SIGNING,
   RUNNER_GRACE,
   RUNNER_LAYER,
+  WRITABLE_ROOT,
 } from '../../../lambda/contracts/job-runner';
 import { s3 as s3Client } from '../../../lambda/core/aws-clients';
 import { LAUNCH_FAILURE_FD } from './algorithm-identity';
 import { readManifest, runJob } from './run-job';
 import { RunnerRefusal } from './runner-refusal';
+import { writableRootLimitReached } from './writable-root';
 
 async function main(): Promise<void> {
   const manifestUri = process.argv[process.argv.indexOf('--manifest') + 1] ?? '';
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
   const { resultSigningKey } = RESULT_SIGNING.read();
   const { graceSeconds } = RUNNER_GRACE.read();
   const outputLimits = OUTPUT_LIMITS.read();
+  const { writableRootBytes } = WRITABLE_ROOT.read();
   const layer = RUNNER_LAYER.read();
   const s3 = s3Client();
   const manifest = await readManifest(s3, bucket, key);
@@ -60,6 +63,7 @@ async function main(): Promise<void> {
         return {
           child,
           launchFailure: () => launchFailure.trim() || undefined,
+          limitReached: (returnCode) => writableRootLimitReached(returnCode, writableRootBytes),
           terminate: () => child.kill('SIGTERM'),
           // As the container's first process, this ends every other process in it.
           kill: () => process.kill(-1, 'SIGKILL'),

@@ -20,6 +20,11 @@ export interface StartedAlgorithm {
    * launcher said so on its own channel rather than the algorithm's output.
    */
   launchFailure?(): string | undefined;
+  /**
+   * A limit the algorithm ran into that its exit code does not tell (its writable root full),
+   * once its exit code is known; the job then ends with this reason and stores nothing.
+   */
+  limitReached?(returnCode: number): string | undefined;
 }
 
 /** How the algorithm is started where the runner runs: a container engine locally, a launcher on Batch. */
@@ -82,10 +87,11 @@ export async function runJob(job: Job): Promise<JobRun> {
     const launchFailure = started.launchFailure?.();
     if (launchFailure !== undefined) throw new RunnerRefusal(launchFailure);
     returnCode = await job.launcher.exitCode(run.exitCode);
+    const limitReached = started.limitReached?.(returnCode);
     const ran = performance.now();
 
     const stored =
-      returnCode === 0 && !run.timedOut
+      returnCode === 0 && !run.timedOut && limitReached === undefined
         ? await stageOut(job.s3, job.bucket, manifest.jobId, job.outputDir, job.outputLimits, {
             imageOutputs: manifest.interface.outputs.filter((socket) => socket.kind === 'image'),
           })
@@ -103,6 +109,7 @@ export async function runJob(job: Job): Promise<JobRun> {
       execDuration: Math.round(run.seconds * 1000) / 1000,
       timedOut: run.timedOut,
       ...(run.lastStderrLine !== undefined && { lastStderrLine: run.lastStderrLine }),
+      ...(limitReached !== undefined && { limitReached }),
       outputs: stored.outputs,
     };
     await writeRecord(job, record);

@@ -10,7 +10,7 @@ import { getVisibleAlgorithm } from '../../algorithms/algorithm-store';
 import { s3 } from '../../core/aws-clients';
 import { IMAGING_BUCKET, jobManifestKey } from '../../contracts/bucket-layout';
 import { JOB_LIMITS, JOB_QUEUES } from '../../contracts/job-queues';
-import { OUTPUT_LIMITS, RESULT_SIGNING } from '../../contracts/job-runner';
+import { OUTPUT_LIMITS, RESULT_SIGNING, WRITABLE_ROOT } from '../../contracts/job-runner';
 import { logger } from '../../core/logger';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../idempotency';
 import { checkInputs, matchInterface, pinSources, placeInputs } from '../job-inputs';
@@ -29,6 +29,7 @@ interface SubmitJobRequest {
 
 const limits = JOB_LIMITS.read();
 const outputLimits = OUTPUT_LIMITS.read();
+const writableRoot = WRITABLE_ROOT.read();
 const queues = JOB_QUEUES.read();
 const { imagingBucket } = IMAGING_BUCKET.read();
 const batch = new BatchClient({});
@@ -158,11 +159,12 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
         jobDefinition: algorithm.activeVersion.jobDefinition,
         parameters: { jobId: id, inputManifest: `s3://${imagingBucket}/${job.inputManifestKey}` },
         // Only the runner sees the key it signs the result with, and the limits it stores /output
-        // within; the algorithm's environment never holds them.
+        // within and names; the algorithm's environment never holds them.
         containerOverrides: {
           environment: Object.entries({
             ...RESULT_SIGNING.variables({ resultSigningKey: job.resultSigningKey }),
             ...OUTPUT_LIMITS.variables(outputLimits),
+            ...WRITABLE_ROOT.variables(writableRoot),
           }).map(([name, value]) => ({ name, value })),
         },
         // Batch stops the attempt at the algorithm's limit plus time to upload its outputs.

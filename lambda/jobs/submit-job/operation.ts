@@ -2,7 +2,7 @@ import { apiOperation, schemaRef } from '../../contracts/handler-deployment';
 import { UPLOADS_PREFIX, IMAGES_PREFIX, jobManifestKey } from '../../contracts/bucket-layout';
 import { OBJECT_ENCRYPTION } from '../../contracts/permissions';
 import { JOB_LIMITS } from '../../contracts/job-queues';
-import { OUTPUT_LIMITS } from '../../contracts/job-runner';
+import { OUTPUT_LIMITS, WRITABLE_ROOT } from '../../contracts/job-runner';
 import { jobsSchemas } from '../schemas';
 
 export const operation = apiOperation('jobs/submit-job', 'POST /v1/jobs', {
@@ -40,5 +40,5 @@ export const operation = apiOperation('jobs/submit-job', 'POST /v1/jobs', {
     submitsJobs: true,
     terminatesJobs: true,
   },
-  settings: [JOB_LIMITS, OUTPUT_LIMITS],
+  settings: [JOB_LIMITS, OUTPUT_LIMITS, WRITABLE_ROOT],
 });
