@@ -3,6 +3,8 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createHash, randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { BatchJobDetail } from '../../lambda/contracts/batch-job-state-change';
 import { signResult } from '../../lambda/jobs/result-record';
 import { MAX_PREDICTIONS } from '../../lambda/jobs/schemas';
@@ -286,5 +288,16 @@ describe('a job that evaluates other jobs (predictions)', () => {
     expect(repeated.status).toBe(400);
     expect(repeated.body.error.message).toBe(`job ${twice} is given twice in predictions`);
     expect(await jobCount()).toBe(before);
+  });
+
+  test('the most predictions a job takes is stated by the API document and the README', async () => {
+    const document = (await (await fetch(`${platform.urls.api}/v1/openapi.json`)).json()) as {
+      components: { schemas: Record<string, { properties: Record<string, { description?: string }> }> };
+    };
+    const { predictions } = document.components.schemas.SubmitJobRequest.properties;
+    expect(predictions).toMatchObject({ maxItems: MAX_PREDICTIONS });
+    expect(predictions.description).toContain(`at most ${MAX_PREDICTIONS}`);
+    const readme = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    expect(readme).toContain(`up to ${MAX_PREDICTIONS} (\`MAX_PREDICTIONS\``);
   });
 });
