@@ -56,6 +56,14 @@ export function jobInputKey(jobId: string, position: number): string {
   return `${jobInputsPrefix(jobId)}${position}`;
 }
 
+/**
+ * Copies of the outputs of the jobs a job evaluates (its predictions), by position: under the
+ * job's inputs, the only place its runner reads files from.
+ */
+export function jobPredictionKey(jobId: string, position: number): string {
+  return `${jobInputsPrefix(jobId)}predictions/${position}`;
+}
+
 /** What the runner stores from the algorithm's `/output`. */
 export function jobOutputsPrefix(jobId: string): string {
   return `${JOBS_PREFIX}${jobId}/outputs/`;

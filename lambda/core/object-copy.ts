@@ -3,6 +3,7 @@ import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  HeadObjectCommand,
   S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -22,6 +23,30 @@ export interface CopySourceObject {
   readonly bytes: number;
   /** Each part is copied only while the source still has this ETag, so no copy mixes two objects. */
   readonly etag?: string;
+}
+
+/**
+ * An object as it is now, as a copy source: its version (in a bucket that keeps versions), size
+ * and ETag, so that a later copy reads exactly this even if the key is replaced. Undefined when
+ * there is no such object.
+ */
+export async function pinnedObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<CopySourceObject | undefined> {
+  try {
+    const stored = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return {
+      key,
+      bytes: stored.ContentLength!,
+      ...(stored.ETag !== undefined && { etag: stored.ETag }),
+      ...(stored.VersionId !== undefined && { versionId: stored.VersionId }),
+    };
+  } catch (err) {
+    if ((err as Error).name === 'NotFound') return undefined;
+    throw err;
+  }
 }
 
 export interface ObjectCopy {

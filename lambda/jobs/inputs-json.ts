@@ -96,21 +96,26 @@ export function inputsJsonSocket(socket: Socket): InputsJsonSocket {
 function entry(input: ManifestInput, pk: number): InputsJsonEntry {
   const socket = inputsJsonSocket(input.socket);
   const kind = input.socket.kind;
+  // A JSON value too large to keep inline is a file, as grand-challenge keeps large values.
+  const isFile = kind !== 'image' && (kind !== 'json' || input.key !== undefined);
   return {
     socket,
     interface: socket,
     value: kind === 'json' ? (input.value ?? null) : null,
     // grand-challenge gives the URL of its stored copy, whose last segment is the file's name
     // (the socket's path's last segment); here the copy is in the container already.
-    file: kind !== 'json' && kind !== 'image' ? `/input/${input.path}` : null,
+    file: isFile ? `/input/${input.path}` : null,
     image: kind === 'image' && input.image ? { pk: input.image.pk, name: input.image.name } : null,
     pk,
   };
 }
 
-/** `/input/inputs.json` as grand-challenge writes it: one entry per input, in its order. */
-export function inputsJson(manifest: JobManifest): InputsJsonEntry[] {
-  const entries = manifest.inputs.map((input, index) => ({ input, entry: entry(input, index + 1) }));
+/**
+ * Values as grand-challenge serializes a list of them (its ComponentInterfaceValueSerializer):
+ * numbered from `firstPk` in the order given, listed in its order.
+ */
+export function interfaceValues(values: readonly ManifestInput[], firstPk = 1): InputsJsonEntry[] {
+  const entries = values.map((input, index) => ({ input, entry: entry(input, firstPk + index) }));
   const bySlug = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return entries
     .sort(
@@ -119,4 +124,9 @@ export function inputsJson(manifest: JobManifest): InputsJsonEntry[] {
         bySlug(a.input.socket.slug, b.input.socket.slug),
     )
     .map(({ entry }) => entry);
+}
+
+/** `/input/inputs.json` as grand-challenge writes it: one entry per input, in its order. */
+export function inputsJson(manifest: JobManifest): InputsJsonEntry[] {
+  return interfaceValues(manifest.inputs);
 }

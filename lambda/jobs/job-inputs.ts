@@ -1,4 +1,4 @@
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { badRequest, conflict } from '../api/api-error';
 import { AlgorithmRecord, Socket } from '../algorithms/algorithm-record';
 import { schemaMismatch, SocketSchemaError } from '../algorithms/socket-schemas';
@@ -7,6 +7,7 @@ import { getVisibleImage } from '../images/image-store';
 import { UploadRecord } from '../uploads/upload-record';
 import { getOwnedUpload } from '../uploads/upload-store';
 import { jobInputKey } from '../contracts/bucket-layout';
+import { pinnedObject } from '../core/object-copy';
 import { ManifestInput } from './job-manifest';
 import { JobInput } from './job-record';
 
@@ -146,23 +147,11 @@ export async function pinSources(
     placed.map(async (input) => {
       const copy = copies.find((c) => c.to === input.key);
       if (!copy) return input;
-      const stored = await s3
-        .send(new HeadObjectCommand({ Bucket: bucket, Key: copy.from }))
-        .catch((err: Error) => {
-          if (err.name === 'NotFound') {
-            throw conflict(`the stored file of input "${input.socket.slug}" is gone; it cannot be an input`);
-          }
-          throw err;
-        });
-      return {
-        ...input,
-        source: {
-          key: copy.from,
-          bytes: stored.ContentLength!,
-          ...(stored.ETag !== undefined && { etag: stored.ETag }),
-          ...(stored.VersionId !== undefined && { versionId: stored.VersionId }),
-        },
-      };
+      const source = await pinnedObject(s3, bucket, copy.from);
+      if (!source) {
+        throw conflict(`the stored file of input "${input.socket.slug}" is gone; it cannot be an input`);
+      }
+      return { ...input, source };
     }),
   );
 }

@@ -29,6 +29,8 @@ export interface JobRecord {
   readonly image: string;
   readonly interfaceIndex: number;
   readonly inputs: readonly JobInput[];
+  /** The jobs whose outputs this job reads, as an evaluation (see job-predictions.ts). */
+  readonly predictions?: readonly string[];
   readonly outputs: readonly JobOutput[];
   readonly status: JobStatus;
   readonly statusReason?: string;
@@ -83,6 +85,7 @@ export function jobView(
     status: job.status,
     ...(job.statusReason && { statusReason: job.statusReason }),
     inputs: job.inputs,
+    ...(job.predictions && { predictions: job.predictions }),
     outputs: job.outputs.map((output) => {
       const signed = output.key ? outputUrls.get(output.key) : undefined;
       return {

@@ -14,6 +14,20 @@ export const JOB_STATUSES = [
   'Cancelled',
 ] as const;
 
+/**
+ * Most jobs one job may evaluate (`predictions`): each is read, checked and has its outputs
+ * pinned within the submitting request.
+ */
+export const MAX_PREDICTIONS = 100;
+
+const predictions = {
+  type: 'array',
+  minItems: 1,
+  maxItems: MAX_PREDICTIONS,
+  items: uuid,
+  description: `Succeeded jobs of the caller (at most ${MAX_PREDICTIONS}) whose outputs the job reads as grand-challenge's evaluations do: /input/predictions.json and /input/<job id>/output/<relative path>`,
+};
+
 const slug = { type: 'string', maxLength: 64, pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' };
 
 const jobInput = {
@@ -39,6 +53,7 @@ export const jobsSchemas = {
     properties: {
       algorithm: uuid,
       inputs: { type: 'array', minItems: 1, maxItems: 32, items: jobInput },
+      predictions,
     },
   },
   Job: {
@@ -61,6 +76,7 @@ export const jobsSchemas = {
       status: { type: 'string', enum: [...JOB_STATUSES] },
       statusReason: { type: 'string' },
       inputs: { type: 'array', items: jobInput },
+      predictions,
       outputs: {
         type: 'array',
         items: {

@@ -154,6 +154,9 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     // Input images' and uploads' files are read for the version and size the staging job copies.
     's3:GetObject on objects:images/*',
     's3:GetObject on objects:uploads/*',
+    // A prediction's manifest, and its stored outputs read for what the staging job copies.
+    's3:GetObject on objects:jobs/*/inputs.json*',
+    's3:GetObject on objects:jobs/*/outputs/*',
     'kms:GenerateDataKey on key via s3',
     'kms:Decrypt on key via s3',
     'batch:SubmitJob on batch:job-queue/ImagingPlatform-gpu-jobs',

@@ -421,7 +421,7 @@ describe('compute stack', () => {
       expect(variables.COPY_PART_BYTES).toBe(String(64 * 1024 ** 2));
     });
 
-    test('its job role reads images and uploads (any version) and writes only the inputs of jobs', () => {
+    test("its job role reads images, uploads and jobs' outputs (any version) and writes only the inputs of jobs", () => {
       const definition = only('AWS::Batch::JobDefinition', 'JobInputStaging').properties;
       const roleId = definition.ContainerProperties.JobRoleArn['Fn::GetAtt'][0];
       const describe = (statement: Statement, resource: Json): string => {
@@ -442,6 +442,9 @@ describe('compute stack', () => {
           's3:GetObjectVersion on objects:images/*',
           's3:GetObject on objects:uploads/*',
           's3:GetObjectVersion on objects:uploads/*',
+          // The outputs of the jobs a job evaluates (predictions).
+          's3:GetObject on objects:jobs/*/outputs/*',
+          's3:GetObjectVersion on objects:jobs/*/outputs/*',
           's3:PutObject on objects:jobs/*/inputs/*',
           's3:AbortMultipartUpload on objects:jobs/*/inputs/*',
           'kms:GenerateDataKey on key via s3',

@@ -2,6 +2,7 @@ import {
   IMAGES_PREFIX,
   jobInputsPrefix,
   jobManifestKey,
+  jobOutputsPrefix,
   UPLOADS_PREFIX,
 } from '../../../lambda/contracts/bucket-layout';
 import { ContainerDeployment } from '../../../lambda/contracts/handler-deployment';
@@ -12,8 +13,9 @@ import { OBJECT_ENCRYPTION } from '../../../lambda/contracts/permissions';
 const ANY_JOB = '*';
 
 /**
- * The input stager: it reads a job's manifest, reads the pinned versions of the images and uploads
- * it names, and writes their copies (in parts when large) into the job's inputs; nothing else.
+ * The input stager: it reads a job's manifest, reads the pinned versions of the images, uploads
+ * and other jobs' outputs (predictions) it names, and writes their copies (in parts when large)
+ * into the job's inputs; nothing else.
  */
 export const inputStagerContainer: ContainerDeployment = {
   container: 'jobs/input-stager',
@@ -22,6 +24,7 @@ export const inputStagerContainer: ContainerDeployment = {
       { prefix: jobManifestKey(ANY_JOB), actions: ['s3:GetObject'] },
       { prefix: IMAGES_PREFIX, actions: ['s3:GetObject', 's3:GetObjectVersion'] },
       { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject', 's3:GetObjectVersion'] },
+      { prefix: jobOutputsPrefix(ANY_JOB), actions: ['s3:GetObject', 's3:GetObjectVersion'] },
       { prefix: jobInputsPrefix(ANY_JOB), actions: ['s3:PutObject', 's3:AbortMultipartUpload'] },
     ],
     objectEncryption: OBJECT_ENCRYPTION,

@@ -55,7 +55,8 @@ export class JobInputStaging extends FargateBatchWorkload {
       describe: {
         workload: 'the job input stager',
         executionRole: 'Pulls the job input stager image and writes its logs',
-        jobRole: "Copies a job's inputs from images and uploads into the job's folder",
+        jobRole:
+          "Copies a job's inputs from images, uploads and the outputs of the jobs it evaluates into the job's folder",
         repository: 'stager',
       },
     });

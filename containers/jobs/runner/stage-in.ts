@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { inputsJson } from '../../../lambda/jobs/inputs-json';
 import { isContainedPath, JobManifest } from '../../../lambda/jobs/job-manifest';
+import { stagePredictions } from './stage-predictions';
 
 /**
  * Places a job's inputs as the contract says: each at `<inputDir>/<path>` (images in their
@@ -36,4 +37,5 @@ export async function stageIn(
   await fs.promises.writeFile(path.join(inputDir, 'inputs.json'), JSON.stringify(inputsJson(manifest)), {
     flag: 'wx',
   });
+  await stagePredictions(s3, bucket, manifest, inputDir);
 }

@@ -15,6 +15,7 @@ import { logger } from '../../core/logger';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../idempotency';
 import { checkInputs, matchInterface, pinSources, placeInputs } from '../job-inputs';
 import { JobManifest } from '../job-manifest';
+import { hasPredictionCopies, placePredictions } from '../job-predictions';
 import { JOB_ITEM_RESERVE_BYTES, JobInput, JobRecord, jobView, TERMINAL_SEQUENCE } from '../job-record';
 import { newResultSigningKey } from '../result-record';
 import { acquireJobSlots, releaseJobSlots } from '../job-slots';
@@ -25,6 +26,7 @@ parseEnvironment(operation);
 interface SubmitJobRequest {
   algorithm: string;
   inputs: JobInput[];
+  predictions?: string[];
 }
 
 const limits = JOB_LIMITS.read();
@@ -43,7 +45,7 @@ const batch = new BatchClient({});
  * and its slots free.
  */
 export const handler = apiHandler<SubmitJobRequest>(operation, async ({ caller, body, headers }) => {
-  checkInputsFit(body.inputs);
+  checkInputsFit(body.inputs, body.predictions);
   const id = randomUUID();
   const idempotencyKey = headers['idempotency-key'];
   if (idempotencyKey !== undefined) {
@@ -72,9 +74,9 @@ export const handler = apiHandler<SubmitJobRequest>(operation, async ({ caller, 
  * values nested too deep (each sits in a map of the inputs list), or too large with the room the
  * job keeps for the rest of its fields.
  */
-function checkInputsFit(inputs: readonly JobInput[]): void {
+function checkInputsFit(inputs: readonly JobInput[], predictions: readonly string[] = []): void {
   inputs.forEach((input, i) => checkNesting(input.value, `body.inputs[${i}].value`, 2));
-  checkItemFits({ inputs }, "the job's inputs", JOB_ITEM_RESERVE_BYTES);
+  checkItemFits({ inputs, predictions }, "the job's inputs", JOB_ITEM_RESERVE_BYTES);
 }
 
 async function createJob(id: string, userId: string, request: SubmitJobRequest): Promise<JobRecord> {
@@ -91,6 +93,14 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
   );
   const { placed, copies } = placeInputs(id, checked);
   const inputs = await pinSources(s3(), imagingBucket, placed, copies);
+  const predictions = await placePredictions(
+    s3(),
+    imagingBucket,
+    id,
+    request.predictions ?? [],
+    userId,
+    inputs,
+  );
   await acquireJobSlots(userId, algorithm.id, limits);
 
   const now = new Date().toISOString();
@@ -102,6 +112,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
     image: algorithm.activeVersion.image,
     interfaceIndex,
     inputs: request.inputs,
+    ...(request.predictions && { predictions: request.predictions }),
     outputs: [],
     status: 'Queued',
     sequence: 1,
@@ -120,6 +131,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
       gpu: algorithm.gpu,
       interface: algorithm.interfaces[interfaceIndex],
       inputs,
+      ...(predictions.length > 0 && { predictions }),
     };
     await s3().send(
       new PutObjectCommand({
@@ -139,7 +151,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
   try {
     // The algorithm's job waits for the copies of its inputs: Batch starts it once they succeeded
     // and fails it if they failed.
-    if (copies.length > 0) {
+    if (copies.length > 0 || hasPredictionCopies(predictions)) {
       staging = (
         await batch.send(
           new SubmitJobCommand({

@@ -1,5 +1,10 @@
 import { apiOperation, schemaRef } from '../../contracts/handler-deployment';
-import { UPLOADS_PREFIX, IMAGES_PREFIX, jobManifestKey } from '../../contracts/bucket-layout';
+import {
+  UPLOADS_PREFIX,
+  IMAGES_PREFIX,
+  jobManifestKey,
+  jobOutputsPrefix,
+} from '../../contracts/bucket-layout';
 import { OBJECT_ENCRYPTION } from '../../contracts/permissions';
 import { JOB_LIMITS } from '../../contracts/job-queues';
 import { OUTPUT_LIMITS, WRITABLE_ROOT } from '../../contracts/job-runner';
@@ -7,7 +12,7 @@ import { jobsSchemas } from '../schemas';
 
 export const operation = apiOperation('jobs/submit-job', 'POST /v1/jobs', {
   summary:
-    'Run an algorithm on inputs that match one of its interfaces; an Idempotency-Key header makes retries safe',
+    'Run an algorithm on inputs that match one of its interfaces, and over the outputs of Succeeded jobs (predictions) as an evaluation; an Idempotency-Key header makes retries safe',
   parameters: [
     {
       name: 'Idempotency-Key',
@@ -23,6 +28,7 @@ export const operation = apiOperation('jobs/submit-job', 'POST /v1/jobs', {
     // The algorithm, each image or upload named as an input (and its stored file, read for its
     // version and size), the idempotency key, the slots, then the job and its manifest. The
     // staging job copies the files; the staging job of a job that failed to submit is stopped.
+    // Each job named in predictions, its manifest, and its stored outputs (read for their version).
     tables: {
       algorithms: ['dynamodb:GetItem'],
       images: ['dynamodb:GetItem'],
@@ -32,7 +38,8 @@ export const operation = apiOperation('jobs/submit-job', 'POST /v1/jobs', {
       jobs: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     },
     imagingObjects: [
-      { prefix: jobManifestKey('*'), actions: ['s3:PutObject'] },
+      { prefix: jobManifestKey('*'), actions: ['s3:PutObject', 's3:GetObject'] },
+      { prefix: jobOutputsPrefix('*'), actions: ['s3:GetObject'] },
       { prefix: IMAGES_PREFIX, actions: ['s3:GetObject'] },
       { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject'] },
     ],
