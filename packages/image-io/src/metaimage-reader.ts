@@ -3,12 +3,30 @@ import { reject } from './rejection';
 import { COMPONENT_TYPES, ComponentType, identityAxes, swappedBytes, Volume } from './volume';
 import { checkGeometry, expectedDataBytes, inflateExactly } from './volume-checks';
 
-const BY_META_TYPE = Object.fromEntries(
-  Object.entries(COMPONENT_TYPES).map(([type, { metaType }]) => [metaType, type as ComponentType]),
-);
+const BY_META_TYPE: Record<string, ComponentType> = {
+  ...Object.fromEntries(
+    Object.entries(COMPONENT_TYPES).map(([type, { metaType }]) => [metaType, type as ComponentType]),
+  ),
+  // MetaIO's MET_LONG and MET_ULONG are 4 bytes wide, whatever C's long is.
+  MET_LONG: 'int32',
+  MET_ULONG: 'uint32',
+};
 
-/** Header keys copied to the output when present: display hints, never identifying fields. */
-const KEPT_KEYS = ['Modality', 'WindowCenter', 'WindowWidth', 'SliceThickness'];
+const NUMBER = String.raw`[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?`;
+/** A number, or a list of them in brackets, as grand-challenge accepts window settings. */
+const NUMBER_OR_LIST = new RegExp(String.raw`^(?:${NUMBER}|\[(?:${NUMBER},\s?)*${NUMBER}\])$`);
+
+/**
+ * Header keys copied to the output when present: display hints, never identifying fields, each
+ * with the form its value must have (grand-challenge's for those it keeps); a value of another
+ * form refuses the file, naming the key, rather than carry markup or noise into the image.
+ */
+const KEPT_KEYS: Readonly<Record<string, RegExp>> = {
+  Modality: /^[A-Z0-9 _]{1,16}$/,
+  WindowCenter: NUMBER_OR_LIST,
+  WindowWidth: NUMBER_OR_LIST,
+  SliceThickness: new RegExp(`^${NUMBER}$`),
+};
 
 /**
  * Reads a MetaImage: `.mha` with its data inline (ElementDataFile = LOCAL) or `.mhd` whose data
@@ -43,10 +61,33 @@ export function readMetaImage(
   const msb = /^true$/i.test(fields.BinaryDataByteOrderMSB ?? fields.ElementByteOrderMSB ?? 'False');
   if (msb) data = swappedBytes(data, COMPONENT_TYPES[componentType].bytes);
 
-  const metadata = Object.fromEntries(
-    KEPT_KEYS.filter((k) => fields[k] !== undefined).map((k) => [k, fields[k]]),
-  );
-  return { size, spacing, origin, axes, componentType, components, data, metadata };
+  return { size, spacing, origin, axes, componentType, components, data, metadata: keptFields(fields) };
+}
+
+/** The display hints of a header, each checked against its form; window centres and widths in pairs. */
+function keptFields(fields: Readonly<Record<string, string>>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [key, form] of Object.entries(KEPT_KEYS)) {
+    const value = fields[key];
+    if (value === undefined) continue;
+    if (!form.test(value)) reject(`${key} = ${value.slice(0, 60)} is not ${describeForm(key)}`);
+    kept[key] = value;
+  }
+  const { WindowCenter: center, WindowWidth: width } = kept;
+  const count = (value: string) => (value.startsWith('[') ? value.split(',').length : 1);
+  if ((center === undefined) !== (width === undefined)) {
+    reject(`the header has ${center === undefined ? 'WindowWidth' : 'WindowCenter'} without its pair`);
+  }
+  if (center !== undefined && width !== undefined && count(center) !== count(width)) {
+    reject(`WindowCenter has ${count(center)} values and WindowWidth ${count(width)}; they come in pairs`);
+  }
+  return kept;
+}
+
+function describeForm(key: string): string {
+  if (key === 'Modality') return 'a DICOM modality (up to 16 capital letters, digits, spaces or _)';
+  if (key === 'SliceThickness') return 'a number';
+  return 'a number or a list of numbers in brackets';
 }
 
 /** What a MetaImage header says of its volume, checked against the limits before any data is read. */
@@ -78,7 +119,9 @@ export function readMetaImageHeader(file: Buffer, limits: ConversionLimits): Met
   const components = fields.ElementNumberOfChannels ? integer(fields, 'ElementNumberOfChannels') : 1;
   const bytes = expectedDataBytes(size, componentType, components, limits);
 
-  const spacing = fields.ElementSpacing ? numbers(fields, 'ElementSpacing', dims) : new Array(dims).fill(1);
+  // As ITK reads MetaImage: the element size stands in for a spacing the header does not give.
+  const spacingKey = ['ElementSpacing', 'ElementSize'].find((k) => fields[k] !== undefined);
+  const spacing = spacingKey ? numbers(fields, spacingKey, dims) : new Array(dims).fill(1);
   const originKey = ['Offset', 'Origin', 'Position'].find((k) => fields[k] !== undefined);
   const origin = originKey ? numbers(fields, originKey, dims) : new Array(dims).fill(0);
   const matrixKey = ['TransformMatrix', 'Rotation', 'Orientation'].find((k) => fields[k] !== undefined);
@@ -108,7 +151,11 @@ export function readMetaImageHeader(file: Buffer, limits: ConversionLimits): Met
   };
 }
 
-/** Key = value lines up to and including ElementDataFile; the data follows that line. */
+/**
+ * Key = value lines up to and including ElementDataFile; the data follows that line. Keys are
+ * whatever precedes `=` (ITK skips those it does not know, spaces and all); a line without `=`
+ * is refused, as ITK cannot read the header after it.
+ */
 function parseHeader(
   file: Buffer,
   limits: ConversionLimits,
@@ -122,10 +169,11 @@ function parseHeader(
     const line = file.subarray(offset, lineEnd).toString('latin1').replace(/\r$/, '');
     offset = lineEnd + 1;
     if (line.trim() === '') continue;
-    const match = line.match(/^\s*([A-Za-z][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/);
-    if (!match) reject(`the header line "${line.slice(0, 60)}" is not "Key = Value"`);
-    fields[match[1]] = match[2];
-    if (match[1] === 'ElementDataFile') return { fields, dataOffset: offset };
+    const equals = line.indexOf('=');
+    const key = line.slice(0, equals).trim();
+    if (equals === -1 || key === '') reject(`the header line "${line.slice(0, 60)}" is not "Key = Value"`);
+    fields[key] = line.slice(equals + 1).trim();
+    if (key === 'ElementDataFile') return { fields, dataOffset: offset };
   }
   reject('the header has no ElementDataFile line');
 }

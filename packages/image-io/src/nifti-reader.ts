@@ -15,6 +15,8 @@ const DATATYPES: Record<number, { type: ComponentType; components: number }> = {
   256: { type: 'int8', components: 1 },
   512: { type: 'uint16', components: 1 },
   768: { type: 'uint32', components: 1 },
+  1024: { type: 'int64', components: 1 },
+  1280: { type: 'uint64', components: 1 },
   2304: { type: 'uint8', components: 4 },
 };
 
@@ -141,10 +143,13 @@ function rescaleToFloat32(data: Buffer, type: ComponentType, slope: number, inte
     int16: (at) => data.readInt16LE(at),
     uint32: (at) => data.readUInt32LE(at),
     int32: (at) => data.readInt32LE(at),
+    // Scaled to float32 anyway, where 64-bit integers lose their exactness.
+    uint64: (at) => Number(data.readBigUInt64LE(at)),
+    int64: (at) => Number(data.readBigInt64LE(at)),
     float32: (at) => data.readFloatLE(at),
     float64: (at) => data.readDoubleLE(at),
   };
-  const width = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 }[type];
+  const width = COMPONENT_TYPES[type].bytes;
   const count = data.length / width;
   const out = Buffer.alloc(count * 4);
   for (let i = 0; i < count; i++) out.writeFloatLE(read[type](i * width) * slope + intercept, i * 4);

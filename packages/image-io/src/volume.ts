@@ -12,6 +12,9 @@ export const COMPONENT_TYPES = {
   int16: { bytes: 2, metaType: 'MET_SHORT' },
   uint32: { bytes: 4, metaType: 'MET_UINT' },
   int32: { bytes: 4, metaType: 'MET_INT' },
+  // numpy's default integer: label maps are often written with it.
+  uint64: { bytes: 8, metaType: 'MET_ULONG_LONG' },
+  int64: { bytes: 8, metaType: 'MET_LONG_LONG' },
   float32: { bytes: 4, metaType: 'MET_FLOAT' },
   float64: { bytes: 8, metaType: 'MET_DOUBLE' },
 } as const;

@@ -359,6 +359,95 @@ function header(bytes: number): Buffer {
   ]);
 }
 
+describe('MetaImage headers, read as ITK reads them', () => {
+  const write = (name: string, content: string | Buffer) => fs.writeFileSync(path.join(dir, name), content);
+  const voxels = Buffer.from(Int16Array.from({ length: 7 * 5 * 4 }, (_, i) => i * 3 - 50).buffer);
+  const mha = (lines: string[], data: Buffer = voxels) =>
+    Buffer.concat([Buffer.from(`${lines.join('\n')}\nElementDataFile = LOCAL\n`), data]);
+  const base = ['ObjectType = Image', 'NDims = 3', 'DimSize = 7 5 4'];
+
+  async function convertedAsItkReadsIt(name: string, content: Buffer) {
+    write(name, content);
+    const { output, result } = await convertAndReadBack([name]);
+    expectSameImage(output, await itk({ read: path.join(dir, name) }));
+    return { output, result };
+  }
+
+  test('ElementSize gives the spacing when ElementSpacing is absent', async () => {
+    const { output } = await convertedAsItkReadsIt(
+      'element-size.mha',
+      mha([...base, 'ElementSize = 0.5 0.6 2', 'ElementType = MET_SHORT']),
+    );
+    expect(output.spacing).toEqual([0.5, 0.6, 2]);
+  });
+
+  test.each([
+    ['MET_LONG_LONG', 'int64', BigInt64Array.from({ length: 140 }, (_, i) => BigInt((i % 5) - 1))],
+    ['MET_ULONG_LONG', 'uint64', BigUint64Array.from({ length: 140 }, (_, i) => BigInt(i % 5) + 2n ** 40n)],
+  ])('%s, as numpy writes label maps, keeps its 64-bit values', async (metaType, itkType, values) => {
+    const { output } = await convertedAsItkReadsIt(
+      `labels-${itkType}.mha`,
+      mha([...base, `ElementType = ${metaType}`], Buffer.from(values.buffer)),
+    );
+    expect(output.componentType).toBe(itkType);
+    expect(output.data).toBe(Buffer.from(values.buffer).toString('base64'));
+  });
+
+  test('keys ITK does not know, spaces and brackets included, are skipped', async () => {
+    await convertedAsItkReadsIt(
+      'unknown-keys.mha',
+      mha([...base, 'Acquisition Date = 2024-01-01', 'Exposure(s) = 3 4', 'ElementType = MET_SHORT']),
+    );
+  });
+
+  test('a line without "=", which ITK cannot read past, is refused', async () => {
+    write('no-equals.mha', mha([...base, 'written by a script', 'ElementType = MET_SHORT']));
+    await expect(itk({ read: path.join(dir, 'no-equals.mha') })).rejects.toThrow(/ElementType required/);
+    const result = await convertImageFiles([fileOf('no-equals.mha')]);
+    expect(result.rejected).toEqual([
+      { filename: 'no-equals.mha', reason: 'the header line "written by a script" is not "Key = Value"' },
+    ]);
+  });
+
+  test('window settings are carried when they are numbers in pairs', async () => {
+    write(
+      'windows.mha',
+      mha([...base, 'ElementType = MET_SHORT', 'WindowCenter = [40, -600]', 'WindowWidth = [400, 1500]']),
+    );
+    const result = await convertImageFiles([fileOf('windows.mha')]);
+    expect(result.rejected).toEqual([]);
+    expect(result.images[0].metadata).toMatchObject({
+      WindowCenter: '[40, -600]',
+      WindowWidth: '[400, 1500]',
+    });
+  });
+
+  test.each([
+    [
+      ['WindowCenter = <img src=x onerror=alert(1)>', 'WindowWidth = 400'],
+      'WindowCenter = <img src=x onerror=alert(1)> is not a number or a list of numbers in brackets',
+    ],
+    [
+      ['WindowCenter = [40, 50]', 'WindowWidth = [400]'],
+      'WindowCenter has 2 values and WindowWidth 1; they come in pairs',
+    ],
+    [
+      ['WindowCenter = []', 'WindowWidth = []'],
+      'WindowCenter = [] is not a number or a list of numbers in brackets',
+    ],
+    [['WindowCenter = 40'], 'the header has WindowCenter without its pair'],
+    [['SliceThickness = thin'], 'SliceThickness = thin is not a number'],
+    [
+      ['Modality = <b>CT</b>'],
+      'Modality = <b>CT</b> is not a DICOM modality (up to 16 capital letters, digits, spaces or _)',
+    ],
+  ])('a header with %j is refused, naming the value', async (lines, reason) => {
+    write('bad-display.mha', mha([...base, 'ElementType = MET_SHORT', ...lines]));
+    const result = await convertImageFiles([fileOf('bad-display.mha')]);
+    expect(result).toEqual({ images: [], rejected: [{ filename: 'bad-display.mha', reason }] });
+  });
+});
+
 describe('npm run convert', () => {
   test('prints one line per output and per rejected file, and exits 1 when something was rejected', async () => {
     await itk({ write: path.join(dir, 'cli.nii'), image: ct });

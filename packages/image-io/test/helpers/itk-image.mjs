@@ -11,6 +11,8 @@ const ARRAYS = {
   int16: Int16Array,
   uint32: Uint32Array,
   int32: Int32Array,
+  uint64: BigUint64Array,
+  int64: BigInt64Array,
   float32: Float32Array,
   float64: Float64Array,
 };
