@@ -97,7 +97,8 @@ export async function convertImage(
   let converted: boolean;
   try {
     const inputs = await downloadUploadSet(sources, bucket, folder);
-    const result = await convertImageFiles(inputs);
+    // Archives are extracted beside the downloaded set: /tmp in the function, the scratch volume in the container.
+    const result = await convertImageFiles(inputs, undefined, { scratchDir: folder });
     const errors = result.rejected.map(({ filename, reason }) => ({ filename, reason }));
     if (container && errors.some((e) => e.reason === LIBVIPS_MISSING)) {
       // Pictures inside an archive: only the container can read them, so it converts the whole set.

@@ -11,6 +11,10 @@ export interface ConversionLimits {
   readonly maxHeaderBytes: number;
   /** Most values per voxel (RGBA is 4). */
   readonly maxComponents: number;
+  /** Most bytes the archives of one upload set may expand to, in all, counted while extracting. */
+  readonly maxExtractedBytes: number;
+  /** Most entries the archives of one upload set may hold, in all. */
+  readonly maxArchiveEntries: number;
 }
 
 export const DEFAULT_CONVERSION_LIMITS: ConversionLimits = {
@@ -18,4 +22,6 @@ export const DEFAULT_CONVERSION_LIMITS: ConversionLimits = {
   maxAxisLength: 65_535,
   maxHeaderBytes: 64 * 1024,
   maxComponents: 4,
+  maxExtractedBytes: 4 * 1024 ** 3 - 1,
+  maxArchiveEntries: 10_000,
 };

@@ -8,7 +8,12 @@ import { convertSlide } from './slide-converter';
 import { Rejection } from './rejection';
 import { assembleSeries } from './dicom-series';
 import { DicomSlice, isDicom, readDicomSlices } from './dicom-slice';
-import { archiveLimits, extractZip } from './zip-archive';
+import { ARCHIVE_NAME, EntryWriter, ExtractionBudget } from './archive-entries';
+import { extractTar } from './tar-archive';
+import { extractZip } from './zip-archive';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ReusedBuffer } from './disk-file';
 import type { ByteRange } from './dicom-pixel-data';
 import { Volume } from './volume';
@@ -61,10 +66,29 @@ const NOT_YET: readonly [RegExp, string][] = [
 export async function convertImageFiles(
   input: readonly InputFile[],
   limits: ConversionLimits = DEFAULT_CONVERSION_LIMITS,
+  options: ConversionOptions = {},
+): Promise<ConversionResult> {
+  // Archives are extracted to disk, into a folder of this conversion's own, removed after it.
+  let scratch: string | undefined;
+  const scratchFolder = () =>
+    (scratch ??= fs.mkdtempSync(path.join(options.scratchDir ?? os.tmpdir(), 'archives-')));
+  try {
+    return await convertFiles(await expandArchives(input, limits, scratchFolder), limits);
+  } finally {
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+export interface ConversionOptions {
+  /** Where archives are extracted, in a folder of their own. @default os.tmpdir() */
+  readonly scratchDir?: string;
+}
+
+async function convertFiles(
+  { files, rejected }: { files: InputFile[]; rejected: { filename: string; reason: string }[] },
+  limits: ConversionLimits,
 ): Promise<ConversionResult> {
   const images: ConvertedImage[] = [];
-  const rejected: { filename: string; reason: string }[] = [];
-  const files = await expandArchives(input, limits, rejected);
   const consumed = new Set<string>();
   const usedNames = new Set<string>();
 
@@ -165,28 +189,37 @@ function startOf(file: InputFile, reuse: ReusedBuffer): Buffer {
   return file.readRange ? file.readRange({ offset: 0, length: 256 }, reuse) : file.load(reuse);
 }
 
-/** Replaces each zip archive by its files, named `<archive>/<path inside>`; a refused archive is one rejection. */
+/**
+ * Replaces each archive (zip, tar, gzipped tar) by its files, extracted to disk and named
+ * `<archive>/<path inside>`, within one budget for the whole set; a refused archive is one
+ * rejection, and none of its files is kept.
+ */
 async function expandArchives(
   files: readonly InputFile[],
   limits: ConversionLimits,
-  rejected: { filename: string; reason: string }[],
-): Promise<InputFile[]> {
+  scratchFolder: () => string,
+): Promise<{ files: InputFile[]; rejected: { filename: string; reason: string }[] }> {
   const expanded: InputFile[] = [];
-  for (const file of files) {
-    if (!/\.zip$/i.test(file.name)) {
+  const rejected: { filename: string; reason: string }[] = [];
+  const budget = new ExtractionBudget(limits);
+  for (const [index, file] of files.entries()) {
+    if (!ARCHIVE_NAME.test(file.name)) {
       expanded.push(file);
       continue;
     }
+    const folder = path.join(scratchFolder(), String(index));
+    fs.mkdirSync(folder);
+    const zip = /\.zip$/i.test(file.name);
+    const writer = new EntryWriter(folder, file.name, zip ? 'zip' : 'tar', budget);
     try {
-      for (const entry of await extractZip(file.load(), archiveLimits(limits))) {
-        expanded.push({ name: `${file.name}/${entry.path}`, load: () => entry.content });
-      }
+      expanded.push(...(await (zip ? extractZip : extractTar)(file, writer, budget)));
     } catch (err) {
       if (!(err instanceof Rejection)) throw err;
       rejected.push({ filename: file.name, reason: err.message });
+      fs.rmSync(folder, { recursive: true, force: true });
     }
   }
-  return expanded;
+  return { files: expanded, rejected };
 }
 
 /** `a.zip/series/` for `a.zip/series/ct.mhd`; empty for a file at the top. */

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -6,6 +6,7 @@ import * as zlib from 'node:zlib';
 import { convertImageFiles, InputFile } from '../src/convert-image-files';
 import { bigTiffLevels, stripedRgbTiff } from './helpers/tiff-files';
 import { ItkImage, runItk } from './helpers/itk';
+import { buildTar } from './helpers/tar-builder';
 import { buildZip } from './helpers/zip-builder';
 import { dicomSlice } from './helpers/dicom-files';
 
@@ -583,12 +584,12 @@ describe('zip archives', () => {
     const started = Date.now();
     const result = await convertImageFiles([fileOf('bomb.zip')], {
       ...DEFAULT_CONVERSION_LIMITS,
-      maxImageBytes: 64 * 1024 * 1024,
+      maxExtractedBytes: 64 * 1024 * 1024,
     });
     expect(result.rejected).toEqual([
       {
         filename: 'bomb.zip',
-        reason: `the zip archive expands beyond the limit of ${64 * 1024 * 1024} bytes`,
+        reason: `the zip archive expands beyond the limit of ${64 * 1024 * 1024} bytes for the archives of one upload`,
       },
     ]);
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -601,8 +602,136 @@ describe('zip archives', () => {
     );
     const result = await convertImageFiles([fileOf('many.zip')]);
     expect(result.rejected).toEqual([
-      { filename: 'many.zip', reason: 'the zip archive holds 10001 entries, more than the limit of 10000' },
+      {
+        filename: 'many.zip',
+        reason: "the zip archive brings the upload's archives to more than 10000 entries",
+      },
     ]);
+  });
+});
+
+describe('tar archives, and the limits of all archives of a set', () => {
+  const mhd = (dataFile: string) =>
+    Buffer.from(
+      `ObjectType = Image\nNDims = 3\nDimSize = 7 5 4\nElementType = MET_SHORT\nElementDataFile = ${dataFile}\n`,
+    );
+  const voxels = () => Buffer.from(ct.data, 'base64');
+  const MiB = 1024 * 1024;
+
+  test.each([
+    ['plain', 'set.tar', []],
+    ['gzipped', 'set.tgz', ['--gzip']],
+    ["pax, with a folder name past ustar's 100 bytes", 'pax.tar.gz', ['--gzip', '--format=pax']],
+  ])('a %s archive made by GNU tar converts as its files do', async (_, name, flags) => {
+    const tree = fs.mkdtempSync(path.join(os.tmpdir(), 'tar-tree-'));
+    const folder = name.startsWith('pax') ? `study/${'long-series-name-'.repeat(8)}` : 'study/series';
+    fs.mkdirSync(path.join(tree, folder), { recursive: true });
+    fs.writeFileSync(path.join(tree, folder, 'ct.mhd'), mhd('ct.raw'));
+    fs.writeFileSync(path.join(tree, folder, 'ct.raw'), voxels());
+    fs.writeFileSync(path.join(tree, 'study/notes.txt'), 'hello');
+    const made = spawnSync('tar', [
+      '--create',
+      ...flags,
+      '--file',
+      path.join(dir, name),
+      '-C',
+      tree,
+      'study',
+    ]);
+    fs.rmSync(tree, { recursive: true, force: true });
+    expect(made.status).toBe(0);
+
+    const result = await convertImageFiles([fileOf(name)]);
+    expect(result.images.map((i) => [i.name, i.sources])).toEqual([
+      ['ct.mha', [`${name}/${folder}/ct.mhd`, `${name}/${folder}/ct.raw`]],
+    ]);
+    expect(result.rejected.map((r) => r.filename)).toEqual([`${name}/study/notes.txt`]);
+    const outPath = path.join(dir, `from-${name}.mha`);
+    fs.writeFileSync(outPath, result.images[0].content);
+    expect((await itk({ read: outPath })).data).toBe(ct.data);
+  });
+
+  test.each([
+    [
+      'a path escape',
+      [{ name: '../../etc/cron.d/evil', content: Buffer.from('x') }],
+      'the tar archive holds the entry "../../etc/cron.d/evil", whose path leaves the archive',
+    ],
+    [
+      'a symbolic link',
+      [{ name: 'link.mha', type: '2', linkName: '/etc/passwd' }],
+      'the tar archive holds the symbolic link "link.mha"; links are not extracted',
+    ],
+    [
+      'a hard link',
+      [{ name: 'hard.mha', type: '1', linkName: 'good.mha' }],
+      'the tar archive holds the hard link "hard.mha"; links are not extracted',
+    ],
+    [
+      'a device',
+      [{ name: 'dev/null', type: '3' }],
+      'the tar archive holds "dev/null", a device or pipe; only files are extracted',
+    ],
+    [
+      'an archive inside',
+      [{ name: 'inner.tar.gz', content: Buffer.alloc(30) }],
+      'the tar archive holds another archive, "inner.tar.gz"; archives inside archives are not extracted',
+    ],
+  ])('a tar archive with %s is refused whole, with the reason', async (_, entries, reason) => {
+    fs.writeFileSync(
+      path.join(dir, 'hostile.tar'),
+      buildTar([{ name: 'good.mha', content: Buffer.from('x') }, ...entries]),
+    );
+    const result = await convertImageFiles([fileOf('hostile.tar')]);
+    expect(result).toEqual({ images: [], rejected: [{ filename: 'hostile.tar', reason }] });
+  });
+
+  test('a file that is not a tar archive, or is cut short, is refused with a reason', async () => {
+    fs.writeFileSync(path.join(dir, 'text.tar'), Buffer.alloc(2048, 'a'));
+    const cut = buildTar([{ name: 'ct.raw', content: voxels() }]);
+    fs.writeFileSync(path.join(dir, 'cut.tar'), cut.subarray(0, 700));
+    fs.writeFileSync(path.join(dir, 'bad.tgz'), Buffer.from('not gzip at all'));
+    const result = await convertImageFiles(['text.tar', 'cut.tar', 'bad.tgz'].map(fileOf));
+    expect(result.rejected).toEqual([
+      {
+        filename: 'text.tar',
+        reason: 'the tar archive has a header whose checksum does not match: not a tar archive, or damaged',
+      },
+      { filename: 'cut.tar', reason: 'the tar archive ends inside an entry' },
+      { filename: 'bad.tgz', reason: 'the tar archive cannot be read: incorrect header check' },
+    ]);
+  });
+
+  test('archives are extracted to disk, within one budget for the whole set, and removed after', async () => {
+    const { DEFAULT_CONVERSION_LIMITS } = require('../src/conversion-limits');
+    const scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scratch-'));
+    // Three small archives, each expanding to 30 MiB: two fit in 64 MiB, the third does not.
+    for (const name of ['a.zip', 'b.tgz', 'c.zip']) {
+      const entries = [
+        { name: 'ct.mhd', content: mhd('ct.raw') },
+        { name: 'ct.raw', content: voxels() },
+        { name: 'padding.bin', content: Buffer.alloc(30 * MiB) },
+      ];
+      const archive = name.endsWith('.zip') ? buildZip(entries) : zlib.gzipSync(buildTar(entries));
+      fs.writeFileSync(path.join(dir, name), archive);
+      expect(archive.length).toBeLessThan(MiB);
+    }
+    const result = await convertImageFiles(
+      ['a.zip', 'b.tgz', 'c.zip'].map(fileOf),
+      { ...DEFAULT_CONVERSION_LIMITS, maxExtractedBytes: 64 * MiB },
+      { scratchDir },
+    );
+    expect(result.images.map((i) => i.sources[0])).toEqual(['a.zip/ct.mhd', 'b.tgz/ct.mhd']);
+    expect(result.rejected).toEqual([
+      {
+        filename: 'c.zip',
+        reason: `the zip archive expands beyond the limit of ${64 * MiB} bytes for the archives of one upload`,
+      },
+      { filename: 'a.zip/padding.bin', reason: expect.any(String) },
+      { filename: 'b.tgz/padding.bin', reason: expect.any(String) },
+    ]);
+    expect(fs.readdirSync(scratchDir)).toEqual([]);
+    fs.rmSync(scratchDir, { recursive: true });
   });
 });
 
