@@ -16,6 +16,9 @@ export type ConfigSettings = Pick<
   | 'outputFilesPerImageFolder'
   | 'outputFiles'
   | 'outputBytes'
+  | 'modelBytes'
+  | 'modelEntries'
+  | 'modelExtractedBytes'
   | 'lambdaMaxSetBytes'
   | 'signedUrlSeconds'
   | 'imageCriticalFindings'
@@ -39,6 +42,9 @@ export function configSettings(config: PlatformConfig): ConfigSettings {
     outputFilesPerImageFolder: config.limits.outputFilesPerImageFolder,
     outputFiles: config.limits.outputFiles,
     outputBytes: config.limits.outputBytes,
+    modelBytes: config.limits.modelBytes,
+    modelEntries: config.limits.modelEntries,
+    modelExtractedBytes: config.limits.modelExtractedBytes,
     lambdaMaxSetBytes: config.conversion.lambdaMaxSetBytes,
     signedUrlSeconds: config.limits.signedUrlSeconds,
     imageCriticalFindings: config.compute.criticalFindings,

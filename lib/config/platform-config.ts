@@ -163,6 +163,16 @@ export const platformConfigSchema = z
       outputBytes: z.number().int().min(MiB),
       uploadBytesUnverifiedUser: z.number().int().min(MiB),
       uploadBytesVerifiedUser: z.number().int().min(MiB),
+      /** Bytes of an algorithm's model as uploaded (`.tar.gz`); S3 takes objects up to 5 TiB. */
+      modelBytes: z
+        .number()
+        .int()
+        .min(MiB)
+        .max(5 * 1024 * GiB),
+      /** Entries (files, folders, links) a model's archive may hold. */
+      modelEntries: positiveInt(10_000_000),
+      /** Bytes a model's files may hold once extracted at /opt/ml/model. */
+      modelExtractedBytes: z.number().int().min(MiB),
       /** S3 multipart parts must be 5 MiB to 5 GiB. */
       uploadPartBytes: z
         .number()
@@ -305,6 +315,9 @@ export const defaultPlatformConfig: PlatformConfig = {
     outputBytes: 50 * GiB,
     uploadBytesUnverifiedUser: 2 * GiB,
     uploadBytesVerifiedUser: 128 * GiB,
+    modelBytes: 20 * GiB,
+    modelEntries: 100_000,
+    modelExtractedBytes: 50 * GiB,
     uploadPartBytes: 32 * MiB,
     copyPartBytes: 64 * MiB,
     incompleteUploadDays: 1,
