@@ -93,10 +93,10 @@ export async function readModelArchive(
 }
 
 /**
- * Extracts a model archive into `directory` (which must not exist yet) with the checks of
- * readModelArchive, then takes every write bit away (files 0444 or 0555, folders 0555), so that
- * whoever does not own them cannot change them. What was written is removed if the archive is
- * refused or does not hash to `expectedSha256`.
+ * Extracts a model archive into `directory` (made if missing, else it must be empty: on AWS it is
+ * a volume's mount point) with the checks of readModelArchive, then takes every write bit away
+ * (files 0444 or 0555, folders 0555), so that whoever does not own them cannot change them. What
+ * was written is removed again if the archive is refused or does not hash to `expectedSha256`.
  */
 export async function extractModelArchive(
   source: Readable,
@@ -104,7 +104,8 @@ export async function extractModelArchive(
   limits: ModelArchiveLimits,
   expectedSha256: string,
 ): Promise<ModelArchiveSummary> {
-  await fs.promises.mkdir(directory, { mode: 0o755 });
+  await fs.promises.mkdir(directory, { recursive: true, mode: 0o755 });
+  if ((await fs.promises.readdir(directory)).length > 0) throw new Error(`${directory} is not empty`);
   const folders: string[] = [directory];
   const inside = (entryPath: string) => path.join(directory, entryPath);
   const parentOf = async (entryPath: string) => {
@@ -150,17 +151,19 @@ export async function extractModelArchive(
     for (const folder of folders.sort((a, b) => b.length - a.length)) await fs.promises.chmod(folder, 0o555);
     return summary;
   } catch (err) {
-    await removeExtracted(directory);
+    await emptyExtracted(directory);
     throw err;
   }
 }
 
-/** Removes an extracted model, whose folders have no write bits. */
-export async function removeExtracted(directory: string): Promise<void> {
+/** Removes what an extraction placed in `directory`, whose folders may have no write bits; the folder stays. */
+export async function emptyExtracted(directory: string): Promise<void> {
   const folders: string[] = [];
   await collectFolders(directory, folders).catch(() => undefined);
   for (const folder of [directory, ...folders]) await fs.promises.chmod(folder, 0o755).catch(() => undefined);
-  await fs.promises.rm(directory, { recursive: true, force: true });
+  for (const entry of await fs.promises.readdir(directory).catch(() => [] as string[])) {
+    await fs.promises.rm(path.join(directory, entry), { recursive: true, force: true });
+  }
 }
 
 async function collectFolders(directory: string, into: string[]): Promise<void> {

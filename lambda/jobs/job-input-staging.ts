@@ -2,6 +2,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { IMAGES_PREFIX, jobInputsPrefix, jobManifestKey, UPLOADS_PREFIX } from '../contracts/bucket-layout';
 import { copyObject } from '../core/object-copy';
 import { JobManifest } from './job-manifest';
+import { stageJobModel } from './job-model';
 
 /**
  * The staging job's part of a job, before the algorithm's Batch job may start: copies each file
@@ -33,5 +34,5 @@ export async function stageJobInputs(
     await copyObject(s3, { bucket, source, key, partBytes: options.partBytes });
     bytes += source.bytes;
   }
-  return bytes;
+  return bytes + (await stageJobModel(s3, bucket, manifest, options));
 }

@@ -1,5 +1,6 @@
 import { AlgorithmInterface, Socket } from '../algorithms/algorithm-record';
 import type { CopySourceObject } from '../core/object-copy';
+import type { ManifestModel } from './job-model';
 
 /** One input as the runner places it: a file copied under the job's prefix, or a JSON value. */
 export interface ManifestInput {
@@ -32,6 +33,8 @@ export interface JobManifest {
   readonly gpu: boolean;
   readonly interface: AlgorithmInterface;
   readonly inputs: readonly ManifestInput[];
+  /** The algorithm's active model at submission, placed at /opt/ml/model; absent without one. */
+  readonly model?: ManifestModel;
 }
 
 /**

@@ -68,6 +68,8 @@ export interface AlgorithmContainer {
   readonly image: string;
   readonly inputDir: string;
   readonly outputDir: string;
+  /** Mounted read-only at /opt/ml/model: the job's model, or an empty folder as on AWS. */
+  readonly modelDir: string;
   readonly memoryGb: number;
   /** The image's USER as numbers (`uid:gid`), resolved from its own files. */
   readonly user: string;
@@ -76,7 +78,7 @@ export interface AlgorithmContainer {
 /** How many processes an algorithm may have at once: enough for data loaders, not for a fork bomb. */
 export const PIDS_LIMIT = 1024;
 
-/** `run` arguments for an algorithm: nothing of the platform reaches it but /input and /output. */
+/** `run` arguments for an algorithm: nothing of the platform reaches it but /input, /output and /opt/ml/model. */
 export function algorithmRunArgs(engine: ContainerEngine, container: AlgorithmContainer): string[] {
   const memory = `${Math.round(container.memoryGb * 1024)}m`;
   return [
@@ -109,6 +111,8 @@ export function algorithmRunArgs(engine: ContainerEngine, container: AlgorithmCo
     `${container.inputDir}:/input:ro`,
     '--volume',
     `${container.outputDir}:/output:rw`,
+    '--volume',
+    `${container.modelDir}:/opt/ml/model:ro`,
     container.image,
   ];
 }

@@ -2,6 +2,8 @@ import {
   IMAGES_PREFIX,
   jobInputsPrefix,
   jobManifestKey,
+  jobModelKey,
+  modelObjectKey,
   UPLOADS_PREFIX,
 } from '../../../lambda/contracts/bucket-layout';
 import { ContainerDeployment } from '../../../lambda/contracts/handler-deployment';
@@ -13,7 +15,8 @@ const ANY_JOB = '*';
 
 /**
  * The input stager: it reads a job's manifest, reads the pinned versions of the images and uploads
- * it names, and writes their copies (in parts when large) into the job's inputs; nothing else.
+ * it names and the algorithm's model, and writes their copies (in parts when large) into the
+ * job's folder; nothing else.
  */
 export const inputStagerContainer: ContainerDeployment = {
   container: 'jobs/input-stager',
@@ -23,6 +26,9 @@ export const inputStagerContainer: ContainerDeployment = {
       { prefix: IMAGES_PREFIX, actions: ['s3:GetObject', 's3:GetObjectVersion'] },
       { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject', 's3:GetObjectVersion'] },
       { prefix: jobInputsPrefix(ANY_JOB), actions: ['s3:PutObject', 's3:AbortMultipartUpload'] },
+      // The algorithm's model, copied beside the inputs.
+      { prefix: modelObjectKey('*', '*'), actions: ['s3:GetObject'] },
+      { prefix: jobModelKey(ANY_JOB), actions: ['s3:PutObject', 's3:AbortMultipartUpload'] },
     ],
     objectEncryption: OBJECT_ENCRYPTION,
   },

@@ -15,6 +15,7 @@ import { logger } from '../../core/logger';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../idempotency';
 import { checkInputs, matchInterface, pinSources, placeInputs } from '../job-inputs';
 import { JobManifest } from '../job-manifest';
+import { manifestModel } from '../job-model';
 import { JOB_ITEM_RESERVE_BYTES, JobInput, JobRecord, jobView, TERMINAL_SEQUENCE } from '../job-record';
 import { newResultSigningKey } from '../result-record';
 import { acquireJobSlots, releaseJobSlots } from '../job-slots';
@@ -92,6 +93,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
   const inputs = await pinSources(s3(), imagingBucket, placed, copies);
   await acquireJobSlots(userId, algorithm.id, limits);
 
+  const model = manifestModel(id, algorithm.activeModel);
   const now = new Date().toISOString();
   const job: JobRecord = {
     id,
@@ -106,6 +108,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
     sequence: 1,
     holdsSlots: true,
     inputManifestKey: jobManifestKey(id),
+    ...(model && { model: { id: model.id, sha256: model.sha256 } }),
     resultSigningKey: newResultSigningKey(),
     createdAt: now,
     updatedAt: now,
@@ -119,6 +122,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
       gpu: algorithm.gpu,
       interface: algorithm.interfaces[interfaceIndex],
       inputs,
+      ...(model && { model }),
     };
     await s3().send(
       new PutObjectCommand({
@@ -138,7 +142,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
   try {
     // The algorithm's job waits for the copies of its inputs: Batch starts it once they succeeded
     // and fails it if they failed.
-    if (copies.length > 0) {
+    if (copies.length > 0 || model) {
       staging = (
         await batch.send(
           new SubmitJobCommand({
