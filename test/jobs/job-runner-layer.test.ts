@@ -104,7 +104,8 @@ async function runInLayeredImage(behaviour: Record<string, unknown>, image = '')
       '--network',
       'host',
       '--read-only',
-      ...['--tmpfs', '/input', '--tmpfs', '/output', '--tmpfs', '/tmp'],
+      // The job definition's scratch volumes.
+      ...['--tmpfs', '/input', '--tmpfs', '/output', '--tmpfs', '/tmp', '--tmpfs', '/opt/ml/model'],
       ...['-e', `AWS_ENDPOINT_URL_S3=${platform.urls.s3}`, '-e', 'AWS_REGION=eu-central-1'],
       ...['-e', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true'],
       ...['-e', `AWS_ACCESS_KEY_ID=${credentials.accessKeyId}`],

@@ -1,6 +1,11 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
-import { extractModelArchive, ModelArchiveRefusal } from '../../../lambda/algorithms/model-archive';
+import {
+  emptyExtracted,
+  extractModelArchive,
+  ModelArchiveRefusal,
+} from '../../../lambda/algorithms/model-archive';
 import { jobModelKey } from '../../../lambda/contracts/bucket-layout';
 import { JobManifest } from '../../../lambda/jobs/job-manifest';
 import { RunnerRefusal } from './runner-refusal';
@@ -13,7 +18,9 @@ export const MODEL_PATH = '/opt/ml/model';
  * /opt/ml/model): the staging job's copy under the job's folder, extracted with the checks its
  * validation made, only if it hashes to the SHA-256 it was validated with, and within the
  * entries and bytes validation counted; files and folders lose their write bits. A model that
- * fails any of this fails the job with a reason naming it.
+ * fails any of this fails the job with a reason naming it. Without a model the folder is left
+ * empty and without write bits. Whatever was in the folder first goes: on AWS it is a volume,
+ * which Docker seeds with what the image has at that path.
  */
 export async function stageModel(
   s3: S3Client,
@@ -22,8 +29,15 @@ export async function stageModel(
   modelDir: string | undefined,
 ): Promise<void> {
   const { model } = manifest;
-  if (!model) return;
-  if (modelDir === undefined) throw new RunnerRefusal(`model ${model.id} has no place to go in this runner`);
+  if (modelDir === undefined) {
+    if (model) throw new RunnerRefusal(`model ${model.id} has no place to go in this runner`);
+    return;
+  }
+  await emptyExtracted(modelDir);
+  if (!model) {
+    await fs.promises.chmod(modelDir, 0o555);
+    return;
+  }
   if (model.key !== jobModelKey(manifest.jobId)) {
     throw new RunnerRefusal(`model ${model.id} is not in the job's folder: ${model.key}`);
   }
