@@ -19,6 +19,9 @@ export interface ManifestModel {
   readonly extractedBytes: number;
 }
 
+/** An algorithm's model as `modelObjectKey` names it: what a job's model may be copied from. */
+const MODEL_SOURCE = new RegExp(`^${ALGORITHMS_PREFIX}[0-9a-f-]{36}/models/[0-9a-f-]{36}\\.tar\\.gz$`);
+
 /** The manifest's model for a job of an algorithm with `active` as its model, if it has one. */
 export function manifestModel(
   jobId: string,
@@ -50,9 +53,7 @@ export async function stageJobModel(
   if (model.key !== jobModelKey(manifest.jobId)) {
     throw new Error(`model ${model.id} would be copied outside the job's folder: ${model.key}`);
   }
-  if (
-    !/^[0-9a-f-]{36}\/models\/[0-9a-f-]{36}\.tar\.gz$/.test(model.source.key.slice(ALGORITHMS_PREFIX.length))
-  ) {
+  if (!MODEL_SOURCE.test(model.source.key)) {
     throw new Error(
       `model ${model.id} would be copied from outside the algorithms' models: ${model.source.key}`,
     );
