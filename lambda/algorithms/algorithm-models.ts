@@ -255,10 +255,13 @@ export async function finishValidation(
     ':now': new Date().toISOString(),
     ':pending': 'pending',
   };
+  // Every name aliased: DynamoDB reserves many words, and an outcome's fields are not checked against them.
+  const names: Record<string, string> = { '#state': 'state' };
   const sets = ['#state = :state', 'updatedAt = :now'];
   for (const [key, value] of Object.entries(outcome)) {
     if (key === 'state') continue;
-    sets.push(`${key} = :${key}`);
+    names[`#${key}`] = key;
+    sets.push(`#${key} = :${key}`);
     values[`:${key}`] = value;
   }
   try {
@@ -268,7 +271,7 @@ export async function finishValidation(
         Key: { algorithmId: model.algorithmId, id: model.id },
         UpdateExpression: `SET ${sets.join(', ')} REMOVE pendingValidation, validationLease`,
         ConditionExpression: 'pendingValidation = :pending',
-        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       }),
     );
