@@ -1,4 +1,9 @@
 import { ApiOperation, BackgroundFunction } from './contracts/handler-deployment';
+import { operation as activateAlgorithmModel } from './algorithms/activate-algorithm-model/operation';
+import { operation as createAlgorithmModel } from './algorithms/create-algorithm-model/operation';
+import { operation as getAlgorithmModel } from './algorithms/get-algorithm-model/operation';
+import { operation as listAlgorithmModels } from './algorithms/list-algorithm-models/operation';
+import { backgroundFunction as validateAlgorithmModels } from './algorithms/validate-algorithm-models/function';
 import { operation as createAlgorithmVersion } from './algorithms/create-algorithm-version/operation';
 import { operation as createAlgorithm } from './algorithms/create-algorithm/operation';
 import { operation as getAlgorithm } from './algorithms/get-algorithm/operation';
@@ -46,6 +51,10 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
   getAlgorithm,
   setAlgorithmUsers,
   createAlgorithmVersion,
+  createAlgorithmModel,
+  listAlgorithmModels,
+  getAlgorithmModel,
+  activateAlgorithmModel,
   submitJob,
   listJobs,
   getJob,
@@ -58,6 +67,7 @@ export const BACKGROUND_FUNCTIONS: readonly BackgroundFunction[] = [
   convertImage,
   failUnconvertedImage,
   failConverterJob,
+  validateAlgorithmModels,
   batchJobStateChange,
   reconcileJobSlots,
   urlSigningKeyPair,

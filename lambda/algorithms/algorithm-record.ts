@@ -1,3 +1,4 @@
+import type { AlgorithmModelRef } from './algorithm-models';
 import type { SOCKET_KINDS } from './schemas';
 
 export type SocketKind = (typeof SOCKET_KINDS)[number];
@@ -42,6 +43,8 @@ export interface AlgorithmRecord {
   readonly editors: readonly string[];
   readonly users: readonly string[];
   readonly activeVersion: AlgorithmVersionRef;
+  /** The model its jobs find at /opt/ml/model; none until an editor makes one active. */
+  readonly activeModel?: AlgorithmModelRef;
   /** Raised by every change, so that concurrent changes cannot overwrite each other. */
   readonly revision: number;
   readonly createdAt: string;
@@ -74,6 +77,9 @@ export function algorithmView(algorithm: AlgorithmRecord, role: AlgorithmRole) {
     memoryGb: algorithm.memoryGb,
     gpu: algorithm.gpu,
     activeVersion: versionView(algorithm.activeVersion),
+    ...(algorithm.activeModel && {
+      activeModel: { id: algorithm.activeModel.id, sha256: algorithm.activeModel.sha256 },
+    }),
     role,
     ...(role === 'editor' && { editors: algorithm.editors, users: algorithm.users }),
     createdAt: algorithm.createdAt,

@@ -40,7 +40,7 @@ export async function getEditableAlgorithm(id: string, userId: string): Promise<
  */
 export async function updateAlgorithm(
   algorithm: AlgorithmRecord,
-  changes: Partial<Pick<AlgorithmRecord, 'editors' | 'users' | 'activeVersion'>>,
+  changes: Partial<Pick<AlgorithmRecord, 'editors' | 'users' | 'activeVersion' | 'activeModel'>>,
 ): Promise<AlgorithmRecord> {
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {

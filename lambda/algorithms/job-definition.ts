@@ -19,7 +19,7 @@ export const GRACE_SECONDS = 30;
  * The job definition of an algorithm version: one revision of the algorithm's definition, with
  * the version's image (the runner layered onto the author's image, as its ENTRYPOINT), the
  * algorithm's memory and GPU, the time limit as the timeout, a read-only root with scratch
- * volumes of the job's own for /input, /output and /tmp, no privileges, no swap, and logs to
+ * volumes of the job's own for /input, /output, /tmp and /opt/ml/model, no privileges, no swap, and logs to
  * the platform's job log group. The runner starts as the image's root and runs the algorithm
  * as the image's own USER (docs/job-isolation.md).
  */
@@ -31,7 +31,13 @@ export function jobDefinitionInput(
   const memoryMiB = algorithm.memoryGb * 1024;
   // g4dn instances have 4 vCPUs per GPU; CPU algorithms get one vCPU per 4 GB.
   const vcpus = algorithm.gpu ? 4 : Math.max(1, Math.ceil(algorithm.memoryGb / 4));
-  const scratch = ['input', 'output'];
+  // The runner places the model (as root, without write bits) on a volume of its own, outside the
+  // writable root's quota; without a model the volume holds what the image has there.
+  const scratch = [
+    { name: 'input', path: '/input' },
+    { name: 'output', path: '/output' },
+    { name: 'model', path: '/opt/ml/model' },
+  ];
   return {
     jobDefinitionName: `${settings.jobDefinitionPrefix}${algorithm.id}`,
     type: 'container',
@@ -52,10 +58,10 @@ export function jobDefinitionInput(
       readonlyRootFilesystem: false,
       privileged: false,
       // Volumes without a host path are made for the job's task alone and removed with it.
-      volumes: scratch.map((name) => ({ name })),
-      mountPoints: scratch.map((name) => ({
+      volumes: scratch.map(({ name }) => ({ name })),
+      mountPoints: scratch.map(({ name, path }) => ({
         sourceVolume: name,
-        containerPath: `/${name}`,
+        containerPath: path,
         readOnly: false,
       })),
       linuxParameters: { sharedMemorySize: memoryMiB / 2, maxSwap: 0, swappiness: 0 },

@@ -48,6 +48,37 @@ const version = {
   properties: { id: uuid, image: { type: 'string' }, createdAt: timestamp },
 };
 
+const sha256 = { type: 'string', pattern: '^[0-9a-f]{64}$' };
+
+/** The model an algorithm's jobs run with, as the algorithm shows it. */
+const activeModel = {
+  type: 'object',
+  required: ['id', 'sha256'],
+  additionalProperties: false,
+  properties: { id: uuid, sha256 },
+};
+
+const model = {
+  type: 'object',
+  required: ['id', 'algorithmId', 'filename', 'sizeBytes', 'state', 'active', 'createdAt', 'updatedAt'],
+  additionalProperties: false,
+  properties: {
+    id: uuid,
+    algorithmId: uuid,
+    filename: { type: 'string' },
+    sizeBytes: { type: 'integer' },
+    comment: { type: 'string' },
+    state: { type: 'string', enum: ['Validating', 'Ready', 'Failed'] },
+    reason: { type: 'string' },
+    sha256,
+    entries: { type: 'integer' },
+    extractedBytes: { type: 'integer' },
+    active: { type: 'boolean' },
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  },
+};
+
 export const algorithmsSchemas = {
   CreateAlgorithmRequest: {
     type: 'object',
@@ -86,6 +117,7 @@ export const algorithmsSchemas = {
       memoryGb: { type: 'integer' },
       gpu: { type: 'boolean' },
       activeVersion: version,
+      activeModel,
       role: { type: 'string', enum: ['editor', 'user'] },
       editors: { type: 'array', items: userId },
       users: { type: 'array', items: userId },
@@ -118,4 +150,20 @@ export const algorithmsSchemas = {
     properties: { image: containerImage },
   },
   AlgorithmVersion: version,
+  CreateAlgorithmModelRequest: {
+    type: 'object',
+    required: ['uploadId'],
+    additionalProperties: false,
+    properties: { uploadId: uuid, comment: { type: 'string', maxLength: 1000 } },
+  },
+  AlgorithmModel: model,
+  AlgorithmModelList: {
+    type: 'object',
+    required: ['items'],
+    additionalProperties: false,
+    properties: {
+      items: { type: 'array', items: { $ref: '#/components/schemas/AlgorithmModel' } },
+      nextToken: { type: 'string' },
+    },
+  },
 } satisfies Record<string, JsonSchema>;

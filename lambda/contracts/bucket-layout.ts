@@ -35,6 +35,17 @@ export function imageObjectKey(imageId: string, format: ConvertedFormat): string
   return `${IMAGES_PREFIX}${imageId}/${imageId}.${format}`;
 }
 
+/** What belongs to an algorithm itself, under `algorithms/<algorithmId>/`. */
+export const ALGORITHMS_PREFIX = 'algorithms/';
+
+/**
+ * Where a model of an algorithm is kept once its editor created it from an upload: its own copy,
+ * so that what becomes of the upload cannot change or lose it.
+ */
+export function modelObjectKey(algorithmId: string, modelId: string): string {
+  return `${ALGORITHMS_PREFIX}${algorithmId}/models/${modelId}.tar.gz`;
+}
+
 /** Everything of one job: its input manifest, and the outputs the runner stores. */
 export const JOBS_PREFIX = 'jobs/';
 
@@ -62,6 +73,11 @@ export function jobInputKey(jobId: string, position: number): string {
  */
 export function jobPredictionKey(jobId: string, position: number): string {
   return `${jobInputsPrefix(jobId)}predictions/${position}`;
+}
+
+/** The job's copy of its algorithm's model, which the runner extracts at /opt/ml/model. */
+export function jobModelKey(jobId: string): string {
+  return `${JOBS_PREFIX}${jobId}/model.tar.gz`;
 }
 
 /** What the runner stores from the algorithm's `/output`. */

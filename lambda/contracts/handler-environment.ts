@@ -5,6 +5,7 @@ import { ContainerDeployment, HandlerDeployment } from './handler-deployment';
 import { IMAGE_CHECKS, JOB_DEFINITIONS } from './job-definitions';
 import { INPUT_COPIES, JOB_LIMITS, JOB_LOGS, JOB_QUEUES } from './job-queues';
 import { OUTPUT_LIMITS, WRITABLE_ROOT } from './job-runner';
+import { MODEL_LIMITS } from './model-limits';
 import { PAGE_TOKENS } from './page-tokens';
 import { SettingsGroup, SettingsShape, SettingValues } from './settings';
 import { SIGNED_URLS } from './signed-urls';
@@ -29,6 +30,7 @@ export const ALL_SETTINGS_GROUPS = [
   JOB_LOGS,
   OUTPUT_LIMITS,
   WRITABLE_ROOT,
+  MODEL_LIMITS,
   JOB_DEFINITIONS,
   IMAGE_CHECKS,
   WEB_ORIGINS,

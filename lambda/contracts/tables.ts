@@ -36,6 +36,15 @@ export const TABLES = {
   algorithms: { partitionKey: 'id' },
   /** Every container image version of each algorithm. */
   algorithmVersions: { partitionKey: 'algorithmId', sortKey: 'id' },
+  /**
+   * Every model (weights archive) of each algorithm; `pendingValidation` is set only while a model
+   * waits to be validated, so its index holds just those.
+   */
+  algorithmModels: {
+    partitionKey: 'algorithmId',
+    sortKey: 'id',
+    indexes: [{ name: 'pendingValidation', partitionKey: 'pendingValidation', sortKey: 'createdAt' }],
+  },
   /** Who belongs to which algorithm, to list a user's algorithms; the algorithm item is the authority. */
   memberships: { partitionKey: 'userId', sortKey: 'algorithmId' },
   /** One item per job: algorithm version, inputs, state, outputs. */

@@ -3,6 +3,7 @@ import { IMAGES_PREFIX, jobInputsPrefix, jobManifestKey, UPLOADS_PREFIX } from '
 import { copyObject } from '../core/object-copy';
 import { JobManifest } from './job-manifest';
 import { stagePredictionFiles } from './prediction-staging';
+import { stageJobModel } from './job-model';
 
 /**
  * The staging job's part of a job, before the algorithm's Batch job may start: copies each file
@@ -35,5 +36,5 @@ export async function stageJobInputs(
     bytes += source.bytes;
   }
   bytes += await stagePredictionFiles(s3, bucket, manifest, options);
-  return bytes;
+  return bytes + (await stageJobModel(s3, bucket, manifest, options));
 }

@@ -1,6 +1,7 @@
 import { AlgorithmInterface, Socket } from '../algorithms/algorithm-record';
 import type { CopySourceObject } from '../core/object-copy';
 import type { ManifestPrediction } from './predictions-json';
+import type { ManifestModel } from './job-model';
 
 /** One input as the runner places it: a file copied under the job's prefix, or a JSON value. */
 export interface ManifestInput {
@@ -35,6 +36,8 @@ export interface JobManifest {
   readonly inputs: readonly ManifestInput[];
   /** The jobs it evaluates, for /input/predictions.json and /input/<job id>/output/. */
   readonly predictions?: readonly ManifestPrediction[];
+  /** The algorithm's active model at submission, placed at /opt/ml/model; absent without one. */
+  readonly model?: ManifestModel;
 }
 
 /**

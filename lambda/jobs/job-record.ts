@@ -46,6 +46,8 @@ export interface JobRecord {
   readonly inputStagingBatchJobId?: string;
   readonly logStreamName?: string;
   readonly inputManifestKey: string;
+  /** The algorithm's model the job runs with, as it was active at submission. */
+  readonly model?: { readonly id: string; readonly sha256: string };
   /** The per-job key the runner signs its result record with; never shown by the API. */
   readonly resultSigningKey: string;
   readonly createdAt: string;
@@ -82,6 +84,7 @@ export function jobView(
     id: job.id,
     algorithm: job.algorithmId,
     algorithmVersion: job.algorithmVersionId,
+    ...(job.model && { model: job.model }),
     status: job.status,
     ...(job.statusReason && { statusReason: job.statusReason }),
     inputs: job.inputs,

@@ -73,6 +73,13 @@ export const jobsSchemas = {
       id: uuid,
       algorithm: uuid,
       algorithmVersion: uuid,
+      // The algorithm's model the job runs with (at /opt/ml/model), when it had an active one.
+      model: {
+        type: 'object',
+        required: ['id', 'sha256'],
+        additionalProperties: false,
+        properties: { id: uuid, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+      },
       status: { type: 'string', enum: [...JOB_STATUSES] },
       statusReason: { type: 'string' },
       inputs: { type: 'array', items: jobInput },

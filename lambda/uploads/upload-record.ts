@@ -17,6 +17,8 @@ export interface UploadRecord {
   readonly completedAt?: string;
   /** The image whose files this upload is, once claimed by `POST /v1/images`. */
   readonly imageId?: string;
+  /** The algorithm model made of this upload, which keeps the upload from becoming an image. */
+  readonly modelId?: string;
   /** Set when the converter removed the raw file and returned its bytes to the quota. */
   readonly rawDeleted?: boolean;
 }

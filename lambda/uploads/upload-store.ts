@@ -74,7 +74,8 @@ export async function claimUploadsForImage(uploadIds: readonly string[], owner: 
             TableName: tableName('uploads'),
             Key: { id },
             UpdateExpression: 'SET imageId = :imageId',
-            ConditionExpression: '#owner = :owner AND #status = :completed AND attribute_not_exists(imageId)',
+            ConditionExpression:
+              '#owner = :owner AND #status = :completed AND attribute_not_exists(imageId) AND attribute_not_exists(modelId)',
             ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status' },
             ExpressionAttributeValues: { ':imageId': imageId, ':owner': owner, ':completed': 'Completed' },
             ReturnValues: 'ALL_NEW',
@@ -87,6 +88,8 @@ export async function claimUploadsForImage(uploadIds: readonly string[], owner: 
         if (upload.status !== 'Completed') {
           throw conflict(`upload ${id} is ${upload.status}; only Completed uploads become images`);
         }
+        if (upload.modelId !== undefined)
+          throw conflict(`upload ${id} is already the model ${upload.modelId}`);
         throw conflict(`upload ${id} already belongs to image ${upload.imageId}`);
       }
     }

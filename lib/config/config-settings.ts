@@ -17,6 +17,9 @@ export type ConfigSettings = Pick<
   | 'outputFiles'
   | 'outputBytes'
   | 'writableRootBytes'
+  | 'modelBytes'
+  | 'modelEntries'
+  | 'modelExtractedBytes'
   | 'lambdaMaxSetBytes'
   | 'signedUrlSeconds'
   | 'imageCriticalFindings'
@@ -41,6 +44,9 @@ export function configSettings(config: PlatformConfig): ConfigSettings {
     outputFiles: config.limits.outputFiles,
     outputBytes: config.limits.outputBytes,
     writableRootBytes: config.limits.writableRootBytes,
+    modelBytes: config.limits.modelBytes,
+    modelEntries: config.limits.modelEntries,
+    modelExtractedBytes: config.limits.modelExtractedBytes,
     lambdaMaxSetBytes: config.conversion.lambdaMaxSetBytes,
     signedUrlSeconds: config.limits.signedUrlSeconds,
     imageCriticalFindings: config.compute.criticalFindings,

@@ -173,6 +173,16 @@ export const platformConfigSchema = z
         .check(z.refine((bytes) => bytes % MiB === 0, 'must be a whole number of MiB')),
       uploadBytesUnverifiedUser: z.number().int().min(MiB),
       uploadBytesVerifiedUser: z.number().int().min(MiB),
+      /** Bytes of an algorithm's model as uploaded (`.tar.gz`); S3 takes objects up to 5 TiB. */
+      modelBytes: z
+        .number()
+        .int()
+        .min(MiB)
+        .max(5 * 1024 * GiB),
+      /** Entries (files, folders, links) a model's archive may hold. */
+      modelEntries: positiveInt(10_000_000),
+      /** Bytes a model's files may hold once extracted at /opt/ml/model. */
+      modelExtractedBytes: z.number().int().min(MiB),
       /** S3 multipart parts must be 5 MiB to 5 GiB. */
       uploadPartBytes: z
         .number()
@@ -325,6 +335,9 @@ export const defaultPlatformConfig: PlatformConfig = {
     writableRootBytes: 30 * GiB,
     uploadBytesUnverifiedUser: 2 * GiB,
     uploadBytesVerifiedUser: 128 * GiB,
+    modelBytes: 20 * GiB,
+    modelEntries: 100_000,
+    modelExtractedBytes: 50 * GiB,
     uploadPartBytes: 32 * MiB,
     copyPartBytes: 64 * MiB,
     incompleteUploadDays: 1,

@@ -10,6 +10,7 @@ import { JobResourceNames } from './job-resource-names';
 import {
   jobInputsPrefix,
   jobManifestKey,
+  jobModelKey,
   jobOutputsPrefix,
   jobResultKey,
 } from '../../lambda/contracts/bucket-layout';
@@ -141,8 +142,8 @@ export class JobRoles extends Construct {
     };
     grantObjects(
       ['s3:GetObject'],
-      [jobManifestKey(ANY_JOB), `${jobInputsPrefix(ANY_JOB)}*`],
-      'the manifests and inputs',
+      [jobManifestKey(ANY_JOB), `${jobInputsPrefix(ANY_JOB)}*`, jobModelKey(ANY_JOB)],
+      'the manifests, inputs and models',
     );
     grantObjects(
       ['s3:PutObject', 's3:AbortMultipartUpload'],

@@ -69,6 +69,8 @@ export interface AlgorithmContainer {
   readonly image: string;
   readonly inputDir: string;
   readonly outputDir: string;
+  /** Mounted read-only at /opt/ml/model when the job has a model: the model, extracted. */
+  readonly modelDir?: string;
   readonly memoryGb: number;
   /** The image's USER as numbers (`uid:gid`), resolved from its own files. */
   readonly user: string;
@@ -77,7 +79,7 @@ export interface AlgorithmContainer {
 /** How many processes an algorithm may have at once: enough for data loaders, not for a fork bomb. */
 export const PIDS_LIMIT = 1024;
 
-/** `run` arguments for an algorithm: nothing of the platform reaches it but /input and /output. */
+/** `run` arguments for an algorithm: nothing of the platform reaches it but /input, /output and /opt/ml/model. */
 export function algorithmRunArgs(engine: ContainerEngine, container: AlgorithmContainer): string[] {
   const memory = `${Math.round(container.memoryGb * 1024)}m`;
   return [
@@ -107,6 +109,7 @@ export function algorithmRunArgs(engine: ContainerEngine, container: AlgorithmCo
     `${container.inputDir}:/input:ro`,
     '--volume',
     `${container.outputDir}:/output:rw`,
+    ...(container.modelDir ? ['--volume', `${container.modelDir}:/opt/ml/model:ro`] : []),
     container.image,
   ];
 }

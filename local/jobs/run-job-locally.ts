@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { emptyExtracted } from '../../lambda/algorithms/model-archive';
 import { algorithmRunArgs, ContainerEngine, removeContainer } from './container-engine';
 import { ImageUserError } from '../../containers/jobs/runner/algorithm-identity';
 import { Job, JobRun, readManifest, runJob } from '../../containers/jobs/runner/run-job';
@@ -43,6 +44,7 @@ export async function runJobLocally(job: LocalJob): Promise<JobRun> {
   const work = await fs.promises.mkdtemp(path.join(os.tmpdir(), `job-${manifest.jobId}-`));
   const inputDir = path.join(work, 'input');
   const outputDir = path.join(work, 'output');
+  const modelDir = path.join(work, 'model');
   const name = `job-${manifest.jobId}`;
   const stop = (seconds: number) => () =>
     void spawnSync(job.engine.command, ['stop', '--time', String(seconds), name], { stdio: 'ignore' });
@@ -50,11 +52,13 @@ export async function runJobLocally(job: LocalJob): Promise<JobRun> {
   try {
     await fs.promises.mkdir(inputDir);
     await fs.promises.mkdir(outputDir);
+    await fs.promises.mkdir(modelDir);
     return await runJob({
       ...job,
       manifest,
       inputDir,
       outputDir,
+      modelDir,
       launcher: {
         start: async () => {
           const user = await userOf(job.engine, manifest.image);
@@ -67,6 +71,8 @@ export async function runJobLocally(job: LocalJob): Promise<JobRun> {
                 image: manifest.image,
                 inputDir,
                 outputDir,
+                // As SageMaker gives grand-challenge's algorithms their model; without one the image's own path shows.
+                ...(manifest.model && { modelDir }),
                 memoryGb: manifest.memoryGb,
                 user,
               }),
@@ -93,6 +99,8 @@ export async function runJobLocally(job: LocalJob): Promise<JobRun> {
     });
   } finally {
     await writableLayer?.finish();
+    // The model's folders have no write bits, so they are opened up before they can be removed.
+    await emptyExtracted(modelDir);
     await fs.promises.rm(work, { recursive: true, force: true });
   }
 }

@@ -178,6 +178,14 @@ describe('algorithms', () => {
         ],
       },
     });
+    // The root file system is read-only: the runner places the model on a volume of the job's own.
+    expect(
+      (definitions()[0].input.containerProperties as { mountPoints: unknown[] }).mountPoints,
+    ).toContainEqual({
+      sourceVolume: 'model',
+      containerPath: '/opt/ml/model',
+      readOnly: false,
+    });
     const params = { algorithmId: algorithm.id };
     const version = (image: string) =>
       call('POST', '/v1/algorithms/{algorithmId}/versions', { token: alice, params, body: { image } });

@@ -290,7 +290,10 @@ describe('algorithm compute', () => {
     expect(
       s3Statements.map((s: CfnJson) => ({ actions: [s.Action].flat().sort(), keys: keysOf(s) })),
     ).toEqual([
-      { actions: ['s3:GetObject'], keys: ['/jobs/*/inputs.json', '/jobs/*/inputs/*'] },
+      {
+        actions: ['s3:GetObject'],
+        keys: ['/jobs/*/inputs.json', '/jobs/*/inputs/*', '/jobs/*/model.tar.gz'],
+      },
       {
         actions: ['s3:AbortMultipartUpload', 's3:PutObject'],
         keys: ['/jobs/*/outputs/*', '/jobs/*/result.json'],

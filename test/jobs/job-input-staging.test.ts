@@ -79,6 +79,34 @@ test('a manifest that copies from outside images and uploads, or outside the job
   expect(await stored(input.key!)).toBeUndefined();
 });
 
+test("the algorithm's model is copied beside the inputs, from an algorithm's models only", async () => {
+  const jobId = randomUUID();
+  const body = Buffer.from('a model');
+  const source = `algorithms/${randomUUID()}/models/${randomUUID()}.tar.gz`;
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: source, Body: body }));
+  const model = {
+    id: randomUUID(),
+    sha256: sha256(body),
+    key: `jobs/${jobId}/model.tar.gz`,
+    source: { key: source, bytes: body.length },
+    entries: 1,
+    extractedBytes: 1,
+  };
+  const withModel = async (given: typeof model) => {
+    const manifest = { jobId, interface: { inputs: [], outputs: [] }, inputs: [], model: given };
+    await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: jobManifestKey(jobId), Body: JSON.stringify(manifest) }),
+    );
+    return stage(jobId);
+  };
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `uploads/x/${source}`, Body: body }));
+  expect(await withModel({ ...model, source: { ...model.source, key: `uploads/x/${source}` } })).toBe(1);
+  expect(await withModel({ ...model, key: `jobs/${randomUUID()}/model.tar.gz` })).toBe(1);
+  expect(await stored(model.key)).toBeUndefined();
+  expect(await withModel(model)).toBe(0);
+  expect(await stored(model.key)).toEqual(body);
+});
+
 test('a source gone since submission fails the staging, leaving no copy', async () => {
   const jobId = randomUUID();
   const input = await imageInput(jobId, Buffer.from('ct'));

@@ -103,8 +103,9 @@ async function runInLayeredImage(behaviour: Record<string, unknown>, image = '')
       // Batch on EC2 gives jobs the host's network; here that reaches the embedded S3.
       '--network',
       'host',
-      // As the job definition: a writable root, and volumes of the job's own for /input and /output.
-      ...['--tmpfs', '/input', '--tmpfs', '/output'],
+      // As the job definition: a writable root, and volumes of the job's own for /input, /output
+      // and /opt/ml/model.
+      ...['--tmpfs', '/input', '--tmpfs', '/output', '--tmpfs', '/opt/ml/model'],
       ...['-e', `AWS_ENDPOINT_URL_S3=${platform.urls.s3}`, '-e', 'AWS_REGION=eu-central-1'],
       ...['-e', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true'],
       ...['-e', `AWS_ACCESS_KEY_ID=${credentials.accessKeyId}`],

@@ -136,6 +136,34 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'ecr:GetDownloadUrlForLayer on ecr:repository/*',
     'ecr:DescribeImageScanFindings on ecr:repository/*',
   ],
+  // The upload is pinned and claimed for the model; the validator copies it.
+  createAlgorithmModel: [
+    'dynamodb:GetItem on table:algorithms',
+    'dynamodb:GetItem on table:uploads',
+    'dynamodb:UpdateItem on table:uploads',
+    'dynamodb:PutItem on table:algorithmModels',
+    'kms:Decrypt on key via dynamodb',
+    'kms:Decrypt on key via s3',
+    's3:GetObject on objects:uploads/*',
+  ],
+  listAlgorithmModels: [
+    'dynamodb:GetItem on table:algorithms',
+    'dynamodb:Query on table:algorithmModels',
+    'kms:Decrypt on key via dynamodb',
+    'kms:Decrypt on key via secretsmanager',
+    'secretsmanager:GetSecretValue on secret:page-token-key',
+  ],
+  getAlgorithmModel: [
+    'dynamodb:GetItem on table:algorithms',
+    'dynamodb:GetItem on table:algorithmModels',
+    'kms:Decrypt on key via dynamodb',
+  ],
+  activateAlgorithmModel: [
+    'dynamodb:GetItem on table:algorithms',
+    'dynamodb:UpdateItem on table:algorithms',
+    'dynamodb:GetItem on table:algorithmModels',
+    'kms:Decrypt on key via dynamodb',
+  ],
   submitJob: [
     'dynamodb:GetItem on table:algorithms',
     'dynamodb:GetItem on table:images',
@@ -922,6 +950,27 @@ describe('api stack background handlers', () => {
     const actions = statements.flatMap((st) => [st.Action].flat());
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'sqs:SendMessage']));
     expect(fn.properties.Environment.Variables.CONVERSION_QUEUE_URL).toBeDefined();
+  });
+
+  test('the model validator runs every minute for up to 15 minutes, and touches only uploads and models', () => {
+    const fn = functionNamed('validate-algorithm-models');
+    const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r) =>
+      JSON.stringify(r.Properties.Targets).includes(fn.id),
+    );
+    expect(rule?.Properties.ScheduleExpression).toBe('rate(1 minute)');
+    expect(fn.properties.Timeout).toBe(900);
+    expect(fn.properties.Environment.Variables.MODEL_ENTRIES).toBe('100000');
+    const roleId = fn.properties.Role['Fn::GetAtt'][0];
+    const objectResources = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      )
+      .filter((st) => [st.Action].flat().some((a) => a.startsWith('s3:')))
+      .map((st) => JSON.stringify(st.Resource));
+    expect(objectResources).toHaveLength(2);
+    expect(objectResources.some((r) => r.endsWith('"/uploads/*"]]}'))).toBe(true);
+    expect(objectResources.some((r) => r.endsWith('"/algorithms/*/models/*.tar.gz*"]]}'))).toBe(true);
   });
 
   test('the upload sweeper runs every hour', () => {

@@ -447,6 +447,10 @@ describe('compute stack', () => {
           's3:GetObjectVersion on objects:jobs/*/outputs/*',
           's3:PutObject on objects:jobs/*/inputs/*',
           's3:AbortMultipartUpload on objects:jobs/*/inputs/*',
+          // The algorithm's model, copied beside the inputs.
+          's3:GetObject on objects:algorithms/*/models/*.tar.gz*',
+          's3:PutObject on objects:jobs/*/model.tar.gz*',
+          's3:AbortMultipartUpload on objects:jobs/*/model.tar.gz*',
           'kms:GenerateDataKey on key via s3',
           'kms:Decrypt on key via s3',
         ].sort(),

@@ -3,6 +3,8 @@ import {
   jobInputsPrefix,
   jobManifestKey,
   jobOutputsPrefix,
+  jobModelKey,
+  modelObjectKey,
   UPLOADS_PREFIX,
 } from '../../../lambda/contracts/bucket-layout';
 import { ContainerDeployment } from '../../../lambda/contracts/handler-deployment';
@@ -14,8 +16,8 @@ const ANY_JOB = '*';
 
 /**
  * The input stager: it reads a job's manifest, reads the pinned versions of the images, uploads
- * and other jobs' outputs (predictions) it names, and writes their copies (in parts when large)
- * into the job's inputs; nothing else.
+ * and other jobs' outputs (predictions) it names and the algorithm's model, and writes their
+ * copies (in parts when large) into the job's folder; nothing else.
  */
 export const inputStagerContainer: ContainerDeployment = {
   container: 'jobs/input-stager',
@@ -26,6 +28,9 @@ export const inputStagerContainer: ContainerDeployment = {
       { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject', 's3:GetObjectVersion'] },
       { prefix: jobOutputsPrefix(ANY_JOB), actions: ['s3:GetObject', 's3:GetObjectVersion'] },
       { prefix: jobInputsPrefix(ANY_JOB), actions: ['s3:PutObject', 's3:AbortMultipartUpload'] },
+      // The algorithm's model, copied beside the inputs.
+      { prefix: modelObjectKey('*', '*'), actions: ['s3:GetObject'] },
+      { prefix: jobModelKey(ANY_JOB), actions: ['s3:PutObject', 's3:AbortMultipartUpload'] },
     ],
     objectEncryption: OBJECT_ENCRYPTION,
   },

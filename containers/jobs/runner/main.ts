@@ -18,6 +18,7 @@ import { LAUNCH_FAILURE_FD } from './algorithm-identity';
 import { readManifest, runJob } from './run-job';
 import { RunnerRefusal } from './runner-refusal';
 import { writableRootLimitReached } from './writable-root';
+import { MODEL_PATH } from './stage-model';
 
 async function main(): Promise<void> {
   const manifestUri = process.argv[process.argv.indexOf('--manifest') + 1] ?? '';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   const s3 = s3Client();
   const manifest = await readManifest(s3, bucket, key);
   const launcher = path.join(__dirname, 'launch-algorithm.js');
-  for (const dir of ['/input', '/output']) await fs.promises.mkdir(dir, { recursive: true });
+  for (const dir of ['/input', '/output', MODEL_PATH]) await fs.promises.mkdir(dir, { recursive: true });
   const { record } = await runJob({
     s3,
     bucket,
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     resultSigningKey,
     inputDir: '/input',
     outputDir: '/output',
+    modelDir: MODEL_PATH,
     graceSeconds,
     outputLimits,
     onLine: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),

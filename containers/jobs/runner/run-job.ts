@@ -7,6 +7,7 @@ import { JobManifest } from '../../../lambda/jobs/job-manifest';
 import { ResultRecord, signResult } from '../../../lambda/jobs/result-record';
 import { RunnerRefusal } from './runner-refusal';
 import { stageIn } from './stage-in';
+import { stageModel } from './stage-model';
 import { OutputLimits, stageOut } from './stage-out';
 import { LogLine, supervise, Supervised } from './supervise';
 
@@ -42,6 +43,8 @@ export interface Job {
   /** Folders the algorithm sees as /input and /output; they must be empty. */
   readonly inputDir: string;
   readonly outputDir: string;
+  /** The folder the algorithm sees as /opt/ml/model, empty; a runner without one takes no job with a model. */
+  readonly modelDir?: string;
   readonly launcher: AlgorithmLauncher;
   /** Seconds between SIGTERM and SIGKILL at the time limit. */
   readonly graceSeconds: number;
@@ -71,6 +74,7 @@ export async function runJob(job: Job): Promise<JobRun> {
   try {
     await stageIn(job.s3, job.bucket, manifest, job.inputDir);
     await makeReadable(job.inputDir);
+    await stageModel(job.s3, job.bucket, manifest, job.modelDir);
     // Whatever user the image runs as may write its outputs.
     await fs.promises.chmod(job.outputDir, 0o777);
     const stagedIn = performance.now();

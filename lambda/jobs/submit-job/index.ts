@@ -16,6 +16,7 @@ import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } fr
 import { checkInputs, matchInterface, pinSources, placeInputs } from '../job-inputs';
 import { JobManifest } from '../job-manifest';
 import { hasPredictionCopies, placePredictions } from '../job-predictions';
+import { manifestModel } from '../job-model';
 import { JOB_ITEM_RESERVE_BYTES, JobInput, JobRecord, jobView, TERMINAL_SEQUENCE } from '../job-record';
 import { newResultSigningKey } from '../result-record';
 import { acquireJobSlots, releaseJobSlots } from '../job-slots';
@@ -103,6 +104,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
   );
   await acquireJobSlots(userId, algorithm.id, limits);
 
+  const model = manifestModel(id, algorithm.activeModel);
   const now = new Date().toISOString();
   const job: JobRecord = {
     id,
@@ -118,6 +120,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
     sequence: 1,
     holdsSlots: true,
     inputManifestKey: jobManifestKey(id),
+    ...(model && { model: { id: model.id, sha256: model.sha256 } }),
     resultSigningKey: newResultSigningKey(),
     createdAt: now,
     updatedAt: now,
@@ -132,6 +135,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
       interface: algorithm.interfaces[interfaceIndex],
       inputs,
       ...(predictions.length > 0 && { predictions }),
+      ...(model && { model }),
     };
     await s3().send(
       new PutObjectCommand({
@@ -151,7 +155,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
   try {
     // The algorithm's job waits for the copies of its inputs: Batch starts it once they succeeded
     // and fails it if they failed.
-    if (copies.length > 0 || hasPredictionCopies(predictions)) {
+    if (copies.length > 0 || hasPredictionCopies(predictions) || model) {
       staging = (
         await batch.send(
           new SubmitJobCommand({
