@@ -165,6 +165,7 @@ describe('algorithms', () => {
         mountPoints: [
           { sourceVolume: 'input', containerPath: '/input', readOnly: false },
           { sourceVolume: 'output', containerPath: '/output', readOnly: false },
+          { sourceVolume: 'model', containerPath: '/opt/ml/model', readOnly: false },
         ],
         logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/local/jobs' } },
       },

@@ -27,7 +27,11 @@ beforeAll(async () => {
   if (!engine) throw new Error(NO_CONTAINER_ENGINE);
   image = await buildNodeImage(engine, {
     tag: 'localhost/test-model-reader:latest',
-    files: { '/opt/algorithm/main.js': path.join(__dirname, 'fixtures/model-reader.js') },
+    files: {
+      '/opt/algorithm/main.js': path.join(__dirname, 'fixtures/model-reader.js'),
+      // What an image may bundle at the model's place itself.
+      '/opt/ml/model/bundled.txt': path.join(__dirname, 'fixtures/model-reader.js'),
+    },
     user: '1000:1000',
     entrypoint: ['/usr/local/bin/node', '/opt/algorithm/main.js'],
   });
@@ -103,11 +107,12 @@ describe("an algorithm's model in its jobs", () => {
     expect(read.body.model).toEqual({ id: modelId, sha256: sha256(weights) });
   });
 
-  test('without an active model, /opt/ml/model is an empty folder the algorithm cannot write to', async () => {
+  test("without an active model, /opt/ml/model is the image's own, as on grand-challenge", async () => {
     const job = await finishedJob(await algorithm());
     expect(job.status).toBe('Succeeded');
     expect(job.model).toBeUndefined();
-    expect(results(job)).toMatchObject({ present: true, listing: [], newFile: 'EROFS' });
+    // The image's folder is root's: its non-root user cannot write there.
+    expect(results(job)).toMatchObject({ present: true, listing: ['bundled.txt'], newFile: 'EACCES' });
   });
 
   test('a model changed since it was validated fails the job, naming the model', async () => {

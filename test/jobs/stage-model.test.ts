@@ -70,10 +70,9 @@ describe("the runner's placing of a model", () => {
     expect(fs.statSync(modelDir).mode & 0o777).toBe(0o555);
   });
 
-  test('without a model, leaves the folder empty and without write bits', async () => {
+  test('without a model, leaves the folder as it is: what the image has there shows', async () => {
     await stageModel(local.s3, BUCKET, manifest(randomUUID()), modelDir);
-    expect(fs.readdirSync(modelDir)).toEqual([]);
-    expect(fs.statSync(modelDir).mode & 0o777).toBe(0o555);
+    expect(fs.readdirSync(modelDir)).toEqual(['from-the-image.txt']);
   });
 
   test('refuses, naming the model, a copy outside the job, a missing copy, or more than validation counted', async () => {
