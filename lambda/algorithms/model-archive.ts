@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { TarFormatError, tarEntries } from '@imaging-platform/image-io/tar-entries';
 
 /**
  * An algorithm's model, a `.tar.gz`, read in one pass: its SHA-256 (of the stored, compressed
@@ -13,15 +14,8 @@ import { createGunzip } from 'node:zlib';
  * validation cannot place anything outside its folder.
  */
 
-const BLOCK = 512;
-/** Longest pax or GNU long-name record taken; real ones are a few hundred bytes. */
-const MAX_META_BYTES = 1024 ** 2;
-/** Zero padding (and anything else) after the archive's end that is read and ignored. */
-const MAX_TRAILING_BYTES = 1024 ** 2;
 /** Links followed when resolving a symbolic link inside the model, as Linux's own bound. */
 const MAX_LINK_HOPS = 40;
-/** Largest piece of an entry's content handed on at once. */
-const CONTENT_PIECE = 1024 ** 2;
 
 /** Why a model is refused: shown to its editors as the model's reason, or as a job's. */
 export class ModelArchiveRefusal extends Error {}
@@ -78,9 +72,10 @@ export async function readModelArchive(
   let found: { entries: number; extractedBytes: number } | undefined;
   try {
     await pipeline(source, hashing, createGunzip(), async (tar: AsyncIterable<Buffer>) => {
-      found = await walkTar(new ByteReader(tar[Symbol.asyncIterator]()), limits, sink);
+      found = await walkTar(tar, limits, sink);
     });
   } catch (err) {
+    if (err instanceof TarFormatError) throw new ModelArchiveRefusal(`the model archive ${err.detail}`);
     const code = (err as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && code.startsWith('Z_')) {
       throw new ModelArchiveRefusal(
@@ -176,140 +171,6 @@ async function collectFolders(directory: string, into: string[]): Promise<void> 
   }
 }
 
-/** Reads exact byte counts from a stream of chunks. */
-class ByteReader {
-  private readonly pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private ended = false;
-  /** Bytes handed out so far. */
-  offset = 0;
-
-  constructor(private readonly chunks: AsyncIterator<Buffer>) {}
-
-  private async fill(bytes: number): Promise<void> {
-    while (this.pendingBytes < bytes && !this.ended) {
-      const next = await this.chunks.next();
-      if (next.done) this.ended = true;
-      else if (next.value.length > 0) {
-        this.pending.push(next.value);
-        this.pendingBytes += next.value.length;
-      }
-    }
-  }
-
-  private take(bytes: number): Buffer {
-    const head = this.pending[0];
-    let out: Buffer;
-    if (head.length >= bytes) {
-      out = head.subarray(0, bytes);
-      if (head.length === bytes) this.pending.shift();
-      else this.pending[0] = head.subarray(bytes);
-    } else {
-      const all = Buffer.concat(this.pending);
-      out = all.subarray(0, bytes);
-      this.pending.length = 0;
-      if (all.length > bytes) this.pending.push(all.subarray(bytes));
-    }
-    this.pendingBytes -= bytes;
-    this.offset += bytes;
-    return out;
-  }
-
-  /** `bytes` bytes, or null at the end of the stream; a part of them is a truncated archive. */
-  async exactly(bytes: number): Promise<Buffer | null> {
-    await this.fill(bytes);
-    if (this.pendingBytes === 0 && this.ended) return null;
-    if (this.pendingBytes < bytes) throw new ModelArchiveRefusal('the model archive is truncated');
-    return this.take(bytes);
-  }
-
-  /** Up to `bytes` bytes; the stream must not end first. */
-  async some(bytes: number): Promise<Buffer> {
-    await this.fill(1);
-    if (this.pendingBytes === 0) throw new ModelArchiveRefusal('the model archive is truncated');
-    return this.take(Math.min(bytes, this.pendingBytes));
-  }
-
-  /** Reads the rest, failing past `limit` bytes. */
-  async drain(limit: number): Promise<void> {
-    let rest = 0;
-    for (;;) {
-      await this.fill(1);
-      if (this.pendingBytes === 0) return;
-      rest += this.take(this.pendingBytes).length;
-      if (rest > limit) throw new ModelArchiveRefusal('the model archive has data after its end');
-    }
-  }
-}
-
-interface Header {
-  readonly name: string;
-  readonly linkName: string;
-  readonly size: number;
-  readonly type: string;
-  readonly mode: number;
-}
-
-function octal(field: Buffer, what: string): number {
-  // GNU's base-256 form, for sizes past 8 GiB: the first byte's high bit set.
-  if (field[0] & 0x80) {
-    let value = field[0] & 0x7f;
-    for (const byte of field.subarray(1)) value = value * 256 + byte;
-    if (!Number.isSafeInteger(value)) throw new ModelArchiveRefusal(`a tar header's ${what} is too large`);
-    return value;
-  }
-  const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
-  if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text))
-    throw new ModelArchiveRefusal(`a tar header's ${what} is not a number: "${text}"`);
-  return parseInt(text, 8);
-}
-
-function cString(field: Buffer): string {
-  const end = field.indexOf(0);
-  return field.subarray(0, end === -1 ? field.length : end).toString('utf8');
-}
-
-function parseHeader(block: Buffer, position: number): Header {
-  const checksum = block.subarray(148, 156).toString('latin1').replace(/\0.*$/s, '').trim();
-  const stored = /^[0-7]+$/.test(checksum) ? parseInt(checksum, 8) : -1;
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i];
-  if (sum !== stored) {
-    throw new ModelArchiveRefusal(
-      `the model is not a tar archive (the header of entry ${position} is not valid)`,
-    );
-  }
-  const isUstar = block.subarray(257, 262).toString('latin1') === 'ustar';
-  const prefix = isUstar ? cString(block.subarray(345, 500)) : '';
-  const name = cString(block.subarray(0, 100));
-  return {
-    name: prefix ? `${prefix}/${name}` : name,
-    linkName: cString(block.subarray(157, 257)),
-    size: octal(block.subarray(124, 136), 'size'),
-    type: String.fromCharCode(block[156] || 0x30),
-    mode: octal(block.subarray(100, 108), 'mode'),
-  };
-}
-
-/** Records of a pax extended header: `<length> <key>=<value>\n`. */
-function paxRecords(data: Buffer): Record<string, string> {
-  const records: Record<string, string> = {};
-  let at = 0;
-  while (at < data.length) {
-    const space = data.indexOf(0x20, at);
-    const length = Number(data.subarray(at, space).toString('latin1'));
-    if (space === -1 || !Number.isInteger(length) || length <= 0 || at + length > data.length) {
-      throw new ModelArchiveRefusal('the model archive has a malformed pax header');
-    }
-    const record = data.subarray(space + 1, at + length - 1).toString('utf8');
-    const equals = record.indexOf('=');
-    if (equals > 0) records[record.slice(0, equals)] = record.slice(equals + 1);
-    at += length;
-  }
-  return records;
-}
-
 /** An entry's path inside the model, normalised (`./a//b/` is `a/b`; the model's root is ''). */
 function entryPath(raw: string, what: string): string {
   if (raw.startsWith('/')) throw new ModelArchiveRefusal(`${what} "${raw}" is an absolute path`);
@@ -348,7 +209,7 @@ function resolveInside(start: string[], links: ReadonlyMap<string, string>): str
 }
 
 async function walkTar(
-  reader: ByteReader,
+  tar: AsyncIterable<Buffer>,
   limits: ModelArchiveLimits,
   sink: ArchiveSink | undefined,
 ): Promise<{ entries: number; extractedBytes: number }> {
@@ -356,58 +217,9 @@ async function walkTar(
   const links = new Map<string, string>();
   let entries = 0;
   let extractedBytes = 0;
-  let longName: string | undefined;
-  let longLink: string | undefined;
-  let pax: Record<string, string> = {};
 
-  const readMeta = async (size: number): Promise<Buffer> => {
-    if (size > MAX_META_BYTES)
-      throw new ModelArchiveRefusal('the model archive has an oversized extended header');
-    const data = size === 0 ? Buffer.alloc(0) : await reader.exactly(size);
-    if (!data) throw new ModelArchiveRefusal('the model archive is truncated');
-    await skipPadding(size);
-    return data;
-  };
-  const skipPadding = async (size: number) => {
-    const padding = (BLOCK - (size % BLOCK)) % BLOCK;
-    if (padding > 0 && !(await reader.exactly(padding)))
-      throw new ModelArchiveRefusal('the model archive is truncated');
-  };
-  const skipContent = async (size: number) => {
-    for (let left = size; left > 0;) left -= (await reader.some(Math.min(left, CONTENT_PIECE))).length;
-    await skipPadding(size);
-  };
-
-  for (;;) {
-    const block = await reader.exactly(BLOCK);
-    if (!block)
-      throw new ModelArchiveRefusal('the model archive is truncated (it has no end-of-archive marker)');
-    if (block.every((byte) => byte === 0)) break;
-    const header = parseHeader(block, entries + 1);
-    // Headers that describe the next entry.
-    if (header.type === 'x') {
-      pax = { ...pax, ...paxRecords(await readMeta(header.size)) };
-      continue;
-    }
-    if (header.type === 'g') {
-      await readMeta(header.size);
-      continue;
-    }
-    if (header.type === 'L' || header.type === 'K') {
-      const value = cString(await readMeta(header.size));
-      if (header.type === 'L') longName = value;
-      else longLink = value;
-      continue;
-    }
-    const rawName = pax.path ?? longName ?? header.name;
-    const rawLink = pax.linkpath ?? longLink ?? header.linkName;
-    const size = pax.size !== undefined ? Number(pax.size) : header.size;
-    pax = {};
-    longName = undefined;
-    longLink = undefined;
-    if (!Number.isSafeInteger(size) || size < 0)
-      throw new ModelArchiveRefusal(`entry "${rawName}" has an invalid size`);
-
+  for await (const { entry: header, content } of tarEntries(tar)) {
+    const { name: rawName, linkName: rawLink, size } = header;
     entries += 1;
     if (entries > limits.entries) {
       throw new ModelArchiveRefusal(
@@ -419,7 +231,6 @@ async function walkTar(
     if (name === '') {
       if (kind !== 'directory')
         throw new ModelArchiveRefusal(`entry "${rawName}" is not a folder but names the model's root`);
-      await skipContent(size);
       continue;
     }
     // Nothing is placed inside a file or through a link: each folder on the way is a folder.
@@ -447,25 +258,9 @@ async function walkTar(
           `the model holds more than ${limits.extractedBytes} bytes once extracted (${limits.names.extractedBytes})`,
         );
       }
-      if (sink) {
-        let left = size;
-        const content = async function* () {
-          while (left > 0) {
-            const piece = await reader.some(Math.min(left, CONTENT_PIECE));
-            left -= piece.length;
-            yield piece;
-          }
-        };
-        await sink.file(name, (header.mode & 0o111) !== 0, content());
-        // Whatever the sink left unread is skipped, so the next header is where tar put it.
-        while (left > 0) left -= (await reader.some(Math.min(left, CONTENT_PIECE))).length;
-        await skipPadding(size);
-      } else {
-        await skipContent(size);
-      }
+      await sink?.file(name, (header.mode & 0o111) !== 0, content);
       continue;
     }
-    await skipContent(size);
     if (kind === 'directory') {
       await sink?.directory(name);
     } else if (kind === 'symlink') {
@@ -495,7 +290,6 @@ async function walkTar(
       throw new ModelArchiveRefusal(`symbolic link "${name}" points outside the model, to "${target}"`);
     }
   }
-  await reader.drain(MAX_TRAILING_BYTES);
   return { entries, extractedBytes };
 }
 

@@ -5,7 +5,7 @@ import { LocalPlatform } from '../../local/local-platform';
 import { apiClient } from '../helpers/api-client';
 import { completedUpload } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
-import { modelTarball, tarArchive } from '../helpers/tar-archive';
+import { modelTarball, tarArchive } from '../../packages/image-io/test/helpers/tar-archive';
 
 let platform: LocalPlatform;
 let call: ReturnType<typeof apiClient>;

@@ -11,7 +11,7 @@ import {
   readModelArchive,
   emptyExtracted,
 } from '../../lambda/algorithms/model-archive';
-import { modelTarball, TarEntry } from '../helpers/tar-archive';
+import { modelTarball, TarEntry } from '../../packages/image-io/test/helpers/tar-archive';
 
 const limits: ModelArchiveLimits = {
   entries: 100,

@@ -8,7 +8,7 @@ import { LocalPlatform } from '../../local/local-platform';
 import { apiClient } from '../helpers/api-client';
 import { completedUpload, endedJob } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
-import { modelTarball } from '../helpers/tar-archive';
+import { modelTarball } from '../../packages/image-io/test/helpers/tar-archive';
 
 let platform: LocalPlatform;
 let call: ReturnType<typeof apiClient>;

@@ -8,7 +8,7 @@ import { RunnerRefusal } from '../../containers/jobs/runner/runner-refusal';
 import { emptyExtracted } from '../../lambda/algorithms/model-archive';
 import { JobManifest } from '../../lambda/jobs/job-manifest';
 import { EmbeddedS3, startS3 } from '../helpers/embedded-s3';
-import { modelTarball } from '../helpers/tar-archive';
+import { modelTarball } from '../../packages/image-io/test/helpers/tar-archive';
 
 const BUCKET = 'stage-model-test';
 let local: EmbeddedS3;

@@ -6,6 +6,7 @@ import { ConversionLimits } from './conversion-limits';
 import type { InputFile } from './convert-image-files';
 import { diskFile } from './disk-file';
 import { reject, Rejection } from './rejection';
+import { TarFormatError } from './tar-entries';
 
 /** Names of the archives the converter opens: zip, tar and gzipped tar. */
 export const ARCHIVE_NAME = /\.(zip|tar|tgz|tar\.gz)$/i;
@@ -100,6 +101,8 @@ export class EntryWriter {
       await pipeline(content, counted, fs.createWriteStream(file, { flags: 'wx', mode: 0o600 }));
     } catch (err) {
       if (err instanceof Rejection) throw err;
+      // The archive's own structure, found while reading the entry.
+      if (err instanceof TarFormatError) reject(err.message);
       reject(`entry ${entryPath} is damaged: ${(err as Error).message}`);
     }
     return diskFile(`${this.archiveName}/${entryPath}`, file);

@@ -6,7 +6,7 @@ import * as zlib from 'node:zlib';
 import { convertImageFiles, InputFile } from '../src/convert-image-files';
 import { bigTiffLevels, stripedRgbTiff } from './helpers/tiff-files';
 import { ItkImage, runItk } from './helpers/itk';
-import { buildTar } from './helpers/tar-builder';
+import { tarArchive } from './helpers/tar-archive';
 import { buildZip } from './helpers/zip-builder';
 import { dicomSlice } from './helpers/dicom-files';
 
@@ -680,7 +680,7 @@ describe('tar archives, and the limits of all archives of a set', () => {
   ])('a tar archive with %s is refused whole, with the reason', async (_, entries, reason) => {
     fs.writeFileSync(
       path.join(dir, 'hostile.tar'),
-      buildTar([{ name: 'good.mha', content: Buffer.from('x') }, ...entries]),
+      tarArchive([{ name: 'good.mha', content: Buffer.from('x') }, ...entries]),
     );
     const result = await convertImageFiles([fileOf('hostile.tar')]);
     expect(result).toEqual({ images: [], rejected: [{ filename: 'hostile.tar', reason }] });
@@ -688,16 +688,17 @@ describe('tar archives, and the limits of all archives of a set', () => {
 
   test('a file that is not a tar archive, or is cut short, is refused with a reason', async () => {
     fs.writeFileSync(path.join(dir, 'text.tar'), Buffer.alloc(2048, 'a'));
-    const cut = buildTar([{ name: 'ct.raw', content: voxels() }]);
+    const cut = tarArchive([{ name: 'ct.raw', content: voxels() }]);
     fs.writeFileSync(path.join(dir, 'cut.tar'), cut.subarray(0, 700));
     fs.writeFileSync(path.join(dir, 'bad.tgz'), Buffer.from('not gzip at all'));
     const result = await convertImageFiles(['text.tar', 'cut.tar', 'bad.tgz'].map(fileOf));
     expect(result.rejected).toEqual([
       {
         filename: 'text.tar',
-        reason: 'the tar archive has a header whose checksum does not match: not a tar archive, or damaged',
+        reason:
+          'the tar archive has a header that is not valid (entry 1): it is not a tar archive, or is damaged',
       },
-      { filename: 'cut.tar', reason: 'the tar archive ends inside an entry' },
+      { filename: 'cut.tar', reason: 'the tar archive is truncated' },
       { filename: 'bad.tgz', reason: 'the tar archive cannot be read: incorrect header check' },
     ]);
   });
@@ -712,7 +713,7 @@ describe('tar archives, and the limits of all archives of a set', () => {
         { name: 'ct.raw', content: voxels() },
         { name: 'padding.bin', content: Buffer.alloc(30 * MiB) },
       ];
-      const archive = name.endsWith('.zip') ? buildZip(entries) : zlib.gzipSync(buildTar(entries));
+      const archive = name.endsWith('.zip') ? buildZip(entries) : zlib.gzipSync(tarArchive(entries));
       fs.writeFileSync(path.join(dir, name), archive);
       expect(archive.length).toBeLessThan(MiB);
     }
