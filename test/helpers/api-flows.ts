@@ -35,6 +35,29 @@ export async function settledImage(call: Call, token: string, imageId: string) {
   throw new Error(`image ${imageId} was not converted in time`);
 }
 
+/** A 4 x 3 x 2 int16 volume with values 0, 10, 20, ... 230 and 0.5 x 0.5 x 2 mm voxels, as .mha. */
+export const SMALL_CT = Buffer.concat([
+  Buffer.from(
+    'ObjectType = Image\nNDims = 3\nDimSize = 4 3 2\nElementSpacing = 0.5 0.5 2\nElementType = MET_SHORT\nElementDataFile = LOCAL\n',
+  ),
+  Buffer.from(Int16Array.from({ length: 24 }, (_, i) => i * 10).buffer),
+]);
+
+/** Uploads `content` as `filename`, makes an image of it and waits for its conversion; its id. */
+export async function convertedImage(
+  call: Call,
+  token: string,
+  filename = 'ct.mha',
+  content: Buffer = SMALL_CT,
+): Promise<string> {
+  const upload = await completedUpload(call, token, filename, content);
+  const created = await call('POST', '/v1/images', { token, body: { uploads: [upload] } });
+  const image = await settledImage(call, token, created.body.id);
+  if (image.status !== 'Succeeded')
+    throw new Error(`${filename} was not converted: ${JSON.stringify(image)}`);
+  return image.id;
+}
+
 /** Reads the job until it has ended, as a client polling for its result would. */
 export async function endedJob(call: Call, token: string, jobId: string) {
   for (let attempt = 0; attempt < 1200; attempt++) {

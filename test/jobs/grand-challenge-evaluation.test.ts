@@ -3,7 +3,7 @@ import { findContainerEngine } from '../../local/jobs/container-engine';
 import { NO_CONTAINER_ENGINE } from '../../local/local-options';
 import { LocalPlatform } from '../../local/local-platform';
 import { apiClient } from '../helpers/api-client';
-import { completedUpload, endedJob, settledImage } from '../helpers/api-flows';
+import { convertedImage, endedJob, settledImage } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 import { buildPythonImage } from '../helpers/python-image';
 
@@ -11,14 +11,6 @@ let platform: LocalPlatform;
 let call: ReturnType<typeof apiClient>;
 const images = { algorithm: '', evaluation: '' };
 const alice = 'dev-alice';
-
-/** A 4 x 3 x 2 int16 volume with values 0, 10, 20, ... as .mha. */
-const VOLUME = Buffer.concat([
-  Buffer.from(
-    'ObjectType = Image\nNDims = 3\nDimSize = 4 3 2\nElementSpacing = 0.5 0.5 2\nElementType = MET_SHORT\nElementDataFile = LOCAL\n',
-  ),
-  Buffer.from(Int16Array.from({ length: 24 }, (_, i) => i * 10).buffer),
-]);
 
 beforeAll(async () => {
   const engine = findContainerEngine();
@@ -55,10 +47,7 @@ async function ranJob(algorithm: string, body: object) {
 }
 
 test("an evaluation written as grand-challenge's template writes it scores the outputs of Succeeded jobs", async () => {
-  const upload = await completedUpload(call, alice, 'ct.mha', VOLUME);
-  const created = await call('POST', '/v1/images', { token: alice, body: { uploads: [upload] } });
-  const ct = await settledImage(call, alice, created.body.id);
-  expect(ct.status).toBe('Succeeded');
+  const ct = { id: await convertedImage(call, alice) };
 
   const algorithm = await registered(images.algorithm, {
     inputs: [

@@ -5,7 +5,7 @@ import { ContainerEngine, findContainerEngine } from '../../local/jobs/container
 import { NO_CONTAINER_ENGINE } from '../../local/local-options';
 import { LocalPlatform } from '../../local/local-platform';
 import { apiClient } from '../helpers/api-client';
-import { completedUpload, endedJob, settledImage } from '../helpers/api-flows';
+import { convertedImage, endedJob, settledImage } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 import { buildPythonImage } from '../helpers/python-image';
 
@@ -19,14 +19,6 @@ const alice = 'dev-alice';
 const TEMPLATE = path.join(__dirname, 'fixtures/grand-challenge-template/inference.py');
 /** The same algorithm as older templates wrote it, reading each input's `interface`. */
 const legacy = () => fs.readFileSync(TEMPLATE, 'utf8').replaceAll('["socket"]', '["interface"]');
-
-/** A 4 x 3 x 2 int16 volume with values 0, 10, 20, ... as .mha. */
-const VOLUME = Buffer.concat([
-  Buffer.from(
-    'ObjectType = Image\nNDims = 3\nDimSize = 4 3 2\nElementSpacing = 0.5 0.5 2\nElementType = MET_SHORT\nElementDataFile = LOCAL\n',
-  ),
-  Buffer.from(Int16Array.from({ length: 24 }, (_, i) => i * 10).buffer),
-]);
 
 beforeAll(async () => {
   const found = findContainerEngine();
@@ -51,14 +43,6 @@ afterAll(async () => {
   await platform?.stop();
   if (scratch) await fs.promises.rm(scratch, { recursive: true, force: true });
 });
-
-async function convertedImage(): Promise<string> {
-  const upload = await completedUpload(call, alice, 'ct.mha', VOLUME);
-  const created = await call('POST', '/v1/images', { token: alice, body: { uploads: [upload] } });
-  const image = await settledImage(call, alice, created.body.id);
-  expect(image.status).toBe('Succeeded');
-  return image.id;
-}
 
 /** Registers the algorithm in `image` with the template's interface, runs one job and reads it until it ends. */
 async function finishedJob(image: string) {
@@ -88,7 +72,7 @@ async function finishedJob(image: string) {
       algorithm: algorithm.body.id,
       inputs: [
         { socket: 'threshold', value: 100 },
-        { socket: 'ct-image', image: await convertedImage() },
+        { socket: 'ct-image', image: await convertedImage(call, alice) },
       ],
     },
   });

@@ -12,7 +12,7 @@ import { LocalPlatform } from '../../local/local-platform';
 import { EXAMPLE_ALGORITHM } from '../../containers/algorithms/example-threshold/deploy';
 import { buildNodeImage } from '../../local/jobs/node-image-builder';
 import { apiClient } from '../helpers/api-client';
-import { completedUpload, endedJob, settledImage } from '../helpers/api-flows';
+import { convertedImage, endedJob, settledImage } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
 let platform: LocalPlatform;
@@ -27,14 +27,6 @@ const images: Record<'threshold' | 'behaviours' | 'root', string> = {
 const alice = 'dev-alice';
 /** The least an algorithm may write outside /output, so that filling it is quick. */
 const WRITABLE_ROOT_BYTES = 64 * 1024 ** 2;
-
-/** A 4 x 3 x 2 int16 volume with values 0, 10, 20, ... as .mha. */
-const VOLUME = Buffer.concat([
-  Buffer.from(
-    'ObjectType = Image\nNDims = 3\nDimSize = 4 3 2\nElementSpacing = 0.5 0.5 2\nElementType = MET_SHORT\nElementDataFile = LOCAL\n',
-  ),
-  Buffer.from(Int16Array.from({ length: 24 }, (_, i) => i * 10).buffer),
-]);
 
 beforeAll(async () => {
   const found = findContainerEngine();
@@ -70,14 +62,6 @@ afterAll(async () => {
   documents?.destroy();
   await platform?.stop();
 });
-
-async function convertedImage(): Promise<string> {
-  const upload = await completedUpload(call, alice, 'ct.mha', VOLUME);
-  const created = await call('POST', '/v1/images', { token: alice, body: { uploads: [upload] } });
-  const image = await settledImage(call, alice, created.body.id);
-  expect(image.status).toBe('Succeeded');
-  return image.id;
-}
 
 const outputs = [
   { slug: 'mask', kind: 'image', relativePath: 'images/mask' },
@@ -140,7 +124,7 @@ const behaviourJob = async (
 ) => {
   const algorithmId = await algorithm(images.behaviours, 'behaviour', limits);
   return finishedJob(algorithmId, [
-    { socket: 'ct-image', image: await convertedImage() },
+    { socket: 'ct-image', image: await convertedImage(call, alice) },
     { socket: 'behaviour', value: behaviour },
   ]);
 };
@@ -149,7 +133,7 @@ describe('a job runs in a real container', () => {
   test('the example algorithm segments an uploaded image; its outputs download through signed URLs', async () => {
     const algorithmId = await algorithm(images.threshold, 'threshold');
     const job = await finishedJob(algorithmId, [
-      { socket: 'ct-image', image: await convertedImage() },
+      { socket: 'ct-image', image: await convertedImage(call, alice) },
       { socket: 'threshold', value: 100 },
     ]);
     expect(job).toMatchObject({ status: 'Succeeded' });
@@ -191,7 +175,7 @@ describe("a job's log", () => {
       body: {
         algorithm: algorithmId,
         inputs: [
-          { socket: 'ct-image', image: await convertedImage() },
+          { socket: 'ct-image', image: await convertedImage(call, alice) },
           { socket: 'behaviour', value: { mode: 'print-then-wait' } },
         ],
       },
@@ -278,7 +262,7 @@ describe('a job that goes wrong ends Failed with the reason', () => {
       body: {
         algorithm: algorithmId,
         inputs: [
-          { socket: 'ct-image', image: await convertedImage() },
+          { socket: 'ct-image', image: await convertedImage(call, alice) },
           { socket: 'behaviour', value: { mode: 'sleep' } },
         ],
       },
