@@ -110,11 +110,18 @@ async function assemble(group: readonly DicomSlice[], reader: DicomFrameReader, 
   if (mismatched) throw new Rejection(`${series} has inconsistent pixel spacing (${mismatched.file})`);
 
   const size = [first.columns, first.rows, positions.length, ...(timePoints > 1 ? [timePoints] : [])];
-  if (ordered.some((s) => s.bitsAllocated !== first.bitsAllocated || s.samples !== first.samples)) {
+  if (
+    ordered.some(
+      (s) =>
+        s.bitsAllocated !== first.bitsAllocated ||
+        s.samples !== first.samples ||
+        s.monochrome1 !== first.monochrome1,
+    )
+  ) {
     throw new Rejection(`${series} mixes pixel formats between its slices`);
   }
   const spatialAxes = [rowDirection, columnDirection, normal];
-  const { componentType, data, voxelStream } = await writeVoxels(ordered, size, reader, limits);
+  const { componentType, data, voxelStream, inversion } = await writeVoxels(ordered, size, reader, limits);
   const volume: Volume = {
     size,
     spacing: [first.spacing[0], first.spacing[1], step, ...(timePoints > 1 ? [1] : [])],
@@ -123,7 +130,7 @@ async function assemble(group: readonly DicomSlice[], reader: DicomFrameReader, 
     componentType,
     components: first.samples,
     data,
-    metadata: first.metadata,
+    metadata: inversion === undefined ? first.metadata : invertedWindow(first.metadata, inversion),
     voxelStream,
   };
   return { sources: [...new Set(ordered.map((s) => s.file))], volume };
@@ -159,7 +166,7 @@ async function writeVoxels(
   size: readonly number[],
   reader: DicomFrameReader,
   limits: ConversionLimits,
-): Promise<{ componentType: ComponentType; data: Buffer; voxelStream: PieceDeflater }> {
+): Promise<{ componentType: ComponentType; data: Buffer; voxelStream: PieceDeflater; inversion?: number }> {
   const first = ordered[0];
   const perSlice = first.columns * first.rows * first.samples;
   const integral = ordered.every((s) => Number.isInteger(s.slope) && Number.isInteger(s.intercept));
@@ -208,12 +215,40 @@ async function writeVoxels(
           }
         }
       }
-      voxelStream!.advance((base + perSlice) * out.BYTES_PER_ELEMENT);
+      // MONOCHROME1 is compressed once inverted, which needs every value first.
+      if (!first.monochrome1) voxelStream!.advance((base + perSlice) * out.BYTES_PER_ELEMENT);
     }
   } finally {
     reader.release();
   }
-  return { componentType: componentType!, data, voxelStream: voxelStream! };
+  const inversion = first.monochrome1 ? invert(out) : undefined;
+  if (inversion !== undefined) voxelStream!.advance(out.length * out.BYTES_PER_ELEMENT);
+  return { componentType: componentType!, data, voxelStream: voxelStream!, inversion };
+}
+
+/**
+ * Turns MONOCHROME1 values (the lowest white) into MONOCHROME2 ones in place, as panimg does:
+ * each value becomes least + greatest - value, so the values keep their range and type. Returns
+ * that sum, by which the window centre is inverted too.
+ */
+function invert(out: Writable): number {
+  let low = Infinity;
+  let high = -Infinity;
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i];
+    if (v < low) low = v;
+    if (v > high) high = v;
+  }
+  const sum = low + high;
+  for (let i = 0; i < out.length; i++) out[i] = sum - out[i];
+  return sum;
+}
+
+/** The header's window for inverted values: the centre mirrored as the values are, the width kept. */
+function invertedWindow(metadata: Readonly<Record<string, string>>, sum: number): Record<string, string> {
+  const center = Number(metadata.WindowCenter);
+  if (metadata.WindowCenter === undefined || !Number.isFinite(center)) return { ...metadata };
+  return { ...metadata, WindowCenter: String(Number((sum - center).toPrecision(10))) };
 }
 
 /**

@@ -49,6 +49,8 @@ export interface DicomSlice {
   readonly bitsStored: number;
   /** 1 for grey, 3 for RGB. */
   readonly samples: number;
+  /** Grey where the lowest value is white (MONOCHROME1): inverted when its volume is written. */
+  readonly monochrome1: boolean;
   /** YBR_FULL colour is stored as luma and chroma, turned into RGB when read. */
   readonly ybrFull: boolean;
   readonly slope: number;
@@ -208,6 +210,7 @@ export function readDicomSlices(
       bitsAllocated,
       bitsStored,
       samples,
+      monochrome1: samples === 1 && photometric === 'MONOCHROME1',
       ybrFull: samples === 3 && photometric === 'YBR_FULL' && !decoderMakesRgb,
       slope: transformation.floatString('x00281053') ?? 1,
       intercept: transformation.floatString('x00281052') ?? 0,
@@ -229,29 +232,25 @@ function placelessFrameStep(data: dicomParser.DataSet): number {
 }
 
 /**
- * Projection radiography (CR, DX, mammography, intra-oral, XA, RF) measured at the detector:
- * GDCM reads their spacing from ImagerPixelSpacing alone, other classes from PixelSpacing.
- */
-const DETECTOR_SPACED = new Set([
-  '1.2.840.10008.5.1.4.1.1.1',
-  '1.2.840.10008.5.1.4.1.1.1.1',
-  '1.2.840.10008.5.1.4.1.1.1.1.1',
-  '1.2.840.10008.5.1.4.1.1.1.2',
-  '1.2.840.10008.5.1.4.1.1.1.2.1',
-  '1.2.840.10008.5.1.4.1.1.1.3',
-  '1.2.840.10008.5.1.4.1.1.1.3.1',
-  '1.2.840.10008.5.1.4.1.1.12.1',
-  '1.2.840.10008.5.1.4.1.1.12.2',
-]);
-
-/**
- * Row and column spacing of an image with no place in the patient, as GDCM reads it: from
- * ImagerPixelSpacing for projection radiographs, else PixelSpacing; 1 mm where it is missing.
+ * Row and column spacing of an image with no place in the patient, in the patient where the file
+ * says so. PixelSpacing first: in projection radiographs it is present only once calibrated to the
+ * patient (PS3.3, DX Detector module), and it is what panimg reads. Else ImagerPixelSpacing, at the
+ * detector, divided by EstimatedRadiographicMagnificationFactor where given, which brings it to the
+ * patient (PS3.3, DX Positioning module). 1 mm where neither is given, as panimg and GDCM read it.
  */
 function placelessSpacing(data: dicomParser.DataSet): [number, number] {
-  const tag = DETECTOR_SPACED.has(data.string('x00080016') ?? '') ? 'x00181164' : 'x00280030';
-  const spacing = [data.floatString(tag, 0), data.floatString(tag, 1)];
-  return spacing.every((v) => v !== undefined && Number.isFinite(v) && v > 0)
-    ? (spacing as [number, number])
-    : [1, 1];
+  const pair = (tag: string) => {
+    const values = [data.floatString(tag, 0), data.floatString(tag, 1)];
+    return values.every((v) => v !== undefined && Number.isFinite(v) && v > 0)
+      ? (values as [number, number])
+      : undefined;
+  };
+  const pixel = pair('x00280030');
+  if (pixel) return pixel;
+  const imager = pair('x00181164');
+  if (!imager) return [1, 1];
+  const magnification = data.floatString('x00181114');
+  return magnification !== undefined && Number.isFinite(magnification) && magnification > 0
+    ? [imager[0] / magnification, imager[1] / magnification]
+    : imager;
 }

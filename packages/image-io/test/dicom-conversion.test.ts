@@ -5,6 +5,7 @@ import { convertImageFiles, InputFile } from '../src/convert-image-files';
 import { diskFile } from '../src/disk-file';
 import { dicomSlice, loadJpegLsEncoder, SliceSpec } from './helpers/dicom-files';
 import { MultiFrameSpec, multiFrameFile, toBigEndian } from './helpers/dicom-multiframe';
+import { convertedAndReference } from './helpers/gdcm-reference';
 import { runItk } from './helpers/itk';
 
 const itk = runItk;
@@ -86,14 +87,34 @@ function writeOutput(dir: string, content: Buffer): string {
   return outPath;
 }
 
-async function expectSameAsGdcm(dir: string, names: string[], content: Buffer): Promise<void> {
+/** A 5 x 4 radiograph of one SOP class, with pixel spacing 0.2 (rows) by 0.3 (columns). */
+function radiograph(sopClass: string, options: Partial<SliceSpec>): SliceSpec {
+  return {
+    seriesUid: '1.2.826.0.1.3680043.8.498.78',
+    rows: 4,
+    columns: 5,
+    pixelSpacing: [0.2, 0.3],
+    sopClass,
+    modality: 'OT',
+    pixels: Int16Array.from({ length: 20 }, (_, i) => i * 11),
+    instance: 1,
+    ...options,
+  };
+}
+
+async function expectSameAsGdcm(
+  dir: string,
+  names: string[],
+  content: Buffer,
+  compare = { spacing: true },
+): Promise<void> {
   const reference = await itk('itk-dicom.mjs', { files: names.map((n) => path.join(dir, n)) });
   const outPath = path.join(dir, `converted-${Math.random()}.mha`);
   fs.writeFileSync(outPath, content);
   const output = await itk('itk-image.mjs', { read: outPath });
   expect(output.size).toEqual(reference.size);
   const close = (x: number[], y: number[]) => x.forEach((v, i) => expect(v).toBeCloseTo(y[i], 3));
-  close(output.spacing, reference.spacing);
+  if (compare.spacing) close(output.spacing, reference.spacing);
   close(output.origin, reference.origin);
   close(output.direction, reference.direction);
   const values = ARRAYS[output.componentType](Buffer.from(output.data!, 'base64'));
@@ -326,41 +347,98 @@ describe('DICOM series, checked with ITK and GDCM', () => {
   });
 
   test.each([
-    ['CR with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.1', 'ImagerPixelSpacing', [0.3, 0.2]],
-    ['DX with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.1.1', 'ImagerPixelSpacing', [0.3, 0.2]],
-    ['mammography with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.1.2', 'ImagerPixelSpacing', [0.3, 0.2]],
-    ['XA with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.12.1', 'ImagerPixelSpacing', [0.3, 0.2]],
+    ['CR with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.1', {}, [0.3, 0.2]],
+    ['DX with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.1.1', {}, [0.3, 0.2]],
+    ['mammography with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.1.2', {}, [0.3, 0.2]],
+    ['XA with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.12.1', {}, [0.3, 0.2]],
     [
-      'CR with PixelSpacing only, which GDCM does not read for it',
-      '1.2.840.10008.5.1.4.1.1.1',
-      'PixelSpacing',
-      [1, 1],
-    ],
-    ['a secondary capture with PixelSpacing', '1.2.840.10008.5.1.4.1.1.7', 'PixelSpacing', [0.3, 0.2]],
-    [
-      'a secondary capture with ImagerPixelSpacing only',
+      'a secondary capture with PixelSpacing',
       '1.2.840.10008.5.1.4.1.1.7',
-      'ImagerPixelSpacing',
-      [1, 1],
+      { spacingAttribute: 'PixelSpacing' },
+      [0.3, 0.2],
     ],
-  ] as const)('spacing of %s, as GDCM reads it', async (_, sopClass, spacingAttribute, spacing) => {
+  ] as const)('spacing of %s, as GDCM reads it', async (_, sopClass, options, spacing) => {
     const { dir, names } = writeSeries([
-      {
-        seriesUid: '1.2.826.0.1.3680043.8.498.78',
-        rows: 4,
-        columns: 5,
-        pixelSpacing: [0.2, 0.3],
-        sopClass,
-        spacingAttribute,
-        modality: 'OT',
-        pixels: Int16Array.from({ length: 20 }, (_, i) => i * 11),
-        instance: 1,
-      },
+      radiograph(sopClass, { spacingAttribute: 'ImagerPixelSpacing', ...options }),
     ]);
     const result = await convertImageFiles(files(dir, names));
     expect(result.rejected).toEqual([]);
     expect(result.images[0].metadata).toMatchObject({ spacing: [...spacing, 1] });
     await expectSameAsGdcm(dir, names, result.images[0].content);
+  });
+
+  // Where GDCM reads 1 mm (it takes ImagerPixelSpacing alone for radiographs, PixelSpacing alone for
+  // others), the spacing follows the rule of dicom-slice.ts; the voxels are still GDCM's.
+  test.each([
+    [
+      'CR with PixelSpacing only, as panimg reads it',
+      '1.2.840.10008.5.1.4.1.1.1',
+      { spacingAttribute: 'PixelSpacing' },
+      [0.3, 0.2],
+    ],
+    [
+      'DX with PixelSpacing calibrated beside ImagerPixelSpacing: PixelSpacing',
+      '1.2.840.10008.5.1.4.1.1.1.1',
+      { spacingAttribute: 'PixelSpacing', imagerPixelSpacing: [0.25, 0.35] },
+      [0.3, 0.2],
+    ],
+    [
+      'DX with ImagerPixelSpacing and a magnification factor of 1.25: spacing at the patient',
+      '1.2.840.10008.5.1.4.1.1.1.1',
+      { spacingAttribute: 'ImagerPixelSpacing', magnificationFactor: 1.25 },
+      [0.24, 0.16],
+    ],
+    [
+      'a secondary capture with ImagerPixelSpacing only',
+      '1.2.840.10008.5.1.4.1.1.7',
+      { spacingAttribute: 'ImagerPixelSpacing' },
+      [0.3, 0.2],
+    ],
+    ['CR with no spacing at all: 1 mm', '1.2.840.10008.5.1.4.1.1.1', { spacingAttribute: 'none' }, [1, 1]],
+  ] as const)('spacing of %s', async (_, sopClass, options, spacing) => {
+    const { dir, names } = writeSeries([radiograph(sopClass, options)]);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    const metadata = result.images[0].metadata as { spacing: number[] };
+    metadata.spacing.forEach((v, i) => expect(v).toBeCloseTo([...spacing, 1][i], 6));
+    await expectSameAsGdcm(dir, names, result.images[0].content, { spacing: false });
+  });
+
+  test('MONOCHROME1 is inverted into MONOCHROME2, its window centre with it, as panimg does', async () => {
+    // 12 bits stored, unsigned, from 100 to 3000: each value v becomes 3100 - v.
+    const stored = Uint16Array.from({ length: 20 }, (_, i) =>
+      i === 0 ? 100 : i === 1 ? 3000 : 100 + i * 97,
+    );
+    const { dir, names } = writeSeries([
+      {
+        ...radiograph('1.2.840.10008.5.1.4.1.1.1', { spacingAttribute: 'PixelSpacing' }),
+        photometric: 'MONOCHROME1',
+        pixels: stored,
+        signed: false,
+        bitsStored: 12,
+        window: [1000, 600],
+      },
+    ]);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    const image = result.images[0];
+    expect(image.metadata).toMatchObject({ WindowCenter: '2100', WindowWidth: '600' });
+    const { converted, reference } = await convertedAndReference(dir, names, image.content);
+    // GDCM inverts too, but over the 12 bits stored (4095 - v); panimg, and the output, over the
+    // values' own range, so the two differ by the same 995 everywhere.
+    expect(reference.values).toEqual(Array.from(stored, (v) => 4095 - v));
+    expect(converted.values).toEqual(Array.from(stored, (v) => 3100 - v));
+    expect(converted.size).toEqual(reference.size);
+  });
+
+  test('a series mixing MONOCHROME1 and MONOCHROME2 slices is refused', async () => {
+    const series = ctSeries({ slices: 3 });
+    const { dir, names } = writeSeries([...series.slice(0, 2), { ...series[2], photometric: 'MONOCHROME1' }]);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.images).toEqual([]);
+    expect(result.rejected.map((r) => r.reason)).toEqual(
+      Array(3).fill('series 1.2.826.0.1.3680043.8.498.1 mixes pixel formats between its slices'),
+    );
   });
 
   test('files named as scanners name them, by number or by UID, are told DICOM by their marker', async () => {
