@@ -1,6 +1,7 @@
 import { ConversionLimits } from './conversion-limits';
 import { DicomFrameReader } from './dicom-frame-reader';
 import { DicomSlice } from './dicom-slice';
+import { groupSlices, SliceGroup } from './dicom-slice-groups';
 import { PieceDeflater } from './parallel-deflate';
 import { Rejection } from './rejection';
 import { COMPONENT_TYPES, ComponentType, Volume } from './volume';
@@ -19,49 +20,40 @@ const cross = (a: readonly number[], b: readonly number[]) => [
 const dot = (a: readonly number[], b: readonly number[]) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 
 /**
- * Groups slices into volumes: by SeriesInstanceUID and, where they differ within a series, by
- * orientation and size; a file with no place in the patient on its own; orders each group by position along the slice normal (not by file name
- * or instance number); and refuses a group, naming where, whose slices leave gaps, repeat a
- * position, or are unevenly spaced. Stored values are rescaled (slope and intercept). Yields the
- * groups one by one, each as its volume or as the refusal of its files.
+ * Makes the volumes of an upload's slices, grouped as dicom-slice-groups.ts groups them (copies of
+ * an instance refused, naming the file kept); orders each group by position along the slice normal
+ * (not by file name or instance number); and refuses a group, naming where, whose slices leave
+ * gaps, repeat a position, or are unevenly spaced. Stored values are rescaled (slope and
+ * intercept). Yields the groups one by one, each as its volume or as the refusal of its files.
  */
 export async function* assembleSeries(
   slices: readonly DicomSlice[],
   limits: ConversionLimits,
 ): AsyncGenerator<SeriesOutcome> {
-  const groups = new Map<string, DicomSlice[]>();
-  for (const slice of slices) {
-    const key = slice.placeless
-      ? `file|${slice.file}`
-      : [
-          slice.seriesUid,
-          slice.orientation.map((v) => v.toFixed(4)).join(','),
-          slice.rows,
-          slice.columns,
-        ].join('|');
-    const group = groups.get(key);
-    if (group) group.push(slice);
-    else groups.set(key, [slice]);
-  }
+  const { groups, duplicates } = groupSlices(slices);
+  for (const { file, reason } of duplicates) yield { rejected: [file], reason };
   // One volume at a time: the caller writes each before the next is read.
   const reader = new DicomFrameReader(limits);
-  for (const group of groups.values()) {
+  for (const group of groups) {
     try {
       yield await assemble(group, reader, limits);
     } catch (err) {
       if (!(err instanceof Rejection)) throw err;
-      yield { rejected: [...new Set(group.map((s) => s.file))], reason: err.message };
+      yield { rejected: [...new Set(group.slices.map((s) => s.file))], reason: err.message };
     }
   }
 }
 
-async function assemble(group: readonly DicomSlice[], reader: DicomFrameReader, limits: ConversionLimits) {
+async function assemble(
+  { label: series, slices: group }: SliceGroup,
+  reader: DicomFrameReader,
+  limits: ConversionLimits,
+) {
   const first = group[0];
   const rowDirection = first.orientation.slice(0, 3);
   const columnDirection = first.orientation.slice(3, 6);
   const normal = cross(rowDirection, columnDirection);
   const sorted = [...group].sort((a, b) => dot(a.position, normal) - dot(b.position, normal));
-  const series = `series ${first.seriesUid}`;
   const at = (v: number) => `${Number(v.toFixed(3))} mm`;
 
   // Slices at one position are the time points of a 4D series; every position needs as many.
@@ -73,11 +65,15 @@ async function assemble(group: readonly DicomSlice[], reader: DicomFrameReader, 
     else positions.push([slice]);
   }
   const counts = positions.map((p) => p.length);
-  const timePoints = counts[0];
+  const timePoints = mostCommon(counts);
   if (counts.some((c) => c !== timePoints)) {
     const uneven = positions.find((p) => p.length !== timePoints)!;
+    const files = uneven.map((s) => (s.frame > 0 ? `${s.file} frame ${s.frame + 1}` : s.file));
+    const named =
+      files.length > 3 ? `${files.slice(0, 3).join(', ')} and ${files.length - 3} more` : files.join(', ');
     throw new Rejection(
-      `${series} has ${Math.min(...counts)} to ${Math.max(...counts)} slices per position (${uneven.length} at ${at(dot(uneven[0].position, normal))}); a 4D series needs the same number at every position`,
+      `${series} has ${uneven.length} slices at ${at(dot(uneven[0].position, normal))} (${named}) where the other positions have ${timePoints}: ` +
+        `neither copies of one instance (those are read once) nor the time points of a 4D series, which has the same number at every position`,
     );
   }
   for (const position of positions) position.sort((a, b) => a.timeOrder - b.timeOrder);
@@ -134,6 +130,13 @@ async function assemble(group: readonly DicomSlice[], reader: DicomFrameReader, 
     voxelStream,
   };
   return { sources: [...new Set(ordered.map((s) => s.file))], volume };
+}
+
+/** The count most positions have (the greater, where two are as common). */
+function mostCommon(counts: readonly number[]): number {
+  const tally = new Map<number, number>();
+  for (const c of counts) tally.set(c, (tally.get(c) ?? 0) + 1);
+  return [...tally].sort((x, y) => y[1] - x[1] || y[0] - x[0])[0][0];
 }
 
 type Stored = Int8Array | Uint8Array | Int16Array | Uint16Array;

@@ -35,7 +35,15 @@ export interface DicomSlice {
   /** Colour stored plane by plane (PlanarConfiguration 1), interleaved when read. */
   readonly planar: boolean;
   readonly transferSyntax: string;
+  /** SOPInstanceUID: the same in two files means the same instance uploaded twice. */
+  readonly instanceUid: string | undefined;
+  readonly sopClass: string | undefined;
   readonly seriesUid: string;
+  /**
+   * StackID and FrameOfReferenceUID, where the file gives both at its top: the series of one stack,
+   * one per time point as some scanners write them, become one 4D image.
+   */
+  readonly stack: string | undefined;
   readonly rows: number;
   readonly columns: number;
   /** Spacing between columns (x) and between rows (y), in mm. */
@@ -63,7 +71,10 @@ export interface DicomSlice {
    * cine loop's FrameTime apart), as GDCM reads it; never stacked with other files.
    */
   readonly placeless: boolean;
-  /** Orders the slices of one position in a 4D series: temporal position, else instance or frame order. */
+  /**
+   * Orders the slices of one position in a 4D series: TemporalPositionIndex, else
+   * TemporalPositionIdentifier, else instance or frame order.
+   */
   readonly timeOrder: number;
 }
 
@@ -194,12 +205,15 @@ export function readDicomSlices(
       pixels: ranges[frame],
       planar,
       transferSyntax,
+      instanceUid: data.string('x00080018'),
+      sopClass: data.string('x00080016'),
       seriesUid,
+      stack: stackOf(data),
       timeOrder: enhanced
         ? (content.uint32('x00209128') ?? frame)
         : frames > 1
           ? frame
-          : (data.intString('x00200100') ?? data.intString('x00200013') ?? 0),
+          : (topUint32(data, 'x00209128') ?? data.intString('x00200100') ?? data.intString('x00200013') ?? 0),
       placeless,
       rows,
       columns,
@@ -219,6 +233,20 @@ export function readDicomSlices(
       ),
     };
   });
+}
+
+/**
+ * The stack a file's own top level names, in its frame of reference (the study is not read); an
+ * enhanced file's StackIDs are per frame and not read here.
+ */
+function stackOf(data: dicomParser.DataSet): string | undefined {
+  const [stackId, frameOfReference] = [data.string('x00209056'), data.string('x00200052')];
+  return stackId && frameOfReference ? `${frameOfReference}|${stackId}` : undefined;
+}
+
+/** An unsigned 32-bit value at the top level, where it holds one. */
+function topUint32(data: dicomParser.DataSet, tag: string): number | undefined {
+  return data.elements[tag]?.length === 4 ? data.uint32(tag) : undefined;
 }
 
 /**

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { convertImageFiles, InputFile } from '../src/convert-image-files';
 import { diskFile } from '../src/disk-file';
-import { dicomSlice, loadJpegLsEncoder, SliceSpec } from './helpers/dicom-files';
+import { dicomSlice, Element, loadJpegLsEncoder, SliceSpec, text, uid } from './helpers/dicom-files';
 import { MultiFrameSpec, multiFrameFile, toBigEndian } from './helpers/dicom-multiframe';
 import { convertedAndReference } from './helpers/gdcm-reference';
 import { runItk } from './helpers/itk';
@@ -753,8 +753,12 @@ describe('DICOM refused, with the reason', () => {
     const series = ctSeries({ slices: 3 });
     const { dir, names } = writeSeries([...series, { ...series[1], instance: 50 }]);
     const result = await convertImageFiles(files(dir, names));
+    // Not a copy: the extra slice is an instance of its own at a position taken.
     expect(result.rejected[0].reason).toMatch(
-      /has 1 to 2 slices per position \(2 at -?[\d.]+ mm\); a 4D series needs the same number at every position$/,
+      new RegExp(
+        `^series 1\\.2\\.826\\.0\\.1\\.3680043\\.8\\.498\\.1 has 2 slices at -?[\\d.]+ mm \\((${names[1]}, ${names[3]}|${names[3]}, ${names[1]})\\) where the other positions have 1: ` +
+          'neither copies of one instance \\(those are read once\\) nor the time points of a 4D series, which has the same number at every position$',
+      ),
     );
   });
 
@@ -822,5 +826,110 @@ describe('DICOM refused, with the reason', () => {
     expect(result.rejected[0].reason).toMatch(
       /^(the pixel data is truncated|the DICOM file cannot be parsed)/,
     );
+  });
+});
+
+describe('copies of an instance, and series that are the time points of one stack', () => {
+  test('a series uploaded twice converts once; each copy is refused, naming the file read', async () => {
+    const series = ctSeries({ slices: 4 });
+    const { dir, names } = writeSeries([...series, ...series]);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.images.map((i) => [i.name, i.sources])).toEqual([['CT.mha', names.slice(0, 4)]]);
+    expect(result.rejected).toEqual(
+      names.slice(4).map((filename, k) => ({
+        filename,
+        reason: `a copy of ${names[k]} (the same SOPInstanceUID 1.2.826.0.1.3680043.8.498.1.${series[k].instance}); the instance is read once, from ${names[k]}`,
+      })),
+    );
+    await expectSameAsGdcm(dir, names.slice(0, 4), result.images[0].content);
+  });
+
+  test('one slice uploaded twice: the copy is named, the series converts', async () => {
+    const series = ctSeries({ slices: 3 });
+    const { dir, names } = writeSeries([...series, series[1]]);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.images.map((i) => i.metadata.size)).toEqual([[7, 5, 3]]);
+    expect(result.rejected.map((r) => [r.filename, r.reason.split(' (')[0]])).toEqual([
+      [names[3], `a copy of ${names[1]}`],
+    ]);
+  });
+
+  test('slices beside the enhanced volume made of them: two volumes of their own, not two time points', async () => {
+    const series = ctSeries();
+    const { dir, names } = writeSeries(series);
+    const volume = multiFrameFile({
+      seriesUid: series[0].seriesUid,
+      rows: 5,
+      columns: 7,
+      pixelSpacing: [0.8, 0.6],
+      orientation: [...rowDirection, ...columnDirection],
+      frames: series.map((s) => ({ position: s.position!, pixels: s.pixels as Int16Array })),
+      enhanced: true,
+      rescaleIntercept: -1024,
+    });
+    fs.writeFileSync(path.join(dir, 'volume.dcm'), volume);
+    const result = await convertImageFiles(files(dir, [...names, 'volume.dcm']));
+    expect(result.rejected).toEqual([]);
+    expect(result.images.map((i) => [i.sources.length, i.metadata.size])).toEqual([
+      [6, [7, 5, 6]],
+      [1, [7, 5, 6]],
+    ]);
+    await expectSameAsGdcm(dir, names, result.images[0].content);
+    await expectSameAsGdcm(dir, ['volume.dcm'], result.images[1].content);
+  });
+
+  /** Four time points of the oblique CT, each its own series of one stack in one frame of reference. */
+  const stackSeries = (options: { stackOf?: (t: number) => string; skipAt?: number } = {}) => {
+    const value = (i: number, z: number, t: number) => i + 100 * z + 1000 * t;
+    // The series UIDs and instance numbers run against time: only TemporalPositionIndex orders them.
+    return [0, 1, 2, 3].flatMap((t) =>
+      ctSeries({ slices: 3, uid: `1.2.826.0.1.3680043.8.498.3${9 - t}` })
+        .filter((_, z) => !(t === 3 && z === options.skipAt))
+        .map((spec, z) => ({
+          ...spec,
+          instance: 100 - (3 * t + z),
+          pixels: Int16Array.from({ length: 35 }, (_, i) => value(i, z, t)),
+          extra: [
+            [0x0020, 0x0052, 'UI', uid('1.2.826.0.1.3680043.8.498.500')],
+            [0x0020, 0x9056, 'SH', text(options.stackOf?.(t) ?? '1_0001_00003')],
+            [0x0020, 0x9128, 'UL', Buffer.from(Uint32Array.of(t + 1).buffer)],
+          ] as Element[],
+        })),
+    );
+  };
+
+  test('one series per time point of a stack (as Toshiba scanners write them) becomes one 4D volume in time order', async () => {
+    const { dir, names } = writeSeries(shuffled(stackSeries()));
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    expect(result.images).toHaveLength(1);
+    expect(result.images[0].sources).toHaveLength(12);
+    const output = await convertedAndReference(dir, [names[0]], result.images[0].content);
+    expect(output.converted.size).toEqual([7, 5, 3, 4]);
+    expect(output.converted.spacing.slice(0, 3).map((v) => Number(v.toFixed(3)))).toEqual([0.6, 0.8, 2.5]);
+    const expected = [0, 1, 2, 3].flatMap((t) =>
+      [0, 1, 2].flatMap((z) => Array.from({ length: 35 }, (_, i) => i + 100 * z + 1000 * t - 1024)),
+    );
+    expect(output.converted.values).toEqual(expected);
+    // Each time point read alone by GDCM is the output's volume at that time.
+    const volume = 35 * 3;
+    for (const t of [0, 3]) {
+      const series = names.filter((n) => fs.readFileSync(path.join(dir, n)).includes(`498.3${9 - t}`));
+      const { reference } = await convertedAndReference(dir, series, result.images[0].content);
+      expect(reference.values).toEqual(expected.slice(t * volume, (t + 1) * volume));
+    }
+  });
+
+  test('series of one stack over different positions stay series of their own', async () => {
+    // The last time point lacks its last slice: it covers other positions than the three before it.
+    const { dir, names } = writeSeries(stackSeries({ skipAt: 2 }));
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    expect(result.images.map((i) => i.metadata.size)).toEqual([
+      [7, 5, 3],
+      [7, 5, 3],
+      [7, 5, 3],
+      [7, 5, 2],
+    ]);
   });
 });
