@@ -13,6 +13,8 @@ export { isDicom } from './dicom-dataset';
 
 const RLE = '1.2.840.10008.1.2.5';
 const DICOMDIR = '1.2.840.10008.1.3.10';
+/** VL Whole Slide Microscopy Image Storage: tiles of a slide, placed on the slide, not in the patient. */
+const WHOLE_SLIDE = '1.2.840.10008.5.1.4.1.1.77.1.6';
 
 /**
  * One image slice of a DICOM file (the file itself, or one frame of a multi-frame file), with
@@ -101,6 +103,11 @@ export function readDicomSlices(
   checkTransferSyntax(transferSyntax);
   if (data.string('x00020002') === DICOMDIR) {
     reject('a DICOMDIR, the index of a DICOM medium, holds no image (the images are the files it lists)');
+  }
+  if ((data.string('x00080016') ?? data.string('x00020002')) === WHOLE_SLIDE) {
+    reject(
+      'a DICOM whole-slide image (VL Whole Slide Microscopy): DICOM whole-slide images are not converted yet; TIFF and Aperio SVS slides are',
+    );
   }
   if (!pixelData) reject('the DICOM file has no pixel data');
   const frames = data.intString('x00280008') ?? 1;

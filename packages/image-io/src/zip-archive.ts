@@ -1,6 +1,6 @@
 import * as yauzl from 'yauzl';
 import { ConversionLimits } from './conversion-limits';
-import { reject, Rejection } from './rejection';
+import { reject, Rejection, thrownText } from './rejection';
 
 export interface ArchiveLimits {
   /** Most entries one archive may hold. */
@@ -37,7 +37,7 @@ export async function extractZip(archive: Buffer, limits: ArchiveLimits): Promis
       ),
     );
   } catch (err) {
-    reject(`the zip archive cannot be read: ${(err as Error).message}`);
+    reject(`the zip archive cannot be read: ${thrownText(err)}`);
   }
   if (zip.entryCount > limits.maxEntries) {
     zip.close();

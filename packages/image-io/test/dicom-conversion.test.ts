@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { convertImageFiles, InputFile } from '../src/convert-image-files';
 import { diskFile } from '../src/disk-file';
-import { dicomSlice, Element, loadJpegLsEncoder, SliceSpec, text, uid } from './helpers/dicom-files';
+import { dicomSlice, Element, encode, loadJpegLsEncoder, SliceSpec, text, uid } from './helpers/dicom-files';
+import { encodeJpegBaseline } from './helpers/dicom-frame-encoders';
 import { MultiFrameSpec, multiFrameFile, toBigEndian } from './helpers/dicom-multiframe';
 import { convertedAndReference } from './helpers/gdcm-reference';
 import { runItk } from './helpers/itk';
@@ -930,6 +931,120 @@ describe('copies of an instance, and series that are the time points of one stac
       [7, 5, 3],
       [7, 5, 3],
       [7, 5, 2],
+    ]);
+  });
+});
+
+describe('DICOM files some writers get wrong, and what is not converted yet', () => {
+  test('a secondary capture, RGB JPEG baseline, with no geometry and its data set in implicit VR under an explicit transfer syntax, reads as its explicit twin reads in GDCM', async () => {
+    const [rows, columns] = [16, 24];
+    // A gentle gradient per channel, which JPEG keeps closely.
+    const pixels = Uint8Array.from({ length: rows * columns * 3 }, (_, i) => {
+      const [p, c] = [Math.floor(i / 3), i % 3];
+      return 40 + (p % columns) * 4 + Math.floor(p / columns) * 3 + c * 20;
+    });
+    const frame = await encodeJpegBaseline({
+      pixels,
+      rows,
+      columns,
+      samples: 3,
+      bitsAllocated: 8,
+      signed: false,
+    });
+    const capture = (implicitVr: boolean): SliceSpec => ({
+      seriesUid: '1.2.826.0.1.3680043.8.498.81',
+      rows,
+      columns,
+      pixelSpacing: [1, 1],
+      spacingAttribute: 'none',
+      sopClass: '1.2.840.10008.5.1.4.1.1.7',
+      modality: 'OT',
+      pixels,
+      bitsAllocated: 8,
+      samplesPerPixel: 3,
+      photometric: 'YBR_FULL_422',
+      transferSyntax: '1.2.840.10008.1.2.4.50',
+      frame,
+      implicitVr,
+      instance: 1,
+    });
+    // GDCM (itk-wasm) fails on the implicit file: the reference is its explicit twin, the same data set.
+    const { dir, names } = writeSeries([capture(true), capture(false)]);
+    const bytes = fs.readFileSync(path.join(dir, names[0]));
+    // The first element after the meta group, (0008,0016), is followed by its 32-bit length, not a VR.
+    const first = bytes.indexOf(Buffer.from([0x08, 0x00, 0x16, 0x00]), 132 + 12);
+    expect(bytes.readUInt32LE(first + 4)).toBe(26);
+    const result = await convertImageFiles(files(dir, [names[0]]));
+    expect(result.rejected).toEqual([]);
+    expect(result.images[0].metadata).toMatchObject({ size: [24, 16, 1], spacing: [1, 1, 1], components: 3 });
+    const { converted, reference } = await convertedAndReference(dir, [names[1]], result.images[0].content);
+    expect(converted.values).toEqual(reference.values);
+    expect(converted.values.reduce((s, v, i) => s + Math.abs(v - pixels[i]), 0) / pixels.length).toBeLessThan(
+      2,
+    );
+  });
+
+  test.each([
+    // Cut inside the value of an element of the data set.
+    [
+      'cut inside its header',
+      (b: Buffer) => b.subarray(0, 330),
+      'it ends inside an element (the file is cut short, or a length in it is wrong)',
+    ],
+    // The first item of a sequence replaced by other bytes.
+    [
+      'a sequence with no item where one is due',
+      (b: Buffer) => {
+        const at = b.indexOf(Buffer.from([0xfe, 0xff, 0x00, 0xe0]));
+        const copy = Buffer.from(b);
+        copy.writeUInt32LE(0x00100010, at);
+        return copy;
+      },
+      /^item tag \(FFFE,E000\) not found at offset \d+$/,
+    ],
+  ])(
+    'a file that cannot be parsed is refused with a reason a person can read: %s',
+    async (_, damage, reason) => {
+      const spec = ctSeries({ slices: 1 })[0];
+      const item = (content: Buffer) => {
+        const head = Buffer.alloc(8);
+        head.writeUInt32LE(0xe000fffe, 0);
+        head.writeUInt32LE(content.length, 4);
+        return Buffer.concat([head, content]);
+      };
+      const withSequence = {
+        ...spec,
+        extra: [
+          [0x0008, 0x1140, 'SQ', item(encode([0x0008, 0x1150, 'UI', uid('1.2.840.10008.5.1.4.1.1.2')]))],
+        ] as Element[],
+      };
+      const dir = path.join(root, `set-${folderCount++}`);
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, 'damaged.dcm'), damage(dicomSlice(withSequence)));
+      const result = await convertImageFiles(files(dir, ['damaged.dcm']));
+      expect(result.images).toEqual([]);
+      expect(result.rejected).toHaveLength(1);
+      const given = result.rejected[0].reason;
+      expect(given).not.toContain('[object');
+      expect(given.replace('the DICOM file cannot be parsed: ', '')).toMatch(reason);
+    },
+  );
+
+  test('a DICOM whole-slide image is refused, naming the format as not converted yet', async () => {
+    const { dir, names } = writeSeries([
+      {
+        ...ctSeries({ slices: 1 })[0],
+        sopClass: '1.2.840.10008.5.1.4.1.1.77.1.6',
+        modality: 'SM',
+      },
+    ]);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([
+      {
+        filename: names[0],
+        reason:
+          'a DICOM whole-slide image (VL Whole Slide Microscopy): DICOM whole-slide images are not converted yet; TIFF and Aperio SVS slides are',
+      },
     ]);
   });
 });

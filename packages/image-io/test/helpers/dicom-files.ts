@@ -25,6 +25,8 @@ export interface SliceSpec {
   readonly magnificationFactor?: number;
   /** WindowCenter and WindowWidth; 40 and 400 by default. */
   readonly window?: readonly [center: number, width: number];
+  /** The data set written in implicit VR whatever the transfer syntax says, as some writers do. */
+  readonly implicitVr?: boolean;
   /** More elements of the data set, put in tag order with the others. */
   readonly extra?: readonly Element[];
   /** 16-bit signed grey by default; 8-bit unsigned grey or RGB with `bitsAllocated: 8`. */
@@ -153,7 +155,9 @@ export function dicomSlice(spec: SliceSpec): Buffer {
         bits === 8 ? 'OB' : 'OW',
         raw.length % 2 ? Buffer.concat([raw, Buffer.from([0])]) : raw,
       ]);
-  let body = Buffer.concat([...dataset.map(encode), pixelData]);
+  let body = spec.implicitVr
+    ? Buffer.concat([...dataset.map(encodeImplicit), implicitPixelData(pixelData)])
+    : Buffer.concat([...dataset.map(encode), pixelData]);
   // Deflated explicit VR little endian: the data set after the file meta group is raw-deflated.
   if (transferSyntax === '1.2.840.10008.1.2.1.99') body = zlib.deflateRawSync(body);
   return Buffer.concat([
@@ -163,6 +167,23 @@ export function dicomSlice(spec: SliceSpec): Buffer {
     metaBody,
     body,
   ]);
+}
+
+/** An element in implicit VR little endian: tag, 32-bit length, value. */
+function encodeImplicit([group, element, , value]: Element): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt16LE(group, 0);
+  head.writeUInt16LE(element, 2);
+  head.writeUInt32LE(value.length, 4);
+  return Buffer.concat([head, value]);
+}
+
+/** The pixel data element written above in explicit VR (12-byte header) rewritten in implicit VR. */
+function implicitPixelData(explicit: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  explicit.copy(head, 0, 0, 4);
+  head.writeUInt32LE(explicit.readUInt32LE(8), 4);
+  return Buffer.concat([head, explicit.subarray(12)]);
 }
 
 /** Loads the JPEG-LS (and JPEG 2000) encoders before such files are written. */
