@@ -1,7 +1,7 @@
 import * as dicomParser from 'dicom-parser';
 import { ConversionLimits } from './conversion-limits';
 import { transferSyntaxOf } from './dicom-dataset';
-import { readDicomFileHeader } from './dicom-file-header';
+import { DicomFileHeader, readDicomFileHeader } from './dicom-file-header';
 import { checkTransferSyntax, isEncapsulated } from './dicom-frame-decoder';
 import { FUNCTIONAL_GROUP, frameAttributes, hasFunctionalGroups } from './dicom-functional-groups';
 import { reject } from './rejection';
@@ -13,8 +13,6 @@ export { isDicom } from './dicom-dataset';
 
 const RLE = '1.2.840.10008.1.2.5';
 const DICOMDIR = '1.2.840.10008.1.3.10';
-/** VL Whole Slide Microscopy Image Storage: tiles of a slide, placed on the slide, not in the patient. */
-const WHOLE_SLIDE = '1.2.840.10008.5.1.4.1.1.77.1.6';
 
 /**
  * One image slice of a DICOM file (the file itself, or one frame of a multi-frame file), with
@@ -92,22 +90,18 @@ export function readDicomSlices(
   input: InputFile,
   limits: ConversionLimits,
   reuse?: ReusedBuffer,
+  header: DicomFileHeader = readDicomFileHeader(input, limits, reuse),
 ): DicomSlice[] {
   const { name: file, load } = input;
   const readRange = (range: ByteRange, into?: ReusedBuffer) =>
     input.readRange
       ? input.readRange(range, into)
       : input.load(into).subarray(range.offset, range.offset + range.length);
-  const { data, pixelData, fileBytes } = readDicomFileHeader(input, limits, reuse);
+  const { data, pixelData, fileBytes } = header;
   const transferSyntax = transferSyntaxOf(data);
   checkTransferSyntax(transferSyntax);
   if (data.string('x00020002') === DICOMDIR) {
     reject('a DICOMDIR, the index of a DICOM medium, holds no image (the images are the files it lists)');
-  }
-  if ((data.string('x00080016') ?? data.string('x00020002')) === WHOLE_SLIDE) {
-    reject(
-      'a DICOM whole-slide image (VL Whole Slide Microscopy): DICOM whole-slide images are not converted yet; TIFF and Aperio SVS slides are',
-    );
   }
   if (!pixelData) reject('the DICOM file has no pixel data');
   const frames = data.intString('x00280008') ?? 1;

@@ -935,7 +935,7 @@ describe('copies of an instance, and series that are the time points of one stac
   });
 });
 
-describe('DICOM files some writers get wrong, and what is not converted yet', () => {
+describe('DICOM files some writers get wrong', () => {
   test('a secondary capture, RGB JPEG baseline, with no geometry and its data set in implicit VR under an explicit transfer syntax, reads as its explicit twin reads in GDCM', async () => {
     const [rows, columns] = [16, 24];
     // A gentle gradient per channel, which JPEG keeps closely.
@@ -1029,22 +1029,4 @@ describe('DICOM files some writers get wrong, and what is not converted yet', ()
       expect(given.replace('the DICOM file cannot be parsed: ', '')).toMatch(reason);
     },
   );
-
-  test('a DICOM whole-slide image is refused, naming the format as not converted yet', async () => {
-    const { dir, names } = writeSeries([
-      {
-        ...ctSeries({ slices: 1 })[0],
-        sopClass: '1.2.840.10008.5.1.4.1.1.77.1.6',
-        modality: 'SM',
-      },
-    ]);
-    const result = await convertImageFiles(files(dir, names));
-    expect(result.rejected).toEqual([
-      {
-        filename: names[0],
-        reason:
-          'a DICOM whole-slide image (VL Whole Slide Microscopy): DICOM whole-slide images are not converted yet; TIFF and Aperio SVS slides are',
-      },
-    ]);
-  });
 });
