@@ -20,7 +20,8 @@ const normalOf = (o: readonly number[]) => [
 
 /**
  * Sorts the slices of an upload into volumes. A file holding an instance (SOPInstanceUID) already
- * read from another file is a copy, not a second time point: it is left out and named. The others
+ * read from another file is a copy, not a second time point: it is left out and named; so is an
+ * enhanced file whose frames each name an instance of the upload they were converted from. The others
  * are grouped by SeriesInstanceUID and SOP class (an enhanced volume beside the slices it was made
  * of stays apart from them) and, where they differ within a series, by orientation and size; a
  * file with no place in the patient stands alone. Series of one stack (StackID, in one frame of
@@ -82,27 +83,47 @@ function positionsOf(series: readonly DicomSlice[]): string {
   return [...new Set(along)].sort().join(',');
 }
 
-/** The slices less those of files that repeat an instance read first from another file. */
+/**
+ * The slices less those of files that repeat instances read from other files: the same
+ * SOPInstanceUID, or an enhanced file every frame of which was converted from an instance of
+ * another file of the upload (its Conversion Source Attributes).
+ */
 function withoutCopies(slices: readonly DicomSlice[]): {
   kept: DicomSlice[];
   duplicates: DuplicateFile[];
 } {
   const firstFile = new Map<string, string>();
-  const copyOf = new Map<string, { original: string; uid: string }>();
+  const copies = new Map<string, string>();
   for (const slice of slices) {
     if (!slice.instanceUid) continue;
     const key = `${slice.instanceUid}|${slice.frame}`;
     const original = firstFile.get(key);
     if (original === undefined) firstFile.set(key, slice.file);
-    else if (original !== slice.file && !copyOf.has(slice.file)) {
-      copyOf.set(slice.file, { original, uid: slice.instanceUid });
+    else if (original !== slice.file && !copies.has(slice.file)) {
+      copies.set(
+        slice.file,
+        `a copy of ${original} (the same SOPInstanceUID ${slice.instanceUid}); the instance is read once, from ${original}`,
+      );
     }
   }
-  return {
-    kept: slices.filter((s) => !copyOf.has(s.file)),
-    duplicates: [...copyOf].map(([file, { original, uid }]) => ({
+  const byFile = new Map<string, DicomSlice[]>();
+  for (const slice of slices) byFile.set(slice.file, [...(byFile.get(slice.file) ?? []), slice]);
+  for (const [file, frames] of byFile) {
+    if (copies.has(file)) continue;
+    const sources = frames.map((f) =>
+      f.sourceInstanceUid ? firstFile.get(`${f.sourceInstanceUid}|0`) : undefined,
+    );
+    if (!sources.every((s) => s !== undefined && s !== file && !copies.has(s))) continue;
+    const named = [...new Set(sources)] as string[];
+    const list =
+      named.length > 3 ? `${named.slice(0, 3).join(', ')} and ${named.length - 3} more` : named.join(', ');
+    copies.set(
       file,
-      reason: `a copy of ${original} (the same SOPInstanceUID ${uid}); the instance is read once, from ${original}`,
-    })),
+      `made of ${named.length} other files of this upload (${list}), whose instances its frames hold (its Conversion Source Attributes); they are read once, from those files`,
+    );
+  }
+  return {
+    kept: slices.filter((s) => !copies.has(s.file)),
+    duplicates: [...copies].map(([file, reason]) => ({ file, reason })),
   };
 }

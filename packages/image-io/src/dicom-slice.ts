@@ -38,6 +38,11 @@ export interface DicomSlice {
   /** SOPInstanceUID: the same in two files means the same instance uploaded twice. */
   readonly instanceUid: string | undefined;
   readonly sopClass: string | undefined;
+  /**
+   * The instance this frame was converted from, where an enhanced file says so (its Conversion
+   * Source Attributes functional group): a volume made of slices names each slice.
+   */
+  readonly sourceInstanceUid: string | undefined;
   readonly seriesUid: string;
   /**
    * StackID and FrameOfReferenceUID, where the file gives both at its top: the series of one stack,
@@ -192,6 +197,7 @@ export function readDicomSlices(
     const transformation = at(FUNCTIONAL_GROUP.pixelValueTransformation);
     const window = at(FUNCTIONAL_GROUP.frameVoiLut);
     const content = at(FUNCTIONAL_GROUP.frameContent);
+    const conversionSource = at(FUNCTIONAL_GROUP.conversionSource);
     const kept: Record<string, string | undefined> = {
       Modality: data.string('x00080060'),
       WindowCenter: window.string('x00281050', 0),
@@ -208,6 +214,7 @@ export function readDicomSlices(
       transferSyntax,
       instanceUid: data.string('x00080018'),
       sopClass: data.string('x00080016'),
+      sourceInstanceUid: conversionSource === data ? undefined : conversionSource.string('x00081155'),
       seriesUid,
       stack: stackOf(data),
       timeOrder: enhanced

@@ -855,7 +855,7 @@ describe('copies of an instance, and series that are the time points of one stac
     ]);
   });
 
-  test('slices beside the enhanced volume made of them: two volumes of their own, not two time points', async () => {
+  test('slices beside an enhanced volume of the same data that names no source: two volumes of their own, not two time points', async () => {
     const series = ctSeries();
     const { dir, names } = writeSeries(series);
     const volume = multiFrameFile({
@@ -877,6 +877,35 @@ describe('copies of an instance, and series that are the time points of one stac
     ]);
     await expectSameAsGdcm(dir, names, result.images[0].content);
     await expectSameAsGdcm(dir, ['volume.dcm'], result.images[1].content);
+  });
+
+  test('an enhanced volume whose frames name the slices of the upload they were converted from: read once, from the slices', async () => {
+    const series = ctSeries();
+    const { dir, names } = writeSeries(series);
+    const volume = multiFrameFile({
+      seriesUid: series[0].seriesUid,
+      rows: 5,
+      columns: 7,
+      pixelSpacing: [0.8, 0.6],
+      orientation: [...rowDirection, ...columnDirection],
+      frames: series.map((s) => ({
+        position: s.position!,
+        pixels: s.pixels as Int16Array,
+        sourceInstance: `${s.seriesUid}.${s.instance}`,
+      })),
+      enhanced: true,
+      rescaleIntercept: -1024,
+    });
+    fs.writeFileSync(path.join(dir, 'volume.dcm'), volume);
+    const result = await convertImageFiles(files(dir, [...names, 'volume.dcm']));
+    expect(result.images.map((i) => [i.sources, i.metadata.size])).toEqual([[names, [7, 5, 6]]]);
+    expect(result.rejected).toEqual([
+      {
+        filename: 'volume.dcm',
+        reason: `made of 6 other files of this upload (${names.slice(0, 3).join(', ')} and 3 more), whose instances its frames hold (its Conversion Source Attributes); they are read once, from those files`,
+      },
+    ]);
+    await expectSameAsGdcm(dir, names, result.images[0].content);
   });
 
   /** Four time points of the oblique CT, each its own series of one stack in one frame of reference. */
@@ -982,6 +1011,26 @@ describe('DICOM files some writers get wrong', () => {
     expect(converted.values.reduce((s, v, i) => s + Math.abs(v - pixels[i]), 0) / pixels.length).toBeLessThan(
       2,
     );
+  });
+
+  test('implicit VR under an explicit transfer syntax is told apart in the header read from disk, before the pixel data, too', async () => {
+    // 256 x 256 16-bit: larger than the first read of a header, so the header alone is parsed first.
+    const spec = {
+      ...ctSeries({ slices: 1 })[0],
+      rows: 256,
+      columns: 256,
+      pixels: Int16Array.from({ length: 256 * 256 }, (_, i) => (i * 7) % 3000),
+    };
+    const { dir, names } = writeSeries([
+      { ...spec, implicitVr: true },
+      { ...spec, seriesUid: '9.8.7' },
+    ]);
+    expect(fs.statSync(path.join(dir, names[0])).size).toBeGreaterThan(64 * 1024);
+    const result = await convertImageFiles(files(dir, [names[0]]));
+    expect(result.rejected).toEqual([]);
+    const { converted, reference } = await convertedAndReference(dir, [names[1]], result.images[0].content);
+    expect(converted.size).toEqual(reference.size);
+    expect(converted.values).toEqual(reference.values);
   });
 
   test.each([
