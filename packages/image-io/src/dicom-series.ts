@@ -76,7 +76,19 @@ async function assemble(
         `neither copies of one instance (those are read once) nor the time points of a 4D series, which has the same number at every position`,
     );
   }
-  for (const position of positions) position.sort((a, b) => a.timeOrder - b.timeOrder);
+  for (const position of positions) {
+    position.sort((a, b) => a.timeOrder - b.timeOrder);
+    // Two slices at one time point of one position: which comes first would be a guess.
+    const tie = position.findIndex((s, i) => i > 0 && s.timeOrder === position[i - 1].timeOrder);
+    if (tie > 0) {
+      const [a, b] = [position[tie - 1], position[tie]].map((s) =>
+        s.frame > 0 ? `${s.file} frame ${s.frame + 1}` : s.file,
+      );
+      throw new Rejection(
+        `${series} has two slices at ${at(dot(position[0].position, normal))} (${a}, ${b}) at the same time point ${position[tie].timeOrder} (TemporalPositionIndex, else TemporalPositionIdentifier, else InstanceNumber): their order in time is not known`,
+      );
+    }
+  }
   // Voxel order: x, then y, then position, then time.
   const ordered = Array.from({ length: timePoints }, (_, t) => positions.map((p) => p[t])).flat();
   const along = positions.map((p) => dot(p[0].position, normal));
@@ -126,10 +138,28 @@ async function assemble(
     componentType,
     components: first.samples,
     data,
-    metadata: inversion === undefined ? first.metadata : invertedWindow(first.metadata, inversion),
+    metadata: {
+      ...(inversion === undefined ? first.metadata : invertedWindow(first.metadata, inversion)),
+      ...(timePoints > 1 && perTimePoint(positions[0])),
+    },
     voxelStream,
   };
   return { sources: [...new Set(ordered.map((s) => s.file))], volume };
+}
+
+/**
+ * ContentTimes and Exposures of a 4D image, one per time point in time order, as panimg lists
+ * them: each where every time point gives one, from files of their own (the frames of one file
+ * share its top-level values, which say nothing of each time point).
+ */
+function perTimePoint(atFirstPosition: readonly DicomSlice[]): Record<string, string> {
+  const listed: Record<string, string> = {};
+  if (new Set(atFirstPosition.map((s) => s.file)).size < atFirstPosition.length) return listed;
+  const contentTimes = atFirstPosition.map((s) => s.contentTime);
+  const exposures = atFirstPosition.map((s) => s.exposure);
+  if (contentTimes.every((v) => v)) listed.ContentTimes = contentTimes.join(' ');
+  if (exposures.every((v) => v)) listed.Exposures = exposures.join(' ');
+  return listed;
 }
 
 /** The count most positions have (the greater, where two are as common). */

@@ -68,6 +68,9 @@ export interface DicomSlice {
   readonly ybrFull: boolean;
   readonly slope: number;
   readonly intercept: number;
+  /** ContentTime and Exposure, which a 4D image lists per time point, as panimg does. */
+  readonly contentTime: string | undefined;
+  readonly exposure: string | undefined;
   /** Non-identifying keys kept in the output header. */
   readonly metadata: Readonly<Record<string, string>>;
   /**
@@ -214,6 +217,8 @@ export function readDicomSlices(
       transferSyntax,
       instanceUid: data.string('x00080018'),
       sopClass: data.string('x00080016'),
+      contentTime: data.string('x00080033'),
+      exposure: data.string('x00181152'),
       sourceInstanceUid: conversionSource === data ? undefined : conversionSource.string('x00081155'),
       seriesUid,
       stack: stackOf(data),

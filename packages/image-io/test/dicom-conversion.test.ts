@@ -923,6 +923,8 @@ describe('copies of an instance, and series that are the time points of one stac
             [0x0020, 0x0052, 'UI', uid('1.2.826.0.1.3680043.8.498.500')],
             [0x0020, 0x9056, 'SH', text(options.stackOf?.(t) ?? '1_0001_00003')],
             [0x0020, 0x9128, 'UL', Buffer.from(Uint32Array.of(t + 1).buffer)],
+            [0x0008, 0x0033, 'TM', text(`2145${10 + t}`)],
+            [0x0018, 0x1152, 'IS', text(String(100 * (t + 1)))],
           ] as Element[],
         })),
     );
@@ -934,6 +936,14 @@ describe('copies of an instance, and series that are the time points of one stac
     expect(result.rejected).toEqual([]);
     expect(result.images).toHaveLength(1);
     expect(result.images[0].sources).toHaveLength(12);
+    // One ContentTime and Exposure per time point, in time order, as panimg lists them.
+    expect(result.images[0].metadata).toMatchObject({
+      ContentTimes: '214510 214511 214512 214513',
+      Exposures: '100 200 300 400',
+    });
+    expect(result.images[0].content.subarray(0, 2000).toString('latin1')).toContain(
+      'Exposures = 100 200 300 400',
+    );
     const output = await convertedAndReference(dir, [names[0]], result.images[0].content);
     expect(output.converted.size).toEqual([7, 5, 3, 4]);
     expect(output.converted.spacing.slice(0, 3).map((v) => Number(v.toFixed(3)))).toEqual([0.6, 0.8, 2.5]);
@@ -948,6 +958,22 @@ describe('copies of an instance, and series that are the time points of one stac
       const { reference } = await convertedAndReference(dir, series, result.images[0].content);
       expect(reference.values).toEqual(expected.slice(t * volume, (t + 1) * volume));
     }
+  });
+
+  test('time points of a stack that cannot be told apart are refused, naming two slices', async () => {
+    // Every series numbers its slices from 1 and gives no temporal position.
+    const sets = stackSeries().map((spec) => ({
+      ...spec,
+      instance: (spec.instance % 3) + 1,
+      extra: spec.extra!.filter(([group, element]) => !(group === 0x0020 && element === 0x9128)),
+    }));
+    const { dir, names } = writeSeries(sets);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.images).toEqual([]);
+    expect(result.rejected).toHaveLength(12);
+    expect(result.rejected[0].reason).toMatch(
+      /^stack 1_0001_00003 \(4 series, one per time point\) has two slices at -?[\d.]+ mm \(IM\d{4}\.dcm, IM\d{4}\.dcm\) at the same time point \d \(TemporalPositionIndex, else TemporalPositionIdentifier, else InstanceNumber\): their order in time is not known$/,
+    );
   });
 
   test('series of one stack over different positions stay series of their own', async () => {
