@@ -5,7 +5,7 @@ import { Transform } from 'node:stream';
 import { ConversionLimits } from './conversion-limits';
 import type { InputFile } from './convert-image-files';
 import { diskFile } from './disk-file';
-import { reject, Rejection } from './rejection';
+import { reject, Rejection, thrownText } from './rejection';
 import { TarFormatError } from './tar-entries';
 
 /** Names of the archives the converter opens: zip, tar and gzipped tar. */
@@ -103,7 +103,7 @@ export class EntryWriter {
       if (err instanceof Rejection) throw err;
       // The archive's own structure, found while reading the entry.
       if (err instanceof TarFormatError) reject(err.message);
-      reject(`entry ${entryPath} is damaged: ${(err as Error).message}`);
+      reject(`entry ${entryPath} is damaged: ${thrownText(err)}`);
     }
     return diskFile(`${this.archiveName}/${entryPath}`, file);
   }

@@ -14,6 +14,8 @@ import { extractZip } from './zip-archive';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { readDicomFileHeader } from './dicom-file-header';
+import { convertWholeSlide, isWholeSlide, readWholeSlideFile, WholeSlideFile } from './dicom-whole-slide';
 import { ReusedBuffer } from './disk-file';
 import type { ByteRange } from './dicom-pixel-data';
 import { Volume } from './volume';
@@ -60,7 +62,7 @@ const NOT_YET: readonly [RegExp, string][] = [
  * Turns the files of one upload set into `.mha` images: DICOM series (uncompressed, deflated,
  * and the compressed transfer syntaxes of dicom-frame-decoder.ts), MetaImage (`.mha`, `.mhd` with its data
  * file), NIfTI (`.nii`, `.nii.gz`), NRRD (`.nrrd`), 2D PNG and JPEG, and zip archives of them;
- * TIFF and Aperio SVS slides into tiled pyramidal BigTIFF (`.tif`). Each file either becomes part of an image or is rejected
+ * TIFF and Aperio SVS slides, and DICOM whole-slide images, into tiled pyramidal BigTIFF (`.tif`). Each file either becomes part of an image or is rejected
  * with its reason; one bad file never stops the others.
  */
 export async function convertImageFiles(
@@ -117,9 +119,12 @@ async function convertFiles(
   const dicomSlices: DicomSlice[] = [];
   // DICOM headers are read file by file, nothing of one kept when the next is read.
   const headerBytes = new ReusedBuffer();
+  const wholeSlides: WholeSlideFile[] = [];
   const readDicom = (file: InputFile) => {
     try {
-      dicomSlices.push(...readDicomSlices(file, limits, headerBytes));
+      const header = readDicomFileHeader(file, limits, headerBytes);
+      if (isWholeSlide(header)) wholeSlides.push(readWholeSlideFile(file, header, limits));
+      else dicomSlices.push(...readDicomSlices(file, limits, headerBytes, header));
     } catch (err) {
       if (!(err instanceof Rejection)) throw err;
       rejected.push({ filename: file.name, reason: err.message });
@@ -170,6 +175,20 @@ async function convertFiles(
           ? `${known[1]} files are not converted by this version of the converter`
           : 'not an image format the converter reads (DICOM, MetaImage .mha/.mhd, NIfTI .nii/.nii.gz, NRRD .nrrd, PNG, JPEG, TIFF, Aperio SVS)',
       });
+    }
+  }
+  // Each DICOM whole-slide image, the files of one series, becomes one slide like a TIFF's.
+  const slideSeries = new Map<string, WholeSlideFile[]>();
+  for (const f of wholeSlides) slideSeries.set(f.seriesUid, [...(slideSeries.get(f.seriesUid) ?? []), f]);
+  for (const series of slideSeries.values()) {
+    const names = series.map((f) => f.input.name);
+    try {
+      const slide = await convertWholeSlide(series, limits, loadSharp());
+      const output = uniqueName('slide', usedNames, 'tif');
+      images.push({ name: output, sources: names, content: slide.content, metadata: slide.metadata });
+    } catch (err) {
+      if (!(err instanceof Rejection)) throw err;
+      rejected.push(...names.map((filename) => ({ filename, reason: err.message })));
     }
   }
   for await (const outcome of assembleSeries(dicomSlices, limits)) {

@@ -1,7 +1,13 @@
 import * as dicomParser from 'dicom-parser';
 import type { InputFile } from './convert-image-files';
 import { ConversionLimits } from './conversion-limits';
-import { DEFLATED_TRANSFER_SYNTAX, isDicom, parseDicomDataSet, transferSyntaxOf } from './dicom-dataset';
+import {
+  DEFLATED_TRANSFER_SYNTAX,
+  isDicom,
+  parseDicomDataSet,
+  parsePart10,
+  transferSyntaxOf,
+} from './dicom-dataset';
 import type { ReusedBuffer } from './disk-file';
 import { reject } from './rejection';
 
@@ -40,7 +46,7 @@ export function readDicomFileHeader(
     if (!isDicom(head)) reject('not a DICOM Part 10 file (no DICM marker at byte 128)');
     let data: dicomParser.DataSet;
     try {
-      data = dicomParser.parseDicom(head, { untilTag: 'x7fe00010' });
+      data = parsePart10(head, { untilTag: 'x7fe00010' });
     } catch {
       continue; // the header runs past what was read
     }

@@ -9,6 +9,7 @@ export const FUNCTIONAL_GROUP = {
   pixelValueTransformation: 'x00289145',
   frameVoiLut: 'x00289132',
   frameContent: 'x00209111',
+  conversionSource: 'x00209172',
 } as const;
 
 /**

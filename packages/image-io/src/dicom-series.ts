@@ -1,6 +1,7 @@
 import { ConversionLimits } from './conversion-limits';
 import { DicomFrameReader } from './dicom-frame-reader';
 import { DicomSlice } from './dicom-slice';
+import { groupSlices, SliceGroup } from './dicom-slice-groups';
 import { PieceDeflater } from './parallel-deflate';
 import { Rejection } from './rejection';
 import { COMPONENT_TYPES, ComponentType, Volume } from './volume';
@@ -19,49 +20,40 @@ const cross = (a: readonly number[], b: readonly number[]) => [
 const dot = (a: readonly number[], b: readonly number[]) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 
 /**
- * Groups slices into volumes: by SeriesInstanceUID and, where they differ within a series, by
- * orientation and size; a file with no place in the patient on its own; orders each group by position along the slice normal (not by file name
- * or instance number); and refuses a group, naming where, whose slices leave gaps, repeat a
- * position, or are unevenly spaced. Stored values are rescaled (slope and intercept). Yields the
- * groups one by one, each as its volume or as the refusal of its files.
+ * Makes the volumes of an upload's slices, grouped as dicom-slice-groups.ts groups them (copies of
+ * an instance refused, naming the file kept); orders each group by position along the slice normal
+ * (not by file name or instance number); and refuses a group, naming where, whose slices leave
+ * gaps, repeat a position, or are unevenly spaced. Stored values are rescaled (slope and
+ * intercept). Yields the groups one by one, each as its volume or as the refusal of its files.
  */
 export async function* assembleSeries(
   slices: readonly DicomSlice[],
   limits: ConversionLimits,
 ): AsyncGenerator<SeriesOutcome> {
-  const groups = new Map<string, DicomSlice[]>();
-  for (const slice of slices) {
-    const key = slice.placeless
-      ? `file|${slice.file}`
-      : [
-          slice.seriesUid,
-          slice.orientation.map((v) => v.toFixed(4)).join(','),
-          slice.rows,
-          slice.columns,
-        ].join('|');
-    const group = groups.get(key);
-    if (group) group.push(slice);
-    else groups.set(key, [slice]);
-  }
+  const { groups, duplicates } = groupSlices(slices);
+  for (const { file, reason } of duplicates) yield { rejected: [file], reason };
   // One volume at a time: the caller writes each before the next is read.
   const reader = new DicomFrameReader(limits);
-  for (const group of groups.values()) {
+  for (const group of groups) {
     try {
       yield await assemble(group, reader, limits);
     } catch (err) {
       if (!(err instanceof Rejection)) throw err;
-      yield { rejected: [...new Set(group.map((s) => s.file))], reason: err.message };
+      yield { rejected: [...new Set(group.slices.map((s) => s.file))], reason: err.message };
     }
   }
 }
 
-async function assemble(group: readonly DicomSlice[], reader: DicomFrameReader, limits: ConversionLimits) {
+async function assemble(
+  { label: series, slices: group }: SliceGroup,
+  reader: DicomFrameReader,
+  limits: ConversionLimits,
+) {
   const first = group[0];
   const rowDirection = first.orientation.slice(0, 3);
   const columnDirection = first.orientation.slice(3, 6);
   const normal = cross(rowDirection, columnDirection);
   const sorted = [...group].sort((a, b) => dot(a.position, normal) - dot(b.position, normal));
-  const series = `series ${first.seriesUid}`;
   const at = (v: number) => `${Number(v.toFixed(3))} mm`;
 
   // Slices at one position are the time points of a 4D series; every position needs as many.
@@ -73,14 +65,30 @@ async function assemble(group: readonly DicomSlice[], reader: DicomFrameReader, 
     else positions.push([slice]);
   }
   const counts = positions.map((p) => p.length);
-  const timePoints = counts[0];
+  const timePoints = mostCommon(counts);
   if (counts.some((c) => c !== timePoints)) {
     const uneven = positions.find((p) => p.length !== timePoints)!;
+    const files = uneven.map((s) => (s.frame > 0 ? `${s.file} frame ${s.frame + 1}` : s.file));
+    const named =
+      files.length > 3 ? `${files.slice(0, 3).join(', ')} and ${files.length - 3} more` : files.join(', ');
     throw new Rejection(
-      `${series} has ${Math.min(...counts)} to ${Math.max(...counts)} slices per position (${uneven.length} at ${at(dot(uneven[0].position, normal))}); a 4D series needs the same number at every position`,
+      `${series} has ${uneven.length} slices at ${at(dot(uneven[0].position, normal))} (${named}) where the other positions have ${timePoints}: ` +
+        `neither copies of one instance (those are read once) nor the time points of a 4D series, which has the same number at every position`,
     );
   }
-  for (const position of positions) position.sort((a, b) => a.timeOrder - b.timeOrder);
+  for (const position of positions) {
+    position.sort((a, b) => a.timeOrder - b.timeOrder);
+    // Two slices at one time point of one position: which comes first would be a guess.
+    const tie = position.findIndex((s, i) => i > 0 && s.timeOrder === position[i - 1].timeOrder);
+    if (tie > 0) {
+      const [a, b] = [position[tie - 1], position[tie]].map((s) =>
+        s.frame > 0 ? `${s.file} frame ${s.frame + 1}` : s.file,
+      );
+      throw new Rejection(
+        `${series} has two slices at ${at(dot(position[0].position, normal))} (${a}, ${b}) at the same time point ${position[tie].timeOrder} (TemporalPositionIndex, else TemporalPositionIdentifier, else InstanceNumber): their order in time is not known`,
+      );
+    }
+  }
   // Voxel order: x, then y, then position, then time.
   const ordered = Array.from({ length: timePoints }, (_, t) => positions.map((p) => p[t])).flat();
   const along = positions.map((p) => dot(p[0].position, normal));
@@ -110,11 +118,18 @@ async function assemble(group: readonly DicomSlice[], reader: DicomFrameReader, 
   if (mismatched) throw new Rejection(`${series} has inconsistent pixel spacing (${mismatched.file})`);
 
   const size = [first.columns, first.rows, positions.length, ...(timePoints > 1 ? [timePoints] : [])];
-  if (ordered.some((s) => s.bitsAllocated !== first.bitsAllocated || s.samples !== first.samples)) {
+  if (
+    ordered.some(
+      (s) =>
+        s.bitsAllocated !== first.bitsAllocated ||
+        s.samples !== first.samples ||
+        s.monochrome1 !== first.monochrome1,
+    )
+  ) {
     throw new Rejection(`${series} mixes pixel formats between its slices`);
   }
   const spatialAxes = [rowDirection, columnDirection, normal];
-  const { componentType, data, voxelStream } = await writeVoxels(ordered, size, reader, limits);
+  const { componentType, data, voxelStream, inversion } = await writeVoxels(ordered, size, reader, limits);
   const volume: Volume = {
     size,
     spacing: [first.spacing[0], first.spacing[1], step, ...(timePoints > 1 ? [1] : [])],
@@ -123,10 +138,35 @@ async function assemble(group: readonly DicomSlice[], reader: DicomFrameReader, 
     componentType,
     components: first.samples,
     data,
-    metadata: first.metadata,
+    metadata: {
+      ...(inversion === undefined ? first.metadata : invertedWindow(first.metadata, inversion)),
+      ...(timePoints > 1 && perTimePoint(positions[0])),
+    },
     voxelStream,
   };
   return { sources: [...new Set(ordered.map((s) => s.file))], volume };
+}
+
+/**
+ * ContentTimes and Exposures of a 4D image, one per time point in time order, as panimg lists
+ * them: each where every time point gives one, from files of their own (the frames of one file
+ * share its top-level values, which say nothing of each time point).
+ */
+function perTimePoint(atFirstPosition: readonly DicomSlice[]): Record<string, string> {
+  const listed: Record<string, string> = {};
+  if (new Set(atFirstPosition.map((s) => s.file)).size < atFirstPosition.length) return listed;
+  const contentTimes = atFirstPosition.map((s) => s.contentTime);
+  const exposures = atFirstPosition.map((s) => s.exposure);
+  if (contentTimes.every((v) => v)) listed.ContentTimes = contentTimes.join(' ');
+  if (exposures.every((v) => v)) listed.Exposures = exposures.join(' ');
+  return listed;
+}
+
+/** The count most positions have (the greater, where two are as common). */
+function mostCommon(counts: readonly number[]): number {
+  const tally = new Map<number, number>();
+  for (const c of counts) tally.set(c, (tally.get(c) ?? 0) + 1);
+  return [...tally].sort((x, y) => y[1] - x[1] || y[0] - x[0])[0][0];
 }
 
 type Stored = Int8Array | Uint8Array | Int16Array | Uint16Array;
@@ -159,7 +199,7 @@ async function writeVoxels(
   size: readonly number[],
   reader: DicomFrameReader,
   limits: ConversionLimits,
-): Promise<{ componentType: ComponentType; data: Buffer; voxelStream: PieceDeflater }> {
+): Promise<{ componentType: ComponentType; data: Buffer; voxelStream: PieceDeflater; inversion?: number }> {
   const first = ordered[0];
   const perSlice = first.columns * first.rows * first.samples;
   const integral = ordered.every((s) => Number.isInteger(s.slope) && Number.isInteger(s.intercept));
@@ -208,12 +248,40 @@ async function writeVoxels(
           }
         }
       }
-      voxelStream!.advance((base + perSlice) * out.BYTES_PER_ELEMENT);
+      // MONOCHROME1 is compressed once inverted, which needs every value first.
+      if (!first.monochrome1) voxelStream!.advance((base + perSlice) * out.BYTES_PER_ELEMENT);
     }
   } finally {
     reader.release();
   }
-  return { componentType: componentType!, data, voxelStream: voxelStream! };
+  const inversion = first.monochrome1 ? invert(out) : undefined;
+  if (inversion !== undefined) voxelStream!.advance(out.length * out.BYTES_PER_ELEMENT);
+  return { componentType: componentType!, data, voxelStream: voxelStream!, inversion };
+}
+
+/**
+ * Turns MONOCHROME1 values (the lowest white) into MONOCHROME2 ones in place, as panimg does:
+ * each value becomes least + greatest - value, so the values keep their range and type. Returns
+ * that sum, by which the window centre is inverted too.
+ */
+function invert(out: Writable): number {
+  let low = Infinity;
+  let high = -Infinity;
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i];
+    if (v < low) low = v;
+    if (v > high) high = v;
+  }
+  const sum = low + high;
+  for (let i = 0; i < out.length; i++) out[i] = sum - out[i];
+  return sum;
+}
+
+/** The header's window for inverted values: the centre mirrored as the values are, the width kept. */
+function invertedWindow(metadata: Readonly<Record<string, string>>, sum: number): Record<string, string> {
+  const center = Number(metadata.WindowCenter);
+  if (metadata.WindowCenter === undefined || !Number.isFinite(center)) return { ...metadata };
+  return { ...metadata, WindowCenter: String(Number((sum - center).toPrecision(10))) };
 }
 
 /**

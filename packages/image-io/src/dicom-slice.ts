@@ -1,7 +1,7 @@
 import * as dicomParser from 'dicom-parser';
 import { ConversionLimits } from './conversion-limits';
 import { transferSyntaxOf } from './dicom-dataset';
-import { readDicomFileHeader } from './dicom-file-header';
+import { DicomFileHeader, readDicomFileHeader } from './dicom-file-header';
 import { checkTransferSyntax, isEncapsulated } from './dicom-frame-decoder';
 import { FUNCTIONAL_GROUP, frameAttributes, hasFunctionalGroups } from './dicom-functional-groups';
 import { reject } from './rejection';
@@ -35,7 +35,20 @@ export interface DicomSlice {
   /** Colour stored plane by plane (PlanarConfiguration 1), interleaved when read. */
   readonly planar: boolean;
   readonly transferSyntax: string;
+  /** SOPInstanceUID: the same in two files means the same instance uploaded twice. */
+  readonly instanceUid: string | undefined;
+  readonly sopClass: string | undefined;
+  /**
+   * The instance this frame was converted from, where an enhanced file says so (its Conversion
+   * Source Attributes functional group): a volume made of slices names each slice.
+   */
+  readonly sourceInstanceUid: string | undefined;
   readonly seriesUid: string;
+  /**
+   * StackID and FrameOfReferenceUID, where the file gives both at its top: the series of one stack,
+   * one per time point as some scanners write them, become one 4D image.
+   */
+  readonly stack: string | undefined;
   readonly rows: number;
   readonly columns: number;
   /** Spacing between columns (x) and between rows (y), in mm. */
@@ -49,10 +62,15 @@ export interface DicomSlice {
   readonly bitsStored: number;
   /** 1 for grey, 3 for RGB. */
   readonly samples: number;
+  /** Grey where the lowest value is white (MONOCHROME1): inverted when its volume is written. */
+  readonly monochrome1: boolean;
   /** YBR_FULL colour is stored as luma and chroma, turned into RGB when read. */
   readonly ybrFull: boolean;
   readonly slope: number;
   readonly intercept: number;
+  /** ContentTime and Exposure, which a 4D image lists per time point, as panimg does. */
+  readonly contentTime: string | undefined;
+  readonly exposure: string | undefined;
   /** Non-identifying keys kept in the output header. */
   readonly metadata: Readonly<Record<string, string>>;
   /**
@@ -61,7 +79,10 @@ export interface DicomSlice {
    * cine loop's FrameTime apart), as GDCM reads it; never stacked with other files.
    */
   readonly placeless: boolean;
-  /** Orders the slices of one position in a 4D series: temporal position, else instance or frame order. */
+  /**
+   * Orders the slices of one position in a 4D series: TemporalPositionIndex, else
+   * TemporalPositionIdentifier, else instance or frame order.
+   */
   readonly timeOrder: number;
 }
 
@@ -77,13 +98,14 @@ export function readDicomSlices(
   input: InputFile,
   limits: ConversionLimits,
   reuse?: ReusedBuffer,
+  header: DicomFileHeader = readDicomFileHeader(input, limits, reuse),
 ): DicomSlice[] {
   const { name: file, load } = input;
   const readRange = (range: ByteRange, into?: ReusedBuffer) =>
     input.readRange
       ? input.readRange(range, into)
       : input.load(into).subarray(range.offset, range.offset + range.length);
-  const { data, pixelData, fileBytes } = readDicomFileHeader(input, limits, reuse);
+  const { data, pixelData, fileBytes } = header;
   const transferSyntax = transferSyntaxOf(data);
   checkTransferSyntax(transferSyntax);
   if (data.string('x00020002') === DICOMDIR) {
@@ -178,6 +200,7 @@ export function readDicomSlices(
     const transformation = at(FUNCTIONAL_GROUP.pixelValueTransformation);
     const window = at(FUNCTIONAL_GROUP.frameVoiLut);
     const content = at(FUNCTIONAL_GROUP.frameContent);
+    const conversionSource = at(FUNCTIONAL_GROUP.conversionSource);
     const kept: Record<string, string | undefined> = {
       Modality: data.string('x00080060'),
       WindowCenter: window.string('x00281050', 0),
@@ -192,12 +215,18 @@ export function readDicomSlices(
       pixels: ranges[frame],
       planar,
       transferSyntax,
+      instanceUid: data.string('x00080018'),
+      sopClass: data.string('x00080016'),
+      contentTime: data.string('x00080033'),
+      exposure: data.string('x00181152'),
+      sourceInstanceUid: conversionSource === data ? undefined : conversionSource.string('x00081155'),
       seriesUid,
+      stack: stackOf(data),
       timeOrder: enhanced
         ? (content.uint32('x00209128') ?? frame)
         : frames > 1
           ? frame
-          : (data.intString('x00200100') ?? data.intString('x00200013') ?? 0),
+          : (topUint32(data, 'x00209128') ?? data.intString('x00200100') ?? data.intString('x00200013') ?? 0),
       placeless,
       rows,
       columns,
@@ -208,6 +237,7 @@ export function readDicomSlices(
       bitsAllocated,
       bitsStored,
       samples,
+      monochrome1: samples === 1 && photometric === 'MONOCHROME1',
       ybrFull: samples === 3 && photometric === 'YBR_FULL' && !decoderMakesRgb,
       slope: transformation.floatString('x00281053') ?? 1,
       intercept: transformation.floatString('x00281052') ?? 0,
@@ -216,6 +246,20 @@ export function readDicomSlices(
       ),
     };
   });
+}
+
+/**
+ * The stack a file's own top level names, in its frame of reference (the study is not read); an
+ * enhanced file's StackIDs are per frame and not read here.
+ */
+function stackOf(data: dicomParser.DataSet): string | undefined {
+  const [stackId, frameOfReference] = [data.string('x00209056'), data.string('x00200052')];
+  return stackId && frameOfReference ? `${frameOfReference}|${stackId}` : undefined;
+}
+
+/** An unsigned 32-bit value at the top level, where it holds one. */
+function topUint32(data: dicomParser.DataSet, tag: string): number | undefined {
+  return data.elements[tag]?.length === 4 ? data.uint32(tag) : undefined;
 }
 
 /**
@@ -229,29 +273,25 @@ function placelessFrameStep(data: dicomParser.DataSet): number {
 }
 
 /**
- * Projection radiography (CR, DX, mammography, intra-oral, XA, RF) measured at the detector:
- * GDCM reads their spacing from ImagerPixelSpacing alone, other classes from PixelSpacing.
- */
-const DETECTOR_SPACED = new Set([
-  '1.2.840.10008.5.1.4.1.1.1',
-  '1.2.840.10008.5.1.4.1.1.1.1',
-  '1.2.840.10008.5.1.4.1.1.1.1.1',
-  '1.2.840.10008.5.1.4.1.1.1.2',
-  '1.2.840.10008.5.1.4.1.1.1.2.1',
-  '1.2.840.10008.5.1.4.1.1.1.3',
-  '1.2.840.10008.5.1.4.1.1.1.3.1',
-  '1.2.840.10008.5.1.4.1.1.12.1',
-  '1.2.840.10008.5.1.4.1.1.12.2',
-]);
-
-/**
- * Row and column spacing of an image with no place in the patient, as GDCM reads it: from
- * ImagerPixelSpacing for projection radiographs, else PixelSpacing; 1 mm where it is missing.
+ * Row and column spacing of an image with no place in the patient, in the patient where the file
+ * says so. PixelSpacing first: in projection radiographs it is present only once calibrated to the
+ * patient (PS3.3, DX Detector module), and it is what panimg reads. Else ImagerPixelSpacing, at the
+ * detector, divided by EstimatedRadiographicMagnificationFactor where given, which brings it to the
+ * patient (PS3.3, DX Positioning module). 1 mm where neither is given, as panimg and GDCM read it.
  */
 function placelessSpacing(data: dicomParser.DataSet): [number, number] {
-  const tag = DETECTOR_SPACED.has(data.string('x00080016') ?? '') ? 'x00181164' : 'x00280030';
-  const spacing = [data.floatString(tag, 0), data.floatString(tag, 1)];
-  return spacing.every((v) => v !== undefined && Number.isFinite(v) && v > 0)
-    ? (spacing as [number, number])
-    : [1, 1];
+  const pair = (tag: string) => {
+    const values = [data.floatString(tag, 0), data.floatString(tag, 1)];
+    return values.every((v) => v !== undefined && Number.isFinite(v) && v > 0)
+      ? (values as [number, number])
+      : undefined;
+  };
+  const pixel = pair('x00280030');
+  if (pixel) return pixel;
+  const imager = pair('x00181164');
+  if (!imager) return [1, 1];
+  const magnification = data.floatString('x00181114');
+  return magnification !== undefined && Number.isFinite(magnification) && magnification > 0
+    ? [imager[0] / magnification, imager[1] / magnification]
+    : imager;
 }

@@ -1,6 +1,6 @@
 import type Sharp from 'sharp';
 import { ConversionLimits } from './conversion-limits';
-import { reject } from './rejection';
+import { reject, thrownText } from './rejection';
 import { Volume } from './volume';
 import { expectedDataBytes } from './volume-checks';
 
@@ -17,7 +17,7 @@ export async function readPicture(file: Buffer, limits: ConversionLimits): Promi
   try {
     info = await decoder().metadata();
   } catch (err) {
-    reject(`the picture cannot be read: ${(err as Error).message}`);
+    reject(`the picture cannot be read: ${thrownText(err)}`);
   }
   if (!info.width || !info.height) reject('the picture has no size');
   if ((info.pages ?? 1) > 1) reject(`the file holds ${info.pages} pages; one picture per file is supported`);
@@ -34,7 +34,7 @@ export async function readPicture(file: Buffer, limits: ConversionLimits): Promi
       .raw(sixteen ? { depth: 'ushort' } : {})
       .toBuffer();
   } catch (err) {
-    reject(`the picture is damaged: ${(err as Error).message}`);
+    reject(`the picture is damaged: ${thrownText(err)}`);
   }
   return {
     size,

@@ -9,3 +9,16 @@ export class Rejection extends Error {
 export function reject(reason: string): never {
   throw new Rejection(reason);
 }
+
+/**
+ * What a library threw, in words: an Error's message, a thrown string, or the `exception` that
+ * dicom-parser throws wrapped with its partly parsed data set; never `[object Object]`.
+ */
+export function thrownText(thrown: unknown): string {
+  if (thrown instanceof Error) return thrown.message || thrown.name;
+  if (typeof thrown === 'string' && thrown !== '') return thrown;
+  if (typeof thrown === 'object' && thrown !== null && 'exception' in thrown) {
+    return thrownText((thrown as { exception: unknown }).exception);
+  }
+  return 'an error that gives no reason';
+}

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { checkedEntryPath, EntryWriter, ExtractionBudget } from './archive-entries';
 import type { InputFile } from './convert-image-files';
-import { reject, Rejection } from './rejection';
+import { reject, Rejection, thrownText } from './rejection';
 import { TarFormatError, tarEntries } from './tar-entries';
 
 /** Bytes read from an archive on disk at a time. */
@@ -58,7 +58,7 @@ export async function extractTar(
   } catch (err) {
     if (err instanceof Rejection) throw err;
     if (err instanceof TarFormatError) reject(err.message);
-    reject(`the tar archive cannot be read: ${(err as Error).message}`);
+    reject(`the tar archive cannot be read: ${thrownText(err)}`);
   } finally {
     stream.destroy();
   }

@@ -1,6 +1,6 @@
 import * as zlib from 'node:zlib';
 import { ConversionLimits } from './conversion-limits';
-import { reject } from './rejection';
+import { reject, thrownText } from './rejection';
 import { COMPONENT_TYPES, ComponentType, voxelCount } from './volume';
 
 /** Bytes the voxel data must have; refuses sizes, channels and totals beyond the limits. */
@@ -41,7 +41,7 @@ export function inflateExactly(compressed: Buffer, expected: number, format: 'zl
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
       reject(`the compressed data expands beyond the ${expected} bytes its header declares`);
     }
-    reject(`the compressed data is corrupt or truncated (${(err as Error).message})`);
+    reject(`the compressed data is corrupt or truncated (${thrownText(err)})`);
   }
   if (data.length !== expected) {
     reject(`the compressed data expands to ${data.length} bytes, but the header declares ${expected}`);

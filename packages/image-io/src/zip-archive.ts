@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
 import { checkedEntryPath, EntryWriter, ExtractionBudget } from './archive-entries';
 import type { InputFile } from './convert-image-files';
-import { reject, Rejection } from './rejection';
+import { reject, Rejection, thrownText } from './rejection';
 
 /** Bytes read from an archive on disk at a time. */
 const READ_BYTES = 1024 * 1024;
@@ -61,7 +61,7 @@ export async function extractZip(
   try {
     zip = await openZip(file);
   } catch (err) {
-    reject(`the zip archive cannot be read: ${(err as Error).message}`);
+    reject(`the zip archive cannot be read: ${thrownText(err)}`);
   }
   const extracted: InputFile[] = [];
   try {

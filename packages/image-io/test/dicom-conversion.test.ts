@@ -3,8 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { convertImageFiles, InputFile } from '../src/convert-image-files';
 import { diskFile } from '../src/disk-file';
-import { dicomSlice, loadJpegLsEncoder, SliceSpec } from './helpers/dicom-files';
+import { dicomSlice, Element, encode, loadJpegLsEncoder, SliceSpec, text, uid } from './helpers/dicom-files';
+import { encodeJpegBaseline } from './helpers/dicom-frame-encoders';
 import { MultiFrameSpec, multiFrameFile, toBigEndian } from './helpers/dicom-multiframe';
+import { convertedAndReference } from './helpers/gdcm-reference';
 import { runItk } from './helpers/itk';
 
 const itk = runItk;
@@ -86,14 +88,34 @@ function writeOutput(dir: string, content: Buffer): string {
   return outPath;
 }
 
-async function expectSameAsGdcm(dir: string, names: string[], content: Buffer): Promise<void> {
+/** A 5 x 4 radiograph of one SOP class, with pixel spacing 0.2 (rows) by 0.3 (columns). */
+function radiograph(sopClass: string, options: Partial<SliceSpec>): SliceSpec {
+  return {
+    seriesUid: '1.2.826.0.1.3680043.8.498.78',
+    rows: 4,
+    columns: 5,
+    pixelSpacing: [0.2, 0.3],
+    sopClass,
+    modality: 'OT',
+    pixels: Int16Array.from({ length: 20 }, (_, i) => i * 11),
+    instance: 1,
+    ...options,
+  };
+}
+
+async function expectSameAsGdcm(
+  dir: string,
+  names: string[],
+  content: Buffer,
+  compare = { spacing: true },
+): Promise<void> {
   const reference = await itk('itk-dicom.mjs', { files: names.map((n) => path.join(dir, n)) });
   const outPath = path.join(dir, `converted-${Math.random()}.mha`);
   fs.writeFileSync(outPath, content);
   const output = await itk('itk-image.mjs', { read: outPath });
   expect(output.size).toEqual(reference.size);
   const close = (x: number[], y: number[]) => x.forEach((v, i) => expect(v).toBeCloseTo(y[i], 3));
-  close(output.spacing, reference.spacing);
+  if (compare.spacing) close(output.spacing, reference.spacing);
   close(output.origin, reference.origin);
   close(output.direction, reference.direction);
   const values = ARRAYS[output.componentType](Buffer.from(output.data!, 'base64'));
@@ -326,41 +348,98 @@ describe('DICOM series, checked with ITK and GDCM', () => {
   });
 
   test.each([
-    ['CR with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.1', 'ImagerPixelSpacing', [0.3, 0.2]],
-    ['DX with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.1.1', 'ImagerPixelSpacing', [0.3, 0.2]],
-    ['mammography with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.1.2', 'ImagerPixelSpacing', [0.3, 0.2]],
-    ['XA with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.12.1', 'ImagerPixelSpacing', [0.3, 0.2]],
+    ['CR with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.1', {}, [0.3, 0.2]],
+    ['DX with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.1.1', {}, [0.3, 0.2]],
+    ['mammography with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.1.2', {}, [0.3, 0.2]],
+    ['XA with ImagerPixelSpacing', '1.2.840.10008.5.1.4.1.1.12.1', {}, [0.3, 0.2]],
     [
-      'CR with PixelSpacing only, which GDCM does not read for it',
-      '1.2.840.10008.5.1.4.1.1.1',
-      'PixelSpacing',
-      [1, 1],
-    ],
-    ['a secondary capture with PixelSpacing', '1.2.840.10008.5.1.4.1.1.7', 'PixelSpacing', [0.3, 0.2]],
-    [
-      'a secondary capture with ImagerPixelSpacing only',
+      'a secondary capture with PixelSpacing',
       '1.2.840.10008.5.1.4.1.1.7',
-      'ImagerPixelSpacing',
-      [1, 1],
+      { spacingAttribute: 'PixelSpacing' },
+      [0.3, 0.2],
     ],
-  ] as const)('spacing of %s, as GDCM reads it', async (_, sopClass, spacingAttribute, spacing) => {
+  ] as const)('spacing of %s, as GDCM reads it', async (_, sopClass, options, spacing) => {
     const { dir, names } = writeSeries([
-      {
-        seriesUid: '1.2.826.0.1.3680043.8.498.78',
-        rows: 4,
-        columns: 5,
-        pixelSpacing: [0.2, 0.3],
-        sopClass,
-        spacingAttribute,
-        modality: 'OT',
-        pixels: Int16Array.from({ length: 20 }, (_, i) => i * 11),
-        instance: 1,
-      },
+      radiograph(sopClass, { spacingAttribute: 'ImagerPixelSpacing', ...options }),
     ]);
     const result = await convertImageFiles(files(dir, names));
     expect(result.rejected).toEqual([]);
     expect(result.images[0].metadata).toMatchObject({ spacing: [...spacing, 1] });
     await expectSameAsGdcm(dir, names, result.images[0].content);
+  });
+
+  // Where GDCM reads 1 mm (it takes ImagerPixelSpacing alone for radiographs, PixelSpacing alone for
+  // others), the spacing follows the rule of dicom-slice.ts; the voxels are still GDCM's.
+  test.each([
+    [
+      'CR with PixelSpacing only, as panimg reads it',
+      '1.2.840.10008.5.1.4.1.1.1',
+      { spacingAttribute: 'PixelSpacing' },
+      [0.3, 0.2],
+    ],
+    [
+      'DX with PixelSpacing calibrated beside ImagerPixelSpacing: PixelSpacing',
+      '1.2.840.10008.5.1.4.1.1.1.1',
+      { spacingAttribute: 'PixelSpacing', imagerPixelSpacing: [0.25, 0.35] },
+      [0.3, 0.2],
+    ],
+    [
+      'DX with ImagerPixelSpacing and a magnification factor of 1.25: spacing at the patient',
+      '1.2.840.10008.5.1.4.1.1.1.1',
+      { spacingAttribute: 'ImagerPixelSpacing', magnificationFactor: 1.25 },
+      [0.24, 0.16],
+    ],
+    [
+      'a secondary capture with ImagerPixelSpacing only',
+      '1.2.840.10008.5.1.4.1.1.7',
+      { spacingAttribute: 'ImagerPixelSpacing' },
+      [0.3, 0.2],
+    ],
+    ['CR with no spacing at all: 1 mm', '1.2.840.10008.5.1.4.1.1.1', { spacingAttribute: 'none' }, [1, 1]],
+  ] as const)('spacing of %s', async (_, sopClass, options, spacing) => {
+    const { dir, names } = writeSeries([radiograph(sopClass, options)]);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    const metadata = result.images[0].metadata as { spacing: number[] };
+    metadata.spacing.forEach((v, i) => expect(v).toBeCloseTo([...spacing, 1][i], 6));
+    await expectSameAsGdcm(dir, names, result.images[0].content, { spacing: false });
+  });
+
+  test('MONOCHROME1 is inverted into MONOCHROME2, its window centre with it, as panimg does', async () => {
+    // 12 bits stored, unsigned, from 100 to 3000: each value v becomes 3100 - v.
+    const stored = Uint16Array.from({ length: 20 }, (_, i) =>
+      i === 0 ? 100 : i === 1 ? 3000 : 100 + i * 97,
+    );
+    const { dir, names } = writeSeries([
+      {
+        ...radiograph('1.2.840.10008.5.1.4.1.1.1', { spacingAttribute: 'PixelSpacing' }),
+        photometric: 'MONOCHROME1',
+        pixels: stored,
+        signed: false,
+        bitsStored: 12,
+        window: [1000, 600],
+      },
+    ]);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    const image = result.images[0];
+    expect(image.metadata).toMatchObject({ WindowCenter: '2100', WindowWidth: '600' });
+    const { converted, reference } = await convertedAndReference(dir, names, image.content);
+    // GDCM inverts too, but over the 12 bits stored (4095 - v); panimg, and the output, over the
+    // values' own range, so the two differ by the same 995 everywhere.
+    expect(reference.values).toEqual(Array.from(stored, (v) => 4095 - v));
+    expect(converted.values).toEqual(Array.from(stored, (v) => 3100 - v));
+    expect(converted.size).toEqual(reference.size);
+  });
+
+  test('a series mixing MONOCHROME1 and MONOCHROME2 slices is refused', async () => {
+    const series = ctSeries({ slices: 3 });
+    const { dir, names } = writeSeries([...series.slice(0, 2), { ...series[2], photometric: 'MONOCHROME1' }]);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.images).toEqual([]);
+    expect(result.rejected.map((r) => r.reason)).toEqual(
+      Array(3).fill('series 1.2.826.0.1.3680043.8.498.1 mixes pixel formats between its slices'),
+    );
   });
 
   test('files named as scanners name them, by number or by UID, are told DICOM by their marker', async () => {
@@ -675,8 +754,12 @@ describe('DICOM refused, with the reason', () => {
     const series = ctSeries({ slices: 3 });
     const { dir, names } = writeSeries([...series, { ...series[1], instance: 50 }]);
     const result = await convertImageFiles(files(dir, names));
+    // Not a copy: the extra slice is an instance of its own at a position taken.
     expect(result.rejected[0].reason).toMatch(
-      /has 1 to 2 slices per position \(2 at -?[\d.]+ mm\); a 4D series needs the same number at every position$/,
+      new RegExp(
+        `^series 1\\.2\\.826\\.0\\.1\\.3680043\\.8\\.498\\.1 has 2 slices at -?[\\d.]+ mm \\((${names[1]}, ${names[3]}|${names[3]}, ${names[1]})\\) where the other positions have 1: ` +
+          'neither copies of one instance \\(those are read once\\) nor the time points of a 4D series, which has the same number at every position$',
+      ),
     );
   });
 
@@ -745,4 +828,280 @@ describe('DICOM refused, with the reason', () => {
       /^(the pixel data is truncated|the DICOM file cannot be parsed)/,
     );
   });
+});
+
+describe('copies of an instance, and series that are the time points of one stack', () => {
+  test('a series uploaded twice converts once; each copy is refused, naming the file read', async () => {
+    const series = ctSeries({ slices: 4 });
+    const { dir, names } = writeSeries([...series, ...series]);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.images.map((i) => [i.name, i.sources])).toEqual([['CT.mha', names.slice(0, 4)]]);
+    expect(result.rejected).toEqual(
+      names.slice(4).map((filename, k) => ({
+        filename,
+        reason: `a copy of ${names[k]} (the same SOPInstanceUID 1.2.826.0.1.3680043.8.498.1.${series[k].instance}); the instance is read once, from ${names[k]}`,
+      })),
+    );
+    await expectSameAsGdcm(dir, names.slice(0, 4), result.images[0].content);
+  });
+
+  test('one slice uploaded twice: the copy is named, the series converts', async () => {
+    const series = ctSeries({ slices: 3 });
+    const { dir, names } = writeSeries([...series, series[1]]);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.images.map((i) => i.metadata.size)).toEqual([[7, 5, 3]]);
+    expect(result.rejected.map((r) => [r.filename, r.reason.split(' (')[0]])).toEqual([
+      [names[3], `a copy of ${names[1]}`],
+    ]);
+  });
+
+  test('slices beside an enhanced volume of the same data that names no source: two volumes of their own, not two time points', async () => {
+    const series = ctSeries();
+    const { dir, names } = writeSeries(series);
+    const volume = multiFrameFile({
+      seriesUid: series[0].seriesUid,
+      rows: 5,
+      columns: 7,
+      pixelSpacing: [0.8, 0.6],
+      orientation: [...rowDirection, ...columnDirection],
+      frames: series.map((s) => ({ position: s.position!, pixels: s.pixels as Int16Array })),
+      enhanced: true,
+      rescaleIntercept: -1024,
+    });
+    fs.writeFileSync(path.join(dir, 'volume.dcm'), volume);
+    const result = await convertImageFiles(files(dir, [...names, 'volume.dcm']));
+    expect(result.rejected).toEqual([]);
+    expect(result.images.map((i) => [i.sources.length, i.metadata.size])).toEqual([
+      [6, [7, 5, 6]],
+      [1, [7, 5, 6]],
+    ]);
+    await expectSameAsGdcm(dir, names, result.images[0].content);
+    await expectSameAsGdcm(dir, ['volume.dcm'], result.images[1].content);
+  });
+
+  test('an enhanced volume whose frames name the slices of the upload they were converted from: read once, from the slices', async () => {
+    const series = ctSeries();
+    const { dir, names } = writeSeries(series);
+    const volume = multiFrameFile({
+      seriesUid: series[0].seriesUid,
+      rows: 5,
+      columns: 7,
+      pixelSpacing: [0.8, 0.6],
+      orientation: [...rowDirection, ...columnDirection],
+      frames: series.map((s) => ({
+        position: s.position!,
+        pixels: s.pixels as Int16Array,
+        sourceInstance: `${s.seriesUid}.${s.instance}`,
+      })),
+      enhanced: true,
+      rescaleIntercept: -1024,
+    });
+    fs.writeFileSync(path.join(dir, 'volume.dcm'), volume);
+    const result = await convertImageFiles(files(dir, [...names, 'volume.dcm']));
+    expect(result.images.map((i) => [i.sources, i.metadata.size])).toEqual([[names, [7, 5, 6]]]);
+    expect(result.rejected).toEqual([
+      {
+        filename: 'volume.dcm',
+        reason: `made of 6 other files of this upload (${names.slice(0, 3).join(', ')} and 3 more), whose instances its frames hold (its Conversion Source Attributes); they are read once, from those files`,
+      },
+    ]);
+    await expectSameAsGdcm(dir, names, result.images[0].content);
+  });
+
+  /** Four time points of the oblique CT, each its own series of one stack in one frame of reference. */
+  const stackSeries = (options: { stackOf?: (t: number) => string; skipAt?: number } = {}) => {
+    const value = (i: number, z: number, t: number) => i + 100 * z + 1000 * t;
+    // The series UIDs and instance numbers run against time: only TemporalPositionIndex orders them.
+    return [0, 1, 2, 3].flatMap((t) =>
+      ctSeries({ slices: 3, uid: `1.2.826.0.1.3680043.8.498.3${9 - t}` })
+        .filter((_, z) => !(t === 3 && z === options.skipAt))
+        .map((spec, z) => ({
+          ...spec,
+          instance: 100 - (3 * t + z),
+          pixels: Int16Array.from({ length: 35 }, (_, i) => value(i, z, t)),
+          extra: [
+            [0x0020, 0x0052, 'UI', uid('1.2.826.0.1.3680043.8.498.500')],
+            [0x0020, 0x9056, 'SH', text(options.stackOf?.(t) ?? '1_0001_00003')],
+            [0x0020, 0x9128, 'UL', Buffer.from(Uint32Array.of(t + 1).buffer)],
+            [0x0008, 0x0033, 'TM', text(`2145${10 + t}`)],
+            [0x0018, 0x1152, 'IS', text(String(100 * (t + 1)))],
+          ] as Element[],
+        })),
+    );
+  };
+
+  test('one series per time point of a stack (as Toshiba scanners write them) becomes one 4D volume in time order', async () => {
+    const { dir, names } = writeSeries(shuffled(stackSeries()));
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    expect(result.images).toHaveLength(1);
+    expect(result.images[0].sources).toHaveLength(12);
+    // One ContentTime and Exposure per time point, in time order, as panimg lists them.
+    expect(result.images[0].metadata).toMatchObject({
+      ContentTimes: '214510 214511 214512 214513',
+      Exposures: '100 200 300 400',
+    });
+    expect(result.images[0].content.subarray(0, 2000).toString('latin1')).toContain(
+      'Exposures = 100 200 300 400',
+    );
+    const output = await convertedAndReference(dir, [names[0]], result.images[0].content);
+    expect(output.converted.size).toEqual([7, 5, 3, 4]);
+    expect(output.converted.spacing.slice(0, 3).map((v) => Number(v.toFixed(3)))).toEqual([0.6, 0.8, 2.5]);
+    const expected = [0, 1, 2, 3].flatMap((t) =>
+      [0, 1, 2].flatMap((z) => Array.from({ length: 35 }, (_, i) => i + 100 * z + 1000 * t - 1024)),
+    );
+    expect(output.converted.values).toEqual(expected);
+    // Each time point read alone by GDCM is the output's volume at that time.
+    const volume = 35 * 3;
+    for (const t of [0, 3]) {
+      const series = names.filter((n) => fs.readFileSync(path.join(dir, n)).includes(`498.3${9 - t}`));
+      const { reference } = await convertedAndReference(dir, series, result.images[0].content);
+      expect(reference.values).toEqual(expected.slice(t * volume, (t + 1) * volume));
+    }
+  });
+
+  test('time points of a stack that cannot be told apart are refused, naming two slices', async () => {
+    // Every series numbers its slices from 1 and gives no temporal position.
+    const sets = stackSeries().map((spec) => ({
+      ...spec,
+      instance: (spec.instance % 3) + 1,
+      extra: spec.extra!.filter(([group, element]) => !(group === 0x0020 && element === 0x9128)),
+    }));
+    const { dir, names } = writeSeries(sets);
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.images).toEqual([]);
+    expect(result.rejected).toHaveLength(12);
+    expect(result.rejected[0].reason).toMatch(
+      /^stack 1_0001_00003 \(4 series, one per time point\) has two slices at -?[\d.]+ mm \(IM\d{4}\.dcm, IM\d{4}\.dcm\) at the same time point \d \(TemporalPositionIndex, else TemporalPositionIdentifier, else InstanceNumber\): their order in time is not known$/,
+    );
+  });
+
+  test('series of one stack over different positions stay series of their own', async () => {
+    // The last time point lacks its last slice: it covers other positions than the three before it.
+    const { dir, names } = writeSeries(stackSeries({ skipAt: 2 }));
+    const result = await convertImageFiles(files(dir, names));
+    expect(result.rejected).toEqual([]);
+    expect(result.images.map((i) => i.metadata.size)).toEqual([
+      [7, 5, 3],
+      [7, 5, 3],
+      [7, 5, 3],
+      [7, 5, 2],
+    ]);
+  });
+});
+
+describe('DICOM files some writers get wrong', () => {
+  test('a secondary capture, RGB JPEG baseline, with no geometry and its data set in implicit VR under an explicit transfer syntax, reads as its explicit twin reads in GDCM', async () => {
+    const [rows, columns] = [16, 24];
+    // A gentle gradient per channel, which JPEG keeps closely.
+    const pixels = Uint8Array.from({ length: rows * columns * 3 }, (_, i) => {
+      const [p, c] = [Math.floor(i / 3), i % 3];
+      return 40 + (p % columns) * 4 + Math.floor(p / columns) * 3 + c * 20;
+    });
+    const frame = await encodeJpegBaseline({
+      pixels,
+      rows,
+      columns,
+      samples: 3,
+      bitsAllocated: 8,
+      signed: false,
+    });
+    const capture = (implicitVr: boolean): SliceSpec => ({
+      seriesUid: '1.2.826.0.1.3680043.8.498.81',
+      rows,
+      columns,
+      pixelSpacing: [1, 1],
+      spacingAttribute: 'none',
+      sopClass: '1.2.840.10008.5.1.4.1.1.7',
+      modality: 'OT',
+      pixels,
+      bitsAllocated: 8,
+      samplesPerPixel: 3,
+      photometric: 'YBR_FULL_422',
+      transferSyntax: '1.2.840.10008.1.2.4.50',
+      frame,
+      implicitVr,
+      instance: 1,
+    });
+    // GDCM (itk-wasm) fails on the implicit file: the reference is its explicit twin, the same data set.
+    const { dir, names } = writeSeries([capture(true), capture(false)]);
+    const bytes = fs.readFileSync(path.join(dir, names[0]));
+    // The first element after the meta group, (0008,0016), is followed by its 32-bit length, not a VR.
+    const first = bytes.indexOf(Buffer.from([0x08, 0x00, 0x16, 0x00]), 132 + 12);
+    expect(bytes.readUInt32LE(first + 4)).toBe(26);
+    const result = await convertImageFiles(files(dir, [names[0]]));
+    expect(result.rejected).toEqual([]);
+    expect(result.images[0].metadata).toMatchObject({ size: [24, 16, 1], spacing: [1, 1, 1], components: 3 });
+    const { converted, reference } = await convertedAndReference(dir, [names[1]], result.images[0].content);
+    expect(converted.values).toEqual(reference.values);
+    expect(converted.values.reduce((s, v, i) => s + Math.abs(v - pixels[i]), 0) / pixels.length).toBeLessThan(
+      2,
+    );
+  });
+
+  test('implicit VR under an explicit transfer syntax is told apart in the header read from disk, before the pixel data, too', async () => {
+    // 256 x 256 16-bit: larger than the first read of a header, so the header alone is parsed first.
+    const spec = {
+      ...ctSeries({ slices: 1 })[0],
+      rows: 256,
+      columns: 256,
+      pixels: Int16Array.from({ length: 256 * 256 }, (_, i) => (i * 7) % 3000),
+    };
+    const { dir, names } = writeSeries([
+      { ...spec, implicitVr: true },
+      { ...spec, seriesUid: '9.8.7' },
+    ]);
+    expect(fs.statSync(path.join(dir, names[0])).size).toBeGreaterThan(64 * 1024);
+    const result = await convertImageFiles(files(dir, [names[0]]));
+    expect(result.rejected).toEqual([]);
+    const { converted, reference } = await convertedAndReference(dir, [names[1]], result.images[0].content);
+    expect(converted.size).toEqual(reference.size);
+    expect(converted.values).toEqual(reference.values);
+  });
+
+  test.each([
+    // Cut inside the value of an element of the data set.
+    [
+      'cut inside its header',
+      (b: Buffer) => b.subarray(0, 330),
+      'it ends inside an element (the file is cut short, or a length in it is wrong)',
+    ],
+    // The first item of a sequence replaced by other bytes.
+    [
+      'a sequence with no item where one is due',
+      (b: Buffer) => {
+        const at = b.indexOf(Buffer.from([0xfe, 0xff, 0x00, 0xe0]));
+        const copy = Buffer.from(b);
+        copy.writeUInt32LE(0x00100010, at);
+        return copy;
+      },
+      /^item tag \(FFFE,E000\) not found at offset \d+$/,
+    ],
+  ])(
+    'a file that cannot be parsed is refused with a reason a person can read: %s',
+    async (_, damage, reason) => {
+      const spec = ctSeries({ slices: 1 })[0];
+      const item = (content: Buffer) => {
+        const head = Buffer.alloc(8);
+        head.writeUInt32LE(0xe000fffe, 0);
+        head.writeUInt32LE(content.length, 4);
+        return Buffer.concat([head, content]);
+      };
+      const withSequence = {
+        ...spec,
+        extra: [
+          [0x0008, 0x1140, 'SQ', item(encode([0x0008, 0x1150, 'UI', uid('1.2.840.10008.5.1.4.1.1.2')]))],
+        ] as Element[],
+      };
+      const dir = path.join(root, `set-${folderCount++}`);
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, 'damaged.dcm'), damage(dicomSlice(withSequence)));
+      const result = await convertImageFiles(files(dir, ['damaged.dcm']));
+      expect(result.images).toEqual([]);
+      expect(result.rejected).toHaveLength(1);
+      const given = result.rejected[0].reason;
+      expect(given).not.toContain('[object');
+      expect(given.replace('the DICOM file cannot be parsed: ', '')).toMatch(reason);
+    },
+  );
 });

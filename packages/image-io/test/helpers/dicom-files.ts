@@ -17,8 +17,18 @@ export interface SliceSpec {
   readonly modality?: string;
   /** SOPClassUID; CT Image Storage by default. */
   readonly sopClass?: string;
-  /** Where the pixel spacing is written: PixelSpacing by default, or ImagerPixelSpacing (radiographs). */
-  readonly spacingAttribute?: 'PixelSpacing' | 'ImagerPixelSpacing';
+  /** Where the pixel spacing is written: PixelSpacing by default, ImagerPixelSpacing (radiographs), or nowhere. */
+  readonly spacingAttribute?: 'PixelSpacing' | 'ImagerPixelSpacing' | 'none';
+  /** ImagerPixelSpacing written beside PixelSpacing. */
+  readonly imagerPixelSpacing?: readonly number[];
+  /** EstimatedRadiographicMagnificationFactor. */
+  readonly magnificationFactor?: number;
+  /** WindowCenter and WindowWidth; 40 and 400 by default. */
+  readonly window?: readonly [center: number, width: number];
+  /** The data set written in implicit VR whatever the transfer syntax says, as some writers do. */
+  readonly implicitVr?: boolean;
+  /** More elements of the data set, put in tag order with the others. */
+  readonly extra?: readonly Element[];
   /** 16-bit signed grey by default; 8-bit unsigned grey or RGB with `bitsAllocated: 8`. */
   readonly pixels: Int16Array | Uint16Array | Uint8Array | Int8Array;
   readonly bitsAllocated?: 8 | 16;
@@ -91,37 +101,43 @@ export function dicomSlice(spec: SliceSpec): Buffer {
   const metaBody = Buffer.concat(meta.map(encode));
   const groupLength = Buffer.alloc(4);
   groupLength.writeUInt32LE(metaBody.length);
-  const dataset: Element[] = [
-    [0x0008, 0x0016, 'UI', uid(spec.sopClass ?? CT_IMAGE_STORAGE)],
-    [0x0008, 0x0018, 'UI', uid(sopInstance)],
-    [0x0008, 0x0060, 'CS', text(spec.modality ?? 'CT')],
-    [0x0010, 0x0010, 'PN', text(spec.patientName ?? 'Doe^Jane')],
-    [0x0010, 0x0020, 'LO', text('PID-0042')],
-    [0x0018, 0x0050, 'DS', ds([spec.pixelSpacing[0]])],
-    ...(spec.spacingAttribute === 'ImagerPixelSpacing'
-      ? ([[0x0018, 0x1164, 'DS', ds(spec.pixelSpacing)]] as Element[])
-      : []),
-    [0x0020, 0x000e, 'UI', uid(spec.seriesUid)],
-    [0x0020, 0x0013, 'IS', text(String(spec.instance))],
-    ...(spec.position ? ([[0x0020, 0x0032, 'DS', ds(spec.position)]] as Element[]) : []),
-    ...(spec.orientation ? ([[0x0020, 0x0037, 'DS', ds(spec.orientation)]] as Element[]) : []),
-    [0x0028, 0x0002, 'US', us(samples)],
-    [0x0028, 0x0004, 'CS', text(spec.photometric ?? (samples === 3 ? 'RGB' : 'MONOCHROME2'))],
-    ...(samples === 3 ? ([[0x0028, 0x0006, 'US', us(spec.planarConfiguration ?? 0)]] as Element[]) : []),
-    [0x0028, 0x0010, 'US', us(spec.rows)],
-    [0x0028, 0x0011, 'US', us(spec.columns)],
-    ...(spec.spacingAttribute === 'ImagerPixelSpacing'
-      ? []
-      : ([[0x0028, 0x0030, 'DS', ds(spec.pixelSpacing)]] as Element[])),
-    [0x0028, 0x0100, 'US', us(bits)],
-    [0x0028, 0x0101, 'US', us(stored)],
-    [0x0028, 0x0102, 'US', us(stored - 1)],
-    [0x0028, 0x0103, 'US', us(signed ? 1 : 0)],
-    [0x0028, 0x1050, 'DS', ds([40])],
-    [0x0028, 0x1051, 'DS', ds([400])],
-    [0x0028, 0x1052, 'DS', ds([spec.rescaleIntercept ?? 0])],
-    [0x0028, 0x1053, 'DS', ds([spec.rescaleSlope ?? 1])],
-  ];
+  const dataset = (
+    [
+      [0x0008, 0x0016, 'UI', uid(spec.sopClass ?? CT_IMAGE_STORAGE)],
+      [0x0008, 0x0018, 'UI', uid(sopInstance)],
+      [0x0008, 0x0060, 'CS', text(spec.modality ?? 'CT')],
+      [0x0010, 0x0010, 'PN', text(spec.patientName ?? 'Doe^Jane')],
+      [0x0010, 0x0020, 'LO', text('PID-0042')],
+      [0x0018, 0x0050, 'DS', ds([spec.pixelSpacing[0]])],
+      ...(spec.magnificationFactor !== undefined
+        ? ([[0x0018, 0x1114, 'DS', ds([spec.magnificationFactor])]] as Element[])
+        : []),
+      ...(spec.spacingAttribute === 'ImagerPixelSpacing' || spec.imagerPixelSpacing
+        ? ([[0x0018, 0x1164, 'DS', ds(spec.imagerPixelSpacing ?? spec.pixelSpacing)]] as Element[])
+        : []),
+      [0x0020, 0x000e, 'UI', uid(spec.seriesUid)],
+      [0x0020, 0x0013, 'IS', text(String(spec.instance))],
+      ...(spec.position ? ([[0x0020, 0x0032, 'DS', ds(spec.position)]] as Element[]) : []),
+      ...(spec.orientation ? ([[0x0020, 0x0037, 'DS', ds(spec.orientation)]] as Element[]) : []),
+      [0x0028, 0x0002, 'US', us(samples)],
+      [0x0028, 0x0004, 'CS', text(spec.photometric ?? (samples === 3 ? 'RGB' : 'MONOCHROME2'))],
+      ...(samples === 3 ? ([[0x0028, 0x0006, 'US', us(spec.planarConfiguration ?? 0)]] as Element[]) : []),
+      [0x0028, 0x0010, 'US', us(spec.rows)],
+      [0x0028, 0x0011, 'US', us(spec.columns)],
+      ...(spec.spacingAttribute === 'ImagerPixelSpacing' || spec.spacingAttribute === 'none'
+        ? []
+        : ([[0x0028, 0x0030, 'DS', ds(spec.pixelSpacing)]] as Element[])),
+      [0x0028, 0x0100, 'US', us(bits)],
+      [0x0028, 0x0101, 'US', us(stored)],
+      [0x0028, 0x0102, 'US', us(stored - 1)],
+      [0x0028, 0x0103, 'US', us(signed ? 1 : 0)],
+      [0x0028, 0x1050, 'DS', ds([spec.window?.[0] ?? 40])],
+      [0x0028, 0x1051, 'DS', ds([spec.window?.[1] ?? 400])],
+      [0x0028, 0x1052, 'DS', ds([spec.rescaleIntercept ?? 0])],
+      [0x0028, 0x1053, 'DS', ds([spec.rescaleSlope ?? 1])],
+      ...(spec.extra ?? []),
+    ] as Element[]
+  ).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
   const raw = Buffer.from(spec.pixels.buffer, spec.pixels.byteOffset, spec.pixels.byteLength);
   const compressed = (Object.values(TRANSFER_SYNTAX) as string[]).includes(transferSyntax);
   const frame = () =>
@@ -139,7 +155,9 @@ export function dicomSlice(spec: SliceSpec): Buffer {
         bits === 8 ? 'OB' : 'OW',
         raw.length % 2 ? Buffer.concat([raw, Buffer.from([0])]) : raw,
       ]);
-  let body = Buffer.concat([...dataset.map(encode), pixelData]);
+  let body = spec.implicitVr
+    ? Buffer.concat([...dataset.map(encodeImplicit), implicitPixelData(pixelData)])
+    : Buffer.concat([...dataset.map(encode), pixelData]);
   // Deflated explicit VR little endian: the data set after the file meta group is raw-deflated.
   if (transferSyntax === '1.2.840.10008.1.2.1.99') body = zlib.deflateRawSync(body);
   return Buffer.concat([
@@ -149,6 +167,23 @@ export function dicomSlice(spec: SliceSpec): Buffer {
     metaBody,
     body,
   ]);
+}
+
+/** An element in implicit VR little endian: tag, 32-bit length, value. */
+function encodeImplicit([group, element, , value]: Element): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt16LE(group, 0);
+  head.writeUInt16LE(element, 2);
+  head.writeUInt32LE(value.length, 4);
+  return Buffer.concat([head, value]);
+}
+
+/** The pixel data element written above in explicit VR (12-byte header) rewritten in implicit VR. */
+function implicitPixelData(explicit: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  explicit.copy(head, 0, 0, 4);
+  head.writeUInt32LE(explicit.readUInt32LE(8), 4);
+  return Buffer.concat([head, explicit.subarray(12)]);
 }
 
 /** Loads the JPEG-LS (and JPEG 2000) encoders before such files are written. */

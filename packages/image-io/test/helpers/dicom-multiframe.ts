@@ -16,6 +16,8 @@ export interface MultiFrameSpec {
     readonly position: readonly number[];
     readonly pixels: Int16Array;
     readonly temporalIndex?: number;
+    /** The instance the frame was converted from (ConversionSourceAttributesSequence). */
+    readonly sourceInstance?: string;
   }[];
   /** Functional groups (enhanced CT), or classic NM geometry with SpacingBetweenSlices. */
   readonly enhanced: boolean;
@@ -90,16 +92,22 @@ export function multiFrameFile(spec: MultiFrameSpec): Buffer {
         sequence(
           0x5200,
           0x9230,
-          spec.frames
-            .slice(0, spec.perFrameItems ?? spec.frames.length)
-            .map((frame) => [
-              sequence(0x0020, 0x9111, [
-                frame.temporalIndex === undefined
-                  ? []
-                  : [[0x0020, 0x9128, 'UL', uint32(frame.temporalIndex)]],
-              ]),
-              sequence(0x0020, 0x9113, [[[0x0020, 0x0032, 'DS', ds(frame.position)]]]),
+          spec.frames.slice(0, spec.perFrameItems ?? spec.frames.length).map((frame) => [
+            sequence(0x0020, 0x9111, [
+              frame.temporalIndex === undefined ? [] : [[0x0020, 0x9128, 'UL', uint32(frame.temporalIndex)]],
             ]),
+            sequence(0x0020, 0x9113, [[[0x0020, 0x0032, 'DS', ds(frame.position)]]]),
+            ...(frame.sourceInstance
+              ? [
+                  sequence(0x0020, 0x9172, [
+                    [
+                      [0x0008, 0x1150, 'UI', uid('1.2.840.10008.5.1.4.1.1.2')],
+                      [0x0008, 0x1155, 'UI', uid(frame.sourceInstance)],
+                    ],
+                  ]),
+                ]
+              : []),
+          ]),
         ),
       ]
     : [
