@@ -4,7 +4,7 @@
  */
 
 // Converting an upload set: its files, read from disk when a reader needs them.
-export { convertImageFiles, type InputFile } from './convert-image-files';
+export { convertImageFiles, type ConvertedImage, type InputFile } from './convert-image-files';
 export { diskFile, readWholeFile } from './disk-file';
 export { LIBVIPS_MISSING } from './picture-reader';
 
