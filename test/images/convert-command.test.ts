@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -39,7 +40,14 @@ describe('npm run convert', () => {
   const out = path.join(dir, 'out');
   fs.mkdirSync(input);
   writeSet(input);
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // The bundles' own cache, inside node_modules as their packages resolve from there.
+  const caches = path.join(__dirname, '../../node_modules/.cache');
+  fs.mkdirSync(caches, { recursive: true });
+  const cache = fs.mkdtempSync(path.join(caches, 'convert-command-test-'));
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(cache, { recursive: true, force: true });
+  });
 
   test('prints one line per output and per rejected file, and exits 1 when any is rejected', async () => {
     const lines: string[] = [];
@@ -60,6 +68,61 @@ describe('npm run convert', () => {
     // The slide is a BigTIFF, the volume a MetaImage.
     expect(fs.readFileSync(path.join(out, 'biopsy.tif')).readUInt16LE(2)).toBe(43);
     expect(fs.readFileSync(path.join(out, 'scan.mha'), 'latin1')).toMatch(/^ObjectType = Image\n/);
+  });
+
+  test('runs as a command from a bundle built on first use and rebuilt when the sources differ', () => {
+    const run = () =>
+      spawnSync(
+        process.execPath,
+        [
+          path.join(__dirname, '../../bin/run-bundled.cjs'),
+          'bin/images/convert.ts',
+          input,
+          '--out',
+          path.join(dir, 'cli'),
+        ],
+        {
+          cwd: path.join(__dirname, '../..'),
+          encoding: 'utf8',
+          env: { ...process.env, IMAGING_PLATFORM_BUNDLE_CACHE: cache },
+        },
+      );
+    const first = run();
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(1);
+    expect(
+      first.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' ').slice(0, 2).join(' '))
+        .sort(),
+    ).toEqual([
+      'converted biopsy.tif',
+      'converted scan.mha',
+      'rejected notes.txt:',
+      'rejected unscaled.tif:',
+    ]);
+    const manifestFile = path.join(cache, 'bin+images+convert.json');
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+    expect(manifest.inputs).toEqual(
+      expect.arrayContaining([
+        'bin/images/convert-command.ts',
+        'packages/image-io/src/slide-converter.ts',
+        'package-lock.json',
+      ]),
+    );
+    const bundle = path.join(cache, manifest.bundle);
+    const built = fs.statSync(bundle).mtimeMs;
+
+    // Unchanged sources: the same bundle runs, not rebuilt.
+    expect(run().stdout).toBe(first.stdout);
+    expect(fs.statSync(bundle).mtimeMs).toBe(built);
+
+    // Sources that differ from those the bundle was built from (here, a hash that no longer matches): rebuilt.
+    fs.writeFileSync(manifestFile, JSON.stringify({ ...manifest, hash: 'stale' }));
+    expect(run().stdout).toBe(first.stdout);
+    expect(JSON.parse(fs.readFileSync(manifestFile, 'utf8')).hash).toBe(manifest.hash);
+    expect(fs.statSync(bundle).mtimeMs).toBeGreaterThan(built);
   });
 
   test('exits 0 when every file converts, and 2 naming a usage error', async () => {
