@@ -143,7 +143,54 @@ function benchDicom(dir: string, voxels: Buffer, variant: (typeof DICOM_VARIANTS
       `  dcm2niix, ${label}: ${(reference.wallMs / 1000).toFixed(2)} s; converter / dcm2niix = ${(wallMs / reference.wallMs).toFixed(2)} (${target})`,
     );
   }
+  if (variant === DICOM_VARIANTS[0]) benchCommandLine(dir, series);
   fs.rmSync(series, { recursive: true, force: true });
+}
+
+/** Wall time of one command, process start included; undefined when the tool is missing. */
+function timed(command: string, args: string[]): { wallMs: number } | undefined {
+  const started = performance.now();
+  const run = spawnSync(command, args, { cwd: path.join(__dirname, '..'), encoding: 'utf8' });
+  if (run.error) return undefined;
+  // The converter exits 1 only for a rejected file, which these series have none of.
+  if (run.status !== 0) throw new Error(`${command} failed: ${run.stderr}`);
+  return { wallMs: performance.now() - started };
+}
+
+/**
+ * `npm run convert` as a researcher runs it, end to end with the process's start, on one slice
+ * (start-up) and on the whole series, beside dcm2niix with gzip level 1 on the same files.
+ */
+function benchCommandLine(dir: string, series: string): void {
+  const oneSlice = path.join(dir, 'one-slice');
+  fs.mkdirSync(oneSlice);
+  fs.copyFileSync(path.join(series, 'IM0000.dcm'), path.join(oneSlice, 'IM0000.dcm'));
+  const out = path.join(dir, 'command-out');
+  const launcher = path.join(__dirname, '..', 'bin', 'run-bundled.cjs');
+  // A first run builds the bundle if the sources changed since the last one.
+  timed(process.execPath, [launcher, 'bin/images/convert.ts', oneSlice, '--out', out]);
+  console.log('\n## The command line, end to end (process start included)');
+  for (const [label, target] of [
+    ['one slice', oneSlice],
+    [`${SIZE[2]} slices`, series],
+  ]) {
+    const node = median(RUNS, () =>
+      timed(process.execPath, [launcher, 'bin/images/convert.ts', target, '--out', out]),
+    )!;
+    const npm = median(RUNS, () => timed('npm', ['run', '-s', 'convert', '--', target, '--out', out]))!;
+    const reference = median(RUNS, () => {
+      fs.rmSync(path.join(dir, 'reference.nii.gz'), { force: true });
+      return timed('dcm2niix', ['-z', 'y', '-1', '-o', dir, '-f', 'reference', target]);
+    });
+    const beside = reference
+      ? `; dcm2niix -z y -1 ${(reference.wallMs / 1000).toFixed(2)} s`
+      : '; dcm2niix is not installed here: no reference figure (Debian: apt-get install dcm2niix)';
+    console.log(
+      `${label}: npm run convert ${(npm.wallMs / 1000).toFixed(2)} s, node bin/run-bundled.cjs ${(node.wallMs / 1000).toFixed(2)} s (npm's own start is the difference)${beside}`,
+    );
+  }
+  fs.rmSync(oneSlice, { recursive: true, force: true });
+  fs.rmSync(out, { recursive: true, force: true });
 }
 
 /** The same CT as one enhanced multi-frame file: read frame by frame, never held whole. */
