@@ -115,19 +115,22 @@ function halve(
   const width = Math.max(1, Math.floor(level.width / 2));
   const height = Math.max(1, Math.floor(level.height / 2));
   const pixels = Buffer.alloc(width * height * pixelBytes);
-  if (pixelBytes === 1) {
-    for (let y = 0; y < height; y++) {
-      const from = 2 * y * level.width;
-      const to = y * width;
-      for (let x = 0; x < width; x++) pixels[to + x] = level.pixels[from + 2 * x];
-    }
-  } else {
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        const from = (2 * y * level.width + 2 * x) * pixelBytes;
-        level.pixels.copy(pixels, (y * width + x) * pixelBytes, from, from + pixelBytes);
-      }
-    }
+  // Copied in the widest words that a pixel is made of, as typed arrays copy fastest.
+  const word = [8, 4, 2, 1].find((w) => pixelBytes % w === 0 && level.pixels.byteOffset % w === 0)!;
+  // Integer words only: a float array could rewrite the bits of a NaN on the way.
+  const view = (b: Buffer): { [index: number]: number | bigint } => {
+    const Words =
+      word === 8 ? BigUint64Array : word === 4 ? Uint32Array : word === 2 ? Uint16Array : Uint8Array;
+    return new Words(b.buffer as ArrayBuffer, b.byteOffset, b.length / word);
+  };
+  const from = view(level.pixels);
+  const to = view(pixels);
+  const words = pixelBytes / word;
+  for (let y = 0; y < height; y++) {
+    const row = 2 * y * level.width * words;
+    const at = y * width * words;
+    for (let x = 0; x < width; x++)
+      for (let w = 0; w < words; w++) to[at + x * words + w] = from[row + 2 * x * words + w];
   }
   return { width, height, pixels };
 }
