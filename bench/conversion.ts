@@ -276,6 +276,57 @@ function benchSlide(dir: string): void {
   );
 }
 
+/** A 20,000 x 20,000 uint8 label mask (values 0 to 4, 381 MiB of pixels), tiled LZW as tools write masks. */
+function benchLabelMask(dir: string): void {
+  const input = path.join(dir, 'mask.tif');
+  const make = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `const S = ${SLIDE}; const raw = Buffer.alloc(S * S);
+        for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) raw[y * S + x] = (Math.floor(y / 1500) + Math.floor(x / 2100)) % 5;
+        require('sharp')(raw, { raw: { width: S, height: S, channels: 1 }, limitInputPixels: false }).toColourspace('b-w')
+        .tiff({ tile: true, tileWidth: 512, tileHeight: 512, compression: 'lzw', bigtiff: true, xres: 4000, yres: 4000, resolutionUnit: 'cm' })
+        .toFile(${JSON.stringify(input)}).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); })`,
+    ],
+    { cwd: path.join(__dirname, '..'), encoding: 'utf8' },
+  );
+  if (make.status !== 0) throw new Error(`making the mask failed: ${make.stderr}`);
+  const { wallMs, maxRssKb, outputBytes } = convertOne(input);
+  console.log(
+    `\n## Conversion of a ${SLIDE} x ${SLIDE} uint8 label mask (${((SLIDE * SLIDE) / 1024 ** 2).toFixed(0)} MiB of pixels) to lossless pyramidal BigTIFF`,
+  );
+  console.log(
+    `converter  ${(wallMs / 1000).toFixed(1)} s, peak memory ${(maxRssKb / 1024).toFixed(0)} MiB, output ${(outputBytes / 1024 ** 2).toFixed(1)} MiB`,
+  );
+  const started = performance.now();
+  const reference = spawnSync(
+    'vips',
+    [
+      'tiffsave',
+      input,
+      path.join(dir, 'reference-mask.tif'),
+      '--tile',
+      '--tile-width=256',
+      '--tile-height=256',
+      '--pyramid',
+      '--compression=deflate',
+      '--region-shrink=nearest',
+      '--bigtiff',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (reference.error) {
+    console.log('vips is not installed here: no reference figure (Debian: apt-get install libvips-tools)');
+    return;
+  }
+  if (reference.status !== 0) throw new Error(`vips tiffsave failed: ${reference.stderr}`);
+  const vipsMs = performance.now() - started;
+  console.log(
+    `vips tiffsave (deflate, nearest-pixel levels) ${(vipsMs / 1000).toFixed(1)} s; converter / vips = ${(wallMs / vipsMs).toFixed(2)}`,
+  );
+}
+
 export function benchConversion(): void {
   console.log(
     `\n## Conversion of a ${SIZE.join(' x ')} int16 CT (${(SIZE[0] * SIZE[1] * SIZE[2] * 2) / 1024 ** 2} MiB of voxels), fresh process each`,
@@ -312,6 +363,7 @@ export function benchConversion(): void {
     for (const variant of DICOM_VARIANTS) benchDicom(dir, voxels, variant);
     benchMultiFrame(dir, voxels);
     benchSlide(dir);
+    benchLabelMask(dir);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
