@@ -770,6 +770,34 @@ describe('slides that are not photographs keep every value', () => {
     expect(readWithLibtiff(output).pixels.equals(grey)).toBe(true);
   });
 
+  test('an 8-bit grey slide that its scanner stored as JPEG stays one channel of JPEG tiles, named lossy', async () => {
+    const grey = Buffer.from(
+      Uint8Array.from({ length: count }, (_, i) => 128 + Math.round(90 * Math.sin((i % WIDTH) / 40))),
+    );
+    const sharp = require('sharp') as typeof import('sharp');
+    const input = await sharp(grey, { raw: { width: WIDTH, height: HEIGHT, channels: 1 } })
+      .toColourspace('b-w')
+      .tiff({ compression: 'jpeg', quality: 95, xres: 2000, yres: 2000, resolutionUnit: 'cm' })
+      .toBuffer();
+    const [slide] = (await convertImageFiles([{ name: 'scanned.tif', load: () => input }])).images;
+    expect(slide.metadata).toMatchObject({
+      channels: 1,
+      sampleType: 'uint8',
+      compression: 'jpeg',
+      lossy: true,
+      jpegQuality: 90,
+      micronsPerPixel: 0.5,
+    });
+    expect(bigTiffLevels(slide.content).map((l) => l.compression)).toEqual([7, 7, 7]);
+    const output = path.join(dir, 'scanned-out.tif');
+    fs.writeFileSync(output, slide.content);
+    const read = readWithLibtiff(output);
+    expect([read.samplesPerPixel, read.photometric, read.bitsPerSample]).toEqual([1, 1, 8]);
+    let error = 0;
+    for (let i = 0; i < count; i++) error += Math.abs(read.pixels[i] - grey[i]);
+    expect(error / count).toBeLessThan(2);
+  });
+
   test.each([
     [{ perUnit: 300, unit: 1 }, /ResolutionUnit is NONE \(1\)/],
     [{ perUnit: 300 }, /ResolutionUnit is missing/],
