@@ -51,6 +51,12 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // The launcher of bundled commands is plain CommonJS, so that Node runs it without compiling.
+    files: ['bin/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Constructs are created for their side effects on the tree.
     files: ['lib/**/*.ts', 'bin/**/*.ts', 'test/**/*.ts'],
     rules: { 'no-new': 'off' },

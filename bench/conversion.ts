@@ -143,7 +143,54 @@ function benchDicom(dir: string, voxels: Buffer, variant: (typeof DICOM_VARIANTS
       `  dcm2niix, ${label}: ${(reference.wallMs / 1000).toFixed(2)} s; converter / dcm2niix = ${(wallMs / reference.wallMs).toFixed(2)} (${target})`,
     );
   }
+  if (variant === DICOM_VARIANTS[0]) benchCommandLine(dir, series);
   fs.rmSync(series, { recursive: true, force: true });
+}
+
+/** Wall time of one command, process start included; undefined when the tool is missing. */
+function timed(command: string, args: string[]): { wallMs: number } | undefined {
+  const started = performance.now();
+  const run = spawnSync(command, args, { cwd: path.join(__dirname, '..'), encoding: 'utf8' });
+  if (run.error) return undefined;
+  // The converter exits 1 only for a rejected file, which these series have none of.
+  if (run.status !== 0) throw new Error(`${command} failed: ${run.stderr}`);
+  return { wallMs: performance.now() - started };
+}
+
+/**
+ * `npm run convert` as a researcher runs it, end to end with the process's start, on one slice
+ * (start-up) and on the whole series, beside dcm2niix with gzip level 1 on the same files.
+ */
+function benchCommandLine(dir: string, series: string): void {
+  const oneSlice = path.join(dir, 'one-slice');
+  fs.mkdirSync(oneSlice);
+  fs.copyFileSync(path.join(series, 'IM0000.dcm'), path.join(oneSlice, 'IM0000.dcm'));
+  const out = path.join(dir, 'command-out');
+  const launcher = path.join(__dirname, '..', 'bin', 'run-bundled.cjs');
+  // A first run builds the bundle if the sources changed since the last one.
+  timed(process.execPath, [launcher, 'bin/images/convert.ts', oneSlice, '--out', out]);
+  console.log('\n## The command line, end to end (process start included)');
+  for (const [label, target] of [
+    ['one slice', oneSlice],
+    [`${SIZE[2]} slices`, series],
+  ]) {
+    const node = median(RUNS, () =>
+      timed(process.execPath, [launcher, 'bin/images/convert.ts', target, '--out', out]),
+    )!;
+    const npm = median(RUNS, () => timed('npm', ['run', '-s', 'convert', '--', target, '--out', out]))!;
+    const reference = median(RUNS, () => {
+      fs.rmSync(path.join(dir, 'reference.nii.gz'), { force: true });
+      return timed('dcm2niix', ['-z', 'y', '-1', '-o', dir, '-f', 'reference', target]);
+    });
+    const beside = reference
+      ? `; dcm2niix -z y -1 ${(reference.wallMs / 1000).toFixed(2)} s`
+      : '; dcm2niix is not installed here: no reference figure (Debian: apt-get install dcm2niix)';
+    console.log(
+      `${label}: npm run convert ${(npm.wallMs / 1000).toFixed(2)} s, node bin/run-bundled.cjs ${(node.wallMs / 1000).toFixed(2)} s (npm's own start is the difference)${beside}`,
+    );
+  }
+  fs.rmSync(oneSlice, { recursive: true, force: true });
+  fs.rmSync(out, { recursive: true, force: true });
 }
 
 /** The same CT as one enhanced multi-frame file: read frame by frame, never held whole. */
@@ -177,7 +224,7 @@ function benchMultiFrame(dir: string, voxels: Buffer): void {
 
 const SLIDE = 20_000;
 
-/** A 20,000 x 20,000 RGB slide (1.1 GiB of pixels), tiled JPEG as scanners write it. */
+/** A 20,000 x 20,000 RGB slide (1.1 GiB of pixels, 0.25 um each), tiled JPEG as scanners write it. */
 function benchSlide(dir: string): void {
   const input = path.join(dir, 'slide.tif');
   const make = spawnSync(
@@ -185,7 +232,7 @@ function benchSlide(dir: string): void {
     [
       '-e',
       `require('sharp')({ create: { width: ${SLIDE}, height: ${SLIDE}, channels: 3, noise: { type: 'gaussian', mean: 180, sigma: 30 } }, limitInputPixels: false })
-        .tiff({ tile: true, tileWidth: 256, tileHeight: 256, compression: 'jpeg', quality: 85, bigtiff: true })
+        .tiff({ tile: true, tileWidth: 256, tileHeight: 256, compression: 'jpeg', quality: 85, bigtiff: true, xres: 4000, yres: 4000, resolutionUnit: 'cm' })
         .toFile(${JSON.stringify(input)}).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); })`,
     ],
     { cwd: path.join(__dirname, '..'), encoding: 'utf8' },
@@ -229,6 +276,57 @@ function benchSlide(dir: string): void {
   );
 }
 
+/** A 20,000 x 20,000 uint8 label mask (values 0 to 4, 381 MiB of pixels), tiled LZW as tools write masks. */
+function benchLabelMask(dir: string): void {
+  const input = path.join(dir, 'mask.tif');
+  const make = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `const S = ${SLIDE}; const raw = Buffer.alloc(S * S);
+        for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) raw[y * S + x] = (Math.floor(y / 1500) + Math.floor(x / 2100)) % 5;
+        require('sharp')(raw, { raw: { width: S, height: S, channels: 1 }, limitInputPixels: false }).toColourspace('b-w')
+        .tiff({ tile: true, tileWidth: 512, tileHeight: 512, compression: 'lzw', bigtiff: true, xres: 4000, yres: 4000, resolutionUnit: 'cm' })
+        .toFile(${JSON.stringify(input)}).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); })`,
+    ],
+    { cwd: path.join(__dirname, '..'), encoding: 'utf8' },
+  );
+  if (make.status !== 0) throw new Error(`making the mask failed: ${make.stderr}`);
+  const { wallMs, maxRssKb, outputBytes } = convertOne(input);
+  console.log(
+    `\n## Conversion of a ${SLIDE} x ${SLIDE} uint8 label mask (${((SLIDE * SLIDE) / 1024 ** 2).toFixed(0)} MiB of pixels) to lossless pyramidal BigTIFF`,
+  );
+  console.log(
+    `converter  ${(wallMs / 1000).toFixed(1)} s, peak memory ${(maxRssKb / 1024).toFixed(0)} MiB, output ${(outputBytes / 1024 ** 2).toFixed(1)} MiB`,
+  );
+  const started = performance.now();
+  const reference = spawnSync(
+    'vips',
+    [
+      'tiffsave',
+      input,
+      path.join(dir, 'reference-mask.tif'),
+      '--tile',
+      '--tile-width=256',
+      '--tile-height=256',
+      '--pyramid',
+      '--compression=deflate',
+      '--region-shrink=nearest',
+      '--bigtiff',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (reference.error) {
+    console.log('vips is not installed here: no reference figure (Debian: apt-get install libvips-tools)');
+    return;
+  }
+  if (reference.status !== 0) throw new Error(`vips tiffsave failed: ${reference.stderr}`);
+  const vipsMs = performance.now() - started;
+  console.log(
+    `vips tiffsave (deflate, nearest-pixel levels) ${(vipsMs / 1000).toFixed(1)} s; converter / vips = ${(wallMs / vipsMs).toFixed(2)}`,
+  );
+}
+
 export function benchConversion(): void {
   console.log(
     `\n## Conversion of a ${SIZE.join(' x ')} int16 CT (${(SIZE[0] * SIZE[1] * SIZE[2] * 2) / 1024 ** 2} MiB of voxels), fresh process each`,
@@ -265,6 +363,7 @@ export function benchConversion(): void {
     for (const variant of DICOM_VARIANTS) benchDicom(dir, voxels, variant);
     benchMultiFrame(dir, voxels);
     benchSlide(dir);
+    benchLabelMask(dir);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

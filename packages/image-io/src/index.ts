@@ -4,7 +4,12 @@
  */
 
 // Converting an upload set: its files, read from disk when a reader needs them.
-export { convertImageFiles, type ConversionOptions, type InputFile } from './convert-image-files';
+export {
+  convertImageFiles,
+  type ConversionOptions,
+  type ConvertedImage,
+  type InputFile,
+} from './convert-image-files';
 export { diskFile, readWholeFile } from './disk-file';
 export { LIBVIPS_MISSING } from './picture-reader';
 

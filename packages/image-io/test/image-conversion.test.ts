@@ -4,9 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { convertImageFiles, InputFile } from '../src/convert-image-files';
-import { bigTiffLevels, stripedRgbTiff } from './helpers/tiff-files';
+import { bigTiffLevels, stripedRgbTiff, stripedTiff } from './helpers/tiff-files';
 import { ItkImage, runItk } from './helpers/itk';
 import { tarArchive } from './helpers/tar-archive';
+import { readWithLibtiff } from './helpers/libtiff';
 import { buildZip } from './helpers/zip-builder';
 import { dicomSlice } from './helpers/dicom-files';
 
@@ -765,8 +766,12 @@ describe('slides to tiled pyramidal BigTIFF', () => {
     expect(slide.metadata).toMatchObject({
       width: WIDTH,
       height: HEIGHT,
+      channels: 3,
+      sampleType: 'uint8',
       tileSize: 256,
       compression: 'jpeg',
+      lossy: true,
+      jpegQuality: 90,
       micronsPerPixel: 0.499,
     });
 
@@ -787,7 +792,18 @@ describe('slides to tiled pyramidal BigTIFF', () => {
   test('the full-resolution level keeps the pixels, within JPEG quality 90', async () => {
     const slideFile = path.join(dir, 'check.tif');
     const result = await convertImageFiles([
-      { name: 'plain.tif', load: () => stripedRgbTiff(WIDTH, HEIGHT, pixels, 'a plain TIFF') },
+      {
+        name: 'plain.tif',
+        load: () =>
+          stripedTiff({
+            width: WIDTH,
+            height: HEIGHT,
+            pixels,
+            samplesPerPixel: 3,
+            photometric: 2,
+            resolution: { perUnit: 40_000, unit: 3 },
+          }),
+      },
     ]);
     fs.writeFileSync(slideFile, result.images[0].content);
     const level0 = await itk({ read: slideFile });
@@ -801,13 +817,242 @@ describe('slides to tiled pyramidal BigTIFF', () => {
       for (let c = 0; c < 3; c++) error += Math.abs(decoded[p * stride + c] - pixels[p * 3 + c]);
     }
     expect(error / pixels.length).toBeLessThan(2);
-    expect(result.images[0].metadata.micronsPerPixel).toBeUndefined();
+    // 40,000 pixels per centimetre.
+    expect(result.images[0].metadata.micronsPerPixel).toBeCloseTo(0.25, 9);
   });
 
   test('a truncated TIFF is refused with the reason', async () => {
-    const whole = stripedRgbTiff(WIDTH, HEIGHT, pixels, 'cut');
+    const whole = stripedRgbTiff(WIDTH, HEIGHT, pixels, 'cut|MPP = 0.25');
     const result = await convertImageFiles([{ name: 'cut.tif', load: () => whole.subarray(0, 100_000) }]);
     expect(result.images).toEqual([]);
     expect(result.rejected[0].reason).toMatch(/^the TIFF (is damaged|cannot be read): /);
+  });
+});
+
+describe('slides that are not photographs keep every value', () => {
+  const WIDTH = 700;
+  const HEIGHT = 530;
+  const count = WIDTH * HEIGHT;
+
+  /** Little-endian samples of one type, as the TIFF stores them. */
+  function samplesOf(type: 'uint8' | 'uint16' | 'int32' | 'float32', values: number[]): Buffer {
+    const array =
+      type === 'uint8'
+        ? Uint8Array.from(values)
+        : type === 'uint16'
+          ? Uint16Array.from(values)
+          : type === 'int32'
+            ? Int32Array.from(values)
+            : Float32Array.from(values);
+    return Buffer.from(array.buffer);
+  }
+
+  const cases = [
+    {
+      label: 'a label mask (uint8, values 0 to 4, one channel)',
+      type: 'uint8' as const,
+      bits: 8,
+      format: 1,
+      channels: 1,
+      photometric: 1,
+      // Blocks of labels with sharp edges: what JPEG and averaging would blur into new labels.
+      value: (i: number) => (Math.floor((i % WIDTH) / 37) + Math.floor(i / WIDTH / 23)) % 5,
+    },
+    {
+      label: 'a 16-bit greyscale image',
+      type: 'uint16' as const,
+      bits: 16,
+      format: 1,
+      channels: 1,
+      photometric: 1,
+      value: (i: number) => (i * 7919) % 65_536,
+    },
+    {
+      label: 'a signed 32-bit image',
+      type: 'int32' as const,
+      bits: 32,
+      format: 2,
+      channels: 1,
+      photometric: 1,
+      value: (i: number) => i * 40_503 - 2_000_000_000,
+    },
+    {
+      label: 'a floating-point image',
+      type: 'float32' as const,
+      bits: 32,
+      format: 3,
+      channels: 1,
+      photometric: 1,
+      value: (i: number) => Math.fround(Math.sin(i) * 1e4),
+    },
+    {
+      label: 'a 16-bit RGB image',
+      type: 'uint16' as const,
+      bits: 16,
+      format: 1,
+      channels: 3,
+      photometric: 2,
+      value: (i: number) => (i * 104_729) % 65_536,
+    },
+  ];
+
+  test.each(cases)('$label is stored losslessly in its own type, value for value', async (c) => {
+    const values = Array.from({ length: count * c.channels }, (_, i) => c.value(i));
+    const pixels = samplesOf(c.type, values);
+    const input = stripedTiff({
+      width: WIDTH,
+      height: HEIGHT,
+      pixels,
+      samplesPerPixel: c.channels,
+      photometric: c.photometric,
+      bitsPerSample: c.bits,
+      sampleFormat: c.format,
+      resolution: { perUnit: 20_000, unit: 3 },
+    });
+    const result = await convertImageFiles([{ name: `${c.type}-${c.channels}.tif`, load: () => input }]);
+    expect(result.rejected).toEqual([]);
+    const [slide] = result.images;
+    expect(slide.metadata).toMatchObject({
+      width: WIDTH,
+      height: HEIGHT,
+      channels: c.channels,
+      sampleType: c.type,
+      compression: 'deflate',
+      lossy: false,
+      micronsPerPixel: 0.5,
+      levels: 3,
+    });
+    const levels = bigTiffLevels(slide.content);
+    expect(levels.map((l) => [l.width, l.height, l.tileWidth, l.compression])).toEqual([
+      [700, 530, 256, 8],
+      [350, 265, 256, 8],
+      [175, 132, 256, 8],
+    ]);
+    expect([levels[0].resolutionUnit, levels[0].xResolution]).toEqual([3, 20_000]);
+    expect([levels[1].resolutionUnit, levels[1].xResolution]).toEqual([3, 10_000]);
+
+    // The full-resolution level, as libtiff decodes it, holds the input's samples exactly.
+    const output = path.join(dir, `lossless-${c.type}-${c.channels}.tif`);
+    fs.writeFileSync(output, slide.content);
+    const read = readWithLibtiff(output);
+    expect(read).toMatchObject({
+      width: WIDTH,
+      height: HEIGHT,
+      bitsPerSample: c.bits,
+      sampleFormat: c.format,
+      samplesPerPixel: c.channels,
+      photometric: c.photometric,
+    });
+    expect(read.pixels.equals(pixels)).toBe(true);
+  });
+
+  test('the lower levels of a label mask hold only the labels of the mask', async () => {
+    const mask = Buffer.from(Uint8Array.from({ length: count }, (_, i) => (i % WIDTH < 350 ? 1 : 4)));
+    const input = stripedTiff({
+      width: WIDTH,
+      height: HEIGHT,
+      pixels: mask,
+      samplesPerPixel: 1,
+      photometric: 1,
+      resolution: { perUnit: 20_000, unit: 3 },
+    });
+    const [slide] = (await convertImageFiles([{ name: 'mask.tif', load: () => input }])).images;
+    const output = path.join(dir, 'mask-out.tif');
+    fs.writeFileSync(output, slide.content);
+    for (const page of [1, 2]) {
+      const level = readWithLibtiff(output, page);
+      expect([level.width, level.height]).toEqual([WIDTH >> page, HEIGHT >> page]);
+      // An average across the edge between labels 1 and 4 would make 2 or 3.
+      expect(new Set(level.pixels)).toEqual(new Set([1, 4]));
+    }
+  });
+
+  test('an 8-bit grey slide stored losslessly is kept losslessly, one channel', async () => {
+    const grey = Buffer.from(Uint8Array.from({ length: count }, (_, i) => (i * 31) % 256));
+    const input = stripedTiff({
+      width: WIDTH,
+      height: HEIGHT,
+      pixels: grey,
+      samplesPerPixel: 1,
+      photometric: 1,
+      description: 'Aperio Image Library|MPP = 0.25',
+    });
+    const [slide] = (await convertImageFiles([{ name: 'grey.svs', load: () => input }])).images;
+    expect(slide.metadata).toMatchObject({
+      channels: 1,
+      compression: 'deflate',
+      lossy: false,
+      micronsPerPixel: 0.25,
+    });
+    const output = path.join(dir, 'grey-out.tif');
+    fs.writeFileSync(output, slide.content);
+    expect(readWithLibtiff(output).pixels.equals(grey)).toBe(true);
+  });
+
+  test('an 8-bit grey slide that its scanner stored as JPEG stays one channel of JPEG tiles, named lossy', async () => {
+    const grey = Buffer.from(
+      Uint8Array.from({ length: count }, (_, i) => 128 + Math.round(90 * Math.sin((i % WIDTH) / 40))),
+    );
+    const sharp = require('sharp') as typeof import('sharp');
+    const input = await sharp(grey, { raw: { width: WIDTH, height: HEIGHT, channels: 1 } })
+      .toColourspace('b-w')
+      .tiff({ compression: 'jpeg', quality: 95, xres: 2000, yres: 2000, resolutionUnit: 'cm' })
+      .toBuffer();
+    const [slide] = (await convertImageFiles([{ name: 'scanned.tif', load: () => input }])).images;
+    expect(slide.metadata).toMatchObject({
+      channels: 1,
+      sampleType: 'uint8',
+      compression: 'jpeg',
+      lossy: true,
+      jpegQuality: 90,
+      micronsPerPixel: 0.5,
+    });
+    expect(bigTiffLevels(slide.content).map((l) => l.compression)).toEqual([7, 7, 7]);
+    const output = path.join(dir, 'scanned-out.tif');
+    fs.writeFileSync(output, slide.content);
+    const read = readWithLibtiff(output);
+    expect([read.samplesPerPixel, read.photometric, read.bitsPerSample]).toEqual([1, 1, 8]);
+    let error = 0;
+    for (let i = 0; i < count; i++) error += Math.abs(read.pixels[i] - grey[i]);
+    expect(error / count).toBeLessThan(2);
+  });
+
+  test.each([
+    [{ perUnit: 300, unit: 1 }, /ResolutionUnit is NONE \(1\)/],
+    [{ perUnit: 300 }, /ResolutionUnit is missing/],
+    [undefined, /no XResolution and YResolution/],
+  ])('a TIFF whose resolution is %j is refused, not given a pixel size', async (resolution, reason) => {
+    const input = stripedTiff({
+      width: 64,
+      height: 64,
+      pixels: Buffer.alloc(64 * 64 * 3, 200),
+      samplesPerPixel: 3,
+      photometric: 2,
+      resolution,
+    });
+    const result = await convertImageFiles([{ name: 'unscaled.tif', load: () => input }]);
+    expect(result.images).toEqual([]);
+    expect(result.rejected).toHaveLength(1);
+    expect(result.rejected[0].reason).toMatch(/^the TIFF states no physical pixel size: /);
+    expect(result.rejected[0].reason).toMatch(reason);
+  });
+
+  test.each([
+    [{ photometric: 3, bitsPerSample: 8 }, /PhotometricInterpretation is Palette \(3\)/],
+    [{ photometric: 0, bitsPerSample: 8 }, /PhotometricInterpretation is MinIsWhite \(0\)/],
+    [{ photometric: 1, bitsPerSample: 1 }, /samples are unsigned 1-bit/],
+    [{ photometric: 1, bitsPerSample: 16, sampleFormat: 2 }, /samples are signed 16-bit/],
+  ])('a TIFF of %j, which would change in conversion, is refused with its reason', async (kind, reason) => {
+    const input = stripedTiff({
+      width: 64,
+      height: 64,
+      pixels: Buffer.alloc((64 * 64 * kind.bitsPerSample) / 8, 1),
+      samplesPerPixel: 1,
+      resolution: { perUnit: 20_000, unit: 3 },
+      ...kind,
+    });
+    const result = await convertImageFiles([{ name: 'odd.tif', load: () => input }]);
+    expect(result.images).toEqual([]);
+    expect(result.rejected[0].reason).toMatch(reason);
   });
 });

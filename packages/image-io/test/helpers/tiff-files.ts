@@ -5,39 +5,95 @@
 
 /** A striped, uncompressed 8-bit RGB TIFF with the given ImageDescription (as Aperio writes). */
 export function stripedRgbTiff(width: number, height: number, pixels: Buffer, description: string): Buffer {
-  const text = Buffer.from(`${description}\0`, 'latin1');
+  return stripedTiff({ width, height, pixels, description, samplesPerPixel: 3, photometric: 2 });
+}
+
+export interface StripedTiff {
+  readonly width: number;
+  readonly height: number;
+  /** Samples interleaved, in the byte order of the file (little endian). */
+  readonly pixels: Buffer;
+  readonly samplesPerPixel: number;
+  /** 1 grey (min is black), 2 RGB, 3 palette, ... */
+  readonly photometric: number;
+  /** Bits of each sample; 8 unless given. */
+  readonly bitsPerSample?: number;
+  /** 1 unsigned, 2 signed, 3 float; the tag is left out unless given. */
+  readonly sampleFormat?: number;
+  readonly description?: string;
+  /** Pixels per unit, with the ResolutionUnit tag's value (1 none, 2 inch, 3 cm); left out unless given. */
+  readonly resolution?: { readonly perUnit: number; readonly unit?: number };
+}
+
+/** One strip of uncompressed pixels, little endian, with the tags asked for. */
+export function stripedTiff(spec: StripedTiff): Buffer {
+  const { width, height, pixels, samplesPerPixel: spp, photometric } = spec;
+  const bits = spec.bitsPerSample ?? 8;
+  const shorts = (values: number[]) => {
+    const b = Buffer.alloc(values.length * 2);
+    values.forEach((v, i) => b.writeUInt16LE(v, i * 2));
+    return b;
+  };
+  // Resolution as a rational over 1000, so that fractional pixels per unit survive.
+  const rational = (value: number) => {
+    const b = Buffer.alloc(8);
+    b.writeUInt32LE(Math.round(value * 1000), 0);
+    b.writeUInt32LE(1000, 4);
+    return b;
+  };
   const tags: [number, number, number, number | Buffer][] = [
     [256, 4, 1, width],
     [257, 4, 1, height],
-    [258, 3, 3, Buffer.from([8, 0, 8, 0, 8, 0])],
+    [258, 3, spp, shorts(Array(spp).fill(bits))],
     [259, 3, 1, 1],
-    [262, 3, 1, 2],
-    [270, 2, text.length, text],
+    [262, 3, 1, photometric],
     [273, 4, 1, 0], // strip offset, filled in below
-    [277, 3, 1, 3],
+    [277, 3, 1, spp],
     [278, 4, 1, height],
     [279, 4, 1, pixels.length],
     [284, 3, 1, 1],
   ];
+  if (spec.description !== undefined) {
+    const text = Buffer.from(`${spec.description}\0`, 'latin1');
+    tags.push([270, 2, text.length, text]);
+  }
+  if (spec.resolution) {
+    tags.push([282, 5, 1, rational(spec.resolution.perUnit)], [283, 5, 1, rational(spec.resolution.perUnit)]);
+    if (spec.resolution.unit !== undefined) tags.push([296, 3, 1, spec.resolution.unit]);
+  }
+  // Samples beyond the colour ones are extra: unspecified, as a mask's or a stain's channels are.
+  const colours = photometric === 2 || photometric === 6 ? 3 : 1;
+  if (spp > colours) tags.push([338, 3, spp - colours, shorts(Array(spp - colours).fill(0))]);
+  if (spec.sampleFormat !== undefined) tags.push([339, 3, spp, shorts(Array(spp).fill(spec.sampleFormat))]);
+  tags.sort((a, b) => a[0] - b[0]);
+
   const ifdOffset = 8;
   const ifdBytes = 2 + tags.length * 12 + 4;
   let extra = ifdOffset + ifdBytes;
   const blobs: Buffer[] = [];
   const entries = Buffer.alloc(ifdBytes);
   entries.writeUInt16LE(tags.length, 0);
+  let stripOffsetAt = 0;
   tags.forEach(([tag, type, count, value], i) => {
     const at = 2 + i * 12;
     entries.writeUInt16LE(tag, at);
     entries.writeUInt16LE(type, at + 2);
     entries.writeUInt32LE(count, at + 4);
-    if (Buffer.isBuffer(value)) {
+    if (tag === 273) stripOffsetAt = at + 8;
+    // Values of up to 4 bytes sit in the entry itself; longer ones after the directory.
+    if (Buffer.isBuffer(value) && value.length <= 4) value.copy(entries, at + 8);
+    else if (Buffer.isBuffer(value)) {
       entries.writeUInt32LE(extra, at + 8);
       blobs.push(value);
       extra += value.length;
+      if (value.length % 2) {
+        blobs.push(Buffer.alloc(1));
+        extra += 1;
+      }
     } else if (type === 3) entries.writeUInt16LE(value, at + 8);
     else entries.writeUInt32LE(value, at + 8);
   });
-  entries.writeUInt32LE(extra, 2 + 6 * 12 + 8); // StripOffsets: the pixels come last
+  entries.writeUInt32LE(extra, stripOffsetAt); // the pixels come last
   const header = Buffer.from([0x49, 0x49, 42, 0, 8, 0, 0, 0]);
   return Buffer.concat([header, entries, ...blobs, pixels]);
 }
