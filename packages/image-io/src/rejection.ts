@@ -16,6 +16,11 @@ export function reject(reason: string): never {
  */
 export function thrownText(thrown: unknown): string {
   if (thrown instanceof Error) return thrown.message || thrown.name;
+  // An error of another realm (a VM context, a worker) is no instance of this one's Error.
+  if (typeof thrown === 'object' && thrown !== null && typeof (thrown as Error).message === 'string') {
+    const { message } = thrown as Error;
+    if (message !== '') return message;
+  }
   if (typeof thrown === 'string' && thrown !== '') return thrown;
   if (typeof thrown === 'object' && thrown !== null && 'exception' in thrown) {
     return thrownText((thrown as { exception: unknown }).exception);
