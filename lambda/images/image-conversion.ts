@@ -101,8 +101,9 @@ export async function convertImage(
     const result = await convertImageFiles(inputs, undefined, { scratchDir: folder });
     const errors = result.rejected.map(({ filename, reason }) => ({ filename, reason }));
     if (container && errors.some((e) => e.reason === LIBVIPS_MISSING)) {
-      // Pictures inside an archive: only the container can read them, so it converts the whole set.
-      await container.submit(image, 'an archive holds pictures or slides, which need libvips');
+      // Pictures in an archive, or DICOM whole-slide files: only the container can read them, so it
+      // converts the whole set.
+      await container.submit(image, 'the set holds pictures or slides, which need libvips');
       return;
     }
     converted = await storeResult(image, result, errors, bucket, guard);
