@@ -1,5 +1,6 @@
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   ResourceInUseException,
   type CreateTableCommandInput,
@@ -95,6 +96,17 @@ async function ensureTables(
     } catch (err) {
       // Kept from an earlier start: the data folder survives restarts.
       if (!(err instanceof ResourceInUseException)) throw err;
+    }
+  }
+  // dynalite turns a new table ACTIVE on a timer, and answers "not found" until then: on a busy
+  // machine a first request could come first, so local mode starts only once every table is ACTIVE.
+  for (const table of Object.keys(TABLES) as TableName[]) {
+    for (let attempt = 0; ; attempt++) {
+      const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName(table) }));
+      const indexes = Table?.GlobalSecondaryIndexes ?? [];
+      if (Table?.TableStatus === 'ACTIVE' && indexes.every((index) => index.IndexStatus === 'ACTIVE')) break;
+      if (attempt === 200) throw new Error(`local DynamoDB: table ${tableName(table)} did not become ACTIVE`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 }
