@@ -15,6 +15,7 @@ let platform: LocalPlatform;
 let call: ReturnType<typeof apiClient>;
 let engine: ContainerEngine;
 let algorithmId: string;
+let algorithmImage: string;
 let documents: DynamoDBDocumentClient;
 const alice = 'dev-alice';
 
@@ -48,6 +49,7 @@ beforeAll(async () => {
   });
   expect(created.status).toBe(201);
   algorithmId = created.body.id;
+  algorithmImage = image;
 }, 120_000);
 
 afterAll(async () => {
@@ -233,6 +235,26 @@ describe('a job with image outputs waits in Parsing outputs until they are conve
     await expectRepeatsChangeNothing(id, imageId);
   });
 
+  test('an output image the dead-letter queue fails ends the job Failed; the conversion let go later changes nothing', async () => {
+    const held = holdConversion();
+    const id = await submitMask('mha');
+    await held.struck;
+    const imageId = nameBasedUuid(id, 'mask');
+    await platform.functions
+      .get('images/fail-unconverted-image')
+      .invoke({ Records: [{ messageId: 'dead-1', body: JSON.stringify({ imageId }) }] });
+    expect(await readJob(id)).toMatchObject({
+      status: 'Failed',
+      statusReason:
+        'output "mask" (mask.mha) could not be converted: Conversion failed on every try; the files are kept, and the platform team has been alerted',
+      outputs: [],
+    });
+    expect(await activeSlots()).toBe(0);
+    held.release();
+    expect((await settledImage(call, alice, imageId)).status).toBe('Failed');
+    await expectRepeatsChangeNothing(id, imageId);
+  });
+
   test('a cancel while the outputs are parsed wins: the conversion finishing later changes nothing', async () => {
     const held = holdConversion();
     const id = await submitMask('mha');
@@ -260,6 +282,61 @@ describe('a job with image outputs waits in Parsing outputs until they are conve
     } finally {
       await addSlot(-1);
     }
+  });
+});
+
+describe('a job with two image outputs', () => {
+  let twoOutputs: string;
+
+  beforeAll(async () => {
+    const created = await call('POST', '/v1/algorithms', {
+      token: alice,
+      body: {
+        title: 'Two image outputs',
+        image: algorithmImage,
+        interfaces: [
+          {
+            inputs: interfaces[0].inputs,
+            outputs: [
+              { slug: 'mask', kind: 'image', relativePath: 'images/mask' },
+              { slug: 'overlay', kind: 'image', relativePath: 'images/overlay' },
+            ],
+          },
+        ],
+      },
+    });
+    expect(created.status).toBe(201);
+    twoOutputs = created.body.id;
+  });
+
+  async function twoImageJob(shape: string) {
+    const submitted = await call('POST', '/v1/jobs', {
+      token: alice,
+      body: { algorithm: twoOutputs, inputs: [{ socket: 'shape', value: shape }] },
+    });
+    expect(submitted.status).toBe(201);
+    return endedJob(call, alice, submitted.body.id);
+  }
+
+  test('ends Succeeded once both are converted, however their conversions interleave', async () => {
+    const job = await twoImageJob('two-images');
+    expect(job).toMatchObject({ status: 'Succeeded' });
+    for (const socket of ['mask', 'overlay']) {
+      const image = await settledImage(call, alice, nameBasedUuid(job.id, socket));
+      expect([socket, image.status]).toEqual([socket, 'Succeeded']);
+      expect(job.outputs).toContainEqual(expect.objectContaining({ socket, image: image.id }));
+    }
+  });
+
+  test('ends Failed naming the output that could not be converted, while the other converted', async () => {
+    const job = await twoImageJob('two-images-corrupt-overlay');
+    const overlay = await settledImage(call, alice, nameBasedUuid(job.id, 'overlay'));
+    expect(job).toMatchObject({
+      status: 'Failed',
+      statusReason: `output "overlay" (overlay.mha) could not be converted: ${overlay.errors[0].reason}`,
+      outputs: [],
+    });
+    expect((await settledImage(call, alice, nameBasedUuid(job.id, 'mask'))).status).toBe('Succeeded');
   });
 });
 
