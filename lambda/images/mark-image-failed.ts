@@ -18,10 +18,9 @@ export async function failUnconvertedImage(
     { status: 'Failed', statusDetail: reason },
     converterJobId === undefined ? undefined : { converterJobId },
   );
-  // Read again even when another delivery failed it: that one may have stopped before the job heard.
+  // Settled whatever ended the image: the worker that ended it may have stopped before its job
+  // heard (a converter container that converted the image, then failed).
   const image = await getImage(imageId);
-  if (image?.jobOutput && image.status === 'Failed') {
-    await settleOutputImage({ ...image, jobOutput: image.jobOutput });
-  }
+  if (image?.jobOutput) await settleOutputImage({ ...image, jobOutput: image.jobOutput });
   return failed;
 }
