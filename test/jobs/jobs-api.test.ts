@@ -765,6 +765,38 @@ describe('Batch state changes', () => {
     },
   );
 
+  test('a success event repeated while the outputs are parsed changes nothing; the conversion then ends the job', async () => {
+    const job = await queuedJob();
+    await writeResultRecord(job.id, job.batchJobId);
+    const slotsBefore = await activeSlots('platform');
+    // The mask's conversion waits at its first write, so the job stays Parsing outputs.
+    const held = platform.functions.get('images/convert-image').injectFault({
+      host: new URL(platform.urls.dynamodb).host,
+      target: 'DynamoDB_20120810.UpdateItem',
+      action: 'hold',
+    });
+    const succeeded = batchEvent(job.id, job.batchJobId, {
+      status: 'SUCCEEDED',
+      attempts: [{ container: { exitCode: 0 } }],
+      stoppedAt: Date.now(),
+    });
+    await onBatchEvent(succeeded);
+    await held.struck;
+    const jobItem = async () =>
+      (await documents.send(new GetCommand({ TableName: platform.settings.jobsTable, Key: { id: job.id } })))
+        .Item;
+    const parsing = await jobItem();
+    expect(parsing).toMatchObject({ status: 'Parsing outputs', holdsSlots: true });
+    await onBatchEvent(succeeded);
+    await onBatchEvent(batchEvent(job.id, job.batchJobId, { status: 'FAILED', attempts: [{}] }));
+    expect(await jobItem()).toEqual(parsing);
+    expect(await activeSlots('platform')).toBe(slotsBefore);
+
+    held.release();
+    expect(await endedJob(call, alice, job.id)).toMatchObject({ status: 'Succeeded' });
+    expect(await activeSlots('platform')).toBe(slotsBefore - 1);
+  });
+
   test('the same terminal event delivered three times at once ends the job once: slots given back once, one image per image output', async () => {
     const job = await queuedJob();
     await writeResultRecord(job.id, job.batchJobId);
