@@ -9,6 +9,7 @@ import { logger } from '../core/logger';
 import { uploadObject } from '../core/object-upload';
 import { nameBasedUuid } from '../core/name-based-uuid';
 import { tableName } from '../contracts/tables';
+import { settleOutputImage } from '../jobs/job-output-settlement';
 import { releaseUploadBytes } from '../uploads/upload-quota';
 import { UploadRecord } from '../uploads/upload-record';
 import { conversionRoute } from './conversion-route';
@@ -55,6 +56,11 @@ export async function convertImage(
   const image = await getImage(imageId);
   if (!image) {
     logger.warn('conversion message for an image that does not exist');
+    return;
+  }
+  if (image.jobOutput && (image.status === 'Succeeded' || image.status === 'Failed')) {
+    // A repeated message: the delivery that ended the image may have stopped before its job heard.
+    await settleOutputImage({ ...image, jobOutput: image.jobOutput });
     return;
   }
   const { container, converterJobId } = options;
@@ -116,7 +122,7 @@ export async function convertImage(
 
 /**
  * Records the outcome: Failed when no image came out, else the outputs, the siblings and
- * Succeeded. Returns whether images were made.
+ * Succeeded; an algorithm's output is then settled on its job. Returns whether images were made.
  */
 async function storeResult(
   image: ImageRecord,
@@ -127,13 +133,18 @@ async function storeResult(
 ): Promise<boolean> {
   const imageId = image.id;
   if (result.images.length === 0) {
-    await moveImage(
-      imageId,
-      ['Started'],
-      { status: 'Failed', statusDetail: 'No image could be made from the files; see errors', errors },
-      guard,
-    );
+    const statusDetail = 'No image could be made from the files; see errors';
+    const failed = await moveImage(imageId, ['Started'], { status: 'Failed', statusDetail, errors }, guard);
     logger.info('conversion failed', { rejected: errors.length });
+    if (failed && image.jobOutput) {
+      await settleOutputImage({
+        ...image,
+        jobOutput: image.jobOutput,
+        status: 'Failed',
+        statusDetail,
+        errors,
+      });
+    }
     return false;
   }
 
@@ -198,6 +209,9 @@ async function storeResult(
     return false;
   }
   logger.info('image converted', { outputs: result.images.length, rejected: errors.length });
+  if (image.jobOutput) {
+    await settleOutputImage({ ...image, jobOutput: image.jobOutput, status: 'Succeeded', errors });
+  }
   return true;
 }
 

@@ -11,13 +11,13 @@ import { StoredOutput } from './result-record';
 let sqs: SQSClient | undefined;
 
 /**
- * Sends each image an algorithm made through the converter, as an image of the job's owner:
- * validated and converted like an upload, with a signed download URL once it succeeded. The
- * image's id follows from the job and the socket, so a repeated event queues no second image.
- * A `.mhd` output goes with the data file its header names (`dataFiles`, by socket). Returns the
- * outputs with the image each became.
+ * Records each image an algorithm made as an image of the job's owner, to be validated and
+ * converted like an upload, with a signed download URL once it succeeded. The image's id follows
+ * from the job and the socket, so a repeated event records no second image. A `.mhd` output goes
+ * with the data file its header names (`dataFiles`, by socket). Returns the outputs with the
+ * image each becomes; `queueConversions` sends them to the converter once the job waits for them.
  */
-export async function queueOutputImages(
+export async function registerOutputImages(
   job: Pick<JobRecord, 'id' | 'owner'>,
   sockets: readonly Socket[],
   outputs: readonly JobOutput[],
@@ -58,16 +58,26 @@ export async function queueOutputImages(
     await putImage(image).catch((err: Error) => {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
     });
-    const message: ConversionMessage = { imageId: id };
+    queued.push({ ...output, image: id });
+  }
+  return queued;
+}
+
+/**
+ * Queues the output images for the converter. Only after the job records them as pending: a
+ * conversion that finished first would find no job waiting for it. A repeated message converts
+ * nothing twice (see `convertImage`).
+ */
+export async function queueConversions(imageIds: Iterable<string>): Promise<void> {
+  for (const imageId of imageIds) {
+    const message: ConversionMessage = { imageId };
     await (sqs ??= new SQSClient({})).send(
       new SendMessageCommand({
         QueueUrl: CONVERSION_QUEUE_URL.read().conversionQueueUrl,
         MessageBody: JSON.stringify(message),
       }),
     );
-    queued.push({ ...output, image: id });
   }
-  return queued;
 }
 
 function baseName(path: string): string {

@@ -39,6 +39,8 @@ export interface JobRecord {
    * if it moves the sequence forward, so late or repeated events cannot move a job backwards.
    */
   readonly sequence: number;
+  /** While `Parsing outputs`: the output images whose conversion the job still waits for. */
+  readonly pendingImages?: ReadonlySet<string>;
   /** Whether the job still counts against the active-job limits. */
   readonly holdsSlots: boolean;
   readonly batchJobId?: string;
@@ -58,7 +60,8 @@ export interface JobRecord {
 
 /**
  * Room a job's item keeps, besides its inputs, for every other field at its largest: ids, the
- * image, state and times, a reason of `MAX_STATUS_REASON_CHARS`, and 32 outputs kept as files.
+ * image, state and times, a reason of `MAX_STATUS_REASON_CHARS`, and 32 outputs kept as files
+ * (with the images still pending for them).
  * JSON outputs are kept in the item only as far as it then has room (see `jobOutcome`).
  */
 export const JOB_ITEM_RESERVE_BYTES = 16 * 1024;
@@ -70,6 +73,13 @@ export const TERMINAL_STATUSES: readonly JobStatus[] = ['Succeeded', 'Failed', '
 
 /** Terminal states sort after every attempt's progress. */
 export const TERMINAL_SEQUENCE = 1_000_000;
+
+/**
+ * A job whose algorithm succeeded waits here until its image outputs are converted, as on
+ * grand-challenge: after every attempt's states, before the terminal ones, so a cancel still wins.
+ */
+export const PARSING_OUTPUTS = 'Parsing outputs' satisfies JobStatus;
+export const PARSING_OUTPUTS_SEQUENCE = TERMINAL_SEQUENCE - 1;
 
 export function isTerminal(status: JobStatus): boolean {
   return TERMINAL_STATUSES.includes(status);

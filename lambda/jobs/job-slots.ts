@@ -74,12 +74,9 @@ export async function acquireJobSlots(
 }
 
 /** Gives back the slots of a job that ended or was never started. */
-export async function releaseJobSlots(
-  userId: string,
-  algorithmId: string,
-  limits: SlotLimits,
-): Promise<void> {
-  await Promise.all(scopesOf(userId, algorithmId, limits).map((s) => giveBack(s.scope)));
+export async function releaseJobSlots(userId: string, algorithmId: string): Promise<void> {
+  // Giving back needs no limits, so the converter, which knows none, can end a job too.
+  await Promise.all(slotScopes(userId, algorithmId).map((scope) => giveBack(scope)));
 }
 
 async function giveBack(scope: string): Promise<void> {

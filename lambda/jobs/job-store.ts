@@ -4,7 +4,13 @@ import { badRequest, notFound } from '../api/api-error';
 import { dynamoDb } from '../core/aws-clients';
 import { AlgorithmRecord, roleOf } from '../algorithms/algorithm-record';
 import { tableName } from '../contracts/tables';
-import { JobRecord, JobStatus, MAX_STATUS_REASON_CHARS, TERMINAL_SEQUENCE } from './job-record';
+import {
+  JobRecord,
+  JobStatus,
+  MAX_STATUS_REASON_CHARS,
+  PARSING_OUTPUTS,
+  TERMINAL_SEQUENCE,
+} from './job-record';
 
 export async function putJob(job: JobRecord): Promise<void> {
   await dynamoDb().send(
@@ -47,16 +53,27 @@ export interface JobChange {
   readonly fields?: Readonly<Record<string, unknown>>;
 }
 
+/** What else must hold for a change to be written. */
+export interface JobCondition {
+  /** The Batch job the event is about; recorded if the job names none yet. */
+  readonly batchJobId?: string;
+  /**
+   * The output image whose conversion ends the job: it must be `Parsing outputs` and still wait
+   * for that image (and, with `last`, for no other).
+   */
+  readonly settling?: { readonly imageId: string; readonly last: boolean };
+}
+
 /**
  * Moves a job forward: written only if `change.sequence` is beyond the job's current one, so a
  * duplicated or late event, or one after a terminal state, changes nothing. A change into a
- * terminal state also clears `holdsSlots`; the returned record says whether this call did, so
- * exactly one caller gives the slots back.
+ * terminal state also clears `holdsSlots` and `pendingImages`; the returned record says whether
+ * this call cleared `holdsSlots`, so exactly one caller gives the slots back.
  */
 export async function advanceJob(
   id: string,
   change: JobChange,
-  condition?: { readonly batchJobId?: string },
+  condition?: JobCondition,
 ): Promise<{ job: JobRecord; releasedSlots: boolean } | undefined> {
   const names: Record<string, string> = { '#status': 'status' };
   const values: Record<string, unknown> = {
@@ -86,17 +103,28 @@ export async function advanceJob(
     sets.push('batchJobId = :batchJobId');
     values[':batchJobId'] = condition.batchJobId;
   }
+  if (condition?.settling) {
+    conditionExpression += ' AND #status = :parsing AND contains(pendingImages, :settled)';
+    values[':parsing'] = PARSING_OUTPUTS;
+    values[':settled'] = condition.settling.imageId;
+    if (condition.settling.last) {
+      conditionExpression += ' AND size(pendingImages) = :oneImage';
+      values[':oneImage'] = 1;
+    }
+  }
   const terminal = change.sequence >= TERMINAL_SEQUENCE;
   if (terminal) {
     sets.push('holdsSlots = :false');
     values[':false'] = false;
   }
+  // An ended job waits for no output image, whatever ended it.
+  const removes = terminal ? ' REMOVE pendingImages' : '';
   try {
     const { Attributes } = await dynamoDb().send(
       new UpdateCommand({
         TableName: tableName('jobs'),
         Key: { id },
-        UpdateExpression: `SET ${sets.join(', ')}`,
+        UpdateExpression: `SET ${sets.join(', ')}${removes}`,
         ConditionExpression: conditionExpression,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
@@ -106,6 +134,7 @@ export async function advanceJob(
     const before = Attributes as JobRecord;
     const job: JobRecord = {
       ...before,
+      ...(terminal && { pendingImages: undefined }),
       ...change.fields,
       status: change.status,
       sequence: change.sequence,
@@ -117,6 +146,37 @@ export async function advanceJob(
     return { job, releasedSlots: terminal && before.holdsSlots };
   } catch (err) {
     if (err instanceof ConditionalCheckFailedException) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Takes a converted output image off the job's pending set while others remain, with one
+ * conditional write; false when the job is no longer `Parsing outputs`, no longer waits for the
+ * image (a repeated message) or waits for it alone (its conversion then ends the job).
+ */
+export async function removePendingImage(id: string, imageId: string): Promise<boolean> {
+  try {
+    await dynamoDb().send(
+      new UpdateCommand({
+        TableName: tableName('jobs'),
+        Key: { id },
+        UpdateExpression: 'DELETE pendingImages :image SET updatedAt = :now',
+        ConditionExpression:
+          '#status = :parsing AND contains(pendingImages, :imageId) AND size(pendingImages) > :oneImage',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':image': new Set([imageId]),
+          ':imageId': imageId,
+          ':parsing': PARSING_OUTPUTS,
+          ':oneImage': 1,
+          ':now': new Date().toISOString(),
+        },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return false;
     throw err;
   }
 }

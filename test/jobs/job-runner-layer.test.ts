@@ -9,7 +9,7 @@ import { LocalPlatform } from '../../local/local-platform';
 import { buildNodeImage } from '../../local/jobs/node-image-builder';
 import { buildRunnableImage } from '../../local/jobs/runnable-image';
 import { apiClient } from '../helpers/api-client';
-import { completedUpload, settledImage } from '../helpers/api-flows';
+import { completedUpload, endedJob, settledImage } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
 // The runner as it runs on AWS Batch: layered onto the algorithm's image, started as root with
@@ -141,11 +141,8 @@ async function runInLayeredImage(behaviour: Record<string, unknown>, image = '')
           }),
     },
   });
-  return {
-    job: (await call('GET', '/v1/jobs/{jobId}', { token: alice, params: { jobId: job.body.id } })).body,
-    output,
-    code,
-  };
+  // A job that succeeded ends once its mask is converted.
+  return { job: await endedJob(call, alice, job.body.id), output, code };
 }
 
 describe('the runner layered onto an algorithm image', () => {

@@ -19,12 +19,14 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { BatchJobDetail } from '../../lambda/contracts/batch-job-state-change';
 import { PAGE_TOKEN_SECONDS, pageTokenKeyFromSecret, PageTokens } from '../../lambda/api/page-token';
+import { PARSING_OUTPUTS, TERMINAL_SEQUENCE } from '../../lambda/jobs/job-record';
 import { progressOf } from '../../lambda/jobs/job-progress';
 import { signResult } from '../../lambda/jobs/result-record';
 import { LocalPlatform } from '../../local/local-platform';
 import { HOST_LOST_REASON } from '../../local/services/batch-retry';
 import { seededRandom } from '../../local/services/seeded-random';
 import { apiClient } from '../helpers/api-client';
+import { endedJob } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -688,7 +690,11 @@ describe('Batch state changes', () => {
         stoppedAt: Date.now(),
       }),
     );
-    expect(await job.status()).toMatchObject({ status: 'Succeeded', outputs: [{ socket: 'mask' }] });
+    // Its image output converted: until then the job is Parsing outputs.
+    expect(await endedJob(call, alice, job.id)).toMatchObject({
+      status: 'Succeeded',
+      outputs: [{ socket: 'mask' }],
+    });
     expect(await activeSlots(`algorithm#${job.algorithm}`)).toBe(0);
 
     const slotsBefore = await activeSlots('platform');
@@ -759,6 +765,38 @@ describe('Batch state changes', () => {
     },
   );
 
+  test('a success event repeated while the outputs are parsed changes nothing; the conversion then ends the job', async () => {
+    const job = await queuedJob();
+    await writeResultRecord(job.id, job.batchJobId);
+    const slotsBefore = await activeSlots('platform');
+    // The mask's conversion waits at its first write, so the job stays Parsing outputs.
+    const held = platform.functions.get('images/convert-image').injectFault({
+      host: new URL(platform.urls.dynamodb).host,
+      target: 'DynamoDB_20120810.UpdateItem',
+      action: 'hold',
+    });
+    const succeeded = batchEvent(job.id, job.batchJobId, {
+      status: 'SUCCEEDED',
+      attempts: [{ container: { exitCode: 0 } }],
+      stoppedAt: Date.now(),
+    });
+    await onBatchEvent(succeeded);
+    await held.struck;
+    const jobItem = async () =>
+      (await documents.send(new GetCommand({ TableName: platform.settings.jobsTable, Key: { id: job.id } })))
+        .Item;
+    const parsing = await jobItem();
+    expect(parsing).toMatchObject({ status: 'Parsing outputs', holdsSlots: true });
+    await onBatchEvent(succeeded);
+    await onBatchEvent(batchEvent(job.id, job.batchJobId, { status: 'FAILED', attempts: [{}] }));
+    expect(await jobItem()).toEqual(parsing);
+    expect(await activeSlots('platform')).toBe(slotsBefore);
+
+    held.release();
+    expect(await endedJob(call, alice, job.id)).toMatchObject({ status: 'Succeeded' });
+    expect(await activeSlots('platform')).toBe(slotsBefore - 1);
+  });
+
   test('the same terminal event delivered three times at once ends the job once: slots given back once, one image per image output', async () => {
     const job = await queuedJob();
     await writeResultRecord(job.id, job.batchJobId);
@@ -770,7 +808,7 @@ describe('Batch state changes', () => {
     });
     await Promise.all([succeeded, succeeded, succeeded].map((event) => onBatchEvent(event)));
 
-    const ended = await job.status();
+    const ended = await endedJob(call, alice, job.id);
     expect(ended).toMatchObject({
       status: 'Succeeded',
       outputs: [{ socket: 'mask', image: expect.any(String) }],
@@ -810,9 +848,17 @@ describe('Batch state changes', () => {
         const { Item } = await documents.send(
           new GetCommand({ TableName: platform.settings.jobsTable, Key: { id: job.id } }),
         );
-        expect([detail, Item!.sequence, Item!.status]).toEqual([detail, furthest.sequence, furthest.status]);
+        // A job parsing its outputs shows the success it ends in once they are converted.
+        const [sequence, status] =
+          Item!.status === PARSING_OUTPUTS
+            ? [TERMINAL_SEQUENCE, 'Succeeded']
+            : [Item!.sequence, Item!.status];
+        expect([detail, sequence, status]).toEqual([detail, furthest.sequence, furthest.status]);
       }
-      expect(await job.status()).toMatchObject({ status: 'Succeeded', outputs: [{ socket: 'mask' }] });
+      expect(await endedJob(call, alice, job.id)).toMatchObject({
+        status: 'Succeeded',
+        outputs: [{ socket: 'mask' }],
+      });
     },
   );
 

@@ -10,7 +10,7 @@ import { signResult } from '../../lambda/jobs/result-record';
 import { MAX_PREDICTIONS } from '../../lambda/jobs/schemas';
 import { LocalPlatform } from '../../local/local-platform';
 import { apiClient, INVALID_BODY } from '../helpers/api-client';
-import { settledImage } from '../helpers/api-flows';
+import { endedJob, settledImage } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
 let platform: LocalPlatform;
@@ -154,7 +154,8 @@ async function succeededJob(token: string) {
     attempts: [{ container: { exitCode: 0 } }],
     stoppedAt: Date.parse('2026-01-02T03:04:35.5Z'),
   });
-  const job = (await call('GET', '/v1/jobs/{jobId}', { token, params: { jobId: id } })).body;
+  // Parsing outputs until the mask is converted.
+  const job = await endedJob(call, token, id);
   expect(job.status).toBe('Succeeded');
   const maskImage = job.outputs.find((o: { socket: string }) => o.socket === 'mask').image as string;
   expect((await settledImage(call, token, maskImage)).status).toBe('Succeeded');

@@ -53,7 +53,7 @@ describe('compute stack', () => {
     const logicalId = (construct: IConstruct) =>
       platform.data.getLogicalId(construct.node.defaultChild as CfnElement);
     tableIds = Object.fromEntries(
-      (['images', 'uploads', 'usage'] as const).map((name) => [
+      (['images', 'uploads', 'usage', 'jobs', 'activeJobs'] as const).map((name) => [
         name,
         logicalId(platform.data.tables.table(name)),
       ]),
@@ -282,6 +282,9 @@ describe('compute stack', () => {
       expect(published(variables.IMAGES_TABLE)).toEqual({ Ref: tableIds.images });
       expect(published(variables.UPLOADS_TABLE)).toEqual({ Ref: tableIds.uploads });
       expect(published(variables.USAGE_TABLE)).toEqual({ Ref: tableIds.usage });
+      // An algorithm's output image is settled on its job.
+      expect(published(variables.JOBS_TABLE)).toEqual({ Ref: tableIds.jobs });
+      expect(published(variables.ACTIVE_JOBS_TABLE)).toEqual({ Ref: tableIds.activeJobs });
     });
 
     test('is sized for several-GB slides by default', () => {
@@ -347,6 +350,10 @@ describe('compute stack', () => {
           'dynamodb:GetItem on table:uploads',
           'dynamodb:UpdateItem on table:uploads',
           'dynamodb:UpdateItem on table:usage',
+          // An algorithm's output image settles its job, which may end and give back its slots.
+          'dynamodb:GetItem on table:jobs',
+          'dynamodb:UpdateItem on table:jobs',
+          'dynamodb:UpdateItem on table:activeJobs',
           'kms:Decrypt on key via dynamodb',
           's3:GetObject on objects:uploads/*',
           's3:PutObjectTagging on objects:uploads/*',

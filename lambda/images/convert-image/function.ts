@@ -5,18 +5,21 @@ import { CONVERSION_QUEUE } from '../../contracts/conversion-queue';
 import { CONVERSION_SCRATCH } from '../../contracts/converter-jobs';
 import { BackgroundFunction } from '../../contracts/handler-deployment';
 import { HandlerPermissions, OBJECT_ENCRYPTION } from '../../contracts/permissions';
+import { JOB_OUTPUT_SETTLEMENT_TABLES } from '../../jobs/job-output-settlement-tables';
 
 /**
  * What converting an image touches, in the function and in the converter container alike: the
  * image, upload and usage items it reads and updates, the raw uploads it reads, tags and deletes,
- * the job outputs it reads, the images it writes, and the bucket key through S3. It deletes image
- * items only to take back the siblings it wrote for an image that another worker failed.
+ * the job outputs it reads, the images it writes, the job an output image settles, and the bucket
+ * key through S3. It deletes image items only to take back the siblings it wrote for an image
+ * that another worker failed.
  */
 export const CONVERSION_PERMISSIONS = {
   tables: {
     images: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
     uploads: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     usage: ['dynamodb:UpdateItem'],
+    ...JOB_OUTPUT_SETTLEMENT_TABLES,
   },
   imagingObjects: [
     { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject', 's3:PutObjectTagging', 's3:DeleteObject'] },

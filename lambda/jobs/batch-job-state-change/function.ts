@@ -1,6 +1,5 @@
 import { JOBS_PREFIX } from '../../contracts/bucket-layout';
 import { BackgroundFunction } from '../../contracts/handler-deployment';
-import { JOB_LIMITS } from '../../contracts/job-queues';
 
 /** Moves jobs forward as Batch reports their state. */
 export const backgroundFunction: BackgroundFunction = {
@@ -9,7 +8,8 @@ export const backgroundFunction: BackgroundFunction = {
   trigger: { kind: 'batchJobStateChange', queues: ['gpu', 'cpu'] },
   permissions: {
     // A terminal event reads the job's key, manifest and result record to judge its outputs.
-    // Image outputs become images of the job's owner, queued for conversion.
+    // Image outputs become images of the job's owner, queued for conversion once the job waits
+    // for them.
     tables: {
       jobs: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
       activeJobs: ['dynamodb:UpdateItem'],
@@ -19,5 +19,4 @@ export const backgroundFunction: BackgroundFunction = {
     imagingObjects: [{ prefix: JOBS_PREFIX, actions: ['s3:GetObject'] }],
     objectEncryption: ['kms:Decrypt'],
   },
-  settings: [JOB_LIMITS],
 };

@@ -2,21 +2,19 @@ import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import { s3 } from '../../core/aws-clients';
 import { IMAGING_BUCKET, jobResultKey } from '../../contracts/bucket-layout';
 import { parseEnvironment } from '../../contracts/handler-environment';
-import { JOB_LIMITS } from '../../contracts/job-queues';
 import { logger } from '../../core/logger';
 import { itemSize, MAX_ITEM_BYTES } from '../../contracts/dynamodb-item-limits';
 import { JobManifest } from '../job-manifest';
-import { JOB_ITEM_RESERVE_BYTES } from '../job-record';
+import { JOB_ITEM_RESERVE_BYTES, PARSING_OUTPUTS, PARSING_OUTPUTS_SEQUENCE } from '../job-record';
 import { jobOutcome } from '../job-outcome';
-import { queueOutputImages } from '../job-output-images';
+import { queueConversions, registerOutputImages } from '../job-output-images';
 import { progressOf } from '../job-progress';
 import { BatchJobStateChange } from '../../contracts/batch-job-state-change';
-import { releaseJobSlots } from '../job-slots';
-import { advanceJob, getJob, recordLogStream } from '../job-store';
+import { moveJob } from '../job-move';
+import { getJob, recordLogStream } from '../job-store';
 import { backgroundFunction } from './function';
 
 parseEnvironment(backgroundFunction);
-const limits = JOB_LIMITS.read();
 const { imagingBucket } = IMAGING_BUCKET.read();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -25,7 +23,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * forward with one conditional write. Duplicated, late or out-of-order events, and any event
  * after a terminal state, change nothing. A terminal event ends the job as its signed result
  * record says (or Batch's reason when there is none), with its outputs checked against the
- * interface. The call that ends a job gives its slots back.
+ * interface; a job with image outputs waits in `Parsing outputs` until the converter has settled
+ * them (see job-output-settlement.ts). The call that ends a job gives its slots back.
  */
 export async function handler(event: BatchJobStateChange): Promise<void> {
   const detail = event.detail;
@@ -43,8 +42,16 @@ export async function handler(event: BatchJobStateChange): Promise<void> {
   const keepLogStream = async () => {
     if (logStreamName) await recordLogStream(jobId, detail.jobId, logStreamName);
   };
+  let pendingImages: string[] = [];
   if (progress.status === 'Succeeded' || progress.status === 'Failed') {
     const job = await getJob(jobId);
+    if (job?.status === PARSING_OUTPUTS) {
+      // A repeated event: the delivery that recorded the pending images may have stopped before
+      // it queued them.
+      logger.info('event repeated while the outputs are parsed: their conversions queued again');
+      await queueConversions(job.pendingImages ?? []);
+      return;
+    }
     if (!job || job.sequence >= progress.sequence) {
       logger.info('event ignored: the job has ended or does not exist');
       if (job) await keepLogStream();
@@ -62,19 +69,25 @@ export async function handler(event: BatchJobStateChange): Promise<void> {
       room,
     );
     progress = { ...progress, status: outcome.status, reason: outcome.reason };
-    fields.outputs = await queueOutputImages(
+    const outputs = await registerOutputImages(
       job,
       manifest?.interface.outputs ?? [],
       outcome.outputs,
       outcome.stored ?? [],
       outcome.dataFiles,
     );
+    fields.outputs = outputs;
+    pendingImages = outputs.flatMap((output) => (output.image ? [output.image] : []));
+    if (pendingImages.length > 0) {
+      progress = { status: PARSING_OUTPUTS, sequence: PARSING_OUTPUTS_SEQUENCE };
+      fields.pendingImages = new Set(pendingImages);
+    }
   }
   if (logStreamName) fields.logStreamName = logStreamName;
   if (detail.startedAt) fields.startedAt = new Date(detail.startedAt).toISOString();
   if (detail.stoppedAt) fields.stoppedAt = new Date(detail.stoppedAt).toISOString();
 
-  const moved = await advanceJob(
+  const moved = await moveJob(
     jobId,
     { status: progress.status, sequence: progress.sequence, statusReason: progress.reason, fields },
     { batchJobId: detail.jobId },
@@ -85,7 +98,7 @@ export async function handler(event: BatchJobStateChange): Promise<void> {
     return;
   }
   logger.info('job moved', { status: progress.status });
-  if (moved.releasedSlots) await releaseJobSlots(moved.job.owner, moved.job.algorithmId, limits);
+  await queueConversions(pendingImages);
 }
 
 /** An object of the imaging bucket as text, or undefined when there is none. */

@@ -4,13 +4,11 @@ import { apiHandler } from '../../api/api-handler';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { operation } from './operation';
 import { isTerminal, jobView, TERMINAL_SEQUENCE } from '../job-record';
-import { JOB_LIMITS } from '../../contracts/job-queues';
-import { releaseJobSlots } from '../job-slots';
-import { advanceJob, getVisibleJob } from '../job-store';
+import { moveJob } from '../job-move';
+import { getVisibleJob } from '../job-store';
 
 parseEnvironment(operation);
 
-const limits = JOB_LIMITS.read();
 const batch = new BatchClient({});
 
 /** `POST /v1/jobs/{jobId}/cancel`: its creator or an algorithm editor stops a job that has not ended. */
@@ -25,14 +23,15 @@ export const handler = apiHandler(operation, async ({ caller, pathParameters }) 
       );
     }
   }
-  const cancelled = await advanceJob(job.id, {
+  // A job cancelled while its outputs were parsed registers none of them; their conversions,
+  // finishing later, find it ended and change nothing.
+  const cancelled = await moveJob(job.id, {
     status: 'Cancelled',
     sequence: TERMINAL_SEQUENCE,
     statusReason: 'cancelled by a user',
-    fields: { stoppedAt: new Date().toISOString() },
+    fields: { stoppedAt: new Date().toISOString(), outputs: [] },
   });
   // Ended meanwhile by its own: the state it reached stands.
   if (!cancelled) throw conflict(`job ${job.id} ended before it could be cancelled`);
-  if (cancelled.releasedSlots) await releaseJobSlots(cancelled.job.owner, cancelled.job.algorithmId, limits);
-  return { status: 200, body: jobView(cancelled.job) };
+  return { status: 200, body: jobView(cancelled) };
 });

@@ -1,5 +1,4 @@
 import { apiOperation, schemaRef } from '../../contracts/handler-deployment';
-import { JOB_LIMITS } from '../../contracts/job-queues';
 import { jobsSchemas } from '../schemas';
 
 export const operation = apiOperation('jobs/cancel-job', 'POST /v1/jobs/{jobId}/cancel', {
@@ -13,5 +12,4 @@ export const operation = apiOperation('jobs/cancel-job', 'POST /v1/jobs/{jobId}/
     },
     terminatesJobs: true,
   },
-  settings: [JOB_LIMITS],
 });

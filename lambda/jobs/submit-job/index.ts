@@ -20,7 +20,8 @@ import { manifestModel } from '../job-model';
 import { JOB_ITEM_RESERVE_BYTES, JobInput, JobRecord, jobView, TERMINAL_SEQUENCE } from '../job-record';
 import { newResultSigningKey } from '../result-record';
 import { acquireJobSlots, releaseJobSlots } from '../job-slots';
-import { advanceJob, getJob, putJob, recordSubmission } from '../job-store';
+import { moveJob } from '../job-move';
+import { getJob, putJob, recordSubmission } from '../job-store';
 
 parseEnvironment(operation);
 
@@ -147,7 +148,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
     );
     await putJob(job);
   } catch (err) {
-    await releaseJobSlots(userId, algorithm.id, limits);
+    await releaseJobSlots(userId, algorithm.id);
     throw err;
   }
 
@@ -207,13 +208,12 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
           }),
         );
     }
-    const failed = await advanceJob(id, {
+    const failed = await moveJob(id, {
       status: 'Failed',
       sequence: TERMINAL_SEQUENCE,
       statusReason: `the job could not be submitted: ${(err as Error).message}`,
       fields: { stoppedAt: new Date().toISOString() },
     });
-    if (failed?.releasedSlots) await releaseJobSlots(userId, algorithm.id, limits);
-    return failed?.job ?? job;
+    return failed ?? job;
   }
 }

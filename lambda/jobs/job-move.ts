@@ -1,0 +1,17 @@
+import { JobRecord } from './job-record';
+import { releaseJobSlots } from './job-slots';
+import { advanceJob, JobChange, JobCondition } from './job-store';
+
+/**
+ * Moves a job forward (see `advanceJob`) and, when this write ended it, gives its slots back:
+ * every path that ends a job goes through here, so the slots come back once.
+ */
+export async function moveJob(
+  id: string,
+  change: JobChange,
+  condition?: JobCondition,
+): Promise<JobRecord | undefined> {
+  const moved = await advanceJob(id, change, condition);
+  if (moved?.releasedSlots) await releaseJobSlots(moved.job.owner, moved.job.algorithmId);
+  return moved?.job;
+}
