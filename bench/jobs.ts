@@ -119,6 +119,8 @@ export async function benchJobs(): Promise<void> {
             }),
           })
         ).json()) as { id: string };
+        // As Batch does with dependsOn: the job runs once its staging job has copied its inputs.
+        await platform.batch.settled();
         const submitted = platform.batch.jobs.find((j) => j.jobName === job.id)!;
         const started = performance.now();
         const { record, timings } = await runJobLocally({
