@@ -55,7 +55,9 @@ export interface ConversionResult {
 
 /** Formats recognised but not converted by this version, so the reason says so plainly. */
 const NOT_YET: readonly [RegExp, string][] = [
-  [/\.(ndpi|mrxs|scn|bif|vms|vmu)$/i, 'whole-slide formats other than TIFF and Aperio SVS'],
+  [/\.(ndpi|mrxs|scn|bif|vms|vmu)$/i, 'whole-slide formats other than TIFF, Aperio SVS and DICOM'],
+  [/\.isyntax$/i, 'Philips iSyntax'],
+  [/\.(fda|fds|e2e)$/i, 'OCT (Topcon .fda/.fds, Heidelberg .e2e)'],
 ];
 
 /**

@@ -294,6 +294,18 @@ describe('files that are refused, each with its reason, without stopping the oth
     ]);
   });
 
+  test.each([
+    ['slide.ndpi', 'whole-slide formats other than TIFF, Aperio SVS and DICOM'],
+    ['slide.isyntax', 'Philips iSyntax'],
+    ['scan.fda', 'OCT (Topcon .fda/.fds, Heidelberg .e2e)'],
+  ])('%s, a format panimg reads and this converter does not, is refused by name', async (name, what) => {
+    write(name, Buffer.alloc(64, 1));
+    const result = await convertImageFiles([fileOf(name)]);
+    expect(result.rejected).toEqual([
+      { filename: name, reason: `${what} files are not converted by this version of the converter` },
+    ]);
+  });
+
   test('a truncated PNG', async () => {
     const png = await itk({
       write: path.join(dir, 'whole.png'),
