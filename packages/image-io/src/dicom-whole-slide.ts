@@ -6,7 +6,7 @@ import type { DicomFileHeader } from './dicom-file-header';
 import { FUNCTIONAL_GROUP, frameAttributes } from './dicom-functional-groups';
 import { ByteRange, frameRanges } from './dicom-pixel-data';
 import { reject } from './rejection';
-import { ConvertedSlide, TILE_SIZE } from './slide-converter';
+import { ConvertedSlide, jpegPyramidOptions, TILE_SIZE } from './slide-converter';
 
 /** VL Whole Slide Microscopy Image Storage: tiles of a slide, placed on the slide, not in the patient. */
 export const WHOLE_SLIDE_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.77.1.6';
@@ -169,16 +169,7 @@ export async function convertWholeSlide(
   let content: Buffer;
   try {
     content = await sharp(image, { raw: { width, height, channels: samples } })
-      .tiff({
-        tile: true,
-        tileWidth: TILE_SIZE,
-        tileHeight: TILE_SIZE,
-        pyramid: true,
-        bigtiff: true,
-        compression: 'jpeg',
-        quality: 90,
-        ...(microns && { xres: 1000 / microns, yres: 1000 / microns, resolutionUnit: 'cm' }),
-      })
+      .tiff(jpegPyramidOptions(microns))
       .toBuffer();
   } catch (err) {
     reject(`the whole slide cannot be written: ${(err as Error).message}`);

@@ -1,4 +1,5 @@
 import type Sharp from 'sharp';
+import type { TiffOptions } from 'sharp';
 import { ConversionLimits } from './conversion-limits';
 import { SAMPLE_TYPES, SampleType, writeLosslessPyramid } from './lossless-pyramid-tiff';
 import { reject } from './rejection';
@@ -10,6 +11,24 @@ export const TILE_SIZE = 256;
 
 /** JPEG quality of photographic slides' tiles. */
 export const SLIDE_JPEG_QUALITY = 90;
+
+/** libvips' options for a photographic slide's pyramid: BigTIFF, JPEG tiles, the resolution when known. */
+export function jpegPyramidOptions(micronsPerPixel: number | undefined): TiffOptions {
+  return {
+    tile: true,
+    tileWidth: TILE_SIZE,
+    tileHeight: TILE_SIZE,
+    pyramid: true,
+    bigtiff: true,
+    compression: 'jpeg',
+    quality: SLIDE_JPEG_QUALITY,
+    ...(micronsPerPixel && {
+      xres: 1000 / micronsPerPixel,
+      yres: 1000 / micronsPerPixel,
+      resolutionUnit: 'cm' as const,
+    }),
+  };
+}
 
 export interface ConvertedSlide {
   readonly content: Buffer;
@@ -90,20 +109,7 @@ export async function convertSlide(
       let pipeline = input();
       // sharp widens grey to sRGB unless told to keep it.
       if (channels === 1) pipeline = pipeline.toColourspace('b-w');
-      content = await pipeline
-        .tiff({
-          tile: true,
-          tileWidth: TILE_SIZE,
-          tileHeight: TILE_SIZE,
-          pyramid: true,
-          bigtiff: true,
-          compression: 'jpeg',
-          quality: SLIDE_JPEG_QUALITY,
-          xres: 1000 / micronsPerPixel,
-          yres: 1000 / micronsPerPixel,
-          resolutionUnit: 'cm',
-        })
-        .toBuffer();
+      content = await pipeline.tiff(jpegPyramidOptions(micronsPerPixel)).toBuffer();
     } catch (err) {
       reject(`the TIFF is damaged: ${(err as Error).message}`);
     }
