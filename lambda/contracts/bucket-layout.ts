@@ -46,6 +46,17 @@ export function modelObjectKey(algorithmId: string, modelId: string): string {
   return `${ALGORITHMS_PREFIX}${algorithmId}/models/${modelId}.tar.gz`;
 }
 
+/** Build contexts as the build pipeline takes them, under `builds/`. */
+export const BUILDS_PREFIX = 'builds/';
+
+/**
+ * A build's source object: a zip holding the author's archive as one entry
+ * (`BUILD_SOURCE_ENTRY`), which the pipeline's source action is overridden with.
+ */
+export function buildSourceKey(algorithmId: string, buildId: string): string {
+  return `${BUILDS_PREFIX}${algorithmId}/${buildId}/source.zip`;
+}
+
 /** Everything of one job: its input manifest, and the outputs the runner stores. */
 export const JOBS_PREFIX = 'jobs/';
 

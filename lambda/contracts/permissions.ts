@@ -87,6 +87,33 @@ export interface HandlerPermissions {
    */
   readonly activatesVersions?: boolean;
   /**
+   * Sends messages to the build queue.
+   * @default false
+   */
+  readonly queuesBuilds?: boolean;
+  /**
+   * Starts executions of the build pipeline (codepipeline:StartPipelineExecution), and, with
+   * `stops`, stops them and the CodeBuild builds they run.
+   * @default - none
+   */
+  readonly runsBuilds?: readonly ('start' | 'stop')[];
+  /**
+   * Reports the result of a pipeline job (codepipeline:PutJobSuccessResult, PutJobFailureResult).
+   * @default false
+   */
+  readonly reportsPipelineJobs?: boolean;
+  /**
+   * Tags, untags and deletes images in the algorithm repository (a checked build's version tag,
+   * a refused build's image).
+   * @default false
+   */
+  readonly managesBuildImages?: boolean;
+  /**
+   * Reads the streams of the build log group.
+   * @default false
+   */
+  readonly readsBuildLogs?: boolean;
+  /**
    * Terminates Batch jobs.
    * @default false
    */
