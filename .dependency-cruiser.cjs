@@ -52,7 +52,10 @@ module.exports = {
         'Local mode reads the configuration and its resource names, as the stacks do; it builds no construct.',
       severity: 'error',
       from: { path: '^local/' },
-      to: { path: '^lib/', pathNot: '^lib/(config/|jobs/job-resource-names\\.ts$)' },
+      to: {
+        path: '^lib/',
+        pathNot: '^lib/(config/|jobs/job-resource-names\\.ts$|builds/build-resource-names\\.ts$)',
+      },
     },
     {
       name: 'image-io-self-contained',

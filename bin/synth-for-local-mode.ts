@@ -53,6 +53,8 @@ function main(): void {
       conversion: ref(data.conversionQueue.queue),
       conversionDeadLetters: ref(data.conversionQueue.deadLetterQueue),
       backgroundFailures: ref(data.backgroundFailures),
+      builds: ref(data.buildQueue.queue),
+      buildDeadLetters: ref(data.buildQueue.deadLetterQueue),
     },
     signingKeys: {
       secretNamePrefix: data.signingKeyPair.secretNamePrefix,

@@ -8,6 +8,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONVERSION_QUEUE } from '../lambda/contracts/conversion-queue';
+import { BUILD_QUEUE } from '../lambda/contracts/builds';
 import { corsAllowHeaders } from '../lambda/contracts/cors-preflight';
 import { PlatformSettings } from '../lambda/contracts/handler-environment';
 import { API_OPERATIONS } from '../lambda/deployments';
@@ -52,6 +53,8 @@ const CONVERSION_QUEUE_NAME = 'local-image-conversion';
 const CONVERSION_DEAD_LETTERS = `${CONVERSION_QUEUE_NAME}-dead-letter`;
 /** Events that background functions failed on, as the deployed `BackgroundFailures` queue keeps them. */
 const BACKGROUND_FAILURES = 'local-background-failures';
+const BUILD_QUEUE_NAME = 'local-algorithm-builds';
+const BUILD_DEAD_LETTERS = `${BUILD_QUEUE_NAME}-dead-letter`;
 /**
  * Variables of this process that a function's sandbox keeps, as Lambda's runtime sets its own:
  * PATH; HOME and LOCAL_CONTAINER_ENGINE for the local image check's container engine;
@@ -161,6 +164,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
           },
           { name: CONVERSION_DEAD_LETTERS, visibilityTimeoutSeconds: 30 },
           { name: BACKGROUND_FAILURES, visibilityTimeoutSeconds: 30 },
+          {
+            name: BUILD_QUEUE_NAME,
+            visibilityTimeoutSeconds: BUILD_QUEUE.visibilityTimeoutSeconds,
+            deadLetter: { queueName: BUILD_DEAD_LETTERS, maxReceiveCount: BUILD_QUEUE.maxReceiveCount },
+          },
+          { name: BUILD_DEAD_LETTERS, visibilityTimeoutSeconds: 30 },
         ],
         guard: iam.guard('sqs'),
       }),
@@ -195,6 +204,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
           url: queues.queueUrl(CONVERSION_DEAD_LETTERS),
         },
         backgroundFailures: { name: BACKGROUND_FAILURES, url: queues.queueUrl(BACKGROUND_FAILURES) },
+        builds: { name: BUILD_QUEUE_NAME, url: queues.queueUrl(BUILD_QUEUE_NAME) },
+        buildDeadLetters: { name: BUILD_DEAD_LETTERS, url: queues.queueUrl(BUILD_DEAD_LETTERS) },
       },
       signingKeys,
       pageTokenSecretArn: pageTokenSecret.arn,
@@ -243,6 +254,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const settings = localSettings(config, {
       bucketName,
       conversionQueueUrl: queues.queueUrl(CONVERSION_QUEUE_NAME),
+      buildQueueUrl: queues.queueUrl(BUILD_QUEUE_NAME),
       imagesBaseUrl: urls.cloudfront,
       currentSigningKeySecretArn: signingKeys.currentKeySecretArn,
       pageTokenSecretArn: pageTokenSecret.arn,

@@ -3,11 +3,13 @@ import { TABLES, TableName, TableNameSetting } from '../lambda/contracts/tables'
 import { configSettings } from '../lib/config/config-settings';
 import { PlatformConfig } from '../lib/config/platform-config';
 import { jobResourceNames } from '../lib/jobs/job-resource-names';
+import { buildResourceNames } from '../lib/builds/build-resource-names';
 
 /** What local mode's settings name besides the configuration: its embedded services' resources. */
 export interface LocalResources {
   readonly bucketName: string;
   readonly conversionQueueUrl: string;
+  readonly buildQueueUrl: string;
   readonly imagesBaseUrl: string;
   /** The secret that names the current URL-signing key pair. */
   readonly currentSigningKeySecretArn: string;
@@ -32,6 +34,7 @@ export function localJobResourceNames(config: PlatformConfig) {
  */
 export function localSettings(config: PlatformConfig, resources: LocalResources): PlatformSettings {
   const names = localJobResourceNames(config);
+  const builds = buildResourceNames({ name: 'local' });
   const account = '000000000000';
   return {
     ...configSettings(config),
@@ -58,5 +61,10 @@ export function localSettings(config: PlatformConfig, resources: LocalResources)
     jobExecutionRoleArn: `arn:aws:iam::${account}:role/${names.jobExecutionRole}`,
     // Algorithms may name images built on this machine.
     localImagesAllowed: true,
+    buildQueueUrl: resources.buildQueueUrl,
+    buildPipelineName: builds.pipeline,
+    buildLogGroup: builds.logGroup,
+    // Builds stay in the local container engine, named as localhost images are.
+    algorithmRepositoryUri: `localhost/${builds.repository}`,
   };
 }

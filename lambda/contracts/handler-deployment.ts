@@ -108,13 +108,17 @@ export type Trigger =
   /** An SQS event source on one of the platform's queues. */
   | {
       readonly kind: 'queue';
-      readonly queue: 'conversion' | 'conversionDeadLetters';
+      readonly queue: 'conversion' | 'conversionDeadLetters' | 'builds';
       readonly batchSize: number;
       /** Report failed messages one by one, so the others of a batch are not retried. */
       readonly reportBatchItemFailures?: boolean;
       /** @default - as many as Lambda runs */
       readonly maxConcurrency?: number;
     }
+  /** EventBridge, on CodeBuild's `Build State Change` events of the build project. */
+  | { readonly kind: 'buildStateChange' }
+  /** The build pipeline's Lambda invoke action (`BUILD_PIPELINE.registerAction`). */
+  | { readonly kind: 'buildPipelineAction' }
   /** CloudFormation, for a custom resource of this type; its construct creates the resource. */
   | { readonly kind: 'customResource'; readonly resourceType: string };
 

@@ -1,4 +1,5 @@
 import { IMAGING_BUCKET } from './bucket-layout';
+import { ALGORITHM_REPOSITORY, BUILD_LIMITS, BUILD_PIPELINE_NAME, BUILD_QUEUE_URL } from './builds';
 import { CONVERSION_QUEUE_URL } from './conversion-queue';
 import { CONVERSION_SCRATCH, CONVERTER_JOBS } from './converter-jobs';
 import { ContainerDeployment, HandlerDeployment } from './handler-deployment';
@@ -34,6 +35,10 @@ export const ALL_SETTINGS_GROUPS = [
   JOB_DEFINITIONS,
   IMAGE_CHECKS,
   WEB_ORIGINS,
+  BUILD_QUEUE_URL,
+  BUILD_PIPELINE_NAME,
+  ALGORITHM_REPOSITORY,
+  BUILD_LIMITS,
 ] as const;
 
 type ShapeOf<G> = G extends SettingsGroup<infer S> ? S : never;
@@ -72,6 +77,9 @@ export function environmentGroups(deployment: Deployment): SettingsGroup[] {
   if (permissions.submitsJobs) groups.push(JOB_QUEUES);
   if (permissions.activatesVersions) groups.push(JOB_DEFINITIONS, JOB_LOGS, IMAGE_CHECKS);
   if (permissions.readsJobLogs) groups.push(JOB_LOGS);
+  if (permissions.queuesBuilds) groups.push(BUILD_QUEUE_URL);
+  if (permissions.runsBuilds?.length || permissions.readsBuildLogs) groups.push(BUILD_PIPELINE_NAME);
+  if (permissions.managesBuildImages) groups.push(ALGORITHM_REPOSITORY);
   if ('operationId' in deployment) groups.push(WEB_ORIGINS);
   groups.push(...(deployment.settings ?? []));
   return [...new Set(groups)];

@@ -20,6 +20,11 @@ export type ConfigSettings = Pick<
   | 'modelBytes'
   | 'modelEntries'
   | 'modelExtractedBytes'
+  | 'buildContextBytes'
+  | 'buildContextEntries'
+  | 'buildContextExtractedBytes'
+  | 'buildsPerUser'
+  | 'buildTimeoutMinutes'
   | 'lambdaMaxSetBytes'
   | 'signedUrlSeconds'
   | 'imageCriticalFindings'
@@ -47,6 +52,11 @@ export function configSettings(config: PlatformConfig): ConfigSettings {
     modelBytes: config.limits.modelBytes,
     modelEntries: config.limits.modelEntries,
     modelExtractedBytes: config.limits.modelExtractedBytes,
+    buildContextBytes: config.builds.contextBytes,
+    buildContextEntries: config.builds.contextEntries,
+    buildContextExtractedBytes: config.builds.contextExtractedBytes,
+    buildsPerUser: config.builds.perUser,
+    buildTimeoutMinutes: config.builds.timeoutMinutes,
     lambdaMaxSetBytes: config.conversion.lambdaMaxSetBytes,
     signedUrlSeconds: config.limits.signedUrlSeconds,
     imageCriticalFindings: config.compute.criticalFindings,

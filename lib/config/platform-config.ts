@@ -152,6 +152,27 @@ export const platformConfigSchema = z
       /** Most vCPUs that converter containers use at once, which bounds conversions in parallel. */
       maxVcpus: positiveInt(10_000),
     }),
+    /** Algorithm builds: a pushed build context becomes an image in the algorithm repository. */
+    builds: z.strictObject({
+      /** Bytes of a build context as uploaded (`.zip`, `.tar.gz`); counts against the upload quota. */
+      contextBytes: z
+        .number()
+        .int()
+        .min(MiB)
+        .max(5 * 1024 * GiB),
+      /** Entries (files, folders, links) a build context may hold. */
+      contextEntries: positiveInt(10_000_000),
+      /** Bytes a build context may hold once extracted. */
+      contextExtractedBytes: z.number().int().min(MiB),
+      /** Builds one user may have under way at once (from the push until the build ends). */
+      perUser: positiveInt(1_000),
+      /** Minutes a build may run in CodeBuild before it is stopped (CodeBuild allows 5 to 2,160). */
+      timeoutMinutes: z.number().int().min(5).max(2160),
+      /** CodeBuild's compute type for builds: memory and disk for large images. */
+      computeType: z.enum(['BUILD_GENERAL1_SMALL', 'BUILD_GENERAL1_MEDIUM', 'BUILD_GENERAL1_LARGE']),
+      /** Days the images of retired versions and of failed builds stay in the repository. */
+      retiredImageDays: positiveInt(3650),
+    }),
     limits: z.strictObject({
       activeJobsPerUser: positiveInt(10_000),
       activeJobsPerAlgorithm: positiveInt(10_000),
@@ -324,6 +345,15 @@ export const defaultPlatformConfig: PlatformConfig = {
     containerMemoryMiB: 30 * 1024,
     containerStorageGiB: 100,
     maxVcpus: 64,
+  },
+  builds: {
+    contextBytes: 2 * GiB,
+    contextEntries: 100_000,
+    contextExtractedBytes: 10 * GiB,
+    perUser: 2,
+    timeoutMinutes: 60,
+    computeType: 'BUILD_GENERAL1_MEDIUM',
+    retiredImageDays: 30,
   },
   limits: {
     activeJobsPerUser: 16,

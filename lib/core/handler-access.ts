@@ -10,7 +10,8 @@ import { ConfigSettings } from '../config/config-settings';
 import { PageTokenKey } from '../data/page-token-key';
 import { PlatformTables } from '../data/platform-tables';
 import { ImagingDistribution } from '../delivery/imaging-distribution';
-import { ConversionQueue } from '../images/conversion-queue';
+import { WorkQueue } from './work-queue';
+import { BuildAccess } from '../builds/build-access';
 import { JobAccess } from '../jobs/job-access';
 import { acknowledgeWildcard } from './acknowledgements';
 
@@ -21,7 +22,11 @@ export interface HandlerAccessProps {
   /** The bucket's SSE-KMS key. */
   readonly objectKey: kms.IKey;
   /** Images waiting for the converter. */
-  readonly conversionQueue: ConversionQueue;
+  readonly conversionQueue: WorkQueue;
+  /** Builds waiting for the pipeline. */
+  readonly buildQueue: WorkQueue;
+  /** The build pipeline, its project and the repository, by name. */
+  readonly builds: BuildAccess;
   /** Serves converted images through signed URLs. */
   readonly imagingDistribution: ImagingDistribution;
   /** Signs the page tokens of list operations. */
@@ -42,7 +47,17 @@ export class HandlerAccess {
   readonly settings: PlatformSettings;
 
   constructor(private readonly props: HandlerAccessProps) {
-    const { tables, imagingBucket, conversionQueue, imagingDistribution, pageTokenKey, jobs, config } = props;
+    const {
+      tables,
+      imagingBucket,
+      conversionQueue,
+      buildQueue,
+      builds,
+      imagingDistribution,
+      pageTokenKey,
+      jobs,
+      config,
+    } = props;
     this.settings = {
       ...config,
       ...tables.nameSettings,
@@ -65,6 +80,10 @@ export class HandlerAccess {
       jobRoleArn: jobs.jobRoleArn,
       jobExecutionRoleArn: jobs.jobExecutionRoleArn,
       localImagesAllowed: false,
+      buildQueueUrl: buildQueue.queue.queueUrl,
+      buildPipelineName: builds.names.pipeline,
+      buildLogGroup: builds.names.logGroup,
+      algorithmRepositoryUri: builds.repositoryUri,
     };
   }
 
@@ -78,8 +97,17 @@ export class HandlerAccess {
 
   /** Grants `grantee` exactly `permissions`. */
   grant(grantee: iam.IGrantable, permissions: HandlerPermissions): iam.Grant {
-    const { tables, imagingBucket, objectKey, conversionQueue, imagingDistribution, pageTokenKey, jobs } =
-      this.props;
+    const {
+      tables,
+      imagingBucket,
+      objectKey,
+      conversionQueue,
+      buildQueue,
+      builds,
+      imagingDistribution,
+      pageTokenKey,
+      jobs,
+    } = this.props;
     const grants: iam.Grant[] = [];
     for (const [name, actions] of Object.entries(permissions.tables ?? {})) {
       grants.push(tables.grant(grantee, name as TableName, actions));
@@ -116,6 +144,11 @@ export class HandlerAccess {
     if (permissions.activatesVersions) grants.push(jobs.grantActivateVersions(grantee));
     if (permissions.terminatesJobs) grants.push(jobs.grantTerminate(grantee));
     if (permissions.readsJobLogs) grants.push(jobs.grantReadLogs(grantee));
+    if (permissions.queuesBuilds) grants.push(buildQueue.grantSendMessages(grantee));
+    if (permissions.runsBuilds?.length) grants.push(builds.grantRun(grantee, permissions.runsBuilds));
+    if (permissions.reportsPipelineJobs) grants.push(builds.grantReportPipelineJobs(grantee));
+    if (permissions.managesBuildImages) grants.push(builds.grantManageImages(grantee));
+    if (permissions.readsBuildLogs) grants.push(builds.grantReadLogs(grantee));
     if (permissions.managesSigningKeys) {
       throw new Error('the secrets of the URL-signing key are granted by UrlSigningKeyPair, which owns them');
     }

@@ -14,7 +14,13 @@ export interface TriggeredFunctionProps {
   readonly deployment: BackgroundFunction;
   readonly access: HandlerAccess;
   /** The queues that `queue` triggers name. */
-  readonly queues: { readonly conversion: sqs.IQueue; readonly conversionDeadLetters: sqs.IQueue };
+  readonly queues: {
+    readonly conversion: sqs.IQueue;
+    readonly conversionDeadLetters: sqs.IQueue;
+    readonly builds: sqs.IQueue;
+  };
+  /** The CodeBuild project whose state changes `buildStateChange` triggers follow. */
+  readonly buildProject: string;
   /** The Batch queues that `batchJobStateChange` triggers name, by ARN. */
   readonly jobQueueArns: Readonly<Record<JobQueueKind, string>>;
   /** Receives events that still failed after EventBridge's retries. */
@@ -69,19 +75,29 @@ export class TriggeredFunction extends Construct {
       );
       return;
     }
+    // The pipeline's action invokes it; the pipeline's construct grants that.
+    if (trigger.kind === 'buildPipelineAction') return;
     new events.Rule(this, 'Trigger', {
       ...(trigger.kind === 'schedule'
         ? { schedule: events.Schedule.rate(Duration.minutes(trigger.everyMinutes)) }
-        : {
-            eventPattern: {
-              source: ['aws.batch'],
-              detailType: ['Batch Job State Change'],
-              detail: {
-                jobQueue: trigger.queues.map((queue) => props.jobQueueArns[queue]),
-                ...(trigger.statuses && { status: [...trigger.statuses] }),
+        : trigger.kind === 'buildStateChange'
+          ? {
+              eventPattern: {
+                source: ['aws.codebuild'],
+                detailType: ['CodeBuild Build State Change'],
+                detail: { 'project-name': [props.buildProject] },
               },
-            },
-          }),
+            }
+          : {
+              eventPattern: {
+                source: ['aws.batch'],
+                detailType: ['Batch Job State Change'],
+                detail: {
+                  jobQueue: trigger.queues.map((queue) => props.jobQueueArns[queue]),
+                  ...(trigger.statuses && { status: [...trigger.statuses] }),
+                },
+              },
+            }),
       targets: [
         new targets.LambdaFunction(this.handler.function, {
           retryAttempts: 8,

@@ -10,6 +10,8 @@ import { PlatformConfig } from '../config/platform-config';
 import { HandlerAccess } from '../core/handler-access';
 import { publishedValue } from '../core/published-value';
 import { TriggeredFunction } from '../core/triggered-function';
+import { BuildAccess } from '../builds/build-access';
+import { buildResourceNames } from '../builds/build-resource-names';
 import { JobAccess } from '../jobs/job-access';
 import { jobResourceNames } from '../jobs/job-resource-names';
 import { ComputeStack } from './compute-stack';
@@ -61,6 +63,8 @@ export class ApiStack extends Stack {
       imagingBucket,
       objectKey: data.platformKey.key,
       conversionQueue: data.conversionQueue,
+      buildQueue: data.buildQueue,
+      builds: new BuildAccess(this, buildResourceNames(config)),
       imagingDistribution: data.imagingDistribution,
       pageTokenKey: data.pageTokenKey,
       jobs,
@@ -99,8 +103,10 @@ export class ApiStack extends Stack {
           queues: {
             conversion: data.conversionQueue.queue,
             conversionDeadLetters: data.conversionQueue.deadLetterQueue,
+            builds: data.buildQueue.queue,
           },
           jobQueueArns: jobs.jobQueueArns,
+          buildProject: buildResourceNames(config).project,
           deadLetterQueue: backgroundFailures,
           ...logging,
         }),

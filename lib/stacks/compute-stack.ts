@@ -12,6 +12,8 @@ import { HandlerAccess } from '../core/handler-access';
 import { nameUniqueToStack } from '../core/stack-unique-name';
 import { publishedValue } from '../core/published-value';
 import { AlgorithmCompute } from '../jobs/algorithm-compute';
+import { BuildAccess } from '../builds/build-access';
+import { buildResourceNames } from '../builds/build-resource-names';
 import { JobAccess } from '../jobs/job-access';
 import { jobResourceNames } from '../jobs/job-resource-names';
 import { IsolatedNetwork } from '../network/isolated-network';
@@ -59,6 +61,8 @@ export class ComputeStack extends Stack {
       imagingBucket,
       objectKey: data.platformKey.key,
       conversionQueue: data.conversionQueue,
+      buildQueue: data.buildQueue,
+      builds: new BuildAccess(this, buildResourceNames(config)),
       imagingDistribution: data.imagingDistribution,
       pageTokenKey: data.pageTokenKey,
       jobs: new JobAccess(this, names, jobLogGroupName),

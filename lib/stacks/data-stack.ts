@@ -12,7 +12,9 @@ import { PlatformKey } from '../data/platform-key';
 import { PlatformTables } from '../data/platform-tables';
 import { ImagingDistribution } from '../delivery/imaging-distribution';
 import { UrlSigningKeyPair } from '../delivery/url-signing-key-pair';
-import { ConversionQueue } from '../images/conversion-queue';
+import { WorkQueue } from '../core/work-queue';
+import { CONVERSION_QUEUE } from '../../lambda/contracts/conversion-queue';
+import { BUILD_QUEUE } from '../../lambda/contracts/builds';
 
 export interface DataStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -42,7 +44,9 @@ export class DataStack extends Stack {
   /** Signs the page tokens of list operations. */
   readonly pageTokenKey: PageTokenKey;
   readonly userPool: ApiUserPool;
-  readonly conversionQueue: ConversionQueue;
+  readonly conversionQueue: WorkQueue;
+  /** Builds whose context upload completed, waiting for the pipeline to be started. */
+  readonly buildQueue: WorkQueue;
   /** Events that background functions failed on after every retry. */
   readonly backgroundFailures: sqs.Queue;
 
@@ -80,7 +84,14 @@ export class DataStack extends Stack {
       selfSignUp: config.users.selfSignUp,
       threatProtection: config.users.threatProtection,
     });
-    this.conversionQueue = new ConversionQueue(this, 'Conversions', { encryptionKey: this.platformKey.key });
+    this.conversionQueue = new WorkQueue(this, 'Conversions', {
+      encryptionKey: this.platformKey.key,
+      settings: CONVERSION_QUEUE,
+    });
+    this.buildQueue = new WorkQueue(this, 'Builds', {
+      encryptionKey: this.platformKey.key,
+      settings: BUILD_QUEUE,
+    });
     this.backgroundFailures = new sqs.Queue(this, 'BackgroundFailures', {
       encryptionMasterKey: this.platformKey.key,
       enforceSSL: true,

@@ -46,6 +46,8 @@ export interface SynthesizedPlatform {
     readonly conversion: LogicalRef;
     readonly conversionDeadLetters: LogicalRef;
     readonly backgroundFailures: LogicalRef;
+    readonly builds: LogicalRef;
+    readonly buildDeadLetters: LogicalRef;
   };
   /** The URL-signing key pairs: where their secrets are named, the secret naming the current one, each generation's custom resource and public key. */
   readonly signingKeys: {

@@ -12,6 +12,7 @@ import { localSettings } from '../../local/local-settings';
 const settings = localSettings(defaultPlatformConfig, {
   bucketName: 'bucket',
   conversionQueueUrl: 'http://127.0.0.1:9/000000000000/queue',
+  buildQueueUrl: 'http://127.0.0.1:9/000000000000/builds',
   imagesBaseUrl: 'http://127.0.0.1:9',
   currentSigningKeySecretArn: 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:key',
   pageTokenSecretArn: 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:page-token-key',

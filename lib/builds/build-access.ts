@@ -1,0 +1,105 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { acknowledgeWildcard } from '../core/acknowledgements';
+import { BuildResourceNames } from './build-resource-names';
+
+/**
+ * What handlers may do with the build pipeline, its CodeBuild project, its log group and the
+ * algorithm repository, which the stacks create under the names of `buildResourceNames`.
+ */
+export class BuildAccess {
+  readonly pipelineArn: string;
+  readonly projectArn: string;
+  readonly repositoryArn: string;
+  /** `<account>.dkr.ecr.<region>.amazonaws.com/<repository>`. */
+  readonly repositoryUri: string;
+  private readonly stack: Stack;
+
+  constructor(
+    scope: Construct,
+    readonly names: BuildResourceNames,
+  ) {
+    this.stack = Stack.of(scope);
+    this.pipelineArn = this.stack.formatArn({ service: 'codepipeline', resource: names.pipeline });
+    this.projectArn = this.stack.formatArn({
+      service: 'codebuild',
+      resource: 'project',
+      resourceName: names.project,
+    });
+    this.repositoryArn = this.stack.formatArn({
+      service: 'ecr',
+      resource: 'repository',
+      resourceName: names.repository,
+    });
+    this.repositoryUri = `${this.stack.account}.dkr.ecr.${this.stack.region}.${this.stack.urlSuffix}/${names.repository}`;
+  }
+
+  /** Starts executions of the pipeline, and, with `stop`, stops them and their CodeBuild builds. */
+  grantRun(grantee: iam.IGrantable, uses: readonly ('start' | 'stop')[]): iam.Grant {
+    const grants: iam.Grant[] = [];
+    if (uses.includes('start')) {
+      grants.push(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['codepipeline:StartPipelineExecution'],
+          resourceArns: [this.pipelineArn],
+        }),
+      );
+    }
+    if (uses.includes('stop')) {
+      grants.push(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['codepipeline:StopPipelineExecution'],
+          resourceArns: [this.pipelineArn],
+        }),
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['codebuild:StopBuild'],
+          resourceArns: [this.projectArn],
+        }),
+      );
+    }
+    return grants.reduce((all, grant) => all.combine(grant), iam.Grant.drop(grantee, 'nothing'));
+  }
+
+  /** Reports a pipeline job's result: CodePipeline's job actions take no resource. */
+  grantReportPipelineJobs(grantee: iam.IGrantable): iam.Grant {
+    acknowledgeWildcard(
+      grantee,
+      '*',
+      'codepipeline:PutJobSuccessResult and PutJobFailureResult support no resource-level permission; a job id is only valid for the action that invoked the function.',
+    );
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'],
+      resourceArns: ['*'],
+    });
+  }
+
+  /** Tags a checked build's image with its version, and deletes a refused build's image. */
+  grantManageImages(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ecr:BatchGetImage', 'ecr:PutImage', 'ecr:BatchDeleteImage'],
+      resourceArns: [this.repositoryArn],
+    });
+  }
+
+  /** logs:GetLogEvents on the streams of the build log group. */
+  grantReadLogs(grantee: iam.IGrantable): iam.Grant {
+    const streams = this.stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: `${this.names.logGroup}:log-stream:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    acknowledgeWildcard(
+      grantee,
+      streams,
+      "CodeBuild names each build's log stream at run time; the group holds only build logs.",
+    );
+    return iam.Grant.addToPrincipal({ grantee, actions: ['logs:GetLogEvents'], resourceArns: [streams] });
+  }
+}
