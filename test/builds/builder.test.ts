@@ -2,15 +2,23 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BUILD_LIMITS, BUILDER_ENVIRONMENT } from '../../lambda/contracts/builds';
+import {
+  BUILD_IMAGE_VARIABLE,
+  BUILD_PIPELINE,
+  BUILD_SOURCE_ENTRY,
+  BUILDER_ENVIRONMENT,
+  BuildResult,
+} from '../../lambda/contracts/builds';
+import { builderBuildspec, stageBuilder } from '../../containers/builds/builder/deploy';
 import { BuilderOptions, runBuilder } from '../../containers/builds/builder/run-builder';
 import { ContainerEngine, findContainerEngine } from '../../local/jobs/container-engine';
 import { buildNodeImage } from '../../local/jobs/node-image-builder';
 import { NO_CONTAINER_ENGINE } from '../../local/local-options';
 import { buildZip } from '../../packages/image-io/test/helpers/zip-builder';
 
-// The builder with podman, in-process as local mode runs it and once as CodeBuild starts it: base
-// images come from this machine's files, as nothing can be pulled here.
+// The builder with podman, once staged and started by its buildspec as CodeBuild runs it, and
+// in-process as local mode may run it. Base images come from this machine's files, as nothing can
+// be pulled here.
 const BASE = 'localhost/builder-test-base:latest';
 const REPOSITORY = 'localhost/builder-test-algorithms';
 const LIMITS = { entries: 100, extractedBytes: 1024 * 1024 };
@@ -84,49 +92,76 @@ const inspect = (image: string) =>
   ) as { User: string; Env: string[] };
 
 describe('the builder', () => {
-  test("builds the author's Dockerfile into a runnable image with the runner layer, and leaves only it", async () => {
-    const lines: string[] = [];
-    const outcome = await runBuilder(
-      options(
-        'build-good',
-        context('good', [
-          `FROM ${BASE}`,
-          'COPY main.js /opt/algorithm/main.js',
-          'RUN ["/usr/local/bin/node", "-e", "require(\'fs\').writeFileSync(\'/opt/algorithm/built\', \'yes\')"]',
-          'USER algo',
-          'ENTRYPOINT ["/usr/local/bin/node", "/opt/algorithm/main.js"]',
-        ]),
-      ),
-      (line) => lines.push(line),
+  test("as CodeBuild runs it, staged and started by its buildspec, it builds the author's Dockerfile into a runnable image", () => {
+    const staged = path.join(work, 'staged');
+    stageBuilder(staged);
+    const source = path.join(work, 'source');
+    fs.mkdirSync(source);
+    fs.copyFileSync(
+      context('good', [
+        `FROM ${BASE}`,
+        'COPY main.js /opt/algorithm/main.js',
+        'RUN ["/usr/local/bin/node", "-e", "require(\'fs\').writeFileSync(\'/opt/algorithm/built\', \'yes\')"]',
+        'USER algo',
+        'ENTRYPOINT ["/usr/local/bin/node", "/opt/algorithm/main.js"]',
+      ]),
+      path.join(source, BUILD_SOURCE_ENTRY.zip),
     );
-    expect(outcome).toEqual({
-      result: {
-        image: expect.stringMatching(new RegExp(`^${REPOSITORY}@sha256:[0-9a-f]{64}$`)),
-        digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
-        sizeBytes: expect.any(Number),
-        phaseSeconds: {
-          extract: expect.any(Number),
-          build: expect.any(Number),
-          'runner-layer': expect.any(Number),
-        },
+    const buildspec = builderBuildspec({
+      buildContextBytes: 1024 * 1024,
+      buildContextEntries: LIMITS.entries,
+      buildContextExtractedBytes: LIMITS.extractedBytes,
+      buildsPerUser: 1,
+      buildTimeoutMinutes: 10,
+    }) as { env: { variables: Record<string, string> }; phases: { build: { commands: string[] } } };
+    // The build phase as CodeBuild runs it, one shell stopping at the first failing command; this
+    // machine's podman keeps the image where CodeBuild's docker pushes it.
+    const script = [...buildspec.phases.build.commands, `echo "IMAGE=$${BUILD_IMAGE_VARIABLE}"`].join('\n');
+    const run = spawnSync('bash', ['-e', '-c', script], {
+      cwd: source,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        ...buildspec.env.variables,
+        BUILDER_HOME: staged,
+        [BUILDER_ENVIRONMENT.engine]: engine.command,
+        [BUILDER_ENVIRONMENT.pullNever]: 'true',
+        [BUILDER_ENVIRONMENT.push]: 'false',
+        [BUILDER_ENVIRONMENT.repository]: REPOSITORY,
+        [BUILD_PIPELINE.variables.buildId]: 'good',
+        [BUILD_PIPELINE.variables.dockerfile]: '',
       },
     });
-    if (!('result' in outcome)) return;
-    expect(outcome.result.image.endsWith(outcome.result.digest)).toBe(true);
-    expect(outcome.result.sizeBytes).toBeGreaterThan(10_000_000);
+    expect({ status: run.status, stderr: run.stderr }).toMatchObject({ status: 0 });
+    const lines = run.stdout.trim().split('\n');
+    const reported = lines.find((line) => line.startsWith('BUILD_RESULT '))!;
+    const result = JSON.parse(reported.slice('BUILD_RESULT '.length)) as BuildResult;
+    expect(result).toEqual({
+      image: expect.stringMatching(new RegExp(`^${REPOSITORY}@sha256:[0-9a-f]{64}$`)),
+      digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      sizeBytes: expect.any(Number),
+      phaseSeconds: {
+        extract: expect.any(Number),
+        build: expect.any(Number),
+        'runner-layer': expect.any(Number),
+      },
+    });
+    expect(result.image.endsWith(result.digest)).toBe(true);
+    expect(result.sizeBytes).toBeGreaterThan(10_000_000);
     expect(lines.filter((line) => line.startsWith('BUILD_'))).toEqual([
       'BUILD_PHASE extract',
       'BUILD_PHASE build',
       'BUILD_PHASE runner-layer',
-      `BUILD_RESULT ${JSON.stringify(outcome.result)}`,
+      reported,
     ]);
+    expect(lines.at(-1)).toBe(`IMAGE=${result.image}`);
     // The engine's own output, streamed.
     expect(lines).toContain(
       'STEP 3/5: RUN ["/usr/local/bin/node", "-e", "require(\'fs\').writeFileSync(\'/opt/algorithm/built\', \'yes\')"]',
     );
     // What registration reads: the author's USER by number, recorded by the layer; the runner
     // starts as root and runs the algorithm as that user.
-    const config = inspect(outcome.result.image);
+    const config = inspect(result.image);
     expect(config.User).toBe('0:0');
     expect(config.Env).toEqual(
       expect.arrayContaining([
@@ -134,10 +169,12 @@ describe('the builder', () => {
         'ALGORITHM_ENTRYPOINT=["/usr/local/bin/node","/opt/algorithm/main.js"]',
       ]),
     );
+    // The author's image before layering is gone.
     expect(tags()).toEqual([`${REPOSITORY}:build-good`]);
-  });
+  }, 60_000);
 
   test('a failing RUN step is named with its exit code and its last lines, and nothing is left', async () => {
+    const lines: string[] = [];
     const outcome = await runBuilder(
       options(
         'build-fails',
@@ -148,52 +185,27 @@ describe('the builder', () => {
           'USER algo',
         ]),
       ),
-      () => undefined,
+      (line) => lines.push(line),
     );
     expect('failed' in outcome && outcome.failed).toMatch(
       /^the Dockerfile failed at step 3\/4 \(RUN \["\/usr\/local\/bin\/node", "-e", "for .*\]\): exit code 3; last lines: collecting 10 \| collecting 11 \| .* \| collecting 29$/,
     );
+    expect(lines.at(-1)).toBe(`BUILD_FAILED ${'failed' in outcome && outcome.failed}`);
     expect(tags()).toEqual([`${REPOSITORY}:build-good`]);
   });
 
-  test('an image that runs as root is refused naming its USER, and nothing is left', () => {
-    // As CodeBuild runs it: a process of its own, its options from the environment, its report
-    // on stdout and its exit code.
-    const archive = context('root', [`FROM ${BASE}`, 'COPY main.js /opt/algorithm/main.js', 'USER root']);
-    const run = spawnSync(
-      path.join(__dirname, '../../node_modules/.bin/tsx'),
-      ['containers/builds/builder/main.ts'],
-      {
-        cwd: path.join(__dirname, '../..'),
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          [BUILDER_ENVIRONMENT.contextArchive]: archive,
-          [BUILDER_ENVIRONMENT.repository]: REPOSITORY,
-          [BUILDER_ENVIRONMENT.tag]: 'build-root',
-          [BUILDER_ENVIRONMENT.engine]: engine.command,
-          [BUILDER_ENVIRONMENT.pullNever]: 'true',
-          [BUILDER_ENVIRONMENT.push]: 'false',
-          ...BUILD_LIMITS.variables({
-            buildContextBytes: 1024 * 1024,
-            buildContextEntries: LIMITS.entries,
-            buildContextExtractedBytes: LIMITS.extractedBytes,
-            buildsPerUser: 1,
-            buildTimeoutMinutes: 10,
-          }),
-        },
-      },
+  test('an image that runs as root is refused naming its USER, and nothing is left', async () => {
+    const outcome = await runBuilder(
+      options(
+        'build-root',
+        context('root', [`FROM ${BASE}`, 'COPY main.js /opt/algorithm/main.js', 'USER root']),
+      ),
+      () => undefined,
     );
-    const lines = run.stdout.trim().split('\n');
-    expect(lines.filter((line) => line.startsWith('BUILD_PHASE'))).toEqual([
-      'BUILD_PHASE extract',
-      'BUILD_PHASE build',
-      'BUILD_PHASE runner-layer',
-    ]);
-    expect({ status: run.status, last: lines.at(-1) }).toEqual({
-      status: 1,
-      last: 'BUILD_FAILED the image runs as root (USER "root" is uid 0); algorithms run as a non-root user that the image defines',
+    expect(outcome).toEqual({
+      failed:
+        'the image runs as root (USER "root" is uid 0); algorithms run as a non-root user that the image defines',
     });
     expect(tags()).toEqual([`${REPOSITORY}:build-good`]);
-  }, 60_000);
+  });
 });

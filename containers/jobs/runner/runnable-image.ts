@@ -43,7 +43,7 @@ export async function buildRunnableImage(
     let bundles = options.runnerBundles;
     if (!bundles) {
       bundles = path.join(context, 'bundles');
-      await bundleRunner(bundles);
+      bundleRunner(bundles);
     }
     const layer = path.join(context, 'layer');
     await stageRunnerLayer(
