@@ -1,4 +1,5 @@
-import { builderOptions } from '../../containers/builds/builder/run-builder';
+import { builderOptions, runBuilder } from '../../containers/builds/builder/run-builder';
+import { containerEngine } from '../../containers/jobs/runner/image-engine';
 
 describe("the builder's environment", () => {
   const limits = {
@@ -36,5 +37,30 @@ describe("the builder's environment", () => {
     ).toThrow(
       'the builder cannot start: CONTEXT_ARCHIVE is not set; IMAGE_REPOSITORY is not set; CONTAINER_ENGINE is not set; PULL_NEVER must be true or false; PUSH must be true or false; IMAGE_TAG is not an image tag ("a tag"); the build limits cannot be read: BUILD_CONTEXT_ENTRIES must be a positive whole number (is "0")',
     );
+  });
+
+  test('a build stopped before it starts reports so and touches nothing', async () => {
+    const lines: string[] = [];
+    const stopped = new AbortController();
+    stopped.abort();
+    const outcome = await runBuilder(
+      {
+        ...builderOptions({
+          CONTEXT_ARCHIVE: '/nonexistent/context.zip',
+          IMAGE_REPOSITORY: 'localhost/stopped-algorithms',
+          IMAGE_TAG: 'build-stopped',
+          CONTAINER_ENGINE: 'docker',
+          PULL_NEVER: 'true',
+          PUSH: 'false',
+          ...limits,
+        }),
+        // An engine that would fail if it were called.
+        engine: containerEngine('/nonexistent/engine'),
+        signal: stopped.signal,
+      },
+      (line) => lines.push(line),
+    );
+    expect(outcome).toEqual({ failed: 'the build was stopped' });
+    expect(lines).toEqual(['BUILD_FAILED the build was stopped']);
   });
 });

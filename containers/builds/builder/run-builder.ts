@@ -32,7 +32,10 @@ export interface BuilderOptions {
   readonly limits: ContextLimits;
   /** The runner's bundles made ahead; without them they are bundled from the sources (esbuild). */
   readonly runnerBundles?: string;
-  /** Stops the build; what it tagged is removed. */
+  /**
+   * Stops the build: the engine is sent SIGTERM and what the builder tagged is removed. podman
+   * stopped in a RUN step keeps that step's working container (`podman ps --external`).
+   */
   readonly signal?: AbortSignal;
 }
 
