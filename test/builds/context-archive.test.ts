@@ -1,7 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ContextLimits, extractContext } from '../../containers/builds/builder/context-archive';
+import {
+  ContextLimits,
+  ContextRefusal,
+  extractContext,
+} from '../../containers/builds/builder/context-archive';
 import { modelTarball, TarEntry } from '../../packages/image-io/test/helpers/tar-archive';
 import { buildZip, ZipEntrySpec } from '../../packages/image-io/test/helpers/zip-builder';
 
@@ -174,13 +178,23 @@ describe('a build context archive', () => {
       'neither a zip archive nor a gzipped tar archive',
     ],
   ])('%s refuses the whole archive', async (_case, archive, reason) => {
-    await expect(extract(archive)).rejects.toThrow(reason);
+    const refusal = extract(archive);
+    await expect(refusal).rejects.toThrow(ContextRefusal);
+    await expect(refusal).rejects.toThrow(reason);
+    // The reason is the entry's, not a damaged archive's.
+    await expect(refusal).rejects.not.toThrow(/damaged|cannot be read/);
   });
 
   test('a Dockerfile path that leaves the context is refused', async () => {
     await expect(extract(tar([DOCKERFILE]), { dockerfile: '../Dockerfile' })).rejects.toThrow(
       'the Dockerfile path "../Dockerfile" is not a file path inside the build context',
     );
+  });
+
+  test('an archive that is not there is refused naming it', async () => {
+    await expect(
+      extractContext(path.join(work, 'missing.zip'), work, { dockerfile: 'Dockerfile', limits: LIMITS }),
+    ).rejects.toThrow(/^the build context cannot be read: ENOENT: .*missing\.zip/);
   });
 
   test('no link is made when the archive is refused', async () => {

@@ -87,11 +87,15 @@ function dockerfilePath(dockerfile: string): string {
 
 function archiveFormat(archive: string): 'zip' | 'tar' {
   const head = Buffer.alloc(4);
-  const fd = fs.openSync(archive, 'r');
   try {
-    fs.readSync(fd, head, 0, 4, 0);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(archive, 'r');
+    try {
+      fs.readSync(fd, head, 0, 4, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    refuse(`the build context cannot be read: ${(err as Error).message}`);
   }
   if (head.readUInt32LE(0) === 0x04034b50 || head.readUInt32LE(0) === 0x06054b50) return 'zip';
   if (head[0] === 0x1f && head[1] === 0x8b) return 'tar';
@@ -229,7 +233,12 @@ class ContextWriter {
   async add(entry: ArchiveEntry): Promise<void> {
     this.entries += 1;
     if (this.entries > this.limits.entries) this.tooManyEntries();
-    const inside = entryPathInside(entry.name, this.format);
+    let inside: string;
+    try {
+      inside = entryPathInside(entry.name, this.format);
+    } catch (err) {
+      refuse((err as Error).message);
+    }
     if (inside === '') return;
     const known = this.kinds.get(inside);
     if (known && !(known === 'folder' && entry.kind === 'folder')) {
