@@ -15,7 +15,7 @@ import { BuildFailure, BuildOutput } from './build-failure';
 export function engineBuildArgs(engine: ContainerEngine, options: { readonly pullNever: boolean }): string[] {
   const common = ['--platform', 'linux/amd64'];
   if (isPodman(engine)) return [...common, '--layers=false', ...(options.pullNever ? ['--pull=never'] : [])];
-  return [...common, '--no-cache', '--provenance=false', '--progress=plain'];
+  return [...common, '--no-cache', '--provenance=false'];
 }
 
 /**
@@ -39,6 +39,8 @@ export async function buildAuthorImage(
     'build',
     ...engine.runArgs,
     ...build.buildArgs,
+    // BuildKit's steps as lines, which `BuildOutput` reads, on a terminal too.
+    ...(isPodman(engine) ? [] : ['--progress=plain']),
     '--file',
     `${build.context}/${build.dockerfile}`,
     '--tag',
