@@ -406,6 +406,22 @@ describe('algorithm builds', () => {
     );
   });
 
+  test('an algorithm registered without an image takes its first version from POST /versions as well', async () => {
+    const algorithmId = await algorithm();
+    const image = `123456789012.dkr.ecr.eu-central-1.amazonaws.com/built@sha256:${'b'.repeat(64)}`;
+    const added = await call('POST', '/v1/algorithms/{algorithmId}/versions', {
+      token: alice,
+      params: { algorithmId },
+      body: { image },
+    });
+    expect(added.status).toBe(201);
+    const read = await call('GET', '/v1/algorithms/{algorithmId}', { token: bob, params: { algorithmId } });
+    expect(read.body.activeVersion).toEqual(added.body);
+    expect(
+      platform.batch.jobDefinition(`${platform.settings.jobDefinitionPrefix}${algorithmId}`),
+    ).toBeDefined();
+  });
+
   test('an algorithm without an image has no version to run until a build registers one; a root image is refused', async () => {
     const engine = findContainerEngine();
     if (!engine) throw new Error('these checks need podman or docker');
