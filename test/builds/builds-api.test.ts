@@ -267,6 +267,30 @@ describe('algorithm builds', () => {
     await cancelAtEdge(algorithmId, build.id);
   });
 
+  test("a build the pipeline cannot start is retried, and fails at the queue's last try, its slot given back", async () => {
+    const { algorithmId, buildId } = await queuedBuild();
+    const before = await activeBuilds(alice);
+    edge.refusedStarts.add(buildId);
+    const start = atEdge('builds/start-build');
+    const event = (receiveCount: string) => {
+      const delivery = sqsEvent({ algorithmId, buildId });
+      delivery.Records[0].attributes.ApproximateReceiveCount = receiveCount;
+      return delivery;
+    };
+    const first = event('1');
+    await expect(start.invoke(first)).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: first.Records[0].messageId }],
+    });
+    expect((await readBuild(algorithmId, buildId)).body.status).toBe('Queued');
+    await expect(start.invoke(event('3'))).resolves.toEqual({ batchItemFailures: [] });
+    const failed = await readBuild(algorithmId, buildId);
+    expect(failed.body).toMatchObject({ status: 'Failed' });
+    expect(failed.body.statusDetail).toContain(
+      'the build pipeline could not be started: The pipeline was not found',
+    );
+    expect(await activeBuilds(alice)).toBe(before - 1);
+  });
+
   test('refuses contexts of another format, too large, and Dockerfiles outside the context, writing nothing', async () => {
     const algorithmId = await algorithm();
     const before = await activeBuilds(alice);

@@ -2,7 +2,6 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { LocalFunction } from '../../local/functions/local-function';
 import { LocalPlatform } from '../../local/local-platform';
-import { variableName } from '../../lambda/contracts/settings';
 
 /** One JSON request that reached the edge: its `X-Amz-Target` and body. */
 export interface EdgeRequest {
@@ -17,6 +16,8 @@ export interface EdgeRequest {
  */
 export async function startPipelineEdge() {
   const requests: EdgeRequest[] = [];
+  /** Builds whose start CodePipeline refuses, by their request token. */
+  const refusedStarts = new Set<string>();
   let executions = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -26,6 +27,14 @@ export async function startPipelineEdge() {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
       requests.push({ target, body });
       const operation = target.slice(target.indexOf('.') + 1);
+      if (operation === 'StartPipelineExecution' && refusedStarts.has(body.clientRequestToken)) {
+        res
+          .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
+          .end(
+            JSON.stringify({ __type: 'PipelineNotFoundException', message: 'The pipeline was not found' }),
+          );
+        return;
+      }
       const answer =
         operation === 'StartPipelineExecution'
           ? { pipelineExecutionId: `execution-${++executions}` }
@@ -42,6 +51,7 @@ export async function startPipelineEdge() {
   return {
     url,
     requests,
+    refusedStarts,
     /** The requests of one operation (`StartPipelineExecution`). */
     of: (operation: string) => requests.filter((r) => r.target.endsWith(`.${operation}`)),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
@@ -50,8 +60,7 @@ export async function startPipelineEdge() {
 
 /**
  * A handler of the platform in a sandbox of its own, with exactly its deployed environment (its
- * role's credentials, local mode's endpoints) and CodePipeline and CodeBuild at `edgeUrl`. The
- * algorithm repository is local mode's own (`localhost/...`), where local builds keep their images.
+ * role's credentials, local mode's endpoints) and CodePipeline and CodeBuild at `edgeUrl`.
  */
 export function functionAtEdge(
   platform: LocalPlatform,
@@ -61,14 +70,12 @@ export function functionAtEdge(
 ): LocalFunction {
   const environment = platform.functions.environments.get(handler);
   if (!environment) throw new Error(`no local function ${handler}`);
-  const repository = variableName('algorithmRepositoryUri');
   return new LocalFunction({
     handler,
     environment: {
       ...environment,
       AWS_ENDPOINT_URL_CODEPIPELINE: edgeUrl,
       AWS_ENDPOINT_URL_CODEBUILD: edgeUrl,
-      ...(repository in environment && { [repository]: platform.settings.algorithmRepositoryUri }),
     },
     timeoutSeconds: 120,
     setUp,
