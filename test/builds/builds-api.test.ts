@@ -409,6 +409,12 @@ describe('algorithm builds', () => {
     await track(stateChange(algorithmId, buildId, 'IN_PROGRESS', 'another'));
     const building = await readBuild(algorithmId, buildId);
     expect(building.body.status).toBe('Building');
+    // Success is the Register action's to judge: CodeBuild's event leaves the build as it is.
+    await track(stateChange(algorithmId, buildId, 'SUCCEEDED'));
+    expect((await readBuild(algorithmId, buildId)).body).toMatchObject({
+      status: 'Building',
+      updatedAt: building.body.updatedAt,
+    });
     await track(stateChange(algorithmId, buildId, 'FAILED'));
     const failed = await readBuild(algorithmId, buildId);
     expect(failed.body).toMatchObject({
