@@ -1,7 +1,7 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
@@ -371,6 +371,24 @@ describe('algorithm builds', () => {
     expect(again.status).toBe(409);
     expect(await activeBuilds(carol)).toBe(0);
     expect((await createBuild(algorithmId, { filename: 'c.zip', size: 10 }, carol)).status).toBe(201);
+  });
+
+  test('the sweeper, aborting a context upload left Pending, cancels its build', async () => {
+    const algorithmId = await algorithm();
+    const created = await createBuild(algorithmId, { filename: 'context.tgz', size: 10 });
+    const before = await activeBuilds(alice);
+    await db.send(
+      new UpdateCommand({
+        TableName: localTableName('uploads'),
+        Key: { id: created.body.upload.id },
+        UpdateExpression: 'SET createdAt = :old',
+        ExpressionAttributeValues: { ':old': new Date(Date.now() - 2 * 24 * 3600 * 1000).toISOString() },
+      }),
+    );
+    await platform.functions.get('uploads/upload-sweeper').invoke({});
+    const read = await readBuild(algorithmId, created.body.build.id);
+    expect(read.body).toMatchObject({ status: 'Cancelled', statusDetail: 'its context upload was aborted' });
+    expect(await activeBuilds(alice)).toBe(before - 1);
   });
 
   test('cancelling a running build stops its execution and its CodeBuild build, and gives its slot back once', async () => {
