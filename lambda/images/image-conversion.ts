@@ -1,16 +1,15 @@
-import { DeleteObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import * as os from 'node:os';
 import { dynamoDb, s3 } from '../core/aws-clients';
-import { CONVERSION_TAG, ConvertedFormat, imageObjectKey } from '../contracts/bucket-layout';
+import { ConvertedFormat, imageObjectKey } from '../contracts/bucket-layout';
 import { convertImageFiles, LIBVIPS_MISSING } from '@imaging-platform/image-io';
 import { logger } from '../core/logger';
 import { uploadObject } from '../core/object-upload';
 import { nameBasedUuid } from '../core/name-based-uuid';
 import { tableName } from '../contracts/tables';
 import { settleOutputImage } from '../jobs/job-output-settlement';
-import { releaseUploadBytes } from '../uploads/upload-quota';
+import { removeRawUpload } from '../uploads/raw-upload-removal';
 import { UploadRecord } from '../uploads/upload-record';
 import { conversionRoute } from './conversion-route';
 import { ImageRecord } from './image-record';
@@ -117,7 +116,7 @@ export async function convertImage(
     removeFolder(folder);
   }
   // The raw files stay when nothing was made of them.
-  if (converted) await removeRawUploads(uploads, bucket);
+  if (converted) for (const upload of uploads) await removeRawUpload(upload, bucket);
 }
 
 /**
@@ -238,40 +237,4 @@ async function uploadOf(uploadId: string): Promise<UploadRecord> {
   );
   if (!Item) throw new Error(`upload ${uploadId} of the image is missing`);
   return Item as UploadRecord;
-}
-
-/**
- * The raw files have served their purpose: tag them for the bucket's lifecycle rule first, so
- * they expire even if what follows fails, then delete them and give their bytes back to the
- * quota. A failure here never undoes the conversion.
- */
-async function removeRawUploads(uploads: readonly UploadRecord[], bucket: string): Promise<void> {
-  for (const upload of uploads) {
-    try {
-      await s3().send(
-        new PutObjectTaggingCommand({
-          Bucket: bucket,
-          Key: upload.objectKey,
-          Tagging: { TagSet: [{ Key: CONVERSION_TAG.key, Value: CONVERSION_TAG.succeeded }] },
-        }),
-      );
-      await s3().send(new DeleteObjectCommand({ Bucket: bucket, Key: upload.objectKey }));
-      const { Attributes } = await dynamoDb().send(
-        new UpdateCommand({
-          TableName: tableName('uploads'),
-          Key: { id: upload.id },
-          UpdateExpression: 'SET rawDeleted = :true',
-          ConditionExpression: 'attribute_not_exists(rawDeleted)',
-          ExpressionAttributeValues: { ':true': true },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      if (Attributes) await releaseUploadBytes(upload.owner, upload.size);
-    } catch (err) {
-      logger.warn('raw upload not removed; the lifecycle rule will', {
-        uploadId: upload.id,
-        error: err as Error,
-      });
-    }
-  }
 }

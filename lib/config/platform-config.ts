@@ -238,6 +238,8 @@ export const platformConfigSchema = z
       noncurrentVersionDays: positiveInt(3650),
       /** Days that a raw upload is kept after its conversion succeeded. */
       convertedUploadDays: positiveInt(3650),
+      /** Days a build's source object (its context, as the pipeline reads it) is kept. */
+      buildSourceDays: positiveInt(3650),
       /** Days that access logs are kept. */
       accessLogDays: positiveInt(3650),
       /** Days that Lambda and service logs are kept in CloudWatch Logs. */
@@ -378,6 +380,7 @@ export const defaultPlatformConfig: PlatformConfig = {
   retention: {
     noncurrentVersionDays: 30,
     convertedUploadDays: 1,
+    buildSourceDays: 7,
     accessLogDays: 365,
     logRetentionDays: 365,
   },

@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { CONVERSION_TAG, UPLOADS_PREFIX } from '../../lambda/contracts/bucket-layout';
+import { CONVERSION_TAG, BUILDS_PREFIX, UPLOADS_PREFIX } from '../../lambda/contracts/bucket-layout';
 
 export interface ImagingBucketProps {
   /** Key for SSE-KMS. */
@@ -15,6 +15,8 @@ export interface ImagingBucketProps {
   readonly incompleteUploadDays: number;
   /** Days that a raw upload is kept once its conversion succeeded. */
   readonly convertedUploadDays: number;
+  /** Days a build's source object (`builds/`) is kept: the pipeline reads it only while it runs. */
+  readonly buildSourceDays: number;
   /** Days that an overwritten or deleted version is kept. */
   readonly noncurrentVersionDays: number;
 }
@@ -61,6 +63,11 @@ export class ImagingBucket extends Construct {
           prefix: UPLOADS_PREFIX,
           tagFilters: { [CONVERSION_TAG.key]: CONVERSION_TAG.succeeded },
           expiration: Duration.days(props.convertedUploadDays),
+        },
+        {
+          id: 'expire-build-sources',
+          prefix: BUILDS_PREFIX,
+          expiration: Duration.days(props.buildSourceDays),
         },
         {
           id: 'expire-old-versions',

@@ -64,6 +64,7 @@ export class DataStack extends Stack {
       webOrigins: config.webOrigins,
       incompleteUploadDays: config.limits.incompleteUploadDays,
       convertedUploadDays: config.retention.convertedUploadDays,
+      buildSourceDays: config.retention.buildSourceDays,
       noncurrentVersionDays: config.retention.noncurrentVersionDays,
     });
     this.signingKeyPair = new UrlSigningKeyPair(this, 'UrlSigningKeyPair', {

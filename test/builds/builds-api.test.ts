@@ -1,5 +1,5 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { spawnSync } from 'node:child_process';
@@ -131,6 +131,13 @@ async function activeBuilds(token: string): Promise<number> {
   return (Item?.activeBuilds as number | undefined) ?? 0;
 }
 
+async function uploadBytes(token: string): Promise<number> {
+  const { Item } = await db.send(
+    new GetCommand({ TableName: localTableName('usage'), Key: { userId: sub[token] } }),
+  );
+  return (Item?.uploadBytes as number | undefined) ?? 0;
+}
+
 /** A queued build of a fresh algorithm of `token`'s, its message taken off the queue. */
 async function queuedBuild(token = alice, dockerfile?: string) {
   const algorithmId = await algorithm(token);
@@ -223,7 +230,16 @@ describe('algorithm builds', () => {
     expect(listed.body.items.map((b: { id: string }) => b.id)).toEqual([build.id]);
 
     const start = atEdge('builds/start-build');
+    const heldBefore = await uploadBytes(alice);
     await expect(start.invoke(sqsEvent(messages[0]))).resolves.toEqual({ batchItemFailures: [] });
+    // Started, the context as uploaded goes and its bytes go back to the quota.
+    expect(await uploadBytes(alice)).toBe(heldBefore - context.length);
+    const uploadObjectKey = (
+      await db.send(new GetCommand({ TableName: localTableName('uploads'), Key: { id: upload.id } }))
+    ).Item!.objectKey as string;
+    await expect(
+      s3.send(new HeadObjectCommand({ Bucket: platform.settings.imagingBucket, Key: uploadObjectKey })),
+    ).rejects.toMatchObject({ name: 'NotFound' });
     const [request] = edge.of('StartPipelineExecution').filter((r) => r.body.clientRequestToken === build.id);
     const sourceKey = `builds/${algorithmId}/${build.id}/source.zip`;
     expect(request.body).toEqual({

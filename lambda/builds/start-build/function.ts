@@ -17,14 +17,15 @@ export const backgroundFunction: BackgroundFunction = {
   permissions: {
     // The build and its upload are read; the execution is recorded on the build, or a build
     // cancelled meanwhile has its execution stopped; a build that cannot be started fails, its
-    // slot given back.
+    // slot given back. Once started, the context as uploaded is tagged, deleted and its bytes
+    // given back (the upload marked, the usage counter lowered).
     tables: {
       builds: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-      uploads: ['dynamodb:GetItem'],
+      uploads: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
       usage: ['dynamodb:UpdateItem'],
     },
     imagingObjects: [
-      { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject'] },
+      { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject', 's3:PutObjectTagging', 's3:DeleteObject'] },
       { prefix: buildSourceKey('*', '*'), actions: ['s3:PutObject', 's3:AbortMultipartUpload'] },
     ],
     objectEncryption: OBJECT_ENCRYPTION,

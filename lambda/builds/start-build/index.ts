@@ -9,6 +9,7 @@ import { dynamoDb, s3 } from '../../core/aws-clients';
 import { logger } from '../../core/logger';
 import { uploadObject } from '../../core/object-upload';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { removeRawUpload } from '../../uploads/raw-upload-removal';
 import { UploadRecord } from '../../uploads/upload-record';
 import { endBuild } from '../build-ending';
 import { startBuildExecution, stopBuildExecution } from '../build-pipeline';
@@ -67,7 +68,7 @@ async function startBuild(message: BuildMessage): Promise<void> {
     logger.info('nothing to start', { state: build?.state });
     return;
   }
-  await writeSourceObject(build);
+  const upload = await writeSourceObject(build);
   // The same build always gets the same execution (its id is the request token).
   const executionId = await startBuildExecution(build);
   const recorded = await moveBuild(build, {
@@ -79,6 +80,8 @@ async function startBuild(message: BuildMessage): Promise<void> {
   });
   if (recorded) {
     logger.info('build pipeline started', { executionId });
+    // The pipeline has its own copy now: the context as uploaded goes, its bytes back to the quota.
+    await removeRawUpload(upload, imagingBucket);
     return;
   }
   const now = await findBuild(build.algorithmId, build.id);
@@ -98,7 +101,7 @@ async function startBuild(message: BuildMessage): Promise<void> {
  * The pipeline's source object: a zip whose one entry is the context as uploaded, streamed from
  * the upload's object into parts as it is read. Written again on a retry, with the same bytes.
  */
-async function writeSourceObject(build: BuildRecord): Promise<void> {
+async function writeSourceObject(build: BuildRecord): Promise<UploadRecord> {
   const { Item } = await dynamoDb().send(
     new GetCommand({ TableName: tableName('uploads'), Key: { id: build.uploadId } }),
   );
@@ -118,4 +121,5 @@ async function writeSourceObject(build: BuildRecord): Promise<void> {
     bytes: zip.bytes,
     contentType: 'application/zip',
   });
+  return upload;
 }
