@@ -79,7 +79,7 @@ export function environmentGroups(deployment: Deployment): SettingsGroup[] {
   if (permissions.readsJobLogs) groups.push(JOB_LOGS);
   if (permissions.queuesBuilds) groups.push(BUILD_QUEUE_URL);
   if (permissions.runsBuilds?.length || permissions.readsBuildLogs) groups.push(BUILD_PIPELINE_NAME);
-  if (permissions.managesBuildImages) groups.push(ALGORITHM_REPOSITORY);
+  if (permissions.managesBuildImages?.length) groups.push(ALGORITHM_REPOSITORY);
   if ('operationId' in deployment) groups.push(WEB_ORIGINS);
   groups.push(...(deployment.settings ?? []));
   return [...new Set(groups)];

@@ -103,11 +103,11 @@ export interface HandlerPermissions {
    */
   readonly reportsPipelineJobs?: boolean;
   /**
-   * Tags, untags and deletes images in the algorithm repository (a checked build's version tag,
-   * a refused build's image).
-   * @default false
+   * Tags images in the algorithm repository (`tag`: a checked build's version) and removes tags
+   * and images (`remove`: a refused or ended build's candidate).
+   * @default - none
    */
-  readonly managesBuildImages?: boolean;
+  readonly managesBuildImages?: readonly ('tag' | 'remove')[];
   /**
    * Reads the streams of the build log group.
    * @default false

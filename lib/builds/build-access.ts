@@ -78,13 +78,16 @@ export class BuildAccess {
     });
   }
 
-  /** Tags a checked build's image with its version, and deletes a refused build's image. */
-  grantManageImages(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['ecr:BatchGetImage', 'ecr:PutImage', 'ecr:BatchDeleteImage'],
-      resourceArns: [this.repositoryArn],
-    });
+  /**
+   * `tag`: reads an image's manifest and puts it under a new tag (a checked build's version);
+   * `remove`: deletes tags and untagged images (a refused or ended build's candidate).
+   */
+  grantManageImages(grantee: iam.IGrantable, uses: readonly ('tag' | 'remove')[]): iam.Grant {
+    const actions = [
+      ...(uses.includes('tag') ? ['ecr:BatchGetImage', 'ecr:PutImage'] : []),
+      ...(uses.includes('remove') ? ['ecr:BatchDeleteImage'] : []),
+    ];
+    return iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.repositoryArn] });
   }
 
   /** logs:GetLogEvents on the streams of the build log group. */

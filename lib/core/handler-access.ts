@@ -147,7 +147,9 @@ export class HandlerAccess {
     if (permissions.queuesBuilds) grants.push(buildQueue.grantSendMessages(grantee));
     if (permissions.runsBuilds?.length) grants.push(builds.grantRun(grantee, permissions.runsBuilds));
     if (permissions.reportsPipelineJobs) grants.push(builds.grantReportPipelineJobs(grantee));
-    if (permissions.managesBuildImages) grants.push(builds.grantManageImages(grantee));
+    if (permissions.managesBuildImages?.length) {
+      grants.push(builds.grantManageImages(grantee, permissions.managesBuildImages));
+    }
     if (permissions.readsBuildLogs) grants.push(builds.grantReadLogs(grantee));
     if (permissions.managesSigningKeys) {
       throw new Error('the secrets of the URL-signing key are granted by UrlSigningKeyPair, which owns them');

@@ -214,8 +214,6 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     's3:AbortMultipartUpload on objects:uploads/*',
     'codepipeline:StopPipelineExecution on codepipeline:ImagingPlatform-algorithm-builds',
     'codebuild:StopBuild on codebuild:project/ImagingPlatform-algorithm-builds',
-    'ecr:BatchGetImage on ecr:repository/imagingplatform/algorithms',
-    'ecr:PutImage on ecr:repository/imagingplatform/algorithms',
     'ecr:BatchDeleteImage on ecr:repository/imagingplatform/algorithms',
   ],
   submitJob: [

@@ -20,7 +20,7 @@ export const operation = apiOperation(
       },
       imagingObjects: [{ prefix: UPLOADS_PREFIX, actions: ['s3:AbortMultipartUpload'] }],
       runsBuilds: ['stop'],
-      managesBuildImages: true,
+      managesBuildImages: ['remove'],
     },
   },
 );

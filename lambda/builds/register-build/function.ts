@@ -29,7 +29,7 @@ export const backgroundFunction: BackgroundFunction = {
       algorithmVersions: ['dynamodb:Query', 'dynamodb:PutItem'],
     },
     activatesVersions: true,
-    managesBuildImages: true,
+    managesBuildImages: ['tag', 'remove'],
     reportsPipelineJobs: true,
   },
 };

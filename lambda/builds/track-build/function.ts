@@ -11,7 +11,7 @@ export const backgroundFunction: BackgroundFunction = {
     // that failed; its log is read for the builder's result or reason.
     tables: { builds: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], usage: ['dynamodb:UpdateItem'] },
     readsBuildLogs: true,
-    managesBuildImages: true,
+    managesBuildImages: ['remove'],
   },
   settings: [BUILD_LIMITS],
 };
