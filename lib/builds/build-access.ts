@@ -16,9 +16,14 @@ export class BuildAccess {
   readonly repositoryUri: string;
   private readonly stack: Stack;
 
+  /**
+   * @param repositoryName the algorithm repository's name, as the data stack publishes it: it
+   * carries the id of that stack's creation (see `nameUniqueToStack`)
+   */
   constructor(
     scope: Construct,
     readonly names: BuildResourceNames,
+    readonly repositoryName: string,
   ) {
     this.stack = Stack.of(scope);
     this.pipelineArn = this.stack.formatArn({ service: 'codepipeline', resource: names.pipeline });
@@ -30,9 +35,9 @@ export class BuildAccess {
     this.repositoryArn = this.stack.formatArn({
       service: 'ecr',
       resource: 'repository',
-      resourceName: names.repository,
+      resourceName: repositoryName,
     });
-    this.repositoryUri = `${this.stack.account}.dkr.ecr.${this.stack.region}.${this.stack.urlSuffix}/${names.repository}`;
+    this.repositoryUri = `${this.stack.account}.dkr.ecr.${this.stack.region}.${this.stack.urlSuffix}/${repositoryName}`;
   }
 
   /** Starts executions of the pipeline, and, with `stop`, stops them and their CodeBuild builds. */

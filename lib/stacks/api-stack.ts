@@ -58,13 +58,19 @@ export class ApiStack extends Stack {
       jobResourceNames(config),
       publishedValue(compute.algorithms.logGroup, compute.algorithms.logGroup.logGroupName),
     );
+    const repository = data.algorithmRepository.repository;
+    const builds = new BuildAccess(
+      this,
+      buildResourceNames(config),
+      publishedValue(repository, repository.repositoryName),
+    );
     const access = new HandlerAccess({
       tables: data.tables,
       imagingBucket,
       objectKey: data.platformKey.key,
       conversionQueue: data.conversionQueue,
       buildQueue: data.buildQueue,
-      builds: new BuildAccess(this, buildResourceNames(config)),
+      builds,
       imagingDistribution: data.imagingDistribution,
       pageTokenKey: data.pageTokenKey,
       jobs,
