@@ -15,6 +15,7 @@ import {
   BUILD_PIPELINE,
   BUILDER_ENVIRONMENT,
 } from '../../lambda/contracts/builds';
+import { SettingValues } from '../../lambda/contracts/settings';
 import { PlatformConfig } from '../config/platform-config';
 import { acknowledge, acknowledgeInlinePolicy, acknowledgeWildcard } from '../core/acknowledgements';
 import { BuildArtifactBucket } from './build-artifact-bucket';
@@ -27,13 +28,17 @@ import { ContextSourceAction } from './context-source-action';
 export interface BuilderSource {
   /** Puts the builder's bundles into a folder, with the local esbuild. */
   readonly stage: (dir: string) => void;
-  /** The inline buildspec, which downloads the bundles from `BUILDER_ASSET_URL` and runs them. */
+  /** The inline buildspec, which downloads the bundles from `assetVariable` and runs them. */
   readonly buildspec: Record<string, unknown>;
+  /** The project's variable that gives the buildspec the bundles' `s3://` URL. */
+  readonly assetVariable: string;
 }
 
 export interface AlgorithmBuildsProps {
   readonly names: BuildResourceNames;
   readonly settings: PlatformConfig['builds'];
+  /** What a build may be, as the builder reads it (from the same configuration). */
+  readonly limits: SettingValues<typeof BUILD_LIMITS.shape>;
   /**
    * Holds the builds' source objects under `builds/`: versioned, as an S3 source action needs,
    * and named as this stack reads it (see `publishedValue`).
@@ -80,6 +85,7 @@ export class AlgorithmBuilds extends Construct {
       timeoutMinutes: settings.timeoutMinutes,
       buildspec: props.builder.buildspec,
       builder: builder.asset,
+      builderAssetVariable: props.builder.assetVariable,
       repository: props.repository,
       artifactBucket: this.artifactBucket,
       environment: {
@@ -87,13 +93,7 @@ export class AlgorithmBuilds extends Construct {
         [BUILDER_ENVIRONMENT.engine]: 'docker',
         [BUILDER_ENVIRONMENT.pullNever]: 'false',
         [BUILDER_ENVIRONMENT.push]: 'true',
-        ...BUILD_LIMITS.variables({
-          buildContextBytes: settings.contextBytes,
-          buildContextEntries: settings.contextEntries,
-          buildContextExtractedBytes: settings.contextExtractedBytes,
-          buildsPerUser: settings.perUser,
-          buildTimeoutMinutes: settings.timeoutMinutes,
-        }),
+        ...BUILD_LIMITS.variables(props.limits),
       },
     });
 

@@ -12,9 +12,6 @@ import { acknowledge, acknowledgeInlinePolicy, acknowledgeWildcard } from '../co
 /** CodeBuild's compute types that builds may run on. */
 export type BuildComputeType = 'BUILD_GENERAL1_SMALL' | 'BUILD_GENERAL1_MEDIUM' | 'BUILD_GENERAL1_LARGE';
 
-/** The variable that carries the builder asset's `s3://` URL to the buildspec. */
-export const BUILDER_ASSET_VARIABLE = 'BUILDER_ASSET_URL';
-
 export interface BuildProjectProps {
   readonly projectName: string;
   readonly logGroupName: string;
@@ -25,8 +22,10 @@ export interface BuildProjectProps {
   readonly timeoutMinutes: number;
   /** The builder's inline buildspec. */
   readonly buildspec: Record<string, unknown>;
-  /** The builder's bundles, which the buildspec downloads from `BUILDER_ASSET_URL`. */
+  /** The builder's bundles, which the buildspec downloads. */
   readonly builder: s3assets.Asset;
+  /** The variable that gives the buildspec the builder's `s3://` URL. */
+  readonly builderAssetVariable: string;
   /** Where the builder pushes. */
   readonly repository: ecr.IRepository;
   /** The pipeline's artifact bucket, which holds the source artifacts only. */
@@ -106,7 +105,7 @@ export class BuildProject extends Construct {
         privileged: true,
       },
       environmentVariables: Object.fromEntries(
-        Object.entries({ ...props.environment, [BUILDER_ASSET_VARIABLE]: props.builder.s3ObjectUrl }).map(
+        Object.entries({ ...props.environment, [props.builderAssetVariable]: props.builder.s3ObjectUrl }).map(
           ([name, value]) => [name, { value }],
         ),
       ),

@@ -8,9 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BUILD_PIPELINE } from '../../lambda/contracts/builds';
 import { AlgorithmBuilds } from '../../lib/builds/algorithm-builds';
-import { BUILDER_ASSET_VARIABLE } from '../../lib/builds/build-project';
 import { buildResourceNames } from '../../lib/builds/build-resource-names';
-import { defaultPlatformConfig } from '../../lib/config/platform-config';
+import { configSettings } from '../../lib/config/config-settings';
+import { defaultPlatformConfig, PlatformConfig } from '../../lib/config/platform-config';
 import { securityChecks } from '../../lib/core/security-checks';
 
 const cdkJson = require(path.join(__dirname, '..', '..', 'cdk.json')) as { context: Record<string, unknown> };
@@ -21,6 +21,7 @@ type Resources = Record<string, { Type: string; Properties: Record<string, Json>
 
 const BUILDSPEC = { version: '0.2', phases: { build: { commands: ['node builder/main.cjs'] } } };
 const names = buildResourceNames({ name: 'Imaging' });
+const BUILDER_ASSET_VARIABLE = 'BUILDER_ASSET';
 
 /** One stack holding the pipeline, with stand-ins for what the platform's stacks give it. */
 function synthBuilds() {
@@ -34,10 +35,15 @@ function synthBuilds() {
     handler: 'index.handler',
     code: lambda.Code.fromInline('exports.handler = async () => {};'),
   });
+  const config: PlatformConfig = {
+    ...defaultPlatformConfig,
+    builds: { ...defaultPlatformConfig.builds, computeType: 'BUILD_GENERAL1_LARGE', timeoutMinutes: 90 },
+  };
   const staged: string[] = [];
   const builds = new AlgorithmBuilds(stack, 'AlgorithmBuilds', {
     names,
-    settings: { ...defaultPlatformConfig.builds, computeType: 'BUILD_GENERAL1_LARGE', timeoutMinutes: 90 },
+    settings: config.builds,
+    limits: configSettings(config),
     imagingBucket,
     platformKey: key,
     repository,
@@ -48,6 +54,7 @@ function synthBuilds() {
         fs.writeFileSync(path.join(dir, 'main.cjs'), '// the builder\n');
       },
       buildspec: BUILDSPEC,
+      assetVariable: BUILDER_ASSET_VARIABLE,
     },
     logRetentionDays: 365,
   });
