@@ -234,7 +234,7 @@ export class AlgorithmBuilds extends Construct {
     const contexts = imagingBucket.arnForObjects(`${BUILDS_PREFIX}*`);
     const artifacts = this.artifactBucket.arnForObjects('*');
     allow(['s3:GetObject', 's3:GetObjectVersion'], [contexts]);
-    allow(['s3:GetBucketVersioning', 's3:GetBucketLocation'], [imagingBucket.bucketArn]);
+    allow(['s3:GetBucketVersioning', 's3:GetBucketLocation', 's3:GetBucketAcl'], [imagingBucket.bucketArn]);
     allow(['s3:PutObject', 's3:AbortMultipartUpload'], [artifacts]);
     allow(['kms:Decrypt', 'kms:GenerateDataKey'], [key.keyArn], {
       StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` },

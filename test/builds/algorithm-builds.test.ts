@@ -225,6 +225,7 @@ describe('algorithm builds', () => {
           's3:GetObjectVersion on imaging bucket objects builds/*',
           's3:GetBucketVersioning on the imaging bucket',
           's3:GetBucketLocation on the imaging bucket',
+          's3:GetBucketAcl on the imaging bucket',
           's3:PutObject on artifact bucket objects *',
           's3:AbortMultipartUpload on artifact bucket objects *',
           'kms:Decrypt on the key via s3',
