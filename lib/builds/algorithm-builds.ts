@@ -18,7 +18,6 @@ import {
 import { SettingValues } from '../../lambda/contracts/settings';
 import { PlatformConfig } from '../config/platform-config';
 import { acknowledge, acknowledgeInlinePolicy, acknowledgeWildcard } from '../core/acknowledgements';
-import { BuildArtifactBucket } from './build-artifact-bucket';
 import { BuildProject } from './build-project';
 import { BuildResourceNames } from './build-resource-names';
 import { BuilderAsset } from './builder-asset';
@@ -46,6 +45,11 @@ export interface AlgorithmBuildsProps {
   readonly imagingBucket: s3.IBucket;
   /** Encrypts the imaging bucket, the artifacts and the build log. */
   readonly platformKey: kms.IKey;
+  /**
+   * The pipeline's own artifact bucket (`BuildArtifactBucket`), encrypted with the platform key
+   * and named as this stack reads it.
+   */
+  readonly artifactBucket: s3.IBucket;
   /** Where builds push. */
   readonly repository: ecr.IRepository;
   /** Checks a pushed image and makes it a version; reports to the pipeline's job. */
@@ -65,16 +69,14 @@ export interface AlgorithmBuildsProps {
 export class AlgorithmBuilds extends Construct {
   readonly pipeline: codepipeline.Pipeline;
   readonly project: BuildProject;
-  readonly artifactBucket: s3.Bucket;
+  readonly artifactBucket: s3.IBucket;
   /** The role of the source action, which reads the build contexts. */
   readonly contextRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: AlgorithmBuildsProps) {
     super(scope, id);
     const { names, settings } = props;
-    this.artifactBucket = new BuildArtifactBucket(this, 'Artifacts', {
-      encryptionKey: props.platformKey,
-    }).bucket;
+    this.artifactBucket = props.artifactBucket;
     const builder = new BuilderAsset(this, 'Builder', { stage: props.builder.stage });
     this.project = new BuildProject(this, 'Build', {
       projectName: names.project,

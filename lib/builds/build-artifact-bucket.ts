@@ -15,7 +15,9 @@ export interface BuildArtifactBucketProps {
 
 /**
  * Where the build pipeline keeps its artifacts: the copy of each build's source object that the
- * source action makes for CodeBuild. It holds copies only, so it is deleted with its stack.
+ * source action makes for CodeBuild. It holds copies only, which expire within days; it lives in
+ * the data stack and is retained as every bucket is, so deleting the pipeline's stack never
+ * fails on a bucket that still holds objects.
  */
 export class BuildArtifactBucket extends Construct {
   readonly bucket: s3.Bucket;
@@ -40,7 +42,7 @@ export class BuildArtifactBucket extends Construct {
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],
-      removalPolicy: RemovalPolicy.DESTROY,
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     const copies = `It holds only the pipeline's copies of build contexts, whose originals stay in the imaging bucket (where accesses are logged), and each for ${days} days at most.`;
     acknowledge(this.bucket, { id: 'AwsSolutions-S1', reason: copies });

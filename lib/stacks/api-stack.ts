@@ -139,6 +139,10 @@ export class ApiStack extends Stack {
         limits: access.settings,
         imagingBucket,
         platformKey: data.platformKey.key,
+        artifactBucket: s3.Bucket.fromBucketAttributes(this, 'BuildArtifacts', {
+          bucketName: publishedValue(data.buildArtifacts.bucket, data.buildArtifacts.bucket.bucketName),
+          encryptionKey: data.platformKey.key,
+        }),
         repository: ecr.Repository.fromRepositoryAttributes(this, 'AlgorithmRepository', {
           repositoryName: builds.repositoryName,
           repositoryArn: builds.repositoryArn,

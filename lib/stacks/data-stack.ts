@@ -15,6 +15,7 @@ import { UrlSigningKeyPair } from '../delivery/url-signing-key-pair';
 import { WorkQueue } from '../core/work-queue';
 import { nameUniqueToStack } from '../core/stack-unique-name';
 import { AlgorithmRepository } from '../builds/algorithm-repository';
+import { BuildArtifactBucket } from '../builds/build-artifact-bucket';
 import { buildResourceNames } from '../builds/build-resource-names';
 import { CONVERSION_QUEUE } from '../../lambda/contracts/conversion-queue';
 import { BUILD_QUEUE } from '../../lambda/contracts/builds';
@@ -54,6 +55,8 @@ export class DataStack extends Stack {
   readonly backgroundFailures: sqs.Queue;
   /** The images that algorithm builds push and versions run. */
   readonly algorithmRepository: AlgorithmRepository;
+  /** The build pipeline's artifacts: copies of build contexts, for days. */
+  readonly buildArtifacts: BuildArtifactBucket;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -102,6 +105,9 @@ export class DataStack extends Stack {
       encryptionKey: this.platformKey.key,
       retiredImageDays: config.builds.retiredImageDays,
     });
+    this.buildArtifacts = new BuildArtifactBucket(this, 'BuildArtifacts', {
+      encryptionKey: this.platformKey.key,
+    });
     this.backgroundFailures = new sqs.Queue(this, 'BackgroundFailures', {
       encryptionMasterKey: this.platformKey.key,
       enforceSSL: true,
@@ -133,6 +139,7 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'SigningKeyPairId', { value: this.signingKeyPair.current.publicKey.publicKeyId });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.userPool.appClient.userPoolClientId });
+    new CfnOutput(this, 'BuildArtifactsBucketName', { value: this.buildArtifacts.bucket.bucketName });
     new CfnOutput(this, 'AlgorithmRepositoryName', {
       value: this.algorithmRepository.repository.repositoryName,
     });

@@ -89,6 +89,17 @@ describe('api stack with a function that registers builds', () => {
     expect(published(source.Configuration.S3Bucket)).toEqual({ Ref: bucketId });
   });
 
+  test("adds nothing that holds data to the api stack: the artifact bucket is the data stack's", () => {
+    const held = ['AWS::S3::Bucket', 'AWS::ECR::Repository', 'AWS::SQS::Queue', 'AWS::KMS::Key'];
+    expect(ofType('AWS::CodePipeline::Pipeline')).toHaveLength(1);
+    expect(Object.values(resources).filter((r) => held.includes(r.Type))).toEqual([]);
+    const [[, pipeline]] = ofType('AWS::CodePipeline::Pipeline');
+    const bucketId = Object.keys(
+      Template.fromStack(synthesized.platform.data).findResources('AWS::S3::Bucket'),
+    ).find((id) => id.startsWith('BuildArtifacts'));
+    expect(published(pipeline.Properties.ArtifactStore.Location)).toEqual({ Ref: bucketId });
+  });
+
   test('the security packs report nothing unacknowledged in the pipeline', () => {
     const { app } = synthesized;
     const findings = securityChecks(app).flatMap((pack) =>

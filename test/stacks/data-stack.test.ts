@@ -74,7 +74,8 @@ describe('data stack', () => {
 
   test('every bucket blocks all public access', () => {
     const buckets = template.findResources('AWS::S3::Bucket');
-    expect(Object.keys(buckets)).toHaveLength(2);
+    // Imaging, access logs, and the build pipeline's artifacts.
+    expect(Object.keys(buckets)).toHaveLength(3);
     for (const bucket of Object.values(buckets)) {
       expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
         BlockPublicAcls: true,
