@@ -35,6 +35,11 @@ export interface BuilderSource {
 
 export interface AlgorithmBuildsProps {
   readonly names: BuildResourceNames;
+  /**
+   * The build log group's name: `names.logGroup` with the id of its stack's creation, since the
+   * group is retained (see `BuildAccess`).
+   */
+  readonly logGroupName: string;
   readonly settings: PlatformConfig['builds'];
   /** What a build may be, as the builder reads it (from the same configuration). */
   readonly limits: SettingValues<typeof BUILD_LIMITS.shape>;
@@ -80,7 +85,7 @@ export class AlgorithmBuilds extends Construct {
     const builder = new BuilderAsset(this, 'Builder', { stage: props.builder.stage });
     this.project = new BuildProject(this, 'Build', {
       projectName: names.project,
-      logGroupName: names.logGroup,
+      logGroupName: props.logGroupName,
       logRetentionDays: props.logRetentionDays,
       encryptionKey: props.platformKey,
       computeType: settings.computeType,

@@ -19,11 +19,14 @@ export class BuildAccess {
   /**
    * @param repositoryName the algorithm repository's name, as the data stack publishes it: it
    * carries the id of that stack's creation (see `nameUniqueToStack`)
+   * @param logGroupName the build log group's name, which carries the id of the api stack's
+   * creation, the stack that holds it
    */
   constructor(
     scope: Construct,
     readonly names: BuildResourceNames,
     readonly repositoryName: string,
+    readonly logGroupName: string,
   ) {
     this.stack = Stack.of(scope);
     this.pipelineArn = this.stack.formatArn({ service: 'codepipeline', resource: names.pipeline });
@@ -97,7 +100,7 @@ export class BuildAccess {
     const streams = this.stack.formatArn({
       service: 'logs',
       resource: 'log-group',
-      resourceName: `${this.names.logGroup}:log-stream:*`,
+      resourceName: `${this.logGroupName}:log-stream:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     acknowledgeWildcard(

@@ -50,12 +50,12 @@ export class BuildProject extends Construct {
   constructor(scope: Construct, id: string, props: BuildProjectProps) {
     super(scope, id);
     const region = Stack.of(this).region;
-    // Named as the handlers read it; deleted with the stack, which holds the builds' records.
+    // Named as the handlers read it; retained, as the builds' logs outlive a redeploy.
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: props.logGroupName,
       encryptionKey: props.encryptionKey,
       retention: props.logRetentionDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.DESTROY,
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),

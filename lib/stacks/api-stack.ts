@@ -15,6 +15,7 @@ import { configSettings } from '../config/config-settings';
 import { PlatformConfig } from '../config/platform-config';
 import { HandlerAccess } from '../core/handler-access';
 import { publishedValue } from '../core/published-value';
+import { nameUniqueToStack } from '../core/stack-unique-name';
 import { TriggeredFunction } from '../core/triggered-function';
 import { AlgorithmBuilds } from '../builds/algorithm-builds';
 import { BuildAccess } from '../builds/build-access';
@@ -73,6 +74,8 @@ export class ApiStack extends Stack {
       this,
       buildResourceNames(config),
       publishedValue(repository, repository.repositoryName),
+      // The pipeline's stack: this one.
+      nameUniqueToStack(this, buildResourceNames(config).logGroup),
     );
     const access = new HandlerAccess({
       tables: data.tables,
@@ -135,6 +138,7 @@ export class ApiStack extends Stack {
     if (register) {
       this.algorithmBuilds = new AlgorithmBuilds(this, 'AlgorithmBuilds', {
         names: builds.names,
+        logGroupName: builds.logGroupName,
         settings: config.builds,
         limits: access.settings,
         imagingBucket,

@@ -61,6 +61,9 @@ export class ComputeStack extends Stack {
       this,
       buildResourceNames(config),
       publishedValue(repository, repository.repositoryName),
+      // No handler or container of this stack reads build logs: the api stack, which holds the
+      // group, names it after its own creation.
+      buildResourceNames(config).logGroup,
     );
     const access = new HandlerAccess({
       tables: data.tables,

@@ -13,6 +13,7 @@ import { buildResourceNames } from '../../lib/builds/build-resource-names';
 import { configSettings } from '../../lib/config/config-settings';
 import { defaultPlatformConfig, PlatformConfig } from '../../lib/config/platform-config';
 import { securityChecks } from '../../lib/core/security-checks';
+import { nameUniqueToStack } from '../../lib/core/stack-unique-name';
 
 const cdkJson = require(path.join(__dirname, '..', '..', 'cdk.json')) as { context: Record<string, unknown> };
 
@@ -44,6 +45,7 @@ function synthBuilds() {
   const staged: string[] = [];
   const builds = new AlgorithmBuilds(stack, 'AlgorithmBuilds', {
     names,
+    logGroupName: nameUniqueToStack(stack, names.logGroup),
     settings: config.builds,
     limits: configSettings(config),
     imagingBucket,
@@ -307,10 +309,22 @@ describe('algorithm builds', () => {
         CloudWatchLogs: { GroupName: { Ref: synthesized.ids.logGroup }, Status: 'ENABLED' },
       });
       expect(resources[synthesized.ids.logGroup].Properties).toEqual({
-        LogGroupName: '/Imaging/algorithm-builds',
+        // Retained, under a name of this creation of the stack, so that a redeploy never meets it.
+        LogGroupName: {
+          'Fn::Join': [
+            '',
+            [
+              '/Imaging/algorithm-builds-',
+              { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+            ],
+          ],
+        },
         KmsKeyId: { 'Fn::GetAtt': [synthesized.ids.key, 'Arn'] },
         RetentionInDays: 365,
       });
+      expect((resources[synthesized.ids.logGroup] as { DeletionPolicy?: string }).DeletionPolicy).toBe(
+        'Retain',
+      );
     });
 
     test('its role may exactly read its source and the builder, push to the repository and write its log', () => {

@@ -12,7 +12,7 @@ jest.mock('../../lambda/deployments', () => {
     handler: 'uploads/get-upload',
     description: 'Registers the images of algorithm builds',
     trigger: { kind: 'buildPipelineAction' },
-    permissions: { reportsPipelineJobs: true, managesBuildImages: true },
+    permissions: { reportsPipelineJobs: true, managesBuildImages: true, readsBuildLogs: true },
   };
   return { ...actual, BACKGROUND_FUNCTIONS: [...actual.BACKGROUND_FUNCTIONS, register] };
 });
@@ -98,6 +98,25 @@ describe('api stack with a function that registers builds', () => {
       Template.fromStack(synthesized.platform.data).findResources('AWS::S3::Bucket'),
     ).find((id) => id.startsWith('BuildArtifacts'));
     expect(published(pipeline.Properties.ArtifactStore.Location)).toEqual({ Ref: bucketId });
+  });
+
+  test('the build log group is retained under the name the handlers read, unique to this creation of the stack', () => {
+    const [[logGroupId, logGroup]] = ofType('AWS::Logs::LogGroup').filter(([id]) =>
+      id.startsWith('AlgorithmBuilds'),
+    );
+    expect((resources[logGroupId] as { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
+    expect(JSON.stringify(logGroup.Properties.LogGroupName)).toContain('AWS::StackId');
+    const [[, project]] = ofType('AWS::CodeBuild::Project');
+    expect(project.Properties.LogsConfig.CloudWatchLogs.GroupName).toEqual({ Ref: logGroupId });
+    const readers = ofType('AWS::Lambda::Function').filter(
+      ([, f]) => f.Properties.Environment?.Variables?.BUILD_LOG_GROUP,
+    );
+    expect(readers).toHaveLength(1);
+    for (const [, reader] of readers) {
+      expect(reader.Properties.Environment.Variables.BUILD_LOG_GROUP).toEqual(
+        logGroup.Properties.LogGroupName,
+      );
+    }
   });
 
   test('the security packs report nothing unacknowledged in the pipeline', () => {
