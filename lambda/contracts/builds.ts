@@ -60,10 +60,15 @@ export const BUILD_IMAGE_VARIABLE = 'IMAGE';
  */
 export const BUILD_SOURCE_ENTRY = { zip: 'context.zip', tarGz: 'context.tar.gz' } as const;
 
-/** Tags in the algorithm repository: a build's image until it is checked, then its version's. */
+/**
+ * Tags in the algorithm repository: a build's image until it is checked, then its version's; a
+ * retired version's image is tagged `retired` and loses its `version` tag, so that the
+ * repository's lifecycle policy may expire it (a `version` tag keeps an image for good).
+ */
 export const BUILD_IMAGE_TAGS = {
   candidate: (buildId: string) => `build-${buildId}`,
   version: (versionId: string) => `version-${versionId}`,
+  retired: (versionId: string) => `retired-${versionId}`,
 } as const;
 
 /** The message on the build queue: a build whose context upload completed. */

@@ -16,9 +16,17 @@ export class BuildAccess {
   readonly repositoryUri: string;
   private readonly stack: Stack;
 
+  /**
+   * @param repositoryName the algorithm repository's name, as the data stack publishes it: it
+   * carries the id of that stack's creation (see `nameUniqueToStack`)
+   * @param logGroupName the build log group's name, which carries the id of the api stack's
+   * creation, the stack that holds it
+   */
   constructor(
     scope: Construct,
     readonly names: BuildResourceNames,
+    readonly repositoryName: string,
+    readonly logGroupName: string,
   ) {
     this.stack = Stack.of(scope);
     this.pipelineArn = this.stack.formatArn({ service: 'codepipeline', resource: names.pipeline });
@@ -30,9 +38,9 @@ export class BuildAccess {
     this.repositoryArn = this.stack.formatArn({
       service: 'ecr',
       resource: 'repository',
-      resourceName: names.repository,
+      resourceName: repositoryName,
     });
-    this.repositoryUri = `${this.stack.account}.dkr.ecr.${this.stack.region}.${this.stack.urlSuffix}/${names.repository}`;
+    this.repositoryUri = `${this.stack.account}.dkr.ecr.${this.stack.region}.${this.stack.urlSuffix}/${repositoryName}`;
   }
 
   /** Starts executions of the pipeline, and, with `stop`, stops them and their CodeBuild builds. */
@@ -95,7 +103,7 @@ export class BuildAccess {
     const streams = this.stack.formatArn({
       service: 'logs',
       resource: 'log-group',
-      resourceName: `${this.names.logGroup}:log-stream:*`,
+      resourceName: `${this.logGroupName}:log-stream:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     acknowledgeWildcard(

@@ -12,7 +12,10 @@ export interface BuildResourceNames {
   readonly project: string;
   /** Where the project logs each build, one stream per build. */
   readonly logGroup: string;
-  /** The ECR repository that builds push to; ECR takes lower-case names only. */
+  /**
+   * The ECR repository that builds push to, before the data stack adds the id of its creation (a
+   * retained repository must not block a redeploy); ECR takes lower-case names only.
+   */
   readonly repository: string;
 }
 

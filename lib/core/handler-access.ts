@@ -82,7 +82,7 @@ export class HandlerAccess {
       localImagesAllowed: false,
       buildQueueUrl: buildQueue.queue.queueUrl,
       buildPipelineName: builds.names.pipeline,
-      buildLogGroup: builds.names.logGroup,
+      buildLogGroup: builds.logGroupName,
       algorithmRepositoryUri: builds.repositoryUri,
     };
   }

@@ -1,15 +1,23 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BACKGROUND_FUNCTIONS } from '../../lambda/deployments';
+import {
+  BUILDER_ASSET_VARIABLE,
+  builderBuildspec,
+  stageBuilder,
+} from '../../containers/builds/builder/deploy';
 import { ApiFirewall } from '../api/api-firewall';
 import { PlatformRestApi } from '../api/platform-rest-api';
 import { configSettings } from '../config/config-settings';
 import { PlatformConfig } from '../config/platform-config';
 import { HandlerAccess } from '../core/handler-access';
 import { publishedValue } from '../core/published-value';
+import { nameUniqueToStack } from '../core/stack-unique-name';
 import { TriggeredFunction } from '../core/triggered-function';
+import { AlgorithmBuilds } from '../builds/algorithm-builds';
 import { BuildAccess } from '../builds/build-access';
 import { buildResourceNames } from '../builds/build-resource-names';
 import { JobAccess } from '../jobs/job-access';
@@ -29,13 +37,16 @@ export interface ApiStackProps extends StackProps {
  * The job API in the home region, stateless: the REST API with one Lambda handler per operation,
  * the web ACL in front of it, and the functions that triggers invoke (the converter, the job
  * state tracker, the sweepers). Each is deployed as the deployment beside its handler says
- * (`API_OPERATIONS`, `BACKGROUND_FUNCTIONS`). Deleting and redeploying it loses no data.
+ * (`API_OPERATIONS`, `BACKGROUND_FUNCTIONS`). With them, the algorithm build pipeline, which
+ * invokes the function of its register action. Deleting and redeploying it loses no data.
  */
 export class ApiStack extends Stack {
   readonly restApi: PlatformRestApi;
   readonly firewall: ApiFirewall;
   /** The functions that triggers invoke, by handler folder. */
   readonly triggeredFunctions: ReadonlyMap<string, TriggeredFunction>;
+  /** The build pipeline, when a function registers its builds. */
+  readonly algorithmBuilds?: AlgorithmBuilds;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -58,13 +69,21 @@ export class ApiStack extends Stack {
       jobResourceNames(config),
       publishedValue(compute.algorithms.logGroup, compute.algorithms.logGroup.logGroupName),
     );
+    const repository = data.algorithmRepository.repository;
+    const builds = new BuildAccess(
+      this,
+      buildResourceNames(config),
+      publishedValue(repository, repository.repositoryName),
+      // The pipeline's stack: this one.
+      nameUniqueToStack(this, buildResourceNames(config).logGroup),
+    );
     const access = new HandlerAccess({
       tables: data.tables,
       imagingBucket,
       objectKey: data.platformKey.key,
       conversionQueue: data.conversionQueue,
       buildQueue: data.buildQueue,
-      builds: new BuildAccess(this, buildResourceNames(config)),
+      builds,
       imagingDistribution: data.imagingDistribution,
       pageTokenKey: data.pageTokenKey,
       jobs,
@@ -113,6 +132,34 @@ export class ApiStack extends Stack {
       );
     }
     this.triggeredFunctions = triggered;
+
+    // The pipeline invokes the function of the register action: without one, there is none.
+    const register = BACKGROUND_FUNCTIONS.find((d) => d.trigger.kind === 'buildPipelineAction');
+    if (register) {
+      this.algorithmBuilds = new AlgorithmBuilds(this, 'AlgorithmBuilds', {
+        names: builds.names,
+        logGroupName: builds.logGroupName,
+        settings: config.builds,
+        limits: access.settings,
+        imagingBucket,
+        platformKey: data.platformKey.key,
+        artifactBucket: s3.Bucket.fromBucketAttributes(this, 'BuildArtifacts', {
+          bucketName: publishedValue(data.buildArtifacts.bucket, data.buildArtifacts.bucket.bucketName),
+          encryptionKey: data.platformKey.key,
+        }),
+        repository: ecr.Repository.fromRepositoryAttributes(this, 'AlgorithmRepository', {
+          repositoryName: builds.repositoryName,
+          repositoryArn: builds.repositoryArn,
+        }),
+        register: triggered.get(register.handler)!.handler.function,
+        builder: {
+          stage: stageBuilder,
+          buildspec: builderBuildspec(access.settings),
+          assetVariable: BUILDER_ASSET_VARIABLE,
+        },
+        logRetentionDays: config.retention.logRetentionDays,
+      });
+    }
 
     new CfnOutput(this, 'ApiUrl', { value: this.restApi.url });
     if (config.domains.api) {

@@ -56,13 +56,22 @@ export class ComputeStack extends Stack {
       flowLogRetentionDays: config.retention.logRetentionDays,
       gatewayEndpoints: { DynamoDb: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
     });
+    const repository = data.algorithmRepository.repository;
+    const builds = new BuildAccess(
+      this,
+      buildResourceNames(config),
+      publishedValue(repository, repository.repositoryName),
+      // No handler or container of this stack reads build logs: the api stack, which holds the
+      // group, names it after its own creation.
+      buildResourceNames(config).logGroup,
+    );
     const access = new HandlerAccess({
       tables: data.tables,
       imagingBucket,
       objectKey: data.platformKey.key,
       conversionQueue: data.conversionQueue,
       buildQueue: data.buildQueue,
-      builds: new BuildAccess(this, buildResourceNames(config)),
+      builds,
       imagingDistribution: data.imagingDistribution,
       pageTokenKey: data.pageTokenKey,
       jobs: new JobAccess(this, names, jobLogGroupName),
@@ -106,6 +115,13 @@ export class ComputeStack extends Stack {
       this.algorithms.roles.executionRole,
       algorithmImages.repositoryArn,
       "Editors name their image's repository, any of this account's; the execution role only pulls from them, as the API's activation only reads them.",
+    );
+    // Builds push to the algorithm repository, whose images versions name.
+    this.algorithms.grantImagePull(
+      ecr.Repository.fromRepositoryAttributes(this, 'AlgorithmRepository', {
+        repositoryName: builds.repositoryName,
+        repositoryArn: publishedValue(repository, repository.repositoryArn),
+      }),
     );
     // Read by the api stack, whose handlers read jobs' logs and register job definitions.
     new CfnOutput(this, 'JobLogGroupName', { value: this.algorithms.logGroup.logGroupName });

@@ -13,6 +13,10 @@ import { PlatformTables } from '../data/platform-tables';
 import { ImagingDistribution } from '../delivery/imaging-distribution';
 import { UrlSigningKeyPair } from '../delivery/url-signing-key-pair';
 import { WorkQueue } from '../core/work-queue';
+import { nameUniqueToStack } from '../core/stack-unique-name';
+import { AlgorithmRepository } from '../builds/algorithm-repository';
+import { BuildArtifactBucket } from '../builds/build-artifact-bucket';
+import { buildResourceNames } from '../builds/build-resource-names';
 import { CONVERSION_QUEUE } from '../../lambda/contracts/conversion-queue';
 import { BUILD_QUEUE } from '../../lambda/contracts/builds';
 
@@ -28,7 +32,7 @@ export interface DataStackProps extends StackProps {
 /**
  * The stateful stack: everything that holds data and must outlive a redeploy, retained when the
  * stack is deleted. The KMS key, the imaging bucket and its access logs, the tables, the
- * researchers' accounts, the queues that hold work, the URL-signing key pairs in Secrets
+ * researchers' accounts, the queues that hold work, the algorithm images, the URL-signing key pairs in Secrets
  * Manager (handlers move to a new one last, see `switchesAfter`) and the page token key. The
  * CloudFront distribution lives here too: bucket and distribution share a stack, or
  * Origin Access Control's bucket and key policies form a cycle. The stateless stacks (api,
@@ -49,6 +53,10 @@ export class DataStack extends Stack {
   readonly buildQueue: WorkQueue;
   /** Events that background functions failed on after every retry. */
   readonly backgroundFailures: sqs.Queue;
+  /** The images that algorithm builds push and versions run. */
+  readonly algorithmRepository: AlgorithmRepository;
+  /** The build pipeline's artifacts: copies of build contexts, for days. */
+  readonly buildArtifacts: BuildArtifactBucket;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -93,6 +101,14 @@ export class DataStack extends Stack {
       encryptionKey: this.platformKey.key,
       settings: BUILD_QUEUE,
     });
+    this.algorithmRepository = new AlgorithmRepository(this, 'AlgorithmRepository', {
+      repositoryName: nameUniqueToStack(this, buildResourceNames(config).repository),
+      encryptionKey: this.platformKey.key,
+      retiredImageDays: config.builds.retiredImageDays,
+    });
+    this.buildArtifacts = new BuildArtifactBucket(this, 'BuildArtifacts', {
+      encryptionKey: this.platformKey.key,
+    });
     this.backgroundFailures = new sqs.Queue(this, 'BackgroundFailures', {
       encryptionMasterKey: this.platformKey.key,
       enforceSSL: true,
@@ -124,6 +140,13 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'SigningKeyPairId', { value: this.signingKeyPair.current.publicKey.publicKeyId });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.userPool.appClient.userPoolClientId });
+    new CfnOutput(this, 'BuildArtifactsBucketName', { value: this.buildArtifacts.bucket.bucketName });
+    new CfnOutput(this, 'AlgorithmRepositoryName', {
+      value: this.algorithmRepository.repository.repositoryName,
+    });
+    new CfnOutput(this, 'AlgorithmRepositoryArn', {
+      value: this.algorithmRepository.repository.repositoryArn,
+    });
     this.signingKeyPair.switchesAfter(this.node.children);
   }
 }

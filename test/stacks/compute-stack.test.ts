@@ -477,8 +477,42 @@ describe('compute stack: algorithm images', () => {
       .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(roleId))
       .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[])
       .filter((s) => [s.Action].flat().some((a) => a.startsWith('ecr:')));
-    const onRepositories = grants.filter((s) => JSON.stringify(s.Resource).endsWith(':repository/*"]]}'));
+    const onRepositories = grants.filter((s) =>
+      [s.Resource].flat().some((r) => JSON.stringify(r).endsWith(':repository/*"]]}')),
+    );
     expect(onRepositories.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+      'ecr:BatchCheckLayerAvailability',
+      'ecr:BatchGetImage',
+      'ecr:GetDownloadUrlForLayer',
+    ]);
+  });
+});
+
+describe('compute stack: the algorithm repository', () => {
+  test('the job execution role may pull from the repository that builds push to, as the data stack publishes it', () => {
+    const { platform } = synthPlatform();
+    const resources = Template.fromStack(platform.compute).toJSON().Resources as Resources;
+    const dataOutputs = Template.fromStack(platform.data).toJSON().Outputs as Record<string, { Value: Json }>;
+    const repositoryId = Object.keys(
+      Template.fromStack(platform.data).findResources('AWS::ECR::Repository'),
+    )[0];
+    const [roleId] = Object.entries(resources).find(
+      ([, r]) => r.Type === 'AWS::IAM::Role' && /^Pulls the images/.test(r.Properties.Description),
+    )!;
+    const onRepository = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(roleId))
+      .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[])
+      .filter((s) =>
+        [s.Resource].flat().some((resource) => {
+          const output = (resource as Json)?.['Fn::GetStackOutput'];
+          return (
+            output?.StackName === 'ImagingPlatform-Data' &&
+            JSON.stringify(dataOutputs[output.OutputName]?.Value) ===
+              JSON.stringify({ 'Fn::GetAtt': [repositoryId, 'Arn'] })
+          );
+        }),
+      );
+    expect(onRepository.flatMap((s) => [s.Action].flat()).sort()).toEqual([
       'ecr:BatchCheckLayerAvailability',
       'ecr:BatchGetImage',
       'ecr:GetDownloadUrlForLayer',

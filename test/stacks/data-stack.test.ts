@@ -74,7 +74,8 @@ describe('data stack', () => {
 
   test('every bucket blocks all public access', () => {
     const buckets = template.findResources('AWS::S3::Bucket');
-    expect(Object.keys(buckets)).toHaveLength(2);
+    // Imaging, access logs, and the build pipeline's artifacts.
+    expect(Object.keys(buckets)).toHaveLength(3);
     for (const bucket of Object.values(buckets)) {
       expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
         BlockPublicAcls: true,
@@ -224,6 +225,91 @@ describe('data stack', () => {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     }
   });
+
+  describe('the algorithm repository', () => {
+    const repository = () => {
+      const found = Object.values(template.findResources('AWS::ECR::Repository'));
+      expect(found).toHaveLength(1);
+      return found[0];
+    };
+
+    test('is named as the builds name it, encrypted with the platform key, scanned on push, retained', () => {
+      const { Properties, DeletionPolicy, UpdateReplacePolicy } = repository();
+      // Unique to the stack's creation: the retained repository does not block a redeploy.
+      expect(Properties.RepositoryName).toEqual({
+        'Fn::Join': [
+          '',
+          [
+            'imagingplatform/algorithms-',
+            { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+          ],
+        ],
+      });
+      expect(Properties.EncryptionConfiguration).toEqual({
+        EncryptionType: 'KMS',
+        KmsKey: { 'Fn::GetAtt': [keyId, 'Arn'] },
+      });
+      expect(Properties.ImageScanningConfiguration).toEqual({ ScanOnPush: true });
+      expect([DeletionPolicy, UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+    });
+
+    test('has immutable tags, so that a version tag never moves to another image', () => {
+      expect(repository().Properties.ImageTagMutability).toBe('IMMUTABLE');
+    });
+
+    test('keeps every image with a version tag, and expires retired and candidate images after the configured days', () => {
+      const policy = JSON.parse(repository().Properties.LifecyclePolicy.LifecyclePolicyText);
+      const rules = policy.rules.map(
+        (r: { rulePriority: number; selection: Record<string, unknown>; action: unknown }) => [
+          r.rulePriority,
+          r.selection,
+          r.action,
+        ],
+      );
+      expect(rules).toEqual([
+        [
+          1,
+          {
+            tagStatus: 'tagged',
+            tagPatternList: ['version-*'],
+            countType: 'imageCountMoreThan',
+            countNumber: 999999,
+          },
+          { type: 'expire' },
+        ],
+        [
+          2,
+          {
+            tagStatus: 'tagged',
+            tagPatternList: ['retired-*'],
+            countType: 'sinceImagePulled',
+            countUnit: 'days',
+            countNumber: 30,
+          },
+          { type: 'expire' },
+        ],
+        [
+          3,
+          {
+            tagStatus: 'tagged',
+            tagPatternList: ['build-*'],
+            countType: 'sinceImagePushed',
+            countUnit: 'days',
+            countNumber: 30,
+          },
+          { type: 'expire' },
+        ],
+      ]);
+      // Nothing selects untagged images or every image: parts of an index, and versions, stay.
+      expect(JSON.stringify(policy)).not.toMatch(/"tagStatus":"(untagged|any)"/);
+    });
+
+    test('publishes its ARN for the stacks that grant pulls from it', () => {
+      const repositoryId = Object.keys(template.findResources('AWS::ECR::Repository'))[0];
+      const outputs = Object.values(template.toJSON().Outputs) as { Value: unknown }[];
+      expect(outputs.map((o) => o.Value)).toContainEqual({ 'Fn::GetAtt': [repositoryId, 'Arn'] });
+    });
+  });
 });
 
 describe('data stack with a custom images domain', () => {
@@ -241,6 +327,19 @@ describe('data stack with a custom images domain', () => {
         }),
       }),
     });
+  });
+});
+
+describe('data stack with other settings', () => {
+  test('the repository expires retired and candidate images after builds.retiredImageDays', () => {
+    const { platform } = synthPlatform({ 'platform.builds.retiredImageDays': '7' });
+    const [repository] = Object.values(
+      Template.fromStack(platform.data).findResources('AWS::ECR::Repository'),
+    );
+    const { rules } = JSON.parse(repository.Properties.LifecyclePolicy.LifecyclePolicyText);
+    expect(rules.map((r: { selection: { countNumber: number } }) => r.selection.countNumber)).toEqual([
+      999999, 7, 7,
+    ]);
   });
 });
 

@@ -43,7 +43,7 @@ describe('stateful and stateless stacks', () => {
       }
     }
     // Tables, buckets, the key, the user pool, the queues, the secret naming the signing key and
-    // the page token key.
+    // the page token key, the algorithm repository.
     expect(new Set(found)).toEqual(
       new Set([
         'AWS::DynamoDB::GlobalTable',
@@ -52,6 +52,7 @@ describe('stateful and stateless stacks', () => {
         'AWS::Cognito::UserPool',
         'AWS::SQS::Queue',
         'AWS::SecretsManager::Secret',
+        'AWS::ECR::Repository',
       ]),
     );
   });
