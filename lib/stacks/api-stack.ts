@@ -45,8 +45,8 @@ export class ApiStack extends Stack {
   readonly firewall: ApiFirewall;
   /** The functions that triggers invoke, by handler folder. */
   readonly triggeredFunctions: ReadonlyMap<string, TriggeredFunction>;
-  /** The build pipeline, when a function registers its builds. */
-  readonly algorithmBuilds?: AlgorithmBuilds;
+  /** The build pipeline, whose register action invokes a function of this stack. */
+  readonly algorithmBuilds: AlgorithmBuilds;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -133,33 +133,32 @@ export class ApiStack extends Stack {
     }
     this.triggeredFunctions = triggered;
 
-    // The pipeline invokes the function of the register action: without one, there is none.
+    // The pipeline's register action invokes the function whose deployment says so.
     const register = BACKGROUND_FUNCTIONS.find((d) => d.trigger.kind === 'buildPipelineAction');
-    if (register) {
-      this.algorithmBuilds = new AlgorithmBuilds(this, 'AlgorithmBuilds', {
-        names: builds.names,
-        logGroupName: builds.logGroupName,
-        settings: config.builds,
-        limits: access.settings,
-        imagingBucket,
-        platformKey: data.platformKey.key,
-        artifactBucket: s3.Bucket.fromBucketAttributes(this, 'BuildArtifacts', {
-          bucketName: publishedValue(data.buildArtifacts.bucket, data.buildArtifacts.bucket.bucketName),
-          encryptionKey: data.platformKey.key,
-        }),
-        repository: ecr.Repository.fromRepositoryAttributes(this, 'AlgorithmRepository', {
-          repositoryName: builds.repositoryName,
-          repositoryArn: builds.repositoryArn,
-        }),
-        register: triggered.get(register.handler)!.handler.function,
-        builder: {
-          stage: stageBuilder,
-          buildspec: builderBuildspec(access.settings),
-          assetVariable: BUILDER_ASSET_VARIABLE,
-        },
-        logRetentionDays: config.retention.logRetentionDays,
-      });
-    }
+    if (!register) throw new Error('no function registers builds: the build pipeline needs one');
+    this.algorithmBuilds = new AlgorithmBuilds(this, 'AlgorithmBuilds', {
+      names: builds.names,
+      logGroupName: builds.logGroupName,
+      settings: config.builds,
+      limits: access.settings,
+      imagingBucket,
+      platformKey: data.platformKey.key,
+      artifactBucket: s3.Bucket.fromBucketAttributes(this, 'BuildArtifacts', {
+        bucketName: publishedValue(data.buildArtifacts.bucket, data.buildArtifacts.bucket.bucketName),
+        encryptionKey: data.platformKey.key,
+      }),
+      repository: ecr.Repository.fromRepositoryAttributes(this, 'AlgorithmRepository', {
+        repositoryName: builds.repositoryName,
+        repositoryArn: builds.repositoryArn,
+      }),
+      register: triggered.get(register.handler)!.handler.function,
+      builder: {
+        stage: stageBuilder,
+        buildspec: builderBuildspec(access.settings),
+        assetVariable: BUILDER_ASSET_VARIABLE,
+      },
+      logRetentionDays: config.retention.logRetentionDays,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.restApi.url });
     if (config.domains.api) {

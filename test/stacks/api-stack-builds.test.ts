@@ -1,27 +1,15 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { BUILD_IMAGE_VARIABLE, BUILD_PIPELINE } from '../../lambda/contracts/builds';
-import { BackgroundFunction } from '../../lambda/contracts/handler-deployment';
 import { BACKGROUND_FUNCTIONS } from '../../lambda/deployments';
 import { securityChecks } from '../../lib/core/security-checks';
 import { synthPlatform } from '../helpers/synth-platform';
 
-// A register function, deployed from an existing handler folder: the stack reads only its deployment.
-jest.mock('../../lambda/deployments', () => {
-  const actual = jest.requireActual('../../lambda/deployments');
-  const register: BackgroundFunction = {
-    handler: 'uploads/get-upload',
-    description: 'Registers the images of algorithm builds',
-    trigger: { kind: 'buildPipelineAction' },
-    permissions: { reportsPipelineJobs: true, managesBuildImages: true, readsBuildLogs: true },
-  };
-  return { ...actual, BACKGROUND_FUNCTIONS: [...actual.BACKGROUND_FUNCTIONS, register] };
-});
 const REGISTER = BACKGROUND_FUNCTIONS.find((d) => d.trigger.kind === 'buildPipelineAction')!;
 
 type Json = ReturnType<Template['toJSON']>[string];
 type Resources = Record<string, { Type: string; Properties: Record<string, Json> }>;
 
-describe('api stack with a function that registers builds', () => {
+describe('api stack: the build pipeline', () => {
   let synthesized: ReturnType<typeof synthPlatform>;
   let resources: Resources;
   let dataOutputs: Record<string, { Value: Json }>;
@@ -111,7 +99,8 @@ describe('api stack with a function that registers builds', () => {
     const readers = ofType('AWS::Lambda::Function').filter(
       ([, f]) => f.Properties.Environment?.Variables?.BUILD_LOG_GROUP,
     );
-    expect(readers).toHaveLength(1);
+    // The build's reader (its log tail) and its tracker (the builder's last line).
+    expect(readers).toHaveLength(2);
     for (const [, reader] of readers) {
       expect(reader.Properties.Environment.Variables.BUILD_LOG_GROUP).toEqual(
         logGroup.Properties.LogGroupName,
