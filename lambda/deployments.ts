@@ -9,6 +9,13 @@ import { operation as createAlgorithm } from './algorithms/create-algorithm/oper
 import { operation as getAlgorithm } from './algorithms/get-algorithm/operation';
 import { operation as listAlgorithms } from './algorithms/list-algorithms/operation';
 import { operation as setAlgorithmUsers } from './algorithms/set-algorithm-users/operation';
+import { operation as cancelBuild } from './builds/cancel-build/operation';
+import { operation as createBuild } from './builds/create-build/operation';
+import { operation as getBuild } from './builds/get-build/operation';
+import { operation as listBuilds } from './builds/list-builds/operation';
+import { backgroundFunction as registerBuild } from './builds/register-build/function';
+import { backgroundFunction as startBuild } from './builds/start-build/function';
+import { backgroundFunction as trackBuild } from './builds/track-build/function';
 import { operation as getHealth } from './api/get-health/operation';
 import { operation as getOpenApiDocument } from './api/get-open-api-document/operation';
 import { backgroundFunction as urlSigningKeyPair } from './delivery/url-signing-key-pair/function';
@@ -55,6 +62,10 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
   listAlgorithmModels,
   getAlgorithmModel,
   activateAlgorithmModel,
+  createBuild,
+  listBuilds,
+  getBuild,
+  cancelBuild,
   submitJob,
   listJobs,
   getJob,
@@ -68,6 +79,9 @@ export const BACKGROUND_FUNCTIONS: readonly BackgroundFunction[] = [
   failUnconvertedImage,
   failConverterJob,
   validateAlgorithmModels,
+  startBuild,
+  trackBuild,
+  registerBuild,
   batchJobStateChange,
   reconcileJobSlots,
   urlSigningKeyPair,

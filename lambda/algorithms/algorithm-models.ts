@@ -124,8 +124,8 @@ export async function createModel(model: AlgorithmModelRecord, owner: string): P
         Key: { id: model.uploadId },
         UpdateExpression: 'SET modelId = :modelId',
         ConditionExpression:
-          '#owner = :owner AND #status = :completed AND attribute_not_exists(imageId) AND attribute_not_exists(modelId)',
-        ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status' },
+          '#owner = :owner AND #status = :completed AND attribute_not_exists(imageId) AND attribute_not_exists(modelId) AND attribute_not_exists(#build)',
+        ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status', '#build': 'build' },
         ExpressionAttributeValues: { ':modelId': model.id, ':owner': owner, ':completed': 'Completed' },
       }),
     );
@@ -134,6 +134,8 @@ export async function createModel(model: AlgorithmModelRecord, owner: string): P
     const upload = await getOwnedUpload(model.uploadId, owner);
     if (upload.modelId !== undefined)
       throw conflict(`upload ${upload.id} is already the model ${upload.modelId}`);
+    if (upload.build !== undefined)
+      throw conflict(`upload ${upload.id} is the context of build ${upload.build.id}`);
     if (upload.imageId !== undefined)
       throw conflict(`upload ${upload.id} belongs to image ${upload.imageId}`);
     throw conflict(`upload ${upload.id} is ${upload.status}; only a Completed upload can become a model`);

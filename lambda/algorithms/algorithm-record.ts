@@ -42,7 +42,8 @@ export interface AlgorithmRecord {
   readonly gpu: boolean;
   readonly editors: readonly string[];
   readonly users: readonly string[];
-  readonly activeVersion: AlgorithmVersionRef;
+  /** The version its jobs run; none until a first image is added or built. */
+  readonly activeVersion?: AlgorithmVersionRef;
   /** The model its jobs find at /opt/ml/model; none until an editor makes one active. */
   readonly activeModel?: AlgorithmModelRef;
   /** Raised by every change, so that concurrent changes cannot overwrite each other. */
@@ -76,7 +77,7 @@ export function algorithmView(algorithm: AlgorithmRecord, role: AlgorithmRole) {
     timeLimitSeconds: algorithm.timeLimitSeconds,
     memoryGb: algorithm.memoryGb,
     gpu: algorithm.gpu,
-    activeVersion: versionView(algorithm.activeVersion),
+    ...(algorithm.activeVersion && { activeVersion: versionView(algorithm.activeVersion) }),
     ...(algorithm.activeModel && {
       activeModel: { id: algorithm.activeModel.id, sha256: algorithm.activeModel.sha256 },
     }),

@@ -155,3 +155,12 @@ export async function listVisibleAlgorithms(
   }
   return { items, ...(page.LastEvaluatedKey && { lastKey: page.LastEvaluatedKey }) };
 }
+
+/** The algorithm, for the platform's own work (a build's registration): no caller's role applies. */
+export async function getAlgorithm(id: string): Promise<AlgorithmRecord> {
+  const { Item } = await dynamoDb().send(
+    new GetCommand({ TableName: tableName('algorithms'), Key: { id }, ConsistentRead: true }),
+  );
+  if (!Item) throw notFound(`algorithm ${id}`);
+  return Item as AlgorithmRecord;
+}

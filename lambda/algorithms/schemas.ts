@@ -82,7 +82,7 @@ const model = {
 export const algorithmsSchemas = {
   CreateAlgorithmRequest: {
     type: 'object',
-    required: ['title', 'interfaces', 'image'],
+    required: ['title', 'interfaces'],
     additionalProperties: false,
     properties: {
       title: printable(200),
@@ -96,17 +96,7 @@ export const algorithmsSchemas = {
   },
   Algorithm: {
     type: 'object',
-    required: [
-      'id',
-      'title',
-      'interfaces',
-      'timeLimitSeconds',
-      'memoryGb',
-      'gpu',
-      'activeVersion',
-      'role',
-      'createdAt',
-    ],
+    required: ['id', 'title', 'interfaces', 'timeLimitSeconds', 'memoryGb', 'gpu', 'role', 'createdAt'],
     additionalProperties: false,
     properties: {
       id: uuid,

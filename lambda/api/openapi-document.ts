@@ -8,6 +8,7 @@
 import { algorithmsSchemas } from '../algorithms/schemas';
 import { schemaRef, SchemaRef } from '../contracts/handler-deployment';
 import { API_OPERATIONS } from '../deployments';
+import { buildsSchemas } from '../builds/schemas';
 import { imagesSchemas } from '../images/schemas';
 import { jobsSchemas } from '../jobs/schemas';
 import { uploadsSchemas } from '../uploads/schemas';
@@ -19,6 +20,7 @@ export const schemas: Readonly<Record<string, JsonSchema>> = {
   ...uploadsSchemas,
   ...imagesSchemas,
   ...algorithmsSchemas,
+  ...buildsSchemas,
   ...jobsSchemas,
 };
 

@@ -45,6 +45,8 @@ export const TABLES = {
     sortKey: 'id',
     indexes: [{ name: 'pendingValidation', partitionKey: 'pendingValidation', sortKey: 'createdAt' }],
   },
+  /** Every build of each algorithm: its context upload, state, pipeline execution and result. */
+  builds: { partitionKey: 'algorithmId', sortKey: 'id' },
   /** Who belongs to which algorithm, to list a user's algorithms; the algorithm item is the authority. */
   memberships: { partitionKey: 'userId', sortKey: 'algorithmId' },
   /** One item per job: algorithm version, inputs, state, outputs. */
@@ -59,7 +61,7 @@ export const TABLES = {
   activeJobs: { partitionKey: 'scope' },
   /** `Idempotency-Key`s of job submissions, per user, with a hash of the request they came with. */
   idempotencyKeys: { partitionKey: 'key', timeToLive: 'expiresAt' },
-  /** One item per user with counters that limits are checked against (bytes uploaded, ...). */
+  /** One item per user with counters that limits are checked against (bytes uploaded, builds under way, ...). */
   usage: { partitionKey: 'userId' },
 } as const satisfies Record<string, TableSchema>;
 

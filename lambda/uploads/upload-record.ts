@@ -19,6 +19,11 @@ export interface UploadRecord {
   readonly imageId?: string;
   /** The algorithm model made of this upload, which keeps the upload from becoming an image. */
   readonly modelId?: string;
+  /**
+   * The build whose context this upload is, from its start: it is queued when the upload
+   * completes, cancelled when the upload is aborted, and the upload never becomes an image or a model.
+   */
+  readonly build?: { readonly algorithmId: string; readonly id: string };
   /** Set when the converter removed the raw file and returned its bytes to the quota. */
   readonly rawDeleted?: boolean;
 }

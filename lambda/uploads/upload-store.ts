@@ -75,8 +75,8 @@ export async function claimUploadsForImage(uploadIds: readonly string[], owner: 
             Key: { id },
             UpdateExpression: 'SET imageId = :imageId',
             ConditionExpression:
-              '#owner = :owner AND #status = :completed AND attribute_not_exists(imageId) AND attribute_not_exists(modelId)',
-            ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status' },
+              '#owner = :owner AND #status = :completed AND attribute_not_exists(imageId) AND attribute_not_exists(modelId) AND attribute_not_exists(#build)',
+            ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status', '#build': 'build' },
             ExpressionAttributeValues: { ':imageId': imageId, ':owner': owner, ':completed': 'Completed' },
             ReturnValues: 'ALL_NEW',
           }),
@@ -90,6 +90,8 @@ export async function claimUploadsForImage(uploadIds: readonly string[], owner: 
         }
         if (upload.modelId !== undefined)
           throw conflict(`upload ${id} is already the model ${upload.modelId}`);
+        if (upload.build !== undefined)
+          throw conflict(`upload ${id} is the context of build ${upload.build.id}`);
         throw conflict(`upload ${id} already belongs to image ${upload.imageId}`);
       }
     }

@@ -26,16 +26,17 @@ interface CreateAlgorithmRequest {
   timeLimitSeconds?: number;
   memoryGb?: number;
   gpu?: boolean;
-  image: string;
+  image?: string;
 }
 
 /**
- * `POST /v1/algorithms`: the caller becomes its first editor; the image is version 1 and active,
- * with its job definition registered.
+ * `POST /v1/algorithms`: the caller becomes its first editor. With an image, that image is
+ * version 1 and active, with its job definition registered; without one, the algorithm has no
+ * active version until its editors push a build or add a version.
  */
 export const handler = apiHandler<CreateAlgorithmRequest>(operation, async ({ caller, body }) => {
   checkInterfaces(body.interfaces);
-  checkContainerImage(body.image, 'body.image');
+  if (body.image !== undefined) checkContainerImage(body.image, 'body.image');
   const now = new Date().toISOString();
   const limits = {
     id: randomUUID(),
@@ -43,7 +44,8 @@ export const handler = apiHandler<CreateAlgorithmRequest>(operation, async ({ ca
     memoryGb: body.memoryGb ?? DEFAULT_MEMORY_GB,
     gpu: body.gpu ?? false,
   };
-  const version = { id: randomUUID(), image: body.image, createdAt: now };
+  const version =
+    body.image === undefined ? undefined : { id: randomUUID(), image: body.image, createdAt: now };
   const unregistered: AlgorithmRecord = {
     ...limits,
     title: body.title,
@@ -51,24 +53,27 @@ export const handler = apiHandler<CreateAlgorithmRequest>(operation, async ({ ca
     interfaces: body.interfaces,
     editors: [caller.userId],
     users: [],
-    activeVersion: version,
+    ...(version && { activeVersion: version }),
     revision: 1,
     createdAt: now,
     updatedAt: now,
   };
   // Nothing is registered or written for an algorithm that its item could not hold.
   checkItemFits(unregistered, 'the algorithm', ALGORITHM_ITEM_RESERVE_BYTES);
-  await checkVersionImage(body.image, 'body.image');
-  const algorithm: AlgorithmRecord = {
-    ...unregistered,
-    activeVersion: { ...version, jobDefinition: await registerJobDefinition(limits, version) },
-  };
+  if (!version) {
+    await putAlgorithm(unregistered);
+    await syncMemberships(undefined, unregistered);
+    return { status: 201, body: algorithmView(unregistered, 'editor') };
+  }
+  await checkVersionImage(version.image, 'body.image');
+  const activeVersion = { ...version, jobDefinition: await registerJobDefinition(limits, version) };
+  const algorithm: AlgorithmRecord = { ...unregistered, activeVersion };
   // The version first: an algorithm item never points at a version that was not written.
   try {
-    await putVersion(algorithm.id, algorithm.activeVersion, caller.userId);
+    await putVersion(algorithm.id, activeVersion, caller.userId);
     await putAlgorithm(algorithm);
   } catch (err) {
-    await deregisterJobDefinition(algorithm.activeVersion.jobDefinition);
+    await deregisterJobDefinition(activeVersion.jobDefinition);
     throw err;
   }
   await syncMemberships(undefined, algorithm);

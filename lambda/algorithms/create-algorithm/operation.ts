@@ -2,7 +2,8 @@ import { apiOperation, schemaRef } from '../../contracts/handler-deployment';
 import { algorithmsSchemas } from '../schemas';
 
 export const operation = apiOperation('algorithms/create-algorithm', 'POST /v1/algorithms', {
-  summary: 'Register an algorithm: interfaces, limits, GPU choice and its first container image',
+  summary:
+    'Register an algorithm: interfaces, limits, GPU choice and, optionally, its first container image (else push a build)',
   requestSchema: schemaRef(algorithmsSchemas, 'CreateAlgorithmRequest'),
   responses: { 201: schemaRef(algorithmsSchemas, 'Algorithm') },
   permissions: {

@@ -82,10 +82,20 @@ function checkInputsFit(inputs: readonly JobInput[], predictions: readonly strin
 }
 
 async function createJob(id: string, userId: string, request: SubmitJobRequest): Promise<JobRecord> {
-  const { algorithm } = await getVisibleAlgorithm(request.algorithm, userId);
-  if (!algorithm.activeVersion.jobDefinition) {
-    throw conflict(`the active version of algorithm ${algorithm.id} has no job definition; add a version`);
+  const { algorithm: found } = await getVisibleAlgorithm(request.algorithm, userId);
+  const { activeVersion } = found;
+  if (!activeVersion) {
+    throw conflict(
+      `algorithm ${found.id} has no active version yet: push a build (POST /v1/algorithms/${found.id}/builds) or add an image version`,
+    );
   }
+  if (!activeVersion.jobDefinition) {
+    throw conflict(`the active version of algorithm ${found.id} has no job definition; add a version`);
+  }
+  const algorithm = {
+    ...found,
+    activeVersion: { ...activeVersion, jobDefinition: activeVersion.jobDefinition },
+  };
   const interfaceIndex = matchInterface(algorithm, request.inputs);
   const checked = await checkInputs(
     `${algorithm.id}/${algorithm.activeVersion.id}`,

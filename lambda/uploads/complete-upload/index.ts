@@ -15,6 +15,7 @@ import { UploadRecord, uploadView } from '../upload-record';
 import { releaseUploadBytes } from '../upload-quota';
 import { IMAGING_BUCKET } from '../../contracts/bucket-layout';
 import { finishUpload, getOwnedUpload } from '../upload-store';
+import { cancelUnuploadedBuild, queueBuild } from '../../builds/build-queueing';
 
 parseEnvironment(operation);
 
@@ -27,12 +28,18 @@ const { imagingBucket } = IMAGING_BUCKET.read();
 /**
  * `POST /v1/uploads/{uploadId}/complete`: joins the parts; the upload is then Completed. A retry
  * of a completion whose S3 part succeeded (and whose record was not written) finds the object and
- * finishes the record, so an upload never stays Pending when its file is whole in S3.
+ * finishes the record, so an upload never stays Pending when its file is whole in S3. The upload
+ * of a build's context queues the build.
  */
 export const handler = apiHandler<CompleteUploadRequest>(
   operation,
   async ({ caller, pathParameters, body }) => {
     const upload = await getOwnedUpload(pathParameters.uploadId, caller.userId);
+    // A retry after the upload completed still queues its build, if that was not done.
+    if (upload.status === 'Completed' && upload.build) {
+      await queueBuild(upload.build);
+      return { status: 200, body: uploadView(upload) };
+    }
     if (upload.status !== 'Pending') throw conflict(`upload ${upload.id} is ${upload.status}`);
 
     const given = new Map(body.parts.map((p) => [p.partNumber, p.etag]));
@@ -84,11 +91,13 @@ export const handler = apiHandler<CompleteUploadRequest>(
       await s3().send(new DeleteObjectCommand({ Bucket: imagingBucket, Key: upload.objectKey }));
       await finishUpload(upload, 'Aborted', new Date().toISOString());
       await releaseUploadBytes(caller.userId, upload.size);
+      if (upload.build) await cancelUnuploadedBuild(upload.build, 'its context upload was discarded');
       throw badRequest(
         `the parts add up to ${head?.ContentLength ?? 0} bytes but ${upload.size} were declared; the upload was discarded`,
       );
     }
     const completed = await finishUpload(upload, 'Completed', new Date().toISOString());
+    if (completed.build) await queueBuild(completed.build);
     return { status: 200, body: uploadView(completed) };
   },
 );

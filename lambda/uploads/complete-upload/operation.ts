@@ -10,7 +10,12 @@ export const operation = apiOperation('uploads/complete-upload', 'POST /v1/uploa
   permissions: {
     // getOwnedUpload, then finishUpload's conditional update; a file of the wrong size is
     // deleted, and an upload gone from S3 aborted, and their quota returned.
-    tables: { uploads: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], usage: ['dynamodb:UpdateItem'] },
+    // A build's context upload queues its build, or cancels it when discarded.
+    tables: {
+      uploads: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      usage: ['dynamodb:UpdateItem'],
+      builds: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    },
     // CompleteMultipartUpload is authorized as s3:PutObject; HeadObject as s3:GetObject.
     imagingObjects: [
       {
@@ -19,5 +24,6 @@ export const operation = apiOperation('uploads/complete-upload', 'POST /v1/uploa
       },
     ],
     objectEncryption: OBJECT_ENCRYPTION,
+    queuesBuilds: true,
   },
 });

@@ -9,7 +9,12 @@ export const backgroundFunction: BackgroundFunction = {
   trigger: { kind: 'schedule', everyMinutes: 60 },
   sizing: { timeoutSeconds: 600 },
   permissions: {
-    tables: { uploads: ['dynamodb:Scan', 'dynamodb:UpdateItem'], usage: ['dynamodb:UpdateItem'] },
+    tables: {
+      uploads: ['dynamodb:Scan', 'dynamodb:UpdateItem'],
+      usage: ['dynamodb:UpdateItem'],
+      // A build whose context upload is aborted is cancelled, its slot given back.
+      builds: ['dynamodb:UpdateItem'],
+    },
     imagingObjects: [{ prefix: UPLOADS_PREFIX, actions: ['s3:AbortMultipartUpload'] }],
   },
   settings: [UPLOAD_LIMITS],

@@ -1,0 +1,35 @@
+import { badRequest } from '../../api/api-error';
+import { apiHandler } from '../../api/api-handler';
+import { pageTokens } from '../../api/page-token';
+import { parseEnvironment } from '../../contracts/handler-environment';
+import { getBuildableAlgorithm } from '../build-algorithm';
+import { buildView } from '../build-record';
+import { listBuilds } from '../build-store';
+import { operation } from './operation';
+
+parseEnvironment(operation);
+
+const DEFAULT_PAGE = 25;
+const MAX_PAGE = 100;
+
+/** `GET /v1/algorithms/{algorithmId}/builds?limit=&nextToken=`: without their logs. */
+export const handler = apiHandler(operation, async ({ caller, pathParameters, query }) => {
+  const limit = query.limit === undefined ? DEFAULT_PAGE : Number(query.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+    throw badRequest(`limit must be a whole number from 1 to ${MAX_PAGE}`);
+  }
+  const algorithm = await getBuildableAlgorithm(pathParameters.algorithmId, caller.userId);
+  // A token resumes this algorithm's listing for this caller only; it carries the build id.
+  const listing = `builds/${algorithm.id}/${caller.userId}`;
+  const position =
+    query.nextToken === undefined ? undefined : await pageTokens().open(listing, query.nextToken);
+  const startKey = position && { algorithmId: algorithm.id, id: position.buildId };
+  const page = await listBuilds(algorithm.id, limit, startKey);
+  return {
+    status: 200,
+    body: {
+      items: page.items.map((build) => buildView(build)),
+      ...(page.lastKey && { nextToken: await pageTokens().issue(listing, { buildId: page.lastKey.id }) }),
+    },
+  };
+});

@@ -1,0 +1,82 @@
+import { BUILD_PHASES, BUILD_STATES } from '../contracts/builds';
+import { JsonSchema, timestamp, uuid } from '../contracts/schema-primitives';
+
+/** Schemas of algorithm builds. */
+
+const build = {
+  type: 'object',
+  required: [
+    'id',
+    'algorithmId',
+    'status',
+    'statusDetail',
+    'uploadId',
+    'filename',
+    'dockerfile',
+    'createdAt',
+    'updatedAt',
+  ],
+  additionalProperties: false,
+  properties: {
+    id: uuid,
+    algorithmId: uuid,
+    status: { type: 'string', enum: [...BUILD_STATES] },
+    statusDetail: { type: 'string' },
+    uploadId: uuid,
+    filename: { type: 'string' },
+    dockerfile: { type: 'string' },
+    createdAt: timestamp,
+    queuedAt: timestamp,
+    startedAt: timestamp,
+    endedAt: timestamp,
+    image: { type: 'string' },
+    digest: { type: 'string' },
+    sizeBytes: { type: 'integer' },
+    phaseSeconds: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(BUILD_PHASES.map((phase) => [phase, { type: 'number', minimum: 0 }])),
+    },
+    versionId: uuid,
+    logTail: { type: 'array', items: { type: 'string' } },
+    updatedAt: timestamp,
+  },
+};
+
+export const buildsSchemas = {
+  CreateBuildRequest: {
+    type: 'object',
+    required: ['filename', 'size'],
+    additionalProperties: false,
+    properties: {
+      filename: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 255,
+        // A file's own name, as an upload's: no folders, no control characters.
+        pattern: '^(?!\\.{1,2}$)[^/\\\\\\u0000-\\u001f\\u007f]+$',
+      },
+      size: { type: 'integer', minimum: 1, maximum: 5 * 1024 ** 4 },
+      dockerfile: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
+    },
+  },
+  Build: build,
+  CreatedBuild: {
+    type: 'object',
+    required: ['build', 'upload'],
+    additionalProperties: false,
+    properties: {
+      build: { $ref: '#/components/schemas/Build' },
+      upload: { $ref: '#/components/schemas/Upload' },
+    },
+  },
+  BuildList: {
+    type: 'object',
+    required: ['items'],
+    additionalProperties: false,
+    properties: {
+      items: { type: 'array', items: { $ref: '#/components/schemas/Build' } },
+      nextToken: { type: 'string' },
+    },
+  },
+} satisfies Record<string, JsonSchema>;

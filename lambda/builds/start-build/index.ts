@@ -1,0 +1,104 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { Readable } from 'node:stream';
+import { buildSourceKey, IMAGING_BUCKET } from '../../contracts/bucket-layout';
+import { BUILD_SOURCE_ENTRY, BuildMessage } from '../../contracts/builds';
+import { parseEnvironment } from '../../contracts/handler-environment';
+import { tableName } from '../../contracts/tables';
+import { dynamoDb, s3 } from '../../core/aws-clients';
+import { logger } from '../../core/logger';
+import { uploadObject } from '../../core/object-upload';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { UploadRecord } from '../../uploads/upload-record';
+import { startBuildExecution, stopBuildExecution } from '../build-pipeline';
+import { BuildRecord } from '../build-record';
+import { zipOneEntry } from '../source-zip';
+import { findBuild, moveBuild } from '../build-store';
+import { backgroundFunction } from './function';
+
+parseEnvironment(backgroundFunction);
+const { imagingBucket } = IMAGING_BUCKET.read();
+
+/**
+ * Consumes the build queue, one build at a time. A message whose build is not Queued, or has its
+ * execution already, changes nothing; one whose start throws is reported failed, so SQS offers it
+ * again and, after the queue's last try, moves it to the dead-letter queue.
+ */
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    logger.resetKeys();
+    logger.appendKeys({
+      messageId: record.messageId,
+      receiveCount: record.attributes?.ApproximateReceiveCount,
+    });
+    try {
+      const message = JSON.parse(record.body) as BuildMessage;
+      logger.appendKeys({ algorithmId: message.algorithmId, buildId: message.buildId });
+      await startBuild(message);
+    } catch (err) {
+      logger.error('a build could not be started; the queue will retry', { error: err as Error });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+}
+
+async function startBuild(message: BuildMessage): Promise<void> {
+  const build = await findBuild(message.algorithmId, message.buildId);
+  if (build?.state !== 'Queued' || build.pipelineExecutionId !== undefined) {
+    logger.info('nothing to start', { state: build?.state });
+    return;
+  }
+  await writeSourceObject(build);
+  // The same build always gets the same execution (its id is the request token).
+  const executionId = await startBuildExecution(build);
+  const recorded = await moveBuild(build, {
+    from: ['Queued'],
+    to: 'Queued',
+    statusDetail: 'the build pipeline runs it; waiting for CodeBuild',
+    fields: { pipelineExecutionId: executionId },
+    unset: ['pipelineExecutionId'],
+  });
+  if (recorded) {
+    logger.info('build pipeline started', { executionId });
+    return;
+  }
+  const now = await findBuild(build.algorithmId, build.id);
+  if (now?.pipelineExecutionId === executionId) return;
+  // Cancelled (or ended) while it was being started: nothing may run for it.
+  await stopBuildExecution(
+    { id: build.id, pipelineExecutionId: executionId },
+    `build ${build.id} is ${now?.state}`,
+  );
+  logger.info('the execution of a build that ended meanwhile was stopped', {
+    state: now?.state,
+    executionId,
+  });
+}
+
+/**
+ * The pipeline's source object: a zip whose one entry is the context as uploaded, streamed from
+ * the upload's object into parts as it is read. Written again on a retry, with the same bytes.
+ */
+async function writeSourceObject(build: BuildRecord): Promise<void> {
+  const { Item } = await dynamoDb().send(
+    new GetCommand({ TableName: tableName('uploads'), Key: { id: build.uploadId } }),
+  );
+  const upload = Item as UploadRecord | undefined;
+  if (upload?.status !== 'Completed') {
+    throw new Error(
+      `the context upload ${build.uploadId} of build ${build.id} is ${upload?.status ?? 'gone'}`,
+    );
+  }
+  const object = await s3().send(new GetObjectCommand({ Bucket: imagingBucket, Key: upload.objectKey }));
+  const entry = build.format === '.zip' ? BUILD_SOURCE_ENTRY.zip : BUILD_SOURCE_ENTRY.tarGz;
+  const zip = zipOneEntry(entry, object.Body as Readable, object.ContentLength!);
+  await uploadObject(s3(), {
+    bucket: imagingBucket,
+    key: buildSourceKey(build.algorithmId, build.id),
+    body: zip.stream,
+    bytes: zip.bytes,
+    contentType: 'application/zip',
+  });
+}
