@@ -29,6 +29,8 @@ const API_TIMEOUT_SECONDS = 28;
 const DEFAULT_TIMEOUT_SECONDS = 60;
 /** Run in the sandbox of a function that activates versions: checks images built on this machine. */
 const LOCAL_IMAGE_CHECK = path.join(__dirname, 'jobs', 'local-image-check.ts');
+/** Run in the sandbox of a build function: builds happen, and their images stay, in the local engine. */
+const LOCAL_BUILD_HOOKS = path.join(__dirname, 'builds', 'local-build-hooks.ts');
 /**
  * Batches an SQS event source hands to its function at once, at most (Lambda's own least
  * maximum): enough for a message whose visibility timeout ran out to reach a second invocation
@@ -150,7 +152,10 @@ export function localFunctions(options: {
         handler: deployment.handler,
         environment,
         timeoutSeconds: timeoutOf(deployment, settings),
-        setUp: deployment.permissions.activatesVersions ? [LOCAL_IMAGE_CHECK] : [],
+        setUp: [
+          ...(deployment.permissions.activatesVersions ? [LOCAL_IMAGE_CHECK] : []),
+          ...(deployment.handler.startsWith('builds/') ? [LOCAL_BUILD_HOOKS] : []),
+        ],
         missingModules: 'externalModules' in deployment ? deployment.externalModules : [],
         // Each batch an event source hands over at once runs in an execution environment of its own.
         maxSandboxes: queueConcurrency(deployment),

@@ -50,6 +50,10 @@ export interface LocalPlatformOptions {
 export const NO_CONTAINER_ENGINE =
   'no container engine answers on this machine, so local mode cannot run jobs: install podman (Debian: apt-get install podman runc) or docker, or set LOCAL_CONTAINER_ENGINE';
 
+/** Why a build cannot be pushed locally, as `POST /v1/algorithms/{id}/builds` answers it. */
+export const NO_BUILD_ENGINE =
+  'no container engine answers on this machine, so local mode cannot build algorithms: install podman (Debian: apt-get install podman runc) or docker, or set LOCAL_CONTAINER_ENGINE';
+
 export const DEFAULT_PORTS: Readonly<Record<LocalService, number>> = {
   api: 4000,
   s3: 4569,

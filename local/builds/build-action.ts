@@ -29,6 +29,8 @@ export interface BuildActionOptions {
 export interface RunningBuild extends CodeBuildBuild {
   stop(): void;
   readonly done: Promise<BuildEnd>;
+  /** How it ended, once it did. */
+  ended?: BuildEnd;
 }
 
 /**
@@ -90,5 +92,7 @@ export function startBuildAction(
       }),
     };
   })();
-  return { ...build, stop: () => stop('STOPPED'), done };
+  const running: RunningBuild = { ...build, stop: () => stop('STOPPED'), done };
+  void done.then((end) => (running.ended = end));
+  return running;
 }

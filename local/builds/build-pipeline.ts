@@ -192,7 +192,7 @@ export class LocalBuildPipeline {
   stopBuild(buildId: string): RunningBuild | undefined {
     const id = buildId.startsWith('arn:') ? buildId.slice(buildId.indexOf(':build/') + 7) : buildId;
     const build = [...this.executions.values()].find((e) => e.build?.id === id)?.build;
-    build?.stop();
+    if (!build?.ended) build?.stop();
     return build;
   }
 

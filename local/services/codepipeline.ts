@@ -87,6 +87,12 @@ export async function startCodePipelineStandIn(options: {
     'CodeBuild_20161006.StopBuild': (body) => {
       const build = pipeline.stopBuild(String(body.id ?? ''));
       if (!build) throw new PipelineError('ResourceNotFoundException', `Build ${String(body.id)} not found`);
+      if (build.ended) {
+        throw new PipelineError(
+          'InvalidInputException',
+          `Build ${build.id} is already ${build.ended.status}`,
+        );
+      }
       return {
         build: { id: build.id, arn: build.arn, projectName: build.project, currentPhase: 'STOPPING' },
       };

@@ -12,6 +12,8 @@ import { RunningService } from '../../local/services/running-service';
 import { buildZip } from '../../packages/image-io/test/helpers/zip-builder';
 import { freePorts } from '../helpers/free-ports';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
+import { apiClient } from '../helpers/api-client';
+import { NO_BUILD_ENGINE } from '../../local/local-options';
 
 const names = buildResourceNames({ name: 'local' });
 let platform: LocalPlatform;
@@ -19,6 +21,8 @@ let s3: S3Client;
 const started: RunningService[] = [];
 
 beforeAll(async () => {
+  // Local mode on a machine where no container engine answers (its sandboxes keep the variable).
+  process.env.LOCAL_CONTAINER_ENGINE = 'no-such-container-engine';
   platform = await startTestPlatform();
   s3 = new S3Client({
     region: platform.environment.AWS_REGION,
@@ -31,7 +35,11 @@ afterEach(async () => {
   for (const service of started.splice(0)) await service.stop();
 });
 
+const engineBefore = process.env.LOCAL_CONTAINER_ENGINE;
+
 afterAll(async () => {
+  if (engineBefore === undefined) delete process.env.LOCAL_CONTAINER_ENGINE;
+  else process.env.LOCAL_CONTAINER_ENGINE = engineBefore;
   s3.destroy();
   await platform.stop();
 });
@@ -221,6 +229,60 @@ describe('the local CodePipeline stand-in', () => {
     expect(stop.body.__type).toBe('AccessDeniedException');
   });
 
+  test("the build functions' roles may do what their code asks, as synthesized", async () => {
+    const role = (handler: string) => platform.functions.environments.get(handler)!.AWS_ACCESS_KEY_ID;
+    const url = platform.urls.codepipeline;
+    // Allowed: the stand-in answers past local IAM, with its own errors.
+    const started = await start(url, 'b-allowed', role('builds/start-build'));
+    expect(started.status).toBe(200);
+    const answered = await call(
+      url,
+      'CodePipeline_20150709.PutJobSuccessResult',
+      { jobId: 'none' },
+      role('builds/register-build'),
+    );
+    expect(answered.body.__type).toBe('JobNotFoundException');
+    const stopped = await call(
+      url,
+      'CodeBuild_20161006.StopBuild',
+      { id: `${names.project}:none` },
+      role('builds/cancel-build'),
+    );
+    expect(stopped.body.__type).toBe('ResourceNotFoundException');
+    // The register function reports jobs; it starts nothing.
+    const refused = await start(url, 'b-refused-role', role('builds/register-build'));
+    expect(refused.body.__type).toBe('AccessDeniedException');
+  });
+
+  test('without a container engine, a push is refused before anything is written', async () => {
+    const call = apiClient(platform.urls.api);
+    const algorithm = await call('POST', '/v1/algorithms', {
+      token: 'dev-alice',
+      body: {
+        title: 'Threshold',
+        interfaces: [
+          {
+            inputs: [{ slug: 'ct-image', kind: 'image', relativePath: 'images/ct' }],
+            outputs: [{ slug: 'results', kind: 'json', relativePath: 'results.json' }],
+          },
+        ],
+      },
+    });
+    expect(algorithm.status).toBe(201);
+    const pushed = await call('POST', '/v1/algorithms/{algorithmId}/builds', {
+      token: 'dev-alice',
+      params: { algorithmId: algorithm.body.id },
+      body: { filename: 'context.tar.gz', size: 1000 },
+    });
+    expect(pushed.status).toBe(400);
+    expect(pushed.body.error.message).toBe(NO_BUILD_ENGINE);
+    const builds = await call('GET', '/v1/algorithms/{algorithmId}/builds', {
+      token: 'dev-alice',
+      params: { algorithmId: algorithm.body.id },
+    });
+    expect(builds.body.items).toEqual([]);
+  });
+
   test('only the build pipeline exists, and its variables are checked', async () => {
     const { url } = await testPipeline();
     const other = await call(url, 'CodePipeline_20150709.StartPipelineExecution', { name: 'another' });
@@ -326,6 +388,8 @@ describe('the local CodePipeline stand-in', () => {
     expect(stopped.status).toBe(200);
     await until(() => events.find((e) => e['build-status'] === 'STOPPED'));
     expect(invocations).toHaveLength(0);
+    const again = await call(url, 'CodeBuild_20161006.StopBuild', { id: buildId });
+    expect(again.body.__type).toBe('InvalidInputException');
     const twice = await call(url, 'CodePipeline_20150709.StopPipelineExecution', {
       pipelineName: names.pipeline,
       pipelineExecutionId: id,
