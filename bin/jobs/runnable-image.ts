@@ -4,7 +4,7 @@
 // register it as the algorithm's version.
 import { findContainerEngine } from '../../local/jobs/container-engine';
 import { NO_CONTAINER_ENGINE } from '../../local/local-options';
-import { buildRunnableImage } from '../../local/jobs/runnable-image';
+import { buildRunnableImage } from '../../containers/jobs/runner/runnable-image';
 
 async function main(): Promise<void> {
   const [image, tag] = process.argv.slice(2);

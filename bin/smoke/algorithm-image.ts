@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { ContainerEngine } from '../../local/jobs/container-engine';
-import { buildRunnableImage } from '../../local/jobs/runnable-image';
+import { buildRunnableImage } from '../../containers/jobs/runner/runnable-image';
 
 const run = promisify(execFile);
 const EXAMPLE_DIR = path.join(__dirname, '..', '..', 'containers', 'algorithms', 'example-threshold');

@@ -1,6 +1,6 @@
 import { ContainerEngine } from '../jobs/container-engine';
 import { buildLocalFilesImage } from '../jobs/local-files-image';
-import { sharedLibraries } from '../../containers/jobs/runner/deploy';
+import { sharedLibraries } from '../../containers/jobs/runner/runner-layer';
 
 /** The base image that the example algorithm's Dockerfile names, and that local mode cannot pull. */
 export const EXAMPLE_BASE_IMAGE = 'public.ecr.aws/docker/library/node:22-slim';

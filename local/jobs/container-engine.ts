@@ -1,5 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
+import { ContainerEngine, containerEngine } from '../../containers/jobs/runner/image-engine';
 
 const run = promisify(execFile);
 
@@ -7,18 +8,11 @@ const run = promisify(execFile);
  * A local container engine (podman, or docker), the way local mode runs algorithm images: the
  * image's own entrypoint, command and user (by number), with no network, a read-only /input, a
  * writable root of its own (bounded by `watchWritableLayer`), no capabilities, and memory and
- * process limits.
+ * process limits. What it is and how images are read with it is shared with the builder.
  */
-export interface ContainerEngine {
-  readonly command: string;
-  /** Arguments every `run` needs on this machine (runtime, ulimits). */
-  readonly runArgs: readonly string[];
-}
+export { type ContainerEngine, imageConfig } from '../../containers/jobs/runner/image-engine';
 
-/**
- * The engine named by LOCAL_CONTAINER_ENGINE, else podman, else docker, if one answers; podman
- * runs with runc where it is installed, and with ulimits low enough for small machines.
- */
+/** The engine named by LOCAL_CONTAINER_ENGINE, else podman, else docker, if one answers. */
 export function findContainerEngine(env: NodeJS.ProcessEnv = process.env): ContainerEngine | undefined {
   const candidates = env.LOCAL_CONTAINER_ENGINE ? [env.LOCAL_CONTAINER_ENGINE] : ['podman', 'docker'];
   for (const command of candidates) {
@@ -26,42 +20,9 @@ export function findContainerEngine(env: NodeJS.ProcessEnv = process.env): Conta
       encoding: 'utf8',
       timeout: 20_000,
     });
-    if (probe.status !== 0) continue;
-    const podman = /podman/.test(command);
-    const runc = podman && spawnSync('runc', ['--version']).status === 0;
-    return {
-      command,
-      runArgs: [
-        ...(runc ? ['--runtime', 'runc'] : []),
-        '--ulimit',
-        'nofile=1024:1024',
-        '--ulimit',
-        'nproc=1000:1000',
-      ],
-    };
+    if (probe.status === 0) return containerEngine(command);
   }
   return undefined;
-}
-
-/** The image's USER (empty when none is set), operating system and architecture. */
-export async function imageConfig(
-  engine: ContainerEngine,
-  image: string,
-): Promise<{ user: string; os: string; architecture: string; labels: Record<string, string> }> {
-  const { stdout } = await run(engine.command, [
-    'image',
-    'inspect',
-    '--format',
-    '[{{json .Config.User}},{{json .Os}},{{json .Architecture}},{{json .Config.Labels}}]',
-    image,
-  ]);
-  const [user, os, architecture, labels] = JSON.parse(stdout) as [
-    string,
-    string,
-    string,
-    Record<string, string> | null,
-  ];
-  return { user, os, architecture, labels: labels ?? {} };
 }
 
 export interface AlgorithmContainer {

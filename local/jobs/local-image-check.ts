@@ -3,7 +3,7 @@ import { LocalImageCheck, useLocalImageCheck } from '../../lambda/algorithms/ima
 import { checkImageFacts, ImageFacts } from '../../lambda/algorithms/image-facts';
 import { ImageUserError } from '../../containers/jobs/runner/algorithm-identity';
 import { findContainerEngine, imageConfig } from './container-engine';
-import { imageUserIds } from './image-user';
+import { imageUserIds } from '../../containers/jobs/runner/image-user';
 
 /**
  * How local mode checks an algorithm image built on its machine, through its container engine:

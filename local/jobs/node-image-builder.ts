@@ -1,6 +1,6 @@
 import { ContainerEngine } from './container-engine';
 import { buildLocalFilesImage } from './local-files-image';
-import { sharedLibraries } from '../../containers/jobs/runner/deploy';
+import { sharedLibraries } from '../../containers/jobs/runner/runner-layer';
 
 export interface NodeImage {
   readonly tag: string;

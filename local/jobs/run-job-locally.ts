@@ -8,7 +8,7 @@ import { ImageUserError } from '../../containers/jobs/runner/algorithm-identity'
 import { Job, JobRun, readManifest, runJob } from '../../containers/jobs/runner/run-job';
 import { RunnerRefusal } from '../../containers/jobs/runner/runner-refusal';
 import { writableRootFullReason } from '../../containers/jobs/runner/writable-root';
-import { imageUserIds } from './image-user';
+import { imageUserIds } from '../../containers/jobs/runner/image-user';
 import { watchWritableLayer, WritableLayerWatch } from './writable-layer';
 
 export interface LocalJob extends Pick<

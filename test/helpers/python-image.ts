@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sharedLibraries } from '../../containers/jobs/runner/deploy';
+import { sharedLibraries } from '../../containers/jobs/runner/runner-layer';
 import { ContainerEngine } from '../../local/jobs/container-engine';
 import { buildLocalFilesImage } from '../../local/jobs/local-files-image';
 

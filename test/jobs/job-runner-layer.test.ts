@@ -7,7 +7,7 @@ import { ContainerEngine, findContainerEngine } from '../../local/jobs/container
 import { NO_CONTAINER_ENGINE } from '../../local/local-options';
 import { LocalPlatform } from '../../local/local-platform';
 import { buildNodeImage } from '../../local/jobs/node-image-builder';
-import { buildRunnableImage } from '../../local/jobs/runnable-image';
+import { buildRunnableImage } from '../../containers/jobs/runner/runnable-image';
 import { apiClient } from '../helpers/api-client';
 import { completedUpload, endedJob, settledImage } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';

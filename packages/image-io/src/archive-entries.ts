@@ -43,11 +43,11 @@ export class ExtractionBudget {
 }
 
 /**
- * An entry's path if it is a file to extract, undefined for a folder; refuses, naming it, a name
- * with control characters, one that leaves the archive (absolute, a drive letter, a backslash,
- * `..`) or another archive inside.
+ * An entry's path inside its archive, without leading `./` or a trailing `/` (empty for the
+ * archive's own root); refuses, naming it, a name with control characters or one that leaves the
+ * archive (absolute, a drive letter, a backslash, `..`).
  */
-export function checkedEntryPath(name: string, kind: string): string | undefined {
+export function entryPathInside(name: string, kind: string): string {
   if ([...name].some((c) => c.charCodeAt(0) < 0x20)) {
     reject(`the ${kind} archive holds an entry whose name has control characters`);
   }
@@ -59,9 +59,19 @@ export function checkedEntryPath(name: string, kind: string): string | undefined
   ) {
     reject(`the ${kind} archive holds the entry "${name}", whose path leaves the archive`);
   }
-  if (name.endsWith('/')) return undefined;
-  const plain = name.replace(/^(\.\/)+/, '');
-  if (plain === '' || plain === '.') return undefined;
+  return name
+    .split('/')
+    .filter((part) => part !== '' && part !== '.')
+    .join('/');
+}
+
+/**
+ * An entry's path if it is a file to extract, undefined for a folder; refuses, naming it, a name
+ * that `entryPathInside` refuses or another archive inside.
+ */
+export function checkedEntryPath(name: string, kind: string): string | undefined {
+  const plain = entryPathInside(name, kind);
+  if (name.endsWith('/') || plain === '') return undefined;
   if (ARCHIVE_NAME.test(plain)) {
     reject(
       `the ${kind} archive holds another archive, "${plain}"; archives inside archives are not extracted`,

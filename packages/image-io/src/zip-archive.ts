@@ -27,7 +27,11 @@ class RangeReader extends yauzl.RandomAccessReader {
   }
 }
 
-async function openZip(file: InputFile): Promise<yauzl.ZipFile> {
+/**
+ * Opens a zip archive for reading one entry at a time (`readEntry`), in ranges where it is on
+ * disk. Names arrive raw: read them with `zipEntryName`.
+ */
+export async function openZip(file: InputFile): Promise<yauzl.ZipFile> {
   // Names arrive raw, so that this module's own checks judge them and say why.
   const options = { lazyEntries: true, decodeStrings: false, validateEntrySizes: true };
   return new Promise<yauzl.ZipFile>((resolve, fail) => {
@@ -99,14 +103,29 @@ export async function extractZip(
   return extracted;
 }
 
+/** An entry's name as its archive wrote it: UTF-8 where flagged, else CP437, read here as Latin-1. */
+export function zipEntryName(entry: yauzl.Entry): string {
+  const raw = entry.fileName as unknown as Buffer;
+  // General purpose flag bit 11 marks UTF-8 names.
+  return raw.toString(entry.generalPurposeBitFlag & 0x800 ? 'utf8' : 'latin1');
+}
+
+/** An entry's Unix mode (type and permission bits), 0 where the archive records none. */
+export function zipEntryMode(entry: yauzl.Entry): number {
+  // The upper 16 bits of the external attributes carry it.
+  return (entry.externalFileAttributes >>> 16) & 0o177777;
+}
+
+/** Whether the entry is a symbolic link (mode 0o120000), its content then being the target. */
+export function isZipSymlink(entry: yauzl.Entry): boolean {
+  return (zipEntryMode(entry) & 0o170000) === 0o120000;
+}
+
 /** The entry's path if it is a file to extract, undefined for a folder; refuses anything unsafe. */
 function checkedPath(entry: yauzl.Entry): string | undefined {
-  const raw = entry.fileName as unknown as Buffer;
-  // General purpose flag bit 11 marks UTF-8 names; others are CP437, read here as Latin-1.
-  const name = raw.toString(entry.generalPurposeBitFlag & 0x800 ? 'utf8' : 'latin1');
+  const name = zipEntryName(entry);
   const checked = checkedEntryPath(name, 'zip');
-  // The upper 16 bits of the external attributes carry the Unix mode; 0o120000 is a symbolic link.
-  if (((entry.externalFileAttributes >>> 16) & 0o170000) === 0o120000) {
+  if (isZipSymlink(entry)) {
     reject(`the zip archive holds the symbolic link "${name}"; links are not extracted`);
   }
   return checked;

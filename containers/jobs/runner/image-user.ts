@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { resolveUser } from '../../containers/jobs/runner/algorithm-identity';
-import { ContainerEngine, imageConfig } from './container-engine';
+import { resolveUser } from './algorithm-identity';
+import { ContainerEngine, imageConfig } from './image-engine';
 
 const run = promisify(execFile);
 
