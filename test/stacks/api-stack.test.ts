@@ -25,7 +25,8 @@ const tableNames = Object.keys(TABLES) as TableName[];
 
 /**
  * What each handler's role may do besides writing its own logs and X-Ray traces, as
- * `action on resource`. Resources: `table:<name>`, `objects:<prefix>`, `queue:conversion`,
+ * `action on resource`. Resources: `table:<name>`, `objects:<prefix>`, `queue:conversion`, `queue:builds`,
+ * `codepipeline:<pipeline>`, `codebuild:project/<project>`, `ecr:repository/<name>`, `logs:<group>:log-stream:*`,
  * `secret:current-signing-key` (names the key pair that signs), `secret:url-signing-key/*` (the key
  * pairs' private keys), `secret:page-token-key`, and `key via <service>` for the data stack's KMS key used through a
  * service. Read from the handlers' code, apart from the deployments written beside them.
@@ -62,11 +63,19 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     's3:AbortMultipartUpload on objects:uploads/*',
     'kms:GenerateDataKey on key via s3',
     'kms:Decrypt on key via s3',
+    // A build's context queues its build, or cancels it when discarded.
+    'dynamodb:GetItem on table:builds',
+    'dynamodb:UpdateItem on table:builds',
+    'sqs:SendMessage on queue:builds',
+    'kms:GenerateDataKey on key via sqs',
+    'kms:Decrypt on key via sqs',
   ],
   abortUpload: [
     'dynamodb:GetItem on table:uploads',
     'dynamodb:UpdateItem on table:uploads',
     'dynamodb:UpdateItem on table:usage',
+    // The build whose context it was is cancelled.
+    'dynamodb:UpdateItem on table:builds',
     'kms:Decrypt on key via dynamodb',
     's3:AbortMultipartUpload on objects:uploads/*',
   ],
@@ -164,6 +173,51 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'dynamodb:GetItem on table:algorithmModels',
     'kms:Decrypt on key via dynamodb',
   ],
+  // A build slot, then the upload as createUpload makes it, then the build.
+  createBuild: [
+    'dynamodb:GetItem on table:algorithms',
+    'dynamodb:GetItem on table:usage',
+    'dynamodb:UpdateItem on table:usage',
+    'dynamodb:PutItem on table:uploads',
+    'dynamodb:UpdateItem on table:uploads',
+    'dynamodb:PutItem on table:builds',
+    'dynamodb:UpdateItem on table:builds',
+    'kms:Decrypt on key via dynamodb',
+    's3:PutObject on objects:uploads/*',
+    's3:AbortMultipartUpload on objects:uploads/*',
+    'kms:GenerateDataKey on key via s3',
+    'kms:Decrypt on key via s3',
+  ],
+  listBuilds: [
+    'dynamodb:GetItem on table:algorithms',
+    'dynamodb:Query on table:builds',
+    'kms:Decrypt on key via dynamodb',
+    'kms:Decrypt on key via secretsmanager',
+    'secretsmanager:GetSecretValue on secret:page-token-key',
+  ],
+  getBuild: [
+    'dynamodb:GetItem on table:algorithms',
+    'dynamodb:GetItem on table:builds',
+    'kms:Decrypt on key via dynamodb',
+    'logs:GetLogEvents on logs:/ImagingPlatform/algorithm-builds:log-stream:*',
+  ],
+  // The build ends, a Pending one's upload is aborted; its execution, CodeBuild build and
+  // candidate image are stopped and removed.
+  cancelBuild: [
+    'dynamodb:GetItem on table:algorithms',
+    'dynamodb:GetItem on table:builds',
+    'dynamodb:UpdateItem on table:builds',
+    'dynamodb:UpdateItem on table:usage',
+    'dynamodb:GetItem on table:uploads',
+    'dynamodb:UpdateItem on table:uploads',
+    'kms:Decrypt on key via dynamodb',
+    's3:AbortMultipartUpload on objects:uploads/*',
+    'codepipeline:StopPipelineExecution on codepipeline:ImagingPlatform-algorithm-builds',
+    'codebuild:StopBuild on codebuild:project/ImagingPlatform-algorithm-builds',
+    'ecr:BatchGetImage on ecr:repository/imagingplatform/algorithms',
+    'ecr:PutImage on ecr:repository/imagingplatform/algorithms',
+    'ecr:BatchDeleteImage on ecr:repository/imagingplatform/algorithms',
+  ],
   submitJob: [
     'dynamodb:GetItem on table:algorithms',
     'dynamodb:GetItem on table:images',
@@ -239,6 +293,7 @@ describe('api stack', () => {
   let dataKeyId: string;
   let tableIds: Record<TableName, string>;
   let conversionQueueId: string;
+  let buildQueueId: string;
 
   const ofType = (type: string, among = resources) =>
     Object.entries(among).filter(([, r]) => r.Type === type);
@@ -285,6 +340,7 @@ describe('api stack', () => {
       tableNames.map((name) => [name, logicalId(platform.data.tables.table(name))]),
     ) as Record<TableName, string>;
     conversionQueueId = logicalId(platform.data.conversionQueue.queue);
+    buildQueueId = logicalId(platform.data.buildQueue.queue);
     template = Template.fromStack(platform.api);
     resources = template.toJSON().Resources;
     dataTemplate = Template.fromStack(platform.data);
@@ -418,6 +474,12 @@ describe('api stack', () => {
       const objects = /\{"Ref":"ImagingBucket\w+"\},"\/(.+)"\]\]\}$/.exec(text);
       if (objects) return `objects:${objects[1]}`;
       if (text === JSON.stringify({ 'Fn::GetAtt': [conversionQueueId, 'Arn'] })) return 'queue:conversion';
+      if (text === JSON.stringify({ 'Fn::GetAtt': [buildQueueId, 'Arn'] })) return 'queue:builds';
+      const pipeline =
+        /^\{"Fn::Join":\["",\["arn:aws:(codepipeline|codebuild):[^"]*",\{"Ref":"AWS::AccountId"\},":([^"]+)"\]\]\}$/.exec(
+          text,
+        );
+      if (pipeline) return `${pipeline[1]}:${pipeline[2]}`;
       const index = /"Fn::GetAtt":\["(\w+)","Arn"\]\},"\/index\/(\w+)"/.exec(text);
       const indexTable = index && tableNames.find((name) => tableIds[name] === index[1]);
       if (indexTable) return `index:${indexTable}/${index![2]}`;

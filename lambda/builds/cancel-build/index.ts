@@ -1,4 +1,4 @@
-import { conflict } from '../../api/api-error';
+import { ApiError, conflict } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
 import { IMAGING_BUCKET } from '../../contracts/bucket-layout';
 import { parseEnvironment } from '../../contracts/handler-environment';
@@ -29,7 +29,7 @@ export const handler = apiHandler(operation, async ({ caller, pathParameters }) 
     if (upload.status === 'Pending') {
       await abortUpload(upload, imagingBucket).catch((err: Error) => {
         // Completed meanwhile: the build is then cancelled below, as a queued one.
-        if (!(err.name === 'ApiError')) throw err;
+        if (!(err instanceof ApiError)) throw err;
       });
       build = await getBuild(algorithm.id, build.id);
       if (build.state === 'Cancelled') return { status: 200, body: buildView(build) };

@@ -1,5 +1,5 @@
 import { PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
-import { ApiError } from '../../api/api-error';
+import { ApiError, badRequest } from '../../api/api-error';
 import { getAlgorithm } from '../../algorithms/algorithm-store';
 import { checkContainerImage } from '../../algorithms/container-image';
 import { checkVersionImage } from '../../algorithms/image-checks';
@@ -122,7 +122,7 @@ async function register(userParameters: string | undefined): Promise<Outcome> {
 function checkImageOfRepository(image: string): void {
   const { uri } = algorithmRepository();
   if (!image.startsWith(`${uri}@`) && !image.startsWith(`${uri}:`)) {
-    throw new ApiError(400, 'BadRequest', `the image ${image} is not in the algorithm repository ${uri}`);
+    throw badRequest(`the image ${image} is not in the algorithm repository ${uri}`);
   }
 }
 

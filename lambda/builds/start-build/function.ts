@@ -16,8 +16,13 @@ export const backgroundFunction: BackgroundFunction = {
   sizing: { memoryMiB: 1024, timeoutSeconds: BUILD_QUEUE.visibilityTimeoutSeconds - 60 },
   permissions: {
     // The build and its upload are read; the execution is recorded on the build, or a build
-    // cancelled meanwhile has its execution stopped.
-    tables: { builds: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], uploads: ['dynamodb:GetItem'] },
+    // cancelled meanwhile has its execution stopped; a build that cannot be started fails, its
+    // slot given back.
+    tables: {
+      builds: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      uploads: ['dynamodb:GetItem'],
+      usage: ['dynamodb:UpdateItem'],
+    },
     imagingObjects: [
       { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject'] },
       { prefix: buildSourceKey('*', '*'), actions: ['s3:PutObject', 's3:AbortMultipartUpload'] },

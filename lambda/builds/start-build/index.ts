@@ -2,7 +2,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { Readable } from 'node:stream';
 import { buildSourceKey, IMAGING_BUCKET } from '../../contracts/bucket-layout';
-import { BUILD_SOURCE_ENTRY, BuildMessage } from '../../contracts/builds';
+import { BUILD_QUEUE, BUILD_SOURCE_ENTRY, BuildMessage } from '../../contracts/builds';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { tableName } from '../../contracts/tables';
 import { dynamoDb, s3 } from '../../core/aws-clients';
@@ -10,6 +10,7 @@ import { logger } from '../../core/logger';
 import { uploadObject } from '../../core/object-upload';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { UploadRecord } from '../../uploads/upload-record';
+import { endBuild } from '../build-ending';
 import { startBuildExecution, stopBuildExecution } from '../build-pipeline';
 import { BuildRecord } from '../build-record';
 import { zipOneEntry } from '../source-zip';
@@ -22,7 +23,8 @@ const { imagingBucket } = IMAGING_BUCKET.read();
 /**
  * Consumes the build queue, one build at a time. A message whose build is not Queued, or has its
  * execution already, changes nothing; one whose start throws is reported failed, so SQS offers it
- * again and, after the queue's last try, moves it to the dead-letter queue.
+ * again, until the queue's last try, which ends the build Failed with the reason (its slot given
+ * back); a message that cannot even be read goes to the dead-letter queue.
  */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
@@ -32,11 +34,26 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
       messageId: record.messageId,
       receiveCount: record.attributes?.ApproximateReceiveCount,
     });
+    let message: BuildMessage | undefined;
     try {
-      const message = JSON.parse(record.body) as BuildMessage;
+      message = JSON.parse(record.body) as BuildMessage;
       logger.appendKeys({ algorithmId: message.algorithmId, buildId: message.buildId });
       await startBuild(message);
     } catch (err) {
+      const lastTry = Number(record.attributes?.ApproximateReceiveCount ?? 1) >= BUILD_QUEUE.maxReceiveCount;
+      if (message && lastTry) {
+        // The queue's last try: the build ends, rather than wait Queued for what will not start it.
+        logger.error('a build could not be started; it fails', { error: err as Error });
+        await endBuild(
+          { algorithmId: message.algorithmId, id: message.buildId },
+          {
+            state: 'Failed',
+            statusDetail: `the build pipeline could not be started: ${(err as Error).message}`,
+          },
+          { from: ['Queued'] },
+        ).catch(() => batchItemFailures.push({ itemIdentifier: record.messageId }));
+        continue;
+      }
       logger.error('a build could not be started; the queue will retry', { error: err as Error });
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }

@@ -49,9 +49,9 @@ export async function handler(event: { detail: BuildStateChangeDetail }): Promis
   const lines = async () => (logStream ? readLogTail(buildLogGroup, logStream) : []);
   switch (detail['build-status']) {
     case 'IN_PROGRESS': {
-      const startedAt = info['build-start-time']
-        ? new Date(info['build-start-time']).toISOString()
-        : new Date().toISOString();
+      // CodeBuild writes it as `Dec 5, 2026 2:00:00 PM`, in UTC; an unreadable one is taken as now.
+      const reportedStart = new Date(info['build-start-time'] ?? Date.now());
+      const startedAt = (Number.isNaN(reportedStart.getTime()) ? new Date() : reportedStart).toISOString();
       const moved = await moveBuild(build, {
         from: ['Queued'],
         to: 'Building',
