@@ -86,6 +86,11 @@ export class LocalBuildPipeline {
     return this.options.pipeline;
   }
 
+  /** Builds that run at once. */
+  get concurrency(): number {
+    return this.options.concurrency;
+  }
+
   /** StartPipelineExecution: the execution's id; the execution runs in the background. */
   start(input: {
     variables?: readonly { name?: string; value?: string }[];

@@ -13,7 +13,7 @@ import { buildZip } from '../../packages/image-io/test/helpers/zip-builder';
 import { freePorts } from '../helpers/free-ports';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 import { apiClient } from '../helpers/api-client';
-import { NO_BUILD_ENGINE } from '../../local/local-options';
+import { localOptionsFromEnvironment, NO_BUILD_ENGINE } from '../../local/local-options';
 
 const names = buildResourceNames({ name: 'local' });
 let platform: LocalPlatform;
@@ -281,6 +281,15 @@ describe('the local CodePipeline stand-in', () => {
       params: { algorithmId: algorithm.body.id },
     });
     expect(builds.body.items).toEqual([]);
+  });
+
+  test('LOCAL_BUILD_CONCURRENCY sets how many builds run at once', () => {
+    expect(localOptionsFromEnvironment({}).buildConcurrency).toBeUndefined();
+    expect(platform.builds.concurrency).toBe(2);
+    expect(localOptionsFromEnvironment({ LOCAL_BUILD_CONCURRENCY: '3' }).buildConcurrency).toBe(3);
+    expect(() => localOptionsFromEnvironment({ LOCAL_BUILD_CONCURRENCY: '0' })).toThrow(
+      /LOCAL_BUILD_CONCURRENCY/,
+    );
   });
 
   test('only the build pipeline exists, and its variables are checked', async () => {
