@@ -21,7 +21,13 @@ beforeAll(async () => {
   call = apiClient(platform.urls.api);
 }, 120_000);
 
-afterAll(() => platform.stop());
+/** Images the tests made, removed at the end: the engine is this machine's. */
+const made: string[] = [];
+
+afterAll(async () => {
+  await platform.stop();
+  for (const image of made) execFileSync(engine.command, ['rmi', image], { stdio: 'ignore' });
+});
 
 const threshold = {
   title: 'Threshold',
@@ -84,6 +90,7 @@ test('a pushed folder is built, becomes the active version, and its jobs run', a
     { encoding: 'utf8' },
   );
   expect(tags.split('\n')).toContain(`version-${version.id}`);
+  made.push(`localhost/local/algorithms:version-${version.id}`);
 
   const imageId = await convertedImage(call, 'dev-alice');
   const job = await call('POST', '/v1/jobs', {
