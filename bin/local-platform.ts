@@ -3,6 +3,7 @@
 import {
   localOptionsFromEnvironment,
   LocalService,
+  NO_BUILD_ENGINE,
   NO_CONTAINER_ENGINE,
   SERVICE_NAMES,
 } from '../local/local-options';
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
     `  health                     ${platform.urls.api}/v1/health`,
     `  data folder                ${platform.dataDir}`,
     `  algorithm jobs             ${platform.jobs ? `run in ${platform.jobs.engine}` : NO_CONTAINER_ENGINE}`,
+    `  algorithm builds           ${platform.jobs ? `run in ${platform.jobs.engine}, ${platform.builds.concurrency} at once at most (LOCAL_BUILD_CONCURRENCY)` : NO_BUILD_ENGINE}`,
     '  IAM                        every call checked against the synthesized policies (docs/local-iam.md)',
     `  queues and events          at least once, in no guaranteed order (seed ${platform.delivery.seed})`,
     '',

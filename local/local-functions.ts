@@ -9,6 +9,7 @@ import {
   JobQueueKind,
 } from '../lambda/contracts/handler-deployment';
 import { BatchJobDetail, BatchJobStateChange } from '../lambda/contracts/batch-job-state-change';
+import { BuildStateChangeDetail } from '../lambda/contracts/builds';
 import { CONVERSION_SCRATCH } from '../lambda/contracts/converter-jobs';
 import { PlatformSettings } from '../lambda/contracts/handler-environment';
 import { API_OPERATIONS, BACKGROUND_FUNCTIONS } from '../lambda/deployments';
@@ -28,6 +29,8 @@ const API_TIMEOUT_SECONDS = 28;
 const DEFAULT_TIMEOUT_SECONDS = 60;
 /** Run in the sandbox of a function that activates versions: checks images built on this machine. */
 const LOCAL_IMAGE_CHECK = path.join(__dirname, 'jobs', 'local-image-check.ts');
+/** Run in the sandbox of a build function: builds happen, and their images stay, in the local engine. */
+const LOCAL_BUILD_HOOKS = path.join(__dirname, 'builds', 'local-build-hooks.ts');
 /**
  * Batches an SQS event source hands to its function at once, at most (Lambda's own least
  * maximum): enough for a message whose visibility timeout ran out to reach a second invocation
@@ -45,6 +48,16 @@ export interface LocalFunctions extends RunningService {
    * trigger matches its queue and status.
    */
   deliverBatchEvent(detail: BatchJobDetail): Promise<void>;
+  /**
+   * Delivers a CodeBuild `Build State Change` event of the build project, as EventBridge would,
+   * to every function with a `buildStateChange` trigger.
+   */
+  deliverBuildEvent(detail: BuildStateChangeDetail): Promise<void>;
+  /**
+   * The function that the build pipeline's register action invokes (its deployed name), if one
+   * has a `buildPipelineAction` trigger.
+   */
+  readonly pipelineAction?: { readonly functionName: string; invoke(event: unknown): Promise<unknown> };
   /** Starts the queue and schedule triggers; stopped with the functions. */
   startTriggers(): void;
   /**
@@ -139,7 +152,10 @@ export function localFunctions(options: {
         handler: deployment.handler,
         environment,
         timeoutSeconds: timeoutOf(deployment, settings),
-        setUp: deployment.permissions.activatesVersions ? [LOCAL_IMAGE_CHECK] : [],
+        setUp: [
+          ...(deployment.permissions.activatesVersions ? [LOCAL_IMAGE_CHECK] : []),
+          ...(deployment.handler.startsWith('builds/') ? [LOCAL_BUILD_HOOKS] : []),
+        ],
         missingModules: 'externalModules' in deployment ? deployment.externalModules : [],
         // Each batch an event source hands over at once runs in an execution environment of its own.
         maxSandboxes: queueConcurrency(deployment),
@@ -176,6 +192,17 @@ export function localFunctions(options: {
       .finally(() => deliveries.delete(delayed));
     deliveries.add(delayed);
   };
+  // EventBridge delivers at least once, and an event may overtake one sent before it.
+  const deliverToEach = async (targets: readonly BackgroundFunction[], event: unknown) => {
+    for (const target of targets) {
+      // Lambda's retries and dead-letter queue are the rule delivery's: it never throws.
+      const deliver = () => fromRule(target.handler, event);
+      if (random.chance(options.events.duplicateRate)) later(deliver);
+      if (random.chance(options.events.reorderRate)) later(deliver);
+      else await deliver();
+    }
+  };
+  const pipelineTarget = background.find(({ trigger }) => trigger.kind === 'buildPipelineAction');
   const stopTriggers = async () => {
     await Promise.all(running.splice(0).map((service) => service.stop()));
     while (deliveries.size > 0) await Promise.all(deliveries);
@@ -199,15 +226,22 @@ export function localFunctions(options: {
         'detail-type': 'Batch Job State Change',
         detail,
       };
-      for (const target of targets) {
-        // Lambda's retries and dead-letter queue are the rule delivery's: it never throws.
-        const deliver = () => fromRule(target.handler, event);
-        // EventBridge delivers at least once, and an event may overtake one sent before it.
-        if (random.chance(options.events.duplicateRate)) later(deliver);
-        if (random.chance(options.events.reorderRate)) later(deliver);
-        else await deliver();
-      }
+      await deliverToEach(targets, event);
     },
+    async deliverBuildEvent(detail) {
+      const targets = background.filter(({ trigger }) => trigger.kind === 'buildStateChange');
+      await deliverToEach(targets, {
+        source: 'aws.codebuild',
+        'detail-type': 'CodeBuild Build State Change',
+        detail,
+      });
+    },
+    ...(pipelineTarget && {
+      pipelineAction: {
+        functionName: deployedAs(pipelineTarget.handler).name,
+        invoke: (event: unknown) => get(pipelineTarget.handler).invoke(event),
+      },
+    }),
     startTriggers() {
       for (const deployment of background) {
         const { trigger } = deployment;

@@ -5,7 +5,7 @@ import type { SynthesizedPlatform } from './iam/synthesized-platform';
 
 /** The embedded services of local mode, each on its own loopback port. */
 export type LocalService =
-  'api' | 's3' | 'dynamodb' | 'sqs' | 'batch' | 'cloudfront' | 'secretsManager' | 'logs';
+  'api' | 's3' | 'dynamodb' | 'sqs' | 'batch' | 'cloudfront' | 'secretsManager' | 'logs' | 'codepipeline';
 
 export interface LocalPlatformOptions {
   /** Folder that keeps S3 objects, DynamoDB tables and the local signing key across restarts. */
@@ -39,11 +39,20 @@ export interface LocalPlatformOptions {
    * @default - the templates as synthesized
    */
   readonly templates?: (synthesized: SynthesizedPlatform) => SynthesizedPlatform;
+  /**
+   * Builds the local build pipeline runs at once; the others wait (LOCAL_BUILD_CONCURRENCY).
+   * @default 2
+   */
+  readonly buildConcurrency?: number;
 }
 
 /** Why a job cannot run locally, as SubmitJob answers it. */
 export const NO_CONTAINER_ENGINE =
   'no container engine answers on this machine, so local mode cannot run jobs: install podman (Debian: apt-get install podman runc) or docker, or set LOCAL_CONTAINER_ENGINE';
+
+/** Why a build cannot be pushed locally, as `POST /v1/algorithms/{id}/builds` answers it. */
+export const NO_BUILD_ENGINE =
+  'no container engine answers on this machine, so local mode cannot build algorithms: install podman (Debian: apt-get install podman runc) or docker, or set LOCAL_CONTAINER_ENGINE';
 
 export const DEFAULT_PORTS: Readonly<Record<LocalService, number>> = {
   api: 4000,
@@ -54,6 +63,7 @@ export const DEFAULT_PORTS: Readonly<Record<LocalService, number>> = {
   cloudfront: 4571,
   secretsManager: 4572,
   logs: 4575,
+  codepipeline: 4576,
 };
 
 /** Environment variable that moves each service to another port. */
@@ -66,6 +76,7 @@ export const PORT_VARIABLES: Readonly<Record<LocalService, string>> = {
   cloudfront: 'LOCAL_CLOUDFRONT_PORT',
   secretsManager: 'LOCAL_SECRETS_MANAGER_PORT',
   logs: 'LOCAL_LOGS_PORT',
+  codepipeline: 'LOCAL_CODEPIPELINE_PORT',
 };
 
 export const SERVICE_NAMES: Readonly<Record<LocalService, string>> = {
@@ -77,6 +88,7 @@ export const SERVICE_NAMES: Readonly<Record<LocalService, string>> = {
   cloudfront: 'CloudFront stand-in',
   secretsManager: 'Secrets Manager stand-in',
   logs: 'CloudWatch Logs stand-in',
+  codepipeline: 'CodePipeline stand-in',
 };
 
 /** The one place local mode reads its environment: ports, data folder, the seed of its deliveries. */
@@ -95,8 +107,13 @@ export function localOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env
   if (seed !== undefined && seed !== '' && !/^\d{1,9}$/.test(seed)) {
     throw new Error(`LOCAL_DELIVERY_SEED must be a whole number, got "${seed}"`);
   }
+  const concurrency = env.LOCAL_BUILD_CONCURRENCY;
+  if (concurrency !== undefined && concurrency !== '' && !/^[1-9]\d{0,2}$/.test(concurrency)) {
+    throw new Error(`LOCAL_BUILD_CONCURRENCY must be a whole number from 1, got "${concurrency}"`);
+  }
   return {
     ...(seed && { delivery: { seed: Number(seed) } }),
+    ...(concurrency && { buildConcurrency: Number(concurrency) }),
     dataDir: path.resolve(env.LOCAL_DATA_DIR || path.join(__dirname, '..', '.local')),
     host: '127.0.0.1',
     ports,

@@ -8,11 +8,14 @@ import { randomBytes, randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONVERSION_QUEUE } from '../lambda/contracts/conversion-queue';
-import { BUILD_QUEUE } from '../lambda/contracts/builds';
+import { BUILD_LIMITS, BUILD_QUEUE, BUILDER_ENVIRONMENT } from '../lambda/contracts/builds';
 import { corsAllowHeaders } from '../lambda/contracts/cors-preflight';
 import { PlatformSettings } from '../lambda/contracts/handler-environment';
 import { API_OPERATIONS } from '../lambda/deployments';
+import { buildResourceNames } from '../lib/builds/build-resource-names';
 import { defaultPlatformConfig } from '../lib/config/platform-config';
+import { LocalBuildPipeline } from './builds/build-pipeline';
+import { builderProcess } from './builds/builder-process';
 import { DEV_USERS } from './dev-users';
 import { localEnvironment } from './functions/deployed-environment';
 import { LocalIam } from './iam/local-iam';
@@ -31,6 +34,7 @@ import {
 } from './local-options';
 import { localJobResourceNames, localSettings, localTableName } from './local-settings';
 import { LocalSigningKeys, localSigningKeys } from './local-signing-key';
+import { LOCAL_ACCOUNT } from './iam/template-values';
 import { assertPortFree } from './port-check';
 import { checkServices } from './service-health';
 import { startFrontDoor } from './services/api-gateway';
@@ -39,7 +43,9 @@ import { AlgorithmJobRunner, BatchStandIn, startBatchStandIn } from './services/
 import { startCloudFrontStandIn } from './services/cloudfront';
 import { Delivery, USUAL_DELIVERY } from './services/delivery';
 import { startEmbeddedDynamoDb } from './services/dynamodb';
-import { startLogsStandIn } from './services/logs';
+import { startCodePipelineStandIn } from './services/codepipeline';
+import { LocalLogStreams } from './services/log-streams';
+import { LocalLogEvent, startLogsStandIn } from './services/logs';
 import { RunningService } from './services/running-service';
 import { startEmbeddedS3 } from './services/s3';
 import { SecretsManagerStandIn, startSecretsManagerStandIn } from './services/secrets-manager';
@@ -55,6 +61,10 @@ const CONVERSION_DEAD_LETTERS = `${CONVERSION_QUEUE_NAME}-dead-letter`;
 const BACKGROUND_FAILURES = 'local-background-failures';
 const BUILD_QUEUE_NAME = 'local-algorithm-builds';
 const BUILD_DEAD_LETTERS = `${BUILD_QUEUE_NAME}-dead-letter`;
+/** Builds that run at once unless LOCAL_BUILD_CONCURRENCY says otherwise: each takes a core or more. */
+const BUILD_CONCURRENCY = 2;
+/** How long CodePipeline's Lambda invoke action waits for its function's PutJob*Result. */
+const PIPELINE_ACTION_TIMEOUT_MS = 60 * 60_000;
 /**
  * Variables of this process that a function's sandbox keeps, as Lambda's runtime sets its own:
  * PATH; HOME and LOCAL_CONTAINER_ENGINE for the local image check's container engine;
@@ -84,6 +94,8 @@ export interface LocalPlatform {
   readonly batch: BatchStandIn;
   /** Runs them, when a container engine is installed. */
   readonly jobs?: LocalJobExecutor;
+  /** The build pipeline's executions, its builds and the jobs of its register action. */
+  readonly builds: LocalBuildPipeline;
   /** How the SQS and EventBridge stand-ins deliver; its seed repeats a run. */
   readonly delivery: Delivery;
   /** The URL-signing key pairs; `deploy` rotates them as a deployment of the configuration would. */
@@ -101,7 +113,7 @@ export interface LocalPlatform {
 
 /**
  * Starts local mode: the embedded services (S3, DynamoDB, SQS, Secrets Manager, CloudFront,
- * CloudWatch Logs, Batch), the platform's functions made from the same deployments as the
+ * CloudWatch Logs, Batch, CodePipeline with CodeBuild's builds), the platform's functions made from the same deployments as the
  * deployed ones, their triggers, and the API front door. Refuses to start, naming the port, when
  * any port is taken; nothing is left running then, nor after a failed start.
  */
@@ -270,6 +282,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       ...secrets.env,
       AWS_ENDPOINT_URL_BATCH: urls.batch,
       AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: urls.logs,
+      AWS_ENDPOINT_URL_CODEPIPELINE: urls.codepipeline,
+      AWS_ENDPOINT_URL_CODEBUILD: urls.codepipeline,
     };
     // What `npm start` prints and tests use: the operator's credentials, allowed everything.
     const environment: Record<string, string> = {
@@ -302,8 +316,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     let executor: LocalJobExecutor | undefined;
     let algorithms: AlgorithmJobRunner | string | undefined;
     const batchRef: { current?: BatchStandIn } = {};
+    const engine = options.jobs !== 'record' ? findContainerEngine() : undefined;
     if (options.jobs !== 'record') {
-      const engine = findContainerEngine();
       if (engine) {
         executor = localJobExecutor({
           s3: (credentials) => new S3Client({ region: LOCAL_REGION, credentials, ...s3Options }),
@@ -359,16 +373,54 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       }),
     );
     batchRef.current = batch;
-    // The runner's lines, as CloudWatch Logs would keep them: JSON `{ source, message }` per line.
+    // The build pipeline: the builder runs in this machine's engine, its image stays there.
+    const buildNames = buildResourceNames({ name: 'local' });
+    const buildLogs = new LocalLogStreams<LocalLogEvent>();
+    const builds = new LocalBuildPipeline({
+      pipeline: buildNames.pipeline,
+      project: buildNames.project,
+      logGroup: buildNames.logGroup,
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+      bucket: bucketName,
+      s3,
+      scratchRoot: path.join(dataDir, 'build-scratch'),
+      concurrency: options.buildConcurrency ?? BUILD_CONCURRENCY,
+      buildTimeoutMs: settings.buildTimeoutMinutes * 60_000,
+      projectEnvironment: {
+        [BUILDER_ENVIRONMENT.repository]: settings.algorithmRepositoryUri,
+        [BUILDER_ENVIRONMENT.engine]: engine?.command ?? '',
+        [BUILDER_ENVIRONMENT.pullNever]: 'true',
+        [BUILDER_ENVIRONMENT.push]: 'false',
+        ...BUILD_LIMITS.variables(settings),
+      },
+      run: builderProcess(),
+      logs: buildLogs,
+      emit: (detail) => functions.deliverBuildEvent(detail),
+      register: functions.pipelineAction,
+      actionTimeoutMs: PIPELINE_ACTION_TIMEOUT_MS,
+    });
+    await start(
+      startCodePipelineStandIn({
+        host,
+        port: ports.codepipeline,
+        pipeline: builds,
+        guard: iam.guard('codepipeline'),
+      }),
+    );
+    // The runner's lines, as CloudWatch Logs would keep them: JSON `{ source, message }` per line;
+    // the builder's as CodeBuild keeps them, a line each.
     await start(
       startLogsStandIn({
         host,
         port: ports.logs,
-        events: (_, stream) =>
-          executor?.logs.get(stream)?.map((line) => ({
-            timestamp: line.timestamp,
-            message: JSON.stringify({ source: line.source, message: line.message }),
-          })),
+        events: (group, stream) =>
+          group === buildNames.logGroup
+            ? buildLogs.get(stream)
+            : executor?.logs.get(stream)?.map((line) => ({
+                timestamp: line.timestamp,
+                message: JSON.stringify({ source: line.source, message: line.message }),
+              })),
         guard: iam.guard('logs'),
       }),
     );
@@ -382,8 +434,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         cloudfront: urls.cloudfront,
         secretsManager: urls.secretsManager,
         logs: urls.logs,
+        codepipeline: urls.codepipeline,
       },
       ...clients,
+      operatorAccessKeyId: credentials.accessKeyId,
+      buildPipelineName: buildNames.pipeline,
       conversionQueueUrl: settings.conversionQueueUrl,
       bucketName,
       signingKeySecretArn: signingKeys.currentKeySecretArn,
@@ -419,6 +474,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       queues,
       batch,
       jobs: executor,
+      builds,
       delivery,
       signingKeys,
       iam,

@@ -28,6 +28,9 @@ export interface HealthProbes {
   readonly conversionQueueUrl: string;
   readonly bucketName: string;
   readonly signingKeySecretArn: string;
+  /** The operator's access key id, which the CodePipeline stand-in's IAM check lets through. */
+  readonly operatorAccessKeyId: string;
+  readonly buildPipelineName: string;
 }
 
 /** Asks each embedded service a real question, so "ok" means it answers, not just that it listens. */
@@ -52,6 +55,23 @@ export async function checkServices(probes: HealthProbes): Promise<Record<string
           if (!(err instanceof ResourceNotFoundException)) throw err;
         },
       );
+    },
+    codepipeline: async () => {
+      // An execution that does not exist must be named as such: the stand-in is up and answering.
+      const response = await fetch(probes.urls.codepipeline, {
+        method: 'POST',
+        signal: AbortSignal.timeout(2000),
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': 'CodePipeline_20150709.GetPipelineExecution',
+          authorization: `AWS4-HMAC-SHA256 Credential=${probes.operatorAccessKeyId}/19700101/local/codepipeline/aws4_request, SignedHeaders=host, Signature=0`,
+        },
+        body: JSON.stringify({ pipelineName: probes.buildPipelineName, pipelineExecutionId: 'health-probe' }),
+      });
+      const answer = (await response.json()) as { __type?: string };
+      if (answer.__type !== 'PipelineExecutionNotFoundException') {
+        throw new Error(`an execution that does not exist was answered ${response.status} ${answer.__type}`);
+      }
     },
     cloudfront: async () => {
       // An unsigned request must be refused: 403 proves the stand-in is up and enforcing signatures.

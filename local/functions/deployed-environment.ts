@@ -5,7 +5,7 @@ import { variableName } from '../../lambda/contracts/settings';
  * Settings whose values local mode gives differently from a deployment: the embedded S3 has no
  * Transfer Acceleration, the converter's scratch is a folder of this machine, images are served
  * by the CloudFront stand-in over plain HTTP, algorithms may name images built locally, and
- * builds keep their images in the local container engine.
+ * builds keep their images in the local container engine (`localhost/...`), where ECR would hold them.
  */
 export const LOCAL_ONLY_SETTINGS = [
   's3Accelerate',

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import type { RequestGuard, RequestListener } from '../services/request-guard';
 import { batchRequiredAccess } from './batch-request-access';
 import {
+  codepipelineRequiredAccess,
   dynamodbRequiredAccess,
   logsRequiredAccess,
   operationOf,
@@ -112,6 +113,13 @@ export class AccessGate {
 
   logs(): RequestGuard {
     return this.json((target, body) => logsRequiredAccess(this.context, operationOf(target), body), {
+      deny: accessDeniedException,
+    });
+  }
+
+  /** CodePipeline's and CodeBuild's operations, which one local endpoint answers. */
+  codepipeline(): RequestGuard {
+    return this.json((target, body) => codepipelineRequiredAccess(this.context, target, body), {
       deny: accessDeniedException,
     });
   }

@@ -3,7 +3,7 @@ import { AccessContext, kmsUse, RequiredAccess } from './required-access';
 type Body = Record<string, unknown>;
 
 /** The services that local mode reaches through the JSON protocol and X-Amz-Target. */
-export type JsonService = 'dynamodb' | 'sqs' | 'secretsmanager' | 'logs';
+export type JsonService = 'dynamodb' | 'sqs' | 'secretsmanager' | 'logs' | 'codepipeline';
 
 /** The operation an X-Amz-Target names: `DynamoDB_20120810.PutItem` -> `PutItem`. */
 export function operationOf(target: string): string {
@@ -130,4 +130,33 @@ export function logsRequiredAccess(context: AccessContext, operation: string, bo
     return [{ action: `logs:${operation}`, resource: `${group}:log-stream:${String(body.logStreamName)}` }];
   }
   return [{ action: `logs:${operation}`, resource: `${group}:*` }];
+}
+
+/**
+ * What CodePipeline and CodeBuild authorize, by the target's service: a pipeline's executions
+ * are actions on the pipeline's ARN, a job's result on no resource (`*`), StopBuild on the
+ * project that the build id names (`<project>:<uuid>`, or the build's ARN).
+ */
+export function codepipelineRequiredAccess(
+  context: AccessContext,
+  target: string,
+  body: Body,
+): RequiredAccess[] {
+  const operation = operationOf(target);
+  const arn = (service: string, resource: string) =>
+    `arn:aws:${service}:${context.region}:${context.account}:${resource}`;
+  if (target.startsWith('CodeBuild_')) {
+    const id = String(body.id ?? '');
+    const project = (id.startsWith('arn:') ? id.slice(id.indexOf(':build/') + 7) : id).split(':')[0];
+    return [{ action: `codebuild:${operation}`, resource: arn('codebuild', `project/${project}`) }];
+  }
+  if (operation === 'PutJobSuccessResult' || operation === 'PutJobFailureResult') {
+    return [{ action: `codepipeline:${operation}`, resource: '*' }];
+  }
+  return [
+    {
+      action: `codepipeline:${operation}`,
+      resource: arn('codepipeline', String(body.name ?? body.pipelineName ?? '')),
+    },
+  ];
 }

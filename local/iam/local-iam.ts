@@ -8,7 +8,7 @@ import { AccessRequest, LocalPrincipal, PolicyEvaluator } from './policy-evaluat
 import { synthesizedPlatform, SynthesizedPlatform } from './synthesized-platform';
 import { LOCAL_ACCOUNT } from './template-values';
 
-type GatedService = 's3' | 'dynamodb' | 'sqs' | 'logs';
+type GatedService = 's3' | 'dynamodb' | 'sqs' | 'logs' | 'codepipeline';
 
 /**
  * Local mode's IAM: the platform synthesized from local mode's configuration, the access keys of

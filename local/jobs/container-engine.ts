@@ -35,6 +35,17 @@ export interface AlgorithmContainer {
   readonly memoryGb: number;
   /** The image's USER as numbers (`uid:gid`), resolved from its own files. */
   readonly user: string;
+  /**
+   * The author's program, for an image a build layered the runner onto (whose own ENTRYPOINT is
+   * the runner's): run in its place, as the runner launches it on Batch.
+   * @default - the image's own ENTRYPOINT, CMD, working directory and environment
+   */
+  readonly author?: {
+    readonly entrypoint: readonly string[];
+    readonly cmd: readonly string[];
+    readonly workdir: string;
+    readonly env: readonly string[];
+  };
 }
 
 /** How many processes an algorithm may have at once: enough for data loaders, not for a fork bomb. */
@@ -71,7 +82,23 @@ export function algorithmRunArgs(engine: ContainerEngine, container: AlgorithmCo
     '--volume',
     `${container.outputDir}:/output:rw`,
     ...(container.modelDir ? ['--volume', `${container.modelDir}:/opt/ml/model:ro`] : []),
-    container.image,
+    ...authorArgs(container.author, container.image),
+  ];
+}
+
+/** `--entrypoint`, `--workdir` and `--env` in place of the runner layer's, then the image and its arguments. */
+function authorArgs(author: AlgorithmContainer['author'], image: string): string[] {
+  if (!author) return [image];
+  const program = [...author.entrypoint, ...author.cmd];
+  if (program.length === 0) throw new Error(`${image} records no ENTRYPOINT or CMD of its author`);
+  return [
+    '--entrypoint',
+    program[0],
+    '--workdir',
+    author.workdir,
+    ...author.env.flatMap((entry) => ['--env', entry]),
+    image,
+    ...program.slice(1),
   ];
 }
 

@@ -4,6 +4,7 @@ import { checkImageFacts, ImageFacts } from '../../lambda/algorithms/image-facts
 import { ImageUserError } from '../../containers/jobs/runner/algorithm-identity';
 import { findContainerEngine, imageConfig } from './container-engine';
 import { imageUserIds } from '../../containers/jobs/runner/image-user';
+import { authorImageOf } from './layered-image';
 
 /**
  * How local mode checks an algorithm image built on its machine, through its container engine:
@@ -20,6 +21,13 @@ export function localImageCheck(): LocalImageCheck {
       facts = await imageConfig(engine, image);
     } catch {
       throw badRequest(`${where} ${image} does not exist on this machine; build it first`);
+    }
+    // A build's image carries the runner layer, which runs as root and records the author's USER
+    // by number: the contract's check is on that user, as the ECR check reads it.
+    const author = await authorImageOf(engine, image);
+    if (author) {
+      checkImageFacts({ ...facts, user: author.user.split(':')[0] }, where);
+      return;
     }
     checkImageFacts(facts, where);
     // The USER by number, from the image's own files: a name that is uid 0 is root too.

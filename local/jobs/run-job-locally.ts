@@ -9,6 +9,7 @@ import { Job, JobRun, readManifest, runJob } from '../../containers/jobs/runner/
 import { RunnerRefusal } from '../../containers/jobs/runner/runner-refusal';
 import { writableRootFullReason } from '../../containers/jobs/runner/writable-root';
 import { imageUserIds } from '../../containers/jobs/runner/image-user';
+import { authorImageOf } from './layered-image';
 import { watchWritableLayer, WritableLayerWatch } from './writable-layer';
 
 export interface LocalJob extends Pick<
@@ -61,7 +62,12 @@ export async function runJobLocally(job: LocalJob): Promise<JobRun> {
       modelDir,
       launcher: {
         start: async () => {
-          const user = await userOf(job.engine, manifest.image);
+          // A build's image runs its author's program as its author's user, as its runner layer would.
+          const author = await authorImageOf(job.engine, manifest.image);
+          if (author && /^0?(:|$)/.test(author.user)) {
+            throw new RunnerRefusal(`the image's author runs as root (${author.user || 'no USER'})`);
+          }
+          const user = author?.user || (await userOf(job.engine, manifest.image));
           writableLayer = watchWritableLayer(job.engine, name, job.writableRootBytes, stop(0));
           return {
             child: spawn(
@@ -75,6 +81,7 @@ export async function runJobLocally(job: LocalJob): Promise<JobRun> {
                 ...(manifest.model && { modelDir }),
                 memoryGb: manifest.memoryGb,
                 user,
+                ...(author && { author }),
               }),
               {
                 stdio: ['ignore', 'pipe', 'pipe'],

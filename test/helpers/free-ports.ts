@@ -19,6 +19,6 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 export async function freeLocalPorts(): Promise<Record<LocalService, number>> {
-  const [api, s3, dynamodb, sqs, batch, cloudfront, secretsManager, logs] = await freePorts(8);
-  return { api, s3, dynamodb, sqs, batch, cloudfront, secretsManager, logs };
+  const [api, s3, dynamodb, sqs, batch, cloudfront, secretsManager, logs, codepipeline] = await freePorts(9);
+  return { api, s3, dynamodb, sqs, batch, cloudfront, secretsManager, logs, codepipeline };
 }

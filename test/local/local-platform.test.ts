@@ -117,6 +117,7 @@ describe('npm start', () => {
     expect(Object.keys(health.services).sort()).toEqual([
       'batch',
       'cloudfront',
+      'codepipeline',
       'dynamodb',
       'logs',
       's3',

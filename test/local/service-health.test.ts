@@ -28,6 +28,7 @@ describe('local health route', () => {
     expect(body.status).toBe('ok');
     expect(body.services.s3).toMatchObject({ ok: true, url: platform.urls.s3 });
     expect(body.services.cloudfront).toMatchObject({ ok: true, url: platform.urls.cloudfront });
+    expect(body.services.codepipeline).toMatchObject({ ok: true, url: platform.urls.codepipeline });
   });
 
   test('a service that does not answer is reported with its error', async () => {
@@ -46,8 +47,11 @@ describe('local health route', () => {
       conversionQueueUrl: platform.settings.conversionQueueUrl,
       bucketName: platform.settings.imagingBucket,
       signingKeySecretArn: platform.settings.currentSigningKeySecretArn,
+      operatorAccessKeyId: env.AWS_ACCESS_KEY_ID,
+      buildPipelineName: platform.settings.buildPipelineName,
     });
     expect(services.s3.ok).toBe(true);
+    expect(services.codepipeline.ok).toBe(true);
     expect(services.logs.ok).toBe(true);
     expect(services.dynamodb).toMatchObject({ ok: false, error: expect.stringMatching(/ECONNREFUSED/) });
   });

@@ -18,6 +18,7 @@ import {
   DEFAULT_DOCKERFILE,
 } from '../build-record';
 import { acquireBuildSlot, releaseBuildSlot } from '../build-slots';
+import { checkBuildsCanRun } from '../local-build-check';
 import { putBuild } from '../build-store';
 import { operation } from './operation';
 
@@ -43,6 +44,7 @@ export const handler = apiHandler<CreateBuildRequest>(operation, async ({ caller
   const algorithm = await getBuildableAlgorithm(pathParameters.algorithmId, caller.userId);
   const format = contextFormat(body.filename);
   const dockerfile = checkDockerfilePath(body.dockerfile ?? DEFAULT_DOCKERFILE);
+  await checkBuildsCanRun();
   if (body.size > buildContextBytes) {
     throw badRequest(
       `body.size is ${body.size} bytes; a build context may have at most ${buildContextBytes} (builds.contextBytes)`,
