@@ -28,7 +28,8 @@ export interface WalkthroughRun {
 
 /**
  * Runs the walkthrough with bash from the repository, as a reader does; `env` sets `API`, and
- * may set `AUTH` (the Authorization header line) and `ALGORITHM_IMAGE` in place of its defaults.
+ * may set `AUTH` (the Authorization header line), `WAIT`, and `EXAMPLE_BASE=pull` where the
+ * build pipeline can pull the example's base image.
  */
 export async function runWalkthrough(env: NodeJS.ProcessEnv): Promise<WalkthroughRun> {
   const child = spawn('bash', ['-euo', 'pipefail', '-c', walkthroughScript()], { cwd: ROOT, env });

@@ -16,6 +16,7 @@ describe('README walkthrough', () => {
       'Completed',
       'Succeeded: Converted',
       'ObjectType = Image',
+      'true',
       'Succeeded',
       '{"threshold":2,"voxels":4,"foreground":2,"fraction":0.5}',
       'ObjectType = Image',
