@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONVERSION_QUEUE } from '../lambda/contracts/conversion-queue';
 import { BUILD_LIMITS, BUILD_QUEUE, BUILDER_ENVIRONMENT } from '../lambda/contracts/builds';
+import { variableName } from '../lambda/contracts/settings';
 import { corsAllowHeaders } from '../lambda/contracts/cors-preflight';
 import { PlatformSettings } from '../lambda/contracts/handler-environment';
 import { API_OPERATIONS } from '../lambda/deployments';
@@ -316,7 +317,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     let executor: LocalJobExecutor | undefined;
     let algorithms: AlgorithmJobRunner | string | undefined;
     const batchRef: { current?: BatchStandIn } = {};
-    const engine = options.jobs !== 'record' ? findContainerEngine() : undefined;
+    // Builds use it whatever becomes of jobs.
+    const engine = findContainerEngine();
     if (options.jobs !== 'record') {
       if (engine) {
         executor = localJobExecutor({
@@ -376,10 +378,13 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     // The build pipeline: the builder runs in this machine's engine, its image stays there.
     const buildNames = buildResourceNames({ name: 'local' });
     const buildLogs = new LocalLogStreams<LocalLogEvent>();
+    // The group as synthesized (unique to the api stack's creation), which the functions read.
+    const buildLogGroup = functions.environments.get('builds/track-build')?.[variableName('buildLogGroup')];
+    if (!buildLogGroup) throw new Error('the build tracker has no build log group in its environment');
     const builds = new LocalBuildPipeline({
       pipeline: buildNames.pipeline,
       project: buildNames.project,
-      logGroup: buildNames.logGroup,
+      logGroup: buildLogGroup,
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
       bucket: bucketName,
@@ -415,7 +420,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         host,
         port: ports.logs,
         events: (group, stream) =>
-          group === buildNames.logGroup
+          group === buildLogGroup
             ? buildLogs.get(stream)
             : executor?.logs.get(stream)?.map((line) => ({
                 timestamp: line.timestamp,
