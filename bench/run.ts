@@ -118,6 +118,8 @@ benchLocalApi()
     // the API bench point at its local platform, which has stopped.
     const jobs = spawnSync('npx', ['tsx', path.join(__dirname, 'jobs.ts')], { stdio: 'inherit' });
     if (jobs.status !== 0) throw new Error(`the jobs bench failed with exit code ${jobs.status}`);
+    const builds = spawnSync('npx', ['tsx', path.join(__dirname, 'builds.ts')], { stdio: 'inherit' });
+    if (builds.status !== 0) throw new Error(`the builds bench failed with exit code ${builds.status}`);
   })
   .catch((err: Error) => {
     console.error(err.stack);
