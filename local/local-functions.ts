@@ -154,7 +154,9 @@ export function localFunctions(options: {
         timeoutSeconds: timeoutOf(deployment, settings),
         setUp: [
           ...(deployment.permissions.activatesVersions ? [LOCAL_IMAGE_CHECK] : []),
-          ...(deployment.handler.startsWith('builds/') ? [LOCAL_BUILD_HOOKS] : []),
+          ...(deployment.handler.startsWith('builds/') || deployment.permissions.managesBuildImages?.length
+            ? [LOCAL_BUILD_HOOKS]
+            : []),
         ],
         missingModules: 'externalModules' in deployment ? deployment.externalModules : [],
         // Each batch an event source hands over at once runs in an execution environment of its own.

@@ -15,14 +15,19 @@ export interface NewVersion {
  * version, then points the algorithm at it, and deregisters the definition of the version it
  * retires. The algorithm's item is written only if nobody changed it since it was read; a
  * conflict reads it again (`read`) up to `attempts` times in all. On any failure the new
- * definition is deregistered, so none stays registered for a version that is not active.
+ * definition is deregistered, so none stays registered for a version that is not active. The
+ * version it retired, if any, is then handed to `retired` (its image's repository tags).
  */
 export async function activateVersion(
   read: () => Promise<AlgorithmRecord>,
   version: NewVersion,
   createdBy: string,
-  attempts = 1,
+  options: {
+    readonly attempts?: number;
+    readonly retired?: (version: AlgorithmVersionRef) => Promise<void>;
+  } = {},
 ): Promise<AlgorithmVersionRef> {
+  const attempts = options.attempts ?? 1;
   let algorithm = await read();
   const registered: AlgorithmVersionRef = {
     ...version,
@@ -46,5 +51,6 @@ export async function activateVersion(
     throw err;
   }
   await deregisterJobDefinition(retired?.jobDefinition);
+  if (retired && options.retired) await options.retired(retired);
   return registered;
 }

@@ -4,6 +4,7 @@ import {
   ECRClient,
   PutImageCommand,
 } from '@aws-sdk/client-ecr';
+import type { AlgorithmVersionRef } from '../algorithms/algorithm-record';
 import { ALGORITHM_REPOSITORY, BUILD_IMAGE_TAGS } from '../contracts/builds';
 import { logger } from '../core/logger';
 
@@ -42,8 +43,12 @@ export function algorithmRepository() {
 
 /** Tags a build's image with its version's tag (`version-<id>`), in the algorithm repository. */
 export async function tagVersionImage(image: string, versionId: string): Promise<void> {
+  await tagImage(image, BUILD_IMAGE_TAGS.version(versionId));
+}
+
+/** Adds `imageTag` to an image of the algorithm repository (by digest); a tag it has already is no error. */
+async function tagImage(image: string, imageTag: string): Promise<void> {
   const repo = algorithmRepository();
-  const imageTag = BUILD_IMAGE_TAGS.version(versionId);
   if (repo.local) {
     if (localBuildImages) return localBuildImages.tag(image, imageTag);
     logger.warn('a local build image is left untagged: no container engine hook', { image, imageTag });
@@ -68,7 +73,7 @@ export async function tagVersionImage(image: string, versionId: string): Promise
       }),
     );
   } catch (err) {
-    // Tagged already, by an earlier run of the same registration.
+    // Tagged already, by an earlier run of the same step.
     if ((err as Error).name !== 'ImageAlreadyExistsException') throw err;
   }
 }
@@ -76,6 +81,24 @@ export async function tagVersionImage(image: string, versionId: string): Promise
 /** Removes a build's candidate tag: its image stays only under a version's tag, if it has one. */
 export async function removeCandidateTag(buildId: string): Promise<void> {
   await removeTag(BUILD_IMAGE_TAGS.candidate(buildId));
+}
+
+/**
+ * A retired version's image, if a build made it, moves from its `version-` tag to `retired-`,
+ * which the repository's lifecycle expires some days after its last pull. A failure is logged:
+ * the image then stays under its version's tag, kept, which is safe.
+ */
+export async function retireVersionImage(version: Pick<AlgorithmVersionRef, 'id' | 'image'>): Promise<void> {
+  if (!version.image.startsWith(`${algorithmRepository().uri}@`)) return;
+  try {
+    await tagImage(version.image, BUILD_IMAGE_TAGS.retired(version.id));
+    await removeVersionTag(version.id);
+  } catch (err) {
+    logger.warn('the image of a retired version keeps its version tag', {
+      versionId: version.id,
+      error: err as Error,
+    });
+  }
 }
 
 /** Removes a version's tag from a refused build's image. */

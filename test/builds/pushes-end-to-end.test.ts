@@ -216,3 +216,14 @@ test('builds of two algorithms pushed at once both finish, each its own active v
   expect(new Set(builds.map((b) => b.versionId)).size).toBe(2);
   expect((await usage()).activeBuilds).toBe(0);
 }, 180_000);
+
+test("a new version retires the one before: its image moves from its version's tag to a retired one", async () => {
+  const algorithmId = await newAlgorithm();
+  const first = await push(algorithmId, GOOD);
+  const second = await push(algorithmId, [...GOOD, { name: 'notes.txt', content: 'a second version' }]);
+  expect([first.status, second.status]).toEqual(['Succeeded', 'Succeeded']);
+  made.push(`${REPOSITORY}:retired-${first.versionId}`, `${REPOSITORY}:version-${second.versionId}`);
+  expect(tagsOf(`version-${first.versionId}`)).toEqual([]);
+  expect(tagsOf(`retired-${first.versionId}`)).toEqual([`retired-${first.versionId}`]);
+  expect(tagsOf(`version-${second.versionId}`)).toEqual([`version-${second.versionId}`]);
+}, 180_000);

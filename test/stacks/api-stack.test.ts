@@ -144,6 +144,10 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'ecr:BatchGetImage on ecr:repository/*',
     'ecr:GetDownloadUrlForLayer on ecr:repository/*',
     'ecr:DescribeImageScanFindings on ecr:repository/*',
+    // The version it retires: a build's image moves from its version tag to a retired one.
+    'ecr:BatchGetImage on ecr:<the algorithm repository>',
+    'ecr:PutImage on ecr:<the algorithm repository>',
+    'ecr:BatchDeleteImage on ecr:<the algorithm repository>',
   ],
   // The upload is pinned and claimed for the model; the validator copies it.
   createAlgorithmModel: [
@@ -199,7 +203,7 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'dynamodb:GetItem on table:algorithms',
     'dynamodb:GetItem on table:builds',
     'kms:Decrypt on key via dynamodb',
-    'logs:GetLogEvents on logs:/ImagingPlatform/algorithm-builds:log-stream:*',
+    "logs:GetLogEvents on logs:<the api stack's build log group>:log-stream:*",
   ],
   // The build ends, a Pending one's upload is aborted; its execution, CodeBuild build and
   // candidate image are stopped and removed.
@@ -214,7 +218,7 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     's3:AbortMultipartUpload on objects:uploads/*',
     'codepipeline:StopPipelineExecution on codepipeline:ImagingPlatform-algorithm-builds',
     'codebuild:StopBuild on codebuild:project/ImagingPlatform-algorithm-builds',
-    'ecr:BatchDeleteImage on ecr:repository/imagingplatform/algorithms',
+    'ecr:BatchDeleteImage on ecr:<the algorithm repository>',
   ],
   submitJob: [
     'dynamodb:GetItem on table:algorithms',
@@ -484,6 +488,15 @@ describe('api stack', () => {
       const batch =
         /^\{"Fn::Join":\["",\["arn:aws:batch:[^"]*",\{"Ref":"AWS::AccountId"\},":([^"]+)"\]\]\}$/.exec(text);
       if (batch) return `batch:${batch[1]}`;
+      // The data stack's repository, by the name it published.
+      if (/:repository\/",\{"Ref":"AlgorithmRepository\w+"\}\]\]\}$/.test(text)) {
+        return 'ecr:<the algorithm repository>';
+      }
+      if (
+        /:log-group:\/ImagingPlatform\/algorithm-builds-",.*"AWS::StackId".*:log-stream:\*"\]\]\}$/.test(text)
+      ) {
+        return "logs:<the api stack's build log group>:log-stream:*";
+      }
       const role = /":role\/([^"]+)"\]\]\}$/.exec(text);
       const repositories = /:ecr:.*":(repository\/[^"]+)"\]\]\}$/.exec(text);
       if (repositories) return `ecr:${repositories[1]}`;

@@ -7,6 +7,7 @@ import { checkContainerImage } from '../container-image';
 import { checkVersionImage } from '../image-checks';
 import { versionView } from '../algorithm-record';
 import { activateVersion } from '../version-activation';
+import { retireVersionImage } from '../../builds/build-images';
 
 parseEnvironment(operation);
 
@@ -21,6 +22,7 @@ export const handler = apiHandler<{ image: string }>(operation, async ({ caller,
     () => getEditableAlgorithm(pathParameters.algorithmId, caller.userId),
     { id: randomUUID(), image: body.image, createdAt: new Date().toISOString() },
     caller.userId,
+    { retired: retireVersionImage },
   );
   return { status: 201, body: versionView(version) };
 });

@@ -14,6 +14,8 @@ export const operation = apiOperation(
         algorithmVersions: ['dynamodb:Query', 'dynamodb:PutItem'],
       },
       activatesVersions: true,
+      // The version it retires, if a build made its image, is retagged for the repository's lifecycle.
+      managesBuildImages: ['tag', 'remove'],
     },
   },
 );

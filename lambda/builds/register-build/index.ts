@@ -8,7 +8,13 @@ import { parseEnvironment } from '../../contracts/handler-environment';
 import { logger } from '../../core/logger';
 import { nameBasedUuid } from '../../core/name-based-uuid';
 import { endBuild } from '../build-ending';
-import { algorithmRepository, removeCandidateTag, removeVersionTag, tagVersionImage } from '../build-images';
+import {
+  algorithmRepository,
+  removeCandidateTag,
+  removeVersionTag,
+  retireVersionImage,
+  tagVersionImage,
+} from '../build-images';
 import { pipelineClient } from '../build-pipeline';
 import { BuildRecord } from '../build-record';
 import { findBuild, moveBuild } from '../build-store';
@@ -94,7 +100,7 @@ async function register(userParameters: string | undefined): Promise<Outcome> {
         () => getAlgorithm(algorithmId),
         { id: versionId, image, createdAt: new Date().toISOString() },
         checking.createdBy,
-        ACTIVATION_ATTEMPTS,
+        { attempts: ACTIVATION_ATTEMPTS, retired: retireVersionImage },
       );
     }
   } catch (err) {
