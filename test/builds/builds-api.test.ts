@@ -436,6 +436,23 @@ describe('algorithm builds', () => {
     expect((await cancelAtEdge(algorithmId, buildId)).status).toBe(409);
   });
 
+  test('a build being checked and registered can no longer be cancelled', async () => {
+    const { algorithmId, buildId } = await queuedBuild();
+    await db.send(
+      new UpdateCommand({
+        TableName: localTableName('builds'),
+        Key: { algorithmId, id: buildId },
+        UpdateExpression: 'SET #state = :checking',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':checking': 'Checking' },
+      }),
+    );
+    const refused = await cancelAtEdge(algorithmId, buildId);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain('being checked and registered');
+    expect((await readBuild(algorithmId, buildId)).body.status).toBe('Checking');
+  });
+
   test("CodeBuild's events move a build forward only, and a failure names its reason", async () => {
     const { algorithmId, buildId } = await queuedBuild();
     const before = await activeBuilds(alice);
