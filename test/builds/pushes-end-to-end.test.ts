@@ -1,20 +1,26 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { pushAlgorithm } from '../../bin/builds/push-algorithm';
 import { buildExampleBaseImage } from '../../local/builds/example-base-image';
 import { findContainerEngine } from '../../local/jobs/container-engine';
 import { LocalPlatform } from '../../local/local-platform';
 import { localTableName } from '../../local/local-settings';
 import { TarEntry, tarArchive } from '../../packages/image-io/test/helpers/tar-archive';
 import { apiClient } from '../helpers/api-client';
+import { convertedImage, endedJob } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
 // Pushes through the whole local pipeline (upload, the builder in podman or docker, the checks,
-// registration): every bad push ends as its reason says and leaves nothing behind, and builds of
-// two algorithms at once both finish.
+// registration): the example algorithm's folder pushed with `npm run push-algorithm` becomes a
+// version whose job succeeds, builds of two algorithms at once both finish, a new version retires
+// the one before, and every bad push ends as its reason says and leaves nothing behind.
 
 const BASE = 'public.ecr.aws/docker/library/node:22-slim';
+const EXAMPLE = path.join(__dirname, '..', '..', 'containers', 'algorithms', 'example-threshold');
 const REPOSITORY = 'localhost/local/algorithms';
 const engine = findContainerEngine();
 if (!engine) throw new Error('these tests build images: install podman or docker');
@@ -26,7 +32,7 @@ let alice: string;
 
 beforeAll(async () => {
   await buildExampleBaseImage(engine);
-  platform = await startTestPlatform({}, { jobs: 'record' });
+  platform = await startTestPlatform({}, { jobs: 'run' });
   call = apiClient(platform.urls.api);
   alice = platform.devUsers.find((u) => u.token === 'dev-alice')!.claims.sub;
   db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -62,11 +68,17 @@ async function newAlgorithm(): Promise<string> {
   const created = await call('POST', '/v1/algorithms', {
     token: 'dev-alice',
     body: {
-      title: 'Pushed',
+      title: 'Threshold',
       interfaces: [
         {
-          inputs: [{ slug: 'threshold', kind: 'json', relativePath: 'threshold.json' }],
-          outputs: [{ slug: 'results', kind: 'json', relativePath: 'results.json' }],
+          inputs: [
+            { slug: 'ct-image', kind: 'image', relativePath: 'images/ct' },
+            { slug: 'threshold', kind: 'json', relativePath: 'threshold.json', schema: { type: 'number' } },
+          ],
+          outputs: [
+            { slug: 'mask', kind: 'image', relativePath: 'images/mask' },
+            { slug: 'results', kind: 'json', relativePath: 'results.json' },
+          ],
         },
       ],
     },
@@ -104,14 +116,7 @@ async function push(algorithmId: string, entries: readonly TarEntry[]) {
     body: { parts: [{ partNumber: 1, etag: put.headers.get('etag') }] },
   });
   expect(completed.status).toBe(200);
-  for (;;) {
-    const read = await call('GET', '/v1/algorithms/{algorithmId}/builds/{buildId}', {
-      token: 'dev-alice',
-      params: { algorithmId, buildId: build.id },
-    });
-    if (['Succeeded', 'Failed', 'Cancelled'].includes(read.body.status)) return read.body;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  return ended(algorithmId, build.id);
 }
 
 const tagsOf = (tagPrefix: string) =>
@@ -135,11 +140,6 @@ const BAD_PUSHES: readonly { what: string; entries: readonly TarEntry[]; reason:
     what: 'a link out of the context',
     entries: [...GOOD, { name: 'passwd', type: '2', linkName: '../../../etc/passwd' }],
     reason: /passwd/,
-  },
-  {
-    what: 'a Dockerfile that fails to build',
-    entries: [dockerfile('COPY missing.js /opt/missing.js', 'USER node')],
-    reason: /step 2\/3.*missing\.js/,
   },
   {
     what: 'an image that runs as root',
@@ -201,29 +201,108 @@ describe('bad pushes end Failed with their reason and leave nothing behind', () 
   });
 });
 
-test('builds of two algorithms pushed at once both finish, each its own active version', async () => {
-  const algorithms = [await newAlgorithm(), await newAlgorithm()];
-  const builds = await Promise.all(algorithms.map((id) => push(id, GOOD)));
-  expect(builds.map((b) => b.status)).toEqual(['Succeeded', 'Succeeded']);
-  for (const [i, algorithmId] of algorithms.entries()) {
-    const read = await call('GET', '/v1/algorithms/{algorithmId}', {
+/** Reads a build until it ends. */
+async function ended(algorithmId: string, buildId: string) {
+  for (;;) {
+    const read = await call('GET', '/v1/algorithms/{algorithmId}/builds/{buildId}', {
       token: 'dev-alice',
-      params: { algorithmId },
+      params: { algorithmId, buildId },
     });
-    expect(read.body.activeVersion).toMatchObject({ id: builds[i].versionId, image: builds[i].image });
-    made.push(`${REPOSITORY}:version-${builds[i].versionId}`);
+    if (['Succeeded', 'Failed', 'Cancelled'].includes(read.body.status)) return read.body;
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  expect(new Set(builds.map((b) => b.versionId)).size).toBe(2);
-  expect((await usage()).activeBuilds).toBe(0);
-}, 180_000);
+}
 
-test("a new version retires the one before: its image moves from its version's tag to a retired one", async () => {
+/** `npm run push-algorithm` of `folder`, as an author runs it; what it printed, and the build it made. */
+async function pushFolder(algorithmId: string, folder: string) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await pushAlgorithm(
+    [folder, '--algorithm', algorithmId, '--api', `${platform.urls.api}/v1`, '--token', 'dev-alice'],
+    {},
+    { out: (line) => out.push(line), err: (line) => err.push(line), pollMs: 200 },
+  );
+  const buildId = out.map((line) => /^build (\S+): uploading$/.exec(line)?.[1]).find(Boolean)!;
+  return { code, out, err, build: await ended(algorithmId, buildId) };
+}
+
+describe('good pushes', () => {
+  let example: string;
+  let other: string;
+  let first: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+  test("the example's folder pushed with npm run push-algorithm and another algorithm's context at once: both become active versions", async () => {
+    [example, other] = [await newAlgorithm(), await newAlgorithm()];
+    const [cli, api] = await Promise.all([pushFolder(example, EXAMPLE), push(other, GOOD)]);
+    expect(cli.err).toEqual([]);
+    expect(cli.code).toBe(0);
+    expect(cli.out).toEqual(
+      expect.arrayContaining([
+        'BUILD_PHASE build',
+        expect.stringMatching(/^status: Succeeded/),
+        expect.stringMatching(/^image: localhost\/local\/algorithms@sha256:[0-9a-f]{64}$/),
+        `version: ${cli.build.versionId}`,
+      ]),
+    );
+    first = api;
+    for (const [algorithmId, build] of [
+      [example, cli.build],
+      [other, api],
+    ] as const) {
+      expect(build.status).toBe('Succeeded');
+      const read = await call('GET', '/v1/algorithms/{algorithmId}', {
+        token: 'dev-alice',
+        params: { algorithmId },
+      });
+      expect(read.body.activeVersion).toMatchObject({ id: build.versionId, image: build.image });
+      // The image stays in the local engine under its version's tag; its build's tag is gone.
+      expect(tagsOf(`version-${build.versionId}`)).toEqual([`version-${build.versionId}`]);
+      expect(tagsOf(`build-${build.id}`)).toEqual([]);
+      made.push(`${REPOSITORY}:version-${build.versionId}`);
+    }
+    expect((await usage()).activeBuilds).toBe(0);
+  }, 180_000);
+
+  test('a job on the version the example became succeeds', async () => {
+    const imageId = await convertedImage(call, 'dev-alice');
+    const job = await call('POST', '/v1/jobs', {
+      token: 'dev-alice',
+      body: {
+        algorithm: example,
+        inputs: [
+          { socket: 'ct-image', image: imageId },
+          { socket: 'threshold', value: 100 },
+        ],
+      },
+    });
+    expect(job.status).toBe(201);
+    const done = await endedJob(call, 'dev-alice', job.body.id);
+    expect(done.status).toBe('Succeeded');
+    const results = done.outputs.find((o: { socket: string }) => o.socket === 'results');
+    // Voxels 0, 10, ... 230: fourteen of them are 100 or more.
+    expect(results.value).toEqual({ threshold: 100, voxels: 24, foreground: 14, fraction: 14 / 24 });
+  }, 120_000);
+
+  test("a new version retires the one before: its image moves from its version's tag to a retired one", async () => {
+    const second = await push(other, [...GOOD, { name: 'notes.txt', content: 'a second version' }]);
+    expect(second.status).toBe('Succeeded');
+    made.push(`${REPOSITORY}:retired-${first.versionId}`, `${REPOSITORY}:version-${second.versionId}`);
+    expect(tagsOf(`version-${first.versionId}`)).toEqual([]);
+    expect(tagsOf(`retired-${first.versionId}`)).toEqual([`retired-${first.versionId}`]);
+    expect(tagsOf(`version-${second.versionId}`)).toEqual([`version-${second.versionId}`]);
+  }, 120_000);
+});
+
+test('a Dockerfile that fails to build: npm run push-algorithm exits 1 with the failing step', async () => {
   const algorithmId = await newAlgorithm();
-  const first = await push(algorithmId, GOOD);
-  const second = await push(algorithmId, [...GOOD, { name: 'notes.txt', content: 'a second version' }]);
-  expect([first.status, second.status]).toEqual(['Succeeded', 'Succeeded']);
-  made.push(`${REPOSITORY}:retired-${first.versionId}`, `${REPOSITORY}:version-${second.versionId}`);
-  expect(tagsOf(`version-${first.versionId}`)).toEqual([]);
-  expect(tagsOf(`retired-${first.versionId}`)).toEqual([`retired-${first.versionId}`]);
-  expect(tagsOf(`version-${second.versionId}`)).toEqual([`version-${second.versionId}`]);
-}, 180_000);
+  const before = await usage();
+  const folder = fs.mkdtempSync(path.join(platform.dataDir, 'broken-context-'));
+  fs.writeFileSync(path.join(folder, 'Dockerfile'), `FROM ${BASE}\nCOPY missing.js /x.js\nUSER node\n`);
+  const pushed = await pushFolder(algorithmId, folder);
+  expect(pushed.code).toBe(1);
+  expect(pushed.err.join('\n')).toMatch(
+    /^the build failed: the Dockerfile failed at step 2\/3 .*missing\.js/,
+  );
+  expect(tagsOf(`build-${pushed.build.id}`)).toEqual([]);
+  expect(await usage()).toEqual(before);
+}, 120_000);
