@@ -1,5 +1,6 @@
 import { BUILD_PHASES, BUILD_STATES } from '../contracts/builds';
 import { JsonSchema, timestamp, uuid } from '../contracts/schema-primitives';
+import { uploadFilename, uploadSize } from '../uploads/schemas';
 
 /** Schemas of algorithm builds. */
 
@@ -49,14 +50,9 @@ export const buildsSchemas = {
     required: ['filename', 'size'],
     additionalProperties: false,
     properties: {
-      filename: {
-        type: 'string',
-        minLength: 1,
-        maxLength: 255,
-        // A file's own name, as an upload's: no folders, no control characters.
-        pattern: '^(?!\\.{1,2}$)[^/\\\\\\u0000-\\u001f\\u007f]+$',
-      },
-      size: { type: 'integer', minimum: 1, maximum: 5 * 1024 ** 4 },
+      // The context is uploaded as any file is.
+      filename: uploadFilename,
+      size: uploadSize,
       dockerfile: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
     },
   },

@@ -1,5 +1,16 @@
 import { JsonSchema, MAX_PART_NUMBER, timestamp, uuid } from '../contracts/schema-primitives';
 
+/** An uploaded file's own name: no folders, no control characters, not "." or "..". */
+export const uploadFilename: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 255,
+  pattern: '^(?!\\.{1,2}$)[^/\\\\\\u0000-\\u001f\\u007f]+$',
+};
+
+/** An uploaded file's bytes: S3 takes objects up to 5 TiB. */
+export const uploadSize: JsonSchema = { type: 'integer', minimum: 1, maximum: 5 * 1024 ** 4 };
+
 /** Schemas of multipart uploads. */
 export const uploadsSchemas = {
   CreateUploadRequest: {
@@ -7,14 +18,8 @@ export const uploadsSchemas = {
     required: ['filename', 'size'],
     additionalProperties: false,
     properties: {
-      filename: {
-        type: 'string',
-        minLength: 1,
-        maxLength: 255,
-        // A file's own name: no folders, no control characters, not "." or "..".
-        pattern: '^(?!\\.{1,2}$)[^/\\\\\\u0000-\\u001f\\u007f]+$',
-      },
-      size: { type: 'integer', minimum: 1, maximum: 5 * 1024 ** 4 },
+      filename: uploadFilename,
+      size: uploadSize,
       contentType: { type: 'string', maxLength: 255, pattern: '^[\\w.+-]+/[\\w.+-]+$' },
     },
   },
