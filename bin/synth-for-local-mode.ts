@@ -66,6 +66,7 @@ function main(): void {
       })),
     },
     distribution: ref(data.imagingDistribution.distribution),
+    buildLogGroup: ref(platform.api.algorithmBuilds.project.logGroup),
     pageTokenKey: ref(data.pageTokenKey.secret),
     functions,
     converter: {

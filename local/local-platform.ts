@@ -9,7 +9,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONVERSION_QUEUE } from '../lambda/contracts/conversion-queue';
 import { BUILD_LIMITS, BUILD_QUEUE, BUILDER_ENVIRONMENT } from '../lambda/contracts/builds';
-import { variableName } from '../lambda/contracts/settings';
 import { corsAllowHeaders } from '../lambda/contracts/cors-preflight';
 import { PlatformSettings } from '../lambda/contracts/handler-environment';
 import { API_OPERATIONS } from '../lambda/deployments';
@@ -268,6 +267,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       bucketName,
       conversionQueueUrl: queues.queueUrl(CONVERSION_QUEUE_NAME),
       buildQueueUrl: queues.queueUrl(BUILD_QUEUE_NAME),
+      buildLogGroup: access.values.refOf(iam.synthesized.buildLogGroup),
       imagesBaseUrl: urls.cloudfront,
       currentSigningKeySecretArn: signingKeys.currentKeySecretArn,
       pageTokenSecretArn: pageTokenSecret.arn,
@@ -378,9 +378,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     // The build pipeline: the builder runs in this machine's engine, its image stays there.
     const buildNames = buildResourceNames({ name: 'local' });
     const buildLogs = new LocalLogStreams<LocalLogEvent>();
-    // The group as synthesized (unique to the api stack's creation), which the functions read.
-    const buildLogGroup = functions.environments.get('builds/track-build')?.[variableName('buildLogGroup')];
-    if (!buildLogGroup) throw new Error('the build tracker has no build log group in its environment');
+    const { buildLogGroup } = settings;
     const builds = new LocalBuildPipeline({
       pipeline: buildNames.pipeline,
       project: buildNames.project,
@@ -404,6 +402,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       emit: (detail) => functions.deliverBuildEvent(detail),
       register: functions.pipelineAction,
       actionTimeoutMs: PIPELINE_ACTION_TIMEOUT_MS,
+      stateFile: path.join(dataDir, 'codepipeline', 'executions.json'),
     });
     await start(
       startCodePipelineStandIn({
@@ -466,6 +465,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     );
     // As the deployed event sources and schedules do.
     functions.startTriggers();
+    // Builds that the last stop interrupted run again.
+    builds.resume();
     // Stopped first, so that what they hold goes back to its queue while the services are up.
     running.push({ env: {}, stop: () => functions.stopTriggers() });
 

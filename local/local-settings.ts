@@ -10,6 +10,8 @@ export interface LocalResources {
   readonly bucketName: string;
   readonly conversionQueueUrl: string;
   readonly buildQueueUrl: string;
+  /** The build log group, as synthesized. */
+  readonly buildLogGroup: string;
   readonly imagesBaseUrl: string;
   /** The secret that names the current URL-signing key pair. */
   readonly currentSigningKeySecretArn: string;
@@ -63,7 +65,7 @@ export function localSettings(config: PlatformConfig, resources: LocalResources)
     localImagesAllowed: true,
     buildQueueUrl: resources.buildQueueUrl,
     buildPipelineName: builds.pipeline,
-    buildLogGroup: builds.logGroup,
+    buildLogGroup: resources.buildLogGroup,
     // Builds stay in the local container engine, named as localhost images are.
     algorithmRepositoryUri: `localhost/${builds.repository}`,
   };

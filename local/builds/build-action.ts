@@ -5,9 +5,13 @@ import type { LocalLogStreams } from '../services/log-streams';
 import type { BuilderRun } from './builder-process';
 import { buildStateChange, CodeBuildBuild } from './build-state-change';
 
-/** How a build ended, as CodeBuild's last event says, with what the builder reported. */
+/**
+ * How a build ended, as CodeBuild's last event says, with what the builder reported; or
+ * INTERRUPTED, when local mode stopped under it: no event then, its execution runs again at the
+ * next start.
+ */
 export interface BuildEnd {
-  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'STOPPED';
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'STOPPED' | 'INTERRUPTED';
   readonly result?: BuildResult;
   readonly reason?: string;
 }
@@ -27,7 +31,8 @@ export interface BuildActionOptions {
 
 /** A CodeBuild build under way: StopBuild stops it, `done` says how it ended. */
 export interface RunningBuild extends CodeBuildBuild {
-  stop(): void;
+  /** StopBuild; or, `interrupted`, local mode stopping under it. */
+  stop(interrupted?: 'interrupted'): void;
   readonly done: Promise<BuildEnd>;
   /** How it ended, once it did. */
   ended?: BuildEnd;
@@ -54,8 +59,8 @@ export function startBuildAction(
     logs: { group: options.logGroup, stream: `${options.project}/${uuid}` },
   };
   const controller = new AbortController();
-  let ending: 'STOPPED' | 'TIMED_OUT' | undefined;
-  const stop = (why: 'STOPPED' | 'TIMED_OUT') => {
+  let ending: 'STOPPED' | 'TIMED_OUT' | 'INTERRUPTED' | undefined;
+  const stop = (why: 'STOPPED' | 'TIMED_OUT' | 'INTERRUPTED') => {
     ending ??= why;
     controller.abort();
   };
@@ -83,6 +88,7 @@ export function startBuildAction(
     if (status === 'TIMED_OUT') {
       log(`Build timed out after ${Math.round(options.timeoutMs / 60_000)} minutes`);
     }
+    if (status === 'INTERRUPTED') return { status };
     await options.emit(buildStateChange(build, status));
     return {
       status,
@@ -92,7 +98,11 @@ export function startBuildAction(
       }),
     };
   })();
-  const running: RunningBuild = { ...build, stop: () => stop('STOPPED'), done };
+  const running: RunningBuild = {
+    ...build,
+    stop: (interrupted) => stop(interrupted ? 'INTERRUPTED' : 'STOPPED'),
+    done,
+  };
   void done.then((end) => (running.ended = end));
   return running;
 }

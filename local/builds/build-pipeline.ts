@@ -55,6 +55,21 @@ export interface LocalBuildPipelineOptions extends Omit<BuildActionOptions, 'tim
   };
   /** How long the register action waits for its function's result. */
   readonly actionTimeoutMs: number;
+  /**
+   * Keeps the executions under way across restarts: those that local mode's stop interrupted run
+   * again, from their source, at the next start (`resume`).
+   * @default - kept in memory only
+   */
+  readonly stateFile?: string;
+}
+
+/** What the state file keeps of an execution under way. */
+interface KeptExecution {
+  readonly id: string;
+  readonly variables: Readonly<Record<string, string>>;
+  readonly sourceKey?: string;
+  readonly startTime: string;
+  readonly token?: string;
 }
 
 /** The pipeline-level variables, with their defaults (undefined: required). */
@@ -70,7 +85,9 @@ const VARIABLE_DEFAULTS: Readonly<Record<string, string | undefined>> = {
  * unzipped), the build action (the builder, as CodeBuild runs it) and the register action (the
  * function invoked with a CodePipeline job, which it answers with PutJob*Result). Unlike
  * CodePipeline, at most `concurrency` builds run at once, the others waiting their turn: the
- * builds share this machine. Executions live in memory: local mode's restart forgets them.
+ * builds share this machine. Executions under way when local mode stops are kept in its state
+ * file and run again from their source at its next start, as a job or a conversion is; a build
+ * the stop interrupted sends no event (the function that follows builds sees it start again).
  */
 export class LocalBuildPipeline {
   readonly executions = new Map<string, PipelineExecution>();
@@ -79,8 +96,28 @@ export class LocalBuildPipeline {
   private readonly running = new Set<Promise<void>>();
   private active = 0;
   private readonly waiting: (() => void)[] = [];
+  /** Set by `close`: what ends now was interrupted, and stays under way in the state file. */
+  private closing = false;
 
   constructor(private readonly options: LocalBuildPipelineOptions) {}
+
+  /** Runs again the executions that the last stop interrupted, kept in the state file. */
+  resume(): void {
+    const file = this.options.stateFile;
+    if (!file || !fs.existsSync(file)) return;
+    const kept = JSON.parse(fs.readFileSync(file, 'utf8')) as KeptExecution[];
+    for (const { id, variables, sourceKey, startTime, token } of kept) {
+      const execution: PipelineExecution = {
+        id,
+        status: 'InProgress',
+        variables,
+        sourceKey,
+        startTime: new Date(startTime),
+        lastUpdateTime: new Date(),
+      };
+      this.launch(execution, token);
+    }
+  }
 
   get name(): string {
     return this.options.pipeline;
@@ -145,11 +182,35 @@ export class LocalBuildPipeline {
       startTime: now,
       lastUpdateTime: now,
     };
+    this.launch(execution, input.clientRequestToken);
+    return execution.id;
+  }
+
+  private launch(execution: PipelineExecution, token: string | undefined): void {
     this.executions.set(execution.id, execution);
-    if (input.clientRequestToken) this.tokens.set(input.clientRequestToken, execution.id);
+    if (token) this.tokens.set(token, execution.id);
+    this.keep();
     const run = this.run(execution).finally(() => this.running.delete(run));
     this.running.add(run);
-    return execution.id;
+  }
+
+  /** Writes the executions under way to the state file, whole, by rename. */
+  private keep(): void {
+    const file = this.options.stateFile;
+    if (!file) return;
+    const tokens = new Map([...this.tokens].map(([token, id]) => [id, token]));
+    const kept: KeptExecution[] = [...this.executions.values()]
+      .filter((e) => e.status === 'InProgress' || e.status === 'Stopping')
+      .map((e) => ({
+        id: e.id,
+        variables: e.variables,
+        sourceKey: e.sourceKey,
+        startTime: e.startTime.toISOString(),
+        token: tokens.get(e.id),
+      }));
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(kept));
+    fs.renameSync(`${file}.tmp`, file);
   }
 
   get(executionId: string): PipelineExecution {
@@ -206,9 +267,13 @@ export class LocalBuildPipeline {
     this.jobs.answer(jobId, outcome);
   }
 
-  /** Stops every build under way and waits for the executions to end, as local mode stops. */
+  /**
+   * Stops every build under way and waits for the executions to end, as local mode stops: they
+   * stay under way in the state file, for `resume`.
+   */
   async close(): Promise<void> {
-    for (const execution of this.executions.values()) execution.build?.stop();
+    this.closing = true;
+    for (const execution of this.executions.values()) execution.build?.stop('interrupted');
     for (const execution of this.executions.values()) {
       if (execution.jobId) this.jobs.abandon(execution.jobId);
     }
@@ -237,9 +302,9 @@ export class LocalBuildPipeline {
         if (err instanceof SourceError) return this.end(execution, 'Failed', err.message);
         throw err;
       }
-      if (this.stopped(execution)) return;
+      if (this.closing || this.stopped(execution)) return;
       const built = await this.build(execution, archive);
-      if (!built || this.stopped(execution)) return;
+      if (!built || this.closing || this.stopped(execution)) return;
       // Register: the function answers the job, or the action times out.
       if (!this.options.register) {
         return this.end(execution, 'Failed', `the action ${BUILD_PIPELINE.registerAction} has no function`);
@@ -269,10 +334,11 @@ export class LocalBuildPipeline {
       this.options.register.invoke(event).catch(() => undefined);
       const outcome = await job.outcome;
       execution.jobId = undefined;
-      if (execution.status === 'Stopped') return;
+      if (execution.status === 'Stopped' || this.closing) return;
       if (outcome.succeeded) this.end(execution, execution.stopRequested ? 'Stopped' : 'Succeeded');
       else this.end(execution, 'Failed', outcome.message);
     } catch (err) {
+      if (this.closing) return;
       this.end(execution, 'Failed', `local mode failed the execution: ${(err as Error).message}`);
     } finally {
       await fs.promises.rm(scratch, { recursive: true, force: true });
@@ -283,7 +349,7 @@ export class LocalBuildPipeline {
   private async build(execution: PipelineExecution, archive: string): Promise<string | undefined> {
     await this.slot();
     try {
-      if (this.stopped(execution)) return undefined;
+      if (this.closing || this.stopped(execution)) return undefined;
       const { variables } = execution;
       const buildId = variables[BUILD_PIPELINE.variables.buildId];
       const build = startBuildAction(
@@ -297,7 +363,7 @@ export class LocalBuildPipeline {
       );
       execution.build = build;
       const end = await build.done;
-      if (execution.status === 'Stopped') return undefined;
+      if (execution.status === 'Stopped' || end.status === 'INTERRUPTED') return undefined;
       if (end.status === 'SUCCEEDED' && end.result) return end.result.image;
       this.end(
         execution,
@@ -322,6 +388,7 @@ export class LocalBuildPipeline {
     execution.status = status;
     execution.statusSummary = summary;
     execution.lastUpdateTime = new Date();
+    this.keep();
   }
 
   private async slot(): Promise<void> {

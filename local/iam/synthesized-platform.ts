@@ -60,6 +60,8 @@ export interface SynthesizedPlatform {
     }[];
   };
   readonly distribution: LogicalRef;
+  /** The build log group, whose name is unique to the api stack's creation. */
+  readonly buildLogGroup: LogicalRef;
   /** The secret that keys page tokens. */
   readonly pageTokenKey: LogicalRef;
   /** Each function by handler folder: the function, its role, and the rule that triggers it. */

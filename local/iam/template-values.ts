@@ -159,6 +159,11 @@ export class TemplateValues {
           ? name
           : `https://sqs.${this.region}.amazonaws.com/${LOCAL_ACCOUNT}/${name}`;
       }
+      case 'AWS::ECR::Repository': {
+        // The repository of builds: local mode keeps its images in the container engine.
+        const name = named('RepositoryName', () => generated(256).toLowerCase());
+        return attribute === 'Arn' ? this.arn('ecr', `repository/${name}`) : name;
+      }
       case 'AWS::Batch::JobQueue':
         return this.arn('batch', `job-queue/${named('JobQueueName', () => generated(128))}`);
       case 'AWS::Batch::JobDefinition':

@@ -13,6 +13,7 @@ const settings = localSettings(defaultPlatformConfig, {
   bucketName: 'bucket',
   conversionQueueUrl: 'http://127.0.0.1:9/000000000000/queue',
   buildQueueUrl: 'http://127.0.0.1:9/000000000000/builds',
+  buildLogGroup: '/local/algorithm-builds',
   imagesBaseUrl: 'http://127.0.0.1:9',
   currentSigningKeySecretArn: 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:key',
   pageTokenSecretArn: 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:page-token-key',

@@ -306,3 +306,75 @@ test('a Dockerfile that fails to build: npm run push-algorithm exits 1 with the 
   expect(tagsOf(`build-${pushed.build.id}`)).toEqual([]);
   expect(await usage()).toEqual(before);
 }, 120_000);
+
+test('a build under way when local mode stops runs again at its next start, and becomes the version', async () => {
+  const dataDir = fs.mkdtempSync(path.join(platform.dataDir, 'restarted-'));
+  const first = await startTestPlatform({}, { dataDir });
+  const firstCall = apiClient(first.urls.api);
+  let build: { id: string };
+  let algorithmId: string;
+  try {
+    const created = await firstCall('POST', '/v1/algorithms', {
+      token: 'dev-alice',
+      body: {
+        title: 'Restarted',
+        interfaces: [
+          {
+            inputs: [{ slug: 'threshold', kind: 'json', relativePath: 'threshold.json' }],
+            outputs: [{ slug: 'results', kind: 'json', relativePath: 'results.json' }],
+          },
+        ],
+      },
+    });
+    algorithmId = created.body.id;
+    const context = gzipSync(tarArchive(GOOD));
+    const pushed = await firstCall('POST', '/v1/algorithms/{algorithmId}/builds', {
+      token: 'dev-alice',
+      params: { algorithmId },
+      body: { filename: 'context.tar.gz', size: context.length },
+    });
+    build = pushed.body.build;
+    const { upload } = pushed.body;
+    const signed = await firstCall('POST', '/v1/uploads/{uploadId}/parts', {
+      token: 'dev-alice',
+      params: { uploadId: upload.id },
+      body: { partNumbers: [1] },
+    });
+    const put = await fetch(signed.body.parts[0].url, { method: 'PUT', body: context });
+    await firstCall('POST', '/v1/uploads/{uploadId}/complete', {
+      token: 'dev-alice',
+      params: { uploadId: upload.id },
+      body: { parts: [{ partNumber: 1, etag: put.headers.get('etag') }] },
+    });
+    for (;;) {
+      const read = await firstCall('GET', '/v1/algorithms/{algorithmId}/builds/{buildId}', {
+        token: 'dev-alice',
+        params: { algorithmId, buildId: build.id },
+      });
+      if (read.body.status === 'Building') break;
+      expect(read.body.status).toBe('Queued');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await first.stop();
+  }
+  const second = await startTestPlatform({}, { dataDir });
+  try {
+    const secondCall = apiClient(second.urls.api);
+    let read;
+    for (;;) {
+      read = await secondCall('GET', '/v1/algorithms/{algorithmId}/builds/{buildId}', {
+        token: 'dev-alice',
+        params: { algorithmId, buildId: build.id },
+      });
+      if (['Succeeded', 'Failed', 'Cancelled'].includes(read.body.status)) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(read.body).toMatchObject({ status: 'Succeeded' });
+    // The log is the run that finished: it ends with the builder's result.
+    expect(read.body.logTail.at(-1)).toMatch(/^BUILD_RESULT /);
+    made.push(`${REPOSITORY}:version-${read.body.versionId}`);
+  } finally {
+    await second.stop();
+  }
+}, 180_000);

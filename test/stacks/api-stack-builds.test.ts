@@ -99,8 +99,8 @@ describe('api stack: the build pipeline', () => {
     const readers = ofType('AWS::Lambda::Function').filter(
       ([, f]) => f.Properties.Environment?.Variables?.BUILD_LOG_GROUP,
     );
-    // The build's reader (its log tail) and its tracker (the builder's last line).
-    expect(readers).toHaveLength(2);
+    // Every function that reaches the pipeline or reads its logs: start, track, read and cancel builds.
+    expect(readers).toHaveLength(4);
     for (const [, reader] of readers) {
       expect(reader.Properties.Environment.Variables.BUILD_LOG_GROUP).toEqual(
         logGroup.Properties.LogGroupName,

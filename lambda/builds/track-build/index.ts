@@ -58,8 +58,24 @@ export async function handler(event: { detail: BuildStateChangeDetail }): Promis
         statusDetail: 'CodeBuild builds its image',
         fields: { ...reported, startedAt },
       });
+      if (moved) return;
+      // A later run of the same build (its action retried): its log replaces the earlier run's.
+      if (
+        build.state === 'Building' &&
+        build.codebuildId !== reported.codebuildId &&
+        build.startedAt !== undefined &&
+        build.startedAt < startedAt
+      ) {
+        await moveBuild(build, {
+          from: ['Building'],
+          to: 'Building',
+          statusDetail: 'CodeBuild builds its image again',
+          fields: { ...reported, startedAt },
+        });
+        return;
+      }
       // Later than a state past it: what it names is kept, if nothing named it yet.
-      if (!moved) await recordBuildFields(build, { ...reported, startedAt });
+      await recordBuildFields(build, { ...reported, startedAt });
       return;
     }
     case 'SUCCEEDED': {
