@@ -283,9 +283,10 @@ describe('algorithm builds', () => {
     await cancelAtEdge(algorithmId, build.id);
   });
 
-  test("a build the pipeline cannot start is retried, and fails at the queue's last try, its slot given back", async () => {
+  test("a build the pipeline cannot start is retried, and fails at the queue's last try, its slot and quota given back", async () => {
     const { algorithmId, buildId } = await queuedBuild();
     const before = await activeBuilds(alice);
+    const held = await uploadBytes(alice);
     edge.refusedStarts.add(buildId);
     const start = atEdge('builds/start-build');
     const event = (receiveCount: string) => {
@@ -305,6 +306,14 @@ describe('algorithm builds', () => {
       'the build pipeline could not be started: The pipeline was not found',
     );
     expect(await activeBuilds(alice)).toBe(before - 1);
+    expect(await uploadBytes(alice)).toBe(held - context.length);
+  });
+
+  test('cancelling a queued build gives its context upload back to the quota', async () => {
+    const { algorithmId, buildId } = await queuedBuild();
+    const held = await uploadBytes(alice);
+    expect((await cancelAtEdge(algorithmId, buildId)).status).toBe(200);
+    expect(await uploadBytes(alice)).toBe(held - context.length);
   });
 
   test('refuses contexts of another format, too large, and Dockerfiles outside the context, writing nothing', async () => {

@@ -216,6 +216,8 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'dynamodb:UpdateItem on table:uploads',
     'kms:Decrypt on key via dynamodb',
     's3:AbortMultipartUpload on objects:uploads/*',
+    's3:PutObjectTagging on objects:uploads/*',
+    's3:DeleteObject on objects:uploads/*',
     'codepipeline:StopPipelineExecution on codepipeline:ImagingPlatform-algorithm-builds',
     'codebuild:StopBuild on codebuild:project/ImagingPlatform-algorithm-builds',
     'ecr:BatchDeleteImage on ecr:<the algorithm repository>',

@@ -5,6 +5,7 @@ import { parseEnvironment } from '../../contracts/handler-environment';
 import { abortUpload } from '../../uploads/abort-pending-upload';
 import { getOwnedUpload } from '../../uploads/upload-store';
 import { getBuildableAlgorithm } from '../build-algorithm';
+import { releaseContextUpload } from '../build-context-upload';
 import { endBuild } from '../build-ending';
 import { stopBuildExecution } from '../build-pipeline';
 import { BuildRecord, buildView, isTerminal } from '../build-record';
@@ -50,5 +51,6 @@ export const handler = apiHandler(operation, async ({ caller, pathParameters }) 
     throw conflict(`build ${build.id} ended before it could be cancelled: ${now.state}`);
   }
   await stopBuildExecution(cancelled, `cancelled by ${caller.userId}`);
+  await releaseContextUpload(cancelled, imagingBucket);
   return { status: 200, body: buildView(cancelled) };
 });

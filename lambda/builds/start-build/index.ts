@@ -11,6 +11,7 @@ import { uploadObject } from '../../core/object-upload';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { removeRawUpload } from '../../uploads/raw-upload-removal';
 import { UploadRecord } from '../../uploads/upload-record';
+import { releaseContextUpload } from '../build-context-upload';
 import { endBuild } from '../build-ending';
 import { startBuildExecution, stopBuildExecution } from '../build-pipeline';
 import { BuildRecord } from '../build-record';
@@ -52,7 +53,10 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
             statusDetail: `the build pipeline could not be started: ${(err as Error).message}`,
           },
           { from: ['Queued'] },
-        ).catch(() => batchItemFailures.push({ itemIdentifier: record.messageId }));
+        )
+          // Ended here, its context upload goes and its bytes go back to the quota.
+          .then((ended) => ended && releaseContextUpload(ended, imagingBucket))
+          .catch(() => batchItemFailures.push({ itemIdentifier: record.messageId }));
         continue;
       }
       logger.error('a build could not be started; the queue will retry', { error: err as Error });
