@@ -173,6 +173,19 @@ async function activeSlots(scope: string): Promise<number> {
   return (Item?.active as number | undefined) ?? 0;
 }
 
+/**
+ * The active jobs of `scope` once they are `expected`, or after 5 s: the write that ends a job
+ * comes before the one that gives its slots back, so a reader may see the end first.
+ */
+async function settledSlots(scope: string, expected: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const active = await activeSlots(scope);
+    if (active === expected) return active;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return activeSlots(scope);
+}
+
 async function jobCount(): Promise<number> {
   const { Count } = await documents.send(
     new ScanCommand({ TableName: platform.settings.jobsTable, Select: 'COUNT' }),
@@ -794,7 +807,7 @@ describe('Batch state changes', () => {
 
     held.release();
     expect(await endedJob(call, alice, job.id)).toMatchObject({ status: 'Succeeded' });
-    expect(await activeSlots('platform')).toBe(slotsBefore - 1);
+    expect(await settledSlots('platform', slotsBefore - 1)).toBe(slotsBefore - 1);
   });
 
   test('the same terminal event delivered three times at once ends the job once: slots given back once, one image per image output', async () => {
@@ -813,7 +826,7 @@ describe('Batch state changes', () => {
       status: 'Succeeded',
       outputs: [{ socket: 'mask', image: expect.any(String) }],
     });
-    expect(await activeSlots('platform')).toBe(slotsBefore - 1);
+    expect(await settledSlots('platform', slotsBefore - 1)).toBe(slotsBefore - 1);
     const { Items = [] } = await documents.send(
       new ScanCommand({ TableName: platform.settings.imagesTable }),
     );
