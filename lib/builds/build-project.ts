@@ -78,6 +78,8 @@ export class BuildProject extends Construct {
         'ecr:PutImage',
         'ecr:BatchGetImage',
         'ecr:GetDownloadUrlForLayer',
+        // The build ends once ECR's scan on push has finished, which registration requires.
+        'ecr:DescribeImageScanFindings',
       ],
       [props.repository.repositoryArn],
     );

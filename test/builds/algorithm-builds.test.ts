@@ -350,6 +350,7 @@ describe('algorithm builds', () => {
           'ecr:PutImage on the repository',
           'ecr:BatchGetImage on the repository',
           'ecr:GetDownloadUrlForLayer on the repository',
+          'ecr:DescribeImageScanFindings on the repository',
           'ecr:GetAuthorizationToken on "*"',
           'logs:CreateLogStream on the build log group',
           'logs:PutLogEvents on the build log group',

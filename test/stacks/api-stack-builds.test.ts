@@ -41,6 +41,8 @@ describe('api stack: the build pipeline', () => {
     const [[, project]] = ofType('AWS::CodeBuild::Project');
     const buildspec = JSON.parse(project.Properties.Source.BuildSpec);
     expect(buildspec.env['exported-variables']).toEqual([BUILD_IMAGE_VARIABLE]);
+    // A build that pushed ends once ECR's scan has finished: registration refuses an image without one.
+    expect(buildspec.phases.post_build.commands.join('\n')).toContain('aws ecr wait image-scan-complete');
     const variables = Object.fromEntries(
       (project.Properties.Environment.EnvironmentVariables as Json[]).map((v) => [v.Name, v.Value]),
     );

@@ -52,7 +52,8 @@ export function stageBuilder(dir: string): void {
  * `IMAGE_REPOSITORY` (the algorithm repository's URI, which its role may push to); the pipeline's
  * action sets `BUILD_ID` and `DOCKERFILE` from the execution's variables. The source is the
  * pipeline's one entry, `context.zip` or `context.tar.gz`, in the working directory. The build
- * exports `IMAGE`, the runnable image by digest, from the builder's `BUILD_RESULT` line.
+ * exports `IMAGE`, the runnable image by digest, from the builder's `BUILD_RESULT` line, and ends
+ * once ECR's scan on push of it has finished (its role may describe the scan).
  */
 export function builderBuildspec(limits: SettingValues<typeof BUILD_LIMITS.shape>): Record<string, unknown> {
   const env = BUILDER_ENVIRONMENT;
@@ -90,6 +91,14 @@ export function builderBuildspec(limits: SettingValues<typeof BUILD_LIMITS.shape
           `set -o pipefail && node ${home}/${BUILDER_BUNDLE} | tee ${builderLog}`,
           `export ${BUILD_IMAGE_VARIABLE}=$(sed -n 's/^${BUILDER_REPORT.result} //p' ${builderLog} | ` +
             `node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).image')`,
+        ],
+      },
+      post_build: {
+        commands: [
+          // Registration needs ECR's scan on push finished: a build that pushed ends once it is
+          // (the waiter gives up after 5 minutes, failing the build).
+          `if [ "$CODEBUILD_BUILD_SUCCEEDING" = 1 ]; then aws ecr wait image-scan-complete ` +
+            `--repository-name "\${${env.repository}#*/}" --image-id imageDigest="\${${BUILD_IMAGE_VARIABLE}#*@}"; fi`,
         ],
       },
     },
