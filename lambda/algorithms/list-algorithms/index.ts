@@ -1,5 +1,5 @@
-import { badRequest } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
+import { pageLimit } from '../../api/page-limit';
 import { pageTokens } from '../../api/page-token';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { operation } from './operation';
@@ -8,15 +8,9 @@ import { listVisibleAlgorithms } from '../algorithm-store';
 
 parseEnvironment(operation);
 
-const DEFAULT_PAGE = 25;
-const MAX_PAGE = 50;
-
 /** `GET /v1/algorithms?limit=&nextToken=`: the algorithms the caller edits or may run. */
 export const handler = apiHandler(operation, async ({ caller, query }) => {
-  const limit = query.limit === undefined ? DEFAULT_PAGE : Number(query.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
-    throw badRequest(`limit must be a whole number from 1 to ${MAX_PAGE}`);
-  }
+  const limit = pageLimit(operation, query.limit);
   // A caller's listing: their token resumes nobody else's. It carries only the algorithm id (the
   // user id is the caller's), which keeps it within the 200 characters the route declares.
   const listing = `algorithms/${caller.userId}`;

@@ -1,5 +1,5 @@
-import { badRequest } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
+import { pageLimit } from '../../api/page-limit';
 import { pageTokens } from '../../api/page-token';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { getBuildableAlgorithm } from '../build-algorithm';
@@ -9,15 +9,9 @@ import { operation } from './operation';
 
 parseEnvironment(operation);
 
-const DEFAULT_PAGE = 25;
-const MAX_PAGE = 100;
-
 /** `GET /v1/algorithms/{algorithmId}/builds?limit=&nextToken=`: without their logs. */
 export const handler = apiHandler(operation, async ({ caller, pathParameters, query }) => {
-  const limit = query.limit === undefined ? DEFAULT_PAGE : Number(query.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
-    throw badRequest(`limit must be a whole number from 1 to ${MAX_PAGE}`);
-  }
+  const limit = pageLimit(operation, query.limit);
   const algorithm = await getBuildableAlgorithm(pathParameters.algorithmId, caller.userId);
   // A token resumes this algorithm's listing for this caller only; it carries the build id.
   const listing = `builds/${algorithm.id}/${caller.userId}`;

@@ -1,5 +1,6 @@
 import { badRequest } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
+import { pageLimit } from '../../api/page-limit';
 import { pageTokens } from '../../api/page-token';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { operation } from './operation';
@@ -17,9 +18,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * editor who names their algorithm gets all of its jobs.
  */
 export const handler = apiHandler(operation, async ({ caller, query }) => {
-  const limit = query.limit === undefined ? 25 : Number(query.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
-    throw badRequest('limit must be a whole number from 1 to 100');
+  const limit = pageLimit(operation, query.limit);
   if (query.algorithm !== undefined && !UUID.test(query.algorithm))
     throw badRequest('algorithm must be a lower-case UUID');
   if (query.status !== undefined && !(JOB_STATUSES as readonly string[]).includes(query.status)) {
