@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { apiClient } from '../helpers/api-client';
 import { endedJob, settledImage } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
+import { settledValue } from '../helpers/settled-value';
 
 let platform: LocalPlatform;
 let call: ReturnType<typeof apiClient>;
@@ -208,7 +209,7 @@ describe('a job with image outputs waits in Parsing outputs until they are conve
     expect(job.statusReason).toMatch(/^output "mask" \(mask\.mha\) could not be converted: .*\S/);
     expect(await jobItem(id)).toMatchObject({ holdsSlots: false });
     expect((await jobItem(id))!.pendingImages).toBeUndefined();
-    expect(await activeSlots()).toBe(0);
+    expect(await settledValue(activeSlots, 0)).toBe(0);
     await expectRepeatsChangeNothing(id, image.id);
   });
 
@@ -231,7 +232,7 @@ describe('a job with image outputs waits in Parsing outputs until they are conve
     const image = await settledImage(call, alice, imageId);
     expect(image).toMatchObject({ status: 'Succeeded', name: 'mask.mha', metadata: { size: [4, 3, 2] } });
     expect((await jobItem(id))!.pendingImages).toBeUndefined();
-    expect(await activeSlots()).toBe(0);
+    expect(await settledValue(activeSlots, 0)).toBe(0);
     await expectRepeatsChangeNothing(id, imageId);
   });
 

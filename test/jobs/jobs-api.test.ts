@@ -28,6 +28,7 @@ import { seededRandom } from '../../local/services/seeded-random';
 import { apiClient } from '../helpers/api-client';
 import { endedJob } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
+import { settledValue } from '../helpers/settled-value';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -173,18 +174,8 @@ async function activeSlots(scope: string): Promise<number> {
   return (Item?.active as number | undefined) ?? 0;
 }
 
-/**
- * The active jobs of `scope` once they are `expected`, or after 5 s: the write that ends a job
- * comes before the one that gives its slots back, so a reader may see the end first.
- */
-async function settledSlots(scope: string, expected: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const active = await activeSlots(scope);
-    if (active === expected) return active;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return activeSlots(scope);
-}
+/** The active jobs of `scope` once they are `expected`, or after 5 s. */
+const settledSlots = (scope: string, expected: number) => settledValue(() => activeSlots(scope), expected);
 
 async function jobCount(): Promise<number> {
   const { Count } = await documents.send(
@@ -592,7 +583,7 @@ describe("staging a job's inputs", () => {
       status: 'Failed',
       statusReason: "the job's input files could not be copied for it",
     });
-    expect(await activeSlots(`algorithm#${job.algorithm}`)).toBe(0);
+    expect(await settledSlots(`algorithm#${job.algorithm}`, 0)).toBe(0);
   });
 
   test('a job cancelled while its inputs wait to be copied stops both Batch jobs and copies nothing', async () => {
@@ -708,7 +699,7 @@ describe('Batch state changes', () => {
       status: 'Succeeded',
       outputs: [{ socket: 'mask' }],
     });
-    expect(await activeSlots(`algorithm#${job.algorithm}`)).toBe(0);
+    expect(await settledSlots(`algorithm#${job.algorithm}`, 0)).toBe(0);
 
     const slotsBefore = await activeSlots('platform');
     await onBatchEvent(batchEvent(job.id, job.batchJobId, { status: 'RUNNING' }));
