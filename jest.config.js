@@ -18,5 +18,7 @@ module.exports = {
   ],
   // Jest reads the timeout from here, not from a project's config, when it runs several projects.
   testTimeout: 60_000,
+  // Most suites wait on local servers and containers, not the CPU: two at once on two cores.
+  maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
 };

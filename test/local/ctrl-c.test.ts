@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PORT_VARIABLES } from '../../local/local-options';
@@ -9,9 +10,9 @@ import { completedUpload } from '../helpers/api-flows';
 import { freeLocalPorts } from '../helpers/free-ports';
 
 /**
- * Ctrl-C at the terminal of `npm start` sends SIGINT to its whole foreground process group. Local
- * mode runs here as `npm start` runs it, in a process group of its own, and gets Ctrl-C as a
- * terminal gives it.
+ * Ctrl-C at the terminal of `npm start` sends SIGINT to its whole foreground process group; a
+ * process manager or `kill` sends SIGTERM or SIGINT to npm's process alone. Local mode runs here
+ * as `npm start` runs it, in a process group of its own, and gets each as it would.
  */
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -37,12 +38,7 @@ async function npmStart(dataDir: string) {
   for (const [service, variable] of Object.entries(PORT_VARIABLES)) {
     env[variable] = String(ports[service as keyof typeof ports]);
   }
-  // As `npm start` runs it: tsx, whose child is local mode.
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['bin/local-platform.ts'], {
-    cwd: ROOT,
-    env,
-    detached: true,
-  });
+  const child = spawn('npm', ['start'], { cwd: ROOT, env, detached: true });
   started.add(child);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -56,19 +52,61 @@ async function npmStart(dataDir: string) {
     check();
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  /** Sends `signal` to npm alone or to its process group; resolves with npm's exit code. */
+  const signalled = async (signal: NodeJS.Signals, to: 'npm' | 'group') => {
+    process.kill(to === 'group' ? -child.pid! : child.pid!, signal);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`npm start did not stop after ${signal}: ${output}`)),
+        60_000,
+      );
+    });
+    return Promise.race([exited, late]).finally(() => clearTimeout(timer));
+  };
   return {
     call: apiClient(`http://127.0.0.1:${ports.api}`),
+    ports: Object.values(ports),
+    /** npm and every process under it. */
+    processes: () => [child.pid!, ...descendants(child.pid!)],
     /** Ctrl-C at its terminal; resolves with its exit code once it stopped. */
-    ctrlC: async () => {
-      process.kill(-child.pid!, 'SIGINT');
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`npm start did not stop after Ctrl-C: ${output}`)), 60_000);
-      });
-      return Promise.race([exited, late]).finally(() => clearTimeout(timer));
-    },
+    ctrlC: () => signalled('SIGINT', 'group'),
+    signalled,
   };
 }
+
+function descendants(pid: number): number[] {
+  let children: number[];
+  try {
+    children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map(Number);
+  } catch {
+    children = []; // pgrep exits 1 when there is none.
+  }
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Whether something accepts connections on `port` of loopback. */
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 
 async function until<T>(read: () => Promise<T> | T, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -116,4 +154,18 @@ describe('Ctrl-C on npm start', () => {
     expect([ended.status, ended.metadata?.size]).toEqual(['Succeeded', [6, 4]]);
     expect(await second.ctrlC()).toBe(0);
   }, 240_000);
+});
+
+describe.each(['SIGTERM', 'SIGINT'] as const)('%s to npm start alone', (signal) => {
+  test('stops local mode: no process and no port is left behind', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imaging-platform-signal-'));
+    const platform = await npmStart(dataDir);
+    const processes = platform.processes();
+    expect(processes.length).toBeGreaterThan(1);
+    expect((await Promise.all(platform.ports.map(listening))).filter(Boolean).length).toBeGreaterThan(0);
+
+    expect(await platform.signalled(signal, 'npm')).toBe(0);
+    await until(() => processes.every((pid) => !alive(pid)), 'every process of npm start ending', 10_000);
+    expect(await Promise.all(platform.ports.map(listening))).toEqual(platform.ports.map(() => false));
+  }, 120_000);
 });
