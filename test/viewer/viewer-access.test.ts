@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { SessionCredential, signSessionCredential } from '../../lambda/contracts/session-credential';
 import { CLOSE_CODES, ServerMessage, unpackFrame } from '../../containers/viewer/protocol';
-import { LoadingVolume, VolumeEngine } from '../../containers/viewer/server/viewer-engines';
+import { ViewerVolume, VolumeEngine } from '../../containers/viewer/server/viewer-engines';
 import { startViewerServer, ViewerServer } from '../../containers/viewer/server/viewer-server';
 import { freePorts } from '../helpers/free-ports';
 
@@ -20,7 +20,7 @@ const engine: VolumeEngine = {
   open: async (url, onProgress) => {
     opened.push(url);
     onProgress({ receivedBytes: 10, totalBytes: 10 });
-    const volume: LoadingVolume = {
+    const volume: ViewerVolume = {
       geometry: {
         size: [2, 2, 2],
         spacing: [1, 1, 1],

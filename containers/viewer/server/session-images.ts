@@ -1,6 +1,6 @@
 import type { SessionCredential, SessionImage } from '../../../lambda/contracts/session-credential';
 import type { GeometryMessage, ProgressMessage, ServerMessage, SessionImageSummary } from '../protocol';
-import type { LoadingVolume, ServedSlide, SlideReader, VolumeEngine } from './viewer-engines';
+import type { ViewerVolume, ServedSlide, SlideReader, VolumeEngine } from './viewer-engines';
 
 /** Why an image cannot be had, in words for the reader; the route answers 404 with it. */
 export class NotInSession extends Error {
@@ -12,7 +12,7 @@ export class NotInSession extends Error {
  * session lasts. Only what the credential names can be had: any other id is `NotInSession`.
  */
 export class SessionImages {
-  private readonly volumes = new Map<string, Promise<LoadingVolume>>();
+  private readonly volumes = new Map<string, Promise<ViewerVolume>>();
   private readonly slides = new Map<string, Promise<ServedSlide>>();
   private readonly progress = new Map<string, ProgressMessage>();
   private readonly geometries = new Map<string, GeometryMessage>();
@@ -58,7 +58,7 @@ export class SessionImages {
     }
   }
 
-  volume(imageId: string): Promise<LoadingVolume> {
+  volume(imageId: string): Promise<ViewerVolume> {
     const image = this.image(imageId, 'volume');
     return this.load(
       image.id,
@@ -78,7 +78,7 @@ export class SessionImages {
     );
   }
 
-  overlay(imageId: string, overlayId: string): Promise<LoadingVolume> {
+  overlay(imageId: string, overlayId: string): Promise<ViewerVolume> {
     const overlay = this.image(imageId, 'volume').overlays.find((o) => o.id === overlayId);
     if (!overlay) throw new NotInSession(`overlay ${overlayId} is not one of image ${imageId}`);
     return this.load(`${imageId}/${overlayId}`, overlay.url, { imageId, overlayId });
@@ -121,9 +121,9 @@ export class SessionImages {
     key: string,
     url: string,
     names: { imageId: string; overlayId?: string },
-    onOpen?: (volume: LoadingVolume) => void,
+    onOpen?: (volume: ViewerVolume) => void,
     onFail?: (err: Error) => void,
-  ): Promise<LoadingVolume> {
+  ): Promise<ViewerVolume> {
     let volume = this.volumes.get(key);
     if (volume) return volume;
     const report = (receivedBytes: number, totalBytes: number | undefined, done: boolean) => {

@@ -17,13 +17,13 @@ import type {
  */
 
 /** A volume being received: usable from its header on, its slices filling in as they arrive. */
-export interface LoadingVolume {
+export interface ViewerVolume {
   readonly geometry: VolumeGeometry;
   /** Settles once every voxel has arrived; rejects, saying why, if the download or decoding fails. */
   readonly complete: Promise<void>;
   /** The window to open with: a CT's soft tissue preset, the histogram's for other images. */
   autoWindow(): WindowLevel;
-  render(view: ViewState, overlay?: LoadingVolume): RenderedFrame;
+  render(view: ViewState, overlay?: ViewerVolume): RenderedFrame;
   probe(view: ViewState, point: CanvasPoint): Probe;
   measureLength(view: ViewState, from: CanvasPoint, to: CanvasPoint): number;
   measureRegion(view: ViewState, shape: RegionShape): RegionStatistics;
@@ -46,22 +46,36 @@ export interface VolumeEngine {
     url: string,
     onProgress: (progress: DownloadProgress) => void,
     signal: AbortSignal,
-  ): Promise<LoadingVolume>;
+  ): Promise<ViewerVolume>;
   encode(frame: RenderedFrame, encoding: FrameEncoding): Promise<Uint8Array>;
 }
 
 /** A pyramidal slide as the deep-zoom client reads it: its description and its tiles as stored. */
 export interface ServedSlide {
-  /** What the client's deep-zoom viewer opens (levels, tile size, microns per pixel). */
+  /** What the client's deep-zoom viewer opens (levels, tile size, microns per pixel), as JSON. */
   tileSource(): unknown;
-  /** A tile's bytes as stored in the file, and their media type; undefined if there is no such tile. */
-  tile(
-    level: number,
-    col: number,
-    row: number,
-  ): Promise<{ body: Uint8Array; contentType: string } | undefined>;
+  /** The answer to a tile route, from the path's level and `column_row` as given. */
+  tileResponse(level: string, columnRow: string): Promise<TileResponse>;
+}
+
+export interface TileResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array;
 }
 
 export interface SlideReader {
+  /** Rejects with `SlideOpenError` (a status and words) when the slide cannot be served. */
   open(url: string): Promise<ServedSlide>;
+}
+
+/** Why a slide cannot be opened, with the status its routes answer. */
+export class SlideOpenError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'SlideOpenError';
+  }
 }

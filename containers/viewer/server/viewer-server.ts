@@ -7,7 +7,7 @@ import { clientBundle } from './client-bundle';
 import { SessionSocket } from './session-socket';
 import { NotInSession, SessionImages } from './session-images';
 import { ticketCookie, ticketFromCookies } from './ticket-cookie';
-import type { SlideReader, VolumeEngine } from './viewer-engines';
+import { SlideOpenError, SlideReader, VolumeEngine } from './viewer-engines';
 import { viewerPage } from './viewer-page';
 import { ViewerSession, ViewerSessions } from './viewer-sessions';
 
@@ -45,7 +45,8 @@ const ROUTES = {
   ticket: new RegExp(`^/sessions/(${ID})/ticket$`),
   socket: new RegExp(`^/sessions/(${ID})/socket$`),
   slideSource: new RegExp(`^/sessions/(${ID})/slides/(${ID})/source$`),
-  tile: new RegExp(`^/sessions/(${ID})/slides/(${ID})/tiles/(\\d{1,3})/(\\d{1,7})_(\\d{1,7})$`),
+  /** Level and `column_row` as given: the slides module says what a malformed one is. */
+  tile: new RegExp(`^/sessions/(${ID})/slides/(${ID})/tiles/([^/]{1,16})/([^/]{1,32})$`),
 };
 
 const SECURITY_HEADERS = {
@@ -160,15 +161,8 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
       if (!session) return;
       const slide = await inSession(res, () => imagesOf(session).slide(match![2]));
       if (!slide) return;
-      const tile = await slide.tile(Number(match[3]), Number(match[4]), Number(match[5]));
-      if (!tile) return answer(res, 404, { error: 'there is no such tile' });
-      res.writeHead(200, {
-        ...SECURITY_HEADERS,
-        'content-type': tile.contentType,
-        'content-length': tile.body.byteLength,
-        // Tiles of an image never change; they are the reader's only.
-        'cache-control': 'private, max-age=3600',
-      });
+      const tile = await slide.tileResponse(match[3], match[4]);
+      res.writeHead(tile.status, { ...SECURITY_HEADERS, ...tile.headers });
       return void res.end(tile.body);
     }
     return answer(res, 404, { error: 'no such page' });
@@ -209,6 +203,10 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
     } catch (err) {
       if (err instanceof NotInSession) {
         answer(res, 404, { error: err.message });
+        return undefined;
+      }
+      if (err instanceof SlideOpenError) {
+        answer(res, err.status, { error: err.message });
         return undefined;
       }
       throw err;
