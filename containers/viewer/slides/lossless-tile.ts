@@ -85,6 +85,7 @@ export async function pngTile(
     eight = scaleToEightBits(shownSamples(raw, layout), range);
   }
   return sharp(eight, { raw: { width: layout.tileSize, height: layout.tileSize, channels: shown } })
+    .toColourspace(shown === 1 ? 'b-w' : 'srgb')
     .png({ compressionLevel: 2, palette: false })
     .toBuffer();
 }
@@ -92,9 +93,10 @@ export async function pngTile(
 /** `min` black, `max` white, linear between, clamped; NaN and a range of one value black. */
 export function scaleToEightBits(samples: Float64Array, { min, max }: DisplayRange): Buffer {
   const out = Buffer.alloc(samples.length);
-  const scale = max > min ? 255 / (max - min) : 0;
+  const span = max > min ? max - min : Infinity;
   for (let i = 0; i < samples.length; i++) {
-    const v = Math.round((samples[i] - min) * scale);
+    // Multiplied before divided: integer samples land on exact halves where they should.
+    const v = Math.round(((samples[i] - min) * 255) / span);
     out[i] = v > 255 ? 255 : v > 0 ? v : 0;
   }
   return out;
