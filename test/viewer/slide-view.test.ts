@@ -32,9 +32,10 @@ async function settled() {
 }
 window.slideTest = {
   errors,
-  async open() {
-    const source = await (await fetch('/sessions/s1/slides/photo')).json();
-    view = showSlide(document.getElementById('view'), { ...source, tileUrl: sessionTileUrl('s1', 'photo') }, {
+  async open(imageId) {
+    view?.destroy();
+    const source = await (await fetch('/sessions/s1/slides/' + imageId)).json();
+    view = showSlide(document.getElementById('view'), { ...source, tileUrl: sessionTileUrl('s1', imageId) }, {
       onError: (message) => errors.push(message),
     });
     await settled();
@@ -51,6 +52,7 @@ window.slideTest = {
     const centre = viewport.viewportToImageCoordinates(viewport.getCenter(true));
     const bar = view.scaleBar.getBoundingClientRect();
     return {
+      drawer: view.viewer.drawer.getType(),
       imageZoom: viewport.viewportToImageZoom(viewport.getZoom(true)),
       centre: [centre.x, centre.y],
       scaleBar: { text: view.scaleBar.textContent, width: bar.width, visible: bar.width > 0 },
@@ -67,6 +69,7 @@ const PAGE_HTML = `<!doctype html>
 </body></html>`;
 
 interface ViewState {
+  drawer: string;
   imageZoom: number;
   centre: [number, number];
   scaleBar: { text: string; width: number; visible: boolean };
@@ -75,12 +78,14 @@ interface ViewState {
 let server: RangeServer;
 let browser: Browser;
 let page: Page;
-let slide: Slide;
 const requested: string[] = [];
+const tileStatuses: number[] = [];
 
 beforeAll(async () => {
-  const [file, bundle] = await Promise.all([
+  const [file, oddFile, bundle] = await Promise.all([
     photographicSlide(),
+    // 1025 px: level 1 is 512 px, two tiles, where halving without rounding down would make three.
+    photographicSlide(1025, 700),
     build({
       stdin: { contents: PAGE_SCRIPT, resolveDir: path.join(__dirname, '..', '..'), loader: 'js' },
       bundle: true,
@@ -94,23 +99,31 @@ beforeAll(async () => {
   const script = bundle.outputFiles[0].contents;
   const slides = new Map<string, Slide>();
   // The viewer server's part: the page, the slide's tile source, and the tile route.
-  server = await startRangeServer(new Map([['photo.tif', file]]), (req, res) => {
+  const files = new Map([
+    ['photo.tif', file],
+    ['odd.tif', oddFile],
+  ]);
+  server = await startRangeServer(files, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const tile = /^\/sessions\/s1\/slides\/([^/]+)\/tiles\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (tile && slides.has(tile[1])) {
       slideTileResponse(slides.get(tile[1])!, tile[2], tile[3]).then(
-        ({ status, headers, body }) => res.writeHead(status, headers).end(body),
+        ({ status, headers, body }) => {
+          tileStatuses.push(status);
+          res.writeHead(status, headers).end(body);
+        },
         () => res.writeHead(500).end(),
       );
-    } else if (url.pathname === '/sessions/s1/slides/photo') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(slide.tileSource()));
+    } else if (slides.has(url.pathname.slice('/sessions/s1/slides/'.length))) {
+      const source = slides.get(url.pathname.slice('/sessions/s1/slides/'.length))!.tileSource();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(source));
     } else if (url.pathname === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE_HTML);
     else if (url.pathname === '/page.js')
       res.writeHead(200, { 'content-type': 'text/javascript' }).end(Buffer.from(script));
     else res.writeHead(404).end();
   });
-  slide = await openSlide(`${server.baseUrl}/files/photo.tif`);
-  slides.set('photo', slide);
+  slides.set('photo', await openSlide(`${server.baseUrl}/files/photo.tif`));
+  slides.set('odd', await openSlide(`${server.baseUrl}/files/odd.tif`));
 
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -120,7 +133,7 @@ beforeAll(async () => {
   page = await browser.newPage({ viewport: VIEW, deviceScaleFactor: 1 });
   page.on('request', (request) => requested.push(request.url()));
   await page.goto(`${server.baseUrl}/`);
-  await page.evaluate('slideTest.open()');
+  await page.evaluate("slideTest.open('photo')");
 });
 
 afterAll(async () => {
@@ -151,6 +164,8 @@ function expectColour(actual: number[], expected: number[], where: string) {
 
 test('the whole slide opens, with a scale bar from its microns per pixel', async () => {
   const opened = await state();
+  // Chromium draws with OpenSeadragon's WebGL drawer (software GL when headless).
+  expect(opened.drawer).toBe('webgl');
   // Fitted to the width: 1500 slide pixels across 800 screen pixels.
   expect(opened.imageZoom).toBeCloseTo(800 / 1500, 3);
   const micronsPerScreenPixel = MICRONS_PER_PIXEL / opened.imageZoom;
@@ -247,13 +262,36 @@ test('the mouse wheel zooms in and a drag pans', async () => {
   expect(panned.imageZoom).toBeCloseTo(1, 6);
 });
 
+test('a slide whose levels round down is tiled as the file is: no tile asked for that it lacks', async () => {
+  await page.evaluate("slideTest.open('odd')");
+  for (const [zoom, x, y] of [
+    [0.5, 512, 350],
+    [1, 1000, 600],
+  ])
+    await page.evaluate(`slideTest.setView(${zoom}, ${x}, ${y})`);
+  const pixels = await screen();
+  // The last pixel column of the slide, at full resolution: drawn, and nothing past it.
+  expectColour(
+    colourAt(pixels, 1, [1000, 600], 1024, 650),
+    blockColour(1024, 650),
+    'slide pixel (1024, 650)',
+  );
+  expectColour(colourAt(pixels, 1, [1000, 600], 1026, 650), [0, 0, 0], '(1026, 650), outside the slide');
+  expect(tileStatuses.length).toBeGreaterThan(0);
+  expect(tileStatuses.filter((status) => status !== 200)).toEqual([]);
+  expect(await page.evaluate('slideTest.errors')).toEqual([]);
+  await page.evaluate("slideTest.open('photo')");
+});
+
 test('the page fetched nothing but itself, the slide and its tiles, all from the viewer', async () => {
   const origin = new URL(server.baseUrl).origin;
   for (const url of requested) expect(new URL(url).origin).toBe(origin);
   const paths = requested.map((url) => new URL(url).pathname);
-  expect(paths.filter((p) => !/^\/sessions\/s1\/slides\/photo\/tiles\/\d+\/\d+_\d+$/.test(p))).toEqual([
+  expect(paths.filter((p) => !/^\/sessions\/s1\/slides\/(photo|odd)\/tiles\/\d+\/\d+_\d+$/.test(p))).toEqual([
     '/',
     '/page.js',
+    '/sessions/s1/slides/photo',
+    '/sessions/s1/slides/odd',
     '/sessions/s1/slides/photo',
   ]);
   expect(paths.length).toBeGreaterThan(10);
