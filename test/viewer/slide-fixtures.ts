@@ -44,6 +44,29 @@ export function grey8Value(x: number, y: number): number {
   return (x * 3 + y * 5) % 256;
 }
 
+/** The 16-bit RGB slide's channel `c` at (x, y). */
+export function rgb16Value(x: number, y: number, c: number): number {
+  return (x * 97 + y * 31 + c * 20_000) % 65_536;
+}
+
+/** A lossless 16-bit RGB slide. */
+export async function rgb16Slide(width = 600, height = 300): Promise<Buffer> {
+  const values = new Uint16Array(width * height * 3);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++)
+      for (let c = 0; c < 3; c++) values[(y * width + x) * 3 + c] = rgb16Value(x, y, c);
+  const input = stripedTiff({
+    width,
+    height,
+    pixels: Buffer.from(values.buffer),
+    samplesPerPixel: 3,
+    photometric: 2,
+    bitsPerSample: 16,
+    resolution: { perUnit: 10_000 / MICRONS_PER_PIXEL, unit: 3 },
+  });
+  return converted('rgb16.tif', input, 'deflate');
+}
+
 /** A lossless grey slide, 8- or 16-bit. */
 export async function greySlide(bits: 8 | 16, width = 700, height = 530): Promise<Buffer> {
   const values = bits === 8 ? new Uint8Array(width * height) : new Uint16Array(width * height);

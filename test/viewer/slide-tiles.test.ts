@@ -10,6 +10,7 @@ import {
   grey8Value,
   MICRONS_PER_PIXEL,
   photographicSlide,
+  rgb16Slide,
   tiffcp,
   tiffDump,
 } from './slide-fixtures';
@@ -37,6 +38,7 @@ beforeAll(async () => {
   add('large-photo', await photographicSlide(3000, 3000));
   add('grey8', await greySlide(8));
   add('grey16', grey16);
+  add('rgb16', await rgb16Slide());
   // The same slides in the other layouts TIFF allows, rewritten by libtiff.
   add('ycbcr-classic', tiffcp(dir, photo, 'ycbcr', ['-c', 'jpeg']));
   add('rgb-bigtiff-big-endian', tiffcp(dir, photo, 'rgb-be', ['-B', '-8', '-c', 'jpeg:r']));
@@ -314,39 +316,46 @@ describe('lossless slides: deflate tiles as PNG', () => {
     }
   });
 
-  test.each(['grey16', 'grey16-classic-big-endian'])(
+  test.each([
+    ['grey16', 1],
+    ['grey16-classic-big-endian', 1],
+    ['rgb16', 3],
+  ])(
     '%s: 16-bit tiles are scaled into 8 bits from the lowest to the highest value of the smallest level',
-    async (name) => {
+    async (name, channels) => {
       const slide = await openSlide(urlOf(name));
       const last = slide.levels.length - 1;
-      const smallest = await sharp(paths.get(name)!, { page: last })
-        .toColourspace('grey16')
-        .raw({ depth: 'ushort' })
-        .toBuffer();
-      const values = new Uint16Array(smallest.buffer, smallest.byteOffset, smallest.length / 2);
-      const min = Math.min(...values);
-      const max = Math.max(...values);
+      const space = channels === 1 ? 'grey16' : 'rgb16';
+      const samples = async (page: number, region?: sharp.Region) => {
+        let pipeline = sharp(paths.get(name)!, { page });
+        if (region) pipeline = pipeline.extract(region);
+        const raw = await pipeline.toColourspace(space).raw({ depth: 'ushort' }).toBuffer();
+        return new Uint16Array(raw.buffer, raw.byteOffset, raw.length / 2);
+      };
+      // One range for every channel, so that colours keep their balance.
+      const smallest = await samples(last);
+      const min = smallest.reduce((a, b) => Math.min(a, b));
+      const max = smallest.reduce((a, b) => Math.max(a, b));
       expect(max).toBeGreaterThan(min);
       for (const [level, column, row] of [
         [0, 1, 1],
-        [0, 2, 2],
+        [0, 2, 1],
         [last, 0, 0],
       ]) {
-        const decoded = await greyPixels((await slide.tile(level, column, row)).body);
+        const tile = (await slide.tile(level, column, row)).body;
+        const png = await sharp(tile).metadata();
+        expect([png.format, png.channels, png.depth]).toEqual(['png', channels, 'uchar']);
+        const decoded =
+          channels === 1 ? await greyPixels(tile) : await sharp(tile).removeAlpha().raw().toBuffer();
         const { width, height } = slide.levels[level];
         const w = Math.min(256, width - column * 256);
         const h = Math.min(256, height - row * 256);
-        const region = await sharp(paths.get(name)!, { page: level })
-          .extract({ left: column * 256, top: row * 256, width: w, height: h })
-          .toColourspace('grey16')
-          .raw({ depth: 'ushort' })
-          .toBuffer();
-        const stored = new Uint16Array(region.buffer, region.byteOffset, region.length / 2);
-        const expected = Buffer.alloc(w * h);
+        const stored = await samples(level, { left: column * 256, top: row * 256, width: w, height: h });
+        const expected = Buffer.alloc(w * h * channels);
         stored.forEach((v, i) => {
           expected[i] = Math.min(255, Math.max(0, Math.round(((v - min) * 255) / (max - min))));
         });
-        expect(largestDifference(decoded, expected, w, h, 1)).toBe(0);
+        expect(largestDifference(decoded, expected, w, h, channels)).toBe(0);
       }
     },
   );

@@ -1,9 +1,11 @@
 import { build } from 'esbuild';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { openSlide, Slide, slideTileResponse } from '../../containers/viewer/slides';
-import { blockColour, MICRONS_PER_PIXEL, photographicSlide } from './slide-fixtures';
+import { blockColour, MICRONS_PER_PIXEL, photographicSlide, tiffcp } from './slide-fixtures';
 import { RangeServer, startRangeServer } from './slide-range-server';
 
 /**
@@ -73,6 +75,7 @@ interface ViewState {
   scaleBar: { text: string; width: number; visible: boolean };
 }
 
+let scratch: string;
 let server: RangeServer;
 let browser: Browser;
 let page: Page;
@@ -80,10 +83,12 @@ const requested: string[] = [];
 const tileStatuses: number[] = [];
 
 beforeAll(async () => {
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'slide-view-'));
   const [file, oddFile, bundle] = await Promise.all([
     photographicSlide(),
     // 1025 px: level 1 is 512 px, two tiles, where halving without rounding down would make three.
-    photographicSlide(1025, 700),
+    // Rewritten by libtiff as YCbCr JPEG, the other colour model JPEG tiles come in.
+    photographicSlide(1025, 700).then((slide) => tiffcp(scratch, slide, 'odd', ['-c', 'jpeg'])),
     build({
       stdin: { contents: PAGE_SCRIPT, resolveDir: path.join(__dirname, '..', '..'), loader: 'js' },
       bundle: true,
@@ -137,6 +142,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  fs.rmSync(scratch, { recursive: true, force: true });
 });
 
 const state = () => page.evaluate('slideTest.state()') as Promise<ViewState>;
@@ -258,7 +264,7 @@ test('the mouse wheel zooms in and a drag pans', async () => {
   expect(panned.imageZoom).toBeCloseTo(1, 6);
 });
 
-test('a slide whose levels round down is tiled as the file is: no tile asked for that it lacks', async () => {
+test('a slide whose levels round down is tiled as the file is, and YCbCr tiles show their colours', async () => {
   await page.evaluate("slideTest.open('odd')");
   for (const [zoom, x, y] of [
     [0.5, 512, 350],
@@ -266,12 +272,16 @@ test('a slide whose levels round down is tiled as the file is: no tile asked for
   ])
     await page.evaluate(`slideTest.setView(${zoom}, ${x}, ${y})`);
   const pixels = await screen();
-  // The last pixel column of the slide, at full resolution: drawn, and nothing past it.
-  expectColour(
-    colourAt(pixels, 1, [1000, 600], 1024, 650),
-    blockColour(1024, 650),
-    'slide pixel (1024, 650)',
-  );
+  // At full resolution, the slide's colours up to its right edge, and nothing past it.
+  for (const [x, y] of [
+    [1012, 650],
+    [950, 550],
+    [850, 450],
+    [720, 680],
+  ])
+    expectColour(colourAt(pixels, 1, [1000, 600], x, y), blockColour(x, y), `slide pixel (${x}, ${y})`);
+  // Its last column is drawn (its colour shares chroma with the tile's padding, so only drawn).
+  expect(Math.max(...colourAt(pixels, 1, [1000, 600], 1024, 650))).toBeGreaterThan(60);
   expectColour(colourAt(pixels, 1, [1000, 600], 1026, 650), [0, 0, 0], '(1026, 650), outside the slide');
   expect(tileStatuses.length).toBeGreaterThan(0);
   expect(tileStatuses.filter((status) => status !== 200)).toEqual([]);

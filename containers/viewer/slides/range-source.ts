@@ -1,5 +1,8 @@
 import { SlideError } from './slide-error';
 
+/** A read that takes longer has stalled: the tile or directory is refused rather than awaited for ever. */
+const READ_TIMEOUT_MS = 30_000;
+
 /** Smallest read of the file's header and directories: one round trip usually holds a directory and its values. */
 const METADATA_READ_BYTES = 16 * 1024;
 
@@ -50,6 +53,7 @@ export class RangeSource {
     try {
       response = await this.fetcher(this.url, {
         headers: { range: `bytes=${offset}-${offset + length - 1}` },
+        signal: AbortSignal.timeout(READ_TIMEOUT_MS),
       });
     } catch (err) {
       // The URL holds its signature: the error names the reason, never the URL.
