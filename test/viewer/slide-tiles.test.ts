@@ -362,6 +362,29 @@ describe('lossless slides: deflate tiles as PNG', () => {
 });
 
 describe('what cannot be served is refused with the reason', () => {
+  test('a truncated slide, and a tile whose bytes are damaged', async () => {
+    const photo = files.get('photo')!;
+    // Cut 100 bytes into the first directory, which BigTIFF's header locates at byte 8.
+    files.set('truncated', photo.subarray(0, Number(photo.readBigUInt64LE(8)) + 100));
+    await expect(openSlide(urlOf('truncated'))).rejects.toMatchObject({
+      status: 502,
+      message: expect.stringMatching(/^the slide ends (at|before) byte \d+/),
+    });
+
+    const grey = Buffer.from(files.get('grey8')!);
+    const dumped = tiffDump(paths.get('grey8')!);
+    const [offset] = dumped[0].get(TILE_OFFSETS)!;
+    const [count] = dumped[0].get(TILE_BYTE_COUNTS)!;
+    grey.fill(0x55, offset, offset + count);
+    files.set('damaged', grey);
+    const slide = await openSlide(urlOf('damaged'));
+    await expect(slide.tile(0, 0, 0)).rejects.toMatchObject({
+      status: 502,
+      message: expect.stringMatching(/^tile 0_0 of level 0 is damaged: /),
+    });
+    expect((await slide.tile(0, 1, 0)).contentType).toBe('image/png');
+  });
+
   test('a tile or level outside the pyramid', async () => {
     const slide = await openSlide(urlOf('photo'));
     await expect(slide.tile(0, 6, 0)).rejects.toThrow(
