@@ -2,7 +2,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { openSlide, Slide, SlideError, slideTileResponse } from '../../containers/viewer/slides';
+import {
+  openSlide,
+  SessionSlides,
+  Slide,
+  SlideError,
+  slideTileResponse,
+} from '../../containers/viewer/slides';
 import { browserJpeg } from '../../containers/viewer/slides/jpeg-tile';
 import {
   blockColour,
@@ -359,6 +365,43 @@ describe('lossless slides: deflate tiles as PNG', () => {
       }
     },
   );
+});
+
+describe("a session's slides", () => {
+  const session = new SessionSlides((imageId) =>
+    ['photo', 'flaky'].includes(imageId) ? urlOf(imageId) : undefined,
+  );
+
+  test('are opened once, on their first request, and answer with their tile source and tiles', async () => {
+    const before = server.log.requests.length;
+    const [source, tile, again] = await Promise.all([
+      session.tileSource('photo'),
+      session.tile('photo', '0', '5_3'),
+      session.tile('photo', '3', '0_0'),
+    ]);
+    expect(source).toMatchObject({ status: 200, headers: { 'content-type': 'application/json' } });
+    expect(JSON.parse(source.body.toString())).toEqual((await openSlide(urlOf('photo'))).tileSource());
+    expect([tile.status, tile.headers['content-type'], again.status]).toEqual([200, 'image/jpeg', 200]);
+    // One header read for the session, one for the slide opened here to compare with.
+    const headerReads = server.log.requests.slice(before).filter((r) => r.range === 'bytes=0-16383');
+    expect(headerReads).toHaveLength(2);
+  });
+
+  test('an image that is not a slide of the session is not found, and nothing is read', async () => {
+    const before = server.log.requests.length;
+    for (const answer of [await session.tileSource('grey8'), await session.tile('other', '0', '0_0')]) {
+      expect(answer.status).toBe(404);
+      expect(answer.body.toString()).toBe('there is no such slide in this session');
+    }
+    expect(server.log.requests.length).toBe(before);
+  });
+
+  test('a slide that could not be opened is tried again', async () => {
+    files.delete('flaky');
+    expect(await session.tileSource('flaky')).toMatchObject({ status: 502 });
+    files.set('flaky', files.get('photo')!);
+    expect(await session.tile('flaky', '0', '0_0')).toMatchObject({ status: 200 });
+  });
 });
 
 describe('what cannot be served is refused with the reason', () => {

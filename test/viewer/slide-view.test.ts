@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { openSlide, Slide, slideTileResponse } from '../../containers/viewer/slides';
+import { SessionSlides } from '../../containers/viewer/slides';
 import { blockColour, MICRONS_PER_PIXEL, photographicSlide, tiffcp } from './slide-fixtures';
 import { RangeServer, startRangeServer } from './slide-range-server';
 
@@ -100,33 +100,31 @@ beforeAll(async () => {
     }),
   ]);
   const script = bundle.outputFiles[0].contents;
-  const slides = new Map<string, Slide>();
-  // The viewer server's part: the page, the slide's tile source, and the tile route.
+  // The viewer server's part, in the few lines it takes: the page, and the session's slides.
+  const session = new SessionSlides((imageId) =>
+    ['photo', 'odd'].includes(imageId) ? `${server.baseUrl}/files/${imageId}.tif` : undefined,
+  );
   const files = new Map([
     ['photo.tif', file],
     ['odd.tif', oddFile],
   ]);
   server = await startRangeServer(files, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const tile = /^\/sessions\/s1\/slides\/([^/]+)\/tiles\/([^/]+)\/([^/]+)$/.exec(url.pathname);
-    if (tile && slides.has(tile[1])) {
-      slideTileResponse(slides.get(tile[1])!, tile[2], tile[3]).then(
+    const route = /^\/sessions\/s1\/slides\/([^/]+)(?:\/tiles\/([^/]+)\/([^/]+))?$/.exec(url.pathname);
+    if (route) {
+      const [, imageId, level, columnRow] = route;
+      (level ? session.tile(imageId, level, columnRow) : session.tileSource(imageId)).then(
         ({ status, headers, body }) => {
-          tileStatuses.push(status);
+          if (level) tileStatuses.push(status);
           res.writeHead(status, headers).end(body);
         },
         () => res.writeHead(500).end(),
       );
-    } else if (slides.has(url.pathname.slice('/sessions/s1/slides/'.length))) {
-      const source = slides.get(url.pathname.slice('/sessions/s1/slides/'.length))!.tileSource();
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(source));
     } else if (url.pathname === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE_HTML);
     else if (url.pathname === '/page.js')
       res.writeHead(200, { 'content-type': 'text/javascript' }).end(Buffer.from(script));
     else res.writeHead(404).end();
   });
-  slides.set('photo', await openSlide(`${server.baseUrl}/files/photo.tif`));
-  slides.set('odd', await openSlide(`${server.baseUrl}/files/odd.tif`));
 
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',

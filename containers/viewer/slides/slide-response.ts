@@ -1,8 +1,8 @@
 import { Slide } from './open-slide';
 import { SlideError } from './slide-error';
 
-/** What a tile route answers: a tile, or a plain-text reason. */
-export interface SlideTileResponse {
+/** What a slide route answers: a tile, the slide's tile source, or a plain-text reason. */
+export interface SlideResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: Buffer;
@@ -21,10 +21,10 @@ export async function slideTileResponse(
   slide: Slide,
   level: string,
   columnRow: string,
-): Promise<SlideTileResponse> {
+): Promise<SlideResponse> {
   const tile = COLUMN_ROW.exec(columnRow);
   if (!LEVEL.test(level) || !tile)
-    return text(
+    return textResponse(
       400,
       `a tile is named by its level and its column_row, as 2/10_4, not ${JSON.stringify(`${level}/${columnRow}`.slice(0, 40))}`,
     );
@@ -41,12 +41,28 @@ export async function slideTileResponse(
       body,
     };
   } catch (err) {
-    if (err instanceof SlideError) return text(err.status, err.message);
+    if (err instanceof SlideError) return textResponse(err.status, err.message);
     throw err;
   }
 }
 
-function text(status: number, message: string): SlideTileResponse {
+/** The slide's tile source, as the page passes it to `showSlide`. */
+export function tileSourceResponse(slide: Slide): SlideResponse {
+  const body = Buffer.from(JSON.stringify(slide.tileSource()));
+  return {
+    status: 200,
+    headers: {
+      'content-type': 'application/json',
+      'content-length': String(body.length),
+      'cache-control': 'private, no-cache',
+      'x-content-type-options': 'nosniff',
+    },
+    body,
+  };
+}
+
+/** A reason in words, never kept by a cache. */
+export function textResponse(status: number, message: string): SlideResponse {
   const body = Buffer.from(message);
   return {
     status,
