@@ -45,6 +45,7 @@ export function showSlide(
   options: ShowSlideOptions = {},
 ): SlideView {
   const top = source.levels.length - 1;
+  if (top < 0) throw new Error('the slide has no levels');
   const viewer = OpenSeadragon({
     element,
     tileSources: tileSourceOf(source),
@@ -56,7 +57,6 @@ export function showSlide(
     // A click is the end of a drag as often as not: zoom is the wheel's and the double click's.
     gestureSettingsMouse: { clickToZoom: false, dblClickToZoom: true, scrollToZoom: true, dragToPan: true },
   });
-  if (top < 0) throw new Error('the slide has no levels');
 
   const bar = document.createElement('div');
   bar.className = 'slide-scale-bar';
