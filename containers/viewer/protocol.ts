@@ -195,7 +195,7 @@ export const viewerPaths = {
   ticket: (sessionId: string) => `/sessions/${sessionId}/ticket`,
   socket: (sessionId: string) => `/sessions/${sessionId}/socket`,
   client: (sessionId: string) => `/sessions/${sessionId}/client.js`,
-  slideSource: (sessionId: string, imageId: string) => `/sessions/${sessionId}/slides/${imageId}/source`,
+  slideSource: (sessionId: string, imageId: string) => `/sessions/${sessionId}/slides/${imageId}`,
   tile: (sessionId: string, imageId: string, level: number, col: number, row: number) =>
     `/sessions/${sessionId}/slides/${imageId}/tiles/${level}/${col}_${row}`,
 };

@@ -355,11 +355,9 @@ describe('slides', () => {
       headers: { cookie },
     });
     expect(other.status).toBe(404);
-    expect(((await other.json()) as { error: string }).error).toBe(
-      'image someone-elses is not a slide of this session',
-    );
+    expect(await other.text()).toBe('there is no such slide in this session');
     // The volume is not a slide either, whatever route names it.
-    const volume = await fetch(`${viewer.url}/sessions/session-a/slides/ct/source`, { headers: { cookie } });
+    const volume = await fetch(`${viewer.url}/sessions/session-a/slides/ct`, { headers: { cookie } });
     expect(volume.status).toBe(404);
   });
 });

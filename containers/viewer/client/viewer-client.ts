@@ -1,6 +1,8 @@
-import type { ServerMessage, SessionImageSummary } from '../protocol';
+import { ServerMessage, SessionImageSummary, viewerPaths } from '../protocol';
+import type { SlideTileSource } from '../slides/slide-tile-source';
 import type { Slab } from '../volume/view-state';
 import { openSession, renewTicket, SessionSocket } from './session-connection';
+import { sessionTileUrl, showSlide, SlideView } from './slide-view';
 import { Tool, VolumeViews } from './volume-views';
 
 /** The page of a session: `/sessions/{sessionId}#credential=...`. */
@@ -35,6 +37,30 @@ async function main(): Promise<void> {
   const views = element<HTMLElement>('views');
   let tool: Tool = 'navigate';
   let shown: VolumeViews | undefined;
+  let slide: SlideView | undefined;
+
+  const showSlideImage = async (image: SessionImageSummary) => {
+    status(`Opening ${image.name}`);
+    const response = await fetch(viewerPaths.slideSource(sessionId, image.id), {
+      credentials: 'same-origin',
+    });
+    if (!response.ok) return status(`${image.name} cannot be shown: ${await response.text()}.`, 'error');
+    const body = (await response.json()) as SlideTileSource;
+    const element = document.createElement('div');
+    element.className = 'slide-view';
+    views.replaceChildren(element);
+    slide = showSlide(
+      element,
+      { ...body, tileUrl: sessionTileUrl(sessionId, image.id) },
+      {
+        onError: (message) => status(message, 'error'),
+      },
+    );
+    status(
+      `${image.name}: ${body.width} x ${body.height} pixels, ${body.levels.length} levels` +
+        (body.micronsPerPixel ? `, ${body.micronsPerPixel} µm per pixel` : ''),
+    );
+  };
 
   const socket = new SessionSocket(sessionId, {
     message: (message: ServerMessage) => {
@@ -59,11 +85,11 @@ async function main(): Promise<void> {
       ...image.overlays.map((overlay, i) => new Option(overlay.name, overlay.id, i === 0, i === 0)),
     );
     views.classList.toggle('slide', image.kind === 'slide');
-    if (image.kind === 'slide') {
-      shown = undefined;
-      views.replaceChildren();
-      return status(`${image.name} is a slide: this viewer shows its tiles once slides are served.`, 'error');
-    }
+    slide?.destroy();
+    slide = undefined;
+    shown = undefined;
+    views.replaceChildren();
+    if (image.kind === 'slide') return void showSlideImage(image);
     shown = new VolumeViews(views, socket, image.id, {
       overlayId: () => overlaySelect.value || undefined,
       overlayOpacity: () => Number(opacity.value),

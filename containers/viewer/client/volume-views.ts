@@ -133,6 +133,8 @@ export class VolumeViews {
     frame.dataset.requestId = String(header.requestId);
     frame.dataset.encoding = header.encoding;
     frame.dataset.slice = String(header.view.position[PLANE_AXES[header.view.plane].through]);
+    // What the frame shows, for whoever reads its pixels back (tests, screenshots).
+    frame.dataset.view = JSON.stringify(header.view);
     this.drawMarks(canvas);
   }
 

@@ -1,6 +1,7 @@
 import type { SessionCredential, SessionImage } from '../../../lambda/contracts/session-credential';
 import type { GeometryMessage, ProgressMessage, ServerMessage, SessionImageSummary } from '../protocol';
-import type { ViewerVolume, ServedSlide, SlideReader, VolumeEngine } from './viewer-engines';
+import { SessionSlides } from '../slides';
+import type { ViewerVolume, VolumeEngine } from './viewer-engines';
 
 /** Why an image cannot be had, in words for the reader; the route answers 404 with it. */
 export class NotInSession extends Error {
@@ -13,19 +14,24 @@ export class NotInSession extends Error {
  */
 export class SessionImages {
   private readonly volumes = new Map<string, Promise<ViewerVolume>>();
-  private readonly slides = new Map<string, Promise<ServedSlide>>();
+  /** The session's slides, served by image id: any other id is answered 404. */
+  readonly slides: SessionSlides;
   private readonly progress = new Map<string, ProgressMessage>();
   private readonly geometries = new Map<string, GeometryMessage>();
   private readonly aborts = new AbortController();
 
   constructor(
     private readonly credential: () => SessionCredential,
-    private readonly engines: { readonly volumes: VolumeEngine; readonly slides?: SlideReader },
+    private readonly volumeEngine: VolumeEngine,
     /** Sends to every socket of the session. */
     private readonly broadcast: (message: ServerMessage) => void,
     /** An image (not an overlay) of the session could not be read. */
     private readonly onImageFailed: (image: SessionImage, error: Error) => void,
-  ) {}
+  ) {
+    this.slides = new SessionSlides(
+      (imageId) => this.credential().images.find((i) => i.id === imageId && i.kind === 'slide')?.url,
+    );
+  }
 
   summaries(): SessionImageSummary[] {
     return this.credential().images.map((image) => ({
@@ -84,20 +90,6 @@ export class SessionImages {
     return this.load(`${imageId}/${overlayId}`, overlay.url, { imageId, overlayId });
   }
 
-  slide(imageId: string): Promise<ServedSlide> {
-    const image = this.image(imageId, 'slide');
-    const reader = this.engines.slides;
-    if (!reader) throw new NotInSession('this viewer does not show slides');
-    let slide = this.slides.get(imageId);
-    if (!slide) {
-      slide = reader.open(image.url);
-      this.slides.set(imageId, slide);
-      // A failed open is tried again by the next request, not remembered.
-      slide.catch(() => this.slides.delete(imageId));
-    }
-    return slide;
-  }
-
   /** Memory held by the volumes that have been opened. */
   async byteLength(): Promise<number> {
     const volumes = await Promise.allSettled(this.volumes.values());
@@ -107,7 +99,6 @@ export class SessionImages {
   close(): void {
     this.aborts.abort(new Error('the session has ended'));
     this.volumes.clear();
-    this.slides.clear();
   }
 
   private image(imageId: string, kind: SessionImage['kind']): SessionImage {
@@ -132,7 +123,7 @@ export class SessionImages {
       this.broadcast(message);
     };
     let last = { receivedBytes: 0, totalBytes: undefined as number | undefined, sentAt: 0 };
-    volume = this.engines.volumes
+    volume = this.volumeEngine
       .open(
         url,
         ({ receivedBytes, totalBytes }) => {

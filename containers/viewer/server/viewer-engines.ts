@@ -11,9 +11,8 @@ import type {
 } from '../volume/view-state';
 
 /**
- * What the viewer server needs of the volume engine and of the slide reader: the server knows
- * them only through these shapes, so that it can be read (and tested) apart from how volumes are
- * rendered and slides are read.
+ * What the viewer server needs of the volume engine: the server knows it only through these
+ * shapes, so that it can be read (and tested) apart from how volumes are rendered.
  */
 
 /** A volume being received: usable from its header on, its slices filling in as they arrive. */
@@ -48,34 +47,4 @@ export interface VolumeEngine {
     signal: AbortSignal,
   ): Promise<ViewerVolume>;
   encode(frame: RenderedFrame, encoding: FrameEncoding): Promise<Uint8Array>;
-}
-
-/** A pyramidal slide as the deep-zoom client reads it: its description and its tiles as stored. */
-export interface ServedSlide {
-  /** What the client's deep-zoom viewer opens (levels, tile size, microns per pixel), as JSON. */
-  tileSource(): unknown;
-  /** The answer to a tile route, from the path's level and `column_row` as given. */
-  tileResponse(level: string, columnRow: string): Promise<TileResponse>;
-}
-
-export interface TileResponse {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: Uint8Array;
-}
-
-export interface SlideReader {
-  /** Rejects with `SlideOpenError` (a status and words) when the slide cannot be served. */
-  open(url: string): Promise<ServedSlide>;
-}
-
-/** Why a slide cannot be opened, with the status its routes answer. */
-export class SlideOpenError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-    this.name = 'SlideOpenError';
-  }
 }

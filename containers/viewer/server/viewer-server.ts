@@ -5,9 +5,9 @@ import { CredentialRefused } from '../../../lambda/contracts/session-credential'
 import { CLOSE_CODES, ServerMessage } from '../protocol';
 import { clientBundle } from './client-bundle';
 import { SessionSocket } from './session-socket';
-import { NotInSession, SessionImages } from './session-images';
+import { SessionImages } from './session-images';
 import { ticketCookie, ticketFromCookies } from './ticket-cookie';
-import { SlideOpenError, SlideReader, VolumeEngine } from './viewer-engines';
+import type { VolumeEngine } from './viewer-engines';
 import { viewerPage } from './viewer-page';
 import { ViewerSession, ViewerSessions } from './viewer-sessions';
 
@@ -17,8 +17,6 @@ export interface ViewerServerOptions {
   /** The public half of the key the API signs session credentials with. */
   readonly publicKeyPem: string;
   readonly volumes: VolumeEngine;
-  /** @default - no slides: a slide of a session answers that this viewer does not show them */
-  readonly slides?: SlideReader;
   /**
    * The viewer's public origin (`https://viewer.example.org`): credentials for another are refused.
    * @default - any
@@ -44,7 +42,7 @@ const ROUTES = {
   credential: new RegExp(`^/sessions/(${ID})/credential$`),
   ticket: new RegExp(`^/sessions/(${ID})/ticket$`),
   socket: new RegExp(`^/sessions/(${ID})/socket$`),
-  slideSource: new RegExp(`^/sessions/(${ID})/slides/(${ID})/source$`),
+  slideSource: new RegExp(`^/sessions/(${ID})/slides/(${ID})$`),
   /** Level and `column_row` as given: the slides module says what a malformed one is. */
   tile: new RegExp(`^/sessions/(${ID})/slides/(${ID})/tiles/([^/]{1,16})/([^/]{1,32})$`),
 };
@@ -94,7 +92,7 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
     if (!held) {
       held = new SessionImages(
         () => session.credential,
-        { volumes: options.volumes, slides: options.slides },
+        options.volumes,
         (message) => broadcast(session.sessionId, message),
         () => void report(session, 'Failed'),
       );
@@ -125,7 +123,7 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
       });
       return void res.end(code);
     }
-    if ((match = ROUTES.page.exec(pathname)) && req.method === 'GET') {
+    if (ROUTES.page.test(pathname) && req.method === 'GET') {
       res.writeHead(200, {
         ...SECURITY_HEADERS,
         'content-type': 'text/html; charset=utf-8',
@@ -152,18 +150,12 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
     if ((match = ROUTES.slideSource.exec(pathname)) && req.method === 'GET') {
       const session = ticketed(req, res, match[1]);
       if (!session) return;
-      const slide = await inSession(res, () => imagesOf(session).slide(match![2]));
-      if (!slide) return;
-      return answer(res, 200, slide.tileSource());
+      return send(res, await imagesOf(session).slides.tileSource(match[2]));
     }
     if ((match = ROUTES.tile.exec(pathname)) && req.method === 'GET') {
       const session = ticketed(req, res, match[1]);
       if (!session) return;
-      const slide = await inSession(res, () => imagesOf(session).slide(match![2]));
-      if (!slide) return;
-      const tile = await slide.tileResponse(match[3], match[4]);
-      res.writeHead(tile.status, { ...SECURITY_HEADERS, ...tile.headers });
-      return void res.end(tile.body);
+      return send(res, await imagesOf(session).slides.tile(match[2], match[3], match[4]));
     }
     return answer(res, 404, { error: 'no such page' });
   }
@@ -195,22 +187,6 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
     const session = sessions.byTicket(sessionId, ticketFromCookies(req.headers.cookie));
     if (!session) answer(res, 401, { error: 'no valid ticket for this session: open the session again' });
     return session;
-  }
-
-  async function inSession<T>(res: http.ServerResponse, get: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await get();
-    } catch (err) {
-      if (err instanceof NotInSession) {
-        answer(res, 404, { error: err.message });
-        return undefined;
-      }
-      if (err instanceof SlideOpenError) {
-        answer(res, err.status, { error: err.message });
-        return undefined;
-      }
-      throw err;
-    }
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
@@ -280,6 +256,15 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
       });
     },
   };
+}
+
+/** A slide route's answer, as the slides module makes it. */
+function send(
+  res: http.ServerResponse,
+  response: { status: number; headers: Record<string, string>; body: Buffer },
+) {
+  res.writeHead(response.status, { ...SECURITY_HEADERS, ...response.headers });
+  res.end(response.body);
 }
 
 function answer(res: http.ServerResponse, status: number, body: unknown, cookie?: string): void {
