@@ -1,0 +1,264 @@
+import { once } from 'node:events';
+import * as zlib from 'node:zlib';
+import {
+  MetaImageHeader,
+  readMetaImageHeader,
+  VolumeReadError,
+  VOXEL_BYTES,
+  VoxelType,
+} from './metaimage-header';
+import { Vec3, VolumeGeometry } from './view-state';
+
+/** Voxels in the file's own type, x fastest, then y, z and time. */
+export type VoxelArray =
+  | Uint8Array
+  | Int8Array
+  | Uint16Array
+  | Int16Array
+  | Uint32Array
+  | Int32Array
+  | BigUint64Array
+  | BigInt64Array
+  | Float32Array
+  | Float64Array;
+
+/** A volume whose voxels may still be arriving: what has not arrived reads as zero. */
+export interface LoadingVolume {
+  readonly geometry: VolumeGeometry;
+  readonly voxelType: VoxelType;
+  /** Every voxel of every time point, in one array of the file's type. */
+  readonly voxels: VoxelArray;
+  /** The header's keys and values (Modality, WindowCenter and WindowWidth among them). */
+  readonly header: Readonly<Record<string, string>>;
+  /** Axial slices of time point 0 whose every voxel has arrived. */
+  loadedSlices(): number;
+  /** Voxel bytes arrived, of `totalBytes`. */
+  loadedBytes(): number;
+  readonly totalBytes: number;
+  /** Resolves once every voxel has arrived; rejects (a `VolumeReadError`) on truncated or corrupt data. */
+  readonly done: Promise<void>;
+  /** The value of a whole voxel index at a time point. */
+  value(voxel: Vec3, timepoint?: number): number;
+  /** Stops reading the body; `done` then rejects. */
+  close(): void;
+}
+
+export interface OpenVolumeOptions {
+  /** Called as voxels arrive, with the voxel bytes decoded and the volume's voxel bytes. */
+  onProgress?(loadedBytes: number, totalBytes: number): void;
+}
+
+/** Output of inflating at a time: large enough that each callback copies plenty. */
+const INFLATE_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Reads an `.mha` as it arrives: resolves once its header is read, then fills one array of the
+ * file's own voxel type in the background, inflating the zlib stream (the converter's pieces are
+ * sync-flushed blocks of one stream, which one inflater reads) as its bytes come. Memory is the
+ * volume's voxels plus about a megabyte of inflater output in flight.
+ */
+export async function openVolume(
+  body: AsyncIterable<Uint8Array>,
+  options: OpenVolumeOptions = {},
+): Promise<LoadingVolume> {
+  const chunks = body[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  let header: MetaImageHeader | undefined;
+  try {
+    while (!header) {
+      const next = await chunks.next();
+      if (next.done) {
+        throw new VolumeReadError(
+          head.length === 0
+            ? 'cannot read the image: it is empty'
+            : 'cannot read the image: it ends inside the header, before its ElementDataFile line',
+        );
+      }
+      head = Buffer.concat([head, next.value]);
+      header = readMetaImageHeader(head);
+    }
+  } catch (err) {
+    await chunks.return?.();
+    throw err instanceof VolumeReadError ? err : new VolumeReadError(`cannot read the image: ${String(err)}`);
+  }
+  return new StreamedVolume(header, head.subarray(header.dataOffset), chunks, options);
+}
+
+class StreamedVolume implements LoadingVolume {
+  readonly geometry: VolumeGeometry;
+  readonly voxelType: VoxelType;
+  readonly voxels: VoxelArray;
+  readonly header: Readonly<Record<string, string>>;
+  readonly totalBytes: number;
+  readonly done: Promise<void>;
+  private readonly bytes: Uint8Array;
+  private readonly sliceBytes: number;
+  private written = 0;
+  private swapped = 0;
+  private closed = false;
+
+  constructor(
+    private readonly meta: MetaImageHeader,
+    first: Buffer,
+    private readonly chunks: AsyncIterator<Uint8Array>,
+    private readonly options: OpenVolumeOptions,
+  ) {
+    this.geometry = meta.geometry;
+    this.voxelType = meta.voxelType;
+    this.header = meta.fields;
+    this.totalBytes = meta.dataBytes;
+    const buffer = new ArrayBuffer(meta.dataBytes);
+    this.bytes = new Uint8Array(buffer);
+    this.voxels = typedArray(meta.voxelType, buffer);
+    const [x, y] = meta.geometry.size;
+    this.sliceBytes = x * y * VOXEL_BYTES[meta.voxelType];
+    this.done = this.load(first).catch(async (err: unknown) => {
+      await this.chunks.return?.().catch(() => undefined);
+      throw err instanceof VolumeReadError
+        ? err
+        : new VolumeReadError(`cannot read the image: ${describe(err)}`);
+    });
+    // The caller may never wait for `done`; a failure must not end the process as unhandled.
+    this.done.catch(() => undefined);
+  }
+
+  loadedSlices(): number {
+    return Math.min(this.geometry.size[2], Math.floor(this.written / this.sliceBytes));
+  }
+
+  loadedBytes(): number {
+    return this.written;
+  }
+
+  value(voxel: Vec3, timepoint = 0): number {
+    const [sx, sy, sz] = this.geometry.size;
+    const index = voxel[0] + sx * (voxel[1] + sy * (voxel[2] + sz * timepoint));
+    return Number(this.voxels[index]);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private async load(first: Buffer): Promise<void> {
+    if (this.meta.compressed) await this.inflate(first);
+    else {
+      this.store(first);
+      for (let next = await this.nextChunk(); next; next = await this.nextChunk()) this.store(next);
+    }
+    if (this.written < this.totalBytes) {
+      throw new VolumeReadError(
+        `cannot read the image: it is truncated, ${this.written} of ${this.totalBytes} voxel bytes arrived`,
+      );
+    }
+  }
+
+  private async inflate(first: Buffer): Promise<void> {
+    const inflater = zlib.createInflate({ chunkSize: INFLATE_CHUNK_BYTES });
+    let overflow: Error | undefined;
+    inflater.on('data', (chunk: Buffer) => {
+      try {
+        this.store(chunk);
+      } catch (err) {
+        overflow = err as Error;
+        inflater.destroy(overflow);
+      }
+    });
+    let ended = false;
+    const finished = new Promise<void>((resolve, reject) => {
+      inflater.on('end', () => {
+        ended = true;
+        resolve();
+      });
+      inflater.on('error', reject);
+    });
+    finished.catch(() => undefined);
+    try {
+      if (first.length > 0 && !inflater.write(first)) await Promise.race([once(inflater, 'drain'), finished]);
+      for (let next = await this.nextChunk(); next && !ended; next = await this.nextChunk()) {
+        if (!inflater.write(next)) await Promise.race([once(inflater, 'drain'), finished]);
+      }
+      if (!ended) inflater.end();
+      await finished;
+    } catch (err) {
+      if (overflow) throw overflow;
+      if (this.closed) throw err;
+      const code = (err as { code?: string }).code;
+      if (code === 'Z_BUF_ERROR') {
+        throw new VolumeReadError(
+          `cannot read the image: it is truncated, its compressed voxel data ends after ${this.written} of ${this.totalBytes} bytes`,
+        );
+      }
+      throw new VolumeReadError(
+        `cannot read the image: its compressed voxel data is corrupt (${describe(err)})`,
+      );
+    } finally {
+      inflater.destroy();
+    }
+  }
+
+  /** The next chunk of the body, or undefined at its end. */
+  private async nextChunk(): Promise<Uint8Array | undefined> {
+    if (this.closed) throw new VolumeReadError('cannot read the image: reading was stopped');
+    let next: IteratorResult<Uint8Array>;
+    try {
+      next = await this.chunks.next();
+    } catch (err) {
+      throw new VolumeReadError(`cannot read the image: its download failed (${describe(err)})`);
+    }
+    return next.done ? undefined : next.value;
+  }
+
+  private store(chunk: Uint8Array): void {
+    if (this.written + chunk.length > this.totalBytes) {
+      throw new VolumeReadError(
+        `cannot read the image: it holds more voxel data than its DimSize and ElementType give (${this.totalBytes} bytes)`,
+      );
+    }
+    this.bytes.set(chunk, this.written);
+    this.written += chunk.length;
+    if (this.meta.bigEndian) this.swapWhole();
+    this.options.onProgress?.(this.written, this.totalBytes);
+  }
+
+  /** Puts the whole voxels arrived so far in little-endian order, as the typed array reads them. */
+  private swapWhole(): void {
+    const width = VOXEL_BYTES[this.voxelType];
+    const end = this.written - (this.written % width);
+    if (width === 1 || end <= this.swapped) return;
+    const range = Buffer.from(this.bytes.buffer, this.swapped, end - this.swapped);
+    if (width === 2) range.swap16();
+    else if (width === 4) range.swap32();
+    else range.swap64();
+    this.swapped = end;
+  }
+}
+
+function typedArray(type: VoxelType, buffer: ArrayBuffer): VoxelArray {
+  switch (type) {
+    case 'uint8':
+      return new Uint8Array(buffer);
+    case 'int8':
+      return new Int8Array(buffer);
+    case 'uint16':
+      return new Uint16Array(buffer);
+    case 'int16':
+      return new Int16Array(buffer);
+    case 'uint32':
+      return new Uint32Array(buffer);
+    case 'int32':
+      return new Int32Array(buffer);
+    case 'uint64':
+      return new BigUint64Array(buffer);
+    case 'int64':
+      return new BigInt64Array(buffer);
+    case 'float32':
+      return new Float32Array(buffer);
+    case 'float64':
+      return new Float64Array(buffer);
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
