@@ -95,3 +95,17 @@ export function pixel(
   const o = (y * frame.width + x) * 3;
   return [frame.rgb[o], frame.rgb[o + 1], frame.rgb[o + 2]];
 }
+
+/** Whether every voxel of the volume holds the value the spec gives it; the first that does not, else undefined. */
+export function firstWrongVoxel(volume: LoadingVolume, spec: SyntheticVolume): string | undefined {
+  const [sx, sy, sz = 1, st = 1] = spec.size;
+  for (let t = 0; t < st; t++)
+    for (let z = 0; z < sz; z++)
+      for (let y = 0; y < sy; y++)
+        for (let x = 0; x < sx; x++) {
+          const expected = spec.value(x, y, z, t);
+          const actual = volume.value([x, y, z], t);
+          if (actual !== expected) return `(${x}, ${y}, ${z}, ${t}) holds ${actual}, not ${expected}`;
+        }
+  return undefined;
+}

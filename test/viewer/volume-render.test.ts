@@ -55,6 +55,43 @@ describe('renderView', () => {
     }
   });
 
+  test('renders every plane of a volume kept in bricks voxel for voxel', async () => {
+    const size = [16, 24, 32];
+    const volume = await loaded(await syntheticMha({ size, value: indexValue }));
+    const wide = { width: 4000, level: 2000 };
+    const g = (value: number) => Math.round((value * 255) / 4000);
+    const axial = renderView(
+      volume,
+      view({ position: [0, 0, 29], window: wide, viewport: { width: 16, height: 24 } }),
+    );
+    const coronal = renderView(
+      volume,
+      view({ plane: 'coronal', position: [0, 13, 0], window: wide, viewport: { width: 16, height: 32 } }),
+    );
+    const sagittal = renderView(
+      volume,
+      view({ plane: 'sagittal', position: [9, 0, 0], window: wide, viewport: { width: 24, height: 32 } }),
+    );
+    const mip = renderView(
+      volume,
+      view({
+        plane: 'sagittal',
+        position: [9, 0, 0],
+        window: wide,
+        slab: { mode: 'mip', thicknessMm: 5 },
+        viewport: { width: 24, height: 32 },
+      }),
+    );
+    for (let a = 0; a < 24; a++) {
+      for (let b = 0; b < 32; b++) {
+        if (a < 16 && b < 24) expect(pixel(axial, a, b)[0]).toBe(g(indexValue(a, b, 29)));
+        if (a < 16) expect(pixel(coronal, a, b)[0]).toBe(g(indexValue(a, 13, 31 - b)));
+        expect(pixel(sagittal, a, b)[0]).toBe(g(indexValue(9, a, 31 - b)));
+        expect(pixel(mip, a, b)[0]).toBe(g(indexValue(11, a, 31 - b)));
+      }
+    }
+  });
+
   test('keeps the aspect of anisotropic voxels: 0.5 x 0.5 x 2 mm rows are 4 times taller than columns are wide', async () => {
     const volume = await loaded(
       await syntheticMha({ size: [8, 8, 4], spacing: [0.5, 0.5, 2], value: indexValue }),

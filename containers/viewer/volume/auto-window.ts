@@ -10,11 +10,20 @@ const SAMPLES = 1 << 20;
  */
 export function autoWindow(volume: LoadingVolume): WindowLevel {
   const voxels = volume.voxels;
+  // Voxels arrive x fastest, then y, z and time: the first `arrived` of that order are present.
   const arrived = Math.floor(volume.loadedBytes() / voxels.BYTES_PER_ELEMENT);
   if (arrived === 0) return { width: 1, level: 0 };
+  const [sx, sy, sz] = volume.geometry.size;
+  const { x: xs, y: ys, z: zs, timeStride } = volume.layout;
   const step = Math.max(1, Math.floor(arrived / SAMPLES));
   const samples = new Float64Array(Math.ceil(arrived / step));
-  for (let i = 0, s = 0; i < arrived; i += step, s++) samples[s] = Number(voxels[i]);
+  for (let i = 0, s = 0; i < arrived; i += step, s++) {
+    const x = i % sx;
+    const y = Math.floor(i / sx) % sy;
+    const z = Math.floor(i / (sx * sy)) % sz;
+    const t = Math.floor(i / (sx * sy * sz));
+    samples[s] = Number(voxels[xs[x] + ys[y] + zs[z] + t * timeStride]);
+  }
   samples.sort();
   const low = samples[Math.floor(0.01 * (samples.length - 1))];
   const high = samples[Math.ceil(0.99 * (samples.length - 1))];

@@ -54,7 +54,7 @@ export function measureRegion(volume: LoadingVolume, view: ViewState, shape: Reg
         const v = radius[1] > 0 ? (d - centre[1]) / radius[1] : 0;
         if (u * u + v * v > 1) continue;
       }
-      const value = plane.values[plane.base + a * plane.across + d * plane.down];
+      const value = plane.values[plane.base + plane.across[a] + plane.down[d]];
       // Welford's running mean and sum of squares: stable for large CT values.
       count++;
       const delta = value - mean;

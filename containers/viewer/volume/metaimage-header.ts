@@ -113,10 +113,8 @@ function headerOf(fields: Record<string, string>, dataOffset: number): MetaImage
 
   const voxels = size.reduce((a, b) => a * b, 1);
   const dataBytes = voxels * VOXEL_BYTES[voxelType];
-  if (!Number.isSafeInteger(dataBytes) || dataBytes > MAX_VOLUME_BYTES) {
-    fail(
-      `DimSize = ${fields.DimSize} of ${voxelType} is ${dataBytes} bytes, more than ${MAX_VOLUME_BYTES} held in memory`,
-    );
+  if (!(voxels <= MAX_VOXELS)) {
+    fail(`DimSize = ${fields.DimSize} is ${voxels} voxels, more than the ${MAX_VOXELS} one volume may hold`);
   }
   const modality = (fields.Modality ?? '').trim().toUpperCase();
   return {
@@ -137,8 +135,8 @@ function headerOf(fields: Record<string, string>, dataOffset: number): MetaImage
   };
 }
 
-/** The largest typed array Node allocates on 64-bit platforms is 2^32 elements; 4 GiB is plenty. */
-const MAX_VOLUME_BYTES = 4 * 1024 ** 3;
+/** Voxels of one volume: its array, padded into bricks, still has 32-bit offsets (`voxel-layout.ts`). */
+const MAX_VOXELS = 2 ** 30;
 
 /** An `.mha` the viewer cannot read: the message says what is wrong with it. */
 export class VolumeReadError extends Error {

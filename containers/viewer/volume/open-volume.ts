@@ -8,8 +8,9 @@ import {
   VoxelType,
 } from './metaimage-header';
 import { Vec3, VolumeGeometry } from './view-state';
+import { VoxelLayout, voxelLayout } from './voxel-layout';
 
-/** Voxels in the file's own type, x fastest, then y, z and time. */
+/** Voxels in the file's own type, in bricks (`voxel-layout.ts`): a voxel is found through `layout`. */
 export type VoxelArray =
   | Uint8Array
   | Int8Array
@@ -26,8 +27,9 @@ export type VoxelArray =
 export interface LoadingVolume {
   readonly geometry: VolumeGeometry;
   readonly voxelType: VoxelType;
-  /** Every voxel of every time point, in one array of the file's type. */
+  /** Every voxel of every time point, in one array of the file's type, placed as `layout` says. */
   readonly voxels: VoxelArray;
+  readonly layout: VoxelLayout;
   /** The header's keys and values (Modality, WindowCenter and WindowWidth among them). */
   readonly header: Readonly<Record<string, string>>;
   /** Axial slices of time point 0 whose every voxel has arrived. */
@@ -39,6 +41,8 @@ export interface LoadingVolume {
   readonly done: Promise<void>;
   /** The value of a whole voxel index at a time point. */
   value(voxel: Vec3, timepoint?: number): number;
+  /** Where a whole voxel index lies in `voxels`. */
+  offset(voxel: Vec3, timepoint?: number): number;
   /** Stops reading the body; `done` then rejects. */
   close(): void;
 }
@@ -54,8 +58,9 @@ const INFLATE_CHUNK_BYTES = 1024 * 1024;
 /**
  * Reads an `.mha` as it arrives: resolves once its header is read, then fills one array of the
  * file's own voxel type in the background, inflating the zlib stream (the converter's pieces are
- * sync-flushed blocks of one stream, which one inflater reads) as its bytes come. Memory is the
- * volume's voxels plus about a megabyte of inflater output in flight.
+ * sync-flushed blocks of one stream, which one inflater reads) as its bytes come, and placing
+ * each voxel in its brick. Memory is the volume's voxels (and any brick padding) plus about a
+ * megabyte of inflater output in flight.
  */
 export async function openVolume(
   body: AsyncIterable<Uint8Array>,
@@ -88,13 +93,13 @@ class StreamedVolume implements LoadingVolume {
   readonly geometry: VolumeGeometry;
   readonly voxelType: VoxelType;
   readonly voxels: VoxelArray;
+  readonly layout: VoxelLayout;
   readonly header: Readonly<Record<string, string>>;
   readonly totalBytes: number;
   readonly done: Promise<void>;
-  private readonly bytes: Uint8Array;
   private readonly sliceBytes: number;
+  private readonly placer: VoxelPlacer;
   private written = 0;
-  private swapped = 0;
   private closed = false;
 
   constructor(
@@ -107,9 +112,11 @@ class StreamedVolume implements LoadingVolume {
     this.voxelType = meta.voxelType;
     this.header = meta.fields;
     this.totalBytes = meta.dataBytes;
-    const buffer = new ArrayBuffer(meta.dataBytes);
-    this.bytes = new Uint8Array(buffer);
+    this.layout = voxelLayout(meta.geometry.size, meta.geometry.timepoints);
+    const width = VOXEL_BYTES[meta.voxelType];
+    const buffer = new ArrayBuffer(this.layout.elements * width);
     this.voxels = typedArray(meta.voxelType, buffer);
+    this.placer = new VoxelPlacer(buffer, width, meta.geometry.size, this.layout, meta.bigEndian);
     const [x, y] = meta.geometry.size;
     this.sliceBytes = x * y * VOXEL_BYTES[meta.voxelType];
     this.done = this.load(first).catch(async (err: unknown) => {
@@ -131,9 +138,12 @@ class StreamedVolume implements LoadingVolume {
   }
 
   value(voxel: Vec3, timepoint = 0): number {
-    const [sx, sy, sz] = this.geometry.size;
-    const index = voxel[0] + sx * (voxel[1] + sy * (voxel[2] + sz * timepoint));
-    return Number(this.voxels[index]);
+    return Number(this.voxels[this.offset(voxel, timepoint)]);
+  }
+
+  offset(voxel: Vec3, timepoint = 0): number {
+    const { x, y, z, timeStride } = this.layout;
+    return x[voxel[0]] + y[voxel[1]] + z[voxel[2]] + timepoint * timeStride;
   }
 
   close(): void {
@@ -215,23 +225,110 @@ class StreamedVolume implements LoadingVolume {
         `cannot read the image: it holds more voxel data than its DimSize and ElementType give (${this.totalBytes} bytes)`,
       );
     }
-    this.bytes.set(chunk, this.written);
+    this.placer.place(chunk, this.written);
     this.written += chunk.length;
-    if (this.meta.bigEndian) this.swapWhole();
     this.options.onProgress?.(this.written, this.totalBytes);
   }
+}
 
-  /** Puts the whole voxels arrived so far in little-endian order, as the typed array reads them. */
-  private swapWhole(): void {
-    const width = VOXEL_BYTES[this.voxelType];
-    const end = this.written - (this.written % width);
-    if (width === 1 || end <= this.swapped) return;
-    const range = Buffer.from(this.bytes.buffer, this.swapped, end - this.swapped);
-    if (width === 2) range.swap16();
-    else if (width === 4) range.swap32();
-    else range.swap64();
-    this.swapped = end;
+/** Bytes staged at a time: whole voxels, aligned, in little-endian order, before placing. */
+const STAGE_BYTES = 256 * 1024;
+
+/**
+ * Places the voxel bytes of the file, which come x fastest, where the layout keeps each voxel.
+ * Bytes are copied as unsigned integers of the voxel's width (two 32-bit halves for 64-bit
+ * voxels), so no float is read as a number and no NaN's bits are changed.
+ */
+class VoxelPlacer {
+  private readonly stage: Uint8Array;
+  private readonly target: Uint8Array | Uint16Array | Uint32Array;
+  private readonly source: Uint8Array | Uint16Array | Uint32Array;
+  /** Unsigned words per voxel: 2 for 64-bit voxels, else 1. */
+  private readonly words: number;
+  /** Bytes of a voxel split across chunks, waiting for the rest. */
+  private carried = 0;
+
+  constructor(
+    private readonly buffer: ArrayBuffer,
+    private readonly width: number,
+    private readonly size: Vec3,
+    private readonly layout: VoxelLayout,
+    private readonly bigEndian: boolean,
+  ) {
+    this.stage = new Uint8Array(STAGE_BYTES + 8);
+    const view = (b: ArrayBuffer) =>
+      width === 1 ? new Uint8Array(b) : width === 2 ? new Uint16Array(b) : new Uint32Array(b);
+    this.target = view(buffer);
+    this.source = view(this.stage.buffer as ArrayBuffer);
+    this.words = width === 8 ? 2 : 1;
   }
+
+  /** Places `chunk`, the file's voxel bytes from `at` on. */
+  place(chunk: Uint8Array, at: number): void {
+    if (this.layout.linear && !this.bigEndian) {
+      new Uint8Array(this.buffer).set(chunk, at);
+      return;
+    }
+    let read = 0;
+    let first = (at - this.carried) / this.width;
+    while (read < chunk.length) {
+      const take = Math.min(chunk.length - read, STAGE_BYTES - this.carried);
+      this.stage.set(chunk.subarray(read, read + take), this.carried);
+      read += take;
+      const whole = Math.floor((this.carried + take) / this.width);
+      const bytes = whole * this.width;
+      if (this.bigEndian) swapBytes(this.stage.subarray(0, bytes), this.width);
+      this.scatter(first, whole);
+      first += whole;
+      // The bytes of a voxel not yet whole move to the front of the stage.
+      this.carried = this.carried + take - bytes;
+      this.stage.copyWithin(0, bytes, bytes + this.carried);
+    }
+  }
+
+  /** Voxels `first` to `first + count` of the file (x fastest), from the stage to their places. */
+  private scatter(first: number, count: number): void {
+    const [sx, sy, sz] = this.size;
+    const { x: xs, y: ys, z: zs, timeStride } = this.layout;
+    const { source, target, words } = this;
+    let x = first % sx;
+    let rest = Math.floor(first / sx);
+    let y = rest % sy;
+    rest = Math.floor(rest / sy);
+    let z = rest % sz;
+    let t = Math.floor(rest / sz);
+    let s = 0;
+    while (s < count) {
+      const row = ys[y] + zs[z] + t * timeStride;
+      const end = Math.min(sx, x + count - s);
+      if (words === 1) {
+        for (; x < end; x++, s++) target[row + xs[x]] = source[s];
+      } else {
+        for (; x < end; x++, s++) {
+          const o = (row + xs[x]) * 2;
+          target[o] = source[s * 2];
+          target[o + 1] = source[s * 2 + 1];
+        }
+      }
+      if (x === sx) {
+        x = 0;
+        if (++y === sy) {
+          y = 0;
+          if (++z === sz) {
+            z = 0;
+            t++;
+          }
+        }
+      }
+    }
+  }
+}
+
+function swapBytes(bytes: Uint8Array, width: number): void {
+  const range = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (width === 2) range.swap16();
+  else if (width === 4) range.swap32();
+  else if (width === 8) range.swap64();
 }
 
 function typedArray(type: VoxelType, buffer: ArrayBuffer): VoxelArray {

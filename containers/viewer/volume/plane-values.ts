@@ -6,12 +6,15 @@ import { Plane, Slab, Vec3, VolumeGeometry } from './view-state';
 export type NumberArray =
   Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
-/** The values of a plane: value at (across a, down d) is `values[base + a * across + d * down]`. */
+/**
+ * The values of a plane: the value at (across a, down d) is `values[base + across[a] + down[d]]`,
+ * the tables giving each index's offset (a volume's bricks, or a plain row-by-row plane).
+ */
 export interface PlaneValues {
   readonly values: NumberArray;
   readonly base: number;
-  readonly across: number;
-  readonly down: number;
+  readonly across: Int32Array;
+  readonly down: Int32Array;
 }
 
 /**
@@ -43,113 +46,188 @@ export function planeValues(
   timepoint: number,
   slab?: Slab,
 ): PlaneValues {
-  const { size } = volume.geometry;
+  const { layout } = volume;
   const axes = PLANE_AXES[plane];
-  const strides = [1, size[0], size[0] * size[1]];
-  const timeBase = timepoint * size[0] * size[1] * size[2];
+  const tables = [layout.x, layout.y, layout.z];
+  const across = tables[axes.across];
+  const down = tables[axes.down];
+  const through = tables[axes.through];
+  const timeBase = timepoint * layout.timeStride;
   const [first, last] = slabSlices(volume.geometry, plane, position, slab);
   const voxels = volume.voxels;
   const wide = voxels instanceof BigInt64Array || voxels instanceof BigUint64Array;
   if (first === last && !wide) {
-    return {
-      values: voxels as NumberArray,
-      base: timeBase + first * strides[axes.through],
-      across: strides[axes.across],
-      down: strides[axes.down],
-    };
+    return { values: voxels as NumberArray, base: timeBase + through[first], across, down };
   }
-  const nAcross = size[axes.across];
-  const nDown = size[axes.down];
+  const nAcross = across.length;
+  const nDown = down.length;
   const mode = slab && first !== last ? slab.mode : 'mip';
   const out: NumberArray =
     mode === 'average' || wide
       ? new Float64Array(nAcross * nDown)
       : new (voxels.constructor as new (length: number) => NumberArray)(nAcross * nDown);
-  const layout: SlabLayout = {
-    base: timeBase,
-    across: strides[axes.across],
-    down: strides[axes.down],
-    through: strides[axes.through],
-    nAcross,
-    nDown,
-    first,
-    last,
+  const slices = through.subarray(first, last + 1).map((offset) => offset + timeBase);
+  if (wide) reduceWide(voxels, out, across, down, slices, mode);
+  else if (mode === 'mip') maxOfSlices(voxels as NumberArray, out, across, down, slices);
+  else if (mode === 'minip') minOfSlices(voxels as NumberArray, out, across, down, slices);
+  else meanOfSlices(voxels as NumberArray, out, across, down, slices);
+  return {
+    values: out,
+    base: 0,
+    across: Int32Array.from({ length: nAcross }, (_, a) => a),
+    down: Int32Array.from({ length: nDown }, (_, d) => d * nAcross),
   };
-  if (wide) reduceWide(voxels, out, layout, mode);
-  else reduce(voxels as NumberArray, out, layout, mode);
-  return { values: out, base: 0, across: 1, down: nAcross };
 }
 
-interface SlabLayout {
-  readonly base: number;
-  readonly across: number;
-  readonly down: number;
-  readonly through: number;
-  readonly nAcross: number;
-  readonly nDown: number;
-  readonly first: number;
-  readonly last: number;
-}
+/*
+ * The slab reduced row by row of the plane: each output row stays in the first level of cache
+ * while the slab's slices are read into it, four at a time (half the time of one at a time).
+ * One function per mode, so that each loop stays simple for the JIT.
+ */
 
-/** The slab reduced; loops run along memory (slice by slice, or along x innermost for sagittal). */
-function reduce(voxels: NumberArray, out: NumberArray, l: SlabLayout, mode: Slab['mode']): void {
-  const count = l.last - l.first + 1;
-  if (l.through === 1) {
-    // Sagittal: the slab's slices are neighbours in memory, so each output value reads a run.
-    for (let d = 0; d < l.nDown; d++) {
-      for (let a = 0; a < l.nAcross; a++) {
-        const start = l.base + d * l.down + a * l.across + l.first;
-        let acc = voxels[start];
-        if (mode === 'mip') for (let k = 1; k < count; k++) acc = Math.max(acc, voxels[start + k]);
-        else if (mode === 'minip') for (let k = 1; k < count; k++) acc = Math.min(acc, voxels[start + k]);
-        else {
-          for (let k = 1; k < count; k++) acc += voxels[start + k];
-          acc /= count;
-        }
-        out[d * l.nAcross + a] = acc;
+function maxOfSlices(
+  voxels: NumberArray,
+  out: NumberArray,
+  across: Int32Array,
+  down: Int32Array,
+  slices: Int32Array,
+): void {
+  const n = across.length;
+  for (let d = 0; d < down.length; d++) {
+    const o = d * n;
+    const row = down[d];
+    const r0 = row + slices[0];
+    for (let a = 0; a < n; a++) out[o + a] = voxels[r0 + across[a]];
+    let k = 1;
+    for (; k + 3 < slices.length; k += 4) {
+      const [r1, r2, r3, r4] = [
+        row + slices[k],
+        row + slices[k + 1],
+        row + slices[k + 2],
+        row + slices[k + 3],
+      ];
+      for (let a = 0; a < n; a++) {
+        const c = across[a];
+        let m = out[o + a];
+        const v1 = voxels[r1 + c];
+        if (v1 > m) m = v1;
+        const v2 = voxels[r2 + c];
+        if (v2 > m) m = v2;
+        const v3 = voxels[r3 + c];
+        if (v3 > m) m = v3;
+        const v4 = voxels[r4 + c];
+        if (v4 > m) m = v4;
+        out[o + a] = m;
       }
     }
-    return;
-  }
-  // Axial and coronal: x runs along memory, across the plane; each slice updates the whole plane.
-  for (let k = l.first; k <= l.last; k++) {
-    for (let d = 0; d < l.nDown; d++) {
-      const row = l.base + k * l.through + d * l.down;
-      const o = d * l.nAcross;
-      if (k === l.first) for (let a = 0; a < l.nAcross; a++) out[o + a] = voxels[row + a * l.across];
-      else if (mode === 'mip') {
-        for (let a = 0; a < l.nAcross; a++) {
-          const v = voxels[row + a * l.across];
-          if (v > out[o + a]) out[o + a] = v;
-        }
-      } else if (mode === 'minip') {
-        for (let a = 0; a < l.nAcross; a++) {
-          const v = voxels[row + a * l.across];
-          if (v < out[o + a]) out[o + a] = v;
-        }
-      } else for (let a = 0; a < l.nAcross; a++) out[o + a] += voxels[row + a * l.across];
+    for (; k < slices.length; k++) {
+      const r = row + slices[k];
+      for (let a = 0; a < n; a++) {
+        const v = voxels[r + across[a]];
+        if (v > out[o + a]) out[o + a] = v;
+      }
     }
   }
-  if (mode === 'average') for (let i = 0; i < out.length; i++) out[i] /= count;
+}
+
+function minOfSlices(
+  voxels: NumberArray,
+  out: NumberArray,
+  across: Int32Array,
+  down: Int32Array,
+  slices: Int32Array,
+): void {
+  const n = across.length;
+  for (let d = 0; d < down.length; d++) {
+    const o = d * n;
+    const row = down[d];
+    const r0 = row + slices[0];
+    for (let a = 0; a < n; a++) out[o + a] = voxels[r0 + across[a]];
+    let k = 1;
+    for (; k + 3 < slices.length; k += 4) {
+      const [r1, r2, r3, r4] = [
+        row + slices[k],
+        row + slices[k + 1],
+        row + slices[k + 2],
+        row + slices[k + 3],
+      ];
+      for (let a = 0; a < n; a++) {
+        const c = across[a];
+        let m = out[o + a];
+        const v1 = voxels[r1 + c];
+        if (v1 < m) m = v1;
+        const v2 = voxels[r2 + c];
+        if (v2 < m) m = v2;
+        const v3 = voxels[r3 + c];
+        if (v3 < m) m = v3;
+        const v4 = voxels[r4 + c];
+        if (v4 < m) m = v4;
+        out[o + a] = m;
+      }
+    }
+    for (; k < slices.length; k++) {
+      const r = row + slices[k];
+      for (let a = 0; a < n; a++) {
+        const v = voxels[r + across[a]];
+        if (v < out[o + a]) out[o + a] = v;
+      }
+    }
+  }
+}
+
+function meanOfSlices(
+  voxels: NumberArray,
+  out: NumberArray,
+  across: Int32Array,
+  down: Int32Array,
+  slices: Int32Array,
+): void {
+  const n = across.length;
+  const count = slices.length;
+  for (let d = 0; d < down.length; d++) {
+    const o = d * n;
+    const row = down[d];
+    const r0 = row + slices[0];
+    for (let a = 0; a < n; a++) out[o + a] = voxels[r0 + across[a]];
+    let k = 1;
+    for (; k + 3 < count; k += 4) {
+      const [r1, r2, r3, r4] = [
+        row + slices[k],
+        row + slices[k + 1],
+        row + slices[k + 2],
+        row + slices[k + 3],
+      ];
+      for (let a = 0; a < n; a++) {
+        const c = across[a];
+        out[o + a] += voxels[r1 + c] + voxels[r2 + c] + voxels[r3 + c] + voxels[r4 + c];
+      }
+    }
+    for (; k < count; k++) {
+      const r = row + slices[k];
+      for (let a = 0; a < n; a++) out[o + a] += voxels[r + across[a]];
+    }
+    for (let a = 0; a < n; a++) out[o + a] /= count;
+  }
 }
 
 /** The same for 64-bit integers, read as numbers (exact up to 2^53): rare, so written plainly. */
 function reduceWide(
   voxels: BigInt64Array | BigUint64Array,
   out: NumberArray,
-  l: SlabLayout,
+  across: Int32Array,
+  down: Int32Array,
+  slices: Int32Array,
   mode: Slab['mode'],
 ): void {
-  const count = l.last - l.first + 1;
-  for (let d = 0; d < l.nDown; d++) {
-    for (let a = 0; a < l.nAcross; a++) {
-      const start = l.base + d * l.down + a * l.across;
-      let acc = Number(voxels[start + l.first * l.through]);
-      for (let k = l.first + 1; k <= l.last; k++) {
-        const v = Number(voxels[start + k * l.through]);
+  for (let d = 0; d < down.length; d++) {
+    for (let a = 0; a < across.length; a++) {
+      const start = down[d] + across[a];
+      let acc = Number(voxels[start + slices[0]]);
+      for (let k = 1; k < slices.length; k++) {
+        const v = Number(voxels[start + slices[k]]);
         acc = mode === 'mip' ? Math.max(acc, v) : mode === 'minip' ? Math.min(acc, v) : acc + v;
       }
-      out[d * l.nAcross + a] = mode === 'average' ? acc / count : acc;
+      out[d * across.length + a] = mode === 'average' ? acc / slices.length : acc;
     }
   }
 }

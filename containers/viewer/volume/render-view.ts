@@ -19,20 +19,8 @@ export function renderView(volume: LoadingVolume, view: ViewState, overlay?: Loa
   const { width, height } = view.viewport;
   const layout = planeLayout(geometry, view);
   const plane = planeValues(volume, view.plane, view.position, view.timepoint, view.slab);
-  const cols = sampleOffsets(
-    width,
-    layout.originOnCanvas[0],
-    layout.pixelsPerVoxel[0],
-    geometry.size[layout.axes.across],
-    plane.across,
-  );
-  const rows = sampleOffsets(
-    height,
-    layout.originOnCanvas[1],
-    layout.pixelsPerVoxel[1],
-    geometry.size[layout.axes.down],
-    plane.down,
-  );
+  const cols = sampleOffsets(width, layout.originOnCanvas[0], layout.pixelsPerVoxel[0], plane.across);
+  const rows = sampleOffsets(height, layout.originOnCanvas[1], layout.pixelsPerVoxel[1], plane.down);
   const rgb = new Uint8Array(width * height * 3);
   windowPlane(plane, cols, rows, view.window, rgb);
   if (overlay && view.overlayOpacity > 0) drawOverlay(volume.geometry, overlay, view, layout, rgb);
@@ -40,20 +28,14 @@ export function renderView(volume: LoadingVolume, view: ViewState, overlay?: Loa
 }
 
 /**
- * For each pixel along a canvas axis, the offset of the voxel under its centre along that axis,
- * or -1 outside the volume.
+ * For each pixel along a canvas axis, the offset (from `table`) of the voxel under its centre
+ * along that axis, or -1 outside the volume.
  */
-function sampleOffsets(
-  pixels: number,
-  origin: number,
-  perVoxel: number,
-  voxels: number,
-  stride: number,
-): Int32Array {
+function sampleOffsets(pixels: number, origin: number, perVoxel: number, table: Int32Array): Int32Array {
   const offsets = new Int32Array(pixels);
   for (let p = 0; p < pixels; p++) {
     const index = Math.round((p + 0.5 - origin) / perVoxel);
-    offsets[p] = index >= 0 && index < voxels ? index * stride : -1;
+    offsets[p] = index >= 0 && index < table.length ? table[index] : -1;
   }
   return offsets;
 }
@@ -173,7 +155,8 @@ function drawOverlay(
   const di = [i1[0] - i0[0], i1[1] - i0[1], i1[2] - i0[2]];
   const dj = [j1[0] - i0[0], j1[1] - i0[1], j1[2] - i0[2]];
   const [sx, sy, sz] = og.size;
-  const timeBase = t * sx * sy * sz;
+  const { x: xs, y: ys, z: zs } = overlay.layout;
+  const timeBase = t * overlay.layout.timeStride;
   const keep = 1 - opacity;
   const colours = LABEL_COLOURS;
   const n = colours.length;
@@ -183,7 +166,7 @@ function drawOverlay(
       const vy = Math.round(i0[1] + x * di[1] + y * dj[1]);
       const vz = Math.round(i0[2] + x * di[2] + y * dj[2]);
       if (vx < 0 || vy < 0 || vz < 0 || vx >= sx || vy >= sy || vz >= sz) continue;
-      const label = Math.round(labels.read(timeBase + vx + sx * (vy + sy * vz)));
+      const label = Math.round(labels.read(timeBase + xs[vx] + ys[vy] + zs[vz]));
       if (label === 0 || label !== label) continue;
       const colour = colours[(((label - 1) % n) + n) % n];
       const o = (y * width + x) * 3;
