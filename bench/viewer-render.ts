@@ -75,6 +75,7 @@ async function timeFrames(
   plane: Plane,
   quality: FrameQuality,
   slab: boolean,
+  overlay?: LoadingVolume,
 ): Promise<string> {
   const through = { axial: 2, coronal: 1, sagittal: 0 }[plane];
   const renders: number[] = [];
@@ -92,13 +93,13 @@ async function timeFrames(
       window: { width: 400, level: 40 + (frame % 7) },
       zoom: 1,
       pan: [0, 0],
-      overlayOpacity: 0,
+      overlayOpacity: overlay ? 0.4 : 0,
       viewport: { width: 512, height: 512 },
       ...(slab ? { slab: { mode: 'mip' as const, thicknessMm: 20 } } : {}),
     };
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
-    const rendered = renderView(volume, view);
+    const rendered = renderView(volume, view, overlay);
     const renderedAt = performance.now();
     const encoded = await encodeFrame(rendered, quality);
     const ended = performance.now();
@@ -115,7 +116,7 @@ async function timeFrames(
   totals.sort((a, b) => a - b);
   const p95 = percentile(totals, 95);
   return (
-    `${plane.padEnd(8)} ${quality.padEnd(11)} ${slab ? '20 mm MIP' : 'one slice'}: ` +
+    `${plane.padEnd(8)} ${quality.padEnd(11)} ${slab ? '20 mm MIP' : overlay ? 'overlaid ' : 'one slice'}: ` +
     `render+encode p50 ${ms(percentile(totals, 50))}, p95 ${ms(p95)} (render alone p50 ${ms(percentile(renders, 50))}, ` +
     `p95 ${ms(percentile(renders, 95))}; CPU of all threads p50 ${ms(percentile(cpu, 50))}, p95 ${ms(percentile(cpu, 95))}); ` +
     `${(bytes / FRAMES / 1024).toFixed(1)} KiB a frame; ` +
@@ -185,6 +186,36 @@ async function benchViewerRender(): Promise<void> {
         console.log(await timeFrames(opened, plane, quality, slab));
       }
     }
+  }
+  // A label map on the same grid, as a segmentation job writes it: two organs.
+  const labels = Buffer.alloc(SIZE[0] * SIZE[1] * SIZE[2]);
+  for (let z = 100; z < 400; z++) {
+    for (let y = 150; y < 330; y++) {
+      for (let x = 120; x < 400; x++) {
+        const organ =
+          ((x - 180) / 50) ** 2 + ((y - 240) / 80) ** 2 < 1
+            ? 1
+            : ((x - 330) / 50) ** 2 + ((y - 240) / 80) ** 2 < 1
+              ? 2
+              : 0;
+        labels[x + SIZE[0] * (y + SIZE[1] * z)] = organ;
+      }
+    }
+  }
+  const mask = await writeMetaImage({
+    size: SIZE,
+    spacing: SPACING,
+    origin: [0, 0, 0],
+    axes: identityAxes(3),
+    componentType: 'uint8',
+    components: 1,
+    data: labels,
+    metadata: {},
+  });
+  const overlay = await openVolume(inChunks(mask));
+  await overlay.done;
+  for (const plane of ['axial', 'coronal', 'sagittal'] as const) {
+    console.log(await timeFrames(opened, plane, 'still', false, overlay));
   }
 }
 

@@ -139,42 +139,63 @@ function drawOverlay(
   const labels = labelValues(overlay);
   const opacity = view.overlayOpacity;
   const { axes, originOnCanvas, pixelsPerVoxel } = layout;
-  // The base volume's voxel index of pixel (x, y) is i0 + x * di + y * dj; the overlay's follows from it.
-  const voxelAt = (x: number, y: number): Vec3 => {
+  if (sameGrid(geometry, og)) {
+    // The fast path: the overlay's own offset tables, sampled as the volume's are.
+    const tables = [overlay.layout.x, overlay.layout.y, overlay.layout.z];
+    const cols = sampleOffsets(width, originOnCanvas[0], pixelsPerVoxel[0], tables[axes.across]);
+    const rows = sampleOffsets(height, originOnCanvas[1], pixelsPerVoxel[1], tables[axes.down]);
+    const base = t * overlay.layout.timeStride + tables[axes.through][layout.slice];
+    for (let y = 0; y < height; y++) {
+      const row = rows[y];
+      if (row < 0) continue;
+      for (let x = 0; x < width; x++) {
+        const col = cols[x];
+        if (col < 0) continue;
+        const label = labels.read(base + row + col);
+        if (label !== 0) blend(rgb, (y * width + x) * 3, label, opacity);
+      }
+    }
+    return;
+  }
+  // Another grid: the base volume's voxel index of pixel (x, y) is linear in x and y, and so is
+  // the overlay's index of the same patient position.
+  const overlayIndex = (x: number, y: number): Vec3 => {
     const index = [0, 0, 0];
     index[axes.across] = (x + 0.5 - originOnCanvas[0]) / pixelsPerVoxel[0];
     index[axes.down] = (y + 0.5 - originOnCanvas[1]) / pixelsPerVoxel[1];
     index[axes.through] = layout.slice;
-    return sameGrid(geometry, og)
-      ? [index[0], index[1], index[2]]
-      : patientToVoxel(og, voxelToPatient(geometry, [index[0], index[1], index[2]]));
+    return patientToVoxel(og, voxelToPatient(geometry, [index[0], index[1], index[2]]));
   };
-  const i0 = voxelAt(0, 0);
-  const i1 = voxelAt(1, 0);
-  const j1 = voxelAt(0, 1);
+  const i0 = overlayIndex(0, 0);
+  const i1 = overlayIndex(1, 0);
+  const j1 = overlayIndex(0, 1);
   const di = [i1[0] - i0[0], i1[1] - i0[1], i1[2] - i0[2]];
   const dj = [j1[0] - i0[0], j1[1] - i0[1], j1[2] - i0[2]];
   const [sx, sy, sz] = og.size;
   const { x: xs, y: ys, z: zs } = overlay.layout;
   const timeBase = t * overlay.layout.timeStride;
-  const keep = 1 - opacity;
-  const colours = LABEL_COLOURS;
-  const n = colours.length;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const vx = Math.round(i0[0] + x * di[0] + y * dj[0]);
       const vy = Math.round(i0[1] + x * di[1] + y * dj[1]);
       const vz = Math.round(i0[2] + x * di[2] + y * dj[2]);
       if (vx < 0 || vy < 0 || vz < 0 || vx >= sx || vy >= sy || vz >= sz) continue;
-      const label = Math.round(labels.read(timeBase + xs[vx] + ys[vy] + zs[vz]));
-      if (label === 0 || label !== label) continue;
-      const colour = colours[(((label - 1) % n) + n) % n];
-      const o = (y * width + x) * 3;
-      rgb[o] = Math.round(rgb[o] * keep + colour[0] * opacity);
-      rgb[o + 1] = Math.round(rgb[o + 1] * keep + colour[1] * opacity);
-      rgb[o + 2] = Math.round(rgb[o + 2] * keep + colour[2] * opacity);
+      const label = labels.read(timeBase + xs[vx] + ys[vy] + zs[vz]);
+      if (label !== 0) blend(rgb, (y * width + x) * 3, label, opacity);
     }
   }
+}
+
+/** A label's colour (`label-colours.ts`) over the grey at `o`; NaN, and labels rounding to 0, are not drawn. */
+function blend(rgb: Uint8Array, o: number, label: number, opacity: number): void {
+  const whole = Math.round(label);
+  if (whole === 0 || !Number.isFinite(whole)) return;
+  const n = LABEL_COLOURS.length;
+  const colour = LABEL_COLOURS[(((whole - 1) % n) + n) % n];
+  const keep = 1 - opacity;
+  rgb[o] = Math.round(rgb[o] * keep + colour[0] * opacity);
+  rgb[o + 1] = Math.round(rgb[o + 1] * keep + colour[1] * opacity);
+  rgb[o + 2] = Math.round(rgb[o + 2] * keep + colour[2] * opacity);
 }
 
 /** Reads an overlay's labels as numbers; 64-bit labels by their low 32 bits, which hold any label map's. */
