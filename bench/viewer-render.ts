@@ -3,6 +3,7 @@
 import * as os from 'node:os';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
+import sharp from 'sharp';
 import {
   encodeFrame,
   FrameQuality,
@@ -180,6 +181,7 @@ async function benchViewerRender(): Promise<void> {
       `${held < 1.3 * data.length ? 'within' : 'OVER'} the 1.3x target`,
   );
 
+  await compareStillEncoders(opened);
   for (const slab of [false, true]) {
     for (const quality of ['interactive', 'still'] as const) {
       for (const plane of ['axial', 'coronal', 'sagittal'] as const) {
@@ -217,6 +219,52 @@ async function benchViewerRender(): Promise<void> {
   for (const plane of ['axial', 'coronal', 'sagittal'] as const) {
     console.log(await timeFrames(opened, plane, 'still', false, overlay));
   }
+}
+
+/** The lossless encoders `encodeFrame` chose between, on the same axial frame. */
+async function compareStillEncoders(volume: LoadingVolume): Promise<void> {
+  const frame = renderView(volume, {
+    plane: 'axial',
+    position: [256, 256, 250],
+    timepoint: 0,
+    window: { width: 400, level: 40 },
+    zoom: 1,
+    pan: [0, 0],
+    overlayOpacity: 0,
+    viewport: { width: 512, height: 512 },
+  });
+  const raw = { raw: { width: frame.width, height: frame.height, channels: 3 as const } };
+  const encoders: [string, () => Promise<Buffer>][] = [
+    [
+      'PNG level 1, one filter',
+      () => sharp(frame.rgb, raw).png({ compressionLevel: 1, adaptiveFiltering: false }).toBuffer(),
+    ],
+    [
+      'PNG level 6, adaptive filters',
+      () => sharp(frame.rgb, raw).png({ compressionLevel: 6, adaptiveFiltering: true }).toBuffer(),
+    ],
+    ['lossless WebP, effort 0', () => sharp(frame.rgb, raw).webp({ lossless: true, effort: 0 }).toBuffer()],
+    ['lossless WebP, effort 4', () => sharp(frame.rgb, raw).webp({ lossless: true, effort: 4 }).toBuffer()],
+  ];
+  const figures: string[] = [];
+  for (const [name, encode] of encoders) {
+    const times: number[] = [];
+    let size = 0;
+    for (let run = 0; run < 25; run++) {
+      const started = performance.now();
+      size = (await encode()).length;
+      if (run >= 5) times.push(performance.now() - started);
+    }
+    figures.push(
+      `${name} ${ms(
+        percentile(
+          times.sort((a, b) => a - b),
+          50,
+        ),
+      )} (${(size / 1024).toFixed(1)} KiB)`,
+    );
+  }
+  console.log(`lossless encoders on one axial frame, p50: ${figures.join('; ')}`);
 }
 
 benchViewerRender().catch((err: Error) => {

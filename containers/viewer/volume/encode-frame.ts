@@ -8,6 +8,9 @@ export interface EncodedFrame {
   readonly bytes: Buffer;
 }
 
+// Every frame is new: libvips' cache of operations would only hold on to their buffers.
+sharp.cache(false);
+
 /** JPEG quality while the user drags or scrolls: the still frame that follows is exact. */
 export const INTERACTIVE_JPEG_QUALITY = 85;
 

@@ -14,6 +14,7 @@ export { probe } from './probe';
 export { renderView, sameGrid } from './render-view';
 export { checkView } from './view-checks';
 export {
+  canvasDistanceMm,
   canvasToVoxel,
   insideVolume,
   patientToVoxel,

@@ -1,7 +1,7 @@
 import { LoadingVolume } from './open-volume';
 import { planeValues } from './plane-values';
-import { canvasToVoxel, planeLayout } from './view-mapping';
-import { CanvasPoint, RegionShape, RegionStatistics, ViewState, VolumeGeometry } from './view-state';
+import { canvasDistanceMm, canvasToVoxel, planeLayout } from './view-mapping';
+import { CanvasPoint, RegionShape, RegionStatistics, ViewState } from './view-state';
 
 /** Millimetres between two canvas points of a view, each voxel axis scaled by its spacing. */
 export function measureLength(
@@ -10,13 +10,7 @@ export function measureLength(
   a: CanvasPoint,
   b: CanvasPoint,
 ): number {
-  return lengthMm(volume.geometry, view, a, b);
-}
-
-export function lengthMm(geometry: VolumeGeometry, view: ViewState, a: CanvasPoint, b: CanvasPoint): number {
-  const from = canvasToVoxel(geometry, view, a);
-  const to = canvasToVoxel(geometry, view, b);
-  return Math.hypot(...from.map((v, k) => (to[k] - v) * geometry.spacing[k]));
+  return canvasDistanceMm(volume.geometry, view, a, b);
 }
 
 /**

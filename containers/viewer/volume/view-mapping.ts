@@ -95,6 +95,18 @@ export function voxelToCanvas(geometry: VolumeGeometry, view: ViewState, voxel: 
   ];
 }
 
+/** Millimetres between two canvas points on the plane shown (what `measureLength` reports). */
+export function canvasDistanceMm(
+  geometry: VolumeGeometry,
+  view: ViewState,
+  a: CanvasPoint,
+  b: CanvasPoint,
+): number {
+  const from = canvasToVoxel(geometry, view, a);
+  const to = canvasToVoxel(geometry, view, b);
+  return Math.hypot(...from.map((v, k) => (to[k] - v) * geometry.spacing[k]));
+}
+
 /** Patient (LPS, mm) position of a continuous voxel index: origin + sum_k index[k] spacing[k] direction[k]. */
 export function voxelToPatient(geometry: VolumeGeometry, voxel: Vec3): Vec3 {
   const { origin, spacing, direction } = geometry;
