@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { openVolume, renderView, VolumeReadError } from '../../containers/viewer/volume';
 import { chunked, firstWrongVoxel, loaded, pixel, syntheticMha, view, voxelBytes } from './volume-fixtures';
 
@@ -193,6 +194,19 @@ describe('openVolume', () => {
     await expect(
       open('NDims = 2\nDimSize = 2 2\nElementType = MET_STRING\nElementDataFile = LOCAL\n'),
     ).rejects.toThrow('cannot read the image: ElementType MET_STRING is not supported');
+  });
+
+  test('closing a volume ends its download and rejects what waits for it', async () => {
+    const file = await syntheticMha({ size: [32, 32, 8], value: noisy });
+    async function* stalled() {
+      yield file.subarray(0, 1000);
+      await new Promise(() => undefined);
+    }
+    const body = Readable.from(stalled());
+    const volume = await openVolume(body);
+    volume.close();
+    await expect(volume.done).rejects.toThrow('cannot read the image: reading was stopped');
+    expect(body.destroyed).toBe(true);
   });
 
   test('a download that fails part way rejects, saying so', async () => {

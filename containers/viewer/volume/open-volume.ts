@@ -43,7 +43,7 @@ export interface LoadingVolume {
   value(voxel: Vec3, timepoint?: number): number;
   /** Where a whole voxel index lies in `voxels`. */
   offset(voxel: Vec3, timepoint?: number): number;
-  /** Stops reading the body; `done` then rejects. */
+  /** Stops reading the body (ending it, where it is a stream); `done` then rejects, unless it had resolved. */
   close(): void;
 }
 
@@ -86,7 +86,7 @@ export async function openVolume(
     await chunks.return?.();
     throw err instanceof VolumeReadError ? err : new VolumeReadError(`cannot read the image: ${String(err)}`);
   }
-  return new StreamedVolume(header, head.subarray(header.dataOffset), chunks, options);
+  return new StreamedVolume(header, head.subarray(header.dataOffset), body, chunks, options);
 }
 
 class StreamedVolume implements LoadingVolume {
@@ -101,10 +101,14 @@ class StreamedVolume implements LoadingVolume {
   private readonly placer: VoxelPlacer;
   private written = 0;
   private closed = false;
+  /** Rejects when the volume is closed, ending whatever wait for bytes is under way. */
+  private readonly stopped: Promise<never>;
+  private stop!: (reason: Error) => void;
 
   constructor(
     private readonly meta: MetaImageHeader,
     first: Buffer,
+    private readonly body: AsyncIterable<Uint8Array>,
     private readonly chunks: AsyncIterator<Uint8Array>,
     private readonly options: OpenVolumeOptions,
   ) {
@@ -119,7 +123,10 @@ class StreamedVolume implements LoadingVolume {
     this.placer = new VoxelPlacer(buffer, width, meta.geometry.size, this.layout, meta.bigEndian);
     const [x, y] = meta.geometry.size;
     this.sliceBytes = x * y * VOXEL_BYTES[meta.voxelType];
+    this.stopped = new Promise<never>((_, reject) => (this.stop = reject));
+    this.stopped.catch(() => undefined);
     this.done = this.load(first).catch(async (err: unknown) => {
+      if (this.closed) throw new VolumeReadError('cannot read the image: reading was stopped');
       await this.chunks.return?.().catch(() => undefined);
       throw err instanceof VolumeReadError
         ? err
@@ -147,7 +154,14 @@ class StreamedVolume implements LoadingVolume {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
+    this.stop(new VolumeReadError('cannot read the image: reading was stopped'));
+    // Ends the download: a stream is destroyed at once (its iterator's return would wait for
+    // the read under way); any other iterable is asked to return.
+    const stream = this.body as { destroy?: () => void };
+    if (typeof stream.destroy === 'function') stream.destroy();
+    else this.chunks.return?.().catch(() => undefined);
   }
 
   private async load(first: Buffer): Promise<void> {
@@ -184,9 +198,10 @@ class StreamedVolume implements LoadingVolume {
     });
     finished.catch(() => undefined);
     try {
-      if (first.length > 0 && !inflater.write(first)) await Promise.race([once(inflater, 'drain'), finished]);
+      if (first.length > 0 && !inflater.write(first))
+        await Promise.race([once(inflater, 'drain'), finished, this.stopped]);
       for (let next = await this.nextChunk(); next && !ended; next = await this.nextChunk()) {
-        if (!inflater.write(next)) await Promise.race([once(inflater, 'drain'), finished]);
+        if (!inflater.write(next)) await Promise.race([once(inflater, 'drain'), finished, this.stopped]);
       }
       if (!ended) inflater.end();
       await finished;
@@ -212,7 +227,7 @@ class StreamedVolume implements LoadingVolume {
     if (this.closed) throw new VolumeReadError('cannot read the image: reading was stopped');
     let next: IteratorResult<Uint8Array>;
     try {
-      next = await this.chunks.next();
+      next = await Promise.race([this.chunks.next(), this.stopped]);
     } catch (err) {
       throw new VolumeReadError(`cannot read the image: its download failed (${describe(err)})`);
     }

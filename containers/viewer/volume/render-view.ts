@@ -11,7 +11,8 @@ import { RenderedFrame, Vec3, ViewState, VolumeGeometry, WindowLevel } from './v
  * blended over it. Outside the volume is black; voxels not yet arrived read as zero.
  *
  * Grey = round(255 * (value - (level - width / 2)) / width), clamped to 0..255: the same for
- * every voxel type, through a lookup table for 8- and 16-bit integers.
+ * every voxel type, through a lookup table for 8- and 16-bit integers. The overlay's labels are
+ * those of the crosshair's slice (under a slab too), at the view's time point or its last.
  */
 export function renderView(volume: LoadingVolume, view: ViewState, overlay?: LoadingVolume): RenderedFrame {
   const geometry = volume.geometry;
