@@ -207,7 +207,8 @@ class StreamedVolume implements LoadingVolume {
       await finished;
     } catch (err) {
       if (overflow) throw overflow;
-      if (this.closed) throw err;
+      // A download that failed, or a stop, says so itself; what is left is zlib's to say.
+      if (this.closed || err instanceof VolumeReadError) throw err;
       const code = (err as { code?: string }).code;
       if (code === 'Z_BUF_ERROR') {
         throw new VolumeReadError(
