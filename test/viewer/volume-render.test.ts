@@ -270,14 +270,31 @@ describe('renderView', () => {
     }
   });
 
-  test('float and 32-bit volumes are windowed by the same formula as 16-bit ones', async () => {
-    for (const type of ['float32', 'int32', 'uint8', 'int64'] as const) {
-      const volume = await loaded(await syntheticMha({ size: [8, 6, 2], type, value: (x, y) => x + 10 * y }));
+  test('every voxel type is windowed by the same formula, one after another with one window', async () => {
+    // uint8 first, then uint16 with values past 255: each type has its own lookup table.
+    for (const type of [
+      'uint8',
+      'uint16',
+      'int8',
+      'int16',
+      'float32',
+      'int32',
+      'uint32',
+      'int64',
+      'float64',
+    ] as const) {
+      const big = !type.includes('8');
+      const value = (x: number, y: number) => x + 10 * y + (big ? 700 : 0);
+      const volume = await loaded(await syntheticMha({ size: [8, 6, 2], type, value }));
       const frame = renderView(
         volume,
         view({ position: [0, 0, 1], window, viewport: { width: 8, height: 6 } }),
       );
-      expect([type, pixel(frame, 7, 5)[0]]).toEqual([type, grey(57)]);
+      expect([type, pixel(frame, 7, 5)[0], pixel(frame, 1, 2)[0]]).toEqual([
+        type,
+        grey(value(7, 5)),
+        grey(value(1, 2)),
+      ]);
     }
   });
 

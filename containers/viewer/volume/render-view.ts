@@ -109,7 +109,7 @@ function lookupTable(
   else if (values instanceof Uint16Array) range = [0, 65535];
   else if (values instanceof Int16Array) range = [-32768, 32767];
   else return undefined;
-  const key = `${range[0]}:${window.width}:${window.level}`;
+  const key = `${range[0]}:${range[1]}:${window.width}:${window.level}`;
   let table = tables.get(key);
   if (!table) {
     const lower = window.level - window.width / 2;
