@@ -1,4 +1,4 @@
-import { LABEL_COLOURS, renderView, voxelToCanvas } from '../../containers/viewer/volume';
+import { LABEL_COLOURS, labelColour, renderView, voxelToCanvas } from '../../containers/viewer/volume';
 import { loaded, pixel, syntheticMha, view } from './volume-fixtures';
 
 /** A value that names its voxel: x + 10 y + 100 z. */
@@ -242,6 +242,17 @@ describe('renderView', () => {
       overlay,
     );
     expect(pixel(other, 2, 4)).toEqual(new Array(3).fill(grey(indexValue(2, 4, 2))));
+  });
+
+  test('labels take a fixed colour each, repeating after the table; label 0 has none', () => {
+    expect(labelColour(0)).toBeUndefined();
+    expect(labelColour(NaN)).toBeUndefined();
+    expect(labelColour(1)).toEqual([230, 25, 75]);
+    expect(labelColour(2)).not.toEqual(labelColour(1));
+    expect(new Set(LABEL_COLOURS.map((c) => c.join())).size).toBe(LABEL_COLOURS.length);
+    expect(labelColour(LABEL_COLOURS.length + 1)).toBe(labelColour(1));
+    expect(labelColour(-1)).toBe(LABEL_COLOURS[LABEL_COLOURS.length - 2]);
+    expect(labelColour(2.2)).toBe(labelColour(2));
   });
 
   test("an overlay on another grid is sampled at the nearest voxel of each pixel's patient position", async () => {

@@ -1,7 +1,8 @@
 /**
  * The viewer's volume engine: reads an `.mha` as it downloads, renders views of it and measures
- * on it. The viewer server calls only what is exported here; `view-mapping.ts` and
- * `view-state.ts` hold no Node code, so the browser client bundles them too.
+ * on it. The viewer server calls only what is exported here; `view-mapping.ts`,
+ * `label-colours.ts` and `view-state.ts` hold no Node code, so the browser client bundles them
+ * too (to draw measurement handles where the server measures, and a legend of label colours).
  */
 export { autoWindow, defaultWindow } from './auto-window';
 export { encodeFrame, INTERACTIVE_JPEG_QUALITY, type EncodedFrame, type FrameQuality } from './encode-frame';

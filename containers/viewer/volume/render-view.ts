@@ -1,4 +1,4 @@
-import { LABEL_COLOURS } from './label-colours';
+import { labelColour } from './label-colours';
 import { LoadingVolume } from './open-volume';
 import { NumberArray, planeValues, PlaneValues } from './plane-values';
 import { checkView } from './view-checks';
@@ -189,10 +189,8 @@ function drawOverlay(
 
 /** A label's colour (`label-colours.ts`) over the grey at `o`; NaN, and labels rounding to 0, are not drawn. */
 function blend(rgb: Uint8Array, o: number, label: number, opacity: number): void {
-  const whole = Math.round(label);
-  if (whole === 0 || !Number.isFinite(whole)) return;
-  const n = LABEL_COLOURS.length;
-  const colour = LABEL_COLOURS[(((whole - 1) % n) + n) % n];
+  const colour = labelColour(label);
+  if (!colour) return;
   const keep = 1 - opacity;
   rgb[o] = Math.round(rgb[o] * keep + colour[0] * opacity);
   rgb[o + 1] = Math.round(rgb[o + 1] * keep + colour[1] * opacity);
