@@ -57,11 +57,12 @@ describe('openVolume', () => {
     const progress: number[] = [];
     const volume = await openVolume(halted(), { onProgress: (bytes, total) => progress.push(bytes / total) });
     expect(volume.geometry.size).toEqual([64, 64, 40]);
-    while (sent < file.length / 2) await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Half the file has been sent and no more will be: the slices it holds appear as they inflate
+    // (were voxels held back until the end, this would wait until the test times out).
+    while (volume.loadedSlices() <= 5) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(sent).toBeLessThan(file.length * 0.6);
 
     const slices = volume.loadedSlices();
-    expect(slices).toBeGreaterThan(5);
     expect(slices).toBeLessThan(40);
     expect(progress.at(-1)).toBeLessThan(1);
     // A slice that has arrived renders its values; one that has not renders zeros, not an error.
