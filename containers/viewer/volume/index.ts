@@ -28,3 +28,4 @@ export {
   type PlaneLayout,
 } from './view-mapping';
 export * from './view-state';
+export { type VoxelLayout } from './voxel-layout';

@@ -25,9 +25,6 @@ export interface VoxelLayout {
 
 const BRICK = 8;
 
-/** The most elements an array may have, so that every offset is a 32-bit integer. */
-export const MAX_ELEMENTS = 2 ** 31 - 1;
-
 export function voxelLayout(size: Vec3, timepoints: number): VoxelLayout {
   const edge = size.map((n) => {
     const padding = (BRICK - (n % BRICK)) % BRICK;
