@@ -120,6 +120,10 @@ benchLocalApi()
     if (jobs.status !== 0) throw new Error(`the jobs bench failed with exit code ${jobs.status}`);
     const builds = spawnSync('npx', ['tsx', path.join(__dirname, 'builds.ts')], { stdio: 'inherit' });
     if (builds.status !== 0) throw new Error(`the builds bench failed with exit code ${builds.status}`);
+    // A fresh process, so that its memory per session is the volume's alone.
+    const viewer = spawnSync('npx', ['tsx', path.join(__dirname, 'viewer-render.ts')], { stdio: 'inherit' });
+    if (viewer.status !== 0)
+      throw new Error(`the viewer render bench failed with exit code ${viewer.status}`);
   })
   .catch((err: Error) => {
     console.error(err.stack);
