@@ -19,7 +19,7 @@ import {
   WINDOW_PRESETS,
   WindowLevel,
 } from '../volume/view-state';
-import { centre, fitScale, PLANE_AXES } from './plane-axes';
+import { PLANE_AXES, planeLayout, voxelToCanvas } from '../volume/view-mapping';
 import type { SessionSocket } from './session-connection';
 
 const PLANES: readonly Plane[] = ['axial', 'coronal', 'sagittal'];
@@ -248,14 +248,7 @@ export class VolumeViews {
     const context = canvas.marks.getContext('2d')!;
     context.clearRect(0, 0, canvas.marks.width, canvas.marks.height);
     if (!this.geometry) return;
-    const view = this.view(canvas);
-    const { across, down } = PLANE_AXES[canvas.plane];
-    const scale = fitScale(this.geometry, canvas.plane, view.viewport) * canvas.zoom;
-    const toCanvas = (axis: 0 | 1 | 2, voxel: number, length: number, panMm: number) =>
-      length / 2 +
-      ((voxel + 0.5 - this.geometry!.size[axis] / 2) * this.geometry!.spacing[axis] - panMm) * scale;
-    const cx = toCanvas(across, this.position[across], view.viewport.width, canvas.pan[0]);
-    const cy = toCanvas(down, this.position[down], view.viewport.height, canvas.pan[1]);
+    const [cx, cy] = voxelToCanvas(this.geometry, this.view(canvas), this.position);
     context.strokeStyle = 'rgba(80, 200, 255, 0.6)';
     context.lineWidth = 1;
     context.beginPath();
@@ -336,7 +329,7 @@ export class VolumeViews {
           return this.drawMarks(canvas);
         }
         if (panning) {
-          const scale = fitScale(this.geometry!, canvas.plane, this.view(canvas).viewport) * canvas.zoom;
+          const scale = planeLayout(this.geometry!, { ...this.view(canvas), pan: [0, 0] }).pixelsPerMm;
           canvas.pan = [startPan[0] - dx / scale, startPan[1] - dy / scale];
           return this.request(canvas);
         }
@@ -446,6 +439,11 @@ export class VolumeViews {
       this.controls.measurement(`The measurement failed: ${(err as Error).message}`);
     }
   }
+}
+
+/** The crosshair at the volume's centre voxel. */
+function centre(geometry: VolumeGeometry): Vec3 {
+  return geometry.size.map((n) => Math.floor((n - 1) / 2)) as unknown as Vec3;
 }
 
 function clamp(value: number, min: number, max: number): number {
