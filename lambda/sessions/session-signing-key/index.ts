@@ -52,9 +52,9 @@ export async function handler(event: CloudFormationCustomResourceEvent, context?
 export async function applySessionSigningKeyEvent(
   event: CloudFormationCustomResourceEvent,
 ): Promise<CustomResourceOutcome> {
-  const properties = readProperties(event.ResourceProperties);
   switch (event.RequestType) {
     case 'Create': {
+      const properties = readProperties(event.ResourceProperties);
       const { publicKey, privateKey } = generateKeyPairSync('ed25519', {
         publicKeyEncoding: { type: 'spki', format: 'pem' },
         privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
@@ -73,6 +73,7 @@ export async function applySessionSigningKeyEvent(
       return outcome(created.ARN, publicKey);
     }
     case 'Update': {
+      const properties = readProperties(event.ResourceProperties);
       const id = event.PhysicalResourceId;
       if (!id.includes(`:secret:${properties.SecretNamePrefix}/`)) {
         throw new Error(`the session signing key ${id} is not under ${properties.SecretNamePrefix}/`);
@@ -87,8 +88,10 @@ export async function applySessionSigningKeyEvent(
     }
     case 'Delete': {
       const id = event.PhysicalResourceId;
-      // Only a secret this resource made; a failed Create's id names nothing.
-      if (id.includes(`:secret:${properties.SecretNamePrefix}/`)) {
+      const prefix = event.ResourceProperties.SecretNamePrefix;
+      // Only a secret this resource made; a failed Create's id names nothing, and a Delete must
+      // not fail on properties that a failed Create never acted on.
+      if (typeof prefix === 'string' && prefix.length > 0 && id.includes(`:secret:${prefix}/`)) {
         try {
           await secretsManager.send(
             new DeleteSecretCommand({ SecretId: id, ForceDeleteWithoutRecovery: true }),
