@@ -48,7 +48,7 @@ test('without a viewer, a session cannot start: 503 saying so, before anything i
       },
     });
   } catch (err) {
-    if (err instanceof FunctionError) throw new Error(`the handler failed: ${err.message}`);
+    if (err instanceof FunctionError) throw new Error(`the handler failed: ${err.message}`, { cause: err });
     throw err;
   } finally {
     await fn.stop();
