@@ -16,6 +16,8 @@ const overlayView = {
 export const sessionsSchemas = {
   CreateSessionRequest: {
     type: 'object',
+    // images (with overlays) or a job: the handler says which is missing when neither is given.
+    minProperties: 1,
     additionalProperties: false,
     properties: {
       images: { type: 'array', minItems: 1, maxItems: MAX_SESSION_IMAGES, uniqueItems: true, items: uuid },

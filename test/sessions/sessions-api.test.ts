@@ -217,7 +217,10 @@ describe('a session on images', () => {
     expect(both.status).toBe(400);
     expect(both.body.error.message).toContain('either images');
     const neither = await call('POST', '/v1/sessions', { token: alice, body: {} });
-    expect(neither.status).toBe(400);
+    expect(neither).toEqual({
+      status: 400,
+      body: { error: { code: 'BadRequest', message: 'Invalid request body' } },
+    });
     const elsewhere = await call('POST', '/v1/sessions', {
       token: alice,
       body: { images: [ct], overlays: [{ image: mask, on: mask }] },

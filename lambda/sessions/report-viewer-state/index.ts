@@ -25,7 +25,7 @@ export const handler = publicApiHandler<ViewerReportRequest>(
   async ({ body, headers, pathParameters }) => {
     const now = nowSeconds();
     const sessionId = pathParameters.sessionId;
-    const bearer = /^Bearer (\S+)$/.exec(headers.authorization ?? '')?.[1];
+    const bearer = /^Bearer (\S+)$/.exec(headers['authorization'] ?? '')?.[1];
     if (!bearer) throw unauthorized('the report carries no session credential (Authorization: Bearer)');
     let userId: string;
     try {

@@ -25,12 +25,10 @@ export const operation = apiOperation(
       },
     ],
     requestSchema: schemaRef(sessionsSchemas, 'ViewerReportRequest'),
+    // Public: the API's errors are not added to it, so it declares its own.
     responses: {
       200: schemaRef(sessionsSchemas, 'ViewerReport'),
-      400: error,
-      401: error,
-      403: error,
-      409: error,
+      ...Object.fromEntries([400, 401, 403, 404, 409, 413].map((status) => [status, error])),
     },
     permissions: {
       tables: {
