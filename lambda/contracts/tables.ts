@@ -61,8 +61,8 @@ export const TABLES = {
   activeJobs: { partitionKey: 'scope' },
   /** `Idempotency-Key`s of job submissions, per user, with a hash of the request they came with. */
   idempotencyKeys: { partitionKey: 'key', timeToLive: 'expiresAt' },
-  /** One item per viewer session: its owner, images, state and expiry. */
-  sessions: { partitionKey: 'id' },
+  /** One item per viewer session: its owner, images, state and expiry; kept 30 days past its cap. */
+  sessions: { partitionKey: 'id', timeToLive: 'purgeAt' },
   /**
    * The viewer session limits' slots, `user#<sub>#<n>` and `region#<region>#<n>`: each names the
    * session holding it and that session's expiry, after which the slot is free again.

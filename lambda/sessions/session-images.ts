@@ -66,6 +66,11 @@ export async function sessionImages(
     const overlay = overlayOf(await getVisibleImage(image, userId));
     drawn.set(on, [...(drawn.get(on) ?? []), overlay]);
   }
+  for (const image of images) {
+    if (image.kind === 'slide' && drawn.has(image.id)) {
+      throw badRequest(`image ${image.id} is a slide: overlays are drawn on volumes`);
+    }
+  }
   return { images: images.map((image) => ({ ...image, overlays: drawn.get(image.id) ?? [] })) };
 }
 

@@ -6,6 +6,8 @@ export type SessionStatus = (typeof SESSION_STATUSES)[number];
 export const SESSION_START_SECONDS = 600;
 /** Each keep-alive (or report of an active reader) extends it to this long from now, up to its cap. */
 export const KEEP_ALIVE_SECONDS = 300;
+/** How long a session's record is kept after its cap, for its owner to look back at. */
+export const SESSION_RECORD_DAYS = 30;
 /** A reason a viewer reports is cut to this many characters. */
 export const MAX_FAILURE_REASON_CHARS = 1000;
 
@@ -41,6 +43,8 @@ export interface SessionRecord {
   readonly expiresAt: number;
   /** The cap: no keep-alive extends it past this. */
   readonly maxExpiresAt: number;
+  /** When DynamoDB may delete the record: `SESSION_RECORD_DAYS` after the cap. */
+  readonly purgeAt: number;
   readonly createdAt: string;
   readonly updatedAt: string;
 }

@@ -18,10 +18,11 @@ export async function putSession(session: SessionRecord): Promise<void> {
 
 /** The session if `userId` owns it; anyone else gets the 404 of a session that does not exist. */
 export async function getOwnSession(id: string, userId: string): Promise<SessionRecord> {
+  // A record past its purge time may linger until DynamoDB deletes it; it is gone all the same.
   const { Item } = await dynamoDb().send(
     new GetCommand({ TableName: tableName('sessions'), Key: { id }, ConsistentRead: true }),
   );
-  if (!Item || Item.owner !== userId) throw notFound(`session ${id}`);
+  if (!Item || Item.owner !== userId || Item.purgeAt <= Date.now() / 1000) throw notFound(`session ${id}`);
   return Item as SessionRecord;
 }
 

@@ -52,7 +52,7 @@ beforeAll(async () => {
 async function storedImage(token: string, name: string): Promise<string> {
   const id = randomUUID();
   const now = new Date().toISOString();
-  const outputKey = `images/${id}/${id}.mha`;
+  const outputKey = `images/${id}/${id}${path.extname(name)}`;
   await s3.send(
     new PutObjectCommand({
       Bucket: platform.settings.imagingBucket,
@@ -201,6 +201,10 @@ describe('a session on images', () => {
     // The credential is its own session's: no other session accepts it.
     expect(() => verified(session.credential, randomUUID())).toThrow('another session');
 
+    // Its record is kept for 30 days past its cap.
+    const { session: stored } = await storedState(session.id);
+    expect(stored?.purgeAt).toBe(seconds(session.maxExpiresAt) + 30 * 86_400);
+
     const read = await getSession(alice, session.id);
     expect(read.status).toBe(200);
     expect(read.body.credential).toBeUndefined();
@@ -238,7 +242,7 @@ describe('a session on images', () => {
     expect(await slotsOf()).toEqual([]);
   });
 
-  test('bad requests say what is wrong', async () => {
+  test('bad requests say what is wrong; a slide is shown as a slide, with nothing drawn over it', async () => {
     const both = await call('POST', '/v1/sessions', {
       token: alice,
       body: { images: [ct], job: randomUUID() },
@@ -255,10 +259,22 @@ describe('a session on images', () => {
       body: { images: [ct], overlays: [{ image: mask, on: mask }] },
     });
     expect(elsewhere.status).toBe(400);
+    const slide = await storedImage(alice, 'slide.tif');
+    const onSlide = await call('POST', '/v1/sessions', {
+      token: alice,
+      body: { images: [slide], overlays: [{ image: mask, on: slide }] },
+    });
+    expect(onSlide.status).toBe(400);
+    expect(onSlide.body.error.message).toBe(`image ${slide} is a slide: overlays are drawn on volumes`);
     expect(elsewhere.body.error.message).toContain(
       `overlay ${mask} is on ${mask}, which is not one of the images`,
     );
     expect(await slotsOf()).toEqual([]);
+    // A slide itself is shown as one: the credential says so.
+    const shown = await createSession(alice, { images: [ct, slide] });
+    expect(shown.body.images.map((i: { kind: string }) => i.kind)).toEqual(['volume', 'slide']);
+    const kinds = verified(shown.body.credential, shown.body.id).images.map((i) => i.kind);
+    expect(kinds).toEqual(['volume', 'slide']);
   });
 
   test("another user's session is not found for reading, keeping alive or stopping", async () => {

@@ -4,7 +4,13 @@ import { serviceUnavailable } from '../../api/api-error';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { VIEWER_SESSIONS } from '../../contracts/viewer-sessions';
 import { sessionImages, SessionImagesRequest } from '../session-images';
-import { nowSeconds, SESSION_START_SECONDS, SessionRecord, sessionView } from '../session-record';
+import {
+  nowSeconds,
+  SESSION_RECORD_DAYS,
+  SESSION_START_SECONDS,
+  SessionRecord,
+  sessionView,
+} from '../session-record';
 import { sessionCredential } from '../session-signer';
 import { claimSessionSlots, releaseSessionSlots } from '../session-slots';
 import { putSession } from '../session-store';
@@ -42,6 +48,7 @@ export const handler = apiHandler<SessionImagesRequest>(operation, async ({ call
       slots,
       expiresAt,
       maxExpiresAt,
+      purgeAt: maxExpiresAt + SESSION_RECORD_DAYS * 86_400,
       createdAt: at,
       updatedAt: at,
     };
