@@ -1,4 +1,4 @@
-import { conflict, forbidden, unauthorized } from '../../api/api-error';
+import { forbidden, unauthorized } from '../../api/api-error';
 import { publicApiHandler } from '../../api/api-handler';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { CredentialRefused, verifySessionCredential } from '../../contracts/session-credential';
@@ -46,9 +46,7 @@ export const handler = publicApiHandler<ViewerReportRequest>(
       const ended = await endSession(session, userId, now, 'Failed', reason);
       return { status: 200, body: { status: statusAt(ended, now).status, expiresAt: iso(ended.expiresAt) } };
     }
-    if (!['Started', 'Running'].includes(session.status) || session.expiresAt <= now) {
-      throw conflict(`session ${sessionId} has ended (stopped, failed or expired)`);
-    }
+    // Running or Active: a reader is there, as a keep-alive says (409 once the session has ended).
     const extended = await extendSession(session, userId, now, { status: 'Running' });
     return {
       status: 200,
