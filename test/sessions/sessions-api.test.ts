@@ -391,6 +391,14 @@ describe('limits', () => {
     expect(late.status).toBe(409);
   });
 
+  test('starts at once never pass the limit together', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => createSession(alice, { images: [ct] })),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 201, 429, 429, 429]);
+    expect(await slotsOf()).toHaveLength(4);
+  });
+
   test('a region runs at most viewerSessionsPerRegion sessions, and a refusal there gives the user slot back', async () => {
     expect((await createSession(alice, { images: [ct] })).status).toBe(201);
     expect((await createSession(alice, { images: [ct] })).status).toBe(201);
