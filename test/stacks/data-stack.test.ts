@@ -64,11 +64,12 @@ describe('data stack', () => {
     expect(JSON.stringify(send.Condition.ArnLike['aws:SourceArn'])).toContain(':rule/ImagingPlatform-Api-*');
   });
 
-  test('idempotency keys expire: DynamoDB deletes them after their expiresAt', () => {
+  test('idempotency keys and session records expire: DynamoDB deletes them after their expiresAt and purgeAt', () => {
     const tables = Object.values(template.findResources('AWS::DynamoDB::GlobalTable'));
     const withTtl = tables.filter((t) => t.Properties.TimeToLiveSpecification);
     expect(withTtl.map((t) => [t.Properties.KeySchema, t.Properties.TimeToLiveSpecification])).toEqual([
       [[{ AttributeName: 'key', KeyType: 'HASH' }], { AttributeName: 'expiresAt', Enabled: true }],
+      [[{ AttributeName: 'id', KeyType: 'HASH' }], { AttributeName: 'purgeAt', Enabled: true }],
     ]);
   });
 
