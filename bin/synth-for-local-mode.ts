@@ -65,6 +65,10 @@ function main(): void {
         publicKey: ref(g.publicKey),
       })),
     },
+    sessionSigningKey: {
+      secretNamePrefix: data.sessionSigningKey.secretNamePrefix,
+      keyPair: ref(data.sessionSigningKey.node.findChild('Resource')),
+    },
     distribution: ref(data.imagingDistribution.distribution),
     buildLogGroup: ref(platform.api.algorithmBuilds.project.logGroup),
     pageTokenKey: ref(data.pageTokenKey.secret),

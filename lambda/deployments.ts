@@ -31,6 +31,12 @@ import { operation as getJobLogs } from './jobs/get-job-logs/operation';
 import { operation as getJob } from './jobs/get-job/operation';
 import { operation as listJobs } from './jobs/list-jobs/operation';
 import { operation as submitJob } from './jobs/submit-job/operation';
+import { operation as createSession } from './sessions/create-session/operation';
+import { operation as deleteSession } from './sessions/delete-session/operation';
+import { operation as getSession } from './sessions/get-session/operation';
+import { operation as keepSessionAlive } from './sessions/keep-session-alive/operation';
+import { operation as reportViewerState } from './sessions/report-viewer-state/operation';
+import { backgroundFunction as sessionSigningKey } from './sessions/session-signing-key/function';
 import { operation as abortUpload } from './uploads/abort-upload/operation';
 import { operation as completeUpload } from './uploads/complete-upload/operation';
 import { operation as createUpload } from './uploads/create-upload/operation';
@@ -71,6 +77,11 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
   getJob,
   cancelJob,
   getJobLogs,
+  createSession,
+  getSession,
+  keepSessionAlive,
+  deleteSession,
+  reportViewerState,
 ];
 
 export const BACKGROUND_FUNCTIONS: readonly BackgroundFunction[] = [
@@ -85,4 +96,5 @@ export const BACKGROUND_FUNCTIONS: readonly BackgroundFunction[] = [
   batchJobStateChange,
   reconcileJobSlots,
   urlSigningKeyPair,
+  sessionSigningKey,
 ];

@@ -5,7 +5,17 @@ import type { SynthesizedPlatform } from './iam/synthesized-platform';
 
 /** The embedded services of local mode, each on its own loopback port. */
 export type LocalService =
-  'api' | 's3' | 'dynamodb' | 'sqs' | 'batch' | 'cloudfront' | 'secretsManager' | 'logs' | 'codepipeline';
+  | 'api'
+  | 's3'
+  | 'dynamodb'
+  | 'sqs'
+  | 'batch'
+  | 'cloudfront'
+  | 'secretsManager'
+  | 'logs'
+  | 'codepipeline'
+  /** The viewer server: local mode keeps its port and sessions open there; its server starts apart. */
+  | 'viewer';
 
 export interface LocalPlatformOptions {
   /** Folder that keeps S3 objects, DynamoDB tables and the local signing key across restarts. */
@@ -64,6 +74,7 @@ export const DEFAULT_PORTS: Readonly<Record<LocalService, number>> = {
   secretsManager: 4572,
   logs: 4575,
   codepipeline: 4576,
+  viewer: 4577,
 };
 
 /** Environment variable that moves each service to another port. */
@@ -77,6 +88,7 @@ export const PORT_VARIABLES: Readonly<Record<LocalService, string>> = {
   secretsManager: 'LOCAL_SECRETS_MANAGER_PORT',
   logs: 'LOCAL_LOGS_PORT',
   codepipeline: 'LOCAL_CODEPIPELINE_PORT',
+  viewer: 'LOCAL_VIEWER_PORT',
 };
 
 export const SERVICE_NAMES: Readonly<Record<LocalService, string>> = {
@@ -89,6 +101,7 @@ export const SERVICE_NAMES: Readonly<Record<LocalService, string>> = {
   secretsManager: 'Secrets Manager stand-in',
   logs: 'CloudWatch Logs stand-in',
   codepipeline: 'CodePipeline stand-in',
+  viewer: 'viewer server',
 };
 
 /** The one place local mode reads its environment: ports, data folder, the seed of its deliveries. */

@@ -34,6 +34,7 @@ import {
 } from './local-options';
 import { localJobResourceNames, localSettings, localTableName } from './local-settings';
 import { LocalSigningKeys, localSigningKeys } from './local-signing-key';
+import { localSessionKey } from './local-session-key';
 import { LOCAL_ACCOUNT } from './iam/template-values';
 import { assertPortFree } from './port-check';
 import { checkServices } from './service-health';
@@ -102,6 +103,11 @@ export interface LocalPlatform {
   readonly signingKeys: LocalSigningKeys;
   /** Who may do what: the synthesized policies, checked in front of every local service. */
   readonly iam: LocalIam;
+  /**
+   * The public key (PEM, Ed25519) that session credentials verify with, as viewers read it from
+   * the deployed SSM parameter; sessions open at `urls.viewer`.
+   */
+  readonly sessionPublicKeyPem: string;
   /**
    * Stops local mode as if its machine went away, losing no work: the front door and the
    * triggers stop, queue messages under way go back to their queue, jobs under way stop (their
@@ -204,6 +210,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       iam.synthesized.signingKeys.secretNamePrefix,
     );
     const pageTokenSecret = secrets.put(PAGE_TOKEN_SECRET_NAME, randomBytes(32).toString('hex'));
+    const sessionKey = localSessionKey(dataDir, secrets, iam.synthesized.sessionSigningKey.secretNamePrefix);
     const names = localJobResourceNames(config);
     const access = iam.bind({
       region: LOCAL_REGION,
@@ -221,6 +228,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       },
       signingKeys,
       pageTokenSecretArn: pageTokenSecret.arn,
+      sessionSigningKeySecretArn: sessionKey.secretArn,
       distributionDomain: new URL(urls.cloudfront).host,
       jobs: names,
     });
@@ -271,6 +279,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       imagesBaseUrl: urls.cloudfront,
       currentSigningKeySecretArn: signingKeys.currentKeySecretArn,
       pageTokenSecretArn: pageTokenSecret.arn,
+      sessionSigningKeySecretArn: sessionKey.secretArn,
+      viewerOrigin: urls.viewer,
       conversionWorkDir: path.join(dataDir, 'converter-tmp'),
     });
     // Sandboxes start with an empty /tmp: what those of an earlier run left goes.
@@ -484,6 +494,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       delivery,
       signingKeys,
       iam,
+      sessionPublicKeyPem: sessionKey.publicKeyPem,
       stop: stopAll,
     };
   } catch (err) {

@@ -16,6 +16,10 @@ export interface LocalResources {
   /** The secret that names the current URL-signing key pair. */
   readonly currentSigningKeySecretArn: string;
   readonly pageTokenSecretArn: string;
+  /** The secret that holds the session signing key. */
+  readonly sessionSigningKeySecretArn: string;
+  /** Origin of the local viewer server. */
+  readonly viewerOrigin: string;
   /** The converter function's /tmp. */
   readonly conversionWorkDir: string;
 }
@@ -53,6 +57,8 @@ export function localSettings(config: PlatformConfig, resources: LocalResources)
     imagesBaseUrl: resources.imagesBaseUrl,
     currentSigningKeySecretArn: resources.currentSigningKeySecretArn,
     pageTokenSecretArn: resources.pageTokenSecretArn,
+    sessionSigningKeySecretArn: resources.sessionSigningKeySecretArn,
+    viewerOrigin: resources.viewerOrigin,
     gpuJobQueue: names.gpuJobQueue,
     cpuJobQueue: names.cpuJobQueue,
     inputStagingJobQueue: names.inputStagingJobQueue,

@@ -18,7 +18,7 @@ export interface ServiceHealth {
 }
 
 export interface HealthProbes {
-  readonly urls: Readonly<Record<Exclude<LocalService, 'api'>, string>>;
+  readonly urls: Readonly<Record<Exclude<LocalService, 'api' | 'viewer'>, string>>;
   readonly s3: S3Client;
   readonly dynamodb: DynamoDBClient;
   readonly secretsManager: SecretsManagerClient;
@@ -35,7 +35,7 @@ export interface HealthProbes {
 
 /** Asks each embedded service a real question, so "ok" means it answers, not just that it listens. */
 export async function checkServices(probes: HealthProbes): Promise<Record<string, ServiceHealth>> {
-  const checks: Record<Exclude<LocalService, 'api'>, () => Promise<unknown>> = {
+  const checks: Record<Exclude<LocalService, 'api' | 'viewer'>, () => Promise<unknown>> = {
     s3: () => probes.s3.send(new HeadBucketCommand({ Bucket: probes.bucketName })),
     dynamodb: () => probes.dynamodb.send(new ListTablesCommand({ Limit: 1 })),
     sqs: () => probes.sqs.send(new GetQueueAttributesCommand({ QueueUrl: probes.conversionQueueUrl })),

@@ -19,3 +19,5 @@ export const notFound = (what: string) => new ApiError(404, 'NotFound', `${what}
 export const conflict = (message: string) => new ApiError(409, 'Conflict', message);
 export const payloadTooLarge = (message: string) => new ApiError(413, 'PayloadTooLarge', message);
 export const limitExceeded = (message: string) => new ApiError(429, 'LimitExceeded', message);
+/** For what this deployment lacks (no viewer deployed): the caller's request may succeed elsewhere. */
+export const serviceUnavailable = (message: string) => new ApiError(503, 'ServiceUnavailable', message);

@@ -30,6 +30,34 @@ export function apiHandler<TBody = undefined>(
   operation: ApiOperation,
   run: (request: ApiRequest<TBody>) => Promise<ApiResponse>,
 ): (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult> {
+  return handlerOf(
+    operation,
+    (event) => {
+      const caller = callerOf(event);
+      logger.appendKeys({ userId: caller.userId });
+      return caller;
+    },
+    run,
+  );
+}
+
+/**
+ * As `apiHandler`, for a public operation: no Cognito identity; `run` checks whatever the request
+ * carries instead (a viewer's session credential).
+ */
+export function publicApiHandler<TBody = undefined>(
+  operation: ApiOperation,
+  run: (request: Omit<ApiRequest<TBody>, 'caller'>) => Promise<ApiResponse>,
+): (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult> {
+  if (!operation.public) throw new Error(`${operation.operationId} is not public: use apiHandler`);
+  return handlerOf(operation, () => undefined, run);
+}
+
+function handlerOf<TBody, C>(
+  operation: ApiOperation,
+  identify: (event: APIGatewayProxyEvent) => C,
+  run: (request: Omit<ApiRequest<TBody>, 'caller'> & { caller: C }) => Promise<ApiResponse>,
+): (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult> {
   const { operationId } = operation;
   const webOrigins = new Set(WEB_ORIGINS.read().webOrigins);
 
@@ -37,8 +65,7 @@ export function apiHandler<TBody = undefined>(
     logger.resetKeys();
     logger.appendKeys({ requestId: event.requestContext?.requestId ?? context?.awsRequestId, operationId });
     try {
-      const caller = callerOf(event);
-      logger.appendKeys({ userId: caller.userId });
+      const caller = identify(event);
       const pathParameters = event.pathParameters ?? {};
       for (const [name, value] of Object.entries(pathParameters)) {
         if (!value || !UUID.test(value)) throw badRequest(`path parameter ${name} must be a lower-case UUID`);

@@ -11,6 +11,7 @@ import { API_OPERATIONS } from '../deployments';
 import { buildsSchemas } from '../builds/schemas';
 import { imagesSchemas } from '../images/schemas';
 import { jobsSchemas } from '../jobs/schemas';
+import { sessionsSchemas } from '../sessions/schemas';
 import { uploadsSchemas } from '../uploads/schemas';
 import { commonSchemas } from './common-schemas';
 import { JsonSchema, uuid } from '../contracts/schema-primitives';
@@ -22,6 +23,7 @@ export const schemas: Readonly<Record<string, JsonSchema>> = {
   ...algorithmsSchemas,
   ...buildsSchemas,
   ...jobsSchemas,
+  ...sessionsSchemas,
 };
 
 /** The answers of every operation that is not public, besides its own. */

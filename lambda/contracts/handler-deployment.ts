@@ -62,6 +62,11 @@ export interface ApiOperation extends HandlerDeployment {
    */
   readonly public?: boolean;
   /**
+   * Why a public operation needs no token, for its cdk-nag acknowledgement.
+   * @default - it reveals no user data and must answer before a caller has signed in
+   */
+  readonly publicReason?: string;
+  /**
    * Query string and header parameters it reads, as the OpenAPI document declares them.
    * @default - none
    */

@@ -13,6 +13,7 @@ import { SIGNED_URLS } from './signed-urls';
 import { TABLE_NAMES, TableName } from './tables';
 import { UPLOAD_ENDPOINT, UPLOAD_LIMITS } from './upload-limits';
 import { WEB_ORIGINS } from './web-origins';
+import { SESSION_SIGNING_KEY, VIEWER_SESSIONS } from './viewer-sessions';
 
 /** Every settings group a handler or container may read. */
 export const ALL_SETTINGS_GROUPS = [
@@ -39,6 +40,8 @@ export const ALL_SETTINGS_GROUPS = [
   BUILD_PIPELINE_NAME,
   ALGORITHM_REPOSITORY,
   BUILD_LIMITS,
+  VIEWER_SESSIONS,
+  SESSION_SIGNING_KEY,
 ] as const;
 
 type ShapeOf<G> = G extends SettingsGroup<infer S> ? S : never;
@@ -74,6 +77,7 @@ export function environmentGroups(deployment: Deployment): SettingsGroup[] {
   if (permissions.submitsConversions) groups.push(CONVERTER_JOBS);
   if (permissions.signsImageUrls) groups.push(SIGNED_URLS);
   if (permissions.signsPageTokens) groups.push(PAGE_TOKENS);
+  if (permissions.signsSessionCredentials) groups.push(SESSION_SIGNING_KEY);
   if (permissions.submitsJobs) groups.push(JOB_QUEUES);
   if (permissions.activatesVersions) groups.push(JOB_DEFINITIONS, JOB_LOGS, IMAGE_CHECKS);
   if (permissions.readsJobLogs) groups.push(JOB_LOGS);

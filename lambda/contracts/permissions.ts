@@ -71,6 +71,12 @@ export interface HandlerPermissions {
    */
   readonly signsImageUrls?: boolean;
   /**
+   * Signs viewer session credentials (and checks them): reads the session signing key through
+   * Secrets Manager.
+   * @default false
+   */
+  readonly signsSessionCredentials?: boolean;
+  /**
    * Signs and checks the page tokens of a list operation: reads their key through Secrets Manager.
    * @default false
    */
@@ -124,8 +130,9 @@ export interface HandlerPermissions {
    */
   readonly readsJobLogs?: boolean;
   /**
-   * Creates, reads back and deletes the secrets that hold URL-signing keys, encrypted with the platform key;
-   * granted by the construct that owns those secrets (`UrlSigningKeyPair`).
+   * Creates, reads back and deletes the secrets that hold signing keys (URL-signing, session
+   * signing), encrypted with the platform key; granted by the construct that owns those secrets
+   * (`UrlSigningKeyPair`, `SessionSigningKey`).
    * @default false
    */
   readonly managesSigningKeys?: boolean;

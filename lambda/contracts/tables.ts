@@ -61,6 +61,13 @@ export const TABLES = {
   activeJobs: { partitionKey: 'scope' },
   /** `Idempotency-Key`s of job submissions, per user, with a hash of the request they came with. */
   idempotencyKeys: { partitionKey: 'key', timeToLive: 'expiresAt' },
+  /** One item per viewer session: its owner, images, state and expiry; kept 30 days past its cap. */
+  sessions: { partitionKey: 'id', timeToLive: 'purgeAt' },
+  /**
+   * The viewer session limits' slots, `user#<sub>#<n>` and `region#<region>#<n>`: each names the
+   * session holding it and that session's expiry, after which the slot is free again.
+   */
+  sessionSlots: { partitionKey: 'slot' },
   /** One item per user with counters that limits are checked against (bytes uploaded, builds under way, ...). */
   usage: { partitionKey: 'userId' },
 } as const satisfies Record<string, TableSchema>;

@@ -170,7 +170,7 @@ export class PlatformRestApi extends Construct {
         Validations.of(apiMethod).acknowledge(
           ...['AwsSolutions-APIG4', 'AwsSolutions-COG4'].map((ruleId) => ({
             id: ruleId,
-            reason: `${operationId} is public in the OpenAPI document (${method} ${path}): it reveals no user data and must answer before a caller has signed in.`,
+            reason: `${operationId} is public in the OpenAPI document (${method} ${path}): ${operation.publicReason ?? 'it reveals no user data and must answer before a caller has signed in'}.`,
           })),
         );
       }

@@ -29,6 +29,11 @@ export type ConfigSettings = Pick<
   | 'signedUrlSeconds'
   | 'imageCriticalFindings'
   | 'webOrigins'
+  | 'viewerOrigin'
+  | 'viewerRegion'
+  | 'viewerSessionsPerUser'
+  | 'viewerSessionsPerRegion'
+  | 'viewerSessionMaxSeconds'
 >;
 
 /** How long a presigned part URL lasts: an hour per part is ample at any speed that finishes a 32 MiB part. */
@@ -61,5 +66,17 @@ export function configSettings(config: PlatformConfig): ConfigSettings {
     signedUrlSeconds: config.limits.signedUrlSeconds,
     imageCriticalFindings: config.compute.criticalFindings,
     webOrigins: config.webOrigins,
+    viewerOrigin: viewerOrigin(config),
+    // Until viewer fleets place sessions, every session counts against the first viewer region.
+    viewerRegion: config.viewerRegions[0],
+    viewerSessionsPerUser: config.limits.viewerSessionsPerUser,
+    viewerSessionsPerRegion: config.limits.viewerSessionsPerRegion,
+    viewerSessionMaxSeconds: config.limits.viewerSessionMaxSeconds,
   };
+}
+
+/** Where sessions open: `viewer.url`, else the viewer's domain; empty when no viewer is deployed. */
+export function viewerOrigin(config: PlatformConfig): string {
+  if (config.viewer?.url) return config.viewer.url;
+  return config.domains.viewer ? `https://${config.domains.viewer.domainName}` : '';
 }

@@ -220,7 +220,11 @@ export const platformConfigSchema = z
         .min(5 * MiB)
         .max(5 * GiB),
       incompleteUploadDays: positiveInt(365),
+      /** Viewer sessions that may run at once in one viewer region. */
       viewerSessionsPerRegion: positiveInt(10_000),
+      /** Viewer sessions that one user may have running at once. */
+      viewerSessionsPerUser: positiveInt(1_000),
+      /** Longest a viewer session lasts, however often it is kept alive. */
       viewerSessionMaxSeconds: z
         .number()
         .int()
@@ -257,6 +261,19 @@ export const platformConfigSchema = z
      * URLs it signed have expired (`limits.signedUrlSeconds` plus a minute after the rotation).
      */
     urlSigningKeyRetiredGeneration: z.number().int().min(0),
+    /**
+     * The viewer that sessions open in. Without it (and without `domains.viewer`, whose name it
+     * defaults to), no viewer is deployed and `POST /v1/sessions` answers 503.
+     */
+    viewer: z
+      .strictObject({
+        /** Origin of the viewer, such as `https://viewer.example.org`. */
+        url: z
+          .string()
+          .regex(/^https:\/\/[^/\s*]+$/, 'expected an https origin such as https://viewer.example.org')
+          .optional(),
+      })
+      .optional(),
     /** Tags on every resource. */
     tags: z.record(z.string().min(1).max(128), z.string().max(256)),
   })
@@ -374,6 +391,7 @@ export const defaultPlatformConfig: PlatformConfig = {
     copyPartBytes: 64 * MiB,
     incompleteUploadDays: 1,
     viewerSessionsPerRegion: 10,
+    viewerSessionsPerUser: 3,
     viewerSessionMaxSeconds: 10_000,
     signedUrlSeconds: 300,
   },

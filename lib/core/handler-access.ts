@@ -8,6 +8,7 @@ import { HandlerPermissions } from '../../lambda/contracts/permissions';
 import { TableName } from '../../lambda/contracts/tables';
 import { ConfigSettings } from '../config/config-settings';
 import { PageTokenKey } from '../data/page-token-key';
+import { SessionSigningKey } from '../sessions/session-signing-key';
 import { PlatformTables } from '../data/platform-tables';
 import { ImagingDistribution } from '../delivery/imaging-distribution';
 import { WorkQueue } from './work-queue';
@@ -31,6 +32,8 @@ export interface HandlerAccessProps {
   readonly imagingDistribution: ImagingDistribution;
   /** Signs the page tokens of list operations. */
   readonly pageTokenKey: PageTokenKey;
+  /** Signs viewer session credentials. */
+  readonly sessionSigningKey: SessionSigningKey;
   /** The Batch resources that run jobs and conversions. */
   readonly jobs: JobAccess;
   /** The settings that come from the configuration. */
@@ -55,6 +58,7 @@ export class HandlerAccess {
       builds,
       imagingDistribution,
       pageTokenKey,
+      sessionSigningKey,
       jobs,
       config,
     } = props;
@@ -71,6 +75,7 @@ export class HandlerAccess {
       conversionWorkDir: '/tmp',
       ...imagingDistribution.signingSettings,
       pageTokenSecretArn: pageTokenKey.secret.secretArn,
+      sessionSigningKeySecretArn: sessionSigningKey.privateKeySecretArn,
       gpuJobQueue: jobs.names.gpuJobQueue,
       cpuJobQueue: jobs.names.cpuJobQueue,
       inputStagingJobQueue: jobs.names.inputStagingJobQueue,
@@ -106,6 +111,7 @@ export class HandlerAccess {
       builds,
       imagingDistribution,
       pageTokenKey,
+      sessionSigningKey,
       jobs,
     } = this.props;
     const grants: iam.Grant[] = [];
@@ -140,6 +146,7 @@ export class HandlerAccess {
     if (permissions.submitsConversions) grants.push(jobs.grantSubmitConversion(grantee));
     if (permissions.signsImageUrls) grants.push(imagingDistribution.grantSignedUrls(grantee));
     if (permissions.signsPageTokens) grants.push(pageTokenKey.grantUse(grantee));
+    if (permissions.signsSessionCredentials) grants.push(sessionSigningKey.grantSign(grantee));
     if (permissions.submitsJobs) grants.push(jobs.grantSubmit(grantee));
     if (permissions.activatesVersions) grants.push(jobs.grantActivateVersions(grantee));
     if (permissions.terminatesJobs) grants.push(jobs.grantTerminate(grantee));
@@ -152,7 +159,9 @@ export class HandlerAccess {
     }
     if (permissions.readsBuildLogs) grants.push(builds.grantReadLogs(grantee));
     if (permissions.managesSigningKeys) {
-      throw new Error('the secrets of the URL-signing key are granted by UrlSigningKeyPair, which owns them');
+      throw new Error(
+        'the secrets of signing keys are granted by the constructs that own them (UrlSigningKeyPair, SessionSigningKey)',
+      );
     }
     return grants.reduce((all, grant) => all.combine(grant), iam.Grant.drop(grantee, 'nothing'));
   }

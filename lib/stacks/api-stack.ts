@@ -86,6 +86,7 @@ export class ApiStack extends Stack {
       builds,
       imagingDistribution: data.imagingDistribution,
       pageTokenKey: data.pageTokenKey,
+      sessionSigningKey: data.sessionSigningKey,
       jobs,
       config: configSettings(config),
     });

@@ -74,6 +74,7 @@ export class ComputeStack extends Stack {
       builds,
       imagingDistribution: data.imagingDistribution,
       pageTokenKey: data.pageTokenKey,
+      sessionSigningKey: data.sessionSigningKey,
       jobs: new JobAccess(this, names, jobLogGroupName),
       config: configSettings(config),
     });

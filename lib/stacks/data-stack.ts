@@ -12,6 +12,7 @@ import { PlatformKey } from '../data/platform-key';
 import { PlatformTables } from '../data/platform-tables';
 import { ImagingDistribution } from '../delivery/imaging-distribution';
 import { UrlSigningKeyPair } from '../delivery/url-signing-key-pair';
+import { SessionSigningKey } from '../sessions/session-signing-key';
 import { WorkQueue } from '../core/work-queue';
 import { nameUniqueToStack } from '../core/stack-unique-name';
 import { AlgorithmRepository } from '../builds/algorithm-repository';
@@ -43,6 +44,8 @@ export class DataStack extends Stack {
   readonly platformKey: PlatformKey;
   readonly imagingBucket: ImagingBucket;
   readonly signingKeyPair: UrlSigningKeyPair;
+  /** Signs viewer session credentials; its public key is published for viewers. */
+  readonly sessionSigningKey: SessionSigningKey;
   readonly imagingDistribution: ImagingDistribution;
   readonly tables: PlatformTables;
   /** Signs the page tokens of list operations. */
@@ -88,6 +91,11 @@ export class DataStack extends Stack {
       domain: config.domains.images,
     });
     this.tables = new PlatformTables(this, 'Tables', { encryptionKey: this.platformKey.key });
+    this.sessionSigningKey = new SessionSigningKey(this, 'SessionSigningKey', {
+      encryptionKey: this.platformKey.key,
+      logRetentionDays: config.retention.logRetentionDays,
+      publicKeyParameterName: `/${config.name}/sessions/public-key`,
+    });
     this.pageTokenKey = new PageTokenKey(this, 'PageTokenKey', { encryptionKey: this.platformKey.key });
     this.userPool = new ApiUserPool(this, 'Users', {
       selfSignUp: config.users.selfSignUp,
@@ -138,6 +146,14 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'ImagingBucketName', { value: this.imagingBucket.bucket.bucketName });
     new CfnOutput(this, 'ImagesBaseUrl', { value: this.imagingDistribution.baseUrl });
     new CfnOutput(this, 'SigningKeyPairId', { value: this.signingKeyPair.current.publicKey.publicKeyId });
+    new CfnOutput(this, 'SessionPublicKeyPem', {
+      description:
+        'Viewers verify session credentials with this key (also in the SSM parameter SessionPublicKeyParameter names)',
+      value: this.sessionSigningKey.publicKeyPem,
+    });
+    new CfnOutput(this, 'SessionPublicKeyParameter', {
+      value: this.sessionSigningKey.publicKeyParameter.parameterName,
+    });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.userPool.appClient.userPoolClientId });
     new CfnOutput(this, 'BuildArtifactsBucketName', { value: this.buildArtifacts.bucket.bucketName });

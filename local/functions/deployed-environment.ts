@@ -5,7 +5,8 @@ import { variableName } from '../../lambda/contracts/settings';
  * Settings whose values local mode gives differently from a deployment: the embedded S3 has no
  * Transfer Acceleration, the converter's scratch is a folder of this machine, images are served
  * by the CloudFront stand-in over plain HTTP, algorithms may name images built locally, and
- * builds keep their images in the local container engine (`localhost/...`), where ECR would hold them.
+ * builds keep their images in the local container engine (`localhost/...`), where ECR would hold them;
+ * sessions open in the local viewer, on a port of its own.
  */
 export const LOCAL_ONLY_SETTINGS = [
   's3Accelerate',
@@ -13,6 +14,7 @@ export const LOCAL_ONLY_SETTINGS = [
   'imagesBaseUrl',
   'localImagesAllowed',
   'algorithmRepositoryUri',
+  'viewerOrigin',
 ] as const;
 
 /**

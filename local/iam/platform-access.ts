@@ -44,6 +44,8 @@ export interface LocalResourceNames {
   };
   /** The secret in the Secrets Manager stand-in that keys page tokens. */
   readonly pageTokenSecretArn: string;
+  /** The secret in the Secrets Manager stand-in that holds the session signing key. */
+  readonly sessionSigningKeySecretArn: string;
   /** host:port of the CloudFront stand-in. */
   readonly distributionDomain: string;
   readonly jobs: JobResourceNames;
@@ -110,6 +112,9 @@ export class PlatformAccess {
           if (same(ref, publicKey)) return local?.keyPairId;
         }
         if (same(ref, platform.pageTokenKey)) return names.pageTokenSecretArn;
+        if (same(ref, platform.sessionSigningKey.keyPair) && attribute === 'SecretArn') {
+          return names.sessionSigningKeySecretArn;
+        }
         if (same(ref, platform.distribution)) {
           return attribute === 'DomainName' ? names.distributionDomain : 'ELOCALDISTRIBUTION';
         }

@@ -59,6 +59,8 @@ export interface SynthesizedPlatform {
       readonly publicKey: LogicalRef;
     }[];
   };
+  /** The session signing key: where its secret is named, and the custom resource that makes it. */
+  readonly sessionSigningKey: { readonly secretNamePrefix: string; readonly keyPair: LogicalRef };
   readonly distribution: LogicalRef;
   /** The build log group, whose name is unique to the api stack's creation. */
   readonly buildLogGroup: LogicalRef;

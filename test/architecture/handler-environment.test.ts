@@ -17,6 +17,8 @@ const settings = localSettings(defaultPlatformConfig, {
   imagesBaseUrl: 'http://127.0.0.1:9',
   currentSigningKeySecretArn: 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:key',
   pageTokenSecretArn: 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:page-token-key',
+  sessionSigningKeySecretArn: 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:session-key',
+  viewerOrigin: 'http://127.0.0.1:9',
   conversionWorkDir: '/tmp',
 });
 /** What Lambda's runtime gives every function; nothing here is reached. */

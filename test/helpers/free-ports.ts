@@ -19,6 +19,7 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 export async function freeLocalPorts(): Promise<Record<LocalService, number>> {
-  const [api, s3, dynamodb, sqs, batch, cloudfront, secretsManager, logs, codepipeline] = await freePorts(9);
-  return { api, s3, dynamodb, sqs, batch, cloudfront, secretsManager, logs, codepipeline };
+  const [api, s3, dynamodb, sqs, batch, cloudfront, secretsManager, logs, codepipeline, viewer] =
+    await freePorts(10);
+  return { api, s3, dynamodb, sqs, batch, cloudfront, secretsManager, logs, codepipeline, viewer };
 }

@@ -286,6 +286,49 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'kms:Decrypt on key via dynamodb',
     "logs:GetLogEvents on logs:<the compute stack's job log group>:log-stream:*",
   ],
+  // Reads the images (or the job and its algorithm), claims slots, signs URLs and the credential.
+  createSession: [
+    'dynamodb:GetItem on table:images',
+    'dynamodb:GetItem on table:jobs',
+    'dynamodb:GetItem on table:algorithms',
+    'dynamodb:PutItem on table:sessions',
+    'dynamodb:PutItem on table:sessionSlots',
+    'dynamodb:DeleteItem on table:sessionSlots',
+    'kms:Decrypt on key via dynamodb',
+    'secretsmanager:GetSecretValue on secret:current-signing-key',
+    'secretsmanager:GetSecretValue on secret:url-signing-key/*',
+    'secretsmanager:GetSecretValue on secret:session-signing-key',
+    'kms:Decrypt on key via secretsmanager',
+  ],
+  getSession: ['dynamodb:GetItem on table:sessions', 'kms:Decrypt on key via dynamodb'],
+  keepSessionAlive: [
+    'dynamodb:GetItem on table:sessions',
+    'dynamodb:UpdateItem on table:sessions',
+    'dynamodb:UpdateItem on table:sessionSlots',
+    'dynamodb:DeleteItem on table:sessionSlots',
+    'kms:Decrypt on key via dynamodb',
+    'secretsmanager:GetSecretValue on secret:current-signing-key',
+    'secretsmanager:GetSecretValue on secret:url-signing-key/*',
+    'secretsmanager:GetSecretValue on secret:session-signing-key',
+    'kms:Decrypt on key via secretsmanager',
+  ],
+  deleteSession: [
+    'dynamodb:GetItem on table:sessions',
+    'dynamodb:UpdateItem on table:sessions',
+    'dynamodb:DeleteItem on table:sessionSlots',
+    'kms:Decrypt on key via dynamodb',
+  ],
+  reportViewerState: [
+    'dynamodb:GetItem on table:sessions',
+    'dynamodb:UpdateItem on table:sessions',
+    'dynamodb:UpdateItem on table:sessionSlots',
+    'dynamodb:DeleteItem on table:sessionSlots',
+    'kms:Decrypt on key via dynamodb',
+    'secretsmanager:GetSecretValue on secret:current-signing-key',
+    'secretsmanager:GetSecretValue on secret:url-signing-key/*',
+    'secretsmanager:GetSecretValue on secret:session-signing-key',
+    'kms:Decrypt on key via secretsmanager',
+  ],
 };
 
 describe('api stack', () => {
@@ -298,6 +341,7 @@ describe('api stack', () => {
   let tableIds: Record<TableName, string>;
   let conversionQueueId: string;
   let buildQueueId: string;
+  let sessionSigningKeyId: string;
 
   const ofType = (type: string, among = resources) =>
     Object.entries(among).filter(([, r]) => r.Type === type);
@@ -345,6 +389,7 @@ describe('api stack', () => {
     ) as Record<TableName, string>;
     conversionQueueId = logicalId(platform.data.conversionQueue.queue);
     buildQueueId = logicalId(platform.data.buildQueue.queue);
+    sessionSigningKeyId = logicalId(platform.data.sessionSigningKey.node.findChild('Resource'));
     template = Template.fromStack(platform.api);
     resources = template.toJSON().Resources;
     dataTemplate = Template.fromStack(platform.data);
@@ -362,6 +407,43 @@ describe('api stack', () => {
     for (const { method, operation } of operations) {
       expect(methodOf(operation.operationId).HttpMethod).toBe(method.toUpperCase());
     }
+  });
+
+  test('viewer sessions have their routes; only the viewer report is public, and it requires the Authorization header', () => {
+    const routes = Object.fromEntries(
+      API_OPERATIONS.filter((o) => o.handler.startsWith('sessions/')).map((o) => [
+        o.operationId,
+        `${methodOf(o.operationId).HttpMethod} ${o.path} ${methodOf(o.operationId).AuthorizationType}`,
+      ]),
+    );
+    expect(routes).toEqual({
+      createSession: 'POST /v1/sessions COGNITO_USER_POOLS',
+      getSession: 'GET /v1/sessions/{sessionId} COGNITO_USER_POOLS',
+      keepSessionAlive: 'POST /v1/sessions/{sessionId}/keep-alive COGNITO_USER_POOLS',
+      deleteSession: 'DELETE /v1/sessions/{sessionId} COGNITO_USER_POOLS',
+      reportViewerState: 'POST /v1/sessions/{sessionId}/viewer-report NONE',
+    });
+    expect(methodOf('reportViewerState').RequestParameters).toMatchObject({
+      'method.request.header.Authorization': true,
+    });
+  });
+
+  test('session handlers read the session key, viewer origin and limits from their environment', () => {
+    const variables = functionOf('createSession').properties.Environment.Variables;
+    expect(resolved(variables.SESSION_SIGNING_KEY_SECRET_ARN)).toEqual({
+      'Fn::GetAtt': [sessionSigningKeyId, 'SecretArn'],
+    });
+    // The default configuration deploys no viewer: sessions answer 503 until viewer.url is set.
+    expect(variables).toMatchObject({
+      VIEWER_ORIGIN: '',
+      VIEWER_REGION: 'eu-central-1',
+      VIEWER_SESSIONS_PER_USER: '3',
+      VIEWER_SESSIONS_PER_REGION: '10',
+      VIEWER_SESSION_MAX_SECONDS: '10000',
+    });
+    expect(
+      functionOf('getSession').properties.Environment.Variables.SESSION_SIGNING_KEY_SECRET_ARN,
+    ).toBeUndefined();
   });
 
   test('every operation but the public ones needs a token of the platform user pool', () => {
@@ -512,6 +594,9 @@ describe('api stack', () => {
       }
       const logGroup = /:log-group:([^"]+)"/.exec(text);
       if (logGroup) return `logs:${logGroup[1]}`;
+      if (text === JSON.stringify({ 'Fn::GetAtt': [sessionSigningKeyId, 'SecretArn'] })) {
+        return 'secret:session-signing-key';
+      }
       if (/PageTokenKey/.test(text)) return 'secret:page-token-key';
       if (/CurrentKey/.test(text)) return 'secret:current-signing-key';
       if (/:secret:ImagingPlatform-Data\/url-signing-key\/\*"/.test(text)) return 'secret:url-signing-key/*';

@@ -64,11 +64,12 @@ describe('data stack', () => {
     expect(JSON.stringify(send.Condition.ArnLike['aws:SourceArn'])).toContain(':rule/ImagingPlatform-Api-*');
   });
 
-  test('idempotency keys expire: DynamoDB deletes them after their expiresAt', () => {
+  test('idempotency keys and session records expire: DynamoDB deletes them after their expiresAt and purgeAt', () => {
     const tables = Object.values(template.findResources('AWS::DynamoDB::GlobalTable'));
     const withTtl = tables.filter((t) => t.Properties.TimeToLiveSpecification);
     expect(withTtl.map((t) => [t.Properties.KeySchema, t.Properties.TimeToLiveSpecification])).toEqual([
       [[{ AttributeName: 'key', KeyType: 'HASH' }], { AttributeName: 'expiresAt', Enabled: true }],
+      [[{ AttributeName: 'id', KeyType: 'HASH' }], { AttributeName: 'purgeAt', Enabled: true }],
     ]);
   });
 
@@ -205,7 +206,11 @@ describe('data stack', () => {
     });
     const policies = Object.values(template.findResources('AWS::IAM::Policy'));
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
-    const secretStatement = statements.find((s) => [s.Action].flat().includes('secretsmanager:CreateSecret'));
+    const secretStatement = statements.find(
+      (s) =>
+        [s.Action].flat().includes('secretsmanager:CreateSecret') &&
+        JSON.stringify(s.Resource).includes('url-signing-key'),
+    );
     expect(secretStatement.Action).toEqual([
       'secretsmanager:CreateSecret',
       'secretsmanager:DeleteSecret',
@@ -218,6 +223,35 @@ describe('data stack', () => {
     expect(
       statements.some((s) => JSON.stringify(s.Resource) === '"*"' && /secretsmanager/.test(String(s.Action))),
     ).toBe(false);
+  });
+
+  test('the session signing key is made by its custom resource into a secret under the KMS key, and its public key published', () => {
+    const customId = Object.keys(template.findResources('Custom::SessionSigningKey'))[0];
+    template.hasResourceProperties('Custom::SessionSigningKey', {
+      SecretNamePrefix: 'ImagingPlatform-Data/session-signing-key',
+      KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+    });
+    // Its function may touch only the secrets under its own prefix.
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement,
+    );
+    const secretStatements = statements.filter((s) =>
+      JSON.stringify(s.Resource).includes(':secret:ImagingPlatform-Data/session-signing-key/*'),
+    );
+    expect(secretStatements.map((s) => s.Action)).toEqual([
+      [
+        'secretsmanager:CreateSecret',
+        'secretsmanager:DeleteSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:TagResource',
+      ],
+    ]);
+    template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/ImagingPlatform/sessions/public-key',
+      Type: 'String',
+      Value: { 'Fn::GetAtt': [customId, 'PublicKeyPem'] },
+    });
+    template.hasOutput('SessionPublicKeyPem', { Value: { 'Fn::GetAtt': [customId, 'PublicKeyPem'] } });
   });
 
   test('Lambda roles carry no AWS managed policies', () => {
