@@ -19,6 +19,7 @@ const opened: string[] = [];
 const engine: VolumeEngine = {
   open: async (url, onProgress) => {
     opened.push(url);
+    if (url.includes('broken')) throw new Error('cannot read the image: it is empty');
     onProgress({ receivedBytes: 10, totalBytes: 10 });
     const volume: ViewerVolume = {
       geometry: {
@@ -50,7 +51,7 @@ const engine: VolumeEngine = {
   encode: async (frame, encoding) => Buffer.from(`${encoding}:${frame.width}x${frame.height}`),
 };
 
-const reports: { sessionId: string; state: string; authorization?: string }[] = [];
+const reports: { sessionId: string; state: string; authorization?: string; reason?: string }[] = [];
 let reportApi: http.Server;
 let viewer: ViewerServer;
 
@@ -138,7 +139,8 @@ beforeAll(async () => {
         res.writeHead(404).end();
         return;
       }
-      reports.push({ sessionId, state: JSON.parse(body).state, authorization: req.headers.authorization });
+      const { state, reason } = JSON.parse(body);
+      reports.push({ sessionId, state, authorization: req.headers.authorization, ...(reason && { reason }) });
       const extended = credential({ sessionId, expiresAt: Math.floor(Date.now() / 1000) + 1200 });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ credential: sign(extended), expiresAt: extended.expiresAt }));
@@ -345,6 +347,24 @@ describe('the socket', () => {
     expect(closed).toEqual({ code: CLOSE_CODES.expired, reason: expect.stringMatching(/expired/) });
     expect(await socket('session-e', cookie).outcome).toEqual({ open: false, status: 401 });
   }, 10_000);
+});
+
+test('a session none of whose images can be read is reported Failed, with the reason', async () => {
+  const c = credential({
+    sessionId: 'session-f',
+    images: [{ id: 'ct', name: 'CT', kind: 'volume', url: 'http://images.invalid/broken.mha', overlays: [] }],
+  });
+  const s = socket('session-f', await ticketFor(c));
+  await until(() => reports.some((r) => r.sessionId === 'session-f' && r.state === 'Failed'), 'the report');
+  expect(reports.find((r) => r.state === 'Failed')).toMatchObject({
+    reason: 'image ct could not be read: cannot read the image: it is empty',
+  });
+  expect(s.messages).toContainEqual({
+    type: 'error',
+    imageId: 'ct',
+    message: 'image ct could not be read: cannot read the image: it is empty',
+  });
+  s.ws.close();
 });
 
 describe('slides', () => {

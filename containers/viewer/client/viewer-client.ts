@@ -85,6 +85,8 @@ async function main(): Promise<void> {
       ...image.overlays.map((overlay, i) => new Option(overlay.name, overlay.id, i === 0, i === 0)),
     );
     views.classList.toggle('slide', image.kind === 'slide');
+    // The volume's controls and help are hidden for a slide: OpenSeadragon's wheel and drag apply.
+    document.body.dataset.kind = image.kind;
     slide?.destroy();
     slide = undefined;
     shown = undefined;

@@ -19,6 +19,7 @@ export class SessionImages {
   private readonly progress = new Map<string, ProgressMessage>();
   private readonly geometries = new Map<string, GeometryMessage>();
   private readonly aborts = new AbortController();
+  private readonly failed = new Set<string>();
 
   constructor(
     private readonly credential: () => SessionCredential,
@@ -80,7 +81,10 @@ export class SessionImages {
         this.geometries.set(imageId, geometry);
         this.broadcast(geometry);
       },
-      (err) => this.onImageFailed(image, err),
+      (err) => {
+        this.failed.add(image.id);
+        this.onImageFailed(image, err);
+      },
     );
   }
 
@@ -88,6 +92,11 @@ export class SessionImages {
     const overlay = this.image(imageId, 'volume').overlays.find((o) => o.id === overlayId);
     if (!overlay) throw new NotInSession(`overlay ${overlayId} is not one of image ${imageId}`);
     return this.load(`${imageId}/${overlayId}`, overlay.url, { imageId, overlayId });
+  }
+
+  /** Whether no image of the session can be shown: each is a volume, and each failed to load. */
+  allFailed(): boolean {
+    return this.credential().images.every((image) => this.failed.has(image.id));
   }
 
   /** Memory held by the volumes that have been opened. */

@@ -25,25 +25,26 @@ export function viewerPage(): string {
   .slide-view { width: 100%; height: 100%; }
   #status[data-kind="error"] { color: #f88; }
   #help { color: #999; }
+  body[data-kind="slide"] .volume-only { display: none; }
 </style>
 </head>
 <body>
 <header>
   <label>Image <select id="image"></select></label>
-  <label>Overlay <select id="overlay"></select></label>
-  <label>Opacity <input id="opacity" type="range" min="0" max="1" step="0.05" value="0.5"></label>
-  <label>Slab <select id="slab"><option value="">none</option><option value="mip">MIP</option><option value="minip">MinIP</option><option value="average">average</option></select></label>
-  <label>Thickness (mm) <input id="thickness" type="number" min="0" step="1" value="10" style="width: 5em"></label>
-  <label>Time point <input id="timepoint" type="number" min="0" step="1" value="0" style="width: 4em"></label>
-  <button id="tool-length" aria-pressed="false">Length</button>
-  <button id="tool-region" aria-pressed="false">ROI</button>
+  <label class="volume-only">Overlay <select id="overlay"></select></label>
+  <label class="volume-only">Opacity <input id="opacity" type="range" min="0" max="1" step="0.05" value="0.5"></label>
+  <label class="volume-only">Slab <select id="slab"><option value="">none</option><option value="mip">MIP</option><option value="minip">MinIP</option><option value="average">average</option></select></label>
+  <label class="volume-only">Thickness (mm) <input id="thickness" type="number" min="0" step="1" value="10" style="width: 5em"></label>
+  <label class="volume-only">Time point <input id="timepoint" type="number" min="0" step="1" value="0" style="width: 4em"></label>
+  <button id="tool-length" class="volume-only" aria-pressed="false">Length</button>
+  <button id="tool-region" class="volume-only" aria-pressed="false">ROI</button>
 </header>
 <main id="views"></main>
 <footer>
   <span id="status" role="status">Starting</span>
   <span id="readout"></span>
   <span id="measurement"></span>
-  <span id="help">Click: crosshair · wheel: slices · left drag: window/level · shift+drag or middle drag: pan · ctrl+wheel or +/-: zoom · ${presets} · r: reset</span>
+  <span id="help" class="volume-only">Click: crosshair · wheel: slices · left drag: window/level · shift+drag or middle drag: pan · ctrl+wheel or +/-: zoom · ${presets} · r: reset</span>
 </footer>
 <script src="/viewer/client.js"></script>
 </body>

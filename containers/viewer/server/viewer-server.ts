@@ -83,9 +83,9 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
     onExtended: (session) =>
       broadcast(session.sessionId, { type: 'expiry', expiresAt: session.credential.expiresAt }),
   });
-  const report = (session: ViewerSession, state: 'Running' | 'Active' | 'Failed') =>
+  const report = (session: ViewerSession, state: 'Running' | 'Active' | 'Failed', reason?: string) =>
     sessions
-      .report(session, state)
+      .report(session, state, reason)
       .catch((err: Error) => log(`session ${session.sessionId}: ${err.message}`));
   const imagesOf = (session: ViewerSession): SessionImages => {
     let held = images.get(session.sessionId);
@@ -94,7 +94,11 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
         () => session.credential,
         options.volumes,
         (message) => broadcast(session.sessionId, message),
-        () => void report(session, 'Failed'),
+        // The session fails only when nothing of it can be shown; otherwise the reader sees the error.
+        (image, err) => {
+          if (held!.allFailed())
+            void report(session, 'Failed', `image ${image.id} could not be read: ${err.message}`);
+        },
       );
       images.set(session.sessionId, held);
     }

@@ -96,7 +96,7 @@ export class ViewerSessions {
   }
 
   /** Tells the API how the session goes; `Active` at most once a minute. Adopts the credential it answers. */
-  async report(session: ViewerSession, state: ViewerReport): Promise<void> {
+  async report(session: ViewerSession, state: ViewerReport, reason?: string): Promise<void> {
     const { reportUrl } = this.options;
     if (!reportUrl || !this.sessions.has(session.sessionId)) return;
     if (state === 'Running') {
@@ -110,7 +110,7 @@ export class ViewerSessions {
     const response = await fetch(reportUrl(session.sessionId), {
       method: 'POST',
       headers: { authorization: `Bearer ${session.credentialText}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ state }),
+      body: JSON.stringify({ state, ...(reason && { reason: reason.slice(0, 1000) }) }),
     });
     if (!response.ok) {
       throw new Error(`the API refused the viewer's ${state} report with ${response.status}`);
