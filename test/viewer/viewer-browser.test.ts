@@ -260,6 +260,22 @@ describe('a CT session', () => {
     await page.click('#tool-length');
   });
 
+  test('an ellipse inside the block reads its value, one voxel value throughout', async () => {
+    const frame = await losslessFrame('axial', [31, 23, 10]);
+    const box = await canvasBox('axial');
+    const from = voxelToCanvas(geometry, frame.view, [17, 22, 10]);
+    const to = voxelToCanvas(geometry, frame.view, [26, 32, 10]);
+    await page.click('#tool-region');
+    await page.mouse.move(box.x + from[0], box.y + from[1]);
+    await page.mouse.down();
+    await page.mouse.move(box.x + to[0], box.y + to[1], { steps: 5 });
+    await page.mouse.up();
+    expect(await textOf(page, '#measurement', /ROI/)).toMatch(
+      /^ROI mean 140\.0 SD 0\.0 min 140 max 140 area \d+\.\d mm² \(\d+ voxels\)$/,
+    );
+    await page.click('#tool-region');
+  });
+
   test('the value under the cursor is read out with its voxel', async () => {
     const frame = await losslessFrame('axial');
     const box = await canvasBox('axial');
