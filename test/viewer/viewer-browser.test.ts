@@ -276,6 +276,24 @@ describe('a CT session', () => {
     await page.click('#tool-region');
   });
 
+  test('a 20 mm MIP slab shows the brightest of the five slices each side', async () => {
+    await page.selectOption('#slab', 'mip');
+    await page.fill('#thickness', '20');
+    const selector = '.view[data-plane="axial"] canvas.frame';
+    await page.waitForFunction((s) => {
+      const canvas = document.querySelector(s);
+      return canvas?.dataset.encoding === 'png' && JSON.parse(canvas.dataset.view).slab?.thicknessMm === 20;
+    }, selector);
+    const frame = await losslessFrame('axial', [31, 23, 10]);
+    expect(frame.view.slab).toEqual({ mode: 'mip', thicknessMm: 20 });
+    // Slices 5 to 15 around slice 10: the block's brightest is slice 15, 40 + 150 = 190, grey 223.
+    const at = voxelToCanvas(geometry, frame.view, [40, 30, 10]).map(Math.floor);
+    const o = (at[1] * frame.width + at[0]) * 4;
+    expect([...frame.pixels.subarray(o, o + 3)]).toEqual([223, 223, 223]);
+    await page.selectOption('#slab', '');
+    await losslessFrame('axial', [31, 23, 10]);
+  });
+
   test('the value under the cursor is read out with its voxel', async () => {
     const frame = await losslessFrame('axial');
     const box = await canvasBox('axial');
