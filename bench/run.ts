@@ -124,6 +124,12 @@ benchLocalApi()
     const viewer = spawnSync('npx', ['tsx', path.join(__dirname, 'viewer-render.ts')], { stdio: 'inherit' });
     if (viewer.status !== 0)
       throw new Error(`the viewer render bench failed with exit code ${viewer.status}`);
+    // Sessions end to end: local mode, the viewer server and a reader's socket, in a process of their own.
+    const sessions = spawnSync('npx', ['tsx', path.join(__dirname, 'viewer-session.ts')], {
+      stdio: 'inherit',
+    });
+    if (sessions.status !== 0)
+      throw new Error(`the viewer session bench failed with exit code ${sessions.status}`);
   })
   .catch((err: Error) => {
     console.error(err.stack);

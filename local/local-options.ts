@@ -14,7 +14,7 @@ export type LocalService =
   | 'secretsManager'
   | 'logs'
   | 'codepipeline'
-  /** The viewer server: local mode keeps its port and sessions open there; its server starts apart. */
+  /** The viewer server (`local/local-viewer.ts`): sessions that the API starts open there. */
   | 'viewer';
 
 export interface LocalPlatformOptions {

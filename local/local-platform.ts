@@ -35,6 +35,8 @@ import {
 import { localJobResourceNames, localSettings, localTableName } from './local-settings';
 import { LocalSigningKeys, localSigningKeys } from './local-signing-key';
 import { localSessionKey } from './local-session-key';
+import { startLocalViewer } from './local-viewer';
+import type { ViewerServer } from '../containers/viewer/server/viewer-server';
 import { LOCAL_ACCOUNT } from './iam/template-values';
 import { assertPortFree } from './port-check';
 import { checkServices } from './service-health';
@@ -108,6 +110,8 @@ export interface LocalPlatform {
    * the deployed SSM parameter; sessions open at `urls.viewer`.
    */
   readonly sessionPublicKeyPem: string;
+  /** The viewer server at `urls.viewer`, with the memory its sessions hold. */
+  readonly viewer: ViewerServer;
   /**
    * Stops local mode as if its machine went away, losing no work: the front door and the
    * triggers stop, queue messages under way go back to their queue, jobs under way stop (their
@@ -473,6 +477,17 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         corsAllowHeaders: corsAllowHeaders(API_OPERATIONS),
       }),
     );
+    // The viewer, in this process: it shows the sessions the API starts, reading their images
+    // through the CloudFront stand-in and reporting to the API as a deployed viewer does.
+    const viewer = await start(
+      startLocalViewer({
+        host,
+        port: ports.viewer,
+        publicKeyPem: sessionKey.publicKeyPem,
+        origin: urls.viewer,
+        apiUrl: urls.api,
+      }),
+    );
     // As the deployed event sources and schedules do.
     functions.startTriggers();
     // Builds that the last stop interrupted run again.
@@ -495,6 +510,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       signingKeys,
       iam,
       sessionPublicKeyPem: sessionKey.publicKeyPem,
+      viewer,
       stop: stopAll,
     };
   } catch (err) {

@@ -20,6 +20,20 @@ export function expectedOutput(script = walkthroughScript()): string[] {
     .filter((expected): expected is string => expected !== undefined);
 }
 
+/**
+ * An expected line as a pattern: a `<...>` in it stands for any text without spaces (an id, an
+ * address with its credential); the rest is literal.
+ */
+export function expectedPattern(expected: string): RegExp {
+  const parts = expected.split(/<[^>]+>/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${parts.join('\\S+')}$`);
+}
+
+/** Whether a printed line is the expected one. */
+export function printedAsExpected(printed: string | undefined, expected: string): boolean {
+  return printed !== undefined && expectedPattern(expected).test(printed);
+}
+
 export interface WalkthroughRun {
   readonly status: number | null;
   readonly stdout: string;

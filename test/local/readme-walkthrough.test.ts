@@ -1,4 +1,4 @@
-import { expectedOutput, runWalkthrough } from '../../bin/smoke/readme-walkthrough';
+import { expectedOutput, expectedPattern, runWalkthrough } from '../../bin/smoke/readme-walkthrough';
 import { LocalPlatform } from '../../local/local-platform';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
@@ -20,6 +20,8 @@ describe('README walkthrough', () => {
       'Succeeded',
       '{"threshold":2,"voxels":4,"foreground":2,"fraction":0.5}',
       'ObjectType = Image',
+      '1',
+      '<viewer URL of the session>',
     ]);
   });
 
@@ -28,6 +30,11 @@ describe('README walkthrough', () => {
     const result = await runWalkthrough({ ...process.env, API: `${platform.urls.api}/v1` });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(result.stdout.trim().split('\n')).toEqual(expectedOutput());
+    const printed = result.stdout.trim().split('\n');
+    expect(printed).toEqual(expectedOutput().map((line) => expect.stringMatching(expectedPattern(line))));
+    // It ends on the session's page at local mode's viewer, the credential in the fragment.
+    expect(printed.at(-1)).toMatch(
+      new RegExp(`^${platform.urls.viewer}/sessions/[0-9a-f-]{36}#credential=[\\w-]+\\.[\\w-]+$`),
+    );
   });
 });

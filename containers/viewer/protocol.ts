@@ -1,0 +1,201 @@
+import type {
+  CanvasPoint,
+  Plane,
+  Probe,
+  RegionShape,
+  RegionStatistics,
+  ViewState,
+  VolumeGeometry,
+  WindowLevel,
+} from './volume/view-state';
+
+/**
+ * What the viewer's browser client and its server say over a session's WebSocket. Text messages
+ * are JSON of the shapes below; frames travel as binary messages: a 4-byte big-endian length, a
+ * JSON `FrameHeader` of that length, then the encoded image.
+ */
+
+/** The images of the session as the client may list them: no URL, nothing the reader may not see. */
+export interface SessionImageSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: 'volume' | 'slide';
+  readonly overlays: readonly { readonly id: string; readonly name: string }[];
+}
+
+/** A view the client shows: one canvas of one image. */
+export interface ViewRequest {
+  readonly type: 'view';
+  /** Increases with every request of the socket; a frame names the request it answers. */
+  readonly id: number;
+  readonly imageId: string;
+  /** The canvas; its newest request replaces any older one not rendered yet. */
+  readonly canvas: Plane;
+  readonly view: ViewState;
+  /** The overlay drawn over the image, one of its overlays. */
+  readonly overlayId?: string;
+}
+
+/** The client has drawn a frame: the server may send another. */
+export interface FrameAck {
+  readonly type: 'ack';
+  readonly frameId: number;
+}
+
+interface Measurement {
+  /** Chosen by the client; the answer carries it back. */
+  readonly requestId: number;
+  readonly imageId: string;
+  readonly view: ViewState;
+}
+
+export interface ProbeRequest extends Measurement {
+  readonly type: 'probe';
+  readonly point: CanvasPoint;
+}
+
+export interface LengthRequest extends Measurement {
+  readonly type: 'length';
+  readonly from: CanvasPoint;
+  readonly to: CanvasPoint;
+}
+
+export interface RegionRequest extends Measurement {
+  readonly type: 'region';
+  readonly shape: RegionShape;
+}
+
+export type ClientMessage = ViewRequest | FrameAck | ProbeRequest | LengthRequest | RegionRequest;
+
+/** Sent once the socket is open: the session's images and when it ends unless kept alive. */
+export interface SessionMessage {
+  readonly type: 'session';
+  readonly images: readonly SessionImageSummary[];
+  /** Epoch seconds. */
+  readonly expiresAt: number;
+}
+
+/** The reader is active and the session was extended; the client renews its ticket. */
+export interface ExpiryMessage {
+  readonly type: 'expiry';
+  readonly expiresAt: number;
+}
+
+/** A volume's header has been read: its views can be asked for. */
+export interface GeometryMessage {
+  readonly type: 'geometry';
+  readonly imageId: string;
+  readonly geometry: VolumeGeometry;
+  /** The window to start with: a CT's soft tissue preset, the histogram's for other images. */
+  readonly window: WindowLevel;
+}
+
+/** How much of an image (or of its overlay) has arrived. */
+export interface ProgressMessage {
+  readonly type: 'progress';
+  readonly imageId: string;
+  /** Set when the progress is of this overlay of the image. */
+  readonly overlayId?: string;
+  readonly receivedBytes: number;
+  /** Unknown until the response names its length. */
+  readonly totalBytes?: number;
+  readonly done: boolean;
+}
+
+export interface ProbeAnswer {
+  readonly type: 'probe';
+  readonly requestId: number;
+  readonly probe: Probe;
+}
+
+export interface LengthAnswer {
+  readonly type: 'length';
+  readonly requestId: number;
+  readonly millimetres: number;
+}
+
+export interface RegionAnswer {
+  readonly type: 'region';
+  readonly requestId: number;
+  readonly statistics: RegionStatistics;
+}
+
+/** Something went wrong, in words the reader can act on; `requestId` or `imageId` says what failed. */
+export interface ErrorMessage {
+  readonly type: 'error';
+  readonly message: string;
+  readonly imageId?: string;
+  readonly requestId?: number;
+}
+
+export type ServerMessage =
+  | SessionMessage
+  | ExpiryMessage
+  | GeometryMessage
+  | ProgressMessage
+  | ProbeAnswer
+  | LengthAnswer
+  | RegionAnswer
+  | ErrorMessage;
+
+/** The header of a binary frame message. */
+export interface FrameHeader {
+  readonly frameId: number;
+  /** The view request it renders. */
+  readonly requestId: number;
+  readonly imageId: string;
+  readonly canvas: Plane;
+  /** `jpeg` while the view changes; `png` (lossless) once it has been still. */
+  readonly encoding: FrameEncoding;
+  readonly width: number;
+  readonly height: number;
+  readonly view: ViewState;
+}
+
+export type FrameEncoding = 'jpeg' | 'png';
+
+/** Frames sent and not yet acknowledged, at most, per socket. */
+export const MAX_FRAMES_IN_FLIGHT = 2;
+/** A view unchanged this long is sent again losslessly. */
+export const STILL_AFTER_MS = 150;
+
+/** Close codes of the socket, with the reason as text beside them. */
+export const CLOSE_CODES = {
+  /** The session's credential expired: the reader starts a new session. */
+  expired: 4001,
+  /** The ticket is missing, unknown or for another session. */
+  refused: 4003,
+  /** The client sent what the protocol does not allow. */
+  badMessage: 4400,
+} as const;
+
+/** Frame header and image in one binary message. */
+export function packFrame(header: FrameHeader, image: Uint8Array): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const message = new Uint8Array(4 + json.length + image.length);
+  new DataView(message.buffer).setUint32(0, json.length);
+  message.set(json, 4);
+  message.set(image, 4 + json.length);
+  return message;
+}
+
+export function unpackFrame(message: ArrayBuffer | Uint8Array): { header: FrameHeader; image: Uint8Array } {
+  const bytes = message instanceof Uint8Array ? message : new Uint8Array(message);
+  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length))) as FrameHeader;
+  return { header, image: bytes.subarray(4 + length) };
+}
+
+/** Route paths of a session on the viewer server. */
+export const viewerPaths = {
+  page: (sessionId: string) => `/sessions/${sessionId}`,
+  /** Everything the ticket cookie is sent to. */
+  scope: (sessionId: string) => `/sessions/${sessionId}/`,
+  credential: (sessionId: string) => `/sessions/${sessionId}/credential`,
+  ticket: (sessionId: string) => `/sessions/${sessionId}/ticket`,
+  socket: (sessionId: string) => `/sessions/${sessionId}/socket`,
+  client: (sessionId: string) => `/sessions/${sessionId}/client.js`,
+  slideSource: (sessionId: string, imageId: string) => `/sessions/${sessionId}/slides/${imageId}`,
+  tile: (sessionId: string, imageId: string, level: number, col: number, row: number) =>
+    `/sessions/${sessionId}/slides/${imageId}/tiles/${level}/${col}_${row}`,
+};
