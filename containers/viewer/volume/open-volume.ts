@@ -53,7 +53,7 @@ export interface OpenVolumeOptions {
 }
 
 /** Output of inflating at a time: large enough that each callback copies plenty. */
-const INFLATE_CHUNK_BYTES = 1024 * 1024;
+const INFLATE_CHUNK_BYTES = 128 * 1024;
 
 /**
  * Reads an `.mha` as it arrives: resolves once its header is read, then fills one array of the
@@ -307,6 +307,8 @@ class VoxelPlacer {
     const [sx, sy, sz] = this.size;
     const { x: xs, y: ys, z: zs, timeStride } = this.layout;
     const { source, target, words } = this;
+    // Whether voxels 8k to 8k + 7 along x lie side by side (x bricked, or no axis bricked).
+    const runs = sx === 1 || xs[1] === 1;
     let x = first % sx;
     let rest = Math.floor(first / sx);
     let y = rest % sy;
@@ -317,7 +319,21 @@ class VoxelPlacer {
     while (s < count) {
       const row = ys[y] + zs[z] + t * timeStride;
       const end = Math.min(sx, x + count - s);
-      if (words === 1) {
+      if (words === 1 && runs) {
+        for (; x < end && (x & 7) !== 0; x++, s++) target[row + xs[x]] = source[s];
+        for (; x + 8 <= end; x += 8, s += 8) {
+          const o = row + xs[x];
+          target[o] = source[s];
+          target[o + 1] = source[s + 1];
+          target[o + 2] = source[s + 2];
+          target[o + 3] = source[s + 3];
+          target[o + 4] = source[s + 4];
+          target[o + 5] = source[s + 5];
+          target[o + 6] = source[s + 6];
+          target[o + 7] = source[s + 7];
+        }
+        for (; x < end; x++, s++) target[row + xs[x]] = source[s];
+      } else if (words === 1) {
         for (; x < end; x++, s++) target[row + xs[x]] = source[s];
       } else {
         for (; x < end; x++, s++) {

@@ -19,26 +19,43 @@ export function renderView(volume: LoadingVolume, view: ViewState, overlay?: Loa
   checkView(geometry, view);
   const { width, height } = view.viewport;
   const layout = planeLayout(geometry, view);
-  const plane = planeValues(volume, view.plane, view.position, view.timepoint, view.slab);
-  const cols = sampleOffsets(width, layout.originOnCanvas[0], layout.pixelsPerVoxel[0], plane.across);
-  const rows = sampleOffsets(height, layout.originOnCanvas[1], layout.pixelsPerVoxel[1], plane.down);
+  const { axes, originOnCanvas, pixelsPerVoxel } = layout;
+  const size = geometry.size;
+  const colIndices = sampleIndices(width, originOnCanvas[0], pixelsPerVoxel[0], size[axes.across]);
+  const rowIndices = sampleIndices(height, originOnCanvas[1], pixelsPerVoxel[1], size[axes.down]);
+  const samples = { across: distinct(colIndices), down: distinct(rowIndices) };
+  const plane = planeValues(volume, view.plane, view.position, view.timepoint, view.slab, samples);
+  const cols = offsetsOf(colIndices, plane.across);
+  const rows = offsetsOf(rowIndices, plane.down);
   const rgb = new Uint8Array(width * height * 3);
   windowPlane(plane, cols, rows, view.window, rgb);
   if (overlay && view.overlayOpacity > 0) drawOverlay(volume.geometry, overlay, view, layout, rgb);
   return { width, height, rgb };
 }
 
-/**
- * For each pixel along a canvas axis, the offset (from `table`) of the voxel under its centre
- * along that axis, or -1 outside the volume.
- */
-function sampleOffsets(pixels: number, origin: number, perVoxel: number, table: Int32Array): Int32Array {
-  const offsets = new Int32Array(pixels);
+/** For each pixel along a canvas axis, the voxel index under its centre along that axis, or -1 outside the volume. */
+function sampleIndices(pixels: number, origin: number, perVoxel: number, count: number): Int32Array {
+  const indices = new Int32Array(pixels);
   for (let p = 0; p < pixels; p++) {
     const index = Math.round((p + 0.5 - origin) / perVoxel);
-    offsets[p] = index >= 0 && index < table.length ? table[index] : -1;
+    indices[p] = index >= 0 && index < count ? index : -1;
   }
-  return offsets;
+  return indices;
+}
+
+/** The voxel indices sampled, ascending, each once. */
+function distinct(indices: Int32Array): Int32Array {
+  return Int32Array.from(new Set(indices.filter((i) => i >= 0))).sort();
+}
+
+/** Each pixel's offset from `table` by its voxel index, -1 kept for outside. */
+function offsetsOf(indices: Int32Array, table: Int32Array): Int32Array {
+  return indices.map((i) => (i < 0 ? -1 : table[i]));
+}
+
+/** For each pixel along a canvas axis, the offset (from `table`) of the voxel under its centre, or -1 outside. */
+function sampleOffsets(pixels: number, origin: number, perVoxel: number, table: Int32Array): Int32Array {
+  return offsetsOf(sampleIndices(pixels, origin, perVoxel, table.length), table);
 }
 
 function windowPlane(
@@ -146,13 +163,30 @@ function drawOverlay(
     const cols = sampleOffsets(width, originOnCanvas[0], pixelsPerVoxel[0], tables[axes.across]);
     const rows = sampleOffsets(height, originOnCanvas[1], pixelsPerVoxel[1], tables[axes.down]);
     const base = t * overlay.layout.timeStride + tables[axes.through][layout.slice];
+    const voxels = overlay.voxels;
+    if (voxels instanceof BigInt64Array || voxels instanceof BigUint64Array) {
+      for (let y = 0; y < height; y++) {
+        const row = rows[y];
+        if (row < 0) continue;
+        for (let x = 0; x < width; x++) {
+          const col = cols[x];
+          if (col < 0) continue;
+          const label = labels.read(base + row + col);
+          if (label !== 0) blend(rgb, (y * width + x) * 3, label, opacity);
+        }
+      }
+      return;
+    }
+    // The usual label map: read in place, with no call per pixel unless it is labelled.
+    const values = voxels as NumberArray;
     for (let y = 0; y < height; y++) {
       const row = rows[y];
       if (row < 0) continue;
+      const start = base + row;
       for (let x = 0; x < width; x++) {
         const col = cols[x];
         if (col < 0) continue;
-        const label = labels.read(base + row + col);
+        const label = values[start + col];
         if (label !== 0) blend(rgb, (y * width + x) * 3, label, opacity);
       }
     }

@@ -1,0 +1,90 @@
+import { canvasToVoxel, renderView, slabSlices, ViewState } from '../../containers/viewer/volume';
+import { LoadingVolume } from '../../containers/viewer/volume/open-volume';
+import { loaded, pixel, syntheticMha, view } from './volume-fixtures';
+
+/** Values that differ from voxel to voxel in no simple order, negative ones among them. */
+const scattered = (x: number, y: number, z: number) => ((x * 37 + y * 101 + z * 53 + x * y * 7) % 400) - 150;
+const window = { width: 300, level: 0 };
+
+/** The frame a view should show, from the voxels' values alone: nearest voxel per pixel, reduced over the slab. */
+function expectedFrame(volume: LoadingVolume, v: ViewState): number[] {
+  const { width, height } = v.viewport;
+  const through = { axial: 2, coronal: 1, sagittal: 0 }[v.plane];
+  const [first, last] = slabSlices(volume.geometry, v.plane, v.position, v.slab);
+  const lower = v.window.level - v.window.width / 2;
+  const greys: number[] = [];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const index = canvasToVoxel(volume.geometry, v, [x + 0.5, y + 0.5]).map(Math.round);
+      if (index.some((i, k) => i < 0 || i >= volume.geometry.size[k])) {
+        greys.push(0);
+        continue;
+      }
+      const values: number[] = [];
+      for (let k = first; k <= last; k++) {
+        const at = [...index];
+        at[through] = k;
+        values.push(volume.value([at[0], at[1], at[2]]));
+      }
+      const mode = v.slab?.mode ?? 'mip';
+      const value =
+        mode === 'mip'
+          ? Math.max(...values)
+          : mode === 'minip'
+            ? Math.min(...values)
+            : values.reduce((a, b) => a + b) / values.length;
+      const g = Math.round(((value - lower) * 255) / v.window.width);
+      greys.push(Math.min(255, Math.max(0, g)));
+    }
+  }
+  return greys;
+}
+
+function greysOf(frame: { width: number; height: number; rgb: Uint8Array }): number[] {
+  const greys: number[] = [];
+  for (let y = 0; y < frame.height; y++)
+    for (let x = 0; x < frame.width; x++) greys.push(pixel(frame, x, y)[0]);
+  return greys;
+}
+
+describe('slab rendering at the resolution of the canvas', () => {
+  // Bricked along every axis but y (19 is not worth padding), so each kind of offset table is met.
+  const size = [24, 19, 16];
+  let volume: LoadingVolume;
+  beforeAll(async () => {
+    volume = await loaded(await syntheticMha({ size, spacing: [1, 1.5, 2], value: scattered }));
+  });
+
+  test.each([
+    ['zoomed in and panned', { zoom: 2.7, pan: [3, -2] as const }],
+    ['zoomed out', { zoom: 0.6, pan: [0, 0] as const }],
+    ['fitted to a canvas that is not square', { zoom: 1, pan: [0, 0] as const }],
+  ])('computes only the voxels shown, %s, as the whole slab would show them', (_, framing) => {
+    for (const plane of ['axial', 'coronal', 'sagittal'] as const) {
+      for (const mode of ['mip', 'minip', 'average'] as const) {
+        // Odd and even slice counts, one at each edge of the volume and one inside it.
+        for (const [position, thicknessMm] of [
+          [[0, 0, 0], 5],
+          [[23, 18, 15], 6],
+          [[11, 9, 7], 7],
+        ] as const) {
+          const v = view({
+            plane,
+            position,
+            window,
+            slab: { mode, thicknessMm },
+            viewport: { width: 37, height: 29 },
+            ...framing,
+          });
+          const frame = renderView(volume, v);
+          expect([plane, mode, position, greysOf(frame)]).toEqual([
+            plane,
+            mode,
+            position,
+            expectedFrame(volume, v),
+          ]);
+        }
+      }
+    }
+  });
+});
