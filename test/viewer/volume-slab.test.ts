@@ -1,10 +1,10 @@
 import { canvasToVoxel, renderView, slabSlices, ViewState } from '../../containers/viewer/volume';
 import { LoadingVolume } from '../../containers/viewer/volume/open-volume';
+import { slabKernels } from '../../containers/viewer/volume/simd-slab';
 import { loaded, pixel, syntheticMha, view } from './volume-fixtures';
 
 /** Values that differ from voxel to voxel in no simple order, negative ones among them. */
 const scattered = (x: number, y: number, z: number) => ((x * 37 + y * 101 + z * 53 + x * y * 7) % 400) - 150;
-const window = { width: 300, level: 0 };
 
 /** The frame a view should show, from the voxels' values alone: nearest voxel per pixel, reduced over the slab. */
 function expectedFrame(volume: LoadingVolume, v: ViewState): number[] {
@@ -47,12 +47,22 @@ function greysOf(frame: { width: number; height: number; rgb: Uint8Array }): num
   return greys;
 }
 
-describe('slab rendering at the resolution of the canvas', () => {
-  // Bricked along every axis but y (19 is not worth padding), so each kind of offset table is met.
-  const size = [24, 19, 16];
+describe.each([
+  // Not bricked along y (19 is not worth padding): reduced in JavaScript.
+  { size: [24, 19, 16], type: 'int16', offset: 0, simd: false },
+  // Bricked along every axis, x and z padded: reduced with SIMD, signed and unsigned.
+  { size: [31, 16, 23], type: 'int16', offset: 0, simd: true },
+  { size: [31, 16, 23], type: 'uint16', offset: 40000, simd: true },
+] as const)('slab rendering at the resolution of the canvas, $type $size', ({ size, type, offset, simd }) => {
+  const window = { width: 300, level: offset };
   let volume: LoadingVolume;
   beforeAll(async () => {
-    volume = await loaded(await syntheticMha({ size, spacing: [1, 1.5, 2], value: scattered }));
+    const value = (x: number, y: number, z: number) => scattered(x, y, z) + offset;
+    volume = await loaded(await syntheticMha({ size, type, spacing: [1, 1.5, 2], value }));
+  });
+
+  test('takes the path its layout allows', () => {
+    expect(slabKernels(volume.voxels.buffer) !== undefined).toBe(simd);
   });
 
   test.each([
@@ -60,27 +70,32 @@ describe('slab rendering at the resolution of the canvas', () => {
     ['zoomed out', { zoom: 0.6, pan: [0, 0] as const }],
     ['fitted to a canvas that is not square', { zoom: 1, pan: [0, 0] as const }],
   ])('computes only the voxels shown, %s, as the whole slab would show them', (_, framing) => {
+    const far = size.map((n) => n - 1);
+    const middle = size.map((n) => Math.floor(n / 2));
     for (const plane of ['axial', 'coronal', 'sagittal'] as const) {
       for (const mode of ['mip', 'minip', 'average'] as const) {
-        // Odd and even slice counts, one at each edge of the volume and one inside it.
+        // Odd and even slice counts, one at each edge of the volume and one inside it; 20 mm
+        // spans several bricks.
         for (const [position, thicknessMm] of [
           [[0, 0, 0], 5],
-          [[23, 18, 15], 6],
-          [[11, 9, 7], 7],
+          [far, 6],
+          [middle, 7],
+          [middle, 20],
         ] as const) {
           const v = view({
             plane,
-            position,
+            position: [position[0], position[1], position[2]],
             window,
             slab: { mode, thicknessMm },
             viewport: { width: 37, height: 29 },
             ...framing,
           });
           const frame = renderView(volume, v);
-          expect([plane, mode, position, greysOf(frame)]).toEqual([
+          expect([plane, mode, position, thicknessMm, greysOf(frame)]).toEqual([
             plane,
             mode,
             position,
+            thicknessMm,
             expectedFrame(volume, v),
           ]);
         }

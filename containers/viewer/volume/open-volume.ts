@@ -7,6 +7,7 @@ import {
   VOXEL_BYTES,
   VoxelType,
 } from './metaimage-header';
+import { voxelBuffer } from './simd-slab';
 import { Vec3, VolumeGeometry } from './view-state';
 import { VoxelLayout, voxelLayout } from './voxel-layout';
 
@@ -118,7 +119,7 @@ class StreamedVolume implements LoadingVolume {
     this.totalBytes = meta.dataBytes;
     this.layout = voxelLayout(meta.geometry.size, meta.geometry.timepoints);
     const width = VOXEL_BYTES[meta.voxelType];
-    const buffer = new ArrayBuffer(this.layout.elements * width);
+    const buffer = voxelBuffer(this.layout.elements * width, meta.voxelType, this.layout, meta.geometry.size);
     this.voxels = typedArray(meta.voxelType, buffer);
     this.placer = new VoxelPlacer(buffer, width, meta.geometry.size, this.layout, meta.bigEndian);
     const [x, y] = meta.geometry.size;

@@ -1,4 +1,5 @@
 import { LoadingVolume } from './open-volume';
+import { reduceSlab, slabKernels } from './simd-slab';
 import { PLANE_AXES, sliceThrough } from './view-mapping';
 import { Plane, Slab, Vec3, VolumeGeometry } from './view-state';
 
@@ -70,11 +71,31 @@ export function planeValues(
   if (first === last && !wide) {
     return { values: voxels as NumberArray, base: timeBase + through[first], across, down };
   }
+  const kernels = wide ? undefined : slabKernels(voxels.buffer);
+  const mode = slab && first !== last ? slab.mode : 'mip';
+  if (kernels) {
+    const a0 = samples ? samples.across[0] : 0;
+    const a1 = samples ? samples.across[samples.across.length - 1] : across.length - 1;
+    const d0 = samples ? samples.down[0] : 0;
+    const d1 = samples ? samples.down[samples.down.length - 1] : down.length - 1;
+    if (a1 >= a0 && d1 >= d0) {
+      const range = { a0, a1, d0, d1, first, last };
+      const reduced = reduceSlab(kernels, layout, axes, range, timeBase, mode);
+      let values: NumberArray = reduced.values;
+      if (mode === 'average') {
+        const count = last - first + 1;
+        const sums = reduced.values;
+        const means = new Float64Array(sums.length);
+        for (let i = 0; i < sums.length; i++) means[i] = sums[i] / count;
+        values = means;
+      }
+      return { values, base: 0, across: reduced.across, down: reduced.down };
+    }
+  }
   const wantedAcross = samples?.across ?? Int32Array.from({ length: across.length }, (_, a) => a);
   const wantedDown = samples?.down ?? Int32Array.from({ length: down.length }, (_, d) => d);
   const nAcross = wantedAcross.length;
   const nDown = wantedDown.length;
-  const mode = slab && first !== last ? slab.mode : 'mip';
   const out: NumberArray =
     mode === 'average' || wide
       ? new Float64Array(nAcross * nDown)
