@@ -1,4 +1,4 @@
-import { labelColour } from './label-colours';
+import { LABEL_COLOURS, labelColour } from './label-colours';
 import { LoadingVolume } from './open-volume';
 import { NumberArray, planeValues, PlaneValues } from './plane-values';
 import { checkView } from './view-checks';
@@ -58,6 +58,9 @@ function sampleOffsets(pixels: number, origin: number, perVoxel: number, table: 
   return offsetsOf(sampleIndices(pixels, origin, perVoxel, table.length), table);
 }
 
+/** Pixels a side of the blocks frames are filled in. */
+const BAND = 8;
+
 function windowPlane(
   plane: PlaneValues,
   cols: Int32Array,
@@ -70,18 +73,26 @@ function windowPlane(
   const width = cols.length;
   if (table) {
     const { lut, offset } = table;
-    for (let y = 0; y < rows.length; y++) {
-      const row = rows[y];
-      if (row < 0) continue;
-      let o = y * width * 3;
-      const start = base + row;
-      for (let x = 0; x < width; x++, o += 3) {
-        const col = cols[x];
-        if (col < 0) continue;
-        const g = lut[values[start + col] + offset];
-        rgb[o] = g;
-        rgb[o + 1] = g;
-        rgb[o + 2] = g;
+    // Bands of 8 rows, 8 columns at a time: each few neighbouring pixels read from one brick
+    // while its pages are still mapped (row by row, a sagittal plane changes page every pixel).
+    for (let y0 = 0; y0 < rows.length; y0 += BAND) {
+      const y1 = Math.min(rows.length, y0 + BAND);
+      for (let x0 = 0; x0 < width; x0 += BAND) {
+        const x1 = Math.min(width, x0 + BAND);
+        for (let y = y0; y < y1; y++) {
+          const row = rows[y];
+          if (row < 0) continue;
+          const start = base + row;
+          let o = (y * width + x0) * 3;
+          for (let x = x0; x < x1; x++, o += 3) {
+            const col = cols[x];
+            if (col < 0) continue;
+            const g = lut[values[start + col] + offset];
+            rgb[o] = g;
+            rgb[o + 1] = g;
+            rgb[o + 2] = g;
+          }
+        }
       }
     }
     return;
@@ -177,17 +188,32 @@ function drawOverlay(
       }
       return;
     }
-    // The usual label map: read in place, with no call per pixel unless it is labelled.
+    // The usual label map: read in place (in blocks, as the volume is), with no call per pixel
+    // unless it is labelled.
     const values = voxels as NumberArray;
-    for (let y = 0; y < height; y++) {
-      const row = rows[y];
-      if (row < 0) continue;
-      const start = base + row;
-      for (let x = 0; x < width; x++) {
-        const col = cols[x];
-        if (col < 0) continue;
-        const label = values[start + col];
-        if (label !== 0) blend(rgb, (y * width + x) * 3, label, opacity);
+    const blended = blendTable(opacity);
+    const colours = LABEL_COLOURS.length;
+    for (let y0 = 0; y0 < height; y0 += BAND) {
+      const y1 = Math.min(height, y0 + BAND);
+      for (let x0 = 0; x0 < width; x0 += BAND) {
+        const x1 = Math.min(width, x0 + BAND);
+        for (let y = y0; y < y1; y++) {
+          const row = rows[y];
+          if (row < 0) continue;
+          const start = base + row;
+          for (let x = x0; x < x1; x++) {
+            const col = cols[x];
+            if (col < 0) continue;
+            const label = Math.round(values[start + col]);
+            if (label === 0 || !Number.isFinite(label)) continue;
+            // The frame is grey here, so one table gives all three channels of the blend.
+            const o = (y * width + x) * 3;
+            const t = ((((((label - 1) % colours) + colours) % colours) << 8) + rgb[o]) * 3;
+            rgb[o] = blended[t];
+            rgb[o + 1] = blended[t + 1];
+            rgb[o + 2] = blended[t + 2];
+          }
+        }
       }
     }
     return;
@@ -229,6 +255,27 @@ function blend(rgb: Uint8Array, o: number, label: number, opacity: number): void
   rgb[o] = Math.round(rgb[o] * keep + colour[0] * opacity);
   rgb[o + 1] = Math.round(rgb[o + 1] * keep + colour[1] * opacity);
   rgb[o + 2] = Math.round(rgb[o + 2] * keep + colour[2] * opacity);
+}
+
+/** The blend of each label colour over each grey, by opacity: the last few, as a session keeps one. */
+const blendTables = new Map<number, Uint8Array>();
+
+/** `blend` of colour c over grey g at [(c * 256 + g) * 3], one entry per channel. */
+function blendTable(opacity: number): Uint8Array {
+  let table = blendTables.get(opacity);
+  if (!table) {
+    table = new Uint8Array(LABEL_COLOURS.length * 256 * 3);
+    const keep = 1 - opacity;
+    LABEL_COLOURS.forEach((colour, c) => {
+      for (let g = 0; g < 256; g++) {
+        for (let k = 0; k < 3; k++)
+          table![(c * 256 + g) * 3 + k] = Math.round(g * keep + colour[k] * opacity);
+      }
+    });
+    if (blendTables.size >= MAX_TABLES) blendTables.delete(blendTables.keys().next().value!);
+    blendTables.set(opacity, table);
+  }
+  return table;
 }
 
 /** Reads an overlay's labels as numbers; 64-bit labels by their low 32 bits, which hold any label map's. */
