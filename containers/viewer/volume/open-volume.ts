@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { setImmediate } from 'node:timers/promises';
 import * as zlib from 'node:zlib';
 import {
   MetaImageHeader,
@@ -54,7 +55,9 @@ export interface OpenVolumeOptions {
 }
 
 /** Output of inflating at a time: large enough that each callback copies plenty. */
-const INFLATE_CHUNK_BYTES = 128 * 1024;
+const INFLATE_CHUNK_BYTES = 256 * 1024;
+/** Voxel bytes placed at a time before the event loop may run (about a millisecond's work at most). */
+const PLACE_STEP_BYTES = 128 * 1024;
 
 /**
  * Reads an `.mha` as it arrives: resolves once its header is read, then fills one array of the
@@ -168,8 +171,9 @@ class StreamedVolume implements LoadingVolume {
   private async load(first: Buffer): Promise<void> {
     if (this.meta.compressed) await this.inflate(first);
     else {
-      this.store(first);
-      for (let next = await this.nextChunk(); next; next = await this.nextChunk()) this.store(next);
+      await this.storeInSteps(first);
+      for (let next = await this.nextChunk(); next; next = await this.nextChunk())
+        await this.storeInSteps(next);
     }
     if (this.written < this.totalBytes) {
       throw new VolumeReadError(
@@ -178,37 +182,18 @@ class StreamedVolume implements LoadingVolume {
     }
   }
 
+  /**
+   * Inflates as the body arrives: one loop feeds the inflater (waiting while its output waits to
+   * be placed), the other places its output a step at a time, so frames render in between.
+   */
   private async inflate(first: Buffer): Promise<void> {
     const inflater = zlib.createInflate({ chunkSize: INFLATE_CHUNK_BYTES });
-    let overflow: Error | undefined;
-    inflater.on('data', (chunk: Buffer) => {
-      try {
-        this.store(chunk);
-      } catch (err) {
-        overflow = err as Error;
-        inflater.destroy(overflow);
-      }
-    });
-    let ended = false;
-    const finished = new Promise<void>((resolve, reject) => {
-      inflater.on('end', () => {
-        ended = true;
-        resolve();
-      });
-      inflater.on('error', reject);
-    });
-    finished.catch(() => undefined);
+    // A failed download or a stop ends the inflater with its error, which ends the placing loop.
+    const feeding = this.feed(inflater, first).catch((err: Error) => inflater.destroy(err));
     try {
-      if (first.length > 0 && !inflater.write(first))
-        await Promise.race([once(inflater, 'drain'), finished, this.stopped]);
-      for (let next = await this.nextChunk(); next && !ended; next = await this.nextChunk()) {
-        if (!inflater.write(next)) await Promise.race([once(inflater, 'drain'), finished, this.stopped]);
-      }
-      if (!ended) inflater.end();
-      await finished;
+      for await (const chunk of inflater) await this.storeInSteps(chunk as Buffer);
     } catch (err) {
-      if (overflow) throw overflow;
-      // A download that failed, or a stop, says so itself; what is left is zlib's to say.
+      // A download that failed, a stop, or too many bytes says so itself; what is left is zlib's to say.
       if (this.closed || err instanceof VolumeReadError) throw err;
       const code = (err as { code?: string }).code;
       if (code === 'Z_BUF_ERROR') {
@@ -221,6 +206,29 @@ class StreamedVolume implements LoadingVolume {
       );
     } finally {
       inflater.destroy();
+      await feeding;
+    }
+  }
+
+  /** Writes the body into the inflater, as fast as its output is placed, until either ends. */
+  private async feed(inflater: zlib.Inflate, first: Buffer): Promise<void> {
+    const written = async (chunk: Uint8Array) => {
+      if (!inflater.write(chunk)) await Promise.race([once(inflater, 'drain'), this.stopped]);
+    };
+    if (first.length > 0) await written(first);
+    for (let next = await this.nextChunk(); next; next = await this.nextChunk()) {
+      if (inflater.destroyed || inflater.readableEnded) return;
+      await written(next);
+    }
+    if (!inflater.destroyed) inflater.end();
+  }
+
+  /** Places a chunk in steps of `PLACE_STEP_BYTES`, letting the event loop run between them. */
+  private async storeInSteps(chunk: Uint8Array): Promise<void> {
+    for (let at = 0; at < chunk.length; at += PLACE_STEP_BYTES) {
+      if (at > 0) await setImmediate();
+      if (this.closed) throw new VolumeReadError('cannot read the image: reading was stopped');
+      this.store(chunk.subarray(at, at + PLACE_STEP_BYTES));
     }
   }
 
