@@ -24,7 +24,7 @@ function expectedFrame(volume: LoadingVolume, v: ViewState): number[] {
       for (let k = first; k <= last; k++) {
         const at = [...index];
         at[through] = k;
-        values.push(volume.value([at[0], at[1], at[2]]));
+        values.push(volume.value([at[0], at[1], at[2]], v.timepoint));
       }
       const mode = v.slab?.mode ?? 'mip';
       const value =
@@ -53,12 +53,16 @@ describe.each([
   // Bricked along every axis, x and z padded: reduced with SIMD, signed and unsigned.
   { size: [31, 16, 23], type: 'int16', offset: 0, simd: true },
   { size: [31, 16, 23], type: 'uint16', offset: 40000, simd: true },
+  // A 4D image, shown at its second time point.
+  { size: [16, 8, 24, 2], type: 'int16', offset: 0, simd: true },
 ] as const)('slab rendering at the resolution of the canvas, $type $size', ({ size, type, offset, simd }) => {
   const window = { width: 300, level: offset };
   let volume: LoadingVolume;
   beforeAll(async () => {
-    const value = (x: number, y: number, z: number) => scattered(x, y, z) + offset;
-    volume = await loaded(await syntheticMha({ size, type, spacing: [1, 1.5, 2], value }));
+    const value = (x: number, y: number, z: number, t: number) => scattered(x, y, z) + offset + 90 * t;
+    volume = await loaded(
+      await syntheticMha({ size, type, spacing: [1, 1.5, 2, 1].slice(0, size.length), value }),
+    );
   });
 
   test('takes the path its layout allows', () => {
@@ -85,6 +89,7 @@ describe.each([
           const v = view({
             plane,
             position: [position[0], position[1], position[2]],
+            timepoint: size.length - 3,
             window,
             slab: { mode, thicknessMm },
             viewport: { width: 37, height: 29 },

@@ -100,7 +100,8 @@ function tiledTable(
 /**
  * Reduces the slab of slices `first` to `last` along `through` (0 x, 1 y, 2 z) over the bricks
  * that hold across indices `a0..a1` and down indices `d0..d1`, at time offset `timeBase`
- * (elements). Returns the values (16-bit, or 32-bit sums for the mean) with their tables.
+ * (elements). Returns the values (16-bit, or 32-bit sums for the mean) with their tables; the
+ * values lie in the volume's scratch space, so they hold until its next slab is reduced.
  */
 export function reduceSlab(
   kernels: SlabKernels,
