@@ -16,6 +16,8 @@ export interface PlaneValues {
   readonly base: number;
   readonly across: Int32Array;
   readonly down: Int32Array;
+  /** Where values are sums of a slab's slices, their count: the value shown is the sum over it. */
+  readonly divisor?: number;
 }
 
 /**
@@ -81,15 +83,8 @@ export function planeValues(
     if (a1 >= a0 && d1 >= d0) {
       const range = { a0, a1, d0, d1, first, last };
       const reduced = reduceSlab(kernels, layout, axes, range, timeBase, mode);
-      let values: NumberArray = reduced.values;
-      if (mode === 'average') {
-        const count = last - first + 1;
-        const sums = reduced.values;
-        const means = new Float64Array(sums.length);
-        for (let i = 0; i < sums.length; i++) means[i] = sums[i] / count;
-        values = means;
-      }
-      return { values, base: 0, across: reduced.across, down: reduced.down };
+      const { values, across, down } = reduced;
+      return { values, base: 0, across, down, ...(mode === 'average' ? { divisor: last - first + 1 } : {}) };
     }
   }
   const wantedAcross = samples?.across ?? Int32Array.from({ length: across.length }, (_, a) => a);

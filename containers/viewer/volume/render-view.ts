@@ -69,7 +69,7 @@ function windowPlane(
   rgb: Uint8Array,
 ): void {
   const { values, base } = plane;
-  const table = lookupTable(values, window);
+  const table = plane.divisor === undefined ? lookupTable(values, window) : undefined;
   const width = cols.length;
   if (table) {
     const { lut, offset } = table;
@@ -99,6 +99,7 @@ function windowPlane(
   }
   const lower = window.level - window.width / 2;
   const scale = 255 / window.width;
+  const divisor = plane.divisor ?? 1;
   for (let y = 0; y < rows.length; y++) {
     const row = rows[y];
     if (row < 0) continue;
@@ -106,7 +107,7 @@ function windowPlane(
     for (let x = 0; x < width; x++, o += 3) {
       const col = cols[x];
       if (col < 0) continue;
-      const g = grey(values[base + row + col], lower, scale);
+      const g = grey(values[base + row + col] / divisor, lower, scale);
       rgb[o] = g;
       rgb[o + 1] = g;
       rgb[o + 2] = g;
