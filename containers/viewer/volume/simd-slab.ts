@@ -45,7 +45,12 @@ const PAGE = 65536;
  * The buffer for a volume's voxels: in a module's memory where this path applies (16-bit voxels,
  * every axis bricked, WebAssembly SIMD available), else a plain `ArrayBuffer`.
  */
-export function voxelBuffer(bytes: number, voxelType: string, layout: VoxelLayout, size: readonly number[]) {
+export function voxelBuffer(
+  bytes: number,
+  voxelType: string,
+  layout: VoxelLayout,
+  size: readonly number[],
+): ArrayBuffer {
   const signed = voxelType === 'int16';
   if (!(signed || voxelType === 'uint16') || !fullyBricked(layout) || !kernelModule)
     return new ArrayBuffer(bytes);
@@ -53,7 +58,13 @@ export function voxelBuffer(bytes: number, voxelType: string, layout: VoxelLayou
   const scratchBytes = scratchLayout(size).bytes;
   const total = scratch + scratchBytes;
   if (total > MAX_MEMORY_BYTES) return new ArrayBuffer(bytes);
-  const memory = new wasm.Memory({ initial: Math.ceil(total / PAGE) });
+  let memory: WasmMemory;
+  try {
+    memory = new wasm.Memory({ initial: Math.ceil(total / PAGE) });
+  } catch {
+    // No address space for a module's memory (a process limit, say): plain JavaScript then.
+    return new ArrayBuffer(bytes);
+  }
   const instance = new wasm.Instance(kernelModule, { env: { memory } });
   const exports = instance.exports as SlabKernels['exports'];
   kernelsByBuffer.set(memory.buffer, { memory, scratch, scratchBytes, signed, exports });
