@@ -189,7 +189,9 @@ class StreamedVolume implements LoadingVolume {
   private async inflate(first: Buffer): Promise<void> {
     const inflater = zlib.createInflate({ chunkSize: INFLATE_CHUNK_BYTES });
     // A failed download or a stop ends the inflater with its error, which ends the placing loop.
-    const feeding = this.feed(inflater, first).catch((err: Error) => inflater.destroy(err));
+    // (Nothing waits for the feeder: a stalled download must not hold `done` once the inflater
+    // has ended; the feeder stops at its next chunk.)
+    void this.feed(inflater, first).catch((err: Error) => inflater.destroy(err));
     try {
       for await (const chunk of inflater) await this.storeInSteps(chunk as Buffer);
     } catch (err) {
@@ -206,7 +208,6 @@ class StreamedVolume implements LoadingVolume {
       );
     } finally {
       inflater.destroy();
-      await feeding;
     }
   }
 
