@@ -1,17 +1,6 @@
 import { Slab } from './view-state';
 import { VoxelLayout } from './voxel-layout';
 
-/** The little of the WebAssembly API used here (this project's TypeScript libraries do not declare it). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
 /**
  * Slabs of 16-bit volumes reduced with WebAssembly SIMD, eight voxels an instruction: a 20 mm
  * slab of a 512 x 512 CT reads 5 to 7 million voxels, which plain JavaScript takes 20 to 30 ms to
@@ -25,12 +14,22 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
  * values a brick, across fastest (`tiledTable`).
  */
 
+/** The little of the WebAssembly API used here (this project's TypeScript libraries do not declare it). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 /** What a volume allocated in a module's memory can reduce. */
 export interface SlabKernels {
   readonly memory: WasmMemory;
   /** Byte offset of the scratch space after the voxels. */
   readonly scratch: number;
-  readonly scratchBytes: number;
   readonly signed: boolean;
   readonly exports: Record<string, (...args: number[]) => void>;
 }
@@ -55,8 +54,7 @@ export function voxelBuffer(
   if (!(signed || voxelType === 'uint16') || !fullyBricked(layout) || !kernelModule)
     return new ArrayBuffer(bytes);
   const scratch = Math.ceil(bytes / 16) * 16;
-  const scratchBytes = scratchLayout(size).bytes;
-  const total = scratch + scratchBytes;
+  const total = scratch + scratchLayout(size).bytes;
   if (total > MAX_MEMORY_BYTES) return new ArrayBuffer(bytes);
   let memory: WasmMemory;
   try {
@@ -67,7 +65,7 @@ export function voxelBuffer(
   }
   const instance = new wasm.Instance(kernelModule, { env: { memory } });
   const exports = instance.exports as SlabKernels['exports'];
-  kernelsByBuffer.set(memory.buffer, { memory, scratch, scratchBytes, signed, exports });
+  kernelsByBuffer.set(memory.buffer, { memory, scratch, signed, exports });
   return memory.buffer;
 }
 
