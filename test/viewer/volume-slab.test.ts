@@ -108,3 +108,23 @@ describe.each([
     }
   });
 });
+
+test('a mean slab whose sums span few values is windowed as exactly as any other', async () => {
+  // Sums of 3 slices span 0 to 9, fewer than the values reduced: windowed through a table of sums.
+  const volume = await loaded(
+    await syntheticMha({ size: [32, 32, 16], value: (x, y, z) => (x + 2 * y + z) % 4 }),
+  );
+  for (const plane of ['axial', 'coronal', 'sagittal'] as const) {
+    const v = view({
+      plane,
+      position: [16, 16, 8],
+      window: { width: 7, level: 1.5 },
+      slab: { mode: 'average', thicknessMm: 3 },
+      viewport: { width: 40, height: 40 },
+    });
+    const greys = greysOf(renderView(volume, v));
+    expect([plane, greys]).toEqual([plane, expectedFrame(volume, v)]);
+    // Not one grey: the window spreads the means over several.
+    expect(new Set(greys).size).toBeGreaterThan(2);
+  }
+});

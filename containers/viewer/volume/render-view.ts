@@ -69,7 +69,8 @@ function windowPlane(
   rgb: Uint8Array,
 ): void {
   const { values, base } = plane;
-  const table = plane.divisor === undefined ? lookupTable(values, window) : undefined;
+  const table =
+    plane.divisor === undefined ? lookupTable(values, window) : sumsTable(values, plane.divisor, window);
   const width = cols.length;
   if (table) {
     const { lut, offset } = table;
@@ -150,6 +151,35 @@ function lookupTable(
     tables.set(key, table);
   }
   return table;
+}
+
+/** Sums spanning at most this many values are windowed through a table made for the frame. */
+const MAX_SUMS_TABLE = 1 << 18;
+
+/**
+ * The grey of every sum from the least to the greatest of a mean slab's (integer) sums, indexed
+ * by sum + `offset`: cheaper than dividing and rounding at each pixel when the sums span less than
+ * the pixels; undefined otherwise, or for sums of floats.
+ */
+function sumsTable(
+  values: NumberArray,
+  divisor: number,
+  window: WindowLevel,
+): { lut: Uint8Array; offset: number } | undefined {
+  if (!(values instanceof Int32Array)) return undefined;
+  let low = values[0];
+  let high = values[0];
+  for (let i = 1; i < values.length; i++) {
+    const v = values[i];
+    if (v < low) low = v;
+    else if (v > high) high = v;
+  }
+  if (high - low + 1 > Math.min(MAX_SUMS_TABLE, values.length)) return undefined;
+  const lower = window.level - window.width / 2;
+  const scale = 255 / window.width;
+  const lut = new Uint8Array(high - low + 1);
+  for (let i = 0; i < lut.length; i++) lut[i] = grey((i + low) / divisor, lower, scale);
+  return { lut, offset: -low };
 }
 
 /**
