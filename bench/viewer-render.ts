@@ -1,6 +1,7 @@
 // Figures of the viewer's volume engine (run by bench/run.ts in a process of its own): a
 // 512 x 512 x 500 int16 CT, made here and compressed as the converter writes it, kept in memory.
 import * as os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import sharp from 'sharp';
@@ -11,6 +12,7 @@ import {
   openVolume,
   Plane,
   renderView,
+  Slab,
   ViewState,
 } from '../containers/viewer/volume';
 import { writeMetaImage } from '../packages/image-io/src/metaimage-writer';
@@ -22,6 +24,8 @@ const FRAMES = 150;
 const TARGET_MS = 10;
 /** Bytes per chunk of the in-memory download: what a socket typically hands over. */
 const CHUNK_BYTES = 64 * 1024;
+/** Cases to time, by a word of their line (`npx tsx bench/viewer-render.ts MIP sagittal`); all by default. */
+const ONLY = process.argv.slice(2);
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -67,6 +71,8 @@ async function* inChunks(file: Buffer): AsyncGenerator<Uint8Array> {
     yield file.subarray(offset, offset + CHUNK_BYTES);
 }
 
+const SLAB_NAMES = { mip: 'MIP', minip: 'MinIP', average: 'mean' } as const;
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
@@ -75,9 +81,11 @@ async function timeFrames(
   volume: LoadingVolume,
   plane: Plane,
   quality: FrameQuality,
-  slab: boolean,
+  slab: Slab['mode'] | undefined,
   overlay?: LoadingVolume,
-): Promise<string> {
+): Promise<string | undefined> {
+  const name = `${plane.padEnd(8)} ${quality.padEnd(11)} ${slab ? `20 mm ${SLAB_NAMES[slab]}` : overlay ? 'overlaid ' : 'one slice'}`;
+  if (ONLY.some((word) => !name.includes(word))) return undefined;
   const through = { axial: 2, coronal: 1, sagittal: 0 }[plane];
   const renders: number[] = [];
   const totals: number[] = [];
@@ -96,7 +104,7 @@ async function timeFrames(
       pan: [0, 0],
       overlayOpacity: overlay ? 0.4 : 0,
       viewport: { width: 512, height: 512 },
-      ...(slab ? { slab: { mode: 'mip' as const, thicknessMm: 20 } } : {}),
+      ...(slab ? { slab: { mode: slab, thicknessMm: 20 } } : {}),
     };
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
@@ -117,7 +125,7 @@ async function timeFrames(
   totals.sort((a, b) => a - b);
   const p95 = percentile(totals, 95);
   return (
-    `${plane.padEnd(8)} ${quality.padEnd(11)} ${slab ? '20 mm MIP' : overlay ? 'overlaid ' : 'one slice'}: ` +
+    `${name}: ` +
     `render+encode p50 ${ms(percentile(totals, 50))}, p95 ${ms(p95)} (render alone p50 ${ms(percentile(renders, 50))}, ` +
     `p95 ${ms(percentile(renders, 95))}; CPU of all threads p50 ${ms(percentile(cpu, 50))}, p95 ${ms(percentile(cpu, 95))}); ` +
     `${(bytes / FRAMES / 1024).toFixed(1)} KiB a frame; ` +
@@ -155,6 +163,9 @@ async function benchViewerRender(): Promise<void> {
   const before = process.memoryUsage();
   let peakRss = before.rss;
   let firstSliceMs = 0;
+  // How long the event loop is held at a time while voxels are placed: frames wait that long.
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
   started = performance.now();
   const sliceBytes = SIZE[0] * SIZE[1] * 2;
   const opened = await openVolume(inChunks(file), {
@@ -167,9 +178,11 @@ async function benchViewerRender(): Promise<void> {
   const headerMs = performance.now() - started;
   await opened.done;
   const wholeMs = performance.now() - started;
+  delay.disable();
   console.log(
     `open from an in-memory stream of ${CHUNK_BYTES / 1024} KiB chunks: header ${ms(headerMs)}, ` +
-      `first slice ${ms(firstSliceMs)}, whole volume ${ms(wholeMs)} (${(data.length / 1024 ** 2 / (wholeMs / 1000)).toFixed(0)} MiB/s of voxels)`,
+      `first slice ${ms(firstSliceMs)}, whole volume ${ms(wholeMs)} (${(data.length / 1024 ** 2 / (wholeMs / 1000)).toFixed(0)} MiB/s of voxels); ` +
+      `event loop held p50 ${ms(delay.percentile(50) / 1e6)}, p99 ${ms(delay.percentile(99) / 1e6)}, max ${ms(delay.max / 1e6)}`,
   );
   gc();
   const after = process.memoryUsage();
@@ -181,14 +194,17 @@ async function benchViewerRender(): Promise<void> {
       `${held < 1.3 * data.length ? 'within' : 'OVER'} the 1.3x target`,
   );
 
-  await compareStillEncoders(opened);
-  for (const slab of [false, true]) {
+  if (ONLY.length === 0) await compareStillEncoders(opened);
+  for (const slab of [undefined, 'mip', 'minip', 'average'] as const) {
     for (const quality of ['interactive', 'still'] as const) {
       for (const plane of ['axial', 'coronal', 'sagittal'] as const) {
-        console.log(await timeFrames(opened, plane, quality, slab));
+        const line = await timeFrames(opened, plane, quality, slab);
+        if (line) console.log(line);
       }
     }
   }
+  if (ONLY.length > 0 && !ONLY.every((word) => 'overlaid still axial coronal sagittal'.includes(word)))
+    return;
   // A label map on the same grid, as a segmentation job writes it: two organs.
   const labels = Buffer.alloc(SIZE[0] * SIZE[1] * SIZE[2]);
   for (let z = 100; z < 400; z++) {
@@ -217,7 +233,8 @@ async function benchViewerRender(): Promise<void> {
   const overlay = await openVolume(inChunks(mask));
   await overlay.done;
   for (const plane of ['axial', 'coronal', 'sagittal'] as const) {
-    console.log(await timeFrames(opened, plane, 'still', false, overlay));
+    const line = await timeFrames(opened, plane, 'still', undefined, overlay);
+    if (line) console.log(line);
   }
 }
 

@@ -129,6 +129,31 @@ describe('probe and measurements', () => {
     expect(empty.mean).toBeNaN();
   });
 
+  test('region statistics under a slab are those of the values it shows, in every mode', async () => {
+    // Bricked along every axis, so the slab is reduced as a large CT's would be.
+    const volume = await loaded(await syntheticMha({ size: [16, 16, 16], value: indexValue }));
+    // Coronal, 16 x 16 voxels in 64 x 64 pixels; a 3-slice slab over y 6 to 8.
+    const shown = { mip: (x: number, z: number) => indexValue(x, 8, z) } as Record<
+      string,
+      (x: number, z: number) => number
+    >;
+    shown.minip = (x, z) => indexValue(x, 6, z);
+    shown.average = (x, z) => indexValue(x, 7, z);
+    for (const mode of ['mip', 'minip', 'average'] as const) {
+      const v = view({ plane: 'coronal', position: [0, 7, 0], slab: { mode, thicknessMm: 3 } });
+      // Voxel centres inside: x 2..4, z 13..11 (z grows up the canvas).
+      const region = measureRegion(volume, v, { kind: 'rectangle', from: [8, 8], to: [19, 19] });
+      const values = [2, 3, 4].flatMap((x) => [11, 12, 13].map((z) => shown[mode](x, z)));
+      expect([mode, region.voxels, region.min, region.max]).toEqual([
+        mode,
+        9,
+        Math.min(...values),
+        Math.max(...values),
+      ]);
+      expect(region.mean).toBeCloseTo(values.reduce((a, b) => a + b) / values.length, 9);
+    }
+  });
+
   test('autoWindow spans the 1st to 99th percentile of an MR; a CT opens on soft tissue', async () => {
     // Values 0..999 evenly, plus a few bright outliers the window should ignore.
     const mr = await loaded(

@@ -321,3 +321,36 @@ describe('renderView', () => {
     expect(() => renderView(volume, view({ overlayOpacity: 2 }))).toThrow(/overlay opacity 2/);
   });
 });
+
+describe('overlays on the same grid', () => {
+  test('blend every label as its colour says, whatever the type: large, negative and fractional labels too', async () => {
+    const volume = await loaded(await syntheticMha({ size: [16, 8, 8], value: indexValue }));
+    const labels = [0, 1, 21, -1, 2.4, 255, 40, -0.4];
+    const label = (x: number) => labels[x % labels.length];
+    for (const type of ['float32', 'int16'] as const) {
+      const whole = type === 'int16';
+      const overlay = await loaded(
+        await syntheticMha({
+          size: [16, 8, 8],
+          type,
+          value: (x, y, z) => (z === 5 && y > 1 ? (whole ? Math.round(label(x)) : label(x)) : 0),
+        }),
+      );
+      const v = view({
+        position: [0, 0, 5],
+        window,
+        overlayOpacity: 0.6,
+        viewport: { width: 16, height: 8 },
+      });
+      const frame = renderView(volume, v, overlay);
+      for (let y = 0; y < 8; y++) {
+        for (let x = 0; x < 16; x++) {
+          const g = grey(indexValue(x, y, 5));
+          const colour = y > 1 ? labelColour(whole ? Math.round(label(x)) : label(x)) : undefined;
+          const expected = colour ? colour.map((c) => Math.round(g * 0.4 + c * 0.6)) : [g, g, g];
+          expect([type, x, y, pixel(frame, x, y)]).toEqual([type, x, y, expected]);
+        }
+      }
+    }
+  });
+});

@@ -34,6 +34,7 @@ export function measureRegion(volume: LoadingVolume, view: ViewState, shape: Reg
   const centre = [(a0 + a1) / 2, (d0 + d1) / 2];
   const radius = [(a1 - a0) / 2, (d1 - d0) / 2];
   const plane = planeValues(volume, view.plane, view.position, view.timepoint, view.slab);
+  const divisor = plane.divisor ?? 1;
   const nAcross = geometry.size[axes.across];
   const nDown = geometry.size[axes.down];
   let count = 0;
@@ -48,7 +49,7 @@ export function measureRegion(volume: LoadingVolume, view: ViewState, shape: Reg
         const v = radius[1] > 0 ? (d - centre[1]) / radius[1] : 0;
         if (u * u + v * v > 1) continue;
       }
-      const value = plane.values[plane.base + plane.across[a] + plane.down[d]];
+      const value = plane.values[plane.base + plane.across[a] + plane.down[d]] / divisor;
       // Welford's running mean and sum of squares: stable for large CT values.
       count++;
       const delta = value - mean;

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { setImmediate } from 'node:timers/promises';
 import * as zlib from 'node:zlib';
 import {
   MetaImageHeader,
@@ -7,6 +8,7 @@ import {
   VOXEL_BYTES,
   VoxelType,
 } from './metaimage-header';
+import { voxelBuffer } from './simd-slab';
 import { Vec3, VolumeGeometry } from './view-state';
 import { VoxelLayout, voxelLayout } from './voxel-layout';
 
@@ -53,7 +55,9 @@ export interface OpenVolumeOptions {
 }
 
 /** Output of inflating at a time: large enough that each callback copies plenty. */
-const INFLATE_CHUNK_BYTES = 1024 * 1024;
+const INFLATE_CHUNK_BYTES = 256 * 1024;
+/** Voxel bytes placed at a time before the event loop may run (about a millisecond's work at most). */
+const PLACE_STEP_BYTES = 128 * 1024;
 
 /**
  * Reads an `.mha` as it arrives: resolves once its header is read, then fills one array of the
@@ -118,7 +122,7 @@ class StreamedVolume implements LoadingVolume {
     this.totalBytes = meta.dataBytes;
     this.layout = voxelLayout(meta.geometry.size, meta.geometry.timepoints);
     const width = VOXEL_BYTES[meta.voxelType];
-    const buffer = new ArrayBuffer(this.layout.elements * width);
+    const buffer = voxelBuffer(this.layout.elements * width, meta.voxelType, this.layout, meta.geometry.size);
     this.voxels = typedArray(meta.voxelType, buffer);
     this.placer = new VoxelPlacer(buffer, width, meta.geometry.size, this.layout, meta.bigEndian);
     const [x, y] = meta.geometry.size;
@@ -167,8 +171,9 @@ class StreamedVolume implements LoadingVolume {
   private async load(first: Buffer): Promise<void> {
     if (this.meta.compressed) await this.inflate(first);
     else {
-      this.store(first);
-      for (let next = await this.nextChunk(); next; next = await this.nextChunk()) this.store(next);
+      await this.storeInSteps(first);
+      for (let next = await this.nextChunk(); next; next = await this.nextChunk())
+        await this.storeInSteps(next);
     }
     if (this.written < this.totalBytes) {
       throw new VolumeReadError(
@@ -177,37 +182,20 @@ class StreamedVolume implements LoadingVolume {
     }
   }
 
+  /**
+   * Inflates as the body arrives: one loop feeds the inflater (waiting while its output waits to
+   * be placed), the other places its output a step at a time, so frames render in between.
+   */
   private async inflate(first: Buffer): Promise<void> {
     const inflater = zlib.createInflate({ chunkSize: INFLATE_CHUNK_BYTES });
-    let overflow: Error | undefined;
-    inflater.on('data', (chunk: Buffer) => {
-      try {
-        this.store(chunk);
-      } catch (err) {
-        overflow = err as Error;
-        inflater.destroy(overflow);
-      }
-    });
-    let ended = false;
-    const finished = new Promise<void>((resolve, reject) => {
-      inflater.on('end', () => {
-        ended = true;
-        resolve();
-      });
-      inflater.on('error', reject);
-    });
-    finished.catch(() => undefined);
+    // A failed download or a stop ends the inflater with its error, which ends the placing loop.
+    // (Nothing waits for the feeder: a stalled download must not hold `done` once the inflater
+    // has ended; the feeder stops at its next chunk.)
+    void this.feed(inflater, first).catch((err: Error) => inflater.destroy(err));
     try {
-      if (first.length > 0 && !inflater.write(first))
-        await Promise.race([once(inflater, 'drain'), finished, this.stopped]);
-      for (let next = await this.nextChunk(); next && !ended; next = await this.nextChunk()) {
-        if (!inflater.write(next)) await Promise.race([once(inflater, 'drain'), finished, this.stopped]);
-      }
-      if (!ended) inflater.end();
-      await finished;
+      for await (const chunk of inflater) await this.storeInSteps(chunk as Buffer);
     } catch (err) {
-      if (overflow) throw overflow;
-      // A download that failed, or a stop, says so itself; what is left is zlib's to say.
+      // A download that failed, a stop, or too many bytes says so itself; what is left is zlib's to say.
       if (this.closed || err instanceof VolumeReadError) throw err;
       const code = (err as { code?: string }).code;
       if (code === 'Z_BUF_ERROR') {
@@ -220,6 +208,28 @@ class StreamedVolume implements LoadingVolume {
       );
     } finally {
       inflater.destroy();
+    }
+  }
+
+  /** Writes the body into the inflater, as fast as its output is placed, until either ends. */
+  private async feed(inflater: zlib.Inflate, first: Buffer): Promise<void> {
+    const written = async (chunk: Uint8Array) => {
+      if (!inflater.write(chunk)) await Promise.race([once(inflater, 'drain'), this.stopped]);
+    };
+    if (first.length > 0) await written(first);
+    for (let next = await this.nextChunk(); next; next = await this.nextChunk()) {
+      if (inflater.destroyed || inflater.readableEnded) return;
+      await written(next);
+    }
+    if (!inflater.destroyed) inflater.end();
+  }
+
+  /** Places a chunk in steps of `PLACE_STEP_BYTES`, letting the event loop run between them. */
+  private async storeInSteps(chunk: Uint8Array): Promise<void> {
+    for (let at = 0; at < chunk.length; at += PLACE_STEP_BYTES) {
+      if (at > 0) await setImmediate();
+      if (this.closed) throw new VolumeReadError('cannot read the image: reading was stopped');
+      this.store(chunk.subarray(at, at + PLACE_STEP_BYTES));
     }
   }
 
@@ -307,6 +317,8 @@ class VoxelPlacer {
     const [sx, sy, sz] = this.size;
     const { x: xs, y: ys, z: zs, timeStride } = this.layout;
     const { source, target, words } = this;
+    // Whether voxels 8k to 8k + 7 along x lie side by side (x bricked, or no axis bricked).
+    const runs = sx === 1 || xs[1] === 1;
     let x = first % sx;
     let rest = Math.floor(first / sx);
     let y = rest % sy;
@@ -317,7 +329,21 @@ class VoxelPlacer {
     while (s < count) {
       const row = ys[y] + zs[z] + t * timeStride;
       const end = Math.min(sx, x + count - s);
-      if (words === 1) {
+      if (words === 1 && runs) {
+        for (; x < end && (x & 7) !== 0; x++, s++) target[row + xs[x]] = source[s];
+        for (; x + 8 <= end; x += 8, s += 8) {
+          const o = row + xs[x];
+          target[o] = source[s];
+          target[o + 1] = source[s + 1];
+          target[o + 2] = source[s + 2];
+          target[o + 3] = source[s + 3];
+          target[o + 4] = source[s + 4];
+          target[o + 5] = source[s + 5];
+          target[o + 6] = source[s + 6];
+          target[o + 7] = source[s + 7];
+        }
+        for (; x < end; x++, s++) target[row + xs[x]] = source[s];
+      } else if (words === 1) {
         for (; x < end; x++, s++) target[row + xs[x]] = source[s];
       } else {
         for (; x < end; x++, s++) {

@@ -1,4 +1,4 @@
-import { labelColour } from './label-colours';
+import { LABEL_COLOURS, labelColour } from './label-colours';
 import { LoadingVolume } from './open-volume';
 import { NumberArray, planeValues, PlaneValues } from './plane-values';
 import { checkView } from './view-checks';
@@ -19,27 +19,47 @@ export function renderView(volume: LoadingVolume, view: ViewState, overlay?: Loa
   checkView(geometry, view);
   const { width, height } = view.viewport;
   const layout = planeLayout(geometry, view);
-  const plane = planeValues(volume, view.plane, view.position, view.timepoint, view.slab);
-  const cols = sampleOffsets(width, layout.originOnCanvas[0], layout.pixelsPerVoxel[0], plane.across);
-  const rows = sampleOffsets(height, layout.originOnCanvas[1], layout.pixelsPerVoxel[1], plane.down);
+  const { axes, originOnCanvas, pixelsPerVoxel } = layout;
+  const size = geometry.size;
+  const colIndices = sampleIndices(width, originOnCanvas[0], pixelsPerVoxel[0], size[axes.across]);
+  const rowIndices = sampleIndices(height, originOnCanvas[1], pixelsPerVoxel[1], size[axes.down]);
+  const samples = { across: distinct(colIndices), down: distinct(rowIndices) };
+  const plane = planeValues(volume, view.plane, view.position, view.timepoint, view.slab, samples);
+  const cols = offsetsOf(colIndices, plane.across);
+  const rows = offsetsOf(rowIndices, plane.down);
   const rgb = new Uint8Array(width * height * 3);
   windowPlane(plane, cols, rows, view.window, rgb);
   if (overlay && view.overlayOpacity > 0) drawOverlay(volume.geometry, overlay, view, layout, rgb);
   return { width, height, rgb };
 }
 
-/**
- * For each pixel along a canvas axis, the offset (from `table`) of the voxel under its centre
- * along that axis, or -1 outside the volume.
- */
-function sampleOffsets(pixels: number, origin: number, perVoxel: number, table: Int32Array): Int32Array {
-  const offsets = new Int32Array(pixels);
+/** For each pixel along a canvas axis, the voxel index under its centre along that axis, or -1 outside the volume. */
+function sampleIndices(pixels: number, origin: number, perVoxel: number, count: number): Int32Array {
+  const indices = new Int32Array(pixels);
   for (let p = 0; p < pixels; p++) {
     const index = Math.round((p + 0.5 - origin) / perVoxel);
-    offsets[p] = index >= 0 && index < table.length ? table[index] : -1;
+    indices[p] = index >= 0 && index < count ? index : -1;
   }
-  return offsets;
+  return indices;
 }
+
+/** The voxel indices sampled, ascending, each once. */
+function distinct(indices: Int32Array): Int32Array {
+  return Int32Array.from(new Set(indices.filter((i) => i >= 0))).sort();
+}
+
+/** Each pixel's offset from `table` by its voxel index, -1 kept for outside. */
+function offsetsOf(indices: Int32Array, table: Int32Array): Int32Array {
+  return indices.map((i) => (i < 0 ? -1 : table[i]));
+}
+
+/** For each pixel along a canvas axis, the offset (from `table`) of the voxel under its centre, or -1 outside. */
+function sampleOffsets(pixels: number, origin: number, perVoxel: number, table: Int32Array): Int32Array {
+  return offsetsOf(sampleIndices(pixels, origin, perVoxel, table.length), table);
+}
+
+/** Pixels a side of the blocks frames are filled in. */
+const BAND = 8;
 
 function windowPlane(
   plane: PlaneValues,
@@ -49,28 +69,38 @@ function windowPlane(
   rgb: Uint8Array,
 ): void {
   const { values, base } = plane;
-  const table = lookupTable(values, window);
+  const table =
+    plane.divisor === undefined ? lookupTable(values, window) : sumsTable(values, plane.divisor, window);
   const width = cols.length;
   if (table) {
     const { lut, offset } = table;
-    for (let y = 0; y < rows.length; y++) {
-      const row = rows[y];
-      if (row < 0) continue;
-      let o = y * width * 3;
-      const start = base + row;
-      for (let x = 0; x < width; x++, o += 3) {
-        const col = cols[x];
-        if (col < 0) continue;
-        const g = lut[values[start + col] + offset];
-        rgb[o] = g;
-        rgb[o + 1] = g;
-        rgb[o + 2] = g;
+    // Bands of 8 rows, 8 columns at a time: each few neighbouring pixels read from one brick
+    // while its pages are still mapped (row by row, a sagittal plane changes page every pixel).
+    for (let y0 = 0; y0 < rows.length; y0 += BAND) {
+      const y1 = Math.min(rows.length, y0 + BAND);
+      for (let x0 = 0; x0 < width; x0 += BAND) {
+        const x1 = Math.min(width, x0 + BAND);
+        for (let y = y0; y < y1; y++) {
+          const row = rows[y];
+          if (row < 0) continue;
+          const start = base + row;
+          let o = (y * width + x0) * 3;
+          for (let x = x0; x < x1; x++, o += 3) {
+            const col = cols[x];
+            if (col < 0) continue;
+            const g = lut[values[start + col] + offset];
+            rgb[o] = g;
+            rgb[o + 1] = g;
+            rgb[o + 2] = g;
+          }
+        }
       }
     }
     return;
   }
   const lower = window.level - window.width / 2;
   const scale = 255 / window.width;
+  const divisor = plane.divisor ?? 1;
   for (let y = 0; y < rows.length; y++) {
     const row = rows[y];
     if (row < 0) continue;
@@ -78,7 +108,7 @@ function windowPlane(
     for (let x = 0; x < width; x++, o += 3) {
       const col = cols[x];
       if (col < 0) continue;
-      const g = grey(values[base + row + col], lower, scale);
+      const g = grey(values[base + row + col] / divisor, lower, scale);
       rgb[o] = g;
       rgb[o + 1] = g;
       rgb[o + 2] = g;
@@ -123,6 +153,35 @@ function lookupTable(
   return table;
 }
 
+/** Sums spanning at most this many values are windowed through a table made for the frame. */
+const MAX_SUMS_TABLE = 1 << 18;
+
+/**
+ * The grey of every sum from the least to the greatest of a mean slab's (integer) sums, indexed
+ * by sum + `offset`: cheaper than dividing and rounding at each pixel when the sums span less than
+ * the pixels; undefined otherwise, or for sums of floats.
+ */
+function sumsTable(
+  values: NumberArray,
+  divisor: number,
+  window: WindowLevel,
+): { lut: Uint8Array; offset: number } | undefined {
+  if (!(values instanceof Int32Array)) return undefined;
+  let low = values[0];
+  let high = values[0];
+  for (let i = 1; i < values.length; i++) {
+    const v = values[i];
+    if (v < low) low = v;
+    else if (v > high) high = v;
+  }
+  if (high - low + 1 > Math.min(MAX_SUMS_TABLE, values.length)) return undefined;
+  const lower = window.level - window.width / 2;
+  const scale = 255 / window.width;
+  const lut = new Uint8Array(high - low + 1);
+  for (let i = 0; i < lut.length; i++) lut[i] = grey((i + low) / divisor, lower, scale);
+  return { lut, offset: -low };
+}
+
 /**
  * The overlay's labels blended over the frame: on the same voxel grid, the label of the voxel
  * shown; otherwise that of the overlay voxel nearest the pixel's patient position.
@@ -146,14 +205,46 @@ function drawOverlay(
     const cols = sampleOffsets(width, originOnCanvas[0], pixelsPerVoxel[0], tables[axes.across]);
     const rows = sampleOffsets(height, originOnCanvas[1], pixelsPerVoxel[1], tables[axes.down]);
     const base = t * overlay.layout.timeStride + tables[axes.through][layout.slice];
-    for (let y = 0; y < height; y++) {
-      const row = rows[y];
-      if (row < 0) continue;
-      for (let x = 0; x < width; x++) {
-        const col = cols[x];
-        if (col < 0) continue;
-        const label = labels.read(base + row + col);
-        if (label !== 0) blend(rgb, (y * width + x) * 3, label, opacity);
+    const voxels = overlay.voxels;
+    if (voxels instanceof BigInt64Array || voxels instanceof BigUint64Array) {
+      for (let y = 0; y < height; y++) {
+        const row = rows[y];
+        if (row < 0) continue;
+        for (let x = 0; x < width; x++) {
+          const col = cols[x];
+          if (col < 0) continue;
+          const label = labels.read(base + row + col);
+          if (label !== 0) blend(rgb, (y * width + x) * 3, label, opacity);
+        }
+      }
+      return;
+    }
+    // The usual label map: read in place (in blocks, as the volume is), with no call per pixel
+    // unless it is labelled.
+    const values = voxels as NumberArray;
+    const blended = blendTable(opacity);
+    const colours = LABEL_COLOURS.length;
+    for (let y0 = 0; y0 < height; y0 += BAND) {
+      const y1 = Math.min(height, y0 + BAND);
+      for (let x0 = 0; x0 < width; x0 += BAND) {
+        const x1 = Math.min(width, x0 + BAND);
+        for (let y = y0; y < y1; y++) {
+          const row = rows[y];
+          if (row < 0) continue;
+          const start = base + row;
+          for (let x = x0; x < x1; x++) {
+            const col = cols[x];
+            if (col < 0) continue;
+            const label = Math.round(values[start + col]);
+            if (label === 0 || !Number.isFinite(label)) continue;
+            // The frame is grey here, so one table gives all three channels of the blend.
+            const o = (y * width + x) * 3;
+            const t = ((((((label - 1) % colours) + colours) % colours) << 8) + rgb[o]) * 3;
+            rgb[o] = blended[t];
+            rgb[o + 1] = blended[t + 1];
+            rgb[o + 2] = blended[t + 2];
+          }
+        }
       }
     }
     return;
@@ -195,6 +286,27 @@ function blend(rgb: Uint8Array, o: number, label: number, opacity: number): void
   rgb[o] = Math.round(rgb[o] * keep + colour[0] * opacity);
   rgb[o + 1] = Math.round(rgb[o + 1] * keep + colour[1] * opacity);
   rgb[o + 2] = Math.round(rgb[o + 2] * keep + colour[2] * opacity);
+}
+
+/** The blend of each label colour over each grey, by opacity: the last few, as a session keeps one. */
+const blendTables = new Map<number, Uint8Array>();
+
+/** `blend` of colour c over grey g at [(c * 256 + g) * 3], one entry per channel. */
+function blendTable(opacity: number): Uint8Array {
+  let table = blendTables.get(opacity);
+  if (!table) {
+    table = new Uint8Array(LABEL_COLOURS.length * 256 * 3);
+    const keep = 1 - opacity;
+    LABEL_COLOURS.forEach((colour, c) => {
+      for (let g = 0; g < 256; g++) {
+        for (let k = 0; k < 3; k++)
+          table![(c * 256 + g) * 3 + k] = Math.round(g * keep + colour[k] * opacity);
+      }
+    });
+    if (blendTables.size >= MAX_TABLES) blendTables.delete(blendTables.keys().next().value!);
+    blendTables.set(opacity, table);
+  }
+  return table;
 }
 
 /** Reads an overlay's labels as numbers; 64-bit labels by their low 32 bits, which hold any label map's. */
