@@ -14,7 +14,7 @@ import {
   renderView,
   Slab,
   ViewState,
-} from '../containers/viewer/volume';
+} from '../containers/viewer/server/volume';
 import { writeMetaImage } from '../packages/image-io/src/metaimage-writer';
 import { identityAxes } from '../packages/image-io/src/volume';
 

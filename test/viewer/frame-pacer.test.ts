@@ -1,6 +1,6 @@
-import { FrameEncoding, ViewRequest } from '../../containers/viewer/protocol';
+import { FrameEncoding, ViewRequest } from '../../containers/viewer/server/protocol';
 import { FramePacer } from '../../containers/viewer/server/frame-pacer';
-import { ViewState } from '../../containers/viewer/volume/view-state';
+import { ViewState } from '../../containers/viewer/server/volume/view-state';
 
 const VIEW: ViewState = {
   plane: 'axial',

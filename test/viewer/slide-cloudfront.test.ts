@@ -1,7 +1,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import sharp from 'sharp';
-import { openSlide } from '../../containers/viewer/slides';
+import { openSlide } from '../../containers/viewer/server/slides';
 import { ImageUrlSigner } from '../../lambda/delivery/image-url-signer';
 import { startCloudFrontStandIn } from '../../local/services/cloudfront';
 import { RunningService } from '../../local/services/running-service';

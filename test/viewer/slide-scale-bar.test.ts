@@ -1,4 +1,4 @@
-import { scaleBar } from '../../containers/viewer/client/slides/scale-bar';
+import { scaleBar } from '../../containers/viewer/server/client/slides/scale-bar';
 
 describe("a slide's scale bar", () => {
   test.each([

@@ -8,8 +8,8 @@ import {
   Slide,
   SlideError,
   slideTileResponse,
-} from '../../containers/viewer/slides';
-import { browserJpeg } from '../../containers/viewer/slides/jpeg-tile';
+} from '../../containers/viewer/server/slides';
+import { browserJpeg } from '../../containers/viewer/server/slides/jpeg-tile';
 import {
   blockColour,
   greySlide,

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { SessionSlides } from '../../containers/viewer/slides';
+import { SessionSlides } from '../../containers/viewer/server/slides';
 import { blockColour, MICRONS_PER_PIXEL, photographicSlide, tiffcp } from './slide-fixtures';
 import { RangeServer, startRangeServer } from './slide-range-server';
 
@@ -17,7 +17,7 @@ const VIEW = { width: 800, height: 600 };
 
 /** The test page's script: the slide shown, and a few handles for the test to drive it by. */
 const PAGE_SCRIPT = `
-import { sessionTileUrl, showSlide } from './containers/viewer/client/slide-view';
+import { sessionTileUrl, showSlide } from './containers/viewer/server/client/slide-view';
 const errors = [];
 let view;
 const frame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));

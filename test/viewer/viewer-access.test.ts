@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { SessionCredential, signSessionCredential } from '../../lambda/contracts/session-credential';
-import { CLOSE_CODES, ServerMessage, unpackFrame } from '../../containers/viewer/protocol';
+import { CLOSE_CODES, ServerMessage, unpackFrame } from '../../containers/viewer/server/protocol';
 import { ViewerVolume, VolumeEngine } from '../../containers/viewer/server/viewer-engines';
 import { startViewerServer, ViewerServer } from '../../containers/viewer/server/viewer-server';
 import { freePorts } from '../helpers/free-ports';

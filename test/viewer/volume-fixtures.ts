@@ -1,7 +1,7 @@
 import { writeMetaImage } from '../../packages/image-io/src/metaimage-writer';
 import { ComponentType, COMPONENT_TYPES, identityAxes, Volume } from '../../packages/image-io/src/volume';
-import { LoadingVolume, openVolume } from '../../containers/viewer/volume';
-import { ViewState } from '../../containers/viewer/volume/view-state';
+import { LoadingVolume, openVolume } from '../../containers/viewer/server/volume';
+import { ViewState } from '../../containers/viewer/server/volume/view-state';
 
 export interface SyntheticVolume {
   /** Voxels along each axis: 2, 3 or 4 of them (the 4th is time). */

@@ -9,7 +9,7 @@ import {
   probe,
   renderView,
   voxelToCanvas,
-} from '../../containers/viewer/volume';
+} from '../../containers/viewer/server/volume';
 import { loaded, syntheticMha, view } from './volume-fixtures';
 
 const indexValue = (x: number, y: number, z: number) => x + 10 * y + 100 * z;

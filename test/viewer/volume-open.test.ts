@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { openVolume, renderView, VolumeReadError } from '../../containers/viewer/volume';
+import { openVolume, renderView, VolumeReadError } from '../../containers/viewer/server/volume';
 import { chunked, firstWrongVoxel, loaded, pixel, syntheticMha, view, voxelBytes } from './volume-fixtures';
 
 /** Values that compress poorly, so a stream's bytes arrive over many chunks. */

@@ -1,4 +1,4 @@
-import { LABEL_COLOURS, labelColour, renderView, voxelToCanvas } from '../../containers/viewer/volume';
+import { LABEL_COLOURS, labelColour, renderView, voxelToCanvas } from '../../containers/viewer/server/volume';
 import { loaded, pixel, syntheticMha, view } from './volume-fixtures';
 
 /** A value that names its voxel: x + 10 y + 100 z. */

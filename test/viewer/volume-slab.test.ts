@@ -1,6 +1,6 @@
-import { canvasToVoxel, renderView, slabSlices, ViewState } from '../../containers/viewer/volume';
-import { LoadingVolume } from '../../containers/viewer/volume/open-volume';
-import { slabKernels } from '../../containers/viewer/volume/simd-slab';
+import { canvasToVoxel, renderView, slabSlices, ViewState } from '../../containers/viewer/server/volume';
+import { LoadingVolume } from '../../containers/viewer/server/volume/open-volume';
+import { slabKernels } from '../../containers/viewer/server/volume/simd-slab';
 import { loaded, pixel, syntheticMha, view } from './volume-fixtures';
 
 /** Values that differ from voxel to voxel in no simple order, negative ones among them. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ClientMessage } from '../protocol';
+import type { ClientMessage } from './protocol';
 
 const finite = z.number().finite();
 const vec3 = z.tuple([finite, finite, finite]);

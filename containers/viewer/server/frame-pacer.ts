@@ -1,4 +1,4 @@
-import { FrameEncoding, MAX_FRAMES_IN_FLIGHT, STILL_AFTER_MS, ViewRequest } from '../protocol';
+import { FrameEncoding, MAX_FRAMES_IN_FLIGHT, STILL_AFTER_MS, ViewRequest } from './protocol';
 
 export interface FramePacerOptions {
   /** Renders and encodes the view, and sends it as frame `frameId`. */

@@ -1,6 +1,6 @@
 import type { SessionCredential, SessionImage } from '../../../lambda/contracts/session-credential';
-import type { GeometryMessage, ProgressMessage, ServerMessage, SessionImageSummary } from '../protocol';
-import { SessionSlides } from '../slides';
+import type { GeometryMessage, ProgressMessage, ServerMessage, SessionImageSummary } from './protocol';
+import { SessionSlides } from './slides';
 import type { ViewerVolume, VolumeEngine } from './viewer-engines';
 
 /** Why an image cannot be had, in words for the reader; the route answers 404 with it. */

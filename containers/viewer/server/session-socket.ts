@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { ClientMessage, FrameEncoding, packFrame, ServerMessage, ViewRequest } from '../protocol';
+import { ClientMessage, FrameEncoding, packFrame, ServerMessage, ViewRequest } from './protocol';
 import { parseClientMessage } from './client-messages';
 import { FramePacer } from './frame-pacer';
 import { NotInSession, SessionImages } from './session-images';

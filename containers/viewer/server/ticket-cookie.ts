@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { viewerPaths } from '../protocol';
+import { viewerPaths } from './protocol';
 import type { ViewerSession } from './viewer-sessions';
 
 const COOKIE = 'viewer-ticket';

@@ -1,4 +1,4 @@
-import type { FrameEncoding } from '../protocol';
+import type { FrameEncoding } from './protocol';
 import type {
   CanvasPoint,
   Probe,
@@ -8,7 +8,7 @@ import type {
   ViewState,
   VolumeGeometry,
   WindowLevel,
-} from '../volume/view-state';
+} from './volume/view-state';
 
 /**
  * What the viewer server needs of the volume engine: the server knows it only through these

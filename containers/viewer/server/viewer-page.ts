@@ -1,4 +1,4 @@
-import { WINDOW_PRESETS } from '../volume/view-state';
+import { WINDOW_PRESETS } from './volume/view-state';
 
 /** The page of every session: a shell with no data and no secret; the client fills it in. */
 export function viewerPage(): string {

@@ -8,7 +8,7 @@ import {
   probe,
   renderView,
   type LoadingVolume,
-} from '../volume';
+} from './volume';
 import type { ViewerVolume, VolumeEngine } from './viewer-engines';
 
 /**

@@ -1,10 +1,12 @@
+// Builds the viewer: its browser client bundled into one script that the server serves. The
+// fleets that run the viewer on EC2 in each viewer region deploy what this builds.
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
-const CLIENT_ENTRY = path.join(__dirname, '..', 'client', 'viewer-client.ts');
+const CLIENT_ENTRY = path.join(__dirname, 'client', 'viewer-client.ts');
 /** A bundle made ahead (`viewer-client.js` beside the entry), as a container image ships it. */
-const PREBUILT = path.join(__dirname, '..', 'client', 'dist', 'viewer-client.js');
+const PREBUILT = path.join(__dirname, 'client', 'dist', 'viewer-client.js');
 
 let bundled: Promise<string> | undefined;
 
