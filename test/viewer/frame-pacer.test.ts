@@ -1,4 +1,4 @@
-import { FrameEncoding, ViewRequest } from '../../containers/viewer/server/protocol';
+import { FrameEncoding, MAX_FRAMES_IN_FLIGHT, ViewRequest } from '../../containers/viewer/server/protocol';
 import { FramePacer } from '../../containers/viewer/server/frame-pacer';
 import { ViewState } from '../../containers/viewer/server/volume/view-state';
 
@@ -60,19 +60,20 @@ test('ignores a request older than one already taken for its canvas', () => {
   pacer.close();
 });
 
-test('sends no more than two frames before the client acknowledges one', async () => {
+test(`sends no more than ${MAX_FRAMES_IN_FLIGHT} frames before the client acknowledges one`, async () => {
   const { pacer, delivered, settle } = recordingPacer();
-  pacer.request(request(1, 'axial'));
-  await settle();
-  pacer.request(request(2, 'coronal'));
-  await settle();
-  pacer.request(request(3, 'sagittal'));
-  await settle();
-  expect(delivered.map((d) => d.requestId)).toEqual([1, 2]);
-  expect(pacer.framesInFlight).toBe(2);
+  const canvases = ['axial', 'coronal', 'sagittal'] as const;
+  // One request more than may be in flight, each for a canvas: none replaces another.
+  for (let id = 1; id <= MAX_FRAMES_IN_FLIGHT + 1; id++) {
+    pacer.request(request(id, canvases[(id - 1) % 3]));
+    await settle();
+  }
+  const sent = Array.from({ length: MAX_FRAMES_IN_FLIGHT }, (_, i) => i + 1);
+  expect(delivered.map((d) => d.requestId)).toEqual(sent);
+  expect(pacer.framesInFlight).toBe(MAX_FRAMES_IN_FLIGHT);
   pacer.ack(delivered[0].frameId);
   await settle();
-  expect(delivered.map((d) => d.requestId)).toEqual([1, 2, 3]);
+  expect(delivered.map((d) => d.requestId)).toEqual([...sent, MAX_FRAMES_IN_FLIGHT + 1]);
   pacer.close();
 });
 
