@@ -1,4 +1,5 @@
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { logger } from './logger';
 
 export interface CustomResourceOutcome {
   readonly status: 'SUCCESS' | 'FAILED';
@@ -42,4 +43,32 @@ export async function sendCloudFormationResponse(
     await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
   }
   throw lastError;
+}
+
+/**
+ * The Lambda entry of a custom resource: `apply` decides the outcome, and CloudFormation hears it
+ * whatever happens, a failure included, with the reason in words.
+ */
+export function customResourceHandler(
+  what: string,
+  apply: (event: CloudFormationCustomResourceEvent) => Promise<CustomResourceOutcome>,
+) {
+  return async (event: CloudFormationCustomResourceEvent, context?: Context): Promise<void> => {
+    logger.resetKeys();
+    logger.appendKeys({ requestId: context?.awsRequestId, stackRequestId: event.RequestId });
+    let outcome: CustomResourceOutcome;
+    try {
+      outcome = await apply(event);
+    } catch (err) {
+      logger.error(`${what} request failed`, { requestType: event.RequestType, error: err as Error });
+      outcome = {
+        status: 'FAILED',
+        // A failed Create needs an id that the rollback's Delete recognises as "nothing made".
+        physicalResourceId:
+          'PhysicalResourceId' in event ? event.PhysicalResourceId : `failed-${event.RequestId}`,
+        reason: (err as Error).message,
+      };
+    }
+    await sendCloudFormationResponse(event, outcome);
+  };
 }

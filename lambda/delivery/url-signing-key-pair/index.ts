@@ -9,10 +9,9 @@ import type {
   CloudFormationCustomResourceDeleteEvent,
   CloudFormationCustomResourceEvent,
   CloudFormationCustomResourceUpdateEvent,
-  Context,
 } from 'aws-lambda';
 import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
-import { CustomResourceOutcome, sendCloudFormationResponse } from '../../core/cloudformation-response';
+import { CustomResourceOutcome, customResourceHandler } from '../../core/cloudformation-response';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { logger } from '../../core/logger';
 import { backgroundFunction } from './function';
@@ -41,26 +40,9 @@ export interface UrlSigningKeyPairProperties {
 parseEnvironment(backgroundFunction);
 const secretsManager = new SecretsManagerClient({});
 
-export async function handler(event: CloudFormationCustomResourceEvent, context?: Context): Promise<void> {
-  logger.appendKeys({ requestId: context?.awsRequestId, stackRequestId: event.RequestId });
-  let outcome: CustomResourceOutcome;
-  try {
-    outcome = await applyUrlSigningKeyPairEvent(event);
-  } catch (err) {
-    logger.error('url signing key pair request failed', {
-      requestType: event.RequestType,
-      error: err as Error,
-    });
-    outcome = {
-      status: 'FAILED',
-      // A failed Create needs an id that the rollback's Delete recognises as "nothing made".
-      physicalResourceId:
-        'PhysicalResourceId' in event ? event.PhysicalResourceId : `failed-${event.RequestId}`,
-      reason: (err as Error).message,
-    };
-  }
-  await sendCloudFormationResponse(event, outcome);
-}
+export const handler = customResourceHandler('url signing key pair', (event) =>
+  applyUrlSigningKeyPairEvent(event),
+);
 
 export async function applyUrlSigningKeyPairEvent(
   event: CloudFormationCustomResourceEvent,

@@ -5,9 +5,9 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
-import { CustomResourceOutcome, sendCloudFormationResponse } from '../../core/cloudformation-response';
+import { CustomResourceOutcome, customResourceHandler } from '../../core/cloudformation-response';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { logger } from '../../core/logger';
 import { backgroundFunction } from './function';
@@ -29,25 +29,9 @@ export interface SessionSigningKeyProperties {
 parseEnvironment(backgroundFunction);
 const secretsManager = new SecretsManagerClient({});
 
-export async function handler(event: CloudFormationCustomResourceEvent, context?: Context): Promise<void> {
-  logger.appendKeys({ requestId: context?.awsRequestId, stackRequestId: event.RequestId });
-  let outcome: CustomResourceOutcome;
-  try {
-    outcome = await applySessionSigningKeyEvent(event);
-  } catch (err) {
-    logger.error('session signing key request failed', {
-      requestType: event.RequestType,
-      error: err as Error,
-    });
-    outcome = {
-      status: 'FAILED',
-      physicalResourceId:
-        'PhysicalResourceId' in event ? event.PhysicalResourceId : `failed-${event.RequestId}`,
-      reason: (err as Error).message,
-    };
-  }
-  await sendCloudFormationResponse(event, outcome);
-}
+export const handler = customResourceHandler('session signing key', (event) =>
+  applySessionSigningKeyEvent(event),
+);
 
 export async function applySessionSigningKeyEvent(
   event: CloudFormationCustomResourceEvent,
