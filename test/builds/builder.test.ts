@@ -72,16 +72,23 @@ const options = (tag: string, contextArchive: string): BuilderOptions => ({
   limits: LIMITS,
 });
 
-/** The tags of the test repository that the engine holds. */
-function tags(): string[] {
-  const listed = execFileSync(
-    engine.command,
-    ['images', '--format', '{{.Repository}}:{{.Tag}}', REPOSITORY],
-    {
-      encoding: 'utf8',
-    },
-  );
-  return listed.split('\n').filter(Boolean).sort();
+/**
+ * The tags of the test repository that the engine holds. podman fails a listing when another test
+ * removes some image at that moment ("image not known"): the listing is asked for again.
+ */
+function tags(attempt = 1): string[] {
+  try {
+    const listed = execFileSync(
+      engine.command,
+      ['images', '--format', '{{.Repository}}:{{.Tag}}', REPOSITORY],
+      { encoding: 'utf8', stdio: 'pipe' },
+    );
+    return listed.split('\n').filter(Boolean).sort();
+  } catch (err) {
+    if (attempt < 5 && /image not known/.test(String((err as { stderr?: string }).stderr)))
+      return tags(attempt + 1);
+    throw err;
+  }
 }
 
 const inspect = (image: string) =>
