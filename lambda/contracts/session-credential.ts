@@ -47,9 +47,19 @@ export function signSessionCredential(credential: SessionCredential, privateKeyP
   return `${body}.${signature.toString('base64url')}`;
 }
 
+/** Why a credential is refused: `otherSession` is the one refusal of a valid signature. */
+export type RefusalReason =
+  'malformed' | 'unsigned' | 'otherSession' | 'otherUser' | 'otherViewer' | 'expired';
+
 /** Why a viewer refused a credential, in words it may show the reader. */
 export class CredentialRefused extends Error {
   override readonly name = 'CredentialRefused';
+  constructor(
+    readonly reason: RefusalReason,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface CredentialCheck {
@@ -70,18 +80,20 @@ export function verifySessionCredential(
 ): SessionCredential {
   const [body, signature, ...rest] = text.split('.');
   if (!body || !signature || rest.length > 0)
-    throw new CredentialRefused('the session credential is malformed');
+    throw new CredentialRefused('malformed', 'the session credential is malformed');
   const signed = verify(
     null,
     Buffer.from(DOMAIN + body),
     createPublicKey(publicKeyPem),
     Buffer.from(signature, 'base64url'),
   );
-  if (!signed) throw new CredentialRefused('the session credential is not signed by the platform');
+  if (!signed)
+    throw new CredentialRefused('unsigned', 'the session credential is not signed by the platform');
   const credential = JSON.parse(Buffer.from(body, 'base64url').toString()) as SessionCredential;
   if (credential.sessionId !== check.sessionId)
-    throw new CredentialRefused('the session credential is for another session');
+    throw new CredentialRefused('otherSession', 'the session credential is for another session');
   const now = check.nowSeconds ?? Math.floor(Date.now() / 1000);
-  if (!(credential.expiresAt > now)) throw new CredentialRefused('the session credential has expired');
+  if (!(credential.expiresAt > now))
+    throw new CredentialRefused('expired', 'the session credential has expired');
   return credential;
 }

@@ -78,7 +78,7 @@ export class ViewerSessions {
       this.sessions.set(sessionId, session);
       this.scheduleExpiry(session);
     } else if (credential.userId !== session.credential.userId) {
-      throw new CredentialRefused('the session credential is for another user');
+      throw new CredentialRefused('otherUser', 'the session credential is for another user');
     } else if (credential.expiresAt > session.credential.expiresAt) {
       this.adopt(session, credential, credentialText);
     }
@@ -137,7 +137,7 @@ export class ViewerSessions {
       nowSeconds: Math.floor(this.now() / 1000),
     });
     if (this.options.origin && credential.viewerOrigin !== this.options.origin) {
-      throw new CredentialRefused('the session credential is for another viewer');
+      throw new CredentialRefused('otherViewer', 'the session credential is for another viewer');
     }
     return credential;
   }

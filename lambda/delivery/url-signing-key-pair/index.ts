@@ -40,9 +40,7 @@ export interface UrlSigningKeyPairProperties {
 parseEnvironment(backgroundFunction);
 const secretsManager = new SecretsManagerClient({});
 
-export const handler = customResourceHandler('url signing key pair', (event) =>
-  applyUrlSigningKeyPairEvent(event),
-);
+export const handler = customResourceHandler('url signing key pair', applyUrlSigningKeyPairEvent);
 
 export async function applyUrlSigningKeyPairEvent(
   event: CloudFormationCustomResourceEvent,

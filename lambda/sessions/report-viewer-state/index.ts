@@ -33,8 +33,7 @@ export const handler = publicApiHandler<ViewerReportRequest>(
       userId = verifySessionCredential(bearer, publicKeyPem, { sessionId, nowSeconds: now }).userId;
     } catch (err) {
       if (!(err instanceof CredentialRefused)) throw err;
-      // The one refusal of a valid signature: a credential of another session.
-      if (/another session/.test(err.message)) throw forbidden(err.message);
+      if (err.reason === 'otherSession') throw forbidden(err.message);
       throw unauthorized(err.message);
     }
     const session = await getOwnSession(sessionId, userId);

@@ -29,9 +29,7 @@ export interface SessionSigningKeyProperties {
 parseEnvironment(backgroundFunction);
 const secretsManager = new SecretsManagerClient({});
 
-export const handler = customResourceHandler('session signing key', (event) =>
-  applySessionSigningKeyEvent(event),
-);
+export const handler = customResourceHandler('session signing key', applySessionSigningKeyEvent);
 
 export async function applySessionSigningKeyEvent(
   event: CloudFormationCustomResourceEvent,
