@@ -2,6 +2,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-l
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { sessionPublicKeyParameter } from '../../lambda/contracts/viewer-host';
 import { ApiUserPool } from '../api/api-user-pool';
 import { PlatformConfig } from '../config/platform-config';
 import { acknowledge, REASONS } from '../core/acknowledgements';
@@ -94,7 +95,7 @@ export class DataStack extends Stack {
     this.sessionSigningKey = new SessionSigningKey(this, 'SessionSigningKey', {
       encryptionKey: this.platformKey.key,
       logRetentionDays: config.retention.logRetentionDays,
-      publicKeyParameterName: `/${config.name}/sessions/public-key`,
+      publicKeyParameterName: sessionPublicKeyParameter(config.name),
     });
     this.pageTokenKey = new PageTokenKey(this, 'PageTokenKey', { encryptionKey: this.platformKey.key });
     this.userPool = new ApiUserPool(this, 'Users', {

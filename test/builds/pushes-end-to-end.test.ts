@@ -13,6 +13,7 @@ import { TarEntry, tarArchive } from '../../packages/image-io/test/helpers/tar-a
 import { apiClient } from '../helpers/api-client';
 import { convertedImage, endedJob } from '../helpers/api-flows';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
+import { settledValue } from '../helpers/settled-value';
 
 // Pushes through the whole local pipeline (upload, the builder in podman or docker, the checks,
 // registration): the example algorithm's folder pushed with `npm run push-algorithm` becomes a
@@ -192,9 +193,9 @@ describe('bad pushes end Failed with their reason and leave nothing behind', () 
       });
       expect(algorithm.body.activeVersion).toBeUndefined();
       expect(platform.batch.jobDefinitions).toHaveLength(definitions);
-      expect(tagged(`build-${build.id}`)).toBe(false);
+      expect(await settledValue(async () => tagged(`build-${build.id}`), false)).toBe(false);
       // The context's bytes are back in the quota, and the build's slot is free.
-      expect(await usage()).toEqual(before);
+      expect(await settledValue(usage, before)).toEqual(before);
     },
     120_000,
   );
@@ -272,7 +273,7 @@ describe('good pushes', () => {
       expect(tagged(`build-${build.id}`)).toBe(false);
       made.push(`${REPOSITORY}:version-${build.versionId}`);
     }
-    expect((await usage()).activeBuilds).toBe(0);
+    expect(await settledValue(async () => (await usage()).activeBuilds, 0)).toBe(0);
   }, 180_000);
 
   test('a job on the version the example became succeeds', async () => {
@@ -315,8 +316,8 @@ test('a Dockerfile that fails to build: npm run push-algorithm exits 1 with the 
   expect(pushed.err.join('\n')).toMatch(
     /^the build failed: the Dockerfile failed at step 2\/3 .*missing\.js/,
   );
-  expect(tagged(`build-${pushed.build.id}`)).toBe(false);
-  expect(await usage()).toEqual(before);
+  expect(await settledValue(async () => tagged(`build-${pushed.build.id}`), false)).toBe(false);
+  expect(await settledValue(usage, before)).toEqual(before);
 }, 120_000);
 
 test('a build under way when local mode stops runs again at its next start, and becomes the version', async () => {
