@@ -35,6 +35,7 @@ import { operation as createSession } from './sessions/create-session/operation'
 import { operation as deleteSession } from './sessions/delete-session/operation';
 import { operation as getSession } from './sessions/get-session/operation';
 import { operation as keepSessionAlive } from './sessions/keep-session-alive/operation';
+import { operation as listViewerRegions } from './sessions/list-viewer-regions/operation';
 import { operation as reportViewerState } from './sessions/report-viewer-state/operation';
 import { backgroundFunction as sessionSigningKey } from './sessions/session-signing-key/function';
 import { operation as abortUpload } from './uploads/abort-upload/operation';
@@ -81,6 +82,7 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
   getSession,
   keepSessionAlive,
   deleteSession,
+  listViewerRegions,
   reportViewerState,
 ];
 

@@ -8,14 +8,14 @@ import { parseArgs } from 'node:util';
 import { ContextError, packBuildContext } from './build-context';
 import { followBuild } from './build-follow';
 import { ApiCaller, uploadFile } from './api-upload';
+import { API_ACCESS_USAGE, apiAccess } from '../api-access';
 
 const USAGE = `usage: npm run push-algorithm -- <folder> --algorithm <id> [--dockerfile <path>] [--api <url>] [--token <token>]
 
   <folder>            the build context: a Dockerfile and what it copies (.dockerignore honoured)
   --algorithm <id>    the algorithm that the build becomes a version of (you must be its editor)
   --dockerfile <path> the Dockerfile inside the folder (default: Dockerfile)
-  --api <url>         the API (default: $API, else http://127.0.0.1:4000/v1)
-  --token <token>     a bearer token (default: from $AUTH, "Authorization: Bearer <token>")`;
+${API_ACCESS_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -48,13 +48,13 @@ export function pushOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Pu
   if (values.help) throw new UsageError('');
   if (positionals.length !== 1) throw new UsageError('name one folder to push');
   if (!values.algorithm) throw new UsageError('--algorithm <id> is required');
-  const token = values.token ?? /^\s*Authorization:\s*Bearer\s+(\S+)\s*$/i.exec(env.AUTH ?? '')?.[1];
+  const { api, token } = apiAccess(values, env);
   if (!token) throw new UsageError('no token: pass --token, or set AUTH to "Authorization: Bearer <token>"');
   return {
     folder: positionals[0],
     algorithm: values.algorithm,
     dockerfile: values.dockerfile ?? 'Dockerfile',
-    api: (values.api ?? env.API ?? 'http://127.0.0.1:4000/v1').replace(/\/+$/, ''),
+    api,
     token,
   };
 }

@@ -77,6 +77,11 @@ export interface HandlerPermissions {
    */
   readonly signsSessionCredentials?: boolean;
   /**
+   * Reads the origin each viewer region's fleet publishes: one SSM parameter per viewer region.
+   * @default false
+   */
+  readonly readsViewerEndpoints?: boolean;
+  /**
    * Signs and checks the page tokens of a list operation: reads their key through Secrets Manager.
    * @default false
    */

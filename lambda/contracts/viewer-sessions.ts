@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { settingsGroup, text, wholeNumber } from './settings';
+import { list, settingsGroup, text, wholeNumber } from './settings';
 
 /** An origin such as `https://viewer.example.org`, or empty where no viewer is deployed. */
 const viewerOrigin = z
@@ -9,13 +9,15 @@ const viewerOrigin = z
   );
 
 /**
- * Where viewer sessions are placed and how long and how many they may be: the viewer's origin
- * (empty: no viewer is deployed, and sessions cannot start), the region they count against, and
- * the limits of the configuration.
+ * Where viewer sessions are placed and how long and how many they may be: the viewer regions (the
+ * first is where a session goes when its caller names none), the viewer every region's sessions
+ * open in when one is configured (empty: each region's own fleet, whose origin is published in
+ * the SSM parameter named here, in that region), and the limits of the configuration.
  */
 export const VIEWER_SESSIONS = settingsGroup('the viewer sessions', {
   viewerOrigin,
-  viewerRegion: text,
+  viewerRegions: list,
+  viewerEndpointParameterName: text,
   viewerSessionsPerUser: wholeNumber,
   viewerSessionsPerRegion: wholeNumber,
   viewerSessionMaxSeconds: wholeNumber,

@@ -32,6 +32,11 @@ export const sessionsSchemas = {
         },
       },
       job: uuid,
+      /**
+       * The viewer region, as the client measured it nearest: `GET /v1/viewer-regions` lists them.
+       * Any other is refused by the handler, naming those there are.
+       */
+      region: { type: 'string', minLength: 1, maxLength: 32 },
     },
   },
   Session: {
@@ -75,6 +80,30 @@ export const sessionsSchemas = {
       job: uuid,
       createdAt: timestamp,
       updatedAt: timestamp,
+    },
+  },
+  ViewerRegions: {
+    type: 'object',
+    required: ['defaultRegion', 'regions'],
+    additionalProperties: false,
+    properties: {
+      /** Where a session goes when its request names no region. */
+      defaultRegion: { type: 'string' },
+      regions: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['region', 'available'],
+          additionalProperties: false,
+          properties: {
+            region: { type: 'string' },
+            /** False until the region's viewer is deployed: sessions there answer 503. */
+            available: { type: 'boolean' },
+            /** Answers 204 at once: what a client times to find its nearest region. */
+            pingUrl: { type: 'string' },
+          },
+        },
+      },
     },
   },
   ViewerReportRequest: {

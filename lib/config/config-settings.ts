@@ -1,5 +1,6 @@
 import type { PlatformSettings } from '../../lambda/contracts/handler-environment';
 import { PlatformConfig } from './platform-config';
+import { viewerEndpointParameter } from '../../lambda/contracts/viewer-host';
 
 /** The settings that come from the configuration alone, where deployed and local alike. */
 export type ConfigSettings = Pick<
@@ -30,7 +31,8 @@ export type ConfigSettings = Pick<
   | 'imageCriticalFindings'
   | 'webOrigins'
   | 'viewerOrigin'
-  | 'viewerRegion'
+  | 'viewerRegions'
+  | 'viewerEndpointParameterName'
   | 'viewerSessionsPerUser'
   | 'viewerSessionsPerRegion'
   | 'viewerSessionMaxSeconds'
@@ -66,17 +68,11 @@ export function configSettings(config: PlatformConfig): ConfigSettings {
     signedUrlSeconds: config.limits.signedUrlSeconds,
     imageCriticalFindings: config.compute.criticalFindings,
     webOrigins: config.webOrigins,
-    viewerOrigin: viewerOrigin(config),
-    // Until viewer fleets place sessions, every session counts against the first viewer region.
-    viewerRegion: config.viewerRegions[0],
+    viewerOrigin: config.viewer?.url ?? '',
+    viewerRegions: config.viewerRegions,
+    viewerEndpointParameterName: viewerEndpointParameter(config.name),
     viewerSessionsPerUser: config.limits.viewerSessionsPerUser,
     viewerSessionsPerRegion: config.limits.viewerSessionsPerRegion,
     viewerSessionMaxSeconds: config.limits.viewerSessionMaxSeconds,
   };
-}
-
-/** Where sessions open: `viewer.url`, else the viewer's domain; empty when no viewer is deployed. */
-export function viewerOrigin(config: PlatformConfig): string {
-  if (config.viewer?.url) return config.viewer.url;
-  return config.domains.viewer ? `https://${config.domains.viewer.domainName}` : '';
 }

@@ -262,8 +262,8 @@ export const platformConfigSchema = z
      */
     urlSigningKeyRetiredGeneration: z.number().int().min(0),
     /**
-     * The viewer that sessions open in. Without it (and without `domains.viewer`, whose name it
-     * defaults to), no viewer is deployed and `POST /v1/sessions` answers 503.
+     * A viewer run elsewhere that every region's sessions open in. Without it, a session opens in
+     * its region's fleet, whose origin the API reads from that region when the session starts.
      */
     viewer: z
       .strictObject({

@@ -147,6 +147,19 @@ export class HandlerAccess {
     if (permissions.signsImageUrls) grants.push(imagingDistribution.grantSignedUrls(grantee));
     if (permissions.signsPageTokens) grants.push(pageTokenKey.grantUse(grantee));
     if (permissions.signsSessionCredentials) grants.push(sessionSigningKey.grantSign(grantee));
+    if (permissions.readsViewerEndpoints) {
+      const { viewerRegions, viewerEndpointParameterName } = this.props.config;
+      const stack = Stack.of(objectKey);
+      const resourceArns = viewerRegions.map((region) =>
+        stack.formatArn({
+          service: 'ssm',
+          region,
+          resource: 'parameter',
+          resourceName: viewerEndpointParameterName.replace(/^\//, ''),
+        }),
+      );
+      grants.push(iam.Grant.addToPrincipal({ grantee, actions: ['ssm:GetParameter'], resourceArns }));
+    }
     if (permissions.submitsJobs) grants.push(jobs.grantSubmit(grantee));
     if (permissions.activatesVersions) grants.push(jobs.grantActivateVersions(grantee));
     if (permissions.terminatesJobs) grants.push(jobs.grantTerminate(grantee));

@@ -5,11 +5,12 @@ import { loadPlatformConfig, PlatformConfigError } from '../../lib/config/load-p
 const settingsOf = (context: Record<string, unknown>) => configSettings(loadPlatformConfig(context));
 
 describe('where sessions open, from the configuration', () => {
-  test('no viewer is deployed by default: the origin is empty, which handlers read as such', () => {
+  test("by default each region's fleet is asked for its origin: the configured origin is empty", () => {
     const settings = settingsOf({});
     expect(settings).toMatchObject({
       viewerOrigin: '',
-      viewerRegion: 'eu-central-1',
+      viewerRegions: ['eu-central-1', 'ap-northeast-1', 'us-east-2'],
+      viewerEndpointParameterName: '/ImagingPlatform/viewer/endpoint',
       viewerSessionsPerUser: 3,
       viewerSessionsPerRegion: 10,
       viewerSessionMaxSeconds: 10_000,
@@ -17,12 +18,9 @@ describe('where sessions open, from the configuration', () => {
     expect(VIEWER_SESSIONS.parse(VIEWER_SESSIONS.variables(settings)).viewerOrigin).toBe('');
   });
 
-  test('viewer.url is the origin; without it, the viewer domain is', () => {
+  test('viewer.url is the origin of every region', () => {
     expect(settingsOf({ 'platform.viewer.url': 'https://viewer.example.org' }).viewerOrigin).toBe(
       'https://viewer.example.org',
-    );
-    expect(settingsOf({ 'platform.domains.viewer': '{"domainName":"view.example.org"}' }).viewerOrigin).toBe(
-      'https://view.example.org',
     );
   });
 
@@ -43,7 +41,8 @@ describe('where sessions open, from the configuration', () => {
     expect(() =>
       VIEWER_SESSIONS.parse({
         VIEWER_ORIGIN: 'viewer.example.org',
-        VIEWER_REGION: 'eu-central-1',
+        VIEWER_REGIONS: 'eu-central-1',
+        VIEWER_ENDPOINT_PARAMETER_NAME: '/P/viewer/endpoint',
         VIEWER_SESSIONS_PER_USER: '3',
         VIEWER_SESSIONS_PER_REGION: '10',
         VIEWER_SESSION_MAX_SECONDS: '10000',

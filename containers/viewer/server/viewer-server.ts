@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CredentialRefused } from '../../../lambda/contracts/session-credential';
+import { VIEWER_HOST } from '../../../lambda/contracts/viewer-host';
 import { CLOSE_CODES, ServerMessage } from './protocol';
 import { clientBundle } from './deploy';
 import { SessionSocket } from './session-socket';
@@ -118,6 +119,11 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const { pathname } = new URL(req.url ?? '/', 'http://viewer');
     let match: RegExpExecArray | null;
+    if (pathname === VIEWER_HOST.pingPath && (req.method === 'GET' || req.method === 'HEAD')) {
+      // What clients time to find the nearest region, from any page: it tells nothing.
+      res.writeHead(204, { 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
+      return void res.end();
+    }
     if (pathname === '/viewer/client.js' && req.method === 'GET') {
       const code = await clientBundle();
       res.writeHead(200, {

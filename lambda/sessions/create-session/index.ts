@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { apiHandler } from '../../api/api-handler';
-import { serviceUnavailable } from '../../api/api-error';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { VIEWER_SESSIONS } from '../../contracts/viewer-sessions';
 import { sessionImages, SessionImagesRequest } from '../session-images';
@@ -14,6 +13,7 @@ import {
 import { sessionCredential } from '../session-signer';
 import { claimSessionSlots, releaseSessionSlots } from '../session-slots';
 import { putSession } from '../session-store';
+import { viewerOriginIn } from '../viewer-endpoints';
 import { operation } from './operation';
 
 parseEnvironment(operation);
@@ -21,42 +21,45 @@ parseEnvironment(operation);
 const settings = VIEWER_SESSIONS.read();
 
 /**
- * `POST /v1/sessions`: checks the images (the caller's, converted), takes a slot of the caller's
- * and of the region's session limits, records the session as Started for 10 minutes and answers
- * it with its signed credential. Any failure after a slot was taken gives the slots back.
+ * `POST /v1/sessions`: places the session in the region the caller names (the first viewer region
+ * otherwise), checks the images (the caller's, converted), takes a slot of the caller's and of the
+ * region's session limits, records the session as Started for 10 minutes and answers it with its
+ * signed credential. Any failure after a slot was taken gives the slots back.
  */
-export const handler = apiHandler<SessionImagesRequest>(operation, async ({ caller, body }) => {
-  if (!settings.viewerOrigin) {
-    throw serviceUnavailable('no viewer is deployed: set viewer.url in the configuration to start sessions');
-  }
-  const { images, job } = await sessionImages(body, caller.userId);
-  const now = nowSeconds();
-  const id = randomUUID();
-  const expiresAt = now + SESSION_START_SECONDS;
-  const maxExpiresAt = now + settings.viewerSessionMaxSeconds;
-  const slots = await claimSessionSlots(id, caller.userId, settings.viewerRegion, settings, expiresAt, now);
-  try {
-    const at = new Date(now * 1000).toISOString();
-    const session: SessionRecord = {
-      id,
-      owner: caller.userId,
-      status: 'Started',
-      region: settings.viewerRegion,
-      viewerOrigin: settings.viewerOrigin,
-      images,
-      ...(job && { job }),
-      slots,
-      expiresAt,
-      maxExpiresAt,
-      purgeAt: maxExpiresAt + SESSION_RECORD_DAYS * 86_400,
-      createdAt: at,
-      updatedAt: at,
-    };
-    const credential = await sessionCredential(session, now);
-    await putSession(session);
-    return { status: 201, body: sessionView(session, now, credential) };
-  } catch (err) {
-    await releaseSessionSlots(id, slots);
-    throw err;
-  }
-});
+export const handler = apiHandler<SessionImagesRequest & { region?: string }>(
+  operation,
+  async ({ caller, body }) => {
+    const region = body.region ?? settings.viewerRegions[0];
+    const viewerOrigin = await viewerOriginIn(region);
+    const { images, job } = await sessionImages(body, caller.userId);
+    const now = nowSeconds();
+    const id = randomUUID();
+    const expiresAt = now + SESSION_START_SECONDS;
+    const maxExpiresAt = now + settings.viewerSessionMaxSeconds;
+    const slots = await claimSessionSlots(id, caller.userId, region, settings, expiresAt, now);
+    try {
+      const at = new Date(now * 1000).toISOString();
+      const session: SessionRecord = {
+        id,
+        owner: caller.userId,
+        status: 'Started',
+        region,
+        viewerOrigin,
+        images,
+        ...(job && { job }),
+        slots,
+        expiresAt,
+        maxExpiresAt,
+        purgeAt: maxExpiresAt + SESSION_RECORD_DAYS * 86_400,
+        createdAt: at,
+        updatedAt: at,
+      };
+      const credential = await sessionCredential(session, now);
+      await putSession(session);
+      return { status: 201, body: sessionView(session, now, credential) };
+    } catch (err) {
+      await releaseSessionSlots(id, slots);
+      throw err;
+    }
+  },
+);

@@ -9,7 +9,7 @@ export const operation = apiOperation('sessions/create-session', 'POST /v1/sessi
   requestSchema: schemaRef(sessionsSchemas, 'CreateSessionRequest'),
   responses: {
     201: schemaRef(sessionsSchemas, 'Session'),
-    // No viewer is deployed (`viewer.url` unset).
+    // The region's viewer is not deployed.
     503: schemaRef(commonSchemas, 'Error'),
   },
   permissions: {
@@ -24,6 +24,7 @@ export const operation = apiOperation('sessions/create-session', 'POST /v1/sessi
     },
     signsImageUrls: true,
     signsSessionCredentials: true,
+    readsViewerEndpoints: true,
   },
   settings: [VIEWER_SESSIONS],
 });
