@@ -3,11 +3,13 @@ import { ApiStack } from './stacks/api-stack';
 import { ComputeStack } from './stacks/compute-stack';
 import { PlatformConfig } from './config/platform-config';
 import { DataStack } from './stacks/data-stack';
+import { OperationsStack } from './stacks/operations-stack';
 
 export interface Platform {
   readonly data: DataStack;
   readonly api: ApiStack;
   readonly compute: ComputeStack;
+  readonly operations: OperationsStack;
 }
 
 /**
@@ -41,5 +43,14 @@ export function buildPlatform(app: App, config: PlatformConfig, defaultAccount?:
     data,
     compute,
   });
-  return { data, api, compute };
+  const operations = new OperationsStack(app, `${config.name}-Operations`, {
+    env: home,
+    description:
+      'Imaging platform, operations: alarms to an encrypted topic, the dashboard, the spend budget',
+    config,
+    data,
+    compute,
+    api,
+  });
+  return { data, api, compute, operations };
 }

@@ -81,6 +81,15 @@ export const platformConfigSchema = z
        */
       threatProtection: z.boolean(),
     }),
+    /** Who hears of trouble, and when spend or waiting counts as trouble. */
+    operations: z.strictObject({
+      /** Addresses the alarm topic mails; each confirms its subscription once. */
+      alarmEmails: z.array(z.email('expected an email address')),
+      /** Monthly spend in USD above which the alarm topic hears (AWS Budgets, actual and forecast). */
+      monthlyBudgetUsd: z.number().positive().optional(),
+      /** Minutes a job may wait RUNNABLE for an instance before it counts as stuck. */
+      runnableAlarmMinutes: positiveInt(7 * 24 * 60),
+    }),
     /** Origins from which browsers may call the API and upload to the bucket. */
     webOrigins: z.array(
       z.string().regex(/^https?:\/\/[^/\s*]+$/, 'expected an origin such as https://example.org'),
@@ -346,6 +355,7 @@ export const defaultPlatformConfig: PlatformConfig = {
   viewerRegions: ['eu-central-1', 'ap-northeast-1', 'us-east-2'],
   domains: {},
   users: { selfSignUp: true, threatProtection: true },
+  operations: { alarmEmails: [], runnableAlarmMinutes: 60 },
   webOrigins: ['http://localhost:4000', 'http://127.0.0.1:4000'],
   compute: {
     gpuInstanceTypes: ['g4dn.xlarge', 'g4dn.2xlarge'],

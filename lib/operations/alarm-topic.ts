@@ -1,0 +1,63 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+export interface AlarmTopicProps {
+  readonly emails: readonly string[];
+}
+
+/**
+ * Where the region's alarms and the spend budget tell of trouble: one topic, mailed to the
+ * configured addresses (each confirms once), published to only by this account's alarms and
+ * budgets, encrypted with a key of its own that only they and the topic use.
+ */
+export class AlarmTopic extends Construct {
+  readonly topic: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: AlarmTopicProps) {
+    super(scope, id);
+    const { account, region, partition } = Stack.of(this);
+    const key = new kms.Key(this, 'Key', {
+      description: 'Encrypts the imaging platform alarm notifications',
+      enableKeyRotation: true,
+    });
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'Imaging platform alarms',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    for (const email of props.emails) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'BudgetsOfThisAccount',
+        principals: [new iam.ServicePrincipal('budgets.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': account } },
+      }),
+    );
+    // The services publish encrypted notifications as themselves.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
+        },
+      }),
+    );
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('budgets.amazonaws.com')],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': account } },
+      }),
+    );
+  }
+}

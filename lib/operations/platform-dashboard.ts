@@ -1,0 +1,127 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { WorkQueue } from '../core/work-queue';
+
+export interface PlatformDashboardProps {
+  readonly platformName: string;
+  readonly restApi: apigateway.RestApi;
+  /** The work queues by what they hold: `{ conversions, builds }`. */
+  readonly queues: Readonly<Record<string, WorkQueue>>;
+  /** GPU instance families the job queues launch, for the vCPUs they run. */
+  readonly gpuInstanceClass?: string;
+}
+
+const PERIOD = Duration.minutes(5);
+
+/**
+ * The home region's dashboard: the API's requests, errors and latency; the functions' errors and
+ * throttles; the work queues and their dead letters; GPU vCPUs running; and the account's
+ * estimated charges this month (billed in us-east-1, once billing alerts are on).
+ */
+export class PlatformDashboard extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: PlatformDashboardProps) {
+    super(scope, id);
+    const { restApi, queues } = props;
+    const region = Stack.of(this).region;
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `${props.platformName}-${region}`,
+      defaultInterval: Duration.days(1),
+    });
+    const functions = (metricName: string) =>
+      new cloudwatch.MathExpression({
+        // Every function of the platform: their names begin with its stacks' names.
+        expression: `SUM(SEARCH('{AWS/Lambda,FunctionName} MetricName="${metricName}" ${props.platformName}', 'Sum', 300))`,
+        label: metricName,
+        period: PERIOD,
+      });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'API requests and errors',
+        left: [
+          restApi.metricCount({ period: PERIOD, statistic: 'Sum', label: 'requests' }),
+          restApi.metricClientError({ period: PERIOD, statistic: 'Sum', label: '4xx' }),
+          restApi.metricServerError({ period: PERIOD, statistic: 'Sum', label: '5xx' }),
+        ],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'API latency (ms)',
+        left: ['p50', 'p90', 'p99'].map((statistic) =>
+          restApi.metricLatency({ period: PERIOD, statistic, label: statistic }),
+        ),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Function errors and throttles',
+        left: [functions('Errors'), functions('Throttles')],
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Work waiting (messages)',
+        left: Object.entries(queues).map(([name, q]) =>
+          q.queue.metricApproximateNumberOfMessagesVisible({
+            period: PERIOD,
+            statistic: 'Maximum',
+            label: name,
+          }),
+        ),
+        right: Object.entries(queues).map(([name, q]) =>
+          q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period: PERIOD,
+            statistic: 'Maximum',
+            label: `${name}: dead letters`,
+          }),
+        ),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Oldest work waiting (s)',
+        left: Object.entries(queues).map(([name, q]) =>
+          q.queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum', label: name }),
+        ),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'GPU vCPUs running (on demand)',
+        left: [
+          new cloudwatch.Metric({
+            namespace: 'AWS/Usage',
+            metricName: 'ResourceCount',
+            dimensionsMap: {
+              Service: 'EC2',
+              Type: 'Resource',
+              Resource: 'vCPU',
+              Class: `${props.gpuInstanceClass ?? 'G'}/OnDemand`,
+            },
+            period: PERIOD,
+            statistic: 'Maximum',
+            label: 'vCPUs',
+          }),
+        ],
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.SingleValueWidget({
+        title: 'Estimated charges this month (USD, the whole account)',
+        metrics: [
+          new cloudwatch.Metric({
+            namespace: 'AWS/Billing',
+            metricName: 'EstimatedCharges',
+            dimensionsMap: { Currency: 'USD' },
+            region: 'us-east-1',
+            period: Duration.hours(6),
+            statistic: 'Maximum',
+          }),
+        ],
+        width: 8,
+      }),
+    );
+  }
+}

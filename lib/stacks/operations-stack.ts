@@ -1,0 +1,45 @@
+import { Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { PlatformConfig } from '../config/platform-config';
+import { AlarmTopic } from '../operations/alarm-topic';
+import { PlatformDashboard } from '../operations/platform-dashboard';
+import { SpendBudget } from '../operations/spend-budget';
+import { StackAlarms } from '../operations/stack-alarms';
+import { ApiStack } from './api-stack';
+import { ComputeStack } from './compute-stack';
+import { DataStack } from './data-stack';
+
+export interface OperationsStackProps extends StackProps {
+  readonly config: PlatformConfig;
+  readonly data: DataStack;
+  readonly compute: ComputeStack;
+  readonly api: ApiStack;
+}
+
+/**
+ * How an operator watches the home region: the alarms on what the other stacks hold, to one
+ * encrypted topic; the dashboard; the spend budget. A stack of its own, built last, so that its
+ * alarms find everything and count against no other stack's resource limit.
+ */
+export class OperationsStack extends Stack {
+  readonly alarmTopic: AlarmTopic;
+  readonly alarms: StackAlarms[];
+
+  constructor(scope: Construct, id: string, props: OperationsStackProps) {
+    super(scope, id, props);
+    const { config, data, compute, api } = props;
+    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { emails: config.operations.alarmEmails });
+    const { topic } = this.alarmTopic;
+    if (config.operations.monthlyBudgetUsd) {
+      new SpendBudget(this, 'SpendBudget', { monthlyUsd: config.operations.monthlyBudgetUsd, topic });
+    }
+    new PlatformDashboard(this, 'Dashboard', {
+      platformName: config.name,
+      restApi: api.restApi.restApi,
+      queues: { conversions: data.conversionQueue, builds: data.buildQueue },
+    });
+    this.alarms = [data, compute, api].map(
+      (watched) => new StackAlarms(this, `${watched.node.id.replace(/^.*-/, '')}Alarms`, { watched, topic }),
+    );
+  }
+}

@@ -1,0 +1,152 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { securityChecks } from '../../lib/core/security-checks';
+import { RUNBOOK, RUNBOOK_SECTIONS } from '../../lib/operations/runbook';
+import { synthPlatform } from '../helpers/synth-platform';
+
+// One synthesis with a budget and subscribers, one without: seconds each.
+const { app, platform } = synthPlatform({
+  'platform.operations': JSON.stringify({
+    alarmEmails: ['ops@example.org'],
+    monthlyBudgetUsd: 500,
+    runnableAlarmMinutes: 60,
+  }),
+});
+const { operations } = platform;
+const template = Template.fromStack(operations);
+const watched: Stack[] = [platform.data, platform.compute, platform.api];
+const alarms = operations.alarms.flatMap((a) => a.alarms);
+/** The metric an alarm watches, with its dimensions as tokens of the watched stacks. */
+const metricOf = (alarm: cloudwatch.Alarm) => alarm.metric as cloudwatch.Metric;
+
+test('operations live in the home region, in a stack of their own', () => {
+  expect(operations.region).toBe(platform.api.region);
+  expect(template.toJSON().Resources).toBeDefined();
+  template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
+    DashboardName: `ImagingPlatform-${platform.api.region}`,
+  });
+});
+
+test('every queue with a dead-letter queue has an alarm on its dead letters and one on its oldest message', () => {
+  const queues = watched
+    .flatMap((s) => s.node.findAll())
+    .filter((c): c is sqs.Queue => c instanceof sqs.Queue);
+  const withDeadLetters = queues.filter((q) => q.deadLetterQueue);
+  expect(withDeadLetters.length).toBeGreaterThanOrEqual(2);
+  for (const queue of withDeadLetters) {
+    const dlqName = queue.deadLetterQueue!.queue.queueName;
+    expect(
+      alarms.filter(
+        (a) =>
+          metricOf(a).metricName === 'ApproximateNumberOfMessagesVisible' &&
+          metricOf(a).dimensions?.QueueName === dlqName,
+      ),
+    ).toHaveLength(1);
+    expect(
+      alarms.filter(
+        (a) =>
+          metricOf(a).metricName === 'ApproximateAgeOfOldestMessage' &&
+          metricOf(a).dimensions?.QueueName === queue.queueName,
+      ),
+    ).toHaveLength(1);
+  }
+});
+
+test('every function of every stack has an alarm on its errors and one on its throttles', () => {
+  const functions = watched
+    .flatMap((s) => s.node.findAll())
+    .filter((c): c is lambda.CfnFunction => c instanceof lambda.CfnFunction);
+  expect(functions.length).toBeGreaterThan(20);
+  for (const fn of functions) {
+    for (const metricName of ['Errors', 'Throttles']) {
+      expect(
+        alarms.filter(
+          (a) => metricOf(a).metricName === metricName && metricOf(a).dimensions?.FunctionName === fn.ref,
+        ),
+      ).toHaveLength(1);
+    }
+  }
+  // The template holds them all: one per function and kind, plus the queues', the API's and the firewall's.
+  const count = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).length;
+  expect(count).toBe(alarms.length);
+});
+
+test('the API has alarms on its 5xx rate and p99 latency, the firewall on blocked-request spikes', () => {
+  const names = alarms.map((a) => metricOf(a).metricName);
+  expect(names).toEqual(expect.arrayContaining(['5XXError', 'Latency', 'BlockedRequests']));
+  const latency = alarms.find((a) => metricOf(a).metricName === 'Latency')!;
+  expect(metricOf(latency).statistic).toBe('p99');
+});
+
+test('every alarm tells the topic, in trouble and out of it, and names its runbook section, which exists', () => {
+  const runbook = fs.readFileSync(path.join(__dirname, '..', '..', RUNBOOK), 'utf8');
+  const anchors = new Set(
+    [...runbook.matchAll(/^#+ (.+)$/gm)].map((m) =>
+      m[1]
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  );
+  for (const section of Object.values(RUNBOOK_SECTIONS)) expect(anchors).toContain(section);
+  const [topic] = Object.keys(template.findResources('AWS::SNS::Topic'));
+  const topicRef = { Ref: topic };
+  for (const [, alarm] of Object.entries(template.findResources('AWS::CloudWatch::Alarm'))) {
+    expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
+    expect(alarm.Properties.OKActions).toEqual([topicRef]);
+    expect(alarm.Properties.AlarmDescription).toMatch(
+      new RegExp(`What to do: ${RUNBOOK}#(${Object.values(RUNBOOK_SECTIONS).join('|')})$`),
+    );
+  }
+});
+
+test("the alarm topic is encrypted with a rotating key of its own, mails its subscribers, and takes only this account's budgets", () => {
+  template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  template.hasResourceProperties('AWS::SNS::Subscription', {
+    Protocol: 'email',
+    Endpoint: 'ops@example.org',
+  });
+  template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({
+          Principal: { Service: 'budgets.amazonaws.com' },
+          Action: 'sns:Publish',
+          Condition: { StringEquals: { 'aws:SourceAccount': Match.anyValue() } },
+        }),
+      ]),
+    },
+  });
+});
+
+test('the budget is there when configured, telling the topic of actual and forecast spend over it', () => {
+  template.hasResourceProperties('AWS::Budgets::Budget', {
+    Budget: { BudgetType: 'COST', TimeUnit: 'MONTHLY', BudgetLimit: { Amount: 500, Unit: 'USD' } },
+    NotificationsWithSubscribers: [
+      Match.objectLike({ Notification: Match.objectLike({ NotificationType: 'ACTUAL', Threshold: 100 }) }),
+      Match.objectLike({
+        Notification: Match.objectLike({ NotificationType: 'FORECASTED', Threshold: 100 }),
+      }),
+    ],
+  });
+  const { platform: unbudgeted } = synthPlatform();
+  Template.fromStack(unbudgeted.operations).resourceCountIs('AWS::Budgets::Budget', 0);
+  Template.fromStack(unbudgeted.operations).resourceCountIs('AWS::SNS::Subscription', 0);
+}, 120_000);
+
+test('cdk-nag finds nothing in the operations stack', () => {
+  const findings = securityChecks(app).flatMap((pack) =>
+    pack
+      .validateScope(app)
+      .violations.filter((v) => v.violatingResources.some((r) => r.templatePath?.includes('Operations')))
+      .map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(', ')}`),
+  );
+  expect(findings).toEqual([]);
+});
