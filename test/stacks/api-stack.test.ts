@@ -27,10 +27,15 @@ const tableNames = Object.keys(TABLES) as TableName[];
  * What each handler's role may do besides writing its own logs and X-Ray traces, as
  * `action on resource`. Resources: `table:<name>`, `objects:<prefix>`, `queue:conversion`, `queue:builds`,
  * `codepipeline:<pipeline>`, `codebuild:project/<project>`, `ecr:repository/<name>`, `logs:<group>:log-stream:*`,
- * `secret:current-signing-key` (names the key pair that signs), `secret:url-signing-key/*` (the key
+ * `parameter:<name> in <region>` (an SSM parameter), `secret:current-signing-key` (names the key pair that signs), `secret:url-signing-key/*` (the key
  * pairs' private keys), `secret:page-token-key`, and `key via <service>` for the data stack's KMS key used through a
  * service. Read from the handlers' code, apart from the deployments written beside them.
  */
+/** Each viewer region's published origin, one parameter per region. */
+const VIEWER_ENDPOINTS = ['eu-central-1', 'ap-northeast-1', 'us-east-2'].map(
+  (region) => `ssm:GetParameter on parameter:/ImagingPlatform/viewer/endpoint in ${region}`,
+);
+
 const EXPECTED_GRANTS: Record<string, string[]> = {
   getHealth: [],
   getOpenApiDocument: [],
@@ -299,7 +304,9 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'secretsmanager:GetSecretValue on secret:url-signing-key/*',
     'secretsmanager:GetSecretValue on secret:session-signing-key',
     'kms:Decrypt on key via secretsmanager',
+    ...VIEWER_ENDPOINTS,
   ],
+  listViewerRegions: VIEWER_ENDPOINTS,
   getSession: ['dynamodb:GetItem on table:sessions', 'kms:Decrypt on key via dynamodb'],
   keepSessionAlive: [
     'dynamodb:GetItem on table:sessions',
@@ -421,6 +428,7 @@ describe('api stack', () => {
       getSession: 'GET /v1/sessions/{sessionId} COGNITO_USER_POOLS',
       keepSessionAlive: 'POST /v1/sessions/{sessionId}/keep-alive COGNITO_USER_POOLS',
       deleteSession: 'DELETE /v1/sessions/{sessionId} COGNITO_USER_POOLS',
+      listViewerRegions: 'GET /v1/viewer-regions COGNITO_USER_POOLS',
       reportViewerState: 'POST /v1/sessions/{sessionId}/viewer-report NONE',
     });
     expect(methodOf('reportViewerState').RequestParameters).toMatchObject({
@@ -433,10 +441,11 @@ describe('api stack', () => {
     expect(resolved(variables.SESSION_SIGNING_KEY_SECRET_ARN)).toEqual({
       'Fn::GetAtt': [sessionSigningKeyId, 'SecretArn'],
     });
-    // The default configuration deploys no viewer: sessions answer 503 until viewer.url is set.
+    // By default each region's fleet publishes its own origin, read when a session starts there.
     expect(variables).toMatchObject({
       VIEWER_ORIGIN: '',
-      VIEWER_REGION: 'eu-central-1',
+      VIEWER_REGIONS: 'eu-central-1,ap-northeast-1,us-east-2',
+      VIEWER_ENDPOINT_PARAMETER_NAME: '/ImagingPlatform/viewer/endpoint',
       VIEWER_SESSIONS_PER_USER: '3',
       VIEWER_SESSIONS_PER_REGION: '10',
       VIEWER_SESSION_MAX_SECONDS: '10000',
@@ -597,6 +606,11 @@ describe('api stack', () => {
       if (text === JSON.stringify({ 'Fn::GetAtt': [sessionSigningKeyId, 'SecretArn'] })) {
         return 'secret:session-signing-key';
       }
+      const parameter =
+        /^\{"Fn::Join":\["",\["arn:aws:ssm:([a-z0-9-]+):",\{"Ref":"AWS::AccountId"\},":parameter(\/[^"]+)"\]\]\}$/.exec(
+          text,
+        );
+      if (parameter) return `parameter:${parameter[2]} in ${parameter[1]}`;
       if (/PageTokenKey/.test(text)) return 'secret:page-token-key';
       if (/CurrentKey/.test(text)) return 'secret:current-signing-key';
       if (/:secret:ImagingPlatform-Data\/url-signing-key\/\*"/.test(text)) return 'secret:url-signing-key/*';
