@@ -50,6 +50,11 @@ export interface PlatformRestApiProps {
    * @default - the execute-api domain only
    */
   readonly domain?: { readonly domainName: string; readonly certificateArn: string };
+  /**
+   * Per-method CloudWatch metrics, billed as custom metrics; the API-wide ones are free.
+   * @default false
+   */
+  readonly detailedMetrics?: boolean;
 }
 
 /** Stage name; paths keep the document's `/v1` prefix, so URLs read `.../api/v1/uploads`. */
@@ -95,7 +100,7 @@ export class PlatformRestApi extends Construct {
         throttlingRateLimit: props.rateLimit ?? 100,
         throttlingBurstLimit: props.burstLimit ?? 200,
         tracingEnabled: true,
-        metricsEnabled: true,
+        metricsEnabled: props.detailedMetrics ?? false,
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,
         // Full request and response logging would copy bodies, tokens included, into the logs.
         dataTraceEnabled: false,

@@ -87,8 +87,12 @@ export const platformConfigSchema = z
       alarmEmails: z.array(z.email('expected an email address')),
       /** Monthly spend in USD above which the alarm topic hears (AWS Budgets, actual and forecast). */
       monthlyBudgetUsd: z.number().positive().optional(),
-      /** Minutes a job may wait RUNNABLE for an instance before it counts as stuck. */
-      runnableAlarmMinutes: positiveInt(7 * 24 * 60),
+      /**
+       * Per-method API metrics (CloudWatch detailed metrics): a custom metric per method and kind,
+       * billed per metric each month it has data, about 7 per method. The alarms and the dashboard
+       * read the API-wide metrics, which are free; turn these on to see which route is slow.
+       */
+      detailedApiMetrics: z.boolean(),
     }),
     /** Origins from which browsers may call the API and upload to the bucket. */
     webOrigins: z.array(
@@ -135,6 +139,12 @@ export const platformConfigSchema = z
        * of 0, spot shortage) before Batch cancels it and its slots are freed; 10 to 1440.
        */
       capacityWaitMinutes: z.number().int().min(10).max(1440),
+      /**
+       * Availability zones of the job network. Each zone adds its share of every interface
+       * endpoint (6 endpoints, about 53 USD a month per zone in eu-central-1, see `npm run cost`);
+       * more zones find scarce GPU capacity more easily and survive a zone's outage.
+       */
+      availabilityZones: z.number().int().min(1).max(3),
     }),
     conversion: z.strictObject({
       /**
@@ -355,7 +365,7 @@ export const defaultPlatformConfig: PlatformConfig = {
   viewerRegions: ['eu-central-1', 'ap-northeast-1', 'us-east-2'],
   domains: {},
   users: { selfSignUp: true, threatProtection: true },
-  operations: { alarmEmails: [], runnableAlarmMinutes: 60 },
+  operations: { alarmEmails: [], detailedApiMetrics: false },
   webOrigins: ['http://localhost:4000', 'http://127.0.0.1:4000'],
   compute: {
     gpuInstanceTypes: ['g4dn.xlarge', 'g4dn.2xlarge'],
@@ -366,6 +376,7 @@ export const defaultPlatformConfig: PlatformConfig = {
     instanceVolumeGiB: 100,
     criticalFindings: 'refuse',
     capacityWaitMinutes: 120,
+    availabilityZones: 2,
   },
   conversion: {
     lambdaMaxSetBytes: GiB,

@@ -35,6 +35,11 @@ export interface IsolatedNetworkProps {
   readonly buckets: readonly s3.IBucket[];
   /** Encrypts the flow log group. */
   readonly flowLogEncryptionKey: kms.IKey;
+  /**
+   * Zones of the subnets, and of every interface endpoint (each zone of each endpoint bills by the hour).
+   * @default 2
+   */
+  readonly availabilityZones?: number;
   /** Days that flow logs are kept (a CloudWatch Logs retention period). */
   readonly flowLogRetentionDays: number;
   /**
@@ -71,7 +76,7 @@ export class IsolatedNetwork extends Construct {
     super(scope, id);
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(props.cidr ?? '10.40.0.0/16'),
-      maxAzs: 2,
+      maxAzs: props.availabilityZones ?? 2,
       natGateways: 0,
       createInternetGateway: false,
       subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],

@@ -97,6 +97,7 @@ export class ApiStack extends Stack {
       ...logging,
       webOrigins: config.webOrigins,
       domain: config.domains.api,
+      detailedMetrics: config.operations.detailedApiMetrics,
     });
     this.firewall = new ApiFirewall(this, 'Firewall', {
       stage: this.restApi.restApi.deploymentStage,

@@ -54,6 +54,7 @@ export class ComputeStack extends Stack {
       buckets: [imagingBucket],
       flowLogEncryptionKey: data.platformKey.key,
       flowLogRetentionDays: config.retention.logRetentionDays,
+      availabilityZones: config.compute.availabilityZones,
       gatewayEndpoints: { DynamoDb: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
     });
     const repository = data.algorithmRepository.repository;

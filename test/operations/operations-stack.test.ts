@@ -14,7 +14,7 @@ const { app, platform } = synthPlatform({
   'platform.operations': JSON.stringify({
     alarmEmails: ['ops@example.org'],
     monthlyBudgetUsd: 500,
-    runnableAlarmMinutes: 60,
+    detailedApiMetrics: false,
   }),
 });
 const { operations } = platform;

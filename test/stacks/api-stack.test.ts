@@ -702,7 +702,7 @@ describe('api stack', () => {
     );
   });
 
-  test('the stage traces with X-Ray, throttles and logs errors but never request bodies', () => {
+  test('the stage traces with X-Ray, throttles and logs errors but never request bodies; per-method metrics are off unless configured', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'api',
       TracingEnabled: true,
@@ -713,7 +713,7 @@ describe('api stack', () => {
           ThrottlingRateLimit: 100,
           ThrottlingBurstLimit: 200,
           LoggingLevel: 'ERROR',
-          MetricsEnabled: true,
+          MetricsEnabled: false,
           DataTraceEnabled: false,
         },
       ],
