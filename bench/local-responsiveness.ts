@@ -39,8 +39,6 @@ async function pollUntil(url: string, ended: readonly string[]): Promise<Poll> {
     const response = await fetch(url, { headers });
     const body = (await response.json()) as { status: string; statusReason?: string };
     latencies.push(performance.now() - sent);
-
-    console.log(`${((sent - started) / 1000).toFixed(2)} s: ${(performance.now() - sent).toFixed(0)} ms`);
     if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}`);
     if (ended.includes(body.status)) {
       return { latencies, seconds: (performance.now() - started) / 1000, last: body };
