@@ -19,7 +19,7 @@ const SIZE = [512, 512, 500];
 const UPLOADS_IN_FLIGHT = 8;
 /** Pause between two reads of a poller, as a client's loop has. */
 const POLL_PAUSE_MS = 50;
-/** Reads of the API while a phase runs: under this many, the phase was too short to tell. */
+/** The p95 a request may take while local mode works, as a deployed API answers. */
 const LATENCY_TARGET_MS = 100;
 
 const headers = { authorization: 'Bearer dev-alice', 'content-type': 'application/json' };
