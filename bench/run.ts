@@ -118,6 +118,12 @@ benchLocalApi()
     // the API bench point at its local platform, which has stopped.
     const jobs = spawnSync('npx', ['tsx', path.join(__dirname, 'jobs.ts')], { stdio: 'inherit' });
     if (jobs.status !== 0) throw new Error(`the jobs bench failed with exit code ${jobs.status}`);
+    // Local mode at work, in a fresh process: the API's latency while a conversion and a job run.
+    const responsiveness = spawnSync('npx', ['tsx', path.join(__dirname, 'local-responsiveness.ts')], {
+      stdio: 'inherit',
+    });
+    if (responsiveness.status !== 0)
+      throw new Error(`the local responsiveness bench failed with exit code ${responsiveness.status}`);
     const builds = spawnSync('npx', ['tsx', path.join(__dirname, 'builds.ts')], { stdio: 'inherit' });
     if (builds.status !== 0) throw new Error(`the builds bench failed with exit code ${builds.status}`);
     // A fresh process, so that its memory per session is the volume's alone.

@@ -37,6 +37,11 @@ const LOCAL_BUILD_HOOKS = path.join(__dirname, 'builds', 'local-build-hooks.ts')
  * while the first still runs, few enough for a laptop.
  */
 const LOCAL_QUEUE_CONCURRENCY = 2;
+/**
+ * Sandboxes of an API operation's or an event-triggered function at once: Lambda would start one
+ * per concurrent invocation; a laptop runs a few, and further invocations wait for one.
+ */
+const LOCAL_SANDBOXES = 4;
 /** Longest an event that EventBridge takes out of order waits, in milliseconds. */
 const EVENT_REORDER_MS = 300;
 
@@ -159,8 +164,11 @@ export function localFunctions(options: {
             : []),
         ],
         missingModules: 'externalModules' in deployment ? deployment.externalModules : [],
-        // Each batch an event source hands over at once runs in an execution environment of its own.
-        maxSandboxes: queueConcurrency(deployment),
+        // Each invocation, and each batch an event source hands over at once, runs in an execution
+        // environment of its own.
+        maxSandboxes: sandboxesOf(deployment),
+        // Background work runs outside the process that answers requests, as it does on AWS.
+        isolation: 'operationId' in deployment ? 'thread' : 'process',
         tmpVariables: CONVERSION_SCRATCH.variableNames.filter((name) => name in environment),
       }),
     );
@@ -293,6 +301,12 @@ function queueConcurrency(deployment: HandlerDeployment): number {
   const trigger = 'trigger' in deployment ? (deployment as BackgroundFunction).trigger : undefined;
   if (trigger?.kind !== 'queue') return 1;
   return Math.min(trigger.maxConcurrency ?? LOCAL_QUEUE_CONCURRENCY, LOCAL_QUEUE_CONCURRENCY);
+}
+
+/** Sandboxes a function runs at once: its queue's concurrency, or a few for any other trigger. */
+function sandboxesOf(deployment: HandlerDeployment): number {
+  const trigger = 'trigger' in deployment ? (deployment as BackgroundFunction).trigger : undefined;
+  return trigger?.kind === 'queue' ? queueConcurrency(deployment) : LOCAL_SANDBOXES;
 }
 
 function timeoutOf(deployment: HandlerDeployment, settings: PlatformSettings): number {

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ApiOperation } from '../contracts/handler-deployment';
 import { WEB_ORIGINS } from '../contracts/web-origins';
-import { logger } from '../core/logger';
+import { logger, withInvocationKeys } from '../core/logger';
 import { ApiError, badRequest } from './api-error';
 import { Caller, callerOf } from './caller';
 import { parseJsonBody } from './request-body';
@@ -23,7 +23,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Wraps one operation of the REST API as a Lambda handler. Per request it identifies the caller, checks path ids and the body against the operation's schema before `run` is called,
- * logs with the request id and user id, and turns ApiErrors into 4xx answers. Anything else is a
+ * logs with the request id, operation id and user id (of this request only), and turns ApiErrors into 4xx answers. Anything else is a
  * 500 whose details stay in the log.
  */
 export function apiHandler<TBody = undefined>(
@@ -61,9 +61,13 @@ function handlerOf<TBody, C>(
   const { operationId } = operation;
   const webOrigins = new Set(WEB_ORIGINS.read().webOrigins);
 
-  return async (event, context) => {
-    logger.resetKeys();
-    logger.appendKeys({ requestId: event.requestContext?.requestId ?? context?.awsRequestId, operationId });
+  return (event, context) =>
+    withInvocationKeys(
+      { requestId: event.requestContext?.requestId ?? context?.awsRequestId, operationId },
+      () => answer(event),
+    );
+
+  async function answer(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
     try {
       const caller = identify(event);
       const pathParameters = event.pathParameters ?? {};
@@ -94,7 +98,7 @@ function handlerOf<TBody, C>(
         webOrigins,
       );
     }
-  };
+  }
 }
 
 /** The answer, readable by browsers of `webOrigins` only. */

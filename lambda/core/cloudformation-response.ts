@@ -1,5 +1,5 @@
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import { logger } from './logger';
+import { logger, withInvocationKeys } from './logger';
 
 export interface CustomResourceOutcome {
   readonly status: 'SUCCESS' | 'FAILED';
@@ -53,22 +53,21 @@ export function customResourceHandler(
   what: string,
   apply: (event: CloudFormationCustomResourceEvent) => Promise<CustomResourceOutcome>,
 ) {
-  return async (event: CloudFormationCustomResourceEvent, context?: Context): Promise<void> => {
-    logger.resetKeys();
-    logger.appendKeys({ requestId: context?.awsRequestId, stackRequestId: event.RequestId });
-    let outcome: CustomResourceOutcome;
-    try {
-      outcome = await apply(event);
-    } catch (err) {
-      logger.error(`${what} request failed`, { requestType: event.RequestType, error: err as Error });
-      outcome = {
-        status: 'FAILED',
-        // A failed Create needs an id that the rollback's Delete recognises as "nothing made".
-        physicalResourceId:
-          'PhysicalResourceId' in event ? event.PhysicalResourceId : `failed-${event.RequestId}`,
-        reason: (err as Error).message,
-      };
-    }
-    await sendCloudFormationResponse(event, outcome);
-  };
+  return (event: CloudFormationCustomResourceEvent, context?: Context): Promise<void> =>
+    withInvocationKeys({ requestId: context?.awsRequestId, stackRequestId: event.RequestId }, async () => {
+      let outcome: CustomResourceOutcome;
+      try {
+        outcome = await apply(event);
+      } catch (err) {
+        logger.error(`${what} request failed`, { requestType: event.RequestType, error: err as Error });
+        outcome = {
+          status: 'FAILED',
+          // A failed Create needs an id that the rollback's Delete recognises as "nothing made".
+          physicalResourceId:
+            'PhysicalResourceId' in event ? event.PhysicalResourceId : `failed-${event.RequestId}`,
+          reason: (err as Error).message,
+        };
+      }
+      await sendCloudFormationResponse(event, outcome);
+    });
 }

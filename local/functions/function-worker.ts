@@ -1,11 +1,13 @@
-// Inside a worker thread: one local function's sandbox, as a Lambda execution environment is. Its
-// process.env is the function's own environment; its modules are its own, loaded once (the cold
-// start) and kept for every invocation after (warm), as in Lambda.
+// Inside a worker thread or a child process: one local function's sandbox, as a Lambda execution
+// environment is. Its process.env is the function's own environment; its modules are its own,
+// loaded once (the cold start) and kept for every invocation after (warm), as in Lambda.
+import * as fs from 'node:fs';
 import { ClientRequest } from 'node:http';
 import Module from 'node:module';
+import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 
-interface FunctionWorkerData {
+export interface FunctionWorkerData {
   /** The handler's index.ts. */
   readonly entry: string;
   /** Modules whose `setUp()` runs before the handler loads: local mode's stand-ins for AWS-only checks. */
@@ -32,19 +34,35 @@ export interface Invocation {
   /** The event as JSON, as Lambda hands it over. */
   readonly event: string;
   readonly requestId: string;
-  /** [0] set to 1 by the parent to release a held invocation; [1] set by the invocation that meets it. */
-  readonly fault?: { readonly spec: SandboxFaultSpec; readonly flag: Int32Array };
+  /**
+   * The fault this invocation may meet, and the folder every sandbox given it shares: the first
+   * to meet it creates `taken` there, and `released` lets a held invocation go on.
+   */
+  readonly fault?: { readonly spec: SandboxFaultSpec; readonly folder: string };
 }
 
 export type InvocationResult =
   | { readonly id: number; readonly result: string | undefined }
   | { readonly id: number; readonly error: { readonly name: string; readonly message: string } };
 
-export type WorkerMessage = InvocationResult | { readonly ready: true } | { readonly faultStruck: number };
+export type WorkerMessage =
+  | InvocationResult
+  | { readonly ready: true }
+  | { readonly faultStruck: number }
+  | { readonly initError: string };
 
 type Handler = (event: unknown, context: { awsRequestId: string }) => Promise<unknown>;
 
-const { entry, setUp, missingModules } = workerData as FunctionWorkerData;
+// A worker thread gets its data and talks through its port; a child process through argv and IPC.
+const { entry, setUp, missingModules } = (
+  parentPort ? workerData : JSON.parse(process.argv[2])
+) as FunctionWorkerData;
+const post = (message: WorkerMessage) =>
+  parentPort ? parentPort.postMessage(message) : process.send!(message);
+const onInvocation = (listener: (invocation: Invocation) => void) =>
+  parentPort ? parentPort.on('message', listener) : process.on('message', listener);
+// A sandbox in a process of its own ends with local mode, even when local mode is killed.
+if (!parentPort) process.on('disconnect', () => process.exit(0));
 
 // What the deployed bundle leaves out cannot be loaded here either, as in Lambda.
 const resolving = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
@@ -56,24 +74,38 @@ resolving._resolveFilename = function (request, ...rest) {
   return resolve.call(this, request, ...rest);
 };
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded by path, after the environment is in place */
-for (const module of setUp) (require(module) as { setUp(): void }).setUp();
-const { handler } = require(entry) as { handler: Handler };
+let handler: Handler;
+try {
+  for (const module of setUp) (require(module) as { setUp(): void }).setUp();
+  handler = (require(entry) as { handler: Handler }).handler;
+} catch (err) {
+  // A worker thread reports it as its error; a child process says why before it exits.
+  if (parentPort) throw err;
+  post({ initError: (err as Error).message });
+  process.exit(1);
+}
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 // The fault of the invocation under way, met as the request it names is about to leave: the
 // handler's runtime exits there, or waits until the fault is released.
-let armed: { id: number; spec: SandboxFaultSpec; flag: Int32Array; seen: number } | undefined;
+let armed: { id: number; spec: SandboxFaultSpec; folder: string; seen: number } | undefined;
+const pause = new Int32Array(new SharedArrayBuffer(4));
 const meetFault = (request: ClientRequest) => {
   if (!armed || request.getHeader('host') !== armed.spec.host) return;
   if (armed.spec.target && request.getHeader('x-amz-target') !== armed.spec.target) return;
   if (++armed.seen < (armed.spec.occurrence ?? 1)) return;
-  const { id, spec, flag } = armed;
+  const { id, spec, folder } = armed;
   armed = undefined;
-  // Another invocation, in this sandbox or another, met it first.
-  if (Atomics.compareExchange(flag, 1, 0, 1) !== 0) return;
-  parentPort!.postMessage({ faultStruck: id });
+  try {
+    // Another invocation, in this sandbox or another, met it first.
+    fs.closeSync(fs.openSync(path.join(folder, 'taken'), 'wx'));
+  } catch {
+    return;
+  }
+  post({ faultStruck: id });
   if (spec.action === 'exit') process.exit(1);
-  while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0);
+  // Held where it stands, the whole runtime with it, as a stalled environment is.
+  while (!fs.existsSync(path.join(folder, 'released'))) Atomics.wait(pause, 0, 0, 10);
 };
 const end = ClientRequest.prototype.end;
 ClientRequest.prototype.end = function (this: ClientRequest, ...args: unknown[]) {
@@ -81,7 +113,7 @@ ClientRequest.prototype.end = function (this: ClientRequest, ...args: unknown[])
   return (end as (...rest: unknown[]) => ClientRequest).apply(this, args);
 } as typeof end;
 
-parentPort!.on('message', async ({ id, event, requestId, fault }: Invocation) => {
+onInvocation(async ({ id, event, requestId, fault }: Invocation) => {
   armed = fault && { id, ...fault, seen: 0 };
   let answer: InvocationResult;
   try {
@@ -92,6 +124,6 @@ parentPort!.on('message', async ({ id, event, requestId, fault }: Invocation) =>
     answer = { id, error: { name: error.name, message: error.message } };
   }
   if (armed?.id === id) armed = undefined;
-  parentPort!.postMessage(answer);
+  post(answer);
 });
-parentPort!.postMessage({ ready: true });
+post({ ready: true });

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { Invocation, InvocationResult, SandboxFaultSpec, WorkerMessage } from './function-worker';
+import { SandboxIsolation, SandboxRuntime, startSandboxRuntime } from './sandbox-runtime';
 
 const PROJECT_DIR = path.join(__dirname, '..', '..');
-const WORKER = path.join(__dirname, 'function-worker.ts');
 
 export interface LocalFunctionOptions {
   /** The folder under `lambda/` that holds the handler's `index.ts`. */
@@ -25,11 +25,17 @@ export interface LocalFunctionOptions {
    */
   readonly missingModules?: readonly string[];
   /**
-   * Sandboxes it runs at once. An invocation takes an idle sandbox, or starts one while fewer run;
-   * beyond this many, invocations share the least busy one.
+   * Sandboxes it runs at once. As in Lambda, a sandbox serves one invocation at a time: an
+   * invocation takes an idle sandbox, or starts one while fewer run; beyond this many, it waits
+   * for one to be free, as if the function's concurrency were this.
    * @default 1
    */
   readonly maxSandboxes?: number;
+  /**
+   * Where each sandbox runs: a worker thread of this process, or a child process of its own.
+   * @default 'thread'
+   */
+  readonly isolation?: SandboxIsolation;
   /**
    * Variables of `environment` that name the function's /tmp. Each sandbox gets its own empty
    * folder under their value (and as TMPDIR), as each Lambda execution environment has its own.
@@ -65,30 +71,36 @@ interface PendingCall {
   readonly timer: NodeJS.Timeout;
 }
 
-/** One execution environment: a worker thread with the function's modules loaded. */
+/** One execution environment: the function's modules loaded in a runtime of their own. */
 interface Sandbox {
-  readonly worker: Worker;
+  readonly runtime: SandboxRuntime;
   readonly ready: Promise<void>;
   readonly pending: Map<number, PendingCall>;
-  /** Invocations given to it, started or not. */
-  busy: number;
+  /** Whether an invocation holds it. */
+  busy: boolean;
   readonly tmp?: string;
 }
 
 /**
- * One Lambda function in local mode: its handler runs in a worker thread of its own, with its own
- * environment and its own modules, as a Lambda execution environment does. A sandbox starts at
- * an invocation that finds none idle (a cold start), serves invocations after (warm), and is
- * replaced after an invocation timed out, its runtime exited or its module failed to load.
- * Events and results cross as JSON. Up to `maxSandboxes` run at once, each with its own /tmp.
+ * One Lambda function in local mode: its handler runs in a sandbox (a worker thread or a child
+ * process) with its own environment and its own modules, as a Lambda execution environment does.
+ * A sandbox starts at an invocation that finds none idle (a cold start), serves one invocation at
+ * a time after that (warm), and is replaced after an invocation timed out, its runtime exited or
+ * its module failed to load. Events and results cross as JSON. Up to `maxSandboxes` run at once,
+ * each with its own /tmp.
  */
 export class LocalFunction {
   private readonly sandboxes = new Set<Sandbox>();
   private nextId = 1;
   /** Numbers each sandbox's /tmp folder, never reused, so a retired sandbox cannot touch a new one's. */
   private nextSandbox = 1;
-  private fault: { spec: SandboxFault; flag: Int32Array; struck: () => void } | undefined;
+  private fault: { spec: SandboxFault; folder: string; struck: () => void } | undefined;
   private readonly struck = new Map<number, () => void>();
+  /** Folders of the faults injected, removed when the function stops. */
+  private readonly faultFolders: string[] = [];
+  /** Invocations waiting for a sandbox to be free. */
+  private readonly waiting: (() => void)[] = [];
+  private stopped = false;
 
   constructor(private readonly options: LocalFunctionOptions) {}
 
@@ -97,9 +109,8 @@ export class LocalFunction {
    * aborted `signal` stops the invocation's sandbox, as if its machine went away.
    */
   async invoke<T = unknown>(event: unknown, options: { signal?: AbortSignal } = {}): Promise<T> {
-    const sandbox = this.sandboxFor();
-    sandbox.busy++;
     const fault = this.fault;
+    const sandbox = await this.acquire();
     const id = this.nextId++;
     const abandon = () => void this.stopSandbox(sandbox);
     try {
@@ -125,14 +136,15 @@ export class LocalFunction {
           id,
           event: JSON.stringify(event),
           requestId: randomUUID(),
-          ...(fault && { fault: { spec: fault.spec, flag: fault.flag } }),
+          ...(fault && { fault: { spec: fault.spec, folder: fault.folder } }),
         };
-        sandbox.worker.postMessage(invocation);
+        sandbox.runtime.post(invocation);
       });
     } finally {
-      sandbox.busy--;
       this.struck.delete(id);
       options.signal?.removeEventListener('abort', abandon);
+      sandbox.busy = false;
+      this.waiting.shift()?.();
     }
   }
 
@@ -142,32 +154,39 @@ export class LocalFunction {
    * crashes) or the handler is held. Invocations in other sandboxes at once cannot both meet it.
    */
   injectFault(spec: SandboxFault): InjectedFault {
-    // [released, taken]: shared by every sandbox the fault is handed to.
-    const flag = new Int32Array(new SharedArrayBuffer(8));
+    // Shared by every sandbox the fault is handed to, threads and processes alike.
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'local-function-fault-'));
+    this.faultFolders.push(folder);
     let struck!: () => void;
     const reached = new Promise<void>((resolve) => (struck = resolve));
-    this.fault = { spec, flag, struck };
+    this.fault = { spec, folder, struck };
     return {
       struck: reached,
-      release: () => {
-        Atomics.store(flag, 0, 1);
-        Atomics.notify(flag, 0);
-      },
+      release: () => fs.writeFileSync(path.join(folder, 'released'), ''),
     };
   }
 
-  /** Stops every sandbox; invocations under way fail. */
+  /** Stops every sandbox; invocations under way fail, and so do those waiting for a sandbox. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const wake of this.waiting.splice(0)) wake();
     await Promise.all([...this.sandboxes].map((sandbox) => this.stopSandbox(sandbox)));
+    for (const folder of this.faultFolders.splice(0)) fs.rmSync(folder, { recursive: true, force: true });
   }
 
-  /** An idle sandbox, a new one while fewer than the maximum run, else the least busy. */
-  private sandboxFor(): Sandbox {
-    const running = [...this.sandboxes];
-    const idle = running.find((s) => s.busy === 0);
-    if (idle) return idle;
-    if (running.length < (this.options.maxSandboxes ?? 1)) return this.startSandbox();
-    return running.reduce((least, s) => (s.busy < least.busy ? s : least));
+  /** An idle sandbox, a new one while fewer than the maximum run, else the first to be free. */
+  private async acquire(): Promise<Sandbox> {
+    for (;;) {
+      if (this.stopped) throw new FunctionError('Sandbox.Stopped', 'the function was stopped');
+      const idle = [...this.sandboxes].find((s) => !s.busy);
+      const sandbox =
+        idle ?? (this.sandboxes.size < (this.options.maxSandboxes ?? 1) ? this.startSandbox() : undefined);
+      if (sandbox) {
+        sandbox.busy = true;
+        return sandbox;
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
   }
 
   private startSandbox(): Sandbox {
@@ -180,15 +199,10 @@ export class LocalFunction {
       fs.mkdirSync(tmp, { recursive: true });
       for (const name of [...variables, 'TMPDIR']) environment[name] = tmp;
     }
-    const worker = new Worker(WORKER, {
-      // TypeScript sources, as tsx runs them in the rest of local mode.
-      execArgv: ['--require', require.resolve('tsx/cjs', { paths: [PROJECT_DIR] })],
-      env: environment,
-      workerData: {
-        entry: path.join(PROJECT_DIR, 'lambda', this.options.handler, 'index.ts'),
-        setUp: this.options.setUp ?? [],
-        missingModules: this.options.missingModules ?? [],
-      },
+    const runtime = startSandboxRuntime(this.options.isolation ?? 'thread', environment, {
+      entry: path.join(PROJECT_DIR, 'lambda', this.options.handler, 'index.ts'),
+      setUp: this.options.setUp ?? [],
+      missingModules: this.options.missingModules ?? [],
     });
     let started!: () => void;
     let failedToStart!: (err: Error) => void;
@@ -198,10 +212,18 @@ export class LocalFunction {
     });
     // A sandbox that fails to start fails the invocation waiting for it, nothing else.
     ready.catch(() => undefined);
-    const sandbox: Sandbox = { worker, ready, pending: new Map(), busy: 0, tmp };
+    const sandbox: Sandbox = { runtime, ready, pending: new Map(), busy: false, tmp };
     this.sandboxes.add(sandbox);
-    worker.on('message', (message: WorkerMessage) => {
+    const initFailed = (message: string) => {
+      // The module failed to load (its environment is incomplete, say) or the sandbox crashed:
+      // the next invocation starts a fresh one, as Lambda retries an init that failed.
+      const failure = new FunctionError('Runtime.InitError', `${this.options.handler}: ${message}`);
+      failedToStart(failure);
+      this.retire(sandbox, failure);
+    };
+    runtime.onMessage((message: WorkerMessage) => {
       if ('ready' in message) return started();
+      if ('initError' in message) return initFailed(message.initError);
       if ('faultStruck' in message) {
         const struck = this.struck.get(message.faultStruck);
         // Met once: invocations after this one run as usual.
@@ -212,14 +234,8 @@ export class LocalFunction {
       }
       this.settle(sandbox, message);
     });
-    worker.on('error', (err) => {
-      // The module failed to load (its environment is incomplete, say) or the sandbox crashed:
-      // the next invocation starts a fresh one, as Lambda retries an init that failed.
-      const failure = new FunctionError('Runtime.InitError', `${this.options.handler}: ${err.message}`);
-      failedToStart(failure);
-      this.retire(sandbox, failure);
-    });
-    worker.on('exit', (code) => {
+    runtime.onError((err) => initFailed(err.message));
+    runtime.onExit((code) => {
       // The runtime exited under its invocations (process.exit, a crash), as Lambda reports it.
       const failure = new FunctionError(
         'Runtime.ExitError',
@@ -228,7 +244,6 @@ export class LocalFunction {
       failedToStart(failure);
       if (this.retire(sandbox, failure)) removeTmp(sandbox);
     });
-    worker.unref();
     return sandbox;
   }
 
@@ -253,12 +268,14 @@ export class LocalFunction {
   private retire(sandbox: Sandbox, err: Error): boolean {
     if (!this.sandboxes.delete(sandbox)) return false;
     for (const id of [...sandbox.pending.keys()]) this.fail(sandbox, id, err);
+    // One waiting for a sandbox may start the one that replaces it.
+    this.waiting.shift()?.();
     return true;
   }
 
   private async stopSandbox(sandbox: Sandbox): Promise<void> {
     if (!this.retire(sandbox, new FunctionError('Sandbox.Stopped', 'the function was stopped'))) return;
-    await sandbox.worker.terminate();
+    await sandbox.runtime.stop();
     removeTmp(sandbox);
   }
 }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONVERTER_JOB_COMMAND } from '../../lambda/contracts/converter-jobs';
+import { runInBackground } from '../background-priority';
 import { LocalBatchJob, LocalJobRunner } from '../services/batch';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -50,6 +51,8 @@ export function localConverterContainer(options: LocalConverterContainerOptions)
         },
         detached: true,
       });
+      // On AWS it runs on a Batch host of its own, never on the API's cores.
+      runInBackground(child.pid);
       const kill = () => {
         if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
       };

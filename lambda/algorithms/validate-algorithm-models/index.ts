@@ -5,6 +5,7 @@ import { parseEnvironment } from '../../contracts/handler-environment';
 import { INPUT_COPIES } from '../../contracts/job-queues';
 import { MODEL_LIMITS } from '../../contracts/model-limits';
 import { s3 } from '../../core/aws-clients';
+import { backgroundHandler } from '../../core/background-handler';
 import { logger } from '../../core/logger';
 import { copyObject } from '../../core/object-copy';
 import { AlgorithmModelRecord, finishValidation, leaseValidation, pendingModels } from '../algorithm-models';
@@ -37,7 +38,7 @@ const SOURCE_GONE = new Set(['NoSuchKey', 'NotFound', 'NoSuchVersion', 'Precondi
  * reason, and then its copy is removed (the upload is left as it was). An error of S3 or
  * DynamoDB leaves the model pending for a later run, until MAX_ATTEMPTS.
  */
-export async function handler(): Promise<{ validated: number }> {
+async function validatePendingModels(): Promise<{ validated: number }> {
   const started = Date.now();
   const deadline = started + VALIDATION_TIMEOUT_SECONDS * 1000 - MARGIN_MS;
   // A lease outlives this run, so a run that Lambda stopped leaves its model to a later one.
@@ -105,3 +106,5 @@ async function refuse(model: AlgorithmModelRecord, reason: string): Promise<void
   await s3().send(new DeleteObjectCommand({ Bucket: imagingBucket, Key: model.objectKey }));
   logger.info('model refused', { modelId: model.id, reason });
 }
+
+export const handler = backgroundHandler(validatePendingModels);

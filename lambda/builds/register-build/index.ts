@@ -5,6 +5,7 @@ import { checkContainerImage } from '../../algorithms/container-image';
 import { checkVersionImage } from '../../algorithms/image-checks';
 import { activateVersion } from '../../algorithms/version-activation';
 import { parseEnvironment } from '../../contracts/handler-environment';
+import { backgroundHandler } from '../../core/background-handler';
 import { logger } from '../../core/logger';
 import { nameBasedUuid } from '../../core/name-based-uuid';
 import { endBuild } from '../build-ending';
@@ -42,9 +43,8 @@ export interface PipelineJobEvent {
  * build Failed, naming the check, with its image removed and no version; either way the pipeline
  * hears of it. Run again for the same build, it reports what the build ended with.
  */
-export async function handler(event: PipelineJobEvent): Promise<void> {
+async function registerBuild(event: PipelineJobEvent): Promise<void> {
   const job = event['CodePipeline.job'];
-  logger.resetKeys();
   logger.appendKeys({ pipelineJobId: job.id });
   const outcome = await register(job.data.actionConfiguration.configuration.UserParameters);
   if (outcome.succeeded) {
@@ -140,3 +140,5 @@ async function refuse(build: BuildRecord, message: string): Promise<void> {
   );
   logger.info('build refused', { reason: message });
 }
+
+export const handler = backgroundHandler(registerBuild);

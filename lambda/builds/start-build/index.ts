@@ -6,6 +6,7 @@ import { BUILD_QUEUE, BUILD_SOURCE_ENTRY, BuildMessage } from '../../contracts/b
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { tableName } from '../../contracts/tables';
 import { dynamoDb, s3 } from '../../core/aws-clients';
+import { backgroundHandler } from '../../core/background-handler';
 import { logger } from '../../core/logger';
 import { uploadObject } from '../../core/object-upload';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -28,7 +29,7 @@ const { imagingBucket } = IMAGING_BUCKET.read();
  * again, until the queue's last try, which ends the build Failed with the reason (its slot given
  * back); a message that cannot even be read goes to the dead-letter queue.
  */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+async function startQueuedBuilds(event: SQSEvent): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     logger.resetKeys();
@@ -127,3 +128,5 @@ async function writeSourceObject(build: BuildRecord): Promise<UploadRecord> {
   });
   return upload;
 }
+
+export const handler = backgroundHandler(startQueuedBuilds);

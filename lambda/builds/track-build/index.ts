@@ -5,6 +5,7 @@ import {
   BuildStateChangeDetail,
 } from '../../contracts/builds';
 import { parseEnvironment } from '../../contracts/handler-environment';
+import { backgroundHandler } from '../../core/background-handler';
 import { logger } from '../../core/logger';
 import { endBuild } from '../build-ending';
 import { buildResult, failureReason, readLogTail } from '../build-logs';
@@ -23,14 +24,13 @@ const FALLBACK_LINES = 5;
  * variables in CodeBuild's environment. Every write is conditional: a late or repeated event
  * changes nothing, and a build that ended stays as it ended.
  */
-export async function handler(event: { detail: BuildStateChangeDetail }): Promise<void> {
+async function trackBuild(event: { detail: BuildStateChangeDetail }): Promise<void> {
   const { detail } = event;
   const info = detail['additional-information'];
   const variables = info.environment?.['environment-variables'] ?? [];
   const variable = (name: string) => variables.find((v) => v.name === name)?.value;
   const algorithmId = variable(BUILD_PIPELINE.variables.algorithmId);
   const buildId = variable(BUILD_PIPELINE.variables.buildId);
-  logger.resetKeys();
   logger.appendKeys({ algorithmId, buildId, status: detail['build-status'] });
   if (!algorithmId || !buildId) {
     logger.warn('a build state change without the build it is for', { codebuildId: detail['build-id'] });
@@ -117,3 +117,5 @@ export async function handler(event: { detail: BuildStateChangeDetail }): Promis
     }
   }
 }
+
+export const handler = backgroundHandler(trackBuild);

@@ -4,6 +4,7 @@ import { IMAGING_BUCKET } from '../../contracts/bucket-layout';
 import { ConversionMessage } from '../../contracts/conversion-queue';
 import { CONVERSION_SCRATCH, CONVERTER_JOBS } from '../../contracts/converter-jobs';
 import { parseEnvironment } from '../../contracts/handler-environment';
+import { backgroundHandler } from '../../core/background-handler';
 import { logger } from '../../core/logger';
 import { submitConverterJob } from '../converter-jobs';
 import { convertImage } from '../image-conversion';
@@ -22,7 +23,7 @@ const workRoot = path.join(CONVERSION_SCRATCH.read().conversionWorkDir, 'image-c
  * reported as failed, so SQS offers it again and, after the queue's last try, moves it to the
  * dead-letter queue.
  */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+async function convertQueuedImages(event: SQSEvent): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     logger.resetKeys();
@@ -48,3 +49,5 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   }
   return { batchItemFailures };
 }
+
+export const handler = backgroundHandler(convertQueuedImages);

@@ -2,6 +2,7 @@ import { failUnconvertedImage } from '../mark-image-failed';
 import { converterFailure } from '../converter-failure';
 import { BatchJobStateChange } from '../../contracts/batch-job-state-change';
 import { parseEnvironment } from '../../contracts/handler-environment';
+import { backgroundHandler } from '../../core/background-handler';
 import { logger } from '../../core/logger';
 import { backgroundFunction } from './function';
 
@@ -12,7 +13,7 @@ parseEnvironment(backgroundFunction);
  * image id) ended without converting, after its attempts, so the image is marked Failed with
  * Batch's reason, but only while this job holds it. Repeated events change nothing.
  */
-export async function handler(event: BatchJobStateChange): Promise<void> {
+async function failConverterJob(event: BatchJobStateChange): Promise<void> {
   const detail = event.detail;
   const imageId = detail.jobName ?? '';
   logger.appendKeys({ imageId, converterJobId: detail.jobId, batchStatus: detail.status });
@@ -27,3 +28,5 @@ export async function handler(event: BatchJobStateChange): Promise<void> {
   );
   logger.warn('converter job failed', { moved, statusReason: detail.statusReason });
 }
+
+export const handler = backgroundHandler(failConverterJob);

@@ -1,5 +1,6 @@
 import type { SQSEvent } from 'aws-lambda';
 import { failUnconvertedImage } from '../mark-image-failed';
+import { backgroundHandler } from '../../core/background-handler';
 import { logger } from '../../core/logger';
 import { ConversionMessage } from '../../contracts/conversion-queue';
 import { parseEnvironment } from '../../contracts/handler-environment';
@@ -11,7 +12,7 @@ parseEnvironment(backgroundFunction);
  * Consumes the conversion dead-letter queue: an image whose conversion failed on every try is
  * marked Failed with that reason, so it never stays Queued in silence. Its raw uploads stay.
  */
-export async function handler(event: SQSEvent): Promise<void> {
+async function failUnconvertedImages(event: SQSEvent): Promise<void> {
   for (const record of event.Records) {
     const { imageId } = JSON.parse(record.body) as ConversionMessage;
     const moved = await failUnconvertedImage(
@@ -21,3 +22,5 @@ export async function handler(event: SQSEvent): Promise<void> {
     logger.warn('image failed after every conversion try', { imageId, moved });
   }
 }
+
+export const handler = backgroundHandler(failUnconvertedImages);

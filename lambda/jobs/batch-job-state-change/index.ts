@@ -2,6 +2,7 @@ import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import { s3 } from '../../core/aws-clients';
 import { IMAGING_BUCKET, jobResultKey } from '../../contracts/bucket-layout';
 import { parseEnvironment } from '../../contracts/handler-environment';
+import { backgroundHandler } from '../../core/background-handler';
 import { logger } from '../../core/logger';
 import { itemSize, MAX_ITEM_BYTES } from '../../contracts/dynamodb-item-limits';
 import { JobManifest } from '../job-manifest';
@@ -26,7 +27,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * interface; a job with image outputs waits in `Parsing outputs` until the converter has settled
  * them (see job-output-settlement.ts). The call that ends a job gives its slots back.
  */
-export async function handler(event: BatchJobStateChange): Promise<void> {
+async function moveJobOnEvent(event: BatchJobStateChange): Promise<void> {
   const detail = event.detail;
   const jobId = detail.jobName ?? '';
   logger.appendKeys({ jobId, batchJobId: detail.jobId, batchStatus: detail.status });
@@ -131,3 +132,5 @@ async function head(key: string, bytes: number): Promise<Buffer | undefined> {
     throw err;
   }
 }
+
+export const handler = backgroundHandler(moveJobOnEvent);

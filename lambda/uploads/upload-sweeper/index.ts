@@ -1,6 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ApiError } from '../../api/api-error';
 import { dynamoDb } from '../../core/aws-clients';
+import { backgroundHandler } from '../../core/background-handler';
 import { logger } from '../../core/logger';
 import { IMAGING_BUCKET } from '../../contracts/bucket-layout';
 import { parseEnvironment } from '../../contracts/handler-environment';
@@ -19,7 +20,7 @@ const { imagingBucket } = IMAGING_BUCKET.read();
  * parts stop costing storage and their bytes return to the owner's quota. S3's lifecycle rule
  * aborts the same multipart uploads; this keeps the records and quotas in step with it.
  */
-export async function handler(): Promise<{ aborted: number }> {
+async function sweepUploads(): Promise<{ aborted: number }> {
   const cutoff = new Date(Date.now() - incompleteUploadDays * 24 * 3600 * 1000).toISOString();
   let aborted = 0;
   let startKey: Record<string, unknown> | undefined;
@@ -52,3 +53,5 @@ async function abortAbandoned(upload: UploadRecord): Promise<boolean> {
     throw err;
   }
 }
+
+export const handler = backgroundHandler(sweepUploads);

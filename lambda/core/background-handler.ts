@@ -1,0 +1,13 @@
+import type { Context } from 'aws-lambda';
+import { withInvocationKeys } from './logger';
+
+/**
+ * Wraps the handler of a function that a queue, a rule or a schedule invokes: each invocation
+ * logs with its request id and the keys it appends itself, none of an invocation before it.
+ */
+export function backgroundHandler<TEvent, TResult>(
+  run: (event: TEvent, context?: Context) => Promise<TResult>,
+): (event: TEvent, context?: Context) => Promise<TResult> {
+  return (event, context) =>
+    withInvocationKeys({ requestId: context?.awsRequestId }, () => run(event, context));
+}
