@@ -3,11 +3,14 @@ import { ApiStack } from './stacks/api-stack';
 import { ComputeStack } from './stacks/compute-stack';
 import { PlatformConfig } from './config/platform-config';
 import { DataStack } from './stacks/data-stack';
+import { ViewerStack } from './stacks/viewer-stack';
 
 export interface Platform {
   readonly data: DataStack;
   readonly api: ApiStack;
   readonly compute: ComputeStack;
+  /** One viewer stack per viewer region, in the order of `viewerRegions`. */
+  readonly viewers: ViewerStack[];
 }
 
 /**
@@ -41,5 +44,20 @@ export function buildPlatform(app: App, config: PlatformConfig, defaultAccount?:
     data,
     compute,
   });
-  return { data, api, compute };
+  const viewers = config.viewerRegions.map(
+    (region) =>
+      new ViewerStack(app, viewerStackName(config, region), {
+        env: { account, region },
+        description: `Imaging platform, viewer fleet in ${region}: network, load balancer with HTTPS, EC2 hosts running sessions, scaling, dashboard and alarms`,
+        config,
+        data,
+        api,
+      }),
+  );
+  return { data, api, compute, viewers };
+}
+
+/** The stack of a viewer region: one per region, named for it. */
+export function viewerStackName(config: PlatformConfig, region: string): string {
+  return `${config.name}-Viewer-${region}`;
 }
