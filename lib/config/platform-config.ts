@@ -31,6 +31,9 @@ const logRetentionDays = [
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 
+/** The viewer hosts' instance types: x86-64 c, m or r, generation 6 or 7, a whole size. */
+const VIEWER_INSTANCE_TYPE = /^[cmr][67](i|a)\.(large|xlarge|[1-9]\d?xlarge)$/;
+
 /** Five fields: minute, hour, day of month, month, day of week (Auto Scaling's recurrence). */
 const cronExpression = /^\S+ \S+ \S+ \S+ \S+$/;
 
@@ -297,7 +300,7 @@ export const platformConfigSchema = z
       instanceType: z
         .string()
         .regex(
-          /^[cmr][67](i|a)\.(large|xlarge|[1-9]\d?xlarge)$/,
+          VIEWER_INSTANCE_TYPE,
           'expected an x86-64 instance type of the c, m or r series, generation 6 or 7, such as "m7i.2xlarge"',
         ),
       /** Sessions one host runs at once, each in its own container. */
@@ -334,7 +337,7 @@ export const platformConfigSchema = z
        * to `minHosts` at `dayStarts` (cron expressions "minute hour day month weekday", in the
        * region's time zone: from `timeZones`, else that of the city the region is named for).
        * At night a region starts a host when a session finds none, and stops it once idle.
-       * @default - the minimum holds day and night
+       * null (or unset): the minimum holds day and night.
        */
       schedule: z
         .strictObject({
@@ -352,6 +355,7 @@ export const platformConfigSchema = z
             )
             .optional(),
         })
+        .nullable()
         .optional(),
     }),
     /** Tags on every resource. */
@@ -440,7 +444,10 @@ export function viewerHostSize(instanceType: string): { vcpus: number; memoryMiB
 function checkViewerFleet(config: PlatformConfig, ctx: z.RefinementCtx): void {
   const fleet = config.viewerFleet;
   const where = (key: string) => ['viewerFleet', key];
-  const host = viewerHostSize(fleet.instanceType);
+  // An instance type the schema refused has no size to check against.
+  const host = VIEWER_INSTANCE_TYPE.test(fleet.instanceType)
+    ? viewerHostSize(fleet.instanceType)
+    : { vcpus: Infinity, memoryMiB: Infinity };
   if (fleet.sessionsPerHost * fleet.sessionMemoryMiB > host.memoryMiB - HOST_RESERVE.memoryMiB) {
     ctx.addIssue({
       code: 'custom',

@@ -17,7 +17,8 @@ function cdkSynth(args: string[]) {
     cwd: projectDir,
     env: { ...env, HOME: home, CDK_DISABLE_VERSION_CHECK: 'true' },
     encoding: 'utf8',
-    timeout: 120_000,
+    // Six stacks in four regions, validated and checked by cdk-nag: minutes on a shared machine.
+    timeout: 600_000,
   });
   return { ...result, outDir };
 }

@@ -53,6 +53,11 @@ function lockedVersion(name: string): string {
  * process that this one waits for.
  */
 function bundleClientSync(outfile: string): void {
+  // Every viewer region stages the same client: bundled once per synth, copied after.
+  if (bundledClient && fs.existsSync(bundledClient)) {
+    fs.copyFileSync(bundledClient, outfile);
+    return;
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const script = `require(${JSON.stringify(path.join(__dirname, '..', 'server', 'deploy.ts'))}).bundleClient(${JSON.stringify(outfile)}).catch((err) => { console.error(err); process.exit(1); });`;
@@ -63,4 +68,8 @@ function bundleClientSync(outfile: string): void {
   if (result.status !== 0 || !fs.existsSync(outfile)) {
     throw new Error(`bundling the viewer client failed: ${result.stderr || result.stdout}`);
   }
+  bundledClient = outfile;
 }
+
+/** The first client bundled in this process. */
+let bundledClient: string | undefined;
