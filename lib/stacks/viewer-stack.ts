@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -17,6 +17,13 @@ import { ViewerNetwork } from '../viewer/viewer-network';
 import { ViewerScaling } from '../viewer/viewer-scaling';
 import { ApiStack } from './api-stack';
 import { DataStack } from './data-stack';
+
+/** Resources whose schema in cfn-lint has no Tags property. */
+const UNTAGGED_RESOURCE_TYPES = [
+  'AWS::ElasticLoadBalancingV2::Listener',
+  'AWS::ElasticLoadBalancingV2::ListenerRule',
+  'AWS::CloudWatch::Dashboard',
+];
 
 export interface ViewerStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -148,5 +155,10 @@ export class ViewerStack extends Stack {
       value: this.monitoring.topic.topicArn,
     });
     new CfnOutput(this, 'HostGroupName', { value: this.hosts.autoScalingGroupName });
+
+    // cfn-lint's resource schemas take no Tags on these; they carry no cost of their own to allocate.
+    for (const key of Object.keys(config.tags)) {
+      Tags.of(this).remove(key, { includeResourceTypes: UNTAGGED_RESOURCE_TYPES });
+    }
   }
 }
