@@ -4,12 +4,15 @@ import { ComputeStack } from './stacks/compute-stack';
 import { PlatformConfig } from './config/platform-config';
 import { DataStack } from './stacks/data-stack';
 import { OperationsStack } from './stacks/operations-stack';
+import { ViewerStack } from './stacks/viewer-stack';
 
 export interface Platform {
   readonly data: DataStack;
   readonly api: ApiStack;
   readonly compute: ComputeStack;
   readonly operations: OperationsStack;
+  /** One viewer stack per viewer region, in the order of `viewerRegions`. */
+  readonly viewers: ViewerStack[];
 }
 
 /**
@@ -52,5 +55,20 @@ export function buildPlatform(app: App, config: PlatformConfig, defaultAccount?:
     compute,
     api,
   });
-  return { data, api, compute, operations };
+  const viewers = config.viewerRegions.map(
+    (region) =>
+      new ViewerStack(app, viewerStackName(config, region), {
+        env: { account, region },
+        description: `Imaging platform, viewer fleet in ${region}: network, load balancer with HTTPS, EC2 hosts running sessions, scaling, dashboard and alarms`,
+        config,
+        data,
+        api,
+      }),
+  );
+  return { data, api, compute, operations, viewers };
+}
+
+/** The stack of a viewer region: one per region, named for it. */
+export function viewerStackName(config: PlatformConfig, region: string): string {
+  return `${config.name}-Viewer-${region}`;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REGION_TIME_ZONES } from './region-time-zones';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -29,6 +30,12 @@ const logRetentionDays = [
 ] as const;
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
+
+/** The viewer hosts' instance types: x86-64 c, m or r, generation 6 or 7, a whole size. */
+const VIEWER_INSTANCE_TYPE = /^[cmr][67](i|a)\.(large|xlarge|[1-9]\d?xlarge)$/;
+
+/** Five fields: minute, hour, day of month, month, day of week (Auto Scaling's recurrence). */
+const cronExpression = /^\S+ \S+ \S+ \S+ \S+$/;
 
 /** Fargate task sizes: vCPUs and the memory (MiB) each allows, from the AWS Batch user guide. */
 export const FARGATE_MEMORY_MIB: Readonly<Record<number, { min: number; max: number; step: number }>> = {
@@ -69,8 +76,18 @@ export const platformConfigSchema = z
         .optional(),
       /** The REST API; the certificate must be in the home region. */
       api: customDomain.optional(),
-      /** The viewer; the certificate must be in each viewer region. */
-      viewer: z.strictObject({ domainName }).optional(),
+      /**
+       * The viewer. `domainName` is where sessions open when `viewer.url` is unset. `regions` gives
+       * a viewer region its own name and a certificate from that region: its load balancer then
+       * faces the internet with HTTPS on that certificate, instead of a CloudFront distribution in
+       * front of an internal load balancer (the default, which needs no domain).
+       */
+      viewer: z
+        .strictObject({
+          domainName,
+          regions: z.record(awsRegion, customDomain).optional(),
+        })
+        .optional(),
     }),
     users: z.strictObject({
       /** Whether researchers may create their own accounts; otherwise administrators invite them. */
@@ -293,6 +310,73 @@ export const platformConfigSchema = z
           .optional(),
       })
       .optional(),
+    /** The EC2 fleets that run viewer sessions, one per viewer region, all sized alike. */
+    viewerFleet: z.strictObject({
+      /**
+       * Instance type of the viewer hosts: x86-64, of the c, m or r series, generation 6 or 7
+       * (c: 2 GiB per vCPU, m: 4, r: 8). Sessions render on the CPU.
+       */
+      instanceType: z
+        .string()
+        .regex(
+          VIEWER_INSTANCE_TYPE,
+          'expected an x86-64 instance type of the c, m or r series, generation 6 or 7, such as "m7i.2xlarge"',
+        ),
+      /** Sessions one host runs at once, each in its own container. */
+      sessionsPerHost: positiveInt(256),
+      /** Memory of one session's container, in MiB; past it that container is stopped, not the host. */
+      sessionMemoryMiB: z
+        .number()
+        .int()
+        .min(512)
+        .max(512 * 1024),
+      /** CPU of one session's container, in thousandths of a vCPU. */
+      sessionMilliCpus: z.number().int().min(100).max(192_000),
+      /** Hosts each region keeps running at least (outside the night, when a schedule is set). */
+      minHosts: z.number().int().min(0).max(1000),
+      /** Hosts each region may run at most. */
+      maxHosts: positiveInt(1000),
+      /**
+       * Free session slots each region keeps ready: when fewer are free, hosts are added before
+       * readers have to wait for one. 0 starts a host only when a session finds none.
+       */
+      warmSlots: z.number().int().min(0).max(10_000),
+      /**
+       * NAT gateways of each region's network (one per availability zone at most). 0: hosts reach
+       * AWS and CloudFront from public subnets, admitting nothing but the load balancer.
+       */
+      natGateways: z.number().int().min(0).max(2),
+      /**
+       * Seconds a draining host may go without reporting before its termination continues (the
+       * lifecycle hook's heartbeat timeout, 30 to 7,200): a host that stopped reporting has died.
+       */
+      drainHeartbeatSeconds: z.number().int().min(30).max(7200),
+      /**
+       * Hours when nobody reads: each region's minimum drops to 0 at `nightStarts` and returns
+       * to `minHosts` at `dayStarts` (cron expressions "minute hour day month weekday", in the
+       * region's time zone: from `timeZones`, else that of the city the region is named for).
+       * At night a region starts a host when a session finds none, and stops it once idle.
+       * null (or unset): the minimum holds day and night.
+       */
+      schedule: z
+        .strictObject({
+          nightStarts: z.string().regex(cronExpression, 'expected a cron expression such as "0 20 * * *"'),
+          dayStarts: z.string().regex(cronExpression, 'expected a cron expression such as "0 7 * * 1-5"'),
+          timeZones: z
+            .record(
+              awsRegion,
+              z
+                .string()
+                .regex(
+                  /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/,
+                  'expected an IANA time zone such as "Europe/Berlin"',
+                ),
+            )
+            .optional(),
+        })
+        .nullable()
+        .optional(),
+    }),
     /** Tags on every resource. */
     tags: z.record(z.string().min(1).max(128), z.string().max(256)),
   })
@@ -341,6 +425,7 @@ export const platformConfigSchema = z
           'must not exceed half of compute.instanceVolumeGiB, which also holds images, inputs and outputs',
       });
     }
+    checkViewerFleet(config, ctx);
     for (const key of ['activeJobsPerUser', 'activeJobsPerAlgorithm'] as const) {
       if (limits[key] > limits.activeJobsTotal) {
         ctx.addIssue({
@@ -353,6 +438,114 @@ export const platformConfigSchema = z
   });
 
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;
+
+/** The time zone of a viewer region's schedule: the configured one, else its city's. */
+export function viewerTimeZone(config: PlatformConfig, region: string): string | undefined {
+  return config.viewerFleet.schedule?.timeZones?.[region] ?? REGION_TIME_ZONES[region];
+}
+
+/** vCPUs of an instance size, and GiB of memory per vCPU of each series (EC2 instance types). */
+const VCPUS_OF_SIZE: Readonly<Record<string, number>> = { large: 2, xlarge: 4 };
+const GIB_PER_VCPU: Readonly<Record<string, number>> = { c: 2, m: 4, r: 8 };
+/** What a viewer host keeps for itself: the system, Docker and the host process. */
+const HOST_RESERVE = { memoryMiB: 2048, milliCpus: 500 };
+/** Auto Scaling holds a terminating instance at most 48 hours or 100 heartbeat timeouts. */
+const LIFECYCLE_HOOK_MAX_SECONDS = 48 * 3600;
+
+/** The vCPUs and memory of a viewer host's instance type, as the schema's pattern allows them. */
+export function viewerHostSize(instanceType: string): { vcpus: number; memoryMiB: number } {
+  const [family, size] = instanceType.split('.');
+  const vcpus = VCPUS_OF_SIZE[size] ?? 4 * Number(size.replace('xlarge', ''));
+  return { vcpus, memoryMiB: vcpus * GIB_PER_VCPU[family[0]] * 1024 };
+}
+
+/** What the viewer fleets' settings must agree on, with each other and with the session limits. */
+function checkViewerFleet(config: PlatformConfig, ctx: z.RefinementCtx): void {
+  const fleet = config.viewerFleet;
+  const where = (key: string) => ['viewerFleet', key];
+  // An instance type the schema refused has no size to check against.
+  const host = VIEWER_INSTANCE_TYPE.test(fleet.instanceType)
+    ? viewerHostSize(fleet.instanceType)
+    : { vcpus: Infinity, memoryMiB: Infinity };
+  if (fleet.sessionsPerHost * fleet.sessionMemoryMiB > host.memoryMiB - HOST_RESERVE.memoryMiB) {
+    ctx.addIssue({
+      code: 'custom',
+      path: where('sessionsPerHost'),
+      message: `${fleet.sessionsPerHost} sessions of ${fleet.sessionMemoryMiB} MiB need more than the ${host.memoryMiB - HOST_RESERVE.memoryMiB} MiB that a ${fleet.instanceType} leaves them (${HOST_RESERVE.memoryMiB} MiB stay with the host)`,
+    });
+  }
+  if (fleet.sessionsPerHost * fleet.sessionMilliCpus > host.vcpus * 1000 - HOST_RESERVE.milliCpus) {
+    ctx.addIssue({
+      code: 'custom',
+      path: where('sessionMilliCpus'),
+      message: `${fleet.sessionsPerHost} sessions of ${fleet.sessionMilliCpus} milli-vCPUs need more than the ${host.vcpus * 1000 - HOST_RESERVE.milliCpus} that a ${fleet.instanceType} leaves them`,
+    });
+  }
+  if (fleet.warmSlots > 0 && fleet.minHosts < 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: where('minHosts'),
+      message:
+        'must be at least 1 when viewerFleet.warmSlots is above 0: hosts publish the free slots that scaling keeps warm, so with none running none would start (set a schedule for nights at zero)',
+    });
+  }
+  for (const region of fleet.schedule ? config.viewerRegions : []) {
+    if (!viewerTimeZone(config, region)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...where('schedule'), 'timeZones', region],
+        message: `names no time zone for the viewer region ${region}`,
+      });
+    }
+  }
+  if (fleet.minHosts > fleet.maxHosts) {
+    ctx.addIssue({
+      code: 'custom',
+      path: where('minHosts'),
+      message: 'must not exceed viewerFleet.maxHosts',
+    });
+  }
+  if (fleet.maxHosts * fleet.sessionsPerHost < config.limits.viewerSessionsPerRegion) {
+    ctx.addIssue({
+      code: 'custom',
+      path: where('maxHosts'),
+      message: `${fleet.maxHosts} hosts of ${fleet.sessionsPerHost} sessions cannot hold the ${config.limits.viewerSessionsPerRegion} sessions that limits.viewerSessionsPerRegion allows`,
+    });
+  }
+  if (fleet.warmSlots > fleet.maxHosts * fleet.sessionsPerHost) {
+    ctx.addIssue({
+      code: 'custom',
+      path: where('warmSlots'),
+      message: 'must not exceed the slots of viewerFleet.maxHosts hosts (maxHosts x sessionsPerHost)',
+    });
+  }
+  // A draining host reports every heartbeat until its last session ends, at the latest.
+  const held = Math.min(LIFECYCLE_HOOK_MAX_SECONDS, 100 * fleet.drainHeartbeatSeconds);
+  if (config.limits.viewerSessionMaxSeconds > held) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['limits', 'viewerSessionMaxSeconds'],
+      message: `a host being scaled in is held at most ${held} s (48 hours, or 100 x viewerFleet.drainHeartbeatSeconds), so a session may not last longer`,
+    });
+  }
+  const regions = Object.keys(config.domains.viewer?.regions ?? {});
+  for (const region of regions) {
+    const certificateRegion = config.domains.viewer!.regions![region].certificateArn.split(':')[3];
+    if (!config.viewerRegions.includes(region)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['domains', 'viewer', 'regions', region],
+        message: `${region} is not one of viewerRegions`,
+      });
+    } else if (certificateRegion !== region) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['domains', 'viewer', 'regions', region, 'certificateArn'],
+        message: `the load balancer in ${region} needs a certificate from ${region}, not ${certificateRegion}`,
+      });
+    }
+  }
+}
 
 /**
  * The embedded default: what `cdk synth` and `npm start` use when nothing is configured.
@@ -425,5 +618,20 @@ export const defaultPlatformConfig: PlatformConfig = {
   },
   urlSigningKeyGeneration: 1,
   urlSigningKeyRetiredGeneration: 0,
+  viewerFleet: {
+    // 8 vCPUs and 32 GiB: 4 sessions of 1.5 vCPUs and 6 GiB (a 512x512x500 CT is 250 MB as read,
+    // several times that in rendering buffers), with room for the host.
+    instanceType: 'm7i.2xlarge',
+    sessionsPerHost: 4,
+    sessionMemoryMiB: 6144,
+    sessionMilliCpus: 1500,
+    minHosts: 1,
+    maxHosts: 5,
+    warmSlots: 2,
+    natGateways: 0,
+    drainHeartbeatSeconds: 600,
+    // Weekday daytime in each region's own time zone; nights and weekends start from zero.
+    schedule: { nightStarts: '0 20 * * *', dayStarts: '0 7 * * 1-5' },
+  },
   tags: { project: 'imaging-platform' },
 };

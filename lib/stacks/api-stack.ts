@@ -47,6 +47,8 @@ export class ApiStack extends Stack {
   readonly triggeredFunctions: ReadonlyMap<string, TriggeredFunction>;
   /** The build pipeline, whose register action invokes a function of this stack. */
   readonly algorithmBuilds: AlgorithmBuilds;
+  /** The API's URL without `/v1` and without a trailing slash, as viewer hosts call it. */
+  readonly apiBaseUrl: string;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -163,6 +165,14 @@ export class ApiStack extends Stack {
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.restApi.url });
+    const api = this.restApi.restApi;
+    this.apiBaseUrl = config.domains.api
+      ? `https://${config.domains.api.domainName}`
+      : `https://${api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${api.deploymentStage.stageName}`;
+    new CfnOutput(this, 'ApiBaseUrl', {
+      description: 'The API without /v1: viewer hosts of every region report sessions here',
+      value: this.apiBaseUrl,
+    });
     if (config.domains.api) {
       new CfnOutput(this, 'ApiDomainTarget', {
         description: `Point a CNAME or alias record for ${config.domains.api.domainName} here`,

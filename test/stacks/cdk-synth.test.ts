@@ -17,8 +17,8 @@ function cdkSynth(args: string[]) {
     cwd: projectDir,
     env: { ...env, HOME: home, CDK_DISABLE_VERSION_CHECK: 'true' },
     encoding: 'utf8',
-    // Bundling every handler on 2 cores shared with other suites takes minutes at worst.
-    timeout: 300_000,
+    // Six stacks in four regions, validated and checked by cdk-nag: minutes on a shared machine.
+    timeout: 600_000,
   });
   return { ...result, outDir };
 }
@@ -27,7 +27,7 @@ describe('cdk synth from the command line', () => {
   let result: ReturnType<typeof cdkSynth>;
   beforeAll(() => {
     result = cdkSynth(['-c', 'platform.homeRegion=eu-west-1']);
-  }, 310_000);
+  }, 610_000);
 
   test('synthesizes every stack with no AWS account, credentials or Docker, in its configured region', () => {
     expect(result.stderr).not.toMatch(/ERROR|Error:/);
@@ -41,6 +41,10 @@ describe('cdk synth from the command line', () => {
       ['ImagingPlatform-Compute', 'aws://unknown-account/eu-west-1'],
       ['ImagingPlatform-Api', 'aws://unknown-account/eu-west-1'],
       ['ImagingPlatform-Operations', 'aws://unknown-account/eu-west-1'],
+      // One viewer fleet per viewer region, each in its own.
+      ['ImagingPlatform-Viewer-eu-central-1', 'aws://unknown-account/eu-central-1'],
+      ['ImagingPlatform-Viewer-ap-northeast-1', 'aws://unknown-account/ap-northeast-1'],
+      ['ImagingPlatform-Viewer-us-east-2', 'aws://unknown-account/us-east-2'],
     ]);
     expect(fs.existsSync(path.join(result.outDir, 'ImagingPlatform-Data.template.json'))).toBe(true);
     // The key pair handler was bundled by the local esbuild, not Docker.
@@ -83,6 +87,37 @@ describe('cdk synth from the command line', () => {
     const stager = imageOf('JobInputStaging');
     expect(fs.readdirSync(stager).sort()).toEqual(['Dockerfile', 'entrypoint.js', 'entrypoint.js.map']);
     expect(fs.readFileSync(path.join(stager, 'entrypoint.js'), 'utf8')).toContain('UploadPartCopy');
+  });
+
+  test("the viewer host's image is staged in each viewer region: its bundled entrypoint, the browser client bundled ahead, and the lock file's sharp and ws", () => {
+    for (const region of ['eu-central-1', 'ap-northeast-1', 'us-east-2']) {
+      const assets = JSON.parse(
+        fs.readFileSync(path.join(result.outDir, `ImagingPlatform-Viewer-${region}.assets.json`), 'utf8'),
+      );
+      const [image] = Object.values(
+        assets.dockerImages as Record<string, { source: { directory: string }; destinations: object }>,
+      );
+      expect(
+        Object.values(image.destinations as Record<string, { region: string }>).map((d) => d.region),
+      ).toEqual([region]);
+      const context = path.join(result.outDir, image.source.directory);
+      expect(fs.readdirSync(context).sort()).toEqual([
+        'Dockerfile',
+        'client',
+        'entrypoint.js',
+        'entrypoint.js.map',
+        'package.json',
+      ]);
+      expect(JSON.parse(fs.readFileSync(path.join(context, 'package.json'), 'utf8')).dependencies).toEqual({
+        sharp: expect.stringMatching(/^\d+\.\d+\.\d+$/),
+        ws: expect.stringMatching(/^\d+\.\d+\.\d+$/),
+      });
+      expect(fs.readFileSync(path.join(context, 'entrypoint.js'), 'utf8')).toContain('require("sharp")');
+      // The client the host serves, bundled for the browser (an IIFE, no require).
+      const client = fs.readFileSync(path.join(context, 'client', 'dist', 'viewer-client.js'), 'utf8');
+      expect(client.length).toBeGreaterThan(10_000);
+      expect(client).not.toContain('require(');
+    }
   });
 
   test("the converter's bundle carries the codec WebAssembly files it loads from its own folder", () => {

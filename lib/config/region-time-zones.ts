@@ -1,0 +1,38 @@
+/**
+ * The time zone of the city each AWS region is named for: where a viewer region's readers
+ * mostly are, for the fleet's night schedule when the configuration names no other.
+ */
+export const REGION_TIME_ZONES: Readonly<Record<string, string>> = {
+  'us-east-1': 'America/New_York',
+  'us-east-2': 'America/New_York',
+  'us-west-1': 'America/Los_Angeles',
+  'us-west-2': 'America/Los_Angeles',
+  'ca-central-1': 'America/Toronto',
+  'ca-west-1': 'America/Edmonton',
+  'mx-central-1': 'America/Mexico_City',
+  'sa-east-1': 'America/Sao_Paulo',
+  'eu-central-1': 'Europe/Berlin',
+  'eu-central-2': 'Europe/Zurich',
+  'eu-west-1': 'Europe/Dublin',
+  'eu-west-2': 'Europe/London',
+  'eu-west-3': 'Europe/Paris',
+  'eu-north-1': 'Europe/Stockholm',
+  'eu-south-1': 'Europe/Rome',
+  'eu-south-2': 'Europe/Madrid',
+  'il-central-1': 'Asia/Jerusalem',
+  'me-central-1': 'Asia/Dubai',
+  'me-south-1': 'Asia/Bahrain',
+  'af-south-1': 'Africa/Johannesburg',
+  'ap-east-1': 'Asia/Hong_Kong',
+  'ap-south-1': 'Asia/Kolkata',
+  'ap-south-2': 'Asia/Kolkata',
+  'ap-northeast-1': 'Asia/Tokyo',
+  'ap-northeast-2': 'Asia/Seoul',
+  'ap-northeast-3': 'Asia/Tokyo',
+  'ap-southeast-1': 'Asia/Singapore',
+  'ap-southeast-2': 'Australia/Sydney',
+  'ap-southeast-3': 'Asia/Jakarta',
+  'ap-southeast-4': 'Australia/Melbourne',
+  'ap-southeast-5': 'Asia/Kuala_Lumpur',
+  'ap-southeast-7': 'Asia/Bangkok',
+};
