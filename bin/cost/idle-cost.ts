@@ -110,14 +110,15 @@ function warmInstances(
   prices: RegionalPrices,
   region: string,
 ): CostLine[] {
-  return Object.values(resources)
-    .filter((r) => r.Type === 'AWS::AutoScaling::AutoScalingGroup')
-    .flatMap((group) => {
+  return Object.entries(resources)
+    .filter(([, r]) => r.Type === 'AWS::AutoScaling::AutoScalingGroup')
+    .flatMap(([id, group]) => {
       const minimum = Number(group.Properties?.MinSize ?? 0);
+      const hours = runningHours(resources, id, minimum);
       const launchTemplate = resources[group.Properties?.LaunchTemplate?.LaunchTemplateId?.Ref];
       const data = launchTemplate?.Properties?.LaunchTemplateData ?? {};
       const instanceType: string | undefined = data.InstanceType;
-      if (!minimum || !instanceType) return [];
+      if (!hours.instanceHours || !instanceType) return [];
       const volumeGb = (data.BlockDeviceMappings ?? []).reduce(
         (n: number, m: Properties) => n + Number(m.Ebs?.VolumeSize ?? 0),
         0,
@@ -135,9 +136,77 @@ function warmInstances(
       ];
       return [
         {
-          what: `${plural(minimum, `${instanceType} instance`)} kept running${extras.length ? ` (${extras.join(', ')} each)` : ''}`,
-          usdPerMonth: minimum * hour * HOURS_PER_MONTH,
+          what: `${hours.what(instanceType)}${extras.length ? ` (${extras.join(', ')} each)` : ''}`,
+          usdPerMonth: hour * hours.instanceHours,
         },
       ];
     });
+}
+
+/** Hours in a week, which scheduled actions repeat over. */
+const WEEK_HOURS = 7 * 24;
+
+/**
+ * Instance-hours a month that a group's minimum keeps running: its `MinSize` all month, or, where
+ * scheduled actions change the minimum (none at night), what they leave running over a week.
+ */
+function runningHours(
+  resources: NonNullable<Template['Resources']>,
+  groupId: string,
+  minimum: number,
+): { instanceHours: number; what: (instanceType: string) => string } {
+  const schedule = Object.values(resources).filter(
+    (r) =>
+      r.Type === 'AWS::AutoScaling::ScheduledAction' && r.Properties?.AutoScalingGroupName?.Ref === groupId,
+  );
+  if (schedule.length === 0) {
+    return {
+      instanceHours: minimum * HOURS_PER_MONTH,
+      what: (type) => `${plural(minimum, `${type} instance`)} kept running`,
+    };
+  }
+  // Each hour of a week takes the minimum of the last action before it; the week is run twice so
+  // that the first hours know the minimum the week before left.
+  let current = minimum;
+  let weekly = 0;
+  for (let hour = 0; hour < 2 * WEEK_HOURS; hour++) {
+    for (const action of schedule) {
+      if (cronMatches(String(action.Properties.Recurrence), hour % WEEK_HOURS)) {
+        current = Number(action.Properties.MinSize ?? current);
+      }
+    }
+    if (hour >= WEEK_HOURS) weekly += current;
+  }
+  const instanceHours = (weekly * HOURS_PER_MONTH) / WEEK_HOURS;
+  return {
+    instanceHours,
+    what: (type) =>
+      `${type} instances kept running by the schedule, ${Math.round(instanceHours)} hours a month`,
+  };
+}
+
+const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+
+/** Whether a cron's hour and day-of-week fields (`m h dom mon dow`) match hour `weekHour` (0: Sunday 00:00). */
+function cronMatches(cron: string, weekHour: number): boolean {
+  const [, hours, , , days] = cron.trim().split(/\s+/);
+  return (
+    fieldMatches(hours, weekHour % 24, Number) && fieldMatches(days, Math.floor(weekHour / 24), dayNumber)
+  );
+}
+
+/** A day of the week as cron writes it (`MON`, `1`; Sunday is `0` or `7`) as 0 to 6. */
+function dayNumber(day: string): number {
+  const named = DAY_NAMES.indexOf(day.toUpperCase());
+  return named >= 0 ? named : Number(day) % 7;
+}
+
+function fieldMatches(field: string | undefined, value: number, parse: (v: string) => number): boolean {
+  if (field === undefined || field === '*' || field === '?') return true;
+  return field.split(',').some((part) => {
+    const [from, to] = part.split('-').map(parse);
+    if (to === undefined) return value === from;
+    // A range may wrap past the week's end (FRI-MON).
+    return from <= to ? value >= from && value <= to : value >= from || value <= to;
+  });
 }
