@@ -90,3 +90,17 @@ export async function until<T>(
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** A small CT whose value tells the slice: 40 + 10 z. */
+export function slicedCt(): Buffer {
+  const [sx, sy, sz] = SIZE;
+  const voxels = new Int16Array(sx * sy * sz);
+  for (let z = 0; z < sz; z++) voxels.fill(40 + 10 * z, z * sx * sy, (z + 1) * sx * sy);
+  return Buffer.concat([
+    Buffer.from(
+      `ObjectType = Image\nNDims = 3\nDimSize = ${SIZE.join(' ')}\nElementSpacing = 1 1 1\n` +
+        'ElementType = MET_SHORT\nElementDataFile = LOCAL\n',
+    ),
+    Buffer.from(voxels.buffer),
+  ]);
+}
