@@ -16,10 +16,14 @@ export async function startViewerBalancer(
   options: { port?: number; healthPath?: string; healthIntervalMs?: number } = {},
 ) {
   const healthy = targets.map(() => false);
+  /** Hosts that stopped answering without closing anything, as a vanished instance does. */
+  const frozen = new Set<number>();
+  const tunnels: { index: number; client: Duplex; upstream: net.Socket }[] = [];
   let next = 0;
   const checkHealth = () =>
     Promise.all(
       targets.map(async (target, i) => {
+        if (frozen.has(i)) return void (healthy[i] = false);
         healthy[i] = await fetch(`${target}${options.healthPath ?? '/healthz'}`, {
           signal: AbortSignal.timeout(1000),
         }).then(
@@ -83,6 +87,7 @@ export async function startViewerBalancer(
       upstream.write(head);
       upstream.pipe(socket);
       socket.pipe(upstream);
+      tunnels.push({ index, client: socket, upstream });
     });
     const close = () => {
       upstream.destroy();
@@ -96,9 +101,24 @@ export async function startViewerBalancer(
     url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
     /** The host each request and socket was sent to, by index, in order. */
     routed,
+    /**
+     * The host stops answering: its sockets stay open but carry nothing more either way, and
+     * its health check fails, as when an instance vanishes from the network.
+     */
+    freeze: (index: number) => {
+      frozen.add(index);
+      healthy[index] = false;
+      for (const tunnel of tunnels.filter((t) => t.index === index)) {
+        tunnel.upstream.unpipe(tunnel.client);
+        tunnel.client.unpipe(tunnel.upstream);
+        tunnel.upstream.pause();
+        tunnel.client.pause();
+      }
+    },
     stop: async () => {
       clearInterval(timer);
       for (const socket of sockets) socket.destroy();
+      for (const tunnel of tunnels) tunnel.upstream.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -11,9 +11,10 @@ import {
 } from './viewer-host-fixture';
 
 /**
- * Two viewer hosts behind a stand-in of the region's load balancer, a reader's page in Chromium:
- * the host holding the session disappears, and the page comes back on the other one, at the view
- * it showed.
+ * Three viewer hosts behind a stand-in of the region's load balancer, a reader's page in
+ * Chromium: the host holding the session disappears, and the page comes back on another one, at
+ * the view it showed; then that host falls silent without closing anything, and the page moves
+ * again once its pings go unanswered.
  */
 
 // What page.evaluate runs is the page's: its globals, which this Node program does not type.
@@ -36,7 +37,7 @@ beforeAll(async () => {
     startImageServer({ 'ct.mha': slicedCt() }),
     chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], headless: true }),
   ]);
-  const [balancerPort, ...hostPorts] = await freePorts(3);
+  const [balancerPort, ...hostPorts] = await freePorts(4);
   const origin = `http://127.0.0.1:${balancerPort}`;
   hosts = await Promise.all(
     hostPorts.map((port) =>
@@ -104,8 +105,7 @@ test('a page whose host disappears resumes on another host at the view it showed
 
   const holder = hosts.findIndex((host) => host.host.supervisor.status().sessions === 1);
   expect(holder).toBeGreaterThanOrEqual(0);
-  const other = hosts[1 - holder];
-  expect(other.host.supervisor.status().sessions).toBe(0);
+  expect(hosts.reduce((sum, host) => sum + host.host.supervisor.status().sessions, 0)).toBe(1);
 
   const vanished = Date.now();
   await hosts[holder].stop();
@@ -120,9 +120,30 @@ test('a page whose host disappears resumes on another host at the view it showed
   const resumedSeconds = (Date.now() - vanished) / 1000;
   const after = await axial();
   expect(after.view).toEqual(before.view);
-  expect(other.host.supervisor.status().sessions).toBe(1);
+  const resumedOn = hosts.findIndex(
+    (host, i) => i !== holder && host.host.supervisor.status().sessions === 1,
+  );
+  expect(resumedOn).toBeGreaterThanOrEqual(0);
   expect(await page.getAttribute('#status', 'data-kind')).not.toBe('error');
-  // The socket it reads now goes to the other host.
-  expect(balancer.routed[balancer.routed.length - 1]).toBe(1 - holder);
-  console.log(`resumed on the other host in ${resumedSeconds.toFixed(1)} s`);
+  // The socket it reads now goes to that host.
+  expect(balancer.routed[balancer.routed.length - 1]).toBe(resumedOn);
+  console.log(`resumed on another host ${resumedSeconds.toFixed(1)} s after its host disappeared`);
+
+  // That host now falls silent: nothing closes, its pings go unanswered.
+  const silenced = Date.now();
+  balancer.freeze(resumedOn);
+  await page.waitForFunction(
+    (previous) => {
+      const frame = document.querySelector('.view[data-plane="axial"] canvas.frame');
+      return Number(frame?.dataset.requestId) > previous && frame?.dataset.encoding === 'png';
+    },
+    after.requestId,
+    { timeout: 40_000 },
+  );
+  const last = [0, 1, 2].find((i) => i !== holder && i !== resumedOn)!;
+  expect(hosts[last].host.supervisor.status().sessions).toBe(1);
+  expect((await axial()).view).toEqual(before.view);
+  console.log(
+    `resumed on a third host ${((Date.now() - silenced) / 1000).toFixed(1)} s after its host fell silent`,
+  );
 }, 90_000);

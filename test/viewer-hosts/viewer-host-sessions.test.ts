@@ -136,14 +136,16 @@ describe('two sessions on one host', () => {
           .map((p) => fs.readFileSync('/proc/' + p + '/cmdline', 'utf8').split('\\0').join(' ').trim());
         let written = 'written';
         try { fs.writeFileSync('/app/entrypoint.js', '') } catch (e) { written = e.code }
-        fetch('http://${secondAddress}:${SESSION_VIEWER_PORT}/ping', { signal: AbortSignal.timeout(2000) })
-          .then((r) => 'reached ' + r.status, () => 'unreachable')
-          .then((reach) => console.log(JSON.stringify({
+        new Promise((resolve) => {
+          const socket = require('net').connect(${SESSION_VIEWER_PORT}, '${secondAddress}', () => resolve('reached'));
+          socket.setTimeout(2000, () => resolve('unreachable'));
+          socket.on('error', () => resolve('unreachable'));
+        }).then((reach) => console.log(JSON.stringify({
             reach, processes, written,
             capabilities: /CapEff:\\s*(\\w+)/.exec(status)[1],
             noNewPrivs: /NoNewPrivs:\\s*(\\d)/.exec(status)[1],
             uid: process.getuid(),
-          })));`,
+          })) || process.exit(0));`,
       ),
     ) as {
       reach: string;

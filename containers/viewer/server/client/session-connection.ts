@@ -94,6 +94,7 @@ export class SessionSocket {
   private ws!: WebSocket;
   readonly opened: Promise<void>;
   private heardAt = 0;
+  private pingedAt = 0;
   private finished = false;
 
   constructor(
@@ -102,7 +103,8 @@ export class SessionSocket {
     private readonly exchangeAgain: () => Promise<void>,
   ) {
     this.opened = this.connect();
-    setInterval(() => this.keepAlive(), RECONNECT.pingMs);
+    // Checked every second, so that a silent viewer is given up soon after `silenceMs`.
+    setInterval(() => this.keepAlive(), 1000);
   }
 
   send(message: ClientMessage): void {
@@ -151,7 +153,10 @@ export class SessionSocket {
       lost.close();
       return;
     }
-    this.send({ type: 'ping' });
+    if (Date.now() - this.pingedAt >= RECONNECT.pingMs) {
+      this.pingedAt = Date.now();
+      this.send({ type: 'ping' });
+    }
   }
 
   private reconnecting = false;
