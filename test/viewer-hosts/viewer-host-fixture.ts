@@ -207,7 +207,7 @@ export function sessionKeys() {
  * The instance metadata service as a local HTTP server: IMDSv2 tokens, the instance id, the
  * group's tag and a target lifecycle state the test sets.
  */
-export async function startMetadataStandIn(instanceId: string, groupName: string) {
+export async function startMetadataStandIn(instanceId: string, groupName: string | undefined) {
   const token = randomBytes(16).toString('hex');
   let lifecycleState = 'InService';
   const server = http.createServer((req, res) => {
@@ -216,7 +216,7 @@ export async function startMetadataStandIn(instanceId: string, groupName: string
       return void res.writeHead(200).end(token);
     }
     if (req.headers['x-aws-ec2-metadata-token'] !== token) return void res.writeHead(401).end();
-    const values: Record<string, string> = {
+    const values: Record<string, string | undefined> = {
       '/latest/meta-data/instance-id': instanceId,
       '/latest/meta-data/tags/instance/aws:autoscaling:groupName': groupName,
       '/latest/meta-data/autoscaling/target-lifecycle-state': lifecycleState,
