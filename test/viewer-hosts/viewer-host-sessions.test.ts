@@ -186,6 +186,26 @@ describe('two sessions on one host', () => {
     expect(error.type === 'error' && error.message).toMatch(/not in this session|not.*session/i);
   });
 
+  test('a refused credential takes no slot, and pings are answered at once', async () => {
+    const missing = await fetch(`${origin}/sessions/session-z/credential`, { method: 'POST' });
+    expect(missing.status).toBe(401);
+    const forged = await exchange(origin, 'session-z', credentialOf('session-b', 'b'));
+    expect(forged.status).toBe(403);
+    const otherViewer = await exchange(
+      origin,
+      'session-z',
+      keys.credential('session-z', 'https://viewer.elsewhere.example', []),
+    );
+    expect(otherViewer).toMatchObject({
+      status: 403,
+      body: { error: 'the session credential is for another viewer' },
+    });
+    expect(await containersOf(host.instanceId)).toHaveLength(2);
+    const ping = await fetch(`${origin}${VIEWER_HOST.pingPath}`);
+    expect(ping.status).toBe(204);
+    expect(ping.headers.get('access-control-allow-origin')).toBe('*');
+  });
+
   test('a full host answers its health check with 503 and sends a new session away with Retry-After', async () => {
     const health = await fetch(`${origin}${VIEWER_HOST.healthPath}`);
     expect(health.status).toBe(503);
