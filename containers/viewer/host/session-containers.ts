@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { EngineApi, EngineError } from './engine-api';
+import { EngineApi } from './engine-api';
 
 /** The port a session's viewer listens on inside its container, and the one it tells its frame times on. */
 export const SESSION_VIEWER_PORT = 8080;
@@ -48,10 +48,12 @@ export class SessionContainers {
   private readonly freeNetworks: string[] = [];
   private networkCount = 0;
   private engineKind?: Promise<'podman' | 'docker'>;
+  private closed = false;
 
   constructor(private readonly options: SessionContainersOptions) {}
 
   async start(): Promise<SessionContainer> {
+    if (this.closed) throw new Error('the host is stopping: no session viewer is started');
     const { engine, hostId } = this.options;
     const network = await this.network();
     const name = `viewer-session-${hostId}-${randomBytes(4).toString('hex')}`;
@@ -68,12 +70,20 @@ export class SessionContainers {
       const exited = this.watch(name, network);
       watched = true;
       await this.ready(address, exited);
+      // Started while the host stopped: removed by nothing else.
+      if (this.closed) throw new Error('the host stopped as the session viewer started');
       return { name, address, exited, remove: () => this.remove(name) };
     } catch (err) {
       await this.remove(name);
       if (!watched) this.freeNetworks.push(network);
       throw err;
     }
+  }
+
+  /** Starts no more containers, and removes every one of this host. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.removeAll();
   }
 
   /** Removes every container and network of this host: as it stops, or left by one before it. */
@@ -159,9 +169,8 @@ export class SessionContainers {
         `/containers/${name}/json`,
       );
       oomKilled = inspected.State.OOMKilled;
-    } catch (err) {
-      // Removed while waited on: it has stopped all the same.
-      if (!(err instanceof EngineError)) throw err;
+    } catch {
+      // Removed while waited on, or the engine went away: it has stopped all the same.
     }
     await this.remove(name);
     this.freeNetworks.push(network);
@@ -173,7 +182,7 @@ export class SessionContainers {
     let stopped = false;
     void exited.then(() => (stopped = true));
     while (Date.now() < deadline) {
-      if (stopped) throw new Error('the session viewer stopped as it started');
+      if (stopped || this.closed) throw new Error('the session viewer stopped as it started');
       const answered = await fetch(`http://${address}:${SESSION_VIEWER_PORT}/ping`, {
         signal: AbortSignal.timeout(1000),
       }).then(

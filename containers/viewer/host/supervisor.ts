@@ -341,7 +341,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
         server.closeAllConnections();
         for (const socket of upgraded) socket.destroy();
       });
-      await options.containers.removeAll();
+      await options.containers.close();
     },
   };
 }
