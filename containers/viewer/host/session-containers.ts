@@ -4,6 +4,13 @@ import { EngineApi } from './engine-api';
 /** The port a session's viewer listens on inside its container, and the one it tells its frame times on. */
 export const SESSION_VIEWER_PORT = 8080;
 export const SESSION_FRAMES_PORT = 8081;
+/**
+ * The header the host adds to everything it passes to a session's viewer, valued with a secret of
+ * that viewer's own: a viewer answers nothing else, whatever reaches it on the network.
+ */
+export const HOST_TOKEN_HEADER = 'x-viewer-host-token';
+/** The variable that gives a session's viewer its secret. */
+export const HOST_TOKEN_VARIABLE = 'VIEWER_HOST_TOKEN';
 /** Every container and network of a host carries this label, valued with the host's id. */
 export const HOST_LABEL = 'imaging-platform.viewer-host';
 
@@ -31,6 +38,8 @@ export interface SessionContainer {
   readonly name: string;
   /** Where the host reaches its viewer: the container's address on its own network. */
   readonly address: string;
+  /** The secret the host shows it in `HOST_TOKEN_HEADER`. */
+  readonly token: string;
   /** Settles when the container has stopped, with why. */
   readonly exited: Promise<{ exitCode: number; oomKilled: boolean }>;
   /** Stops and removes the container. */
@@ -57,10 +66,11 @@ export class SessionContainers {
     const { engine, hostId } = this.options;
     const network = await this.network();
     const name = `viewer-session-${hostId}-${randomBytes(4).toString('hex')}`;
+    const token = randomBytes(32).toString('base64url');
     // Once watched, the watch removes the container and frees its network.
     let watched = false;
     try {
-      await engine.call('POST', `/containers/create?name=${name}`, this.containerSpec(network));
+      await engine.call('POST', `/containers/create?name=${name}`, this.containerSpec(network, token));
       await engine.call('POST', `/containers/${name}/start`);
       const inspected = await engine.call<{
         NetworkSettings: { Networks: Record<string, { IPAddress: string }> };
@@ -72,10 +82,10 @@ export class SessionContainers {
       await this.ready(address, exited);
       // Started while the host stopped: removed by nothing else.
       if (this.closed) throw new Error('the host stopped as the session viewer started');
-      return { name, address, exited, remove: () => this.remove(name) };
+      return { name, address, token, exited, remove: () => this.remove(name) };
     } catch (err) {
       await this.remove(name);
-      if (!watched) this.freeNetworks.push(network);
+      if (!watched) await this.releaseNetwork(network);
       throw err;
     }
   }
@@ -102,7 +112,7 @@ export class SessionContainers {
     this.freeNetworks.length = 0;
   }
 
-  private containerSpec(network: string) {
+  private containerSpec(network: string, token: string) {
     const { image, hostId, env, memoryMiB, milliCpus, pidsLimit, ulimits } = this.options;
     const memory = memoryMiB * 1024 * 1024;
     return {
@@ -110,7 +120,7 @@ export class SessionContainers {
       Cmd: ['session'],
       // The image's own unprivileged user, named here so that an image without one cannot run as root.
       User: 'node',
-      Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
+      Env: Object.entries({ ...env, [HOST_TOKEN_VARIABLE]: token }).map(([key, value]) => `${key}=${value}`),
       Labels: { [HOST_LABEL]: hostId },
       HostConfig: {
         Memory: memory,
@@ -173,7 +183,7 @@ export class SessionContainers {
       // Removed while waited on, or the engine went away: it has stopped all the same.
     }
     await this.remove(name);
-    this.freeNetworks.push(network);
+    await this.releaseNetwork(network);
     return { exitCode, oomKilled };
   }
 
@@ -193,6 +203,12 @@ export class SessionContainers {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     throw new Error('the session viewer did not answer in time');
+  }
+
+  /** Kept for the next container; removed once the host is stopping. */
+  private async releaseNetwork(network: string): Promise<void> {
+    if (!this.closed) return void this.freeNetworks.push(network);
+    await this.options.engine.call('DELETE', `/networks/${network}`).catch(() => undefined);
   }
 
   private async remove(name: string): Promise<void> {

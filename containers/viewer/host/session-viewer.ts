@@ -1,7 +1,12 @@
 import * as http from 'node:http';
 import { startViewerServer } from '../server/viewer-server';
 import { volumeEngine } from '../server/volume-engine';
-import { SESSION_FRAMES_PORT, SESSION_VIEWER_PORT } from './session-containers';
+import {
+  HOST_TOKEN_HEADER,
+  HOST_TOKEN_VARIABLE,
+  SESSION_FRAMES_PORT,
+  SESSION_VIEWER_PORT,
+} from './session-containers';
 import { SESSION_VIEWER_SETTINGS } from './supervisor-settings';
 import { VIEWER_HOST_SETTINGS } from '../../../lambda/contracts/viewer-host';
 
@@ -15,6 +20,11 @@ export async function runSessionViewer(): Promise<void> {
   const settings = VIEWER_HOST_SETTINGS.read();
   const { sessionIdleSeconds } = SESSION_VIEWER_SETTINGS.read();
   const frameMilliseconds: number[] = [];
+  const token = process.env[HOST_TOKEN_VARIABLE];
+  if (!token)
+    throw new Error(`${HOST_TOKEN_VARIABLE} is not set: only a viewer host starts a session viewer`);
+  // Read once: nothing the viewer runs later finds it in the environment.
+  delete process.env[HOST_TOKEN_VARIABLE];
   let idleTimer: NodeJS.Timeout | undefined;
   const end = (why: string) => {
     console.log(`session viewer ends: ${why}`);
@@ -28,6 +38,7 @@ export async function runSessionViewer(): Promise<void> {
     volumes: volumeEngine,
     reportUrl: (sessionId) => `${settings.apiUrl}/v1/sessions/${sessionId}/viewer-report`,
     oneSession: true,
+    requiredHeader: { name: HOST_TOKEN_HEADER, value: token },
     onSessionActivity: ({ openSockets, expired }) => {
       if (expired) return end('the session expired');
       clearTimeout(idleTimer);
@@ -40,6 +51,7 @@ export async function runSessionViewer(): Promise<void> {
   });
   const frames = http.createServer((req, res) => {
     if (req.url !== '/frames' || req.method !== 'POST') return void res.writeHead(404).end();
+    if (req.headers[HOST_TOKEN_HEADER] !== token) return void res.writeHead(403).end();
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(frameMilliseconds.splice(0)));
   });

@@ -7,8 +7,9 @@ import { clientBundle } from '../server/deploy';
 import { SESSION_NOT_HERE_STATUS } from '../server/protocol';
 import { PAGE_POLICY, SECURITY_HEADERS, viewerPage } from '../server/viewer-page';
 import type { HostSample } from './host-metrics';
-import { proxyRequest, proxyUpgrade } from './request-proxy';
+import { ProxyTarget, proxyRequest, proxyUpgrade } from './request-proxy';
 import {
+  HOST_TOKEN_HEADER,
   SESSION_FRAMES_PORT,
   SESSION_VIEWER_PORT,
   SessionContainer,
@@ -198,7 +199,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     if ((match = SESSION_ROUTE.exec(pathname))) {
       const viewer = await heldViewer(match[1]);
       if (!viewer) return notHere(res);
-      return proxyRequest(req, res, { host: viewer.address, port: SESSION_VIEWER_PORT });
+      return proxyRequest(req, res, targetOf(viewer));
     }
     return answer(res, 404, { error: 'no such page' });
   }
@@ -253,7 +254,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
         { 'retry-after': '1' },
       );
     }
-    proxyRequest(req, res, { host: viewer.address, port: SESSION_VIEWER_PORT });
+    proxyRequest(req, res, targetOf(viewer));
   }
 
   async function heldViewer(sessionId: string): Promise<SessionContainer | undefined> {
@@ -281,7 +282,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     };
     if (!match) return refuse(404, 'no such socket');
     void heldViewer(match[1]).then((viewer) => {
-      if (viewer) proxyUpgrade(req, socket, head, { host: viewer.address, port: SESSION_VIEWER_PORT });
+      if (viewer) proxyUpgrade(req, socket, head, targetOf(viewer));
       else refuse(SESSION_NOT_HERE_STATUS, 'this viewer host does not hold the session');
     });
   });
@@ -322,6 +323,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
           viewer
             ? fetch(`http://${viewer.address}:${SESSION_FRAMES_PORT}/frames`, {
                 method: 'POST',
+                headers: { [HOST_TOKEN_HEADER]: viewer.token },
                 signal: AbortSignal.timeout(2000),
               }).then(
                 (response) => response.json() as Promise<number[]>,
@@ -344,6 +346,11 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       await options.containers.close();
     },
   };
+}
+
+/** Where a session's routes go, with the secret its viewer asks for. */
+function targetOf(viewer: SessionContainer): ProxyTarget {
+  return { host: viewer.address, port: SESSION_VIEWER_PORT, headers: { [HOST_TOKEN_HEADER]: viewer.token } };
 }
 
 function answer(

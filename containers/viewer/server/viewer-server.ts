@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -35,6 +36,12 @@ export interface ViewerServerOptions {
   readonly onSessionActivity?: (activity: SessionActivity) => void;
   /** Told of every frame sent: milliseconds from its view request's arrival. */
   readonly onFrame?: (milliseconds: number) => void;
+  /**
+   * A header every request and socket but `/ping` must carry with this value: what a viewer
+   * host's supervisor adds, so that a viewer answers nothing that did not come through it.
+   * @default - none asked for
+   */
+  readonly requiredHeader?: { readonly name: string; readonly value: string };
 }
 
 export interface SessionActivity {
@@ -116,7 +123,19 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
   // Bundled before the first page is served, and a bundling error stops the start.
   await clientBundle();
 
+  const throughHost = (req: http.IncomingMessage) => {
+    if (!options.requiredHeader) return true;
+    const given = Buffer.from(String(req.headers[options.requiredHeader.name] ?? ''));
+    const expected = Buffer.from(options.requiredHeader.value);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+
   const server = http.createServer((req, res) => {
+    const { pathname } = new URL(req.url ?? '/', 'http://viewer');
+    if (pathname !== '/ping' && !throughHost(req)) {
+      req.resume();
+      return answer(res, 403, { error: 'this viewer answers its host only' });
+    }
     route(req, res).catch((err: Error) => {
       log(`viewer: ${req.method} ${new URL(req.url ?? '/', 'http://viewer').pathname}: ${err.stack}`);
       if (!res.headersSent) answer(res, 500, { error: 'the viewer failed on this request' });
@@ -225,6 +244,7 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
       );
     };
     if (!match) return refuse(404, 'no such socket');
+    if (!throughHost(req)) return refuse(403, 'this viewer answers its host only');
     // A page of another site cannot open a reader's socket, whatever its cookies.
     const origin = req.headers.origin;
     if (origin && origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}`) {
