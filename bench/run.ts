@@ -136,6 +136,9 @@ benchLocalApi()
     });
     if (sessions.status !== 0)
       throw new Error(`the viewer session bench failed with exit code ${sessions.status}`);
+    // Viewer hosts: sessions in containers of their own, through the container engine.
+    const hosts = spawnSync('npx', ['tsx', path.join(__dirname, 'viewer-hosts.ts')], { stdio: 'inherit' });
+    if (hosts.status !== 0) throw new Error(`the viewer hosts bench failed with exit code ${hosts.status}`);
   })
   .catch((err: Error) => {
     console.error(err.stack);

@@ -1,28 +1,20 @@
-import { VIEWER_HOST, VIEWER_HOST_SETTINGS } from '../../../lambda/contracts/viewer-host';
-import { startViewerServer } from '../server/viewer-server';
-import { volumeEngine } from '../server/volume-engine';
+import { runHost } from './viewer-host';
+import { runSessionViewer } from './session-viewer';
 
 /**
- * A viewer host: the viewer server on the port the load balancer sends to, for the sessions
- * placed in this region, reporting them to the API.
+ * The viewer host's image runs as one of two programs: `host`, the supervisor of an instance
+ * (on the load balancer's port, starting a container of this same image for each session), or
+ * `session`, one session's viewer in such a container.
  */
-async function main(): Promise<void> {
-  const settings = VIEWER_HOST_SETTINGS.read();
-  const server = await startViewerServer({
-    host: '0.0.0.0',
-    port: VIEWER_HOST.port,
-    publicKeyPem: settings.sessionPublicKeyPem,
-    origin: settings.viewerOrigin,
-    volumes: volumeEngine,
-    reportUrl: (sessionId) => `${settings.apiUrl}/v1/sessions/${sessionId}/viewer-report`,
-  });
-  console.log(`viewer host at ${server.url}`);
-  const stop = () => void server.stop().then(() => process.exit(0));
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-}
+const programs: Record<string, () => Promise<void>> = { host: runHost, session: runSessionViewer };
 
-main().catch((err: Error) => {
+const name = process.argv[2] ?? 'host';
+const program = programs[name];
+if (!program) {
+  console.error(`unknown program ${name}: the image runs "host" or "session"`);
+  process.exit(2);
+}
+program().catch((err: Error) => {
   console.error(err.stack ?? err.message);
   process.exit(1);
 });

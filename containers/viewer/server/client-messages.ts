@@ -38,6 +38,7 @@ const clientMessage = z.discriminatedUnion('type', [
     overlayId: id.optional(),
   }),
   z.object({ type: z.literal('ack'), frameId: z.number().int().min(0) }),
+  z.object({ type: z.literal('ping') }),
   z.object({ type: z.literal('probe'), ...measurement, point }),
   z.object({ type: z.literal('length'), ...measurement, from: point, to: point }),
   z.object({

@@ -65,7 +65,16 @@ export interface RegionRequest extends Measurement {
   readonly shape: RegionShape;
 }
 
-export type ClientMessage = ViewRequest | FrameAck | ProbeRequest | LengthRequest | RegionRequest;
+/**
+ * The client checks that its viewer still answers; the server answers `pong`. A ping is not the
+ * reader's activity: it keeps no session alive. Servers before it closed the socket on it.
+ */
+export interface PingMessage {
+  readonly type: 'ping';
+}
+
+export type ClientMessage =
+  ViewRequest | FrameAck | ProbeRequest | LengthRequest | RegionRequest | PingMessage;
 
 /** Sent once the socket is open: the session's images and when it ends unless kept alive. */
 export interface SessionMessage {
@@ -128,7 +137,13 @@ export interface ErrorMessage {
   readonly requestId?: number;
 }
 
+/** The answer to the client's `ping`. */
+export interface PongMessage {
+  readonly type: 'pong';
+}
+
 export type ServerMessage =
+  | PongMessage
   | SessionMessage
   | ExpiryMessage
   | GeometryMessage
@@ -171,6 +186,27 @@ export const CLOSE_CODES = {
   /** The client sent what the protocol does not allow. */
   badMessage: 4400,
 } as const;
+
+/**
+ * How a client finds out that its viewer is gone and comes back on another. It pings every
+ * `pingMs`; a socket silent for `silenceMs` is given up. It then exchanges its credential again
+ * (the load balancer may send it to another host, which starts the session afresh) and opens a
+ * new socket, waiting `firstDelayMs`, doubled up to `maxDelayMs`, between tries, and sends the
+ * views it shows so that the reader sees the same ones.
+ */
+export const RECONNECT = { pingMs: 5_000, silenceMs: 12_000, firstDelayMs: 250, maxDelayMs: 4_000 } as const;
+
+/**
+ * The server pings every socket this often (WebSocket ping frames), so that a load balancer's
+ * idle timeout, which must be longer, never cuts an open session, and a dead client is let go.
+ */
+export const SOCKET_KEEPALIVE_MS = 20_000;
+
+/**
+ * The status of a session's route on a viewer host that does not hold the session (it ran on a
+ * host that is gone): the client exchanges its credential again, here or wherever it is sent.
+ */
+export const SESSION_NOT_HERE_STATUS = 409;
 
 /** Frame header and image in one binary message. */
 export function packFrame(header: FrameHeader, image: Uint8Array): Uint8Array {

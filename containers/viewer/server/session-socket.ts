@@ -11,11 +11,15 @@ export interface SessionSocketOptions {
   /** The client broke the protocol; the socket is closed with the reason. */
   readonly onBadMessage: (reason: string) => void;
   readonly encode: VolumeEngine['encode'];
+  /** A frame was sent: milliseconds from its view request's arrival. @default - not told */
+  readonly onFrame?: (milliseconds: number) => void;
 }
 
 /** One reader's socket: view requests paced into frames, measurements answered. */
 export class SessionSocket {
   private readonly pacer: FramePacer;
+  /** When each view request waiting for its first frame arrived, by request id. */
+  private readonly arrivals = new Map<number, number>();
 
   constructor(
     private readonly ws: WebSocket,
@@ -52,11 +56,16 @@ export class SessionSocket {
 
   private async receive(message: ClientMessage): Promise<void> {
     if (message.type === 'ack') return this.pacer.ack(message.frameId);
+    if (message.type === 'ping') return this.send({ type: 'pong' });
     this.options.onInput();
     if (message.type === 'view') {
       // Checked now, so that no frame of an image outside the session is ever queued.
       this.images.assertInSession(message.imageId, message.overlayId);
-      this.pacer.request(message);
+      if (this.pacer.request(message) && this.options.onFrame) {
+        // Only the newest request of a canvas is rendered: older ones are forgotten.
+        for (const id of this.arrivals.keys()) if (id < message.id - 16) this.arrivals.delete(id);
+        this.arrivals.set(message.id, performance.now());
+      }
       return;
     }
     const volume = await this.images.volume(message.imageId);
@@ -98,6 +107,11 @@ export class SessionSocket {
     await new Promise<void>((resolve, reject) =>
       this.ws.send(message, { binary: true }, (err) => (err ? reject(err) : resolve())),
     );
+    const arrived = this.arrivals.get(request.id);
+    if (arrived !== undefined) {
+      this.arrivals.delete(request.id);
+      this.options.onFrame?.(performance.now() - arrived);
+    }
   }
 }
 

@@ -1,5 +1,16 @@
 import { WINDOW_PRESETS } from './volume/view-state';
 
+/** Headers of every answer of the viewer. */
+export const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+
+/** The page's content security policy: its own script, frames drawn from blobs, nothing framed. */
+export const PAGE_POLICY =
+  "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'";
+
 /** The page of every session: a shell with no data and no secret; the client fills it in. */
 export function viewerPage(): string {
   const presets = WINDOW_PRESETS.map((p) => `${p.key} ${p.name}`).join(', ');

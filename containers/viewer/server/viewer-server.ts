@@ -1,15 +1,16 @@
+import { timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CredentialRefused } from '../../../lambda/contracts/session-credential';
 import { VIEWER_HOST } from '../../../lambda/contracts/viewer-host';
-import { CLOSE_CODES, ServerMessage } from './protocol';
+import { CLOSE_CODES, ServerMessage, SOCKET_KEEPALIVE_MS } from './protocol';
 import { clientBundle } from './deploy';
 import { SessionSocket } from './session-socket';
 import { SessionImages } from './session-images';
 import { ticketCookie, ticketFromCookies } from './ticket-cookie';
 import type { VolumeEngine } from './viewer-engines';
-import { viewerPage } from './viewer-page';
+import { PAGE_POLICY, SECURITY_HEADERS, viewerPage } from './viewer-page';
 import { ViewerSession, ViewerSessions } from './viewer-sessions';
 
 export interface ViewerServerOptions {
@@ -27,6 +28,28 @@ export interface ViewerServerOptions {
   readonly reportUrl?: (sessionId: string) => string;
   /** Where failures that no reader sees are told. @default console.error */
   readonly log?: (message: string) => void;
+  /**
+   * Holds one session only, the first it admits: a viewer host runs each session in a viewer of
+   * its own. A credential of any other session is refused. @default false
+   */
+  readonly oneSession?: boolean;
+  /** Told when the sockets open on a session change in number, and when the session expires. */
+  readonly onSessionActivity?: (activity: SessionActivity) => void;
+  /** Told of every frame sent: milliseconds from its view request's arrival. */
+  readonly onFrame?: (milliseconds: number) => void;
+  /**
+   * A header every request and socket but `/ping` must carry with this value: what a viewer
+   * host's supervisor adds, so that a viewer answers nothing that did not come through it.
+   * @default - none asked for
+   */
+  readonly requiredHeader?: { readonly name: string; readonly value: string };
+}
+
+export interface SessionActivity {
+  readonly sessionId: string;
+  readonly openSockets: number;
+  /** The session's credential expired: the session is over. */
+  readonly expired: boolean;
 }
 
 export interface ViewerServer {
@@ -47,14 +70,6 @@ const ROUTES = {
   /** Level and `column_row` as given: the slides module says what a malformed one is. */
   tile: new RegExp(`^/sessions/(${ID})/slides/(${ID})/tiles/([^/]{1,16})/([^/]{1,32})$`),
 };
-
-const SECURITY_HEADERS = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-};
-const PAGE_POLICY =
-  "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'";
 
 /**
  * The viewer: serves each session's page and client, exchanges the session's credential for a
@@ -80,6 +95,7 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
       sockets.delete(session.sessionId);
       images.get(session.sessionId)?.close();
       images.delete(session.sessionId);
+      options.onSessionActivity?.({ sessionId: session.sessionId, openSockets: 0, expired: true });
     },
     onExtended: (session) =>
       broadcast(session.sessionId, { type: 'expiry', expiresAt: session.credential.expiresAt }),
@@ -108,7 +124,19 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
   // Bundled before the first page is served, and a bundling error stops the start.
   await clientBundle();
 
+  const throughHost = (req: http.IncomingMessage) => {
+    if (!options.requiredHeader) return true;
+    const given = Buffer.from(String(req.headers[options.requiredHeader.name] ?? ''));
+    const expected = Buffer.from(options.requiredHeader.value);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+
   const server = http.createServer((req, res) => {
+    const { pathname } = new URL(req.url ?? '/', 'http://viewer');
+    if (pathname !== '/ping' && !throughHost(req)) {
+      req.resume();
+      return answer(res, 403, { error: 'this viewer answers its host only' });
+    }
     route(req, res).catch((err: Error) => {
       log(`viewer: ${req.method} ${new URL(req.url ?? '/', 'http://viewer').pathname}: ${err.stack}`);
       if (!res.headersSent) answer(res, 500, { error: 'the viewer failed on this request' });
@@ -121,7 +149,11 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
     let match: RegExpExecArray | null;
     if (pathname === VIEWER_HOST.pingPath && (req.method === 'GET' || req.method === 'HEAD')) {
       // What clients time to find the nearest region, from any page: it tells nothing.
-      res.writeHead(204, { 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
+      res.writeHead(204, {
+        ...SECURITY_HEADERS,
+        'cache-control': 'no-store',
+        'access-control-allow-origin': '*',
+      });
       return void res.end();
     }
     if (pathname === '/viewer/client.js' && req.method === 'GET') {
@@ -170,6 +202,9 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
     return answer(res, 404, { error: 'no such page' });
   }
 
+  /** The one session of a viewer that holds only one, once admitted. */
+  let admitted: string | undefined;
+
   async function exchangeCredential(req: http.IncomingMessage, res: http.ServerResponse, sessionId: string) {
     // The body is not read: the credential comes in the header only.
     req.resume();
@@ -177,8 +212,14 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
     const bearer = /^Bearer (\S+)$/.exec(header);
     if (!bearer)
       return answer(res, 401, { error: 'the session credential is missing (Authorization: Bearer)' });
+    if (options.oneSession && admitted !== undefined && admitted !== sessionId) {
+      return answer(res, 403, { error: 'this viewer holds another session' });
+    }
     try {
       const { session, ticket } = sessions.admit(sessionId, bearer[1]);
+      if (options.oneSession) admitted = sessionId;
+      const openSockets = sockets.get(sessionId)?.size ?? 0;
+      options.onSessionActivity?.({ sessionId, openSockets, expired: false });
       return answer(
         res,
         200,
@@ -209,6 +250,7 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
       );
     };
     if (!match) return refuse(404, 'no such socket');
+    if (!throughHost(req)) return refuse(403, 'this viewer answers its host only');
     // A page of another site cannot open a reader's socket, whatever its cookies.
     const origin = req.headers.origin;
     if (origin && origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}`) {
@@ -225,13 +267,28 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
       onInput: () => void report(session, 'Active'),
       onBadMessage: (reason) => ws.close(CLOSE_CODES.badMessage, reason),
       encode: (frame, encoding) => options.volumes.encode(frame, encoding),
+      onFrame: options.onFrame,
     });
     const set = sockets.get(session.sessionId) ?? new Set();
     set.add(socket);
     sockets.set(session.sessionId, set);
+    const activity = () =>
+      options.onSessionActivity?.({ sessionId: session.sessionId, openSockets: set.size, expired: false });
+    activity();
+    // Ping frames keep the load balancer from closing a quiet socket; a client that misses two is gone.
+    let answered = true;
+    ws.on('pong', () => (answered = true));
+    const keepAlive = setInterval(() => {
+      if (!answered) return ws.terminate();
+      answered = false;
+      ws.ping();
+    }, SOCKET_KEEPALIVE_MS);
+    keepAlive.unref();
     ws.on('close', () => {
+      clearInterval(keepAlive);
       set.delete(socket);
       socket.close();
+      activity();
     });
     socket.send({ type: 'session', images: held.summaries(), expiresAt: session.credential.expiresAt });
     for (const message of held.catchUp()) socket.send(message);

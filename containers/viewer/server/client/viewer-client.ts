@@ -1,7 +1,7 @@
 import { ServerMessage, SessionImageSummary, viewerPaths } from '../protocol';
 import type { SlideTileSource } from '../slides/slide-tile-source';
 import type { Slab } from '../volume/view-state';
-import { openSession, renewTicket, SessionSocket } from './session-connection';
+import { OpenedSession, openSession, renewTicket, SessionSocket } from './session-connection';
 import { sessionTileUrl, showSlide, SlideView } from './slide-view';
 import { Tool, VolumeViews } from './volume-views';
 
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     statusLine.dataset.kind = kind;
   };
 
-  let session: { images: SessionImageSummary[] };
+  let session: OpenedSession;
   try {
     session = await openSession(sessionId);
   } catch (err) {
@@ -62,22 +62,30 @@ async function main(): Promise<void> {
     );
   };
 
-  const socket = new SessionSocket(sessionId, {
-    message: (message: ServerMessage) => {
-      if (message.type === 'expiry') return void renewTicket(sessionId);
-      if (message.type === 'error' && message.imageId === undefined && message.requestId === undefined) {
-        return status(message.message, 'error');
-      }
-      shown?.receive(message);
+  const socket = new SessionSocket(
+    sessionId,
+    {
+      message: (message: ServerMessage) => {
+        if (message.type === 'expiry') return void renewTicket(sessionId);
+        if (message.type === 'error' && message.imageId === undefined && message.requestId === undefined) {
+          return status(message.message, 'error');
+        }
+        shown?.receive(message);
+      },
+      frame: async (header, image) => shown?.drawFrame(header, image),
+      interrupted: (reason) => status(reason),
+      // Back on a viewer (the same host, or another that loaded the session afresh): the views
+      // shown are asked for again, so the reader sees what they saw before.
+      resumed: () => {
+        status('Reconnected');
+        shown?.requestAll();
+      },
+      closed: (reason) => status(reason, 'error'),
     },
-    frame: async (header, image) => shown?.drawFrame(header, image),
-    closed: (reason) => status(reason, 'error'),
-  });
-  try {
-    await socket.opened;
-  } catch (err) {
-    return status((err as Error).message, 'error');
-  }
+    session.exchangeAgain,
+  );
+  // A socket that does not open at first is opened again like a lost one.
+  socket.opened.catch((err: Error) => status(`${err.message} Reconnecting…`));
 
   const show = (image: SessionImageSummary) => {
     overlaySelect.replaceChildren(
