@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BundledEntrypointImage } from '../../../lib/core/bundled-entrypoint-image';
+import { EXTERNAL_PACKAGES } from './image-context';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 /** Where the Dockerfile copies the browser client from, and where the server looks for it. */
@@ -18,7 +19,7 @@ export class ViewerHostImage extends BundledEntrypointImage {
     super(scope, id, {
       sourceDir: __dirname,
       name: 'viewer-host',
-      external: ['sharp'],
+      external: EXTERNAL_PACKAGES,
       stage: (context, bundled) => {
         const dependencies = { sharp: lockedVersion('sharp'), ws: lockedVersion('ws') };
         fs.writeFileSync(

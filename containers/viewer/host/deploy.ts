@@ -16,12 +16,15 @@ import {
 } from '../../../lib/core/acknowledgements';
 import { nameUniqueToStack } from '../../../lib/core/stack-unique-name';
 import { ViewerHostImage } from './deploy-image';
+import { VIEWER_SUPERVISOR_SETTINGS } from './supervisor-settings';
 
 /** The settings a host starts with, as the stack knows them. */
 export type ViewerHostSettings = SettingValues<typeof VIEWER_HOST_SETTINGS.shape>;
 
 /** The container that runs the host process on each instance. */
 const HOST_CONTAINER = 'viewer-host';
+/** Docker's API socket, through which the host starts a container per session. */
+const DOCKER_SOCKET = '/var/run/docker.sock';
 /** Where the boot script keeps each setting's value, one file per variable. */
 const SETTINGS_DIR = '/etc/viewer-host/settings';
 /** The root volume: the system, Docker's images (the viewer image once) and sessions' scratch. */
@@ -153,8 +156,8 @@ export class ViewerHosts extends Construct {
 
   /**
    * What a host may do, and nothing more: pull the viewer image, write to its log group, publish
-   * metrics in the viewer namespace, record heartbeats, complete its lifecycle action and set its
-   * own scale-in protection in its own group. No right on the platform's buckets, tables or keys.
+   * metrics in the viewer namespace, record heartbeats and complete its lifecycle action in its
+   * own group. No right on the platform's buckets, tables or keys.
    */
   private grantHostRights(metricNamespace: string): void {
     const { partition, region, account } = Stack.of(this);
@@ -171,11 +174,7 @@ export class ViewerHosts extends Construct {
     const groupArn = `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${this.autoScalingGroupName}`;
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: [
-          'autoscaling:CompleteLifecycleAction',
-          'autoscaling:RecordLifecycleActionHeartbeat',
-          'autoscaling:SetInstanceProtection',
-        ],
+        actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
         resources: [groupArn],
       }),
     );
@@ -218,7 +217,18 @@ export interface HostBootScriptProps {
  * span lines, as the public key does), and the host container started.
  */
 export function hostBootScript(props: HostBootScriptProps): string[] {
-  const variables = VIEWER_HOST_SETTINGS.variables(props.settings);
+  const variables = {
+    ...VIEWER_HOST_SETTINGS.variables(props.settings),
+    ...VIEWER_SUPERVISOR_SETTINGS.variables({
+      containerEngineSocket: DOCKER_SOCKET,
+      // Sessions run from the host's own image, which the boot pulled: the host pulls nothing.
+      sessionImage: props.image,
+      // One viewer started ahead: a new session starts in about a second instead of three.
+      warmSessionViewers: 1,
+      // A reader whose page closed for five minutes has left: the session's container ends.
+      sessionIdleSeconds: 300,
+    }),
+  };
   return [
     'set -euo pipefail',
     'dnf install -y docker',
@@ -260,8 +270,8 @@ export function hostRunCommand(props: HostRunCommandProps): string {
     `--name ${HOST_CONTAINER}`,
     '--restart always',
     '--network host',
-    '--volume /var/run/docker.sock:/var/run/docker.sock',
-    '--group-add "$(stat -c %g /var/run/docker.sock)"',
+    `--volume ${DOCKER_SOCKET}:${DOCKER_SOCKET}`,
+    `--group-add "$(stat -c %g ${DOCKER_SOCKET})"`,
     '--log-driver awslogs',
     `--log-opt awslogs-region=${props.region}`,
     `--log-opt awslogs-group=${props.logGroup}`,
