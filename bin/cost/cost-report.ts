@@ -75,6 +75,13 @@ function marginalCosts(config: PlatformConfig): MarginalCost[] {
         memoryGb * CT_CONVERSION_SECONDS * GLOBAL_PRICES.lambdaGbSecond +
         CT_GB * GLOBAL_PRICES.s3AccelerationGbIn,
     },
+    ...config.viewerRegions.map((viewerRegion) => {
+      const { instanceType, sessionsPerHost } = config.viewerFleet;
+      return {
+        what: `one viewer session-hour in ${viewerRegion} (a host of ${sessionsPerHost} sessions, ${instanceType}, when full)`,
+        usd: instanceHour(pricesIn(viewerRegion), instanceType, viewerRegion) / sessionsPerHost,
+      };
+    }),
     { what: `one GB stored for a month (S3 Standard, ${region})`, usd: prices.s3StandardGbMonth },
     {
       what: 'one GB served (CloudFront to Europe or North America)',

@@ -36,6 +36,18 @@ test('the estimate follows the configuration: another GPU type and a third zone 
   );
 }, 120_000);
 
+test('a fourth viewer region adds its stack, priced in its region, and its session-hour', () => {
+  const regions = ['eu-central-1', 'ap-northeast-1', 'us-east-2', 'eu-west-1'];
+  const four = costReport({ 'platform.viewerRegions': JSON.stringify(regions) });
+  const added = four.stacks.filter((s) => !byDefault.stacks.some((d) => d.stack === s.stack));
+  expect(added.map((s) => [s.stack, s.region])).toEqual([['ImagingPlatform-Viewer-eu-west-1', 'eu-west-1']]);
+  expect(four.usdPerMonth - byDefault.usdPerMonth).toBeCloseTo(added[0].usdPerMonth, 6);
+  expect(added[0].lines.map((l) => l.what)).toEqual(
+    expect.arrayContaining([expect.stringMatching(/^m7i\.2xlarge instances kept running by the schedule/)]),
+  );
+  expect(four.marginal.map((m) => m.what)).toContainEqual(expect.stringMatching(/session-hour in eu-west-1/));
+}, 120_000);
+
 describe('what a template costs idle', () => {
   const prices = pricesIn('ap-northeast-1');
   const template = {
