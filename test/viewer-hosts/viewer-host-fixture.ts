@@ -1,3 +1,4 @@
+import type { ProtectionCalls } from '../../containers/viewer/host/scale-in-protection';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -236,8 +237,9 @@ export async function startMetadataStandIn(instanceId: string, groupName: string
 /** Auto Scaling and CloudWatch, recording what the host asks of them (no local server exists). */
 export function recordedAws() {
   const calls: { name: string; input: unknown }[] = [];
-  const autoScaling: LifecycleCalls = {
+  const autoScaling: LifecycleCalls & ProtectionCalls = {
     recordLifecycleActionHeartbeat: async (input) => void calls.push({ name: 'heartbeat', input }),
+    setInstanceProtection: async (input) => void calls.push({ name: 'protect', input }),
     completeLifecycleAction: async (input) => void calls.push({ name: 'complete', input }),
     describeAutoScalingInstances: async () => ({ AutoScalingInstances: [] }),
   };

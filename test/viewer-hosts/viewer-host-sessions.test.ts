@@ -327,6 +327,13 @@ describe('a host Auto Scaling terminates', () => {
       expect(opened.status).toBe(200);
       const reader = await openReader(origin, 'session-d', opened.cookie!);
       await reader.frame(reader.view('a', 2));
+      // Holding a session, the host protects itself from scale-in; empty, it was not protected.
+      const protections = () =>
+        host.aws.calls
+          .filter((c) => c.name === 'protect')
+          .map((c) => (c.input as { ProtectedFromScaleIn: boolean }).ProtectedFromScaleIn);
+      await until(() => protections().includes(true), 5000, 'scale-in protection');
+      expect(protections()[0]).toBe(false);
       let stopped = false;
       void host.host.stopped.then(() => (stopped = true));
 

@@ -156,8 +156,8 @@ export class ViewerHosts extends Construct {
 
   /**
    * What a host may do, and nothing more: pull the viewer image, write to its log group, publish
-   * metrics in the viewer namespace, record heartbeats and complete its lifecycle action in its
-   * own group. No right on the platform's buckets, tables or keys.
+   * metrics in the viewer namespace, record heartbeats, complete its lifecycle action and set its
+   * own scale-in protection in its own group. No right on the platform's buckets, tables or keys.
    */
   private grantHostRights(metricNamespace: string): void {
     const { partition, region, account } = Stack.of(this);
@@ -174,7 +174,11 @@ export class ViewerHosts extends Construct {
     const groupArn = `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${this.autoScalingGroupName}`;
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+        actions: [
+          'autoscaling:CompleteLifecycleAction',
+          'autoscaling:RecordLifecycleActionHeartbeat',
+          'autoscaling:SetInstanceProtection',
+        ],
         resources: [groupArn],
       }),
     );

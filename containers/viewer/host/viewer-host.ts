@@ -6,6 +6,7 @@ import { EngineApi } from './engine-api';
 import { MetricCalls, publishHostMetrics } from './host-metrics';
 import { InstanceMetadata } from './instance-metadata';
 import { LifecycleCalls, lifecycleTarget, watchInstanceLifecycle } from './instance-lifecycle';
+import { ProtectionCalls, protectWhileBusy } from './scale-in-protection';
 import { SessionContainers, SessionContainersOptions } from './session-containers';
 import { SESSION_VIEWER_SETTINGS, VIEWER_SUPERVISOR_SETTINGS } from './supervisor-settings';
 import { startSupervisor, Supervisor } from './supervisor';
@@ -14,7 +15,7 @@ export interface ViewerHostOptions {
   readonly settings: Settings<typeof VIEWER_HOST_SETTINGS.shape>;
   readonly supervisorSettings: Settings<typeof VIEWER_SUPERVISOR_SETTINGS.shape>;
   readonly metadata: InstanceMetadata;
-  readonly autoScaling: LifecycleCalls;
+  readonly autoScaling: LifecycleCalls & ProtectionCalls;
   readonly cloudWatch: MetricCalls;
   /** @default VIEWER_HOST.port */
   readonly port?: number;
@@ -88,10 +89,19 @@ export async function startViewerHost(options: ViewerHostOptions): Promise<Viewe
     heartbeatMs: options.intervals?.heartbeatMs,
     log,
   });
+  const protection = protectWhileBusy({
+    autoScaling,
+    groupName: target.AutoScalingGroupName,
+    instanceId: target.InstanceId,
+    busy: () => supervisor.status().sessions > 0,
+    intervalMs: options.intervals?.lifecyclePollMs,
+    log,
+  });
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       lifecycle.stop();
+      protection.stop();
       await metrics.stop();
       await supervisor.stop();
     })();
