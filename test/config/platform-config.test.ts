@@ -101,7 +101,7 @@ describe('platform configuration', () => {
 
   test('an unknown key fails with the keys allowed in its place', () => {
     expect(problemsOf({ platform: { compute: { maxVcpu: 8 } } })).toEqual([
-      'platform.compute.maxVcpu: unknown key; allowed here: gpuInstanceTypes, maxVcpus, cpuInstanceTypes, cpuMaxVcpus, purchaseOption, instanceVolumeGiB, criticalFindings, capacityWaitMinutes',
+      'platform.compute.maxVcpu: unknown key; allowed here: gpuInstanceTypes, maxVcpus, cpuInstanceTypes, cpuMaxVcpus, purchaseOption, instanceVolumeGiB, criticalFindings, capacityWaitMinutes, availabilityZones',
     ]);
     expect(problemsOf({ 'platform.homeregion': 'eu-west-1' })[0]).toMatch(
       /^platform\.homeregion: unknown key; allowed here: name, account, homeRegion, viewerRegions,/,

@@ -17,17 +17,18 @@ test("the README's cost table is what npm run cost prints for the default config
   expect(readme.slice(readme.indexOf(BEGIN), readme.indexOf(END))).toContain('| all stacks');
 }, 120_000);
 
-test('the estimate follows the configuration: another GPU type and a third zone change what they cost', () => {
+test('the estimate follows the configuration: another GPU type and one zone fewer change what they cost', () => {
   const larger = costReport({
-    'platform.compute': JSON.stringify({ gpuInstanceTypes: ['g4dn.2xlarge'], availabilityZones: 3 }),
+    'platform.compute': JSON.stringify({ gpuInstanceTypes: ['g4dn.2xlarge'], availabilityZones: 1 }),
   });
   const jobHour = (report: typeof byDefault) => report.marginal.find((m) => m.what.includes('GPU job-hour'))!;
   expect(jobHour(byDefault).what).toContain('g4dn.xlarge');
   expect(jobHour(larger).what).toContain('g4dn.2xlarge');
   expect(jobHour(larger).usd - jobHour(byDefault).usd).toBeCloseTo(0.94 - 0.658, 6);
-  // A third zone: each of the job network's 6 interface endpoints in one more zone.
+  // One zone: each of the job network's 6 interface endpoints in one zone fewer. (Without an
+  // account, synth knows two zones of a region, so three cannot be priced offline.)
   const compute = (report: typeof byDefault) => report.stacks.find((s) => s.stack.endsWith('-Compute'))!;
-  expect(compute(larger).usdPerMonth - compute(byDefault).usdPerMonth).toBeCloseTo(6 * 0.012 * 730, 1);
+  expect(compute(byDefault).usdPerMonth - compute(larger).usdPerMonth).toBeCloseTo(6 * 0.012 * 730, 1);
   // Every stack is priced in its own region, and the total is their sum.
   for (const stack of byDefault.stacks) expect(stack.region).toBe('eu-central-1');
   expect(byDefault.usdPerMonth).toBeCloseTo(

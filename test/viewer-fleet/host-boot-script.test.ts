@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { hostBootScript, ViewerHostSettings } from '../../containers/viewer/host/deploy';
+import { VIEWER_SUPERVISOR_SETTINGS } from '../../containers/viewer/host/supervisor-settings';
 import { VIEWER_HOST_SETTINGS } from '../../lambda/contracts/viewer-host';
 
 const IMAGE = '123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/cdk-assets:0123abcd';
@@ -111,8 +112,17 @@ describe("a viewer host's first boot", () => {
         .flatMap((arg, i) => (run[i - 1] === '--env' ? [arg] : []))
         .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
     );
-    expect(env).toEqual(VIEWER_HOST_SETTINGS.variables(SETTINGS));
+    expect(env).toEqual({
+      ...VIEWER_HOST_SETTINGS.variables(SETTINGS),
+      ...VIEWER_SUPERVISOR_SETTINGS.variables({
+        containerEngineSocket: '/var/run/docker.sock',
+        sessionImage: IMAGE,
+        warmSessionViewers: 1,
+        sessionIdleSeconds: 300,
+      }),
+    });
     expect(VIEWER_HOST_SETTINGS.parse(env)).toEqual(SETTINGS);
+    expect(VIEWER_SUPERVISOR_SETTINGS.parse(env).sessionImage).toBe(IMAGE);
   });
 
   test('a failed step stops the boot before the host container runs', () => {
