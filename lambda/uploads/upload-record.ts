@@ -24,8 +24,11 @@ export interface UploadRecord {
    * completes, cancelled when the upload is aborted, and the upload never becomes an image or a model.
    */
   readonly build?: { readonly algorithmId: string; readonly id: string };
-  /** Set when the converter removed the raw file and returned its bytes to the quota. */
-  readonly rawDeleted?: boolean;
+  /**
+   * Set when the raw file was removed and its bytes returned to the quota: `true`, or for an image's
+   * upload the id of the removal that did it, which a removal that fails midway takes back.
+   */
+  readonly rawDeleted?: boolean | string;
 }
 
 /** What the API shows of an upload: nothing of where or how it is stored. */

@@ -10,6 +10,7 @@ export type ConfigSettings = Pick<
   | 'uploadQuotaVerifiedBytes'
   | 'uploadPartUrlSeconds'
   | 'incompleteUploadDays'
+  | 'uploadsPerImage'
   | 'activeJobsPerUser'
   | 'activeJobsPerAlgorithm'
   | 'activeJobsTotal'
@@ -47,6 +48,7 @@ export function configSettings(config: PlatformConfig): ConfigSettings {
     uploadQuotaVerifiedBytes: config.limits.uploadBytesVerifiedUser,
     uploadPartUrlSeconds: PART_URL_SECONDS,
     incompleteUploadDays: config.limits.incompleteUploadDays,
+    uploadsPerImage: config.limits.uploadsPerImage,
     activeJobsPerUser: config.limits.activeJobsPerUser,
     activeJobsPerAlgorithm: config.limits.activeJobsPerAlgorithm,
     activeJobsTotal: config.limits.activeJobsTotal,

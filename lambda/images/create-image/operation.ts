@@ -1,4 +1,5 @@
 import { apiOperation, schemaRef } from '../../contracts/handler-deployment';
+import { IMAGE_UPLOAD_LIMITS } from '../../contracts/upload-limits';
 import { imagesSchemas } from '../schemas';
 
 export const operation = apiOperation('images/create-image', 'POST /v1/images', {
@@ -7,11 +8,14 @@ export const operation = apiOperation('images/create-image', 'POST /v1/images', 
   responses: { 201: schemaRef(imagesSchemas, 'Image') },
   permissions: {
     // claimUploadsForImage and releaseUploadsFromImage update uploads; a refused claim reads the
-    // upload to say why. deleteUnqueuedImage undoes putImage when the message cannot be sent.
+    // upload to say why. The file list is written in pages; deleteUnqueuedImage and
+    // deleteImageFiles undo putImage and putImageFiles when the message cannot be sent.
     tables: {
       uploads: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
       images: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      imageFiles: ['dynamodb:BatchWriteItem'],
     },
     queuesConversions: true,
   },
+  settings: [IMAGE_UPLOAD_LIMITS],
 });
