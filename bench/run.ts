@@ -118,6 +118,8 @@ benchLocalApi()
     // the API bench point at its local platform, which has stopped.
     const jobs = spawnSync('npx', ['tsx', path.join(__dirname, 'jobs.ts')], { stdio: 'inherit' });
     if (jobs.status !== 0) throw new Error(`the jobs bench failed with exit code ${jobs.status}`);
+    const study = spawnSync('npx', ['tsx', path.join(__dirname, 'study-uploads.ts')], { stdio: 'inherit' });
+    if (study.status !== 0) throw new Error(`the study uploads bench failed with exit code ${study.status}`);
     const builds = spawnSync('npx', ['tsx', path.join(__dirname, 'builds.ts')], { stdio: 'inherit' });
     if (builds.status !== 0) throw new Error(`the builds bench failed with exit code ${builds.status}`);
     // A fresh process, so that its memory per session is the volume's alone.
