@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conflict } from '../api/api-error';
+import { conflict, serviceUnavailable } from '../api/api-error';
 import { settleBounded } from '../core/bounded-work';
 import { dynamoDb } from '../core/aws-clients';
 import { logger } from '../core/logger';
@@ -16,16 +16,34 @@ import { getOwnedUpload } from '../uploads/upload-store';
 export const CLAIMS_IN_FLIGHT = 32;
 
 /**
+ * Longest the claims of one request may take. The API function ends after 28 s; past this no
+ * claim starts, and giving back those made (as many writes again) still fits before that end, so
+ * no upload is left claimed by an image that was never made. 10,000 claims take a few seconds on
+ * DynamoDB; only a throttled table or a slow machine in local mode comes near it.
+ */
+export const CLAIMS_BUDGET_MS = 14_000;
+
+/**
  * Marks the caller's Completed uploads as the files of `imageId`, one conditional write each, so
  * an upload can belong to one image only; returns them in the order given. If any cannot be
- * claimed, no more claims start, every claim made is given back, and the reason names the upload.
+ * claimed, or the claims pass `budgetMs`, no more claims start, every claim made is given back,
+ * and the reason names the upload (a 409) or the time (a 503 the caller may retry).
  */
 export async function claimUploadsForImage(
   uploadIds: readonly string[],
   owner: string,
   imageId: string,
+  budgetMs = CLAIMS_BUDGET_MS,
 ): Promise<UploadRecord[]> {
-  const outcomes = await settleBounded(uploadIds, CLAIMS_IN_FLIGHT, (id) => claimUpload(id, owner, imageId));
+  const deadline = Date.now() + budgetMs;
+  const outcomes = await settleBounded(uploadIds, CLAIMS_IN_FLIGHT, (id) => {
+    if (Date.now() > deadline) {
+      throw serviceUnavailable(
+        `claiming ${uploadIds.length} uploads took longer than ${budgetMs / 1000} s; none was kept: try again`,
+      );
+    }
+    return claimUpload(id, owner, imageId);
+  });
   const failure = outcomes.find((o): o is PromiseRejectedResult => o?.status === 'rejected');
   if (!failure) return outcomes.map((o) => (o as PromiseFulfilledResult<UploadRecord>).value);
   const claimed = uploadIds.filter((_, i) => outcomes[i]?.status === 'fulfilled');

@@ -13,8 +13,12 @@ import { getImage } from './image-store';
 
 /** DeleteObjects takes at most 1,000 keys a call. */
 const KEYS_PER_DELETE = 1000;
-/** Uploads marked removed at once: each is its own conditional write. */
-const MARKS_IN_FLIGHT = 32;
+/**
+ * Uploads marked removed at once, each its own conditional write. Few: the removal is in no hurry,
+ * and in local mode the one DynamoDB stand-in would otherwise make the next image's writes queue
+ * behind hundreds of marks.
+ */
+const MARKS_IN_FLIGHT = 4;
 
 /**
  * Deletes the raw uploads of a converted image and gives their bytes back to the owner's quota.
