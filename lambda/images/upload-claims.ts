@@ -6,6 +6,7 @@ import { dynamoDb } from '../core/aws-clients';
 import { logger } from '../core/logger';
 import { tableName } from '../contracts/tables';
 import { UploadRecord } from '../uploads/upload-record';
+import { getImage } from './image-store';
 import { getOwnedUpload } from '../uploads/upload-store';
 
 /**
@@ -21,7 +22,13 @@ export const CLAIMS_IN_FLIGHT = 32;
  * no upload is left claimed by an image that was never made. 10,000 claims take a few seconds on
  * DynamoDB; only a throttled table or a slow machine in local mode comes near it.
  */
-export const CLAIMS_BUDGET_MS = 14_000;
+export const CLAIMS_BUDGET_MS = 12_000;
+
+/**
+ * Age past which a claim whose image was never made is abandoned: longer than the API function
+ * lives (28 s), so the request that made it has ended; a new claim then takes it over.
+ */
+export const ABANDONED_CLAIM_MS = 60_000;
 
 /**
  * Marks the caller's Completed uploads as the files of `imageId`, one conditional write each, so
@@ -51,24 +58,29 @@ export async function claimUploadsForImage(
   throw failure.reason;
 }
 
+/**
+ * Claims one upload. An upload still claimed by an image that was never made (its request ended
+ * before it could give the claim back: a function cut off at its time limit) is taken over once
+ * that claim is older than any request lives, so no upload stays claimed for good.
+ */
 async function claimUpload(id: string, owner: string, imageId: string): Promise<UploadRecord> {
   try {
-    const { Attributes } = await dynamoDb().send(
-      new UpdateCommand({
-        TableName: tableName('uploads'),
-        Key: { id },
-        UpdateExpression: 'SET imageId = :imageId',
-        ConditionExpression:
-          '#owner = :owner AND #status = :completed AND attribute_not_exists(imageId) AND attribute_not_exists(modelId) AND attribute_not_exists(#build)',
-        ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status', '#build': 'build' },
-        ExpressionAttributeValues: { ':imageId': imageId, ':owner': owner, ':completed': 'Completed' },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return Attributes as UploadRecord;
+    return await writeClaim(id, owner, imageId);
   } catch (err) {
     if (!(err instanceof ConditionalCheckFailedException)) throw err;
     const upload = await getOwnedUpload(id, owner);
+    if (upload.status === 'Completed' && upload.imageId && !(await getImage(upload.imageId))) {
+      const claimedAt = Date.parse(upload.claimedAt ?? '');
+      if (!(Date.now() - claimedAt < ABANDONED_CLAIM_MS)) {
+        try {
+          return await writeClaim(id, owner, imageId, upload.imageId);
+        } catch (retaken) {
+          if (!(retaken instanceof ConditionalCheckFailedException)) throw retaken;
+          throw conflict(`upload ${id} was claimed by another request meanwhile`);
+        }
+      }
+      throw conflict(`upload ${id} is being claimed by another request; try again in a minute`);
+    }
     if (upload.status !== 'Completed') {
       throw conflict(`upload ${id} is ${upload.status}; only Completed uploads become images`);
     }
@@ -76,6 +88,35 @@ async function claimUpload(id: string, owner: string, imageId: string): Promise<
     if (upload.build !== undefined) throw conflict(`upload ${id} is the context of build ${upload.build.id}`);
     throw conflict(`upload ${id} already belongs to image ${upload.imageId}`);
   }
+}
+
+/** The conditional write of a claim: of an unclaimed upload, or of one that `abandoned` holds. */
+async function writeClaim(
+  id: string,
+  owner: string,
+  imageId: string,
+  abandoned?: string,
+): Promise<UploadRecord> {
+  const { Attributes } = await dynamoDb().send(
+    new UpdateCommand({
+      TableName: tableName('uploads'),
+      Key: { id },
+      UpdateExpression: 'SET imageId = :imageId, claimedAt = :now',
+      ConditionExpression: `#owner = :owner AND #status = :completed AND ${
+        abandoned ? 'imageId = :abandoned' : 'attribute_not_exists(imageId)'
+      } AND attribute_not_exists(modelId) AND attribute_not_exists(#build)`,
+      ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status', '#build': 'build' },
+      ExpressionAttributeValues: {
+        ':imageId': imageId,
+        ':owner': owner,
+        ':completed': 'Completed',
+        ':now': new Date().toISOString(),
+        ...(abandoned && { ':abandoned': abandoned }),
+      },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return Attributes as UploadRecord;
 }
 
 /**
@@ -92,7 +133,7 @@ export async function releaseUploadsFromImage(uploadIds: readonly string[], imag
         new UpdateCommand({
           TableName: tableName('uploads'),
           Key: { id },
-          UpdateExpression: 'REMOVE imageId',
+          UpdateExpression: 'REMOVE imageId, claimedAt',
           ConditionExpression: 'imageId = :imageId',
           ExpressionAttributeValues: { ':imageId': imageId },
         }),

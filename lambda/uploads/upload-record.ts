@@ -17,6 +17,8 @@ export interface UploadRecord {
   readonly completedAt?: string;
   /** The image whose files this upload is, once claimed by `POST /v1/images`. */
   readonly imageId?: string;
+  /** When `imageId` claimed it: a claim whose image was never made is abandoned after a minute. */
+  readonly claimedAt?: string;
   /** The algorithm model made of this upload, which keeps the upload from becoming an image. */
   readonly modelId?: string;
   /**

@@ -303,6 +303,47 @@ describe('an image of thousands of uploads', () => {
   }, 300_000);
 });
 
+describe('claims of requests that ended before giving them back', () => {
+  test('a claim whose image was never made is taken over once older than any request lives, not before', async () => {
+    const [abandoned, recent] = await storedUploads([slice(0), slice(1)]);
+    const claim = (id: string, ageMs: number) =>
+      documents.send(
+        new UpdateCommand({
+          TableName: platform.settings.uploadsTable,
+          Key: { id },
+          UpdateExpression: 'SET imageId = :image, claimedAt = :at',
+          ExpressionAttributeValues: {
+            ':image': randomUUID(),
+            ':at': new Date(Date.now() - ageMs).toISOString(),
+          },
+        }),
+      );
+    await claim(abandoned, 5 * 60_000);
+    await claim(recent, 1000);
+
+    const refused = await call('POST', '/v1/images', { token: alice, body: { uploads: [recent] } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toBe(
+      `upload ${recent} is being claimed by another request; try again in a minute`,
+    );
+    const created = await call('POST', '/v1/images', { token: alice, body: { uploads: [abandoned] } });
+    expect(created.status).toBe(201);
+    const { Item } = await documents.send(
+      new GetCommand({ TableName: platform.settings.uploadsTable, Key: { id: abandoned } }),
+    );
+    expect(Item!.imageId).toBe(created.body.id);
+    // Converted, and its uploads removed, before the queue is handed over below.
+    expect((await endedImage(created.body.id)).status).toBe('Succeeded');
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+      const { Item: image } = await documents.send(
+        new GetCommand({ TableName: platform.settings.imagesTable, Key: { id: created.body.id } }),
+      );
+      if (image?.uploadsRemovedAt) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }, 120_000);
+});
+
 describe('removing converted uploads', () => {
   const sqs = () => new SQSClient({});
 

@@ -84,6 +84,7 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'dynamodb:UpdateItem on table:uploads',
     'dynamodb:PutItem on table:images',
     'dynamodb:DeleteItem on table:images',
+    'dynamodb:GetItem on table:images',
     // The file list, in pages that no condition guards: the image id is fresh.
     'dynamodb:BatchWriteItem on table:imageFiles',
     'kms:Decrypt on key via dynamodb',

@@ -14,7 +14,8 @@ export const operation = apiOperation('images/create-image', 'POST /v1/images', 
     // deleteImageFiles undo putImage and putImageFiles when the message cannot be sent.
     tables: {
       uploads: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
-      images: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      // GetItem: whether the image holding a claim was ever made (an abandoned claim is taken over).
+      images: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
       imageFiles: ['dynamodb:BatchWriteItem'],
     },
     queuesConversions: true,
