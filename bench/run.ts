@@ -124,6 +124,8 @@ benchLocalApi()
     });
     if (responsiveness.status !== 0)
       throw new Error(`the local responsiveness bench failed with exit code ${responsiveness.status}`);
+    const study = spawnSync('npx', ['tsx', path.join(__dirname, 'study-uploads.ts')], { stdio: 'inherit' });
+    if (study.status !== 0) throw new Error(`the study uploads bench failed with exit code ${study.status}`);
     const builds = spawnSync('npx', ['tsx', path.join(__dirname, 'builds.ts')], { stdio: 'inherit' });
     if (builds.status !== 0) throw new Error(`the builds bench failed with exit code ${builds.status}`);
     // A fresh process, so that its memory per session is the volume's alone.

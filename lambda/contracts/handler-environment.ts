@@ -11,7 +11,7 @@ import { PAGE_TOKENS } from './page-tokens';
 import { SettingsGroup, SettingsShape, SettingValues } from './settings';
 import { SIGNED_URLS } from './signed-urls';
 import { TABLE_NAMES, TableName } from './tables';
-import { UPLOAD_ENDPOINT, UPLOAD_LIMITS } from './upload-limits';
+import { IMAGE_UPLOAD_LIMITS, UPLOAD_ENDPOINT, UPLOAD_LIMITS } from './upload-limits';
 import { WEB_ORIGINS } from './web-origins';
 import { SESSION_SIGNING_KEY, VIEWER_SESSIONS } from './viewer-sessions';
 
@@ -21,6 +21,7 @@ export const ALL_SETTINGS_GROUPS = [
   IMAGING_BUCKET,
   UPLOAD_LIMITS,
   UPLOAD_ENDPOINT,
+  IMAGE_UPLOAD_LIMITS,
   CONVERSION_QUEUE_URL,
   CONVERTER_JOBS,
   CONVERSION_SCRATCH,

@@ -11,6 +11,8 @@ export type TableAction =
   | 'dynamodb:DeleteItem'
   | 'dynamodb:ConditionCheckItem'
   | 'dynamodb:Query'
+  /** Writing many items a call where none needs a condition: an image's file pages. */
+  | 'dynamodb:BatchWriteItem'
   /** Only the upload sweeper, which looks through every upload once an hour. */
   | 'dynamodb:Scan';
 

@@ -27,11 +27,16 @@ export const TABLES = {
     partitionKey: 'id',
     indexes: [{ name: 'byOwner', partitionKey: 'owner', sortKey: 'createdAt' }],
   },
-  /** One item per image: its source uploads, conversion status, errors, metadata and output. */
+  /** One item per image: how many files it has, conversion status, errors, metadata and output. */
   images: {
     partitionKey: 'id',
     indexes: [{ name: 'byOwner', partitionKey: 'owner', sortKey: 'createdAt' }],
   },
+  /**
+   * The files of each image, in pages (`page` 00000, 00001, ...) of a few hundred KB: an image may
+   * be made of 10,000 uploads, more than its own item holds.
+   */
+  imageFiles: { partitionKey: 'imageId', sortKey: 'page' },
   /** One item per algorithm: title, interfaces, limits, members and its active version. */
   algorithms: { partitionKey: 'id' },
   /** Every container image version of each algorithm. */

@@ -1,22 +1,25 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import * as os from 'node:os';
-import { dynamoDb, s3 } from '../core/aws-clients';
-import { ConvertedFormat, imageObjectKey } from '../contracts/bucket-layout';
+import { s3 } from '../core/aws-clients';
+import { ConvertedFormat, imageObjectKey, uploadObjectKey } from '../contracts/bucket-layout';
 import { convertImageFiles, LIBVIPS_MISSING } from '@imaging-platform/image-io';
 import { logger } from '../core/logger';
 import { uploadObject } from '../core/object-upload';
 import { nameBasedUuid } from '../core/name-based-uuid';
-import { tableName } from '../contracts/tables';
 import { settleOutputImage } from '../jobs/job-output-settlement';
-import { removeRawUpload } from '../uploads/raw-upload-removal';
-import { UploadRecord } from '../uploads/upload-record';
 import { conversionRoute } from './conversion-route';
+import { readImageFiles } from './image-files';
 import { ImageRecord } from './image-record';
 import { ConverterGuard, deleteImageRecords, getImage, moveImage, putImage } from './image-store';
 import { downloadUploadSet, newWorkFolder, removeFolder } from './upload-set-files';
 
 export interface ConvertImageOptions {
+  /**
+   * What becomes of the raw uploads once the image is converted: the converter function queues
+   * their removal as a message of its own, so that its conversion message is released at once; the
+   * converter container, which holds no message, removes them itself (`removeConvertedUploads`).
+   */
+  readonly removeUploads: (imageId: string) => Promise<void>;
   /**
    * Folder under which the upload set is downloaded for the conversion, and removed after it.
    * @default os.tmpdir()
@@ -42,14 +45,16 @@ export interface ConvertImageOptions {
 /**
  * Converts the upload set of one image: downloads its files to disk, converts them, stores each
  * result under `images/<id>/`, and records Succeeded with metadata and per-file errors, or Failed
- * with the reasons. Raw uploads are deleted only after success. A repeated message for an image
- * that already ended, or that a converter container job holds, does nothing. Errors other than
+ * with the reasons. Raw uploads are removed (`removeUploads`) only after success. A repeated message
+ * for an image that already ended, or that a converter container job holds, does nothing but ask
+ * again for the removal of a converted image's uploads, in case the delivery that converted it
+ * stopped before it asked. Errors other than
  * rejected files propagate, so the queue (or Batch) retries or fails the conversion.
  */
 export async function convertImage(
   imageId: string,
   bucket: string,
-  options: ConvertImageOptions = {},
+  options: ConvertImageOptions,
 ): Promise<void> {
   logger.appendKeys({ imageId });
   const image = await getImage(imageId);
@@ -62,14 +67,16 @@ export async function convertImage(
     await settleOutputImage({ ...image, jobOutput: image.jobOutput });
     return;
   }
+  if (image.status === 'Succeeded' || image.status === 'Failed') {
+    if (image.status === 'Succeeded' && !image.uploadsRemovedAt) await options.removeUploads(imageId);
+    logger.info('image already converted or failed; message ignored', { status: image.status });
+    return;
+  }
   const { container, converterJobId } = options;
+  const files = image.jobOutput ? [] : await readImageFiles(image);
   if (container && converterJobId === undefined) {
-    if (image.status !== 'Queued' && image.status !== 'Started') {
-      logger.info('image already converted or failed; message ignored', { status: image.status });
-      return;
-    }
     const route = conversionRoute(
-      image.jobOutput ? jobOutputFiles(image.jobOutput) : image.files,
+      image.jobOutput ? jobOutputFiles(image.jobOutput) : files,
       container.lambdaMaxSetBytes,
     );
     if (route.converter === 'container' || image.converterJobId) {
@@ -92,12 +99,9 @@ export async function convertImage(
   }
 
   // An algorithm's output is read where the job runner stored it, and stays there.
-  const uploads = image.jobOutput
-    ? []
-    : await Promise.all(image.files.map((file) => uploadOf(file.uploadId)));
   const sources = image.jobOutput
     ? jobOutputFiles(image.jobOutput).map((f) => ({ filename: f.filename, objectKey: f.key }))
-    : uploads;
+    : files.map((f) => ({ filename: f.filename, objectKey: uploadObjectKey(image.owner, f.uploadId) }));
   const folder = newWorkFolder(options.workRoot ?? os.tmpdir());
   let converted: boolean;
   try {
@@ -116,7 +120,7 @@ export async function convertImage(
     removeFolder(folder);
   }
   // The raw files stay when nothing was made of them.
-  if (converted) for (const upload of uploads) await removeRawUpload(upload, bucket);
+  if (converted && !image.jobOutput) await options.removeUploads(imageId);
 }
 
 /**
@@ -170,6 +174,7 @@ async function storeResult(
     const sibling: ImageRecord = {
       ...image,
       id: siblings[i].id,
+      filesOf: image.filesOf ?? imageId,
       name: output.name,
       status: 'Succeeded',
       statusDetail: 'Converted',
@@ -229,12 +234,4 @@ function convertedFormat(outputName: string): ConvertedFormat {
 /** The id of an image made from one output of an upload set: the same on every try. */
 export function siblingId(imageId: string, outputName: string): string {
   return nameBasedUuid(imageId, outputName);
-}
-
-async function uploadOf(uploadId: string): Promise<UploadRecord> {
-  const { Item } = await dynamoDb().send(
-    new GetCommand({ TableName: tableName('uploads'), Key: { id: uploadId } }),
-  );
-  if (!Item) throw new Error(`upload ${uploadId} of the image is missing`);
-  return Item as UploadRecord;
 }

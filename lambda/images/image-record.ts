@@ -1,3 +1,5 @@
+import type { ImageFile } from './image-files';
+
 export type ImageStatus = 'Queued' | 'Started' | 'Succeeded' | 'Failed';
 
 /** An image as stored in the images table. */
@@ -8,7 +10,14 @@ export interface ImageRecord {
   readonly status: ImageStatus;
   /** What the status means right now, in words a user can act on. */
   readonly statusDetail: string;
-  readonly files: readonly { uploadId: string; filename: string; size: number }[];
+  /** Uploads the image is made of; the files themselves are in the image files table (`image-files.ts`). */
+  readonly fileCount?: number;
+  /** The image whose file pages list this one's files: a sibling shares those of its set's first image. */
+  readonly filesOf?: string;
+  /** The files, on an image stored before its files had pages of their own. */
+  readonly files?: readonly ImageFile[];
+  /** When the converted image's raw uploads were deleted and their bytes returned to the quota. */
+  readonly uploadsRemovedAt?: string;
   /** For an image an algorithm made: the job's output file it is converted from, instead of uploads. */
   readonly jobOutput?: {
     readonly jobId: string;
@@ -38,14 +47,18 @@ export const QUEUED_DETAIL = 'Waiting for the converter to pick up the image';
 /** Room an image's item keeps for what its conversion adds: errors, metadata, siblings, output key. */
 export const IMAGE_ITEM_RESERVE_BYTES = 64 * 1024;
 
-/** What the API shows of an image; the download URL is added by the caller when permitted. */
-export function imageView(record: ImageRecord, download?: { url: string; expiresAt: string }) {
+/** What the API shows of an image, with its files; the download URL is added by the caller when permitted. */
+export function imageView(
+  record: ImageRecord,
+  files: readonly ImageFile[],
+  download?: { url: string; expiresAt: string },
+) {
   return {
     id: record.id,
     name: record.name,
     status: record.status,
     statusDetail: record.statusDetail,
-    files: record.files,
+    files,
     errors: record.errors,
     metadata: record.metadata,
     ...(record.siblings && record.siblings.length > 0 && { siblings: record.siblings }),

@@ -1,4 +1,5 @@
 import { JsonSchema, printable, timestamp, uuid } from '../contracts/schema-primitives';
+import { MAX_UPLOADS_PER_IMAGE } from '../contracts/upload-limits';
 
 /** Schemas of images. */
 export const imagesSchemas = {
@@ -7,7 +8,14 @@ export const imagesSchemas = {
     required: ['uploads'],
     additionalProperties: false,
     properties: {
-      uploads: { type: 'array', minItems: 1, maxItems: 500, uniqueItems: true, items: uuid },
+      uploads: {
+        type: 'array',
+        description: `The uploads the image is made of: at most the platform's \`limits.uploadsPerImage\` (${MAX_UPLOADS_PER_IMAGE} unless configured lower); more are refused with a 400 that names the limit.`,
+        minItems: 1,
+        maxItems: MAX_UPLOADS_PER_IMAGE,
+        uniqueItems: true,
+        items: uuid,
+      },
       name: printable(255),
     },
   },

@@ -42,7 +42,7 @@ export async function registerOutputImages(
       name: filename,
       status: 'Queued',
       statusDetail: QUEUED_DETAIL,
-      files: [],
+      fileCount: 0,
       jobOutput: {
         jobId: job.id,
         key: file.key,

@@ -17,6 +17,8 @@ export interface UploadRecord {
   readonly completedAt?: string;
   /** The image whose files this upload is, once claimed by `POST /v1/images`. */
   readonly imageId?: string;
+  /** When `imageId` claimed it: a claim whose image was never made is abandoned after a minute. */
+  readonly claimedAt?: string;
   /** The algorithm model made of this upload, which keeps the upload from becoming an image. */
   readonly modelId?: string;
   /**
@@ -24,8 +26,11 @@ export interface UploadRecord {
    * completes, cancelled when the upload is aborted, and the upload never becomes an image or a model.
    */
   readonly build?: { readonly algorithmId: string; readonly id: string };
-  /** Set when the converter removed the raw file and returned its bytes to the quota. */
-  readonly rawDeleted?: boolean;
+  /**
+   * Set when the raw file was removed and its bytes returned to the quota: `true`, or for an image's
+   * upload the id of the removal that did it, which a removal that fails midway takes back.
+   */
+  readonly rawDeleted?: boolean | string;
 }
 
 /** What the API shows of an upload: nothing of where or how it is stored. */

@@ -11,6 +11,7 @@ export type ConfigSettings = Pick<
   | 'uploadQuotaVerifiedBytes'
   | 'uploadPartUrlSeconds'
   | 'incompleteUploadDays'
+  | 'uploadsPerImage'
   | 'activeJobsPerUser'
   | 'activeJobsPerAlgorithm'
   | 'activeJobsTotal'
@@ -49,6 +50,7 @@ export function configSettings(config: PlatformConfig): ConfigSettings {
     uploadQuotaVerifiedBytes: config.limits.uploadBytesVerifiedUser,
     uploadPartUrlSeconds: PART_URL_SECONDS,
     incompleteUploadDays: config.limits.incompleteUploadDays,
+    uploadsPerImage: config.limits.uploadsPerImage,
     activeJobsPerUser: config.limits.activeJobsPerUser,
     activeJobsPerAlgorithm: config.limits.activeJobsPerAlgorithm,
     activeJobsTotal: config.limits.activeJobsTotal,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { REGION_TIME_ZONES } from './region-time-zones';
+import { MAX_UPLOADS_PER_IMAGE } from '../../lambda/contracts/upload-limits';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -256,6 +257,8 @@ export const platformConfigSchema = z
         .min(5 * MiB)
         .max(5 * GiB),
       incompleteUploadDays: positiveInt(365),
+      /** Uploads (files) one image may be made of: a thin-slice CT or a tomosynthesis study has thousands. */
+      uploadsPerImage: positiveInt(MAX_UPLOADS_PER_IMAGE),
       /** Viewer sessions that may run at once in one viewer region. */
       viewerSessionsPerRegion: positiveInt(10_000),
       /** Viewer sessions that one user may have running at once. */
@@ -604,6 +607,7 @@ export const defaultPlatformConfig: PlatformConfig = {
     uploadPartBytes: 32 * MiB,
     copyPartBytes: 64 * MiB,
     incompleteUploadDays: 1,
+    uploadsPerImage: MAX_UPLOADS_PER_IMAGE,
     viewerSessionsPerRegion: 10,
     viewerSessionsPerUser: 3,
     viewerSessionMaxSeconds: 10_000,

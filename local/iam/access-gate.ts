@@ -14,7 +14,7 @@ import {
 import type { KeyHolder, LocalCredentialStore } from './local-credentials';
 import type { PolicyEvaluator } from './policy-evaluator';
 import type { AccessContext, RequiredAccess } from './required-access';
-import { s3RequiredAccess } from './s3-request-access';
+import { deleteObjectsRequiredAccess, isDeleteObjects, s3RequiredAccess } from './s3-request-access';
 
 /** Why a request is refused, and how its service says so. */
 interface Refusal {
@@ -47,33 +47,62 @@ export class AccessGate {
     private readonly context: AccessContext,
   ) {}
 
-  /** For the S3 server: decides from method, path, query and headers, before the body is read. */
+  /** For the S3 server: decides from method, path, query and headers, before the body is read (but DeleteObjects's). */
   s3(): RequestGuard {
     return (listener) => (req, res) => {
       if (req.method === 'OPTIONS') return listener(req, res);
       const url = new URL(req.url ?? '/', 'http://s3');
-      this.refusal(accessKeyOf(req), () =>
-        s3RequiredAccess(this.context, { method: req.method ?? 'GET', url, headers: req.headers }),
-      ).then(
-        (refusal) => {
-          if (!refusal) return listener(req, res);
-          req.resume();
-          const code = refusal.unknownKey === 'unknown' ? 'InvalidAccessKeyId' : 'AccessDenied';
-          const message = refusal.unknownKey
-            ? refusal.unknownKey === 'unknown'
-              ? 'The AWS Access Key Id you provided does not exist in our records.'
-              : 'Access Denied'
-            : refusal.message;
-          res.writeHead(403, { 'content-type': 'application/xml', 'x-amz-request-id': requestId() });
-          res.end(
-            req.method === 'HEAD'
-              ? undefined
-              : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message><RequestId>${requestId()}</RequestId></Error>`,
+      if (isDeleteObjects(req.method ?? 'GET', url)) {
+        // The keys are in the body: read, decided on, and handed on unchanged.
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          const bucket = url.pathname.split('/')[1];
+          this.decideS3(
+            req,
+            res,
+            () => deleteObjectsRequiredAccess(bucket, raw.toString('utf8')),
+            () => listener(replay(req, raw), res),
           );
-        },
-        (err: Error) => internalError(res, err, 'xml'),
+        });
+        return;
+      }
+      this.decideS3(
+        req,
+        res,
+        () => s3RequiredAccess(this.context, { method: req.method ?? 'GET', url, headers: req.headers }),
+        () => listener(req, res),
       );
     };
+  }
+
+  /** Passes an S3 request on when allowed; else answers as S3 refuses. */
+  private decideS3(
+    req: IncomingMessage,
+    res: ServerResponse,
+    required: () => RequiredAccess[],
+    pass: () => void,
+  ): void {
+    this.refusal(accessKeyOf(req), required).then(
+      (refusal) => {
+        if (!refusal) return pass();
+        req.resume();
+        const code = refusal.unknownKey === 'unknown' ? 'InvalidAccessKeyId' : 'AccessDenied';
+        const message = refusal.unknownKey
+          ? refusal.unknownKey === 'unknown'
+            ? 'The AWS Access Key Id you provided does not exist in our records.'
+            : 'Access Denied'
+          : refusal.message;
+        res.writeHead(403, { 'content-type': 'application/xml', 'x-amz-request-id': requestId() });
+        res.end(
+          req.method === 'HEAD'
+            ? undefined
+            : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message><RequestId>${requestId()}</RequestId></Error>`,
+        );
+      },
+      (err: Error) => internalError(res, err, 'xml'),
+    );
   }
 
   dynamodb(): RequestGuard {

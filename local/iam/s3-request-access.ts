@@ -44,7 +44,7 @@ export function s3RequiredAccess(
       case 'DELETE':
         return [on('s3:DeleteBucket', bucketArn)];
       default:
-        // DeleteObjects names its keys in the body, which this check does not read.
+        // DeleteObjects names its keys in the body: `deleteObjectsRequiredAccess` decides it.
         return [on(`s3:${method}Bucket`, bucketArn)];
     }
   }
@@ -94,4 +94,35 @@ export function s3RequiredAccess(
     default:
       return [on(`s3:${method}Object`, objectArn)];
   }
+}
+
+/**
+ * What DeleteObjects (`POST /<bucket>?delete`) needs: s3:DeleteObject on every key its body names.
+ * S3 refuses the keys one by one in its answer; local mode refuses the whole request when any is
+ * refused, which no handler that is allowed its keys can tell apart.
+ */
+export function deleteObjectsRequiredAccess(bucket: string, body: string): RequiredAccess[] {
+  const keys = [...body.matchAll(/<Key>([^<]*)<\/Key>/g)].map(([, key]) => unescapeXml(key));
+  return keys.map((key) => ({
+    action: 's3:DeleteObject',
+    resource: `arn:aws:s3:::${bucket}/${key}`,
+    context: { 's3:TlsVersion': '1.3' },
+  }));
+}
+
+/** Whether a request is DeleteObjects, whose body names the keys it deletes. */
+export function isDeleteObjects(method: string, url: URL): boolean {
+  const [, bucket = '', ...keyParts] = url.pathname.split('/');
+  return method === 'POST' && bucket !== '' && keyParts.join('') === '' && url.searchParams.has('delete');
+}
+
+function unescapeXml(text: string): string {
+  return text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&#(\d+);/g, (_, code: string) => String.fromCodePoint(Number(code)))
+    .replace(/&#x([0-9a-fA-F]+);/g, (_, code: string) => String.fromCodePoint(parseInt(code, 16)))
+    .replace(/&amp;/g, '&');
 }

@@ -122,7 +122,8 @@ describe('conversion in the converter container', () => {
     expect(tmps.length).toBeGreaterThan(0);
     for (const tmp of tmps) {
       const workRoot = path.join(platform.settings.conversionWorkDir, tmp, 'image-conversions');
-      expect(fs.readdirSync(workRoot)).toEqual([]);
+      // A sandbox whose last message removed uploads has emptied it and made none.
+      expect(fs.existsSync(workRoot) ? fs.readdirSync(workRoot) : []).toEqual([]);
     }
   });
 

@@ -1,6 +1,12 @@
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { FunctionError } from '../../local/functions/local-function';
@@ -60,7 +66,10 @@ describe('deliveries of one conversion message that overlap', () => {
     await platform.stop();
   });
 
-  /** Alice's image of `sides.length` uploaded MetaImages, Queued, with no queue message: the tests deliver it. */
+  /**
+   * Alice's image of `sides.length` uploaded MetaImages, Queued, with no queue message: the tests
+   * deliver it. Its files are on its record, as images were stored before their files had pages.
+   */
   async function queuedImage(sides: number[]) {
     const uploads: { id: string; key: string; filename: string; size: number }[] = [];
     for (const [i, side] of sides.entries()) {
@@ -74,6 +83,17 @@ describe('deliveries of one conversion message that overlap', () => {
     }
     const id = randomUUID();
     const now = new Date().toISOString();
+    // Claimed by the image, as POST /v1/images claims them.
+    for (const upload of uploads) {
+      await c.documents.send(
+        new UpdateCommand({
+          TableName: platform.settings.uploadsTable,
+          Key: { id: upload.id },
+          UpdateExpression: 'SET imageId = :id',
+          ExpressionAttributeValues: { ':id': id },
+        }),
+      );
+    }
     await c.documents.send(
       new PutCommand({
         TableName: platform.settings.imagesTable,
@@ -116,6 +136,16 @@ describe('deliveries of one conversion message that overlap', () => {
       action: 'hold',
     });
 
+  /** The image once the removal of its raw uploads, a queue message of its own, has run. */
+  async function uploadsRemoved(imageId: string) {
+    for (let attempt = 0; attempt < 400; attempt++) {
+      const record = await c.imageRecord(imageId);
+      if (record?.uploadsRemovedAt) return record;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`the uploads of image ${imageId} were not removed in time`);
+  }
+
   /** Image records whose siblings name `imageId`. */
   async function siblingsOf(imageId: string) {
     const { Items = [] } = await c.documents.send(
@@ -140,7 +170,9 @@ describe('deliveries of one conversion message that overlap', () => {
     held.release();
     expect(await first).toEqual({ batchItemFailures: [] });
 
-    expect(await c.imageRecord(id)).toEqual(converted);
+    const { uploadsRemovedAt, ...ended } = await uploadsRemoved(id);
+    expect(ended).toEqual(converted);
+    expect(Date.parse(uploadsRemovedAt)).toBeGreaterThanOrEqual(Date.parse(converted!.updatedAt));
     const siblings = await siblingsOf(id);
     expect(siblings.map((s) => s.id)).toEqual(converted!.siblings.map((s: { id: string }) => s.id));
     expect(siblings[0]).toMatchObject({ status: 'Succeeded' });
@@ -185,15 +217,18 @@ describe('deliveries of one conversion message that overlap', () => {
 
     expect(await deliver(id, 2)).toEqual({ batchItemFailures: [] });
     expect(await c.imageRecord(id)).toMatchObject({ status: 'Succeeded', metadata: { size: [6, 6] } });
+    await uploadsRemoved(id);
     expect(await c.rawObjectExists(uploads[0].key)).toBe(false);
   });
 
-  test('a delivery after the image ended changes nothing', async () => {
+  test('a delivery after the image ended and its uploads went changes nothing', async () => {
     const { id } = await queuedImage([3]);
     expect(await deliver(id)).toEqual({ batchItemFailures: [] });
-    const converted = await c.imageRecord(id);
+    const converted = await uploadsRemoved(id);
+    const usage = await c.usage();
     expect(await deliver(id, 2)).toEqual({ batchItemFailures: [] });
     expect(await c.imageRecord(id)).toEqual(converted);
+    expect(await c.usage()).toBe(usage);
   });
 });
 

@@ -98,13 +98,18 @@ describe('images', () => {
     expect(bytes.toString('latin1')).toMatch(/^ObjectType = Image\nNDims = 2\n/);
     expect(Date.parse(done.downloadUrlExpiresAt) - Date.now()).toBeGreaterThan(290_000);
 
+    // The raw upload goes by a queue message of its own, after the image is recorded.
     const s3 = new S3Client({ forcePathStyle: true });
-    const raw = await s3
-      .send(new HeadObjectCommand({ Bucket: platform.settings.imagingBucket, Key: rawKeyOf(upload) }))
-      .then(
+    const rawState = () =>
+      s3.send(new HeadObjectCommand({ Bucket: platform.settings.imagingBucket, Key: rawKeyOf(upload) })).then(
         () => 'kept',
         () => 'removed',
       );
+    let raw = await rawState();
+    for (let attempt = 0; attempt < 200 && raw === 'kept'; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      raw = await rawState();
+    }
     s3.destroy();
     expect(raw).toBe('removed');
   });

@@ -1,7 +1,11 @@
 import { batchRequiredAccess } from '../../local/iam/batch-request-access';
 import { dynamodbRequiredAccess, sqsRequiredAccess } from '../../local/iam/json-request-access';
 import { AccessContext } from '../../local/iam/required-access';
-import { s3RequiredAccess } from '../../local/iam/s3-request-access';
+import {
+  deleteObjectsRequiredAccess,
+  isDeleteObjects,
+  s3RequiredAccess,
+} from '../../local/iam/s3-request-access';
 
 // How local IAM reads a request: the actions and resources AWS authorizes for it.
 const KEY = 'arn:aws:kms:eu-central-1:000000000000:key/k';
@@ -53,6 +57,21 @@ describe('S3 requests', () => {
     ]);
     expect(s3('PUT', '/bucket/uploads/a?tagging')).toEqual([
       's3:PutObjectTagging arn:aws:s3:::bucket/uploads/a',
+    ]);
+  });
+
+  test('DeleteObjects needs s3:DeleteObject on every key its body names, as S3 checks each', () => {
+    expect(isDeleteObjects('POST', new URL('/bucket?delete', 'http://s3'))).toBe(true);
+    expect(isDeleteObjects('POST', new URL('/bucket/uploads/a?delete', 'http://s3'))).toBe(false);
+    expect(isDeleteObjects('DELETE', new URL('/bucket/uploads/a', 'http://s3'))).toBe(false);
+    const body =
+      '<?xml version="1.0" encoding="UTF-8"?><Delete><Object><Key>uploads/u/a</Key></Object>' +
+      '<Object><Key>uploads/u/b &amp; &lt;c&gt;</Key></Object><Quiet>true</Quiet></Delete>';
+    expect(
+      deleteObjectsRequiredAccess('bucket', body).map(({ action, resource }) => `${action} ${resource}`),
+    ).toEqual([
+      's3:DeleteObject arn:aws:s3:::bucket/uploads/u/a',
+      's3:DeleteObject arn:aws:s3:::bucket/uploads/u/b & <c>',
     ]);
   });
 

@@ -89,6 +89,9 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'dynamodb:UpdateItem on table:uploads',
     'dynamodb:PutItem on table:images',
     'dynamodb:DeleteItem on table:images',
+    'dynamodb:GetItem on table:images',
+    // The file list, in pages that no condition guards: the image id is fresh.
+    'dynamodb:BatchWriteItem on table:imageFiles',
     'kms:Decrypt on key via dynamodb',
     'sqs:SendMessage on queue:conversion',
     'kms:GenerateDataKey on key via sqs',
@@ -96,6 +99,7 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
   ],
   getImage: [
     'dynamodb:GetItem on table:images',
+    'dynamodb:Query on table:imageFiles',
     'kms:Decrypt on key via dynamodb',
     'secretsmanager:GetSecretValue on secret:current-signing-key',
     'secretsmanager:GetSecretValue on secret:url-signing-key/*',

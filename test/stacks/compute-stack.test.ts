@@ -53,7 +53,7 @@ describe('compute stack', () => {
     const logicalId = (construct: IConstruct) =>
       platform.data.getLogicalId(construct.node.defaultChild as CfnElement);
     tableIds = Object.fromEntries(
-      (['images', 'uploads', 'usage', 'jobs', 'activeJobs'] as const).map((name) => [
+      (['images', 'imageFiles', 'uploads', 'usage', 'jobs', 'activeJobs'] as const).map((name) => [
         name,
         logicalId(platform.data.tables.table(name)),
       ]),
@@ -347,8 +347,9 @@ describe('compute stack', () => {
           'dynamodb:PutItem on table:images',
           // Siblings it wrote for an image that another worker failed meanwhile.
           'dynamodb:DeleteItem on table:images',
-          'dynamodb:GetItem on table:uploads',
+          // Uploads are marked removed once their objects are deleted.
           'dynamodb:UpdateItem on table:uploads',
+          'dynamodb:Query on table:imageFiles',
           'dynamodb:UpdateItem on table:usage',
           // An algorithm's output image settles its job, which may end and give back its slots.
           'dynamodb:GetItem on table:jobs',
@@ -356,7 +357,6 @@ describe('compute stack', () => {
           'dynamodb:UpdateItem on table:activeJobs',
           'kms:Decrypt on key via dynamodb',
           's3:GetObject on objects:uploads/*',
-          's3:PutObjectTagging on objects:uploads/*',
           's3:DeleteObject on objects:uploads/*',
           's3:PutObject on objects:images/*',
           's3:AbortMultipartUpload on objects:images/*',

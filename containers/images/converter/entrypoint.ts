@@ -3,6 +3,7 @@ import { CONVERSION_SCRATCH } from '../../../lambda/contracts/converter-jobs';
 import { parseEnvironment } from '../../../lambda/contracts/handler-environment';
 import { logger } from '../../../lambda/core/logger';
 import { convertImage } from '../../../lambda/images/image-conversion';
+import { removeConvertedUploads } from '../../../lambda/images/upload-removal';
 import { converterContainer } from './container';
 
 const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -34,7 +35,18 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const { conversionWorkDir } = CONVERSION_SCRATCH.parse(env);
   logger.appendKeys({ converterJobId: jobId });
   try {
-    await convertImage(imageId, imagingBucket, { converterJobId: jobId, workRoot: conversionWorkDir });
+    await convertImage(imageId, imagingBucket, {
+      converterJobId: jobId,
+      workRoot: conversionWorkDir,
+      // The job holds no queue message, and its network reaches S3 and DynamoDB but not SQS: it
+      // removes the uploads itself once the image is recorded. A failure here leaves them, still
+      // counted in the quota, and does not fail the converted image.
+      removeUploads: (id) =>
+        removeConvertedUploads(id, imagingBucket).then(
+          () => undefined,
+          (err: Error) => logger.warn('raw uploads not removed; they stay, still counted', { error: err }),
+        ),
+    });
     return 0;
   } catch (err) {
     logger.error('conversion failed', { error: err as Error });

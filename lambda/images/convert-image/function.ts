@@ -9,7 +9,8 @@ import { JOB_OUTPUT_SETTLEMENT_TABLES } from '../../jobs/job-output-settlement-t
 
 /**
  * What converting an image touches, in the function and in the converter container alike: the
- * image, upload and usage items it reads and updates, the raw uploads it reads, tags and deletes,
+ * image, upload and usage items it reads and updates, the image's file pages, the raw uploads it
+ * reads and deletes (DeleteObjects needs s3:DeleteObject on each key),
  * the job outputs it reads, the images it writes, the job an output image settles, and the bucket
  * key through S3. It deletes image items only to take back the siblings it wrote for an image
  * that another worker failed.
@@ -17,12 +18,13 @@ import { JOB_OUTPUT_SETTLEMENT_TABLES } from '../../jobs/job-output-settlement-t
 export const CONVERSION_PERMISSIONS = {
   tables: {
     images: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
-    uploads: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    uploads: ['dynamodb:UpdateItem'],
+    imageFiles: ['dynamodb:Query'],
     usage: ['dynamodb:UpdateItem'],
     ...JOB_OUTPUT_SETTLEMENT_TABLES,
   },
   imagingObjects: [
-    { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject', 's3:PutObjectTagging', 's3:DeleteObject'] },
+    { prefix: UPLOADS_PREFIX, actions: ['s3:GetObject', 's3:DeleteObject'] },
     // Large images are stored in parts; a failed upload is aborted.
     { prefix: IMAGES_PREFIX, actions: ['s3:PutObject', 's3:AbortMultipartUpload'] },
     // Images that algorithms made, read where the job runner stored them.
@@ -59,7 +61,8 @@ export const backgroundFunction: BackgroundFunction = {
       timeoutSeconds: CONVERSION_QUEUE.visibilityTimeoutSeconds - 60,
     };
   },
-  permissions: { ...CONVERSION_PERMISSIONS, submitsConversions: true },
+  // It queues the removal of a converted image's uploads on its own queue.
+  permissions: { ...CONVERSION_PERMISSIONS, submitsConversions: true, queuesConversions: true },
   settings: [CONVERSION_SCRATCH],
   // libvips is native; pictures and slides go to the converter container, not this function.
   externalModules: ['sharp'],

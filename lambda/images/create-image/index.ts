@@ -1,13 +1,16 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
+import { badRequest } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
 import { checkItemFits } from '../../api/item-limits';
 import { parseEnvironment } from '../../contracts/handler-environment';
+import { IMAGE_UPLOAD_LIMITS } from '../../contracts/upload-limits';
 import { operation } from './operation';
 import { IMAGE_ITEM_RESERVE_BYTES, ImageRecord, imageView, QUEUED_DETAIL } from '../image-record';
 import { deleteUnqueuedImage, putImage } from '../image-store';
+import { deleteImageFiles, putImageFiles } from '../image-files';
+import { claimUploadsForImage, releaseUploadsFromImage } from '../upload-claims';
 import { CONVERSION_QUEUE_URL, ConversionMessage } from '../../contracts/conversion-queue';
-import { claimUploadsForImage, releaseUploadsFromImage } from '../../uploads/upload-store';
 
 parseEnvironment(operation);
 
@@ -18,14 +21,22 @@ interface CreateImageRequest {
 
 const sqs = new SQSClient({});
 const { conversionQueueUrl } = CONVERSION_QUEUE_URL.read();
+const { uploadsPerImage } = IMAGE_UPLOAD_LIMITS.read();
 
 /**
- * `POST /v1/images`: claims the caller's completed uploads, records the image as Queued and
- * sends one message to the conversion queue. Any failure undoes the earlier steps.
+ * `POST /v1/images`: claims the caller's completed uploads, stores their file list, records the
+ * image as Queued and sends one message to the conversion queue. A request past the configured
+ * number of uploads is refused before anything is written; any later failure undoes the earlier steps.
  */
 export const handler = apiHandler<CreateImageRequest>(operation, async ({ caller, body }) => {
+  if (body.uploads.length > uploadsPerImage) {
+    throw badRequest(
+      `an image is made of at most ${uploadsPerImage} uploads; this request names ${body.uploads.length}`,
+    );
+  }
   const id = randomUUID();
   const uploads = await claimUploadsForImage(body.uploads, caller.userId, id);
+  const files = uploads.map((u) => ({ uploadId: u.id, filename: u.filename, size: u.size }));
   const now = new Date().toISOString();
   const record: ImageRecord = {
     id,
@@ -33,14 +44,16 @@ export const handler = apiHandler<CreateImageRequest>(operation, async ({ caller
     name: body.name ?? uploads[0].filename,
     status: 'Queued',
     statusDetail: QUEUED_DETAIL,
-    files: uploads.map((u) => ({ uploadId: u.id, filename: u.filename, size: u.size })),
+    fileCount: files.length,
     errors: [],
     metadata: {},
     createdAt: now,
     updatedAt: now,
   };
+  let pageCount = 0;
   try {
-    checkItemFits(record, 'the image with these files', IMAGE_ITEM_RESERVE_BYTES);
+    checkItemFits(record, 'the image', IMAGE_ITEM_RESERVE_BYTES);
+    pageCount = await putImageFiles(id, files);
     await putImage(record);
     const message: ConversionMessage = { imageId: id };
     await sqs.send(
@@ -48,8 +61,9 @@ export const handler = apiHandler<CreateImageRequest>(operation, async ({ caller
     );
   } catch (err) {
     await deleteUnqueuedImage(id);
+    await deleteImageFiles(id, pageCount);
     await releaseUploadsFromImage(body.uploads, id);
     throw err;
   }
-  return { status: 201, body: imageView(record) };
+  return { status: 201, body: imageView(record, files) };
 });
