@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { letLogsUse } from '../core/key-policies';
 
 export interface PlatformKeyProps {
   /** Alias, so operators find the key in the console. */
@@ -27,18 +28,7 @@ export class PlatformKey extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     // CloudWatch Logs encrypts the platform's log groups with this key, and only those of this account.
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:log-group:*`,
-          },
-        },
-      }),
-    );
+    letLogsUse(this.key);
     // EventBridge puts the events its rules could not deliver into the encrypted dead-letter
     // queue, as itself: only for rules of this account.
     this.key.addToResourcePolicy(

@@ -4,32 +4,49 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { letAlarmsUse } from '../core/key-policies';
 
 export interface AlarmTopicProps {
+  /** Mailed every alarm (`operations.alarmEmails`); each address confirms once. */
   readonly emails: readonly string[];
+  /**
+   * Encrypts the notifications.
+   * @default - a key of the topic's own
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Whether AWS Budgets publishes to it too (the spend budget's topic).
+   * @default false
+   */
+  readonly budgets?: boolean;
 }
 
 /**
- * Where the region's alarms and the spend budget tell of trouble: one topic, mailed to the
- * configured addresses (each confirms once), published to only by this account's alarms and
- * budgets, encrypted with a key of its own that only they and the topic use.
+ * Where a region's alarms (and the spend budget) tell of trouble: one topic, mailed to the
+ * configured addresses, published to only by this account's alarms (and budgets), encrypted with
+ * a key that only they and the topic use.
  */
 export class AlarmTopic extends Construct {
   readonly topic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: AlarmTopicProps) {
     super(scope, id);
-    const { account, region, partition } = Stack.of(this);
-    const key = new kms.Key(this, 'Key', {
-      description: 'Encrypts the imaging platform alarm notifications',
-      enableKeyRotation: true,
-    });
+    const { account } = Stack.of(this);
+    const key =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', {
+        description: 'Encrypts the imaging platform alarm notifications',
+        enableKeyRotation: true,
+      });
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: 'Imaging platform alarms',
       masterKey: key,
       enforceSSL: true,
     });
     for (const email of props.emails) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    // The services publish encrypted notifications as themselves.
+    letAlarmsUse(key);
+    if (!props.budgets) return;
     this.topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'BudgetsOfThisAccount',
@@ -37,18 +54,6 @@ export class AlarmTopic extends Construct {
         actions: ['sns:Publish'],
         resources: [this.topic.topicArn],
         conditions: { StringEquals: { 'aws:SourceAccount': account } },
-      }),
-    );
-    // The services publish encrypted notifications as themselves.
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-        resources: ['*'],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': account },
-          ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
-        },
       }),
     );
     key.addToResourcePolicy(

@@ -28,7 +28,10 @@ export class OperationsStack extends Stack {
   constructor(scope: Construct, id: string, props: OperationsStackProps) {
     super(scope, id, props);
     const { config, data, compute, api } = props;
-    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { emails: config.operations.alarmEmails });
+    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', {
+      emails: config.operations.alarmEmails,
+      budgets: config.operations.monthlyBudgetUsd !== undefined,
+    });
     const { topic } = this.alarmTopic;
     if (config.operations.monthlyBudgetUsd) {
       new SpendBudget(this, 'SpendBudget', { monthlyUsd: config.operations.monthlyBudgetUsd, topic });

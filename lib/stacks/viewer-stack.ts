@@ -139,6 +139,7 @@ export class ViewerStack extends Stack {
       targetGroup: this.loadBalancer.targetGroup,
       loadBalancer: this.loadBalancer.loadBalancer,
       topicKey: key.key,
+      alarmEmails: config.operations.alarmEmails,
       dashboardName: `${config.name}-Viewer-${this.region}`,
     });
 

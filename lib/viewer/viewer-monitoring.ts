@@ -6,6 +6,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { AlarmTopic } from '../operations/alarm-topic';
 import { ViewerMetrics } from './viewer-metrics';
 
 /** Minutes without a free slot before the alarm says so: longer than a scale-out takes. */
@@ -20,6 +21,8 @@ export interface ViewerMonitoringProps {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   /** Encrypts the alarm topic. */
   readonly topicKey: kms.IKey;
+  /** Mailed every alarm (`operations.alarmEmails`). */
+  readonly alarmEmails: readonly string[];
   /** The dashboard's name. */
   readonly dashboardName: string;
 }
@@ -39,11 +42,10 @@ export class ViewerMonitoring extends Construct {
     const { metrics, group, targetGroup, loadBalancer } = props;
     const region = Stack.of(this).region;
     const minute = Duration.minutes(1);
-    this.topic = new sns.Topic(this, 'Alarms', {
-      displayName: 'Viewer alarms',
-      masterKey: props.topicKey,
-      enforceSSL: true,
-    });
+    this.topic = new AlarmTopic(this, 'Alarms', {
+      emails: props.alarmEmails,
+      encryptionKey: props.topicKey,
+    }).topic;
 
     const groupMetric = (metricName: string, label: string) =>
       new cloudwatch.Metric({

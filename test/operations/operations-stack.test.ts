@@ -126,6 +126,18 @@ test("the alarm topic is encrypted with a rotating key of its own, mails its sub
   });
 });
 
+test('every viewer region mails its alarms to the same addresses, through a topic its own key encrypts', () => {
+  expect(platform.viewers.length).toBeGreaterThan(0);
+  for (const viewer of platform.viewers) {
+    const regional = Template.fromStack(viewer);
+    regional.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.org',
+    });
+    regional.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  }
+});
+
 test('the budget is there when configured, telling the topic of actual and forecast spend over it', () => {
   template.hasResourceProperties('AWS::Budgets::Budget', {
     Budget: { BudgetType: 'COST', TimeUnit: 'MONTHLY', BudgetLimit: { Amount: 500, Unit: 'USD' } },
