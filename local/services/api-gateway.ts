@@ -87,6 +87,12 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<Running
     );
   });
 
+  // Idle connections outlive the clients' own keep-alive (4 s in Node's fetch), so the client
+  // always closes first: a server closing one as a client reuses it resets that request, and a
+  // loop busy with conversions fires the close timer late, right into the next poll.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
   async function handle(req: http.IncomingMessage): Promise<FrontDoorResponse> {
     const read = await readBody(req);
     if ('tooLarge' in read) {
