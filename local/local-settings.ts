@@ -43,7 +43,8 @@ export function localSettings(config: PlatformConfig, resources: LocalResources)
   const builds = buildResourceNames({ name: 'local' });
   const account = '000000000000';
   return {
-    ...configSettings(config),
+    // Named as a deployment named `local` names what it names (the viewer endpoint parameter).
+    ...configSettings({ ...config, name: 'local' }),
     ...(Object.fromEntries(
       (Object.keys(TABLES) as TableName[]).map((table) => [`${table}Table`, localTableName(table)]),
     ) as { [T in TableName as TableNameSetting<T>]: string }),
