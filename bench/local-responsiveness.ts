@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { dicomSlice } from '../packages/image-io/test/helpers/dicom-files';
+import { CT_SIZE, ctSlice } from './ct-series';
 import { defaultPlatformConfig } from '../lib/config/platform-config';
 import { findContainerEngine } from '../local/jobs/container-engine';
 import { buildNodeImage } from '../local/jobs/node-image-builder';
@@ -14,7 +14,6 @@ import { localOptionsFromEnvironment } from '../local/local-options';
 import { startLocalPlatform } from '../local/local-platform';
 import { freeLocalPorts } from '../test/helpers/free-ports';
 
-const SIZE = [512, 512, 500];
 /** Uploads in flight at once, as grand-challenge's client sends them. */
 const UPLOADS_IN_FLIGHT = 8;
 /** Pause between two reads of a poller, as a client's loop has. */
@@ -59,29 +58,9 @@ function report(label: string, poll: Poll, loopMaxMs: number): void {
   );
 }
 
-/** The CT as 500 DICOM files, one per slice (explicit VR little endian, 512 x 512 int16). */
+/** The CT as 500 DICOM files, one per slice. */
 function ctSeries(): Buffer[] {
-  const perSlice = SIZE[0] * SIZE[1];
-  return Array.from({ length: SIZE[2] }, (_, k) => {
-    const pixels = new Int16Array(perSlice);
-    for (let i = 0, v = k; i < perSlice; i++) {
-      v = (v * 1103515245 + 12345) & 0x7fffffff;
-      const x = i % SIZE[0];
-      const y = Math.floor(i / SIZE[0]);
-      pixels[i] = ((x - 256) ** 2 + (y - 256) ** 2 < 200 ** 2 ? 40 : -1000) + (v % 60) - 30;
-    }
-    return dicomSlice({
-      seriesUid: '1.2.826.0.1.3680043.8.498.77',
-      rows: SIZE[1],
-      columns: SIZE[0],
-      position: [-179.2, -179.2, -300 + 1.25 * k],
-      orientation: [1, 0, 0, 0, 1, 0],
-      pixelSpacing: [0.7, 0.7],
-      pixels,
-      instance: k + 1,
-      rescaleIntercept: 0,
-    });
-  });
+  return Array.from({ length: CT_SIZE[2] }, (_, k) => ctSlice(k, '1.2.826.0.1.3680043.8.498.77'));
 }
 
 /** Reads an item that does not exist, so that its operation's function is warm. */

@@ -16,36 +16,13 @@ import { findContainerEngine } from '../local/jobs/container-engine';
 import { buildNodeImage } from '../local/jobs/node-image-builder';
 import { localOptionsFromEnvironment } from '../local/local-options';
 import { LocalPlatform, startLocalPlatform } from '../local/local-platform';
-import { dicomSlice } from '../packages/image-io/test/helpers/dicom-files';
+import { CT_SIZE, ctSlice } from './ct-series';
 import { freeLocalPorts } from '../test/helpers/free-ports';
 
-const SIZE = [512, 512, 500];
 const IN_FLIGHT = 8;
 const TOKEN = 'dev-alice';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 1000 ? 2 : 1)} s`;
-
-/** Slice `k` of the CT: smooth values with noise, as in the conversion bench. */
-function ctSlice(k: number): Buffer {
-  const perSlice = SIZE[0] * SIZE[1];
-  const pixels = new Int16Array(perSlice);
-  for (let i = 0, v = k; i < perSlice; i++) {
-    v = (v * 1103515245 + 12345) & 0x7fffffff;
-    const x = i % SIZE[0];
-    const y = Math.floor(i / SIZE[0]);
-    pixels[i] = ((x - 256) ** 2 + (y - 256) ** 2 < 200 ** 2 ? 40 : -1000) + (v % 60) - 30;
-  }
-  return dicomSlice({
-    seriesUid: '1.2.826.0.1.3680043.8.498.99',
-    rows: SIZE[1],
-    columns: SIZE[0],
-    position: [-179.2, -179.2, -300 + 1.25 * k],
-    orientation: [1, 0, 0, 0, 1, 0],
-    pixelSpacing: [0.7, 0.7],
-    pixels,
-    instance: k + 1,
-  });
-}
 
 async function inParallel<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>) {
   const results: R[] = new Array(items.length);
@@ -147,7 +124,7 @@ async function storedUploads(platform: LocalPlatform, documents: DynamoDBDocumen
 
 export async function benchStudyUploads(): Promise<void> {
   console.log(
-    `\n## A study as it comes, in local mode: the ${SIZE[2]}-slice CT as ${SIZE[2]} DICOM uploads, ${IN_FLIGHT} in flight`,
+    `\n## A study as it comes, in local mode: the ${CT_SIZE[2]}-slice CT as ${CT_SIZE[2]} DICOM uploads, ${IN_FLIGHT} in flight`,
   );
   const engine = findContainerEngine();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-study-'));
@@ -181,7 +158,7 @@ export async function benchStudyUploads(): Promise<void> {
     const started = performance.now();
     let bytes = 0;
     const uploads = await inParallel(
-      Array.from({ length: SIZE[2] }, (_, k) => k),
+      Array.from({ length: CT_SIZE[2] }, (_, k) => k),
       IN_FLIGHT,
       (k) => {
         const content = ctSlice(k);
@@ -259,7 +236,7 @@ export async function benchStudyUploads(): Promise<void> {
     const conversionMs = converted - uploaded;
     console.log(
       `upload phase ${seconds(uploadMs)} for ${(bytes / 1e6).toFixed(0)} MB; conversion ${seconds(conversionMs)} ` +
-        `(POST /v1/images claimed the ${SIZE[2]} uploads in ${seconds(claimed - uploaded)}); ` +
+        `(POST /v1/images claimed the ${CT_SIZE[2]} uploads in ${seconds(claimed - uploaded)}); ` +
         (jobMs === undefined
           ? 'job: no container engine answers, not run; '
           : `job ${seconds(jobMs)} (the example algorithm); total ${seconds(uploadMs + conversionMs + jobMs)}; `),

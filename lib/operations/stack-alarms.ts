@@ -38,16 +38,17 @@ export class StackAlarms extends Construct {
   ) {
     super(scope, id);
     const all = props.watched.node.findAll();
+    const ageLimit = props.queueAgeLimit ?? Duration.minutes(30);
     const deadLetterQueues = new Map<string, { queue: sqs.IQueue; of: IConstruct }>();
     for (const c of all) {
       if (c instanceof sqs.Queue && c.deadLetterQueue) {
         deadLetterQueues.set(c.deadLetterQueue.queue.node.path, { queue: c.deadLetterQueue.queue, of: c });
         this.watch(c, 'OldestMessage', {
           metric: c.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: 'Maximum' }),
-          threshold: (props.queueAgeLimit ?? Duration.minutes(30)).toSeconds(),
+          threshold: ageLimit.toSeconds(),
           evaluationPeriods: 3,
           section: RUNBOOK_SECTIONS.queueBacklog,
-          what: `the oldest message of ${c.node.path} has waited over ${(props.queueAgeLimit ?? Duration.minutes(30)).toMinutes()} minutes: its function is failing, throttled or stopped`,
+          what: `the oldest message of ${c.node.path} has waited over ${ageLimit.toMinutes()} minutes: its function is failing, throttled or stopped`,
         });
       }
       if (c instanceof lambda.Function && c.deadLetterQueue) {

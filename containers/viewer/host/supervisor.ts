@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CredentialRefused, verifySessionCredential } from '../../../lambda/contracts/session-credential';
 import { VIEWER_HOST } from '../../../lambda/contracts/viewer-host';
-import { clientBundle } from '../server/deploy';
+import { answerPageRoute, ID } from '../server/page-routes';
 import { SESSION_NOT_HERE_STATUS } from '../server/protocol';
-import { PAGE_POLICY, SECURITY_HEADERS, viewerPage } from '../server/viewer-page';
+import { SECURITY_HEADERS } from '../server/viewer-page';
 import type { HostSample } from './host-metrics';
 import { ProxyTarget, proxyRequest, proxyUpgrade } from './request-proxy';
 import {
@@ -51,8 +51,6 @@ export interface Supervisor {
   stop(): Promise<void>;
 }
 
-const ID = '[A-Za-z0-9_-]{1,128}';
-const PAGE = new RegExp(`^/sessions/(${ID})$`);
 const CREDENTIAL = new RegExp(`^/sessions/(${ID})/credential$`);
 const SESSION_ROUTE = new RegExp(`^/sessions/(${ID})/`);
 
@@ -165,34 +163,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       const now = status();
       return answer(res, now.freeSlots > 0 ? 200 : 503, now);
     }
-    if (pathname === VIEWER_HOST.pingPath) {
-      // Timed by pages of the API's origin choosing a region: nothing to read, so any origin may.
-      res.writeHead(204, {
-        ...SECURITY_HEADERS,
-        'cache-control': 'no-store',
-        'access-control-allow-origin': '*',
-        'timing-allow-origin': '*',
-      });
-      return void res.end();
-    }
-    if (pathname === '/viewer/client.js' && req.method === 'GET') {
-      const code = await clientBundle();
-      res.writeHead(200, {
-        ...SECURITY_HEADERS,
-        'content-type': 'text/javascript; charset=utf-8',
-        'cache-control': 'no-cache',
-      });
-      return void res.end(code);
-    }
-    if (PAGE.test(pathname) && req.method === 'GET') {
-      res.writeHead(200, {
-        ...SECURITY_HEADERS,
-        'content-type': 'text/html; charset=utf-8',
-        'content-security-policy': PAGE_POLICY,
-        'cache-control': 'no-store',
-      });
-      return void res.end(viewerPage());
-    }
+    if (await answerPageRoute(req, res, pathname)) return;
     if ((match = CREDENTIAL.exec(pathname)) && req.method === 'POST') {
       return admit(req, res, match[1]);
     }

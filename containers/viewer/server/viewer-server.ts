@@ -3,14 +3,14 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CredentialRefused } from '../../../lambda/contracts/session-credential';
-import { VIEWER_HOST } from '../../../lambda/contracts/viewer-host';
 import { CLOSE_CODES, ServerMessage, SOCKET_KEEPALIVE_MS } from './protocol';
 import { clientBundle } from './deploy';
 import { SessionSocket } from './session-socket';
 import { SessionImages } from './session-images';
 import { ticketCookie, ticketFromCookies } from './ticket-cookie';
 import type { VolumeEngine } from './viewer-engines';
-import { PAGE_POLICY, SECURITY_HEADERS, viewerPage } from './viewer-page';
+import { answerPageRoute, ID } from './page-routes';
+import { SECURITY_HEADERS } from './viewer-page';
 import { ViewerSession, ViewerSessions } from './viewer-sessions';
 
 export interface ViewerServerOptions {
@@ -59,10 +59,7 @@ export interface ViewerServer {
   stop(): Promise<void>;
 }
 
-/** Session ids and image ids are opaque tokens: anything else is no route. */
-const ID = '[A-Za-z0-9_-]{1,128}';
 const ROUTES = {
-  page: new RegExp(`^/sessions/(${ID})$`),
   credential: new RegExp(`^/sessions/(${ID})/credential$`),
   ticket: new RegExp(`^/sessions/(${ID})/ticket$`),
   socket: new RegExp(`^/sessions/(${ID})/socket$`),
@@ -147,33 +144,7 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const { pathname } = new URL(req.url ?? '/', 'http://viewer');
     let match: RegExpExecArray | null;
-    if (pathname === VIEWER_HOST.pingPath && (req.method === 'GET' || req.method === 'HEAD')) {
-      // What clients time to find the nearest region, from any page: it tells nothing.
-      res.writeHead(204, {
-        ...SECURITY_HEADERS,
-        'cache-control': 'no-store',
-        'access-control-allow-origin': '*',
-      });
-      return void res.end();
-    }
-    if (pathname === '/viewer/client.js' && req.method === 'GET') {
-      const code = await clientBundle();
-      res.writeHead(200, {
-        ...SECURITY_HEADERS,
-        'content-type': 'text/javascript; charset=utf-8',
-        'cache-control': 'no-cache',
-      });
-      return void res.end(code);
-    }
-    if (ROUTES.page.test(pathname) && req.method === 'GET') {
-      res.writeHead(200, {
-        ...SECURITY_HEADERS,
-        'content-type': 'text/html; charset=utf-8',
-        'content-security-policy': PAGE_POLICY,
-        'cache-control': 'no-store',
-      });
-      return void res.end(viewerPage());
-    }
+    if (await answerPageRoute(req, res, pathname)) return;
     if ((match = ROUTES.credential.exec(pathname)) && req.method === 'POST') {
       return exchangeCredential(req, res, match[1]);
     }
