@@ -58,9 +58,12 @@ export async function buildLocalFilesImage(engine: ContainerEngine, image: Local
       ...image.instructions,
     ];
     await fs.promises.writeFile(path.join(context, 'Containerfile'), `${containerfile.join('\n')}\n`);
-    await run(engine.command, ['build', '--quiet', '--tag', image.tag, '--file', 'Containerfile', '.'], {
-      cwd: context,
-    });
+    // No cache: another process's `rmi` can remove a cached layer while this build looks it up.
+    await run(
+      engine.command,
+      ['build', '--quiet', '--no-cache', '--tag', image.tag, '--file', 'Containerfile', '.'],
+      { cwd: context },
+    );
     const { stdout } = await run(engine.command, ['image', 'inspect', '--format', '{{.Digest}}', image.tag]);
     return `${image.tag.replace(/:[^/:]+$/, '')}@${stdout.trim()}`;
   } finally {

@@ -87,6 +87,8 @@ export async function buildViewerHostImage(
         'build',
         ...engine.runArgs,
         '--pull=never',
+        // Another test file's `rmi` can remove a cached layer while this build looks it up.
+        '--no-cache',
         '--build-arg',
         `BASE_IMAGE=${base}`,
         '--build-arg',

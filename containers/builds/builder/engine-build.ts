@@ -39,6 +39,8 @@ export async function buildAuthorImage(
     'build',
     ...engine.runArgs,
     ...build.buildArgs,
+    // No layer cache: one author's build never reuses a step another author's build ran.
+    '--no-cache',
     // BuildKit's steps as lines, which `BuildOutput` reads, on a terminal too.
     ...(isPodman(engine) ? [] : ['--progress=plain']),
     '--file',

@@ -59,6 +59,8 @@ export async function buildRunnableImage(
         ...engine.runArgs,
         ...(options.buildArgs ?? []),
         '--quiet',
+        // A cached layer can be removed by another process's `rmi` while this build looks it up.
+        '--no-cache',
         '--tag',
         tag,
         '--file',
