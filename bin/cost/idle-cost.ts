@@ -118,11 +118,12 @@ function warmInstances(
       const launchTemplate = resources[group.Properties?.LaunchTemplate?.LaunchTemplateId?.Ref];
       const data = launchTemplate?.Properties?.LaunchTemplateData ?? {};
       const instanceType: string | undefined = data.InstanceType;
-      if (!hours.instanceHours || !instanceType) return [];
       const volumeGb = (data.BlockDeviceMappings ?? []).reduce(
         (n: number, m: Properties) => n + Number(m.Ebs?.VolumeSize ?? 0),
         0,
       );
+      const stopped = stoppedInstances(resources, id, volumeGb, prices);
+      if (!hours.instanceHours || !instanceType) return stopped;
       const publicIp = (data.NetworkInterfaces ?? []).some(
         (n: Properties) => n.AssociatePublicIpAddress === true,
       );
@@ -139,8 +140,34 @@ function warmInstances(
           what: `${hours.what(instanceType)}${extras.length ? ` (${extras.join(', ')} each)` : ''}`,
           usdPerMonth: hour * hours.instanceHours,
         },
+        ...stopped,
       ];
     });
+}
+
+/**
+ * The group's warm pool of stopped instances, when it has one of a fixed size (`MinSize` equal to
+ * `MaxGroupPreparedCapacity`): a stopped instance bills its volumes only, and gives up its public
+ * address.
+ */
+function stoppedInstances(
+  resources: NonNullable<Template['Resources']>,
+  groupId: string,
+  volumeGb: number,
+  prices: RegionalPrices,
+): CostLine[] {
+  return Object.values(resources)
+    .filter(
+      (r) => r.Type === 'AWS::AutoScaling::WarmPool' && r.Properties?.AutoScalingGroupName?.Ref === groupId,
+    )
+    .map((pool) => {
+      const count = Number(pool.Properties?.MinSize ?? 0);
+      return {
+        what: `${plural(count, 'stopped instance')} in the warm pool (${volumeGb} GB gp3 each, no instance-hours)`,
+        usdPerMonth: count * volumeGb * prices.ebsGp3GbMonth,
+      };
+    })
+    .filter((line) => line.usdPerMonth > 0);
 }
 
 /** Hours in a week, which scheduled actions repeat over. */

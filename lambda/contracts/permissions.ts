@@ -84,6 +84,12 @@ export interface HandlerPermissions {
    */
   readonly readsViewerEndpoints?: boolean;
   /**
+   * Starts a host in a viewer region whose fleet has none: reads the regions' Auto Scaling groups
+   * and sets the capacity of those tagged as the platform's fleet.
+   * @default false
+   */
+  readonly wakesViewerFleets?: boolean;
+  /**
    * Signs and checks the page tokens of a list operation: reads their key through Secrets Manager.
    * @default false
    */

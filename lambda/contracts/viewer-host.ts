@@ -16,8 +16,18 @@ export const VIEWER_HOST = {
   healthPath: '/healthz',
   /** Answers 204 at once, for clients measuring their latency to a region. */
   pingPath: '/ping',
+  /**
+   * The page the load balancer itself answers, which CloudFront shows for its 503 (no host in
+   * service yet): it says a viewer is starting and loads the session's address again.
+   */
+  startingPath: '/viewer-starting',
   /** The lifecycle hook that holds a host being scaled in until its sessions have ended. */
   lifecycleHookName: 'drain-sessions',
+  /**
+   * The lifecycle hook that holds a launching or starting host out of service (and out of the
+   * warm pool) until it is ready: Docker running, the image on disk, the supervisor answering.
+   */
+  launchHookName: 'host-ready',
   /** Published once a minute per host, with the dimension below (and none, for the region). */
   metrics: {
     /** Sessions the host holds. */
@@ -34,6 +44,12 @@ export const VIEWER_HOST = {
 
 /** The namespace of a platform's viewer metrics. */
 export const viewerMetricNamespace = (platformName: string) => `${platformName}/Viewer`;
+
+/**
+ * The tag every viewer region's Auto Scaling group carries, with the platform's name as its value:
+ * the API finds a region's fleet by it, and may set the capacity of groups so tagged and no other.
+ */
+export const VIEWER_FLEET_TAG = 'imaging-platform:viewer-fleet';
 
 /** The SSM parameter, in each viewer region, that holds the origin of that region's viewer. */
 export const viewerEndpointParameter = (platformName: string) => `/${platformName}/viewer/endpoint`;

@@ -12,12 +12,15 @@ const viewerOrigin = z
  * Where viewer sessions are placed and how long and how many they may be: the viewer regions (the
  * first is where a session goes when its caller names none), the viewer every region's sessions
  * open in when one is configured (empty: each region's own fleet, whose origin is published in
- * the SSM parameter named here, in that region), and the limits of the configuration.
+ * the SSM parameter named here, in that region), how the fleets are found, and the limits of the
+ * configuration.
  */
 export const VIEWER_SESSIONS = settingsGroup('the viewer sessions', {
   viewerOrigin,
   viewerRegions: list,
   viewerEndpointParameterName: text,
+  /** The value of VIEWER_FLEET_TAG on the regions' fleets: a session in an empty fleet wakes it. */
+  viewerFleetName: text,
   viewerSessionsPerUser: wholeNumber,
   viewerSessionsPerRegion: wholeNumber,
   viewerSessionMaxSeconds: wholeNumber,

@@ -34,6 +34,7 @@ export type ConfigSettings = Pick<
   | 'viewerOrigin'
   | 'viewerRegions'
   | 'viewerEndpointParameterName'
+  | 'viewerFleetName'
   | 'viewerSessionsPerUser'
   | 'viewerSessionsPerRegion'
   | 'viewerSessionMaxSeconds'
@@ -73,6 +74,7 @@ export function configSettings(config: PlatformConfig): ConfigSettings {
     viewerOrigin: config.viewer?.url ?? '',
     viewerRegions: config.viewerRegions,
     viewerEndpointParameterName: viewerEndpointParameter(config.name),
+    viewerFleetName: config.name,
     viewerSessionsPerUser: config.limits.viewerSessionsPerUser,
     viewerSessionsPerRegion: config.limits.viewerSessionsPerRegion,
     viewerSessionMaxSeconds: config.limits.viewerSessionMaxSeconds,

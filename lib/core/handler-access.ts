@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -6,6 +6,7 @@ import { ContainerDeployment, HandlerDeployment } from '../../lambda/contracts/h
 import { environmentVariables, PlatformSettings } from '../../lambda/contracts/handler-environment';
 import { HandlerPermissions } from '../../lambda/contracts/permissions';
 import { TableName } from '../../lambda/contracts/tables';
+import { VIEWER_FLEET_TAG } from '../../lambda/contracts/viewer-host';
 import { ConfigSettings } from '../config/config-settings';
 import { PageTokenKey } from '../data/page-token-key';
 import { SessionSigningKey } from '../sessions/session-signing-key';
@@ -160,6 +161,7 @@ export class HandlerAccess {
       );
       grants.push(iam.Grant.addToPrincipal({ grantee, actions: ['ssm:GetParameter'], resourceArns }));
     }
+    if (permissions.wakesViewerFleets) grants.push(this.grantWakeViewerFleets(grantee));
     if (permissions.submitsJobs) grants.push(jobs.grantSubmit(grantee));
     if (permissions.activatesVersions) grants.push(jobs.grantActivateVersions(grantee));
     if (permissions.terminatesJobs) grants.push(jobs.grantTerminate(grantee));
@@ -177,5 +179,47 @@ export class HandlerAccess {
       );
     }
     return grants.reduce((all, grant) => all.combine(grant), iam.Grant.drop(grantee, 'nothing'));
+  }
+
+  /**
+   * Finding the viewer regions' groups (DescribeAutoScalingGroups knows no resource) and setting
+   * the capacity of a group only where it carries the platform's fleet tag: a group's name and id
+   * are made when its region's stack deploys, after this one.
+   */
+  private grantWakeViewerFleets(grantee: iam.IGrantable): iam.Grant {
+    const { viewerRegions, viewerFleetName } = this.props.config;
+    const stack = Stack.of(this.props.objectKey);
+    const groups = viewerRegions.map((region) =>
+      stack.formatArn({
+        service: 'autoscaling',
+        region,
+        resource: 'autoScalingGroup',
+        resourceName: '*:autoScalingGroupName/*',
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
+    for (const arn of ['*', ...groups]) {
+      acknowledgeWildcard(
+        grantee,
+        arn,
+        arn === '*'
+          ? 'autoscaling:DescribeAutoScalingGroups supports no resource-level permissions (Service Authorization Reference); it reads, and changes nothing.'
+          : "A viewer region's group is named and given its id when that region's stack deploys; autoscaling:SetDesiredCapacity is allowed only on groups tagged as this platform's viewer fleet.",
+      );
+    }
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['autoscaling:DescribeAutoScalingGroups'],
+      resourceArns: ['*'],
+    }).combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['autoscaling:SetDesiredCapacity'],
+        resourceArns: groups,
+        conditions: {
+          StringEquals: { [`autoscaling:ResourceTag/${VIEWER_FLEET_TAG}`]: viewerFleetName },
+        },
+      }),
+    );
   }
 }

@@ -111,6 +111,7 @@ export class ViewerStack extends Stack {
       publicAddress: network.hostsNeedPublicAddress,
       securityGroup: hostSecurityGroup,
       fleet,
+      fleetName: config.name,
       settings: {
         viewerOrigin: this.viewerOrigin,
         apiUrl: publishedValue(api.restApi, api.apiBaseUrl),

@@ -6,6 +6,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { VIEWER_HOST } from '../../lambda/contracts/viewer-host';
 import { GatewayPrefixList } from '../network/gateway-prefix-list';
 
 /** The AWS-managed prefix list of the addresses CloudFront reaches origins from. */
@@ -63,6 +64,15 @@ export class ViewerDistribution extends Construct {
         originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER,
         compress: true,
       },
+      // No host in service: the load balancer's starting page, tried again every few seconds.
+      errorResponses: [
+        {
+          httpStatus: 503,
+          responseHttpStatus: 503,
+          responsePagePath: VIEWER_HOST.startingPath,
+          ttl: Duration.seconds(0),
+        },
+      ],
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       enableLogging: true,
       logBucket: props.logBucket,

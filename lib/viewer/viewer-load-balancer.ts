@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { VIEWER_STARTING_PAGE } from './viewer-starting-page';
 import { VIEWER_HOST } from '../../lambda/contracts/viewer-host';
 import { acknowledge, acknowledgeHipaaAndNist } from '../core/acknowledgements';
 
@@ -114,6 +115,14 @@ export class ViewerLoadBalancer extends Construct {
       priority: 1,
       conditions: [elbv2.ListenerCondition.pathPatterns([VIEWER_HOST.pingPath])],
       action: elbv2.ListenerAction.fixedResponse(204),
+    });
+    this.listener.addAction('Starting', {
+      priority: 2,
+      conditions: [elbv2.ListenerCondition.pathPatterns([VIEWER_HOST.startingPath])],
+      action: elbv2.ListenerAction.fixedResponse(200, {
+        contentType: 'text/html',
+        messageBody: VIEWER_STARTING_PAGE,
+      }),
     });
 
     acknowledge(this.loadBalancer, {

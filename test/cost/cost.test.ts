@@ -104,6 +104,25 @@ describe('what a template costs idle', () => {
     );
   });
 
+  test('a warm pool of stopped instances bills their volumes only, running or not', () => {
+    const pooled = structuredClone(template);
+    const resources = pooled.Resources as Record<string, { Type: string; Properties?: unknown }>;
+    resources.Pool = {
+      Type: 'AWS::AutoScaling::WarmPool',
+      Properties: { AutoScalingGroupName: { Ref: 'Hosts' }, MinSize: 3, MaxGroupPreparedCapacity: 3 },
+    };
+    const line = [
+      '3 stopped instances in the warm pool (30 GB gp3 each, no instance-hours)',
+      (3 * 30 * prices.ebsGp3GbMonth).toFixed(6),
+    ];
+    const lines = (t: typeof pooled) =>
+      idleCostOf('Viewer', 'ap-northeast-1', t, prices).lines.map((l) => [l.what, l.usdPerMonth.toFixed(6)]);
+    expect(lines(pooled)).toContainEqual(line);
+    // A group at zero by day and night still pays for its stopped instances.
+    pooled.Resources.Hosts.Properties.MinSize = '0';
+    expect(lines(pooled)).toContainEqual(line);
+  });
+
   test('an instance type or region the table does not price is an error naming it', () => {
     const unpriced = structuredClone(template);
     unpriced.Resources.HostTemplate.Properties.LaunchTemplateData.InstanceType = 'x2iedn.metal';

@@ -15,6 +15,7 @@ beforeAll(() => {
       viewerOrigin: '',
       viewerRegions: ['eu-central-1', 'ap-northeast-1', 'us-east-2'],
       viewerEndpointParameterName: PARAMETER,
+      viewerFleetName: 'Platform',
       viewerSessionsPerUser: 3,
       viewerSessionsPerRegion: 10,
       viewerSessionMaxSeconds: 10_000,

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import * as path from 'node:path';
 import { CONVERSION_QUEUE } from '../../lambda/contracts/conversion-queue';
+import { VIEWER_FLEET_TAG } from '../../lambda/contracts/viewer-host';
 import { environmentGroups } from '../../lambda/contracts/handler-environment';
 import { TABLE_NAMES, TableName, TABLES, TableSchema } from '../../lambda/contracts/tables';
 import { API_OPERATIONS, BACKGROUND_FUNCTIONS } from '../../lambda/deployments';
@@ -309,6 +310,11 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
     'secretsmanager:GetSecretValue on secret:session-signing-key',
     'kms:Decrypt on key via secretsmanager',
     ...VIEWER_ENDPOINTS,
+    // Wakes an empty fleet: finds the regions' groups, sets the capacity of tagged ones only.
+    'autoscaling:DescribeAutoScalingGroups on *',
+    ...['eu-central-1', 'ap-northeast-1', 'us-east-2'].map(
+      (region) => `autoscaling:SetDesiredCapacity on viewer groups tagged ImagingPlatform in ${region}`,
+    ),
   ],
   listViewerRegions: VIEWER_ENDPOINTS,
   getSession: ['dynamodb:GetItem on table:sessions', 'kms:Decrypt on key via dynamodb'],
@@ -450,6 +456,7 @@ describe('api stack', () => {
       VIEWER_ORIGIN: '',
       VIEWER_REGIONS: 'eu-central-1,ap-northeast-1,us-east-2',
       VIEWER_ENDPOINT_PARAMETER_NAME: '/ImagingPlatform/viewer/endpoint',
+      VIEWER_FLEET_NAME: 'ImagingPlatform',
       VIEWER_SESSIONS_PER_USER: '3',
       VIEWER_SESSIONS_PER_REGION: '10',
       VIEWER_SESSION_MAX_SECONDS: '10000',
@@ -562,6 +569,7 @@ describe('api stack', () => {
       .filter(([, p]) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
     const describe = (statement: Statement, reference: Json): string => {
+      if (reference === '*') return '*';
       const resource = resolved(reference);
       const text = JSON.stringify(resource);
       const service = statement.Condition?.StringEquals?.['kms:ViaService']?.split('.')[0];
@@ -615,25 +623,24 @@ describe('api stack', () => {
           text,
         );
       if (parameter) return `parameter:${parameter[2]} in ${parameter[1]}`;
+      const group =
+        /^\{"Fn::Join":\["",\["arn:aws:autoscaling:([a-z0-9-]+):",\{"Ref":"AWS::AccountId"\},":autoScalingGroup:\*:autoScalingGroupName\/\*"\]\]\}$/.exec(
+          text,
+        );
+      const tagged = statement.Condition?.StringEquals?.[`autoscaling:ResourceTag/${VIEWER_FLEET_TAG}`];
+      if (group && tagged) return `viewer groups tagged ${tagged} in ${group[1]}`;
       if (/PageTokenKey/.test(text)) return 'secret:page-token-key';
       if (/CurrentKey/.test(text)) return 'secret:current-signing-key';
       if (/:secret:ImagingPlatform-Data\/url-signing-key\/\*"/.test(text)) return 'secret:url-signing-key/*';
       return text;
     };
-    const grants = statements
-      .filter(
-        (s) =>
-          ![s.Action]
-            .flat()
-            .some((a) => ['logs:CreateLogStream', 'logs:PutLogEvents'].includes(a) || a.startsWith('xray:')),
-      )
-      .flatMap((s) =>
-        [s.Action]
-          .flat()
-          .flatMap((action) =>
-            [s.Resource].flat().map((resource) => `${action} on ${describe(s, resource)}`),
-          ),
-      );
+    // Per action: CDK merges statements on the same resources (xray's and another's on *).
+    const grants = statements.flatMap((s) =>
+      [s.Action]
+        .flat()
+        .filter((a) => !['logs:CreateLogStream', 'logs:PutLogEvents'].includes(a) && !a.startsWith('xray:'))
+        .flatMap((action) => [s.Resource].flat().map((resource) => `${action} on ${describe(s, resource)}`)),
+    );
     expect(grants.sort()).toEqual(
       [...(EXPECTED_GRANTS[operationId] ?? ['an entry in EXPECTED_GRANTS'])].sort(),
     );

@@ -26,7 +26,7 @@ describe('viewer regions follow the configuration', () => {
   });
 });
 
-describe('a region with its own domain, NAT gateways and no night schedule', () => {
+describe('a region with its own domain, NAT gateways, no warm pool and no night schedule', () => {
   let app: App;
   let platform: Platform;
   let tokyo: Template;
@@ -41,6 +41,7 @@ describe('a region with its own domain, NAT gateways and no night schedule', () 
         },
       },
       'platform.viewerFleet.natGateways': 2,
+      'platform.viewerFleet.stoppedHosts': 0,
       'platform.viewerFleet.schedule': 'null',
     }));
     const assembly = app.synth();
@@ -73,6 +74,15 @@ describe('a region with its own domain, NAT gateways and no night schedule', () 
     // A region without its own domain keeps the default.
     frankfurt.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internal' });
     frankfurt.resourceCountIs('AWS::CloudFront::Distribution', 1);
+  });
+
+  test('with no stopped hosts there is no warm pool, and hosts still enter service only when ready', () => {
+    for (const template of [tokyo, frankfurt]) {
+      template.resourceCountIs('AWS::AutoScaling::WarmPool', 0);
+      template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', {
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+      });
+    }
   });
 
   test('with NAT gateways, hosts run in private subnets without a public address', () => {

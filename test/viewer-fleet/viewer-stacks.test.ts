@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ACTIVE_REPORT_INTERVAL_MS } from '../../containers/viewer/server/viewer-sessions';
 import {
+  VIEWER_FLEET_TAG,
   VIEWER_HOST,
   viewerEndpointParameter,
   viewerMetricNamespace,
@@ -12,6 +13,7 @@ import { defaultPlatformConfig } from '../../lib/config/platform-config';
 import { securityChecks } from '../../lib/core/security-checks';
 import { Platform } from '../../lib/platform';
 import { ViewerStack } from '../../lib/stacks/viewer-stack';
+import { VIEWER_STARTING_PAGE } from '../../lib/viewer/viewer-starting-page';
 import { synthPlatform } from '../helpers/synth-platform';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -188,6 +190,36 @@ describe('viewer stacks of the default configuration', () => {
     }
   });
 
+  test("with no host in service, CloudFront shows the load balancer's own starting page in place of the 503", () => {
+    for (const [, template] of each()) {
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: [VIEWER_HOST.startingPath] } }],
+        Actions: [
+          {
+            Type: 'fixed-response',
+            FixedResponseConfig: {
+              StatusCode: '200',
+              ContentType: 'text/html',
+              MessageBody: VIEWER_STARTING_PAGE,
+            },
+          },
+        ],
+      });
+      template.hasResourceProperties('AWS::CloudFront::Distribution', {
+        DistributionConfig: Match.objectLike({
+          CustomErrorResponses: [
+            {
+              ErrorCode: 503,
+              ResponseCode: 503,
+              ResponsePagePath: VIEWER_HOST.startingPath,
+              ErrorCachingMinTTL: 0,
+            },
+          ],
+        }),
+      });
+    }
+  });
+
   test('the group checks EC2 health only, so full hosts are not replaced, and drains on the lifecycle hook', () => {
     const { viewerFleet } = defaultPlatformConfig;
     for (const [, template] of each()) {
@@ -202,6 +234,36 @@ describe('viewer stacks of the default configuration', () => {
         LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
         DefaultResult: 'CONTINUE',
         HeartbeatTimeout: viewerFleet.drainHeartbeatSeconds,
+      });
+    }
+  });
+
+  test('a host enters service, or the warm pool of stopped hosts, only once it says it is ready', () => {
+    const { viewerFleet } = defaultPlatformConfig;
+    for (const [, template] of each()) {
+      template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', {
+        LifecycleHookName: VIEWER_HOST.launchHookName,
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+        // One that never gets ready is replaced, never served.
+        DefaultResult: 'ABANDON',
+        HeartbeatTimeout: 900,
+      });
+      template.resourceCountIs('AWS::AutoScaling::WarmPool', 1);
+      template.hasResourceProperties('AWS::AutoScaling::WarmPool', {
+        MinSize: viewerFleet.stoppedHosts,
+        MaxGroupPreparedCapacity: viewerFleet.stoppedHosts,
+        PoolState: 'Stopped',
+        InstanceReusePolicy: { ReuseOnScaleIn: false },
+      });
+    }
+  });
+
+  test("the group carries the fleet's tag, by which the API finds it and may set its capacity", () => {
+    for (const [, template] of each()) {
+      template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+        Tags: Match.arrayWith([
+          { Key: VIEWER_FLEET_TAG, Value: defaultPlatformConfig.name, PropagateAtLaunch: true },
+        ]),
       });
     }
   });

@@ -1,4 +1,8 @@
-import { lifecycleTarget, watchInstanceLifecycle } from '../../containers/viewer/host/instance-lifecycle';
+import {
+  announceReady,
+  lifecycleTarget,
+  watchInstanceLifecycle,
+} from '../../containers/viewer/host/instance-lifecycle';
 import { InstanceMetadata } from '../../containers/viewer/host/instance-metadata';
 import { recordedAws, startMetadataStandIn } from './viewer-host-fixture';
 import { until } from './session-reader';
@@ -43,6 +47,40 @@ test('an instance in no group is said to be so', async () => {
     await expect(lifecycleTarget(imds.metadata, recordedAws().autoScaling)).rejects.toThrow(
       'the instance i-0789 belongs to no Auto Scaling group',
     );
+  } finally {
+    await imds.stop();
+  }
+});
+
+test('a host says it is ready at every start; where no launch action waits (its container restarted), it goes on', async () => {
+  const imds = await startMetadataStandIn('i-0def', 'fleet-eu', 'Warmed:Stopped');
+  try {
+    const logs: string[] = [];
+    const aws = recordedAws();
+    const target = await lifecycleTarget(imds.metadata, aws.autoScaling);
+    expect(await announceReady(imds.metadata, aws.autoScaling, target, (m) => logs.push(m))).toEqual({
+      warmed: true,
+    });
+    expect(aws.calls).toEqual([
+      {
+        name: 'complete',
+        input: { ...target, LifecycleHookName: 'host-ready', LifecycleActionResult: 'CONTINUE' },
+      },
+    ]);
+    imds.setLifecycleState('InService');
+    const refusing = {
+      ...aws.autoScaling,
+      completeLifecycleAction: async () => {
+        throw new Error('No active Lifecycle Action found with instance ID i-0def');
+      },
+    };
+    expect(await announceReady(imds.metadata, refusing, target, (m) => logs.push(m))).toEqual({
+      warmed: false,
+    });
+    expect(logs).toEqual([
+      'ready: host-ready completed on the way to Warmed:Stopped',
+      'ready, with no host-ready action to complete: No active Lifecycle Action found with instance ID i-0def',
+    ]);
   } finally {
     await imds.stop();
   }

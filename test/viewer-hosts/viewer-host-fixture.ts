@@ -210,9 +210,12 @@ export function sessionKeys() {
  * The instance metadata service as a local HTTP server: IMDSv2 tokens, the instance id, the
  * group's tag and a target lifecycle state the test sets.
  */
-export async function startMetadataStandIn(instanceId: string, groupName: string | undefined) {
+export async function startMetadataStandIn(
+  instanceId: string,
+  groupName: string | undefined,
+  lifecycleState = 'InService',
+) {
   const token = randomBytes(16).toString('hex');
-  let lifecycleState = 'InService';
   const server = http.createServer((req, res) => {
     if (req.method === 'PUT' && req.url === '/latest/api/token') {
       if (!req.headers['x-aws-ec2-metadata-token-ttl-seconds']) return void res.writeHead(400).end();
@@ -263,12 +266,14 @@ export interface TestHostOptions {
   readonly instanceId?: string;
   readonly port?: number;
   readonly memoryMiB?: number;
+  /** The target lifecycle state the instance starts in. @default 'InService' */
+  readonly lifecycleState?: string;
 }
 
 /** A viewer host as an instance runs it, on this machine, with its metadata and AWS stood in for. */
 export async function startTestHost(options: TestHostOptions) {
   const instanceId = options.instanceId ?? `i-${randomBytes(6).toString('hex')}`;
-  const metadata = await startMetadataStandIn(instanceId, 'viewer-hosts-test');
+  const metadata = await startMetadataStandIn(instanceId, 'viewer-hosts-test', options.lifecycleState);
   const aws = recordedAws();
   const logs: string[] = [];
   let host: ViewerHost;

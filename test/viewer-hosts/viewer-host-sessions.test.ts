@@ -73,6 +73,13 @@ async function inContainer(name: string, script: string): Promise<string> {
   return stdout.trim();
 }
 
+/** The lifecycle hooks the host completed, in order. */
+function completions(calls: { name: string; input: unknown }[]): string[] {
+  return calls
+    .filter((c) => c.name === 'complete')
+    .map((c) => (c.input as { LifecycleHookName: string }).LifecycleHookName);
+}
+
 beforeAll(async () => {
   engine = await engineService();
   api = new EngineApi(engine.socketPath);
@@ -349,7 +356,8 @@ describe('a host Auto Scaling terminates', () => {
       await until(() => host.aws.calls.filter((c) => c.name === 'heartbeat').length >= 2, 5000, 'heartbeats');
       await reader.frame(reader.view('a', 7));
       expect(stopped).toBe(false);
-      expect(host.aws.calls.some((c) => c.name === 'complete')).toBe(false);
+      // Only the hook it completed when it started, ready, has been completed.
+      expect(completions(host.aws.calls)).toEqual(['host-ready']);
       // The spare started ahead is gone: only the open session's viewer is left.
       expect(await containersOf(host.instanceId)).toHaveLength(1);
 
@@ -362,7 +370,8 @@ describe('a host Auto Scaling terminates', () => {
         InstanceId: host.instanceId,
       };
       expect(host.aws.calls.filter((c) => c.name === 'heartbeat')[0].input).toEqual(target);
-      expect(host.aws.calls.find((c) => c.name === 'complete')?.input).toEqual({
+      expect(completions(host.aws.calls)).toEqual(['host-ready', 'drain-sessions']);
+      expect(host.aws.calls.filter((c) => c.name === 'complete')[1].input).toEqual({
         ...target,
         LifecycleActionResult: 'CONTINUE',
       });
@@ -387,4 +396,36 @@ describe('a host Auto Scaling terminates', () => {
       await host.stop();
     }
   }, 60_000);
+});
+
+describe('a host headed for the warm pool', () => {
+  test('says it is ready, then takes no session and publishes nothing until it is stopped', async () => {
+    const [port] = await freePorts(1);
+    const origin = `http://127.0.0.1:${port}`;
+    const host = await startTestHost({
+      socketPath: engine.socketPath,
+      image: built.image,
+      publicKeyPem: keys.publicKeyPem,
+      origin,
+      apiUrl: images.apiUrl,
+      sessionsPerHost: 2,
+      port,
+      lifecycleState: 'Warmed:Stopped',
+    });
+    try {
+      expect(completions(host.aws.calls)).toEqual(['host-ready']);
+      expect(host.aws.calls.find((c) => c.name === 'complete')?.input).toEqual({
+        AutoScalingGroupName: 'viewer-hosts-test',
+        LifecycleHookName: 'host-ready',
+        InstanceId: host.instanceId,
+        LifecycleActionResult: 'CONTINUE',
+      });
+      const credential = keys.credential('session-w', origin, [{ id: 'a', url: images.imageUrl('a.mha') }]);
+      expect((await exchange(origin, 'session-w', credential)).status).toBe(503);
+      await host.host.stop();
+      expect(host.aws.calls.map((c) => c.name)).toEqual(['complete']);
+    } finally {
+      await host.stop();
+    }
+  }, 30_000);
 });

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { SettingValues } from '../../../lambda/contracts/settings';
-import { VIEWER_HOST, VIEWER_HOST_SETTINGS } from '../../../lambda/contracts/viewer-host';
+import { VIEWER_FLEET_TAG, VIEWER_HOST, VIEWER_HOST_SETTINGS } from '../../../lambda/contracts/viewer-host';
 import { PlatformConfig } from '../../../lib/config/platform-config';
 import {
   acknowledge,
@@ -31,6 +31,8 @@ const SETTINGS_DIR = '/etc/viewer-host/settings';
 const ROOT_VOLUME_GIB = 40;
 /** Time a new host gets to boot, install Docker, pull the image and answer before EC2 checks count. */
 const HEALTH_CHECK_GRACE = Duration.minutes(5);
+/** Time a launching host gets to become ready (first boot: Docker installed, the image pulled). */
+const READY_TIMEOUT = Duration.minutes(15);
 
 export interface ViewerHostsProps {
   readonly vpc: ec2.IVpc;
@@ -41,6 +43,8 @@ export interface ViewerHostsProps {
   /** Admits the load balancer only; set by the stack. */
   readonly securityGroup: ec2.ISecurityGroup;
   readonly fleet: PlatformConfig['viewerFleet'];
+  /** The platform's name, the value of the group's VIEWER_FLEET_TAG, by which the API finds it. */
+  readonly fleetName: string;
   /** What each host starts with (its origin, the API, the public key, the session sizes). */
   readonly settings: ViewerHostSettings;
   /** Encrypts the hosts' log group. */
@@ -52,7 +56,9 @@ export interface ViewerHostsProps {
  * The viewer hosts of one region: an Auto Scaling group of instances from a launch template
  * (current Amazon Linux 2023, IMDSv2 only with hop limit 1, encrypted volumes, no key pair,
  * Systems Manager for access) that each run the viewer image as the host container, which starts
- * one container per session through the Docker socket. The group checks EC2 health only: a
+ * one container per session through the Docker socket. A host enters service (or the warm pool
+ * of stopped hosts, Docker and the image on disk) once it completes the `host-ready` lifecycle
+ * hook, at every start. The group checks EC2 health only: a
  * full host answers 503 on the load balancer's health check, which takes it out of rotation
  * for new sessions; an ELB health check would replace it. Scale-in waits on the
  * `drain-sessions` lifecycle hook, which the host completes when its last session has ended.
@@ -135,6 +141,26 @@ export class ViewerHosts extends Construct {
       defaultInstanceWarmup: Duration.minutes(3),
       groupMetrics: [autoscaling.GroupMetrics.all()],
     });
+    Tags.of(this.autoScalingGroup).add(VIEWER_FLEET_TAG, props.fleetName);
+    // A host enters service, or the warm pool, only once it is ready: the load balancer never
+    // sends a reader to a host still installing Docker, and no host is stopped half-prepared.
+    this.autoScalingGroup.addLifecycleHook('HostReady', {
+      lifecycleHookName: VIEWER_HOST.launchHookName,
+      lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
+      heartbeatTimeout: READY_TIMEOUT,
+      // A host that never became ready is terminated and replaced, not served.
+      defaultResult: autoscaling.DefaultResult.ABANDON,
+    });
+    if (fleet.stoppedHosts > 0) {
+      // Equal minimum and maximum: exactly `stoppedHosts` wait stopped, however many run.
+      this.autoScalingGroup.addWarmPool({
+        minSize: fleet.stoppedHosts,
+        maxGroupPreparedCapacity: fleet.stoppedHosts,
+        poolState: autoscaling.PoolState.STOPPED,
+        // Scale-in terminates (after draining): a host that held sessions starts clean.
+        reuseOnScaleIn: false,
+      });
+    }
     this.autoScalingGroup.addLifecycleHook('DrainSessions', {
       lifecycleHookName: VIEWER_HOST.lifecycleHookName,
       lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,

@@ -52,6 +52,33 @@ export async function lifecycleTarget(
 }
 
 /**
+ * Tells Auto Scaling, at every start, that the host is ready: the `host-ready` hook holds an
+ * instance that launches, or starts from the warm pool, until then. Answers whether the instance
+ * is headed for the warm pool (`Warmed:*`), where Auto Scaling stops it now that it is prepared.
+ * A host container restarted on a running instance finds no action waiting, which Auto Scaling
+ * answers with an error that changes nothing.
+ */
+export async function announceReady(
+  metadata: InstanceMetadata,
+  autoScaling: LifecycleCalls,
+  target: LifecycleActionTarget,
+  log: (message: string) => void,
+): Promise<{ warmed: boolean }> {
+  const state = await metadata.targetLifecycleState();
+  try {
+    await autoScaling.completeLifecycleAction({
+      ...target,
+      LifecycleHookName: VIEWER_HOST.launchHookName,
+      LifecycleActionResult: 'CONTINUE',
+    });
+    log(`ready: ${VIEWER_HOST.launchHookName} completed on the way to ${state ?? 'service'}`);
+  } catch (err) {
+    log(`ready, with no ${VIEWER_HOST.launchHookName} action to complete: ${(err as Error).message}`);
+  }
+  return { warmed: state?.startsWith('Warmed:') ?? false };
+}
+
+/**
  * Watches the instance's target lifecycle state. When Auto Scaling means to terminate it, the
  * host drains: new sessions go elsewhere, open ones run until they end or reach their cap, with
  * a heartbeat holding the lifecycle hook meanwhile; then the hook is completed (CONTINUE) and

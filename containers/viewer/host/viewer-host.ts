@@ -5,7 +5,7 @@ import { VIEWER_HOST_SETTINGS } from '../../../lambda/contracts/viewer-host';
 import { EngineApi } from './engine-api';
 import { MetricCalls, publishHostMetrics } from './host-metrics';
 import { InstanceMetadata } from './instance-metadata';
-import { LifecycleCalls, lifecycleTarget, watchInstanceLifecycle } from './instance-lifecycle';
+import { announceReady, LifecycleCalls, lifecycleTarget, watchInstanceLifecycle } from './instance-lifecycle';
 import { ProtectionCalls, protectWhileBusy } from './scale-in-protection';
 import { SessionContainers, SessionContainersOptions } from './session-containers';
 import { SESSION_VIEWER_SETTINGS, VIEWER_SUPERVISOR_SETTINGS } from './supervisor-settings';
@@ -42,7 +42,8 @@ export interface ViewerHost {
 
 /**
  * A viewer host on an EC2 instance of its region's fleet: the supervisor on the load balancer's
- * port, its sessions in containers of their own, its metrics published once a minute, and, when
+ * port, its sessions in containers of their own, Auto Scaling told it is ready, its metrics
+ * published once a minute, and, when
  * Auto Scaling terminates the instance, its sessions drained before its lifecycle action is
  * completed and it stops.
  */
@@ -73,6 +74,13 @@ export async function startViewerHost(options: ViewerHostOptions): Promise<Viewe
     warmSessionViewers: supervisorSettings.warmSessionViewers,
     log,
   });
+  const { warmed } = await announceReady(metadata, autoScaling, target, log);
+  if (warmed) {
+    // Prepared for the warm pool: Auto Scaling stops the instance, and Docker starts this
+    // container again when the instance starts in service. Until then it counts for nothing.
+    log('ready in the warm pool: waiting to be stopped');
+    return idleHost(supervisor);
+  }
   const metrics = publishHostMetrics({
     cloudWatch: options.cloudWatch,
     namespace: settings.metricNamespace,
@@ -120,6 +128,15 @@ export async function startViewerHost(options: ViewerHostOptions): Promise<Viewe
     stopped,
     stop: stopAndTell,
   };
+}
+
+/** A host in the warm pool: it publishes nothing and takes no session before being stopped. */
+async function idleHost(supervisor: Supervisor): Promise<ViewerHost> {
+  await supervisor.drain();
+  let stoppedResolve!: () => void;
+  const stopped = new Promise<void>((resolve) => (stoppedResolve = resolve));
+  const stop = () => supervisor.stop().then(stoppedResolve);
+  return { supervisor, drain: stop, stopped, stop };
 }
 
 /** The host's program in its image: settings from the environment, AWS through the SDK. */

@@ -14,6 +14,8 @@ import { sessionCredential } from '../session-signer';
 import { claimSessionSlots, releaseSessionSlots } from '../session-slots';
 import { putSession } from '../session-store';
 import { viewerOriginIn } from '../viewer-endpoints';
+import { wakeViewerFleet } from '../viewer-fleets';
+import { logger } from '../../core/logger';
 import { operation } from './operation';
 
 parseEnvironment(operation);
@@ -24,7 +26,9 @@ const settings = VIEWER_SESSIONS.read();
  * `POST /v1/sessions`: places the session in the region the caller names (the first viewer region
  * otherwise), checks the images (the caller's, converted), takes a slot of the caller's and of the
  * region's session limits, records the session as Started for 10 minutes and answers it with its
- * signed credential. Any failure after a slot was taken gives the slots back.
+ * signed credential. Any failure after a slot was taken gives the slots back. A region whose
+ * fleet has no host gets one started at once (where a viewer is configured for every region,
+ * there is no fleet to wake).
  */
 export const handler = apiHandler<SessionImagesRequest & { region?: string }>(
   operation,
@@ -56,6 +60,7 @@ export const handler = apiHandler<SessionImagesRequest & { region?: string }>(
       };
       const credential = await sessionCredential(session, now);
       await putSession(session);
+      if (!settings.viewerOrigin) await wakeFleetOf(region);
       return { status: 201, body: sessionView(session, now, credential) };
     } catch (err) {
       await releaseSessionSlots(id, slots);
@@ -63,3 +68,19 @@ export const handler = apiHandler<SessionImagesRequest & { region?: string }>(
     }
   },
 );
+
+/**
+ * The session stands whatever waking its fleet does: should the call fail, the fleet's `NoHost`
+ * alarm starts a host when the client meets the load balancer's 503, a minute or two later.
+ */
+async function wakeFleetOf(region: string): Promise<void> {
+  try {
+    const wake = await wakeViewerFleet(region);
+    if (wake !== 'running') logger.info('viewer fleet woken', { region, wake });
+  } catch (err) {
+    logger.warn('the viewer fleet could not be woken; its NoHost alarm will start a host', {
+      region,
+      error: err as Error,
+    });
+  }
+}

@@ -25,6 +25,7 @@ export const operation = apiOperation('sessions/create-session', 'POST /v1/sessi
     signsImageUrls: true,
     signsSessionCredentials: true,
     readsViewerEndpoints: true,
+    wakesViewerFleets: true,
   },
   settings: [VIEWER_SESSIONS],
 });
