@@ -1,0 +1,114 @@
+import { settingsGroup, text } from './settings';
+
+/**
+ * The platform's business metrics: what handlers count and time as they work, and what the
+ * operations dashboard graphs. Handlers publish them in CloudWatch's embedded metric format (JSON
+ * lines in their logs, no API call); every metric also carries the `service` dimension, the name
+ * of the function or container that published it.
+ *
+ * Each dimension takes values from a small fixed set: every distinct combination is a custom
+ * metric that CloudWatch bills, so free text (a reason in words, an id) never becomes one.
+ */
+
+/** The CloudWatch namespace of a platform's business metrics: its name, one per deployment. */
+export function platformMetricNamespace(platformName: string): string {
+  return platformName;
+}
+
+/** Where every function and container publishes its business metrics. */
+export const METRIC_NAMESPACE = settingsGroup('the business metrics namespace', { metricNamespace: text });
+
+/**
+ * Why a conversion failed, in categories: the files held no image (`Unreadable`); the converter
+ * function threw on every delivery (`RetriesExhausted`); the converter container ran past its
+ * time (`TimedOut`), out of memory (`OutOfMemory`), could not start (`CouldNotStart`), exited
+ * with an error (`Crashed`), or stopped for another reason (`Other`).
+ */
+export const CONVERSION_FAILURE_REASONS = [
+  'Unreadable',
+  'RetriesExhausted',
+  'TimedOut',
+  'OutOfMemory',
+  'CouldNotStart',
+  'Crashed',
+  'Other',
+] as const;
+export type ConversionFailureReason = (typeof CONVERSION_FAILURE_REASONS)[number];
+
+/** The Batch queues that run algorithm jobs, by their kind. */
+export const JOB_QUEUE_KINDS = ['gpu', 'cpu'] as const;
+export type JobQueueDimension = (typeof JOB_QUEUE_KINDS)[number];
+
+/** How a job can end. */
+export const JOB_END_STATUSES = ['Succeeded', 'Failed', 'Cancelled'] as const;
+
+/** The units the platform's metrics are in (CloudWatch's names). */
+export type BusinessMetricUnit = 'Count' | 'Seconds' | 'Bytes';
+
+interface BusinessMetricDefinition {
+  readonly unit: BusinessMetricUnit;
+  /** Its dimensions besides `service`, each with every value it may take. */
+  readonly dimensions: Readonly<Record<string, readonly string[]>>;
+  /** What one data point means. */
+  readonly description: string;
+}
+
+export const BUSINESS_METRICS = {
+  UploadsCompleted: { unit: 'Count', dimensions: {}, description: 'an upload was completed' },
+  UploadBytes: { unit: 'Bytes', dimensions: {}, description: 'the size of a completed upload' },
+  ImagesCreated: { unit: 'Count', dimensions: {}, description: 'an image was queued for conversion' },
+  ConversionsSucceeded: { unit: 'Count', dimensions: {}, description: 'an image was converted' },
+  ConversionsFailed: {
+    unit: 'Count',
+    dimensions: { Reason: CONVERSION_FAILURE_REASONS },
+    description: 'an image was marked Failed, by why',
+  },
+  ConversionSeconds: {
+    unit: 'Seconds',
+    dimensions: {},
+    description: 'how long a successful conversion took, from claiming the image to recording it',
+  },
+  JobsSubmitted: {
+    unit: 'Count',
+    dimensions: { Queue: JOB_QUEUE_KINDS },
+    description: 'a job was accepted, by the queue it goes to',
+  },
+  JobsEnded: {
+    unit: 'Count',
+    dimensions: { Status: JOB_END_STATUSES, Queue: JOB_QUEUE_KINDS },
+    description: 'a job ended, by how and on which queue',
+  },
+} as const satisfies Readonly<Record<string, BusinessMetricDefinition>>;
+
+export type BusinessMetricName = keyof typeof BUSINESS_METRICS;
+
+/** The dimensions a metric is recorded with, each one of its allowed values. */
+export type BusinessMetricDimensions<N extends BusinessMetricName> = {
+  readonly [
+    D in keyof (typeof BUSINESS_METRICS)[N]['dimensions']
+  ]: (typeof BUSINESS_METRICS)[N]['dimensions'][D] extends readonly (infer V)[] ? V : never;
+};
+
+/**
+ * What is wrong with a data point of `name`, or undefined: a dimension missing, unknown or outside
+ * its set, or a value that is not a finite number of at least zero.
+ */
+export function metricPointProblem(
+  name: BusinessMetricName,
+  value: number,
+  dimensions: Readonly<Record<string, string>>,
+): string | undefined {
+  const allowed: Readonly<Record<string, readonly string[]>> = BUSINESS_METRICS[name].dimensions;
+  if (!Number.isFinite(value) || value < 0)
+    return `${name} must be a finite number of at least 0, not ${value}`;
+  for (const given of Object.keys(dimensions)) {
+    if (!(given in allowed)) return `${name} has no dimension ${given}`;
+  }
+  for (const [dimension, values] of Object.entries(allowed)) {
+    const given = dimensions[dimension];
+    if (!values.includes(given)) {
+      return `${name}'s ${dimension} must be one of ${values.join(', ')}, not ${given === undefined ? 'missing' : `"${given}"`}`;
+    }
+  }
+  return undefined;
+}
