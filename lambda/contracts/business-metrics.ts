@@ -10,13 +10,15 @@ import { settingsGroup, text } from './settings';
  * metric that CloudWatch bills, so free text (a reason in words, an id) never becomes one.
  */
 
-/** The CloudWatch namespace of a platform's business metrics: its name, one per deployment. */
-export function platformMetricNamespace(platformName: string): string {
+/** The CloudWatch namespace of a platform's business metrics: its name (the viewer hosts publish in `<name>/Viewer`). */
+export function businessMetricNamespace(platformName: string): string {
   return platformName;
 }
 
 /** Where every function and container publishes its business metrics. */
-export const METRIC_NAMESPACE = settingsGroup('the business metrics namespace', { metricNamespace: text });
+export const BUSINESS_METRIC_NAMESPACE = settingsGroup('the business metrics namespace', {
+  businessMetricNamespace: text,
+});
 
 /**
  * Why a conversion failed, in categories: the files held no image (`Unreadable`); the converter

@@ -1,5 +1,5 @@
 import { IMAGING_BUCKET } from './bucket-layout';
-import { METRIC_NAMESPACE } from './business-metrics';
+import { BUSINESS_METRIC_NAMESPACE } from './business-metrics';
 import { ALGORITHM_REPOSITORY, BUILD_LIMITS, BUILD_PIPELINE_NAME, BUILD_QUEUE_URL } from './builds';
 import { CONVERSION_QUEUE_URL } from './conversion-queue';
 import { CONVERSION_SCRATCH, CONVERTER_JOBS } from './converter-jobs';
@@ -44,7 +44,7 @@ export const ALL_SETTINGS_GROUPS = [
   BUILD_LIMITS,
   VIEWER_SESSIONS,
   SESSION_SIGNING_KEY,
-  METRIC_NAMESPACE,
+  BUSINESS_METRIC_NAMESPACE,
 ] as const;
 
 type ShapeOf<G> = G extends SettingsGroup<infer S> ? S : never;
@@ -89,7 +89,7 @@ export function environmentGroups(deployment: Deployment): SettingsGroup[] {
   if (permissions.managesBuildImages?.length) groups.push(ALGORITHM_REPOSITORY);
   if ('operationId' in deployment) groups.push(WEB_ORIGINS);
   groups.push(...(deployment.settings ?? []));
-  groups.push(METRIC_NAMESPACE);
+  groups.push(BUSINESS_METRIC_NAMESPACE);
   return [...new Set(groups)];
 }
 

@@ -3,7 +3,7 @@ import {
   BUSINESS_METRICS,
   BusinessMetricDimensions,
   BusinessMetricName,
-  METRIC_NAMESPACE,
+  BUSINESS_METRIC_NAMESPACE,
   metricPointProblem,
 } from '../contracts/business-metrics';
 import { logger } from './logger';
@@ -71,7 +71,7 @@ function publishRecorded(): void {
   if (points.length === 0) return;
   try {
     metrics ??= new Metrics({
-      namespace: METRIC_NAMESPACE.read().metricNamespace,
+      namespace: BUSINESS_METRIC_NAMESPACE.read().businessMetricNamespace,
       serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'imaging-platform',
     });
     const bySet = new Map<string, Point[]>();

@@ -8,7 +8,7 @@ import {
   CONVERSION_FAILURE_REASONS,
   JOB_END_STATUSES,
   JOB_QUEUE_KINDS,
-  platformMetricNamespace,
+  businessMetricNamespace,
 } from '../../lambda/contracts/business-metrics';
 import { WorkQueue } from '../core/work-queue';
 
@@ -116,7 +116,7 @@ export class PlatformDashboard extends Construct {
         width: 8,
       }),
     );
-    const business = businessMetrics(platformMetricNamespace(props.platformName));
+    const business = businessMetrics(businessMetricNamespace(props.platformName));
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Uploads completed',

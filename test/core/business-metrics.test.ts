@@ -14,7 +14,7 @@ import { logger } from '../../lambda/core/logger';
 // execution environment invokes it. What the first invocation recorded must not reach the second.
 
 process.env.WEB_ORIGINS = 'https://app.example.org';
-process.env.METRIC_NAMESPACE = 'TestPlatform';
+process.env.BUSINESS_METRIC_NAMESPACE = 'TestPlatform';
 const context = (awsRequestId: string) => ({ awsRequestId }) as Context;
 
 interface EmfDocument {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BatchJobDetail } from '../../lambda/contracts/batch-job-state-change';
-import { platformMetricNamespace } from '../../lambda/contracts/business-metrics';
+import { businessMetricNamespace } from '../../lambda/contracts/business-metrics';
 import { LocalPlatform } from '../../local/local-platform';
 import { apiClient } from '../helpers/api-client';
 import { completedUpload, settledImage, SMALL_CT } from '../helpers/api-flows';
@@ -63,11 +63,11 @@ async function imageRecord(fields: Record<string, unknown>): Promise<string> {
 
 test('every function publishes in the namespace of its environment, which the platform name gives', () => {
   const namespaces = new Set(
-    [...platform.functions.environments.values()].map((env) => env.METRIC_NAMESPACE),
+    [...platform.functions.environments.values()].map((env) => env.BUSINESS_METRIC_NAMESPACE),
   );
   // Local mode is synthesized as a platform named `local`.
-  expect([...namespaces]).toEqual([platformMetricNamespace('local')]);
-  expect(platform.settings.metricNamespace).toBe(platformMetricNamespace('local'));
+  expect([...namespaces]).toEqual([businessMetricNamespace('local')]);
+  expect(platform.settings.businessMetricNamespace).toBe(businessMetricNamespace('local'));
 });
 
 describe('an upload, the image made of it and its conversion', () => {

@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CONVERSION_FAILURE_REASONS, platformMetricNamespace } from '../../lambda/contracts/business-metrics';
+import { CONVERSION_FAILURE_REASONS, businessMetricNamespace } from '../../lambda/contracts/business-metrics';
 import { securityChecks } from '../../lib/core/security-checks';
 import { RUNBOOK, RUNBOOK_SECTIONS } from '../../lib/operations/runbook';
 import { synthPlatform } from '../helpers/synth-platform';
@@ -187,8 +187,8 @@ describe('the dashboard graphs the business metrics the handlers publish', () =>
       }),
     );
   };
-  // The namespace the functions are given (their METRIC_NAMESPACE), from the same contract.
-  const namespace = platformMetricNamespace('ImagingPlatform');
+  // The namespace the functions are given (their BUSINESS_METRIC_NAMESPACE), from the same contract.
+  const namespace = businessMetricNamespace('ImagingPlatform');
   const sumOf = (schema: string, metric: string, filters = '') =>
     `SUM(SEARCH('{"${namespace}",${schema}} MetricName="${metric}"${filters}', 'Sum', 300))`;
 
@@ -196,7 +196,9 @@ describe('the dashboard graphs the business metrics the handlers publish', () =>
     const functions = Object.values(
       Template.fromStack(platform.api).findResources('AWS::Lambda::Function'),
     ) as { Properties: { Environment?: { Variables?: Record<string, string> } } }[];
-    const namespaces = new Set(functions.map((f) => f.Properties.Environment?.Variables?.METRIC_NAMESPACE));
+    const namespaces = new Set(
+      functions.map((f) => f.Properties.Environment?.Variables?.BUSINESS_METRIC_NAMESPACE),
+    );
     expect([...namespaces]).toEqual([namespace]);
   });
 
