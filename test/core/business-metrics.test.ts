@@ -15,6 +15,8 @@ import { logger } from '../../lambda/core/logger';
 
 process.env.WEB_ORIGINS = 'https://app.example.org';
 process.env.BUSINESS_METRIC_NAMESPACE = 'TestPlatform';
+// Off for the other tests (jest.config.js); read when the first document is published.
+process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 const context = (awsRequestId: string) => ({ awsRequestId }) as Context;
 
 interface EmfDocument {

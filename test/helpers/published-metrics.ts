@@ -13,9 +13,12 @@ export interface EmfDocument {
 
 /**
  * Captures the embedded metric format documents that this process prints from now on, those of
- * local mode's sandboxes included (their output reaches this process's); other output goes on.
+ * local mode's sandboxes started from now on included (their output reaches this process's);
+ * other output goes on. Metrics, off in tests (jest.config.js), are on until `stop`.
  */
 export function capturePublishedMetrics() {
+  const disabled = process.env.POWERTOOLS_METRICS_DISABLED;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   const documents: EmfDocument[] = [];
   const isDocument = (line: string) => line.startsWith('{"_aws"');
   const spies = [process.stdout, process.stderr].map((stream) => {
@@ -39,7 +42,11 @@ export function capturePublishedMetrics() {
       expect(found()).toHaveLength(count);
       return found();
     },
-    stop: () => spies.forEach((spy) => spy.mockRestore()),
+    stop() {
+      spies.forEach((spy) => spy.mockRestore());
+      if (disabled === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+      else process.env.POWERTOOLS_METRICS_DISABLED = disabled;
+    },
   };
 }
 
