@@ -39,47 +39,35 @@ export type ConversionFailureReason = (typeof CONVERSION_FAILURE_REASONS)[number
 
 /** The Batch queues that run algorithm jobs, by their kind. */
 export const JOB_QUEUE_KINDS = ['gpu', 'cpu'] as const;
-export type JobQueueDimension = (typeof JOB_QUEUE_KINDS)[number];
 
 /** How a job can end. */
 export const JOB_END_STATUSES = ['Succeeded', 'Failed', 'Cancelled'] as const;
 
-/** The units the platform's metrics are in (CloudWatch's names). */
-export type BusinessMetricUnit = 'Count' | 'Seconds' | 'Bytes';
-
 interface BusinessMetricDefinition {
-  readonly unit: BusinessMetricUnit;
+  /** CloudWatch's name of its unit. */
+  readonly unit: 'Count' | 'Seconds' | 'Bytes';
   /** Its dimensions besides `service`, each with every value it may take. */
   readonly dimensions: Readonly<Record<string, readonly string[]>>;
-  /** What one data point means. */
-  readonly description: string;
 }
 
+/** Every business metric; what one data point of each means is in docs/operations.md. */
 export const BUSINESS_METRICS = {
-  UploadsCompleted: { unit: 'Count', dimensions: {}, description: 'an upload was completed' },
-  UploadBytes: { unit: 'Bytes', dimensions: {}, description: 'the size of a completed upload' },
-  ImagesCreated: { unit: 'Count', dimensions: {}, description: 'an image was queued for conversion' },
-  ConversionsSucceeded: { unit: 'Count', dimensions: {}, description: 'an image was converted' },
-  ConversionsFailed: {
-    unit: 'Count',
-    dimensions: { Reason: CONVERSION_FAILURE_REASONS },
-    description: 'an image was marked Failed, by why',
-  },
-  ConversionSeconds: {
-    unit: 'Seconds',
-    dimensions: {},
-    description: 'how long a successful conversion took, from claiming the image to recording it',
-  },
-  JobsSubmitted: {
-    unit: 'Count',
-    dimensions: { Queue: JOB_QUEUE_KINDS },
-    description: 'a job was accepted, by the queue it goes to',
-  },
-  JobsEnded: {
-    unit: 'Count',
-    dimensions: { Status: JOB_END_STATUSES, Queue: JOB_QUEUE_KINDS },
-    description: 'a job ended, by how and on which queue',
-  },
+  /** An upload was completed. */
+  UploadsCompleted: { unit: 'Count', dimensions: {} },
+  /** The size of that upload. */
+  UploadBytes: { unit: 'Bytes', dimensions: {} },
+  /** An image was queued for conversion. */
+  ImagesCreated: { unit: 'Count', dimensions: {} },
+  /** An image was converted, by the converter function or container. */
+  ConversionsSucceeded: { unit: 'Count', dimensions: {} },
+  /** How long that conversion took, from claiming the image to recording it. */
+  ConversionSeconds: { unit: 'Seconds', dimensions: {} },
+  /** An image was marked Failed, by why. */
+  ConversionsFailed: { unit: 'Count', dimensions: { Reason: CONVERSION_FAILURE_REASONS } },
+  /** A job was accepted and recorded, by the queue it goes to. */
+  JobsSubmitted: { unit: 'Count', dimensions: { Queue: JOB_QUEUE_KINDS } },
+  /** A job ended, by how and on which queue: once per job. */
+  JobsEnded: { unit: 'Count', dimensions: { Status: JOB_END_STATUSES, Queue: JOB_QUEUE_KINDS } },
 } as const satisfies Readonly<Record<string, BusinessMetricDefinition>>;
 
 export type BusinessMetricName = keyof typeof BUSINESS_METRICS;
