@@ -1,6 +1,7 @@
 /** @type {import('jest').Config} */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'; // Lambda runs Node.js 24; tests may run on 20
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR'; // handlers log each refusal at INFO; tests make hundreds
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true'; // handlers print a metric document per invocation that counts; tests that read them turn them on
 module.exports = {
   projects: [
     {

@@ -71,9 +71,16 @@ const PIPELINE_ACTION_TIMEOUT_MS = 60 * 60_000;
 /**
  * Variables of this process that a function's sandbox keeps, as Lambda's runtime sets its own:
  * PATH; HOME and LOCAL_CONTAINER_ENGINE for the local image check's container engine;
- * POWERTOOLS_LOG_LEVEL, which quiets handlers in tests as the function's log level does on AWS.
+ * POWERTOOLS_LOG_LEVEL, which quiets handlers in tests as the function's log level does on AWS,
+ * and POWERTOOLS_METRICS_DISABLED, which quiets their metric documents in tests.
  */
-const PROCESS_VARIABLES = ['PATH', 'HOME', 'POWERTOOLS_LOG_LEVEL', 'LOCAL_CONTAINER_ENGINE'];
+const PROCESS_VARIABLES = [
+  'PATH',
+  'HOME',
+  'POWERTOOLS_LOG_LEVEL',
+  'POWERTOOLS_METRICS_DISABLED',
+  'LOCAL_CONTAINER_ENGINE',
+];
 
 export class LocalPlatformError extends Error {}
 

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ApiOperation } from '../contracts/handler-deployment';
 import { WEB_ORIGINS } from '../contracts/web-origins';
+import { withInvocationMetrics } from '../core/business-metrics';
 import { logger, withInvocationKeys } from '../core/logger';
 import { ApiError, badRequest } from './api-error';
 import { Caller, callerOf } from './caller';
@@ -24,7 +25,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /**
  * Wraps one operation of the REST API as a Lambda handler. Per request it identifies the caller, checks path ids and the body against the operation's schema before `run` is called,
  * logs with the request id, operation id and user id (of this request only), and turns ApiErrors into 4xx answers. Anything else is a
- * 500 whose details stay in the log.
+ * 500 whose details stay in the log. The business metrics the request recorded are published when it ends.
  */
 export function apiHandler<TBody = undefined>(
   operation: ApiOperation,
@@ -64,7 +65,7 @@ function handlerOf<TBody, C>(
   return (event, context) =>
     withInvocationKeys(
       { requestId: event.requestContext?.requestId ?? context?.awsRequestId, operationId },
-      () => answer(event),
+      () => withInvocationMetrics(() => answer(event)),
     );
 
   async function answer(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {

@@ -1,4 +1,5 @@
 import { IMAGING_BUCKET } from './bucket-layout';
+import { BUSINESS_METRIC_NAMESPACE } from './business-metrics';
 import { ALGORITHM_REPOSITORY, BUILD_LIMITS, BUILD_PIPELINE_NAME, BUILD_QUEUE_URL } from './builds';
 import { CONVERSION_QUEUE_URL } from './conversion-queue';
 import { CONVERSION_SCRATCH, CONVERTER_JOBS } from './converter-jobs';
@@ -43,6 +44,7 @@ export const ALL_SETTINGS_GROUPS = [
   BUILD_LIMITS,
   VIEWER_SESSIONS,
   SESSION_SIGNING_KEY,
+  BUSINESS_METRIC_NAMESPACE,
 ] as const;
 
 type ShapeOf<G> = G extends SettingsGroup<infer S> ? S : never;
@@ -64,7 +66,7 @@ type Deployment = HandlerDeployment | ContainerDeployment;
 /**
  * The settings groups of a handler's (or container's) environment: the names of what its
  * permissions let it touch, and the configuration it asks for. API operations also get the web
- * origins their answers allow.
+ * origins their answers allow; every one gets the namespace of the business metrics.
  */
 export function environmentGroups(deployment: Deployment): SettingsGroup[] {
   const { permissions } = deployment;
@@ -87,6 +89,7 @@ export function environmentGroups(deployment: Deployment): SettingsGroup[] {
   if (permissions.managesBuildImages?.length) groups.push(ALGORITHM_REPOSITORY);
   if ('operationId' in deployment) groups.push(WEB_ORIGINS);
   groups.push(...(deployment.settings ?? []));
+  groups.push(BUSINESS_METRIC_NAMESPACE);
   return [...new Set(groups)];
 }
 

@@ -1,4 +1,5 @@
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { withInvocationMetrics } from './business-metrics';
 import { logger, withInvocationKeys } from './logger';
 
 export interface CustomResourceOutcome {
@@ -47,7 +48,8 @@ export async function sendCloudFormationResponse(
 
 /**
  * The Lambda entry of a custom resource: `apply` decides the outcome, and CloudFormation hears it
- * whatever happens, a failure included, with the reason in words.
+ * whatever happens, a failure included, with the reason in words. Like every handler, it publishes
+ * the business metrics its invocation recorded, and none of an earlier one.
  */
 export function customResourceHandler(
   what: string,
@@ -57,7 +59,7 @@ export function customResourceHandler(
     withInvocationKeys({ requestId: context?.awsRequestId, stackRequestId: event.RequestId }, async () => {
       let outcome: CustomResourceOutcome;
       try {
-        outcome = await apply(event);
+        outcome = await withInvocationMetrics(() => apply(event));
       } catch (err) {
         logger.error(`${what} request failed`, { requestType: event.RequestType, error: err as Error });
         outcome = {

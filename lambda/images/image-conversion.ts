@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import { s3 } from '../core/aws-clients';
 import { ConvertedFormat, imageObjectKey, uploadObjectKey } from '../contracts/bucket-layout';
 import { convertImageFiles, LIBVIPS_MISSING } from '@imaging-platform/image-io';
+import { recordMetric } from '../core/business-metrics';
 import { logger } from '../core/logger';
 import { uploadObject } from '../core/object-upload';
 import { nameBasedUuid } from '../core/name-based-uuid';
@@ -97,6 +98,7 @@ export async function convertImage(
     });
     return;
   }
+  const claimedAt = Date.now();
 
   // An algorithm's output is read where the job runner stored it, and stays there.
   const sources = image.jobOutput
@@ -115,7 +117,7 @@ export async function convertImage(
       await container.submit(image, 'the set holds pictures or slides, which need libvips');
       return;
     }
-    converted = await storeResult(image, result, errors, bucket, guard);
+    converted = await storeResult(image, result, errors, bucket, guard, claimedAt);
   } finally {
     removeFolder(folder);
   }
@@ -125,7 +127,8 @@ export async function convertImage(
 
 /**
  * Records the outcome: Failed when no image came out, else the outputs, the siblings and
- * Succeeded; an algorithm's output is then settled on its job. Returns whether images were made.
+ * Succeeded; an algorithm's output is then settled on its job. The outcome this call recorded is
+ * counted, and a success timed from `claimedAt`. Returns whether images were made.
  */
 async function storeResult(
   image: ImageRecord,
@@ -133,12 +136,14 @@ async function storeResult(
   errors: { filename: string; reason: string }[],
   bucket: string,
   guard: ConverterGuard,
+  claimedAt: number,
 ): Promise<boolean> {
   const imageId = image.id;
   if (result.images.length === 0) {
     const statusDetail = 'No image could be made from the files; see errors';
     const failed = await moveImage(imageId, ['Started'], { status: 'Failed', statusDetail, errors }, guard);
     logger.info('conversion failed', { rejected: errors.length });
+    if (failed) recordMetric('ConversionsFailed', 1, { Reason: 'Unreadable' });
     if (failed && image.jobOutput) {
       await settleOutputImage({
         ...image,
@@ -213,6 +218,8 @@ async function storeResult(
     return false;
   }
   logger.info('image converted', { outputs: result.images.length, rejected: errors.length });
+  recordMetric('ConversionsSucceeded', 1);
+  recordMetric('ConversionSeconds', (Date.now() - claimedAt) / 1000);
   if (image.jobOutput) {
     await settleOutputImage({ ...image, jobOutput: image.jobOutput, status: 'Succeeded', errors });
   }

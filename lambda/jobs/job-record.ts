@@ -27,6 +27,8 @@ export interface JobRecord {
   readonly algorithmId: string;
   readonly algorithmVersionId: string;
   readonly image: string;
+  /** The kind of Batch queue it is submitted to: its algorithm's `gpu` decides. */
+  readonly queue: 'gpu' | 'cpu';
   readonly interfaceIndex: number;
   readonly inputs: readonly JobInput[];
   /** The jobs whose outputs this job reads, as an evaluation (see job-predictions.ts). */

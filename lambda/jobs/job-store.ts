@@ -68,13 +68,14 @@ export interface JobCondition {
  * Moves a job forward: written only if `change.sequence` is beyond the job's current one, so a
  * duplicated or late event, or one after a terminal state, changes nothing. A change into a
  * terminal state also clears `holdsSlots` and `pendingImages`; the returned record says whether
- * this call cleared `holdsSlots`, so exactly one caller gives the slots back.
+ * this call cleared `holdsSlots`, so exactly one caller gives the slots back, and whether this
+ * call ended the job, which exactly one call does.
  */
 export async function advanceJob(
   id: string,
   change: JobChange,
   condition?: JobCondition,
-): Promise<{ job: JobRecord; releasedSlots: boolean } | undefined> {
+): Promise<{ job: JobRecord; releasedSlots: boolean; ended: boolean } | undefined> {
   const names: Record<string, string> = { '#status': 'status' };
   const values: Record<string, unknown> = {
     ':status': change.status,
@@ -143,7 +144,11 @@ export async function advanceJob(
       ...(terminal && { holdsSlots: false }),
       updatedAt: values[':now'] as string,
     };
-    return { job, releasedSlots: terminal && before.holdsSlots };
+    return {
+      job,
+      releasedSlots: terminal && before.holdsSlots,
+      ended: terminal && before.sequence < TERMINAL_SEQUENCE,
+    };
   } catch (err) {
     if (err instanceof ConditionalCheckFailedException) return undefined;
     throw err;

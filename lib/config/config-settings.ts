@@ -1,6 +1,7 @@
 import type { PlatformSettings } from '../../lambda/contracts/handler-environment';
 import { PlatformConfig } from './platform-config';
 import { viewerEndpointParameter } from '../../lambda/contracts/viewer-host';
+import { businessMetricNamespace } from '../../lambda/contracts/business-metrics';
 
 /** The settings that come from the configuration alone, where deployed and local alike. */
 export type ConfigSettings = Pick<
@@ -38,6 +39,7 @@ export type ConfigSettings = Pick<
   | 'viewerSessionsPerUser'
   | 'viewerSessionsPerRegion'
   | 'viewerSessionMaxSeconds'
+  | 'businessMetricNamespace'
 >;
 
 /** How long a presigned part URL lasts: an hour per part is ample at any speed that finishes a 32 MiB part. */
@@ -78,5 +80,6 @@ export function configSettings(config: PlatformConfig): ConfigSettings {
     viewerSessionsPerUser: config.limits.viewerSessionsPerUser,
     viewerSessionsPerRegion: config.limits.viewerSessionsPerRegion,
     viewerSessionMaxSeconds: config.limits.viewerSessionMaxSeconds,
+    businessMetricNamespace: businessMetricNamespace(config.name),
   };
 }

@@ -2,6 +2,14 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
+import {
+  BUSINESS_METRICS,
+  BusinessMetricName,
+  CONVERSION_FAILURE_REASONS,
+  JOB_END_STATUSES,
+  JOB_QUEUE_KINDS,
+  businessMetricNamespace,
+} from '../../lambda/contracts/business-metrics';
 import { WorkQueue } from '../core/work-queue';
 
 export interface PlatformDashboardProps {
@@ -17,8 +25,9 @@ const PERIOD = Duration.minutes(5);
 
 /**
  * The home region's dashboard: the API's requests, errors and latency; the functions' errors and
- * throttles; the work queues and their dead letters; GPU vCPUs running; and the account's
- * estimated charges this month (billed in us-east-1, once billing alerts are on).
+ * throttles; the work queues and their dead letters; GPU vCPUs running; the business metrics
+ * that the handlers publish (uploads, conversions, jobs); and the account's estimated charges this
+ * month (billed in us-east-1, once billing alerts are on).
  */
 export class PlatformDashboard extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -107,6 +116,52 @@ export class PlatformDashboard extends Construct {
         width: 8,
       }),
     );
+    const business = businessMetrics(businessMetricNamespace(props.platformName));
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Uploads completed',
+        left: [business.sum('UploadsCompleted', {}, 'uploads')],
+        right: [business.sum('UploadBytes', {}, 'bytes')],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Images and conversions',
+        left: [
+          business.sum('ImagesCreated', {}, 'images created'),
+          business.sum('ConversionsSucceeded', {}, 'converted'),
+          business.sum('ConversionsFailed', {}, 'failed'),
+        ],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Conversion time (s), by converter',
+        left: ['p50', 'p90'].map((statistic) => business.byService('ConversionSeconds', statistic)),
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Conversion failures by reason',
+        left: CONVERSION_FAILURE_REASONS.map((reason) =>
+          business.sum('ConversionsFailed', { Reason: reason }, reason),
+        ),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Jobs submitted by queue',
+        left: JOB_QUEUE_KINDS.map((queue) => business.sum('JobsSubmitted', { Queue: queue }, queue)),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Jobs ended by status and queue',
+        left: JOB_END_STATUSES.flatMap((status) =>
+          JOB_QUEUE_KINDS.map((queue) =>
+            business.sum('JobsEnded', { Status: status, Queue: queue }, `${status} (${queue})`),
+          ),
+        ),
+        width: 8,
+      }),
+    );
     this.dashboard.addWidgets(
       new cloudwatch.SingleValueWidget({
         title: 'Estimated charges this month (USD, the whole account)',
@@ -124,4 +179,41 @@ export class PlatformDashboard extends Construct {
       }),
     );
   }
+}
+
+/**
+ * Graphs of the business metrics in `namespace`. Every metric carries the `service` dimension of
+ * the function or container that published it (ConversionsSucceeded comes from the converter
+ * function and the converter container, JobsEnded from whichever handler ended the job), so
+ * a line is a SEARCH over the services, for one fixed value of each other dimension.
+ */
+function businessMetrics(namespace: string) {
+  const search = (
+    metricName: BusinessMetricName,
+    dimensions: Readonly<Record<string, string>>,
+    statistic: string,
+  ) => {
+    const names = [...Object.keys(BUSINESS_METRICS[metricName].dimensions), 'service'].sort();
+    const schema = [`"${namespace}"`, ...names].join(',');
+    const filters = Object.entries(dimensions)
+      .map(([name, value]) => ` ${name}="${value}"`)
+      .join('');
+    return `SEARCH('{${schema}} MetricName="${metricName}"${filters}', '${statistic}', ${PERIOD.toSeconds()})`;
+  };
+  return {
+    /** The sum over every service of `metricName`, with every dimension it does not fix summed too. */
+    sum: (metricName: BusinessMetricName, dimensions: Readonly<Record<string, string>>, label: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SUM(${search(metricName, dimensions, 'Sum')})`,
+        label,
+        period: PERIOD,
+      }),
+    /** One line per service: statistics such as percentiles do not add up across them. */
+    byService: (metricName: BusinessMetricName, statistic: string) =>
+      new cloudwatch.MathExpression({
+        expression: search(metricName, {}, statistic),
+        label: statistic,
+        period: PERIOD,
+      }),
+  };
 }

@@ -35,12 +35,13 @@ describe('which converter takes a set', () => {
   );
 });
 
-describe('why a converter job failed, in words for the image', () => {
+describe('why a converter job failed, in words for the image and as a category', () => {
   test.each([
-    [{ statusReason: 'Job attempt duration exceeded timeout' }, 'it ran past its time limit'],
+    [{ statusReason: 'Job attempt duration exceeded timeout' }, 'it ran past its time limit', 'TimedOut'],
     [
       { statusReason: 'Essential container in task exited', container: { exitCode: 137 } },
       'it ran out of memory',
+      'OutOfMemory',
     ],
     [
       {
@@ -48,18 +49,24 @@ describe('why a converter job failed, in words for the image', () => {
         container: { reason: 'OutOfMemoryError: Container killed' },
       },
       'it ran out of memory',
+      'OutOfMemory',
     ],
     [
       { statusReason: 'ResourceInitializationError: unable to pull secrets or registry auth' },
       'it could not start (ResourceInitializationError: unable to pull secrets or registry auth)',
+      'CouldNotStart',
     ],
     [
       { statusReason: 'Essential container in task exited', attempts: [{ container: { exitCode: 1 } }] },
       'it exited with code 1',
+      'Crashed',
     ],
-    [{ statusReason: 'Terminated by the platform team' }, 'Terminated by the platform team'],
-  ])('%j: %s', (detail, reason) => {
-    expect(converterFailure({ jobId: 'j', jobQueue: 'q', status: 'FAILED', ...detail })).toBe(reason);
+    [{ statusReason: 'Terminated by the platform team' }, 'Terminated by the platform team', 'Other'],
+  ])('%j: %s (%s)', (detail, description, reason) => {
+    expect(converterFailure({ jobId: 'j', jobQueue: 'q', status: 'FAILED', ...detail })).toEqual({
+      description,
+      reason,
+    });
   });
 });
 

@@ -233,7 +233,8 @@ describe('local IAM: image pulls of jobs', () => {
  * What a local function's environment holds beyond its synthesized definition's variables: what
  * Lambda's runtime gives every function (region, credentials, PATH), local mode's endpoints, and
  * variables of this process that local mode passes on (HOME and LOCAL_CONTAINER_ENGINE for the
- * container engine of the local image check, the log level and the SDK's Node.js warning for tests).
+ * container engine of the local image check, the log level, the metrics switch and the SDK's
+ * Node.js warning for tests).
  */
 const RUNTIME_VARIABLES = [
   'AWS_REGION',
@@ -251,6 +252,7 @@ const RUNTIME_VARIABLES = [
   'HOME',
   'LOCAL_CONTAINER_ENGINE',
   'POWERTOOLS_LOG_LEVEL',
+  'POWERTOOLS_METRICS_DISABLED',
   'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
 ];
 

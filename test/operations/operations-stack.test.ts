@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CONVERSION_FAILURE_REASONS, businessMetricNamespace } from '../../lambda/contracts/business-metrics';
 import { securityChecks } from '../../lib/core/security-checks';
 import { RUNBOOK, RUNBOOK_SECTIONS } from '../../lib/operations/runbook';
 import { synthPlatform } from '../helpers/synth-platform';
@@ -161,4 +162,85 @@ test('cdk-nag finds nothing in the operations stack', () => {
       .map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(', ')}`),
   );
   expect(findings).toEqual([]);
+});
+
+describe('the dashboard graphs the business metrics the handlers publish', () => {
+  /** The dashboard's widgets, its references to other resources read as placeholders. */
+  const widgets = (() => {
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = dashboard.Properties.DashboardBody as string | { 'Fn::Join': [string, unknown[]] };
+    const text =
+      typeof body === 'string'
+        ? body
+        : body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'REF')).join('');
+    return (JSON.parse(text) as { widgets: { properties: { title: string; metrics?: unknown[][] } }[] })
+      .widgets;
+  })();
+  /** The expressions a widget graphs, by the label of each. */
+  const expressionsOf = (title: string): Record<string, string> => {
+    const widget = widgets.find((w) => w.properties.title === title);
+    expect(widget).toBeDefined();
+    return Object.fromEntries(
+      (widget!.properties.metrics ?? []).map((line) => {
+        const options = line[0] as { expression: string; label: string };
+        return [options.label, options.expression];
+      }),
+    );
+  };
+  // The namespace the functions are given (their BUSINESS_METRIC_NAMESPACE), from the same contract.
+  const namespace = businessMetricNamespace('ImagingPlatform');
+  const sumOf = (schema: string, metric: string, filters = '') =>
+    `SUM(SEARCH('{"${namespace}",${schema}} MetricName="${metric}"${filters}', 'Sum', 300))`;
+
+  test("in the namespace every function's environment names", () => {
+    const functions = Object.values(
+      Template.fromStack(platform.api).findResources('AWS::Lambda::Function'),
+    ) as { Properties: { Environment?: { Variables?: Record<string, string> } } }[];
+    const namespaces = new Set(
+      functions.map((f) => f.Properties.Environment?.Variables?.BUSINESS_METRIC_NAMESPACE),
+    );
+    expect([...namespaces]).toEqual([namespace]);
+  });
+
+  test('uploads, images created, conversions and their time', () => {
+    expect(expressionsOf('Uploads completed')).toEqual({
+      uploads: sumOf('service', 'UploadsCompleted'),
+      bytes: sumOf('service', 'UploadBytes'),
+    });
+    expect(expressionsOf('Images and conversions')).toEqual({
+      'images created': sumOf('service', 'ImagesCreated'),
+      converted: sumOf('service', 'ConversionsSucceeded'),
+      failed: sumOf('Reason,service', 'ConversionsFailed'),
+    });
+    expect(expressionsOf('Conversion time (s), by converter')).toEqual({
+      p50: `SEARCH('{"${namespace}",service} MetricName="ConversionSeconds"', 'p50', 300)`,
+      p90: `SEARCH('{"${namespace}",service} MetricName="ConversionSeconds"', 'p90', 300)`,
+    });
+  });
+
+  test('conversion failures, one line for each reason', () => {
+    expect(expressionsOf('Conversion failures by reason')).toEqual(
+      Object.fromEntries(
+        CONVERSION_FAILURE_REASONS.map((reason) => [
+          reason,
+          sumOf('Reason,service', 'ConversionsFailed', ` Reason="${reason}"`),
+        ]),
+      ),
+    );
+  });
+
+  test('jobs submitted by queue and ended by status and queue', () => {
+    expect(expressionsOf('Jobs submitted by queue')).toEqual({
+      gpu: sumOf('Queue,service', 'JobsSubmitted', ' Queue="gpu"'),
+      cpu: sumOf('Queue,service', 'JobsSubmitted', ' Queue="cpu"'),
+    });
+    const ended = expressionsOf('Jobs ended by status and queue');
+    expect(Object.keys(ended)).toHaveLength(6);
+    expect(ended['Cancelled (gpu)']).toBe(
+      sumOf('Queue,Status,service', 'JobsEnded', ' Status="Cancelled" Queue="gpu"'),
+    );
+    expect(ended['Failed (cpu)']).toBe(
+      sumOf('Queue,Status,service', 'JobsEnded', ' Status="Failed" Queue="cpu"'),
+    );
+  });
 });

@@ -1,6 +1,7 @@
 import { IMAGING_BUCKET } from '../../../lambda/contracts/bucket-layout';
 import { CONVERSION_SCRATCH } from '../../../lambda/contracts/converter-jobs';
 import { parseEnvironment } from '../../../lambda/contracts/handler-environment';
+import { withInvocationMetrics } from '../../../lambda/core/business-metrics';
 import { logger } from '../../../lambda/core/logger';
 import { convertImage } from '../../../lambda/images/image-conversion';
 import { removeConvertedUploads } from '../../../lambda/images/upload-removal';
@@ -35,18 +36,21 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const { conversionWorkDir } = CONVERSION_SCRATCH.parse(env);
   logger.appendKeys({ converterJobId: jobId });
   try {
-    await convertImage(imageId, imagingBucket, {
-      converterJobId: jobId,
-      workRoot: conversionWorkDir,
-      // The job holds no queue message, and its network reaches S3 and DynamoDB but not SQS: it
-      // removes the uploads itself once the image is recorded. A failure here leaves them, still
-      // counted in the quota, and does not fail the converted image.
-      removeUploads: (id) =>
-        removeConvertedUploads(id, imagingBucket).then(
-          () => undefined,
-          (err: Error) => logger.warn('raw uploads not removed; they stay, still counted', { error: err }),
-        ),
-    });
+    // Its business metrics are published as the conversion ends, before the process exits.
+    await withInvocationMetrics(() =>
+      convertImage(imageId, imagingBucket, {
+        converterJobId: jobId,
+        workRoot: conversionWorkDir,
+        // The job holds no queue message, and its network reaches S3 and DynamoDB but not SQS: it
+        // removes the uploads itself once the image is recorded. A failure here leaves them, still
+        // counted in the quota, and does not fail the converted image.
+        removeUploads: (id) =>
+          removeConvertedUploads(id, imagingBucket).then(
+            () => undefined,
+            (err: Error) => logger.warn('raw uploads not removed; they stay, still counted', { error: err }),
+          ),
+      }),
+    );
     return 0;
   } catch (err) {
     logger.error('conversion failed', { error: err as Error });

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { badRequest } from '../../api/api-error';
 import { apiHandler } from '../../api/api-handler';
 import { checkItemFits } from '../../api/item-limits';
+import { recordMetric } from '../../core/business-metrics';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { IMAGE_UPLOAD_LIMITS } from '../../contracts/upload-limits';
 import { operation } from './operation';
@@ -65,5 +66,6 @@ export const handler = apiHandler<CreateImageRequest>(operation, async ({ caller
     await releaseUploadsFromImage(body.uploads, id);
     throw err;
   }
+  recordMetric('ImagesCreated', 1);
   return { status: 201, body: imageView(record, files) };
 });

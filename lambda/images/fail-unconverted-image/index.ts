@@ -1,6 +1,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { failUnconvertedImage } from '../mark-image-failed';
 import { backgroundHandler } from '../../core/background-handler';
+import { recordMetric } from '../../core/business-metrics';
 import { logger } from '../../core/logger';
 import { ConversionMessage } from '../../contracts/conversion-queue';
 import { parseEnvironment } from '../../contracts/handler-environment';
@@ -25,6 +26,7 @@ async function failUnconvertedImages(event: SQSEvent): Promise<void> {
       imageId,
       'Conversion failed on every try; the files are kept, and the platform team has been alerted',
     );
+    if (moved) recordMetric('ConversionsFailed', 1, { Reason: 'RetriesExhausted' });
     logger.warn('image failed after every conversion try', { imageId, moved });
   }
 }

@@ -11,6 +11,7 @@ import { s3 } from '../../core/aws-clients';
 import { IMAGING_BUCKET, jobManifestKey } from '../../contracts/bucket-layout';
 import { JOB_LIMITS, JOB_QUEUES } from '../../contracts/job-queues';
 import { OUTPUT_LIMITS, RESULT_SIGNING, WRITABLE_ROOT } from '../../contracts/job-runner';
+import { recordMetric } from '../../core/business-metrics';
 import { logger } from '../../core/logger';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../idempotency';
 import { checkInputs, matchInterface, pinSources, placeInputs } from '../job-inputs';
@@ -123,6 +124,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
     algorithmId: algorithm.id,
     algorithmVersionId: algorithm.activeVersion.id,
     image: algorithm.activeVersion.image,
+    queue: algorithm.gpu ? 'gpu' : 'cpu',
     interfaceIndex,
     inputs: request.inputs,
     ...(request.predictions && { predictions: request.predictions }),
@@ -161,6 +163,8 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
     await releaseJobSlots(userId, algorithm.id);
     throw err;
   }
+  // Counted once recorded: a job whose SubmitJob then fails also counts as ended Failed.
+  recordMetric('JobsSubmitted', 1, { Queue: job.queue });
 
   let staging: string | undefined;
   try {
@@ -182,7 +186,7 @@ async function createJob(id: string, userId: string, request: SubmitJobRequest):
       new SubmitJobCommand({
         jobName: id,
         ...(staging !== undefined && { dependsOn: [{ jobId: staging }] }),
-        jobQueue: algorithm.gpu ? queues.gpuJobQueue : queues.cpuJobQueue,
+        jobQueue: job.queue === 'gpu' ? queues.gpuJobQueue : queues.cpuJobQueue,
         jobDefinition: algorithm.activeVersion.jobDefinition,
         parameters: { jobId: id, inputManifest: `s3://${imagingBucket}/${job.inputManifestKey}` },
         // Only the runner sees the key it signs the result with, and the limits it stores /output

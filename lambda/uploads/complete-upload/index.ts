@@ -10,6 +10,7 @@ import { apiHandler } from '../../api/api-handler';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { operation } from './operation';
 import { s3 } from '../../core/aws-clients';
+import { recordMetric } from '../../core/business-metrics';
 import { abortUpload } from '../abort-pending-upload';
 import { UploadRecord, uploadView } from '../upload-record';
 import { releaseUploadBytes } from '../upload-quota';
@@ -97,6 +98,8 @@ export const handler = apiHandler<CompleteUploadRequest>(
       );
     }
     const completed = await finishUpload(upload, 'Completed', new Date().toISOString());
+    recordMetric('UploadsCompleted', 1);
+    recordMetric('UploadBytes', completed.size);
     if (completed.build) await queueBuild(completed.build);
     return { status: 200, body: uploadView(completed) };
   },
