@@ -80,6 +80,23 @@ function completions(calls: { name: string; input: unknown }[]): string[] {
     .map((c) => (c.input as { LifecycleHookName: string }).LifecycleHookName);
 }
 
+/** A host of two sessions on a free port of this machine, as the tests here run it. */
+async function hostOfTwo(options: Partial<Parameters<typeof startTestHost>[0]> = {}) {
+  const [port] = await freePorts(1);
+  const origin = `http://127.0.0.1:${port}`;
+  const host = await startTestHost({
+    socketPath: engine.socketPath,
+    image: built.image,
+    publicKeyPem: keys.publicKeyPem,
+    origin,
+    apiUrl: images.apiUrl,
+    sessionsPerHost: 2,
+    port,
+    ...options,
+  });
+  return { host, origin };
+}
+
 beforeAll(async () => {
   engine = await engineService();
   api = new EngineApi(engine.socketPath);
@@ -104,17 +121,7 @@ describe('two sessions on one host', () => {
   let b: { cookie: string; reader: Awaited<ReturnType<typeof openReader>> };
 
   beforeAll(async () => {
-    const [port] = await freePorts(1);
-    origin = `http://127.0.0.1:${port}`;
-    host = await startTestHost({
-      socketPath: engine.socketPath,
-      image: built.image,
-      publicKeyPem: keys.publicKeyPem,
-      origin,
-      apiUrl: images.apiUrl,
-      sessionsPerHost: 2,
-      port,
-    });
+    ({ host, origin } = await hostOfTwo());
     const open = async (sessionId: string, image: string) => {
       const exchanged = await exchange(origin, sessionId, credentialOf(sessionId, image));
       expect(exchanged.status).toBe(200);
@@ -314,19 +321,7 @@ describe('two sessions on one host', () => {
 
 describe('a host Auto Scaling terminates', () => {
   test('drains: refuses new sessions, keeps its open one, and stops with its lifecycle action completed once that ends', async () => {
-    const [port] = await freePorts(1);
-    const origin = `http://127.0.0.1:${port}`;
-    const host = await startTestHost({
-      socketPath: engine.socketPath,
-      image: built.image,
-      publicKeyPem: keys.publicKeyPem,
-      origin,
-      apiUrl: images.apiUrl,
-      sessionsPerHost: 2,
-      warm: 1,
-      idleSeconds: 1,
-      port,
-    });
+    const { host, origin } = await hostOfTwo({ warm: 1, idleSeconds: 1 });
     try {
       const credential = (sessionId: string) =>
         keys.credential(sessionId, origin, [{ id: 'a', url: images.imageUrl('a.mha') }]);
@@ -400,18 +395,7 @@ describe('a host Auto Scaling terminates', () => {
 
 describe('a host headed for the warm pool', () => {
   test('says it is ready, then takes no session and publishes nothing until it is stopped', async () => {
-    const [port] = await freePorts(1);
-    const origin = `http://127.0.0.1:${port}`;
-    const host = await startTestHost({
-      socketPath: engine.socketPath,
-      image: built.image,
-      publicKeyPem: keys.publicKeyPem,
-      origin,
-      apiUrl: images.apiUrl,
-      sessionsPerHost: 2,
-      port,
-      lifecycleState: 'Warmed:Stopped',
-    });
+    const { host, origin } = await hostOfTwo({ lifecycleState: 'Warmed:Stopped' });
     try {
       expect(completions(host.aws.calls)).toEqual(['host-ready']);
       expect(host.aws.calls.find((c) => c.name === 'complete')?.input).toEqual({
