@@ -11,6 +11,7 @@ import { jobOutcome } from '../job-outcome';
 import { queueConversions, registerOutputImages } from '../job-output-images';
 import { FailedBy, progressOf } from '../job-progress';
 import { BatchJobStateChange } from '../../contracts/batch-job-state-change';
+import { COUNTED_LOG_LINES } from '../../contracts/counted-log-lines';
 import { moveJob } from '../job-move';
 import { getJob, recordLogStream } from '../job-store';
 import { backgroundFunction } from './function';
@@ -100,8 +101,8 @@ async function moveJobOnEvent(event: BatchJobStateChange): Promise<void> {
     await keepLogStream();
     return;
   }
-  // A failure of the platform's is counted by a metric filter on this line (JobAlarms).
-  logger.info('job moved', {
+  // A metric filter counts the platform's failures on this line (JobAlarms).
+  logger.info(COUNTED_LOG_LINES.jobMoved, {
     status: progress.status,
     failedBy,
     // The platform's reasons are its own words; an algorithm's may quote its output.

@@ -1,5 +1,6 @@
 import { BatchClient } from '@aws-sdk/client-batch';
 import { CONVERTER_JOBS } from '../../contracts/converter-jobs';
+import { COUNTED_LOG_LINES } from '../../contracts/counted-log-lines';
 import { parseEnvironment } from '../../contracts/handler-environment';
 import { JOB_QUEUES } from '../../contracts/job-queues';
 import { backgroundHandler } from '../../core/background-handler';
@@ -23,7 +24,7 @@ async function watchRunnableJobs(): Promise<RunnableWait[]> {
     ),
   );
   // A metric filter on these lines feeds the alarm (JobAlarms).
-  for (const wait of waits) logger.info('runnable jobs', { ...wait });
+  for (const wait of waits) logger.info(COUNTED_LOG_LINES.runnableWait, { ...wait });
   return waits;
 }
 
