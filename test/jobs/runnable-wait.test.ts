@@ -1,5 +1,8 @@
 import { BatchClient, DescribeJobsCommand, ListJobsCommand, SubmitJobCommand } from '@aws-sdk/client-batch';
+import { COUNTED_LOG_LINES } from '../../lambda/contracts/counted-log-lines';
+import { environmentVariables, PlatformSettings } from '../../lambda/contracts/handler-environment';
 import { runnableWait } from '../../lambda/jobs/runnable-wait';
+import { backgroundFunction as watchRunnableJobs } from '../../lambda/jobs/watch-runnable-jobs/function';
 import { BatchStandIn, startBatchStandIn } from '../../local/services/batch';
 import { freePorts } from '../helpers/free-ports';
 
@@ -82,4 +85,52 @@ test("every page of a queue's RUNNABLE jobs counts; the oldest wait is the one s
     runnableJobs: 5,
     oldestRunnableSeconds: 3600,
   });
+});
+
+test("the watcher logs one line per queue, as the alarm's metric filter reads them, an empty queue's with 0", async () => {
+  const queues = {
+    gpuJobQueue: 'held',
+    cpuJobQueue: 'cpu',
+    converterJobQueue: 'conversions',
+    inputStagingJobQueue: 'staging',
+  };
+  const variables = environmentVariables(watchRunnableJobs, {
+    ...queues,
+    inputStagingJobDefinition: 'stager',
+    converterJobDefinition: 'converter',
+    lambdaMaxSetBytes: 1,
+  } as unknown as PlatformSettings);
+  const saved = { ...process.env };
+  Object.assign(process.env, variables, {
+    AWS_ENDPOINT_URL_BATCH: batch.env.AWS_ENDPOINT_URL_BATCH,
+    AWS_REGION: 'eu-central-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    // The handler's own logger, loaded afresh below, at the level the deployed function logs.
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+  });
+  const lines: Record<string, unknown>[] = [];
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+    return true;
+  });
+  try {
+    let handler!: (event: unknown) => Promise<unknown>;
+    jest.isolateModules(() => {
+      ({ handler } = require('../../lambda/jobs/watch-runnable-jobs'));
+    });
+    await handler({});
+  } finally {
+    write.mockRestore();
+    process.env = saved;
+  }
+  const waits = lines.filter((line) => line.message === COUNTED_LOG_LINES.runnableWait);
+  expect(waits.map((line) => line.jobQueue)).toEqual(Object.values(queues));
+  for (const line of waits) expect(typeof line.oldestRunnableSeconds).toBe('number');
+  expect(waits[0]).toMatchObject({ jobQueue: 'held', runnableJobs: 5 });
+  expect(waits.slice(1).map((line) => [line.runnableJobs, line.oldestRunnableSeconds])).toEqual([
+    [0, 0],
+    [0, 0],
+    [0, 0],
+  ]);
 });
