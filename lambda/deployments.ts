@@ -26,6 +26,7 @@ import { backgroundFunction as failUnconvertedImage } from './images/fail-unconv
 import { operation as getImage } from './images/get-image/operation';
 import { backgroundFunction as batchJobStateChange } from './jobs/batch-job-state-change/function';
 import { backgroundFunction as reconcileJobSlots } from './jobs/reconcile-job-slots/function';
+import { backgroundFunction as watchRunnableJobs } from './jobs/watch-runnable-jobs/function';
 import { operation as cancelJob } from './jobs/cancel-job/operation';
 import { operation as getJobLogs } from './jobs/get-job-logs/operation';
 import { operation as getJob } from './jobs/get-job/operation';
@@ -97,6 +98,7 @@ export const BACKGROUND_FUNCTIONS: readonly BackgroundFunction[] = [
   registerBuild,
   batchJobStateChange,
   reconcileJobSlots,
+  watchRunnableJobs,
   urlSigningKeyPair,
   sessionSigningKey,
 ];

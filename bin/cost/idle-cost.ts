@@ -90,6 +90,10 @@ export function idleCostOf(
     `${plural(alarms.length, 'alarm')} on ${plural(alarmMetrics, 'metric')}`,
     alarmMetrics * GLOBAL_PRICES.alarmMonth,
   );
+  // Each metric filter publishes a custom metric, billed in a month it has data: counted as if
+  // each had (the RUNNABLE wait has data every month; the failures' only when they happen).
+  const metricFilters = ofType('AWS::Logs::MetricFilter').length;
+  add(`${plural(metricFilters, 'metric')} from log lines`, metricFilters * GLOBAL_PRICES.customMetricMonth);
   const dashboards = ofType('AWS::CloudWatch::Dashboard').length;
   add(
     `${plural(dashboards, 'dashboard')} (an account's first three are free)`,

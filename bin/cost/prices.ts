@@ -95,6 +95,8 @@ export const GLOBAL_PRICES = {
   secretMonth: 0.4,
   /** A standard-resolution alarm on one metric. */
   alarmMonth: 0.1,
+  /** A custom metric (the first 10,000), in a month it has data. */
+  customMetricMonth: 0.3,
   /** Past the three an account gets free. */
   dashboardMonth: 3,
   wafWebAclMonth: 5,

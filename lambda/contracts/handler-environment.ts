@@ -84,6 +84,7 @@ export function environmentGroups(deployment: Deployment): SettingsGroup[] {
   if (permissions.submitsJobs) groups.push(JOB_QUEUES);
   if (permissions.activatesVersions) groups.push(JOB_DEFINITIONS, JOB_LOGS, IMAGE_CHECKS);
   if (permissions.readsJobLogs) groups.push(JOB_LOGS);
+  if (permissions.watchesJobQueues) groups.push(JOB_QUEUES, CONVERTER_JOBS);
   if (permissions.queuesBuilds) groups.push(BUILD_QUEUE_URL);
   if (permissions.runsBuilds?.length || permissions.readsBuildLogs) groups.push(BUILD_PIPELINE_NAME);
   if (permissions.managesBuildImages?.length) groups.push(ALGORITHM_REPOSITORY);

@@ -138,6 +138,12 @@ export interface HandlerPermissions {
    */
   readonly terminatesJobs?: boolean;
   /**
+   * Lists the jobs of the platform's Batch queues and reads their attempts (batch:ListJobs,
+   * batch:DescribeJobs, which name no resource).
+   * @default false
+   */
+  readonly watchesJobQueues?: boolean;
+  /**
    * Reads the streams of the job log group.
    * @default false
    */

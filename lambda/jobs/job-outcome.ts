@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { schemaMismatch, SocketSchemaError } from '../algorithms/socket-schemas';
 import { itemSize, MAX_NESTING_LEVELS, nestingLevels } from '../contracts/dynamodb-item-limits';
 import { JobManifest } from './job-manifest';
-import { failureReason } from './job-progress';
+import { batchFailure, FailedBy } from './job-progress';
 import { BatchJobDetail } from '../contracts/batch-job-state-change';
 import { JobOutput } from './job-record';
 import { ResultRecord, ResultRecordError, StoredOutput, verifyResult } from './result-record';
@@ -18,9 +18,14 @@ const MAX_INLINE_JSON = 256 * 1024;
  */
 const IMAGE_FILE = /\.(mha|mhd|tiff?)$/i;
 
+/** How the runner words a failure of its own that it did not choose (containers/jobs/runner/run-job.ts). */
+const RUNNER_FAILED = /^the job runner failed: /;
+
 export interface JobOutcome {
   readonly status: 'Succeeded' | 'Failed';
   readonly reason?: string;
+  /** Whose failure it was, when the job failed. */
+  readonly failedBy?: FailedBy;
   readonly outputs: readonly JobOutput[];
   /** The runner's record of the files it stored, when the job succeeded. */
   readonly stored?: ResultRecord['outputs'];
@@ -58,29 +63,40 @@ export async function jobOutcome(
   inlineRoom: number,
 ): Promise<JobOutcome> {
   let room = inlineRoom;
-  const failed = (reason: string): JobOutcome => ({ status: 'Failed', reason, outputs: [] });
+  // What the algorithm did or wrote is its own failure; what the platform's runner did not do is not.
+  const failed = (reason: string, failedBy: FailedBy = 'algorithm'): JobOutcome => ({
+    status: 'Failed',
+    reason,
+    failedBy,
+    outputs: [],
+  });
   if (resultText === undefined) {
-    return failed(
-      detail.status === 'FAILED' ? failureReason(detail) : 'the job runner left no result record',
-    );
+    if (detail.status !== 'FAILED') return failed('the job runner left no result record', 'platform');
+    const failure = batchFailure(detail);
+    return failed(failure.reason, failure.failedBy);
   }
   let record: ResultRecord;
   try {
     record = verifyResult(resultText, job.resultSigningKey, job.id);
   } catch (err) {
-    if (err instanceof ResultRecordError) return failed(`${err.message}; the outputs were discarded`);
+    if (err instanceof ResultRecordError) {
+      return failed(`${err.message}; the outputs were discarded`, 'platform');
+    }
     throw err;
   }
   // The runner's own failure (an output limit, a USER it would not run as, storage) is the reason,
-  // whatever the algorithm did.
-  if (record.runnerFailure !== undefined) return failed(record.runnerFailure);
+  // whatever the algorithm did. What it refused is the algorithm's; what failed it (it says "the job
+  // runner failed: ...") is the platform's.
+  if (record.runnerFailure !== undefined) {
+    return failed(record.runnerFailure, RUNNER_FAILED.test(record.runnerFailure) ? 'platform' : 'algorithm');
+  }
   if (record.limitReached !== undefined) return failed(record.limitReached);
   if (record.timedOut) return failed('time limit exceeded');
   if (record.returnCode === 137) return failed('the algorithm exceeded its memory limit');
   if (record.returnCode !== 0) {
     return failed(record.lastStderrLine ?? `the algorithm exited with code ${record.returnCode}`);
   }
-  if (!manifest) return failed("the job's manifest is missing");
+  if (!manifest) return failed("the job's manifest is missing", 'platform');
   const outputs: JobOutput[] = [];
   const dataFiles: Record<string, StoredOutput> = {};
   for (const socket of manifest.interface.outputs) {
@@ -97,7 +113,7 @@ export async function jobOutcome(
       const image = images[0];
       const name = image.path.slice(folder.length);
       const head = await stored.head(image.key, Math.min(OUTPUT_IMAGE_HEAD_BYTES, image.bytes));
-      if (head === undefined) return failed(`${where} changed after the runner stored it`);
+      if (head === undefined) return failed(`${where} changed after the runner stored it`, 'platform');
       // The data file of a .mhd sits beside it; the header names it by plain name.
       const besideImage = image.path.slice(0, image.path.lastIndexOf('/') + 1);
       const sibling = (file: string) => inFolder.find((o) => o.path === `${besideImage}${file}`);
@@ -121,7 +137,7 @@ export async function jobOutcome(
     }
     const text = await stored.read(file.key);
     if (text === undefined || createHash('sha256').update(text).digest('hex') !== file.sha256) {
-      return failed(`${where} changed after the runner stored it`);
+      return failed(`${where} changed after the runner stored it`, 'platform');
     }
     let value: unknown;
     try {

@@ -44,6 +44,18 @@ export function progressOf(detail: BatchJobDetail): JobProgress {
   }
 }
 
+/**
+ * Whose failure ended a job: the platform's (AWS took or never gave the instance, the inputs were
+ * not staged, the image was not pulled, the runner stopped) or the algorithm's (its exit code, its
+ * memory, its time limit, its outputs). An operator hears of the platform's (`docs/operations.md`).
+ */
+export type FailedBy = 'platform' | 'algorithm';
+
+export interface JobFailure {
+  readonly reason: string;
+  readonly failedBy: FailedBy;
+}
+
 /** Why Batch cancelled a job that never left its queue, by the reason of its time-limit action. */
 const CANCELLED_IN_QUEUE: readonly [RegExp, string][] = [
   [
@@ -62,23 +74,42 @@ const CANCELLED_IN_QUEUE: readonly [RegExp, string][] = [
 
 /** The contract's reasons: memory for exit 137, the time limit, an image that would not start. */
 export function failureReason(detail: BatchJobDetail): string {
+  return batchFailure(detail).reason;
+}
+
+/**
+ * Why Batch failed a job, and whose failure it was. The queue's own limits (capacity, instance
+ * types, vCPUs) are the platform's to change; so is Batch's attempt timeout, which fires only when
+ * the runner did not end the job within the margin it has beyond the algorithm's time limit.
+ */
+export function batchFailure(detail: BatchJobDetail): JobFailure {
+  const platform = (reason: string): JobFailure => ({ reason, failedBy: 'platform' });
+  const algorithm = (reason: string): JobFailure => ({ reason, failedBy: 'algorithm' });
   const container = detail.container ?? detail.attempts?.at(-1)?.container;
   const reason = `${detail.statusReason ?? ''} ${container?.reason ?? ''}`;
   if (/JobStateTimeLimit/.test(reason)) {
     const known = CANCELLED_IN_QUEUE.find(([pattern]) => pattern.test(reason));
-    if (known) return known[1];
+    if (known) return platform(known[1]);
   }
-  if (/Job attempt duration exceeded timeout/i.test(reason)) return 'time limit exceeded';
+  if (/Job attempt duration exceeded timeout/i.test(reason)) return platform('time limit exceeded');
   if (container?.exitCode === 137 || /OutOfMemory/i.test(reason))
-    return 'the algorithm exceeded its memory limit';
-  if (/CannotPullContainer|CannotStartContainer|CannotCreateContainer/i.test(reason)) {
-    return 'the image could not be started';
+    return algorithm('the algorithm exceeded its memory limit');
+  // An image that cannot be pulled or given its container is the platform's (ECR, the endpoints,
+  // the instance's disk); one that will not start is the image's own (its architecture, its files).
+  if (/CannotPullContainer|CannotCreateContainer/i.test(reason)) {
+    return platform('the image could not be started');
   }
+  if (/CannotStartContainer/i.test(reason)) return algorithm('the image could not be started');
   // The staging job that copies the inputs failed, so Batch never started the algorithm's.
-  if (/Dependent Job failed/i.test(reason)) return "the job's input files could not be copied for it";
+  if (/Dependent Job failed/i.test(reason))
+    return platform("the job's input files could not be copied for it");
   // The container's exit code is the runner's: it exits 0 whenever it recorded the algorithm's own.
   if (container?.exitCode !== undefined) {
-    return `the job runner stopped with exit code ${container.exitCode} before it recorded a result; the job's log says why`;
+    return platform(
+      `the job runner stopped with exit code ${container.exitCode} before it recorded a result; the job's log says why`,
+    );
   }
-  return detail.statusReason || 'the job failed';
+  // What is left ended no algorithm: its host terminated ("Host EC2 ... terminated") past the
+  // retries, or Batch's own reason.
+  return platform(detail.statusReason || 'the job failed');
 }

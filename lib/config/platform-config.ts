@@ -111,6 +111,12 @@ export const platformConfigSchema = z
        * read the API-wide metrics, which are free; turn these on to see which route is slow.
        */
       detailedApiMetrics: z.boolean(),
+      /**
+       * Minutes a job of the platform's Batch queues may wait RUNNABLE (for an instance, or for
+       * Fargate capacity) before the alarm topic hears of it. Batch cancels a job that waits for
+       * EC2 capacity after compute.capacityWaitMinutes: below that, the alarm tells of it first.
+       */
+      runnableAlarmMinutes: z.number().int().min(10).max(1440),
     }),
     /** Origins from which browsers may call the API and upload to the bucket. */
     webOrigins: z.array(
@@ -567,7 +573,7 @@ export const defaultPlatformConfig: PlatformConfig = {
   viewerRegions: ['eu-central-1', 'ap-northeast-1', 'us-east-2'],
   domains: {},
   users: { selfSignUp: true, threatProtection: true },
-  operations: { alarmEmails: [], detailedApiMetrics: false },
+  operations: { alarmEmails: [], detailedApiMetrics: false, runnableAlarmMinutes: 60 },
   webOrigins: ['http://localhost:4000', 'http://127.0.0.1:4000'],
   compute: {
     gpuInstanceTypes: ['g4dn.xlarge', 'g4dn.2xlarge'],

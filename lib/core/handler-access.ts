@@ -166,6 +166,7 @@ export class HandlerAccess {
     if (permissions.activatesVersions) grants.push(jobs.grantActivateVersions(grantee));
     if (permissions.terminatesJobs) grants.push(jobs.grantTerminate(grantee));
     if (permissions.readsJobLogs) grants.push(jobs.grantReadLogs(grantee));
+    if (permissions.watchesJobQueues) grants.push(jobs.grantWatchQueues(grantee));
     if (permissions.queuesBuilds) grants.push(buildQueue.grantSendMessages(grantee));
     if (permissions.runsBuilds?.length) grants.push(builds.grantRun(grantee, permissions.runsBuilds));
     if (permissions.reportsPipelineJobs) grants.push(builds.grantReportPipelineJobs(grantee));

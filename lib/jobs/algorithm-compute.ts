@@ -41,6 +41,11 @@ export interface AlgorithmComputeProps {
   readonly logRetentionDays: number;
   /** Name of the job log group, which the API also names (`nameUniqueToStack`). */
   readonly logGroupName: string;
+  /**
+   * Name of the log group that hears of job instances whose boot hooks failed.
+   * @default - one CloudFormation names
+   */
+  readonly bootFailureLogGroupName?: string;
 }
 
 /**
@@ -56,20 +61,35 @@ export class AlgorithmCompute extends Construct {
   readonly launchTemplate: JobLaunchTemplate;
   readonly roles: JobRoles;
   readonly logGroup: logs.LogGroup;
+  /**
+   * One stream per job instance whose boot hook failed, which then shut itself down: Batch
+   * launches another in its place, which bills again (`JobAlarms` counts them).
+   */
+  readonly bootFailureLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: AlgorithmComputeProps) {
     super(scope, id);
     const { names, compute } = props;
 
+    this.bootFailureLogGroup = new logs.LogGroup(this, 'BootFailureLogs', {
+      logGroupName: props.bootFailureLogGroupName,
+      retention: props.logRetentionDays as logs.RetentionDays,
+      encryptionKey: props.platformKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     this.launchTemplate = new JobLaunchTemplate(this, 'LaunchTemplate', {
       volumeGiB: compute.instanceVolumeGiB,
       writableRootBytes: props.writableRootBytes,
+      bootFailureLogGroupName: this.bootFailureLogGroup.logGroupName,
     });
     this.roles = new JobRoles(this, 'Roles', {
       imagingBucket: props.imagingBucket,
       imagingKey: props.platformKey,
       names,
     });
+    // The boot hooks write as the instance, before the ECS agent starts; containers never reach
+    // the instance role (the metadata guard).
+    this.bootFailureLogGroup.grantWrite(this.roles.instanceRole);
     const placement = {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,

@@ -1,3 +1,5 @@
+import { BootFailureReport, bootFailureTrap } from './boot-failure-report';
+
 /** Where Docker keeps images, containers' writable layers and volumes on the ECS-optimized images. */
 export const DOCKER_DATA_ROOT = '/var/lib/docker';
 
@@ -24,6 +26,8 @@ export interface ContainerVolumeOptions {
   readonly ecsConfig?: string;
   /** Seconds to wait for the device to appear. @default 60 */
   readonly deviceWaitSeconds?: number;
+  /** Where a failure is told before the instance shuts down. @default - nowhere */
+  readonly bootFailures?: BootFailureReport;
 }
 
 /**
@@ -44,7 +48,7 @@ export function containerVolumeScript(options: ContainerVolumeOptions): string {
   return [
     '#!/bin/bash',
     'set -eu',
-    `trap 'echo "container volume setup failed: shutting down before any job runs" >&2; shutdown -h now' ERR`,
+    bootFailureTrap('container volume setup', options.bootFailures),
     `device=${device} data=${dataRoot}`,
     // NVMe volumes get their launch template name as a link from udev, which may come a moment late.
     `for _ in $(seq ${options.deviceWaitSeconds ?? 60}); do [ -b "$device" ] && break; sleep 1; done`,

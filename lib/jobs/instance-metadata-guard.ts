@@ -1,4 +1,5 @@
 import { NETWORK_DENIED_GID } from '../../containers/jobs/runner/algorithm-identity';
+import { BootFailureReport, bootFailureTrap } from './boot-failure-report';
 
 /** The instance metadata service, which hands out the instance role's credentials. */
 export const INSTANCE_METADATA_ADDRESS = '169.254.169.254';
@@ -25,15 +26,16 @@ export const INSTANCE_METADATA_ADDRESS = '169.254.169.254';
  * tasks when `ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST` is set) and S3.
  *
  * If any step fails the instance shuts down (and, by its launch template, terminates) before the
- * agent starts, so no job ever runs on an instance without the guard.
+ * agent starts, so no job ever runs on an instance without the guard; with `report`, it tells the
+ * boot failure log group first.
  */
-export function instanceMetadataGuardScript(): string {
+export function instanceMetadataGuardScript(report?: BootFailureReport): string {
   const address = `${INSTANCE_METADATA_ADDRESS}/32`;
   const settings = ['ECS_AWSVPC_BLOCK_IMDS=true', 'ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST=true'];
   return [
     '#!/bin/bash',
     'set -eu',
-    `trap 'echo "instance metadata guard failed: shutting down before any job runs" >&2; shutdown -h now' ERR`,
+    bootFailureTrap('instance metadata guard', report),
     insertFirstOnce('OUTPUT', `-d ${address} -m owner ! --uid-owner 0 -j DROP`),
     insertFirstOnce('OUTPUT', `-m owner --gid-owner ${NETWORK_DENIED_GID} --suppl-groups -j DROP`),
     'iptables -N DOCKER-USER 2>/dev/null || true',

@@ -2,7 +2,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { JobQueueKind } from '../../lambda/contracts/handler-deployment';
-import { acknowledgeWildcard } from '../core/acknowledgements';
+import { acknowledge, acknowledgeWildcard, REASONS } from '../core/acknowledgements';
 import { JobResourceNames } from './job-resource-names';
 
 /**
@@ -126,6 +126,25 @@ export class JobAccess {
       jobs,
       'A Batch job ARN exists only after submission; the handler terminates only the Batch job recorded on a job that the caller may cancel.',
     );
+  }
+
+  /**
+   * batch:ListJobs and batch:DescribeJobs, which read the jobs of the platform's queues (the
+   * function that watches how long they wait). Neither action names a resource.
+   */
+  grantWatchQueues(grantee: iam.IGrantable): iam.Grant {
+    const role = grantee.grantPrincipal;
+    if (Construct.isConstruct(role)) {
+      acknowledge(role, {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: `${REASONS.xrayWildcard} Neither do batch:ListJobs and batch:DescribeJobs, which only read jobs.`,
+      });
+    }
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['batch:ListJobs', 'batch:DescribeJobs'],
+      resourceArns: ['*'],
+    });
   }
 
   /** logs:GetLogEvents on the streams of the job log group. */

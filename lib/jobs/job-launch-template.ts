@@ -8,6 +8,12 @@ export interface JobLaunchTemplateProps {
   readonly volumeGiB: number;
   /** Bytes each job may write to its own root file system. */
   readonly writableRootBytes: number;
+  /**
+   * The log group a boot hook that fails tells before it shuts the instance down; the instance
+   * role must be allowed to write to it.
+   * @default - the boot hooks tell no one
+   */
+  readonly bootFailureLogGroupName?: string;
 }
 
 /** The root volume's size: the 30 GiB of the ECS-optimized Amazon Linux 2023 images, for the system alone. */
@@ -16,8 +22,8 @@ const ROOT_VOLUME_GIB = 30;
 /**
  * How Batch starts a job instance: instance metadata only with IMDSv2 tokens that go no further
  * than the host (hop limit 1), no IPv6 metadata endpoint, the boot scripts that keep containers
- * away from the metadata address and bound each container's writable root, termination on
- * shutdown, and encrypted gp3 volumes: the system's root, and one for Docker. Batch sets the
+ * away from the metadata address and bound each container's writable root (and, failing, tell
+ * the boot failure log group), termination on shutdown, and encrypted gp3 volumes: the system's root, and one for Docker. Batch sets the
  * image, the instance type, the security groups and the instance profile itself.
  */
 export class JobLaunchTemplate extends Construct {
@@ -34,9 +40,12 @@ export class JobLaunchTemplate extends Construct {
     // Batch accepts only MIME multipart user data, which it merges with its own; a cloud-boothook
     // part runs at every boot, early (before Docker and the ECS agent), unlike a shell script part.
     const userData = new ec2.MultipartUserData();
+    const report = props.bootFailureLogGroupName
+      ? { logGroupName: props.bootFailureLogGroupName }
+      : undefined;
     for (const script of [
-      instanceMetadataGuardScript(),
-      containerVolumeScript({ writableRootBytes: props.writableRootBytes }),
+      instanceMetadataGuardScript(report),
+      containerVolumeScript({ writableRootBytes: props.writableRootBytes, bootFailures: report }),
     ]) {
       userData.addPart(
         ec2.MultipartBody.fromRawBody({ contentType: ec2.MultipartBody.CLOUD_BOOTHOOK, body: script }),

@@ -18,6 +18,8 @@ export interface JobResourceNames {
    * name begins with this (`nameUniqueToStack`).
    */
   readonly logGroup: string;
+  /** Where a job instance whose boot hook failed tells so: its log group's name begins with this. */
+  readonly bootFailureLogGroup: string;
   /** The converter container's queue: upload sets too large for the converter function, pictures, slides. */
   readonly converterJobQueue: string;
   /** The converter container's job definition; SubmitJob by name runs its latest active revision. */
@@ -40,6 +42,7 @@ export function jobResourceNames(config: PlatformConfig): JobResourceNames {
     jobRole: `${config.name}-job`,
     jobExecutionRole: `${config.name}-job-execution`,
     logGroup: `/${config.name}/jobs`,
+    bootFailureLogGroup: `/${config.name}/job-instance-boot-failures`,
     converterJobQueue: `${config.name}-conversion-jobs`,
     converterJobDefinition: `${config.name}-image-converter`,
     converterLogGroup: `/${config.name}/image-converter`,

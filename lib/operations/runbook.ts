@@ -10,7 +10,13 @@ export const RUNBOOK_SECTIONS = {
   apiServerErrors: 'api-server-errors',
   apiLatency: 'api-latency',
   firewallBlocks: 'firewall-blocks',
+  jobsWaiting: 'jobs-waiting-runnable',
+  platformJobFailures: 'jobs-failed-by-the-platform',
+  bootFailures: 'job-instances-failing-at-boot',
   spend: 'spend-over-budget',
+  viewerNoFreeSlots: 'viewer-sessions-without-a-free-slot',
+  viewerSilentHosts: 'viewer-hosts-not-reporting',
+  viewerSessionStartFailures: 'viewer-session-start-failures',
 } as const;
 
 export type RunbookSection = (typeof RUNBOOK_SECTIONS)[keyof typeof RUNBOOK_SECTIONS];

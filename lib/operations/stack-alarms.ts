@@ -1,13 +1,13 @@
 import { Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, IConstruct } from 'constructs';
-import { RUNBOOK_SECTIONS, RunbookSection, runbookLink } from './runbook';
+import { RUNBOOK_SECTIONS } from './runbook';
+import { runbookAlarm, RunbookAlarmProps } from './runbook-alarm';
 
 export interface StackAlarmsProps {
   /** The stack whose resources are watched; the alarms go in the stack of the construct. */
@@ -132,28 +132,9 @@ export class StackAlarms extends Construct {
     });
   }
 
-  private watch(
-    target: IConstruct,
-    kind: string,
-    options: {
-      metric: cloudwatch.IMetric;
-      threshold: number;
-      evaluationPeriods?: number;
-      section: RunbookSection;
-      what: string;
-    },
-  ): void {
-    const alarm = new cloudwatch.Alarm(this, `${kind}${target.node.addr.slice(0, 10)}`, {
-      metric: options.metric,
-      threshold: options.threshold,
-      evaluationPeriods: options.evaluationPeriods ?? 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      // No data is no trouble: an idle queue or function publishes nothing.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `${options.what}. ${runbookLink(options.section)}`,
-    });
-    alarm.addAlarmAction(new actions.SnsAction(this.props.topic));
-    alarm.addOkAction(new actions.SnsAction(this.props.topic));
-    this.alarms.push(alarm);
+  private watch(target: IConstruct, kind: string, options: Omit<RunbookAlarmProps, 'topic'>): void {
+    this.alarms.push(
+      runbookAlarm(this, `${kind}${target.node.addr.slice(0, 10)}`, { ...options, topic: this.props.topic }),
+    );
   }
 }

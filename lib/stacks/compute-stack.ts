@@ -105,6 +105,7 @@ export class ComputeStack extends Stack {
       platformKey: data.platformKey.key,
       logRetentionDays: config.retention.logRetentionDays,
       logGroupName: jobLogGroupName,
+      bootFailureLogGroupName: nameUniqueToStack(this, names.bootFailureLogGroup),
     });
     // A version names an image of any repository of this account, as activation checks it; the
     // execution role pulls it when Batch starts the job.

@@ -1,12 +1,13 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AlarmTopic } from '../operations/alarm-topic';
+import { RUNBOOK_SECTIONS } from '../operations/runbook';
+import { runbookAlarm } from '../operations/runbook-alarm';
 import { ViewerMetrics } from './viewer-metrics';
 
 /** Minutes without a free slot before the alarm says so: longer than a scale-out takes. */
@@ -30,7 +31,7 @@ export interface ViewerMonitoringProps {
 /**
  * What operators of one viewer region watch: a dashboard (hosts, sessions, free slots, frame
  * latency, session start failures, the load balancer's errors and unhealthy hosts) and alarms
- * on an encrypted topic, each saying what to check.
+ * on an encrypted topic, each naming its section of the runbook.
  */
 export class ViewerMonitoring extends Construct {
   readonly topic: sns.Topic;
@@ -64,33 +65,33 @@ export class ViewerMonitoring extends Construct {
       label: 'Hosts in service that do not report',
     });
 
+    const topic = this.topic;
     this.alarms = [
-      new cloudwatch.Alarm(this, 'NoFreeSlots', {
+      runbookAlarm(this, 'NoFreeSlots', {
+        topic,
         metric: metrics.freeSlots(minute),
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 0,
         evaluationPeriods: NO_FREE_SLOTS_MINUTES,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: `Viewer hosts in ${region} have had no free session slot for ${NO_FREE_SLOTS_MINUTES} minutes: new sessions wait or fail. Check whether the group is at viewerFleet.maxHosts (raise it), whether its scaling activities fail (EC2 capacity or quota for the instance type), and the hosts' log group for hosts that refuse sessions.`,
+        section: RUNBOOK_SECTIONS.viewerNoFreeSlots,
+        what: `Viewer hosts in ${region} have had no free session slot for ${NO_FREE_SLOTS_MINUTES} minutes: new sessions wait or fail`,
       }),
-      new cloudwatch.Alarm(this, 'UnhealthyHosts', {
+      runbookAlarm(this, 'UnhealthyHosts', {
+        topic,
         metric: silentHosts,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: SILENT_HOST_MINUTES,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: `A viewer host in ${region} has been in service for ${SILENT_HOST_MINUTES} minutes without its host process reporting metrics: it takes no sessions. Check the hosts' log group for the host container's errors, and connect with Session Manager to see \`docker ps -a\` and /var/log/cloud-init-output.log (Docker install, ECR login, image pull).`,
+        section: RUNBOOK_SECTIONS.viewerSilentHosts,
+        what: `A viewer host in ${region} has been in service for ${SILENT_HOST_MINUTES} minutes without its host process reporting metrics: it takes no sessions`,
       }),
-      new cloudwatch.Alarm(this, 'SessionStartFailures', {
+      runbookAlarm(this, 'SessionStartFailures', {
+        topic,
         metric: metrics.sessionStartFailures(Duration.minutes(5)),
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: `Viewer sessions in ${region} failed to start or crashed. Check the hosts' log group for the session containers' exits (out of memory: raise viewerFleet.sessionMemoryMiB), the images' signed URLs (expired or refused by CloudFront), and the host's disk.`,
+        section: RUNBOOK_SECTIONS.viewerSessionStartFailures,
+        what: `Viewer sessions in ${region} failed to start or crashed`,
       }),
     ];
-    for (const alarm of this.alarms) alarm.addAlarmAction(new actions.SnsAction(this.topic));
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,

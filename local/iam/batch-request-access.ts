@@ -36,6 +36,8 @@ export function batchRequiredAccess(
       return [{ action: 'batch:TerminateJob', resource: arn(`job/${String(body.jobId ?? '')}`) }];
     case 'describejobs':
       return [{ action: 'batch:DescribeJobs', resource: '*' }];
+    case 'listjobs':
+      return [{ action: 'batch:ListJobs', resource: '*' }];
     case 'updatejobqueue':
       return [{ action: 'batch:UpdateJobQueue', resource: named('job-queue', body.jobQueue) }];
     case 'deregisterjobdefinition':

@@ -10,8 +10,9 @@ import { RunningService } from './running-service';
 
 /**
  * An AWS Batch endpoint for local mode (REST JSON, as the AWS SDK v3 speaks it) that accepts
- * SubmitJob, TerminateJob, DescribeJobs, (De)RegisterJobDefinition and UpdateJobQueue (a disabled
- * queue refuses submissions) and keeps them in memory.
+ * SubmitJob, TerminateJob, DescribeJobs, ListJobs (by queue and status, in pages),
+ * (De)RegisterJobDefinition and UpdateJobQueue (a disabled queue refuses submissions) and keeps
+ * them in memory.
  * Jobs whose definition has a local runner run (the converter container, as a child process; the
  * input stager), and each state change goes to `onStateChange` as the `Batch Job State Change`
  * event EventBridge would deliver. Algorithm jobs go to the algorithm runner (which reports their
@@ -35,6 +36,8 @@ export interface LocalBatchJob {
   readonly environment: Record<string, string>;
   /** The jobs it waits for (SubmitJob's dependsOn). */
   readonly dependsOn: readonly string[];
+  /** When it was submitted, in milliseconds (absent from jobs a stand-in before it kept). */
+  readonly createdAt?: number;
   status: BatchJobDetail['status'];
   statusReason?: string;
   exitCode?: number;
@@ -232,6 +235,7 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
           ).map(({ name, value }) => [name, value]),
         ),
         dependsOn: dependencies,
+        createdAt: Date.now(),
         status: 'SUBMITTED',
         attempts: [],
         retryStrategy: definitions.find((d) => d.jobDefinitionArn === input.jobDefinition)?.input
@@ -298,8 +302,33 @@ export async function startBatchStandIn(options: BatchStandInOptions): Promise<B
     '/v1/describejobs': (input) => ({
       jobs: jobs
         .filter((j) => ((input.jobs as string[] | undefined) ?? []).includes(j.jobId))
-        .map((j) => ({ ...j, createdAt: Date.now() })),
+        .map((j) => ({ ...j, createdAt: j.createdAt ?? Date.now() })),
     }),
+    '/v1/listjobs': (input) => {
+      const queue = String(input.jobQueue ?? '')
+        .split('/')
+        .pop()!;
+      if (queue === '') throw new Error('jobQueue is required');
+      // Batch lists RUNNING jobs when no status is given.
+      const status = String(input.jobStatus ?? 'RUNNING');
+      const pageSize = Number(input.maxResults ?? 100);
+      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
+        throw new Error('maxResults must be between 1 and 1000');
+      }
+      const from = input.nextToken === undefined ? 0 : Number(input.nextToken);
+      const matching = jobs.filter((j) => j.jobQueue === queue && j.status === status);
+      const page = matching.slice(from, from + pageSize);
+      return {
+        jobSummaryList: page.map((j) => ({
+          jobArn: `${LOCAL_ARN}:job/${j.jobId}`,
+          jobId: j.jobId,
+          jobName: j.jobName,
+          createdAt: j.createdAt ?? Date.now(),
+          status: j.status,
+        })),
+        ...(from + pageSize < matching.length && { nextToken: String(from + pageSize) }),
+      };
+    },
   };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];

@@ -108,6 +108,18 @@ describe('platform configuration', () => {
     );
   });
 
+  test('jobs may wait RUNNABLE an hour before the alarm tells of them, 10 minutes to a day', () => {
+    expect(defaultPlatformConfig.operations.runnableAlarmMinutes).toBe(60);
+    expect(loadPlatformConfig({ 'platform.operations.runnableAlarmMinutes': '30' }).operations).toMatchObject(
+      {
+        runnableAlarmMinutes: 30,
+      },
+    );
+    expect(problemsOf({ 'platform.operations.runnableAlarmMinutes': '5' })).toEqual([
+      'platform.operations.runnableAlarmMinutes: Too small: expected number to be >=10',
+    ]);
+  });
+
   test('every problem is reported at once', () => {
     expect(problemsOf({ platform: { homeRegion: 'x', viewerRegions: [] } })).toHaveLength(2);
   });

@@ -18,7 +18,7 @@ const cdkJson = require(path.join(__dirname, '..', '..', 'cdk.json')) as { conte
 
 /** Any part of the synthesized template, as CloudFormation JSON. */
 type CfnJson = ReturnType<Template['toJSON']>[string];
-type Resource = { Type: string; Properties: Record<string, CfnJson> };
+type Resource = { Type: string; Properties: Record<string, CfnJson>; DeletionPolicy?: string };
 
 /**
  * The construct as a compute stack would hold it: an isolated VPC of its own, the imaging bucket
@@ -93,10 +93,17 @@ describe('algorithm compute', () => {
       .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement);
   const roleDescribed = (description: RegExp) =>
     ofType('AWS::IAM::Role').find(([, role]) => description.test(role.Properties.Description))!;
+  /** The launch template's user data, with the boot failure log group's name as `<boot failure log group>`. */
   const userData = () => {
     const [, launchTemplate] = ofType('AWS::EC2::LaunchTemplate')[0];
-    return launchTemplate.Properties.LaunchTemplateData.UserData['Fn::Base64'] as string;
+    const [, parts] = launchTemplate.Properties.LaunchTemplateData.UserData['Fn::Base64']['Fn::Join'] as [
+      string,
+      (string | CfnJson)[],
+    ];
+    return parts.map((part) => (typeof part === 'string' ? part : '<boot failure log group>')).join('');
   };
+  /** The log group of the jobs' lines, and the one of failed boot hooks. */
+  const logGroup = (id: RegExp) => ofType('AWS::Logs::LogGroup').find(([logicalId]) => id.test(logicalId))!;
 
   beforeAll(() => {
     ({ app, template } = buildCompute(compute));
@@ -235,17 +242,18 @@ describe('algorithm compute', () => {
     ]);
   });
 
-  test('user data is MIME multipart, as Batch requires, with the metadata guard and the container volume as boot hooks', () => {
+  test('user data is MIME multipart, as Batch requires, with the metadata guard and the container volume as boot hooks, each reporting its failure', () => {
     const parts = userData().split('--+AWS+CDK+User+Data+Separator==');
+    const report = { logGroupName: '<boot failure log group>' };
     expect(parts[0]).toMatch(
       /^Content-Type: multipart\/mixed; boundary="\+AWS\+CDK\+User\+Data\+Separator=="\n/,
     );
     expect(parts[0]).toContain('MIME-Version: 1.0');
     expect(parts[1]).toBe(
-      `\nContent-Type: text/cloud-boothook; charset="utf-8"\n\n${instanceMetadataGuardScript()}\n`,
+      `\nContent-Type: text/cloud-boothook; charset="utf-8"\n\n${instanceMetadataGuardScript(report)}\n`,
     );
     expect(parts[2]).toBe(
-      `\nContent-Type: text/cloud-boothook; charset="utf-8"\n\n${containerVolumeScript({ writableRootBytes: WRITABLE_ROOT_BYTES })}\n`,
+      `\nContent-Type: text/cloud-boothook; charset="utf-8"\n\n${containerVolumeScript({ writableRootBytes: WRITABLE_ROOT_BYTES, bootFailures: report })}\n`,
     );
     expect(parts[2]).toContain(`/etc/docker/daemon.json ${WRITABLE_ROOT_BYTES}`);
     expect(parts.at(-1)).toBe('--\n');
@@ -309,10 +317,23 @@ describe('algorithm compute', () => {
     expect(JSON.stringify(rest[0].Resource)).toContain('PlatformKey');
   });
 
-  test("the instance role holds only the ECS agent's calls: no managed policy, no image pulls, no logs", () => {
+  test("the instance role holds only the ECS agent's calls and the boot hooks' report: no managed policy, no image pulls, no job logs", () => {
     const [instanceRoleId, instanceRole] = roleDescribed(/^ECS agent/);
     expect(instanceRole.Properties.ManagedPolicyArns).toBeUndefined();
-    const actions = policyOf(instanceRoleId).flatMap((s: CfnJson) => [s.Action].flat());
+    const [bootFailureLogsId] = logGroup(/BootFailureLogs/);
+    const statements = policyOf(instanceRoleId);
+    const reports = statements.filter((s: CfnJson) =>
+      [s.Action].flat().some((a: string) => a.startsWith('logs:')),
+    );
+    expect(reports).toEqual([
+      expect.objectContaining({
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [bootFailureLogsId, 'Arn'] },
+      }),
+    ]);
+    const actions = statements
+      .filter((s: CfnJson) => !reports.includes(s))
+      .flatMap((s: CfnJson) => [s.Action].flat());
     expect(actions.length).toBeGreaterThan(0);
     for (const action of actions) expect(action).toMatch(/^ecs:[A-Za-z]+$/);
     expect(actions).not.toContain('ecs:CreateCluster');
@@ -324,7 +345,7 @@ describe('algorithm compute', () => {
 
   test('the execution role pulls from granted repositories only and writes to the job log group', () => {
     const [executionRoleId] = roleDescribed(/^Pulls the images/);
-    const [[logGroupId]] = ofType('AWS::Logs::LogGroup');
+    const [logGroupId] = logGroup(/JobLogs/);
     const statements = policyOf(executionRoleId);
     const onAnything = statements.filter((s: CfnJson) => s.Resource === '*');
     expect(onAnything.flatMap((s: CfnJson) => [s.Action].flat())).toEqual(['ecr:GetAuthorizationToken']);
@@ -343,10 +364,12 @@ describe('algorithm compute', () => {
   });
 
   test('the job log group is encrypted with the platform key, kept for the configured days and retained', () => {
-    const [[, logGroup]] = ofType('AWS::Logs::LogGroup');
-    expect(JSON.stringify(logGroup.Properties.KmsKeyId)).toContain('PlatformKey');
-    expect(logGroup.Properties.RetentionInDays).toBe(90);
-    template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
+    for (const id of [/JobLogs/, /BootFailureLogs/]) {
+      const [, group] = logGroup(id);
+      expect(JSON.stringify(group.Properties.KmsKeyId)).toContain('PlatformKey');
+      expect(group.Properties.RetentionInDays).toBe(90);
+      expect(group.DeletionPolicy).toBe('Retain');
+    }
   });
 
   test('the AwsSolutions, HIPAA Security and NIST 800-53 rev 5 packs report nothing unacknowledged here', () => {

@@ -18,6 +18,7 @@ import {
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { BatchJobDetail } from '../../lambda/contracts/batch-job-state-change';
+import { COUNTED_LOG_LINES } from '../../lambda/contracts/counted-log-lines';
 import { PAGE_TOKEN_SECONDS, pageTokenKeyFromSecret, PageTokens } from '../../lambda/api/page-token';
 import { PARSING_OUTPUTS, TERMINAL_SEQUENCE } from '../../lambda/jobs/job-record';
 import { progressOf } from '../../lambda/jobs/job-progress';
@@ -773,6 +774,61 @@ describe('Batch state changes', () => {
       expect(await activeSlots(`algorithm#${job.algorithm}`)).toBe(before - 1);
     },
   );
+
+  test('a job failed by the platform says so on the line the alarm counts; one failed by its algorithm does not', async () => {
+    // The state handler, run here with its local environment at the level it logs at in AWS.
+    const logged = async (event: ReturnType<typeof batchEvent>) => {
+      const saved = { ...process.env };
+      Object.assign(process.env, platform.functions.environments.get('jobs/batch-job-state-change'), {
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+      const lines: Record<string, unknown>[] = [];
+      const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        for (const line of String(chunk)
+          .split('\n')
+          .filter((l) => l.startsWith('{')))
+          lines.push(JSON.parse(line));
+        return true;
+      });
+      try {
+        let handler!: (event: unknown) => Promise<void>;
+        jest.isolateModules(() => {
+          ({ handler } = require('../../lambda/jobs/batch-job-state-change'));
+        });
+        await handler(event);
+      } finally {
+        write.mockRestore();
+        process.env = saved;
+      }
+      return lines.filter((line) => line.message === COUNTED_LOG_LINES.jobMoved);
+    };
+    const capacity = await queuedJob();
+    expect(
+      await logged(
+        batchEvent(capacity.id, capacity.batchJobId, {
+          status: 'FAILED',
+          statusReason:
+            'Canceled by JobStateTimeLimit action due to reason: CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY',
+        }),
+      ),
+    ).toEqual([
+      expect.objectContaining({
+        jobId: capacity.id,
+        status: 'Failed',
+        failedBy: 'platform',
+        statusReason: expect.stringMatching(/^AWS had no instance for the job/),
+      }),
+    ]);
+    const memory = await queuedJob();
+    const [line] = await logged(
+      batchEvent(memory.id, memory.batchJobId, {
+        status: 'FAILED',
+        attempts: [{ container: { exitCode: 137 } }],
+      }),
+    );
+    expect(line).toMatchObject({ jobId: memory.id, status: 'Failed', failedBy: 'algorithm' });
+    expect(line).not.toHaveProperty('statusReason');
+  });
 
   test('a success event repeated while the outputs are parsed changes nothing; the conversion then ends the job', async () => {
     const job = await queuedJob();

@@ -157,6 +157,34 @@ describe('local IAM: a function may do what its synthesized role allows, and not
     for (const client of [sqs, secrets, batch]) client.destroy();
   });
 
+  test("the runnable watcher reads every platform queue's RUNNABLE jobs, as its role allows, and may submit none", async () => {
+    const waits = await platform.functions.get('jobs/watch-runnable-jobs').invoke({
+      source: 'aws.events',
+      'detail-type': 'Scheduled Event',
+      detail: {},
+    });
+    const { gpuJobQueue, cpuJobQueue, converterJobQueue, inputStagingJobQueue } = platform.settings;
+    expect(waits).toEqual(
+      [gpuJobQueue, cpuJobQueue, converterJobQueue, inputStagingJobQueue].map((jobQueue) => ({
+        jobQueue,
+        runnableJobs: 0,
+        oldestRunnableSeconds: 0,
+      })),
+    );
+    const batch = new BatchClient({
+      region: 'eu-central-1',
+      credentials: functionOf('jobs/watch-runnable-jobs').credentials,
+      endpoint: platform.urls.batch,
+    });
+    const submitted = await refusal(
+      batch.send(
+        new SubmitJobCommand({ jobName: 'x', jobQueue: gpuJobQueue, jobDefinition: 'local-algorithm-x:1' }),
+      ),
+    );
+    expect(submitted).toMatchObject({ name: 'AccessDeniedException' });
+    batch.destroy();
+  });
+
   test('the page token key is read by list operations and by no other role', async () => {
     const read = (handler: string) => {
       const secrets = new SecretsManagerClient({

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,19 +7,32 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONVERSION_FAILURE_REASONS, businessMetricNamespace } from '../../lambda/contracts/business-metrics';
 import { securityChecks } from '../../lib/core/security-checks';
-import { RUNBOOK, RUNBOOK_SECTIONS } from '../../lib/operations/runbook';
+import { backgroundFunction as batchJobStateChange } from '../../lambda/jobs/batch-job-state-change/function';
+import { backgroundFunction as watchRunnableJobs } from '../../lambda/jobs/watch-runnable-jobs/function';
+import { RUNBOOK, RUNBOOK_SECTIONS, runbookLink } from '../../lib/operations/runbook';
 import { synthPlatform } from '../helpers/synth-platform';
 
-// One synthesis with a budget and subscribers, one without: seconds each.
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+// One synthesis with a budget and subscribers, one without: seconds each. The first gives the
+// templates of every stack at once.
 const { app, platform } = synthPlatform({
   'platform.operations': JSON.stringify({
     alarmEmails: ['ops@example.org'],
     monthlyBudgetUsd: 500,
     detailedApiMetrics: false,
+    runnableAlarmMinutes: 45,
   }),
 });
 const { operations } = platform;
-const template = Template.fromStack(operations);
+const assembly = app.synth();
+const templateOf = (stack: Stack) => Template.fromJSON(assembly.getStackByName(stack.stackName).template);
+const template = templateOf(operations);
+const api = templateOf(platform.api);
+const compute = templateOf(platform.compute);
+const logicalId = (stack: Stack, element: unknown) => stack.getLogicalId(element as CfnElement);
+const topicRef = { Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0] };
 const watched: Stack[] = [platform.data, platform.compute, platform.api];
 const alarms = operations.alarms.flatMap((a) => a.alarms);
 /** The metric an alarm watches, with its dimensions as tokens of the watched stacks. */
@@ -73,9 +86,10 @@ test('every function of every stack has an alarm on its errors and one on its th
       ).toHaveLength(1);
     }
   }
-  // The template holds them all: one per function and kind, plus the queues', the API's and the firewall's.
+  // The template holds them all: one per function and kind, plus the queues', the API's and the
+  // firewall's, and the job alarms.
   const count = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).length;
-  expect(count).toBe(alarms.length);
+  expect(count).toBe(alarms.length + operations.jobAlarms.alarms.length);
 });
 
 test('the API has alarms on its 5xx rate and p99 latency, the firewall on blocked-request spikes', () => {
@@ -243,4 +257,153 @@ describe('the dashboard graphs the business metrics the handlers publish', () =>
       sumOf('Queue,Status,service', 'JobsEnded', ' Status="Failed" Queue="cpu"'),
     );
   });
+});
+
+/** The metric filter with this pattern, and the alarm on its metric. */
+function filterAndAlarm(pattern: string) {
+  const filters = Object.values(
+    template.findResources('AWS::Logs::MetricFilter', {
+      Properties: { FilterPattern: pattern },
+    }) as Resources,
+  );
+  expect(filters).toHaveLength(1);
+  const filter = filters[0].Properties as {
+    LogGroupName: unknown;
+    MetricTransformations: { MetricName: string; MetricNamespace: string; MetricValue: string }[];
+  };
+  const [metric] = filter.MetricTransformations;
+  expect(metric.MetricNamespace).toBe('ImagingPlatform/Jobs');
+  const alarms = Object.values(
+    template.findResources('AWS::CloudWatch::Alarm', {
+      Properties: { MetricName: metric.MetricName, Namespace: metric.MetricNamespace },
+    }) as Resources,
+  );
+  expect(alarms).toHaveLength(1);
+  const alarm = alarms[0].Properties;
+  expect(alarm.AlarmActions).toEqual([topicRef]);
+  expect(alarm.OKActions).toEqual([topicRef]);
+  return { logGroup: JSON.stringify(filter.LogGroupName), metric, alarm };
+}
+
+/** The statements of every policy of the role whose logical id is `roleId`. */
+function statementsOf(template: Template, roleId: string): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy') as Resources)
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+    .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+const actionsOf = (statement: Statement) => [statement.Action].flat();
+
+test('a job RUNNABLE longer than operations.runnableAlarmMinutes alarms, on the oldest wait the watcher logs', () => {
+  const watcher = platform.api.triggeredFunctions.get(watchRunnableJobs.handler)!.handler;
+  const { logGroup, metric, alarm } = filterAndAlarm('{ $.message = "runnable jobs" }');
+  expect(logGroup).toContain(logicalId(platform.api, watcher.logGroup.node.defaultChild));
+  expect(metric).toMatchObject({
+    MetricName: 'OldestRunnableJobSeconds',
+    MetricValue: '$.oldestRunnableSeconds',
+  });
+  expect(alarm).toMatchObject({
+    Statistic: 'Maximum',
+    Period: 600,
+    Threshold: 45 * 60,
+    ComparisonOperator: 'GreaterThanThreshold',
+    TreatMissingData: 'ignore',
+    AlarmDescription: expect.stringMatching(
+      new RegExp(`over 45 minutes.*\\. ${runbookLink(RUNBOOK_SECTIONS.jobsWaiting)}$`),
+    ),
+  });
+});
+
+test("one job failed by the platform in 15 minutes alarms; the algorithm's failures are not counted", () => {
+  const handler = platform.api.triggeredFunctions.get(batchJobStateChange.handler)!.handler;
+  const { logGroup, metric, alarm } = filterAndAlarm(
+    '{ ($.message = "job moved") && ($.failedBy = "platform") }',
+  );
+  expect(logGroup).toContain(logicalId(platform.api, handler.logGroup.node.defaultChild));
+  expect(metric).toMatchObject({ MetricName: 'JobsFailedByThePlatform', MetricValue: '1' });
+  expect(alarm).toMatchObject({
+    Statistic: 'Sum',
+    Period: 900,
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    AlarmDescription: expect.stringMatching(
+      new RegExp(`\\. ${runbookLink(RUNBOOK_SECTIONS.platformJobFailures)}$`),
+    ),
+  });
+});
+
+test('two job instances shut down by their boot hooks in 30 minutes alarm', () => {
+  const bootLogs = platform.compute.algorithms.bootFailureLogGroup;
+  const { logGroup, metric, alarm } = filterAndAlarm('{ $.message = "job instance boot hook failed" }');
+  expect(logGroup).toContain(logicalId(platform.compute, bootLogs.node.defaultChild));
+  expect(metric).toMatchObject({ MetricName: 'JobInstanceBootFailures', MetricValue: '1' });
+  expect(alarm).toMatchObject({
+    Statistic: 'Sum',
+    Period: 1800,
+    Threshold: 2,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    AlarmDescription: expect.stringMatching(new RegExp(`\\. ${runbookLink(RUNBOOK_SECTIONS.bootFailures)}$`)),
+  });
+});
+
+test("the runnable watcher runs every 5 minutes, names the platform's four queues, and may only list and read Batch jobs", () => {
+  const watcher = platform.api.triggeredFunctions.get(watchRunnableJobs.handler)!.handler;
+  const functionId = logicalId(platform.api, watcher.function.node.defaultChild);
+  api.hasResourceProperties('AWS::Events::Rule', {
+    ScheduleExpression: 'rate(5 minutes)',
+    Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId, 'Arn'] } })]),
+  });
+  const variables = (api.findResources('AWS::Lambda::Function') as Resources)[functionId].Properties
+    .Environment as { Variables: Record<string, unknown> };
+  expect(variables.Variables).toMatchObject({
+    GPU_JOB_QUEUE: 'ImagingPlatform-gpu-jobs',
+    CPU_JOB_QUEUE: 'ImagingPlatform-cpu-jobs',
+    CONVERTER_JOB_QUEUE: 'ImagingPlatform-conversion-jobs',
+    INPUT_STAGING_JOB_QUEUE: 'ImagingPlatform-job-input-staging',
+  });
+  const statements = statementsOf(api, logicalId(platform.api, watcher.role.node.defaultChild));
+  const batch = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('batch:')));
+  // One statement on '*', shared with X-Ray's, which name no resource either.
+  expect(batch).toHaveLength(1);
+  expect(batch[0].Resource).toBe('*');
+  expect(
+    actionsOf(batch[0])
+      .filter((a) => !a.startsWith('xray:'))
+      .sort(),
+  ).toEqual(['batch:DescribeJobs', 'batch:ListJobs']);
+  // Besides: its own logs, X-Ray, and its dead-letter queue (events that failed every retry).
+  const others = statements.filter((s) => !batch.includes(s)).flatMap(actionsOf);
+  for (const action of others)
+    expect(action).toMatch(
+      /^(logs:(CreateLogStream|PutLogEvents)|xray:Put\w+|sqs:SendMessage|kms:(GenerateDataKey|Decrypt))$/,
+    );
+});
+
+test('job instances may write only to the boot failure log group, which their boot hooks name', () => {
+  const { algorithms } = platform.compute;
+  const groupId = logicalId(platform.compute, algorithms.bootFailureLogGroup.node.defaultChild);
+  compute.hasResource('AWS::Logs::LogGroup', {
+    Properties: Match.objectLike({
+      LogGroupName: Match.anyValue(),
+      KmsKeyId: Match.anyValue(),
+      RetentionInDays: 365,
+    }),
+    DeletionPolicy: 'Retain',
+  });
+  const logs = statementsOf(
+    compute,
+    logicalId(platform.compute, algorithms.roles.instanceRole.node.defaultChild),
+  ).filter((s) => actionsOf(s).some((a) => a.startsWith('logs:')));
+  expect(logs).toHaveLength(1);
+  expect(actionsOf(logs[0]).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+  expect(JSON.stringify(logs[0].Resource)).toContain(groupId);
+  const launchTemplate = Object.values(compute.findResources('AWS::EC2::LaunchTemplate') as Resources)[0];
+  const userData = launchTemplate.Properties.LaunchTemplateData as {
+    UserData: { 'Fn::Base64': { 'Fn::Join': [string, unknown[]] } };
+  };
+  const parts = userData.UserData['Fn::Base64']['Fn::Join'][1];
+  // Both hooks report, to the group, by its name.
+  const named = parts.flatMap((part, i) =>
+    typeof part === 'string' && part.endsWith("group='") ? [parts[i + 1]] : [],
+  );
+  expect(named).toEqual([{ Ref: groupId }, { Ref: groupId }]);
 });

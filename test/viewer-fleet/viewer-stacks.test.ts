@@ -395,7 +395,7 @@ describe('viewer stacks of the default configuration', () => {
     }
   });
 
-  test('a dashboard and alarms on an encrypted topic in every region, each alarm saying what to check', () => {
+  test('a dashboard and alarms on an encrypted topic in every region, each alarm naming its runbook section', () => {
     for (const [, template] of each()) {
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
       const topics = template.findResources('AWS::SNS::Topic') as Resources;
@@ -406,7 +406,12 @@ describe('viewer stacks of the default configuration', () => {
         (a) => JSON.stringify(a.Properties.AlarmActions ?? []).includes(topicId),
       );
       expect(alarms).toHaveLength(3);
-      for (const alarm of alarms) expect(alarm.Properties.AlarmDescription).toMatch(/Check /);
+      for (const alarm of alarms) {
+        expect(alarm.Properties.AlarmDescription).toMatch(
+          /\. What to do: docs\/operations\.md#viewer-[a-z-]+$/,
+        );
+        expect(JSON.stringify(alarm.Properties.OKActions)).toContain(topicId);
+      }
       const body = JSON.stringify(
         Object.values(template.findResources('AWS::CloudWatch::Dashboard') as Resources)[0].Properties
           .DashboardBody,

@@ -9,8 +9,9 @@ import { JobManifest } from '../job-manifest';
 import { JOB_ITEM_RESERVE_BYTES, PARSING_OUTPUTS, PARSING_OUTPUTS_SEQUENCE } from '../job-record';
 import { jobOutcome } from '../job-outcome';
 import { queueConversions, registerOutputImages } from '../job-output-images';
-import { progressOf } from '../job-progress';
+import { FailedBy, progressOf } from '../job-progress';
 import { BatchJobStateChange } from '../../contracts/batch-job-state-change';
+import { COUNTED_LOG_LINES } from '../../contracts/counted-log-lines';
 import { moveJob } from '../job-move';
 import { getJob, recordLogStream } from '../job-store';
 import { backgroundFunction } from './function';
@@ -37,6 +38,7 @@ async function moveJobOnEvent(event: BatchJobStateChange): Promise<void> {
   }
   let progress = progressOf(detail);
   const fields: Record<string, unknown> = {};
+  let failedBy: FailedBy | undefined;
   // RUNNING names the container's log stream already, so the log can be read while the job runs.
   const logStreamName = (detail.container ?? detail.attempts?.at(-1)?.container)?.logStreamName;
   // An event that does not move the job still gives it the log stream it lacks.
@@ -70,6 +72,7 @@ async function moveJobOnEvent(event: BatchJobStateChange): Promise<void> {
       room,
     );
     progress = { ...progress, status: outcome.status, reason: outcome.reason };
+    failedBy = outcome.failedBy;
     const outputs = await registerOutputImages(
       job,
       manifest?.interface.outputs ?? [],
@@ -98,7 +101,13 @@ async function moveJobOnEvent(event: BatchJobStateChange): Promise<void> {
     await keepLogStream();
     return;
   }
-  logger.info('job moved', { status: progress.status });
+  // A metric filter counts the platform's failures on this line (JobAlarms).
+  logger.info(COUNTED_LOG_LINES.jobMoved, {
+    status: progress.status,
+    failedBy,
+    // The platform's reasons are its own words; an algorithm's may quote its output.
+    ...(failedBy === 'platform' && { statusReason: progress.reason }),
+  });
   await queueConversions(pendingImages);
 }
 
