@@ -99,6 +99,7 @@ test("the watcher logs one line per queue, as the alarm's metric filter reads th
     inputStagingJobDefinition: 'stager',
     converterJobDefinition: 'converter',
     lambdaMaxSetBytes: 1,
+    businessMetricNamespace: 'Platform',
   } as unknown as PlatformSettings);
   const saved = { ...process.env };
   Object.assign(process.env, variables, {
