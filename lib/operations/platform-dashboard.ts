@@ -19,6 +19,12 @@ export interface PlatformDashboardProps {
   readonly queues: Readonly<Record<string, WorkQueue>>;
   /** GPU instance families the job queues launch, for the vCPUs they run. */
   readonly gpuInstanceClass?: string;
+  /** The metrics the job alarms watch, graphed beside the charges. */
+  readonly jobHealth: {
+    readonly runnableWait: cloudwatch.IMetric;
+    readonly platformFailures: cloudwatch.IMetric;
+    readonly bootFailures: cloudwatch.IMetric;
+  };
 }
 
 const PERIOD = Duration.minutes(5);
@@ -26,7 +32,8 @@ const PERIOD = Duration.minutes(5);
 /**
  * The home region's dashboard: the API's requests, errors and latency; the functions' errors and
  * throttles; the work queues and their dead letters; GPU vCPUs running; the business metrics
- * that the handlers publish (uploads, conversions, jobs); and the account's estimated charges this
+ * that the handlers publish (uploads, conversions, jobs); the jobs waiting and failing that the
+ * job alarms watch; and the account's estimated charges this
  * month (billed in us-east-1, once billing alerts are on).
  */
 export class PlatformDashboard extends Construct {
@@ -162,7 +169,14 @@ export class PlatformDashboard extends Construct {
         width: 8,
       }),
     );
+    const { jobHealth } = props;
     this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Jobs waiting RUNNABLE (oldest, s) and failing by the platform',
+        left: [jobHealth.runnableWait],
+        right: [jobHealth.platformFailures, jobHealth.bootFailures],
+        width: 16,
+      }),
       new cloudwatch.SingleValueWidget({
         title: 'Estimated charges this month (USD, the whole account)',
         metrics: [

@@ -40,11 +40,6 @@ export class OperationsStack extends Stack {
     if (config.operations.monthlyBudgetUsd) {
       new SpendBudget(this, 'SpendBudget', { monthlyUsd: config.operations.monthlyBudgetUsd, topic });
     }
-    new PlatformDashboard(this, 'Dashboard', {
-      platformName: config.name,
-      restApi: api.restApi.restApi,
-      queues: { conversions: data.conversionQueue, builds: data.buildQueue },
-    });
     this.alarms = [data, compute, api].map(
       (watched) => new StackAlarms(this, `${watched.node.id.replace(/^.*-/, '')}Alarms`, { watched, topic }),
     );
@@ -63,6 +58,12 @@ export class OperationsStack extends Stack {
         jobStates: logGroupOf(batchJobStateChange.handler),
         bootFailures: compute.algorithms.bootFailureLogGroup,
       },
+    });
+    new PlatformDashboard(this, 'Dashboard', {
+      platformName: config.name,
+      restApi: api.restApi.restApi,
+      queues: { conversions: data.conversionQueue, builds: data.buildQueue },
+      jobHealth: this.jobAlarms,
     });
   }
 }

@@ -216,6 +216,17 @@ describe('the dashboard graphs the business metrics the handlers publish', () =>
     expect([...namespaces]).toEqual([namespace]);
   });
 
+  test('beside them, the metrics the job alarms watch: the oldest RUNNABLE wait, failures by the platform and at boot', () => {
+    const widget = widgets.find((w) => w.properties.title.startsWith('Jobs waiting RUNNABLE'));
+    expect(widget).toBeDefined();
+    const graphed = (widget!.properties.metrics ?? []).map((line) => line.slice(0, 2));
+    expect(graphed).toEqual([
+      ['ImagingPlatform/Jobs', 'OldestRunnableJobSeconds'],
+      ['ImagingPlatform/Jobs', 'JobsFailedByThePlatform'],
+      ['ImagingPlatform/Jobs', 'JobInstanceBootFailures'],
+    ]);
+  });
+
   test('uploads, images created, conversions and their time', () => {
     expect(expressionsOf('Uploads completed')).toEqual({
       uploads: sumOf('service', 'UploadsCompleted'),
