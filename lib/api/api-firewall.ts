@@ -54,6 +54,8 @@ export class ApiFirewall extends Construct {
     });
 
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      // Named, so that its metrics' dimension is known where alarms are made, not parsed from its Ref.
+      name: `${Stack.of(this).stackName}-api`,
       scope: 'REGIONAL',
       description: 'Protects the imaging platform REST API',
       defaultAction: { allow: {} },

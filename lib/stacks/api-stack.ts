@@ -109,6 +109,8 @@ export class ApiStack extends Stack {
     // Imported, so that the rules add nothing to the queue's policy: the data stack grants them.
     const backgroundFailures = sqs.Queue.fromQueueAttributes(this, 'BackgroundFailures', {
       queueArn: data.backgroundFailures.queueArn,
+      // Given, not parsed from the ARN: the alarms on it take the name as it is.
+      queueName: data.backgroundFailures.queueName,
       keyArn: data.platformKey.key.keyArn,
     });
     const triggered = new Map<string, TriggeredFunction>();
