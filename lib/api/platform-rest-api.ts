@@ -55,6 +55,8 @@ export interface PlatformRestApiProps {
    * @default false
    */
   readonly detailedMetrics?: boolean;
+  /** X-Ray traces of the stage and of every handler. */
+  readonly tracing: boolean;
 }
 
 /** Stage name; paths keep the document's `/v1` prefix, so URLs read `.../api/v1/uploads`. */
@@ -99,7 +101,7 @@ export class PlatformRestApi extends Construct {
         stageName: STAGE_NAME,
         throttlingRateLimit: props.rateLimit ?? 100,
         throttlingBurstLimit: props.burstLimit ?? 200,
-        tracingEnabled: true,
+        tracingEnabled: props.tracing,
         metricsEnabled: props.detailedMetrics ?? false,
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,
         // Full request and response logging would copy bodies, tokens included, into the logs.
@@ -152,6 +154,7 @@ export class PlatformRestApi extends Construct {
         environment: props.handlerAccess.environment(operation),
         // Ends before API Gateway's 29 s integration timeout, so the handler's own log says why.
         sizing: { timeoutSeconds: 28 },
+        tracing: props.tracing,
         logRetentionDays: props.logRetentionDays,
         logEncryptionKey: props.logEncryptionKey,
       });

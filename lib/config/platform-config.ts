@@ -117,6 +117,14 @@ export const platformConfigSchema = z
        * EC2 capacity after compute.capacityWaitMinutes: below that, the alarm tells of it first.
        */
       runnableAlarmMinutes: z.number().int().min(10).max(1440),
+      /**
+       * X-Ray traces of the API stage and of every function that serves requests or events:
+       * nothing while idle; beyond the free 100,000 traces a month, about 5 USD per million
+       * recorded, and AWS's default sampling records the first request each second and 5 % of
+       * the rest. false: no traces, and no function may write any. The functions that create
+       * the signing keys at deploy are never traced.
+       */
+      tracing: z.boolean(),
     }),
     /** Origins from which browsers may call the API and upload to the bucket. */
     webOrigins: z.array(
@@ -573,7 +581,7 @@ export const defaultPlatformConfig: PlatformConfig = {
   viewerRegions: ['eu-central-1', 'ap-northeast-1', 'us-east-2'],
   domains: {},
   users: { selfSignUp: true, threatProtection: true },
-  operations: { alarmEmails: [], detailedApiMetrics: false, runnableAlarmMinutes: 60 },
+  operations: { alarmEmails: [], detailedApiMetrics: false, runnableAlarmMinutes: 60, tracing: true },
   webOrigins: ['http://localhost:4000', 'http://127.0.0.1:4000'],
   compute: {
     gpuInstanceTypes: ['g4dn.xlarge', 'g4dn.2xlarge'],

@@ -28,6 +28,8 @@ export interface PlatformFunctionProps {
    * @default - 256 MiB, 512 MiB and 30 seconds
    */
   readonly sizing?: FunctionSizing;
+  /** Whether its invocations are traced in X-Ray (and it may write traces). */
+  readonly tracing: boolean;
   /** Days that the function's logs are kept. */
   readonly logRetentionDays: number;
   /** Key that encrypts the function's log group. */
@@ -116,7 +118,7 @@ export class PlatformFunction extends Construct implements iam.IGrantable {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       role: this.role,
-      tracing: lambda.Tracing.ACTIVE,
+      tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,

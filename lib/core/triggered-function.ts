@@ -27,6 +27,8 @@ export interface TriggeredFunctionProps {
   readonly deadLetterQueue: sqs.IQueue;
   readonly logEncryptionKey: kms.IKey;
   readonly logRetentionDays: number;
+  /** Whether its invocations are traced in X-Ray. */
+  readonly tracing: boolean;
 }
 
 /**
@@ -60,6 +62,7 @@ export class TriggeredFunction extends Construct {
       externalModules: deployment.externalModules,
       bundledFiles: deployment.bundledModuleFiles?.map((file) => require.resolve(file)),
       deadLetterQueue: trigger.kind === 'queue' ? undefined : props.deadLetterQueue,
+      tracing: props.tracing,
       logRetentionDays: props.logRetentionDays,
       logEncryptionKey: props.logEncryptionKey,
     });

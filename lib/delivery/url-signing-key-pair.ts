@@ -64,6 +64,8 @@ export class UrlSigningKeyPair extends Construct {
       sizing: urlSigningKeyPairFunction.sizing as FunctionSizing,
       // It reads no settings: what it needs comes as the custom resource's properties.
       environment: {},
+      // Runs once per deploy: a trace would tell nothing its log does not.
+      tracing: false,
       logRetentionDays: props.logRetentionDays,
       logEncryptionKey: props.encryptionKey,
     });

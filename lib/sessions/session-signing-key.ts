@@ -47,6 +47,8 @@ export class SessionSigningKey extends Construct {
       sizing: sessionSigningKeyFunction.sizing as FunctionSizing,
       // It reads no settings: what it needs comes as the custom resource's properties.
       environment: {},
+      // Runs once per deploy: a trace would tell nothing its log does not.
+      tracing: false,
       logRetentionDays: props.logRetentionDays,
       logEncryptionKey: props.encryptionKey,
     });

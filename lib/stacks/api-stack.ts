@@ -56,6 +56,7 @@ export class ApiStack extends Stack {
     const logging = {
       logEncryptionKey: data.platformKey.key,
       logRetentionDays: config.retention.logRetentionDays,
+      tracing: config.operations.tracing,
     };
 
     // Named through the data stack's output for it (see publishedValue), so IAM statements on its

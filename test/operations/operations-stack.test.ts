@@ -15,14 +15,15 @@ import { synthPlatform } from '../helpers/synth-platform';
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
 
-// One synthesis with a budget and subscribers, one without: seconds each. The first gives the
-// templates of every stack at once.
+// One synthesis with a budget, subscribers and no tracing, one without: seconds each. The first
+// gives the templates of every stack at once.
 const { app, platform } = synthPlatform({
   'platform.operations': JSON.stringify({
     alarmEmails: ['ops@example.org'],
     monthlyBudgetUsd: 500,
     detailedApiMetrics: false,
     runnableAlarmMinutes: 45,
+    tracing: false,
   }),
 });
 const { operations } = platform;
@@ -176,6 +177,20 @@ test('cdk-nag finds nothing in the operations stack', () => {
       .map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(', ')}`),
   );
   expect(findings).toEqual([]);
+});
+
+test('without tracing, no function or stage is traced, and no role may write traces', () => {
+  for (const stack of [platform.data, platform.api]) {
+    const stackTemplate = templateOf(stack).toJSON() as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const resources = Object.values(stackTemplate.Resources);
+    const functions = resources.filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThan(0);
+    expect(functions.filter((f) => f.Properties.TracingConfig)).toEqual([]);
+    expect(JSON.stringify(stackTemplate)).not.toContain('xray:');
+  }
+  api.hasResourceProperties('AWS::ApiGateway::Stage', { TracingEnabled: false });
 });
 
 describe('the dashboard graphs the business metrics the handlers publish', () => {

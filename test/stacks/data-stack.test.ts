@@ -15,6 +15,12 @@ describe('data stack', () => {
     keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0];
   });
 
+  test('the functions that make the signing keys at deploy are not traced: a trace would tell nothing their log does not', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions.length).toBeGreaterThanOrEqual(2);
+    expect(functions.filter((f) => f.Properties.TracingConfig)).toEqual([]);
+  });
+
   test('the imaging bucket has transfer acceleration on', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       AccelerateConfiguration: { AccelerationStatus: 'Enabled' },
