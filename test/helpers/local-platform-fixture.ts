@@ -30,16 +30,29 @@ export async function startTestPlatform(
     limits: { ...base.config.limits, ...limits },
     conversion: { ...base.config.conversion, ...options.conversion },
   };
-  const platform = await startLocalPlatform({
-    ...base,
-    jobs: options.jobs ?? 'record',
-    jobGraceSeconds: options.jobGraceSeconds,
-    delivery: { seed: 1, ...EXACT_DELIVERY, ...options.delivery },
-    conversionVisibilityTimeoutSeconds: options.conversionVisibilityTimeoutSeconds,
-    templates: options.templates,
-    config,
-    ports: await freeLocalPorts(),
-  });
+  const start = async () =>
+    startLocalPlatform({
+      ...base,
+      jobs: options.jobs ?? 'record',
+      jobGraceSeconds: options.jobGraceSeconds,
+      delivery: { seed: 1, ...EXACT_DELIVERY, ...options.delivery },
+      conversionVisibilityTimeoutSeconds: options.conversionVisibilityTimeoutSeconds,
+      templates: options.templates,
+      config,
+      ports: await freeLocalPorts(),
+    });
+  let platform: LocalPlatform | undefined;
+  for (let attempt = 1; !platform; attempt++) {
+    try {
+      platform = await start();
+    } catch (err) {
+      // A port found free can be taken by another process (an outgoing connection of another test
+      // file) before the platform listens on it; the platform stopped what it started, so try
+      // again on other ports.
+      const taken = /EADDRINUSE|already in use/.test((err as Error).message);
+      if (!taken || attempt >= 3) throw err;
+    }
+  }
   // As a shell with the variables `npm start` prints: the tests' own AWS clients reach the embedded services.
   Object.assign(process.env, platform.environment);
   return platform;
