@@ -22,15 +22,28 @@ export interface LocalJob extends Pick<
   readonly writableRootBytes: number;
 }
 
+/**
+ * Users resolved, by image digest: an image named by its digest has the same files, so the same
+ * USER resolves the same way at each job. Resolving it again would take a container made and
+ * removed and two copies out of it, about a second of the engine's time per job.
+ */
+const usersByDigest = new Map<string, string>();
+
 /** The image's USER as `uid:gid`, as registration resolved it; an image that would run as root is refused. */
 async function userOf(engine: ContainerEngine, image: string): Promise<string> {
+  const known = usersByDigest.get(image);
+  if (known) return known;
+  let user: string;
   try {
     const { uid, gid } = await imageUserIds(engine, image);
-    return `${uid}:${gid}`;
+    user = `${uid}:${gid}`;
   } catch (err) {
     if (err instanceof ImageUserError) throw new RunnerRefusal(err.message);
     throw err;
   }
+  // A tag may be moved to another image meanwhile: only a digest names the same files each time.
+  if (image.includes('@sha256:')) usersByDigest.set(image, user);
+  return user;
 }
 
 /**
