@@ -8,7 +8,7 @@ import { ImageUserError } from '../../containers/jobs/runner/algorithm-identity'
 import { Job, JobRun, readManifest, runJob } from '../../containers/jobs/runner/run-job';
 import { RunnerRefusal } from '../../containers/jobs/runner/runner-refusal';
 import { writableRootFullReason } from '../../containers/jobs/runner/writable-root';
-import { imageUserIds } from '../../containers/jobs/runner/image-user';
+import { cachedImageUserIds } from './image-user-cache';
 import { authorImageOf } from './layered-image';
 import { watchWritableLayer, WritableLayerWatch } from './writable-layer';
 
@@ -22,28 +22,15 @@ export interface LocalJob extends Pick<
   readonly writableRootBytes: number;
 }
 
-/**
- * Users resolved, by image digest: an image named by its digest has the same files, so the same
- * USER resolves the same way at each job. Resolving it again would take a container made and
- * removed and two copies out of it, about a second of the engine's time per job.
- */
-const usersByDigest = new Map<string, string>();
-
 /** The image's USER as `uid:gid`, as registration resolved it; an image that would run as root is refused. */
 async function userOf(engine: ContainerEngine, image: string): Promise<string> {
-  const known = usersByDigest.get(image);
-  if (known) return known;
-  let user: string;
   try {
-    const { uid, gid } = await imageUserIds(engine, image);
-    user = `${uid}:${gid}`;
+    const { uid, gid } = await cachedImageUserIds(engine, image);
+    return `${uid}:${gid}`;
   } catch (err) {
     if (err instanceof ImageUserError) throw new RunnerRefusal(err.message);
     throw err;
   }
-  // A tag may be moved to another image meanwhile: only a digest names the same files each time.
-  if (image.includes('@sha256:')) usersByDigest.set(image, user);
-  return user;
 }
 
 /**
