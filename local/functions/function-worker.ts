@@ -74,6 +74,10 @@ resolving._resolveFilename = function (request, ...rest) {
   }
   return resolve.call(this, request, ...rest);
 };
+// A thread reads no NODE_OPTIONS: it maps stack traces to the TypeScript sources itself when the
+// function's environment asks for it (--enable-source-maps, as Lambda's does); a process does so by itself.
+if (parentPort && /--enable-source-maps\b/.test(process.env.NODE_OPTIONS ?? ''))
+  process.setSourceMapsEnabled(true);
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded by path, after the environment is in place */
 let handler: Handler;
 try {
