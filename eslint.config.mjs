@@ -51,8 +51,8 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // The launcher of bundled commands is plain CommonJS, so that Node runs it without compiling.
-    files: ['bin/**/*.cjs'],
+    // The launcher of bundled commands and jest's transform are plain CommonJS, so that Node runs them without compiling.
+    files: ['bin/**/*.cjs', 'test/helpers/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -8,10 +8,11 @@ import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 
 export interface FunctionWorkerData {
-  /** The handler's index.ts. */
-  readonly entry: string;
-  /** Modules whose `setUp()` runs before the handler loads: local mode's stand-ins for AWS-only checks. */
-  readonly setUp: readonly string[];
+  /**
+   * The function's code, bundled: it runs the `setUp()` of local mode's stand-ins for AWS-only
+   * checks, then loads the handler's index.ts and exports its `handler`.
+   */
+  readonly bundle: string;
   /** Packages its bundle leaves out, which Lambda's runtime does not have either. */
   readonly missingModules: readonly string[];
 }
@@ -54,7 +55,7 @@ export type WorkerMessage =
 type Handler = (event: unknown, context: { awsRequestId: string }) => Promise<unknown>;
 
 // A worker thread gets its data and talks through its port; a child process through argv and IPC.
-const { entry, setUp, missingModules } = (
+const { bundle, missingModules } = (
   parentPort ? workerData : JSON.parse(process.argv[2])
 ) as FunctionWorkerData;
 const post = (message: WorkerMessage) =>
@@ -73,11 +74,14 @@ resolving._resolveFilename = function (request, ...rest) {
   }
   return resolve.call(this, request, ...rest);
 };
+// A thread reads no NODE_OPTIONS: it maps stack traces to the TypeScript sources itself when the
+// function's environment asks for it (--enable-source-maps, as Lambda's does); a process does so by itself.
+if (parentPort && /--enable-source-maps\b/.test(process.env.NODE_OPTIONS ?? ''))
+  process.setSourceMapsEnabled(true);
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded by path, after the environment is in place */
 let handler: Handler;
 try {
-  for (const module of setUp) (require(module) as { setUp(): void }).setUp();
-  handler = (require(entry) as { handler: Handler }).handler;
+  handler = (require(bundle) as { handler: Handler }).handler;
 } catch (err) {
   // A worker thread reports it as its error; a child process says why before it exits.
   if (parentPort) throw err;

@@ -5,9 +5,9 @@ import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { runInBackground } from '../background-priority';
 import type { FunctionWorkerData, Invocation, WorkerMessage } from './function-worker';
+import { SandboxCode, sandboxBundles } from './sandbox-bundles';
 
 const PROJECT_DIR = path.join(__dirname, '..', '..');
-const WORKER = path.join(__dirname, 'function-worker.ts');
 
 /**
  * Where a sandbox runs: a worker thread of this process (quick to start, for the API's functions,
@@ -29,38 +29,79 @@ export interface SandboxRuntime {
 }
 
 /**
- * Starts the runtime of a sandbox with `environment` as its whole environment. Its output goes,
- * line by line, to this process's stdout and stderr, as Lambda sends a function's to its log group.
+ * Starts the runtime of a sandbox with `environment` as its whole environment, from the bundles of
+ * its code (built first if its sources changed). Its output goes, line by line, to this process's
+ * stdout and stderr, as Lambda sends a function's to its log group.
  */
 export function startSandboxRuntime(
   isolation: SandboxIsolation,
   environment: Readonly<Record<string, string>>,
+  code: SandboxCode & Pick<FunctionWorkerData, 'missingModules'>,
+): SandboxRuntime {
+  const listeners = {
+    message: [] as ((message: WorkerMessage) => void)[],
+    error: [] as ((err: Error) => void)[],
+    exit: [] as ((code: number | null) => void)[],
+  };
+  let stopping = false;
+  let started: SandboxRuntime | undefined;
+  const starting = sandboxBundles(code).then(
+    ({ worker, fn }) => {
+      if (stopping) return undefined;
+      started = launch(isolation, environment, worker, { bundle: fn, missingModules: code.missingModules });
+      started.onMessage((message) => listeners.message.forEach((listener) => listener(message)));
+      started.onError((err) => listeners.error.forEach((listener) => listener(err)));
+      started.onExit((exitCode) => listeners.exit.forEach((listener) => listener(exitCode)));
+      return started;
+    },
+    // A source that does not build fails the sandbox as a module that does not load.
+    (err: Error) => {
+      listeners.error.forEach((listener) => listener(err));
+      return undefined;
+    },
+  );
+  return {
+    post: (invocation) =>
+      started ? started.post(invocation) : void starting.then((runtime) => runtime?.post(invocation)),
+    onMessage: (listener) => listeners.message.push(listener),
+    onError: (listener) => listeners.error.push(listener),
+    onExit: (listener) => listeners.exit.push(listener),
+    stop: async () => {
+      stopping = true;
+      await (await starting)?.stop();
+    },
+  };
+}
+
+/** Runs the worker's bundle in a thread or a process of its own. */
+function launch(
+  isolation: SandboxIsolation,
+  environment: Readonly<Record<string, string>>,
+  worker: string,
   data: FunctionWorkerData,
 ): SandboxRuntime {
-  // TypeScript sources, as tsx runs them in the rest of local mode.
-  const execArgv = ['--require', require.resolve('tsx/cjs', { paths: [PROJECT_DIR] })];
   if (isolation === 'thread') {
-    const worker = new Worker(WORKER, {
-      execArgv,
+    const thread = new Worker(worker, {
       env: environment,
       workerData: data,
       stdout: true,
       stderr: true,
     });
-    forwardLines(worker.stdout, process.stdout);
-    forwardLines(worker.stderr, process.stderr);
-    worker.unref();
+    forwardLines(thread.stdout, process.stdout);
+    forwardLines(thread.stderr, process.stderr);
+    thread.unref();
     return {
-      post: (invocation) => worker.postMessage(invocation),
-      onMessage: (listener) => worker.on('message', listener),
-      onError: (listener) => worker.on('error', listener),
-      onExit: (listener) => worker.on('exit', listener),
-      stop: async () => void (await worker.terminate()),
+      post: (invocation) => thread.postMessage(invocation),
+      onMessage: (listener) => thread.on('message', listener),
+      onError: (listener) => thread.on('error', listener),
+      onExit: (listener) => thread.on('exit', listener),
+      stop: async () => void (await thread.terminate()),
     };
   }
-  const child: ChildProcess = fork(WORKER, [JSON.stringify(data)], {
+  const child: ChildProcess = fork(worker, [JSON.stringify(data)], {
     cwd: PROJECT_DIR,
-    execArgv,
+    // Plain Node, with what the function's own environment asks of it (NODE_OPTIONS) and nothing of this process's.
+    execArgv: [],
     env: environment,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // A group of its own: a Ctrl-C meant for local mode reaches local mode, which stops it.

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { bundledEntry } from '../../bin/bundle-cache.cjs';
 import { CONVERTER_JOB_COMMAND } from '../../lambda/contracts/converter-jobs';
 import { runInBackground } from '../background-priority';
 import { LocalBatchJob, LocalJobRunner } from '../services/batch';
@@ -25,9 +26,10 @@ export interface LocalConverterContainer {
 }
 
 /**
- * The converter container for local mode: the same entrypoint, run by Node through tsx in a child
- * process with only the environment the job definition gives the container, the command that
- * Batch builds from the job's parameters, and a scratch folder of its own. The child has a process
+ * The converter container for local mode: the same entrypoint, run by Node from its cached bundle
+ * (bin/bundle-cache.cjs: a job starts without compiling TypeScript) in a child process with only
+ * the environment the job definition gives the container, the command that Batch builds from the
+ * job's parameters, and a scratch folder of its own. The child has a process
  * group of its own, so that a Ctrl-C meant for local mode does not end the conversion as a failure;
  * when the machine goes away (`lost`), it is killed at once.
  */
@@ -38,8 +40,9 @@ export function localConverterContainer(options: LocalConverterContainerOptions)
     fs.mkdirSync(options.logDir, { recursive: true });
     const log = fs.openSync(path.join(options.logDir, `${job.jobId}.log`), 'a');
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', ENTRYPOINT, ...commandOf(job)], {
-        // Where tsx resolves from; the image's working directory holds the bundle likewise.
+      const entrypoint = await bundledEntry(ENTRYPOINT);
+      const child = spawn(process.execPath, [entrypoint, ...commandOf(job)], {
+        // The image's working directory, which holds its bundle likewise.
         cwd: ROOT,
         stdio: ['ignore', log, log],
         env: {

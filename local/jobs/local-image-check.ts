@@ -3,7 +3,7 @@ import { LocalImageCheck, useLocalImageCheck } from '../../lambda/algorithms/ima
 import { checkImageFacts, ImageFacts } from '../../lambda/algorithms/image-facts';
 import { ImageUserError } from '../../containers/jobs/runner/algorithm-identity';
 import { findContainerEngine, imageConfig } from './container-engine';
-import { imageUserIds } from '../../containers/jobs/runner/image-user';
+import { cachedImageUserIds } from './image-user-cache';
 import { authorImageOf } from './layered-image';
 
 /**
@@ -32,7 +32,7 @@ export function localImageCheck(): LocalImageCheck {
     checkImageFacts(facts, where);
     // The USER by number, from the image's own files: a name that is uid 0 is root too.
     try {
-      await imageUserIds(engine, image);
+      await cachedImageUserIds(engine, image);
     } catch (err) {
       if (err instanceof ImageUserError) {
         throw badRequest(`${where} ${err.detail}; algorithms run as a non-root user that the image defines`);

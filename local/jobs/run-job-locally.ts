@@ -8,7 +8,7 @@ import { ImageUserError } from '../../containers/jobs/runner/algorithm-identity'
 import { Job, JobRun, readManifest, runJob } from '../../containers/jobs/runner/run-job';
 import { RunnerRefusal } from '../../containers/jobs/runner/runner-refusal';
 import { writableRootFullReason } from '../../containers/jobs/runner/writable-root';
-import { imageUserIds } from '../../containers/jobs/runner/image-user';
+import { cachedImageUserIds } from './image-user-cache';
 import { authorImageOf } from './layered-image';
 import { watchWritableLayer, WritableLayerWatch } from './writable-layer';
 
@@ -25,7 +25,7 @@ export interface LocalJob extends Pick<
 /** The image's USER as `uid:gid`, as registration resolved it; an image that would run as root is refused. */
 async function userOf(engine: ContainerEngine, image: string): Promise<string> {
   try {
-    const { uid, gid } = await imageUserIds(engine, image);
+    const { uid, gid } = await cachedImageUserIds(engine, image);
     return `${uid}:${gid}`;
   } catch (err) {
     if (err instanceof ImageUserError) throw new RunnerRefusal(err.message);

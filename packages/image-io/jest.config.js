@@ -5,8 +5,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    // ts-jest finds the repository's tsconfig.json up the tree: isolatedModules, so it transpiles only.
-    '^.+\\.ts$': 'ts-jest',
+    // The repository's transform, which strips the types file by file as its tsconfig.json allows.
+    '^.+\\.ts$': '<rootDir>/../../test/helpers/esbuild-transform.cjs',
   },
   // Some tests (GDCM comparisons, the zip bomb) take longer than jest's default 5 seconds.
   testTimeout: 60_000,

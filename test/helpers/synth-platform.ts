@@ -16,3 +16,14 @@ export function synthPlatform(context: Record<string, unknown> = {}): { app: App
   const config = loadPlatformConfig(app.node.getAllContext());
   return { app, platform: buildPlatform(app, config) };
 }
+
+let shared: ReturnType<typeof synthPlatform> | undefined;
+
+/**
+ * The platform with cdk.json's configuration alone, built once per test file (jest loads this
+ * module anew for each) and shared by the tests that only read it: building it takes seconds. A
+ * test that changes the app builds its own with `synthPlatform()`.
+ */
+export function defaultPlatform(): ReturnType<typeof synthPlatform> {
+  return (shared ??= synthPlatform());
+}

@@ -138,7 +138,11 @@ describe('Ctrl-C on npm start', () => {
     const created = await first.call('POST', '/v1/images', { token: alice, body: { uploads: [upload] } });
     expect(created.status).toBe(201);
     const imageId: string = created.body.id;
-    const converter = await until(() => processOf(`entrypoint.ts ${imageId}`), 'the converter process');
+    // The converter's entrypoint, run from its bundle, with the image's id as its argument.
+    const converter = await until(
+      () => processOf(`entrypoint-[0-9a-f]+\\.cjs ${imageId}`),
+      'the converter process',
+    );
     leftOver.push(converter);
     // Frozen, so that it is surely under way when Ctrl-C comes.
     process.kill(converter, 'SIGSTOP');

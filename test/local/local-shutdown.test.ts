@@ -99,7 +99,10 @@ describe('stopping local mode', () => {
     const pid = Number(
       await until(() => {
         try {
-          return execFileSync('pgrep', ['-f', `entrypoint.ts ${imageId}`], { encoding: 'utf8' }).trim();
+          // The converter's entrypoint, run from its bundle, with the image's id as its argument.
+          return execFileSync('pgrep', ['-f', `entrypoint-[0-9a-f]+\\.cjs ${imageId}`], {
+            encoding: 'utf8',
+          }).trim();
         } catch {
           return '';
         }

@@ -9,7 +9,7 @@ import { TABLE_NAMES, TableName, TABLES, TableSchema } from '../../lambda/contra
 import { API_OPERATIONS, BACKGROUND_FUNCTIONS } from '../../lambda/deployments';
 import { requestModelSchema } from '../../lib/api/request-model-schema';
 import { securityChecks } from '../../lib/core/security-checks';
-import { synthPlatform } from '../helpers/synth-platform';
+import { defaultPlatform, synthPlatform } from '../helpers/synth-platform';
 
 /** A value of a synthesized template, as `Template.toJSON()` types it. */
 type Json = ReturnType<Template['toJSON']>[string];
@@ -398,7 +398,7 @@ describe('api stack', () => {
     return { id: found[0][0], properties: found[0][1].Properties };
   };
   beforeAll(() => {
-    const { platform } = synthPlatform();
+    const { platform } = defaultPlatform();
     const logicalId = (construct: IConstruct) =>
       platform.data.getLogicalId(construct.node.defaultChild as CfnElement);
     tableIds = Object.fromEntries(
@@ -1098,7 +1098,7 @@ describe('api stack background handlers', () => {
   };
 
   beforeAll(() => {
-    const { platform } = synthPlatform();
+    const { platform } = defaultPlatform();
     template = Template.fromStack(platform.api);
     data = Template.fromStack(platform.data).toJSON();
   });

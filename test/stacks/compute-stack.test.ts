@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import { TableName } from '../../lambda/contracts/tables';
 import { securityChecks } from '../../lib/core/security-checks';
-import { synthPlatform } from '../helpers/synth-platform';
+import { defaultPlatform, synthPlatform } from '../helpers/synth-platform';
 
 /** A value of a synthesized template, as `Template.toJSON()` types it. */
 type Json = ReturnType<Template['toJSON']>[string];
@@ -42,7 +42,7 @@ describe('compute stack', () => {
     ofType('AWS::IAM::Role').find(([, r]) => r.Properties.Description === description)![0];
 
   beforeAll(() => {
-    const synthesized = synthPlatform();
+    const synthesized = defaultPlatform();
     app = synthesized.app;
     const { platform } = synthesized;
     resources = Template.fromStack(platform.compute).toJSON().Resources;
@@ -468,7 +468,7 @@ describe('compute stack', () => {
 
 describe('compute stack: algorithm images', () => {
   test('the job execution role may pull the images of any repository of the account, and only pull', () => {
-    const { platform } = synthPlatform();
+    const { platform } = defaultPlatform();
     const resources = Template.fromStack(platform.compute).toJSON().Resources as Resources;
     const [roleId] = Object.entries(resources).find(
       ([, r]) => r.Type === 'AWS::IAM::Role' && /^Pulls the images/.test(r.Properties.Description),
@@ -490,7 +490,7 @@ describe('compute stack: algorithm images', () => {
 
 describe('compute stack: the algorithm repository', () => {
   test('the job execution role may pull from the repository that builds push to, as the data stack publishes it', () => {
-    const { platform } = synthPlatform();
+    const { platform } = defaultPlatform();
     const resources = Template.fromStack(platform.compute).toJSON().Resources as Resources;
     const dataOutputs = Template.fromStack(platform.data).toJSON().Outputs as Record<string, { Value: Json }>;
     const repositoryId = Object.keys(

@@ -1,7 +1,7 @@
 import { Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { securityChecks } from '../../lib/core/security-checks';
-import { synthPlatform } from '../helpers/synth-platform';
+import { defaultPlatform, synthPlatform } from '../helpers/synth-platform';
 
 function findings(app: Parameters<typeof securityChecks>[0]) {
   return securityChecks(app).flatMap((pack) =>
@@ -14,7 +14,7 @@ function findings(app: Parameters<typeof securityChecks>[0]) {
 
 describe('security checks', () => {
   test('the AwsSolutions, HIPAA Security and NIST 800-53 rev 5 packs report nothing unacknowledged', () => {
-    const { app } = synthPlatform();
+    const { app } = defaultPlatform();
     expect(findings(app)).toEqual([]);
   });
 
@@ -45,7 +45,7 @@ describe('security checks', () => {
   });
 
   test('every acknowledgement states a reason', () => {
-    const { app } = synthPlatform();
+    const { app } = defaultPlatform();
     const acknowledgements = app.node
       .findAll()
       .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
