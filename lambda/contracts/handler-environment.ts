@@ -3,7 +3,7 @@ import { BUSINESS_METRIC_NAMESPACE } from './business-metrics';
 import { ALGORITHM_REPOSITORY, BUILD_LIMITS, BUILD_PIPELINE_NAME, BUILD_QUEUE_URL } from './builds';
 import { CONVERSION_QUEUE_URL } from './conversion-queue';
 import { CONVERSION_SCRATCH, CONVERTER_JOBS } from './converter-jobs';
-import { ContainerDeployment, HandlerDeployment } from './handler-deployment';
+import { BackgroundFunction, ContainerDeployment, HandlerDeployment } from './handler-deployment';
 import { IMAGE_CHECKS, JOB_DEFINITIONS } from './job-definitions';
 import { INPUT_COPIES, JOB_LIMITS, JOB_LOGS, JOB_QUEUES } from './job-queues';
 import { OUTPUT_LIMITS, WRITABLE_ROOT } from './job-runner';
@@ -66,7 +66,8 @@ type Deployment = HandlerDeployment | ContainerDeployment;
 /**
  * The settings groups of a handler's (or container's) environment: the names of what its
  * permissions let it touch, and the configuration it asks for. API operations also get the web
- * origins their answers allow; every one gets the namespace of the business metrics.
+ * origins their answers allow; every one but a custom resource's gets the namespace of the
+ * business metrics.
  */
 export function environmentGroups(deployment: Deployment): SettingsGroup[] {
   const { permissions } = deployment;
@@ -90,7 +91,10 @@ export function environmentGroups(deployment: Deployment): SettingsGroup[] {
   if (permissions.managesBuildImages?.length) groups.push(ALGORITHM_REPOSITORY);
   if ('operationId' in deployment) groups.push(WEB_ORIGINS);
   groups.push(...(deployment.settings ?? []));
-  groups.push(BUSINESS_METRIC_NAMESPACE);
+  // A custom resource's function runs at deploy, publishes no metric and is given no settings.
+  if (!('trigger' in deployment && (deployment as BackgroundFunction).trigger.kind === 'customResource')) {
+    groups.push(BUSINESS_METRIC_NAMESPACE);
+  }
   return [...new Set(groups)];
 }
 

@@ -65,8 +65,9 @@ describe('S3 clients', () => {
 
 describe('health handler', () => {
   test('answers 200 with status ok', async () => {
-    // Its environment: the web origins of every API operation's.
+    // Its environment: the web origins of every API operation's, and the metrics' namespace.
     process.env.WEB_ORIGINS = '';
+    process.env.BUSINESS_METRIC_NAMESPACE = 'Platform';
     const { handler } = require('../../lambda/api/get-health/index');
     const result = await handler();
     expect([result.statusCode, JSON.parse(result.body)]).toEqual([200, { status: 'ok' }]);

@@ -21,7 +21,11 @@ beforeAll(async () => {
 afterAll(() => local.stop());
 
 /** The environment the job definition gives the stager. */
-const environment = { IMAGING_BUCKET: BUCKET, COPY_PART_BYTES: String(PART) };
+const environment = {
+  IMAGING_BUCKET: BUCKET,
+  COPY_PART_BYTES: String(PART),
+  BUSINESS_METRIC_NAMESPACE: 'Platform',
+};
 const stage = (jobId: string) => main([jobId], environment, s3);
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 

@@ -29,7 +29,15 @@ afterAll(async () => {
 });
 
 const stage = (jobId: string) =>
-  main([jobId], { IMAGING_BUCKET: BUCKET, COPY_PART_BYTES: String(5 * 1024 ** 2) }, s3);
+  main(
+    [jobId],
+    {
+      IMAGING_BUCKET: BUCKET,
+      COPY_PART_BYTES: String(5 * 1024 ** 2),
+      BUSINESS_METRIC_NAMESPACE: 'Platform',
+    },
+    s3,
+  );
 
 async function put(key: string, body: string) {
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
