@@ -132,7 +132,10 @@ const tagged = (tag: string): boolean => {
     });
     return true;
   } catch (err) {
-    if (/not known|no such image/i.test(String((err as { stderr?: string }).stderr))) return false;
+    const stderr = String((err as { stderr?: string }).stderr);
+    if (/not known|no such image/i.test(stderr)) return false;
+    // Caught mid-removal, the tag still names an image whose record is going: not gone yet.
+    if (/inspecting object: parsing named reference/.test(stderr)) return true;
     throw err;
   }
 };
