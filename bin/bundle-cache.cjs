@@ -97,7 +97,7 @@ function buildOptions(source) {
 }
 
 /** Writes the bundle and its manifest; the path of the bundle. */
-function store(result, source, manifestFile, previous) {
+function store(result, source, manifestFile) {
   const inputs = [
     ...Object.keys(result.metafile.inputs).filter(
       (file) => !file.startsWith('node_modules/') && file !== stdinName(source),
@@ -115,9 +115,9 @@ function store(result, source, manifestFile, previous) {
   fs.renameSync(temporary(path.join(cacheDir, bundle)), path.join(cacheDir, bundle));
   fs.writeFileSync(temporary(manifestFile), JSON.stringify({ hash, inputs, bundle }));
   fs.renameSync(temporary(manifestFile), manifestFile);
-  // The bundle of older sources is of no more use.
-  if (previous?.bundle && previous.bundle !== bundle)
-    fs.rmSync(path.join(cacheDir, previous.bundle), { force: true });
+  // The bundle it replaces stays: another process may be about to load it (one whose sandbox
+  // was set up differently, or which read the manifest a moment before), and `npm ci` empties
+  // the cache.
   return path.join(cacheDir, bundle);
 }
 
@@ -138,7 +138,7 @@ function bundledEntrySync(entry) {
   const current = currentBundle(manifest, source);
   if (current) return current;
   const esbuild = require('esbuild');
-  return store(esbuild.buildSync(buildOptions(source)), source, manifestFile, manifest);
+  return store(esbuild.buildSync(buildOptions(source)), source, manifestFile);
 }
 
 /** Builds under way in this process, by bundle name: one build each, however many ask at once. */
@@ -159,7 +159,7 @@ function bundledEntry(entry) {
     const esbuild = require('esbuild');
     const built = esbuild
       .build(buildOptions(source))
-      .then((result) => store(result, source, manifestFile, manifest))
+      .then((result) => store(result, source, manifestFile))
       .finally(() => building.delete(source.name));
     building.set(source.name, built);
   }
