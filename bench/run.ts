@@ -1,6 +1,7 @@
 // `npm run bench`: prints the platform's figures. Each capability adds its own section.
 // Handlers log every request at INFO; under load that would drown the figures.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true'; // a metric document per invocation would drown the figures
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
