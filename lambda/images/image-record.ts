@@ -18,6 +18,8 @@ export interface ImageRecord {
   readonly files?: readonly ImageFile[];
   /** When the converted image's raw uploads were deleted and their bytes returned to the quota. */
   readonly uploadsRemovedAt?: string;
+  /** Batches of 1,000 files whose uploads a removal deleted and counted back (`upload-removal.ts`). */
+  readonly removedUploadBatches?: ReadonlySet<number>;
   /** For an image an algorithm made: the job's output file it is converted from, instead of uploads. */
   readonly jobOutput?: {
     readonly jobId: string;

@@ -170,8 +170,9 @@ describe('deliveries of one conversion message that overlap', () => {
     held.release();
     expect(await first).toEqual({ batchItemFailures: [] });
 
-    const { uploadsRemovedAt, ...ended } = await uploadsRemoved(id);
+    const { uploadsRemovedAt, removedUploadBatches, ...ended } = await uploadsRemoved(id);
     expect(ended).toEqual(converted);
+    expect(removedUploadBatches).toEqual(new Set([0]));
     expect(Date.parse(uploadsRemovedAt)).toBeGreaterThanOrEqual(Date.parse(converted!.updatedAt));
     const siblings = await siblingsOf(id);
     expect(siblings.map((s) => s.id)).toEqual(converted!.siblings.map((s: { id: string }) => s.id));

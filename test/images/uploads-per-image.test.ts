@@ -6,6 +6,7 @@ import {
   BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -13,7 +14,9 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { dicomSlice } from '../../packages/image-io/test/helpers/dicom-files';
 import { ApiError } from '../../lambda/api/api-error';
+import { putImageFiles } from '../../lambda/images/image-files';
 import { claimUploadsForImage } from '../../lambda/images/upload-claims';
+import { removeConvertedUploads } from '../../lambda/images/upload-removal';
 import { LocalPlatform } from '../../local/local-platform';
 import { apiClient, INVALID_BODY, UNCHECKED_BODY } from '../helpers/api-client';
 import { completedUpload, settledImage } from '../helpers/api-flows';
@@ -345,6 +348,90 @@ describe('claims of requests that ended before giving them back', () => {
 });
 
 describe('removing converted uploads', () => {
+  /** A converted image of `count` files whose raw objects are gone already, with their bytes counted. */
+  async function convertedImage(count: number) {
+    const owner = platform.devUsers[0].claims.sub;
+    const id = randomUUID();
+    const files = Array.from({ length: count }, (_, k) => ({
+      uploadId: randomUUID(),
+      filename: `${k}.dcm`,
+      size: 100 + k,
+    }));
+    const fileCount = await putImageFiles(id, files);
+    const now = new Date().toISOString();
+    await documents.send(
+      new PutCommand({
+        TableName: platform.settings.imagesTable,
+        Item: {
+          id,
+          owner,
+          name: 'removed',
+          status: 'Succeeded',
+          statusDetail: 'Converted',
+          fileCount,
+          errors: [],
+          metadata: {},
+          createdAt: now,
+          updatedAt: now,
+        },
+      }),
+    );
+    return { id, bytes: files.reduce((sum, f) => sum + f.size, 0) };
+  }
+
+  // The handlers' code runs here as the converter runs it, with the names its environment gives it.
+  beforeAll(() => {
+    process.env.IMAGES_TABLE = platform.settings.imagesTable;
+    process.env.IMAGE_FILES_TABLE = platform.settings.imageFilesTable;
+    process.env.USAGE_TABLE = platform.settings.usageTable;
+  });
+  const removal = (imageId: string) => removeConvertedUploads(imageId, platform.settings.imagingBucket);
+
+  const imageItem = async (id: string) =>
+    (await documents.send(new GetCommand({ TableName: platform.settings.imagesTable, Key: { id } }))).Item!;
+
+  test('three removals of 2,500 uploads side by side give each batch of 1,000 back once, with one write per batch', async () => {
+    const image = await convertedImage(2500);
+    const before = await usage();
+    const removed = await Promise.all([removal(image.id), removal(image.id), removal(image.id)]);
+    expect(removed.reduce((sum, n) => sum + n, 0)).toBe(2500);
+    expect(await usage()).toBe(before - image.bytes);
+    expect((await imageItem(image.id)).removedUploadBatches).toEqual(new Set([0, 1, 2]));
+    expect(await removal(image.id)).toBe(0);
+    expect(await usage()).toBe(before - image.bytes);
+  });
+
+  test('a removal that cannot give the bytes back takes its mark back, so the next one gives them', async () => {
+    const image = await convertedImage(1200);
+    const owner = platform.devUsers[0].claims.sub;
+    const before = await usage();
+    // A counter DynamoDB cannot add to: the quota write fails after the first batch was marked.
+    await documents.send(
+      new UpdateCommand({
+        TableName: platform.settings.usageTable,
+        Key: { userId: owner },
+        UpdateExpression: 'SET uploadBytes = :text',
+        ExpressionAttributeValues: { ':text': 'not a number' },
+      }),
+    );
+    const failure = await removal(image.id).catch((err: Error) => err);
+    expect(failure).toBeInstanceOf(Error);
+    const left = await imageItem(image.id);
+    expect(left.removedUploadBatches).toBeUndefined();
+    expect(left.uploadsRemovedAt).toBeUndefined();
+
+    await documents.send(
+      new UpdateCommand({
+        TableName: platform.settings.usageTable,
+        Key: { userId: owner },
+        UpdateExpression: 'SET uploadBytes = :bytes',
+        ExpressionAttributeValues: { ':bytes': before },
+      }),
+    );
+    expect(await removal(image.id)).toBe(1200);
+    expect(await usage()).toBe(before - image.bytes);
+  });
+
   const sqs = () => new SQSClient({});
 
   /** The next message of the conversion queue, as the converter's event source receives it. */

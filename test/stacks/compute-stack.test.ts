@@ -280,8 +280,9 @@ describe('compute stack', () => {
         AWS_REGION: 'eu-central-1',
       });
       expect(published(variables.IMAGES_TABLE)).toEqual({ Ref: tableIds.images });
-      expect(published(variables.UPLOADS_TABLE)).toEqual({ Ref: tableIds.uploads });
       expect(published(variables.USAGE_TABLE)).toEqual({ Ref: tableIds.usage });
+      // Removing the uploads marks batches on the image, never the upload items.
+      expect(variables.UPLOADS_TABLE).toBeUndefined();
       // An algorithm's output image is settled on its job.
       expect(published(variables.JOBS_TABLE)).toEqual({ Ref: tableIds.jobs });
       expect(published(variables.ACTIVE_JOBS_TABLE)).toEqual({ Ref: tableIds.activeJobs });
@@ -348,7 +349,6 @@ describe('compute stack', () => {
           // Siblings it wrote for an image that another worker failed meanwhile.
           'dynamodb:DeleteItem on table:images',
           // Uploads are marked removed once their objects are deleted.
-          'dynamodb:UpdateItem on table:uploads',
           'dynamodb:Query on table:imageFiles',
           'dynamodb:UpdateItem on table:usage',
           // An algorithm's output image settles its job, which may end and give back its slots.

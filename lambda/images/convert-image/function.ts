@@ -9,7 +9,7 @@ import { JOB_OUTPUT_SETTLEMENT_TABLES } from '../../jobs/job-output-settlement-t
 
 /**
  * What converting an image touches, in the function and in the converter container alike: the
- * image, upload and usage items it reads and updates, the image's file pages, the raw uploads it
+ * image and usage items it reads and updates, the image's file pages, the raw uploads it
  * reads and deletes (DeleteObjects needs s3:DeleteObject on each key),
  * the job outputs it reads, the images it writes, the job an output image settles, and the bucket
  * key through S3. It deletes image items only to take back the siblings it wrote for an image
@@ -18,7 +18,6 @@ import { JOB_OUTPUT_SETTLEMENT_TABLES } from '../../jobs/job-output-settlement-t
 export const CONVERSION_PERMISSIONS = {
   tables: {
     images: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
-    uploads: ['dynamodb:UpdateItem'],
     imageFiles: ['dynamodb:Query'],
     usage: ['dynamodb:UpdateItem'],
     ...JOB_OUTPUT_SETTLEMENT_TABLES,
