@@ -1,5 +1,5 @@
 import { getDenialReasons, runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
-import type { PlatformAccess } from './platform-access';
+import type { PlatformAccess, PolicyDocument } from './platform-access';
 import { LOCAL_ACCOUNT } from './template-values';
 
 /** Who calls: a role's session (a function, a container, a job), or an AWS service for a resource. */
@@ -34,6 +34,9 @@ export type Decision =
       readonly message: string;
     };
 
+/** An object's ARN: its bucket's, then the key. */
+const S3_OBJECT_ARN = /^(arn:aws:s3:::[^/]+)\/([\s\S]+)$/;
+
 /**
  * Decides requests as IAM does, with @cloud-copilot/iam-simulate: the caller's identity policies
  * (a role's, from the templates; a service has none) together with the resource's own policy
@@ -42,18 +45,75 @@ export type Decision =
  */
 export class PolicyEvaluator {
   private readonly decisions = new Map<string, Promise<Decision>>();
+  /** Per caller and bucket: the Resource and NotResource patterns of their policies, as expressions. */
+  private readonly patterns = new Map<string, readonly RegExp[] | undefined>();
 
   constructor(private readonly access: PlatformAccess) {}
 
   decide(principal: LocalPrincipal, request: AccessRequest): Promise<Decision> {
     const key = JSON.stringify([principal, request]);
-    let decision = this.decisions.get(key);
-    if (!decision) {
-      decision = this.evaluate(principal, request);
-      if (this.decisions.size > 20_000) this.decisions.clear();
-      this.decisions.set(key, decision);
+    const cached = this.decisions.get(key);
+    if (cached) return cached;
+    // Object keys are endless, and simulating each takes milliseconds. A key enters IAM's decision
+    // only through the policies' resource patterns it matches: an allowed request stands for every
+    // key that matches the same ones. Refusals are simulated for each key, so that they name it.
+    const shared = this.objectClass(principal, request);
+    const decision = (shared && this.decisions.get(shared)) || this.evaluate(principal, request);
+    if (this.decisions.size > 20_000) this.decisions.clear();
+    this.decisions.set(key, decision);
+    if (shared) {
+      void decision.then(
+        (d) => {
+          if (d.allowed) this.decisions.set(shared, decision);
+        },
+        () => undefined,
+      );
     }
     return decision;
+  }
+
+  /** The key shared by requests on objects of one bucket that match the same policy resources. */
+  private objectClass(principal: LocalPrincipal, request: AccessRequest): string | undefined {
+    const object = S3_OBJECT_ARN.exec(request.resource);
+    if (!object) return undefined;
+    const bucket = object[1];
+    const patternsKey = JSON.stringify([principal, bucket]);
+    if (!this.patterns.has(patternsKey))
+      this.patterns.set(patternsKey, this.resourcePatterns(principal, bucket));
+    const patterns = this.patterns.get(patternsKey);
+    if (!patterns) return undefined;
+    const matched = patterns.map((pattern) => (pattern.test(request.resource) ? 1 : 0)).join('');
+    return JSON.stringify([principal, { ...request, resource: `${bucket}/*` }, matched]);
+  }
+
+  /**
+   * Every Resource and NotResource of the caller's policies and the bucket's, as IAM matches them
+   * (`*` any run of characters, `?` one, case kept); none when one holds a policy variable or is
+   * not a plain string, so that such requests are simulated one by one.
+   */
+  private resourcePatterns(principal: LocalPrincipal, bucket: string): readonly RegExp[] | undefined {
+    const documents = [
+      ...(principal.kind === 'role'
+        ? (this.access.role(principal.roleArn)?.policies ?? []).map((p) => p.document)
+        : []),
+      this.resourcePolicy(bucket) as PolicyDocument | undefined,
+    ];
+    const patterns: RegExp[] = [];
+    for (const document of documents) {
+      for (const statement of [document?.Statement ?? []].flat()) {
+        for (const value of [statement.Resource ?? [], statement.NotResource ?? []].flat()) {
+          if (typeof value !== 'string' || value.includes('${')) return undefined;
+          const expression = value
+            .split('')
+            .map((c) =>
+              c === '*' ? '[\\s\\S]*' : c === '?' ? '[\\s\\S]' : c.replace(/[.+^$()|[\]{}\\]/, '\\$&'),
+            )
+            .join('');
+          patterns.push(new RegExp(`^${expression}$`));
+        }
+      }
+    }
+    return patterns;
   }
 
   private async evaluate(principal: LocalPrincipal, request: AccessRequest): Promise<Decision> {
