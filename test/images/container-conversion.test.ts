@@ -1,6 +1,6 @@
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,6 +13,7 @@ import { environmentVariables } from '../../lambda/contracts/handler-environment
 import { LocalPlatform } from '../../local/local-platform';
 import { apiClient } from '../helpers/api-client';
 import { completedUpload as uploadThroughApi, settledImage } from '../helpers/api-flows';
+import { putImageRecord } from '../helpers/image-records';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
 const sharp = require('sharp') as typeof Sharp;
@@ -168,27 +169,12 @@ describe('one writer per image', () => {
   /** An image of a completed upload, Queued, put straight into the table so no queue message exists. */
   async function queuedImage(side: number, fields: Record<string, unknown> = {}): Promise<string> {
     const upload = await completedUpload('scan.mha', metaImage(side));
-    const id = crypto.randomUUID();
-    const now = new Date().toISOString();
-    await documents.send(
-      new PutCommand({
-        TableName: platform.settings.imagesTable,
-        Item: {
-          id,
-          owner: platform.devUsers[0].claims.sub,
-          name: 'Scan',
-          status: 'Queued',
-          statusDetail: 'Waiting for the converter to pick up the image',
-          files: [{ uploadId: upload.id, filename: 'scan.mha', size: side * side + 80 }],
-          errors: [],
-          metadata: {},
-          createdAt: now,
-          updatedAt: now,
-          ...fields,
-        },
-      }),
-    );
-    return id;
+    return putImageRecord(documents, platform.settings.imagesTable, () => ({
+      owner: platform.devUsers[0].claims.sub,
+      name: 'Scan',
+      files: [{ uploadId: upload.id, filename: 'scan.mha', size: side * side + 80 }],
+      ...fields,
+    }));
   }
 
   const deliver = (imageId: string) =>

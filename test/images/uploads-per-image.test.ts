@@ -6,7 +6,6 @@ import {
   BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -20,6 +19,7 @@ import { removeConvertedUploads } from '../../lambda/images/upload-removal';
 import { LocalPlatform } from '../../local/local-platform';
 import { apiClient, INVALID_BODY, UNCHECKED_BODY } from '../helpers/api-client';
 import { completedUpload, settledImage } from '../helpers/api-flows';
+import { putImageRecord } from '../helpers/image-records';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 
 const alice = 'dev-alice';
@@ -350,32 +350,18 @@ describe('claims of requests that ended before giving them back', () => {
 describe('removing converted uploads', () => {
   /** A converted image of `count` files whose raw objects are gone already, with their bytes counted. */
   async function convertedImage(count: number) {
-    const owner = platform.devUsers[0].claims.sub;
-    const id = randomUUID();
     const files = Array.from({ length: count }, (_, k) => ({
       uploadId: randomUUID(),
       filename: `${k}.dcm`,
       size: 100 + k,
     }));
-    const fileCount = await putImageFiles(id, files);
-    const now = new Date().toISOString();
-    await documents.send(
-      new PutCommand({
-        TableName: platform.settings.imagesTable,
-        Item: {
-          id,
-          owner,
-          name: 'removed',
-          status: 'Succeeded',
-          statusDetail: 'Converted',
-          fileCount,
-          errors: [],
-          metadata: {},
-          createdAt: now,
-          updatedAt: now,
-        },
-      }),
-    );
+    const id = await putImageRecord(documents, platform.settings.imagesTable, () => ({
+      owner: platform.devUsers[0].claims.sub,
+      status: 'Succeeded',
+      statusDetail: 'Converted',
+      fileCount: files.length,
+    }));
+    await putImageFiles(id, files);
     return { id, bytes: files.reduce((sum, f) => sum + f.size, 0) };
   }
 

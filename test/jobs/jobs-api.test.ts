@@ -8,13 +8,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  ScanCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { BatchJobDetail } from '../../lambda/contracts/batch-job-state-change';
@@ -28,6 +22,7 @@ import { HOST_LOST_REASON } from '../../local/services/batch-retry';
 import { seededRandom } from '../../local/services/seeded-random';
 import { apiClient } from '../helpers/api-client';
 import { endedJob } from '../helpers/api-flows';
+import { putImageRecord } from '../helpers/image-records';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 import { settledValue } from '../helpers/settled-value';
 
@@ -73,26 +68,13 @@ async function convertedImage(
   status = 'Succeeded',
   file: string | Buffer = 'ct',
 ): Promise<string> {
-  const id = randomUUID();
-  const now = new Date().toISOString();
-  await documents.send(
-    new PutCommand({
-      TableName: platform.settings.imagesTable,
-      Item: {
-        id,
-        owner: sub[token],
-        name: 'ct.mha',
-        status,
-        statusDetail: status,
-        files: [],
-        errors: [],
-        metadata: {},
-        outputKey: `images/${id}/ct.mha`,
-        createdAt: now,
-        updatedAt: now,
-      },
-    }),
-  );
+  const id = await putImageRecord(documents, platform.settings.imagesTable, (id) => ({
+    owner: sub[token],
+    status,
+    statusDetail: status,
+    files: [],
+    outputKey: `images/${id}/ct.mha`,
+  }));
   const s3 = new S3Client({ forcePathStyle: true });
   await s3.send(
     new PutObjectCommand({

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -8,6 +8,7 @@ import { businessMetricNamespace } from '../../lambda/contracts/business-metrics
 import { LocalPlatform } from '../../local/local-platform';
 import { apiClient } from '../helpers/api-client';
 import { completedUpload, settledImage, SMALL_CT } from '../helpers/api-flows';
+import { putImageRecord } from '../helpers/image-records';
 import { startTestPlatform } from '../helpers/local-platform-fixture';
 import { capturePublishedMetrics, directiveOf, EmfDocument } from '../helpers/published-metrics';
 
@@ -38,27 +39,13 @@ afterAll(async () => {
 });
 
 /** An image record of alice's, as the converter function or container would find it. */
-async function imageRecord(fields: Record<string, unknown>): Promise<string> {
-  const id = randomUUID();
-  const now = new Date().toISOString();
-  await documents.send(
-    new PutCommand({
-      TableName: platform.settings.imagesTable,
-      Item: {
-        id,
-        owner: sub,
-        name: 'ct.mha',
-        statusDetail: 'Converting',
-        fileCount: 1,
-        errors: [],
-        metadata: {},
-        createdAt: now,
-        updatedAt: now,
-        ...fields,
-      },
-    }),
-  );
-  return id;
+function imageRecord(fields: Record<string, unknown>): Promise<string> {
+  return putImageRecord(documents, platform.settings.imagesTable, () => ({
+    owner: sub,
+    statusDetail: 'Converting',
+    fileCount: 1,
+    ...fields,
+  }));
 }
 
 test('every function publishes in the namespace of its environment, which the platform name gives', () => {
