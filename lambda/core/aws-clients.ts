@@ -42,3 +42,14 @@ export function s3ForUploaders(): S3Client {
   s3PresigningClient ??= newS3Client(UPLOAD_ENDPOINT.read().s3Accelerate);
   return s3PresigningClient;
 }
+
+const regionalClients = new Map<unknown, Map<string, unknown>>();
+
+/** A client of `kind` for another region (a viewer region's fleet or parameter), one per region and kind. */
+export function regionalClient<C>(kind: new (config: { region: string }) => C, region: string): C {
+  let byRegion = regionalClients.get(kind);
+  if (!byRegion) regionalClients.set(kind, (byRegion = new Map()));
+  let client = byRegion.get(region) as C | undefined;
+  if (!client) byRegion.set(region, (client = new kind({ region })));
+  return client;
+}

@@ -1,11 +1,11 @@
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { badRequest, serviceUnavailable } from '../api/api-error';
 import { VIEWER_SESSIONS } from '../contracts/viewer-sessions';
+import { regionalClient } from '../core/aws-clients';
 
 /** How long a region's viewer origin is kept: a redeployed fleet is found within this. */
 const CACHE_MS = 5 * 60_000;
 
-const clients = new Map<string, SSMClient>();
 const known = new Map<string, { origin: string; readAtMs: number }>();
 
 /**
@@ -22,8 +22,7 @@ export async function viewerOriginIn(region: string): Promise<string> {
   if (settings.viewerOrigin) return settings.viewerOrigin;
   const cached = known.get(region);
   if (cached && Date.now() - cached.readAtMs < CACHE_MS) return cached.origin;
-  let client = clients.get(region);
-  if (!client) clients.set(region, (client = new SSMClient({ region })));
+  const client = regionalClient(SSMClient, region);
   try {
     const { Parameter } = await client.send(
       new GetParameterCommand({ Name: settings.viewerEndpointParameterName }),

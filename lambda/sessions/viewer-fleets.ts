@@ -4,6 +4,7 @@ import {
   SetDesiredCapacityCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { VIEWER_FLEET_TAG } from '../contracts/viewer-host';
+import { regionalClient } from '../core/aws-clients';
 import { VIEWER_SESSIONS } from '../contracts/viewer-sessions';
 
 /**
@@ -12,7 +13,6 @@ import { VIEWER_SESSIONS } from '../contracts/viewer-sessions';
  */
 const RUNNING_KNOWN_MS = 60_000;
 
-const clients = new Map<string, AutoScalingClient>();
 const runningSeenAtMs = new Map<string, number>();
 
 /** What waking a region's fleet found: it had hosts, it had none and one is starting, or it is not there. */
@@ -27,8 +27,7 @@ export type FleetWake = 'running' | 'started' | 'absent';
 export async function wakeViewerFleet(region: string): Promise<FleetWake> {
   const seenAt = runningSeenAtMs.get(region);
   if (seenAt !== undefined && Date.now() - seenAt < RUNNING_KNOWN_MS) return 'running';
-  let client = clients.get(region);
-  if (!client) clients.set(region, (client = new AutoScalingClient({ region })));
+  const client = regionalClient(AutoScalingClient, region);
   const { AutoScalingGroups: groups = [] } = await client.send(
     new DescribeAutoScalingGroupsCommand({
       Filters: [{ Name: `tag:${VIEWER_FLEET_TAG}`, Values: [VIEWER_SESSIONS.read().viewerFleetName] }],
