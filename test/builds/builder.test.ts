@@ -20,6 +20,7 @@ import { buildZip } from '../../packages/image-io/test/helpers/zip-builder';
 // in-process as local mode may run it. Base images come from this machine's files, as nothing can
 // be pulled here.
 const BASE = 'localhost/builder-test-base:latest';
+const ARM64_BASE = 'localhost/builder-test-arm64-base:latest';
 const REPOSITORY = 'localhost/builder-test-algorithms';
 const LIMITS = { entries: 100, extractedBytes: 1024 * 1024 };
 let engine: ContainerEngine;
@@ -43,7 +44,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(() => {
-  spawnSync(engine.command, ['rmi', `${REPOSITORY}:build-good`, BASE]);
+  spawnSync(engine.command, ['rmi', `${REPOSITORY}:build-good`, BASE, ARM64_BASE]);
   fs.rmSync(work, { recursive: true, force: true });
 });
 
@@ -198,6 +199,25 @@ describe('the builder', () => {
       /^the Dockerfile failed at step 3\/4 \(RUN \["\/usr\/local\/bin\/node", "-e", "for .*\]\): exit code 3; last lines: collecting 10 \| collecting 11 \| .* \| collecting 29$/,
     );
     expect(lines.at(-1)).toBe(`BUILD_FAILED ${'failed' in outcome && outcome.failed}`);
+    expect(tags()).toEqual([`${REPOSITORY}:build-good`]);
+  });
+
+  test('a base image built for another platform than linux/amd64 is named with its platform, and nothing is left', async () => {
+    // An arm64 image made of one file, as an author's machine may hold one.
+    const base = path.join(work, 'arm64-base');
+    fs.mkdirSync(base);
+    fs.writeFileSync(path.join(base, 'Dockerfile'), 'FROM scratch\nCOPY passwd /etc/passwd\n');
+    fs.copyFileSync(path.join(work, 'passwd'), path.join(base, 'passwd'));
+    execFileSync(engine.command, ['build', '--platform', 'linux/arm64', '--tag', ARM64_BASE, base], {
+      stdio: 'pipe',
+    });
+    const outcome = await runBuilder(
+      options('build-arm64', context('arm64', [`FROM ${ARM64_BASE}`, 'COPY main.js /main.js', 'USER 1234'])),
+      () => undefined,
+    );
+    expect(outcome).toEqual({
+      failed: `the Dockerfile's base image ${ARM64_BASE} is built for linux/arm64; algorithms run on linux/amd64`,
+    });
     expect(tags()).toEqual([`${REPOSITORY}:build-good`]);
   });
 
