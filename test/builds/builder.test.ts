@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   BUILD_IMAGE_VARIABLE,
+  BUILD_LIMITS,
   BUILD_PIPELINE,
   BUILD_SOURCE_ENTRY,
   BUILDER_ENVIRONMENT,
@@ -11,6 +12,8 @@ import {
 } from '../../lambda/contracts/builds';
 import { builderBuildspec, stageBuilder } from '../../containers/builds/builder/deploy';
 import { BuilderOptions, runBuilder } from '../../containers/builds/builder/run-builder';
+import { isPodman } from '../../containers/jobs/runner/image-engine';
+import { builderProcess } from '../../local/builds/builder-process';
 import { ContainerEngine, findContainerEngine } from '../../local/jobs/container-engine';
 import { buildNodeImage } from '../../local/jobs/node-image-builder';
 import { NO_CONTAINER_ENGINE } from '../../local/local-options';
@@ -200,6 +203,58 @@ describe('the builder', () => {
     );
     expect(lines.at(-1)).toBe(`BUILD_FAILED ${'failed' in outcome && outcome.failed}`);
     expect(tags()).toEqual([`${REPOSITORY}:build-good`]);
+  });
+
+  test('stopped as CodeBuild and local mode stop it, with SIGTERM, it stops the engine, reports so and leaves nothing', async () => {
+    const lines: string[] = [];
+    const stop = new AbortController();
+    // A base of this test's own, whose name podman's working containers take.
+    const base = `localhost/builder-test-stopped-${process.pid}:latest`;
+    execFileSync(engine.command, ['tag', BASE, base]);
+    const archive = context('stopped', [
+      `FROM ${base}`,
+      'COPY main.js /opt/algorithm/main.js',
+      'RUN ["/usr/local/bin/node", "-e", "console.log(\'waiting\'); setTimeout(() => {}, 30000)"]',
+      'USER algo',
+    ]);
+    const code = await builderProcess()(
+      {
+        [BUILDER_ENVIRONMENT.contextArchive]: archive,
+        [BUILDER_ENVIRONMENT.repository]: REPOSITORY,
+        [BUILDER_ENVIRONMENT.tag]: 'build-stopped',
+        [BUILDER_ENVIRONMENT.engine]: engine.command,
+        [BUILDER_ENVIRONMENT.pullNever]: 'true',
+        [BUILDER_ENVIRONMENT.push]: 'false',
+        ...BUILD_LIMITS.variables({
+          buildContextBytes: 1024 * 1024,
+          buildContextEntries: LIMITS.entries,
+          buildContextExtractedBytes: LIMITS.extractedBytes,
+          buildsPerUser: 1,
+          buildTimeoutMinutes: 10,
+        }),
+      },
+      (line) => {
+        lines.push(line);
+        // The RUN step under way.
+        if (line === 'waiting') stop.abort();
+      },
+      stop.signal,
+    );
+    expect([code, lines.at(-1)]).toEqual([1, 'BUILD_FAILED the build was stopped']);
+    expect(tags()).toEqual([`${REPOSITORY}:build-good`]);
+    // No engine builds on, orphaned, to tag the author's image later.
+    const processes = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    expect(processes).not.toContain(`${REPOSITORY}:build-stopped-author`);
+    if (isPodman(engine)) {
+      // Nor the working container of the step it was in, which would hold the base image.
+      const containers = execFileSync(
+        engine.command,
+        ['ps', '--all', '--external', '--format', '{{.Names}}'],
+        { encoding: 'utf8' },
+      );
+      expect(containers).not.toContain(`builder-test-stopped-${process.pid}-working-container`);
+    }
+    execFileSync(engine.command, ['rmi', base]);
   });
 
   test('a base image built for another platform than linux/amd64 is named with its platform, and nothing is left', async () => {

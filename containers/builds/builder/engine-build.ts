@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { ContainerEngine, imageConfig, isPodman } from '../../jobs/runner/image-engine';
 import { BuildFailure, BuildOutput } from './build-failure';
+import { stopEngineProcess } from './engine-stop';
 
 /**
  * The `build` arguments of every image the builder makes, on top of the engine's `runArgs`:
@@ -103,7 +104,7 @@ export function streamed(
       // BuildKit where docker would otherwise use its legacy builder.
       env: { ...process.env, DOCKER_BUILDKIT: '1' },
     });
-    const stop = () => child.kill('SIGTERM');
+    const stop = () => stopEngineProcess(child, /podman/.test(command));
     signal?.addEventListener('abort', stop, { once: true });
     for (const stream of [child.stdout, child.stderr]) {
       let pending = '';
