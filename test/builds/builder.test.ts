@@ -36,7 +36,8 @@ beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'builder-test-'));
   fs.writeFileSync(
     path.join(work, 'passwd'),
-    'root:x:0:0::/root:/bin/sh\nalgo:x:1234:1234::/home/algo:/bin/sh\n',
+    // `toor`: root under another name, as some images define it.
+    'root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/root:/bin/sh\nalgo:x:1234:1234::/home/algo:/bin/sh\n',
   );
   await buildNodeImage(engine, {
     tag: BASE,
@@ -276,18 +277,20 @@ describe('the builder', () => {
     expect(tags()).toEqual([`${REPOSITORY}:build-good`]);
   });
 
-  test('an image that runs as root is refused naming its USER, and nothing is left', async () => {
-    const outcome = await runBuilder(
-      options(
-        'build-root',
-        context('root', [`FROM ${BASE}`, 'COPY main.js /opt/algorithm/main.js', 'USER root']),
-      ),
-      () => undefined,
-    );
-    expect(outcome).toEqual({
-      failed:
-        'the image runs as root (USER "root" is uid 0); algorithms run as a non-root user that the image defines',
-    });
-    expect(tags()).toEqual([`${REPOSITORY}:build-good`]);
-  });
+  test.each(['root', 'toor'])(
+    'an image whose USER is %s, uid 0, is refused naming its USER, and nothing is left',
+    async (user) => {
+      const outcome = await runBuilder(
+        options(
+          `build-${user}`,
+          context(`user-${user}`, [`FROM ${BASE}`, 'COPY main.js /opt/algorithm/main.js', `USER ${user}`]),
+        ),
+        () => undefined,
+      );
+      expect(outcome).toEqual({
+        failed: `the image runs as root (USER "${user}" is uid 0); algorithms run as a non-root user that the image defines`,
+      });
+      expect(tags()).toEqual([`${REPOSITORY}:build-good`]);
+    },
+  );
 });
