@@ -3,8 +3,12 @@ import * as fs from 'node:fs';
 
 /** How often a stopped podman build's step processes are looked for and killed. */
 const STEP_KILL_INTERVAL_MS = 250;
-/** How long a stopped podman build has to fail its step and clean up before it is sent SIGTERM. */
-const CLEAN_UP_MS = 10_000;
+/**
+ * How long a stopped podman build has to fail its step and clean up before it is sent SIGTERM:
+ * well within the 10 seconds local mode gives the builder before SIGKILL, so that the builder
+ * still removes what it tagged.
+ */
+const CLEAN_UP_MS = 5_000;
 
 /**
  * Stops an engine's `build` (or `push`) process. podman sent a signal leaves the working container
