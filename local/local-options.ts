@@ -54,6 +54,12 @@ export interface LocalPlatformOptions {
    * @default 2
    */
   readonly buildConcurrency?: number;
+  /**
+   * Seconds a build may run before it is stopped and ends TIMED_OUT, for tests that need the
+   * timeout soon: builds.timeoutMinutes is 5 minutes at least.
+   * @default builds.timeoutMinutes
+   */
+  readonly buildTimeoutSeconds?: number;
 }
 
 /** Why a job cannot run locally, as SubmitJob answers it. */

@@ -410,7 +410,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       s3,
       scratchRoot: path.join(dataDir, 'build-scratch'),
       concurrency: options.buildConcurrency ?? BUILD_CONCURRENCY,
-      buildTimeoutMs: settings.buildTimeoutMinutes * 60_000,
+      buildTimeoutMs: (options.buildTimeoutSeconds ?? settings.buildTimeoutMinutes * 60) * 1000,
       projectEnvironment: {
         [BUILDER_ENVIRONMENT.repository]: settings.algorithmRepositoryUri,
         [BUILDER_ENVIRONMENT.engine]: engine?.command ?? '',

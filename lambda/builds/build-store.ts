@@ -120,7 +120,9 @@ export async function moveBuild(
  */
 export async function recordBuildFields(
   build: Pick<BuildRecord, 'algorithmId' | 'id'>,
-  fields: Partial<Pick<BuildRecord, 'codebuildId' | 'logStream' | 'startedAt' | 'result'>>,
+  fields: Partial<
+    Pick<BuildRecord, 'codebuildId' | 'logStream' | 'startedAt' | 'result' | 'pipelineExecutionId'>
+  >,
 ): Promise<void> {
   const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
   if (entries.length === 0) return;

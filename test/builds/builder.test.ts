@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   BUILD_IMAGE_VARIABLE,
+  BUILD_LIMITS,
   BUILD_PIPELINE,
   BUILD_SOURCE_ENTRY,
   BUILDER_ENVIRONMENT,
@@ -11,6 +12,8 @@ import {
 } from '../../lambda/contracts/builds';
 import { builderBuildspec, stageBuilder } from '../../containers/builds/builder/deploy';
 import { BuilderOptions, runBuilder } from '../../containers/builds/builder/run-builder';
+import { isPodman } from '../../containers/jobs/runner/image-engine';
+import { builderProcess } from '../../local/builds/builder-process';
 import { ContainerEngine, findContainerEngine } from '../../local/jobs/container-engine';
 import { buildNodeImage } from '../../local/jobs/node-image-builder';
 import { NO_CONTAINER_ENGINE } from '../../local/local-options';
@@ -20,6 +23,7 @@ import { buildZip } from '../../packages/image-io/test/helpers/zip-builder';
 // in-process as local mode may run it. Base images come from this machine's files, as nothing can
 // be pulled here.
 const BASE = 'localhost/builder-test-base:latest';
+const ARM64_BASE = 'localhost/builder-test-arm64-base:latest';
 const REPOSITORY = 'localhost/builder-test-algorithms';
 const LIMITS = { entries: 100, extractedBytes: 1024 * 1024 };
 let engine: ContainerEngine;
@@ -32,7 +36,8 @@ beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'builder-test-'));
   fs.writeFileSync(
     path.join(work, 'passwd'),
-    'root:x:0:0::/root:/bin/sh\nalgo:x:1234:1234::/home/algo:/bin/sh\n',
+    // `toor`: root under another name, as some images define it.
+    'root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/root:/bin/sh\nalgo:x:1234:1234::/home/algo:/bin/sh\n',
   );
   await buildNodeImage(engine, {
     tag: BASE,
@@ -43,7 +48,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(() => {
-  spawnSync(engine.command, ['rmi', `${REPOSITORY}:build-good`, BASE]);
+  spawnSync(engine.command, ['rmi', `${REPOSITORY}:build-good`, BASE, ARM64_BASE]);
   fs.rmSync(work, { recursive: true, force: true });
 });
 
@@ -201,18 +206,91 @@ describe('the builder', () => {
     expect(tags()).toEqual([`${REPOSITORY}:build-good`]);
   });
 
-  test('an image that runs as root is refused naming its USER, and nothing is left', async () => {
+  test('stopped as CodeBuild and local mode stop it, with SIGTERM, it stops the engine, reports so and leaves nothing', async () => {
+    const lines: string[] = [];
+    const stop = new AbortController();
+    // A base of this test's own, whose name podman's working containers take.
+    const base = `localhost/builder-test-stopped-${process.pid}:latest`;
+    execFileSync(engine.command, ['tag', BASE, base]);
+    const archive = context('stopped', [
+      `FROM ${base}`,
+      'COPY main.js /opt/algorithm/main.js',
+      'RUN ["/usr/local/bin/node", "-e", "console.log(\'waiting\'); setTimeout(() => {}, 30000)"]',
+      'USER algo',
+    ]);
+    const code = await builderProcess()(
+      {
+        [BUILDER_ENVIRONMENT.contextArchive]: archive,
+        [BUILDER_ENVIRONMENT.repository]: REPOSITORY,
+        [BUILDER_ENVIRONMENT.tag]: 'build-stopped',
+        [BUILDER_ENVIRONMENT.engine]: engine.command,
+        [BUILDER_ENVIRONMENT.pullNever]: 'true',
+        [BUILDER_ENVIRONMENT.push]: 'false',
+        ...BUILD_LIMITS.variables({
+          buildContextBytes: 1024 * 1024,
+          buildContextEntries: LIMITS.entries,
+          buildContextExtractedBytes: LIMITS.extractedBytes,
+          buildsPerUser: 1,
+          buildTimeoutMinutes: 10,
+        }),
+      },
+      (line) => {
+        lines.push(line);
+        // The RUN step under way.
+        if (line === 'waiting') stop.abort();
+      },
+      stop.signal,
+    );
+    expect([code, lines.at(-1)]).toEqual([1, 'BUILD_FAILED the build was stopped']);
+    expect(tags()).toEqual([`${REPOSITORY}:build-good`]);
+    // No engine builds on, orphaned, to tag the author's image later.
+    const processes = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    expect(processes).not.toContain(`${REPOSITORY}:build-stopped-author`);
+    if (isPodman(engine)) {
+      // Nor the working container of the step it was in, which would hold the base image.
+      const containers = execFileSync(
+        engine.command,
+        ['ps', '--all', '--external', '--format', '{{.Names}}'],
+        { encoding: 'utf8' },
+      );
+      expect(containers).not.toContain(`builder-test-stopped-${process.pid}-working-container`);
+    }
+    execFileSync(engine.command, ['rmi', base]);
+  });
+
+  test('a base image built for another platform than linux/amd64 is named with its platform, and nothing is left', async () => {
+    // An arm64 image made of one file, as an author's machine may hold one.
+    const base = path.join(work, 'arm64-base');
+    fs.mkdirSync(base);
+    fs.writeFileSync(path.join(base, 'Dockerfile'), 'FROM scratch\nCOPY passwd /etc/passwd\n');
+    fs.copyFileSync(path.join(work, 'passwd'), path.join(base, 'passwd'));
+    execFileSync(engine.command, ['build', '--platform', 'linux/arm64', '--tag', ARM64_BASE, base], {
+      stdio: 'pipe',
+    });
     const outcome = await runBuilder(
-      options(
-        'build-root',
-        context('root', [`FROM ${BASE}`, 'COPY main.js /opt/algorithm/main.js', 'USER root']),
-      ),
+      options('build-arm64', context('arm64', [`FROM ${ARM64_BASE}`, 'COPY main.js /main.js', 'USER 1234'])),
       () => undefined,
     );
     expect(outcome).toEqual({
-      failed:
-        'the image runs as root (USER "root" is uid 0); algorithms run as a non-root user that the image defines',
+      failed: `the Dockerfile's base image ${ARM64_BASE} is built for linux/arm64; algorithms run on linux/amd64`,
     });
     expect(tags()).toEqual([`${REPOSITORY}:build-good`]);
   });
+
+  test.each(['root', 'toor'])(
+    'an image whose USER is %s, uid 0, is refused naming its USER, and nothing is left',
+    async (user) => {
+      const outcome = await runBuilder(
+        options(
+          `build-${user}`,
+          context(`user-${user}`, [`FROM ${BASE}`, 'COPY main.js /opt/algorithm/main.js', `USER ${user}`]),
+        ),
+        () => undefined,
+      );
+      expect(outcome).toEqual({
+        failed: `the image runs as root (USER "${user}" is uid 0); algorithms run as a non-root user that the image defines`,
+      });
+      expect(tags()).toEqual([`${REPOSITORY}:build-good`]);
+    },
+  );
 });

@@ -309,6 +309,31 @@ describe('algorithm builds', () => {
     expect(await uploadBytes(alice)).toBe(held - context.length);
   });
 
+  test('a build the pipeline runs and ends before its start is recorded keeps its run, and its context goes back to the quota', async () => {
+    const { algorithmId, buildId } = await queuedBuild();
+    const held = await uploadBytes(alice);
+    const slots = await activeBuilds(alice);
+    // CodeBuild's events arrive before StartPipelineExecution has answered the start.
+    edge.beforeStartAnswer.run = async () => {
+      await track(stateChange(algorithmId, buildId, 'IN_PROGRESS'));
+      await track(stateChange(algorithmId, buildId, 'FAILED'));
+    };
+    try {
+      await expect(atEdge('builds/start-build').invoke(sqsEvent({ algorithmId, buildId }))).resolves.toEqual({
+        batchItemFailures: [],
+      });
+    } finally {
+      edge.beforeStartAnswer.run = undefined;
+    }
+    expect((await readBuild(algorithmId, buildId)).body.status).toBe('Failed');
+    // The execution is the build's own: it is not stopped as one of a cancelled build.
+    expect(edge.of('StopPipelineExecution').filter((r) => String(r.body.reason).includes(buildId))).toEqual(
+      [],
+    );
+    expect(await uploadBytes(alice)).toBe(held - context.length);
+    expect(await activeBuilds(alice)).toBe(slots - 1);
+  });
+
   test('cancelling a queued build gives its context upload back to the quota', async () => {
     const { algorithmId, buildId } = await queuedBuild();
     const held = await uploadBytes(alice);

@@ -19,10 +19,12 @@ export async function startPipelineEdge() {
   /** Builds whose start CodePipeline refuses, by their request token. */
   const refusedStarts = new Set<string>();
   let executions = 0;
+  /** Runs before a StartPipelineExecution is answered: what the pipeline does meanwhile. */
+  const beforeStartAnswer: { run?: (body: EdgeRequest['body']) => Promise<void> } = {};
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+    req.on('end', async () => {
       const target = String(req.headers['x-amz-target'] ?? '');
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
       requests.push({ target, body });
@@ -35,6 +37,7 @@ export async function startPipelineEdge() {
           );
         return;
       }
+      if (operation === 'StartPipelineExecution') await beforeStartAnswer.run?.(body);
       const answer =
         operation === 'StartPipelineExecution'
           ? { pipelineExecutionId: `execution-${++executions}` }
@@ -52,6 +55,7 @@ export async function startPipelineEdge() {
     url,
     requests,
     refusedStarts,
+    beforeStartAnswer,
     /** The requests of one operation (`StartPipelineExecution`). */
     of: (operation: string) => requests.filter((r) => r.target.endsWith(`.${operation}`)),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),

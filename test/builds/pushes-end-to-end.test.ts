@@ -2,10 +2,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pushAlgorithm } from '../../bin/builds/push-algorithm';
 import { buildExampleBaseImage } from '../../local/builds/example-base-image';
+import { isPodman } from '../../containers/jobs/runner/image-engine';
 import { findContainerEngine } from '../../local/jobs/container-engine';
 import { LocalPlatform } from '../../local/local-platform';
 import { localTableName } from '../../local/local-settings';
@@ -23,6 +25,8 @@ import { settledValue } from '../helpers/settled-value';
 const BASE = 'public.ecr.aws/docker/library/node:22-slim';
 const EXAMPLE = path.join(__dirname, '..', '..', 'containers', 'algorithms', 'example-threshold');
 const REPOSITORY = 'localhost/local/algorithms';
+/** A base image an author's machine may hold for another platform than the one jobs run on. */
+const ARM64_BASE = 'localhost/pushes-test-arm64-base:latest';
 const engine = findContainerEngine();
 if (!engine) throw new Error('these tests build images: install podman or docker');
 
@@ -33,6 +37,13 @@ let alice: string;
 
 beforeAll(async () => {
   await buildExampleBaseImage(engine);
+  const arm64 = fs.mkdtempSync(path.join(os.tmpdir(), 'arm64-base-'));
+  fs.writeFileSync(path.join(arm64, 'Dockerfile'), 'FROM scratch\nCOPY Dockerfile /Dockerfile\n');
+  execFileSync(engine.command, ['build', '--platform', 'linux/arm64', '--tag', ARM64_BASE, arm64], {
+    stdio: 'ignore',
+  });
+  fs.rmSync(arm64, { recursive: true });
+  made.push(ARM64_BASE);
   platform = await startTestPlatform({}, { jobs: 'run' });
   call = apiClient(platform.urls.api);
   alice = platform.devUsers.find((u) => u.token === 'dev-alice')!.claims.sub;
@@ -96,28 +107,28 @@ async function usage(): Promise<{ uploadBytes: number; activeBuilds: number }> {
 }
 
 /** Pushes `entries` as a `.tar.gz` context through the API, as any client does, and reads the build until it ends. */
-async function push(algorithmId: string, entries: readonly TarEntry[]) {
+async function push(algorithmId: string, entries: readonly TarEntry[], client = call) {
   const context = gzipSync(tarArchive(entries));
-  const created = await call('POST', '/v1/algorithms/{algorithmId}/builds', {
+  const created = await client('POST', '/v1/algorithms/{algorithmId}/builds', {
     token: 'dev-alice',
     params: { algorithmId },
     body: { filename: 'context.tar.gz', size: context.length },
   });
   expect(created.status).toBe(201);
   const { build, upload } = created.body;
-  const signed = await call('POST', '/v1/uploads/{uploadId}/parts', {
+  const signed = await client('POST', '/v1/uploads/{uploadId}/parts', {
     token: 'dev-alice',
     params: { uploadId: upload.id },
     body: { partNumbers: [1] },
   });
   const put = await fetch(signed.body.parts[0].url, { method: 'PUT', body: context });
-  const completed = await call('POST', '/v1/uploads/{uploadId}/complete', {
+  const completed = await client('POST', '/v1/uploads/{uploadId}/complete', {
     token: 'dev-alice',
     params: { uploadId: upload.id },
     body: { parts: [{ partNumber: 1, etag: put.headers.get('etag') }] },
   });
   expect(completed.status).toBe(200);
-  return ended(algorithmId, build.id);
+  return ended(algorithmId, build.id, client);
 }
 
 /**
@@ -164,6 +175,14 @@ const BAD_PUSHES: readonly { what: string; entries: readonly TarEntry[]; reason:
       program,
     ],
     reason: /runs as root/,
+  },
+  {
+    what: 'an image that is not linux/amd64',
+    entries: [
+      { name: 'Dockerfile', content: `FROM ${ARM64_BASE}\nCOPY main.js /opt/main.js\nUSER 1000\n` },
+      program,
+    ],
+    reason: /base image localhost\/pushes-test-arm64-base:latest is built for linux\/arm64/,
   },
   {
     what: 'an image the checks refuse at registration',
@@ -218,9 +237,9 @@ describe('bad pushes end Failed with their reason and leave nothing behind', () 
 });
 
 /** Reads a build until it ends. */
-async function ended(algorithmId: string, buildId: string) {
+async function ended(algorithmId: string, buildId: string, client = call) {
   for (;;) {
-    const read = await call('GET', '/v1/algorithms/{algorithmId}/builds/{buildId}', {
+    const read = await client('GET', '/v1/algorithms/{algorithmId}/builds/{buildId}', {
       token: 'dev-alice',
       params: { algorithmId, buildId },
     });
@@ -314,13 +333,81 @@ test('a Dockerfile that fails to build: npm run push-algorithm exits 1 with the 
   const before = await usage();
   const folder = fs.mkdtempSync(path.join(platform.dataDir, 'broken-context-'));
   fs.writeFileSync(path.join(folder, 'Dockerfile'), `FROM ${BASE}\nCOPY missing.js /x.js\nUSER node\n`);
+  const definitions = platform.batch.jobDefinitions.length;
   const pushed = await pushFolder(algorithmId, folder);
   expect(pushed.code).toBe(1);
   expect(pushed.err.join('\n')).toMatch(
     /^the build failed: the Dockerfile failed at step 2\/3 .*missing\.js/,
   );
+  const algorithm = await call('GET', '/v1/algorithms/{algorithmId}', {
+    token: 'dev-alice',
+    params: { algorithmId },
+  });
+  expect(algorithm.body.activeVersion).toBeUndefined();
+  expect(platform.batch.jobDefinitions).toHaveLength(definitions);
   expect(await settledValue(async () => tagged(`build-${pushed.build.id}`), false)).toBe(false);
   expect(await settledValue(usage, before)).toEqual(before);
+}, 120_000);
+
+test('a build over the time limit ends Failed naming the limit, and leaves nothing behind', async () => {
+  // Local mode of its own, whose builds may run 4 seconds.
+  const timed = await startTestPlatform({}, { buildTimeoutSeconds: 4 });
+  const timedCall = apiClient(timed.urls.api);
+  const timedDb = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const containers = () =>
+    execFileSync(engine.command, ['ps', '--all', '--external', '--format', '{{.ID}}'], {
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter(Boolean);
+  try {
+    const created = await timedCall('POST', '/v1/algorithms', {
+      token: 'dev-alice',
+      body: {
+        title: 'Slow',
+        interfaces: [
+          {
+            inputs: [{ slug: 'threshold', kind: 'json', relativePath: 'threshold.json' }],
+            outputs: [{ slug: 'results', kind: 'json', relativePath: 'results.json' }],
+          },
+        ],
+      },
+    });
+    const algorithmId = created.body.id;
+    const timedUsage = async () => {
+      const { Item } = await timedDb.send(
+        new GetCommand({ TableName: localTableName('usage'), Key: { userId: alice } }),
+      );
+      return { uploadBytes: Item?.uploadBytes ?? 0, activeBuilds: Item?.activeBuilds ?? 0 };
+    };
+    const before = await timedUsage();
+    const definitions = timed.batch.jobDefinitions.length;
+    const containersBefore = new Set(isPodman(engine) ? containers() : []);
+    const build = await push(
+      algorithmId,
+      [dockerfile('RUN ["node", "-e", "setTimeout(() => {}, 120000)"]', 'USER node'), program],
+      timedCall,
+    );
+    expect(build.status).toBe('Failed');
+    expect(build.statusDetail).toMatch(/^the build ran past builds\.timeoutMinutes/);
+    const algorithm = await timedCall('GET', '/v1/algorithms/{algorithmId}', {
+      token: 'dev-alice',
+      params: { algorithmId },
+    });
+    expect(algorithm.body.activeVersion).toBeUndefined();
+    expect(timed.batch.jobDefinitions).toHaveLength(definitions);
+    expect(await settledValue(async () => tagged(`build-${build.id}`), false)).toBe(false);
+    expect(tagged(`build-${build.id}-author`)).toBe(false);
+    if (isPodman(engine)) {
+      // Nor the working container of the step it was stopped in.
+      const left = async () => containers().filter((id) => !containersBefore.has(id));
+      expect(await settledValue(left, [])).toEqual([]);
+    }
+    expect(await settledValue(timedUsage, before)).toEqual(before);
+  } finally {
+    timedDb.destroy();
+    await timed.stop();
+  }
 }, 120_000);
 
 test('a build under way when local mode stops runs again at its next start, and becomes the version', async () => {

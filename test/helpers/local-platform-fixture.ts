@@ -17,7 +17,12 @@ export async function startTestPlatform(
   limits: Partial<PlatformConfig['limits']> = {},
   options: Pick<
     LocalPlatformOptions,
-    'jobs' | 'jobGraceSeconds' | 'templates' | 'delivery' | 'conversionVisibilityTimeoutSeconds'
+    | 'jobs'
+    | 'jobGraceSeconds'
+    | 'templates'
+    | 'delivery'
+    | 'conversionVisibilityTimeoutSeconds'
+    | 'buildTimeoutSeconds'
   > & {
     conversion?: Partial<PlatformConfig['conversion']>;
     dataDir?: string;
@@ -37,6 +42,7 @@ export async function startTestPlatform(
       jobGraceSeconds: options.jobGraceSeconds,
       delivery: { seed: 1, ...EXACT_DELIVERY, ...options.delivery },
       conversionVisibilityTimeoutSeconds: options.conversionVisibilityTimeoutSeconds,
+      buildTimeoutSeconds: options.buildTimeoutSeconds,
       templates: options.templates,
       config,
       ports: await freeLocalPorts(),

@@ -62,6 +62,11 @@ export class BuildOutput {
     }
   }
 
+  /** The instruction of the step that failed (or was running when the engine stopped), if any. */
+  failedInstruction(): string | undefined {
+    return (this.failed ?? this.current)?.instruction;
+  }
+
   /** The reason the build failed, after the engine exited with `exitCode`. */
   reason(exitCode: number | null): string {
     const step = this.failed ?? this.current;

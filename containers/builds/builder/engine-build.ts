@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { ContainerEngine, isPodman } from '../../jobs/runner/image-engine';
+import { ContainerEngine, imageConfig, isPodman } from '../../jobs/runner/image-engine';
 import { BuildFailure, BuildOutput } from './build-failure';
+import { stopEngineProcess } from './engine-stop';
 
 /**
  * The `build` arguments of every image the builder makes, on top of the engine's `runArgs`:
@@ -59,7 +60,35 @@ export async function buildAuthorImage(
     signal,
   );
   if (signal?.aborted) throw new BuildFailure('the build was stopped');
-  if (code !== 0) throw new BuildFailure(output.reason(code));
+  if (code !== 0) {
+    const base = await baseOfAnotherPlatform(engine, output.failedInstruction());
+    throw new BuildFailure(
+      base
+        ? `the Dockerfile's base image ${base.image} is built for ${base.platform}; algorithms run on linux/amd64`
+        : output.reason(code),
+    );
+  }
+}
+
+/**
+ * The base image of a failed FROM step, when the engine holds it for a platform other than
+ * linux/amd64: an engine told `--platform linux/amd64` reports such an image as unknown or as
+ * having no matching manifest, which would leave the author looking for a missing image.
+ */
+async function baseOfAnotherPlatform(
+  engine: ContainerEngine,
+  instruction: string | undefined,
+): Promise<{ image: string; platform: string } | undefined> {
+  const image = instruction?.match(/^FROM\s+(?:--platform=\S+\s+)?(\S+)/i)?.[1];
+  if (!image) return undefined;
+  try {
+    const { os, architecture } = await imageConfig(engine, image);
+    const platform = `${os}/${architecture}`;
+    return platform === 'linux/amd64' ? undefined : { image, platform };
+  } catch {
+    // Not held by the engine (a stage's name, a variable, an image it could not pull).
+    return undefined;
+  }
 }
 
 /** Runs `command`, each line of its stdout and stderr to `line`; resolves with its exit code. */
@@ -75,7 +104,7 @@ export function streamed(
       // BuildKit where docker would otherwise use its legacy builder.
       env: { ...process.env, DOCKER_BUILDKIT: '1' },
     });
-    const stop = () => child.kill('SIGTERM');
+    const stop = () => stopEngineProcess(child, /podman/.test(command));
     signal?.addEventListener('abort', stop, { once: true });
     for (const stream of [child.stdout, child.stderr]) {
       let pending = '';

@@ -16,8 +16,12 @@ async function main(): Promise<number> {
   }
   // Beside the bundled builder, the runner's bundles made at synth time; from the sources, none.
   const bundles = path.join(__dirname, RUNNER_BUNDLES_DIR);
+  // SIGTERM (a build stopped, or past its timeout) stops the engine and removes what was tagged
+  // before the builder exits; without it the engine would build on, orphaned, and tag its image.
+  const stop = new AbortController();
+  process.once('SIGTERM', () => stop.abort());
   const outcome = await runBuilder(
-    { ...options, runnerBundles: fs.existsSync(bundles) ? bundles : undefined },
+    { ...options, runnerBundles: fs.existsSync(bundles) ? bundles : undefined, signal: stop.signal },
     (line) => console.log(line),
   );
   return 'result' in outcome ? 0 : 1;

@@ -33,8 +33,8 @@ export interface BuilderOptions {
   /** The runner's bundles made ahead; without them they are bundled from the sources (esbuild). */
   readonly runnerBundles?: string;
   /**
-   * Stops the build: the engine is sent SIGTERM and what the builder tagged is removed. podman
-   * stopped in a RUN step keeps that step's working container (`podman ps --external`).
+   * Stops the build: the engine is stopped (`stopEngineProcess`, which leaves podman no working
+   * container) and what the builder tagged is removed.
    */
   readonly signal?: AbortSignal;
 }

@@ -17,7 +17,7 @@ import { endBuild } from '../build-ending';
 import { startBuildExecution, stopBuildExecution } from '../build-pipeline';
 import { BuildRecord } from '../build-record';
 import { zipOneEntry } from '../source-zip';
-import { findBuild, moveBuild } from '../build-store';
+import { findBuild, moveBuild, recordBuildFields } from '../build-store';
 import { backgroundFunction } from './function';
 
 parseEnvironment(backgroundFunction);
@@ -91,6 +91,14 @@ async function startBuild(message: BuildMessage): Promise<void> {
   }
   const now = await findBuild(build.algorithmId, build.id);
   if (now?.pipelineExecutionId === executionId) return;
+  if (now && now.state !== 'Cancelled' && (now.codebuildId !== undefined || now.image !== undefined)) {
+    // The pipeline ran ahead of this write: CodeBuild's events (or the Register action) moved the
+    // build on from Queued. The execution is its own; it keeps it, and the context as uploaded goes.
+    await recordBuildFields(now, { pipelineExecutionId: executionId });
+    logger.info('build pipeline started, and ran ahead of its start', { executionId, state: now.state });
+    await removeRawUpload(upload, imagingBucket);
+    return;
+  }
   // Cancelled (or ended) while it was being started: nothing may run for it.
   await stopBuildExecution(
     { id: build.id, pipelineExecutionId: executionId },
