@@ -127,8 +127,6 @@ if (require.main === module) {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  // The handlers' metric documents would come between the figures.
-  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   benchBuilds().catch((err: Error) => {
     console.error(err.stack);
     process.exit(1);
