@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { bundleRunner } from './deploy';
-import { ContainerEngine, localImageDigest } from './image-engine';
+import { ContainerEngine, isPodman, localImageDigest } from './image-engine';
 import { imageUserIds } from './image-user';
 import { ImageConfig, stageRunnerLayer } from './runner-layer';
 
@@ -61,6 +61,8 @@ export async function buildRunnableImage(
         '--quiet',
         // A cached layer can be removed by another process's `rmi` while this build looks it up.
         '--no-cache',
+        // One layer for the whole step, rather than a commit per instruction: seconds less with podman.
+        ...(isPodman(engine) ? ['--layers=false'] : []),
         '--tag',
         tag,
         '--file',
