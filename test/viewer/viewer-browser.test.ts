@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { signSessionCredential } from '../../lambda/contracts/session-credential';
-import { FrameHeader } from '../../containers/viewer/server/protocol';
+import { FrameHeader, viewerPaths } from '../../containers/viewer/server/protocol';
 import { canvasToVoxel, voxelToCanvas } from '../../containers/viewer/server/volume/view-mapping';
 import { Plane, Vec3, ViewState, WINDOW_PRESETS } from '../../containers/viewer/server/volume/view-state';
 import { LocalPlatform } from '../../local/local-platform';
@@ -344,12 +344,19 @@ describe('refusals', () => {
   });
 
   test('an image outside the session is reached by no route of a page that holds a ticket', async () => {
+    const routes = {
+      source: viewerPaths.slideSource(session.id, otherImageId),
+      tile: viewerPaths.tile(session.id, otherImageId, 0, 0, 0),
+      socket: viewerPaths.socket(session.id),
+    };
     const reached = await page.evaluate(
-      async ({ id, outside }) => {
-        const tile = await fetch(`/sessions/${id}/slides/${outside}/tiles/0/0_0`);
-        const source = await fetch(`/sessions/${id}/slides/${outside}/source`);
+      async ({ outside, paths }) => {
+        const answer = async (path: string) => {
+          const response = await fetch(path);
+          return `${response.status} ${await response.text()}`;
+        };
         const errors = await new Promise<string[]>((resolve) => {
-          const ws = new WebSocket(`ws://${location.host}/sessions/${id}/socket`);
+          const ws = new WebSocket(`ws://${location.host}${paths.socket}`);
           ws.binaryType = 'arraybuffer';
           const seen: string[] = [];
           let frames = 0;
@@ -357,7 +364,7 @@ describe('refusals', () => {
             if (typeof event.data !== 'string') return void frames++;
             const message = JSON.parse(event.data);
             if (message.type === 'error') seen.push(message.message);
-            if (seen.length === 2) resolve([...seen, `frames: ${frames}`]);
+            if (seen.length === 4) resolve([...seen, `frames: ${frames}`]);
           };
           ws.onopen = () => {
             const view = {
@@ -370,22 +377,24 @@ describe('refusals', () => {
               overlayOpacity: 0,
               viewport: { width: 8, height: 8 },
             };
-            ws.send(JSON.stringify({ type: 'view', id: 1, imageId: outside, canvas: 'axial', view }));
-            ws.send(JSON.stringify({ type: 'probe', requestId: 1, imageId: outside, view, point: [0, 0] }));
+            const asked = { imageId: outside, view };
+            ws.send(JSON.stringify({ type: 'view', id: 1, canvas: 'axial', ...asked }));
+            ws.send(JSON.stringify({ type: 'probe', requestId: 1, point: [0, 0], ...asked }));
+            ws.send(JSON.stringify({ type: 'length', requestId: 2, from: [0, 0], to: [4, 4], ...asked }));
+            const shape = { kind: 'rectangle', from: [0, 0], to: [4, 4] };
+            ws.send(JSON.stringify({ type: 'region', requestId: 3, shape, ...asked }));
           };
         });
-        return { tile: tile.status, source: source.status, errors };
+        return { source: await answer(paths.source), tile: await answer(paths.tile), errors };
       },
-      { id: session.id, outside: otherImageId },
+      { outside: otherImageId, paths: routes },
     );
+    const notAVolume = `image ${otherImageId} is not a volume of this session`;
     expect(reached).toEqual({
-      tile: 404,
-      source: 404,
-      errors: [
-        `image ${otherImageId} is not a volume of this session`,
-        `image ${otherImageId} is not a volume of this session`,
-        'frames: 0',
-      ],
+      // The slide routes' own answer, not a path that no route takes.
+      source: '404 there is no such slide in this session',
+      tile: '404 there is no such slide in this session',
+      errors: [notAVolume, notAVolume, notAVolume, notAVolume, 'frames: 0'],
     });
   });
 });
