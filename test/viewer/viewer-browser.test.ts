@@ -303,6 +303,44 @@ describe('a CT session', () => {
       '1000 image units at voxel (30, 22, 10), patient (15.0, 11.0, 20.0) mm',
     );
   });
+  test('the number keys set the presets, +/- zoom, and r resets to the image’s own window and the fit', async () => {
+    /** The view of the axial plane's lossless frame, once it is one `check` takes. */
+    const axialView = async (check: (view: ViewState) => boolean): Promise<ViewState> => {
+      for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
+        const shown = await page.evaluate(() => {
+          const canvas = document.querySelector('.view[data-plane="axial"] canvas.frame');
+          return canvas?.dataset.encoding === 'png' ? (canvas.dataset.view as string) : undefined;
+        });
+        const view = shown && (JSON.parse(shown) as ViewState);
+        if (view && check(view)) return view;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error('the axial plane never showed the view expected');
+    };
+    const fitted = await axialView((view) => view.zoom === 1);
+    // As the viewer's help names them: CT soft tissue, lung, bone, brain and liver.
+    for (const [key, width, level] of [
+      ['2', 1500, -600],
+      ['3', 2500, 480],
+      ['4', 80, 40],
+      ['5', 150, 90],
+      ['1', 400, 40],
+    ] as const) {
+      await page.keyboard.press(key);
+      const view = await axialView((view) => view.window.width === width && view.window.level === level);
+      expect(view.window).toEqual({ width, level });
+    }
+    await page.keyboard.press('+');
+    expect((await axialView((view) => view.zoom > 1)).zoom).toBeCloseTo(1.2);
+    await page.keyboard.press('r');
+    // Not a CT (no modality in its header): its own window is the histogram's, not a preset.
+    const reset = await axialView((view) => view.zoom === 1 && view.window.width !== SOFT_TISSUE.width);
+    expect(reset.window).not.toEqual(SOFT_TISSUE);
+    expect(reset.position).toEqual([31, 23, 9]);
+    expect(reset.viewport).toEqual(fitted.viewport);
+    await page.keyboard.press('1');
+    await losslessFrame('axial', [31, 23, 9]);
+  });
 });
 
 describe('refusals', () => {
