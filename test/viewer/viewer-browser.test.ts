@@ -464,3 +464,61 @@ describe('a slide session', () => {
     await slide.close();
   });
 });
+
+describe('a 4D session', () => {
+  test('shows the time point asked for, and keeps a time point past the last to the last', async () => {
+    // 16 x 12 x 4 voxels at 3 time points, each time point one value throughout.
+    const values = [100, 150, 190];
+    const [sx, sy, sz] = [16, 12, 4];
+    const voxels = new Int16Array(sx * sy * sz * values.length);
+    values.forEach((value, t) => voxels.fill(value, t * sx * sy * sz, (t + 1) * sx * sy * sz));
+    const file = Buffer.concat([
+      Buffer.from(
+        `ObjectType = Image\nNDims = 4\nDimSize = ${sx} ${sy} ${sz} ${values.length}\n` +
+          'ElementSpacing = 1 1 1 1\nElementType = MET_SHORT\nElementDataFile = LOCAL\n',
+      ),
+      Buffer.from(voxels.buffer),
+    ]);
+    const api = call();
+    const imageId = await convertedImage(api, 'dev-alice', 'perfusion.mha', file);
+    const started = await api('POST', '/v1/sessions', { token: 'dev-alice', body: { images: [imageId] } });
+    expect(started.status).toBe(201);
+    const perfusion = await browser.newPage({ viewport: { width: 960, height: 330 }, deviceScaleFactor: 1 });
+    await perfusion.goto(`${started.body.viewerUrl}#credential=${started.body.credential}`);
+    await perfusion.waitForSelector('.view[data-plane="axial"] canvas.frame[data-encoding="png"]');
+    expect(await perfusion.locator('#timepoint').getAttribute('max')).toBe('2');
+    await perfusion.keyboard.press('1');
+
+    /** The grey at the centre of the axial plane's lossless frame of time point `t`, soft tissue window. */
+    const centreGrey = async (t: number) => {
+      await perfusion.waitForFunction(
+        ([s, timepoint, width]) => {
+          const canvas = document.querySelector(s);
+          if (canvas?.dataset.encoding !== 'png') return false;
+          const view = JSON.parse(canvas.dataset.view);
+          return view.timepoint === timepoint && view.window.width === width;
+        },
+        ['.view[data-plane="axial"] canvas.frame', t, SOFT_TISSUE.width] as const,
+      );
+      return perfusion.evaluate((s) => {
+        const canvas = document.querySelector(s);
+        const [r, g, b] = canvas
+          .getContext('2d')
+          .getImageData(canvas.width >> 1, canvas.height >> 1, 1, 1).data;
+        return [r, g, b];
+      }, '.view[data-plane="axial"] canvas.frame');
+    };
+    const low = SOFT_TISSUE.level - SOFT_TISSUE.width / 2;
+    const greyOf = (value: number) => Math.round((255 * (value - low)) / SOFT_TISSUE.width);
+    expect(await centreGrey(0)).toEqual(Array(3).fill(greyOf(values[0])));
+    await perfusion.fill('#timepoint', '1');
+    expect(await centreGrey(1)).toEqual(Array(3).fill(greyOf(values[1])));
+    await textOf(perfusion, '#status', /time point 2\/3/);
+    // Typed past the last time point: the last is shown, not an error.
+    await perfusion.fill('#timepoint', '7');
+    expect(await centreGrey(2)).toEqual(Array(3).fill(greyOf(values[2])));
+    expect(await textOf(perfusion, '#status', /time point 3\/3/)).not.toMatch(/not one of/);
+    expect(await perfusion.locator('#status').getAttribute('data-kind')).toBe('info');
+    await perfusion.close();
+  });
+});

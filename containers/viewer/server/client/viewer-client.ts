@@ -108,6 +108,11 @@ async function main(): Promise<void> {
           ? { mode: slabMode.value as Slab['mode'], thicknessMm: Number(thickness.value) || 0 }
           : undefined,
       timepoint: () => Math.max(0, Math.floor(Number(timepoint.value) || 0)),
+      timepoints: (count) => {
+        timepoint.max = String(count - 1);
+        timepoint.disabled = count === 1;
+        if (Number(timepoint.value) > count - 1) timepoint.value = String(count - 1);
+      },
       tool: () => tool,
       status,
       readout: (text) => (element('readout').textContent = text),

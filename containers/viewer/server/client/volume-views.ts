@@ -36,6 +36,8 @@ export interface VolumeControls {
   overlayOpacity(): number;
   slab(): Slab | undefined;
   timepoint(): number;
+  /** The image's time points are known: the time point control offers those only. */
+  timepoints(count: number): void;
   tool(): Tool;
   /** Words for the status line, or for the readout of the value under the cursor. */
   status(text: string, kind?: 'info' | 'error'): void;
@@ -94,6 +96,7 @@ export class VolumeViews {
       if (first) {
         this.position = centre(message.geometry);
         this.window = message.window;
+        this.controls.timepoints(message.geometry.timepoints);
       }
       this.requestAll();
     } else if (message.type === 'progress' && message.imageId === this.imageId && !message.overlayId) {
@@ -198,7 +201,7 @@ export class VolumeViews {
     return {
       plane: canvas.plane,
       position: this.position,
-      timepoint: this.controls.timepoint(),
+      timepoint: this.timepoint(),
       window: this.window,
       zoom: canvas.zoom,
       pan: canvas.pan,
@@ -236,11 +239,14 @@ export class VolumeViews {
     if (!this.geometry) return;
     const [x, y, z] = this.position;
     const t =
-      this.geometry.timepoints > 1
-        ? ` · time point ${this.controls.timepoint() + 1}/${this.geometry.timepoints}`
-        : '';
+      this.geometry.timepoints > 1 ? ` · time point ${this.timepoint() + 1}/${this.geometry.timepoints}` : '';
     const words = `Slice ${z + 1}/${this.geometry.size[2]} (voxel ${x}, ${y}, ${z})${t} · W ${round(this.window.width)} L ${round(this.window.level)}`;
     this.controls.status(this.progress ? `${this.progress} · ${words}` : words);
+  }
+
+  /** The time point asked for, kept to the image's: one past its last would only be refused. */
+  private timepoint(): number {
+    return clamp(this.controls.timepoint(), 0, (this.geometry?.timepoints ?? 1) - 1);
   }
 
   /** The crosshair through the position, and the canvas's measurement. */
