@@ -303,7 +303,7 @@ describe('a CT session', () => {
       '1000 image units at voxel (30, 22, 10), patient (15.0, 11.0, 20.0) mm',
     );
   });
-  test('the number keys set the presets, +/- zoom, and r resets to the image’s own window and the fit', async () => {
+  test('a drag sets the window and takes the keys from the controls, the number keys set the presets, +/- zoom, shift+drag pans, r resets', async () => {
     /** The view of the axial plane's lossless frame, once it is one `check` takes. */
     const axialView = async (check: (view: ViewState) => boolean): Promise<ViewState> => {
       for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
@@ -317,7 +317,20 @@ describe('a CT session', () => {
       }
       throw new Error('the axial plane never showed the view expected');
     };
-    const fitted = await axialView((view) => view.zoom === 1);
+    const before = await axialView((view) => view.zoom === 1);
+    // A control last used holds the focus (keys typed there are its own), until the views are used.
+    await page.focus('#slab');
+    // A left drag sets the window: a quarter of its width wider per 64 pixels right, lower going down.
+    const box = await canvasBox('axial');
+    const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.move(x + 64, y + 32, { steps: 4 });
+    await page.mouse.up();
+    const dragged = await axialView((view) => view.window.width !== before.window.width);
+    // Within a pixel's worth: the canvas's device pixels round its CSS width.
+    expect(dragged.window.width).toBeCloseTo(before.window.width * 1.25, 0);
+    expect(dragged.window.level).toBeCloseTo(before.window.level - before.window.width / 8, 0);
     // As the viewer's help names them: CT soft tissue, lung, bone, brain and liver.
     for (const [key, width, level] of [
       ['2', 1500, -600],
@@ -332,12 +345,25 @@ describe('a CT session', () => {
     }
     await page.keyboard.press('+');
     expect((await axialView((view) => view.zoom > 1)).zoom).toBeCloseTo(1.2);
+    // A shift+drag pans: the plane follows the mouse, so the view's centre moves the other way.
+    await page.keyboard.down('Shift');
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.move(x + 40, y - 20, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    const panned = await axialView((view) => view.pan[0] !== 0);
+    expect(panned.pan[0]).toBeLessThan(0);
+    expect(panned.pan[1]).toBeGreaterThan(0);
+    expect(panned.window).toEqual(SOFT_TISSUE);
     await page.keyboard.press('r');
     // Not a CT (no modality in its header): its own window is the histogram's, not a preset.
-    const reset = await axialView((view) => view.zoom === 1 && view.window.width !== SOFT_TISSUE.width);
+    const reset = await axialView(
+      (view) => view.zoom === 1 && view.pan[0] === 0 && view.window.width !== SOFT_TISSUE.width,
+    );
     expect(reset.window).not.toEqual(SOFT_TISSUE);
+    expect(reset.pan).toEqual([0, 0]);
     expect(reset.position).toEqual([31, 23, 9]);
-    expect(reset.viewport).toEqual(fitted.viewport);
     await page.keyboard.press('1');
     await losslessFrame('axial', [31, 23, 9]);
   });

@@ -316,7 +316,10 @@ export class VolumeViews {
       { passive: false },
     );
     target.addEventListener('mousedown', (event) => {
+      // No text is selected by a drag; that also keeps the focus where it was, so a control last
+      // used (the slab's, the time point's) is let go here for the keys to reach the views again.
       event.preventDefault();
+      if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
       if (!this.geometry) return;
       const start = point(event);
       const startWindow = this.window;
