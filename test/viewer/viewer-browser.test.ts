@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { signSessionCredential } from '../../lambda/contracts/session-credential';
-import { FrameHeader, viewerPaths } from '../../containers/viewer/server/protocol';
+import { FrameHeader, VIEW_BOUNDS, viewerPaths } from '../../containers/viewer/server/protocol';
 import { canvasToVoxel, voxelToCanvas } from '../../containers/viewer/server/volume/view-mapping';
 import { Plane, Vec3, ViewState, WINDOW_PRESETS } from '../../containers/viewer/server/volume/view-state';
 import { LocalPlatform } from '../../local/local-platform';
@@ -364,6 +364,41 @@ describe('a CT session', () => {
     expect(reset.window).not.toEqual(SOFT_TISSUE);
     expect(reset.pan).toEqual([0, 0]);
     expect(reset.position).toEqual([31, 23, 9]);
+    await page.keyboard.press('1');
+    await losslessFrame('axial', [31, 23, 9]);
+  });
+
+  test('a thickness typed out of range and a zoom held down stay inside what a view may ask, and the session goes on', async () => {
+    /** The axial plane's lossless frame once its view is one `check` takes. */
+    const axialView = async (check: string) => {
+      const handle = await page.waitForFunction(
+        ([s, source]) => {
+          const canvas = document.querySelector(s);
+          if (canvas?.dataset.encoding !== 'png') return false;
+          const view = JSON.parse(canvas.dataset.view);
+          const [key, value] = source.split('=');
+          return (
+            (key === 'zoom' ? view.zoom : view.slab?.thicknessMm) === Number(value) && canvas.dataset.view
+          );
+        },
+        ['.view[data-plane="axial"] canvas.frame', check] as const,
+      );
+      return JSON.parse((await handle.jsonValue()) as string) as ViewState;
+    };
+    await page.selectOption('#slab', 'mip');
+    await page.fill('#thickness', '-5');
+    // Below 0: one slice, as 0 mm is.
+    expect((await axialView('thickness=0')).slab).toEqual({ mode: 'mip', thicknessMm: 0 });
+    await page.fill('#thickness', '20000');
+    expect((await axialView(`thickness=${VIEW_BOUNDS.slabThicknessMm.max}`)).slab?.thicknessMm).toBe(10_000);
+    await page.selectOption('#slab', '');
+    await page.evaluate(() => document.activeElement?.blur());
+    for (let i = 0; i < 30; i++) await page.keyboard.press('+');
+    expect((await axialView(`zoom=${VIEW_BOUNDS.zoom.max}`)).zoom).toBe(64);
+    for (let i = 0; i < 60; i++) await page.keyboard.press('-');
+    expect((await axialView(`zoom=${VIEW_BOUNDS.zoom.min}`)).zoom).toBe(0.05);
+    expect(await page.locator('#status').getAttribute('data-kind')).toBe('info');
+    await page.keyboard.press('r');
     await page.keyboard.press('1');
     await losslessFrame('axial', [31, 23, 9]);
   });

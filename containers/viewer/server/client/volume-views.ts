@@ -19,6 +19,7 @@ import {
   WINDOW_PRESETS,
   WindowLevel,
 } from '../volume/view-state';
+import { VIEW_BOUNDS } from '../protocol';
 import { PLANE_AXES, planeLayout, voxelToCanvas } from '../volume/view-mapping';
 import type { SessionSocket } from './session-connection';
 
@@ -161,7 +162,7 @@ export class VolumeViews {
       }
       this.controls.measurement('');
     } else if (event.key === '+' || event.key === '=' || event.key === '-') {
-      for (const canvas of this.canvases) canvas.zoom *= event.key === '-' ? 1 / ZOOM_STEP : ZOOM_STEP;
+      for (const canvas of this.canvases) zoomBy(canvas, event.key === '-' ? 1 / ZOOM_STEP : ZOOM_STEP);
     } else {
       return;
     }
@@ -197,7 +198,9 @@ export class VolumeViews {
 
   private view(canvas: Canvas): ViewState {
     const box = canvas.marks.parentElement!;
-    const ratio = window.devicePixelRatio || 1;
+    // Device pixels, fewer (the frame then stretched) where a canvas is larger than a view may be.
+    const largest = Math.max(box.clientWidth, box.clientHeight) * (window.devicePixelRatio || 1);
+    const ratio = (window.devicePixelRatio || 1) * Math.min(1, VIEW_BOUNDS.viewportPixels / largest);
     return {
       plane: canvas.plane,
       position: this.position,
@@ -302,7 +305,7 @@ export class VolumeViews {
         event.preventDefault();
         if (!this.geometry) return;
         if (event.ctrlKey) {
-          canvas.zoom *= event.deltaY < 0 ? ZOOM_STEP : 1 / ZOOM_STEP;
+          zoomBy(canvas, event.deltaY < 0 ? ZOOM_STEP : 1 / ZOOM_STEP);
           canvas.mark = undefined;
           return this.request(canvas);
         }
@@ -448,6 +451,11 @@ export class VolumeViews {
       this.controls.measurement(`The measurement failed: ${(err as Error).message}`);
     }
   }
+}
+
+/** Zooms a canvas by `factor`, no further than a view may ask for. */
+function zoomBy(canvas: { zoom: number }, factor: number): void {
+  canvas.zoom = clamp(canvas.zoom * factor, VIEW_BOUNDS.zoom.min, VIEW_BOUNDS.zoom.max);
 }
 
 /** The crosshair at the volume's centre voxel. */
