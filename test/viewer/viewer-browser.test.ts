@@ -527,6 +527,9 @@ describe('a slide session', () => {
 });
 
 describe('a 4D session', () => {
+  /** The page's address with its credential, which opens the session again on another page. */
+  let perfusionUrl: string;
+
   test('shows the time point asked for, and keeps a time point past the last to the last', async () => {
     // 16 x 12 x 4 voxels at 3 time points, each time point one value throughout.
     const values = [100, 150, 190];
@@ -544,8 +547,9 @@ describe('a 4D session', () => {
     const imageId = await convertedImage(api, 'dev-alice', 'perfusion.mha', file);
     const started = await api('POST', '/v1/sessions', { token: 'dev-alice', body: { images: [imageId] } });
     expect(started.status).toBe(201);
+    perfusionUrl = `${started.body.viewerUrl}#credential=${started.body.credential}`;
     const perfusion = await browser.newPage({ viewport: { width: 960, height: 330 }, deviceScaleFactor: 1 });
-    await perfusion.goto(`${started.body.viewerUrl}#credential=${started.body.credential}`);
+    await perfusion.goto(perfusionUrl);
     await perfusion.waitForSelector('.view[data-plane="axial"] canvas.frame[data-encoding="png"]');
     expect(await perfusion.locator('#timepoint').getAttribute('max')).toBe('2');
     await perfusion.keyboard.press('1');
@@ -581,5 +585,23 @@ describe('a 4D session', () => {
     expect(await textOf(perfusion, '#status', /time point 3\/3/)).not.toMatch(/not one of/);
     expect(await perfusion.locator('#status').getAttribute('data-kind')).toBe('info');
     await perfusion.close();
+  });
+
+  test('a canvas of more device pixels than a view may have is drawn from the largest frame allowed', async () => {
+    expect(perfusionUrl).toBeDefined();
+    // A 1500-pixel-wide window at 10 device pixels a pixel: each plane's canvas is 5000 wide.
+    const dense = await browser.newPage({ viewport: { width: 1500, height: 300 }, deviceScaleFactor: 10 });
+    await dense.goto(perfusionUrl);
+    const selector = '.view[data-plane="axial"] canvas.frame[data-encoding="png"]';
+    await dense.waitForSelector(selector);
+    const drawn = await dense.evaluate((s) => {
+      const canvas = document.querySelector(s);
+      return { view: JSON.parse(canvas.dataset.view), css: canvas.getBoundingClientRect().width as number };
+    }, selector);
+    expect(drawn.css * 10).toBeGreaterThan(VIEW_BOUNDS.viewportPixels);
+    expect(drawn.view.viewport.width).toBe(VIEW_BOUNDS.viewportPixels);
+    expect(drawn.view.viewport.height).toBeLessThanOrEqual(VIEW_BOUNDS.viewportPixels);
+    expect(await dense.locator('#status').getAttribute('data-kind')).toBe('info');
+    await dense.close();
   });
 });
