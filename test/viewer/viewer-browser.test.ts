@@ -402,6 +402,19 @@ describe('a CT session', () => {
     await page.keyboard.press('1');
     await losslessFrame('axial', [31, 23, 9]);
   });
+
+  test('a click on one plane moves the crosshair the three share: the others show the slices through it', async () => {
+    const coronal = await losslessFrame('coronal', [31, 23, 9]);
+    const box = await canvasBox('coronal');
+    const at = voxelToCanvas(geometry, coronal.view, [40, 23, 12]);
+    await page.mouse.click(box.x + at[0] + 0.5, box.y + at[1] + 0.5);
+    const axial = await losslessFrame('axial', [40, 23, 12]);
+    const sagittal = await losslessFrame('sagittal', [40, 23, 12]);
+    expect([axial.slice, sagittal.slice]).toEqual([12, 40]);
+    expect(wrongPixels(axial)).toEqual([]);
+    expect(wrongPixels(sagittal)).toEqual([]);
+    await textOf(page, '#status', /^Slice 13\/20 \(voxel 40, 23, 12\)/);
+  });
 });
 
 describe('refusals', () => {
