@@ -233,8 +233,22 @@ describe('a CT session', () => {
   test('the wheel scrolls the axial plane one slice at a time', async () => {
     const box = await canvasBox('axial');
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    // Every frame the canvas draws, as encoding and slice, from here on.
+    await page.evaluate(() => {
+      const canvas = document.querySelector('.view[data-plane="axial"] canvas.frame');
+      const drawn: string[] = [];
+      (globalThis as unknown as { drawn: string[] }).drawn = drawn;
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      new (globalThis as any).MutationObserver(() =>
+        drawn.push(`${canvas.dataset.encoding} ${canvas.dataset.slice}`),
+      ).observe(canvas, { attributeFilter: ['data-view'] });
+    });
     await page.mouse.wheel(0, 100);
     const after = await losslessFrame('axial', [31, 23, 10]);
+    // JPEG while the view changes, then the same view losslessly once still (a resize of the
+    // canvas, as the status line rewraps, may ask for it again).
+    const drawn = await page.evaluate(() => (globalThis as unknown as { drawn: string[] }).drawn);
+    expect(drawn.slice(0, 2)).toEqual(['jpeg 10', 'png 10']);
     expect(after.slice).toBe(10);
     expect(after.view.position).toEqual([31, 23, 10]);
     expect(wrongPixels(after)).toEqual([]);
