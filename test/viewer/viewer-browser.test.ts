@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { signSessionCredential } from '../../lambda/contracts/session-credential';
-import { FrameHeader } from '../../containers/viewer/server/protocol';
+import { FrameHeader, VIEW_BOUNDS, viewerPaths } from '../../containers/viewer/server/protocol';
 import { canvasToVoxel, voxelToCanvas } from '../../containers/viewer/server/volume/view-mapping';
 import { Plane, Vec3, ViewState, WINDOW_PRESETS } from '../../containers/viewer/server/volume/view-state';
 import { LocalPlatform } from '../../local/local-platform';
@@ -233,8 +233,22 @@ describe('a CT session', () => {
   test('the wheel scrolls the axial plane one slice at a time', async () => {
     const box = await canvasBox('axial');
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    // Every frame the canvas draws, as encoding and slice, from here on.
+    await page.evaluate(() => {
+      const canvas = document.querySelector('.view[data-plane="axial"] canvas.frame');
+      const drawn: string[] = [];
+      (globalThis as unknown as { drawn: string[] }).drawn = drawn;
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      new (globalThis as any).MutationObserver(() =>
+        drawn.push(`${canvas.dataset.encoding} ${canvas.dataset.slice}`),
+      ).observe(canvas, { attributeFilter: ['data-view'] });
+    });
     await page.mouse.wheel(0, 100);
     const after = await losslessFrame('axial', [31, 23, 10]);
+    // JPEG while the view changes, then the same view losslessly once still (a resize of the
+    // canvas, as the status line rewraps, may ask for it again).
+    const drawn = await page.evaluate(() => (globalThis as unknown as { drawn: string[] }).drawn);
+    expect(drawn.slice(0, 2)).toEqual(['jpeg 10', 'png 10']);
     expect(after.slice).toBe(10);
     expect(after.view.position).toEqual([31, 23, 10]);
     expect(wrongPixels(after)).toEqual([]);
@@ -303,6 +317,118 @@ describe('a CT session', () => {
       '1000 image units at voxel (30, 22, 10), patient (15.0, 11.0, 20.0) mm',
     );
   });
+  test('a drag sets the window and takes the keys from the controls, the number keys set the presets, +/- zoom, shift+drag pans, r resets', async () => {
+    /** The view of the axial plane's lossless frame, once it is one `check` takes. */
+    const axialView = async (check: (view: ViewState) => boolean): Promise<ViewState> => {
+      for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
+        const shown = await page.evaluate(() => {
+          const canvas = document.querySelector('.view[data-plane="axial"] canvas.frame');
+          return canvas?.dataset.encoding === 'png' ? (canvas.dataset.view as string) : undefined;
+        });
+        const view = shown && (JSON.parse(shown) as ViewState);
+        if (view && check(view)) return view;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error('the axial plane never showed the view expected');
+    };
+    const before = await axialView((view) => view.zoom === 1);
+    // A control last used holds the focus (keys typed there are its own), until the views are used.
+    await page.focus('#slab');
+    // A left drag sets the window: a quarter of its width wider per 64 pixels right, lower going down.
+    const box = await canvasBox('axial');
+    const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.move(x + 64, y + 32, { steps: 4 });
+    await page.mouse.up();
+    const dragged = await axialView((view) => view.window.width !== before.window.width);
+    // Within a pixel's worth: the canvas's device pixels round its CSS width.
+    expect(dragged.window.width).toBeCloseTo(before.window.width * 1.25, 0);
+    expect(dragged.window.level).toBeCloseTo(before.window.level - before.window.width / 8, 0);
+    // As the viewer's help names them: CT soft tissue, lung, bone, brain and liver.
+    for (const [key, width, level] of [
+      ['2', 1500, -600],
+      ['3', 2500, 480],
+      ['4', 80, 40],
+      ['5', 150, 90],
+      ['1', 400, 40],
+    ] as const) {
+      await page.keyboard.press(key);
+      const view = await axialView((view) => view.window.width === width && view.window.level === level);
+      expect(view.window).toEqual({ width, level });
+    }
+    await page.keyboard.press('+');
+    expect((await axialView((view) => view.zoom > 1)).zoom).toBeCloseTo(1.2);
+    // A shift+drag pans: the plane follows the mouse, so the view's centre moves the other way.
+    await page.keyboard.down('Shift');
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.move(x + 40, y - 20, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    const panned = await axialView((view) => view.pan[0] !== 0);
+    expect(panned.pan[0]).toBeLessThan(0);
+    expect(panned.pan[1]).toBeGreaterThan(0);
+    expect(panned.window).toEqual(SOFT_TISSUE);
+    await page.keyboard.press('r');
+    // Not a CT (no modality in its header): its own window is the histogram's, not a preset.
+    const reset = await axialView(
+      (view) => view.zoom === 1 && view.pan[0] === 0 && view.window.width !== SOFT_TISSUE.width,
+    );
+    expect(reset.window).not.toEqual(SOFT_TISSUE);
+    expect(reset.pan).toEqual([0, 0]);
+    expect(reset.position).toEqual([31, 23, 9]);
+    await page.keyboard.press('1');
+    await losslessFrame('axial', [31, 23, 9]);
+  });
+
+  test('a thickness typed out of range and a zoom held down stay inside what a view may ask, and the session goes on', async () => {
+    /** The axial plane's lossless frame once its view is one `check` takes. */
+    const axialView = async (check: string) => {
+      const handle = await page.waitForFunction(
+        ([s, source]) => {
+          const canvas = document.querySelector(s);
+          if (canvas?.dataset.encoding !== 'png') return false;
+          const view = JSON.parse(canvas.dataset.view);
+          const [key, value] = source.split('=');
+          return (
+            (key === 'zoom' ? view.zoom : view.slab?.thicknessMm) === Number(value) && canvas.dataset.view
+          );
+        },
+        ['.view[data-plane="axial"] canvas.frame', check] as const,
+      );
+      return JSON.parse((await handle.jsonValue()) as string) as ViewState;
+    };
+    await page.selectOption('#slab', 'mip');
+    await page.fill('#thickness', '-5');
+    // Below 0: one slice, as 0 mm is.
+    expect((await axialView('thickness=0')).slab).toEqual({ mode: 'mip', thicknessMm: 0 });
+    await page.fill('#thickness', '20000');
+    expect((await axialView(`thickness=${VIEW_BOUNDS.slabThicknessMm.max}`)).slab?.thicknessMm).toBe(10_000);
+    await page.selectOption('#slab', '');
+    await page.evaluate(() => document.activeElement?.blur());
+    for (let i = 0; i < 30; i++) await page.keyboard.press('+');
+    expect((await axialView(`zoom=${VIEW_BOUNDS.zoom.max}`)).zoom).toBe(64);
+    for (let i = 0; i < 60; i++) await page.keyboard.press('-');
+    expect((await axialView(`zoom=${VIEW_BOUNDS.zoom.min}`)).zoom).toBe(0.05);
+    expect(await page.locator('#status').getAttribute('data-kind')).toBe('info');
+    await page.keyboard.press('r');
+    await page.keyboard.press('1');
+    await losslessFrame('axial', [31, 23, 9]);
+  });
+
+  test('a click on one plane moves the crosshair the three share: the others show the slices through it', async () => {
+    const coronal = await losslessFrame('coronal', [31, 23, 9]);
+    const box = await canvasBox('coronal');
+    const at = voxelToCanvas(geometry, coronal.view, [40, 23, 12]);
+    await page.mouse.click(box.x + at[0] + 0.5, box.y + at[1] + 0.5);
+    const axial = await losslessFrame('axial', [40, 23, 12]);
+    const sagittal = await losslessFrame('sagittal', [40, 23, 12]);
+    expect([axial.slice, sagittal.slice]).toEqual([12, 40]);
+    expect(wrongPixels(axial)).toEqual([]);
+    expect(wrongPixels(sagittal)).toEqual([]);
+    await textOf(page, '#status', /^Slice 13\/20 \(voxel 40, 23, 12\)/);
+  });
 });
 
 describe('refusals', () => {
@@ -344,12 +470,19 @@ describe('refusals', () => {
   });
 
   test('an image outside the session is reached by no route of a page that holds a ticket', async () => {
+    const routes = {
+      source: viewerPaths.slideSource(session.id, otherImageId),
+      tile: viewerPaths.tile(session.id, otherImageId, 0, 0, 0),
+      socket: viewerPaths.socket(session.id),
+    };
     const reached = await page.evaluate(
-      async ({ id, outside }) => {
-        const tile = await fetch(`/sessions/${id}/slides/${outside}/tiles/0/0_0`);
-        const source = await fetch(`/sessions/${id}/slides/${outside}/source`);
+      async ({ outside, paths }) => {
+        const answer = async (path: string) => {
+          const response = await fetch(path);
+          return `${response.status} ${await response.text()}`;
+        };
         const errors = await new Promise<string[]>((resolve) => {
-          const ws = new WebSocket(`ws://${location.host}/sessions/${id}/socket`);
+          const ws = new WebSocket(`ws://${location.host}${paths.socket}`);
           ws.binaryType = 'arraybuffer';
           const seen: string[] = [];
           let frames = 0;
@@ -357,7 +490,7 @@ describe('refusals', () => {
             if (typeof event.data !== 'string') return void frames++;
             const message = JSON.parse(event.data);
             if (message.type === 'error') seen.push(message.message);
-            if (seen.length === 2) resolve([...seen, `frames: ${frames}`]);
+            if (seen.length === 4) resolve([...seen, `frames: ${frames}`]);
           };
           ws.onopen = () => {
             const view = {
@@ -370,22 +503,24 @@ describe('refusals', () => {
               overlayOpacity: 0,
               viewport: { width: 8, height: 8 },
             };
-            ws.send(JSON.stringify({ type: 'view', id: 1, imageId: outside, canvas: 'axial', view }));
-            ws.send(JSON.stringify({ type: 'probe', requestId: 1, imageId: outside, view, point: [0, 0] }));
+            const asked = { imageId: outside, view };
+            ws.send(JSON.stringify({ type: 'view', id: 1, canvas: 'axial', ...asked }));
+            ws.send(JSON.stringify({ type: 'probe', requestId: 1, point: [0, 0], ...asked }));
+            ws.send(JSON.stringify({ type: 'length', requestId: 2, from: [0, 0], to: [4, 4], ...asked }));
+            const shape = { kind: 'rectangle', from: [0, 0], to: [4, 4] };
+            ws.send(JSON.stringify({ type: 'region', requestId: 3, shape, ...asked }));
           };
         });
-        return { tile: tile.status, source: source.status, errors };
+        return { source: await answer(paths.source), tile: await answer(paths.tile), errors };
       },
-      { id: session.id, outside: otherImageId },
+      { outside: otherImageId, paths: routes },
     );
+    const notAVolume = `image ${otherImageId} is not a volume of this session`;
     expect(reached).toEqual({
-      tile: 404,
-      source: 404,
-      errors: [
-        `image ${otherImageId} is not a volume of this session`,
-        `image ${otherImageId} is not a volume of this session`,
-        'frames: 0',
-      ],
+      // The slide routes' own answer, not a path that no route takes.
+      source: '404 there is no such slide in this session',
+      tile: '404 there is no such slide in this session',
+      errors: [notAVolume, notAVolume, notAVolume, notAVolume, 'frames: 0'],
     });
   });
 });
@@ -415,5 +550,85 @@ describe('a slide session', () => {
     );
     expect(barMicrons((await slide.locator('.slide-scale-bar').textContent())!)).toBeLessThan(before);
     await slide.close();
+  });
+});
+
+describe('a 4D session', () => {
+  /** The page's address with its credential, which opens the session again on another page. */
+  let perfusionUrl: string;
+
+  test('shows the time point asked for, and keeps a time point past the last to the last', async () => {
+    // 16 x 12 x 4 voxels at 3 time points, each time point one value throughout.
+    const values = [100, 150, 190];
+    const [sx, sy, sz] = [16, 12, 4];
+    const voxels = new Int16Array(sx * sy * sz * values.length);
+    values.forEach((value, t) => voxels.fill(value, t * sx * sy * sz, (t + 1) * sx * sy * sz));
+    const file = Buffer.concat([
+      Buffer.from(
+        `ObjectType = Image\nNDims = 4\nDimSize = ${sx} ${sy} ${sz} ${values.length}\n` +
+          'ElementSpacing = 1 1 1 1\nElementType = MET_SHORT\nElementDataFile = LOCAL\n',
+      ),
+      Buffer.from(voxels.buffer),
+    ]);
+    const api = call();
+    const imageId = await convertedImage(api, 'dev-alice', 'perfusion.mha', file);
+    const started = await api('POST', '/v1/sessions', { token: 'dev-alice', body: { images: [imageId] } });
+    expect(started.status).toBe(201);
+    perfusionUrl = `${started.body.viewerUrl}#credential=${started.body.credential}`;
+    const perfusion = await browser.newPage({ viewport: { width: 960, height: 330 }, deviceScaleFactor: 1 });
+    await perfusion.goto(perfusionUrl);
+    await perfusion.waitForSelector('.view[data-plane="axial"] canvas.frame[data-encoding="png"]');
+    expect(await perfusion.locator('#timepoint').getAttribute('max')).toBe('2');
+    await perfusion.keyboard.press('1');
+
+    /** The grey at the centre of the axial plane's lossless frame of time point `t`, soft tissue window. */
+    const centreGrey = async (t: number) => {
+      await perfusion.waitForFunction(
+        ([s, timepoint, width]) => {
+          const canvas = document.querySelector(s);
+          if (canvas?.dataset.encoding !== 'png') return false;
+          const view = JSON.parse(canvas.dataset.view);
+          return view.timepoint === timepoint && view.window.width === width;
+        },
+        ['.view[data-plane="axial"] canvas.frame', t, SOFT_TISSUE.width] as const,
+      );
+      return perfusion.evaluate((s) => {
+        const canvas = document.querySelector(s);
+        const [r, g, b] = canvas
+          .getContext('2d')
+          .getImageData(canvas.width >> 1, canvas.height >> 1, 1, 1).data;
+        return [r, g, b];
+      }, '.view[data-plane="axial"] canvas.frame');
+    };
+    const low = SOFT_TISSUE.level - SOFT_TISSUE.width / 2;
+    const greyOf = (value: number) => Math.round((255 * (value - low)) / SOFT_TISSUE.width);
+    expect(await centreGrey(0)).toEqual(Array(3).fill(greyOf(values[0])));
+    await perfusion.fill('#timepoint', '1');
+    expect(await centreGrey(1)).toEqual(Array(3).fill(greyOf(values[1])));
+    await textOf(perfusion, '#status', /time point 2\/3/);
+    // Typed past the last time point: the last is shown, not an error.
+    await perfusion.fill('#timepoint', '7');
+    expect(await centreGrey(2)).toEqual(Array(3).fill(greyOf(values[2])));
+    expect(await textOf(perfusion, '#status', /time point 3\/3/)).not.toMatch(/not one of/);
+    expect(await perfusion.locator('#status').getAttribute('data-kind')).toBe('info');
+    await perfusion.close();
+  });
+
+  test('a canvas of more device pixels than a view may have is drawn from the largest frame allowed', async () => {
+    expect(perfusionUrl).toBeDefined();
+    // A 1500-pixel-wide window at 10 device pixels a pixel: each plane's canvas is 5000 wide.
+    const dense = await browser.newPage({ viewport: { width: 1500, height: 300 }, deviceScaleFactor: 10 });
+    await dense.goto(perfusionUrl);
+    const selector = '.view[data-plane="axial"] canvas.frame[data-encoding="png"]';
+    await dense.waitForSelector(selector);
+    const drawn = await dense.evaluate((s) => {
+      const canvas = document.querySelector(s);
+      return { view: JSON.parse(canvas.dataset.view), css: canvas.getBoundingClientRect().width as number };
+    }, selector);
+    expect(drawn.css * 10).toBeGreaterThan(VIEW_BOUNDS.viewportPixels);
+    expect(drawn.view.viewport.width).toBe(VIEW_BOUNDS.viewportPixels);
+    expect(drawn.view.viewport.height).toBeLessThanOrEqual(VIEW_BOUNDS.viewportPixels);
+    expect(await dense.locator('#status').getAttribute('data-kind')).toBe('info');
+    await dense.close();
   });
 });

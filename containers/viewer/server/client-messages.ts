@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ClientMessage } from './protocol';
+import { ClientMessage, VIEW_BOUNDS } from './protocol';
 
 const finite = z.number().finite();
 const vec3 = z.tuple([finite, finite, finite]);
@@ -7,17 +7,20 @@ const point = z.tuple([finite, finite]);
 const plane = z.enum(['axial', 'coronal', 'sagittal']);
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
 /** Canvases larger than this are no screen's: refused before anything is rendered. */
-const MAX_VIEWPORT = 4096;
+const MAX_VIEWPORT = VIEW_BOUNDS.viewportPixels;
 
 const viewState = z.object({
   plane,
   position: vec3,
   timepoint: z.number().int().min(0),
   window: z.object({ width: finite.positive(), level: finite }),
-  zoom: finite.min(0.05).max(64),
+  zoom: finite.min(VIEW_BOUNDS.zoom.min).max(VIEW_BOUNDS.zoom.max),
   pan: point,
   slab: z
-    .object({ mode: z.enum(['mip', 'minip', 'average']), thicknessMm: finite.min(0).max(10_000) })
+    .object({
+      mode: z.enum(['mip', 'minip', 'average']),
+      thicknessMm: finite.min(VIEW_BOUNDS.slabThicknessMm.min).max(VIEW_BOUNDS.slabThicknessMm.max),
+    })
     .optional(),
   overlayOpacity: finite.min(0).max(1),
   viewport: z.object({

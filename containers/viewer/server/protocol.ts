@@ -177,6 +177,17 @@ export const MAX_FRAMES_IN_FLIGHT = 3;
 /** A view unchanged this long is sent again losslessly. */
 export const STILL_AFTER_MS = 150;
 
+/**
+ * What a view request may ask for: the server closes a socket that asks for more (a protocol
+ * error), so the client keeps the reader's zoom, slab and canvas inside these.
+ */
+export const VIEW_BOUNDS = {
+  zoom: { min: 0.05, max: 64 },
+  slabThicknessMm: { min: 0, max: 10_000 },
+  /** Device pixels a side of a canvas: no screen's is larger. */
+  viewportPixels: 4096,
+} as const;
+
 /** Close codes of the socket, with the reason as text beside them. */
 export const CLOSE_CODES = {
   /** The session's credential expired: the reader starts a new session. */

@@ -1,4 +1,4 @@
-import { ServerMessage, SessionImageSummary, viewerPaths } from '../protocol';
+import { ServerMessage, SessionImageSummary, VIEW_BOUNDS, viewerPaths } from '../protocol';
 import type { SlideTileSource } from '../slides/slide-tile-source';
 import type { Slab } from '../volume/view-state';
 import { OpenedSession, openSession, renewTicket, SessionSocket } from './session-connection';
@@ -105,9 +105,21 @@ async function main(): Promise<void> {
       overlayOpacity: () => Number(opacity.value),
       slab: (): Slab | undefined =>
         slabMode.value
-          ? { mode: slabMode.value as Slab['mode'], thicknessMm: Number(thickness.value) || 0 }
+          ? {
+              mode: slabMode.value as Slab['mode'],
+              // Kept to what a view may ask for: a thickness typed below 0 is one slice.
+              thicknessMm: Math.min(
+                VIEW_BOUNDS.slabThicknessMm.max,
+                Math.max(VIEW_BOUNDS.slabThicknessMm.min, Number(thickness.value) || 0),
+              ),
+            }
           : undefined,
       timepoint: () => Math.max(0, Math.floor(Number(timepoint.value) || 0)),
+      timepoints: (count) => {
+        timepoint.max = String(count - 1);
+        timepoint.disabled = count === 1;
+        if (Number(timepoint.value) > count - 1) timepoint.value = String(count - 1);
+      },
       tool: () => tool,
       status,
       readout: (text) => (element('readout').textContent = text),

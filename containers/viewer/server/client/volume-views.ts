@@ -19,6 +19,7 @@ import {
   WINDOW_PRESETS,
   WindowLevel,
 } from '../volume/view-state';
+import { VIEW_BOUNDS } from '../protocol';
 import { PLANE_AXES, planeLayout, voxelToCanvas } from '../volume/view-mapping';
 import type { SessionSocket } from './session-connection';
 
@@ -36,6 +37,8 @@ export interface VolumeControls {
   overlayOpacity(): number;
   slab(): Slab | undefined;
   timepoint(): number;
+  /** The image's time points are known: the time point control offers those only. */
+  timepoints(count: number): void;
   tool(): Tool;
   /** Words for the status line, or for the readout of the value under the cursor. */
   status(text: string, kind?: 'info' | 'error'): void;
@@ -94,6 +97,7 @@ export class VolumeViews {
       if (first) {
         this.position = centre(message.geometry);
         this.window = message.window;
+        this.controls.timepoints(message.geometry.timepoints);
       }
       this.requestAll();
     } else if (message.type === 'progress' && message.imageId === this.imageId && !message.overlayId) {
@@ -158,7 +162,7 @@ export class VolumeViews {
       }
       this.controls.measurement('');
     } else if (event.key === '+' || event.key === '=' || event.key === '-') {
-      for (const canvas of this.canvases) canvas.zoom *= event.key === '-' ? 1 / ZOOM_STEP : ZOOM_STEP;
+      for (const canvas of this.canvases) zoomBy(canvas, event.key === '-' ? 1 / ZOOM_STEP : ZOOM_STEP);
     } else {
       return;
     }
@@ -194,11 +198,13 @@ export class VolumeViews {
 
   private view(canvas: Canvas): ViewState {
     const box = canvas.marks.parentElement!;
-    const ratio = window.devicePixelRatio || 1;
+    // Device pixels, fewer (the frame then stretched) where a canvas is larger than a view may be.
+    const largest = Math.max(box.clientWidth, box.clientHeight) * (window.devicePixelRatio || 1);
+    const ratio = (window.devicePixelRatio || 1) * Math.min(1, VIEW_BOUNDS.viewportPixels / largest);
     return {
       plane: canvas.plane,
       position: this.position,
-      timepoint: this.controls.timepoint(),
+      timepoint: this.timepoint(),
       window: this.window,
       zoom: canvas.zoom,
       pan: canvas.pan,
@@ -236,11 +242,14 @@ export class VolumeViews {
     if (!this.geometry) return;
     const [x, y, z] = this.position;
     const t =
-      this.geometry.timepoints > 1
-        ? ` · time point ${this.controls.timepoint() + 1}/${this.geometry.timepoints}`
-        : '';
+      this.geometry.timepoints > 1 ? ` · time point ${this.timepoint() + 1}/${this.geometry.timepoints}` : '';
     const words = `Slice ${z + 1}/${this.geometry.size[2]} (voxel ${x}, ${y}, ${z})${t} · W ${round(this.window.width)} L ${round(this.window.level)}`;
     this.controls.status(this.progress ? `${this.progress} · ${words}` : words);
+  }
+
+  /** The time point asked for, kept to the image's: one past its last would only be refused. */
+  private timepoint(): number {
+    return clamp(this.controls.timepoint(), 0, (this.geometry?.timepoints ?? 1) - 1);
   }
 
   /** The crosshair through the position, and the canvas's measurement. */
@@ -296,7 +305,7 @@ export class VolumeViews {
         event.preventDefault();
         if (!this.geometry) return;
         if (event.ctrlKey) {
-          canvas.zoom *= event.deltaY < 0 ? ZOOM_STEP : 1 / ZOOM_STEP;
+          zoomBy(canvas, event.deltaY < 0 ? ZOOM_STEP : 1 / ZOOM_STEP);
           canvas.mark = undefined;
           return this.request(canvas);
         }
@@ -310,7 +319,10 @@ export class VolumeViews {
       { passive: false },
     );
     target.addEventListener('mousedown', (event) => {
+      // No text is selected by a drag; that also keeps the focus where it was, so a control last
+      // used (the slab's, the time point's) is let go here for the keys to reach the views again.
       event.preventDefault();
+      if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
       if (!this.geometry) return;
       const start = point(event);
       const startWindow = this.window;
@@ -439,6 +451,11 @@ export class VolumeViews {
       this.controls.measurement(`The measurement failed: ${(err as Error).message}`);
     }
   }
+}
+
+/** Zooms a canvas by `factor`, no further than a view may ask for. */
+function zoomBy(canvas: { zoom: number }, factor: number): void {
+  canvas.zoom = clamp(canvas.zoom * factor, VIEW_BOUNDS.zoom.min, VIEW_BOUNDS.zoom.max);
 }
 
 /** The crosshair at the volume's centre voxel. */
