@@ -1,4 +1,6 @@
-/** States of a viewer session; `Queued` waits for a viewer fleet to place it (none do yet). */
+import type { FleetWake } from './viewer-fleets';
+
+/** States of a viewer session; `Queued` waits for a viewer host its region's fleet is starting. */
 export const SESSION_STATUSES = ['Queued', 'Started', 'Running', 'Stopped', 'Failed'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
@@ -49,14 +51,35 @@ export interface SessionRecord {
   readonly updatedAt: string;
 }
 
-/** Whether a session still runs at `now`: started or running, and not past its expiry. */
+/**
+ * How a new session starts: Queued, saying why, when its region's fleet had no host and one is on
+ * its way (`wake`, from `viewer-fleets.ts`); Started otherwise, a host there or no fleet to wake.
+ */
+export function startingStatus(
+  wake: FleetWake | undefined,
+  region: string,
+): Pick<SessionRecord, 'status' | 'statusReason'> {
+  return wake === 'starting'
+    ? {
+        status: 'Queued',
+        statusReason: `no viewer host was running in ${region}: one is starting, and the viewer opens once it is ready, in about a minute`,
+      }
+    : { status: 'Started' };
+}
+
+/** The states of a session that has not ended, until its expiry. */
+export const LIVE_STATUSES = ['Queued', 'Started', 'Running'] as const satisfies readonly SessionStatus[];
+
+const live = (status: SessionStatus) => (LIVE_STATUSES as readonly SessionStatus[]).includes(status);
+
+/** Whether a session still runs at `now`: queued, started or running, and not past its expiry. */
 export function isLive(session: SessionRecord, now: number): boolean {
-  return (session.status === 'Started' || session.status === 'Running') && session.expiresAt > now;
+  return live(session.status) && session.expiresAt > now;
 }
 
 /** The status as of `now`: a running session past its expiry has stopped, with no write needed. */
 export function statusAt(session: SessionRecord, now: number): { status: SessionStatus; reason?: string } {
-  if ((session.status === 'Started' || session.status === 'Running') && session.expiresAt <= now) {
+  if (live(session.status) && session.expiresAt <= now) {
     return { status: 'Stopped', reason: 'the session expired' };
   }
   return { status: session.status, ...(session.statusReason && { reason: session.statusReason }) };

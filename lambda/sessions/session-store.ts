@@ -56,12 +56,16 @@ export async function extendSession(
       new UpdateCommand({
         TableName: tableName('sessions'),
         Key: { id: session.id },
-        UpdateExpression: 'SET expiresAt = :expiresAt, #status = :status, updatedAt = :updatedAt',
+        // A reason said why it was queued; once it runs there is none.
+        UpdateExpression:
+          'SET expiresAt = :expiresAt, #status = :status, updatedAt = :updatedAt' +
+          (status === 'Running' ? ' REMOVE statusReason' : ''),
         ConditionExpression:
-          '#owner = :owner AND #status IN (:started, :running) AND expiresAt > :now AND expiresAt <= :expiresAt',
+          '#owner = :owner AND #status IN (:queued, :started, :running) AND expiresAt > :now AND expiresAt <= :expiresAt',
         ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status' },
         ExpressionAttributeValues: {
           ':owner': userId,
+          ':queued': 'Queued',
           ':started': 'Started',
           ':running': 'Running',
           ':now': now,
@@ -103,11 +107,13 @@ export async function endSession(
         Key: { id: session.id },
         UpdateExpression:
           'SET #status = :status, updatedAt = :updatedAt, expiresAt = :end' +
-          (reason ? ', statusReason = :reason' : ''),
-        ConditionExpression: '#owner = :owner AND #status IN (:started, :running) AND expiresAt > :now',
+          (reason ? ', statusReason = :reason' : ' REMOVE statusReason'),
+        ConditionExpression:
+          '#owner = :owner AND #status IN (:queued, :started, :running) AND expiresAt > :now',
         ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status' },
         ExpressionAttributeValues: {
           ':owner': userId,
+          ':queued': 'Queued',
           ':started': 'Started',
           ':running': 'Running',
           ':now': now,

@@ -15,8 +15,12 @@ const RUNNING_KNOWN_MS = 60_000;
 
 const runningSeenAtMs = new Map<string, number>();
 
-/** What waking a region's fleet found: it had hosts, it had none and one is starting, or it is not there. */
-export type FleetWake = 'running' | 'started' | 'absent';
+/**
+ * What waking a region's fleet found: a host in service; none yet, but one on its way (started
+ * now, or earlier and still booting or waiting on its launch hook); none and none allowed (its
+ * maximum is 0); or no fleet at all.
+ */
+export type FleetWake = 'running' | 'starting' | 'off' | 'absent';
 
 /**
  * Starts a host in `region` when its fleet has none (its desired capacity is 0, as at night or
@@ -34,9 +38,15 @@ export async function wakeViewerFleet(region: string): Promise<FleetWake> {
     }),
   );
   if (groups.length === 0) return 'absent';
-  let started = false;
+  if (groups.some((group) => group.Instances?.some((instance) => instance.LifecycleState === 'InService'))) {
+    runningSeenAtMs.set(region, Date.now());
+    return 'running';
+  }
+  let wake: FleetWake = 'off';
   for (const group of groups) {
-    if ((group.DesiredCapacity ?? 0) > 0 || (group.MaxSize ?? 0) < 1) continue;
+    if ((group.MaxSize ?? 0) < 1) continue;
+    wake = 'starting';
+    if ((group.DesiredCapacity ?? 0) > 0) continue;
     // Idempotent: two sessions waking the same fleet at once both ask for the one host.
     await client.send(
       new SetDesiredCapacityCommand({
@@ -45,8 +55,6 @@ export async function wakeViewerFleet(region: string): Promise<FleetWake> {
         HonorCooldown: false,
       }),
     );
-    started = true;
   }
-  if (!started) runningSeenAtMs.set(region, Date.now());
-  return started ? 'started' : 'running';
+  return wake;
 }

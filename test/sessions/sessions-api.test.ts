@@ -546,6 +546,57 @@ describe('viewer reports', () => {
     expect((await report(session.id, session.credential, { state: 'Active' })).status).toBe(409);
   });
 
+  test('a session queued for a starting host says why, is kept alive while it waits, and runs with no reason once its reader connects', async () => {
+    const { body: session } = await createSession(alice, { images: [ct] });
+    const reason = 'no viewer host was running in the region: one is starting';
+    // As create-session records a session when its region's fleet had to be woken.
+    const queue = (id: string) =>
+      documents.send(
+        new UpdateCommand({
+          TableName: platform.settings.sessionsTable,
+          Key: { id },
+          UpdateExpression: 'SET #status = :queued, statusReason = :reason',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':queued': 'Queued', ':reason': reason },
+        }),
+      );
+    await queue(session.id);
+    expect((await getSession(alice, session.id)).body).toMatchObject({
+      status: 'Queued',
+      statusReason: reason,
+    });
+    const kept = await call('POST', '/v1/sessions/{sessionId}/keep-alive', {
+      token: alice,
+      params: { sessionId: session.id },
+    });
+    expect(kept.status).toBe(200);
+    expect(kept.body).toMatchObject({ status: 'Queued', statusReason: reason });
+
+    const running = await report(session.id, session.credential, { state: 'Running' });
+    expect(running.body.status).toBe('Running');
+    expect(running.body.statusReason).toBeUndefined();
+    expect((await storedState(session.id)).session!.statusReason).toBeUndefined();
+
+    // One stopped while queued keeps no reason for queueing; one left to expire says it expired.
+    const { body: other } = await createSession(alice, { images: [ct] });
+    await queue(other.id);
+    const stopped = await call('DELETE', '/v1/sessions/{sessionId}', {
+      token: alice,
+      params: { sessionId: other.id },
+    });
+    expect(stopped.body.status).toBe('Stopped');
+    expect(stopped.body.statusReason).toBeUndefined();
+    expect(await slotsOf(other.id)).toEqual([]);
+
+    const { body: third } = await createSession(alice, { images: [ct] });
+    await queue(third.id);
+    await expire(third.id);
+    expect((await getSession(alice, third.id)).body).toMatchObject({
+      status: 'Stopped',
+      statusReason: 'the session expired',
+    });
+  });
+
   test('a tampered, foreign, expired or absent credential is refused and changes nothing', async () => {
     const { body: session } = await createSession(alice, { images: [ct] });
     const { body: other } = await createSession(bob, { images: [bobsCt] });
