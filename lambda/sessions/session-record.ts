@@ -68,7 +68,7 @@ export function startingStatus(
 }
 
 /** The states of a session that has not ended, until its expiry. */
-export const LIVE_STATUSES = ['Queued', 'Started', 'Running'] as const satisfies readonly SessionStatus[];
+const LIVE_STATUSES = ['Queued', 'Started', 'Running'] as const satisfies readonly SessionStatus[];
 
 const live = (status: SessionStatus) => (LIVE_STATUSES as readonly SessionStatus[]).includes(status);
 
