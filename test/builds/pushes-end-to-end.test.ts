@@ -354,12 +354,24 @@ test('a build over the time limit ends Failed naming the limit, and leaves nothi
   const timed = await startTestPlatform({}, { buildTimeoutSeconds: 4 });
   const timedCall = apiClient(timed.urls.api);
   const timedDb = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-  const containers = () =>
-    execFileSync(engine.command, ['ps', '--all', '--external', '--format', '{{.ID}}'], {
-      encoding: 'utf8',
-    })
-      .split('\n')
-      .filter(Boolean);
+  // podman cannot list while another build's working container is being removed ("container not
+  // known"): other test files build at the same time, so the listing is asked again.
+  const containers = async (): Promise<string[]> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return execFileSync(engine.command, ['ps', '--all', '--external', '--format', '{{.ID}}'], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+          .split('\n')
+          .filter(Boolean);
+      } catch (err) {
+        if (attempt === 20 || !/container not known/.test(String((err as { stderr?: string }).stderr)))
+          throw err;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  };
   try {
     const created = await timedCall('POST', '/v1/algorithms', {
       token: 'dev-alice',
@@ -382,7 +394,7 @@ test('a build over the time limit ends Failed naming the limit, and leaves nothi
     };
     const before = await timedUsage();
     const definitions = timed.batch.jobDefinitions.length;
-    const containersBefore = new Set(isPodman(engine) ? containers() : []);
+    const containersBefore = new Set(isPodman(engine) ? await containers() : []);
     const build = await push(
       algorithmId,
       [dockerfile('RUN ["node", "-e", "setTimeout(() => {}, 120000)"]', 'USER node'), program],
@@ -400,7 +412,7 @@ test('a build over the time limit ends Failed naming the limit, and leaves nothi
     expect(tagged(`build-${build.id}-author`)).toBe(false);
     if (isPodman(engine)) {
       // Nor the working container of the step it was stopped in.
-      const left = async () => containers().filter((id) => !containersBefore.has(id));
+      const left = async () => (await containers()).filter((id) => !containersBefore.has(id));
       expect(await settledValue(left, [])).toEqual([]);
     }
     expect(await settledValue(timedUsage, before)).toEqual(before);
