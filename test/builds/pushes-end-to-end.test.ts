@@ -76,8 +76,8 @@ const GOOD = [
   program,
 ];
 
-async function newAlgorithm(): Promise<string> {
-  const created = await call('POST', '/v1/algorithms', {
+async function newAlgorithm(client = call): Promise<string> {
+  const created = await client('POST', '/v1/algorithms', {
     token: 'dev-alice',
     body: {
       title: 'Threshold',
@@ -373,19 +373,7 @@ test('a build over the time limit ends Failed naming the limit, and leaves nothi
     }
   };
   try {
-    const created = await timedCall('POST', '/v1/algorithms', {
-      token: 'dev-alice',
-      body: {
-        title: 'Slow',
-        interfaces: [
-          {
-            inputs: [{ slug: 'threshold', kind: 'json', relativePath: 'threshold.json' }],
-            outputs: [{ slug: 'results', kind: 'json', relativePath: 'results.json' }],
-          },
-        ],
-      },
-    });
-    const algorithmId = created.body.id;
+    const algorithmId = await newAlgorithm(timedCall);
     const timedUsage = async () => {
       const { Item } = await timedDb.send(
         new GetCommand({ TableName: localTableName('usage'), Key: { userId: alice } }),
@@ -429,19 +417,7 @@ test('a build under way when local mode stops runs again at its next start, and 
   let build: { id: string };
   let algorithmId: string;
   try {
-    const created = await firstCall('POST', '/v1/algorithms', {
-      token: 'dev-alice',
-      body: {
-        title: 'Restarted',
-        interfaces: [
-          {
-            inputs: [{ slug: 'threshold', kind: 'json', relativePath: 'threshold.json' }],
-            outputs: [{ slug: 'results', kind: 'json', relativePath: 'results.json' }],
-          },
-        ],
-      },
-    });
-    algorithmId = created.body.id;
+    algorithmId = await newAlgorithm(firstCall);
     const context = gzipSync(tarArchive(GOOD));
     const pushed = await firstCall('POST', '/v1/algorithms/{algorithmId}/builds', {
       token: 'dev-alice',
